@@ -1,0 +1,60 @@
+/*
+ * credentials.h - where AWS credentials come from, in the SDKs' order
+ *
+ * The default chain, as aws-c-auth's credentials_provider_chain.c and the
+ * AWS CLI: environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN); shared files (AWS_SHARED_CREDENTIALS_FILE or
+ * ~/.aws/credentials, AWS_CONFIG_FILE or ~/.aws/config, profile from
+ * --profile or AWS_PROFILE or "default"); web identity
+ * (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN [+ AWS_ROLE_SESSION_NAME], STS
+ * AssumeRoleWithWebIdentity); ECS container credentials
+ * (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI from 169.254.170.2,
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]); EC2 IMDSv2 (PUT token, then GET,
+ * 1 s timeouts, AWS_EC2_METADATA_DISABLED=true skips it,
+ * AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address).
+ *
+ * A provider caches what it got and refreshes temporary credentials 5
+ * minutes before they expire; get() is thread-safe.  Secrets are wiped
+ * (OPENSSL_cleanse) before their memory is freed and never appear in an
+ * error message or a log line.
+ */
+#ifndef SK_CREDENTIALS_H
+#define SK_CREDENTIALS_H
+
+#include <stdint.h>
+
+struct sk_aws_config;
+
+struct sk_credentials {
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token; /* NULL for long-term keys */
+	int64_t expiration;  /* seconds since the epoch; 0: does not expire */
+	const char *source;  /* static string: "environment", "shared-credentials-file",
+	                        "shared-config-file", "web-identity", "ecs", "imds", "static" */
+};
+
+#define SK_CREDENTIALS_INIT { NULL, NULL, NULL, 0, NULL }
+
+/* wipes and frees the strings; the struct itself is the caller's */
+void sk_credentials_clear(struct sk_credentials *c);
+int sk_credentials_copy(struct sk_credentials *dst, const struct sk_credentials *src);
+
+struct sk_credentials_provider;
+
+/* the default chain; cfg supplies profile, file paths and the STS endpoint */
+int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, const struct sk_aws_config *cfg);
+/* fixed keys (tests, tools) */
+int sk_credentials_provider_static_new(struct sk_credentials_provider **out, const char *access_key_id,
+				       const char *secret_access_key, const char *session_token);
+/*
+ * Copies current credentials into *out (clear it after use).  On failure:
+ * SK_ERROR, class SK_ERR_CREDENTIALS, a message saying which sources were
+ * tried and why each gave nothing, e.g.
+ * "no AWS credentials found: environment: AWS_ACCESS_KEY_ID not set; shared
+ * files: profile 'default' not in ~/.aws/credentials; ..."
+ */
+int sk_credentials_provider_get(struct sk_credentials_provider *p, struct sk_credentials *out);
+void sk_credentials_provider_free(struct sk_credentials_provider *p);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/sh
+# deps.sh - install the Debian packages snapkeep builds and tests with.
+# Checks first and calls apt-get only for what is missing, so it is cheap to
+# run before every build.  Needs root or sudo when something is missing.
+set -eu
+
+# package : what proves it is installed
+checks='
+libcurl4-openssl-dev:pkg:libcurl
+libssl-dev:pkg:openssl
+libyaml-dev:pkg:yaml-0.1
+libjansson-dev:pkg:jansson
+libgit2-dev:pkg:libgit2
+libxml2-dev:pkg:libxml-2.0
+libmicrohttpd-dev:pkg:libmicrohttpd
+libcmocka-dev:pkg:cmocka
+pkg-config:cmd:pkg-config
+gcc:cmd:gcc
+make:cmd:make
+git:cmd:git
+python3:file:/usr/bin/python3
+awscli:file:/usr/bin/aws
+ca-certificates:file:/etc/ssl/certs/ca-certificates.crt
+valgrind:cmd:valgrind
+hyperfine:cmd:hyperfine
+time:file:/usr/bin/time
+'
+
+missing=
+for c in $checks; do
+	pkg=${c%%:*}
+	rest=${c#*:}
+	kind=${rest%%:*}
+	what=${rest#*:}
+	case $kind in
+	pkg) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$what" && continue ;;
+	cmd) command -v "$what" >/dev/null 2>&1 && continue ;;
+	file) [ -e "$what" ] && continue ;;
+	esac
+	missing="$missing $pkg"
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=sudo
+else
+	echo "deps: need root or sudo to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >&2

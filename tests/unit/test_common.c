@@ -1,0 +1,131 @@
+/*
+ * test_common.c - buffer, view, error and time helpers
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+
+static void test_buf_grows_and_stays_terminated(void **state)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_string_equal(sk_buf_cstr(&b), "");
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(sk_buf_printf(&b, "%d,", i), 0);
+	assert_int_equal(strncmp(b.ptr, "0,1,2,", 6), 0);
+	assert_int_equal(b.ptr[b.len], '\0');
+	sk_buf_truncate(&b, 4);
+	assert_string_equal(b.ptr, "0,1,");
+	sk_buf_free(&b);
+	sk_buf_free(NULL);
+}
+
+static void test_buf_refuses_past_its_maximum(void **state)
+{
+	struct sk_buf b;
+
+	(void)state;
+	sk_buf_init(&b, 8);
+	assert_int_equal(sk_buf_adds(&b, "12345678"), 0);
+	assert_int_equal(sk_buf_addc(&b, '9'), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_NOMEM);
+	assert_string_equal(b.ptr, "12345678");
+	sk_buf_free(&b);
+}
+
+static void test_view_split_and_trim(void **state)
+{
+	struct sk_view v = sk_view_of("  key = value  "), head;
+	char *s;
+
+	(void)state;
+	assert_true(sk_view_split(&v, '=', &head));
+	assert_true(sk_view_eq(sk_view_trim(head), "key"));
+	assert_true(sk_view_eq(sk_view_trim(v), "value"));
+	assert_false(sk_view_split(&v, '=', &head));
+	s = sk_view_dup(sk_view_trim(head));
+	assert_string_equal(s, "value");
+	free(s);
+}
+
+static void test_error_prefix_keeps_the_cause(void **state)
+{
+	(void)state;
+	sk_error_clear();
+	assert_int_equal(sk_error_last()->klass, SK_ERR_NONE);
+	assert_int_equal(sk_error_set(SK_ERR_POLICY, "retentionDays must be 0..35, got %d", 40), SK_ERROR);
+	sk_error_prefix("policy '%s'", "prod");
+	assert_string_equal(sk_error_message(), "policy 'prod': retentionDays must be 0..35, got 40");
+	assert_int_equal(sk_error_last()->klass, SK_ERR_POLICY);
+}
+
+static void test_time_round_trips_rfc3339(void **state)
+{
+	int64_t t, ms;
+	char out[SK_TIME_RFC3339_MAX];
+
+	(void)state;
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2015-08-30T12:36:00Z"), 0);
+	assert_int_equal(t, 1440938160);
+	sk_time_format_rfc3339(out, t);
+	assert_string_equal(out, "2015-08-30T12:36:00Z");
+	sk_time_format_amz(out, t);
+	assert_string_equal(out, "20150830T123600Z");
+	assert_int_equal(sk_time_parse_rfc3339_ms(&ms, "2014-10-31T20:13:18.384Z"), 0);
+	assert_int_equal(ms % 1000, 384);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2024-02-29T00:00:00+01:00"), 0);
+	sk_time_format_rfc3339(out, t);
+	assert_string_equal(out, "2024-02-28T23:00:00Z");
+}
+
+static void test_time_rejects_impossible_dates(void **state)
+{
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2023-02-29T00:00:00Z"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2023-13-01T00:00:00Z"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2023-01-01T00:00:00"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2023-01-01"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, ""), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "not an RFC 3339 time"));
+}
+
+static void test_civil_days_round_trip_over_centuries(void **state)
+{
+	int64_t d, y;
+	unsigned m, day;
+
+	(void)state;
+	for (d = -800000; d < 800000; d += 97) {
+		sk_time_civil_from_days(d, &y, &m, &day);
+		assert_int_equal(sk_time_days_from_civil(y, m, day), d);
+	}
+	assert_int_equal(sk_time_days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(sk_time_days_from_civil(2000, 3, 1), 11017);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grows_and_stays_terminated),
+		cmocka_unit_test(test_buf_refuses_past_its_maximum),
+		cmocka_unit_test(test_view_split_and_trim),
+		cmocka_unit_test(test_error_prefix_keeps_the_cause),
+		cmocka_unit_test(test_time_round_trips_rfc3339),
+		cmocka_unit_test(test_time_rejects_impossible_dates),
+		cmocka_unit_test(test_civil_days_round_trip_over_centuries),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
