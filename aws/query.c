@@ -1,0 +1,170 @@
+/*
+ * query.c - AWS Query protocol parameters
+ */
+#include "aws/query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "common/error.h"
+
+void sk_query_init(struct sk_query *q)
+{
+	q->items = NULL;
+	q->n = q->cap = 0;
+}
+
+void sk_query_free(struct sk_query *q)
+{
+	size_t i;
+
+	if (!q)
+		return;
+	for (i = 0; i < q->n; i++) {
+		free(q->items[i].name);
+		free(q->items[i].value);
+	}
+	free(q->items);
+	sk_query_init(q);
+}
+
+int sk_query_add(struct sk_query *q, const char *name, const char *value)
+{
+	struct sk_query_param *p;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		p = realloc(q->items, cap * sizeof(*p));
+		if (!p)
+			return sk_error_set_oom();
+		q->items = p;
+		q->cap = cap;
+	}
+	p = &q->items[q->n];
+	p->name = strdup(name);
+	p->value = strdup(value ? value : "");
+	if (!p->name || !p->value) {
+		free(p->name);
+		free(p->value);
+		return sk_error_set_oom();
+	}
+	q->n++;
+	return 0;
+}
+
+int sk_query_add_int(struct sk_query *q, const char *name, long long value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", value);
+	return sk_query_add(q, name, buf);
+}
+
+int sk_query_add_bool(struct sk_query *q, const char *name, bool value)
+{
+	return sk_query_add(q, name, value ? "true" : "false");
+}
+
+int sk_query_add_list(struct sk_query *q, const char *prefix, const char *member, const char *const *values,
+		      size_t n)
+{
+	struct sk_buf name = SK_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		sk_buf_reset(&name);
+		rc = sk_buf_printf(&name, "%s.%s.%zu", prefix, member, i + 1);
+		if (rc == 0)
+			rc = sk_query_add(q, name.ptr, values[i]);
+	}
+	sk_buf_free(&name);
+	return rc;
+}
+
+int sk_query_add_tags(struct sk_query *q, const char *prefix, const char *member, const struct sk_aws_tag *tags,
+		      size_t n)
+{
+	struct sk_buf name = SK_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		sk_buf_reset(&name);
+		rc = sk_buf_printf(&name, "%s.%s.%zu.Key", prefix, member, i + 1);
+		if (rc == 0)
+			rc = sk_query_add(q, name.ptr, tags[i].key);
+		sk_buf_reset(&name);
+		if (rc == 0)
+			rc = sk_buf_printf(&name, "%s.%s.%zu.Value", prefix, member, i + 1);
+		if (rc == 0)
+			rc = sk_query_add(q, name.ptr, tags[i].value);
+	}
+	sk_buf_free(&name);
+	return rc;
+}
+
+int sk_query_add_filter(struct sk_query *q, size_t index, const char *name, const char *const *values, size_t n)
+{
+	struct sk_buf key = SK_BUF_INIT;
+	int rc;
+
+	rc = sk_buf_printf(&key, "Filters.Filter.%zu.Name", index);
+	if (rc == 0)
+		rc = sk_query_add(q, key.ptr, name);
+	sk_buf_reset(&key);
+	if (rc == 0)
+		rc = sk_buf_printf(&key, "Filters.Filter.%zu.Values", index);
+	if (rc == 0)
+		rc = sk_query_add_list(q, key.ptr, "Value", values, n);
+	sk_buf_free(&key);
+	return rc;
+}
+
+const char *sk_query_get(const struct sk_query *q, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		if (!strcmp(q->items[i].name, name))
+			return q->items[i].value;
+	return NULL;
+}
+
+int sk_query_escape(struct sk_buf *out, const char *s, size_t len)
+{
+	char *e;
+	int rc;
+
+	if (len > (size_t)0x7fffffff)
+		return sk_error_set(SK_ERR_INVALID, "parameter too long to encode");
+	if (len == 0)
+		return sk_buf_add(out, "", 0);
+	/* curl_easy_escape keeps exactly RFC 3986's unreserved set and takes no handle state */
+	e = curl_easy_escape(NULL, s, (int)len);
+	if (!e)
+		return sk_error_set_oom();
+	rc = sk_buf_adds(out, e);
+	curl_free(e);
+	return rc;
+}
+
+int sk_query_encode(const struct sk_query *q, struct sk_buf *out)
+{
+	size_t i;
+
+	sk_buf_reset(out);
+	if (sk_buf_add(out, "", 0) < 0)
+		return -1;
+	for (i = 0; i < q->n; i++) {
+		if ((i && sk_buf_addc(out, '&') < 0) ||
+		    sk_query_escape(out, q->items[i].name, strlen(q->items[i].name)) < 0 ||
+		    sk_buf_addc(out, '=') < 0 ||
+		    sk_query_escape(out, q->items[i].value, strlen(q->items[i].value)) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,723 @@
+/*
+ * rds.c - the RDS calls snapkeep makes
+ */
+#include "aws/rds.h"
+
+#include <curl/curl.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/config.h"
+#include "aws/credentials.h"
+#include "aws/sigv4.h"
+#include "aws/xml.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+
+/* reusable storage for one item's arrays and copied texts */
+struct item_ctx {
+	struct sk_xml_scratch scratch;
+	struct sk_aws_tag *tags;
+	size_t cap_tags;
+	const char **strs;
+	size_t cap_strs;
+};
+
+static void ctx_free(struct item_ctx *x)
+{
+	sk_xml_scratch_free(&x->scratch);
+	free(x->tags);
+	free(x->strs);
+}
+
+static const char *text(struct item_ctx *x, xmlNodePtr parent, const char *name)
+{
+	return sk_xml_child_text(parent, name, &x->scratch);
+}
+
+static int get_int(xmlNodePtr parent, const char *name, int *out)
+{
+	int64_t v = 0;
+	int rc = sk_xml_child_int(parent, name, &v);
+
+	if (rc == SK_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	*out = (int)v;
+	return 0;
+}
+
+static int get_bool(xmlNodePtr parent, const char *name, bool *out)
+{
+	int rc = sk_xml_child_bool(parent, name, out);
+	return rc == SK_ENOTFOUND ? 0 : rc;
+}
+
+static int get_time(xmlNodePtr parent, const char *name, int64_t *out)
+{
+	int rc = sk_xml_child_time(parent, name, out);
+	return rc == SK_ENOTFOUND ? 0 : rc;
+}
+
+static int read_tags(struct item_ctx *x, xmlNodePtr parent, const struct sk_aws_tag **out, size_t *n_out)
+{
+	xmlNodePtr list = sk_xml_child(parent, "TagList"), t;
+	size_t n = 0;
+
+	for (t = sk_xml_child(list, "Tag"); t; t = sk_xml_next(t, "Tag")) {
+		const char *k = text(x, t, "Key"), *v = text(x, t, "Value");
+		if (!k)
+			continue;
+		if (n == x->cap_tags) {
+			size_t cap = x->cap_tags ? x->cap_tags * 2 : 16;
+			struct sk_aws_tag *p = realloc(x->tags, cap * sizeof(*p));
+			if (!p)
+				return sk_error_set_oom();
+			x->tags = p;
+			x->cap_tags = cap;
+		}
+		x->tags[n].key = k;
+		x->tags[n].value = v ? v : "";
+		n++;
+	}
+	*out = x->tags;
+	*n_out = n;
+	return 0;
+}
+
+static int parse_snapshot(struct item_ctx *x, xmlNodePtr n, struct sk_rds_snapshot *s)
+{
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->id = text(x, n, "DBSnapshotIdentifier");
+	s->arn = text(x, n, "DBSnapshotArn");
+	s->instance_id = text(x, n, "DBInstanceIdentifier");
+	s->dbi_resource_id = text(x, n, "DbiResourceId");
+	s->status = text(x, n, "Status");
+	s->type = text(x, n, "SnapshotType");
+	s->engine = text(x, n, "Engine");
+	s->kms_key_id = text(x, n, "KmsKeyId");
+	s->source_region = text(x, n, "SourceRegion");
+	s->source_snapshot = text(x, n, "SourceDBSnapshotIdentifier");
+	if (!s->id)
+		return sk_error_set(SK_ERR_XML, "a DBSnapshot without a DBSnapshotIdentifier");
+	if (!s->status)
+		s->status = "unknown";
+	if (!s->type)
+		s->type = "manual";
+	if ((rc = get_time(n, "SnapshotCreateTime", &s->created)) < 0 ||
+	    (rc = get_time(n, "OriginalSnapshotCreateTime", &s->original_created)) < 0 ||
+	    (rc = get_time(n, "InstanceCreateTime", &s->instance_created)) < 0 ||
+	    (rc = get_int(n, "PercentProgress", &s->percent_progress)) < 0 ||
+	    (rc = get_int(n, "AllocatedStorage", &s->allocated_gib)) < 0 ||
+	    (rc = get_bool(n, "Encrypted", &s->encrypted)) < 0 ||
+	    (rc = read_tags(x, n, &s->tags, &s->n_tags)) < 0)
+		return sk_error_prefix("snapshot '%s'", s->id);
+	if (!s->original_created)
+		s->original_created = s->created;
+	return 0;
+}
+
+static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instance *d)
+{
+	xmlNodePtr pending, reps, r;
+	size_t k = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->id = text(x, n, "DBInstanceIdentifier");
+	d->arn = text(x, n, "DBInstanceArn");
+	d->dbi_resource_id = text(x, n, "DbiResourceId");
+	d->status = text(x, n, "DBInstanceStatus");
+	d->engine = text(x, n, "Engine");
+	d->engine_version = text(x, n, "EngineVersion");
+	d->instance_class = text(x, n, "DBInstanceClass");
+	d->preferred_backup_window = text(x, n, "PreferredBackupWindow");
+	d->preferred_maintenance_window = text(x, n, "PreferredMaintenanceWindow");
+	d->kms_key_id = text(x, n, "KmsKeyId");
+	d->aws_backup_recovery_point_arn = text(x, n, "AwsBackupRecoveryPointArn");
+	if (d->aws_backup_recovery_point_arn && !*d->aws_backup_recovery_point_arn)
+		d->aws_backup_recovery_point_arn = NULL;
+	if (!d->id)
+		return sk_error_set(SK_ERR_XML, "a DBInstance without a DBInstanceIdentifier");
+	if (!d->status)
+		d->status = "unknown";
+	if ((rc = get_int(n, "BackupRetentionPeriod", &d->backup_retention_period)) < 0 ||
+	    (rc = get_bool(n, "CopyTagsToSnapshot", &d->copy_tags_to_snapshot)) < 0 ||
+	    (rc = get_bool(n, "DeletionProtection", &d->deletion_protection)) < 0 ||
+	    (rc = get_bool(n, "StorageEncrypted", &d->storage_encrypted)) < 0 ||
+	    (rc = get_bool(n, "MultiAZ", &d->multi_az)) < 0 ||
+	    (rc = get_int(n, "AllocatedStorage", &d->allocated_gib)) < 0 ||
+	    (rc = get_time(n, "InstanceCreateTime", &d->created)) < 0 ||
+	    (rc = get_time(n, "LatestRestorableTime", &d->latest_restorable_time)) < 0)
+		return sk_error_prefix("instance '%s'", d->id);
+	pending = sk_xml_child(n, "PendingModifiedValues");
+	if (sk_xml_child(pending, "BackupRetentionPeriod")) {
+		d->has_pending_retention = true;
+		if ((rc = get_int(pending, "BackupRetentionPeriod", &d->pending_retention)) < 0)
+			return sk_error_prefix("instance '%s'", d->id);
+	}
+	reps = sk_xml_child(n, "DBInstanceAutomatedBackupsReplications");
+	for (r = sk_xml_child(reps, "DBInstanceAutomatedBackupsReplication"); r;
+	     r = sk_xml_next(r, "DBInstanceAutomatedBackupsReplication")) {
+		const char *arn = text(x, r, "DBInstanceAutomatedBackupsArn");
+		if (!arn)
+			continue;
+		if (k == x->cap_strs) {
+			size_t cap = x->cap_strs ? x->cap_strs * 2 : 4;
+			const char **p = realloc(x->strs, cap * sizeof(*p));
+			if (!p)
+				return sk_error_set_oom();
+			x->strs = p;
+			x->cap_strs = cap;
+		}
+		x->strs[k++] = arn;
+	}
+	d->replication_arns = x->strs;
+	d->n_replications = k;
+	return read_tags(x, n, &d->tags, &d->n_tags);
+}
+
+static int parse_automated_backup(struct item_ctx *x, xmlNodePtr n, struct sk_rds_automated_backup *b)
+{
+	xmlNodePtr w;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->arn = text(x, n, "DBInstanceAutomatedBackupsArn");
+	b->instance_id = text(x, n, "DBInstanceIdentifier");
+	b->instance_arn = text(x, n, "DBInstanceArn");
+	b->dbi_resource_id = text(x, n, "DbiResourceId");
+	b->region = text(x, n, "Region");
+	b->status = text(x, n, "Status");
+	b->kms_key_id = text(x, n, "KmsKeyId");
+	if (!b->status)
+		b->status = "unknown";
+	w = sk_xml_child(n, "RestoreWindow");
+	if ((rc = get_int(n, "BackupRetentionPeriod", &b->backup_retention_period)) < 0 ||
+	    (rc = get_time(w, "EarliestTime", &b->earliest)) < 0 || (rc = get_time(w, "LatestTime", &b->latest)) < 0)
+		return sk_error_prefix("automated backup '%s'", b->arn ? b->arn : "?");
+	return 0;
+}
+
+enum kind { K_SNAPSHOT, K_INSTANCE, K_AUTOBACKUP };
+
+struct page_ud {
+	enum kind kind;
+	struct item_ctx x;
+	void *cb;
+	void *ud;
+};
+
+static int on_item(void *vud, xmlNodePtr node)
+{
+	struct page_ud *p = vud;
+	int rc;
+
+	sk_xml_scratch_reset(&p->x.scratch);
+	switch (p->kind) {
+	case K_SNAPSHOT: {
+		struct sk_rds_snapshot s;
+		if ((rc = parse_snapshot(&p->x, node, &s)) < 0)
+			return rc;
+		return ((sk_rds_snapshot_cb)p->cb)(p->ud, &s);
+	}
+	case K_INSTANCE: {
+		struct sk_rds_instance d;
+		if ((rc = parse_instance(&p->x, node, &d)) < 0)
+			return rc;
+		return ((sk_rds_instance_cb)p->cb)(p->ud, &d);
+	}
+	case K_AUTOBACKUP: {
+		struct sk_rds_automated_backup b;
+		if ((rc = parse_automated_backup(&p->x, node, &b)) < 0)
+			return rc;
+		return ((sk_rds_automated_backup_cb)p->cb)(p->ud, &b);
+	}
+	}
+	return 0;
+}
+
+static int add_describe_params(struct sk_query *q, const struct sk_rds_describe_opts *o)
+{
+	size_t i;
+
+	if (!o)
+		return 0;
+	if (o->instance_id && sk_query_add(q, "DBInstanceIdentifier", o->instance_id) < 0)
+		return -1;
+	if (o->snapshot_id && sk_query_add(q, "DBSnapshotIdentifier", o->snapshot_id) < 0)
+		return -1;
+	if (o->snapshot_type && sk_query_add(q, "SnapshotType", o->snapshot_type) < 0)
+		return -1;
+	for (i = 0; i < o->n_filters; i++)
+		if (sk_query_add_filter(q, i + 1, o->filters[i].name, o->filters[i].values, o->filters[i].n_values) < 0)
+			return -1;
+	return 0;
+}
+
+static int describe(struct sk_aws_client *c, const char *region, const char *action, const char *list,
+		    const char *item, const struct sk_rds_describe_opts *o, enum kind kind, void *cb, void *ud,
+		    struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	struct page_ud p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	p.cb = cb;
+	p.ud = ud;
+	rc = add_describe_params(&q, o);
+	if (rc == 0)
+		rc = sk_aws_paginate(c, "rds", region, action, &q, o && o->page_size ? o->page_size : 100, list, item,
+				     on_item, &p, err);
+	ctx_free(&p.x);
+	sk_query_free(&q);
+	return rc;
+}
+
+int sk_rds_describe_db_instances(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
+				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return describe(c, region, "DescribeDBInstances", "DBInstances", "DBInstance", o, K_INSTANCE, (void *)cb, ud,
+			err);
+}
+
+int sk_rds_describe_db_snapshots(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
+				 sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return describe(c, region, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot", o, K_SNAPSHOT, (void *)cb, ud,
+			err);
+}
+
+int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const char *region,
+						  const struct sk_rds_describe_opts *o,
+						  sk_rds_automated_backup_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return describe(c, region, "DescribeDBInstanceAutomatedBackups", "DBInstanceAutomatedBackups",
+			"DBInstanceAutomatedBackup", o, K_AUTOBACKUP, (void *)cb, ud, err);
+}
+
+/* calls action and hands the one item under <Result>/<element> to cb */
+static int call_one(struct sk_aws_client *c, const char *region, const char *action, const struct sk_query *q,
+		    const char *element, enum kind kind, void *cb, void *ud, struct sk_aws_error *err)
+{
+	struct sk_aws_response resp = SK_AWS_RESPONSE_INIT;
+	struct page_ud p;
+	xmlNodePtr n;
+	int rc;
+
+	rc = sk_aws_call(c, "rds", region, action, q, &resp, err);
+	if (rc != 0)
+		return rc;
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	p.cb = cb;
+	p.ud = ud;
+	n = element ? sk_xml_child(resp.result, element) : NULL;
+	if (cb && n)
+		rc = on_item(&p, n);
+	ctx_free(&p.x);
+	sk_aws_response_free(&resp);
+	return rc;
+}
+
+/*
+ * Retry safety: ModifyDBInstance sets absolute values, so sending it twice
+ * leaves the instance as sending it once.
+ */
+int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
+			      sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "DBInstanceIdentifier", m->instance_id) < 0)
+		goto done;
+	if (m->backup_retention_period >= 0 && sk_query_add_int(&q, "BackupRetentionPeriod", m->backup_retention_period) < 0)
+		goto done;
+	if (m->preferred_backup_window && sk_query_add(&q, "PreferredBackupWindow", m->preferred_backup_window) < 0)
+		goto done;
+	if (m->copy_tags_to_snapshot >= 0 && sk_query_add_bool(&q, "CopyTagsToSnapshot", m->copy_tags_to_snapshot) < 0)
+		goto done;
+	if (m->deletion_protection >= 0 && sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0)
+		goto done;
+	if (sk_query_add_bool(&q, "ApplyImmediately", m->apply_immediately) < 0)
+		goto done;
+	rc = call_one(c, region, "ModifyDBInstance", &q, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
+done:
+	sk_query_free(&q);
+	return rc;
+}
+
+/*
+ * Retry safety: snapkeep's snapshot identifiers are deterministic (instance
+ * and schedule slot), so a retry after a lost answer gets
+ * DBSnapshotAlreadyExists, which the caller counts as done when the
+ * existing snapshot carries its tags.
+ */
+int sk_rds_create_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
+			      const char *instance_id, const struct sk_aws_tag *tags, size_t n_tags,
+			      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) < 0 ||
+	    sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
+	    sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0)
+		goto done;
+	rc = call_one(c, region, "CreateDBSnapshot", &q, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
+done:
+	sk_query_free(&q);
+	return rc;
+}
+
+int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char *source_region,
+			 const char *dest_region, const char *action, const struct sk_query *params)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	struct sk_buf endpoint = SK_BUF_INIT, query = SK_BUF_INIT;
+	struct sk_credentials creds = SK_CREDENTIALS_INIT;
+	struct sk_sigv4_result sig;
+	struct sk_sigv4_params sp = SK_SIGV4_PARAMS_INIT;
+	struct sk_sigv4_header host;
+	struct sk_sigv4_request req;
+	CURLU *u = NULL;
+	char *h = NULL, *port = NULL;
+	struct sk_buf hostval = SK_BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	sk_sigv4_result_init(&sig);
+	sk_buf_reset(out);
+	if (sk_query_add(&q, "Action", action) < 0 || sk_query_add(&q, "Version", sk_aws_service_version("rds")) < 0)
+		goto done;
+	for (i = 0; params && i < params->n; i++)
+		if (strcmp(params->items[i].name, "PreSignedUrl") &&
+		    sk_query_add(&q, params->items[i].name, params->items[i].value) < 0)
+			goto done;
+	if (sk_query_add(&q, "DestinationRegion", dest_region) < 0 || sk_query_encode(&q, &query) < 0)
+		goto done;
+	if (sk_aws_config_endpoint(sk_aws_client_config(c), "rds", source_region, &endpoint) < 0)
+		goto done;
+	u = curl_url();
+	if (!u) {
+		sk_error_set_oom();
+		goto done;
+	}
+	if (curl_url_set(u, CURLUPART_URL, endpoint.ptr, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+		sk_error_set(SK_ERR_CONFIG, "endpoint '%s' is not a URL", endpoint.ptr);
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+		port = NULL;
+	if (sk_buf_adds(&hostval, h) < 0 || (port && sk_buf_printf(&hostval, ":%s", port) < 0))
+		goto done;
+	if (!sk_aws_client_credentials(c)) {
+		sk_error_set(SK_ERR_CREDENTIALS, "no credentials to presign %s", action);
+		goto done;
+	}
+	if (sk_credentials_provider_get(sk_aws_client_credentials(c), &creds) < 0)
+		goto done;
+	host.name = "Host";
+	host.value = hostval.ptr;
+	req.method = "GET";
+	req.path = "/";
+	req.query = query.ptr;
+	req.headers = &host;
+	req.n_headers = 1;
+	req.payload = "";
+	req.payload_len = 0;
+	sp.region = source_region;
+	sp.service = "rds";
+	sp.time = sk_time_now();
+	sp.creds = &creds;
+	sp.expires = 3600;
+	if (sk_sigv4_presign_query(&sig, &req, &sp) < 0)
+		goto done;
+	/* the endpoint without a trailing slash, then "/?" and the signed query */
+	while (endpoint.len && endpoint.ptr[endpoint.len - 1] == '/')
+		sk_buf_truncate(&endpoint, endpoint.len - 1);
+	if (sk_buf_printf(out, "%s/?%s", endpoint.ptr, sig.query.ptr) < 0)
+		goto done;
+	rc = 0;
+done:
+	curl_free(h);
+	curl_free(port);
+	curl_url_cleanup(u);
+	sk_sigv4_result_free(&sig);
+	sk_credentials_clear(&creds);
+	sk_buf_free(&hostval);
+	sk_buf_free(&endpoint);
+	sk_buf_free(&query);
+	sk_query_free(&q);
+	return rc;
+}
+
+/*
+ * Retry safety: the target identifier is deterministic, so a retry after a
+ * lost answer gets DBSnapshotAlreadyExists, which the caller counts as done
+ * for a copy carrying its tags.
+ */
+int sk_rds_copy_db_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
+			    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT, pre = SK_QUERY_INIT;
+	struct sk_buf url = SK_BUF_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
+	    sk_query_add(&q, "TargetDBSnapshotIdentifier", copy->target_id) < 0)
+		goto done;
+	if (copy->kms_key_id && sk_query_add(&q, "KmsKeyId", copy->kms_key_id) < 0)
+		goto done;
+	if (copy->copy_tags && sk_query_add_bool(&q, "CopyTags", true) < 0)
+		goto done;
+	if (sk_query_add_tags(&q, "Tags", "Tag", copy->tags, copy->n_tags) < 0)
+		goto done;
+	if (copy->source_region && strcmp(copy->source_region, dest_region)) {
+		/* the presigned request carries the copy's identifying parameters, as the SDKs send */
+		if (sk_query_add(&pre, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
+		    sk_query_add(&pre, "TargetDBSnapshotIdentifier", copy->target_id) < 0 ||
+		    (copy->kms_key_id && sk_query_add(&pre, "KmsKeyId", copy->kms_key_id) < 0))
+			goto done;
+		if (sk_rds_presigned_url(c, &url, copy->source_region, dest_region, "CopyDBSnapshot", &pre) < 0 ||
+		    sk_query_add(&q, "PreSignedUrl", url.ptr) < 0)
+			goto done;
+	}
+	rc = call_one(c, dest_region, "CopyDBSnapshot", &q, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
+done:
+	if (url.ptr)
+		sk_buf_cleanse_free(&url); /* holds a signature */
+	sk_query_free(&q);
+	sk_query_free(&pre);
+	return rc;
+}
+
+/*
+ * Retry safety: deleting twice gets DBSnapshotNotFound the second time,
+ * which the caller counts as done.
+ */
+int sk_rds_delete_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
+			      struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) == 0)
+		rc = call_one(c, region, "DeleteDBSnapshot", &q, NULL, K_SNAPSHOT, NULL, NULL, err);
+	sk_query_free(&q);
+	return rc;
+}
+
+/* Retry safety: setting a tag to a value is idempotent. */
+int sk_rds_add_tags(struct sk_aws_client *c, const char *region, const char *arn, const struct sk_aws_tag *tags,
+		    size_t n_tags, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "ResourceName", arn) == 0 && sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) == 0)
+		rc = call_one(c, region, "AddTagsToResource", &q, NULL, K_SNAPSHOT, NULL, NULL, err);
+	sk_query_free(&q);
+	return rc;
+}
+
+/* Retry safety: removing an absent tag is not an error. */
+int sk_rds_remove_tags(struct sk_aws_client *c, const char *region, const char *arn, const char *const *keys,
+		       size_t n_keys, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "ResourceName", arn) == 0 && sk_query_add_list(&q, "TagKeys", "member", keys, n_keys) == 0)
+		rc = call_one(c, region, "RemoveTagsFromResource", &q, NULL, K_SNAPSHOT, NULL, NULL, err);
+	sk_query_free(&q);
+	return rc;
+}
+
+/*
+ * Retry safety: a second start for the same source answers
+ * DBInstanceAutomatedBackupAlreadyExists (or shows it replicating), which
+ * the caller counts as done.
+ */
+int sk_rds_start_automated_backups_replication(struct sk_aws_client *c, const char *dest_region,
+					       const struct sk_rds_replication *r, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	struct sk_buf url = SK_BUF_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "SourceDBInstanceArn", r->source_instance_arn) < 0)
+		goto done;
+	if (r->backup_retention_period > 0 && sk_query_add_int(&q, "BackupRetentionPeriod", r->backup_retention_period) < 0)
+		goto done;
+	if (r->kms_key_id && sk_query_add(&q, "KmsKeyId", r->kms_key_id) < 0)
+		goto done;
+	if (r->source_region && strcmp(r->source_region, dest_region)) {
+		if (sk_rds_presigned_url(c, &url, r->source_region, dest_region, "StartDBInstanceAutomatedBackupsReplication",
+					 &q) < 0 ||
+		    sk_query_add(&q, "PreSignedUrl", url.ptr) < 0)
+			goto done;
+	}
+	rc = call_one(c, dest_region, "StartDBInstanceAutomatedBackupsReplication", &q, NULL, K_AUTOBACKUP, NULL,
+		      NULL, err);
+done:
+	if (url.ptr)
+		sk_buf_cleanse_free(&url);
+	sk_query_free(&q);
+	return rc;
+}
+
+/* Retry safety: stopping a stopped replication answers not-found, counted as done by the caller. */
+int sk_rds_stop_automated_backups_replication(struct sk_aws_client *c, const char *dest_region,
+					      const char *source_instance_arn, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "SourceDBInstanceArn", source_instance_arn) == 0)
+		rc = call_one(c, dest_region, "StopDBInstanceAutomatedBackupsReplication", &q, NULL, K_AUTOBACKUP,
+			      NULL, NULL, err);
+	sk_query_free(&q);
+	return rc;
+}
+
+/* Retry safety: the new instance's identifier is the caller's; a retry gets DBInstanceAlreadyExists. */
+int sk_rds_restore_from_snapshot(struct sk_aws_client *c, const char *region, const struct sk_rds_restore *r,
+				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "DBInstanceIdentifier", r->instance_id) < 0 ||
+	    sk_query_add(&q, "DBSnapshotIdentifier", r->snapshot_id) < 0 ||
+	    (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
+	    sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0)
+		goto done;
+	rc = call_one(c, region, "RestoreDBInstanceFromDBSnapshot", &q, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
+done:
+	sk_query_free(&q);
+	return rc;
+}
+
+/* Retry safety: as restore from snapshot, the target identifier is the caller's. */
+int sk_rds_restore_to_point_in_time(struct sk_aws_client *c, const char *region, const struct sk_rds_restore *r,
+				    sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	char ts[SK_TIME_RFC3339_MAX];
+	int rc = -1;
+
+	if (sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0 ||
+	    sk_query_add(&q, "TargetDBInstanceIdentifier", r->instance_id) < 0 ||
+	    (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0))
+		goto done;
+	if (r->restore_time) {
+		sk_time_format_rfc3339(ts, r->restore_time);
+		if (sk_query_add(&q, "RestoreTime", ts) < 0)
+			goto done;
+	} else if (sk_query_add_bool(&q, "UseLatestRestorableTime", true) < 0) {
+		goto done;
+	}
+	if (sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0)
+		goto done;
+	rc = call_one(c, region, "RestoreDBInstanceToPointInTime", &q, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
+done:
+	sk_query_free(&q);
+	return rc;
+}
+
+/* Retry safety: a second delete answers DBInstanceNotFound or InvalidDBInstanceState (deleting). */
+int sk_rds_delete_db_instance(struct sk_aws_client *c, const char *region, const char *instance_id,
+			      bool skip_final_snapshot, const char *final_snapshot_id, bool delete_automated_backups,
+			      struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	int rc = -1;
+
+	if (sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
+	    sk_query_add_bool(&q, "SkipFinalSnapshot", skip_final_snapshot) < 0 ||
+	    (final_snapshot_id && sk_query_add(&q, "FinalDBSnapshotIdentifier", final_snapshot_id) < 0) ||
+	    sk_query_add_bool(&q, "DeleteAutomatedBackups", delete_automated_backups) < 0)
+		goto done;
+	rc = call_one(c, region, "DeleteDBInstance", &q, NULL, K_INSTANCE, NULL, NULL, err);
+done:
+	sk_query_free(&q);
+	return rc;
+}
+
+bool sk_rds_valid_snapshot_id(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n < 1 || n > 255 || !isalpha((unsigned char)id[0]) || id[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)id[i];
+		if (!(isalnum(ch) || ch == '-'))
+			return false;
+		if (ch == '-' && i + 1 < n && id[i + 1] == '-')
+			return false;
+	}
+	return true;
+}
+
+/* every element named name, anywhere below node, in document order */
+static int walk(xmlNodePtr node, const char *name, struct page_ud *p)
+{
+	xmlNodePtr n;
+	int rc;
+
+	for (n = node; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (sk_xml_is(n, name)) {
+			if ((rc = on_item(p, n)) != 0)
+				return rc;
+		} else if ((rc = walk(n->children, name, p)) != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int parse_doc(const char *xml, size_t len, const char *name, enum kind kind, void *cb, void *ud)
+{
+	xmlDocPtr doc;
+	struct page_ud p;
+	int rc;
+
+	if (sk_xml_parse(&doc, xml, len, "RDS answer") < 0)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	p.cb = cb;
+	p.ud = ud;
+	rc = walk(xmlDocGetRootElement(doc), name, &p);
+	ctx_free(&p.x);
+	sk_xml_free(doc);
+	return rc;
+}
+
+int sk_rds_parse_snapshot_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb, void *ud)
+{
+	return parse_doc(xml, len, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud);
+}
+
+int sk_rds_parse_instances_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud)
+{
+	return parse_doc(xml, len, "DBInstance", K_INSTANCE, (void *)cb, ud);
+}
+
+int sk_rds_parse_automated_backups_xml(const char *xml, size_t len, sk_rds_automated_backup_cb cb, void *ud)
+{
+	return parse_doc(xml, len, "DBInstanceAutomatedBackup", K_AUTOBACKUP, (void *)cb, ud);
+}

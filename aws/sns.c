@@ -1,0 +1,70 @@
+/*
+ * sns.c - SNS Publish
+ */
+#include "aws/sns.h"
+
+#include <string.h>
+
+#include "aws/xml.h"
+#include "common/error.h"
+
+int sk_arn_region(const char *arn, char *out, size_t outlen)
+{
+	const char *p = arn;
+	const char *end;
+	size_t n;
+	int i;
+
+	/* arn:partition:service:region:account:resource */
+	if (!arn || strncmp(arn, "arn:", 4))
+		return sk_error_set(SK_ERR_INVALID, "'%s' is not an ARN", arn ? arn : "");
+	for (i = 0; i < 3; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return sk_error_set(SK_ERR_INVALID, "'%s' is not an ARN", arn);
+		p++;
+	}
+	end = strchr(p, ':');
+	n = end ? (size_t)(end - p) : 0;
+	if (!end || n == 0 || n >= outlen)
+		return sk_error_set(SK_ERR_INVALID, "ARN '%s' names no region", arn);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * Retry safety: a retried Publish after a lost answer may deliver the
+ * alert twice; for alerts, twice is better than never.
+ */
+int sk_sns_publish(struct sk_aws_client *c, const char *topic_arn, const char *subject, const char *message,
+		   char *message_id, size_t message_id_len, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	struct sk_aws_response resp = SK_AWS_RESPONSE_INIT;
+	struct sk_xml_scratch s = SK_XML_SCRATCH_INIT;
+	char region[64];
+	int rc = -1;
+
+	if (sk_arn_region(topic_arn, region, sizeof(region)) < 0)
+		return -1;
+	if (sk_query_add(&q, "TopicArn", topic_arn) < 0 || sk_query_add(&q, "Message", message) < 0 ||
+	    (subject && sk_query_add(&q, "Subject", subject) < 0))
+		goto done;
+	if ((rc = sk_aws_call(c, "sns", region, "Publish", &q, &resp, err)) != 0)
+		goto done;
+	if (message_id && message_id_len) {
+		const char *id = sk_xml_child_text(resp.result, "MessageId", &s);
+		size_t n = id ? strlen(id) : 0;
+		if (n >= message_id_len)
+			n = message_id_len - 1;
+		if (n)
+			memcpy(message_id, id, n);
+		message_id[n] = '\0';
+	}
+done:
+	sk_xml_scratch_free(&s);
+	sk_aws_response_free(&resp);
+	sk_query_free(&q);
+	return rc;
+}
