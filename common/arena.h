@@ -1,0 +1,36 @@
+/*
+ * arena.h - bump allocation and string interning for large inventories
+ *
+ * An inventory of a million snapshots holds millions of short strings, most
+ * of them repeated (region, instance, status, tag keys).  An arena hands
+ * out memory from large blocks freed all at once; sk_arena_intern() stores
+ * each distinct string once, so equal interned strings are equal pointers.
+ */
+#ifndef SK_ARENA_H
+#define SK_ARENA_H
+
+#include <stddef.h>
+
+struct sk_arena_block;
+
+struct sk_arena {
+	struct sk_arena_block *head;
+	size_t used; /* bytes handed out, for reports */
+	/* intern table: open addressing, power-of-two size */
+	const char **slots;
+	size_t n_slots;
+	size_t n_interned;
+};
+
+#define SK_ARENA_INIT { NULL, 0, NULL, 0, 0 }
+
+void *sk_arena_alloc(struct sk_arena *a, size_t size);
+void *sk_arena_calloc(struct sk_arena *a, size_t n, size_t size);
+/* a copy in the arena; NULL stays NULL; NULL also on allocation failure (error set) */
+const char *sk_arena_strdup(struct sk_arena *a, const char *s);
+const char *sk_arena_strndup(struct sk_arena *a, const char *s, size_t len);
+/* the one arena copy of s; NULL stays NULL */
+const char *sk_arena_intern(struct sk_arena *a, const char *s);
+void sk_arena_free(struct sk_arena *a);
+
+#endif

@@ -1,0 +1,862 @@
+/*
+ * inventory.c - observed instances, snapshots and automated backups
+ */
+#include "reconciler/inventory.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "common/timeutil.h"
+
+#define INVENTORY_FORMAT "snapkeep-inventory/v1"
+
+int sk_inventory_new(struct sk_inventory **out)
+{
+	struct sk_inventory *inv = calloc(1, sizeof(*inv));
+
+	*out = NULL;
+	if (!inv)
+		return sk_error_set_oom();
+	*out = inv;
+	return 0;
+}
+
+void sk_inventory_free(struct sk_inventory *inv)
+{
+	if (!inv)
+		return;
+	free(inv->regions);
+	free(inv->instances);
+	free(inv->snapshots);
+	free(inv->autobackups);
+	sk_arena_free(&inv->arena);
+	free(inv);
+}
+
+const char *sk_inventory_intern(struct sk_inventory *inv, const char *s)
+{
+	return sk_arena_intern(&inv->arena, s);
+}
+
+bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
+{
+	size_t i;
+
+	for (i = 0; i < inv->n_regions; i++)
+		if (!strcmp(inv->regions[i], region))
+			return true;
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
+{
+	const char **r;
+
+	if (!region || sk_inventory_has_region(inv, region))
+		return 0;
+	r = realloc(inv->regions, (inv->n_regions + 1) * sizeof(*r));
+	if (!r)
+		return sk_error_set_oom();
+	inv->regions = r;
+	r[inv->n_regions] = sk_inventory_intern(inv, region);
+	if (!r[inv->n_regions])
+		return -1;
+	inv->n_regions++;
+	qsort(inv->regions, inv->n_regions, sizeof(*inv->regions), cmp_str);
+	return 0;
+}
+
+/* grows a typed array by one; returns the new slot or NULL */
+static void *push(void **items, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		void *p;
+		if (c > ((size_t)-1) / size) {
+			sk_error_set_oom();
+			return NULL;
+		}
+		p = realloc(*items, c * size);
+		if (!p) {
+			sk_error_set_oom();
+			return NULL;
+		}
+		*items = p;
+		*cap = c;
+	}
+	return (char *)*items + (*n)++ * size;
+}
+
+static const struct sk_tag *copy_tags(struct sk_inventory *inv, const struct sk_tag *tags, size_t n)
+{
+	struct sk_tag *t;
+	size_t i;
+
+	if (!n)
+		return NULL;
+	t = sk_arena_alloc(&inv->arena, n * sizeof(*t));
+	if (!t)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		t[i].key = sk_inventory_intern(inv, tags[i].key);
+		t[i].value = sk_inventory_intern(inv, tags[i].value ? tags[i].value : "");
+		if (!t[i].key || !t[i].value)
+			return NULL;
+	}
+	return t;
+}
+
+#define INTERN(field)                                              \
+	do {                                                       \
+		if (in->field && !(out->field = sk_inventory_intern(inv, in->field))) \
+			goto fail;                                 \
+	} while (0)
+#define DUP(field)                                                    \
+	do {                                                          \
+		if (in->field && !(out->field = sk_arena_strdup(&inv->arena, in->field))) \
+			goto fail;                                    \
+	} while (0)
+
+struct sk_inv_instance *sk_inventory_add_instance(struct sk_inventory *inv, const struct sk_inv_instance *in)
+{
+	struct sk_inv_instance *out;
+	size_t i;
+
+	if (!in->id || !in->region) {
+		sk_error_set(SK_ERR_INVALID, "an instance needs an id and a region");
+		return NULL;
+	}
+	out = push((void **)&inv->instances, &inv->n_instances, &inv->cap_instances, sizeof(*out));
+	if (!out)
+		return NULL;
+	*out = *in;
+	INTERN(id);
+	INTERN(region);
+	DUP(arn);
+	INTERN(engine);
+	INTERN(status);
+	INTERN(backup_window);
+	INTERN(maintenance_window);
+	INTERN(kms_key_id);
+	DUP(aws_backup_arn);
+	out->replications = NULL;
+	if (in->n_replications) {
+		out->replications = sk_arena_alloc(&inv->arena, in->n_replications * sizeof(*out->replications));
+		if (!out->replications)
+			goto fail;
+		for (i = 0; i < in->n_replications; i++)
+			if (!(out->replications[i] = sk_arena_strdup(&inv->arena, in->replications[i])))
+				goto fail;
+	}
+	out->tags = copy_tags(inv, in->tags, in->n_tags);
+	if (in->n_tags && !out->tags)
+		goto fail;
+	if (sk_inventory_add_region(inv, in->region) < 0)
+		goto fail;
+	return out;
+fail:
+	inv->n_instances--;
+	return NULL;
+}
+
+struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, const struct sk_inv_snapshot *in)
+{
+	struct sk_inv_snapshot *out;
+
+	if (!in->id || !in->region) {
+		sk_error_set(SK_ERR_INVALID, "a snapshot needs an id and a region");
+		return NULL;
+	}
+	out = push((void **)&inv->snapshots, &inv->n_snapshots, &inv->cap_snapshots, sizeof(*out));
+	if (!out)
+		return NULL;
+	*out = *in;
+	DUP(id);
+	DUP(arn);
+	INTERN(instance);
+	INTERN(region);
+	INTERN(status_text);
+	INTERN(kms_key_id);
+	INTERN(source_region);
+	DUP(source_arn);
+	out->tags = copy_tags(inv, in->tags, in->n_tags);
+	if (in->n_tags && !out->tags)
+		goto fail;
+	out->owner = sk_tag_get(out->tags, out->n_tags, "snapkeep:policy");
+	if (!out->original_created)
+		out->original_created = out->created;
+	if (!out->instance)
+		out->instance = sk_inventory_intern(inv, "");
+	if (!out->status_text)
+		out->status_text = sk_inventory_intern(inv, "unknown");
+	if (sk_inventory_add_region(inv, in->region) < 0)
+		goto fail;
+	return out;
+fail:
+	inv->n_snapshots--;
+	return NULL;
+}
+
+struct sk_inv_autobackup *sk_inventory_add_autobackup(struct sk_inventory *inv, const struct sk_inv_autobackup *in)
+{
+	struct sk_inv_autobackup *out;
+
+	if (!in->region) {
+		sk_error_set(SK_ERR_INVALID, "an automated backup needs a region");
+		return NULL;
+	}
+	out = push((void **)&inv->autobackups, &inv->n_autobackups, &inv->cap_autobackups, sizeof(*out));
+	if (!out)
+		return NULL;
+	*out = *in;
+	DUP(arn);
+	INTERN(region);
+	INTERN(source_region);
+	INTERN(instance);
+	DUP(instance_arn);
+	INTERN(status);
+	INTERN(kms_key_id);
+	return out;
+fail:
+	inv->n_autobackups--;
+	return NULL;
+}
+
+#undef INTERN
+#undef DUP
+
+const char *sk_tag_get(const struct sk_tag *tags, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(tags[i].key, key))
+			return tags[i].value;
+	return NULL;
+}
+
+enum sk_snap_status sk_snap_status_from(const char *s)
+{
+	if (!s)
+		return SK_SNAP_UNKNOWN;
+	if (!strcmp(s, "available"))
+		return SK_SNAP_AVAILABLE;
+	if (!strcmp(s, "creating") || !strcmp(s, "pending") || !strcmp(s, "copying") || !strcmp(s, "modifying") ||
+	    !strcmp(s, "upgrading"))
+		return SK_SNAP_CREATING;
+	if (!strcmp(s, "deleting") || !strcmp(s, "deleted"))
+		return SK_SNAP_DELETING;
+	if (!strcmp(s, "failed") || !strcmp(s, "error") || !strncmp(s, "incompatible", 12))
+		return SK_SNAP_FAILED;
+	return SK_SNAP_UNKNOWN;
+}
+
+enum sk_snap_type sk_snap_type_from(const char *t)
+{
+	if (!t || !strcmp(t, "manual"))
+		return SK_SNAP_MANUAL;
+	if (!strcmp(t, "automated"))
+		return SK_SNAP_AUTOMATED;
+	return SK_SNAP_OTHER;
+}
+
+const char *sk_snap_type_name(enum sk_snap_type t)
+{
+	switch (t) {
+	case SK_SNAP_MANUAL:
+		return "manual";
+	case SK_SNAP_AUTOMATED:
+		return "automated";
+	default:
+		return "other";
+	}
+}
+
+static int cmp_ptr_str(const char *a, const char *b)
+{
+	if (a == b)
+		return 0;
+	if (!a)
+		return -1;
+	if (!b)
+		return 1;
+	return strcmp(a, b);
+}
+
+static int cmp_instance(const void *pa, const void *pb)
+{
+	const struct sk_inv_instance *a = pa, *b = pb;
+	int c = cmp_ptr_str(a->region, b->region);
+
+	return c ? c : cmp_ptr_str(a->id, b->id);
+}
+
+static int cmp_snapshot(const void *pa, const void *pb)
+{
+	const struct sk_inv_snapshot *a = pa, *b = pb;
+	int c = cmp_ptr_str(a->region, b->region);
+
+	if (c)
+		return c;
+	if ((c = cmp_ptr_str(a->instance, b->instance)))
+		return c;
+	if (a->created != b->created)
+		return a->created < b->created ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+void sk_inventory_sort(struct sk_inventory *inv)
+{
+	if (inv->n_instances)
+		qsort(inv->instances, inv->n_instances, sizeof(*inv->instances), cmp_instance);
+	if (inv->n_snapshots)
+		qsort(inv->snapshots, inv->n_snapshots, sizeof(*inv->snapshots), cmp_snapshot);
+}
+
+const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
+							 const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < inv->n_instances; i++)
+		if (!strcmp(inv->instances[i].id, id) && !strcmp(inv->instances[i].region, region))
+			return &inv->instances[i];
+	return NULL;
+}
+
+/* ---- writing snapkeep-inventory/v1 ---- */
+
+static json_t *tags_json(const struct sk_tag *tags, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < n; i++)
+		json_object_set_new(o, tags[i].key, json_string(tags[i].value));
+	return o;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static void set_time(json_t *o, const char *k, int64_t t)
+{
+	char buf[SK_TIME_RFC3339_MAX];
+
+	if (!t)
+		return;
+	sk_time_format_rfc3339(buf, t);
+	json_object_set_new(o, k, json_string(buf));
+}
+
+static int dump(json_t *v, FILE *f)
+{
+	int rc;
+
+	if (!v)
+		return sk_error_set_oom();
+	rc = json_dumpf(v, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	return rc == 0 ? 0 : sk_error_set_errno(SK_ERR_OS, "cannot write the inventory");
+}
+
+int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
+{
+	char ts[SK_TIME_RFC3339_MAX];
+	json_t *regions = json_array();
+	size_t i, j;
+
+	sk_time_format_rfc3339(ts, inv->observed_at);
+	for (i = 0; regions && i < inv->n_regions; i++)
+		json_array_append_new(regions, json_string(inv->regions[i]));
+	fprintf(f, "{\"format\": \"%s\",\n\"observedAt\": \"%s\",\n\"regions\": ", INVENTORY_FORMAT, ts);
+	if (dump(regions, f) < 0)
+		return -1;
+	fputs(",\n\"instances\": [", f);
+	for (i = 0; i < inv->n_instances; i++) {
+		const struct sk_inv_instance *d = &inv->instances[i];
+		json_t *o = json_object(), *reps = json_array();
+		fputs(i ? ",\n" : "\n", f);
+		set_str(o, "id", d->id);
+		set_str(o, "region", d->region);
+		set_str(o, "arn", d->arn);
+		set_str(o, "engine", d->engine);
+		set_str(o, "status", d->status);
+		json_object_set_new(o, "backupRetentionPeriod", json_integer(d->retention));
+		if (d->has_pending_retention)
+			json_object_set_new(o, "pendingBackupRetentionPeriod", json_integer(d->pending_retention));
+		set_str(o, "preferredBackupWindow", d->backup_window);
+		set_str(o, "preferredMaintenanceWindow", d->maintenance_window);
+		json_object_set_new(o, "copyTagsToSnapshot", json_boolean(d->copy_tags));
+		json_object_set_new(o, "deletionProtection", json_boolean(d->deletion_protection));
+		json_object_set_new(o, "storageEncrypted", json_boolean(d->encrypted));
+		set_str(o, "kmsKeyId", d->kms_key_id);
+		json_object_set_new(o, "allocatedGiB", json_integer(d->allocated_gib));
+		set_str(o, "awsBackupRecoveryPointArn", d->aws_backup_arn);
+		set_time(o, "latestRestorableTime", d->latest_restorable);
+		for (j = 0; reps && j < d->n_replications; j++)
+			json_array_append_new(reps, json_string(d->replications[j]));
+		json_object_set_new(o, "replications", reps);
+		json_object_set_new(o, "tags", tags_json(d->tags, d->n_tags));
+		if (dump(o, f) < 0)
+			return -1;
+	}
+	fputs("\n],\n\"snapshots\": [", f);
+	for (i = 0; i < inv->n_snapshots; i++) {
+		const struct sk_inv_snapshot *s = &inv->snapshots[i];
+		json_t *o = json_object();
+		fputs(i ? ",\n" : "\n", f);
+		set_str(o, "id", s->id);
+		set_str(o, "arn", s->arn);
+		set_str(o, "instance", s->instance);
+		set_str(o, "region", s->region);
+		set_str(o, "type", sk_snap_type_name(s->type));
+		set_str(o, "status", s->status_text);
+		set_time(o, "created", s->created);
+		set_time(o, "originalCreated", s->original_created);
+		json_object_set_new(o, "encrypted", json_boolean(s->encrypted));
+		set_str(o, "kmsKeyId", s->kms_key_id);
+		json_object_set_new(o, "allocatedGiB", json_integer(s->allocated_gib));
+		set_str(o, "sourceRegion", s->source_region);
+		set_str(o, "sourceArn", s->source_arn);
+		json_object_set_new(o, "tags", tags_json(s->tags, s->n_tags));
+		if (dump(o, f) < 0)
+			return -1;
+	}
+	fputs("\n],\n\"automatedBackups\": [", f);
+	for (i = 0; i < inv->n_autobackups; i++) {
+		const struct sk_inv_autobackup *b = &inv->autobackups[i];
+		json_t *o = json_object();
+		fputs(i ? ",\n" : "\n", f);
+		set_str(o, "arn", b->arn);
+		set_str(o, "region", b->region);
+		set_str(o, "sourceRegion", b->source_region);
+		set_str(o, "instance", b->instance);
+		set_str(o, "instanceArn", b->instance_arn);
+		set_str(o, "status", b->status);
+		json_object_set_new(o, "backupRetentionPeriod", json_integer(b->retention));
+		set_str(o, "kmsKeyId", b->kms_key_id);
+		set_time(o, "earliest", b->earliest);
+		set_time(o, "latest", b->latest);
+		if (dump(o, f) < 0)
+			return -1;
+	}
+	fputs("\n]}\n", f);
+	if (ferror(f))
+		return sk_error_set_errno(SK_ERR_OS, "cannot write the inventory");
+	return 0;
+}
+
+/* ---- reading, streamed ----
+ *
+ * jansson parses every value; this reader only steps over the punctuation
+ * of the top-level object and of its three big arrays ({ } [ ] , :), so a
+ * million-snapshot file never becomes one jansson tree.
+ */
+
+struct reader {
+	FILE *f;
+	const char *path;
+	char *buf;
+	size_t len, pos, cap;
+	bool eof;
+	size_t line; /* of buf[pos], counted from 1 */
+};
+
+#define READ_CHUNK ((size_t)1 << 20)
+#define ELEMENT_MAX ((size_t)64 << 20)
+
+static int fill(struct reader *r)
+{
+	size_t n;
+
+	if (r->eof)
+		return 0;
+	if (r->pos) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (r->cap - r->len < READ_CHUNK) {
+		size_t cap = r->cap ? r->cap * 2 : 2 * READ_CHUNK;
+		char *b;
+		if (cap > ELEMENT_MAX + 2 * READ_CHUNK)
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: an element larger than %zu bytes", r->path, r->line,
+					    ELEMENT_MAX);
+		b = realloc(r->buf, cap);
+		if (!b)
+			return sk_error_set_oom();
+		r->buf = b;
+		r->cap = cap;
+	}
+	n = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
+	if (n == 0) {
+		if (ferror(r->f))
+			return sk_error_set_errno(SK_ERR_OS, "cannot read '%s'", r->path);
+		r->eof = true;
+	}
+	r->len += n;
+	return 0;
+}
+
+static void advance(struct reader *r, size_t n)
+{
+	const char *p = r->buf + r->pos, *end = p + n;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		r->line++;
+		p++;
+	}
+	r->pos += n;
+}
+
+/* the next non-space character, not consumed; 0 at the end */
+static int peek(struct reader *r, char *c)
+{
+	for (;;) {
+		while (r->pos < r->len) {
+			char ch = r->buf[r->pos];
+			if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+				advance(r, 1);
+				continue;
+			}
+			*c = ch;
+			return 0;
+		}
+		if (r->eof) {
+			*c = 0;
+			return 0;
+		}
+		if (fill(r) < 0)
+			return -1;
+	}
+}
+
+static int expect(struct reader *r, const char *chars, char *got)
+{
+	char c;
+
+	if (peek(r, &c) < 0)
+		return -1;
+	if (!c || !strchr(chars, c))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: expected %s%s, found %s", r->path, r->line,
+				    strlen(chars) > 1 ? "one of " : "", chars, c ? "another character" : "the end of the file");
+	if (got)
+		*got = c;
+	advance(r, 1);
+	return 0;
+}
+
+static int value(struct reader *r, json_t **out)
+{
+	json_error_t e;
+
+	for (;;) {
+		char c;
+		if (peek(r, &c) < 0)
+			return -1;
+		*out = json_loadb(r->buf + r->pos, r->len - r->pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
+		if (*out) {
+			advance(r, (size_t)e.position);
+			return 0;
+		}
+		if (json_error_code(&e) == json_error_premature_end_of_input && !r->eof) {
+			if (fill(r) < 0)
+				return -1;
+			continue;
+		}
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: %s", r->path, r->line + (size_t)(e.line > 0 ? e.line - 1 : 0),
+				    e.text);
+	}
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int jtime(json_t *o, const char *k, int64_t *out, struct reader *r)
+{
+	json_t *v = json_object_get(o, k);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || sk_time_parse_rfc3339(out, json_string_value(v)) < 0)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an RFC 3339 time", r->path, r->line, k);
+	return 0;
+}
+
+struct tagbuf {
+	struct sk_tag *t;
+	size_t n, cap;
+};
+
+static int read_tags(json_t *o, struct tagbuf *tb, struct reader *r)
+{
+	json_t *tags = json_object_get(o, "tags"), *v;
+	const char *k;
+
+	tb->n = 0;
+	if (!tags || json_is_null(tags))
+		return 0;
+	if (!json_is_object(tags))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'tags' must be an object of strings", r->path, r->line);
+	json_object_foreach(tags, k, v) {
+		if (!json_is_string(v))
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: tag '%s' must be a string", r->path, r->line, k);
+		if (tb->n == tb->cap) {
+			size_t cap = tb->cap ? tb->cap * 2 : 16;
+			struct sk_tag *t = realloc(tb->t, cap * sizeof(*t));
+			if (!t)
+				return sk_error_set_oom();
+			tb->t = t;
+			tb->cap = cap;
+		}
+		tb->t[tb->n].key = k;
+		tb->t[tb->n].value = json_string_value(v);
+		tb->n++;
+	}
+	return 0;
+}
+
+static int read_instance(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct reader *r)
+{
+	struct sk_inv_instance d;
+	json_t *reps = json_object_get(o, "replications"), *v;
+	const char *arns[64];
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	if (!json_is_object(o))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: each instance must be an object", r->path, r->line);
+	d.id = jstr(o, "id");
+	d.region = jstr(o, "region");
+	if (!d.id || !d.region)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: an instance needs 'id' and 'region'", r->path, r->line);
+	d.arn = jstr(o, "arn");
+	d.engine = jstr(o, "engine");
+	d.status = jstr(o, "status");
+	d.retention = (int)json_integer_value(json_object_get(o, "backupRetentionPeriod"));
+	if (json_is_integer(json_object_get(o, "pendingBackupRetentionPeriod"))) {
+		d.has_pending_retention = true;
+		d.pending_retention = (int)json_integer_value(json_object_get(o, "pendingBackupRetentionPeriod"));
+	}
+	d.backup_window = jstr(o, "preferredBackupWindow");
+	d.maintenance_window = jstr(o, "preferredMaintenanceWindow");
+	d.copy_tags = json_is_true(json_object_get(o, "copyTagsToSnapshot"));
+	d.deletion_protection = json_is_true(json_object_get(o, "deletionProtection"));
+	d.encrypted = json_is_true(json_object_get(o, "storageEncrypted"));
+	d.kms_key_id = jstr(o, "kmsKeyId");
+	d.allocated_gib = (int)json_integer_value(json_object_get(o, "allocatedGiB"));
+	d.aws_backup_arn = jstr(o, "awsBackupRecoveryPointArn");
+	if (jtime(o, "latestRestorableTime", &d.latest_restorable, r) < 0)
+		return -1;
+	json_array_foreach(reps, i, v) {
+		if (i >= sizeof(arns) / sizeof(arns[0]) || !json_is_string(v))
+			break;
+		arns[i] = json_string_value(v);
+		d.n_replications = i + 1;
+	}
+	d.replications = arns;
+	if (read_tags(o, tb, r) < 0)
+		return -1;
+	d.tags = tb->t;
+	d.n_tags = tb->n;
+	return sk_inventory_add_instance(inv, &d) ? 0 : -1;
+}
+
+static int read_snapshot(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct reader *r)
+{
+	struct sk_inv_snapshot s;
+	json_t *size;
+
+	memset(&s, 0, sizeof(s));
+	if (!json_is_object(o))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: each snapshot must be an object", r->path, r->line);
+	s.id = jstr(o, "id");
+	s.region = jstr(o, "region");
+	s.instance = jstr(o, "instance");
+	if (!s.id || !s.region || !s.instance)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: a snapshot needs 'id', 'instance' and 'region'", r->path,
+				    r->line);
+	s.arn = jstr(o, "arn");
+	s.type = (uint8_t)sk_snap_type_from(jstr(o, "type"));
+	s.status_text = jstr(o, "status");
+	if (!s.status_text)
+		s.status_text = "available";
+	s.status = (uint8_t)sk_snap_status_from(s.status_text);
+	if (jtime(o, "created", &s.created, r) < 0 || jtime(o, "originalCreated", &s.original_created, r) < 0)
+		return -1;
+	s.encrypted = json_is_true(json_object_get(o, "encrypted"));
+	s.kms_key_id = jstr(o, "kmsKeyId");
+	size = json_object_get(o, "allocatedGiB");
+	s.allocated_gib = json_is_integer(size) && json_integer_value(size) > 0 ? (uint32_t)json_integer_value(size) : 0;
+	s.source_region = jstr(o, "sourceRegion");
+	s.source_arn = jstr(o, "sourceArn");
+	if (read_tags(o, tb, r) < 0)
+		return -1;
+	if (tb->n > UINT16_MAX)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: too many tags", r->path, r->line);
+	s.tags = tb->t;
+	s.n_tags = (uint16_t)tb->n;
+	return sk_inventory_add_snapshot(inv, &s) ? 0 : -1;
+}
+
+static int read_autobackup(struct sk_inventory *inv, json_t *o, struct reader *r)
+{
+	struct sk_inv_autobackup b;
+
+	memset(&b, 0, sizeof(b));
+	if (!json_is_object(o))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: each automated backup must be an object", r->path, r->line);
+	b.arn = jstr(o, "arn");
+	b.region = jstr(o, "region");
+	if (!b.region)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: an automated backup needs 'region'", r->path, r->line);
+	b.source_region = jstr(o, "sourceRegion");
+	b.instance = jstr(o, "instance");
+	b.instance_arn = jstr(o, "instanceArn");
+	b.status = jstr(o, "status");
+	b.kms_key_id = jstr(o, "kmsKeyId");
+	b.retention = (int)json_integer_value(json_object_get(o, "backupRetentionPeriod"));
+	if (jtime(o, "earliest", &b.earliest, r) < 0 || jtime(o, "latest", &b.latest, r) < 0)
+		return -1;
+	return sk_inventory_add_autobackup(inv, &b) ? 0 : -1;
+}
+
+int sk_inventory_read_json(struct sk_inventory **out, const char *path)
+{
+	struct reader r;
+	struct sk_inventory *inv = NULL;
+	struct tagbuf tb = { NULL, 0, 0 };
+	json_t *key = NULL, *v = NULL;
+	bool format_ok = false;
+	char c;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&r, 0, sizeof(r));
+	r.path = path;
+	r.line = 1;
+	r.f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!r.f)
+		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
+	if (sk_inventory_new(&inv) < 0)
+		goto done;
+	if (expect(&r, "{", NULL) < 0)
+		goto done;
+	if (peek(&r, &c) < 0)
+		goto done;
+	if (c == '}') {
+		advance(&r, 1);
+		goto end;
+	}
+	for (;;) {
+		const char *k;
+
+		if (value(&r, &key) < 0)
+			goto done;
+		if (!json_is_string(key)) {
+			sk_error_set(SK_ERR_INVALID, "%s:%zu: expected a key", path, r.line);
+			goto done;
+		}
+		k = json_string_value(key);
+		if (expect(&r, ":", NULL) < 0)
+			goto done;
+		if (!strcmp(k, "instances") || !strcmp(k, "snapshots") || !strcmp(k, "automatedBackups")) {
+			if (expect(&r, "[", NULL) < 0 || peek(&r, &c) < 0)
+				goto done;
+			if (c == ']') {
+				advance(&r, 1);
+			} else {
+				for (;;) {
+					int e;
+					if (value(&r, &v) < 0)
+						goto done;
+					if (k[0] == 'i')
+						e = read_instance(inv, v, &tb, &r);
+					else if (k[0] == 's')
+						e = read_snapshot(inv, v, &tb, &r);
+					else
+						e = read_autobackup(inv, v, &r);
+					json_decref(v);
+					v = NULL;
+					if (e < 0)
+						goto done;
+					if (expect(&r, ",]", &c) < 0)
+						goto done;
+					if (c == ']')
+						break;
+				}
+			}
+		} else {
+			if (value(&r, &v) < 0)
+				goto done;
+			if (!strcmp(k, "format")) {
+				if (!json_is_string(v) || strcmp(json_string_value(v), INVENTORY_FORMAT)) {
+					sk_error_set(SK_ERR_INVALID, "%s: not a %s file (format is '%s')", path,
+						     INVENTORY_FORMAT, json_is_string(v) ? json_string_value(v) : "?");
+					goto done;
+				}
+				format_ok = true;
+			} else if (!strcmp(k, "observedAt")) {
+				if (!json_is_string(v) || sk_time_parse_rfc3339(&inv->observed_at, json_string_value(v)) < 0) {
+					sk_error_set(SK_ERR_INVALID, "%s: 'observedAt' must be an RFC 3339 time", path);
+					goto done;
+				}
+			} else if (!strcmp(k, "regions")) {
+				size_t i;
+				json_t *reg;
+				json_array_foreach(v, i, reg)
+					if (json_is_string(reg) && sk_inventory_add_region(inv, json_string_value(reg)) < 0)
+						goto done;
+			}
+			/* unknown keys are ignored, as the format promises */
+			json_decref(v);
+			v = NULL;
+		}
+		json_decref(key);
+		key = NULL;
+		if (expect(&r, ",}", &c) < 0)
+			goto done;
+		if (c == '}')
+			break;
+	}
+end:
+	if (peek(&r, &c) < 0)
+		goto done;
+	if (c) {
+		sk_error_set(SK_ERR_INVALID, "%s:%zu: text after the end of the inventory", path, r.line);
+		goto done;
+	}
+	if (!format_ok) {
+		sk_error_set(SK_ERR_INVALID, "%s: no \"format\": \"%s\" field", path, INVENTORY_FORMAT);
+		goto done;
+	}
+	sk_inventory_sort(inv);
+	*out = inv;
+	inv = NULL;
+	rc = 0;
+done:
+	json_decref(key);
+	json_decref(v);
+	free(tb.t);
+	free(r.buf);
+	if (r.f && r.f != stdin)
+		fclose(r.f);
+	sk_inventory_free(inv);
+	return rc;
+}

@@ -1,0 +1,404 @@
+/*
+ * test_aws.c - Query encoding, reading RDS answers, error classification, retry policy
+ *
+ * The XML samples in tests/data/rds-xml/ are AWS's published sample
+ * responses (see that folder's README).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "aws/client.h"
+#include "aws/query.h"
+#include "aws/rds.h"
+#include "aws/sns.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct sk_buf b = SK_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(sk_buf_add(&b, chunk, n), 0);
+	fclose(f);
+	*len = b.len;
+	return sk_buf_detach(&b);
+}
+
+static void test_query_encodes_lists_filters_and_tags(void **state)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	struct sk_buf out = SK_BUF_INIT;
+	const char *vals[] = { "db-1", "db 2" };
+	struct sk_aws_tag tags[] = { { "snapkeep:policy", "prod" }, { "Team", "a/b" } };
+
+	(void)state;
+	assert_int_equal(sk_query_add_filter(&q, 1, "db-instance-id", vals, 2), 0);
+	assert_int_equal(sk_query_add_tags(&q, "Tags", "Tag", tags, 2), 0);
+	assert_int_equal(sk_query_add_int(&q, "MaxRecords", 100), 0);
+	assert_int_equal(sk_query_add_bool(&q, "CopyTags", true), 0);
+	assert_int_equal(sk_query_encode(&q, &out), 0);
+	assert_string_equal(out.ptr,
+			    "Filters.Filter.1.Name=db-instance-id"
+			    "&Filters.Filter.1.Values.Value.1=db-1"
+			    "&Filters.Filter.1.Values.Value.2=db%202"
+			    "&Tags.Tag.1.Key=snapkeep%3Apolicy&Tags.Tag.1.Value=prod"
+			    "&Tags.Tag.2.Key=Team&Tags.Tag.2.Value=a%2Fb"
+			    "&MaxRecords=100&CopyTags=true");
+	assert_string_equal(sk_query_get(&q, "Tags.Tag.2.Value"), "a/b");
+	assert_null(sk_query_get(&q, "Nope"));
+	sk_buf_free(&out);
+	sk_query_free(&q);
+}
+
+static void test_query_escapes_all_but_unreserved(void **state)
+{
+	struct sk_buf out = SK_BUF_INIT;
+	const char *in = "AZaz09-._~ +=&%\xc3\xa9";
+
+	(void)state;
+	assert_int_equal(sk_query_escape(&out, in, strlen(in)), 0);
+	assert_string_equal(out.ptr, "AZaz09-._~%20%2B%3D%26%25%C3%A9");
+	sk_buf_free(&out);
+}
+
+struct snaps {
+	int n;
+	char ids[8][128];
+	char types[8][32];
+	int64_t created[8];
+	int64_t original[8];
+	char status[8][32];
+};
+
+static int collect_snapshot(void *ud, const struct sk_rds_snapshot *s)
+{
+	struct snaps *c = ud;
+
+	if (c->n >= 8)
+		return -1;
+	snprintf(c->ids[c->n], sizeof(c->ids[0]), "%s", s->id);
+	snprintf(c->types[c->n], sizeof(c->types[0]), "%s", s->type);
+	snprintf(c->status[c->n], sizeof(c->status[0]), "%s", s->status);
+	c->created[c->n] = s->created;
+	c->original[c->n] = s->original_created;
+	c->n++;
+	return 0;
+}
+
+static void test_rds_reads_describe_snapshots_sample(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/DescribeDBSnapshots.xml", &len);
+	struct snaps c;
+	int64_t t;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_snapshot_xml(xml, len, collect_snapshot, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.ids[0], "my-test-restore-snapshot");
+	assert_string_equal(c.types[0], "manual");
+	assert_string_equal(c.ids[1], "rds:my-mysqlexampledb-2021-04-19-10-08");
+	assert_string_equal(c.types[1], "automated");
+	assert_string_equal(c.status[2], "available");
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2021-03-28T19:57:16Z"), 0);
+	assert_int_equal(c.created[0], t);
+	free(xml);
+}
+
+static void test_rds_copy_sample_keeps_original_create_time(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/CopyDBSnapshot.xml", &len);
+	struct snaps c;
+	int64_t orig, created;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_snapshot_xml(xml, len, collect_snapshot, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.ids[0], "mysqldb-copy");
+	assert_int_equal(sk_time_parse_rfc3339(&orig, "2021-04-27T08:16:05Z"), 0);
+	assert_int_equal(sk_time_parse_rfc3339(&created, "2021-05-11T06:02:03Z"), 0);
+	assert_int_equal(c.original[0], orig);
+	assert_int_equal(c.created[0], created);
+	free(xml);
+}
+
+static void test_rds_create_and_delete_samples_report_status(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/CreateDBSnapshot.xml", &len);
+	struct snaps c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_snapshot_xml(xml, len, collect_snapshot, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.status[0], "creating");
+	free(xml);
+	xml = slurp("tests/data/rds-xml/DeleteDBSnapshot.xml", &len);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_snapshot_xml(xml, len, collect_snapshot, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.status[0], "deleted");
+	assert_string_equal(c.ids[0], "mysqldb-snap-02");
+	free(xml);
+}
+
+struct backups {
+	int n;
+	char status[4][32];
+	int64_t earliest[4];
+	int64_t latest[4];
+	char region[4][32];
+};
+
+static int collect_backup(void *ud, const struct sk_rds_automated_backup *b)
+{
+	struct backups *c = ud;
+
+	if (c->n >= 4)
+		return -1;
+	snprintf(c->status[c->n], sizeof(c->status[0]), "%s", b->status);
+	snprintf(c->region[c->n], sizeof(c->region[0]), "%s", b->region ? b->region : "");
+	c->earliest[c->n] = b->earliest;
+	c->latest[c->n] = b->latest;
+	c->n++;
+	return 0;
+}
+
+static void test_rds_automated_backups_sample_ignores_stray_text(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/DescribeDBInstanceAutomatedBackups.xml", &len);
+	struct backups c;
+	int64_t t;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_automated_backups_xml(xml, len, collect_backup, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.status[0], "creating");
+	assert_int_equal(c.earliest[0], 0);
+	assert_string_equal(c.region[1], "us-east-1");
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2018-08-21T00:33:32Z"), 0);
+	assert_int_equal(c.earliest[1], t);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2018-08-28T20:16:27Z"), 0);
+	assert_int_equal(c.latest[1], t);
+	free(xml);
+}
+
+struct inst {
+	int n;
+	char id[64];
+	int retention;
+	char window[32];
+	bool pending;
+};
+
+static int collect_instance(void *ud, const struct sk_rds_instance *d)
+{
+	struct inst *c = ud;
+
+	c->n++;
+	snprintf(c->id, sizeof(c->id), "%s", d->id);
+	snprintf(c->window, sizeof(c->window), "%s", d->preferred_backup_window ? d->preferred_backup_window : "");
+	c->retention = d->backup_retention_period;
+	c->pending = d->has_pending_retention;
+	return 0;
+}
+
+static void test_rds_modify_sample_reads_backup_settings(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/ModifyDBInstance.xml", &len);
+	struct inst c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_instances_xml(xml, len, collect_instance, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.id, "myawsuser-dbi04");
+	assert_int_equal(c.retention, 7);
+	assert_string_equal(c.window, "10:03-10:33");
+	assert_false(c.pending);
+	free(xml);
+}
+
+static void test_rds_pending_retention_is_read(void **state)
+{
+	const char *xml =
+		"<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances><DBInstance>"
+		"<DBInstanceIdentifier>db1</DBInstanceIdentifier><BackupRetentionPeriod>0</BackupRetentionPeriod>"
+		"<PendingModifiedValues><BackupRetentionPeriod>7</BackupRetentionPeriod></PendingModifiedValues>"
+		"</DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>";
+	struct inst c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_instances_xml(xml, strlen(xml), collect_instance, &c), 0);
+	assert_true(c.pending);
+	assert_int_equal(c.retention, 0);
+}
+
+static void test_error_response_gives_code_message_and_request_id(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/ErrorResponse-awsQuery.xml", &len);
+	struct sk_aws_error e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(sk_aws_parse_error(&e, xml, len), 0);
+	assert_string_equal(e.code, "InvalidGreeting");
+	assert_string_equal(e.message, "Hi");
+	assert_string_equal(e.request_id, "foo-id");
+	free(xml);
+}
+
+static void test_error_response_that_is_not_xml_is_not_an_aws_error(void **state)
+{
+	struct sk_aws_error e;
+	const char *html = "<html><body>502 Bad Gateway";
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(sk_aws_parse_error(&e, html, strlen(html)), SK_ENOTFOUND);
+	assert_int_equal(sk_aws_parse_error(&e, "", 0), SK_ENOTFOUND);
+	assert_string_equal(e.code, "");
+}
+
+static void test_throttling_and_server_errors_are_retryable(void **state)
+{
+	(void)state;
+	assert_true(sk_aws_code_is_throttle("Throttling"));
+	assert_true(sk_aws_code_is_throttle("ThrottlingException"));
+	assert_true(sk_aws_code_is_throttle("RequestLimitExceeded"));
+	assert_true(sk_aws_code_is_throttle("TooManyRequestsException"));
+	assert_false(sk_aws_code_is_throttle("DBSnapshotNotFound"));
+	assert_true(sk_aws_is_retryable(400, "Throttling"));
+	assert_true(sk_aws_is_retryable(429, ""));
+	assert_true(sk_aws_is_retryable(500, "InternalFailure"));
+	assert_true(sk_aws_is_retryable(503, "ServiceUnavailable"));
+	assert_true(sk_aws_is_retryable(0, NULL));
+	assert_false(sk_aws_is_retryable(404, "DBSnapshotNotFound"));
+	assert_false(sk_aws_is_retryable(400, "DBSnapshotAlreadyExists"));
+	assert_false(sk_aws_is_retryable(400, "SnapshotQuotaExceeded"));
+	assert_false(sk_aws_is_retryable(400, "InvalidDBInstanceState"));
+	assert_false(sk_aws_is_retryable(403, "SignatureDoesNotMatch"));
+}
+
+static void test_backoff_is_full_jitter_under_a_doubling_cap(void **state)
+{
+	uint64_t r;
+	int attempt;
+
+	(void)state;
+	for (attempt = 1; attempt <= 12; attempt++) {
+		long cap = 100L << (attempt - 1);
+		if (cap > 5000)
+			cap = 5000;
+		for (r = 0; r < 20000; r += 37) {
+			long d = sk_aws_backoff_ms(attempt, 100, 5000, r * 2654435761u);
+			assert_true(d >= 0 && d <= cap);
+		}
+		/* the top of the range is reachable */
+		assert_int_equal(sk_aws_backoff_ms(attempt, 100, 5000, (uint64_t)cap), cap);
+	}
+}
+
+static void test_snapshot_identifier_rules(void **state)
+{
+	char long_id[300];
+
+	(void)state;
+	assert_true(sk_rds_valid_snapshot_id("snapkeep-db1-20260101-0300"));
+	assert_true(sk_rds_valid_snapshot_id("a"));
+	assert_false(sk_rds_valid_snapshot_id(""));
+	assert_false(sk_rds_valid_snapshot_id("1abc"));
+	assert_false(sk_rds_valid_snapshot_id("ab--c"));
+	assert_false(sk_rds_valid_snapshot_id("abc-"));
+	assert_false(sk_rds_valid_snapshot_id("ab_c"));
+	memset(long_id, 'a', 255);
+	long_id[255] = '\0';
+	assert_true(sk_rds_valid_snapshot_id(long_id));
+	long_id[255] = 'a';
+	long_id[256] = '\0';
+	assert_false(sk_rds_valid_snapshot_id(long_id));
+}
+
+static int count_any(void *ud, const struct sk_rds_snapshot *s)
+{
+	(void)s;
+	(*(int *)ud)++;
+	return 0;
+}
+
+static void test_truncated_answers_fail_cleanly(void **state)
+{
+	const char *files[] = { "tests/data/rds-xml/DescribeDBSnapshots.xml", "tests/data/rds-xml/CopyDBSnapshot.xml",
+				"tests/data/rds-xml/ErrorResponse-awsQuery.xml" };
+	size_t f, cut, len;
+
+	(void)state;
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char *xml = slurp(files[f], &len);
+		for (cut = 0; cut < len - 20; cut++) {
+			int n = 0;
+			struct sk_aws_error e;
+			int rc = sk_rds_parse_snapshot_xml(xml, cut, count_any, &n);
+			assert_int_equal(rc, SK_ERROR);
+			assert_int_equal(sk_error_last()->klass, cut ? SK_ERR_XML : SK_ERR_XML);
+			memset(&e, 0, sizeof(e));
+			sk_aws_parse_error(&e, xml, cut);
+		}
+		free(xml);
+	}
+}
+
+static void test_arn_region_is_read(void **state)
+{
+	char r[32];
+
+	(void)state;
+	assert_int_equal(sk_arn_region("arn:aws:sns:us-east-1:123456789012:backup-alerts", r, sizeof(r)), 0);
+	assert_string_equal(r, "us-east-1");
+	assert_int_equal(sk_arn_region("arn:aws:sns::123:x", r, sizeof(r)), SK_ERROR);
+	assert_int_equal(sk_arn_region("not-an-arn", r, sizeof(r)), SK_ERROR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_query_encodes_lists_filters_and_tags),
+		cmocka_unit_test(test_query_escapes_all_but_unreserved),
+		cmocka_unit_test(test_rds_reads_describe_snapshots_sample),
+		cmocka_unit_test(test_rds_copy_sample_keeps_original_create_time),
+		cmocka_unit_test(test_rds_create_and_delete_samples_report_status),
+		cmocka_unit_test(test_rds_automated_backups_sample_ignores_stray_text),
+		cmocka_unit_test(test_rds_modify_sample_reads_backup_settings),
+		cmocka_unit_test(test_rds_pending_retention_is_read),
+		cmocka_unit_test(test_error_response_gives_code_message_and_request_id),
+		cmocka_unit_test(test_error_response_that_is_not_xml_is_not_an_aws_error),
+		cmocka_unit_test(test_throttling_and_server_errors_are_retryable),
+		cmocka_unit_test(test_backoff_is_full_jitter_under_a_doubling_cap),
+		cmocka_unit_test(test_snapshot_identifier_rules),
+		cmocka_unit_test(test_truncated_answers_fail_cleanly),
+		cmocka_unit_test(test_arn_region_is_read),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
