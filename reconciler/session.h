@@ -1,0 +1,34 @@
+/*
+ * session.h - the AWS side of one snapkeep invocation: configuration,
+ * credentials chain and client, built from the command line's options
+ */
+#ifndef SK_SESSION_H
+#define SK_SESSION_H
+
+#include <signal.h>
+
+#include "aws/client.h"
+#include "aws/config.h"
+#include "aws/credentials.h"
+
+struct sk_session_opts {
+	const char *profile;
+	const char *region;
+	const char *endpoint;
+	volatile sig_atomic_t *cancel;
+	void (*on_attempt)(void *ud, const struct sk_aws_call_info *info);
+	void *on_attempt_ud;
+};
+
+#define SK_SESSION_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL }
+
+struct sk_session {
+	struct sk_aws_config *config;
+	struct sk_credentials_provider *credentials;
+	struct sk_aws_client *client;
+};
+
+int sk_session_open(struct sk_session *s, const struct sk_session_opts *o);
+void sk_session_close(struct sk_session *s);
+
+#endif
