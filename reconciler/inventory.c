@@ -96,9 +96,9 @@ static void *push(void **items, size_t *n, size_t *cap, size_t size)
 	return (char *)*items + (*n)++ * size;
 }
 
-static const struct sk_tag *copy_tags(struct sk_inventory *inv, const struct sk_tag *tags, size_t n)
+static const struct sk_aws_tag *copy_tags(struct sk_inventory *inv, const struct sk_aws_tag *tags, size_t n)
 {
-	struct sk_tag *t;
+	struct sk_aws_tag *t;
 	size_t i;
 
 	if (!n)
@@ -234,7 +234,7 @@ fail:
 #undef INTERN
 #undef DUP
 
-const char *sk_tag_get(const struct sk_tag *tags, size_t n, const char *key)
+const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 {
 	size_t i;
 
@@ -335,7 +335,7 @@ const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_invento
 
 /* ---- writing snapkeep-inventory/v1 ---- */
 
-static json_t *tags_json(const struct sk_tag *tags, size_t n)
+static json_t *tags_json(const struct sk_aws_tag *tags, size_t n)
 {
 	json_t *o = json_object();
 	size_t i;
@@ -600,7 +600,7 @@ static int jtime(json_t *o, const char *k, int64_t *out, struct reader *r)
 }
 
 struct tagbuf {
-	struct sk_tag *t;
+	struct sk_aws_tag *t;
 	size_t n, cap;
 };
 
@@ -619,7 +619,7 @@ static int read_tags(json_t *o, struct tagbuf *tb, struct reader *r)
 			return sk_error_set(SK_ERR_INVALID, "%s:%zu: tag '%s' must be a string", r->path, r->line, k);
 		if (tb->n == tb->cap) {
 			size_t cap = tb->cap ? tb->cap * 2 : 16;
-			struct sk_tag *t = realloc(tb->t, cap * sizeof(*t));
+			struct sk_aws_tag *t = realloc(tb->t, cap * sizeof(*t));
 			if (!t)
 				return sk_error_set_oom();
 			tb->t = t;

@@ -16,12 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aws/query.h"
 #include "common/arena.h"
-
-struct sk_tag {
-	const char *key;
-	const char *value;
-};
 
 enum sk_snap_type {
 	SK_SNAP_MANUAL = 0,
@@ -57,7 +53,7 @@ struct sk_inv_instance {
 	int64_t latest_restorable;
 	const char **replications; /* DBInstanceAutomatedBackupsArn of each replication */
 	size_t n_replications;
-	const struct sk_tag *tags;
+	const struct sk_aws_tag *tags;
 	size_t n_tags;
 };
 
@@ -73,7 +69,7 @@ struct sk_inv_snapshot {
 	const char *owner;         /* the snapkeep:policy tag's value, or NULL */
 	int64_t created;           /* 0 while creating */
 	int64_t original_created;  /* copies: the source's creation time */
-	const struct sk_tag *tags;
+	const struct sk_aws_tag *tags;
 	uint32_t allocated_gib;
 	uint16_t n_tags;
 	uint8_t type;   /* enum sk_snap_type */
@@ -126,7 +122,7 @@ const char *sk_inventory_intern(struct sk_inventory *inv, const char *s);
 void sk_inventory_sort(struct sk_inventory *inv);
 const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
 							 const char *id);
-const char *sk_tag_get(const struct sk_tag *tags, size_t n, const char *key);
+const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
 
 enum sk_snap_status sk_snap_status_from(const char *aws_status);
 enum sk_snap_type sk_snap_type_from(const char *aws_type);

@@ -33,8 +33,6 @@ static int on_instance(void *ud, const struct sk_rds_instance *d)
 {
 	struct job *j = ud;
 	struct sk_inv_instance in;
-	struct sk_tag tags[64];
-	size_t i, n = d->n_tags < 64 ? d->n_tags : 64;
 	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
@@ -57,12 +55,8 @@ static int on_instance(void *ud, const struct sk_rds_instance *d)
 	in.latest_restorable = d->latest_restorable_time;
 	in.replications = (const char **)d->replication_arns;
 	in.n_replications = d->n_replications;
-	for (i = 0; i < n; i++) {
-		tags[i].key = d->tags[i].key;
-		tags[i].value = d->tags[i].value;
-	}
-	in.tags = tags;
-	in.n_tags = n;
+	in.tags = d->tags;
+	in.n_tags = d->n_tags;
 	pthread_mutex_lock(&j->sh->lock);
 	if (!sk_inventory_add_instance(j->sh->inv, &in))
 		rc = -1;
@@ -75,8 +69,6 @@ static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
 {
 	struct job *j = ud;
 	struct sk_inv_snapshot in;
-	struct sk_tag tags[64];
-	size_t i, n = s->n_tags < 64 ? s->n_tags : 64;
 	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
@@ -94,12 +86,8 @@ static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
 	in.original_created = s->original_created;
 	in.allocated_gib = s->allocated_gib > 0 ? (uint32_t)s->allocated_gib : 0;
 	in.encrypted = s->encrypted;
-	for (i = 0; i < n; i++) {
-		tags[i].key = s->tags[i].key;
-		tags[i].value = s->tags[i].value;
-	}
-	in.tags = tags;
-	in.n_tags = (uint16_t)n;
+	in.tags = s->tags;
+	in.n_tags = (uint16_t)(s->n_tags < UINT16_MAX ? s->n_tags : UINT16_MAX);
 	pthread_mutex_lock(&j->sh->lock);
 	if (!sk_inventory_add_snapshot(j->sh->inv, &in))
 		rc = -1;
@@ -217,7 +205,7 @@ join:
 		pthread_join(threads[i], NULL);
 	for (i = 0; i < started && rc == 0; i++) {
 		if (jobs[i].rc != 0) {
-			sk_error_set(jobs[i].error.klass, "observing %s: %s", jobs[i].region, jobs[i].error.message);
+			sk_error_set(jobs[i].error.klass, "%s", jobs[i].error.message);
 			rc = jobs[i].rc;
 		}
 	}
