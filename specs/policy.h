@@ -1,0 +1,183 @@
+/*
+ * policy.h - backup policies: YAML documents to typed structs
+ *
+ * A policy set is every `kind: BackupPolicy` document (and at most one
+ * `kind: Settings` document) found in the files of a source (specs/source.h):
+ * one or more YAML documents per file, parsed with libyaml.  The format is
+ * documented in specs/README.md and specs/policy.schema.json.
+ *
+ * Parsing never stops at the first problem: every error is recorded as a
+ * diagnostic with file:line:col (1-based, of the offending node) and one
+ * message saying what was expected, e.g.
+ *
+ *   policies/prod.yaml:7:20: policy 'prod': retentionDays must be 0..35, got 40
+ *   policies/prod.yaml:5:5: unknown key 'retentonDays' in 'automated' (did you mean 'retentionDays'?)
+ *
+ * specs/ knows nothing of AWS: a policy says what it wants; whether the
+ * instances exist, and which instances a tag selector matches, is the
+ * reconciler's business.  Unset settings are left alone by the reconciler
+ * (they are -1 / NULL / false below).
+ */
+#ifndef SK_POLICY_H
+#define SK_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "specs/cron.h"
+#include "specs/retain.h"
+
+struct sk_source;
+
+/* where something was written; file points into the policy set */
+struct sk_pos {
+	const char *file;
+	int line; /* 1-based; 0: unknown */
+	int col;  /* 1-based */
+};
+
+struct sk_policy_diag {
+	struct sk_pos pos;
+	char *message; /* without the location: "policy 'prod': retentionDays must be 0..35, got 40" */
+};
+
+struct sk_policy_kv {
+	char *key;
+	char *value;
+	struct sk_pos pos;
+};
+
+struct sk_policy_name {
+	char *name;
+	struct sk_pos pos;
+};
+
+/* spec.automated.replicate */
+struct sk_policy_replicate {
+	char *region;       /* the destination region */
+	int retention_days; /* 1..35; 0: not given (AWS's default, 7) */
+	char *kms_key_id;   /* destination key, or NULL */
+	struct sk_pos pos;
+};
+
+/* spec.snapshots.copies[] */
+struct sk_policy_copy {
+	char *region;
+	char *kms_key_id; /* destination key, or NULL (AWS then uses the default key when the source is not encrypted) */
+	struct sk_retain retain; /* the copies' own retention; SK_RETAIN_INIT (nothing set) keeps every copy */
+	bool has_retain;
+	struct sk_pos pos;
+};
+
+struct sk_policy {
+	char *name; /* metadata.name: letters, digits, '-', '_', '.'; 1..63 */
+	struct sk_pos pos; /* the document */
+
+	/* spec.regions: at least one */
+	struct sk_policy_name *regions;
+	size_t n_regions;
+
+	/* spec.selector: instances or tags (exactly one of them) */
+	struct sk_policy_name *instances;
+	size_t n_instances;
+	struct sk_policy_kv *selector_tags; /* every tag must match */
+	size_t n_selector_tags;
+	struct sk_pos selector_pos;
+
+	/* spec.automated: -1 / NULL when not given (left alone) */
+	bool has_automated;
+	int retention_days;      /* BackupRetentionPeriod, 0..35 */
+	char *window;            /* PreferredBackupWindow "hh24:mi-hh24:mi", UTC, >= 30 minutes */
+	int copy_tags;           /* CopyTagsToSnapshot: -1, 0, 1 */
+	int deletion_protection; /* DeletionProtection: -1, 0, 1 */
+	bool apply_immediately;  /* ask RDS to apply now rather than in the maintenance window */
+	/* replicate: absent (leave alone), false/null (stop any replication), or a destination */
+	enum { SK_REPLICATE_UNSET = 0, SK_REPLICATE_OFF, SK_REPLICATE_ON } replicate_mode;
+	struct sk_policy_replicate replicate;
+	struct sk_pos automated_pos;
+	struct sk_pos retention_pos, window_pos, copy_tags_pos, deletion_protection_pos;
+
+	/* spec.snapshots: has_snapshots false when absent or {} */
+	bool has_snapshots;
+	char *schedule_text; /* as written: "30 3 * * *", "@daily" */
+	struct sk_cron schedule;
+	char *prefix;        /* identifier prefix; default "snapkeep" */
+	struct sk_policy_kv *tags; /* added to every snapshot and copy */
+	size_t n_tags;
+	struct sk_retain retain;
+	bool has_retain;          /* no retain: keep every snapshot (restic keeps all with no rules) */
+	int min_available;        /* default 1 */
+	int max_deletions_per_run; /* default 50 */
+	struct sk_policy_copy *copies;
+	size_t n_copies;
+	struct sk_pos snapshots_pos;
+
+	/* spec.alerts */
+	char *sns_topic_arn; /* or NULL */
+};
+
+/* kind: Settings (at most one document in the set); defaults when absent */
+struct sk_settings_quota {
+	char *region; /* NULL: the default for every region */
+	int quota;
+};
+
+struct sk_settings {
+	int snapshot_quota;           /* manual snapshots per region; default 100 */
+	struct sk_settings_quota *region_quotas; /* per-region overrides */
+	size_t n_region_quotas;
+	double price_per_gb_month;    /* default 0.095 (USD, AWS's us-east-1 list price) */
+	int concurrency;              /* mutating calls in flight per region; default 4 */
+	bool present;
+	struct sk_pos pos;
+};
+
+struct sk_policyset {
+	struct sk_policy *policies;
+	size_t n_policies;
+	struct sk_settings settings;
+	struct sk_policy_diag *diags; /* every problem found, in file order */
+	size_t n_diags;
+	char **files; /* the file names that were read (sk_pos.file points here) */
+	size_t n_files;
+	/* the source the set came from (copied from struct sk_source), "" / NULL when none */
+	char commit[41];
+	char *subject;
+	char *ref;
+};
+
+/*
+ * Parses every *.yaml / *.yml file of the source.  Returns 0 when the set
+ * is valid; otherwise SK_ERROR with class SK_ERR_POLICY, *out still set
+ * (diagnostics in out->diags, sorted by file, line, col) and sk_error_last()
+ * saying "N errors in policies" followed by the first one.  A source with
+ * no policy document is an error.
+ */
+int sk_policyset_load(struct sk_policyset **out, const struct sk_source *src);
+/* one buffer, as if it were the only file of a source (tests, fuzzing) */
+int sk_policyset_parse_buffer(struct sk_policyset **out, const char *file, const char *data, size_t len);
+void sk_policyset_free(struct sk_policyset *set);
+
+/* "file:line:col: message" */
+void sk_policy_diag_format(struct sk_buf *out, const struct sk_policy_diag *d);
+
+/* the quota for a region (Settings, else 100) */
+int sk_settings_quota(const struct sk_settings *s, const char *region);
+
+/*
+ * Two policies that may select the same instance: do their automated
+ * settings disagree?  Fills why with "retentionDays: 30 in 'a' (file:l:c)
+ * vs 7 in 'b' (file:l:c)" and returns true when they do.  Snapshot
+ * schedules never conflict: each policy owns its own snapshots.
+ */
+bool sk_policy_conflicts(const struct sk_policy *a, const struct sk_policy *b, struct sk_buf *why);
+
+/* "1y2m3d4h" (restic's --keep-within: any of y m d h, each at most once, in that order) */
+int sk_duration_parse(struct sk_duration *out, const char *s);
+void sk_duration_format(char out[48], const struct sk_duration *d);
+
+/* "03:00-04:00": 0 and minutes since midnight, or SK_ERROR with a reason in sk_error_last() */
+int sk_window_parse(const char *s, int *start_min, int *end_min);
+
+#endif
