@@ -316,8 +316,6 @@ static int get_str(const struct rd *r, char *dst, size_t size, const json_t *o, 
 	n = json_string_length(v);
 	if (n >= size)
 		return bad(r, join(path, sizeof(path), prefix, key), "longer than %zu characters", size - 1);
-	if (memchr(json_string_value(v), '\0', n))
-		return bad(r, join(path, sizeof(path), prefix, key), "contains a NUL character");
 	memcpy(dst, json_string_value(v), n + 1);
 	return 0;
 }
