@@ -466,11 +466,15 @@ int sk_journal_read(const char *dir, const struct sk_journal_filter *f, sk_journ
 		if (sk_journal_parse_line(&r, &j, line, len) < 0) {
 			if (!complete) {
 				stats->torn_tail = true;
-				sk_warn("journal '%s' line %zu: incomplete last line (a write cut short by a crash); ignored",
-					path, lineno);
+				if (!f || !f->quiet)
+					sk_warn("journal '%s' line %zu: incomplete last line (a write cut short by a crash); "
+						"ignored",
+						path, lineno);
 			} else {
 				stats->damaged++;
-				sk_warn("journal '%s' line %zu: skipped a damaged line: %s", path, lineno, sk_error_message());
+				if (!f || !f->quiet)
+					sk_warn("journal '%s' line %zu: skipped a damaged line: %s", path, lineno,
+						sk_error_message());
 			}
 			continue;
 		}

@@ -133,9 +133,10 @@ struct sk_journal_filter {
 	int64_t since_ms;      /* only records at or after; 0: all */
 	const char *instance;  /* only records whose instance or target is this */
 	const char *type;      /* only records of this type */
+	bool quiet;            /* no warnings about damaged lines (a second pass over the same file) */
 };
 
-#define SK_JOURNAL_FILTER_INIT { 0, NULL, NULL }
+#define SK_JOURNAL_FILTER_INIT { 0, NULL, NULL, false }
 
 struct sk_journal_stats {
 	size_t records;  /* readable records */
