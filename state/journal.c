@@ -467,7 +467,7 @@ int sk_journal_read(const char *dir, const struct sk_journal_filter *f, sk_journ
 			if (!complete) {
 				stats->torn_tail = true;
 				if (!f || !f->quiet)
-					sk_warn("journal '%s' line %zu: incomplete last line (a write cut short by a crash); "
+					sk_warn("journal '%s' line %zu: incomplete last line (a write in progress, or cut short by a crash); "
 						"ignored",
 						path, lineno);
 			} else {
