@@ -16,6 +16,7 @@
 #include "reconciler/cli.h"
 #include "reconciler/observe.h"
 #include "reconciler/plan.h"
+#include "reconciler/session.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/statedir.h"

@@ -320,7 +320,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_policyset *set = NULL;
 	struct sk_inventory *inv = NULL;
 	struct sk_plan *plan = NULL, *saved = NULL;
-	const struct sk_plan *todo;
+	const struct sk_plan *todo = NULL;
 	struct sk_apply_result res;
 	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
 	struct sk_journal_glue_counts rc_counts;
@@ -462,7 +462,7 @@ fail:
 	}
 record:
 	rep->finished = sk_time_now();
-	if (plan)
+	if (todo)
 		summarize_instances(rep, todo, applied ? &res : NULL);
 	if (st && lock) {
 		struct sk_error keep = *sk_error_last();
