@@ -27,6 +27,7 @@ int cmd_iam_policy(struct sk_cli *cli)
 		goto done;
 	}
 	o.namespace_ = cli->metrics_namespace;
+	o.account = cli->account;
 	if (sk_iam_policy(&doc, set, &o) < 0 || sk_cli_print_json(doc, stdout) < 0) {
 		rc = sk_cli_fail();
 		goto done;

@@ -338,12 +338,14 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->started = sk_time_now();
 
 	/* an unusable state directory is reported before anything else happens */
+	rep->stage = "state";
 	if (sk_statedir_open(&dir, cli->state_dir) < 0 || sk_journal_new_run_id(run_id) < 0)
 		goto fail;
 	lo.command = o->command;
 	lo.run_id = run_id;
 	lo.timeout = cli->lock_timeout;
 	lo.cancel = &sk_cli_interrupted;
+	rep->stage = "lock";
 	if (sk_lock_acquire(&lock, dir, &lo) < 0)
 		goto fail;
 	if (sk_lock_stale_holder(lock)) {
@@ -351,8 +353,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		sk_lock_holder_describe(who, sizeof(who), sk_lock_stale_holder(lock));
 		sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
 	}
+	rep->stage = "state";
 	if (sk_state_load(&st, dir) < 0 || sk_journal_open(&journal, dir) < 0)
 		goto fail;
+	rep->stage = "fetch";
 
 	if (o->plan_file) {
 		if (sk_planfile_read(&saved_json, o->plan_file) < 0 || sk_plan_from_json(&saved, saved_json) < 0)
@@ -362,8 +366,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		goto fail;
 	copy_text(rep->commit, sizeof(rep->commit), set->commit);
 	copy_text(rep->subject, sizeof(rep->subject), set->subject);
+	rep->stage = "observe";
 	if (sk_cli_observe(cli, o->session, set, &inv, NULL) < 0)
 		goto fail;
+	rep->stage = "plan";
 	if (o->apply) {
 		memset(&rc_counts, 0, sizeof(rc_counts));
 		if (sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
@@ -379,6 +385,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	if (saved && check_saved_plan(saved, plan, o->plan_file) < 0)
 		goto fail;
 	todo = saved ? saved : plan;
+	if (o->after_plan)
+		o->after_plan(o->after_plan_ud, set, inv, plan);
 	sk_plan_count(todo, &rep->planned);
 	rep->changes = sk_plan_has_changes(todo);
 	rep->pending = todo->n_actions;
@@ -407,6 +415,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	}
 	if (f && !cli->json)
 		fprintf(f, "\n");
+	rep->stage = "apply";
 	ao.client = o->session ? o->session->client : NULL;
 	if (!ao.client) {
 		sk_error_set(SK_ERR_INVALID, "apply needs AWS: --inventory plans offline only");
@@ -461,6 +470,8 @@ fail:
 		rep->exit_code = sk_cli_interrupted == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
 	}
 record:
+	if (rep->ok)
+		rep->stage = "done";
 	rep->finished = sk_time_now();
 	if (todo)
 		summarize_instances(rep, todo, applied ? &res : NULL);
@@ -470,6 +481,7 @@ record:
 		if (sk_state_save(st, dir) < 0) {
 			sk_warn("%s", sk_error_message());
 			if (rep->ok) {
+				rep->stage = "record";
 				rep->ok = false;
 				rep->exit_code = SK_EXIT_ERROR;
 				copy_text(rep->error, sizeof(rep->error), sk_error_message());

@@ -20,6 +20,8 @@
 #include "reconciler/plan.h"
 
 struct sk_session;
+struct sk_policyset;
+struct sk_inventory;
 
 struct sk_reconcile_opts {
 	struct sk_cli *cli;          /* source, regions, now, flags, state dir */
@@ -30,9 +32,13 @@ struct sk_reconcile_opts {
 	const char *plan_file;       /* apply exactly this saved plan */
 	FILE *out;                   /* the plan, progress and results; NULL: nothing printed */
 	bool quiet_no_changes;       /* print nothing when the plan is empty (the loop) */
+	/* called once the plan is made, while the policies, inventory and plan are alive (the loop's metrics) */
+	void (*after_plan)(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
+			   const struct sk_plan *plan);
+	void *after_plan_ud;
 };
 
-#define SK_RECONCILE_OPTS_INIT { NULL, NULL, "apply", true, false, NULL, NULL, false }
+#define SK_RECONCILE_OPTS_INIT { NULL, NULL, "apply", true, false, NULL, NULL, false, NULL, NULL }
 
 struct sk_reconcile_instance {
 	char region[32];
@@ -51,6 +57,7 @@ struct sk_reconcile_report {
 	char commit[41];
 	char subject[256];
 	char error[1024];    /* the first error, "" when ok */
+	const char *stage;   /* where it stopped: "state", "lock", "fetch", "observe", "plan", "apply", "record", "done" */
 	int64_t started, finished;
 	struct sk_plan_counts planned;
 	size_t created, copied, changed, deleted, failed, deferred, skipped;
