@@ -326,6 +326,7 @@ class App:
             return self.reply_error(h, entry, ns, M.AwsError(
                 "InvalidAction", "Could not find operation %s for version %s" % (action, params.get("Version"))), rid)
         fn = table[action][0]
+        started = time.monotonic()
         with self.model.lock:
             self.model.tick()
             ctx = Ctx(self, region, params, who, h.headers.get("Host"))
@@ -339,6 +340,7 @@ class App:
             dirty = self.model.dirty
         if dirty:
             self.persister.poke()
+        entry["ms"] = round((time.monotonic() - started) * 1000, 2)
         if ctx.notes:
             entry["detail"] = ctx.notes
         entry["status"] = status

@@ -11,6 +11,7 @@ Indexes (never persisted, rebuilt on load) keep describe pages cheap with
 type, by instance and by DbiResourceId, so a page is a bisect plus the page.
 """
 import bisect
+import copy
 import datetime as dt
 import hashlib
 import heapq
@@ -644,6 +645,25 @@ class Model:
     def dumps(self):
         return json.dumps(self.to_json(), separators=(",", ":"))
 
+    def save_view(self):
+        """A copy of the state that later changes cannot touch, cheap enough to take under the lock:
+        snapshot records are copied one level deep (their only nested value, tags, is always replaced,
+        never changed in place), everything else deeply."""
+        v = self.to_json()
+        v["config"] = copy.deepcopy(self.config)
+        v["sns"] = list(self.sns)
+        v["metrics"] = list(self.metrics)
+        v["credentials"] = dict(self.credentials)
+        v["regions"] = {n: {
+            "instances": copy.deepcopy(list(r.instances.values())),
+            "snapshots": [dict(x) for x in r.snapshots.values()],
+            "automatedBackups": copy.deepcopy(list(r.backups.values())),
+            "topics": [dict(x) for x in r.topics.values()],
+            "kmsKeys": list(r.kms_keys), "describeCount": r.describe_count,
+            "describeInstancesCount": r.describe_instances_count,
+        } for n, r in self.regions.items()}
+        return v
+
     def load(self, d):
         if d.get("format") != "snapkeep-emulator-state/v1":
             raise ValueError("not a snapkeep emulator state file (format %r)" % d.get("format"))
@@ -861,8 +881,9 @@ class Persister:
             with self.model.lock:
                 if not self.model.dirty:
                     return
-                text = self.model.dumps()
+                view = self.model.save_view()
                 self.model.dirty = False
+            text = json.dumps(view, separators=(",", ":"))
             tmp = "%s.tmp.%d" % (self.path, os.getpid())
             with open(tmp, "w") as f:
                 f.write(text)

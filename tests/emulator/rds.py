@@ -585,10 +585,10 @@ def remove_tags_from_resource(ctx):
     keys = [k for k in ctx.p.list("TagKeys") if isinstance(k, str)]
     if not keys:
         raise AwsError("MissingParameter", "The request must contain the parameter TagKeys")
-    tags = obj.get("tags") or {}
+    tags = dict(obj.get("tags") or {})
     for k in keys:
         tags.pop(k, None)
-    obj["tags"] = tags
+    obj["tags"] = tags  # replaced, never changed in place: the persister copies records one level deep
     ctx.m.touch()
     return None
 
@@ -807,14 +807,14 @@ def delete_db_instance(ctx):
     if d["deletionProtection"]:
         raise AwsError("InvalidParameterCombination",
                        "Cannot delete protected DB Instance, please disable deletion protection and try again.")
-    if d["status"] in ("deleting", "creating"):
-        raise AwsError("InvalidDBInstanceState", "Instance %s is %s." % (d["id"], d["status"]))
     if skip and final:
         raise AwsError("InvalidParameterCombination",
                        "Cannot specify FinalDBSnapshotIdentifier when SkipFinalSnapshot is true.")
     if not skip and not final:
         raise AwsError("InvalidParameterCombination",
                        "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+    if d["status"] in ("deleting", "creating"):
+        raise AwsError("InvalidDBInstanceState", "Instance %s is %s." % (d["id"], d["status"]))
     if final:
         fid = check_id(final, "FinalDBSnapshotIdentifier", 255)
         if fid in r.snapshots:
