@@ -183,6 +183,24 @@ with Emulator(seed=SEED) as emu:
          "cloudwatch list-metrics", r)
     r = aws(emu, "sts", "get-caller-identity")
     t.is_(out(r).get("Account"), ACCOUNT, "sts get-caller-identity names the account")
+    r = aws(emu, "sts", "assume-role-with-web-identity", "--role-arn", "arn:aws:iam::%s:role/snapkeep" % ACCOUNT,
+            "--role-session-name", "cli", "--web-identity-token", "snapkeep-web-identity-token")
+    cred = out(r).get("Credentials", {})
+    t.ok(r.rc == 0 and cred.get("AccessKeyId", "").startswith("ASIA") and cred.get("SessionToken")
+         and cred.get("Expiration"), "sts assume-role-with-web-identity (unsigned) answers credentials", r.err)
+    if cred:
+        r = aws(emu, "sts", "get-caller-identity", env={
+            "AWS_ACCESS_KEY_ID": cred["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": cred["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": cred["SessionToken"]})
+        t.is_(out(r).get("Arn"), "arn:aws:sts::%s:assumed-role/snapkeep/cli" % ACCOUNT,
+              "the CLI signs with them and their session token")
+    else:
+        t.ok(False, "the CLI signs with them and their session token")
+    r = aws(emu, "rds", "describe-db-instance-automated-backups", "--db-instance-identifier", "orders-db")
+    b = out(r).get("DBInstanceAutomatedBackups", [])
+    t.ok(r.rc == 0 and len(b) == 1 and b[0]["Status"] == "active" and b[0]["BackupRetentionPeriod"] == 14
+         and b[0]["RestoreWindow"].get("EarliestTime") and b[0]["RestoreWindow"].get("LatestTime"),
+         "describe-db-instance-automated-backups shows the RestoreWindow", r.out[:600])
 
     # signatures
     r = aws(emu, "rds", "describe-db-instances", env={"AWS_SECRET_ACCESS_KEY": "wrong-secret"})

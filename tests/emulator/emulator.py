@@ -45,7 +45,8 @@ SERVICES = {
     "sts": (S.STS_NS, S.STS_ACTIONS),
 }
 
-SECRET_PARAM = re.compile(r"password|secret|token", re.I)
+# parameters that carry secrets (NextToken and the like do not)
+SECRET_PARAM = re.compile(r"password|secret|webidentitytoken|sessiontoken|securitytoken|samlassertion", re.I)
 
 
 def redact_params(params):

@@ -231,6 +231,13 @@ class Region:
         if s["status"] in ("creating", "pending", "copying"):
             self.pending.add(sid)
 
+    def replace_snapshot(self, sid, **changes):
+        """Snapshot records are copy-on-write once indexed (the persister saves them without copying)."""
+        s = dict(self.snapshots[sid])
+        s.update(changes)
+        self.snapshots[sid] = s
+        return s
+
     def remove_snapshot(self, sid):
         s = self.snapshots.pop(sid)
         _sorted_remove(self.all_ids, sid)
@@ -269,6 +276,14 @@ class Region:
                 "automatedBackups": list(self.backups.values()), "topics": list(self.topics.values()),
                 "kmsKeys": self.kms_keys, "describeCount": self.describe_count,
                 "describeInstancesCount": self.describe_instances_count}
+
+
+def _copy_instance(d):
+    c = dict(d)
+    c["tags"] = dict(d.get("tags") or {})
+    c["pending"] = dict(d.get("pending") or {})
+    c["replications"] = [dict(x) for x in d.get("replications") or []]
+    return c
 
 
 def _sorted_remove(lst, x):
@@ -529,9 +544,7 @@ class Model:
         self.touch()
 
     def make_available(self, r, s):
-        s["status"] = "available"
-        s["readyAt"] = None
-        s["readyCount"] = None
+        r.replace_snapshot(s["id"], status="available", readyAt=None, readyCount=None)
         r.pending.discard(s["id"])
         self.touch()
 
@@ -564,14 +577,16 @@ class Model:
                 self.make_instance_available(r, d, self.now())
                 self.schedule_instance(r, d, self.now())
 
-    def start_pending(self, r, s, seconds_key, describes_key, now):
-        """Sets when a new snapshot or copy becomes available: after N seconds or N describes."""
+    def add_pending(self, r, s, seconds_key, describes_key, now):
+        """Adds a new snapshot or copy that becomes available after N seconds or N describes."""
         secs = self.config.get(seconds_key)
         n = int(self.config.get(describes_key) or 0)
         s["readyAt"] = (now + float(secs)) if secs is not None and float(secs) >= 0 else None
         s["readyCount"] = (r.describe_count + n) if n > 0 else None
-        r.pending.add(s["id"])
+        s["startedAt"] = now
+        r.add_snapshot(s)
         self.schedule_snapshot(r, s)
+        self.touch()
 
     def start_pending_instance(self, r, d, now):
         secs = self.config.get("restoreSeconds")
@@ -647,16 +662,15 @@ class Model:
 
     def save_view(self):
         """A copy of the state that later changes cannot touch, cheap enough to take under the lock:
-        snapshot records are copied one level deep (their only nested value, tags, is always replaced,
-        never changed in place), everything else deeply."""
+        snapshot records are shared (they are replaced, never changed, once indexed), the rest copied."""
         v = self.to_json()
         v["config"] = copy.deepcopy(self.config)
         v["sns"] = list(self.sns)
         v["metrics"] = list(self.metrics)
         v["credentials"] = dict(self.credentials)
         v["regions"] = {n: {
-            "instances": copy.deepcopy(list(r.instances.values())),
-            "snapshots": [dict(x) for x in r.snapshots.values()],
+            "instances": [_copy_instance(x) for x in r.instances.values()],
+            "snapshots": list(r.snapshots.values()),  # copy-on-write records: see Region.replace_snapshot
             "automatedBackups": copy.deepcopy(list(r.backups.values())),
             "topics": [dict(x) for x in r.topics.values()],
             "kmsKeys": list(r.kms_keys), "describeCount": r.describe_count,
@@ -847,12 +861,17 @@ def _default_version(engine):
 
 
 class Persister:
-    """Writes the state file (temp + rename) shortly after each change, and on demand."""
+    """Writes the state file (temp + rename) shortly after each change, and on demand.
+
+    The model lock is held only to take save_view(); the JSON is written in
+    chunks (other threads run between them) and writes are spaced by at least
+    three times what the last one cost, so a large inventory stays responsive."""
 
     def __init__(self, model, path, delay=0.1):
         self.model = model
         self.path = path
         self.delay = delay
+        self.cost = 0.0
         self.wake = threading.Event()
         self.stopping = False
         self.io_lock = threading.Lock()
@@ -871,7 +890,7 @@ class Persister:
             self.wake.clear()
             if self.stopping:
                 break
-            time.sleep(self.delay)
+            time.sleep(max(self.delay, 3 * self.cost))
             self.flush()
 
     def flush(self):
@@ -883,13 +902,31 @@ class Persister:
                     return
                 view = self.model.save_view()
                 self.model.dirty = False
-            text = json.dumps(view, separators=(",", ":"))
+            t0 = time.monotonic()
             tmp = "%s.tmp.%d" % (self.path, os.getpid())
             with open(tmp, "w") as f:
-                f.write(text)
+                write_state(f, view)
             os.replace(tmp, self.path)
+            self.cost = time.monotonic() - t0
 
     def stop(self):
         self.stopping = True
         self.wake.set()
         self.flush()
+
+
+def write_state(f, view, chunk=500):
+    """json.dump(view) in pieces: snapshot lists go out chunk records at a time."""
+    sep = (",", ":")
+    head = {k: v for k, v in view.items() if k != "regions"}
+    f.write(json.dumps(head, separators=sep)[:-1])
+    f.write(',"regions":{')
+    for i, (name, r) in enumerate(view["regions"].items()):
+        rest = {k: v for k, v in r.items() if k != "snapshots"}
+        f.write("%s%s:{%s,\"snapshots\":[" % ("," if i else "", json.dumps(name),
+                                               json.dumps(rest, separators=sep)[1:-1]))
+        snaps = r["snapshots"]
+        for k in range(0, len(snaps), chunk):
+            f.write(("," if k else "") + json.dumps(snaps[k:k + chunk], separators=sep)[1:-1])
+        f.write("]}")
+    f.write("}}")

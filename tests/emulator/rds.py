@@ -10,7 +10,7 @@ are 404, the rest 400).
 import time
 
 from model import DAY, AwsError, parse_backup_window, parse_maintenance_window, parse_time, valid_identifier
-from query import el, esc, page, tag_list, ts
+from query import el, page, tag_list, ts
 
 NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
@@ -451,10 +451,7 @@ def create_db_snapshot(ctx):
     quota_check(ctx)
     s = m.snapshot_from_instance(r, d, sid, "manual", ctx.now)
     s["tags"] = tags if tags else (dict(d["tags"]) if d["copyTagsToSnapshot"] else {})
-    s["startedAt"] = ctx.now
-    r.add_snapshot(s)
-    m.start_pending(r, s, "createSeconds", "createDescribes", ctx.now)
-    m.touch()
+    m.add_pending(r, s, "createSeconds", "createDescribes", ctx.now)
     return snapshot_xml(ctx, s)
 
 
@@ -512,7 +509,7 @@ def copy_db_snapshot(ctx):
         "id": target, "arn": m.arn(ctx.region, "snapshot", target), "type": "manual", "status": "pending",
         "created": ctx.now, "originalCreated": src.get("originalCreated") or src["created"],
         "sourceRegion": src_region if cross else None, "sourceSnapshot": src["arn"] if cross else None,
-        "crossRegion": cross, "startedAt": ctx.now,
+        "crossRegion": cross,
         "encrypted": bool(src.get("encrypted") or kms_arn),
         "kmsKeyId": kms_arn or (src.get("kmsKeyId") if not cross else None),
         "availabilityZone": ctx.region + "a",
@@ -520,9 +517,7 @@ def copy_db_snapshot(ctx):
     t = dict(src.get("tags") or {}) if copy_tags else {}
     t.update(tags)
     c["tags"] = t
-    r.add_snapshot(c)
-    m.start_pending(r, c, "copySeconds", "copyDescribes", ctx.now)
-    m.touch()
+    m.add_pending(r, c, "copySeconds", "copyDescribes", ctx.now)
     return snapshot_xml(ctx, c)
 
 
@@ -575,8 +570,7 @@ def add_tags_to_resource(ctx):
     if len(merged) > 50:
         raise AwsError("InvalidParameterValue",
                        "Cannot add tags: a resource can have at most 50 tags")
-    obj["tags"] = merged
-    ctx.m.touch()
+    _set_tags(ctx, obj, merged)
     return None
 
 
@@ -588,9 +582,16 @@ def remove_tags_from_resource(ctx):
     tags = dict(obj.get("tags") or {})
     for k in keys:
         tags.pop(k, None)
-    obj["tags"] = tags  # replaced, never changed in place: the persister copies records one level deep
-    ctx.m.touch()
+    _set_tags(ctx, obj, tags)
     return None
+
+
+def _set_tags(ctx, obj, tags):
+    if "type" in obj and obj.get("id") in ctx.r.snapshots:
+        ctx.r.replace_snapshot(obj["id"], tags=tags)  # snapshot records are copy-on-write
+    else:
+        obj["tags"] = tags
+    ctx.m.touch()
 
 
 def list_tags_for_resource(ctx):
@@ -719,7 +720,7 @@ def _instance_base_from(d):
 
 
 def restore_db_instance_from_db_snapshot(ctx):
-    m, r, p = ctx.m, ctx.r, ctx.p
+    r, p = ctx.r, ctx.p
     iid = check_id(p.req("DBInstanceIdentifier"), "DBInstanceIdentifier", 63)
     s = find_snapshot(ctx, p.req("DBSnapshotIdentifier"))
     if iid in r.instances:
@@ -813,8 +814,8 @@ def delete_db_instance(ctx):
     if not skip and not final:
         raise AwsError("InvalidParameterCombination",
                        "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
-    if d["status"] in ("deleting", "creating"):
-        raise AwsError("InvalidDBInstanceState", "Instance %s is %s." % (d["id"], d["status"]))
+    if d["status"] == "deleting":
+        raise AwsError("InvalidDBInstanceState", "Instance %s is already being deleted." % d["id"])
     if final:
         fid = check_id(final, "FinalDBSnapshotIdentifier", 255)
         if fid in r.snapshots:
@@ -823,9 +824,7 @@ def delete_db_instance(ctx):
         quota_check(ctx)
         s = m.snapshot_from_instance(r, d, fid, "manual", ctx.now)
         s["tags"] = dict(d["tags"]) if d["copyTagsToSnapshot"] else {}
-        s["startedAt"] = ctx.now
-        r.add_snapshot(s)
-        m.start_pending(r, s, "createSeconds", "createDescribes", ctx.now)
+        m.add_pending(r, s, "createSeconds", "createDescribes", ctx.now)
     if d["backupRetentionPeriod"] > 0 and d.get("automatedBackupsArn") and keep_backups:
         b = native_backup(ctx, r, d)
         b["status"] = "retained"
