@@ -87,6 +87,36 @@ static bool exists_and_ours(struct run *r, const struct sk_action *a)
 	return c.seen && c.ours;
 }
 
+/* is the instance's automated-backup replication live in the action's (destination) region? */
+struct replica_check {
+	const char *source_arn;
+	bool live;
+};
+
+static int check_replica(void *ud, const struct sk_rds_automated_backup *b)
+{
+	struct replica_check *c = ud;
+
+	if (b->instance_arn && c->source_arn && !strcmp(b->instance_arn, c->source_arn) && b->status &&
+	    strcmp(b->status, "retained") && strcmp(b->status, "deleting"))
+		c->live = true;
+	return 0;
+}
+
+/*
+ * RDS answers a second start (or a stop of nothing) with
+ * InvalidDBInstanceState, the same code as for an instance that is busy:
+ * only the destination's automated backups tell a retry from a failure.
+ */
+static bool replication_is(struct run *r, const struct sk_action *a, bool live)
+{
+	struct replica_check c = { a->source_arn, false };
+
+	if (sk_rds_describe_db_instance_automated_backups(r->o->client, a->region, NULL, check_replica, &c, NULL) < 0)
+		return false;
+	return c.live == live;
+}
+
 static void exec_action(void *ud, size_t k)
 {
 	struct run *r = ud;
@@ -127,7 +157,7 @@ static void exec_action(void *ud, size_t k)
 		rep.backup_retention_period = a->replica_retention;
 		rep.kms_key_id = a->kms_key_id;
 		rc = sk_rds_start_automated_backups_replication(r->o->client, a->region, &rep, &err);
-		if (rc < 0 && !strcmp(err.code, "DBInstanceAutomatedBackupAlreadyExists")) {
+		if (rc < 0 && !strcmp(err.code, "InvalidDBInstanceState") && replication_is(r, a, true)) {
 			rc = 0;
 			oc = SK_OUTCOME_ALREADY;
 		}
@@ -136,7 +166,7 @@ static void exec_action(void *ud, size_t k)
 	case SK_ACTION_STOP_REPLICATION:
 		rc = sk_rds_stop_automated_backups_replication(r->o->client, a->region, a->source_arn, &err);
 		if (rc < 0 && (!strcmp(err.code, "DBInstanceAutomatedBackupNotFound") ||
-			       !strcmp(err.code, "DBInstanceAutomatedBackupNotFoundFault"))) {
+			       (!strcmp(err.code, "InvalidDBInstanceState") && replication_is(r, a, false)))) {
 			rc = 0;
 			oc = SK_OUTCOME_ALREADY;
 		}

@@ -335,7 +335,9 @@ static size_t find_replicas(struct sk_diff *d, const struct sk_inv_instance *in,
 	for (i = 0; i < d->inv->n_autobackups; i++) {
 		const struct sk_inv_autobackup *b = &d->inv->autobackups[i];
 		bool same_instance = b->instance_arn && in->arn && !strcmp(b->instance_arn, in->arn);
-		if (!same_instance || !strcmp(b->region, in->region))
+		/* a stopped replication leaves its backups "retained": they no longer replicate */
+		bool live = !b->status || (strcmp(b->status, "retained") && strcmp(b->status, "deleting"));
+		if (!same_instance || !live || !strcmp(b->region, in->region))
 			continue;
 		for (j = 0; j < n; j++)
 			if (!strcmp(out[j].region, b->region))

@@ -290,7 +290,14 @@ static const char *snapshot_id(struct sk_diff *d, const char *prefix, const char
 	const char *id;
 
 	format_stamp(stamp, slot);
+	/* RDS keeps identifiers in lowercase */
 	id = sk_diff_printf(d, "%s-%s-%s", prefix, instance, stamp);
+	if (id) {
+		char *p;
+		for (p = (char *)id; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	}
 	if (id && strlen(id) > 255) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int len = 0;
