@@ -201,19 +201,13 @@ int sk_ini_parse(struct sk_ini *out, const char *data, size_t len, const char *w
 		t = trim(line);
 		if (!t.len || t.ptr[0] == '#' || t.ptr[0] == ';')
 			continue;
-		if (blank(line.ptr[0]) && !(t.ptr[0] == '[')) {
-			/* indented: a sub-section's line or a continuation */
+		if (blank(line.ptr[0]) && t.ptr[0] != '[' && (in_subsection || can_continue)) {
+			/* indented under a key: a sub-section's line, or a continuation of its value */
 			if (in_subsection)
 				continue;
-			if (can_continue && section) {
-				if (continue_value(out, strip_comment(t)) < 0)
-					goto done;
-				continue;
-			}
-			if (!section)
-				continue; /* nothing to attach it to: before any section, as the CLI ignores it */
-			sk_error_set(SK_ERR_CONFIG, "%s:%u: an indented line that continues nothing", what, lineno);
-			goto done;
+			if (continue_value(out, strip_comment(t)) < 0)
+				goto done;
+			continue;
 		}
 		in_subsection = can_continue = false;
 		if (t.ptr[0] == '[') {
