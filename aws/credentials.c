@@ -134,7 +134,11 @@ int sk_credentials_parse_json(struct sk_credentials *out, const char *json, size
 	}
 	code = json_string_value(json_object_get(root, "Code"));
 	if (code && strcmp(code, "Success")) {
-		sk_error_set(SK_ERR_CREDENTIALS, "%s: the credentials answer says Code '%.64s'", source, code);
+		/* quoted only when it looks like a code, never arbitrary text */
+		if (*code && strlen(code) <= 64 && strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == strlen(code))
+			sk_error_set(SK_ERR_CREDENTIALS, "%s: the credentials answer says Code '%s'", source, code);
+		else
+			sk_error_set(SK_ERR_CREDENTIALS, "%s: the credentials answer says Code is not Success", source);
 		goto done;
 	}
 	id = json_string_value(json_object_get(root, "AccessKeyId"));
