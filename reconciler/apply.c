@@ -405,6 +405,36 @@ static void settle_copies_of_creates(struct run *r)
 	}
 }
 
+/*
+ * The plan decided each group's deletions (region, instance, policy) against
+ * the snapshots and copies it was going to make.  When one of those was not
+ * made, the group's deletions wait for a run that sees what really exists.
+ */
+static void hold_deletes_of_unmade(struct run *r)
+{
+	const struct sk_plan *p = r->plan;
+	size_t i, j;
+
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *del = &p->actions[i];
+		if (del->kind != SK_ACTION_DELETE || r->res->outcomes[i] != SK_OUTCOME_PENDING)
+			continue;
+		for (j = 0; j < p->n_actions; j++) {
+			const struct sk_action *mk = &p->actions[j];
+			enum sk_outcome oc = r->res->outcomes[j];
+			if ((mk->kind != SK_ACTION_CREATE && mk->kind != SK_ACTION_COPY) || strcmp(mk->region, del->region) ||
+			    strcmp(mk->instance, del->instance) || !mk->policy || !del->policy ||
+			    strcmp(mk->policy, del->policy))
+				continue;
+			if (oc != SK_OUTCOME_DONE && oc != SK_OUTCOME_ALREADY) {
+				finish(r, i, SK_OUTCOME_DEFERRED,
+				       "left for the next run: the snapshot this deletion made room for was not made");
+				break;
+			}
+		}
+	}
+}
+
 int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct sk_apply_result *res)
 {
 	struct run r;
@@ -432,7 +462,10 @@ int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct s
 	settle_copies_of_creates(&r);
 	if (o->wait && !cancelled(&r))
 		wait_for_creates(&r);
-	if (run_phase(&r, 1u << SK_ACTION_COPY) < 0 || run_phase(&r, 1u << SK_ACTION_DELETE) < 0)
+	if (run_phase(&r, 1u << SK_ACTION_COPY) < 0)
+		goto unlock;
+	hold_deletes_of_unmade(&r);
+	if (run_phase(&r, 1u << SK_ACTION_DELETE) < 0)
 		goto unlock;
 	rc = 0;
 unlock:

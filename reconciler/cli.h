@@ -13,6 +13,10 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "aws/client.h"
+
 /* exit codes every command documents */
 enum {
 	SK_EXIT_OK = 0,
@@ -68,6 +72,10 @@ struct sk_cli {
 	bool auto_apply;
 	int healthz_failures;
 	const char *summary_at;
+	bool verbose; /* plan: list kept snapshots too */
+	/* every AWS call attempt (metrics), or NULL */
+	void (*on_attempt)(void *ud, const struct sk_aws_call_info *info);
+	void *on_attempt_ud;
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -86,6 +94,28 @@ void sk_cli_install_signals(void);
 bool sk_cli_use_color(const struct sk_cli *cli, FILE *f);
 /* prints "snapkeep: <message>" for the last error and returns SK_EXIT_ERROR */
 int sk_cli_fail(void);
+
+/* cmd_common.c: what several commands share */
+struct sk_policyset;
+struct sk_inventory;
+struct sk_observe_stats;
+struct sk_plan;
+struct sk_session;
+struct sk_source_opts;
+int64_t sk_cli_now(const struct sk_cli *cli);
+/* the source options from --repo/--ref/--path; *cache_dir (free it) is where remote repositories are mirrored */
+int sk_cli_source_opts(struct sk_cli *cli, struct sk_source_opts *o, char **cache_dir);
+/* reads and parses the policies; on invalid policies prints every diagnostic to stderr (unless quiet) */
+int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet);
+void sk_cli_print_diags(const struct sk_policyset *set, FILE *f);
+int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s);
+/* --inventory FILE, or observing every region the policies need */
+int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
+		   struct sk_inventory **out, struct sk_observe_stats *stats);
+int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
+			bool basis, struct sk_plan **out);
+int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);
+int sk_cli_print_json(json_t *j, FILE *f);
 
 int cmd_validate(struct sk_cli *cli);
 int cmd_plan(struct sk_cli *cli);

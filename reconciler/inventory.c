@@ -325,12 +325,72 @@ void sk_inventory_sort(struct sk_inventory *inv)
 const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
 							 const char *id)
 {
-	size_t i;
+	size_t lo = 0, hi = inv->n_instances;
 
-	for (i = 0; i < inv->n_instances; i++)
-		if (!strcmp(inv->instances[i].id, id) && !strcmp(inv->instances[i].region, region))
-			return &inv->instances[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct sk_inv_instance *m = &inv->instances[mid];
+		int c = strcmp(m->region, region);
+		if (!c)
+			c = strcmp(m->id, id);
+		if (!c)
+			return m;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+/* the first snapshot whose (region, instance) is not less than the key; with instance NULL, than the region */
+static size_t snapshot_lower_bound(const struct sk_inventory *inv, const char *region, const char *instance,
+				   bool after)
+{
+	size_t lo = 0, hi = inv->n_snapshots;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct sk_inv_snapshot *m = &inv->snapshots[mid];
+		int c = strcmp(m->region, region);
+		if (!c && instance)
+			c = strcmp(m->instance, instance);
+		if (c < 0 || (after && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void sk_inventory_snapshot_range(const struct sk_inventory *inv, const char *region, const char *instance,
+				 size_t *begin, size_t *end)
+{
+	*begin = snapshot_lower_bound(inv, region, instance, false);
+	*end = snapshot_lower_bound(inv, region, instance, true);
+}
+
+void sk_inventory_instance_range(const struct sk_inventory *inv, const char *region, size_t *begin, size_t *end)
+{
+	size_t lo = 0, hi = inv->n_instances;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(inv->instances[mid].region, region) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*begin = lo;
+	hi = inv->n_instances;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(inv->instances[mid].region, region) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*end = lo;
 }
 
 /* ---- writing snapkeep-inventory/v1 ---- */

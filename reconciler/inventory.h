@@ -120,8 +120,14 @@ const char *sk_inventory_intern(struct sk_inventory *inv, const char *s);
 
 /* sorts instances by (region, id) and snapshots by (region, instance, created, id) */
 void sk_inventory_sort(struct sk_inventory *inv);
+/* binary searches: the inventory must be sorted (observe and read_json sort it) */
 const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
 							 const char *id);
+/* the snapshots of (region, instance) are inv->snapshots[*begin .. *end), oldest first */
+void sk_inventory_snapshot_range(const struct sk_inventory *inv, const char *region, const char *instance,
+				 size_t *begin, size_t *end);
+/* the instances of a region are inv->instances[*begin .. *end) */
+void sk_inventory_instance_range(const struct sk_inventory *inv, const char *region, size_t *begin, size_t *end);
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
 
 enum sk_snap_status sk_snap_status_from(const char *aws_status);

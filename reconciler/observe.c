@@ -22,7 +22,8 @@ struct shared {
 struct job {
 	struct shared *sh;
 	const char *region;
-	bool backups;
+	bool full;    /* instances and snapshots */
+	bool backups; /* automated backups */
 	int rc;
 	struct sk_error error;
 	size_t calls;
@@ -126,8 +127,10 @@ static void *observe_region(void *arg)
 	struct sk_aws_error err;
 	int64_t t0 = sk_time_mono_ms();
 
-	j->rc = sk_rds_describe_db_instances(j->sh->client, j->region, NULL, on_instance, j, &err);
-	if (j->rc == 0 && !j->sh->opts->skip_snapshots)
+	j->rc = 0;
+	if (j->full)
+		j->rc = sk_rds_describe_db_instances(j->sh->client, j->region, NULL, on_instance, j, &err);
+	if (j->rc == 0 && j->full && !j->sh->opts->skip_snapshots)
 		j->rc = sk_rds_describe_db_snapshots(j->sh->client, j->region, NULL, on_snapshot, j, &err);
 	if (j->rc == 0 && j->backups)
 		j->rc = sk_rds_describe_db_instance_automated_backups(j->sh->client, j->region, NULL, on_backup, j,
@@ -188,8 +191,10 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	for (i = 0; i < n; i++) {
 		jobs[i].sh = &sh;
 		jobs[i].region = regions[i];
+		jobs[i].full = in_list(o->regions, o->n_regions, regions[i]);
 		jobs[i].backups = in_list(o->backup_regions, o->n_backup_regions, regions[i]);
-		if (sk_inventory_add_region(sh.inv, regions[i]) < 0)
+		/* a region only listed for its automated backups is not an observed inventory region */
+		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
 			goto done;
 	}
 	for (i = 0; i < n; i++) {

@@ -27,6 +27,7 @@ void sk_plan_free(struct sk_plan *p)
 		return;
 	free(p->subject);
 	free(p->ref);
+	free(p->basis);
 	free(p->actions);
 	free(p->notes);
 	free(p->decisions);

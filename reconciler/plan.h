@@ -36,8 +36,8 @@ enum sk_action_kind {
 
 struct sk_change {
 	const char *field; /* "backup_retention_period", ... */
-	char before[64];
-	char after[64];
+	const char *before;
+	const char *after;
 };
 
 struct sk_action {
@@ -47,8 +47,8 @@ struct sk_action {
 	const char *target;   /* the snapshot (create, copy, delete) or the instance */
 	const char *policy;
 	const char *reason;
-	/* modify: -1 / NULL leave a field alone */
-	struct sk_change changes[SK_PLAN_MAX_CHANGES];
+	/* modify: what changes, for people (in the plan's arena); -1 / NULL leave a field alone */
+	const struct sk_change *changes;
 	size_t n_changes;
 	int retention;
 	const char *window;
@@ -122,24 +122,33 @@ struct sk_plan {
 	size_t n_decisions, cap_decisions;
 	struct sk_region_summary *regions;
 	size_t n_regions;
+	/*
+	 * With opts.basis: the live state the plan depends on, one sorted line
+	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.
+	 */
+	char *basis;
 };
 
 struct sk_plan_opts {
 	int64_t now;
-	const char *const *regions; /* only these regions; none: every region */
+	const char *const *regions; /* only policies' instances in these regions; none: every region */
 	size_t n_regions;
 	bool allow_mass_delete;
-	const char *commit;
-	const char *subject;
-	const char *ref;
+	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
 };
 
-#define SK_PLAN_OPTS_INIT { 0, NULL, 0, false, NULL, NULL, NULL }
+#define SK_PLAN_OPTS_INIT { 0, NULL, 0, false, false }
 
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
 
-/* computes the plan; policy errors (missing instance, conflicts) fail it */
+/*
+ * Computes the plan at opts->now (0: the clock).  The policy set's commit,
+ * subject and ref are copied into the plan.  Policy errors the inventory
+ * reveals (a named instance missing, two policies selecting one instance
+ * with conflicting settings) fail it with class SK_ERR_POLICY, one line per
+ * problem, each with file:line:col.
+ */
 int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
 		    const struct sk_plan_opts *opts);
 

@@ -253,6 +253,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "ref", opt_str(p->ref));
 	json_object_set_new(root, "now", time_json(p->now));
 	json_object_set_new(root, "observedAt", time_json(p->observed_at));
+	if (p->fingerprint[0])
+		json_object_set_new(root, "fingerprint", json_string(p->fingerprint));
 	json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I}", "create", (json_int_t)c.create, "change",
 						       (json_int_t)c.change, "delete", (json_int_t)c.remove));
 	json_object_set_new(root, "changes", json_boolean(sk_plan_has_changes(p)));
@@ -278,6 +280,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 						r->cost_delta));
 	}
 	json_object_set_new(root, "regions", regions);
+	if (p->basis)
+		json_object_set_new(root, "basis", json_string(p->basis));
 	if (with_decisions) {
 		snaps = json_array();
 		for (i = 0; i < p->n_decisions; i++) {
@@ -352,6 +356,14 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	p->ref = s ? strdup(s) : NULL;
 	p->now = jtime(j, "now");
 	p->observed_at = jtime(j, "observedAt");
+	s = json_string_value(json_object_get(j, "fingerprint"));
+	if (s)
+		snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", s);
+	s = json_string_value(json_object_get(j, "basis"));
+	if (s && !(p->basis = strdup(s))) {
+		sk_plan_free(p);
+		return sk_error_set_oom();
+	}
 	actions = json_object_get(j, "actions");
 	json_array_foreach(actions, i, v) {
 		struct sk_action a;
@@ -385,14 +397,24 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 		a.apply_immediately = json_is_true(json_object_get(v, "applyImmediately"));
 		ch = json_object_get(v, "changes");
 		n = json_array_size(ch);
-		for (k = 0; k < n && k < SK_PLAN_MAX_CHANGES; k++) {
-			const json_t *c = json_array_get(ch, k);
-			a.changes[k].field = jstr(p, c, "field");
-			snprintf(a.changes[k].before, sizeof(a.changes[k].before), "%s",
-				 json_string_value(json_object_get(c, "before")) ? json_string_value(json_object_get(c, "before")) : "");
-			snprintf(a.changes[k].after, sizeof(a.changes[k].after), "%s",
-				 json_string_value(json_object_get(c, "after")) ? json_string_value(json_object_get(c, "after")) : "");
-			a.n_changes++;
+		if (n > SK_PLAN_MAX_CHANGES)
+			n = SK_PLAN_MAX_CHANGES;
+		if (n) {
+			struct sk_change *cs = sk_arena_calloc(&p->arena, n, sizeof(*cs));
+			if (!cs) {
+				sk_plan_free(p);
+				return -1;
+			}
+			for (k = 0; k < n; k++) {
+				const json_t *c = json_array_get(ch, k);
+				const char *before = json_string_value(json_object_get(c, "before"));
+				const char *after = json_string_value(json_object_get(c, "after"));
+				cs[k].field = jstr(p, c, "field");
+				cs[k].before = sk_plan_strdup(p, before ? before : "");
+				cs[k].after = sk_plan_strdup(p, after ? after : "");
+			}
+			a.changes = cs;
+			a.n_changes = n;
 		}
 		a.source_region = jstr(p, v, "sourceRegion");
 		a.source_arn = jstr(p, v, "sourceArn");

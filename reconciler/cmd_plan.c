@@ -1,0 +1,74 @@
+/*
+ * cmd_plan.c - snapkeep plan: what apply would do
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "reconciler/cli.h"
+#include "reconciler/inventory.h"
+#include "reconciler/observe.h"
+#include "reconciler/plan.h"
+#include "reconciler/session.h"
+#include "specs/policy.h"
+#include "state/planfile.h"
+
+int cmd_plan(struct sk_cli *cli)
+{
+	struct sk_policyset *set = NULL;
+	struct sk_inventory *inv = NULL;
+	struct sk_plan *plan = NULL;
+	struct sk_session s;
+	struct sk_observe_stats st;
+	bool session = false;
+	int rc = SK_EXIT_ERROR;
+
+	memset(&s, 0, sizeof(s));
+	memset(&st, 0, sizeof(st));
+	if (cli->argc) {
+		fprintf(stderr, "snapkeep plan: unexpected argument '%s'\n", cli->argv[0]);
+		return SK_EXIT_USAGE;
+	}
+	if (sk_cli_load_policies(cli, &set, false) < 0)
+		return sk_cli_fail();
+	if (!cli->inventory) {
+		if (sk_cli_open_session(cli, &s) < 0) {
+			rc = sk_cli_fail();
+			goto done;
+		}
+		session = true;
+	}
+	if (sk_cli_observe(cli, &s, set, &inv, &st) < 0 ||
+	    sk_cli_compute_plan(cli, set, inv, cli->out_file != NULL, &plan) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (!cli->inventory)
+		sk_debug("observed in %.3f s", st.seconds);
+	if (cli->out_file) {
+		json_t *j = sk_plan_to_json(plan, false);
+		int e = j ? sk_planfile_write(cli->out_file, j) : sk_error_set_oom();
+		json_decref(j);
+		if (e < 0) {
+			rc = sk_cli_fail();
+			goto done;
+		}
+	}
+	if (sk_cli_print_plan(cli, plan, stdout) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (cli->out_file && !cli->json)
+		printf("\nSaved the plan to %s. To apply exactly these actions: snapkeep apply %s\n", cli->out_file,
+		       cli->out_file);
+	rc = cli->detailed_exitcode && sk_plan_has_changes(plan) ? SK_EXIT_CHANGES : SK_EXIT_OK;
+done:
+	sk_plan_free(plan);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+	if (session)
+		sk_session_close(&s);
+	return rc;
+}

@@ -1,0 +1,869 @@
+/*
+ * lifecycle.c - scheduled snapshots, their cross-region copies and retention
+ *
+ * For one (policy, instance): take a snapshot when the latest schedule slot
+ * has none; apply the policy's restic-style rules to the snapshots it owns
+ * in the instance's region (planned ones included, so a run leaves the
+ * region as the rules want it); then the safety rules; then, per copy
+ * destination, copy the sources the destination's rules keep and delete
+ * the copies they let go.  Only snapshots carrying snapkeep:policy=<this
+ * policy> are ever deleted; everything else is counted, never touched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "aws/rds.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+#include "reconciler/diff.h"
+#include "specs/policy.h"
+
+#define COPIES_IN_FLIGHT_MAX 5 /* per destination region (AWS) */
+#define TAG_POLICY "snapkeep:policy"
+#define TAG_INSTANCE "snapkeep:instance"
+#define TAG_SLOT "snapkeep:slot"
+#define TAG_SOURCE "snapkeep:source"
+
+/* one snapshot a group reasons about: existing (snap) or planned (snap NULL) */
+struct item {
+	const struct sk_inv_snapshot *snap;
+	const char *id;
+	const char *arn;
+	int64_t time;   /* what the rules look at */
+	int64_t slot;   /* planned creates: the slot */
+	unsigned keep;
+	uint32_t gib;
+	bool available;
+	bool planned;
+	bool deferred;  /* a planned copy left for a later run */
+	const struct item *source; /* copies planned from a source item */
+};
+
+struct group {
+	struct item *items;
+	size_t n, cap;
+};
+
+struct sk_lifecycle {
+	/* copies by source ARN: open addressing over snapshot indexes */
+	size_t *slots;
+	size_t n_slots;
+	size_t *next; /* next copy of the same source, per snapshot index; SIZE_MAX ends */
+	int *budget;  /* deletions left per policy */
+	struct sk_retention_item *ritems;
+	size_t cap_ritems;
+	struct group src, dst;
+};
+
+static const char *copy_source_of(const struct sk_inv_snapshot *s)
+{
+	const char *t = sk_tag_get(s->tags, s->n_tags, TAG_SOURCE);
+
+	return t ? t : s->source_arn;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static bool is_policy_name(const struct sk_policyset *set, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_policies; i++)
+		if (!strcmp(set->policies[i].name, name))
+			return true;
+	return false;
+}
+
+int sk_lifecycle_begin(struct sk_diff *d)
+{
+	struct sk_lifecycle *lc = calloc(1, sizeof(*lc));
+	const struct sk_inventory *inv = d->inv;
+	struct sk_diff_region *reg = NULL;
+	const char *last_owner = NULL;
+	bool last_managed = false;
+	size_t i, n_copies = 0;
+
+	if (!lc)
+		return sk_error_set_oom();
+	d->lc = lc;
+	lc->budget = calloc(d->set->n_policies + 1, sizeof(*lc->budget));
+	lc->next = calloc(inv->n_snapshots + 1, sizeof(*lc->next));
+	if (!lc->budget || !lc->next)
+		return sk_error_set_oom();
+	for (i = 0; i < d->set->n_policies; i++)
+		lc->budget[i] = d->set->policies[i].max_deletions_per_run;
+
+	for (i = 0; i < inv->n_snapshots; i++) {
+		const struct sk_inv_snapshot *s = &inv->snapshots[i];
+		if (!reg || strcmp(reg->region, s->region)) {
+			reg = sk_diff_region(d, s->region);
+			if (!reg)
+				return -1;
+			reg->counted = true;
+		}
+		if (s->status == SK_SNAP_DELETING)
+			continue;
+		if (s->type == SK_SNAP_AUTOMATED) {
+			reg->automated++;
+			continue;
+		}
+		if (s->type != SK_SNAP_MANUAL)
+			continue;
+		reg->manual++;
+		if (s->owner != last_owner || !last_owner) {
+			last_owner = s->owner;
+			last_managed = s->owner && is_policy_name(d->set, s->owner);
+		}
+		if (!last_managed)
+			reg->unmanaged++;
+		if (s->status == SK_SNAP_CREATING && s->source_region && strcmp(s->source_region, s->region))
+			reg->copies_inflight++;
+		if (copy_source_of(s))
+			n_copies++;
+	}
+
+	/* the copies index */
+	lc->n_slots = 16;
+	while (lc->n_slots < n_copies * 2)
+		lc->n_slots *= 2;
+	lc->slots = malloc(lc->n_slots * sizeof(*lc->slots));
+	if (!lc->slots)
+		return sk_error_set_oom();
+	for (i = 0; i < lc->n_slots; i++)
+		lc->slots[i] = SIZE_MAX;
+	for (i = 0; i < inv->n_snapshots; i++) {
+		const struct sk_inv_snapshot *s = &inv->snapshots[i];
+		const char *src = copy_source_of(s);
+		size_t h;
+		lc->next[i] = SIZE_MAX;
+		if (!src || s->type != SK_SNAP_MANUAL)
+			continue;
+		for (h = hash_str(src) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
+			size_t k = lc->slots[h];
+			if (k == SIZE_MAX) {
+				lc->slots[h] = i;
+				break;
+			}
+			if (!strcmp(copy_source_of(&inv->snapshots[k]), src)) {
+				lc->next[i] = lc->next[k];
+				lc->next[k] = i;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+void sk_lifecycle_end(struct sk_diff *d)
+{
+	struct sk_lifecycle *lc = d->lc;
+
+	if (!lc)
+		return;
+	free(lc->slots);
+	free(lc->next);
+	free(lc->budget);
+	free(lc->ritems);
+	free(lc->src.items);
+	free(lc->dst.items);
+	free(lc);
+	d->lc = NULL;
+}
+
+/* the first copy (snapshot index) of a source ARN, then lc->next[] */
+static size_t first_copy(const struct sk_diff *d, const char *source_arn)
+{
+	const struct sk_lifecycle *lc = d->lc;
+	size_t h;
+
+	if (!source_arn)
+		return SIZE_MAX;
+	for (h = hash_str(source_arn) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
+		size_t k = lc->slots[h];
+		if (k == SIZE_MAX || !strcmp(copy_source_of(&d->inv->snapshots[k]), source_arn))
+			return k;
+	}
+}
+
+static struct item *group_add(struct sk_diff *d, struct group *g)
+{
+	struct item *it;
+
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct item *p = realloc(g->items, cap * sizeof(*p));
+		if (!p) {
+			sk_error_set_oom();
+			d->failed = true;
+			return NULL;
+		}
+		g->items = p;
+		g->cap = cap;
+	}
+	it = &g->items[g->n++];
+	memset(it, 0, sizeof(*it));
+	return it;
+}
+
+/* runs the rules over the group's items that are not deferred */
+static int run_rules(struct sk_diff *d, const struct sk_retain *r, bool has_retain, struct group *g)
+{
+	struct sk_lifecycle *lc = d->lc;
+	size_t i, n = 0;
+
+	if (g->n > lc->cap_ritems) {
+		struct sk_retention_item *p = realloc(lc->ritems, g->n * sizeof(*p));
+		if (!p)
+			return sk_error_set_oom();
+		lc->ritems = p;
+		lc->cap_ritems = g->n;
+	}
+	for (i = 0; i < g->n; i++) {
+		g->items[i].keep &= ~SK_KEEP_RULE_MASK;
+		if (g->items[i].deferred)
+			continue;
+		lc->ritems[n].time = g->items[i].time;
+		lc->ritems[n].id = g->items[i].id;
+		lc->ritems[n].keep = 0;
+		n++;
+	}
+	if (has_retain && sk_retention_apply(r, lc->ritems, n) < 0)
+		return -1;
+	for (i = 0, n = 0; i < g->n; i++) {
+		if (g->items[i].deferred)
+			continue;
+		g->items[i].keep |= has_retain ? lc->ritems[n].keep : SK_KEEP_NO_RULES;
+		n++;
+	}
+	return 0;
+}
+
+/*
+ * Runs the rules until every planned item left is one they keep: a planned
+ * item no rule keeps is never made (deferred), and the rules run again
+ * without it, so deletions are decided against what will really exist.
+ */
+static int settle_rules(struct sk_diff *d, const struct sk_retain *r, bool has_retain, struct group *g)
+{
+	bool changed;
+	size_t i;
+
+	do {
+		changed = false;
+		if (run_rules(d, r, has_retain, g) < 0)
+			return -1;
+		for (i = 0; i < g->n; i++)
+			if (g->items[i].planned && !g->items[i].deferred && !g->items[i].keep) {
+				g->items[i].deferred = true;
+				changed = true;
+			}
+	} while (changed);
+	return 0;
+}
+
+static void format_stamp(char out[16], int64_t t)
+{
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t rem = t - days * 86400, y;
+	unsigned m, dd;
+
+	sk_time_civil_from_days(days, &y, &m, &dd);
+	snprintf(out, 16, "%04d%02u%02u-%02d%02d", (int)(y % 10000), m, dd, (int)(rem / 3600), (int)(rem % 3600 / 60));
+}
+
+/*
+ * <prefix>-<instance>-<yyyymmdd-hhmm>; when that is longer than AWS's 255
+ * characters, the instance part becomes a hash of it.
+ */
+static const char *snapshot_id(struct sk_diff *d, const char *prefix, const char *instance, int64_t slot)
+{
+	char stamp[16];
+	const char *id;
+
+	format_stamp(stamp, slot);
+	id = sk_diff_printf(d, "%s-%s-%s", prefix, instance, stamp);
+	if (id && strlen(id) > 255) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int len = 0;
+		char hex[17];
+		int i;
+		EVP_Digest(instance, strlen(instance), md, &len, EVP_sha256(), NULL);
+		for (i = 0; i < 8; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		id = sk_diff_printf(d, "%.200s-h%s-%s", prefix, hex, stamp);
+	}
+	return id;
+}
+
+static const char *copy_id(struct sk_diff *d, const char *source_id, const char *source_region)
+{
+	const char *id = sk_diff_printf(d, "%s-%s", source_id, source_region);
+
+	if (id && strlen(id) > 255)
+		id = sk_diff_printf(d, "%.230s-%s", source_id, source_region);
+	return id;
+}
+
+static bool instance_can_snapshot(const char *status)
+{
+	static const char *const ok[] = { "available", "backing-up", "modifying", "storage-optimization",
+					  "configuring-enhanced-monitoring", "configuring-log-exports" };
+	size_t i;
+
+	for (i = 0; status && i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(status, ok[i]))
+			return true;
+	return false;
+}
+
+/* the tags of a snapshot snapkeep creates: the policy's, then its own */
+static const struct sk_aws_tag *make_tags(struct sk_diff *d, const struct sk_policy *p, const char *instance,
+					  const char *slot_text, const char *source_arn,
+					  const struct sk_inv_snapshot *source, size_t *n_out)
+{
+	size_t n = p->n_tags + 4 + (source ? source->n_tags : 0), k = 0, i;
+	struct sk_aws_tag *t = sk_arena_calloc(&d->plan->arena, n, sizeof(*t));
+
+	*n_out = 0;
+	if (!t) {
+		d->failed = true;
+		return NULL;
+	}
+	/* a copy carries its source's tags, but never AWS's reserved ones or ownership tags */
+	for (i = 0; source && i < source->n_tags; i++) {
+		const char *key = source->tags[i].key;
+		if (!strncmp(key, "aws:", 4) || !strncmp(key, "snapkeep:", 9))
+			continue;
+		t[k].key = key;
+		t[k].value = source->tags[i].value;
+		k++;
+	}
+	for (i = 0; i < p->n_tags; i++) {
+		size_t j;
+		for (j = 0; j < k && strcmp(t[j].key, p->tags[i].key); j++)
+			;
+		t[j].key = sk_diff_intern(d, p->tags[i].key);
+		t[j].value = sk_diff_intern(d, p->tags[i].value);
+		if (j == k)
+			k++;
+	}
+	t[k].key = TAG_POLICY;
+	t[k++].value = sk_diff_intern(d, p->name);
+	t[k].key = TAG_INSTANCE;
+	t[k++].value = instance;
+	t[k].key = TAG_SLOT;
+	t[k++].value = slot_text;
+	if (source_arn) {
+		t[k].key = TAG_SOURCE;
+		t[k++].value = source_arn;
+	}
+	*n_out = k;
+	return t;
+}
+
+static void format_retain(struct sk_buf *out, const struct sk_retain *r, bool has)
+{
+	char within[48];
+
+	if (!has) {
+		sk_buf_adds(out, "no retain rules: keep all");
+		return;
+	}
+#define RULE(name)                                                                         \
+	if (r->name)                                                                       \
+		sk_buf_printf(out, "%s%s %s", out->len ? ", " : "", #name,                 \
+			      r->name == SK_RETAIN_UNLIMITED ? "all" : "");                 \
+	if (r->name > 0)                                                                   \
+		sk_buf_printf(out, "%d", r->name);
+	RULE(last)
+	RULE(hourly)
+	RULE(daily)
+	RULE(weekly)
+	RULE(monthly)
+	RULE(yearly)
+#undef RULE
+	if (r->has_within) {
+		sk_duration_format(within, &r->within);
+		sk_buf_printf(out, "%swithin %s", out->len ? ", " : "", within);
+	}
+}
+
+static int cmp_item_time_desc(const void *pa, const void *pb)
+{
+	const struct item *a = *(const struct item *const *)pa, *b = *(const struct item *const *)pb;
+
+	if (a->time != b->time)
+		return a->time > b->time ? -1 : 1;
+	return strcmp(b->id, a->id);
+}
+
+static int cmp_item_time_asc(const void *pa, const void *pb)
+{
+	return -cmp_item_time_desc(pa, pb);
+}
+
+struct safety {
+	const struct sk_policy *policy;
+	int *budget;
+	const char *region;
+	const char *instance;
+	const char *what; /* "snapshots" or "copies" */
+	const char *bad_id; /* a failed/unknown snapshot of the instance in the region */
+	const char *bad_status;
+};
+
+/* the safety rules over a group's existing items, after the rules ran */
+static void apply_safety(struct sk_diff *d, struct group *g, const struct safety *s)
+{
+	struct item **order = NULL;
+	size_t i, n_existing = 0, n_avail_kept = 0, n_delete = 0, deferred = 0;
+	struct item *newest = NULL;
+
+	for (i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+		if (it->planned)
+			continue;
+		n_existing++;
+		if (!it->available) {
+			it->keep |= SK_KEEP_NOT_AVAILABLE;
+			continue;
+		}
+		if (!newest || cmp_item_time_desc(&it, &newest) < 0)
+			newest = it;
+	}
+	if (!n_existing)
+		return;
+	if (newest)
+		newest->keep |= SK_KEEP_NEWEST;
+	order = calloc(g->n + 1, sizeof(*order));
+	if (!order) {
+		sk_error_set_oom();
+		d->failed = true;
+		return;
+	}
+	/* minAvailable: the newest available ones first */
+	for (i = 0; i < g->n; i++)
+		order[i] = &g->items[i];
+	qsort(order, g->n, sizeof(*order), cmp_item_time_desc);
+	for (i = 0; i < g->n; i++)
+		if (!order[i]->planned && order[i]->available && order[i]->keep)
+			n_avail_kept++;
+	for (i = 0; i < g->n && n_avail_kept < (size_t)s->policy->min_available; i++) {
+		struct item *it = order[i];
+		if (it->planned || !it->available || it->keep)
+			continue;
+		it->keep |= SK_KEEP_MIN_AVAILABLE;
+		n_avail_kept++;
+	}
+	if (s->bad_id) {
+		bool any = false;
+		for (i = 0; i < g->n; i++)
+			if (!g->items[i].planned && !g->items[i].keep) {
+				g->items[i].keep |= SK_KEEP_FAILED_SIBLING;
+				any = true;
+			}
+		if (any)
+			sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
+				     "snapshot '%s' is '%s': no %s of %s are deleted in %s until it is resolved",
+				     s->bad_id, s->bad_status, s->what, s->instance, s->region);
+	}
+	for (i = 0; i < g->n; i++)
+		if (!g->items[i].planned && !g->items[i].keep)
+			n_delete++;
+	if (n_delete && n_delete * 2 > n_existing && !d->opts->allow_mass_delete) {
+		for (i = 0; i < g->n; i++)
+			if (!g->items[i].planned && !g->items[i].keep)
+				g->items[i].keep |= SK_KEEP_MASS_DELETE;
+		sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
+			     "policy '%s' would delete %zu of the %zu %s it owns of %s in %s (more than half): "
+			     "nothing is deleted without --allow-mass-delete",
+			     s->policy->name, n_delete, n_existing, s->what, s->instance, s->region);
+		n_delete = 0;
+	}
+	/* maxDeletionsPerRun: the oldest go first */
+	qsort(order, g->n, sizeof(*order), cmp_item_time_asc);
+	for (i = 0; i < g->n && n_delete; i++) {
+		struct item *it = order[i];
+		if (it->planned || it->keep)
+			continue;
+		if (*s->budget > 0) {
+			(*s->budget)--;
+		} else {
+			it->keep |= SK_KEEP_MAX_DELETIONS;
+			deferred++;
+		}
+	}
+	if (deferred)
+		sk_diff_note(d, SK_NOTE_DEFERRED, s->region, s->instance,
+			     "%zu deletion%s of %s left for a later run: policy '%s' deletes at most %d per run "
+			     "(maxDeletionsPerRun)",
+			     deferred, deferred == 1 ? "" : "s", s->what, s->policy->name, s->policy->max_deletions_per_run);
+	free(order);
+}
+
+static void record_decisions(struct sk_diff *d, struct group *g, const struct sk_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		const struct item *it = &g->items[i];
+		struct sk_decision *dec;
+		if (it->planned)
+			continue;
+		if (d->plan->n_decisions == d->plan->cap_decisions) {
+			size_t cap = d->plan->cap_decisions ? d->plan->cap_decisions * 2 : 256;
+			struct sk_decision *q = realloc(d->plan->decisions, cap * sizeof(*q));
+			if (!q) {
+				sk_error_set_oom();
+				d->failed = true;
+				return;
+			}
+			d->plan->decisions = q;
+			d->plan->cap_decisions = cap;
+		}
+		dec = &d->plan->decisions[d->plan->n_decisions++];
+		dec->snap = it->snap;
+		dec->policy = p->name;
+		dec->keep = it->keep;
+		dec->deleted = !it->keep;
+	}
+}
+
+static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p, const char *instance,
+			   const char *retain_text, struct sk_diff_region *reg)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		const struct item *it = &g->items[i];
+		struct sk_action a;
+		if (it->planned || it->keep)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.kind = SK_ACTION_DELETE;
+		a.retention = a.copy_tags = a.deletion_protection = -1;
+		a.region = it->snap->region;
+		a.instance = instance;
+		a.target = sk_diff_intern(d, it->snap->id);
+		a.policy = sk_diff_intern(d, p->name);
+		a.reason = sk_diff_printf(d, "no rule keeps it (%s)", retain_text);
+		a.source_created = it->time;
+		a.source_arn = it->snap->arn ? sk_diff_intern(d, it->snap->arn) : NULL;
+		a.gib = it->gib;
+		sk_diff_action(d, &a);
+		reg->deletes++;
+		reg->gib_delta -= it->gib;
+	}
+}
+
+static bool quota_room(struct sk_diff *d, struct sk_diff_region *reg, const char *instance, const char *what)
+{
+	if (reg->manual + reg->creates + reg->copies < (size_t)reg->quota)
+		return true;
+	if (!reg->quota_noted)
+		sk_diff_note(d, SK_NOTE_SAFETY, reg->region, instance,
+			     "%s refused: %s is at its manual-snapshot quota (%zu of %d); deletions in this run make room "
+			     "for the next",
+			     what, reg->region, reg->manual + reg->creates + reg->copies, reg->quota);
+	reg->quota_noted = true;
+	return false;
+}
+
+/* the partition and account of an instance, from its ARN */
+static bool instance_arn_parts(const struct sk_inv_instance *in, char part[32], char acct[32])
+{
+	return sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32);
+}
+
+static int64_t slot_of(const struct sk_inv_snapshot *s)
+{
+	const char *t = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
+	int64_t v = 0;
+
+	if (t && sk_time_parse_rfc3339(&v, t) == 0)
+		return v;
+	return 0;
+}
+
+/* one copy destination of one (policy, instance) */
+static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in,
+		       const struct sk_policy_copy *c, const char *retain_text_src)
+{
+	struct sk_lifecycle *lc = d->lc;
+	struct group *src = &lc->src, *g = &lc->dst;
+	struct sk_diff_region *reg;
+	struct safety sf;
+	struct item **wanted = NULL;
+	struct sk_buf rt = SK_BUF_INIT;
+	const char *retain_text;
+	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0;
+	int rc = -1;
+
+	(void)retain_text_src;
+	if (!strcmp(c->region, in->region))
+		return 0;
+	if (!sk_inventory_has_region(d->inv, c->region)) {
+		sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id, "copies to %s not planned: %s was not observed",
+			     c->region, c->region);
+		return 0;
+	}
+	reg = sk_diff_region(d, c->region);
+	if (!reg)
+		return -1;
+	g->n = 0;
+	memset(&sf, 0, sizeof(sf));
+	/* the copies this policy owns of this instance in the destination */
+	sk_inventory_snapshot_range(d->inv, c->region, in->id, &b, &e);
+	for (i = b; i < e; i++) {
+		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
+		const char *source = copy_source_of(s);
+		char sregion[64];
+		struct item *it;
+		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
+			sf.bad_id = s->id;
+			sf.bad_status = s->status_text;
+		}
+		if (s->type != SK_SNAP_MANUAL || !s->owner || strcmp(s->owner, p->name) || !source ||
+		    s->status == SK_SNAP_DELETING)
+			continue;
+		if (!sk_arn_field(source, 3, sregion, sizeof(sregion)) || strcmp(sregion, in->region))
+			continue;
+		if (!(it = group_add(d, g)))
+			return -1;
+		it->snap = s;
+		it->id = s->id;
+		it->arn = s->arn;
+		it->time = s->original_created ? s->original_created : slot_of(s);
+		it->available = s->status == SK_SNAP_AVAILABLE;
+		it->gib = s->allocated_gib;
+		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s source=%s", s->region, s->id, s->status_text,
+			      s->owner, source);
+	}
+	/* sources with no copy here yet */
+	for (i = 0; i < src->n; i++) {
+		const struct item *s = &src->items[i];
+		size_t k;
+		bool have = false;
+		struct item *it;
+		if (!s->keep || (!s->available && !s->planned) || !s->arn)
+			continue;
+		for (k = s->planned ? SIZE_MAX : first_copy(d, s->arn); k != SIZE_MAX; k = lc->next[k]) {
+			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
+			if (!strcmp(cp->region, c->region) && cp->owner && !strcmp(cp->owner, p->name) &&
+			    cp->status != SK_SNAP_DELETING)
+				have = true;
+		}
+		if (have)
+			continue;
+		if (!(it = group_add(d, g)))
+			return -1;
+		it->planned = true;
+		it->source = s;
+		it->id = copy_id(d, s->id, in->region);
+		it->time = s->time;
+		it->slot = s->planned ? s->slot : (s->snap ? slot_of(s->snap) : 0);
+		it->gib = s->gib;
+	}
+	format_retain(&rt, &c->retain, c->has_retain);
+	retain_text = sk_diff_intern(d, sk_buf_cstr(&rt));
+	sk_buf_free(&rt);
+	if (settle_rules(d, &c->retain, c->has_retain, g) < 0)
+		goto done;
+	/* the kept missing copies, newest first, within the in-flight limit and the quota */
+	wanted = calloc(g->n + 1, sizeof(*wanted));
+	if (!wanted) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < g->n; i++)
+		if (g->items[i].planned && !g->items[i].deferred)
+			wanted[n_wanted++] = &g->items[i];
+	qsort(wanted, n_wanted, sizeof(*wanted), cmp_item_time_desc);
+	for (i = 0; i < n_wanted; i++) {
+		struct item *it = wanted[i];
+		if (reg->copies_inflight + reg->copies >= COPIES_IN_FLIGHT_MAX) {
+			it->deferred = true;
+			n_deferred_limit++;
+		} else if (!quota_room(d, reg, in->id, "a copy")) {
+			it->deferred = true;
+			n_deferred_quota++;
+		} else {
+			reg->copies++;
+		}
+	}
+	if (n_deferred_limit)
+		sk_diff_note(d, SK_NOTE_DEFERRED, c->region, in->id,
+			     "%zu cop%s of %s left for a later run: at most %d copies in flight per destination region",
+			     n_deferred_limit, n_deferred_limit == 1 ? "y" : "ies", in->id, COPIES_IN_FLIGHT_MAX);
+	/* decide deletions against what will really exist */
+	if ((n_deferred_limit || n_deferred_quota) && settle_rules(d, &c->retain, c->has_retain, g) < 0)
+		goto done;
+	sf.policy = p;
+	sf.budget = &lc->budget[p - d->set->policies];
+	sf.region = c->region;
+	sf.instance = in->id;
+	sf.what = "copies";
+	apply_safety(d, g, &sf);
+	if (d->failed)
+		goto done;
+	for (i = 0; i < g->n; i++) {
+		const struct item *it = &g->items[i];
+		const struct item *s = it->source;
+		struct sk_action a;
+		char slot_text[SK_TIME_RFC3339_MAX];
+		if (!it->planned || it->deferred)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.kind = SK_ACTION_COPY;
+		a.retention = a.copy_tags = a.deletion_protection = -1;
+		a.region = reg->region;
+		a.instance = in->id;
+		a.target = it->id;
+		a.policy = sk_diff_intern(d, p->name);
+		a.reason = sk_diff_printf(d, "the %s copies keep it (%s)", c->region, retain_text);
+		a.source_region = in->region;
+		a.source_arn = s->arn;
+		a.source_snapshot = s->id;
+		a.source_created = s->time;
+		a.kms_key_id = c->kms_key_id ? sk_diff_intern(d, c->kms_key_id) : NULL;
+		a.slot = it->slot;
+		sk_time_format_rfc3339(slot_text, it->slot ? it->slot : s->time);
+		a.tags = make_tags(d, p, in->id, sk_diff_intern(d, slot_text), s->arn, s->snap, &a.n_tags);
+		a.gib = it->gib;
+		sk_diff_action(d, &a);
+		reg->gib_delta += it->gib;
+	}
+	delete_actions(d, g, p, in->id, retain_text, reg);
+	record_decisions(d, g, p);
+	rc = d->failed ? -1 : 0;
+done:
+	free(wanted);
+	return rc;
+}
+
+int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
+{
+	struct sk_lifecycle *lc = d->lc;
+	struct group *g = &lc->src;
+	struct sk_diff_region *reg = sk_diff_region(d, in->region);
+	struct safety sf;
+	struct sk_buf rt = SK_BUF_INIT;
+	const char *retain_text, *slot_id = NULL, *prefix = p->prefix ? p->prefix : "snapkeep";
+	char part[32], acct[32], slot_text[SK_TIME_RFC3339_MAX];
+	bool have_arn_parts = instance_arn_parts(in, part, acct), taken = false;
+	int64_t slot;
+	size_t b, e, i;
+
+	if (!reg)
+		return -1;
+	g->n = 0;
+	memset(&sf, 0, sizeof(sf));
+	slot = sk_cron_prev(&p->schedule, d->now);
+	if (slot >= 0) {
+		sk_time_format_rfc3339(slot_text, slot);
+		slot_id = snapshot_id(d, prefix, in->id, slot);
+	}
+	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
+	for (i = b; i < e; i++) {
+		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
+		const char *tslot;
+		struct item *it;
+		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
+			sf.bad_id = s->id;
+			sf.bad_status = s->status_text;
+		}
+		if (slot_id && !strcmp(s->id, slot_id))
+			taken = true;
+		if (s->type != SK_SNAP_MANUAL || !s->owner || strcmp(s->owner, p->name) || copy_source_of(s) ||
+		    s->status == SK_SNAP_DELETING)
+			continue;
+		tslot = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
+		if (slot_id && tslot && !strcmp(tslot, slot_text))
+			taken = true;
+		if (!(it = group_add(d, g)))
+			return -1;
+		it->snap = s;
+		it->id = s->id;
+		it->arn = s->arn;
+		it->time = s->created ? s->created : slot_of(s);
+		if (!it->time)
+			it->time = d->now;
+		it->available = s->status == SK_SNAP_AVAILABLE;
+		it->gib = s->allocated_gib;
+		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text, s->owner);
+	}
+	if (slot_id && !taken) {
+		if (!instance_can_snapshot(in->status)) {
+			sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+				     "no snapshot for slot %s: the instance is '%s'", slot_text,
+				     in->status ? in->status : "unknown");
+		} else if (quota_room(d, reg, in->id, "a new snapshot")) {
+			struct item *it = group_add(d, g);
+			if (!it)
+				return -1;
+			it->planned = true;
+			it->id = slot_id;
+			it->time = slot;
+			it->slot = slot;
+			it->gib = in->allocated_gib > 0 ? (uint32_t)in->allocated_gib : 0;
+			if (have_arn_parts)
+				it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, slot_id);
+		}
+	}
+	format_retain(&rt, &p->retain, p->has_retain);
+	retain_text = sk_diff_intern(d, sk_buf_cstr(&rt));
+	sk_buf_free(&rt);
+	if (settle_rules(d, &p->retain, p->has_retain, g) < 0)
+		return -1;
+	/* a source whose copy is still on its way is kept */
+	for (i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+		size_t k;
+		for (k = it->planned ? SIZE_MAX : first_copy(d, it->arn); k != SIZE_MAX; k = lc->next[k])
+			if (d->inv->snapshots[k].status == SK_SNAP_CREATING)
+				it->keep |= SK_KEEP_COPY_PENDING;
+	}
+	sf.policy = p;
+	sf.budget = &lc->budget[p - d->set->policies];
+	sf.region = in->region;
+	sf.instance = in->id;
+	sf.what = "snapshots";
+	apply_safety(d, g, &sf);
+	if (d->failed)
+		return -1;
+	for (i = 0; i < g->n; i++) {
+		const struct item *it = &g->items[i];
+		struct sk_action a;
+		if (!it->planned || it->deferred)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.kind = SK_ACTION_CREATE;
+		a.retention = a.copy_tags = a.deletion_protection = -1;
+		a.region = in->region;
+		a.instance = in->id;
+		a.target = it->id;
+		a.policy = sk_diff_intern(d, p->name);
+		a.reason = sk_diff_printf(d, "schedule '%s': slot %s has no snapshot", p->schedule_text, slot_text);
+		a.slot = it->slot;
+		a.tags = make_tags(d, p, in->id, sk_diff_intern(d, slot_text), NULL, NULL, &a.n_tags);
+		a.gib = it->gib;
+		sk_diff_action(d, &a);
+		reg->creates++;
+		reg->gib_delta += it->gib;
+	}
+	delete_actions(d, g, p, in->id, retain_text, reg);
+	record_decisions(d, g, p);
+	for (i = 0; i < p->n_copies && !d->failed; i++)
+		if (plan_copies(d, p, in, &p->copies[i], retain_text) < 0)
+			return -1;
+	return d->failed ? -1 : 0;
+}
