@@ -13,6 +13,8 @@
  *   key = first line
  *     continued          (a continuation of a non-empty value, joined by "\n")
  *
+ * Indented lines belong to the key above them (as configparser reads
+ * them); an indented line right after a section header is a key of its own.
  * CRLF line ends, a missing final newline, tabs and NUL bytes are taken in
  * stride.  Section names are trimmed and "profile   x" becomes "profile x";
  * keys are matched case-insensitively, a later value of the same key in the
