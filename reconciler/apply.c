@@ -197,8 +197,8 @@ static void exec_action(void *ud, size_t k)
 	}
 	if (!detail && err.request_id[0])
 		detail = err.request_id;
-	sk_journal_glue_outcome(r->o->journal, intent, a, oc, sk_outcome_name(oc), rc < 0 ? &err : NULL,
-				rc < 0 ? detail : NULL);
+	/* err carries the RequestId of a successful call too */
+	sk_journal_glue_outcome(r->o->journal, intent, a, oc, sk_outcome_name(oc), &err, rc < 0 ? detail : NULL);
 	finish(r, i, oc, detail);
 }
 

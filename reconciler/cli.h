@@ -73,6 +73,7 @@ struct sk_cli {
 	int healthz_failures;
 	const char *summary_at;
 	bool verbose; /* plan: list kept snapshots too */
+	const char *account; /* iam-policy */
 	/* every AWS call attempt (metrics), or NULL */
 	void (*on_attempt)(void *ud, const struct sk_aws_call_info *info);
 	void *on_attempt_ud;

@@ -16,6 +16,7 @@
 #include "reconciler/cli.h"
 #include "reconciler/observe.h"
 #include "reconciler/plan.h"
+#include "reconciler/session.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/statedir.h"
@@ -41,6 +42,7 @@ void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
 int sk_cli_source_opts(struct sk_cli *cli, struct sk_source_opts *o, char **cache_dir)
 {
 	struct sk_source_opts init = SK_SOURCE_OPTS_INIT;
+	char *dir = NULL;
 
 	*o = init;
 	*cache_dir = NULL;
@@ -48,10 +50,15 @@ int sk_cli_source_opts(struct sk_cli *cli, struct sk_source_opts *o, char **cach
 	o->ref = cli->ref;
 	o->path = cli->path;
 	/* remote repositories are mirrored under the state directory */
-	if (sk_statedir_subdir(cache_dir, cli->state_dir, "repos") == 0)
+	if (sk_statedir_resolve(&dir, cli->state_dir) == 0) {
+		struct sk_buf b = SK_BUF_INIT;
+		if (sk_buf_printf(&b, "%s/repos", dir) == 0)
+			*cache_dir = sk_buf_detach(&b);
+		sk_buf_free(&b);
 		o->cache_dir = *cache_dir;
-	else
-		sk_error_clear();
+	}
+	sk_error_clear();
+	free(dir);
 	return 0;
 }
 

@@ -47,7 +47,9 @@ static const struct sk_command commands[] = {
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
 	  "  --state-dir DIR     where saved plans' fetch cache lives\n"
-	  "  --detailed-exitcode exit 2 when the plan has changes\n\n"
+	  "  --detailed-exitcode exit 2 when the plan has changes\n"
+	  "  --allow-mass-delete plan deleting more than half of an instance's owned snapshots\n"
+	  "  --verbose           also list every kept snapshot and the rules that keep it\n\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
 	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
@@ -84,7 +86,11 @@ static const struct sk_command commands[] = {
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
-	  COMMON_SOURCE "\n" EXIT_CODES_BASIC },
+	  COMMON_SOURCE
+	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
+	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
+	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
+	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  COMMON_AWS COMMON_OUTPUT "\n" EXIT_CODES_BASIC },
 };
@@ -150,7 +156,7 @@ enum {
 	O_REPO = 256, O_REF, O_PATH, O_REGION, O_ENDPOINT, O_PROFILE, O_STATE_DIR, O_LOCK_TIMEOUT, O_INVENTORY,
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
-	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION,
+	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE,
 };
 
 static const struct option options[] = {
@@ -186,6 +192,8 @@ static const struct option options[] = {
 	{ "healthz-failures", required_argument, NULL, O_HEALTHZ },
 	{ "metrics-namespace", required_argument, NULL, O_NAMESPACE },
 	{ "summary-at", required_argument, NULL, O_SUMMARY_AT },
+	{ "account", required_argument, NULL, O_ACCOUNT },
+	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -312,6 +320,8 @@ int main(int argc, char **argv)
 			break;
 		case O_NAMESPACE: cli.metrics_namespace = optarg; break;
 		case O_SUMMARY_AT: cli.summary_at = optarg; break;
+		case O_ACCOUNT: cli.account = optarg; break;
+		case O_VERBOSE: cli.verbose = true; break;
 		case O_HELP: print_command_help(cmd); return SK_EXIT_OK;
 		case O_VERSION: printf("snapkeep %s\n", SK_VERSION); return SK_EXIT_OK;
 		case ':':

@@ -176,7 +176,7 @@ static json_t *time_json(int64_t t)
 	return json_string(buf);
 }
 
-static json_t *action_json(const struct sk_action *a)
+json_t *sk_action_to_json(const struct sk_action *a)
 {
 	json_t *o = json_object(), *changes, *tags;
 	size_t i;
@@ -260,7 +260,7 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "changes", json_boolean(sk_plan_has_changes(p)));
 	actions = json_array();
 	for (i = 0; i < p->n_actions; i++)
-		json_array_append_new(actions, action_json(&p->actions[i]));
+		json_array_append_new(actions, sk_action_to_json(&p->actions[i]));
 	json_object_set_new(root, "actions", actions);
 	notes = json_array();
 	for (i = 0; i < p->n_notes; i++)

@@ -1,0 +1,109 @@
+/*
+ * describe-only.c - the baseline `snapkeep plan` is measured against: a
+ * client that makes only the list calls observing needs
+ * (DescribeDBInstances and DescribeDBSnapshots pages, regions in parallel)
+ * and does nothing with the answers but count them.
+ *
+ *   describe-only REGION...
+ *
+ * AWS configuration and credentials come from the environment, as for
+ * snapkeep.  Prints "instances=N snapshots=M seconds=S".
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/client.h"
+#include "aws/config.h"
+#include "aws/credentials.h"
+#include "aws/rds.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+
+struct job {
+	struct sk_aws_client *client;
+	const char *region;
+	size_t instances, snapshots;
+	int rc;
+	char error[512];
+};
+
+static int count_instance(void *ud, const struct sk_rds_instance *d)
+{
+	(void)d;
+	((struct job *)ud)->instances++;
+	return 0;
+}
+
+static int count_snapshot(void *ud, const struct sk_rds_snapshot *s)
+{
+	(void)s;
+	((struct job *)ud)->snapshots++;
+	return 0;
+}
+
+static void *run(void *arg)
+{
+	struct job *j = arg;
+
+	j->rc = sk_rds_describe_db_instances(j->client, j->region, NULL, count_instance, j, NULL);
+	if (j->rc == 0)
+		j->rc = sk_rds_describe_db_snapshots(j->client, j->region, NULL, count_snapshot, j, NULL);
+	if (j->rc)
+		snprintf(j->error, sizeof(j->error), "%s", sk_error_message());
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct sk_aws_config_opts co = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_client_opts ao = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+	struct sk_credentials_provider *creds = NULL;
+	struct sk_aws_client *client = NULL;
+	struct job *jobs;
+	pthread_t *th;
+	size_t n = (size_t)(argc - 1), i, ni = 0, ns = 0;
+	int64_t t0;
+	int rc = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: describe-only REGION...\n");
+		return 64;
+	}
+	jobs = calloc(n, sizeof(*jobs));
+	th = calloc(n, sizeof(*th));
+	if (!jobs || !th || sk_aws_config_load(&cfg, &co) < 0 || sk_credentials_provider_chain_new(&creds, cfg) < 0) {
+		fprintf(stderr, "describe-only: %s\n", sk_error_message());
+		return 1;
+	}
+	ao.config = cfg;
+	ao.credentials = creds;
+	if (sk_aws_client_new(&client, &ao) < 0) {
+		fprintf(stderr, "describe-only: %s\n", sk_error_message());
+		return 1;
+	}
+	t0 = sk_time_mono_ms();
+	for (i = 0; i < n; i++) {
+		jobs[i].client = client;
+		jobs[i].region = argv[i + 1];
+		pthread_create(&th[i], NULL, run, &jobs[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (jobs[i].rc) {
+			fprintf(stderr, "describe-only: %s: %s\n", jobs[i].region, jobs[i].error);
+			rc = 1;
+		}
+		ni += jobs[i].instances;
+		ns += jobs[i].snapshots;
+	}
+	printf("instances=%zu snapshots=%zu seconds=%.3f\n", ni, ns, (double)(sk_time_mono_ms() - t0) / 1000.0);
+	sk_aws_client_free(client);
+	sk_credentials_provider_free(creds);
+	sk_aws_config_free(cfg);
+	free(jobs);
+	free(th);
+	return rc;
+}

@@ -1,0 +1,657 @@
+/*
+ * state.c - the state file: load, validate, save atomically
+ */
+#include "state/state.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+#include "state/fileio.h"
+#include "state/statedir.h"
+
+#define FORMAT_PREFIX "snapkeep-state/v"
+
+int sk_state_new_uuid(char out[37])
+{
+	unsigned char b[16];
+	size_t got = 0;
+	int i, k = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return sk_error_set_errno(SK_ERR_OS, "cannot get random bytes");
+		}
+		got += (size_t)n;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		snprintf(out + k, 3, "%02x", b[i]);
+		k += 2;
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+int sk_state_new(struct sk_state **out)
+{
+	struct sk_state *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return sk_error_set_oom();
+	s->version = SK_STATE_VERSION;
+	if (sk_state_new_uuid(s->lineage) < 0) {
+		free(s);
+		return -1;
+	}
+	s->created_at = sk_time_now();
+	*out = s;
+	return 0;
+}
+
+void sk_state_free(struct sk_state *s)
+{
+	if (!s)
+		return;
+	free(s->instances);
+	free(s);
+}
+
+/* ---- finding and adding instances ---- */
+
+static struct sk_state_instance *find(const struct sk_state *s, const char *region, const char *id, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_instances; i++)
+		if (!strcmp(s->instances[i].region, region) && !strcmp(s->instances[i].id, id)) {
+			if (at)
+				*at = i;
+			return &s->instances[i];
+		}
+	return NULL;
+}
+
+int sk_state_instance(struct sk_state_instance **out, struct sk_state *s, const char *region, const char *id,
+		      bool create)
+{
+	struct sk_state_instance *in;
+
+	*out = NULL;
+	if (!region || !id || !*region || !*id || strlen(region) >= sizeof(in->region) || strlen(id) >= sizeof(in->id) ||
+	    strchr(region, '/'))
+		return sk_error_set(SK_ERR_INVALID, "state: bad instance key '%s/%s'", region ? region : "",
+				    id ? id : "");
+	in = find(s, region, id, NULL);
+	if (in) {
+		*out = in;
+		return 0;
+	}
+	if (!create)
+		return SK_ENOTFOUND;
+	if (s->n_instances == s->cap_instances) {
+		size_t cap = s->cap_instances ? s->cap_instances * 2 : 16;
+		void *p;
+		if (cap > ((size_t)-1) / sizeof(*s->instances))
+			return sk_error_set_oom();
+		p = realloc(s->instances, cap * sizeof(*s->instances));
+		if (!p)
+			return sk_error_set_oom();
+		s->instances = p;
+		s->cap_instances = cap;
+	}
+	in = &s->instances[s->n_instances++];
+	memset(in, 0, sizeof(*in));
+	snprintf(in->region, sizeof(in->region), "%s", region);
+	snprintf(in->id, sizeof(in->id), "%s", id);
+	*out = in;
+	return 0;
+}
+
+int sk_state_instance_remove(struct sk_state *s, const char *region, const char *id)
+{
+	size_t at;
+
+	if (!find(s, region, id, &at))
+		return SK_ENOTFOUND;
+	memmove(&s->instances[at], &s->instances[at + 1], (s->n_instances - at - 1) * sizeof(*s->instances));
+	s->n_instances--;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *time_or_null(int64_t t)
+{
+	char buf[SK_TIME_RFC3339_MAX];
+
+	if (!t)
+		return json_null();
+	sk_time_format_rfc3339(buf, t);
+	return json_string(buf);
+}
+
+/* json_object_set_new() that remembers a failure */
+static void put(json_t *o, const char *k, json_t *v, bool *ok)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*ok = false;
+}
+
+static int cmp_instance(const void *a, const void *b)
+{
+	const struct sk_state_instance *x = *(const struct sk_state_instance *const *)a;
+	const struct sk_state_instance *y = *(const struct sk_state_instance *const *)b;
+	int c = strcmp(x->region, y->region);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static json_t *instance_json(const struct sk_state_instance *in, bool *ok)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	put(o, "policy", str_or_null(in->policy), ok);
+	put(o, "newestSnapshot", str_or_null(in->newest_snapshot), ok);
+	put(o, "newestSnapshotTime", time_or_null(in->newest_snapshot_time), ok);
+	put(o, "newestCopy", str_or_null(in->newest_copy), ok);
+	put(o, "newestCopyRegion", str_or_null(in->newest_copy_region), ok);
+	put(o, "newestCopyTime", time_or_null(in->newest_copy_time), ok);
+	put(o, "ownedSnapshots", json_integer((json_int_t)in->owned_snapshots), ok);
+	put(o, "lastChange", time_or_null(in->last_change), ok);
+	put(o, "lastOutcome", str_or_null(in->last_outcome), ok);
+	put(o, "lastError", str_or_null(in->last_error), ok);
+	return o;
+}
+
+json_t *sk_state_to_json(const struct sk_state *s)
+{
+	const struct sk_state_instance **sorted = NULL;
+	json_t *root = json_object(), *o, *insts;
+	char key[sizeof(s->instances->region) + sizeof(s->instances->id) + 1];
+	bool ok = root != NULL;
+	size_t i;
+
+	if (!ok)
+		goto done;
+	put(root, "format", json_string(SK_STATE_FORMAT), &ok);
+	put(root, "serial", json_integer((json_int_t)s->serial), &ok);
+	put(root, "lineage", json_string(s->lineage), &ok);
+	put(root, "createdAt", time_or_null(s->created_at), &ok);
+	if (s->last_applied.commit[0]) {
+		o = json_object();
+		if (o) {
+			put(o, "commit", json_string(s->last_applied.commit), &ok);
+			put(o, "subject", str_or_null(s->last_applied.subject), &ok);
+			put(o, "ref", str_or_null(s->last_applied.ref), &ok);
+			put(o, "at", time_or_null(s->last_applied.at), &ok);
+		}
+		put(root, "lastApplied", o, &ok);
+	} else {
+		put(root, "lastApplied", json_null(), &ok);
+	}
+	if (s->last_run.command[0]) {
+		const struct sk_state_summary *m = &s->last_run.summary;
+		o = json_object();
+		if (o) {
+			put(o, "command", json_string(s->last_run.command), &ok);
+			put(o, "runId", str_or_null(s->last_run.run_id), &ok);
+			put(o, "commit", str_or_null(s->last_run.commit), &ok);
+			put(o, "startedAt", time_or_null(s->last_run.started_at), &ok);
+			put(o, "finishedAt", time_or_null(s->last_run.finished_at), &ok);
+			put(o, "outcome", str_or_null(s->last_run.outcome), &ok);
+			put(o, "summary",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "actions", (json_int_t)m->actions, "done",
+				      (json_int_t)m->done, "alreadyDone", (json_int_t)m->already, "deferred",
+				      (json_int_t)m->deferred, "failed", (json_int_t)m->failed, "skipped",
+				      (json_int_t)m->skipped),
+			    &ok);
+			put(o, "error", str_or_null(s->last_run.error), &ok);
+		}
+		put(root, "lastRun", o, &ok);
+	} else {
+		put(root, "lastRun", json_null(), &ok);
+	}
+	insts = json_object();
+	if (s->n_instances) {
+		sorted = malloc(s->n_instances * sizeof(*sorted));
+		if (!sorted)
+			ok = false;
+	}
+	if (insts && sorted) {
+		for (i = 0; i < s->n_instances; i++)
+			sorted[i] = &s->instances[i];
+		qsort(sorted, s->n_instances, sizeof(*sorted), cmp_instance);
+		for (i = 0; i < s->n_instances; i++) {
+			snprintf(key, sizeof(key), "%s/%s", sorted[i]->region, sorted[i]->id);
+			put(insts, key, instance_json(sorted[i], &ok), &ok);
+		}
+	}
+	put(root, "instances", insts, &ok);
+done:
+	free(sorted);
+	if (!ok) {
+		json_decref(root);
+		sk_error_set_oom();
+		return NULL;
+	}
+	return root;
+}
+
+/* ---- reading ---- */
+
+struct rd {
+	const char *name; /* the file, for messages */
+};
+
+static int bad(const struct rd *r, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(const struct rd *r, const char *path, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return sk_error_set(SK_ERR_STATE, "state file '%s': %s%s%s", r->name, path ? path : "", path ? ": " : "", what);
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "something else";
+}
+
+/* "<prefix>.<key>" into buf */
+static const char *join(char *buf, size_t len, const char *prefix, const char *key)
+{
+	snprintf(buf, len, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", key);
+	return buf;
+}
+
+/* an optional string (absent or null: "") that must fit dst */
+static int get_str(const struct rd *r, char *dst, size_t size, const json_t *o, const char *prefix, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	char path[512];
+	size_t n;
+
+	dst[0] = '\0';
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return bad(r, join(path, sizeof(path), prefix, key), "expected a string, got %s", type_name(v));
+	n = json_string_length(v);
+	if (n >= size)
+		return bad(r, join(path, sizeof(path), prefix, key), "longer than %zu characters", size - 1);
+	memcpy(dst, json_string_value(v), n + 1);
+	return 0;
+}
+
+static int get_time(const struct rd *r, int64_t *dst, const json_t *o, const char *prefix, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	char path[512];
+
+	*dst = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || sk_time_parse_rfc3339(dst, json_string_value(v)) < 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return bad(r, join(path, sizeof(path), prefix, key), "expected an RFC 3339 time, got %s%.64s%s",
+			   json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : type_name(v),
+			   json_is_string(v) ? "'" : "");
+	return 0;
+}
+
+static int get_count(const struct rd *r, uint64_t *dst, const json_t *o, const char *prefix, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	char path[512];
+
+	*dst = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return bad(r, join(path, sizeof(path), prefix, key), "expected a non-negative integer, got %s",
+			   json_is_integer(v) ? "a negative one" : type_name(v));
+	*dst = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* an optional object: absent or null gives NULL, anything else but an object is an error */
+static int get_obj(const struct rd *r, const json_t **dst, const json_t *o, const char *prefix, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	char path[512];
+
+	*dst = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad(r, join(path, sizeof(path), prefix, key), "expected an object, got %s", type_name(v));
+	*dst = v;
+	return 0;
+}
+
+static bool is_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr("0123456789abcdef", *s))
+			return false;
+	return true;
+}
+
+static bool is_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int read_version(const struct rd *r, int *out, const json_t *root)
+{
+	const json_t *v = json_object_get(root, "format");
+	const char *f = json_string_value(v);
+	char *end;
+	long n;
+
+	if (!f)
+		return bad(r, NULL, "not a snapkeep state file (no \"format\": \"%s\")", SK_STATE_FORMAT);
+	if (strncmp(f, FORMAT_PREFIX, strlen(FORMAT_PREFIX)))
+		return bad(r, NULL, "not a snapkeep state file (format '%.64s', expected '%s')", f, SK_STATE_FORMAT);
+	errno = 0;
+	n = strtol(f + strlen(FORMAT_PREFIX), &end, 10);
+	if (errno || *end || end == f + strlen(FORMAT_PREFIX) || n < 1 || f[strlen(FORMAT_PREFIX)] == '+' ||
+	    strlen(f) != json_string_length(v))
+		return bad(r, NULL, "unknown format '%.64s' (expected '%s')", f, SK_STATE_FORMAT);
+	if (n > SK_STATE_VERSION)
+		return sk_error_set(SK_ERR_STATE,
+				    "state file '%s' has format %s, newer than this snapkeep reads (%s); upgrade "
+				    "snapkeep; the file was not changed",
+				    r->name, f, SK_STATE_FORMAT);
+	*out = (int)n;
+	return 0;
+}
+
+static int read_instance(const struct rd *r, struct sk_state *s, const char *key, const json_t *v)
+{
+	struct sk_state_instance *in;
+	char path[320], region[64], id[128];
+	const char *slash = strchr(key, '/');
+	size_t rl;
+
+	snprintf(path, sizeof(path), "instances.%.256s", key);
+	if (!slash || slash == key || !slash[1] || strchr(slash + 1, '/'))
+		return bad(r, path, "the key must be '<region>/<instance id>'");
+	rl = (size_t)(slash - key);
+	if (rl >= sizeof(in->region) || strlen(slash + 1) >= sizeof(in->id))
+		return bad(r, path, "region or instance id too long");
+	memcpy(region, key, rl);
+	region[rl] = '\0';
+	snprintf(id, sizeof(id), "%s", slash + 1);
+	if (!json_is_object(v))
+		return bad(r, path, "expected an object, got %s", type_name(v));
+	if (find(s, region, id, NULL))
+		return bad(r, path, "listed twice");
+	if (sk_state_instance(&in, s, region, id, true) < 0)
+		return -1;
+	if (get_str(r, in->policy, sizeof(in->policy), v, path, "policy") < 0 ||
+	    get_str(r, in->newest_snapshot, sizeof(in->newest_snapshot), v, path, "newestSnapshot") < 0 ||
+	    get_time(r, &in->newest_snapshot_time, v, path, "newestSnapshotTime") < 0 ||
+	    get_str(r, in->newest_copy, sizeof(in->newest_copy), v, path, "newestCopy") < 0 ||
+	    get_str(r, in->newest_copy_region, sizeof(in->newest_copy_region), v, path, "newestCopyRegion") < 0 ||
+	    get_time(r, &in->newest_copy_time, v, path, "newestCopyTime") < 0 ||
+	    get_count(r, &in->owned_snapshots, v, path, "ownedSnapshots") < 0 ||
+	    get_time(r, &in->last_change, v, path, "lastChange") < 0 ||
+	    get_str(r, in->last_outcome, sizeof(in->last_outcome), v, path, "lastOutcome") < 0 ||
+	    get_str(r, in->last_error, sizeof(in->last_error), v, path, "lastError") < 0)
+		return -1;
+	return 0;
+}
+
+static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
+{
+	const json_t *v, *o, *m;
+	const char *key;
+	json_int_t serial;
+
+	if (!json_is_object(root))
+		return bad(r, NULL, "not a snapkeep state file (expected a JSON object, got %s)", type_name(root));
+	if (read_version(r, &s->version, root) < 0)
+		return -1;
+	v = json_object_get(root, "serial");
+	if (!json_is_integer(v))
+		return bad(r, "serial", "expected an integer, got %s", v ? type_name(v) : "nothing");
+	serial = json_integer_value(v);
+	if (serial < 0)
+		return bad(r, "serial", "must not be negative");
+	s->serial = (uint64_t)serial;
+	v = json_object_get(root, "lineage");
+	if (!json_is_string(v) || !is_uuid(json_string_value(v)))
+		return bad(r, "lineage", "expected a UUID string");
+	snprintf(s->lineage, sizeof(s->lineage), "%s", json_string_value(v));
+	if (get_time(r, &s->created_at, root, NULL, "createdAt") < 0)
+		return -1;
+
+	if (get_obj(r, &o, root, NULL, "lastApplied") < 0)
+		return -1;
+	if (o) {
+		if (get_str(r, s->last_applied.commit, sizeof(s->last_applied.commit), o, "lastApplied", "commit") < 0 ||
+		    get_str(r, s->last_applied.subject, sizeof(s->last_applied.subject), o, "lastApplied", "subject") < 0 ||
+		    get_str(r, s->last_applied.ref, sizeof(s->last_applied.ref), o, "lastApplied", "ref") < 0 ||
+		    get_time(r, &s->last_applied.at, o, "lastApplied", "at") < 0)
+			return -1;
+		if (!s->last_applied.commit[0] || !is_hex(s->last_applied.commit))
+			return bad(r, "lastApplied.commit", "expected a commit id (hexadecimal)");
+	}
+
+	if (get_obj(r, &o, root, NULL, "lastRun") < 0)
+		return -1;
+	if (o) {
+		struct sk_state_run *run = &s->last_run;
+		if (get_str(r, run->command, sizeof(run->command), o, "lastRun", "command") < 0 ||
+		    get_str(r, run->run_id, sizeof(run->run_id), o, "lastRun", "runId") < 0 ||
+		    get_str(r, run->commit, sizeof(run->commit), o, "lastRun", "commit") < 0 ||
+		    get_time(r, &run->started_at, o, "lastRun", "startedAt") < 0 ||
+		    get_time(r, &run->finished_at, o, "lastRun", "finishedAt") < 0 ||
+		    get_str(r, run->outcome, sizeof(run->outcome), o, "lastRun", "outcome") < 0 ||
+		    get_str(r, run->error, sizeof(run->error), o, "lastRun", "error") < 0 ||
+		    get_obj(r, &m, o, "lastRun", "summary") < 0)
+			return -1;
+		if (!run->command[0])
+			return bad(r, "lastRun.command", "expected the command's name");
+		if (m && (get_count(r, &run->summary.actions, m, "lastRun.summary", "actions") < 0 ||
+			  get_count(r, &run->summary.done, m, "lastRun.summary", "done") < 0 ||
+			  get_count(r, &run->summary.already, m, "lastRun.summary", "alreadyDone") < 0 ||
+			  get_count(r, &run->summary.deferred, m, "lastRun.summary", "deferred") < 0 ||
+			  get_count(r, &run->summary.failed, m, "lastRun.summary", "failed") < 0 ||
+			  get_count(r, &run->summary.skipped, m, "lastRun.summary", "skipped") < 0))
+			return -1;
+	}
+
+	v = json_object_get(root, "instances");
+	if (v && !json_is_null(v)) {
+		if (!json_is_object(v))
+			return bad(r, "instances", "expected an object, got %s", type_name(v));
+		json_object_foreach((json_t *)v, key, o) {
+			if (read_instance(r, s, key, o) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int sk_state_parse(struct sk_state **out, const char *text, size_t len, const char *name)
+{
+	struct rd r = { name };
+	struct sk_state *s = NULL;
+	json_t *root = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (sk_file_parse_json(&root, text, len, SK_ERR_STATE, "state file", name) < 0)
+		return -1;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		sk_error_set_oom();
+		goto done;
+	}
+	if (from_json(s, root, &r) < 0)
+		goto done;
+	s->existed = true;
+	*out = s;
+	s = NULL;
+	rc = 0;
+done:
+	sk_state_free(s);
+	json_decref(root);
+	return rc;
+}
+
+int sk_state_load(struct sk_state **out, const char *dir)
+{
+	struct sk_buf text = SK_BUF_INIT;
+	char *path = sk_file_join(dir, SK_STATE_FILE);
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return -1;
+	rc = sk_file_read_all(&text, path, SK_STATE_MAX_BYTES);
+	if (rc == SK_ENOTFOUND) {
+		rc = sk_state_new(out);
+	} else if (rc < 0) {
+		sk_error_prefix("state file");
+	} else {
+		rc = sk_state_parse(out, text.ptr, text.len, path);
+	}
+	sk_buf_free(&text);
+	free(path);
+	return rc;
+}
+
+/* is the file on disk the one s was loaded from (or still absent for a fresh state)? */
+static int check_unchanged(const struct sk_state *s, const char *path)
+{
+	struct sk_buf text = SK_BUF_INIT;
+	struct sk_state *disk = NULL;
+	int rc = sk_file_read_all(&text, path, SK_STATE_MAX_BYTES);
+
+	if (rc == SK_ENOTFOUND) {
+		rc = 0; /* removed meanwhile: writing it again loses nothing */
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	if (!s->existed) {
+		rc = sk_error_set(SK_ERR_STATE, "state file '%s' was created by another process after this one started; "
+						"not overwriting it",
+				  path);
+		goto done;
+	}
+	if (sk_state_parse(&disk, text.ptr, text.len, path) < 0) {
+		rc = sk_error_prefix("not overwriting a state file that changed since it was read");
+		goto done;
+	}
+	if (strcmp(disk->lineage, s->lineage))
+		rc = sk_error_set(SK_ERR_STATE, "state file '%s' now has lineage %s, not %s: another state was put in its "
+						"place; not overwriting it",
+				  path, disk->lineage, s->lineage);
+	else if (disk->serial != s->serial)
+		rc = sk_error_set(SK_ERR_STATE, "state file '%s' was written by another run (serial %llu, read %llu); not "
+						"overwriting it",
+				  path, (unsigned long long)disk->serial, (unsigned long long)s->serial);
+done:
+	sk_state_free(disk);
+	sk_buf_free(&text);
+	return rc;
+}
+
+int sk_state_save(struct sk_state *s, const char *dir)
+{
+	char *path = sk_file_join(dir, SK_STATE_FILE), *text = NULL;
+	json_t *root = NULL;
+	int rc = -1;
+
+	if (!path)
+		return -1;
+	if (check_unchanged(s, path) < 0)
+		goto done;
+	root = sk_state_to_json(s);
+	if (!root)
+		goto done;
+	if (json_object_set_new(root, "serial", json_integer((json_int_t)(s->serial + 1))) < 0) {
+		sk_error_set_oom();
+		goto done;
+	}
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text) {
+		sk_error_set_oom();
+		goto done;
+	}
+	{
+		size_t n = strlen(text);
+		char *t = realloc(text, n + 2);
+		if (!t) {
+			sk_error_set_oom();
+			goto done;
+		}
+		text = t;
+		memcpy(text + n, "\n", 2);
+	}
+	if (sk_file_write_atomic(path, text, strlen(text), 0600) < 0) {
+		sk_error_prefix("cannot save the state");
+		goto done;
+	}
+	s->serial++;
+	s->existed = true;
+	rc = 0;
+done:
+	free(text);
+	json_decref(root);
+	free(path);
+	return rc;
+}

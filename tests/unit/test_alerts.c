@@ -1,0 +1,392 @@
+/*
+ * test_alerts.c - SNS messages, the daily summary and CloudWatch datums of a cycle
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "reconciler/alerts.h"
+#include "reconciler/inventory.h"
+#include "reconciler/plan.h"
+#include "specs/policy.h"
+
+#define JAN1_0300 1767236400000LL /* 2026-01-01T03:00:00Z in ms */
+
+static const struct sk_instance_age two_ages[] = {
+	{ "us-east-1", "orders", 3600 },
+	{ "eu-west-1", "billing", 90000 },
+};
+
+static void failed_apply(struct sk_cycle_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->commit = "3f2a9c1d4e5f60718293a4b5c6d7e8f901234567";
+	r->subject = "Tighten prod retention";
+	r->ref = "main";
+	r->started_ms = JAN1_0300;
+	r->finished_ms = JAN1_0300 + 65000;
+	r->ok = false;
+	r->applied = true;
+	r->stage = "apply";
+	r->error = "rds DeleteDBSnapshot in us-east-1: InvalidDBSnapshotState: snapshot is being copied "
+		   "(HTTP 400, RequestId 5f1e)";
+	r->to_create = 2;
+	r->to_change = 1;
+	r->to_delete = 3;
+	r->pending = 4;
+	r->created = 1;
+}
+
+static void test_failure_message_names_what_failed(void **state)
+{
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	struct sk_cycle_report r;
+
+	(void)state;
+	failed_apply(&r);
+	assert_int_equal(sk_alert_format_failure(&subject, &body, &r), 0);
+	assert_string_equal(subject.ptr, "snapkeep: cycle failed in apply (policy commit 3f2a9c1d)");
+	assert_string_equal(body.ptr,
+			    "A snapkeep reconcile cycle failed.\n"
+			    "\n"
+			    "What failed: apply: rds DeleteDBSnapshot in us-east-1: InvalidDBSnapshotState: snapshot is "
+			    "being copied (HTTP 400, RequestId 5f1e)\n"
+			    "Policy commit: 3f2a9c1d4e5f60718293a4b5c6d7e8f901234567 \"Tighten prod retention\" (ref main)\n"
+			    "Plan: 2 to create, 1 to change, 3 to delete (4 pending)\n"
+			    "Done before the failure: 1 created, 0 copied, 0 deleted\n"
+			    "Started: 2026-01-01T03:00:00Z\n"
+			    "Finished: 2026-01-01T03:01:05Z (after 1m5s)\n"
+			    "\n"
+			    "`snapkeep history` shows what earlier cycles applied.\n");
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
+static void test_failure_before_the_policy_was_read(void **state)
+{
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	struct sk_cycle_report r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.started_ms = JAN1_0300;
+	r.finished_ms = JAN1_0300 + 250;
+	r.stage = "fetch";
+	r.error = "git fetch 'https://git.example.com/policies.git': could not resolve host";
+	assert_int_equal(sk_alert_format_failure(&subject, &body, &r), 0);
+	assert_string_equal(subject.ptr, "snapkeep: cycle failed in fetch (policy commit unknown)");
+	assert_non_null(strstr(body.ptr, "\nWhat failed: fetch: git fetch 'https://git.example.com/policies.git': "
+					 "could not resolve host\n"));
+	assert_non_null(strstr(body.ptr, "\nPolicy commit: unknown (the policy could not be read)\n"));
+	assert_non_null(strstr(body.ptr, "\nPlan: 0 to create, 0 to change, 0 to delete (0 pending)\n"));
+	assert_non_null(strstr(body.ptr, "(report only: --auto-apply is off)"));
+	assert_non_null(strstr(body.ptr, "(after 250ms)"));
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
+static void test_subjects_are_short_printable_ascii(void **state)
+{
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	struct sk_cycle_report r;
+	size_t i;
+
+	(void)state;
+	failed_apply(&r);
+	r.stage = "a very long stage name\nwith a line break and \xc3\xa9 accents that goes on and on and on and on "
+		  "and on";
+	assert_int_equal(sk_alert_format_failure(&subject, &body, &r), 0);
+	assert_int_equal(subject.len, 100);
+	for (i = 0; i < subject.len; i++)
+		assert_true(subject.ptr[i] >= 0x20 && subject.ptr[i] < 0x7f);
+	assert_int_equal(strncmp(subject.ptr, "snapkeep: cycle failed in a very long stage name with", 53), 0);
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+
+	/* a huge error is cut, and says by how much */
+	{
+		char *big = malloc(20001);
+		assert_non_null(big);
+		memset(big, 'x', 20000);
+		big[20000] = '\0';
+		failed_apply(&r);
+		r.error = big;
+		assert_int_equal(sk_alert_format_failure(&subject, &body, &r), 0);
+		assert_true(body.len < 9000);
+		assert_non_null(strstr(body.ptr, "x... (12000 more bytes)\n"));
+		free(big);
+		sk_buf_free(&subject);
+		sk_buf_free(&body);
+	}
+}
+
+static void test_daily_summary_adds_up_cycles(void **state)
+{
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	struct sk_alert_summary s;
+	struct sk_cycle_report r;
+
+	(void)state;
+	sk_alert_summary_reset(&s);
+	memset(&r, 0, sizeof(r));
+	r.commit = "3f2a9c1d4e5f60718293a4b5c6d7e8f901234567";
+	r.subject = "Tighten prod retention";
+	r.ok = true;
+	r.started_ms = JAN1_0300;
+	r.finished_ms = JAN1_0300 + 60000;
+	r.created = 2;
+	r.copied = 1;
+	r.ages = two_ages;
+	r.n_ages = 2;
+	sk_alert_summary_add(&s, &r);
+
+	failed_apply(&r);
+	r.started_ms = JAN1_0300 + 900000;
+	r.finished_ms = JAN1_0300 + 960000;
+	r.stage = "observe";
+	r.error = "rds DescribeDBSnapshots in eu-west-1: no answer";
+	r.created = 0;
+	sk_alert_summary_add(&s, &r);
+
+	memset(&r, 0, sizeof(r));
+	r.commit = "4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a";
+	r.subject = "Add billing";
+	r.ok = true;
+	r.started_ms = JAN1_0300 + 1800000;
+	r.finished_ms = JAN1_0300 + 1830000;
+	r.deleted = 1;
+	r.pending = 1;
+	r.ages = two_ages;
+	r.n_ages = 1; /* billing gone: the oldest newest snapshot is orders' */
+	sk_alert_summary_add(&s, &r);
+
+	assert_int_equal(s.cycles, 3);
+	assert_int_equal(s.failed, 1);
+	assert_int_equal(sk_alert_format_summary(&subject, &body, &s, 1767312000000LL), 0);
+	assert_string_equal(subject.ptr, "snapkeep: daily summary 2026-01-02: 3 cycles, 1 failed");
+	assert_string_equal(body.ptr,
+			    "snapkeep daily summary for 2026-01-02 (cycles from 2026-01-01T03:00:00Z to "
+			    "2026-01-01T03:30:30Z)\n"
+			    "\n"
+			    "Cycles: 3 (2 succeeded, 1 failed)\n"
+			    "Snapshots: 2 created, 1 copied, 1 deleted\n"
+			    "Pending actions after the last cycle: 1\n"
+			    "Policy commit: 4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a \"Add billing\"\n"
+			    "Last success: 2026-01-01T03:30:30Z\n"
+			    "Last failure: 2026-01-01T03:16:00Z: observe: rds DescribeDBSnapshots in eu-west-1: no answer\n"
+			    "Instances watched: 1; the oldest newest snapshot: us-east-1/orders, 1h0m old\n");
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+
+	/* an empty day says so */
+	sk_alert_summary_reset(&s);
+	assert_int_equal(sk_alert_format_summary(&subject, &body, &s, 1767312000000LL), 0);
+	assert_string_equal(subject.ptr, "snapkeep: daily summary 2026-01-02: 0 cycles, 0 failed");
+	assert_non_null(strstr(body.ptr, "no cycle ran since the last summary"));
+	assert_non_null(strstr(body.ptr, "Last success: none in this period\n"));
+	assert_null(strstr(body.ptr, "Last failure"));
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
+static void test_summary_times(void **state)
+{
+	int minute;
+
+	(void)state;
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "07:30"), 0);
+	assert_int_equal(minute, 450);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "00:00"), 0);
+	assert_int_equal(minute, 0);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "23:59"), 0);
+	assert_int_equal(minute, 1439);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "24:00"), SK_ERROR);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "7:30"), SK_ERROR);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "07:60"), SK_ERROR);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, "0730"), SK_ERROR);
+	assert_int_equal(sk_alert_parse_time_of_day(&minute, ""), SK_ERROR);
+	assert_string_equal(sk_error_message(), "time of day '': want HH:MM (UTC, 00:00..23:59)");
+	/* 03:00 on Jan 1: 07:30 the same day; 03:00 itself the next day; 02:59 the next day */
+	assert_int_equal(sk_alert_next_daily(1767236400, 450), 1767236400 + 4 * 3600 + 1800);
+	assert_int_equal(sk_alert_next_daily(1767236400, 180), 1767236400 + 86400);
+	assert_int_equal(sk_alert_next_daily(1767236400, 179), 1767236400 + 86400 - 60);
+}
+
+static void test_cloudwatch_datums_of_a_cycle(void **state)
+{
+	struct sk_cycle_datums d;
+	struct sk_cycle_report r;
+	size_t i;
+
+	(void)state;
+	failed_apply(&r);
+	r.copied = 5;
+	r.deleted = 6;
+	r.ages = two_ages;
+	r.n_ages = 2;
+	assert_int_equal(sk_alert_cycle_datums(&d, &r), 0);
+	assert_int_equal(d.n, 7);
+	{
+		static const char *const names[] = { "SnapshotsCreated", "SnapshotsCopied", "SnapshotsDeleted",
+						     "PendingActions", "CycleFailed" };
+		static const double values[] = { 1, 5, 6, 4, 1 };
+		for (i = 0; i < 5; i++) {
+			assert_string_equal(d.data[i].name, names[i]);
+			assert_true(d.data[i].value == values[i]);
+			assert_string_equal(d.data[i].unit, "Count");
+			assert_int_equal(d.data[i].timestamp, (JAN1_0300 + 65000) / 1000);
+			assert_int_equal(d.data[i].n_dimensions, 0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		const struct sk_metric_datum *m = &d.data[5 + i];
+		assert_string_equal(m->name, "NewestSnapshotAgeSeconds");
+		assert_string_equal(m->unit, "Seconds");
+		assert_true(m->value == (double)two_ages[i].seconds);
+		assert_int_equal(m->n_dimensions, 2);
+		assert_string_equal(m->dimensions[0].name, "Region");
+		assert_string_equal(m->dimensions[0].value, two_ages[i].region);
+		assert_string_equal(m->dimensions[1].name, "Instance");
+		assert_string_equal(m->dimensions[1].value, two_ages[i].instance);
+	}
+	sk_cycle_datums_free(&d);
+	assert_null(d.data);
+	sk_cycle_datums_free(NULL);
+
+	/* a good cycle without instances: five datums, CycleFailed 0 */
+	memset(&r, 0, sizeof(r));
+	r.ok = true;
+	assert_int_equal(sk_alert_cycle_datums(&d, &r), 0);
+	assert_int_equal(d.n, 5);
+	assert_true(d.data[4].value == 0);
+	sk_cycle_datums_free(&d);
+}
+
+static void add_instance(struct sk_inventory *inv, const char *region, const char *id)
+{
+	struct sk_inv_instance in;
+
+	memset(&in, 0, sizeof(in));
+	in.id = id;
+	in.region = region;
+	assert_non_null(sk_inventory_add_instance(inv, &in));
+}
+
+static void add_snapshot(struct sk_inventory *inv, const char *region, const char *instance, const char *id,
+			 int64_t created, enum sk_snap_type type, enum sk_snap_status status)
+{
+	struct sk_inv_snapshot s;
+
+	memset(&s, 0, sizeof(s));
+	s.id = id;
+	s.region = region;
+	s.instance = instance;
+	s.created = created;
+	s.type = (uint8_t)type;
+	s.status = (uint8_t)status;
+	assert_non_null(sk_inventory_add_snapshot(inv, &s));
+}
+
+static void test_newest_ages_from_an_inventory(void **state)
+{
+	const int64_t now = 1767236400;
+	struct sk_inventory *inv;
+	struct sk_plan plan;
+	struct sk_note notes[1];
+	struct sk_instance_age *ages;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sk_inventory_new(&inv), 0);
+	add_instance(inv, "us-east-1", "orders");
+	add_instance(inv, "us-east-1", "legacy");  /* unmanaged */
+	add_instance(inv, "eu-west-1", "billing"); /* only a snapshot still being created */
+	add_instance(inv, "eu-west-1", "search");
+	add_snapshot(inv, "us-east-1", "orders", "rds:orders-1", now - 7200, SK_SNAP_AUTOMATED, SK_SNAP_AVAILABLE);
+	add_snapshot(inv, "us-east-1", "orders", "snapkeep-orders-1", now - 600, SK_SNAP_MANUAL, SK_SNAP_AVAILABLE);
+	add_snapshot(inv, "us-east-1", "orders", "snapkeep-orders-2", now - 60, SK_SNAP_MANUAL, SK_SNAP_CREATING);
+	add_snapshot(inv, "us-east-1", "orders", "backup-1", now - 30, SK_SNAP_OTHER, SK_SNAP_AVAILABLE);
+	add_snapshot(inv, "us-east-1", "legacy", "legacy-1", now - 100, SK_SNAP_MANUAL, SK_SNAP_AVAILABLE);
+	add_snapshot(inv, "eu-west-1", "billing", "snapkeep-billing-1", 0, SK_SNAP_MANUAL, SK_SNAP_CREATING);
+	add_snapshot(inv, "eu-west-1", "search", "rds:search-1", now - 86400 * 3, SK_SNAP_AUTOMATED, SK_SNAP_AVAILABLE);
+	/* a copy of orders in another region does not count for orders' own region */
+	add_snapshot(inv, "eu-west-1", "orders", "snapkeep-orders-1-us-east-1", now - 10, SK_SNAP_MANUAL,
+		     SK_SNAP_AVAILABLE);
+	sk_inventory_sort(inv);
+
+	memset(&plan, 0, sizeof(plan));
+	memset(notes, 0, sizeof(notes));
+	notes[0].kind = SK_NOTE_UNMANAGED;
+	notes[0].region = "us-east-1";
+	notes[0].instance = "legacy";
+	notes[0].message = "no policy selects it";
+	plan.notes = notes;
+	plan.n_notes = 1;
+
+	assert_int_equal(sk_alert_newest_ages(&ages, &n, inv, &plan, now), 0);
+	assert_int_equal(n, 2);
+	/* the inventory's order: eu-west-1 first */
+	assert_string_equal(ages[0].region, "eu-west-1");
+	assert_string_equal(ages[0].instance, "search");
+	assert_int_equal(ages[0].seconds, 86400 * 3);
+	assert_string_equal(ages[1].region, "us-east-1");
+	assert_string_equal(ages[1].instance, "orders");
+	assert_int_equal(ages[1].seconds, 600);
+	free(ages);
+
+	/* without a plan every instance counts */
+	assert_int_equal(sk_alert_newest_ages(&ages, &n, inv, NULL, now), 0);
+	assert_int_equal(n, 3);
+	free(ages);
+	sk_inventory_free(inv);
+}
+
+static void test_topics_are_distinct_and_sorted(void **state)
+{
+	struct sk_policy p[4];
+	struct sk_policyset set;
+	const char **topics;
+	size_t n;
+
+	(void)state;
+	memset(p, 0, sizeof(p));
+	memset(&set, 0, sizeof(set));
+	p[0].sns_topic_arn = "arn:aws:sns:us-east-1:1:b";
+	p[1].sns_topic_arn = "arn:aws:sns:us-east-1:1:a";
+	p[2].sns_topic_arn = "arn:aws:sns:us-east-1:1:b";
+	set.policies = p;
+	set.n_policies = 4;
+	assert_int_equal(sk_alert_topics(&topics, &n, &set), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(topics[0], "arn:aws:sns:us-east-1:1:a");
+	assert_string_equal(topics[1], "arn:aws:sns:us-east-1:1:b");
+	free(topics);
+	set.n_policies = 0;
+	assert_int_equal(sk_alert_topics(&topics, &n, &set), 0);
+	assert_int_equal(n, 0);
+	assert_null(topics);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failure_message_names_what_failed),
+		cmocka_unit_test(test_failure_before_the_policy_was_read),
+		cmocka_unit_test(test_subjects_are_short_printable_ascii),
+		cmocka_unit_test(test_daily_summary_adds_up_cycles),
+		cmocka_unit_test(test_summary_times),
+		cmocka_unit_test(test_cloudwatch_datums_of_a_cycle),
+		cmocka_unit_test(test_newest_ages_from_an_inventory),
+		cmocka_unit_test(test_topics_are_distinct_and_sorted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,743 @@
+/*
+ * test_state.c - the state directory, the state file and saved plans
+ */
+#define _GNU_SOURCE /* nftw flags */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+#include "state/fileio.h"
+#include "state/planfile.h"
+#include "state/state.h"
+#include "state/statedir.h"
+
+/* ---- helpers ---- */
+
+struct fixture {
+	char dir[256];
+	char path[300]; /* <dir>/state.json */
+};
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	chmod(p, 0700);
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/sk-state-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/state.json", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	chmod(f->dir, 0700);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static char *read_file(const char *path)
+{
+	struct sk_buf b = SK_BUF_INIT;
+
+	assert_int_equal(sk_file_read_all(&b, path, 0), 0);
+	return sk_buf_detach(&b);
+}
+
+/* the names in dir, sorted, joined by spaces */
+static char *listing(const char *dir)
+{
+	struct dirent **names;
+	struct sk_buf b = SK_BUF_INIT;
+	int n, i;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	assert_true(n >= 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
+			sk_buf_printf(&b, "%s%s", b.len ? " " : "", names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	if (!b.len)
+		sk_buf_adds(&b, "");
+	return sk_buf_detach(&b);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' does not contain '%s'", hay, needle);
+}
+
+static bool can_bypass_permissions(void)
+{
+	return geteuid() == 0;
+}
+
+/* ---- state directory ---- */
+
+static void test_statedir_flag_beats_env_beats_xdg_beats_home(void **state)
+{
+	char *d = NULL;
+	char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	(void)state;
+	setenv("SNAPKEEP_STATE_DIR", "/env/dir/", 1);
+	setenv("XDG_STATE_HOME", "/xdg", 1);
+	setenv("HOME", "/home/u", 1);
+	assert_int_equal(sk_statedir_resolve(&d, "/flag/dir"), 0);
+	assert_string_equal(d, "/flag/dir");
+	free(d);
+	assert_int_equal(sk_statedir_resolve(&d, NULL), 0);
+	assert_string_equal(d, "/env/dir"); /* trailing slash trimmed */
+	free(d);
+	unsetenv("SNAPKEEP_STATE_DIR");
+	assert_int_equal(sk_statedir_resolve(&d, ""), 0);
+	assert_string_equal(d, "/xdg/snapkeep");
+	free(d);
+	setenv("XDG_STATE_HOME", "relative/ignored", 1); /* the XDG spec: relative paths are invalid */
+	assert_int_equal(sk_statedir_resolve(&d, NULL), 0);
+	assert_string_equal(d, "/home/u/.local/state/snapkeep");
+	free(d);
+	unsetenv("XDG_STATE_HOME");
+	unsetenv("HOME");
+	assert_int_equal(sk_statedir_resolve(&d, NULL), SK_ERROR);
+	assert_null(d);
+	assert_contains(sk_error_message(), "--state-dir");
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	free(old_home);
+}
+
+static void test_statedir_prepare_creates_nested_dirs_0700_and_leaves_no_probe(void **state)
+{
+	struct fixture *f = *state;
+	char nested[400], *names;
+	struct stat st;
+
+	snprintf(nested, sizeof(nested), "%s/a/b/snapkeep", f->dir);
+	assert_int_equal(sk_statedir_prepare(nested), 0);
+	assert_int_equal(stat(nested, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	names = listing(nested);
+	assert_string_equal(names, "");
+	free(names);
+	assert_int_equal(sk_statedir_exists(nested), 0);
+	/* preparing again is fine */
+	assert_int_equal(sk_statedir_prepare(nested), 0);
+}
+
+static void test_statedir_under_a_file_is_a_clear_error(void **state)
+{
+	struct fixture *f = *state;
+	char file[400], under[420];
+
+	snprintf(file, sizeof(file), "%s/plain", f->dir);
+	write_file(file, "x");
+	snprintf(under, sizeof(under), "%s/sub", file);
+	assert_int_equal(sk_statedir_prepare(under), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_STATE);
+	assert_contains(sk_error_message(), under);
+	assert_contains(sk_error_message(), "Not a directory");
+	/* a file where the directory should be */
+	assert_int_equal(sk_statedir_prepare(file), SK_ERROR);
+	assert_contains(sk_error_message(), "is not a directory");
+	assert_int_equal(sk_statedir_exists(file), SK_ERROR);
+}
+
+static void test_statedir_unwritable_is_refused_naming_path_and_reason(void **state)
+{
+	struct fixture *f = *state;
+	char ro[400];
+
+	if (can_bypass_permissions()) {
+		/* root ignores modes; sysfs refuses new files even to root */
+		struct stat st;
+		if (stat("/sys", &st) < 0 || !S_ISDIR(st.st_mode))
+			skip();
+		if (sk_statedir_prepare("/sys") == 0)
+			skip();
+		assert_int_equal(sk_error_last()->klass, SK_ERR_STATE);
+		assert_contains(sk_error_message(), "state directory '/sys': cannot create a file in it: ");
+		return;
+	}
+	snprintf(ro, sizeof(ro), "%s/ro", f->dir);
+	assert_int_equal(mkdir(ro, 0500), 0);
+	assert_int_equal(sk_statedir_prepare(ro), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_STATE);
+	assert_contains(sk_error_message(), ro);
+	assert_contains(sk_error_message(), "Permission denied");
+}
+
+/* ---- the state file ---- */
+
+static void test_missing_state_file_is_a_fresh_state_and_is_not_created(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL;
+	char *names;
+
+	assert_int_equal(sk_state_load(&s, f->dir), 0);
+	assert_non_null(s);
+	assert_int_equal(s->serial, 0);
+	assert_int_equal(s->version, SK_STATE_VERSION);
+	assert_int_equal(strlen(s->lineage), 36);
+	assert_int_equal(s->lineage[14], '4'); /* a version 4 UUID */
+	assert_false(s->existed);
+	assert_int_equal(s->n_instances, 0);
+	names = listing(f->dir);
+	assert_string_equal(names, "");
+	free(names);
+	sk_state_free(s);
+}
+
+static void test_save_increments_serial_keeps_lineage_mode_0600_no_temp_files(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL, *again = NULL;
+	char lineage[37], *names;
+	struct stat st;
+
+	assert_int_equal(sk_state_load(&s, f->dir), 0);
+	memcpy(lineage, s->lineage, sizeof(lineage));
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(s->serial, 1);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(s->serial, 2);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	names = listing(f->dir);
+	assert_string_equal(names, "state.json");
+	free(names);
+
+	assert_int_equal(sk_state_load(&again, f->dir), 0);
+	assert_true(again->existed);
+	assert_int_equal(again->serial, 2);
+	assert_string_equal(again->lineage, lineage);
+	assert_int_equal(sk_state_save(again, f->dir), 0);
+	sk_state_free(again);
+	again = NULL;
+	assert_int_equal(sk_state_load(&again, f->dir), 0);
+	assert_int_equal(again->serial, 3);
+	assert_string_equal(again->lineage, lineage);
+	sk_state_free(again);
+	sk_state_free(s);
+}
+
+static void fill(struct sk_state *s)
+{
+	struct sk_state_instance *in;
+
+	snprintf(s->last_applied.commit, sizeof(s->last_applied.commit), "3f2a9c1d4e5b60718293a4b5c6d7e8f901234567");
+	snprintf(s->last_applied.subject, sizeof(s->last_applied.subject), "prod: keep 14 days");
+	snprintf(s->last_applied.ref, sizeof(s->last_applied.ref), "main");
+	s->last_applied.at = 1767236400;
+	snprintf(s->last_run.command, sizeof(s->last_run.command), "apply");
+	snprintf(s->last_run.run_id, sizeof(s->last_run.run_id), "20260101T030000Z-1a2b3c4d");
+	snprintf(s->last_run.commit, sizeof(s->last_run.commit), "3f2a9c1d4e5b60718293a4b5c6d7e8f901234567");
+	s->last_run.started_at = 1767236400;
+	s->last_run.finished_at = 1767236460;
+	snprintf(s->last_run.outcome, sizeof(s->last_run.outcome), "failed");
+	s->last_run.summary.actions = 7;
+	s->last_run.summary.done = 4;
+	s->last_run.summary.already = 1;
+	s->last_run.summary.deferred = 1;
+	s->last_run.summary.failed = 1;
+	snprintf(s->last_run.error, sizeof(s->last_run.error), "rds DeleteDBSnapshot: \"quoted\"\nnewline");
+	assert_int_equal(sk_state_instance(&in, s, "us-west-2", "zeta", true), 0);
+	snprintf(in->policy, sizeof(in->policy), "prod");
+	assert_int_equal(sk_state_instance(&in, s, "eu-west-1", "orders-db", true), 0);
+	snprintf(in->policy, sizeof(in->policy), "prod");
+	snprintf(in->newest_snapshot, sizeof(in->newest_snapshot), "snapkeep-orders-db-20260101t0300");
+	in->newest_snapshot_time = 1767236400;
+	snprintf(in->newest_copy, sizeof(in->newest_copy), "snapkeep-orders-db-20260101t0300");
+	snprintf(in->newest_copy_region, sizeof(in->newest_copy_region), "eu-central-1");
+	in->newest_copy_time = 1767237000;
+	in->owned_snapshots = 15;
+	in->last_change = 1767236460;
+	snprintf(in->last_outcome, sizeof(in->last_outcome), "changed");
+}
+
+static void test_state_round_trips_every_field_and_sorts_instances(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL, *r = NULL;
+	struct sk_state_instance *in;
+	char *text;
+
+	assert_int_equal(sk_state_new(&s), 0);
+	fill(s);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_string_equal(r->last_applied.commit, s->last_applied.commit);
+	assert_string_equal(r->last_applied.subject, "prod: keep 14 days");
+	assert_string_equal(r->last_applied.ref, "main");
+	assert_int_equal(r->last_applied.at, 1767236400);
+	assert_string_equal(r->last_run.command, "apply");
+	assert_string_equal(r->last_run.run_id, "20260101T030000Z-1a2b3c4d");
+	assert_int_equal(r->last_run.finished_at, 1767236460);
+	assert_string_equal(r->last_run.outcome, "failed");
+	assert_int_equal(r->last_run.summary.actions, 7);
+	assert_int_equal(r->last_run.summary.done, 4);
+	assert_int_equal(r->last_run.summary.already, 1);
+	assert_int_equal(r->last_run.summary.deferred, 1);
+	assert_int_equal(r->last_run.summary.failed, 1);
+	assert_int_equal(r->last_run.summary.skipped, 0);
+	assert_string_equal(r->last_run.error, "rds DeleteDBSnapshot: \"quoted\"\nnewline");
+	assert_int_equal(r->created_at, s->created_at);
+	assert_int_equal(r->n_instances, 2);
+	assert_int_equal(sk_state_instance(&in, r, "eu-west-1", "orders-db", false), 0);
+	assert_string_equal(in->newest_snapshot, "snapkeep-orders-db-20260101t0300");
+	assert_int_equal(in->newest_snapshot_time, 1767236400);
+	assert_string_equal(in->newest_copy_region, "eu-central-1");
+	assert_int_equal(in->newest_copy_time, 1767237000);
+	assert_int_equal(in->owned_snapshots, 15);
+	assert_int_equal(in->last_change, 1767236460);
+	assert_string_equal(in->last_outcome, "changed");
+	assert_string_equal(in->last_error, "");
+	assert_int_equal(sk_state_instance(&in, r, "us-west-2", "nope", false), SK_ENOTFOUND);
+
+	/* the file: sorted instance keys, the documented names */
+	text = read_file(f->path);
+	assert_contains(text, "\"format\": \"snapkeep-state/v1\"");
+	assert_contains(text, "\"serial\": 1");
+	assert_true(strstr(text, "\"eu-west-1/orders-db\"") < strstr(text, "\"us-west-2/zeta\""));
+	assert_contains(text, "\"newestSnapshotTime\": \"2026-01-01T03:00:00Z\"");
+	assert_contains(text, "\"alreadyDone\": 1");
+	free(text);
+	sk_state_free(r);
+	sk_state_free(s);
+}
+
+static void test_instance_entries_are_found_added_and_removed(void **state)
+{
+	struct sk_state *s = NULL;
+	struct sk_state_instance *a, *b;
+	int i;
+
+	(void)state;
+	assert_int_equal(sk_state_new(&s), 0);
+	for (i = 0; i < 40; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "db%d", i);
+		assert_int_equal(sk_state_instance(&a, s, "us-east-1", id, true), 0);
+	}
+	assert_int_equal(s->n_instances, 40);
+	assert_int_equal(sk_state_instance(&a, s, "us-east-1", "db7", true), 0);
+	assert_int_equal(sk_state_instance(&b, s, "us-east-1", "db7", false), 0);
+	assert_ptr_equal(a, b);
+	assert_int_equal(s->n_instances, 40);
+	assert_int_equal(sk_state_instance_remove(s, "us-east-1", "db7"), 0);
+	assert_int_equal(sk_state_instance_remove(s, "us-east-1", "db7"), SK_ENOTFOUND);
+	assert_int_equal(sk_state_instance(&b, s, "us-east-1", "db7", false), SK_ENOTFOUND);
+	assert_int_equal(s->n_instances, 39);
+	assert_int_equal(sk_state_instance(&b, s, "us/east", "db", true), SK_ERROR);
+	assert_int_equal(sk_state_instance(&b, s, "us-east-1", "", true), SK_ERROR);
+	sk_state_free(s);
+	sk_state_free(NULL);
+}
+
+/* loading must fail with SK_ERR_STATE, name the file and want, and leave the file untouched */
+static void assert_refused(struct fixture *f, const char *text, const char *want)
+{
+	struct sk_state *s = (struct sk_state *)1;
+	char *after;
+
+	write_file(f->path, text);
+	assert_int_equal(sk_state_load(&s, f->dir), SK_ERROR);
+	assert_null(s);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_STATE);
+	assert_contains(sk_error_message(), f->path);
+	assert_contains(sk_error_message(), want);
+	after = read_file(f->path);
+	assert_string_equal(after, text);
+	free(after);
+}
+
+static void test_corrupt_state_file_is_refused_and_left_alone(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_refused(f, "{this is not json", "invalid JSON at line 1");
+	assert_refused(f, "", "is empty (truncated?)");
+	assert_refused(f, "  \n", "is empty (truncated?)");
+	assert_refused(f, "[1, 2]", "not a snapkeep state file (expected a JSON object, got an array)");
+	assert_refused(f, "{\"serial\": 1}", "not a snapkeep state file (no \"format\"");
+	assert_refused(f, "{\"format\": \"terraform\"}", "not a snapkeep state file (format 'terraform'");
+	assert_refused(f, "{\"format\": \"snapkeep-state/v1\", \"format\": \"snapkeep-state/v1\"}", "duplicate");
+}
+
+static void test_truncated_state_file_is_refused_and_left_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL;
+	char *full;
+
+	assert_int_equal(sk_state_new(&s), 0);
+	fill(s);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	sk_state_free(s);
+	full = read_file(f->path);
+	full[strlen(full) / 2] = '\0';
+	assert_refused(f, full, "(truncated?)");
+	free(full);
+}
+
+static void test_future_format_version_is_refused_not_overwritten(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_refused(f,
+		       "{\"format\": \"snapkeep-state/v2\", \"serial\": 9, \"lineage\": "
+		       "\"0b0e8b0e-4f1c-4c7e-9a53-2b1d6c1f3a10\", \"somethingNew\": {}}\n",
+		       "has format snapkeep-state/v2, newer than this snapkeep reads (snapkeep-state/v1)");
+	assert_contains(sk_error_message(), "the file was not changed");
+	assert_refused(f, "{\"format\": \"snapkeep-state/vX\"}", "unknown format 'snapkeep-state/vX'");
+	assert_refused(f, "{\"format\": \"snapkeep-state/v0\"}", "unknown format");
+}
+
+#define HEAD "{\"format\": \"snapkeep-state/v1\", \"lineage\": \"0b0e8b0e-4f1c-4c7e-9a53-2b1d6c1f3a10\", "
+
+static void test_wrongly_typed_fields_are_named(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_refused(f, HEAD "\"serial\": \"3\"}", "serial: expected an integer, got a string");
+	assert_refused(f, HEAD "\"serial\": -1}", "serial: must not be negative");
+	assert_refused(f,
+		       "{\"format\": \"snapkeep-state/v1\", \"serial\": 1, \"lineage\": \"not-a-uuid\"}",
+		       "lineage: expected a UUID string");
+	assert_refused(f, HEAD "\"serial\": 1, \"lastApplied\": [1]}", "lastApplied: expected an object, got an array");
+	assert_refused(f, HEAD "\"serial\": 1, \"lastApplied\": {\"commit\": \"zzz\"}}",
+		       "lastApplied.commit: expected a commit id");
+	assert_refused(f, HEAD "\"serial\": 1, \"lastRun\": {\"command\": \"apply\", \"summary\": {\"done\": -2}}}",
+		       "lastRun.summary.done: expected a non-negative integer, got a negative one");
+	assert_refused(f, HEAD "\"serial\": 1, \"lastRun\": {\"command\": \"apply\", \"startedAt\": \"yesterday\"}}",
+		       "lastRun.startedAt: expected an RFC 3339 time, got 'yesterday'");
+	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"db1\": {}}}",
+		       "instances.db1: the key must be '<region>/<instance id>'");
+	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"newestSnapshotTime\": 12}}}",
+		       "instances.us-east-1/db1.newestSnapshotTime: expected an RFC 3339 time, got an integer");
+	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"policy\": true}}}",
+		       "instances.us-east-1/db1.policy: expected a string, got a boolean");
+	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"policy\": \"a\\u0000b\"}}}",
+		       "is not allowed"); /* jansson refuses \u0000 in strings */
+	assert_refused(f, HEAD "\"serial\": 1, \"instances\": []}", "instances: expected an object, got an array");
+}
+
+static void test_unknown_fields_of_the_same_version_are_ignored(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL;
+
+	write_file(f->path, HEAD "\"serial\": 4, \"later\": 1, \"instances\": {\"us-east-1/db1\": {\"x\": [1]}}}");
+	assert_int_equal(sk_state_load(&s, f->dir), 0);
+	assert_int_equal(s->serial, 4);
+	assert_int_equal(s->n_instances, 1);
+	assert_string_equal(s->instances[0].region, "us-east-1");
+	assert_string_equal(s->instances[0].id, "db1");
+	sk_state_free(s);
+}
+
+static void test_save_refuses_a_file_another_run_wrote_meanwhile(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *a = NULL, *b = NULL, *fresh = NULL;
+	char *before, *after;
+
+	assert_int_equal(sk_state_new(&a), 0);
+	assert_int_equal(sk_state_save(a, f->dir), 0);
+	sk_state_free(a);
+	a = NULL;
+	assert_int_equal(sk_state_load(&a, f->dir), 0);
+	assert_int_equal(sk_state_load(&b, f->dir), 0);
+	snprintf(a->last_run.command, sizeof(a->last_run.command), "apply");
+	assert_int_equal(sk_state_save(a, f->dir), 0);
+	before = read_file(f->path);
+	assert_int_equal(sk_state_save(b, f->dir), SK_ERROR);
+	assert_contains(sk_error_message(), "written by another run (serial 2, read 1)");
+	after = read_file(f->path);
+	assert_string_equal(before, after);
+	free(after);
+
+	/* a fresh state must not replace a file that appeared after it was made */
+	assert_int_equal(sk_state_new(&fresh), 0);
+	assert_int_equal(sk_state_save(fresh, f->dir), SK_ERROR);
+	assert_contains(sk_error_message(), "created by another process");
+	after = read_file(f->path);
+	assert_string_equal(before, after);
+	free(after);
+
+	/* nor a state of another lineage put in its place */
+	sk_state_free(b);
+	b = NULL;
+	assert_int_equal(sk_state_load(&b, f->dir), 0);
+	snprintf(b->lineage, sizeof(b->lineage), "%s", fresh->lineage);
+	assert_int_equal(sk_state_save(b, f->dir), SK_ERROR);
+	assert_contains(sk_error_message(), "another state was put in its place");
+	free(before);
+	sk_state_free(fresh);
+	sk_state_free(b);
+	sk_state_free(a);
+}
+
+static void test_failed_save_keeps_the_old_file_and_leaves_no_temp_file(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL;
+	struct sk_state_instance *in;
+	struct rlimit old, small;
+	char *before, *after, *names;
+	int i;
+
+	assert_int_equal(sk_state_new(&s), 0);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	before = read_file(f->path);
+	for (i = 0; i < 200; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "db%03d", i);
+		assert_int_equal(sk_state_instance(&in, s, "us-east-1", id, true), 0);
+		snprintf(in->policy, sizeof(in->policy), "a-policy-name-that-takes-room");
+	}
+	/* the disk "fills up" half way through the write */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 4096;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_equal(sk_state_save(s, f->dir), SK_ERROR);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_contains(sk_error_message(), "cannot save the state: cannot write");
+	assert_int_equal(s->serial, 1); /* unchanged: nothing was saved */
+	after = read_file(f->path);
+	assert_string_equal(before, after);
+	names = listing(f->dir);
+	assert_string_equal(names, "state.json");
+	free(names);
+	/* and it works once there is room again */
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(s->serial, 2);
+	free(after);
+	free(before);
+	sk_state_free(s);
+}
+
+static void test_state_dir_that_vanished_fails_to_save_with_a_clear_error(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL;
+	char gone[400];
+
+	snprintf(gone, sizeof(gone), "%s/gone", f->dir);
+	assert_int_equal(sk_state_new(&s), 0);
+	assert_int_equal(sk_state_save(s, gone), SK_ERROR);
+	assert_contains(sk_error_message(), "cannot save the state: cannot create a temporary file in '");
+	assert_contains(sk_error_message(), gone);
+	assert_int_equal(s->serial, 0);
+	sk_state_free(s);
+}
+
+static void test_uuids_are_random_v4(void **state)
+{
+	char a[37], b[37];
+
+	(void)state;
+	assert_int_equal(sk_state_new_uuid(a), 0);
+	assert_int_equal(sk_state_new_uuid(b), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '4');
+	assert_non_null(strchr("89ab", a[19]));
+}
+
+/* ---- saved plans ---- */
+
+static json_t *sample_plan(void)
+{
+	json_t *p = json_loads("{\"format\": \"snapkeep-plan/v1\", \"commit\": \"3f2a9c1d4e5b60718293a4b5c6d7e8f901234567\","
+			       " \"fingerprint\": \"9d1c...\", \"actions\": [{\"action\": \"create\", \"region\": "
+			       "\"us-east-1\", \"target\": \"snapkeep-db1-20260101t0300\", \"tags\": {\"snapkeep:policy\":"
+			       " \"prod\"}}], \"notes\": []}",
+			       0, NULL);
+	assert_non_null(p);
+	return p;
+}
+
+static void test_saved_plan_round_trips_with_mode_0600(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], *names, *text;
+	json_t *plan = sample_plan(), *back = NULL;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/prod.plan", f->dir);
+	assert_int_equal(sk_planfile_write(path, plan), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	names = listing(f->dir);
+	assert_string_equal(names, "prod.plan");
+	free(names);
+	text = read_file(path);
+	assert_contains(text, "\"format\": \"snapkeep-saved-plan/v1\"");
+	assert_contains(text, "\"createdAt\": \"");
+	free(text);
+	assert_int_equal(sk_planfile_read(&back, path), 0);
+	assert_true(json_equal(plan, back));
+	assert_string_equal(json_string_value(json_object_get(back, "fingerprint")), "9d1c...");
+	json_decref(back);
+	/* overwriting an existing saved plan replaces it whole */
+	json_object_set_new(plan, "fingerprint", json_string("other"));
+	assert_int_equal(sk_planfile_write(path, plan), 0);
+	assert_int_equal(sk_planfile_read(&back, path), 0);
+	assert_string_equal(json_string_value(json_object_get(back, "fingerprint")), "other");
+	json_decref(back);
+	json_decref(plan);
+}
+
+static void assert_plan_refused(struct fixture *f, const char *text, const char *want)
+{
+	char path[400];
+	json_t *out = (json_t *)1;
+
+	snprintf(path, sizeof(path), "%s/bad.plan", f->dir);
+	write_file(path, text);
+	assert_int_equal(sk_planfile_read(&out, path), SK_ERROR);
+	assert_null(out);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_PLAN);
+	assert_contains(sk_error_message(), path);
+	assert_contains(sk_error_message(), want);
+}
+
+static void test_saved_plan_garbage_truncation_and_future_formats_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], *full;
+	json_t *plan = sample_plan(), *out = NULL;
+
+	assert_plan_refused(f, "", "is empty (truncated?)");
+	assert_plan_refused(f, "PK\003\004 binary", "invalid JSON at line 1 column");
+	assert_plan_refused(f, "[]", "is not a saved plan (not a JSON object)");
+	assert_plan_refused(f, "{\"plan\": {}}", "is not a saved plan (no \"format\"");
+	assert_plan_refused(f, "{\"format\": \"snapkeep-plan/v1\", \"actions\": []}",
+			    "is plan output (snapkeep-plan/v1), not a saved plan; save one with `snapkeep plan -out FILE`");
+	assert_plan_refused(f, "{\"format\": \"snapkeep-saved-plan/v7\", \"plan\": {}}",
+			    "was saved by a newer snapkeep (format snapkeep-saved-plan/v7; this one reads "
+			    "snapkeep-saved-plan/v1)");
+	assert_plan_refused(f, "{\"format\": \"snapkeep-saved-plan/vv\", \"plan\": {}}", "unknown format");
+	assert_plan_refused(f, "{\"format\": \"snapkeep-saved-plan/v1\"}", "holds no plan (\"plan\" is missing)");
+	assert_plan_refused(f, "{\"format\": \"snapkeep-saved-plan/v1\", \"plan\": 3}", "\"plan\" is not an object");
+
+	snprintf(path, sizeof(path), "%s/good.plan", f->dir);
+	assert_int_equal(sk_planfile_write(path, plan), 0);
+	full = read_file(path);
+	full[strlen(full) - 20] = '\0';
+	assert_plan_refused(f, full, "(truncated?)");
+	free(full);
+
+	snprintf(path, sizeof(path), "%s/missing.plan", f->dir);
+	assert_int_equal(sk_planfile_read(&out, path), SK_ERROR);
+	assert_contains(sk_error_message(), "does not exist");
+	assert_int_equal(sk_planfile_write(path, json_array_get(json_object_get(plan, "actions"), 5)), SK_ERROR);
+	json_decref(plan);
+}
+
+static void test_atomic_write_replaces_and_names_failures(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], *text, *names;
+
+	snprintf(path, sizeof(path), "%s/f", f->dir);
+	assert_int_equal(sk_file_write_atomic(path, "one", 3, 0644), 0);
+	assert_int_equal(sk_file_write_atomic(path, "two!", 4, 0600), 0);
+	text = read_file(path);
+	assert_string_equal(text, "two!");
+	free(text);
+	names = listing(f->dir);
+	assert_string_equal(names, "f");
+	free(names);
+	snprintf(path, sizeof(path), "%s/no/such/dir/f", f->dir);
+	assert_int_equal(sk_file_write_atomic(path, "x", 1, 0600), SK_ERROR);
+	assert_contains(sk_error_message(), "/no/such/dir");
+	assert_contains(sk_error_message(), "No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_statedir_flag_beats_env_beats_xdg_beats_home),
+		cmocka_unit_test_setup_teardown(test_statedir_prepare_creates_nested_dirs_0700_and_leaves_no_probe, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_statedir_under_a_file_is_a_clear_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statedir_unwritable_is_refused_naming_path_and_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_state_file_is_a_fresh_state_and_is_not_created, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_increments_serial_keeps_lineage_mode_0600_no_temp_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_round_trips_every_field_and_sorts_instances, setup, teardown),
+		cmocka_unit_test(test_instance_entries_are_found_added_and_removed),
+		cmocka_unit_test_setup_teardown(test_corrupt_state_file_is_refused_and_left_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_state_file_is_refused_and_left_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_format_version_is_refused_not_overwritten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrongly_typed_fields_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_fields_of_the_same_version_are_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_refuses_a_file_another_run_wrote_meanwhile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_save_keeps_the_old_file_and_leaves_no_temp_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_dir_that_vanished_fails_to_save_with_a_clear_error, setup,
+						teardown),
+		cmocka_unit_test(test_uuids_are_random_v4),
+		cmocka_unit_test_setup_teardown(test_saved_plan_round_trips_with_mode_0600, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_saved_plan_garbage_truncation_and_future_formats_are_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_write_replaces_and_names_failures, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
