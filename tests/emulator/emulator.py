@@ -1,0 +1,818 @@
+#!/usr/bin/env python3
+"""emulator.py - snapkeep's local AWS endpoint: RDS, SNS, CloudWatch and STS
+over the Query API on one port, with SigV4 checks, persisted state, a
+controllable clock, fault injection, a call log, and the IMDS / ECS
+credential endpoints.  Python 3 standard library only.
+
+    python3 tests/emulator/emulator.py --port 0 --ready-file PORTFILE \\
+        --state state.json --seed examples/emulator-seed.json
+
+See tests/emulator/README.md for the admin API (/_emulator/...), the seed
+format and what each service answers.
+"""
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import model as M  # noqa: E402
+import rds  # noqa: E402
+import services as S  # noqa: E402
+import sigv4  # noqa: E402
+from query import Params, error_response, response  # noqa: E402
+
+DEFAULT_KEY = ("AKIDSNAPKEEPTEST", "snapkeep-emulator-secret")
+CALL_LOG_MAX = 200000
+
+SERVICES = {
+    "rds": (rds.NS, rds.ACTIONS),
+    "sns": (S.SNS_NS, S.SNS_ACTIONS),
+    "monitoring": (S.CW_NS, S.CW_ACTIONS),
+    "sts": (S.STS_NS, S.STS_ACTIONS),
+}
+
+# parameters that carry secrets (NextToken and the like do not)
+SECRET_PARAM = re.compile(r"password|secret|webidentitytoken|sessiontoken|securitytoken|samlassertion", re.I)
+
+
+def redact_params(params):
+    out = {}
+    for k, v in params.items():
+        if k == "PreSignedUrl":
+            v = re.sub(r"((?:X-Amz-Signature|X-Amz-Security-Token)=)[^&]*", r"\1REDACTED", v)
+        elif SECRET_PARAM.search(k):
+            v = "REDACTED"
+        out[k] = v
+    return out
+
+
+class Faults:
+    """Injected failures: fractions of matching calls throttled, answered 500 or dropped, plus latency."""
+
+    KEYS = {"throttle", "error500", "drop", "latencyMs", "actions", "regions", "services", "count", "seed"}
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.cfg = None
+        self.remaining = None
+        self.injected = 0
+        self.rng = random.Random(0)
+
+    def set(self, cfg):
+        bad = set(cfg) - self.KEYS
+        if bad:
+            raise ValueError("unknown fault setting(s): %s (known: %s)" % (", ".join(sorted(bad)),
+                                                                            ", ".join(sorted(self.KEYS))))
+        for k in ("throttle", "error500", "drop"):
+            v = float(cfg.get(k) or 0)
+            if not 0 <= v <= 1:
+                raise ValueError("%s must be a fraction 0..1, got %r" % (k, cfg.get(k)))
+        if sum(float(cfg.get(k) or 0) for k in ("throttle", "error500", "drop")) > 1.0 + 1e-9:
+            raise ValueError("throttle + error500 + drop must not exceed 1")
+        if float(cfg.get("latencyMs") or 0) < 0:
+            raise ValueError("latencyMs must be >= 0")
+        with self.lock:
+            self.cfg = dict(cfg) if cfg else None
+            self.remaining = int(cfg["count"]) if cfg.get("count") is not None else None
+            self.injected = 0
+            self.rng = random.Random(cfg.get("seed", 0))
+
+    def view(self):
+        with self.lock:
+            return {"active": self.cfg, "remaining": self.remaining, "injected": self.injected}
+
+    def pick(self, service, region, action):
+        """(kind or None, latency in ms) for one call."""
+        with self.lock:
+            c = self.cfg
+            if not c:
+                return None, 0
+            if c.get("actions") and action not in c["actions"]:
+                return None, 0
+            if c.get("regions") and region not in c["regions"]:
+                return None, 0
+            if c.get("services") and service not in c["services"]:
+                return None, 0
+            latency = float(c.get("latencyMs") or 0)
+            x = self.rng.random()
+            kind = None
+            edge = 0.0
+            for k in ("throttle", "error500", "drop"):
+                edge += float(c.get(k) or 0)
+                if x < edge:
+                    kind = k
+                    break
+            if kind:
+                self.injected += 1
+                if self.remaining is not None:
+                    self.remaining -= 1
+                    if self.remaining <= 0:
+                        self.cfg = None
+            return kind, latency
+
+
+class Ctx:
+    """What an action sees."""
+
+    def __init__(self, app, region, params, who, host):
+        self.app = app
+        self.m = app.model
+        self.region = region
+        self.r = app.model.region(region)
+        self.p = Params(params)
+        self.now = app.model.now()
+        self.who = who
+        self.host = host
+        self.notes = []
+
+    def note(self, s):
+        self.notes.append(s)
+
+    def check_presigned(self, url, action, source_region, expect):
+        return self.app.check_presigned(url, action, source_region, self.region, expect)
+
+
+class App:
+    def __init__(self, model, persister, keys, seed=None, quiet=False):
+        self.model = model
+        self.persister = persister
+        self.keys = keys
+        self.seed = seed
+        self.quiet = quiet
+        self.port = None
+        self.faults = Faults()
+        self.log_lock = threading.Lock()
+        self.calls = deque(maxlen=CALL_LOG_MAX)
+        self.seq = model.call_seq
+        self.imds_tokens = {}
+        self.hits = {}
+
+    # ---- credentials ----
+
+    def lookup(self, akid, token):
+        """The secret for akid, or AuthError as AWS answers."""
+        if akid in self.keys:
+            if token:
+                raise sigv4.AuthError("InvalidClientTokenId", "The security token included in the request is invalid.")
+            return self.keys[akid]
+        with self.model.lock:
+            rec = self.model.credentials.get(akid)
+            now = self.model.now()
+        if rec is None or not token or not secrets.compare_digest(token, rec["token"]):
+            raise sigv4.AuthError("InvalidClientTokenId", "The security token included in the request is invalid.")
+        if rec["expiration"] <= now:
+            raise sigv4.AuthError("ExpiredToken", "The security token included in the request is expired")
+        return rec["secret"]
+
+    def who(self, akid):
+        if akid in self.keys:
+            return {"arn": "arn:aws:iam::%s:user/snapkeep-test" % self.model.account,
+                    "userId": "AIDA" + M._stable_id(akid, n=17)}
+        rec = self.model.credentials.get(akid) or {}
+        return {"arn": rec.get("arn", "unknown"), "userId": rec.get("userId", "unknown")}
+
+    def check_presigned(self, url, action, source_region, dest_region, expect):
+        """None when url is a valid, unexpired presigned request for action in source_region; else why not."""
+        try:
+            u = urllib.parse.urlsplit(url)
+            port = u.port
+        except ValueError:
+            return "not a URL"
+        if u.scheme not in ("http", "https") or not u.netloc:
+            return "not an http(s) URL"
+        if (u.hostname or "").lower() not in ("127.0.0.1", "localhost", "::1") or port != self.port:
+            return "host %s is not this endpoint" % u.netloc
+        q = dict(sigv4.parse_query(u.query))
+        if "X-Amz-Signature" not in q or "X-Amz-Expires" not in q:
+            return "not a query-presigned URL (no X-Amz-Signature / X-Amz-Expires)"
+        if q.get("Action") != action:
+            return "Action is %r, not %r" % (q.get("Action"), action)
+        if q.get("DestinationRegion") != dest_region:
+            return "DestinationRegion is %r, not %r" % (q.get("DestinationRegion"), dest_region)
+        for k, v in expect.items():
+            if q.get(k) != v:
+                return "%s is %r, not %r" % (k, q.get(k), v)
+        cred = q.get("X-Amz-Credential", "").split("/")
+        if len(cred) != 5 or cred[2] != source_region or cred[3] != "rds":
+            return "signed for %s, not %s/rds" % ("/".join(cred[2:4]), source_region)
+        req = sigv4.Request("GET", u.path or "/", u.query, [("Host", u.netloc)], b"")
+        try:
+            sigv4.verify(req, self.lookup, now=time.time(), skew=None)
+        except sigv4.AuthError as e:
+            return "%s: %s" % (e.code, e.message)
+        return None
+
+    # ---- call log ----
+
+    def log_call(self, entry):
+        with self.log_lock:
+            self.seq += 1
+            entry["seq"] = self.seq
+            self.model.call_seq = self.seq
+            self.calls.append(entry)
+        if not self.quiet:
+            sys.stderr.write("%s %s %s %s %s%s\n" % (entry["time"], entry.get("service"), entry.get("region"),
+                                                      entry.get("action"), entry.get("status"),
+                                                      " " + entry["error"] if entry.get("error") else ""))
+
+    def calls_since(self, since, action=None, service=None):
+        with self.log_lock:
+            last = self.seq
+            out = [c for c in self.calls if c["seq"] > since and (not action or c.get("action") == action)
+                   and (not service or c.get("service") == service)]
+        return {"last": last, "calls": out}
+
+    # ---- HTTP entry ----
+
+    def handle(self, h, method):
+        raw_path, _, raw_query = h.path.partition("?")
+        body = h.read_body()
+        if body is None:
+            return
+        if raw_path.startswith("/_emulator"):
+            return self.admin(h, method, raw_path, raw_query, body)
+        if raw_path.startswith("/latest/"):
+            return self.imds(h, method, raw_path)
+        if raw_path.startswith("/ecs/") or raw_path.startswith("/v2/credentials"):
+            return self.ecs(h, method, raw_path)
+        return self.aws(h, method, raw_path, raw_query, body)
+
+    def aws(self, h, method, raw_path, raw_query, body):
+        rid = str(uuid.uuid4())
+        req = sigv4.Request(method, raw_path, raw_query, h.headers.items(), body)
+        params = {}
+        for k, v in sigv4.parse_query(raw_query):
+            if not k.startswith("X-Amz-"):
+                params[k] = v
+        raw = body
+        if (h.headers.get("Content-Encoding") or "").lower() == "gzip" and body:
+            try:
+                raw = gzip.decompress(body)
+            except (OSError, EOFError):
+                raw = b""
+        if method == "POST" and raw:
+            try:
+                for k, v in urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True):
+                    params[k] = v
+            except UnicodeDecodeError:
+                pass
+        action = params.get("Action")
+        scope = sigv4.scope_of(req)
+        if scope:
+            service, region = scope
+        elif action in S.UNSIGNED_ACTIONS:
+            service, region = "sts", "us-east-1"
+        else:
+            service, region = None, None
+        ns = SERVICES.get(service, (None, None))[0]
+        table = SERVICES.get(service, (None, {}))[1]
+        mutating = bool(table.get(action, (None, False))[1]) if action else False
+        with self.model.lock:
+            emu_now = self.model.now()
+        entry = {"time": M.rfc3339(emu_now), "wall": M.rfc3339(time.time()), "service": service, "region": region,
+                 "action": action, "params": redact_params({k: v for k, v in params.items()
+                                                            if k not in ("Action", "Version")}),
+                 "mutating": mutating, "requestId": rid}
+
+        kind, latency = self.faults.pick(service, region, action)
+        if latency:
+            entry["latencyMs"] = latency
+            time.sleep(latency / 1000.0)
+        if kind == "drop":
+            entry.update(status=0, error="ConnectionDropped", fault="drop")
+            self.log_call(entry)
+            h.drop()
+            return
+        if kind == "throttle":
+            entry["fault"] = "throttle"
+            return self.reply_error(h, entry, ns, M.AwsError("Throttling", "Rate exceeded", 400), rid)
+        if kind == "error500":
+            entry["fault"] = "error500"
+            return self.reply_error(h, entry, ns, M.AwsError(
+                "InternalFailure", "The request processing has failed because of an unknown error, exception or "
+                "failure.", 500, "Receiver"), rid)
+
+        who = None
+        if scope or action not in S.UNSIGNED_ACTIONS:
+            try:
+                skew = self.model.config.get("clockSkewSeconds")
+                ident = sigv4.verify(req, self.lookup, now=time.time(),
+                                     skew=float(skew) if skew is not None else None)
+            except sigv4.AuthError as e:
+                return self.reply_error(h, entry, ns, M.AwsError(e.code, e.message, e.status), rid)
+            entry["accessKey"] = ident.access_key
+            with self.model.lock:
+                who = self.who(ident.access_key)
+        if service not in SERVICES:
+            return self.reply_error(h, entry, None, M.AwsError(
+                "InvalidAction", "The service '%s' is not served by this endpoint" % service), rid)
+        if not action:
+            return self.reply_error(h, entry, ns, M.AwsError(
+                "MissingAction", "The request must contain the parameter Action"), rid)
+        if action not in table:
+            return self.reply_error(h, entry, ns, M.AwsError(
+                "InvalidAction", "Could not find operation %s for version %s" % (action, params.get("Version"))), rid)
+        fn = table[action][0]
+        started = time.monotonic()
+        with self.model.lock:
+            self.model.tick()
+            ctx = Ctx(self, region, params, who, h.headers.get("Host"))
+            try:
+                inner = fn(ctx)
+                text = response(action, ns, inner, rid)
+                status, err = 200, None
+            except M.AwsError as e:
+                text = error_response(ns, e, rid)
+                status, err = e.status, e.code
+            dirty = self.model.dirty
+        if dirty:
+            self.persister.poke()
+        entry["ms"] = round((time.monotonic() - started) * 1000, 2)
+        if ctx.notes:
+            entry["detail"] = ctx.notes
+        entry["status"] = status
+        if err:
+            entry["error"] = err
+        h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
+        self.log_call(entry)
+
+    def reply_error(self, h, entry, ns, err, rid):
+        entry["status"] = err.status
+        entry["error"] = err.code
+        h.reply(err.status, error_response(ns, err, rid).encode(), "text/xml", {"x-amzn-RequestId": rid})
+        self.log_call(entry)
+
+    # ---- IMDS and ECS credential endpoints ----
+
+    def _cred_entry(self, service, action, status, extra=None):
+        with self.model.lock:
+            t = self.model.now()
+        e = {"time": M.rfc3339(t), "wall": M.rfc3339(time.time()), "service": service, "region": None,
+             "action": action, "params": {}, "mutating": False, "status": status}
+        if extra:
+            e.update(extra)
+        self.hits[action] = self.hits.get(action, 0) + 1
+        self.log_call(e)
+
+    def _cred_fault(self, h, service, action):
+        kind, latency = self.faults.pick(service, None, action)
+        if latency:
+            time.sleep(latency / 1000.0)
+        if kind == "drop":
+            self._cred_entry(service, action, 0, {"fault": "drop", "error": "ConnectionDropped"})
+            h.drop()
+            return True
+        if kind:
+            st = 429 if kind == "throttle" else 500
+            self._cred_entry(service, action, st, {"fault": kind})
+            h.reply(st, b"", "text/plain")
+            return True
+        return False
+
+    def _issue(self, source, role_arn):
+        with self.model.lock:
+            m = self.model
+            now = m.now()
+            akid, rec = S.issue_credentials(m, source, role_arn, "AROA" + M._stable_id(role_arn, n=17) + ":" + source,
+                                            float(m.config.get("credentialsTTL") or 3600), now)
+        self.persister.poke()
+        return akid, rec, now
+
+    def imds(self, h, method, path):
+        cfg = self.model.config
+        if method == "PUT" and path == "/latest/api/token":
+            if self._cred_fault(h, "imds", "IMDSToken"):
+                return
+            ttl = h.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+            try:
+                n = int(ttl)
+            except (TypeError, ValueError):
+                n = 0
+            if not 1 <= n <= 21600:
+                self._cred_entry("imds", "IMDSToken", 400)
+                return h.reply(400, b"", "text/plain")
+            tok = secrets.token_urlsafe(32)
+            self.imds_tokens[tok] = time.time() + n
+            self._cred_entry("imds", "IMDSToken", 200)
+            return h.reply(200, tok.encode(), "text/plain", {"X-aws-ec2-metadata-token-ttl-seconds": str(n)})
+        if method != "GET":
+            return h.reply(405, b"", "text/plain")
+        prefix = "/latest/meta-data/iam/security-credentials/"
+        action = "IMDSRoleName" if path == prefix else ("IMDSCredentials" if path.startswith(prefix) else "IMDSOther")
+        if self._cred_fault(h, "imds", action):
+            return
+        tok = h.headers.get("X-aws-ec2-metadata-token")
+        exp = self.imds_tokens.get(tok or "")
+        if not tok or exp is None or exp < time.time():
+            self._cred_entry("imds", action, 401)
+            return h.reply(401, b"", "text/plain")
+        role = cfg.get("imdsRole") or "snapkeep-role"
+        if path == prefix:
+            self._cred_entry("imds", action, 200)
+            return h.reply(200, role.encode(), "text/plain")
+        if path.startswith(prefix):
+            if path[len(prefix):].rstrip("/") != role:
+                self._cred_entry("imds", action, 404)
+                return h.reply(404, b"", "text/plain")
+            akid, rec, now = self._issue("imds", "arn:aws:sts::%s:assumed-role/%s/i-0123456789abcdef0"
+                                         % (self.model.account, role))
+            doc = {"Code": "Success", "LastUpdated": M.rfc3339(now, millis=False), "Type": "AWS-HMAC",
+                   "AccessKeyId": akid, "SecretAccessKey": rec["secret"], "Token": rec["token"],
+                   "Expiration": M.rfc3339(rec["expiration"], millis=False)}
+            self._cred_entry("imds", action, 200, {"accessKey": akid})
+            return h.reply(200, json.dumps(doc).encode(), "text/plain")
+        if path == "/latest/meta-data/placement/region":
+            self._cred_entry("imds", action, 200)
+            return h.reply(200, b"us-east-1", "text/plain")
+        if path == "/latest/dynamic/instance-identity/document":
+            self._cred_entry("imds", action, 200)
+            doc = {"region": "us-east-1", "accountId": self.model.account, "instanceId": "i-0123456789abcdef0"}
+            return h.reply(200, json.dumps(doc).encode(), "application/json")
+        self._cred_entry("imds", action, 404)
+        return h.reply(404, b"", "text/plain")
+
+    def ecs(self, h, method, path):
+        if self._cred_fault(h, "ecs", "ECSCredentials"):
+            return
+        if method != "GET":
+            self._cred_entry("ecs", "ECSCredentials", 405)
+            return h.reply(405, b"", "text/plain")
+        want = self.model.config.get("ecsAuthToken")
+        if want:
+            got = h.headers.get("Authorization")
+            if not got:
+                self._cred_entry("ecs", "ECSCredentials", 401)
+                return h.reply(401, b'{"message":"missing Authorization"}', "application/json")
+            if not secrets.compare_digest(got, want):
+                self._cred_entry("ecs", "ECSCredentials", 403)
+                return h.reply(403, b'{"message":"invalid Authorization"}', "application/json")
+        role_arn = "arn:aws:iam::%s:role/snapkeep-task" % self.model.account
+        akid, rec, now = self._issue("ecs", "arn:aws:sts::%s:assumed-role/snapkeep-task/ecs" % self.model.account)
+        doc = {"AccessKeyId": akid, "SecretAccessKey": rec["secret"], "Token": rec["token"],
+               "Expiration": M.rfc3339(rec["expiration"], millis=False), "RoleArn": role_arn}
+        self._cred_entry("ecs", "ECSCredentials", 200, {"accessKey": akid})
+        return h.reply(200, json.dumps(doc).encode(), "application/json")
+
+    # ---- admin API ----
+
+    def admin(self, h, method, path, raw_query, body):
+        q = dict(urllib.parse.parse_qsl(raw_query))
+        try:
+            data = json.loads(body.decode() or "{}") if method in ("POST", "PUT") else {}
+            if not isinstance(data, dict):
+                raise ValueError("the body must be a JSON object")
+            status, out = self.admin_route(method, path.rstrip("/"), q, data)
+        except (ValueError, KeyError, TypeError) as e:
+            status, out = 400, {"error": str(e)}
+        h.reply(status, (json.dumps(out, indent=None) + "\n").encode(), "application/json")
+
+    def admin_route(self, method, path, q, data):
+        m = self.model
+        if path in ("/_emulator", "/_emulator/health"):
+            return 200, {"ok": True, "port": self.port, "pid": os.getpid()}
+        if path == "/_emulator/state" and method == "GET":
+            with m.lock:
+                m.tick()
+                return 200, self.state_view(q)
+        if path == "/_emulator/config":
+            if method == "POST":
+                with m.lock:
+                    self.set_config(data)
+                self.persister.poke()
+            with m.lock:
+                return 200, dict(m.config)
+        if path == "/_emulator/calls":
+            if method == "DELETE":
+                with self.log_lock:
+                    self.calls.clear()
+                return 200, {"last": self.seq}
+            return 200, self.calls_since(int(q.get("since", 0)), q.get("action"), q.get("service"))
+        if path == "/_emulator/faults":
+            if method in ("POST", "PUT"):
+                self.faults.set(data)
+            elif method == "DELETE":
+                self.faults.set({})
+            return 200, self.faults.view()
+        if path == "/_emulator/clock":
+            if method == "POST":
+                with m.lock:
+                    if "set" in data:
+                        m.clock_set(M.parse_time(data["set"]))
+                    elif "advance" in data:
+                        m.clock_advance(float(data["advance"]))
+                    elif data.get("real"):
+                        m.clock_real()
+                    else:
+                        raise ValueError('clock: give {"set": RFC3339}, {"advance": seconds} or {"real": true}')
+                self.persister.poke()
+            with m.lock:
+                m.tick()
+                now = m.now()
+                return 200, {"now": M.rfc3339(now), "epoch": now, "frozen": m.clock.frozen,
+                             "offset": m.clock.offset}
+        if path == "/_emulator/sns":
+            with m.lock:
+                if method == "DELETE":
+                    m.sns.clear()
+                    m.touch()
+                msgs = [x for x in m.sns if not q.get("topic") or x["TopicArn"] == q["topic"]]
+            return 200, {"messages": msgs}
+        if path == "/_emulator/metrics":
+            with m.lock:
+                if method == "DELETE":
+                    m.metrics.clear()
+                    m.touch()
+                data_ = [x for x in m.metrics if not q.get("namespace") or x["Namespace"] == q["namespace"]]
+            return 200, {"metrics": data_}
+        if path == "/_emulator/credentials":
+            with m.lock:
+                now = m.now()
+                issued = [{"accessKey": k, "source": v["source"], "arn": v["arn"],
+                           "expiration": M.rfc3339(v["expiration"]), "expired": v["expiration"] <= now}
+                          for k, v in m.credentials.items()]
+            return 200, {"issued": issued, "hits": dict(self.hits)}
+        if path == "/_emulator/seed" and method == "POST":
+            with m.lock:
+                m.apply_seed(data)
+            self.persister.poke()
+            return 200, {"ok": True}
+        if path == "/_emulator/reset" and method == "POST":
+            self.reset()
+            return 200, {"ok": True}
+        return 404, {"error": "no admin endpoint %s %s" % (method, path)}
+
+    def set_config(self, data):
+        m = self.model
+        unknown = set(data) - set(M.DEFAULT_CONFIG)
+        if unknown:
+            raise ValueError("unknown config key(s): %s (known: %s)" % (", ".join(sorted(unknown)),
+                                                                        ", ".join(sorted(M.DEFAULT_CONFIG))))
+        for k, v in data.items():
+            if k == "snapshotQuota" and isinstance(v, dict):
+                for reg, n in v.items():
+                    if reg == "default":
+                        m.config["snapshotQuota"] = int(n)
+                    else:
+                        m.config.setdefault("snapshotQuotas", {})[reg] = int(n)
+                continue
+            if k in ("createSeconds", "copySeconds", "restoreSeconds", "credentialsTTL", "restorableLagSeconds",
+                     "clockSkewSeconds") and v is not None:
+                v = float(v)
+                if v < 0:
+                    raise ValueError("%s must be >= 0" % k)
+            if k in ("createDescribes", "copyDescribes", "restoreDescribes", "snapshotQuota", "copyLimit"):
+                v = int(v)
+                if v < 0:
+                    raise ValueError("%s must be >= 0" % k)
+            if k == "automatedBackups":
+                v = bool(v)
+            m.config[k] = v
+        m.touch()
+        m.rebuild_schedule(m.now())
+
+    def reset(self):
+        with self.model.lock:
+            fresh = M.Model()
+            if self.seed:
+                fresh.apply_seed(self.seed)
+            m = self.model
+            m.account, m.clock, m.config, m.regions = fresh.account, fresh.clock, fresh.config, fresh.regions
+            m.sns, m.metrics, m.credentials, m.last_tick = [], [], {}, fresh.last_tick
+            m.rebuild_schedule(m.now())
+            m.touch()
+        self.faults.set({})
+        self.persister.poke()
+
+    def state_view(self, q):
+        m = self.model
+        want = q.get("region")
+        with_snaps = q.get("snapshots", "1") not in ("0", "false")
+        out = {"account": m.account, "now": M.rfc3339(m.now()), "frozen": m.clock.frozen,
+               "config": dict(m.config), "regions": {}}
+        for name, r in sorted(m.regions.items()):
+            if want and name != want:
+                continue
+            ctx = Ctx(self, name, {}, None, None)
+            backups = [_view(b) for b in rds._backups_in_region(ctx).values()]
+            reg = {
+                "instances": [dict(_view(d), latestRestorableTime=M.rfc3339(m.latest_restorable(r, d, ctx.now)),
+                                   earliestRestorableTime=M.rfc3339(m.earliest_restorable(r, d, ctx.now)))
+                              for d in (r.instances[i] for i in r.inst_ids)],
+                "automatedBackups": backups,
+                "topics": [t["arn"] for t in r.topics.values()],
+                "kmsKeys": list(r.kms_keys),
+                "counts": {"instances": len(r.instances), "snapshots": len(r.snapshots),
+                           "manual": r.manual_count(), "automated": len(r.by_type.get("automated", ())),
+                           "pending": len(r.pending), "copiesInFlight": r.copies_in_flight(),
+                           "quota": m.quota(name)},
+            }
+            if with_snaps:
+                reg["snapshots"] = [_view(r.snapshots[i]) for i in r.all_ids]
+            out["regions"][name] = reg
+        return out
+
+
+TIME_KEYS = ("created", "originalCreated", "instanceCreated", "backupsSince", "readyAt", "startedAt",
+             "earliest", "latest", "expiration")
+
+
+def _view(d):
+    v = dict(d)
+    for k in TIME_KEYS:
+        if isinstance(v.get(k), (int, float)):
+            v[k] = M.rfc3339(v[k])
+    return v
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "snapkeep-emulator"
+    sys_version = ""
+    timeout = 120
+
+    def log_message(self, fmt, *args):  # the call log replaces the access log (no query strings: no signatures)
+        pass
+
+    def read_body(self):
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                try:
+                    n = int(line.split(b";")[0].strip() or b"0", 16)
+                except ValueError:
+                    self.reply(400, b"bad chunk", "text/plain")
+                    return None
+                if n == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(n))
+                self.rfile.readline(3)
+            return b"".join(chunks)
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def reply(self, status, body, ctype, headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def drop(self):
+        """Closes the connection without an answer."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _do(self):
+        try:
+            self.server.app.handle(self, self.command)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _do
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def load_keys(args):
+    keys = {}
+    if args.keys:
+        with open(args.keys) as f:
+            text = f.read()
+        try:
+            obj = json.loads(text)
+            if not isinstance(obj, dict):
+                raise ValueError
+            keys.update({str(k): str(v) for k, v in obj.items()})
+        except ValueError:
+            for ln in text.splitlines():
+                ln = ln.strip()
+                if ln and not ln.startswith("#"):
+                    akid, sep, secret = ln.partition(":")
+                    if not sep:
+                        raise SystemExit("emulator: --keys %s: expected AKID:SECRET lines or a JSON object" % args.keys)
+                    keys[akid.strip()] = secret.strip()
+    for kv in args.key or []:
+        akid, sep, secret = kv.partition(":")
+        if not sep or not akid or not secret:
+            raise SystemExit("emulator: --key wants AKID:SECRET, got '%s'" % kv.split(":")[0])
+        keys[akid] = secret
+    if not keys:
+        keys[DEFAULT_KEY[0]] = DEFAULT_KEY[1]
+    return keys
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="emulator.py",
+        description="snapkeep's local AWS endpoint: RDS, SNS, CloudWatch and STS (Query API, SigV4-checked) plus "
+                    "IMDSv2 and ECS credential endpoints and an unsigned admin API under /_emulator/ "
+                    "(see tests/emulator/README.md).")
+    ap.add_argument("--port", type=int, default=0, help="TCP port to listen on; 0 picks a free one (default 0)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--ready-file", metavar="FILE",
+                    help="once listening, write the port number to FILE (atomically)")
+    ap.add_argument("--state", metavar="FILE",
+                    help="JSON state file: loaded at start when it exists, rewritten (temp + rename) after every "
+                         "change and on SIGTERM; without it the state lives in memory only")
+    ap.add_argument("--seed", metavar="FILE",
+                    help="seed JSON (account, regions -> instances/snapshots/topics/kmsKeys, generate) applied "
+                         "when the state is fresh, and again by POST /_emulator/reset")
+    ap.add_argument("--keys", metavar="FILE",
+                    help="access keys: a JSON object {\"AKID\": \"SECRET\"} or AKID:SECRET lines; replaces the "
+                         "default key")
+    ap.add_argument("--key", action="append", metavar="AKID:SECRET",
+                    help="an access key (repeatable); replaces the default key AKIDSNAPKEEPTEST:"
+                         "snapkeep-emulator-secret")
+    ap.add_argument("--account", help="AWS account id for a fresh state (default: the seed's, else 123456789012)")
+    ap.add_argument("--quiet", action="store_true", help="do not print one line per call on stderr")
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    keys = load_keys(args)
+    model = M.Model()
+    seed = None
+    if args.seed:
+        try:
+            with open(args.seed) as f:
+                seed = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SystemExit("emulator: --seed %s: %s" % (args.seed, e))
+    if args.account:
+        model.account = args.account
+        if seed is not None:
+            seed = dict(seed, account=args.account)
+    loaded = False
+    if args.state and os.path.exists(args.state) and os.path.getsize(args.state) > 0:
+        try:
+            with open(args.state) as f:
+                model.load(json.load(f))
+            loaded = True
+        except (OSError, ValueError, KeyError) as e:
+            raise SystemExit("emulator: --state %s: %s" % (args.state, e))
+    if not loaded:
+        if seed is not None:
+            model.apply_seed(seed)
+        model.dirty = True
+    persister = M.Persister(model, args.state)
+    persister.flush()
+    persister.start()
+    app = App(model, persister, keys, seed, args.quiet)
+    server = Server((args.host, args.port), Handler)
+    server.app = app
+    app.port = server.server_address[1]
+    t = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    t.start()
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % app.port)
+        os.replace(tmp, args.ready_file)
+    sys.stderr.write("emulator: listening on http://%s:%d (%s, %d region(s))\n"
+                     % (args.host, app.port, "state loaded" if loaded else "fresh state", len(model.regions)))
+    sys.stderr.flush()
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    persister.stop()
+    sys.stderr.write("emulator: stopped, state saved\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
