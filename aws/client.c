@@ -369,6 +369,7 @@ static int attempt_once(struct sk_aws_client *c, const struct target *t, const c
 	hreq.timeout_ms = c->opts.timeout_ms;
 	hreq.connect_timeout_ms = 0;
 	hreq.max_body = 0;
+	hreq.no_proxy = false;
 	rc = sk_http_perform(http, &hreq, resp);
 done:
 	if (rc < 0 && http) {
@@ -537,8 +538,10 @@ done:
 		sk_aws_response_free(out);
 	if (have_target)
 		target_free(&t);
+	/* STS answers carry temporary secrets, AssumeRoleWithWebIdentity requests a token */
+	sk_buf_cleanse_free(&resp.body);
 	sk_http_response_free(&resp);
-	sk_buf_free(&body);
+	sk_buf_cleanse_free(&body);
 	sk_buf_free(&what);
 	return rc;
 }

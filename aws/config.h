@@ -8,11 +8,17 @@
  * AWS_ENDPOINT_URL, then the profile's endpoint_url, then AWS's public
  * endpoint for the service and region (https://rds.us-east-1.amazonaws.com,
  * .amazonaws.com.cn in cn- regions).  Attempts: AWS_MAX_ATTEMPTS, the
- * profile's max_attempts, default 5.
+ * profile's max_attempts, default 5.  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true
+ * (or the profile's ignore_configured_endpoint_urls) skips the variables and
+ * the profile's endpoint_url.  Profile: --profile, AWS_PROFILE,
+ * AWS_DEFAULT_PROFILE, "default"; in the config file its section is
+ * "[profile NAME]", except "[default]".  The config file is read once, here;
+ * a malformed one is an error naming its file and line.
  */
 #ifndef SK_CONFIG_H
 #define SK_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -32,6 +38,7 @@ struct sk_aws_config {
 	char *credentials_file; /* resolved path */
 	char *config_file;      /* resolved path */
 	int max_attempts;
+	struct sk_aws_config_private *priv; /* the parsed config file and endpoint sources */
 };
 
 int sk_aws_config_load(struct sk_aws_config **out, const struct sk_aws_config_opts *opts);
@@ -44,5 +51,11 @@ int sk_aws_config_endpoint(const struct sk_aws_config *cfg, const char *service,
 			   struct sk_buf *out);
 /* a value from the profile's section of the config file (e.g. "role_arn"), or NULL */
 const char *sk_aws_config_profile_value(const struct sk_aws_config *cfg, const char *key);
+/* whether the config file has a section for the profile */
+bool sk_aws_config_has_profile(const struct sk_aws_config *cfg);
+/* a path for messages: "~/.aws/config" when it is under $HOME */
+void sk_aws_config_display_path(char *out, size_t len, const char *path);
+/* lowercase letters, digits and inner '-', as region names are (keeps them safe in host names) */
+bool sk_aws_valid_region(const char *region);
 
 #endif

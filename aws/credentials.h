@@ -21,6 +21,7 @@
 #ifndef SK_CREDENTIALS_H
 #define SK_CREDENTIALS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sk_aws_config;
@@ -42,7 +43,14 @@ int sk_credentials_copy(struct sk_credentials *dst, const struct sk_credentials 
 
 struct sk_credentials_provider;
 
-/* the default chain; cfg supplies profile, file paths and the STS endpoint */
+/*
+ * the default chain; cfg supplies profile, file paths and the STS endpoint
+ * and must outlive the provider.  Nothing is read until the first get().
+ * A source that is configured but fails (a partial environment, a web
+ * identity exchange STS refuses, a container endpoint that answers 403)
+ * stops the chain with its error rather than falling through to another
+ * identity, as the AWS CLI does.
+ */
 int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, const struct sk_aws_config *cfg);
 /* fixed keys (tests, tools) */
 int sk_credentials_provider_static_new(struct sk_credentials_provider **out, const char *access_key_id,
@@ -56,5 +64,17 @@ int sk_credentials_provider_static_new(struct sk_credentials_provider **out, con
  */
 int sk_credentials_provider_get(struct sk_credentials_provider *p, struct sk_credentials *out);
 void sk_credentials_provider_free(struct sk_credentials_provider *p);
+
+/* tests: the wall clock the refresh logic reads (NULL: the real one) */
+void sk_credentials_provider_set_clock(struct sk_credentials_provider *p, int64_t (*clock)(void *ud), void *ud);
+/* tests: how many times the chain has been run (first fetch and refreshes) */
+unsigned sk_credentials_provider_fetches(struct sk_credentials_provider *p);
+
+/*
+ * Reads the JSON that ECS and IMDS answer with (AccessKeyId,
+ * SecretAccessKey, Token, Expiration; Code must be "Success" when present)
+ * into out, with source (a static string).  Errors never quote the input.
+ */
+int sk_credentials_parse_json(struct sk_credentials *out, const char *json, size_t len, const char *source);
 
 #endif

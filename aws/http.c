@@ -158,6 +158,8 @@ int sk_http_perform(struct sk_http *h, const struct sk_http_request *req, struct
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &resp->headers);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "snapkeep/" SK_VERSION);
 	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+	if (req->no_proxy)
+		curl_easy_setopt(h->curl, CURLOPT_NOPROXY, "*");
 	if (!strcmp(req->method, "POST")) {
 		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");

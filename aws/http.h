@@ -9,6 +9,7 @@
 #ifndef SK_HTTP_H
 #define SK_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -25,6 +26,7 @@ struct sk_http_request {
 	long timeout_ms;         /* whole transfer; 0: 30 s */
 	long connect_timeout_ms; /* 0: 5 s */
 	size_t max_body;         /* 0: 64 MiB */
+	bool no_proxy;           /* connect directly (instance metadata, container credentials) */
 };
 
 struct sk_http_response {

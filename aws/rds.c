@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,8 @@ static int get_int(xmlNodePtr parent, const char *name, int *out)
 		return 0;
 	if (rc < 0)
 		return rc;
+	if (v < INT_MIN || v > INT_MAX)
+		return sk_error_set(SK_ERR_XML, "element '%s' holds %lld, out of range", name, (long long)v);
 	*out = (int)v;
 	return 0;
 }

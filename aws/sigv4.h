@@ -57,8 +57,9 @@ struct sk_sigv4_result {
 	char signature[65]; /* lowercase hex */
 	/*
 	 * Header signing: the headers to add to the request, as "Name: value"
-	 * lines: X-Amz-Date, X-Amz-Security-Token (when a token is present),
-	 * X-Amz-Content-Sha256 (sign_body) and Authorization.
+	 * lines, in this order: X-Amz-Security-Token (when a token is present,
+	 * also with omit_session_token), X-Amz-Date, x-amz-content-sha256
+	 * (sign_body) and Authorization.
 	 * Query signing: the complete query string to send (the request's own
 	 * parameters plus X-Amz-Algorithm ... X-Amz-Signature), in `query`.
 	 */
@@ -78,5 +79,18 @@ int sk_sigv4_presign_query(struct sk_sigv4_result *out, const struct sk_sigv4_re
 
 /* lowercase hex SHA-256 of data (65 bytes with the NUL) */
 int sk_sha256_hex(char out[65], const void *data, size_t len);
+
+/*
+ * The canonical pieces, exposed for tests.  out is reset first (except for
+ * the header value, which is appended).
+ * URI: normalized (dot segments and empty segments removed, a trailing '/'
+ * kept) when normalize is on, then every byte but RFC 3986's unreserved set
+ * and '/' percent-encoded.  Query: each parameter percent-decoded, then
+ * encoded, sorted by name then value.  Header value: trimmed, inner runs of
+ * whitespace (folded lines too) turned into one space.
+ */
+int sk_sigv4_canonical_uri(struct sk_buf *out, const char *path, bool normalize);
+int sk_sigv4_canonical_query(struct sk_buf *out, const char *query);
+int sk_sigv4_canonical_header_value(struct sk_buf *out, const char *value);
 
 #endif

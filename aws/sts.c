@@ -1,15 +1,21 @@
 /*
- * sts.c - STS GetCallerIdentity
+ * sts.c - STS GetCallerIdentity and AssumeRoleWithWebIdentity
  *
- * AssumeRoleWithWebIdentity lives with the credentials providers
- * (credentials.c), which must not depend on a signed client.
+ * AssumeRoleWithWebIdentity is unsigned (the OIDC token is the proof), so
+ * the web identity credentials provider calls it through a client that has
+ * no credentials provider of its own.
  */
 #include "aws/sts.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <libxml/dict.h>
+#include <openssl/crypto.h>
 
 #include "aws/xml.h"
 #include "common/error.h"
+#include "common/timeutil.h"
 
 static void copy(char *dst, size_t len, const char *src)
 {
@@ -42,4 +48,86 @@ int sk_sts_get_caller_identity(struct sk_aws_client *c, const char *region, stru
 	if (!out->account[0])
 		return sk_error_set(SK_ERR_XML, "sts GetCallerIdentity answer names no account");
 	return 0;
+}
+
+/* overwrites an element's text in the tree, so freeing the answer leaves no secret behind */
+static void wipe_text(xmlDocPtr doc, xmlNodePtr n)
+{
+	xmlNodePtr t;
+
+	for (t = n ? n->children : NULL; t; t = t->next)
+		if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) && t->content &&
+		    !(doc->dict && xmlDictOwns(doc->dict, t->content)))
+			OPENSSL_cleanse(t->content, strlen((const char *)t->content));
+}
+
+static char *dup_text(xmlNodePtr parent, const char *name, struct sk_xml_scratch *s)
+{
+	const char *v = sk_xml_child_text(parent, name, s);
+	return v && *v ? strdup(v) : NULL;
+}
+
+/* Retry safety: each call mints new credentials and changes nothing. */
+int sk_sts_assume_role_with_web_identity(struct sk_aws_client *c, const char *region, const char *role_arn,
+					 const char *session_name, const char *token, int duration_seconds,
+					 struct sk_credentials *out, struct sk_aws_error *err)
+{
+	struct sk_aws_response resp = SK_AWS_RESPONSE_INIT;
+	struct sk_xml_scratch s = SK_XML_SCRATCH_INIT;
+	struct sk_query q = SK_QUERY_INIT;
+	xmlNodePtr cr;
+	const char *exp;
+	int rc = -1;
+
+	sk_credentials_clear(out);
+	if (!role_arn || !*role_arn || !token || !*token)
+		return sk_error_set(SK_ERR_CREDENTIALS, "sts AssumeRoleWithWebIdentity needs a role ARN and a token");
+	if (sk_query_add(&q, "RoleArn", role_arn) < 0 ||
+	    sk_query_add(&q, "RoleSessionName", session_name && *session_name ? session_name : "snapkeep") < 0 ||
+	    sk_query_add(&q, "WebIdentityToken", token) < 0 ||
+	    (duration_seconds > 0 && sk_query_add_int(&q, "DurationSeconds", duration_seconds) < 0))
+		goto done;
+	rc = sk_aws_call_unsigned(c, "sts", region, "AssumeRoleWithWebIdentity", &q, &resp, err);
+	if (rc != 0)
+		goto done;
+	rc = -1;
+	cr = sk_xml_child(resp.result, "Credentials");
+	out->access_key_id = dup_text(cr, "AccessKeyId", &s);
+	out->secret_access_key = dup_text(cr, "SecretAccessKey", &s);
+	out->session_token = dup_text(cr, "SessionToken", &s);
+	exp = sk_xml_child_text(cr, "Expiration", &s);
+	out->source = "web-identity";
+	if (!out->access_key_id || !out->secret_access_key || !out->session_token) {
+		sk_error_set(SK_ERR_XML, "sts AssumeRoleWithWebIdentity answer lacks AccessKeyId, SecretAccessKey or "
+					 "SessionToken");
+		goto done;
+	}
+	if (!exp || sk_time_parse_rfc3339(&out->expiration, exp) < 0) {
+		sk_error_set(SK_ERR_XML, "sts AssumeRoleWithWebIdentity answer has no valid Expiration");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (resp.doc) {
+		cr = sk_xml_child(resp.result, "Credentials");
+		wipe_text(resp.doc, sk_xml_child(cr, "SecretAccessKey"));
+		wipe_text(resp.doc, sk_xml_child(cr, "SessionToken"));
+	}
+	if (rc < 0)
+		sk_credentials_clear(out);
+	/* the scratch copies may hold the secrets too */
+	{
+		size_t i;
+		for (i = 0; i < s.n; i++)
+			OPENSSL_cleanse(s.items[i], strlen((const char *)s.items[i]));
+	}
+	sk_xml_scratch_free(&s);
+	sk_aws_response_free(&resp);
+	{
+		size_t i;
+		for (i = 0; i < q.n; i++)
+			OPENSSL_cleanse(q.items[i].value, strlen(q.items[i].value));
+	}
+	sk_query_free(&q);
+	return rc;
 }

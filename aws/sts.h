@@ -16,4 +16,16 @@ struct sk_caller_identity {
 int sk_sts_get_caller_identity(struct sk_aws_client *c, const char *region, struct sk_caller_identity *out,
 			       struct sk_aws_error *err);
 
+/*
+ * AssumeRoleWithWebIdentity: exchanges an OIDC token (EKS service account,
+ * GitHub Actions, ...) for temporary credentials of role_arn.  The call is
+ * unsigned, so c needs no credentials provider.  duration_seconds 0 leaves
+ * it to STS (one hour).  out (cleared first) gets the keys, the session
+ * token and the expiration, with source "web-identity".  The token and the
+ * answer's secrets are wiped from our memory after use.
+ */
+int sk_sts_assume_role_with_web_identity(struct sk_aws_client *c, const char *region, const char *role_arn,
+					 const char *session_name, const char *token, int duration_seconds,
+					 struct sk_credentials *out, struct sk_aws_error *err);
+
 #endif

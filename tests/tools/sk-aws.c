@@ -142,7 +142,7 @@ static int usage(void)
 	      "       stop-replication SOURCE-ARN | restore-snapshot NEW SNAPSHOT\n"
 	      "       restore-pitr NEW SOURCE [time=T] | delete-instance ID [final=SNAP]\n"
 	      "       publish TOPIC-ARN SUBJECT MESSAGE | put-metric NAMESPACE NAME VALUE [DIM=V...]\n"
-	      "       whoami | credentials\n",
+	      "       whoami | credentials [count=N]\n",
 	      stderr);
 	return 64;
 }
@@ -188,13 +188,17 @@ int main(int argc, char **argv)
 	region = cfg->region ? cfg->region : "us-east-1";
 
 	if (!strcmp(call, "credentials")) {
-		struct sk_credentials cr = SK_CREDENTIALS_INIT;
-		if (sk_credentials_provider_get(creds, &cr) < 0)
-			goto fail;
-		print(json_pack("{s:s, s:s, s:b, s:o}", "source", cr.source ? cr.source : "?", "accessKeyId",
-				cr.access_key_id, "sessionToken", cr.session_token != NULL, "expiration",
-				time_json(cr.expiration)));
-		sk_credentials_clear(&cr);
+		/* count=N: N get()s in a row, one line each (the refresh tests); never the secret */
+		int k, times = opt(a, n, "count") ? atoi(opt(a, n, "count")) : 1;
+		for (k = 0; k < (times > 0 ? times : 1); k++) {
+			struct sk_credentials cr = SK_CREDENTIALS_INIT;
+			if (sk_credentials_provider_get(creds, &cr) < 0)
+				goto fail;
+			print(json_pack("{s:s, s:s, s:b, s:o, s:i}", "source", cr.source ? cr.source : "?", "accessKeyId",
+					cr.access_key_id, "sessionToken", cr.session_token != NULL, "expiration",
+					time_json(cr.expiration), "fetches", (int)sk_credentials_provider_fetches(creds)));
+			sk_credentials_clear(&cr);
+		}
 		rc = 0;
 	} else if (!strcmp(call, "describe-instances")) {
 		struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
