@@ -21,14 +21,23 @@ struct sk_arena_block {
 void *sk_arena_alloc(struct sk_arena *a, size_t size)
 {
 	struct sk_arena_block *b = a->head;
-	size_t align = sizeof(max_align_t), need;
+	size_t align = sizeof(max_align_t), need, start;
 	void *p;
 
 	if (size > SIZE_MAX - align)
 		goto oom;
 	need = (size + align - 1) & ~(align - 1);
-	if (!b || b->size - b->used < need) {
+	/* strings are packed unaligned (pack() below): round up to the alignment */
+	start = b ? (b->used + align - 1) & ~(align - 1) : 0;
+	if (b && start <= b->size && b->size - start >= need) {
+		p = (char *)b->data + start;
+		a->used += need + (start - b->used);
+		b->used = start + need;
+		return p;
+	}
+	{
 		size_t bs = need > BLOCK_SIZE / 4 ? need : BLOCK_SIZE;
+
 		b = malloc(sizeof(*b) + bs);
 		if (!b)
 			goto oom;

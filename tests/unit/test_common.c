@@ -10,9 +10,29 @@
 
 #include <cmocka.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
+
+static void test_arena_alloc_is_aligned_after_strings(void **state)
+{
+	struct sk_arena a = SK_ARENA_INIT;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		const char *s = sk_arena_strdup(&a, i % 2 ? "odd" : "even!");
+		long long *p = sk_arena_calloc(&a, 3, sizeof(*p));
+
+		assert_non_null(s);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % sizeof(max_align_t), 0);
+		assert_string_equal(s, i % 2 ? "odd" : "even!");
+		p[2] = i;
+	}
+	sk_arena_free(&a);
+}
 
 static void test_buf_grows_and_stays_terminated(void **state)
 {
@@ -122,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_buf_grows_and_stays_terminated),
 		cmocka_unit_test(test_buf_refuses_past_its_maximum),
 		cmocka_unit_test(test_view_split_and_trim),
+		cmocka_unit_test(test_arena_alloc_is_aligned_after_strings),
 		cmocka_unit_test(test_error_prefix_keeps_the_cause),
 		cmocka_unit_test(test_time_round_trips_rfc3339),
 		cmocka_unit_test(test_time_rejects_impossible_dates),
