@@ -1165,7 +1165,9 @@ static void parse_settings(struct pctx *p, const struct sk_ynode *root, const st
 	}
 	if ((v = field(spec, "pricePerGBMonth", NULL))) {
 		if (v->type == SK_Y_SCALAR && (v->kind == SK_YK_INT || v->kind == SK_YK_FLOAT)) {
-			double x = strtod(v->text, NULL);
+			/* YAML's .inf and .nan are not C's: anything with an n in it is one of them */
+			bool special = strpbrk(v->text, "nN") != NULL;
+			double x = special ? NAN : strtod(v->text, NULL);
 
 			if (!isfinite(x) || x < 0 || x > 1000)
 				diag(p, v, "pricePerGBMonth must be 0..1000 (USD per GB-month), got %s", SHOWN(w, v));
@@ -1183,7 +1185,7 @@ static void parse_document(struct pctx *p, const struct sk_ynode *root)
 {
 	const struct sk_ynode *v, *meta, *spec, *spec_key, *name_node = NULL;
 	char d[SHOW_MAX + 32], w[SHOW_MAX];
-	bool api_ok = false;
+	bool api_ok = false, settings;
 	enum { KIND_NONE, KIND_POLICY, KIND_SETTINGS } kind = KIND_NONE;
 	char *name = NULL;
 
@@ -1194,6 +1196,20 @@ static void parse_document(struct pctx *p, const struct sk_ynode *root)
 		diag(p, root, "a document must be a mapping (apiVersion, kind, metadata, spec), got %s",
 		     describe(d, root));
 		return;
+	}
+	/* the name first, so that every message can say whose it is */
+	v = field(root, "kind", NULL);
+	settings = v && v->type == SK_Y_SCALAR && v->kind == SK_YK_STRING && !strcmp(v->text, "Settings");
+	if (!(meta = field(root, "metadata", NULL))) {
+		diag(p, root, "missing 'metadata' (metadata: {name: ...})");
+	} else if (want_map(p, meta, "metadata")) {
+		check_keys(p, meta, "metadata", metadata_keys);
+		if (!(name_node = field(meta, "name", NULL))) {
+			diag(p, sk_ymap_key(root, "metadata"), "missing 'name' in 'metadata'");
+		} else if (want_pattern(p, name_node, "metadata.name", RX_NAME, MAX_NAME,
+					"letters, digits, '-', '_' and '.', starting with a letter or digit", &name)) {
+			snprintf(p->who, sizeof(p->who), "%s '%s': ", settings ? "settings" : "policy", name);
+		}
 	}
 	check_keys(p, root, NULL, top_keys);
 	if (!(v = field(root, "apiVersion", NULL))) {
@@ -1220,18 +1236,6 @@ static void parse_document(struct pctx *p, const struct sk_ynode *root)
 				diag(p, v, "unknown kind '%s' (did you mean '%s'?)", SHOWN(w, v), near);
 			else
 				diag(p, v, "unknown kind '%s' (expected BackupPolicy or Settings)", SHOWN(w, v));
-		}
-	}
-	if (!(meta = field(root, "metadata", NULL))) {
-		diag(p, root, "missing 'metadata' (metadata: {name: ...})");
-	} else if (want_map(p, meta, "metadata")) {
-		check_keys(p, meta, "metadata", metadata_keys);
-		if (!(name_node = field(meta, "name", NULL))) {
-			diag(p, sk_ymap_key(root, "metadata"), "missing 'name' in 'metadata'");
-		} else if (want_pattern(p, name_node, "metadata.name", RX_NAME, MAX_NAME,
-					"letters, digits, '-', '_' and '.', starting with a letter or digit", &name)) {
-			snprintf(p->who, sizeof(p->who), "%s '%s': ", kind == KIND_SETTINGS ? "settings" : "policy",
-				 name);
 		}
 	}
 	if (!api_ok || kind == KIND_NONE)
