@@ -151,31 +151,36 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	return GIT_PASSTHROUGH;
 }
 
+/*
+ * One fetch into the mirror through an anonymous remote with explicit
+ * refspecs: no [remote] section is written or read (libgit2 1.5 leaks a
+ * little on every config regex match, which a named remote's lookup does
+ * for url.*.insteadOf), and the URL is used as given.
+ */
 static int fetch_mirror(git_repository *repo, const char *url, const char *shown)
 {
+	static char heads[] = "+refs/heads/*:refs/heads/*", tags[] = "+refs/tags/*:refs/tags/*";
+	char *specs[] = { heads, tags };
+	git_strarray refspecs = { specs, 2 };
+	git_remote_create_options co;
 	git_remote *remote = NULL;
 	git_fetch_options fo;
 	git_buf head = { NULL, 0, 0 };
 	struct auth auth = { 0 };
 	int rc = 0;
 
+	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	co.repository = repo;
+	co.fetchspec = heads;
+	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-
-	if (git_remote_lookup(&remote, repo, "origin") < 0) {
-		rc = sk_error_set(SK_ERR_GIT, "cache for '%s' is broken: %s", shown, git_reason());
-		goto done;
-	}
-	if (strcmp(git_remote_url(remote) ? git_remote_url(remote) : "", url) != 0 &&
-	    git_remote_set_instance_url(remote, url) < 0) {
-		rc = sk_error_set(SK_ERR_GIT, "cannot fetch '%s': %s", shown, git_reason());
-		goto done;
-	}
 	fo.prune = GIT_FETCH_PRUNE;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the tags refspec brings them all */
 	fo.update_fetchhead = 0;
 	fo.callbacks.credentials = credentials;
 	fo.callbacks.payload = &auth;
-	if (git_remote_fetch(remote, NULL, &fo, "snapkeep: fetch") < 0) {
+	if (git_remote_create_with_opts(&remote, url, &co) < 0 ||
+	    git_remote_fetch(remote, &refspecs, &fo, "snapkeep: fetch") < 0) {
 		rc = sk_error_set(SK_ERR_GIT, "cannot fetch '%s': %s", shown, git_reason());
 		goto done;
 	}
@@ -193,7 +198,6 @@ static int create_mirror(const char *path, const char *url, const char *shown)
 {
 	char tmp[4200];
 	git_repository *repo = NULL;
-	git_remote *remote = NULL;
 	int rc = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
@@ -202,13 +206,6 @@ static int create_mirror(const char *path, const char *url, const char *shown)
 		rc = sk_error_set(SK_ERR_GIT, "cannot create a cache for '%s' in '%s': %s", shown, tmp, git_reason());
 		goto done;
 	}
-	if (git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/heads/*") < 0 ||
-	    git_remote_add_fetch(repo, "origin", "+refs/tags/*:refs/tags/*") < 0) {
-		rc = sk_error_set(SK_ERR_GIT, "cannot set up the cache for '%s': %s", shown, git_reason());
-		goto done;
-	}
-	git_remote_free(remote);
-	remote = NULL;
 	if ((rc = fetch_mirror(repo, url, shown)) < 0)
 		goto done;
 	git_repository_free(repo);
@@ -221,7 +218,6 @@ static int create_mirror(const char *path, const char *url, const char *shown)
 			rc = sk_error_set_errno(SK_ERR_GIT, "cannot move the cache for '%s' into place", shown);
 	}
 done:
-	git_remote_free(remote);
 	git_repository_free(repo);
 	if (rc < 0 || access(tmp, F_OK) == 0)
 		rm_rf(tmp);
