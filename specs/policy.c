@@ -1141,7 +1141,7 @@ static void parse_settings(struct pctx *p, const struct sk_ynode *root, const st
 				if (k->type != SK_Y_SCALAR)
 					continue;
 				if (!(k->len == 7 && !memcmp(k->text, "default", 7)) &&
-				    (memchr(k->text, '\0', k->len) || !matches(RX_REGION, k->text))) {
+				    (k->len > 32 || memchr(k->text, '\0', k->len) || !matches(RX_REGION, k->text))) {
 					diag(p, k, "snapshotQuota key '%s' must be 'default' or " REGION_EXPECTED,
 					     SHOWN(w, k));
 					continue;

@@ -4,7 +4,8 @@
  *   sk-policy [SOURCE] [--json] [FILE...]    diagnostics (exit 1), or the set as JSON (exit 0)
  *   sk-policy [SOURCE] --source              commit, subject and files of the source, as JSON
  *   sk-policy [SOURCE] --resolve             the commit id the ref resolves to
- *   sk-policy --yaml-json FILE...            each file's YAML documents as plain JSON (schema tests)
+ *   sk-policy --yaml-json FILE...            each file's YAML documents as plain JSON, with the
+ *                                            line each starts on and any YAML errors (schema tests)
  *   sk-policy --tables                       the parser's keys per place and its patterns
  *   sk-policy --cron EXPR [--at TIME] [--count N]   fire times around TIME (RFC 3339)
  *
@@ -146,21 +147,24 @@ static int yaml_json(char **paths, int n)
 		struct sk_source_file f;
 		struct sk_arena a = SK_ARENA_INIT;
 		struct sk_yfile yf;
-		json_t *docs = json_array(), *errs = json_array();
+		json_t *docs = json_array(), *errs = json_array(), *lines = json_array();
 
 		if (read_file(paths[i], &f) < 0 || sk_yaml_load(&yf, f.data, f.len, &a) < 0) {
 			json_decref(docs);
 			json_decref(errs);
+			json_decref(lines);
 			json_decref(root);
 			return fail();
 		}
-		for (size_t d = 0; d < yf.n_docs; d++)
+		for (size_t d = 0; d < yf.n_docs; d++) {
 			json_array_append_new(docs, node_json(yf.docs[d]));
+			json_array_append_new(lines, json_integer(yf.docs[d]->line));
+		}
 		for (size_t e = 0; e < yf.n_errors; e++)
-			json_array_append_new(errs, json_sprintf("%d:%d: %s", yf.errors[e].line, yf.errors[e].col,
-								 yf.errors[e].message));
+			json_array_append_new(errs, json_pack("{s:i, s:i, s:s}", "line", yf.errors[e].line, "col",
+							      yf.errors[e].col, "message", yf.errors[e].message));
 		bad |= yf.n_errors > 0;
-		json_object_set_new(root, paths[i], json_pack("{s:o, s:o}", "documents", docs, "errors", errs));
+		json_object_set_new(root, paths[i], json_pack("{s:o, s:o, s:o}", "documents", docs, "lines", lines, "errors", errs));
 		sk_arena_free(&a);
 		free(f.data);
 	}
