@@ -376,6 +376,14 @@ static void test_remote_is_mirrored_and_fetched_again(void **state)
 	assert_string_equal(s->subject, "prod keeps 14 days");
 	assert_non_null(strstr(find(s, "policies/prod.yaml")->data, "retentionDays: 14"));
 	sk_source_free(s);
+	/* a deleted branch goes, a new tag comes */
+	sh("cd '%s' && git push -q origin main:feature", clone);
+	assert_int_equal(sk_source_resolve(id, &o), 0);
+	assert_string_equal(capture("git -C '%s' rev-parse --verify -q feature", mirror), second);
+	sh("cd '%s' && git push -q origin :feature && git tag v2 && git push -q origin v2", clone);
+	assert_int_equal(sk_source_resolve(id, &o), 0);
+	assert_string_equal(capture("git -C '%s' rev-parse --verify -q feature", mirror), "");
+	assert_string_equal(capture("git -C '%s' rev-parse --verify -q v2", mirror), second);
 	/* older refs of the remote too */
 	o.ref = "v1";
 	assert_int_equal(sk_source_read(&s, &o), 0);
