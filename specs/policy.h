@@ -90,7 +90,7 @@ struct sk_policy {
 	struct sk_pos selector_pos;
 
 	/* spec.automated: -1 / NULL when not given (left alone) */
-	bool has_automated;
+	bool has_automated;      /* any of the settings below is given */
 	int retention_days;      /* BackupRetentionPeriod, 0..35 */
 	char *window;            /* PreferredBackupWindow "hh24:mi-hh24:mi", UTC, >= 30 minutes */
 	int copy_tags;           /* CopyTagsToSnapshot: -1, 0, 1 */
@@ -161,7 +161,9 @@ struct sk_policyset {
  * is valid; otherwise SK_ERROR with class SK_ERR_POLICY, *out still set
  * (diagnostics in out->diags, sorted by file, line, col) and sk_error_last()
  * saying "N errors in policies" followed by the first one.  A source with
- * no policy document is an error.
+ * no policy document is an error.  Out of memory: SK_ERROR (SK_ERR_NOMEM)
+ * and *out NULL.  Everything in the set lives in its arena until
+ * sk_policyset_free().
  */
 int sk_policyset_load(struct sk_policyset **out, const struct sk_source *src);
 /* one buffer, as if it were the only file of a source (tests, fuzzing) */

@@ -410,7 +410,7 @@ int sk_yaml_load(struct sk_yfile *out, const char *data, size_t len, struct sk_a
 		sk_buf_init(&l->stack[i].kids, (size_t)SK_YAML_MAX_NODES * sizeof(void *) + 1);
 
 	if (len > SK_YAML_MAX_BYTES) {
-		add_error(l, 1, 1, true, "file is larger than %zu KiB (%zu bytes)", SK_YAML_MAX_BYTES >> 10, len);
+		add_error(l, 1, 1, true, "file is larger than %zu MiB (%zu bytes)", SK_YAML_MAX_BYTES >> 20, len);
 		goto collect;
 	}
 	if (!yaml_parser_initialize(&parser)) {

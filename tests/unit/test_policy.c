@@ -444,6 +444,22 @@ static void test_deep_nesting_is_bounded(void **state)
 	sk_buf_free(&b);
 }
 
+static void test_files_over_1_mib_are_refused(void **state)
+{
+	size_t n = ((size_t)1 << 20) + 1;
+	char *big = malloc(n);
+	struct sk_policyset *set;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, '#', n);
+	assert_int_equal(sk_policyset_parse_buffer(&set, "big.yaml", big, n), SK_ERROR);
+	assert_int_equal(set->n_diags, 1);
+	assert_string_equal(set->diags[0].message, "file is larger than 1 MiB (1048577 bytes)");
+	sk_policyset_free(set);
+	free(big);
+}
+
 static void test_unknown_api_version_and_kind(void **state)
 {
 	(void)state;
@@ -927,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_anchors_and_aliases_are_refused),
 		cmocka_unit_test(test_billion_laughs_is_refused_quickly),
 		cmocka_unit_test(test_deep_nesting_is_bounded),
+		cmocka_unit_test(test_files_over_1_mib_are_refused),
 		cmocka_unit_test(test_unknown_api_version_and_kind),
 		cmocka_unit_test(test_metadata_name_is_required_and_checked),
 		cmocka_unit_test(test_selector_needs_exactly_one_of_instances_or_tags),
