@@ -23,7 +23,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
 #include "specs/cron.h"
 #include "specs/retain.h"
@@ -71,8 +73,9 @@ struct sk_policy_copy {
 };
 
 struct sk_policy {
-	char *name; /* metadata.name: letters, digits, '-', '_', '.'; 1..63 */
+	char *name; /* metadata.name: letters, digits, '-', '_', '.'; 1..63, starts with a letter or digit */
 	struct sk_pos pos; /* the document */
+	struct sk_pos name_pos; /* metadata.name's value */
 
 	/* spec.regions: at least one */
 	struct sk_policy_name *regions;
@@ -86,7 +89,7 @@ struct sk_policy {
 	struct sk_pos selector_pos;
 
 	/* spec.automated: -1 / NULL when not given (left alone) */
-	bool has_automated;
+	bool has_automated;      /* any of the settings below is given */
 	int retention_days;      /* BackupRetentionPeriod, 0..35 */
 	char *window;            /* PreferredBackupWindow "hh24:mi-hh24:mi", UTC, >= 30 minutes */
 	int copy_tags;           /* CopyTagsToSnapshot: -1, 0, 1 */
@@ -112,15 +115,18 @@ struct sk_policy {
 	struct sk_policy_copy *copies;
 	size_t n_copies;
 	struct sk_pos snapshots_pos;
+	struct sk_pos schedule_pos, prefix_pos; /* prefix_pos: the snapshots block when defaulted */
 
 	/* spec.alerts */
 	char *sns_topic_arn; /* or NULL */
+	struct sk_pos sns_topic_arn_pos;
 };
 
 /* kind: Settings (at most one document in the set); defaults when absent */
 struct sk_settings_quota {
-	char *region; /* NULL: the default for every region */
+	char *region; /* NULL: the default for every region (`default:`, also in snapshot_quota) */
 	int quota;
+	struct sk_pos pos;
 };
 
 struct sk_settings {
@@ -145,6 +151,8 @@ struct sk_policyset {
 	char commit[41];
 	char *subject;
 	char *ref;
+	/* private: every string and array above lives here */
+	struct sk_arena arena;
 };
 
 /*
@@ -152,7 +160,9 @@ struct sk_policyset {
  * is valid; otherwise SK_ERROR with class SK_ERR_POLICY, *out still set
  * (diagnostics in out->diags, sorted by file, line, col) and sk_error_last()
  * saying "N errors in policies" followed by the first one.  A source with
- * no policy document is an error.
+ * no policy document is an error.  Out of memory: SK_ERROR (SK_ERR_NOMEM)
+ * and *out NULL.  Everything in the set lives in its arena until
+ * sk_policyset_free().
  */
 int sk_policyset_load(struct sk_policyset **out, const struct sk_source *src);
 /* one buffer, as if it were the only file of a source (tests, fuzzing) */
@@ -172,6 +182,52 @@ int sk_settings_quota(const struct sk_settings *s, const char *region);
  * schedules never conflict: each policy owns its own snapshots.
  */
 bool sk_policy_conflicts(const struct sk_policy *a, const struct sk_policy *b, struct sk_buf *why);
+
+/*
+ * The set as JSON (the policy format's names, defaults filled in, unset
+ * automated settings left out) with its diagnostics; flags:
+ * SK_POLICY_JSON_PRETTY indents.  Keys are sorted, so the text is stable.
+ */
+#define SK_POLICY_JSON_PRETTY 1u
+int sk_policyset_format_json(struct sk_buf *out, const struct sk_policyset *set, unsigned flags);
+
+/* does the policy select this instance in this region?  tags: the instance's, n_tags pairs */
+bool sk_policy_selects(const struct sk_policy *p, const char *region, const char *instance,
+		       const char *const *tag_keys, const char *const *tag_values, size_t n_tags);
+bool sk_policy_has_region(const struct sk_policy *p, const char *region);
+
+/*
+ * The identifier of the snapshot a policy takes of an instance for a
+ * schedule slot: "<prefix>-<instance>-<yyyymmdd-hhmm>" (UTC), lowercase.
+ * Longer than 255 characters (RDS's limit), the instance part is cut and
+ * "-<8 hex digits of its SHA-256>" appended; never two hyphens in a row or
+ * one at the end.  0, or SK_ERROR for an empty prefix or instance.
+ */
+#define SK_SNAPSHOT_ID_MAX 255
+int sk_policy_snapshot_id(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot);
+
+/* the tag keys snapkeep puts on what it creates */
+#define SK_TAG_POLICY "snapkeep:policy"
+#define SK_TAG_INSTANCE "snapkeep:instance"
+#define SK_TAG_SLOT "snapkeep:slot"
+#define SK_TAG_SOURCE "snapkeep:source"
+
+/*
+ * The parser's own tables, for tools and the schema test: every place a
+ * mapping with fixed keys may appear ("spec.automated", ...) with its keys,
+ * and the regular expressions (POSIX ERE, also valid ECMA-262) it checks
+ * values with.  NULL-terminated arrays.
+ */
+struct sk_policy_keyset {
+	const char *place;
+	const char *const *keys;
+};
+struct sk_policy_pattern {
+	const char *name;
+	const char *regex;
+};
+const struct sk_policy_keyset *sk_policy_keysets(void);
+const struct sk_policy_pattern *sk_policy_patterns(void);
 
 /* "1y2m3d4h" (restic's --keep-within: any of y m d h, each at most once, in that order) */
 int sk_duration_parse(struct sk_duration *out, const char *s);

@@ -1,0 +1,629 @@
+/*
+ * source.c - policy files read from git with libgit2
+ *
+ * Reading never touches a work tree: the ref is resolved with
+ * git_revparse_single() and peeled to its commit, and the blobs under the
+ * folder are read from the object database.  A remote is mirrored into
+ * <cache_dir>/<sha256 of the URL>.git (bare; heads and tags, pruned) with
+ * libgit2's remote API; the mirror is first built under a temporary name
+ * and renamed into place, so a failed first fetch leaves nothing behind.
+ */
+#define _XOPEN_SOURCE 700
+#include "specs/source.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <openssl/evp.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+
+#define MAX_FILES 10000
+#define MAX_TOTAL_BYTES ((size_t)64 << 20)
+#define MAX_AUTH_ATTEMPTS 3
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void init_libgit2(void)
+{
+	init_rc = git_libgit2_init();
+}
+
+static int ensure_init(void)
+{
+	pthread_once(&init_once, init_libgit2);
+	if (init_rc < 0)
+		return sk_error_set(SK_ERR_GIT, "cannot initialise libgit2");
+	return 0;
+}
+
+static const char *git_reason(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown error";
+}
+
+/* a URL as messages show it: no user name or password */
+static void redact(char *out, size_t n, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at, *slash;
+
+	if (scheme) {
+		at = strchr(scheme + 3, '@');
+		slash = strchr(scheme + 3, '/');
+		if (at && (!slash || at < slash)) {
+			snprintf(out, n, "%.*s***%s", (int)(scheme + 3 - url), url, at);
+			return;
+		}
+	}
+	snprintf(out, n, "%s", url);
+}
+
+/* URLs, and scp-like "host:path" as git reads them (a colon before any slash) */
+static bool is_remote(const char *repo)
+{
+	const char *colon, *slash;
+	struct stat st;
+
+	if (strstr(repo, "://"))
+		return true;
+	colon = strchr(repo, ':');
+	slash = strchr(repo, '/');
+	if (!colon || colon == repo || (slash && slash < colon))
+		return false;
+	return stat(repo, &st) != 0; /* a local folder with a colon in its name stays local */
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return sk_error_set(SK_ERR_GIT, "cache folder '%.200s' is not a usable path", path);
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return sk_error_set_errno(SK_ERR_GIT, "cannot create cache folder '%s'", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return sk_error_set_errno(SK_ERR_GIT, "cannot create cache folder '%s'", tmp);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct auth {
+	int attempts;
+};
+
+/*
+ * Credentials for a fetch: an SSH agent for ssh URLs; for https, a token
+ * from SNAPKEEP_GIT_TOKEN (user SNAPKEEP_GIT_USERNAME, the URL's, or
+ * x-access-token).  A few attempts, then libgit2 reports the failure.
+ */
+static int credentials(git_credential **out, const char *url, const char *user_from_url, unsigned int allowed,
+		       void *payload)
+{
+	struct auth *a = payload;
+	const char *token = getenv("SNAPKEEP_GIT_TOKEN");
+
+	(void)url;
+	if (++a->attempts > MAX_AUTH_ATTEMPTS)
+		return GIT_PASSTHROUGH;
+	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		return git_credential_ssh_key_from_agent(out, user_from_url ? user_from_url : "git");
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && token && *token) {
+		const char *user = getenv("SNAPKEEP_GIT_USERNAME");
+
+		if (!user || !*user)
+			user = user_from_url ? user_from_url : "x-access-token";
+		return git_credential_userpass_plaintext_new(out, user, token);
+	}
+	return GIT_PASSTHROUGH;
+}
+
+/*
+ * One fetch into the mirror through an anonymous remote with explicit
+ * refspecs: no [remote] section is written or read (libgit2 1.5 leaks a
+ * little on every config regex match, which a named remote's lookup does
+ * for url.*.insteadOf), and the URL is used as given.
+ */
+static int fetch_mirror(git_repository *repo, const char *url, const char *shown)
+{
+	static char heads[] = "+refs/heads/*:refs/heads/*", tags[] = "+refs/tags/*:refs/tags/*";
+	char *specs[] = { heads, tags };
+	git_strarray refspecs = { specs, 2 };
+	git_remote_create_options co;
+	git_remote *remote = NULL;
+	git_fetch_options fo;
+	git_buf head = { NULL, 0, 0 };
+	struct auth auth = { 0 };
+	int rc = 0;
+
+	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	co.repository = repo;
+	co.fetchspec = heads;
+	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.prune = GIT_FETCH_PRUNE;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the tags refspec brings them all */
+	fo.update_fetchhead = 0;
+	fo.callbacks.credentials = credentials;
+	fo.callbacks.payload = &auth;
+	if (git_remote_create_with_opts(&remote, url, &co) < 0 ||
+	    git_remote_fetch(remote, &refspecs, &fo, "snapkeep: fetch") < 0) {
+		rc = sk_error_set(SK_ERR_GIT, "cannot fetch '%s': %s", shown, git_reason());
+		goto done;
+	}
+	/* the mirror's HEAD follows the remote's default branch */
+	if (git_remote_default_branch(&head, remote) == 0 && head.ptr)
+		git_repository_set_head(repo, head.ptr);
+	git_error_clear();
+done:
+	git_buf_dispose(&head);
+	git_remote_free(remote);
+	return rc;
+}
+
+static int create_mirror(const char *path, const char *url, const char *shown)
+{
+	char tmp[4200];
+	git_repository *repo = NULL;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+	rm_rf(tmp);
+	if (git_repository_init(&repo, tmp, 1) < 0) {
+		rc = sk_error_set(SK_ERR_GIT, "cannot create a cache for '%s' in '%s': %s", shown, tmp, git_reason());
+		goto done;
+	}
+	if ((rc = fetch_mirror(repo, url, shown)) < 0)
+		goto done;
+	git_repository_free(repo);
+	repo = NULL;
+	if (rename(tmp, path) < 0) {
+		struct stat st;
+
+		/* someone else made it meanwhile: theirs will do */
+		if (stat(path, &st) != 0)
+			rc = sk_error_set_errno(SK_ERR_GIT, "cannot move the cache for '%s' into place", shown);
+	}
+done:
+	git_repository_free(repo);
+	if (rc < 0 || access(tmp, F_OK) == 0)
+		rm_rf(tmp);
+	return rc;
+}
+
+static int cache_path(char *out, size_t n, const char *cache_dir, const char *url)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char hex[65];
+
+	if (!EVP_Digest(url, strlen(url), md, &len, EVP_sha256(), NULL) || len != 32)
+		return sk_error_set(SK_ERR_GIT, "cannot hash a repository URL");
+	for (unsigned int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((size_t)snprintf(out, n, "%s/%s.git", cache_dir, hex) >= n)
+		return sk_error_set(SK_ERR_GIT, "cache folder '%.200s' is too long a path", cache_dir);
+	return 0;
+}
+
+/* opens the repository: in place, or the (fetched) mirror of a remote */
+static int open_repo(git_repository **out, const struct sk_source_opts *o)
+{
+	const char *repo = o->repo && *o->repo ? o->repo : NULL;
+	char shown[1024], path[4096];
+	struct stat st;
+	int err;
+
+	*out = NULL;
+	if (ensure_init() < 0)
+		return SK_ERROR;
+	if (!repo) {
+		if (git_repository_open_ext(out, ".", 0, NULL) < 0)
+			return sk_error_set(SK_ERR_GIT, "the current directory is not in a git repository");
+		return 0;
+	}
+	if (!is_remote(repo)) {
+		err = git_repository_open_ext(out, repo, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		if (err == 0)
+			return 0;
+		if (stat(repo, &st) != 0)
+			return sk_error_set(SK_ERR_GIT, "policy repository '%s' not found", repo);
+		return sk_error_set(SK_ERR_GIT, "'%s' is not a git repository", repo);
+	}
+	redact(shown, sizeof(shown), repo);
+	if (!o->cache_dir || !*o->cache_dir)
+		return sk_error_set(SK_ERR_GIT, "a cache folder is needed to fetch '%s'", shown);
+	if (cache_path(path, sizeof(path), o->cache_dir, repo) < 0)
+		return SK_ERROR;
+	if (stat(path, &st) != 0) {
+		if (o->no_fetch)
+			return sk_error_set(SK_ERR_GIT, "no cached copy of '%s' in '%s' (fetch it once first)", shown,
+					    o->cache_dir);
+		if (mkdir_p(o->cache_dir) < 0 || create_mirror(path, repo, shown) < 0)
+			return SK_ERROR;
+		if (git_repository_open_bare(out, path) < 0)
+			return sk_error_set(SK_ERR_GIT, "cannot open the cache of '%s': %s", shown, git_reason());
+		return 0;
+	}
+	if (git_repository_open_bare(out, path) < 0)
+		return sk_error_set(SK_ERR_GIT, "cannot open the cache of '%s' at '%s': %s", shown, path, git_reason());
+	if (!o->no_fetch && fetch_mirror(*out, repo, shown) < 0) {
+		git_repository_free(*out);
+		*out = NULL;
+		return SK_ERROR;
+	}
+	return 0;
+}
+
+static const char *shown_repo(char out[1024], const struct sk_source_opts *o)
+{
+	if (!o->repo || !*o->repo)
+		snprintf(out, 1024, ".");
+	else
+		redact(out, 1024, o->repo);
+	return out;
+}
+
+static int resolve(git_commit **out, git_repository *repo, const struct sk_source_opts *o)
+{
+	const char *ref = o->ref && *o->ref ? o->ref : "HEAD";
+	git_object *obj = NULL, *peeled = NULL;
+	char shown[1024];
+	int err;
+
+	*out = NULL;
+	shown_repo(shown, o);
+	err = git_revparse_single(&obj, repo, ref);
+	if (err < 0) {
+		if (!strcmp(ref, "HEAD") && git_repository_head_unborn(repo) == 1)
+			return sk_error_set(SK_ERR_GIT, "repository '%s' has no commits", shown);
+		if (err == GIT_ENOTFOUND || err == GIT_EINVALIDSPEC)
+			return sk_error_set(SK_ERR_GIT, "ref '%s' not found in '%s'", ref, shown);
+		if (err == GIT_EAMBIGUOUS)
+			return sk_error_set(SK_ERR_GIT, "ref '%s' is ambiguous in '%s' (give more of the commit id)", ref,
+					    shown);
+		return sk_error_set(SK_ERR_GIT, "cannot resolve ref '%s' in '%s': %s", ref, shown, git_reason());
+	}
+	err = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (err < 0)
+		return sk_error_set(SK_ERR_GIT, "ref '%s' in '%s' does not point to a commit", ref, shown);
+	*out = (git_commit *)peeled;
+	return 0;
+}
+
+/* ---- reading the files ---- */
+
+struct found {
+	char *path;
+	git_oid oid;
+};
+
+struct walk {
+	const char *base; /* the folder, "" for the root */
+	struct sk_buf found; /* struct found */
+	bool too_many;
+	bool oom;
+};
+
+static bool yaml_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+}
+
+static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
+{
+	struct walk *w = payload;
+	const char *name = git_tree_entry_name(entry);
+	struct sk_buf path = SK_BUF_INIT;
+	struct found f;
+
+	if (name[0] == '.')
+		return 1; /* hidden files and folders (.github/...) are not policies; 1 skips a folder */
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB || git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK ||
+	    !yaml_name(name))
+		return 0;
+	if (w->found.len / sizeof(f) >= MAX_FILES) {
+		w->too_many = true;
+		return -1;
+	}
+	if (sk_buf_printf(&path, "%s%s%s%s", w->base, *w->base ? "/" : "", root, name) < 0) {
+		w->oom = true;
+		return -1;
+	}
+	f.path = sk_buf_detach(&path);
+	git_oid_cpy(&f.oid, git_tree_entry_id(entry));
+	if (!f.path || sk_buf_add(&w->found, &f, sizeof(f)) < 0) {
+		free(f.path);
+		w->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int cmp_found(const void *x, const void *y)
+{
+	return strcmp(((const struct found *)x)->path, ((const struct found *)y)->path);
+}
+
+static void where_text(char out[256], const char *ref, const git_commit *c)
+{
+	char id[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(id, sizeof(id), git_commit_id(c));
+	snprintf(out, 256, "%.200s (%.12s)", ref, id);
+}
+
+static int read_files(struct sk_source *s, git_repository *repo, git_commit *commit, const struct sk_source_opts *o)
+{
+	git_tree *root = NULL, *tree = NULL;
+	git_tree_entry *entry = NULL;
+	struct walk w;
+	char folder[4096], at[256];
+	size_t n = 0, total = 0;
+	struct found *found;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	sk_buf_init(&w.found, 0);
+	where_text(at, s->ref, commit);
+	/* "policies/", "./policies" and "/" mean what they say */
+	snprintf(folder, sizeof(folder), "%s", o->path ? o->path : "");
+	{
+		char *p = folder;
+		size_t len;
+
+		while (p[0] == '.' && p[1] == '/')
+			p += 2;
+		while (p[0] == '/')
+			p++;
+		memmove(folder, p, strlen(p) + 1);
+		len = strlen(folder);
+		while (len > 0 && folder[len - 1] == '/')
+			folder[--len] = '\0';
+		if (!strcmp(folder, "."))
+			folder[0] = '\0';
+	}
+	if (git_commit_tree(&root, commit) < 0) {
+		rc = sk_error_set(SK_ERR_GIT, "cannot read the tree of %s: %s", at, git_reason());
+		goto done;
+	}
+	w.base = folder;
+	if (!folder[0]) {
+		tree = root;
+		root = NULL;
+	} else {
+		if (git_tree_entry_bypath(&entry, root, folder) < 0) {
+			rc = sk_error_set(SK_ERR_GIT, "folder '%s' not found at %s", folder, at);
+			goto done;
+		}
+		if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
+			/* one file, named explicitly */
+			struct found f;
+
+			f.path = strdup(folder);
+			git_oid_cpy(&f.oid, git_tree_entry_id(entry));
+			if (!f.path || sk_buf_add(&w.found, &f, sizeof(f)) < 0) {
+				free(f.path);
+				rc = sk_error_set_oom();
+				goto done;
+			}
+		} else if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+			rc = sk_error_set(SK_ERR_GIT, "'%s' at %s is not a folder", folder, at);
+			goto done;
+		} else if (git_tree_lookup(&tree, repo, git_tree_entry_id(entry)) < 0) {
+			rc = sk_error_set(SK_ERR_GIT, "cannot read folder '%s' at %s: %s", folder, at, git_reason());
+			goto done;
+		}
+	}
+	if (tree && git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
+		if (w.oom)
+			rc = sk_error_set_oom();
+		else if (w.too_many)
+			rc = sk_error_set(SK_ERR_GIT, "more than %d policy files at %s", MAX_FILES, at);
+		else
+			rc = sk_error_set(SK_ERR_GIT, "cannot read the files at %s: %s", at, git_reason());
+		goto done;
+	}
+	found = (struct found *)w.found.ptr;
+	n = w.found.len / sizeof(*found);
+	if (n)
+		qsort(found, n, sizeof(*found), cmp_found);
+	s->files = n ? calloc(n, sizeof(*s->files)) : NULL;
+	if (n && !s->files) {
+		rc = sk_error_set_oom();
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		git_blob *blob = NULL;
+		size_t len;
+
+		if (git_blob_lookup(&blob, repo, &found[i].oid) < 0) {
+			rc = sk_error_set(SK_ERR_GIT, "cannot read '%s' at %s: %s", found[i].path, at, git_reason());
+			goto done;
+		}
+		len = (size_t)git_blob_rawsize(blob);
+		total += len;
+		if (total > MAX_TOTAL_BYTES) {
+			git_blob_free(blob);
+			rc = sk_error_set(SK_ERR_GIT, "the policy files at %s hold more than %zu MiB", at,
+					  MAX_TOTAL_BYTES >> 20);
+			goto done;
+		}
+		s->files[i].data = malloc(len + 1);
+		if (!s->files[i].data) {
+			git_blob_free(blob);
+			rc = sk_error_set_oom();
+			goto done;
+		}
+		memcpy(s->files[i].data, git_blob_rawcontent(blob), len);
+		s->files[i].data[len] = '\0';
+		s->files[i].len = len;
+		s->files[i].path = found[i].path;
+		found[i].path = NULL;
+		s->n_files = i + 1;
+		git_blob_free(blob);
+	}
+done:
+	found = (struct found *)w.found.ptr;
+	for (size_t i = 0; i < w.found.len / sizeof(*found); i++)
+		free(found[i].path);
+	sk_buf_free(&w.found);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_tree_free(root);
+	return rc;
+}
+
+static char *dup_or_oom(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		sk_error_set_oom();
+	return d;
+}
+
+int sk_source_read(struct sk_source **out, const struct sk_source_opts *o)
+{
+	struct sk_source_opts defaults = SK_SOURCE_OPTS_INIT;
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	struct sk_source *s = NULL;
+	const char *msg;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (!o)
+		o = &defaults;
+	if ((rc = open_repo(&repo, o)) < 0)
+		goto done;
+	if ((rc = resolve(&commit, repo, o)) < 0)
+		goto done;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		rc = sk_error_set_oom();
+		goto done;
+	}
+	git_oid_tostr(s->commit, sizeof(s->commit), git_commit_id(commit));
+	msg = git_commit_message(commit);
+	n = msg ? strcspn(msg, "\r\n") : 0;
+	s->subject = malloc(n + 1);
+	s->ref = dup_or_oom(o->ref && *o->ref ? o->ref : "HEAD");
+	s->repo = dup_or_oom(o->repo && *o->repo ? o->repo : ".");
+	if (!s->subject || !s->ref || !s->repo) {
+		rc = sk_error_set_oom();
+		goto done;
+	}
+	memcpy(s->subject, msg ? msg : "", n);
+	s->subject[n] = '\0';
+	if ((rc = read_files(s, repo, commit, o)) < 0)
+		goto done;
+	*out = s;
+	s = NULL;
+done:
+	sk_source_free(s);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return rc;
+}
+
+int sk_source_resolve(char out[41], const struct sk_source_opts *o)
+{
+	struct sk_source_opts defaults = SK_SOURCE_OPTS_INIT;
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	int rc;
+
+	out[0] = '\0';
+	if (!o)
+		o = &defaults;
+	if ((rc = open_repo(&repo, o)) < 0)
+		goto done;
+	if ((rc = resolve(&commit, repo, o)) < 0)
+		goto done;
+	git_oid_tostr(out, 41, git_commit_id(commit));
+done:
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return rc;
+}
+
+int sk_source_from_files(struct sk_source **out, const struct sk_source_file *files, size_t n)
+{
+	struct sk_source *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s || (n && !(s->files = calloc(n, sizeof(*s->files))))) {
+		free(s);
+		return sk_error_set_oom();
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len = files[i].data ? files[i].len : 0;
+
+		s->files[i].path = strdup(files[i].path ? files[i].path : "");
+		s->files[i].data = malloc(len + 1);
+		s->n_files = i + 1;
+		if (!s->files[i].path || !s->files[i].data) {
+			sk_source_free(s);
+			return sk_error_set_oom();
+		}
+		if (len)
+			memcpy(s->files[i].data, files[i].data, len);
+		s->files[i].data[len] = '\0';
+		s->files[i].len = len;
+	}
+	*out = s;
+	return 0;
+}
+
+void sk_source_free(struct sk_source *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_files; i++) {
+		free(s->files[i].path);
+		free(s->files[i].data);
+	}
+	free(s->files);
+	free(s->subject);
+	free(s->ref);
+	free(s->repo);
+	free(s);
+}
