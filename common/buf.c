@@ -25,6 +25,9 @@ int sk_buf_grow(struct sk_buf *b, size_t extra)
 	size_t need, cap;
 	char *p;
 
+	/* a zeroed buffer (memset, calloc) has the default limit */
+	if (!b->max)
+		b->max = SK_BUF_MAX_DEFAULT;
 	if (extra > b->max || b->len > b->max - extra)
 		return sk_error_set(SK_ERR_NOMEM, "buffer would exceed its limit of %zu bytes", b->max);
 	need = b->len + extra + 1;

@@ -646,6 +646,8 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 
 	*out = NULL;
 	memset(&d, 0, sizeof(d));
+	sk_buf_init(&d.errors, 0);
+	sk_buf_init(&d.basis, 0);
 	d.set = set;
 	d.inv = inv;
 	d.opts = opts ? opts : &defaults;
