@@ -81,12 +81,13 @@ spec:
   snapshots:
     schedule: "0 3 * * *"
     retain: {daily: 7, weekly: 4, monthly: 12}
-    maxDeletionsPerRun: 100000000
+    maxDeletionsPerRun: 10000
 ---
 apiVersion: snapkeep/v1
 kind: Settings
+metadata: {name: settings}
 spec:
-  snapshotQuota: 100000000
+  snapshotQuota: 100000
 """)
     print("wrote %d instances, %d snapshots" % (a.instances, n), file=sys.stderr)
 

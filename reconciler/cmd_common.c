@@ -163,15 +163,9 @@ int sk_cli_print_json(json_t *j, FILE *f)
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f)
 {
 	struct sk_render_opts ro;
-	json_t *j;
-	int rc;
 
-	if (cli->json) {
-		j = sk_plan_to_json(p, true);
-		rc = sk_cli_print_json(j, f);
-		json_decref(j);
-		return rc;
-	}
+	if (cli->json)
+		return sk_plan_write_json(p, f, true);
 	memset(&ro, 0, sizeof(ro));
 	ro.color = sk_cli_use_color(cli, f);
 	ro.verbose = cli->verbose;

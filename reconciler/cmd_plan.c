@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "reconciler/cli.h"
 #include "reconciler/inventory.h"
 #include "reconciler/observe.h"
@@ -23,6 +24,7 @@ int cmd_plan(struct sk_cli *cli)
 	struct sk_session s;
 	struct sk_observe_stats st;
 	bool session = false;
+	int64_t t0, t1;
 	int rc = SK_EXIT_ERROR;
 
 	memset(&s, 0, sizeof(s));
@@ -40,13 +42,19 @@ int cmd_plan(struct sk_cli *cli)
 		}
 		session = true;
 	}
-	if (sk_cli_observe(cli, &s, set, &inv, &st) < 0 ||
-	    sk_cli_compute_plan(cli, set, inv, cli->out_file != NULL, &plan) < 0) {
+	t0 = sk_time_mono_ms();
+	if (sk_cli_observe(cli, &s, set, &inv, &st) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}
-	if (!cli->inventory)
-		sk_debug("observed in %.3f s", st.seconds);
+	t1 = sk_time_mono_ms();
+	if (sk_cli_compute_plan(cli, set, inv, cli->out_file != NULL, &plan) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	sk_debug("%s %zu instances and %zu snapshots in %.3f s; planned in %.3f s (%zu actions, %zu decisions)",
+		 cli->inventory ? "read" : "observed", inv->n_instances, inv->n_snapshots, (double)(t1 - t0) / 1000.0,
+		 (double)(sk_time_mono_ms() - t1) / 1000.0, plan->n_actions, plan->n_decisions);
 	if (cli->out_file) {
 		json_t *j = sk_plan_to_json(plan, false);
 		int e = j ? sk_planfile_write(cli->out_file, j) : sk_error_set_oom();

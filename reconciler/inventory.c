@@ -180,8 +180,17 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	if (!out)
 		return NULL;
 	*out = *in;
-	DUP(id);
 	DUP(arn);
+	/* "arn:...:snapshot:<id>": the id is the ARN's tail, stored once (a million snapshots) */
+	if (out->arn && in->id) {
+		size_t la = strlen(out->arn), li = strlen(in->id);
+		if (la > li && out->arn[la - li - 1] == ':' && !strcmp(out->arn + la - li, in->id))
+			out->id = out->arn + la - li;
+		else
+			DUP(id);
+	} else {
+		DUP(id);
+	}
 	INTERN(instance);
 	INTERN(region);
 	INTERN(status_text);
@@ -632,7 +641,13 @@ static int value(struct reader *r, json_t **out)
 			advance(r, (size_t)e.position);
 			return 0;
 		}
-		if (json_error_code(&e) == json_error_premature_end_of_input && !r->eof) {
+		/*
+		 * The value may run past what is buffered: jansson says so for a
+		 * cut string or object, but a cut literal ("tr" of "true") or
+		 * number reads as an invalid token at the very end.
+		 */
+		if (!r->eof && (json_error_code(&e) == json_error_premature_end_of_input ||
+				(size_t)e.position + 64 >= r->len - r->pos)) {
 			if (fill(r) < 0)
 				return -1;
 			continue;

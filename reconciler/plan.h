@@ -179,6 +179,8 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions);
 /* one action as the plan JSON lists it (also what the journal records of a call) */
 json_t *sk_action_to_json(const struct sk_action *a);
+/* the same, written to f; with_decisions streams them (a million decisions never become one tree) */
+int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions);
 /* reads the actions and metadata back (saved plans); decisions are not restored */
 int sk_plan_from_json(struct sk_plan **out, const json_t *j);
 

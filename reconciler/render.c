@@ -237,6 +237,56 @@ json_t *sk_action_to_json(const struct sk_action *a)
 	return o;
 }
 
+/* one owned snapshot's decision, and every rule behind it */
+static json_t *decision_json(const struct sk_decision *d)
+{
+	json_t *rules = json_array();
+	unsigned bit;
+	bool deferred = !d->deleted && !(d->keep & SK_KEEP_RULE_MASK) &&
+			(d->keep & (SK_KEEP_MAX_DELETIONS | SK_KEEP_MASS_DELETE | SK_KEEP_FAILED_SIBLING));
+
+	for (bit = 1; bit && bit <= d->keep; bit <<= 1)
+		if (d->keep & bit)
+			json_array_append_new(rules, json_string(sk_keep_reason_name(bit)));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:b}", "id", d->snap->id, "region", d->snap->region,
+			 "instance", d->snap->instance, "policy", opt_str(d->policy), "decision",
+			 d->deleted ? "delete" : "keep", "rules", rules, "created", time_json(d->snap->original_created),
+			 "status", d->snap->status_text, "deferred", deferred);
+}
+
+int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions)
+{
+	json_t *root = sk_plan_to_json(p, false);
+	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	size_t len, i;
+
+	json_decref(root);
+	if (!text)
+		return sk_error_set_oom();
+	len = strlen(text);
+	if (!with_decisions || len < 2 || text[len - 1] != '}') {
+		fprintf(f, "%s\n", text);
+		free(text);
+		return ferror(f) ? sk_error_set_errno(SK_ERR_OS, "cannot write the plan") : 0;
+	}
+	/* the decisions are streamed, one at a time: a million of them never become one tree */
+	while (len > 1 && (text[len - 2] == '\n' || text[len - 2] == ' '))
+		len--;
+	fprintf(f, "%.*s,\n  \"snapshots\": [", (int)(len - 1), text);
+	free(text);
+	for (i = 0; i < p->n_decisions; i++) {
+		json_t *d = decision_json(&p->decisions[i]);
+		char *one = d ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(d);
+		if (!one)
+			return sk_error_set_oom();
+		fprintf(f, "%s\n    %s", i ? "," : "", one);
+		free(one);
+	}
+	fprintf(f, "%s]\n}\n", p->n_decisions ? "\n  " : "");
+	return ferror(f) ? sk_error_set_errno(SK_ERR_OS, "cannot write the plan") : 0;
+}
+
 json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 {
 	struct sk_plan_counts c;
@@ -284,21 +334,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 		json_object_set_new(root, "basis", json_string(p->basis));
 	if (with_decisions) {
 		snaps = json_array();
-		for (i = 0; i < p->n_decisions; i++) {
-			const struct sk_decision *d = &p->decisions[i];
-			json_t *rules = json_array();
-			unsigned bit;
-			for (bit = 1; bit && bit <= d->keep; bit <<= 1)
-				if (d->keep & bit)
-					json_array_append_new(rules, json_string(sk_keep_reason_name(bit)));
-			json_array_append_new(snaps,
-					      json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:o}", "id", d->snap->id,
-							"region", d->snap->region, "instance", d->snap->instance, "policy",
-							opt_str(d->policy), "decision", d->keep ? "keep" : "delete", "rules",
-							rules, "created", time_json(d->snap->original_created), "status",
-							d->snap->status_text, "deferred",
-							json_boolean(!d->keep && !d->deleted)));
-		}
+		for (i = 0; i < p->n_decisions; i++)
+			json_array_append_new(snaps, decision_json(&p->decisions[i]));
 		json_object_set_new(root, "snapshots", snaps);
 	}
 	return root;
