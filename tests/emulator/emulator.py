@@ -643,6 +643,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "snapkeep-emulator"
     sys_version = ""
     timeout = 120
+    # headers and body go out in two writes: without TCP_NODELAY the body waits for the client's delayed ACK (40 ms)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # the call log replaces the access log (no query strings: no signatures)
         pass
