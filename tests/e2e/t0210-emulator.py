@@ -525,6 +525,43 @@ with Emulator(seed=SEED) as emu:
          api(emu, "DescribeDBInstances", region="us-west-2").code == "Throttling", "the regions filter")
     emu.faults()
 
+    # crash-test faults: the call is made, the answer lost or held back
+    def snap_exists(sid):
+        return api(emu, "DescribeDBSnapshots", {"DBSnapshotIdentifier": sid}).status == 200
+
+    emu.faults(dropAfter=1.0, mutating=True, skip=1, count=1)
+    a = api(emu, "DescribeDBInstances")
+    b = api(emu, "CreateDBSnapshot", {"DBInstanceIdentifier": "plain-db", "DBSnapshotIdentifier": "fault-a"})
+    c = api(emu, "CreateDBSnapshot", {"DBInstanceIdentifier": "plain-db", "DBSnapshotIdentifier": "fault-b"})
+    d = api(emu, "CreateDBSnapshot", {"DBInstanceIdentifier": "plain-db", "DBSnapshotIdentifier": "fault-c"})
+    t.ok(a.status == 200 and b.status == 200 and c.status == 0 and d.status == 200,
+         "mutating + skip=1 + dropAfter: the second mutating call loses its answer, reads are not counted", (a, b, c))
+    t.ok(snap_exists("fault-b"), "dropAfter: the call was made all the same")
+    logged = emu.calls(action="CreateDBSnapshot")["calls"][-2]
+    t.ok(logged["fault"] == "dropAfter" and logged["status"] == 200, "the call log shows it made, answer dropped",
+         logged)
+    import threading
+    emu.faults(hold=1.0, mutating=True, count=1, holdMs=20000)
+    got = {}
+    th = threading.Thread(target=lambda: got.update(a=api(emu, "DeleteDBSnapshot", {"DBSnapshotIdentifier": "fault-a"})))
+    t0 = time.time()
+    th.start()
+    held = []
+    while time.time() - t0 < 10 and not held:
+        held = [x for x in emu.calls(action="DeleteDBSnapshot")["calls"] if x.get("fault") == "hold"]
+        time.sleep(0.02)
+    t.ok(held and th.is_alive() and not snap_exists("fault-a"),
+         "hold: the call is made and logged while its answer is held", held)
+    emu.faults()
+    th.join(10)
+    t.ok(not th.is_alive() and got.get("a") and got["a"].status == 200 and time.time() - t0 < 10,
+         "clearing the faults sends the held answer (%.2f s)" % (time.time() - t0), got)
+    emu.faults(hold=1.0, holdMs=300, actions=["DescribeDBInstances"])
+    t0 = time.time()
+    a = api(emu, "DescribeDBInstances")
+    t.ok(a.status == 200 and 0.3 <= time.time() - t0 < 5, "holdMs bounds the hold (%.2f s)" % (time.time() - t0))
+    emu.faults()
+
     # temporary credentials: web identity, expiry, IMDS, ECS
     emu.clock(real=True)
     st, body, _ = emu.raw("POST", "/", ("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3A"

@@ -61,68 +61,86 @@ def redact_params(params):
 
 
 class Faults:
-    """Injected failures: fractions of matching calls throttled, answered 500 or dropped, plus latency."""
+    """Injected failures: fractions of matching calls throttled, answered 500 or dropped, plus latency; and
+    calls that are made but whose answer is lost (dropAfter) or held back (hold), for crash tests."""
 
-    KEYS = {"throttle", "error500", "drop", "latencyMs", "actions", "regions", "services", "count", "seed"}
+    KINDS = ("throttle", "error500", "drop", "dropAfter", "hold")
+    KEYS = set(KINDS) | {"latencyMs", "holdMs", "actions", "regions", "services", "mutating", "skip", "count",
+                         "seed"}
 
     def __init__(self):
         self.lock = threading.Lock()
         self.cfg = None
         self.remaining = None
+        self.skip = 0
         self.injected = 0
         self.rng = random.Random(0)
+        self.release = threading.Event()
 
     def set(self, cfg):
         bad = set(cfg) - self.KEYS
         if bad:
             raise ValueError("unknown fault setting(s): %s (known: %s)" % (", ".join(sorted(bad)),
                                                                             ", ".join(sorted(self.KEYS))))
-        for k in ("throttle", "error500", "drop"):
+        for k in self.KINDS:
             v = float(cfg.get(k) or 0)
             if not 0 <= v <= 1:
                 raise ValueError("%s must be a fraction 0..1, got %r" % (k, cfg.get(k)))
-        if sum(float(cfg.get(k) or 0) for k in ("throttle", "error500", "drop")) > 1.0 + 1e-9:
-            raise ValueError("throttle + error500 + drop must not exceed 1")
-        if float(cfg.get("latencyMs") or 0) < 0:
-            raise ValueError("latencyMs must be >= 0")
+        if sum(float(cfg.get(k) or 0) for k in self.KINDS) > 1.0 + 1e-9:
+            raise ValueError("%s must not add up to more than 1" % " + ".join(self.KINDS))
+        for k in ("latencyMs", "holdMs", "skip"):
+            if float(cfg.get(k) or 0) < 0:
+                raise ValueError("%s must be >= 0" % k)
         with self.lock:
             self.cfg = dict(cfg) if cfg else None
             self.remaining = int(cfg["count"]) if cfg.get("count") is not None else None
+            self.skip = int(cfg.get("skip") or 0)
             self.injected = 0
             self.rng = random.Random(cfg.get("seed", 0))
+            # answers held under the previous settings go out now
+            self.release.set()
+            self.release = threading.Event()
 
     def view(self):
         with self.lock:
-            return {"active": self.cfg, "remaining": self.remaining, "injected": self.injected}
+            return {"active": self.cfg, "remaining": self.remaining, "injected": self.injected, "skip": self.skip}
 
-    def pick(self, service, region, action):
-        """(kind or None, latency in ms) for one call."""
+    def pick(self, service, region, action, mutating=False):
+        """(kind or None, latency in ms, hold: (seconds, event) or None) for one call."""
         with self.lock:
             c = self.cfg
             if not c:
-                return None, 0
+                return None, 0, None
             if c.get("actions") and action not in c["actions"]:
-                return None, 0
+                return None, 0, None
             if c.get("regions") and region not in c["regions"]:
-                return None, 0
+                return None, 0, None
             if c.get("services") and service not in c["services"]:
-                return None, 0
+                return None, 0, None
+            if c.get("mutating") and not mutating:
+                return None, 0, None
             latency = float(c.get("latencyMs") or 0)
+            if self.skip > 0:
+                self.skip -= 1
+                return None, latency, None
             x = self.rng.random()
             kind = None
             edge = 0.0
-            for k in ("throttle", "error500", "drop"):
+            for k in self.KINDS:
                 edge += float(c.get(k) or 0)
                 if x < edge:
                     kind = k
                     break
+            hold = None
             if kind:
                 self.injected += 1
+                if kind == "hold":
+                    hold = (float(c.get("holdMs") or 30000) / 1000.0, self.release)
                 if self.remaining is not None:
                     self.remaining -= 1
                     if self.remaining <= 0:
                         self.cfg = None
-            return kind, latency
+            return kind, latency, hold
 
 
 class Ctx:
@@ -288,7 +306,7 @@ class App:
                                                             if k not in ("Action", "Version")}),
                  "mutating": mutating, "requestId": rid}
 
-        kind, latency = self.faults.pick(service, region, action)
+        kind, latency, hold = self.faults.pick(service, region, action, mutating)
         if latency:
             entry["latencyMs"] = latency
             time.sleep(latency / 1000.0)
@@ -347,6 +365,19 @@ class App:
         entry["status"] = status
         if err:
             entry["error"] = err
+        if kind == "dropAfter":
+            # made, but the client never hears of it
+            entry["fault"] = "dropAfter"
+            self.log_call(entry)
+            h.drop()
+            return
+        if kind == "hold":
+            # made and logged; the answer waits for holdMs or until the faults are changed or cleared
+            entry["fault"] = "hold"
+            self.log_call(entry)
+            hold[1].wait(hold[0])
+            h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
+            return
         h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
         self.log_call(entry)
 
@@ -369,9 +400,11 @@ class App:
         self.log_call(e)
 
     def _cred_fault(self, h, service, action):
-        kind, latency = self.faults.pick(service, None, action)
+        kind, latency, _ = self.faults.pick(service, None, action)
         if latency:
             time.sleep(latency / 1000.0)
+        if kind in ("dropAfter", "hold"):
+            kind = None  # nothing is made here: served as usual
         if kind == "drop":
             self._cred_entry(service, action, 0, {"fault": "drop", "error": "ConnectionDropped"})
             h.drop()
