@@ -76,15 +76,52 @@ static int check_owner(void *ud, const struct sk_rds_snapshot *s)
 	return 0;
 }
 
-static bool exists_and_ours(struct run *r, const struct sk_action *a)
+/*
+ * After DBSnapshotAlreadyExists for our identifier: 1 when the snapshot is
+ * ours (an earlier attempt or run made it), 0 when it is someone else's, -1
+ * when the describe failed (interrupted, no answer): then nobody knows.
+ */
+static int exists_and_ours(struct run *r, const struct sk_action *a)
 {
 	struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
 	struct owner_check c = { a->policy, false, false };
 
 	d.snapshot_id = a->target;
 	if (sk_rds_describe_db_snapshots(r->o->client, a->region, &d, check_owner, &c, NULL) < 0)
-		return false;
+		return -1;
 	return c.seen && c.ours;
+}
+
+/* DBSnapshotAlreadyExists for a create or copy: already made, someone else's, or unknown */
+static int settle_exists(struct run *r, const struct sk_action *a, enum sk_outcome *oc, bool *unknown)
+{
+	int ours = exists_and_ours(r, a);
+
+	if (ours > 0) {
+		*oc = SK_OUTCOME_ALREADY;
+		return 0;
+	}
+	if (ours < 0) {
+		*unknown = true;
+		return sk_error_prefix("snapshot '%s' exists in %s but who owns it could not be checked", a->target,
+				       a->region);
+	}
+	return sk_error_set(SK_ERR_SAFETY, "snapshot '%s' exists in %s and is not owned by policy '%s'", a->target,
+			    a->region, a->policy ? a->policy : "");
+}
+
+/*
+ * Was a call that did not succeed perhaps made all the same?  When no
+ * answer came (the connection failed, or AWS answered 5xx), or when an
+ * earlier attempt's answer was lost before a retry, AWS may have made the
+ * change.  Such a call is journaled "unknown", which leaves its intent open
+ * for the next run to resolve against live state.
+ */
+static bool maybe_made(const struct sk_aws_error *err)
+{
+	if (err->attempts <= 0)
+		return false; /* never sent */
+	return err->attempts > 1 || err->http_status == 0 || err->http_status >= 500;
 }
 
 /* is the instance's automated-backup replication live in the action's (destination) region? */
@@ -124,8 +161,10 @@ static void exec_action(void *ud, size_t k)
 	const struct sk_action *a = &r->plan->actions[i];
 	struct sk_aws_error err;
 	char intent[64] = "";
+	char why[1024];
 	enum sk_outcome oc = SK_OUTCOME_DONE;
-	const char *detail = NULL;
+	const char *detail = NULL, *recorded;
+	bool unknown = false; /* the call may have been made: its intent stays open */
 	int rc = 0;
 
 	if (cancelled(r)) {
@@ -174,15 +213,8 @@ static void exec_action(void *ud, size_t k)
 	case SK_ACTION_CREATE:
 		rc = sk_rds_create_db_snapshot(r->o->client, a->region, a->target, a->instance,
 					       a->tags, a->n_tags, NULL, NULL, &err);
-		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists")) {
-			if (exists_and_ours(r, a)) {
-				rc = 0;
-				oc = SK_OUTCOME_ALREADY;
-			} else {
-				sk_error_set(SK_ERR_SAFETY, "snapshot '%s' exists in %s and is not owned by policy '%s'",
-					     a->target, a->region, a->policy ? a->policy : "");
-			}
-		}
+		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists"))
+			rc = settle_exists(r, a, &oc, &unknown);
 		break;
 	case SK_ACTION_COPY: {
 		struct sk_rds_copy cp;
@@ -195,15 +227,8 @@ static void exec_action(void *ud, size_t k)
 		cp.tags = a->tags;
 		cp.n_tags = a->n_tags;
 		rc = sk_rds_copy_db_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err);
-		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists")) {
-			if (exists_and_ours(r, a)) {
-				rc = 0;
-				oc = SK_OUTCOME_ALREADY;
-			} else {
-				sk_error_set(SK_ERR_SAFETY, "snapshot '%s' exists in %s and is not owned by policy '%s'",
-					     a->target, a->region, a->policy ? a->policy : "");
-			}
-		} else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
+		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists"))
+			rc = settle_exists(r, a, &oc, &unknown); else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
 			rc = 0;
 			oc = SK_OUTCOME_DEFERRED;
 			detail = "the destination region has 5 copies in flight; left for the next run";
@@ -218,17 +243,25 @@ static void exec_action(void *ud, size_t k)
 		}
 		break;
 	}
-	if (rc == SK_EINTERRUPTED) {
+	if (rc < 0 && !unknown && maybe_made(&err))
+		unknown = true;
+	if (rc < 0 && (rc == SK_EINTERRUPTED || sk_error_last()->klass == SK_ERR_INTERRUPTED)) {
 		oc = SK_OUTCOME_SKIPPED;
-		detail = "interrupted";
+		detail = unknown ? "interrupted after the call was sent; whether it was made is checked by the next run"
+				 : "interrupted";
 	} else if (rc < 0) {
 		oc = SK_OUTCOME_FAILED;
 		detail = sk_error_message();
+		if (unknown) {
+			snprintf(why, sizeof(why), "%s; whether it was made is checked by the next run", detail);
+			detail = why;
+		}
 	}
 	if (!detail && err.request_id[0])
 		detail = err.request_id;
 	/* err carries the RequestId of a successful call too */
-	sk_journal_glue_outcome(r->o->journal, intent, a, oc, sk_outcome_name(oc), &err, rc < 0 ? detail : NULL);
+	recorded = rc < 0 && unknown ? "unknown" : sk_outcome_name(oc);
+	sk_journal_glue_outcome(r->o->journal, intent, a, oc, recorded, &err, rc < 0 ? detail : NULL);
 	finish(r, i, oc, detail);
 }
 

@@ -98,7 +98,7 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 		snprintf(result, sizeof(result), "resolved: %s", r->how ? r->how : "?");
 		row(sh, r, result, NULL, r->detail);
 	} else if (!strcmp(r->type, "intent") && r->id && json_object_get(sh->unresolved, r->id)) {
-		row(sh, r, "unresolved", NULL, "no outcome recorded (interrupted?)");
+		row(sh, r, "unresolved", NULL, "how it ended is not known yet (interrupted?)");
 	}
 	return 0;
 }
@@ -167,7 +167,8 @@ int cmd_history(struct sk_cli *cli)
 			printf("No calls recorded%s%s%s%s.\n", cli->since ? " since " : "", cli->since ? cli->since : "",
 			       cli->instance ? " for instance " : "", cli->instance ? cli->instance : "");
 		if (json_object_size(sh.unresolved))
-			printf("\n%zu call%s without an outcome: the next apply checks live state and records how %s ended.\n",
+			printf("\n%zu call%s without a known outcome: the next apply checks live state and records how %s "
+			       "ended.\n",
 			       json_object_size(sh.unresolved), json_object_size(sh.unresolved) == 1 ? "" : "s",
 			       json_object_size(sh.unresolved) == 1 ? "it" : "they");
 	}

@@ -514,7 +514,10 @@ static int collect(void *ud, const struct sk_journal_record *r)
 	if (!strcmp(r->type, "intent") && r->id) {
 		if (json_object_set(p->open, r->id, (json_t *)r->json) < 0)
 			return sk_error_set_oom();
-	} else if ((!strcmp(r->type, "outcome") || !strcmp(r->type, "resolution")) && r->intent) {
+	} else if (!strcmp(r->type, "resolution") && r->intent) {
+		json_object_del(p->open, r->intent);
+	} else if (!strcmp(r->type, "outcome") && r->intent && !(r->result && !strcmp(r->result, SK_RESULT_UNKNOWN))) {
+		/* an "unknown" outcome says the call may have been made: live state will tell */
 		json_object_del(p->open, r->intent);
 	}
 	return 0;

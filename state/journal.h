@@ -33,6 +33,15 @@
 #define SK_JOURNAL_ID_MAX 64
 #define SK_JOURNAL_LINE_MAX ((size_t)1 << 20)
 
+/*
+ * The outcome of a call that was sent but not answered for sure (the
+ * connection failed, AWS answered 5xx, or apply was interrupted before it
+ * could retry): whether AWS made it is not known.  Like a missing outcome,
+ * it leaves the intent open: sk_journal_unresolved() lists it and the next
+ * run resolves it against live state.
+ */
+#define SK_RESULT_UNKNOWN "unknown"
+
 /* how an intent without an outcome ended, as found in live state */
 #define SK_RESOLVED_COMPLETED "completed" /* the change is there: the call was made */
 #define SK_RESOLVED_NOT_MADE "not-made"   /* the change is not there: the call was not made (or failed) */
@@ -74,7 +83,7 @@ int sk_journal_intent(char *out_id, size_t out_len, struct sk_journal *j, const 
 
 /* how a call ended; NULL fields are left out */
 struct sk_journal_result {
-	const char *result;        /* "done", "already-done", "deferred", "failed", "skipped" */
+	const char *result;        /* "done", "already-done", "deferred", "failed", "skipped", SK_RESULT_UNKNOWN */
 	const char *error_code;    /* AWS's code, e.g. "DBSnapshotAlreadyExists" */
 	const char *error_message;
 	const char *request_id;    /* AWS RequestId of the call */
@@ -158,7 +167,8 @@ int sk_journal_read(const char *dir, const struct sk_journal_filter *f, sk_journ
 		    struct sk_journal_stats *stats);
 
 /*
- * The intents that have neither an outcome nor a resolution, oldest first,
+ * The intents that have neither an outcome (other than SK_RESULT_UNKNOWN)
+ * nor a resolution, oldest first,
  * as a JSON array of their records (an empty array when there is no
  * journal).  Memory holds only the unresolved ones.
  */
