@@ -359,8 +359,16 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->stage = "fetch";
 
 	if (o->plan_file) {
-		if (sk_planfile_read(&saved_json, o->plan_file) < 0 || sk_plan_from_json(&saved, saved_json) < 0)
+		if (sk_planfile_read(&saved_json, o->plan_file) < 0)
 			goto fail;
+		if (sk_plan_from_json(&saved, saved_json) < 0) {
+			sk_error_prefix("saved plan '%s'", o->plan_file);
+			goto fail;
+		}
+		if (!saved->commit[0]) {
+			sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no policy commit; make a new plan", o->plan_file);
+			goto fail;
+		}
 	}
 	if (sk_cli_load_policies(cli, &set, cli->json) < 0)
 		goto fail;
