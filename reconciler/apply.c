@@ -227,8 +227,9 @@ static void exec_action(void *ud, size_t k)
 		cp.tags = a->tags;
 		cp.n_tags = a->n_tags;
 		rc = sk_rds_copy_db_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err);
-		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists"))
-			rc = settle_exists(r, a, &oc, &unknown); else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
+		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists")) {
+			rc = settle_exists(r, a, &oc, &unknown);
+		} else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
 			rc = 0;
 			oc = SK_OUTCOME_DEFERRED;
 			detail = "the destination region has 5 copies in flight; left for the next run";

@@ -378,8 +378,11 @@ class App:
             hold[1].wait(hold[0])
             h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
             return
-        h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
-        self.log_call(entry)
+        try:
+            h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
+        finally:
+            # made even when the client is gone and the answer cannot be sent: logged all the same
+            self.log_call(entry)
 
     def reply_error(self, h, entry, ns, err, rid):
         entry["status"] = err.status

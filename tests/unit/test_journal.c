@@ -357,6 +357,35 @@ static int count(void *ud, const struct sk_journal_record *r)
 	return c->stop_after && (int)c->n >= c->stop_after ? 7 : 0;
 }
 
+/* a call sent but not surely answered may have been made: its intent stays open until live state says */
+static void test_an_unknown_outcome_leaves_its_intent_for_the_next_run(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_journal *j = NULL;
+	char a[SK_JOURNAL_ID_MAX], b[SK_JOURNAL_ID_MAX];
+	json_t *pending = NULL;
+
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	intent(j, a, "create", "snap-a", "db1");
+	outcome(j, a, SK_RESULT_UNKNOWN);
+	intent(j, b, "delete", "snap-b", "db1");
+	outcome(j, b, "failed");
+	sk_journal_close(j);
+
+	assert_int_equal(sk_journal_unresolved(&pending, f->dir), 0);
+	assert_int_equal(json_array_size(pending), 1);
+	assert_string_equal(s(json_array_get(pending, 0), "id"), a);
+	assert_string_equal(s(json_array_get(pending, 0), "type"), "intent");
+
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	assert_int_equal(sk_journal_resolve(j, json_array_get(pending, 0), SK_RESOLVED_COMPLETED, NULL, "run-2"), 0);
+	sk_journal_close(j);
+	json_decref(pending);
+	assert_int_equal(sk_journal_unresolved(&pending, f->dir), 0);
+	assert_int_equal(json_array_size(pending), 0);
+	json_decref(pending);
+}
+
 static void test_a_torn_last_line_is_skipped_with_a_warning_and_ended_before_the_next_append(void **state)
 {
 	struct fixture *f = *state;
@@ -864,6 +893,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outcome_repeats_the_intent_and_carries_the_aws_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_crash_between_intent_and_outcome_leaves_exactly_that_intent_unresolved,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_unknown_outcome_leaves_its_intent_for_the_next_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_resolution_settles_an_intent_and_names_the_resolving_run, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
