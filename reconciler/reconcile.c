@@ -112,8 +112,8 @@ static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *f
 		return 0;
 	basis_diff(&why, saved->basis, fresh->basis, '-', 20, &shown);
 	basis_diff(&why, fresh->basis, saved->basis, '+', 20, &shown);
-	rc = sk_error_set(SK_ERR_PLAN, "live state changed since saved plan '%s' was made; make a new plan:%s", file,
-			  why.len ? sk_buf_cstr(&why) : " (the fingerprint differs)");
+	rc = sk_error_set(SK_ERR_PLAN, "live state changed since saved plan '%s' was made; make a new plan:%s%s", file,
+			  why.len ? " (- as planned, + now)" : "", why.len ? sk_buf_cstr(&why) : " (the fingerprint differs)");
 	sk_buf_free(&why);
 	return rc;
 }
@@ -191,7 +191,7 @@ static int summarize_instances(struct sk_reconcile_report *rep, const struct sk_
 }
 
 static void record_state(struct sk_state *st, const struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o,
-			 const char *run_id, const char *ref, const struct sk_apply_result *res)
+			 const char *run_id, const char *ref, const struct sk_apply_result *res, bool refused)
 {
 	struct sk_state_run *r = &st->last_run;
 	size_t i;
@@ -204,6 +204,7 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 	r->finished_at = rep->finished;
 	copy_text(r->outcome, sizeof(r->outcome),
 		  rep->interrupted ? "interrupted"
+		  : refused	  ? "refused"
 		  : !rep->ok	  ? "failed"
 		  : !rep->changes ? "no-changes"
 		  : !o->apply	  ? "drift"
@@ -325,7 +326,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
 	struct sk_journal_glue_counts rc_counts;
 	json_t *saved_json = NULL;
-	bool applied = false;
+	bool applied = false, refused = false;
 	FILE *f = o->out;
 
 	memset(rep, 0, sizeof(*rep));
@@ -390,8 +391,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	}
 	if (sk_cli_compute_plan(cli, set, inv, saved != NULL, &plan) < 0)
 		goto fail;
-	if (saved && check_saved_plan(saved, plan, o->plan_file) < 0)
+	if (saved && check_saved_plan(saved, plan, o->plan_file) < 0) {
+		refused = true;
 		goto fail;
+	}
 	todo = saved ? saved : plan;
 	if (o->after_plan)
 		o->after_plan(o->after_plan_ud, set, inv, plan);
@@ -485,7 +488,7 @@ record:
 		summarize_instances(rep, todo, applied ? &res : NULL);
 	if (st && lock) {
 		struct sk_error keep = *sk_error_last();
-		record_state(st, rep, o, run_id, cli->ref, applied ? &res : NULL);
+		record_state(st, rep, o, run_id, cli->ref, applied ? &res : NULL, refused);
 		if (sk_state_save(st, dir) < 0) {
 			sk_warn("%s", sk_error_message());
 			if (rep->ok) {

@@ -99,6 +99,9 @@ with Emulator(seed=ck.SEED, args=["--quiet"]) as emu:
     t.ok(r.rc == 1 and "was made from policy commit %s" % sc.commit[:12] in r.err and newer[:12] in r.err and
          "make a new plan" in r.err, "a saved plan from another commit is refused, naming both commits", r)
     t.is_([c for c in emu.calls(since=since)["calls"] if c.get("mutating")], [], "and nothing is changed")
+    last = json.load(open(os.path.join(sc.state, "state.json")))["lastRun"]
+    t.ok(last["outcome"] == "refused" and newer[:12] in last["error"],
+         "the state file records the run as refused, with the reason", last)
     t.git(sc.repo, "reset", "-q", "--hard", sc.commit)
 
     # ---- stale: live state changed ----
