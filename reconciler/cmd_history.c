@@ -88,11 +88,12 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 	}
 	if (!strcmp(r->type, "outcome")) {
 		snprintf(result, sizeof(result), "%s", r->result ? r->result : "?");
-		if (r->error_code || r->error_message)
+		/* snapkeep's own account first: it names the AWS error and says what was made of it */
+		if (r->detail)
+			snprintf(note, sizeof(note), "%s", r->detail);
+		else if (r->error_code || r->error_message)
 			snprintf(note, sizeof(note), "%s%s%s", r->error_code ? r->error_code : "",
 				 r->error_code && r->error_message ? ": " : "", r->error_message ? r->error_message : "");
-		else if (r->detail)
-			snprintf(note, sizeof(note), "%s", r->detail);
 		row(sh, r, result, r->request_id, note);
 	} else if (!strcmp(r->type, "resolution")) {
 		snprintf(result, sizeof(result), "resolved: %s", r->how ? r->how : "?");
