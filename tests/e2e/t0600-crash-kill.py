@@ -178,6 +178,7 @@ with Emulator(seed=ck.SEED, args=["--quiet"]) as emu:
     total = len(calls)
     first_mut = min(i for i, c in enumerate(calls) if c.get("mutating"))
     problems, phases, runs_needed = [], {}, []
+    open_at_kill = torn = 0
     for i in range(RANDOM_RUNS):
         sc.fresh()
         emu.faults(**latency)
@@ -192,6 +193,8 @@ with Emulator(seed=ck.SEED, args=["--quiet"]) as emu:
         emu.faults()
         made = len(sc.mutating())
         phases[made] = phases.get(made, 0) + 1
+        open_at_kill += len(ck.unresolved(sc.journal()[0]))
+        torn += 1 if sc.journal()[1] else 0
         before = len(problems)
         runs = after_crash(sc, ref_inv, ref_deleted, "random run %d (killed %.1f ms after call %d, %d mutating calls "
                            "made)" % (i, delay * 1000, k, made), problems)
@@ -200,6 +203,8 @@ with Emulator(seed=ck.SEED, args=["--quiet"]) as emu:
             t.diag("run %d failed; repeat with SNAPKEEP_CRASH_SEED=%d" % (i, seed))
     t.diag("an apply makes %d calls; mutating calls made before the kill -> runs: %s" %
            (total, ", ".join("%d: %d" % kv for kv in sorted(phases.items()))))
+    t.diag("intents left open by the kills: %d; runs killed in the middle of a journal write: %d; applies needed "
+           "after a kill: %s" % (open_at_kill, torn, sorted(set(x for x in runs_needed if x))))
     t.ok(not problems, "%d runs killed at random moments: each converges to the reference inventory, deletes "
          "nothing else, journal complete" % RANDOM_RUNS, "\n".join(problems[:5]))
     if RANDOM_RUNS >= 20:
