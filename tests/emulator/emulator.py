@@ -378,17 +378,15 @@ class App:
             hold[1].wait(hold[0])
             h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
             return
-        try:
-            h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
-        finally:
-            # made even when the client is gone and the answer cannot be sent: logged all the same
-            self.log_call(entry)
+        # logged before the answer goes out: a client that has the answer finds the call in the log
+        self.log_call(entry)
+        h.reply(status, text.encode(), "text/xml", {"x-amzn-RequestId": rid})
 
     def reply_error(self, h, entry, ns, err, rid):
         entry["status"] = err.status
         entry["error"] = err.code
-        h.reply(err.status, error_response(ns, err, rid).encode(), "text/xml", {"x-amzn-RequestId": rid})
         self.log_call(entry)
+        h.reply(err.status, error_response(ns, err, rid).encode(), "text/xml", {"x-amzn-RequestId": rid})
 
     # ---- IMDS and ECS credential endpoints ----
 
