@@ -34,7 +34,11 @@ void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
 	for (i = 0; set && i < set->n_diags; i++) {
 		sk_buf_reset(&line);
 		sk_policy_diag_format(&line, &set->diags[i]);
-		fprintf(f, "%s\n", sk_buf_cstr(&line));
+		/* with JSON logs (run --log-format json) every line on stderr is a JSON object */
+		if (f == stderr && sk_log_is_json())
+			sk_log(SK_LOG_ERROR, "%s", sk_buf_cstr(&line));
+		else
+			fprintf(f, "%s\n", sk_buf_cstr(&line));
 	}
 	sk_buf_free(&line);
 }
