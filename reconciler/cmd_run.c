@@ -153,10 +153,13 @@ static void after_plan(void *ud, const struct sk_policyset *set, const struct sk
 
 /*
  * A cycle that failed before planning still alerts, even in the first
- * cycle of a process (`run --once` has no other): the topics are read from
- * the commit the cycle fetched (observe failed), without fetching again;
- * or, when it stopped before reading the policies (lock, state), from the
- * watched ref.  Policies that do not load leave the topics of the last plan.
+ * cycle of a process (`run --once` has no other).  When the cycle read its
+ * policies (observe failed), the topics are those of its commit, read from
+ * the repository it fetched.  When it did not (invalid policies, a failed
+ * fetch, the lock) and no topics are known yet, they are read at the
+ * watched ref as the repository has it, without fetching again after a
+ * failed fetch, and taken even from an invalid set: a broken commit still
+ * names where its alerts go.
  */
 static void learn_topics(struct run_ctx *c, const struct sk_reconcile_report *rep)
 {
@@ -164,15 +167,13 @@ static void learn_topics(struct run_ctx *c, const struct sk_reconcile_report *re
 	struct sk_source *src = NULL;
 	struct sk_policyset *set = NULL;
 	char *cache = NULL;
-	bool early = rep->stage && (!strcmp(rep->stage, "lock") || !strcmp(rep->stage, "state"));
 
-	if (rep->commit[0] ? strcmp(rep->commit, c->topics_commit) != 0 : early && !c->topics_commit[0]) {
+	if (rep->commit[0] ? strcmp(rep->commit, c->topics_commit) != 0 : !c->topics_commit[0]) {
 		sk_cli_source_opts(c->cli, &so, &cache);
-		if (rep->commit[0]) {
+		if (rep->commit[0])
 			so.ref = rep->commit;
-			so.no_fetch = true;
-		}
-		if (sk_source_read(&src, &so) == 0 && sk_policyset_load(&set, src) == 0)
+		so.no_fetch = rep->commit[0] || (rep->stage && !strcmp(rep->stage, "fetch"));
+		if (sk_source_read(&src, &so) == 0 && (sk_policyset_load(&set, src) == 0 || set))
 			learn_policies(c, set);
 		else
 			sk_debug("reading the alert topics: %s", sk_error_message());

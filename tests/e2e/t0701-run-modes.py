@@ -152,6 +152,22 @@ with Emulator(seed=SEED) as emu:
         holder.kill()
         emu.admin("DELETE", "faults")
 
+    # an invalid policy committed: the first (and only) cycle of the process still alerts, logs stay JSON
+    emu.admin("DELETE", "sns")
+    t.git_commit(repo, {"policies/orders.yaml": policy(7).replace("retentionDays: 7", "retentionDays: 99")},
+                       "orders: too long")
+    r = sk("--once", "--auto-apply", "--log-format", "json")
+    lines, badline = json_lines(r.err)
+    alerts = emu.sns_messages()
+    t.ok(r.rc == 1 and alerts and alerts[0]["TopicArn"] == TOPIC and "retentionDays must be 0..35, got 99"
+         in alerts[0]["Message"] and "policies/orders.yaml:9:" in alerts[0]["Message"],
+         "a commit with an invalid policy fails the --once cycle and alerts the topic it names, with file:line",
+         (r, alerts))
+    t.ok(lines and badline is None and any("retentionDays must be 0..35" in x["msg"] for x in lines),
+         "with --log-format json the policy's diagnostics are JSON lines too", badline or r.err)
+    t.git_commit(repo, {"policies/orders.yaml": policy(7)}, "orders: back to 7 days")
+    emu.admin("DELETE", "sns")
+
     for args, what in [(["--interval", "0s"], "a zero interval"), (["--interval", "15"], "an interval without unit"),
                        (["--git-poll", "soon"], "a bad --git-poll"), (["--summary-at", "24:00"], "a bad --summary-at"),
                        (["--log-format", "xml"], "a bad --log-format"), (["--healthz-failures", "0"],
