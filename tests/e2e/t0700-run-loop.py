@@ -234,9 +234,9 @@ with Emulator(seed=SEED) as emu:
              failed_vals)
 
         # ---- SIGTERM during a cycle ----
-        emu.faults(latencyMs=1500, services=["rds"], actions=["DescribeDBInstances"])
+        emu.faults(latencyMs=3000, services=["rds"], actions=["DescribeDBInstances"])
         m = p.wait_next(r"next cycle in (\S+)$", timeout=10)
-        time.sleep(seconds(m.group(1)) + 0.5)  # the next cycle's first call is now in flight (1.5 s)
+        time.sleep(seconds(m.group(1)) + 0.8)  # the next cycle's first call is now in flight (3 s)
         term_seq = emu.calls()["last"]
         alerts_before = n_alerts(emu)
         sent = time.time()

@@ -122,7 +122,8 @@ with Emulator(seed=SEED) as emu:
 
     since = emu.calls()["last"]
     emu.faults(throttle=1.0, services=["rds"])
-    r = sk("--once", "--auto-apply")
+    # the repository as a remote this time: the topics are read from the mirror the cycle fetched
+    r = t.snapkeep("run", "--repo", "file://" + repo, "--path", "policies", "--once", "--auto-apply", env=env)
     emu.admin("DELETE", "faults")
     alerts = [m for m in emu.sns_messages() if m["Subject"].startswith("snapkeep: cycle failed")]
     t.ok(r.rc == 1 and len(alerts) == 1, "with only RDS throttled, the failed --once cycle exits 1 and alerts",
