@@ -199,6 +199,15 @@ if t.ok(r.rc == 0 and doc, "a policy with automated backups only", r):
     t.is_(sorted(actions_of(doc)), ["cloudwatch:PutMetricData", "rds:DescribeDBInstanceAutomatedBackups",
                                     "rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:ModifyDBInstance"],
           "gets the Describe calls, ModifyDBInstance and metrics, nothing to create, copy, delete or publish")
+t.is_(iam(ex_repo)[0].err, "", "the examples' policy fits an IAM managed policy: no warning")
+many = POLICY.replace("instances: [orders-db]", "instances: [%s]" % ", ".join("db-%03d" % i for i in range(150)))
+r, doc = iam(make_repo("many", {"p.yaml": (many % "many").replace("  automated:", "  snapshots: {schedule: \"@daily\", "
+                                                                 "retain: {daily: 7}}\n  automated:")}))
+size = len(json.dumps(doc, separators=(",", ":"))) if doc else 0
+t.ok(r.rc == 0 and doc and size > 6144 and "more than the 6144 of an IAM managed policy" in r.err
+     and ("%d characters" % size) in r.err,
+     "150 named instances: still printed, with a warning that it exceeds a managed policy (%d characters)" % size,
+     r.err)
 r, doc = iam(make_repo("bad", {"p.yaml": (POLICY % "orders").replace("retentionDays: 7", "retentionDays: 99")}))
 t.ok(r.rc == 1 and "p.yaml:9:" in r.err and not r.out, "an invalid policy: exit 1, file:line in the error", r)
 
