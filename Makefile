@@ -17,7 +17,8 @@
 PREFIX ?= /usr/local
 CC ?= cc
 PYTHON ?= python3
-VECTORS ?= ../shared/testdata/sigv4
+# the shared copy of AWS's SigV4 suite when it is there (it may hold more cases), else the repo's
+VECTORS ?= $(if $(wildcard ../shared/testdata/sigv4),../shared/testdata/sigv4,tests/data/sigv4)
 BUILD ?= build
 
 PKGS := libcurl openssl yaml-0.1 jansson libgit2 libxml-2.0 libmicrohttpd
