@@ -152,6 +152,8 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 {
 	size_t i;
 
+	if (!s->period_start)
+		s->period_start = (r->started_ms ? r->started_ms : r->finished_ms) / 1000;
 	if (!s->since_ms || (r->started_ms && r->started_ms < s->since_ms))
 		s->since_ms = r->started_ms;
 	if (r->finished_ms > s->until_ms)
@@ -247,6 +249,119 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
 				   s->n_instances, s->oldest_instance, age);
 	}
 	return rc;
+}
+
+bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t now)
+{
+	return s->period_start && sk_alert_next_daily(s->period_start, minute) <= now;
+}
+
+#define SUMMARY_FORMAT "snapkeep-summary/v1"
+
+static int set_time_ms(json_t *o, const char *key, int64_t ms)
+{
+	char t[SK_TIME_RFC3339_MAX];
+
+	if (ms <= 0)
+		return 0;
+	sk_time_format_rfc3339_ms(t, ms);
+	return json_object_set_new(o, key, json_string(t));
+}
+
+json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s)
+{
+	char start[SK_TIME_RFC3339_MAX];
+	json_t *o;
+
+	sk_time_format_rfc3339(start, s->period_start);
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "format",
+		      SUMMARY_FORMAT, "periodStart", start, "cycles", (json_int_t)s->cycles, "failed",
+		      (json_int_t)s->failed, "created", (json_int_t)s->created, "copied", (json_int_t)s->copied,
+		      "deleted", (json_int_t)s->deleted, "pending", (json_int_t)s->pending, "commit", s->commit,
+		      "subject", s->subject, "lastError", s->last_error, "oldestInstance", s->oldest_instance,
+		      "oldestAgeSeconds", (json_int_t)s->oldest_age, "instances", (json_int_t)s->n_instances);
+	if (!o || set_time_ms(o, "since", s->since_ms) < 0 || set_time_ms(o, "until", s->until_ms) < 0 ||
+	    set_time_ms(o, "lastSuccess", s->last_success_ms) < 0 ||
+	    set_time_ms(o, "lastFailure", s->last_failure_ms) < 0) {
+		json_decref(o);
+		sk_error_set_oom();
+		return NULL;
+	}
+	return o;
+}
+
+static int get_count(size_t *out, const json_t *j, const char *key)
+{
+	const json_t *v = json_object_get(j, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return sk_error_set(SK_ERR_STATE, "daily summary: '%s' must be a whole number", key);
+	*out = (size_t)json_integer_value(v);
+	return 0;
+}
+
+static int get_text(char *out, size_t size, const json_t *j, const char *key)
+{
+	const json_t *v = json_object_get(j, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return sk_error_set(SK_ERR_STATE, "daily summary: '%s' must be a string", key);
+	snprintf(out, size, "%s", json_string_value(v));
+	return 0;
+}
+
+static int get_time_ms(int64_t *out, const json_t *j, const char *key)
+{
+	const json_t *v = json_object_get(j, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || sk_time_parse_rfc3339_ms(out, json_string_value(v)) < 0)
+		return sk_error_set(SK_ERR_STATE, "daily summary: '%s' must be an RFC 3339 time", key);
+	return 0;
+}
+
+int sk_alert_summary_from_json(struct sk_alert_summary *s, const json_t *j)
+{
+	const json_t *f = json_object_get(j, "format"), *v;
+	size_t age = 0;
+	int64_t start_ms = 0;
+	bool oldest;
+
+	sk_alert_summary_reset(s);
+	if (!json_is_object(j) || !json_is_string(f) || strcmp(json_string_value(f), SUMMARY_FORMAT))
+		return sk_error_set(SK_ERR_STATE, "daily summary: not a %s document", SUMMARY_FORMAT);
+	if (!json_object_get(j, "periodStart"))
+		return sk_error_set(SK_ERR_STATE, "daily summary: 'periodStart' is missing");
+	v = json_object_get(j, "oldestAgeSeconds");
+	oldest = v && !(json_is_integer(v) && json_integer_value(v) < 0); /* -1: no instance */
+	if (get_time_ms(&start_ms, j, "periodStart") < 0 || get_count(&s->cycles, j, "cycles") < 0 ||
+	    get_count(&s->failed, j, "failed") < 0 || get_count(&s->created, j, "created") < 0 ||
+	    get_count(&s->copied, j, "copied") < 0 || get_count(&s->deleted, j, "deleted") < 0 ||
+	    get_count(&s->pending, j, "pending") < 0 || get_count(&s->n_instances, j, "instances") < 0 ||
+	    (oldest && get_count(&age, j, "oldestAgeSeconds") < 0) ||
+	    get_text(s->commit, sizeof(s->commit), j, "commit") < 0 ||
+	    get_text(s->subject, sizeof(s->subject), j, "subject") < 0 ||
+	    get_text(s->last_error, sizeof(s->last_error), j, "lastError") < 0 ||
+	    get_text(s->oldest_instance, sizeof(s->oldest_instance), j, "oldestInstance") < 0 ||
+	    get_time_ms(&s->since_ms, j, "since") < 0 || get_time_ms(&s->until_ms, j, "until") < 0 ||
+	    get_time_ms(&s->last_success_ms, j, "lastSuccess") < 0 ||
+	    get_time_ms(&s->last_failure_ms, j, "lastFailure") < 0)
+		goto bad;
+	if (s->failed > s->cycles) {
+		sk_error_set(SK_ERR_STATE, "daily summary: more failed cycles than cycles");
+		goto bad;
+	}
+	s->period_start = start_ms / 1000;
+	s->oldest_age = oldest ? (int64_t)age : -1;
+	return 0;
+bad:
+	sk_alert_summary_reset(s);
+	return SK_ERROR;
 }
 
 int sk_alert_parse_time_of_day(int *minute, const char *s)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "aws/cloudwatch.h"
 #include "common/buf.h"
 
@@ -58,6 +60,7 @@ int sk_alert_format_failure(struct sk_buf *subject, struct sk_buf *body, const s
 
 /* the cycles of one day, added up for the daily summary */
 struct sk_alert_summary {
+	int64_t period_start; /* seconds: when the period began (the last summary sent, or the first cycle) */
 	int64_t since_ms; /* the first cycle's start; 0 when empty */
 	int64_t until_ms; /* the last cycle's end */
 	size_t cycles, failed;
@@ -79,6 +82,23 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 /* "snapkeep: daily summary 2026-01-02: 96 cycles, 0 failed" and a body; now_ms names the day */
 int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const struct sk_alert_summary *s,
 			    int64_t now_ms);
+/* true when a daily minute (UTC) has passed since the period began: the summary is due */
+bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t now);
+
+/*
+ * The summary as JSON, so that it outlives the process (`run --once` from
+ * cron or a timer adds one cycle per process):
+ *   {"format": "snapkeep-summary/v1", "periodStart": RFC 3339, "cycles": N,
+ *    "failed": N, "created": N, "copied": N, "deleted": N, "pending": N,
+ *    "since"/"until"/"lastSuccess"/"lastFailure": RFC 3339 (when known),
+ *    "commit", "subject", "lastError", "oldestInstance", "oldestAgeSeconds",
+ *    "instances"}
+ * from_json refuses another format, a wrong type or a missing periodStart
+ * (SK_ERR_STATE, naming the key) and leaves *s reset then.
+ */
+json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s);
+int sk_alert_summary_from_json(struct sk_alert_summary *s, const json_t *j);
+
 /* --summary-at "HH:MM" (UTC) into minutes after midnight */
 int sk_alert_parse_time_of_day(int *minute, const char *s);
 /* the first instant strictly after now (seconds) that is minute-of-day UTC */

@@ -34,7 +34,11 @@ void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
 	for (i = 0; set && i < set->n_diags; i++) {
 		sk_buf_reset(&line);
 		sk_policy_diag_format(&line, &set->diags[i]);
-		fprintf(f, "%s\n", sk_buf_cstr(&line));
+		/* with JSON logs (run --log-format json) every line on stderr is a JSON object */
+		if (f == stderr && sk_log_is_json())
+			sk_log(SK_LOG_ERROR, "%s", sk_buf_cstr(&line));
+		else
+			fprintf(f, "%s\n", sk_buf_cstr(&line));
 	}
 	sk_buf_free(&line);
 }
@@ -75,8 +79,10 @@ int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool qui
 		goto done;
 	rc = sk_policyset_load(out, src);
 	if (rc < 0 && !quiet) {
-		/* every problem, one per line, then the summary the caller prints */
+		/* every problem, one per line, then the summary the caller prints; nobody needs the set after that */
 		sk_cli_print_diags(*out, stderr);
+		sk_policyset_free(*out);
+		*out = NULL;
 	}
 done:
 	sk_source_free(src);

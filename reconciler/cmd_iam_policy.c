@@ -5,17 +5,22 @@
  * need, to attach to the role snapkeep runs as.  Calls no AWS API.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "reconciler/cli.h"
 #include "reconciler/iam.h"
 #include "specs/policy.h"
 
+#define MANAGED_POLICY_MAX 6144
+
 int cmd_iam_policy(struct sk_cli *cli)
 {
 	struct sk_iam_opts o = SK_IAM_OPTS_INIT;
 	struct sk_policyset *set = NULL;
 	json_t *doc = NULL;
+	char *compact = NULL;
 	int rc = SK_EXIT_ERROR;
 
 	if (cli->argc) {
@@ -32,6 +37,15 @@ int cmd_iam_policy(struct sk_cli *cli)
 		rc = sk_cli_fail();
 		goto done;
 	}
+	/* IAM counts a managed policy's size without whitespace; past the quota create-policy fails */
+	compact = json_dumps(doc, JSON_COMPACT);
+	if (compact && strlen(compact) > MANAGED_POLICY_MAX)
+		fprintf(stderr,
+			"snapkeep iam-policy: warning: the policy has %zu characters without whitespace, more than "
+			"the %d of an IAM managed policy; select instances by tag, or split the statements "
+			"over several policies\n",
+			strlen(compact), MANAGED_POLICY_MAX);
+	free(compact);
 	rc = SK_EXIT_OK;
 done:
 	json_decref(doc);

@@ -220,6 +220,73 @@ static void test_summary_times(void **state)
 	assert_int_equal(sk_alert_next_daily(1767236400, 179), 1767236400 + 86400 - 60);
 }
 
+/* the summary outlives the process: JSON and back gives the same message; a bad file is refused */
+static void test_summary_survives_a_restart(void **state)
+{
+	struct sk_buf s1 = SK_BUF_INIT, b1 = SK_BUF_INIT, s2 = SK_BUF_INIT, b2 = SK_BUF_INIT;
+	struct sk_alert_summary s, back;
+	struct sk_cycle_report r;
+	json_t *j, *bad;
+
+	(void)state;
+	sk_alert_summary_reset(&s);
+	failed_apply(&r);
+	r.started_ms = JAN1_0300 + 123;
+	r.finished_ms = JAN1_0300 + 60456;
+	r.ages = two_ages;
+	r.n_ages = 2;
+	sk_alert_summary_add(&s, &r);
+	assert_int_equal(s.period_start, JAN1_0300 / 1000); /* the first cycle starts the period */
+
+	j = sk_alert_summary_to_json(&s);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "periodStart")), "2026-01-01T03:00:00Z");
+	assert_int_equal(sk_alert_summary_from_json(&back, j), 0);
+	assert_int_equal(back.period_start, s.period_start);
+	assert_int_equal(back.since_ms, s.since_ms);
+	assert_int_equal(back.until_ms, s.until_ms);
+	assert_int_equal(back.oldest_age, 90000);
+	assert_int_equal(sk_alert_format_summary(&s1, &b1, &s, JAN1_0300 + 86400000), 0);
+	assert_int_equal(sk_alert_format_summary(&s2, &b2, &back, JAN1_0300 + 86400000), 0);
+	assert_string_equal(s1.ptr, s2.ptr);
+	assert_string_equal(b1.ptr, b2.ptr);
+
+	/* not due before the next 07:30 after the period began, due from then on */
+	assert_false(sk_alert_summary_due(&back, 450, JAN1_0300 / 1000 + 4 * 3600 + 1799));
+	assert_true(sk_alert_summary_due(&back, 450, JAN1_0300 / 1000 + 4 * 3600 + 1800));
+	assert_true(sk_alert_summary_due(&back, 450, JAN1_0300 / 1000 + 3 * 86400));
+
+	/* an empty summary (no instance, no cycle) round-trips too */
+	sk_alert_summary_reset(&s);
+	s.period_start = JAN1_0300 / 1000;
+	json_decref(j);
+	j = sk_alert_summary_to_json(&s);
+	assert_int_equal(sk_alert_summary_from_json(&back, j), 0);
+	assert_int_equal(back.oldest_age, -1);
+	assert_int_equal(back.cycles, 0);
+
+	bad = json_deep_copy(j);
+	json_object_set_new(bad, "cycles", json_string("3"));
+	assert_int_equal(sk_alert_summary_from_json(&back, bad), SK_ERROR);
+	assert_string_equal(sk_error_message(), "daily summary: 'cycles' must be a whole number");
+	assert_int_equal(back.cycles, 0);
+	json_object_set_new(bad, "cycles", json_integer(1));
+	json_object_set_new(bad, "failed", json_integer(2));
+	assert_int_equal(sk_alert_summary_from_json(&back, bad), SK_ERROR);
+	assert_string_equal(sk_error_message(), "daily summary: more failed cycles than cycles");
+	json_object_del(bad, "periodStart");
+	assert_int_equal(sk_alert_summary_from_json(&back, bad), SK_ERROR);
+	json_object_set_new(bad, "format", json_string("snapkeep-state/v1"));
+	assert_int_equal(sk_alert_summary_from_json(&back, bad), SK_ERROR);
+	assert_string_equal(sk_error_message(), "daily summary: not a snapkeep-summary/v1 document");
+	json_decref(bad);
+	json_decref(j);
+	sk_buf_free(&s1);
+	sk_buf_free(&b1);
+	sk_buf_free(&s2);
+	sk_buf_free(&b2);
+}
+
 static void test_cloudwatch_datums_of_a_cycle(void **state)
 {
 	struct sk_cycle_datums d;
@@ -383,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_subjects_are_short_printable_ascii),
 		cmocka_unit_test(test_daily_summary_adds_up_cycles),
 		cmocka_unit_test(test_summary_times),
+		cmocka_unit_test(test_summary_survives_a_restart),
 		cmocka_unit_test(test_cloudwatch_datums_of_a_cycle),
 		cmocka_unit_test(test_newest_ages_from_an_inventory),
 		cmocka_unit_test(test_topics_are_distinct_and_sorted),
