@@ -327,6 +327,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_journal_glue_counts rc_counts;
 	json_t *saved_json = NULL;
 	bool applied = false, refused = false;
+	int rc_load;
 	FILE *f = o->out;
 
 	memset(rep, 0, sizeof(*rep));
@@ -371,10 +372,17 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 			goto fail;
 		}
 	}
-	if (sk_cli_load_policies(cli, &set, cli->json) < 0)
+	/* quietly, so that an invalid commit is still named in the state file and the alerts */
+	rc_load = sk_cli_load_policies(cli, &set, true);
+	if (set) {
+		copy_text(rep->commit, sizeof(rep->commit), set->commit);
+		copy_text(rep->subject, sizeof(rep->subject), set->subject);
+	}
+	if (rc_load < 0) {
+		if (!cli->json)
+			sk_cli_print_diags(set, stderr);
 		goto fail;
-	copy_text(rep->commit, sizeof(rep->commit), set->commit);
-	copy_text(rep->subject, sizeof(rep->subject), set->subject);
+	}
 	rep->stage = "observe";
 	if (sk_cli_observe(cli, o->session, set, &inv, NULL) < 0)
 		goto fail;

@@ -155,8 +155,8 @@ with Emulator(seed=SEED) as emu:
 
     # an invalid policy committed: the first (and only) cycle of the process still alerts, logs stay JSON
     emu.admin("DELETE", "sns")
-    t.git_commit(repo, {"policies/orders.yaml": policy(7).replace("retentionDays: 7", "retentionDays: 99")},
-                       "orders: too long")
+    bad_commit = t.git_commit(repo, {"policies/orders.yaml": policy(7).replace("retentionDays: 7", "retentionDays: 99")},
+                              "orders: too long")
     r = sk("--once", "--auto-apply", "--log-format", "json")
     lines, badline = json_lines(r.err)
     alerts = emu.sns_messages()
@@ -164,6 +164,8 @@ with Emulator(seed=SEED) as emu:
          in alerts[0]["Message"] and "policies/orders.yaml:9:" in alerts[0]["Message"],
          "a commit with an invalid policy fails the --once cycle and alerts the topic it names, with file:line",
          (r, alerts))
+    t.ok(alerts and bad_commit in alerts[0]["Message"] and bad_commit[:8] in alerts[0]["Subject"]
+         and "unknown" not in alerts[0]["Subject"], "the alert names the invalid policy's commit", alerts)
     t.ok(lines and badline is None and any("retentionDays must be 0..35" in x["msg"] for x in lines),
          "with --log-format json the policy's diagnostics are JSON lines too", badline or r.err)
     t.git_commit(repo, {"policies/orders.yaml": policy(7)}, "orders: back to 7 days")
