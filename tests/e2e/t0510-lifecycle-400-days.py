@@ -32,6 +32,9 @@ Runs:
      expire by their source's age.
   3. A lowered quota: snapkeep refuses the snapshot (and later a copy) it
      has no room for, says so in the plan, and resumes once there is room.
+
+SNAPKEEP_SIM_DAYS=N shortens run 1 (to look at a failure quickly); a failing day
+is reported with its date, what differed and snapkeep's output, and the run stops there.
 """
 import datetime as dt
 import json
