@@ -674,11 +674,12 @@ def _view(d):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle holds the body until the
+    # client's delayed ACK (40 ms on Linux) on every answer of a kept-alive connection
+    disable_nagle_algorithm = True
     server_version = "snapkeep-emulator"
     sys_version = ""
     timeout = 120
-    # headers and body go out in two writes: without TCP_NODELAY the body waits for the client's delayed ACK (40 ms)
-    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # the call log replaces the access log (no query strings: no signatures)
         pass

@@ -875,6 +875,7 @@ class Persister:
         self.wake = threading.Event()
         self.stopping = False
         self.io_lock = threading.Lock()
+        self.saved_seq = model.call_seq  # read-only calls move the call sequence without a change
         self.thread = threading.Thread(target=self._run, name="persist", daemon=True)
 
     def start(self):
@@ -898,10 +899,11 @@ class Persister:
             return
         with self.io_lock:
             with self.model.lock:
-                if not self.model.dirty:
+                if not self.model.dirty and self.model.call_seq == self.saved_seq:
                     return
                 view = self.model.save_view()
                 self.model.dirty = False
+                self.saved_seq = self.model.call_seq
             t0 = time.monotonic()
             tmp = "%s.tmp.%d" % (self.path, os.getpid())
             with open(tmp, "w") as f:
