@@ -64,6 +64,21 @@ static const char *copy_source_of(const struct sk_inv_snapshot *s)
 	return t ? t : s->source_arn;
 }
 
+/*
+ * Does policy p own s, a snapshot of instance?  Both ownership tags must say
+ * so (snapkeep:policy and snapkeep:instance, as snapkeep writes them); a
+ * snapshot with only one of them, or naming another instance, is left alone.
+ */
+static bool owned_by(const struct sk_inv_snapshot *s, const struct sk_policy *p, const char *instance)
+{
+	const char *ti;
+
+	if (s->type != SK_SNAP_MANUAL || !s->owner || s->status == SK_SNAP_DELETING || strcmp(s->owner, p->name))
+		return false;
+	ti = sk_tag_get(s->tags, s->n_tags, TAG_INSTANCE);
+	return ti && !strcmp(ti, instance);
+}
+
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -639,8 +654,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 			sf.bad_id = s->id;
 			sf.bad_status = s->status_text;
 		}
-		if (s->type != SK_SNAP_MANUAL || !s->owner || strcmp(s->owner, p->name) || !source ||
-		    s->status == SK_SNAP_DELETING)
+		if (!source || !owned_by(s, p, in->id))
 			continue;
 		if (!sk_arn_field(source, 3, sregion, sizeof(sregion)) || strcmp(sregion, in->region))
 			continue;
@@ -665,8 +679,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 			continue;
 		for (k = s->planned ? SIZE_MAX : first_copy(d, s->arn); k != SIZE_MAX; k = lc->next[k]) {
 			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
-			if (!strcmp(cp->region, c->region) && cp->owner && !strcmp(cp->owner, p->name) &&
-			    cp->status != SK_SNAP_DELETING)
+			if (!strcmp(cp->region, c->region) && owned_by(cp, p, in->id))
 				have = true;
 		}
 		if (have)
@@ -790,8 +803,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		}
 		if (slot_id && !strcmp(s->id, slot_id))
 			taken = true;
-		if (s->type != SK_SNAP_MANUAL || !s->owner || strcmp(s->owner, p->name) || copy_source_of(s) ||
-		    s->status == SK_SNAP_DELETING)
+		if (copy_source_of(s) || !owned_by(s, p, in->id))
 			continue;
 		tslot = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
 		if (slot_id && tslot && !strcmp(tslot, slot_text))
