@@ -79,12 +79,82 @@ static bool owned_by(const struct sk_inv_snapshot *s, const struct sk_policy *p,
 	return ti && !strcmp(ti, instance);
 }
 
-static uint64_t hash_str(const char *s)
+/*
+ * A copy names its source by ARN ("arn:aws:rds:REGION:ACCOUNT:snapshot:ID");
+ * copies are matched to sources by (REGION, ID), so a source read without
+ * its ARN (a hand-written inventory) still finds its copies.
+ */
+struct source_key {
+	const char *region;
+	size_t region_len;
+	const char *id;
+};
+
+static bool source_key_of_arn(const char *arn, struct source_key *k)
+{
+	const char *p = arn, *end, *id;
+	int i;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return false;
+	for (i = 0; i < 3; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return false;
+		p++;
+	}
+	end = strchr(p, ':');
+	id = strrchr(arn, ':');
+	if (!end || end == p || id <= end || !id[1])
+		return false;
+	k->region = p;
+	k->region_len = (size_t)(end - p);
+	k->id = id + 1;
+	return true;
+}
+
+static bool copy_key(const struct sk_inv_snapshot *s, struct source_key *k)
+{
+	return s->type == SK_SNAP_MANUAL && source_key_of_arn(copy_source_of(s), k);
+}
+
+static bool key_is(const struct source_key *k, const char *region, const char *id)
+{
+	return !strncmp(k->region, region, k->region_len) && region[k->region_len] == '\0' && !strcmp(k->id, id);
+}
+
+/* the region a copy came from: its SourceRegion, else its source's ARN */
+static bool copy_from_region(const struct sk_inv_snapshot *s, const char *region)
+{
+	struct source_key k;
+
+	if (s->source_region)
+		return !strcmp(s->source_region, region);
+	return copy_key(s, &k) && k.region_len == strlen(region) && !strncmp(k.region, region, k.region_len);
+}
+
+/* a copy on its way into s->region from another region */
+static bool arriving_copy(const struct sk_inv_snapshot *s)
+{
+	struct source_key k;
+
+	if (s->status != SK_SNAP_CREATING)
+		return false;
+	if (s->source_region)
+		return strcmp(s->source_region, s->region) != 0;
+	return copy_key(s, &k) && !(k.region_len == strlen(s->region) && !strncmp(k.region, s->region, k.region_len));
+}
+
+static uint64_t hash_key(const char *region, size_t region_len, const char *id)
 {
 	uint64_t h = 1469598103934665603ULL;
+	size_t i;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	for (i = 0; i < region_len; i++)
+		h = (h ^ (unsigned char)region[i]) * 1099511628211ULL;
+	h = (h ^ (unsigned char)':') * 1099511628211ULL;
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 1099511628211ULL;
 	return h;
 }
 
@@ -140,10 +210,12 @@ int sk_lifecycle_begin(struct sk_diff *d)
 		}
 		if (!last_managed)
 			reg->unmanaged++;
-		if (s->status == SK_SNAP_CREATING && s->source_region && strcmp(s->source_region, s->region))
+		if (arriving_copy(s))
 			reg->copies_inflight++;
-		if (copy_source_of(s))
-			n_copies++;
+	}
+	for (i = 0; i < inv->n_snapshots; i++) {
+		struct source_key k;
+		n_copies += copy_key(&inv->snapshots[i], &k);
 	}
 
 	/* the copies index */
@@ -156,19 +228,21 @@ int sk_lifecycle_begin(struct sk_diff *d)
 	for (i = 0; i < lc->n_slots; i++)
 		lc->slots[i] = SIZE_MAX;
 	for (i = 0; i < inv->n_snapshots; i++) {
-		const struct sk_inv_snapshot *s = &inv->snapshots[i];
-		const char *src = copy_source_of(s);
+		struct source_key key, other;
 		size_t h;
 		lc->next[i] = SIZE_MAX;
-		if (!src || s->type != SK_SNAP_MANUAL)
+		if (!copy_key(&inv->snapshots[i], &key))
 			continue;
-		for (h = hash_str(src) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
+		for (h = hash_key(key.region, key.region_len, key.id) & (lc->n_slots - 1);;
+		     h = (h + 1) & (lc->n_slots - 1)) {
 			size_t k = lc->slots[h];
 			if (k == SIZE_MAX) {
 				lc->slots[h] = i;
 				break;
 			}
-			if (!strcmp(copy_source_of(&inv->snapshots[k]), src)) {
+			copy_key(&inv->snapshots[k], &other);
+			if (other.region_len == key.region_len && !strncmp(other.region, key.region, key.region_len) &&
+			    !strcmp(other.id, key.id)) {
 				lc->next[i] = lc->next[k];
 				lc->next[k] = i;
 				break;
@@ -194,18 +268,20 @@ void sk_lifecycle_end(struct sk_diff *d)
 	d->lc = NULL;
 }
 
-/* the first copy (snapshot index) of a source ARN, then lc->next[] */
-static size_t first_copy(const struct sk_diff *d, const char *source_arn)
+/* the first copy (snapshot index) of the source (region, id), then lc->next[] */
+static size_t first_copy(const struct sk_diff *d, const char *region, const char *id)
 {
 	const struct sk_lifecycle *lc = d->lc;
 	size_t h;
 
-	if (!source_arn)
-		return SIZE_MAX;
-	for (h = hash_str(source_arn) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
-		size_t k = lc->slots[h];
-		if (k == SIZE_MAX || !strcmp(copy_source_of(&d->inv->snapshots[k]), source_arn))
-			return k;
+	for (h = hash_key(region, strlen(region), id) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
+		struct source_key k;
+		size_t i = lc->slots[h];
+		if (i == SIZE_MAX)
+			return i;
+		copy_key(&d->inv->snapshots[i], &k);
+		if (key_is(&k, region, id))
+			return i;
 	}
 }
 
@@ -648,7 +724,6 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *source = copy_source_of(s);
-		char sregion[64];
 		struct item *it;
 		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
 			sf.bad_id = s->id;
@@ -656,7 +731,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		}
 		if (!source || !owned_by(s, p, in->id))
 			continue;
-		if (!sk_arn_field(source, 3, sregion, sizeof(sregion)) || strcmp(sregion, in->region))
+		if (!copy_from_region(s, in->region))
 			continue;
 		if (!(it = group_add(d, g)))
 			return -1;
@@ -677,7 +752,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		struct item *it;
 		if (!s->keep || (!s->available && !s->planned) || !s->arn)
 			continue;
-		for (k = s->planned ? SIZE_MAX : first_copy(d, s->arn); k != SIZE_MAX; k = lc->next[k]) {
+		for (k = s->planned ? SIZE_MAX : first_copy(d, in->region, s->id); k != SIZE_MAX; k = lc->next[k]) {
 			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
 			if (!strcmp(cp->region, c->region) && owned_by(cp, p, in->id))
 				have = true;
@@ -813,6 +888,9 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		it->snap = s;
 		it->id = s->id;
 		it->arn = s->arn;
+		/* a hand-written inventory may leave the ARN out: copies need it */
+		if (!it->arn && have_arn_parts)
+			it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, s->id);
 		it->time = s->created ? s->created : slot_of(s);
 		if (!it->time)
 			it->time = d->now;
@@ -847,7 +925,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	for (i = 0; i < g->n; i++) {
 		struct item *it = &g->items[i];
 		size_t k;
-		for (k = it->planned ? SIZE_MAX : first_copy(d, it->arn); k != SIZE_MAX; k = lc->next[k])
+		for (k = it->planned ? SIZE_MAX : first_copy(d, in->region, it->id); k != SIZE_MAX; k = lc->next[k])
 			if (d->inv->snapshots[k].status == SK_SNAP_CREATING)
 				it->keep |= SK_KEEP_COPY_PENDING;
 	}
