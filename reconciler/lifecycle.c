@@ -515,8 +515,7 @@ struct safety {
 	const char *region;
 	const char *instance;
 	const char *what; /* "snapshots" or "copies" */
-	const char *bad_id; /* a failed/unknown snapshot of the instance in the region */
-	const char *bad_status;
+	const struct sk_inv_snapshot *bad; /* a failed/unknown snapshot of the instance (find_bad) */
 };
 
 /* the safety rules over a group's existing items, after the rules ran */
@@ -562,17 +561,22 @@ static void apply_safety(struct sk_diff *d, struct group *g, const struct safety
 		it->keep |= SK_KEEP_MIN_AVAILABLE;
 		n_avail_kept++;
 	}
-	if (s->bad_id) {
+	if (s->bad) {
 		bool any = false;
 		for (i = 0; i < g->n; i++)
 			if (!g->items[i].planned && !g->items[i].keep) {
 				g->items[i].keep |= SK_KEEP_FAILED_SIBLING;
 				any = true;
 			}
-		if (any)
+		if (any && strcmp(s->bad->region, s->region))
 			sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
-				     "snapshot '%s' is '%s': no %s of %s are deleted in %s until it is resolved",
-				     s->bad_id, s->bad_status, s->what, s->instance, s->region);
+				     "snapshot '%s' of %s in %s is '%s': no %s of %s are deleted in %s until it is resolved",
+				     s->bad->id, s->instance, s->bad->region, s->bad->status_text, s->what, s->instance,
+				     s->region);
+		else if (any)
+			sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
+				     "snapshot '%s' is '%s': no %s of %s are deleted in %s until it is resolved", s->bad->id,
+				     s->bad->status_text, s->what, s->instance, s->region);
 	}
 	for (i = 0; i < g->n; i++)
 		if (!g->items[i].planned && !g->items[i].keep)
@@ -692,9 +696,39 @@ static int64_t slot_of(const struct sk_inv_snapshot *s)
 	return 0;
 }
 
+static bool bad_status(const struct sk_inv_snapshot *s)
+{
+	return s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN;
+}
+
+/*
+ * The first snapshot of the instance in a failed or unknown state, in its
+ * region or among its copies in the policy's copy regions: while there is
+ * one, none of the instance's snapshots or copies are deleted.
+ */
+static const struct sk_inv_snapshot *find_bad(const struct sk_diff *d, const struct sk_policy *p,
+					      const struct sk_inv_instance *in)
+{
+	size_t b, e, i, c;
+
+	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
+	for (i = b; i < e; i++)
+		if (bad_status(&d->inv->snapshots[i]))
+			return &d->inv->snapshots[i];
+	for (c = 0; c < p->n_copies; c++) {
+		if (!strcmp(p->copies[c].region, in->region))
+			continue;
+		sk_inventory_snapshot_range(d->inv, p->copies[c].region, in->id, &b, &e);
+		for (i = b; i < e; i++)
+			if (bad_status(&d->inv->snapshots[i]) && copy_from_region(&d->inv->snapshots[i], in->region))
+				return &d->inv->snapshots[i];
+	}
+	return NULL;
+}
+
 /* one copy destination of one (policy, instance) */
 static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in,
-		       const struct sk_policy_copy *c, const char *retain_text_src)
+		       const struct sk_policy_copy *c, const struct sk_inv_snapshot *bad)
 {
 	struct sk_lifecycle *lc = d->lc;
 	struct group *src = &lc->src, *g = &lc->dst;
@@ -706,7 +740,6 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0;
 	int rc = -1;
 
-	(void)retain_text_src;
 	if (!strcmp(c->region, in->region))
 		return 0;
 	if (!sk_inventory_has_region(d->inv, c->region)) {
@@ -719,16 +752,13 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		return -1;
 	g->n = 0;
 	memset(&sf, 0, sizeof(sf));
+	sf.bad = bad;
 	/* the copies this policy owns of this instance in the destination */
 	sk_inventory_snapshot_range(d->inv, c->region, in->id, &b, &e);
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *source = copy_source_of(s);
 		struct item *it;
-		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
-			sf.bad_id = s->id;
-			sf.bad_status = s->status_text;
-		}
 		if (!source || !owned_by(s, p, in->id))
 			continue;
 		if (!copy_from_region(s, in->region))
@@ -862,6 +892,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		return -1;
 	g->n = 0;
 	memset(&sf, 0, sizeof(sf));
+	sf.bad = find_bad(d, p, in);
 	slot = sk_cron_prev(&p->schedule, d->now);
 	if (slot >= 0) {
 		sk_time_format_rfc3339(slot_text, slot);
@@ -872,10 +903,6 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *tslot;
 		struct item *it;
-		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
-			sf.bad_id = s->id;
-			sf.bad_status = s->status_text;
-		}
 		if (slot_id && !strcmp(s->id, slot_id))
 			taken = true;
 		if (copy_source_of(s) || !owned_by(s, p, in->id))
@@ -960,7 +987,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	delete_actions(d, g, p, in->id, retain_text, reg);
 	record_decisions(d, g, p);
 	for (i = 0; i < p->n_copies && !d->failed; i++)
-		if (plan_copies(d, p, in, &p->copies[i], retain_text) < 0)
+		if (plan_copies(d, p, in, &p->copies[i], sf.bad) < 0)
 			return -1;
 	return d->failed ? -1 : 0;
 }
