@@ -628,7 +628,7 @@ static int region_summaries(struct sk_diff *d)
 		s->manual_after = r->manual + r->creates + r->copies - r->deletes;
 		s->quota = r->quota;
 		s->automated = r->automated;
-		s->unmanaged = r->unmanaged;
+		s->unmanaged = r->manual - r->decided;
 		s->gib_delta = r->gib_delta;
 		s->cost_delta = (double)r->gib_delta * d->plan->price_per_gb_month;
 	}

@@ -29,7 +29,7 @@ struct sk_diff_region {
 	int quota;
 	size_t manual;          /* manual snapshots before the plan (not deleting) */
 	size_t automated;
-	size_t unmanaged;       /* manual snapshots no policy of the set owns */
+	size_t decided;         /* manual snapshots a policy decided on (the rest are kept, not managed) */
 	size_t copies_inflight; /* copies arriving in this region, not available yet */
 	size_t creates, copies, deletes;
 	int64_t gib_delta;

@@ -158,23 +158,11 @@ static uint64_t hash_key(const char *region, size_t region_len, const char *id)
 	return h;
 }
 
-static bool is_policy_name(const struct sk_policyset *set, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < set->n_policies; i++)
-		if (!strcmp(set->policies[i].name, name))
-			return true;
-	return false;
-}
-
 int sk_lifecycle_begin(struct sk_diff *d)
 {
 	struct sk_lifecycle *lc = calloc(1, sizeof(*lc));
 	const struct sk_inventory *inv = d->inv;
 	struct sk_diff_region *reg = NULL;
-	const char *last_owner = NULL;
-	bool last_managed = false;
 	size_t i, n_copies = 0;
 
 	if (!lc)
@@ -204,12 +192,6 @@ int sk_lifecycle_begin(struct sk_diff *d)
 		if (s->type != SK_SNAP_MANUAL)
 			continue;
 		reg->manual++;
-		if (s->owner != last_owner || !last_owner) {
-			last_owner = s->owner;
-			last_managed = s->owner && is_policy_name(d->set, s->owner);
-		}
-		if (!last_managed)
-			reg->unmanaged++;
 		if (arriving_copy(s))
 			reg->copies_inflight++;
 	}
@@ -612,7 +594,8 @@ static void apply_safety(struct sk_diff *d, struct group *g, const struct safety
 	free(order);
 }
 
-static void record_decisions(struct sk_diff *d, struct group *g, const struct sk_policy *p)
+static void record_decisions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
+			     struct sk_diff_region *reg)
 {
 	size_t i;
 
@@ -637,6 +620,7 @@ static void record_decisions(struct sk_diff *d, struct group *g, const struct sk
 		dec->policy = p->name;
 		dec->keep = it->keep;
 		dec->deleted = !it->keep;
+		reg->decided++;
 	}
 }
 
@@ -868,7 +852,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		reg->gib_delta += it->gib;
 	}
 	delete_actions(d, g, p, in->id, retain_text, reg);
-	record_decisions(d, g, p);
+	record_decisions(d, g, p, reg);
 	rc = d->failed ? -1 : 0;
 done:
 	free(wanted);
@@ -985,7 +969,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		reg->gib_delta += it->gib;
 	}
 	delete_actions(d, g, p, in->id, retain_text, reg);
-	record_decisions(d, g, p);
+	record_decisions(d, g, p, reg);
 	for (i = 0; i < p->n_copies && !d->failed; i++)
 		if (plan_copies(d, p, in, &p->copies[i], sf.bad) < 0)
 			return -1;

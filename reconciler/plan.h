@@ -100,7 +100,7 @@ struct sk_region_summary {
 	size_t manual_after;
 	int quota;
 	size_t automated;
-	size_t unmanaged; /* manual snapshots no policy owns */
+	size_t unmanaged; /* manual snapshots no policy decided on: kept, not managed */
 	int64_t gib_delta;
 	double cost_delta; /* per month */
 };
