@@ -343,53 +343,49 @@ static int settle_rules(struct sk_diff *d, const struct sk_retain *r, bool has_r
 	return 0;
 }
 
-static void format_stamp(char out[16], int64_t t)
+/*
+ * <prefix>-<instance>-<yyyymmdd-hhmm>, lowercase; longer than RDS's 255
+ * characters, the instance part is cut and a hash of it added
+ * (sk_policy_snapshot_id, the one definition).  NULL when no valid
+ * identifier can be made (the note says why).
+ */
+static const char *snapshot_id(struct sk_diff *d, const char *prefix, const struct sk_inv_instance *in, int64_t slot)
 {
-	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-	int64_t rem = t - days * 86400, y;
-	unsigned m, dd;
+	char id[SK_SNAPSHOT_ID_MAX + 1];
 
-	sk_time_civil_from_days(days, &y, &m, &dd);
-	snprintf(out, 16, "%04d%02u%02u-%02d%02d", (int)(y % 10000), m, dd, (int)(rem / 3600), (int)(rem % 3600 / 60));
+	if (sk_policy_snapshot_id(id, prefix, in->id, slot) < 0 || !sk_rds_valid_snapshot_id(id)) {
+		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+			     "no snapshot identifier can be made of prefix '%s' and instance '%s': no snapshot is taken",
+			     prefix, in->id);
+		sk_error_clear();
+		return NULL;
+	}
+	return sk_diff_intern(d, id);
 }
 
 /*
- * <prefix>-<instance>-<yyyymmdd-hhmm>; when that is longer than AWS's 255
- * characters, the instance part becomes a hash of it.
+ * A copy is named <source id>-<source region>; past 255 characters the
+ * source id is cut and a hash of it added, as for snapshots.
  */
-static const char *snapshot_id(struct sk_diff *d, const char *prefix, const char *instance, int64_t slot)
-{
-	char stamp[16];
-	const char *id;
-
-	format_stamp(stamp, slot);
-	/* RDS keeps identifiers in lowercase */
-	id = sk_diff_printf(d, "%s-%s-%s", prefix, instance, stamp);
-	if (id) {
-		char *p;
-		for (p = (char *)id; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-	}
-	if (id && strlen(id) > 255) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int len = 0;
-		char hex[17];
-		int i;
-		EVP_Digest(instance, strlen(instance), md, &len, EVP_sha256(), NULL);
-		for (i = 0; i < 8; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		id = sk_diff_printf(d, "%.200s-h%s-%s", prefix, hex, stamp);
-	}
-	return id;
-}
-
 static const char *copy_id(struct sk_diff *d, const char *source_id, const char *source_region)
 {
-	const char *id = sk_diff_printf(d, "%s-%s", source_id, source_region);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	size_t keep;
+	const char *id;
 
-	if (id && strlen(id) > 255)
-		id = sk_diff_printf(d, "%.230s-%s", source_id, source_region);
+	if (strlen(source_id) + 1 + strlen(source_region) <= SK_SNAPSHOT_ID_MAX)
+		return sk_diff_printf(d, "%s-%s", source_id, source_region);
+	if (!EVP_Digest(source_id, strlen(source_id), md, &len, EVP_sha256(), NULL)) {
+		d->failed = true;
+		sk_error_set(SK_ERR_PLAN, "cannot hash snapshot identifier '%.40s'", source_id);
+		return NULL;
+	}
+	keep = SK_SNAPSHOT_ID_MAX - strlen(source_region) - 1 - 9;
+	while (keep > 0 && source_id[keep - 1] == '-')
+		keep--;
+	id = sk_diff_printf(d, "%.*s-%02x%02x%02x%02x-%s", (int)keep, source_id, md[0], md[1], md[2], md[3],
+			    source_region);
 	return id;
 }
 
@@ -880,7 +876,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	slot = sk_cron_prev(&p->schedule, d->now);
 	if (slot >= 0) {
 		sk_time_format_rfc3339(slot_text, slot);
-		slot_id = snapshot_id(d, prefix, in->id, slot);
+		slot_id = snapshot_id(d, prefix, in, slot);
 	}
 	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
 	for (i = b; i < e; i++) {
