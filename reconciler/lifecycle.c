@@ -838,7 +838,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		a.source_region = in->region;
 		a.source_arn = s->arn;
 		a.source_snapshot = s->id;
-		a.source_created = s->time;
+		a.source_created = s->planned ? 0 : s->time; /* 0: the source is taken in this run */
 		a.kms_key_id = c->kms_key_id ? sk_diff_intern(d, c->kms_key_id) : NULL;
 		a.slot = it->slot;
 		sk_time_format_rfc3339(slot_text, it->slot ? it->slot : s->time);
@@ -916,7 +916,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 				return -1;
 			it->planned = true;
 			it->id = slot_id;
-			it->time = slot;
+			it->time = d->now; /* judged as what will exist: a snapshot taken now, not at the slot */
 			it->slot = slot;
 			it->gib = in->allocated_gib > 0 ? (uint32_t)in->allocated_gib : 0;
 			if (have_arn_parts)

@@ -79,7 +79,8 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 	case SK_ACTION_COPY:
 		fmt_time(t1, a->source_created);
 		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
-		fprintf(f, "      copy of %s (%s, created %s)%s%s\n", a->source_snapshot, a->source_region, t1,
+		fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
+			a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
 			a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
 		break;
 	case SK_ACTION_DELETE:
