@@ -686,6 +686,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 			if (d.sel[k].policy->has_snapshots && sk_lifecycle_instance(&d, d.sel[k].policy, d.sel[k].inst) < 0)
 				goto done;
 	}
+	sk_lifecycle_finish(&d);
 	unmanaged_instances(&d);
 	if (d.failed || region_summaries(&d) < 0)
 		goto done;

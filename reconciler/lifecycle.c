@@ -620,9 +620,14 @@ static void record_decisions(struct sk_diff *d, struct group *g, const struct sk
 	}
 }
 
-static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p, const char *instance,
-			   const char *retain_text, struct sk_diff_region *reg)
+/* copy_region: NULL for the instance's own snapshots, else the copies' region (from in->region) */
+static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
+			   const struct sk_inv_instance *in, const char *copy_region, const char *retain_text,
+			   struct sk_diff_region *reg)
 {
+	const char *reason = copy_region ? sk_diff_printf(d, "no rule of the %s copies keeps it (%s)", copy_region,
+							  retain_text)
+					 : sk_diff_printf(d, "no rule keeps it (%s)", retain_text);
 	size_t i;
 
 	for (i = 0; i < g->n; i++) {
@@ -634,10 +639,11 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 		a.kind = SK_ACTION_DELETE;
 		a.retention = a.copy_tags = a.deletion_protection = -1;
 		a.region = it->snap->region;
-		a.instance = instance;
+		a.instance = in->id;
 		a.target = sk_diff_intern(d, it->snap->id);
 		a.policy = sk_diff_intern(d, p->name);
-		a.reason = sk_diff_printf(d, "no rule keeps it (%s)", retain_text);
+		a.reason = reason;
+		a.source_region = copy_region ? in->region : NULL;
 		a.source_created = it->time;
 		a.source_arn = it->snap->arn ? sk_diff_intern(d, it->snap->arn) : NULL;
 		a.gib = it->gib;
@@ -647,17 +653,55 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 	}
 }
 
-static bool quota_room(struct sk_diff *d, struct sk_diff_region *reg, const char *instance, const char *what)
+/* room under the region's manual-snapshot quota for one more; a refusal is counted for the note */
+static bool quota_room(struct sk_diff_region *reg, const char *instance, bool copy)
 {
+	size_t i;
+
 	if (reg->manual + reg->creates + reg->copies < (size_t)reg->quota)
 		return true;
-	if (!reg->quota_noted)
-		sk_diff_note(d, SK_NOTE_SAFETY, reg->region, instance,
-			     "%s refused: %s is at its manual-snapshot quota (%zu of %d); deletions in this run make room "
-			     "for the next",
-			     what, reg->region, reg->manual + reg->creates + reg->copies, reg->quota);
-	reg->quota_noted = true;
+	if (copy)
+		reg->refused_copies++;
+	else
+		reg->refused_creates++;
+	for (i = 0; i < reg->n_refused_names && strcmp(reg->refused_names[i], instance); i++)
+		;
+	if (i == reg->n_refused_names && i < SK_DIFF_REFUSED_NAMES)
+		reg->refused_names[reg->n_refused_names++] = instance;
+	if (i == SK_DIFF_REFUSED_NAMES)
+		reg->refused_more = true;
 	return false;
+}
+
+/* one note per region that refused snapshots or copies for its quota */
+void sk_lifecycle_finish(struct sk_diff *d)
+{
+	struct sk_buf names = SK_BUF_INIT, what = SK_BUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < d->n_regions; i++) {
+		struct sk_diff_region *r = &d->regions[i];
+		if (!r->refused_creates && !r->refused_copies)
+			continue;
+		sk_buf_reset(&names);
+		sk_buf_reset(&what);
+		for (k = 0; k < r->n_refused_names; k++)
+			sk_buf_printf(&names, "%s%s", k ? ", " : "", r->refused_names[k]);
+		if (r->refused_more)
+			sk_buf_adds(&names, ", ...");
+		if (r->refused_creates)
+			sk_buf_printf(&what, "%zu new snapshot%s", r->refused_creates, r->refused_creates == 1 ? "" : "s");
+		if (r->refused_copies)
+			sk_buf_printf(&what, "%s%zu cop%s", r->refused_creates ? " and " : "", r->refused_copies,
+				      r->refused_copies == 1 ? "y" : "ies");
+		sk_diff_note(d, SK_NOTE_SAFETY, r->region, r->n_refused_names == 1 ? r->refused_names[0] : NULL,
+			     "%s refused (%s): %s is at its manual-snapshot quota of %d (%zu manual snapshots, %zu with "
+			     "this plan's creates and copies); the deletions of this run make room for the next",
+			     sk_buf_cstr(&what), sk_buf_cstr(&names), r->region, r->quota, r->manual,
+			     r->manual + r->creates + r->copies);
+	}
+	sk_buf_free(&names);
+	sk_buf_free(&what);
 }
 
 /* the partition and account of an instance, from its ARN */
@@ -798,7 +842,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		if (reg->copies_inflight + reg->copies >= COPIES_IN_FLIGHT_MAX) {
 			it->deferred = true;
 			n_deferred_limit++;
-		} else if (!quota_room(d, reg, in->id, "a copy")) {
+		} else if (!quota_room(reg, in->id, true)) {
 			it->deferred = true;
 			n_deferred_quota++;
 		} else {
@@ -834,7 +878,16 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		a.instance = in->id;
 		a.target = it->id;
 		a.policy = sk_diff_intern(d, p->name);
-		a.reason = sk_diff_printf(d, "the %s copies keep it (%s)", c->region, retain_text);
+		if (c->has_retain) {
+			struct sk_buf why = SK_BUF_INIT;
+			sk_keep_reasons_format(&why, it->keep & SK_KEEP_RULE_MASK);
+			a.reason = sk_diff_printf(d, "the %s copies' rules keep it: %s (%s)", c->region, sk_buf_cstr(&why),
+						  retain_text);
+			sk_buf_free(&why);
+		} else {
+			a.reason = sk_diff_printf(d, "the %s copies keep every copy (no retain rules)", c->region);
+		}
+		a.keep = it->keep;
 		a.source_region = in->region;
 		a.source_arn = s->arn;
 		a.source_snapshot = s->id;
@@ -847,7 +900,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		sk_diff_action(d, &a);
 		reg->gib_delta += it->gib;
 	}
-	delete_actions(d, g, p, in->id, retain_text, reg);
+	delete_actions(d, g, p, in, c->region, retain_text, reg);
 	record_decisions(d, g, p, reg);
 	rc = d->failed ? -1 : 0;
 done:
@@ -865,6 +918,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	const char *retain_text, *slot_id = NULL, *prefix = p->prefix ? p->prefix : "snapkeep";
 	char part[32], acct[32], slot_text[SK_TIME_RFC3339_MAX];
 	bool have_arn_parts = instance_arn_parts(in, part, acct), taken = false;
+	const struct sk_inv_snapshot *squatter = NULL;
 	int64_t slot;
 	size_t b, e, i;
 
@@ -883,8 +937,11 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *tslot;
 		struct item *it;
-		if (slot_id && !strcmp(s->id, slot_id))
+		if (slot_id && !strcmp(s->id, slot_id)) {
 			taken = true;
+			if (!owned_by(s, p, in->id) && s->status != SK_SNAP_DELETING)
+				squatter = s;
+		}
 		if (copy_source_of(s) || !owned_by(s, p, in->id))
 			continue;
 		tslot = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
@@ -905,12 +962,17 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		it->gib = s->allocated_gib;
 		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text, s->owner);
 	}
+	if (squatter)
+		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+			     "schedule slot %s: snapshot '%s' exists and policy '%s' does not own it: no snapshot is "
+			     "taken for this slot, and that one is kept, not managed",
+			     slot_text, squatter->id, p->name);
 	if (slot_id && !taken) {
 		if (!instance_can_snapshot(in->status)) {
 			sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
 				     "no snapshot for slot %s: the instance is '%s'", slot_text,
 				     in->status ? in->status : "unknown");
-		} else if (quota_room(d, reg, in->id, "a new snapshot")) {
+		} else if (quota_room(reg, in->id, false)) {
 			struct item *it = group_add(d, g);
 			if (!it)
 				return -1;
@@ -957,6 +1019,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		a.target = it->id;
 		a.policy = sk_diff_intern(d, p->name);
 		a.reason = sk_diff_printf(d, "schedule '%s': slot %s has no snapshot", p->schedule_text, slot_text);
+		a.keep = it->keep;
 		a.slot = it->slot;
 		a.tags = make_tags(d, p, in->id, sk_diff_intern(d, slot_text), NULL, NULL, &a.n_tags);
 		a.gib = it->gib;
@@ -964,7 +1027,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		reg->creates++;
 		reg->gib_delta += it->gib;
 	}
-	delete_actions(d, g, p, in->id, retain_text, reg);
+	delete_actions(d, g, p, in, NULL, retain_text, reg);
 	record_decisions(d, g, p, reg);
 	for (i = 0; i < p->n_copies && !d->failed; i++)
 		if (plan_copies(d, p, in, &p->copies[i], sf.bad) < 0)

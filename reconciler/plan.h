@@ -67,7 +67,12 @@ struct sk_action {
 	const struct sk_aws_tag *tags;
 	size_t n_tags;
 	uint32_t gib;
-	/* delete: the rules that would have kept it are none; keep decisions live in sk_decision */
+	/*
+	 * create, copy: the rules (SK_KEEP_*, reconciler/retention.h) that keep
+	 * what it makes; delete: 0, no rule keeps it.  Keep decisions of
+	 * existing snapshots live in sk_decision.
+	 */
+	unsigned keep;
 };
 
 enum sk_note_kind {
