@@ -704,10 +704,23 @@ void sk_lifecycle_finish(struct sk_diff *d)
 	sk_buf_free(&what);
 }
 
-/* the partition and account of an instance, from its ARN */
-static bool instance_arn_parts(const struct sk_inv_instance *in, char part[32], char acct[32])
+/*
+ * The partition and account of an instance, from its ARN, else from one of
+ * its snapshots' in its region (an inventory file may give neither).
+ */
+static bool instance_arn_parts(const struct sk_diff *d, const struct sk_inv_instance *in, char part[32],
+			       char acct[32])
 {
-	return sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32);
+	size_t b, e, i;
+
+	if (sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32))
+		return true;
+	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
+	for (i = b; i < e; i++)
+		if (sk_arn_field(d->inv->snapshots[i].arn, 1, part, 32) &&
+		    sk_arn_field(d->inv->snapshots[i].arn, 4, acct, 32))
+			return true;
+	return false;
 }
 
 static int64_t slot_of(const struct sk_inv_snapshot *s)
@@ -761,7 +774,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	struct item **wanted = NULL;
 	struct sk_buf rt = SK_BUF_INIT;
 	const char *retain_text;
-	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0;
+	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0, n_no_arn = 0;
 	int rc = -1;
 
 	if (!strcmp(c->region, in->region))
@@ -804,8 +817,12 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		size_t k;
 		bool have = false;
 		struct item *it;
-		if (!s->keep || (!s->available && !s->planned) || !s->arn)
+		if (!s->keep || (!s->available && !s->planned))
 			continue;
+		if (!s->arn) {
+			n_no_arn++;
+			continue;
+		}
 		for (k = s->planned ? SIZE_MAX : first_copy(d, in->region, s->id); k != SIZE_MAX; k = lc->next[k]) {
 			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
 			if (!strcmp(cp->region, c->region) && owned_by(cp, p, in->id))
@@ -822,6 +839,11 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		it->slot = s->planned ? s->slot : (s->snap ? slot_of(s->snap) : 0);
 		it->gib = s->gib;
 	}
+	if (n_no_arn)
+		sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id,
+			     "%zu cop%s of %s not planned: no ARN is known for %s (the inventory gives neither the "
+			     "instance's nor its snapshots' ARNs)",
+			     n_no_arn, n_no_arn == 1 ? "y" : "ies", in->id, n_no_arn == 1 ? "its source" : "their sources");
 	format_retain(&rt, &c->retain, c->has_retain);
 	retain_text = sk_diff_intern(d, sk_buf_cstr(&rt));
 	sk_buf_free(&rt);
@@ -917,7 +939,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	struct sk_buf rt = SK_BUF_INIT;
 	const char *retain_text, *slot_id = NULL, *prefix = p->prefix ? p->prefix : "snapkeep";
 	char part[32], acct[32], slot_text[SK_TIME_RFC3339_MAX];
-	bool have_arn_parts = instance_arn_parts(in, part, acct), taken = false;
+	bool have_arn_parts = instance_arn_parts(d, in, part, acct), taken = false;
 	const struct sk_inv_snapshot *squatter = NULL;
 	int64_t slot;
 	size_t b, e, i;
