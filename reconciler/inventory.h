@@ -95,6 +95,11 @@ struct sk_inventory {
 	int64_t observed_at;
 	const char **regions; /* observed regions, interned, sorted */
 	size_t n_regions;
+	/*
+	 * Every region counts as observed (a region not in regions[] is empty):
+	 * an inventory file with no "regions" list speaks for every region.
+	 */
+	bool every_region;
 	struct sk_inv_instance *instances;
 	size_t n_instances, cap_instances;
 	struct sk_inv_snapshot *snapshots;
