@@ -695,10 +695,10 @@ void sk_lifecycle_finish(struct sk_diff *d)
 			sk_buf_printf(&what, "%s%zu cop%s", r->refused_creates ? " and " : "", r->refused_copies,
 				      r->refused_copies == 1 ? "y" : "ies");
 		sk_diff_note(d, SK_NOTE_SAFETY, r->region, r->n_refused_names == 1 ? r->refused_names[0] : NULL,
-			     "%s refused (%s): %s is at its manual-snapshot quota of %d (%zu manual snapshots, %zu with "
-			     "this plan's creates and copies); the deletions of this run make room for the next",
+			     "%s refused (%s): %s is at its manual-snapshot quota of %d (%zu manual snapshot%s, %zu with "
+			     "this plan's creates and copies); they are made on a later run, once there is room",
 			     sk_buf_cstr(&what), sk_buf_cstr(&names), r->region, r->quota, r->manual,
-			     r->manual + r->creates + r->copies);
+			     r->manual == 1 ? "" : "s", r->manual + r->creates + r->copies);
 	}
 	sk_buf_free(&names);
 	sk_buf_free(&what);

@@ -177,7 +177,7 @@ const char *sk_plan_strdup(struct sk_plan *p, const char *s);
 /* output: Terraform-like text, and JSON (specs/plan-format.md) */
 struct sk_render_opts {
 	bool color;
-	bool verbose; /* list kept snapshots too */
+	bool verbose; /* list kept snapshots too, and the tags of what is created */
 };
 void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_render_opts *o);
 /* with_decisions: include every owned snapshot's keep/delete decision */

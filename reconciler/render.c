@@ -47,7 +47,21 @@ static void fmt_time(char out[SK_TIME_RFC3339_MAX], int64_t t)
 		strcpy(out, "-");
 }
 
-static void render_action(const struct sk_action *a, FILE *f, const struct style *s)
+/* with --verbose: the tags a create or copy puts on, besides snapkeep's own */
+static void render_tags(const struct sk_action *a, FILE *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->n_tags; i++) {
+		if (!strncmp(a->tags[i].key, "snapkeep:", 9))
+			continue;
+		fprintf(f, "%s%s=%s", n++ ? ", " : "      tags: ", a->tags[i].key, a->tags[i].value);
+	}
+	if (n)
+		fputc('\n', f);
+}
+
+static void render_action(const struct sk_action *a, FILE *f, const struct style *s, bool verbose)
 {
 	char t1[SK_TIME_RFC3339_MAX];
 	size_t i;
@@ -76,6 +90,8 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		fmt_time(t1, a->slot);
 		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
 		fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
+		if (verbose)
+			render_tags(a, f);
 		break;
 	case SK_ACTION_COPY:
 		fmt_time(t1, a->source_created);
@@ -83,6 +99,8 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
 			a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
 			a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
+		if (verbose)
+			render_tags(a, f);
 		break;
 	case SK_ACTION_DELETE:
 		fmt_time(t1, a->source_created);
@@ -117,7 +135,7 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	if (p->n_actions) {
 		fprintf(f, "snapkeep will perform the following actions:\n\n");
 		for (i = 0; i < p->n_actions; i++) {
-			render_action(&p->actions[i], f, &s);
+			render_action(&p->actions[i], f, &s, o && o->verbose);
 			fputc('\n', f);
 		}
 	}
