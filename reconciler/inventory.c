@@ -420,18 +420,20 @@ static json_t *tags_json(const struct sk_aws_tag *tags, size_t n)
 	return o;
 }
 
+/* every field is written, null when unknown, so a reader sees the whole format */
 static void set_str(json_t *o, const char *k, const char *v)
 {
-	if (v)
-		json_object_set_new(o, k, json_string(v));
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
 }
 
 static void set_time(json_t *o, const char *k, int64_t t)
 {
 	char buf[SK_TIME_RFC3339_MAX];
 
-	if (!t)
+	if (!t) {
+		json_object_set_new(o, k, json_null());
 		return;
+	}
 	sk_time_format_rfc3339(buf, t);
 	json_object_set_new(o, k, json_string(buf));
 }
