@@ -817,6 +817,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		size_t k;
 		bool have = false;
 		struct item *it;
+		const char *id;
 		if (!s->keep || (!s->available && !s->planned))
 			continue;
 		if (!s->arn) {
@@ -830,11 +831,24 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		}
 		if (have)
 			continue;
+		id = copy_id(d, s->id, in->region);
+		if (!id)
+			return -1;
+		for (k = b; k < e && strcmp(d->inv->snapshots[k].id, id); k++)
+			;
+		if (k < e) {
+			/* the name is taken by a snapshot this policy does not own as that source's copy */
+			sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id,
+				     "no copy of '%s' is made: snapshot '%s' exists in %s and policy '%s' does not own it "
+				     "as that copy; it is kept, not managed",
+				     s->id, id, c->region, p->name);
+			continue;
+		}
 		if (!(it = group_add(d, g)))
 			return -1;
 		it->planned = true;
 		it->source = s;
-		it->id = copy_id(d, s->id, in->region);
+		it->id = id;
 		it->time = s->time;
 		it->slot = s->planned ? s->slot : (s->snap ? slot_of(s->snap) : 0);
 		it->gib = s->gib;
