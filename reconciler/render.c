@@ -361,6 +361,7 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "observedAt", time_json(p->observed_at));
 	if (p->fingerprint[0])
 		json_object_set_new(root, "fingerprint", json_string(p->fingerprint));
+	json_object_set_new(root, "pricePerGBMonth", json_real(p->price_per_gb_month));
 	json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I}", "create", (json_int_t)c.create, "change",
 						       (json_int_t)c.change, "delete", (json_int_t)c.remove));
 	json_object_set_new(root, "changes", json_boolean(sk_plan_has_changes(p)));
@@ -449,6 +450,8 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	p->ref = s ? strdup(s) : NULL;
 	p->now = jtime(j, "now");
 	p->observed_at = jtime(j, "observedAt");
+	if (json_is_number(json_object_get(j, "pricePerGBMonth")))
+		p->price_per_gb_month = json_number_value(json_object_get(j, "pricePerGBMonth"));
 	s = json_string_value(json_object_get(j, "fingerprint"));
 	if (s)
 		snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", s);
