@@ -256,12 +256,21 @@ static void check_conflicts(struct sk_diff *d, size_t begin, size_t end)
 	for (i = begin; i < end; i++)
 		for (j = i + 1; j < end; j++) {
 			struct sk_buf why = SK_BUF_INIT;
-			if (sk_policy_conflicts(d->sel[i].policy, d->sel[j].policy, &why))
+			const struct sk_policy *a = d->sel[i].policy, *b = d->sel[j].policy;
+			if (sk_policy_conflicts(a, b, &why))
 				sk_diff_error(d, &d->sel[j].policy->pos,
 					      "policies '%s' and '%s' both select instance '%s' in %s with conflicting settings: %s",
 					      d->sel[i].policy->name, d->sel[j].policy->name, d->sel[i].inst->id,
 					      d->sel[i].inst->region, sk_buf_cstr(&why));
 			sk_buf_free(&why);
+			/* what validate checks for named instances, for the ones tag selectors found */
+			if (a->has_snapshots && b->has_snapshots &&
+			    !strcmp(a->prefix ? a->prefix : "snapkeep", b->prefix ? b->prefix : "snapkeep"))
+				sk_diff_error(d, &b->prefix_pos,
+					      "policies '%s' and '%s' both take snapshots of instance '%s' in %s with prefix "
+					      "'%s'; their identifiers would collide: give one of them another prefix",
+					      a->name, b->name, d->sel[i].inst->id, d->sel[i].inst->region,
+					      b->prefix ? b->prefix : "snapkeep");
 		}
 }
 
