@@ -17,8 +17,10 @@
 PREFIX ?= /usr/local
 CC ?= cc
 PYTHON ?= python3
-VECTORS ?= ../shared/testdata/sigv4
+# the shared copy of AWS's SigV4 suite when it is there (it may hold more cases), else the repo's
+VECTORS ?= $(if $(wildcard ../shared/testdata/sigv4),../shared/testdata/sigv4,tests/data/sigv4)
 BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS := libcurl openssl yaml-0.1 jansson libgit2 libxml-2.0 libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -104,7 +106,7 @@ deps:
 # the whole suite: sanitized builds of the binary, units, fuzz targets and tools.
 # The build is a sub-make so that pkg-config is asked again after deps.
 test: deps
-	@$(MAKE) --no-print-directory $(SAN_BIN) $(SAN_UNITS) $(SAN_FUZZ) $(SAN_TOOLS) $(REL_BIN) $(REL_TOOLS) $(REL_UNITS)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(SAN_BIN) $(SAN_UNITS) $(SAN_FUZZ) $(SAN_TOOLS) $(REL_BIN) $(REL_TOOLS) $(REL_UNITS)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) VECTORS=$(VECTORS) tests/run
 
 unit: $(SAN_UNITS)
@@ -120,7 +122,7 @@ fuzz: $(SAN_FUZZ)
 	@BUILD=$(BUILD) tests/run --only fuzz --long
 
 demo: deps
-	@$(MAKE) --no-print-directory $(REL_BIN)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(REL_BIN)
 	@PYTHON=$(PYTHON) scripts/demo.sh $(REL_BIN)
 
 bench: $(REL_BIN) $(REL_TOOLS)

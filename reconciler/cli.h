@@ -106,7 +106,11 @@ struct sk_source_opts;
 int64_t sk_cli_now(const struct sk_cli *cli);
 /* the source options from --repo/--ref/--path; *cache_dir (free it) is where remote repositories are mirrored */
 int sk_cli_source_opts(struct sk_cli *cli, struct sk_source_opts *o, char **cache_dir);
-/* reads and parses the policies; on invalid policies prints every diagnostic to stderr (unless quiet) */
+/*
+ * Reads and parses the policies.  On invalid policies, prints every
+ * diagnostic to stderr and frees the set; with quiet, prints nothing and
+ * leaves *out (diagnostics in it) for the caller to report and free.
+ */
 int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet);
 void sk_cli_print_diags(const struct sk_policyset *set, FILE *f);
 int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s);

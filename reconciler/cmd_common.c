@@ -75,8 +75,10 @@ int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool qui
 		goto done;
 	rc = sk_policyset_load(out, src);
 	if (rc < 0 && !quiet) {
-		/* every problem, one per line, then the summary the caller prints */
+		/* every problem, one per line, then the summary the caller prints; nobody needs the set after that */
 		sk_cli_print_diags(*out, stderr);
+		sk_policyset_free(*out);
+		*out = NULL;
 	}
 done:
 	sk_source_free(src);

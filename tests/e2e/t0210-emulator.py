@@ -25,6 +25,8 @@ import sigv4  # noqa: E402  (the emulator's verifier, checked against the offici
 ACCOUNT = "123456789012"
 NS = "{http://rds.amazonaws.com/doc/2014-10-31/}"
 VECTORS = os.environ.get("VECTORS") or os.path.join(t.TOP, "..", "shared", "testdata", "sigv4")
+if not os.path.isdir(VECTORS):
+    VECTORS = os.path.join(t.TOP, "tests", "data", "sigv4")
 KMS_EAST = "arn:aws:kms:us-east-1:%s:key/11111111-2222-4333-8444-555555555555" % ACCOUNT
 
 
