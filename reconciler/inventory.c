@@ -935,21 +935,35 @@ static int read_autobackup(struct sk_inventory *inv, json_t *o, struct elem *e)
 
 int sk_inventory_read_json(struct sk_inventory **out, const char *path)
 {
+	FILE *f;
+	int rc;
+
+	*out = NULL;
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
+	rc = sk_inventory_read_stream(out, f, path);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name)
+{
 	struct reader r;
 	struct sk_inventory *inv = NULL;
 	struct tagbuf tb = { NULL, 0, 0 };
 	json_t *key = NULL, *v = NULL;
 	bool format_ok = false, regions_listed = false;
+	const char *path = name;
 	char c, b[48];
 	int rc = -1;
 
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
-	r.path = path;
+	r.path = name;
 	r.line = 1;
-	r.f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!r.f)
-		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
+	r.f = f;
 	if (sk_inventory_new(&inv) < 0)
 		goto done;
 	if (expect(&r, "{", NULL) < 0)
@@ -1087,8 +1101,6 @@ done:
 	json_decref(v);
 	free(tb.t);
 	free(r.buf);
-	if (r.f && r.f != stdin)
-		fclose(r.f);
 	sk_inventory_free(inv);
 	return rc;
 }

@@ -141,7 +141,9 @@ const char *sk_snap_type_name(enum sk_snap_type t);
 
 /* snapkeep-inventory/v1 */
 int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f);
-/* streams the file: one element in memory at a time */
+/* streams the file ("-": standard input): one element in memory at a time; errors say path:line */
 int sk_inventory_read_json(struct sk_inventory **out, const char *path);
+/* the same from an open stream (not closed); name is what errors call it */
+int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name);
 
 #endif
