@@ -33,8 +33,10 @@ int cmd_plan(struct sk_cli *cli)
 		fprintf(stderr, "snapkeep plan: unexpected argument '%s'\n", cli->argv[0]);
 		return SK_EXIT_USAGE;
 	}
-	if (sk_cli_load_policies(cli, &set, false) < 0)
-		return sk_cli_fail();
+	if (sk_cli_load_policies(cli, &set, false) < 0) {
+		rc = sk_cli_fail();
+		goto done; /* invalid policies still come with their set */
+	}
 	if (!cli->inventory) {
 		if (sk_cli_open_session(cli, &s) < 0) {
 			rc = sk_cli_fail();

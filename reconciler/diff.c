@@ -256,12 +256,21 @@ static void check_conflicts(struct sk_diff *d, size_t begin, size_t end)
 	for (i = begin; i < end; i++)
 		for (j = i + 1; j < end; j++) {
 			struct sk_buf why = SK_BUF_INIT;
-			if (sk_policy_conflicts(d->sel[i].policy, d->sel[j].policy, &why))
+			const struct sk_policy *a = d->sel[i].policy, *b = d->sel[j].policy;
+			if (sk_policy_conflicts(a, b, &why))
 				sk_diff_error(d, &d->sel[j].policy->pos,
 					      "policies '%s' and '%s' both select instance '%s' in %s with conflicting settings: %s",
 					      d->sel[i].policy->name, d->sel[j].policy->name, d->sel[i].inst->id,
 					      d->sel[i].inst->region, sk_buf_cstr(&why));
 			sk_buf_free(&why);
+			/* what validate checks for named instances, for the ones tag selectors found */
+			if (a->has_snapshots && b->has_snapshots &&
+			    !strcmp(a->prefix ? a->prefix : "snapkeep", b->prefix ? b->prefix : "snapkeep"))
+				sk_diff_error(d, &b->prefix_pos,
+					      "policies '%s' and '%s' both take snapshots of instance '%s' in %s with prefix "
+					      "'%s'; their identifiers would collide: give one of them another prefix",
+					      a->name, b->name, d->sel[i].inst->id, d->sel[i].inst->region,
+					      b->prefix ? b->prefix : "snapkeep");
 		}
 }
 
@@ -628,7 +637,7 @@ static int region_summaries(struct sk_diff *d)
 		s->manual_after = r->manual + r->creates + r->copies - r->deletes;
 		s->quota = r->quota;
 		s->automated = r->automated;
-		s->unmanaged = r->unmanaged;
+		s->unmanaged = r->manual - r->decided;
 		s->gib_delta = r->gib_delta;
 		s->cost_delta = (double)r->gib_delta * d->plan->price_per_gb_month;
 	}
@@ -686,6 +695,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 			if (d.sel[k].policy->has_snapshots && sk_lifecycle_instance(&d, d.sel[k].policy, d.sel[k].inst) < 0)
 				goto done;
 	}
+	sk_lifecycle_finish(&d);
 	unmanaged_instances(&d);
 	if (d.failed || region_summaries(&d) < 0)
 		goto done;

@@ -29,12 +29,17 @@ struct sk_diff_region {
 	int quota;
 	size_t manual;          /* manual snapshots before the plan (not deleting) */
 	size_t automated;
-	size_t unmanaged;       /* manual snapshots no policy of the set owns */
+	size_t decided;         /* manual snapshots a policy decided on (the rest are kept, not managed) */
 	size_t copies_inflight; /* copies arriving in this region, not available yet */
 	size_t creates, copies, deletes;
 	int64_t gib_delta;
 	bool counted;           /* manual/automated/unmanaged were counted */
-	bool quota_noted, inflight_noted;
+	/* creates and copies refused for the quota, and (some of) the instances they were for */
+	size_t refused_creates, refused_copies;
+#define SK_DIFF_REFUSED_NAMES 5
+	const char *refused_names[SK_DIFF_REFUSED_NAMES];
+	size_t n_refused_names;
+	bool refused_more;
 };
 
 struct sk_lifecycle;
@@ -75,6 +80,8 @@ bool sk_arn_field(const char *arn, int field, char *out, size_t outlen);
 /* lifecycle.c: snapshots, copies and their retention */
 int sk_lifecycle_begin(struct sk_diff *d);
 int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
+/* after every instance: the notes that sum up regions (quota refusals) */
+void sk_lifecycle_finish(struct sk_diff *d);
 void sk_lifecycle_end(struct sk_diff *d);
 
 #endif

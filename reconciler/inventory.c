@@ -4,6 +4,7 @@
 #include "reconciler/inventory.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@ const char *sk_inventory_intern(struct sk_inventory *inv, const char *s)
 	return sk_arena_intern(&inv->arena, s);
 }
 
-bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
+static bool region_listed(const struct sk_inventory *inv, const char *region)
 {
 	size_t i;
 
@@ -50,6 +51,11 @@ bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
 		if (!strcmp(inv->regions[i], region))
 			return true;
 	return false;
+}
+
+bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
+{
+	return inv->every_region || region_listed(inv, region);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -61,7 +67,7 @@ int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
 {
 	const char **r;
 
-	if (!region || sk_inventory_has_region(inv, region))
+	if (!region || region_listed(inv, region))
 		return 0;
 	r = realloc(inv->regions, (inv->n_regions + 1) * sizeof(*r));
 	if (!r)
@@ -414,18 +420,20 @@ static json_t *tags_json(const struct sk_aws_tag *tags, size_t n)
 	return o;
 }
 
+/* every field is written, null when unknown, so a reader sees the whole format */
 static void set_str(json_t *o, const char *k, const char *v)
 {
-	if (v)
-		json_object_set_new(o, k, json_string(v));
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
 }
 
 static void set_time(json_t *o, const char *k, int64_t t)
 {
 	char buf[SK_TIME_RFC3339_MAX];
 
-	if (!t)
+	if (!t) {
+		json_object_set_new(o, k, json_null());
 		return;
+	}
 	sk_time_format_rfc3339(buf, t);
 	json_object_set_new(o, k, json_string(buf));
 }
@@ -619,9 +627,16 @@ static int expect(struct reader *r, const char *chars, char *got)
 
 	if (peek(r, &c) < 0)
 		return -1;
-	if (!c || !strchr(chars, c))
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: expected %s%s, found %s", r->path, r->line,
-				    strlen(chars) > 1 ? "one of " : "", chars, c ? "another character" : "the end of the file");
+	if (!c || !strchr(chars, c)) {
+		char found[16];
+		if (c)
+			snprintf(found, sizeof(found), (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f ? "'%c'" : "byte 0x%02x",
+				 (unsigned char)c);
+		else
+			snprintf(found, sizeof(found), "the end");
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: expected %s'%s', found %s%s", r->path, r->line,
+				    strlen(chars) > 1 ? "one of " : "", chars, found, c ? "" : " of the file (truncated?)");
+	}
 	if (got)
 		*got = c;
 	advance(r, 1);
@@ -657,20 +672,109 @@ static int value(struct reader *r, json_t **out)
 	}
 }
 
-static const char *jstr(json_t *o, const char *k)
+/*
+ * One element of an array being read: where it starts, what it is, for
+ * errors ("inv.json:12: snapshot 'x': 'created' must be an RFC 3339 time").
+ */
+struct elem {
+	const struct reader *r;
+	size_t line;
+	const char *what; /* "instance", "snapshot", "automated backup" */
+	const char *name; /* its id, once known */
+};
+
+static int elem_error(const struct elem *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int elem_error(const struct elem *e, const char *fmt, ...)
 {
-	return json_string_value(json_object_get(o, k));
+	struct sk_buf b = SK_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	sk_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (e->name)
+		rc = sk_error_set(SK_ERR_INVALID, "%s:%zu: %s '%s': %s", e->r->path, e->line, e->what, e->name,
+				  sk_buf_cstr(&b));
+	else
+		rc = sk_error_set(SK_ERR_INVALID, "%s:%zu: %s: %s", e->r->path, e->line, e->what, sk_buf_cstr(&b));
+	sk_buf_free(&b);
+	return rc;
 }
 
-static int jtime(json_t *o, const char *k, int64_t *out, struct reader *r)
+/* a short rendering of a bad value for an error message */
+static const char *shown(const json_t *v, char out[48])
+{
+	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (!t)
+		snprintf(out, 48, "?");
+	else if (strlen(t) > 40)
+		snprintf(out, 48, "%.40s...", t);
+	else
+		snprintf(out, 48, "%s", t);
+	free(t);
+	return out;
+}
+
+/* a string field; absent or null leaves *out NULL, unless required */
+static int field_str(json_t *o, const char *k, bool required, const char **out, const struct elem *e)
 {
 	json_t *v = json_object_get(o, k);
+	char b[48];
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return required ? elem_error(e, "'%s' is required", k) : 0;
+	if (!json_is_string(v))
+		return elem_error(e, "'%s' must be a string, got %s", k, shown(v, b));
+	if (required && !*json_string_value(v))
+		return elem_error(e, "'%s' must not be empty", k);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* an integer field in [min, max]; absent or null gives dflt */
+static int field_int(json_t *o, const char *k, json_int_t min, json_int_t max, json_int_t dflt, json_int_t *out,
+		     const struct elem *e)
+{
+	json_t *v = json_object_get(o, k);
+	char b[48];
+
+	*out = dflt;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return elem_error(e, "'%s' must be an integer %lld..%lld, got %s", k, (long long)min, (long long)max,
+				  shown(v, b));
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int field_bool(json_t *o, const char *k, bool *out, const struct elem *e)
+{
+	json_t *v = json_object_get(o, k);
+	char b[48];
+
+	*out = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return elem_error(e, "'%s' must be true or false, got %s", k, shown(v, b));
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int field_time(json_t *o, const char *k, int64_t *out, const struct elem *e)
+{
+	json_t *v = json_object_get(o, k);
+	char b[48];
 
 	*out = 0;
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || sk_time_parse_rfc3339(out, json_string_value(v)) < 0)
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an RFC 3339 time", r->path, r->line, k);
+		return elem_error(e, "'%s' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s", k, shown(v, b));
 	return 0;
 }
 
@@ -679,19 +783,20 @@ struct tagbuf {
 	size_t n, cap;
 };
 
-static int read_tags(json_t *o, struct tagbuf *tb, struct reader *r)
+static int read_tags(json_t *o, struct tagbuf *tb, const struct elem *e)
 {
 	json_t *tags = json_object_get(o, "tags"), *v;
 	const char *k;
+	char b[48];
 
 	tb->n = 0;
 	if (!tags || json_is_null(tags))
 		return 0;
 	if (!json_is_object(tags))
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'tags' must be an object of strings", r->path, r->line);
+		return elem_error(e, "'tags' must be an object of strings, got %s", shown(tags, b));
 	json_object_foreach(tags, k, v) {
 		if (!json_is_string(v))
-			return sk_error_set(SK_ERR_INVALID, "%s:%zu: tag '%s' must be a string", r->path, r->line, k);
+			return elem_error(e, "tag '%s' must be a string, got %s", k, shown(v, b));
 		if (tb->n == tb->cap) {
 			size_t cap = tb->cap ? tb->cap * 2 : 16;
 			struct sk_aws_tag *t = realloc(tb->t, cap * sizeof(*t));
@@ -707,128 +812,158 @@ static int read_tags(json_t *o, struct tagbuf *tb, struct reader *r)
 	return 0;
 }
 
-static int read_instance(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct reader *r)
+#define INT_MAX_GIB 4294967295LL
+
+static int read_instance(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct elem *e)
 {
 	struct sk_inv_instance d;
 	json_t *reps = json_object_get(o, "replications"), *v;
 	const char *arns[64];
+	json_int_t n;
 	size_t i;
+	char b[48];
 
 	memset(&d, 0, sizeof(d));
+	e->what = "instance";
 	if (!json_is_object(o))
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: each instance must be an object", r->path, r->line);
-	d.id = jstr(o, "id");
-	d.region = jstr(o, "region");
-	if (!d.id || !d.region)
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: an instance needs 'id' and 'region'", r->path, r->line);
-	d.arn = jstr(o, "arn");
-	d.engine = jstr(o, "engine");
-	d.status = jstr(o, "status");
-	d.retention = (int)json_integer_value(json_object_get(o, "backupRetentionPeriod"));
-	if (json_is_integer(json_object_get(o, "pendingBackupRetentionPeriod"))) {
-		d.has_pending_retention = true;
-		d.pending_retention = (int)json_integer_value(json_object_get(o, "pendingBackupRetentionPeriod"));
-	}
-	d.backup_window = jstr(o, "preferredBackupWindow");
-	d.maintenance_window = jstr(o, "preferredMaintenanceWindow");
-	d.copy_tags = json_is_true(json_object_get(o, "copyTagsToSnapshot"));
-	d.deletion_protection = json_is_true(json_object_get(o, "deletionProtection"));
-	d.encrypted = json_is_true(json_object_get(o, "storageEncrypted"));
-	d.kms_key_id = jstr(o, "kmsKeyId");
-	d.allocated_gib = (int)json_integer_value(json_object_get(o, "allocatedGiB"));
-	d.aws_backup_arn = jstr(o, "awsBackupRecoveryPointArn");
-	if (jtime(o, "latestRestorableTime", &d.latest_restorable, r) < 0)
+		return elem_error(e, "must be an object, got %s", shown(o, b));
+	if (field_str(o, "id", true, &d.id, e) < 0)
 		return -1;
+	e->name = d.id;
+	if (field_str(o, "region", true, &d.region, e) < 0 || field_str(o, "arn", false, &d.arn, e) < 0 ||
+	    field_str(o, "engine", false, &d.engine, e) < 0 || field_str(o, "status", false, &d.status, e) < 0 ||
+	    field_str(o, "preferredBackupWindow", false, &d.backup_window, e) < 0 ||
+	    field_str(o, "preferredMaintenanceWindow", false, &d.maintenance_window, e) < 0 ||
+	    field_str(o, "kmsKeyId", false, &d.kms_key_id, e) < 0 ||
+	    field_str(o, "awsBackupRecoveryPointArn", false, &d.aws_backup_arn, e) < 0 ||
+	    field_bool(o, "copyTagsToSnapshot", &d.copy_tags, e) < 0 ||
+	    field_bool(o, "deletionProtection", &d.deletion_protection, e) < 0 ||
+	    field_bool(o, "storageEncrypted", &d.encrypted, e) < 0 ||
+	    field_time(o, "latestRestorableTime", &d.latest_restorable, e) < 0)
+		return -1;
+	/* a hand-written file may leave the status out: the instance is there, so take it as available */
+	if (!d.status)
+		d.status = "available";
+	if (field_int(o, "backupRetentionPeriod", 0, 35, 0, &n, e) < 0)
+		return -1;
+	d.retention = (int)n;
+	if (field_int(o, "pendingBackupRetentionPeriod", 0, 35, -1, &n, e) < 0)
+		return -1;
+	d.has_pending_retention = n >= 0;
+	d.pending_retention = n >= 0 ? (int)n : 0;
+	if (field_int(o, "allocatedGiB", 0, INT32_MAX, 0, &n, e) < 0)
+		return -1;
+	d.allocated_gib = (int)n;
+	if (reps && !json_is_null(reps) && !json_is_array(reps))
+		return elem_error(e, "'replications' must be an array of ARNs, got %s", shown(reps, b));
 	json_array_foreach(reps, i, v) {
-		if (i >= sizeof(arns) / sizeof(arns[0]) || !json_is_string(v))
-			break;
+		if (!json_is_string(v))
+			return elem_error(e, "'replications' must be an array of ARNs, got %s", shown(v, b));
+		if (i >= sizeof(arns) / sizeof(arns[0]))
+			return elem_error(e, "more than %zu replications", sizeof(arns) / sizeof(arns[0]));
 		arns[i] = json_string_value(v);
 		d.n_replications = i + 1;
 	}
 	d.replications = arns;
-	if (read_tags(o, tb, r) < 0)
+	if (read_tags(o, tb, e) < 0)
 		return -1;
 	d.tags = tb->t;
 	d.n_tags = tb->n;
 	return sk_inventory_add_instance(inv, &d) ? 0 : -1;
 }
 
-static int read_snapshot(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct reader *r)
+static int read_snapshot(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct elem *e)
 {
 	struct sk_inv_snapshot s;
-	json_t *size;
+	const char *type;
+	json_int_t n;
+	bool enc;
+	char b[48];
 
 	memset(&s, 0, sizeof(s));
+	e->what = "snapshot";
 	if (!json_is_object(o))
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: each snapshot must be an object", r->path, r->line);
-	s.id = jstr(o, "id");
-	s.region = jstr(o, "region");
-	s.instance = jstr(o, "instance");
-	if (!s.id || !s.region || !s.instance)
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: a snapshot needs 'id', 'instance' and 'region'", r->path,
-				    r->line);
-	s.arn = jstr(o, "arn");
-	s.type = (uint8_t)sk_snap_type_from(jstr(o, "type"));
-	s.status_text = jstr(o, "status");
-	if (!s.status_text)
-		s.status_text = "available";
-	s.status = (uint8_t)sk_snap_status_from(s.status_text);
-	if (jtime(o, "created", &s.created, r) < 0 || jtime(o, "originalCreated", &s.original_created, r) < 0)
+		return elem_error(e, "must be an object, got %s", shown(o, b));
+	if (field_str(o, "id", true, &s.id, e) < 0)
 		return -1;
-	s.encrypted = json_is_true(json_object_get(o, "encrypted"));
-	s.kms_key_id = jstr(o, "kmsKeyId");
-	size = json_object_get(o, "allocatedGiB");
-	s.allocated_gib = json_is_integer(size) && json_integer_value(size) > 0 ? (uint32_t)json_integer_value(size) : 0;
-	s.source_region = jstr(o, "sourceRegion");
-	s.source_arn = jstr(o, "sourceArn");
-	if (read_tags(o, tb, r) < 0)
+	e->name = s.id;
+	/* type and status decide what may be deleted: no default for them */
+	if (field_str(o, "region", true, &s.region, e) < 0 || field_str(o, "instance", true, &s.instance, e) < 0 ||
+	    field_str(o, "type", true, &type, e) < 0 || field_str(o, "status", true, &s.status_text, e) < 0 ||
+	    field_str(o, "arn", false, &s.arn, e) < 0 || field_str(o, "kmsKeyId", false, &s.kms_key_id, e) < 0 ||
+	    field_str(o, "sourceRegion", false, &s.source_region, e) < 0 ||
+	    field_str(o, "sourceArn", false, &s.source_arn, e) < 0 || field_time(o, "created", &s.created, e) < 0 ||
+	    field_time(o, "originalCreated", &s.original_created, e) < 0 || field_bool(o, "encrypted", &enc, e) < 0 ||
+	    field_int(o, "allocatedGiB", 0, INT_MAX_GIB, 0, &n, e) < 0)
+		return -1;
+	s.type = (uint8_t)sk_snap_type_from(type);
+	s.status = (uint8_t)sk_snap_status_from(s.status_text);
+	s.encrypted = enc;
+	s.allocated_gib = (uint32_t)n;
+	if (read_tags(o, tb, e) < 0)
 		return -1;
 	if (tb->n > UINT16_MAX)
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: too many tags", r->path, r->line);
+		return elem_error(e, "more than %u tags", (unsigned)UINT16_MAX);
 	s.tags = tb->t;
 	s.n_tags = (uint16_t)tb->n;
 	return sk_inventory_add_snapshot(inv, &s) ? 0 : -1;
 }
 
-static int read_autobackup(struct sk_inventory *inv, json_t *o, struct reader *r)
+static int read_autobackup(struct sk_inventory *inv, json_t *o, struct elem *e)
 {
-	struct sk_inv_autobackup b;
+	struct sk_inv_autobackup a;
+	json_int_t n;
+	char b[48];
 
-	memset(&b, 0, sizeof(b));
+	memset(&a, 0, sizeof(a));
+	e->what = "automated backup";
 	if (!json_is_object(o))
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: each automated backup must be an object", r->path, r->line);
-	b.arn = jstr(o, "arn");
-	b.region = jstr(o, "region");
-	if (!b.region)
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: an automated backup needs 'region'", r->path, r->line);
-	b.source_region = jstr(o, "sourceRegion");
-	b.instance = jstr(o, "instance");
-	b.instance_arn = jstr(o, "instanceArn");
-	b.status = jstr(o, "status");
-	b.kms_key_id = jstr(o, "kmsKeyId");
-	b.retention = (int)json_integer_value(json_object_get(o, "backupRetentionPeriod"));
-	if (jtime(o, "earliest", &b.earliest, r) < 0 || jtime(o, "latest", &b.latest, r) < 0)
+		return elem_error(e, "must be an object, got %s", shown(o, b));
+	if (field_str(o, "arn", false, &a.arn, e) < 0)
 		return -1;
-	return sk_inventory_add_autobackup(inv, &b) ? 0 : -1;
+	e->name = a.arn;
+	if (field_str(o, "region", true, &a.region, e) < 0 || field_str(o, "sourceRegion", false, &a.source_region, e) < 0 ||
+	    field_str(o, "instance", false, &a.instance, e) < 0 ||
+	    field_str(o, "instanceArn", false, &a.instance_arn, e) < 0 ||
+	    field_str(o, "status", false, &a.status, e) < 0 || field_str(o, "kmsKeyId", false, &a.kms_key_id, e) < 0 ||
+	    field_time(o, "earliest", &a.earliest, e) < 0 || field_time(o, "latest", &a.latest, e) < 0 ||
+	    field_int(o, "backupRetentionPeriod", 0, 35, 0, &n, e) < 0)
+		return -1;
+	a.retention = (int)n;
+	return sk_inventory_add_autobackup(inv, &a) ? 0 : -1;
 }
 
 int sk_inventory_read_json(struct sk_inventory **out, const char *path)
+{
+	FILE *f;
+	int rc;
+
+	*out = NULL;
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
+	rc = sk_inventory_read_stream(out, f, path);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name)
 {
 	struct reader r;
 	struct sk_inventory *inv = NULL;
 	struct tagbuf tb = { NULL, 0, 0 };
 	json_t *key = NULL, *v = NULL;
-	bool format_ok = false;
-	char c;
+	bool format_ok = false, regions_listed = false;
+	const char *path = name;
+	char c, b[48];
 	int rc = -1;
 
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
-	r.path = path;
+	r.path = name;
 	r.line = 1;
-	r.f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!r.f)
-		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
+	r.f = f;
 	if (sk_inventory_new(&inv) < 0)
 		goto done;
 	if (expect(&r, "{", NULL) < 0)
@@ -841,32 +976,49 @@ int sk_inventory_read_json(struct sk_inventory **out, const char *path)
 	}
 	for (;;) {
 		const char *k;
+		size_t line;
 
-		if (value(&r, &key) < 0)
+		if (peek(&r, &c) < 0)
 			goto done;
-		if (!json_is_string(key)) {
-			sk_error_set(SK_ERR_INVALID, "%s:%zu: expected a key", path, r.line);
+		line = r.line;
+		if (c != '"') {
+			sk_error_set(SK_ERR_INVALID, "%s:%zu: expected a key (a string in double quotes)", path, line);
 			goto done;
 		}
+		if (value(&r, &key) < 0)
+			goto done;
 		k = json_string_value(key);
 		if (expect(&r, ":", NULL) < 0)
 			goto done;
 		if (!strcmp(k, "instances") || !strcmp(k, "snapshots") || !strcmp(k, "automatedBackups")) {
-			if (expect(&r, "[", NULL) < 0 || peek(&r, &c) < 0)
+			if (peek(&r, &c) < 0)
+				goto done;
+			if (c != '[') {
+				sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an array", path, r.line, k);
+				goto done;
+			}
+			advance(&r, 1);
+			if (peek(&r, &c) < 0)
 				goto done;
 			if (c == ']') {
 				advance(&r, 1);
 			} else {
 				for (;;) {
+					struct elem el;
 					int e;
+					if (peek(&r, &c) < 0)
+						goto done;
+					memset(&el, 0, sizeof(el));
+					el.r = &r;
+					el.line = r.line;
 					if (value(&r, &v) < 0)
 						goto done;
 					if (k[0] == 'i')
-						e = read_instance(inv, v, &tb, &r);
+						e = read_instance(inv, v, &tb, &el);
 					else if (k[0] == 's')
-						e = read_snapshot(inv, v, &tb, &r);
+						e = read_snapshot(inv, v, &tb, &el);
 					else
-						e = read_autobackup(inv, v, &r);
+						e = read_autobackup(inv, v, &el);
 					json_decref(v);
 					v = NULL;
 					if (e < 0)
@@ -878,26 +1030,43 @@ int sk_inventory_read_json(struct sk_inventory **out, const char *path)
 				}
 			}
 		} else {
+			if (peek(&r, &c) < 0)
+				goto done;
+			line = r.line;
 			if (value(&r, &v) < 0)
 				goto done;
 			if (!strcmp(k, "format")) {
 				if (!json_is_string(v) || strcmp(json_string_value(v), INVENTORY_FORMAT)) {
-					sk_error_set(SK_ERR_INVALID, "%s: not a %s file (format is '%s')", path,
-						     INVENTORY_FORMAT, json_is_string(v) ? json_string_value(v) : "?");
+					sk_error_set(SK_ERR_INVALID, "%s:%zu: not a %s file (format is %s)", path, line,
+						     INVENTORY_FORMAT, shown(v, b));
 					goto done;
 				}
 				format_ok = true;
 			} else if (!strcmp(k, "observedAt")) {
 				if (!json_is_string(v) || sk_time_parse_rfc3339(&inv->observed_at, json_string_value(v)) < 0) {
-					sk_error_set(SK_ERR_INVALID, "%s: 'observedAt' must be an RFC 3339 time", path);
+					sk_error_set(SK_ERR_INVALID,
+						     "%s:%zu: 'observedAt' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s",
+						     path, line, shown(v, b));
 					goto done;
 				}
 			} else if (!strcmp(k, "regions")) {
 				size_t i;
 				json_t *reg;
-				json_array_foreach(v, i, reg)
-					if (json_is_string(reg) && sk_inventory_add_region(inv, json_string_value(reg)) < 0)
+				if (!json_is_array(v)) {
+					sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names", path,
+						     line);
+					goto done;
+				}
+				json_array_foreach(v, i, reg) {
+					if (!json_is_string(reg) || !*json_string_value(reg)) {
+						sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names, got %s",
+							     path, line, shown(reg, b));
 						goto done;
+					}
+					if (sk_inventory_add_region(inv, json_string_value(reg)) < 0)
+						goto done;
+				}
+				regions_listed = true;
 			}
 			/* unknown keys are ignored, as the format promises */
 			json_decref(v);
@@ -921,6 +1090,8 @@ end:
 		sk_error_set(SK_ERR_INVALID, "%s: no \"format\": \"%s\" field", path, INVENTORY_FORMAT);
 		goto done;
 	}
+	/* without a "regions" list, the file speaks for every region: one it does not mention is empty */
+	inv->every_region = !regions_listed;
 	sk_inventory_sort(inv);
 	*out = inv;
 	inv = NULL;
@@ -930,8 +1101,6 @@ done:
 	json_decref(v);
 	free(tb.t);
 	free(r.buf);
-	if (r.f && r.f != stdin)
-		fclose(r.f);
 	sk_inventory_free(inv);
 	return rc;
 }

@@ -95,6 +95,11 @@ struct sk_inventory {
 	int64_t observed_at;
 	const char **regions; /* observed regions, interned, sorted */
 	size_t n_regions;
+	/*
+	 * Every region counts as observed (a region not in regions[] is empty):
+	 * an inventory file with no "regions" list speaks for every region.
+	 */
+	bool every_region;
 	struct sk_inv_instance *instances;
 	size_t n_instances, cap_instances;
 	struct sk_inv_snapshot *snapshots;
@@ -136,7 +141,9 @@ const char *sk_snap_type_name(enum sk_snap_type t);
 
 /* snapkeep-inventory/v1 */
 int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f);
-/* streams the file: one element in memory at a time */
+/* streams the file ("-": standard input): one element in memory at a time; errors say path:line */
 int sk_inventory_read_json(struct sk_inventory **out, const char *path);
+/* the same from an open stream (not closed); name is what errors call it */
+int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name);
 
 #endif

@@ -64,23 +64,98 @@ static const char *copy_source_of(const struct sk_inv_snapshot *s)
 	return t ? t : s->source_arn;
 }
 
-static uint64_t hash_str(const char *s)
+/*
+ * Does policy p own s, a snapshot of instance?  Both ownership tags must say
+ * so (snapkeep:policy and snapkeep:instance, as snapkeep writes them); a
+ * snapshot with only one of them, or naming another instance, is left alone.
+ */
+static bool owned_by(const struct sk_inv_snapshot *s, const struct sk_policy *p, const char *instance)
 {
-	uint64_t h = 1469598103934665603ULL;
+	const char *ti;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+	if (s->type != SK_SNAP_MANUAL || !s->owner || s->status == SK_SNAP_DELETING || strcmp(s->owner, p->name))
+		return false;
+	ti = sk_tag_get(s->tags, s->n_tags, TAG_INSTANCE);
+	return ti && !strcmp(ti, instance);
 }
 
-static bool is_policy_name(const struct sk_policyset *set, const char *name)
+/*
+ * A copy names its source by ARN ("arn:aws:rds:REGION:ACCOUNT:snapshot:ID");
+ * copies are matched to sources by (REGION, ID), so a source read without
+ * its ARN (a hand-written inventory) still finds its copies.
+ */
+struct source_key {
+	const char *region;
+	size_t region_len;
+	const char *id;
+};
+
+static bool source_key_of_arn(const char *arn, struct source_key *k)
 {
+	const char *p = arn, *end, *id;
+	int i;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return false;
+	for (i = 0; i < 3; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return false;
+		p++;
+	}
+	end = strchr(p, ':');
+	id = strrchr(arn, ':');
+	if (!end || end == p || id <= end || !id[1])
+		return false;
+	k->region = p;
+	k->region_len = (size_t)(end - p);
+	k->id = id + 1;
+	return true;
+}
+
+static bool copy_key(const struct sk_inv_snapshot *s, struct source_key *k)
+{
+	return s->type == SK_SNAP_MANUAL && source_key_of_arn(copy_source_of(s), k);
+}
+
+static bool key_is(const struct source_key *k, const char *region, const char *id)
+{
+	return !strncmp(k->region, region, k->region_len) && region[k->region_len] == '\0' && !strcmp(k->id, id);
+}
+
+/* the region a copy came from: its SourceRegion, else its source's ARN */
+static bool copy_from_region(const struct sk_inv_snapshot *s, const char *region)
+{
+	struct source_key k;
+
+	if (s->source_region)
+		return !strcmp(s->source_region, region);
+	return copy_key(s, &k) && k.region_len == strlen(region) && !strncmp(k.region, region, k.region_len);
+}
+
+/* a copy on its way into s->region from another region */
+static bool arriving_copy(const struct sk_inv_snapshot *s)
+{
+	struct source_key k;
+
+	if (s->status != SK_SNAP_CREATING)
+		return false;
+	if (s->source_region)
+		return strcmp(s->source_region, s->region) != 0;
+	return copy_key(s, &k) && !(k.region_len == strlen(s->region) && !strncmp(k.region, s->region, k.region_len));
+}
+
+static uint64_t hash_key(const char *region, size_t region_len, const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
 	size_t i;
 
-	for (i = 0; i < set->n_policies; i++)
-		if (!strcmp(set->policies[i].name, name))
-			return true;
-	return false;
+	for (i = 0; i < region_len; i++)
+		h = (h ^ (unsigned char)region[i]) * 1099511628211ULL;
+	h = (h ^ (unsigned char)':') * 1099511628211ULL;
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 1099511628211ULL;
+	return h;
 }
 
 int sk_lifecycle_begin(struct sk_diff *d)
@@ -88,8 +163,6 @@ int sk_lifecycle_begin(struct sk_diff *d)
 	struct sk_lifecycle *lc = calloc(1, sizeof(*lc));
 	const struct sk_inventory *inv = d->inv;
 	struct sk_diff_region *reg = NULL;
-	const char *last_owner = NULL;
-	bool last_managed = false;
 	size_t i, n_copies = 0;
 
 	if (!lc)
@@ -119,16 +192,12 @@ int sk_lifecycle_begin(struct sk_diff *d)
 		if (s->type != SK_SNAP_MANUAL)
 			continue;
 		reg->manual++;
-		if (s->owner != last_owner || !last_owner) {
-			last_owner = s->owner;
-			last_managed = s->owner && is_policy_name(d->set, s->owner);
-		}
-		if (!last_managed)
-			reg->unmanaged++;
-		if (s->status == SK_SNAP_CREATING && s->source_region && strcmp(s->source_region, s->region))
+		if (arriving_copy(s))
 			reg->copies_inflight++;
-		if (copy_source_of(s))
-			n_copies++;
+	}
+	for (i = 0; i < inv->n_snapshots; i++) {
+		struct source_key k;
+		n_copies += copy_key(&inv->snapshots[i], &k);
 	}
 
 	/* the copies index */
@@ -141,19 +210,21 @@ int sk_lifecycle_begin(struct sk_diff *d)
 	for (i = 0; i < lc->n_slots; i++)
 		lc->slots[i] = SIZE_MAX;
 	for (i = 0; i < inv->n_snapshots; i++) {
-		const struct sk_inv_snapshot *s = &inv->snapshots[i];
-		const char *src = copy_source_of(s);
+		struct source_key key, other;
 		size_t h;
 		lc->next[i] = SIZE_MAX;
-		if (!src || s->type != SK_SNAP_MANUAL)
+		if (!copy_key(&inv->snapshots[i], &key))
 			continue;
-		for (h = hash_str(src) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
+		for (h = hash_key(key.region, key.region_len, key.id) & (lc->n_slots - 1);;
+		     h = (h + 1) & (lc->n_slots - 1)) {
 			size_t k = lc->slots[h];
 			if (k == SIZE_MAX) {
 				lc->slots[h] = i;
 				break;
 			}
-			if (!strcmp(copy_source_of(&inv->snapshots[k]), src)) {
+			copy_key(&inv->snapshots[k], &other);
+			if (other.region_len == key.region_len && !strncmp(other.region, key.region, key.region_len) &&
+			    !strcmp(other.id, key.id)) {
 				lc->next[i] = lc->next[k];
 				lc->next[k] = i;
 				break;
@@ -179,18 +250,20 @@ void sk_lifecycle_end(struct sk_diff *d)
 	d->lc = NULL;
 }
 
-/* the first copy (snapshot index) of a source ARN, then lc->next[] */
-static size_t first_copy(const struct sk_diff *d, const char *source_arn)
+/* the first copy (snapshot index) of the source (region, id), then lc->next[] */
+static size_t first_copy(const struct sk_diff *d, const char *region, const char *id)
 {
 	const struct sk_lifecycle *lc = d->lc;
 	size_t h;
 
-	if (!source_arn)
-		return SIZE_MAX;
-	for (h = hash_str(source_arn) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
-		size_t k = lc->slots[h];
-		if (k == SIZE_MAX || !strcmp(copy_source_of(&d->inv->snapshots[k]), source_arn))
-			return k;
+	for (h = hash_key(region, strlen(region), id) & (lc->n_slots - 1);; h = (h + 1) & (lc->n_slots - 1)) {
+		struct source_key k;
+		size_t i = lc->slots[h];
+		if (i == SIZE_MAX)
+			return i;
+		copy_key(&d->inv->snapshots[i], &k);
+		if (key_is(&k, region, id))
+			return i;
 	}
 }
 
@@ -270,53 +343,49 @@ static int settle_rules(struct sk_diff *d, const struct sk_retain *r, bool has_r
 	return 0;
 }
 
-static void format_stamp(char out[16], int64_t t)
+/*
+ * <prefix>-<instance>-<yyyymmdd-hhmm>, lowercase; longer than RDS's 255
+ * characters, the instance part is cut and a hash of it added
+ * (sk_policy_snapshot_id, the one definition).  NULL when no valid
+ * identifier can be made (the note says why).
+ */
+static const char *snapshot_id(struct sk_diff *d, const char *prefix, const struct sk_inv_instance *in, int64_t slot)
 {
-	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-	int64_t rem = t - days * 86400, y;
-	unsigned m, dd;
+	char id[SK_SNAPSHOT_ID_MAX + 1];
 
-	sk_time_civil_from_days(days, &y, &m, &dd);
-	snprintf(out, 16, "%04d%02u%02u-%02d%02d", (int)(y % 10000), m, dd, (int)(rem / 3600), (int)(rem % 3600 / 60));
+	if (sk_policy_snapshot_id(id, prefix, in->id, slot) < 0 || !sk_rds_valid_snapshot_id(id)) {
+		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+			     "no snapshot identifier can be made of prefix '%s' and instance '%s': no snapshot is taken",
+			     prefix, in->id);
+		sk_error_clear();
+		return NULL;
+	}
+	return sk_diff_intern(d, id);
 }
 
 /*
- * <prefix>-<instance>-<yyyymmdd-hhmm>; when that is longer than AWS's 255
- * characters, the instance part becomes a hash of it.
+ * A copy is named <source id>-<source region>; past 255 characters the
+ * source id is cut and a hash of it added, as for snapshots.
  */
-static const char *snapshot_id(struct sk_diff *d, const char *prefix, const char *instance, int64_t slot)
-{
-	char stamp[16];
-	const char *id;
-
-	format_stamp(stamp, slot);
-	/* RDS keeps identifiers in lowercase */
-	id = sk_diff_printf(d, "%s-%s-%s", prefix, instance, stamp);
-	if (id) {
-		char *p;
-		for (p = (char *)id; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-	}
-	if (id && strlen(id) > 255) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int len = 0;
-		char hex[17];
-		int i;
-		EVP_Digest(instance, strlen(instance), md, &len, EVP_sha256(), NULL);
-		for (i = 0; i < 8; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		id = sk_diff_printf(d, "%.200s-h%s-%s", prefix, hex, stamp);
-	}
-	return id;
-}
-
 static const char *copy_id(struct sk_diff *d, const char *source_id, const char *source_region)
 {
-	const char *id = sk_diff_printf(d, "%s-%s", source_id, source_region);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	size_t keep;
+	const char *id;
 
-	if (id && strlen(id) > 255)
-		id = sk_diff_printf(d, "%.230s-%s", source_id, source_region);
+	if (strlen(source_id) + 1 + strlen(source_region) <= SK_SNAPSHOT_ID_MAX)
+		return sk_diff_printf(d, "%s-%s", source_id, source_region);
+	if (!EVP_Digest(source_id, strlen(source_id), md, &len, EVP_sha256(), NULL)) {
+		d->failed = true;
+		sk_error_set(SK_ERR_PLAN, "cannot hash snapshot identifier '%.40s'", source_id);
+		return NULL;
+	}
+	keep = SK_SNAPSHOT_ID_MAX - strlen(source_region) - 1 - 9;
+	while (keep > 0 && source_id[keep - 1] == '-')
+		keep--;
+	id = sk_diff_printf(d, "%.*s-%02x%02x%02x%02x-%s", (int)keep, source_id, md[0], md[1], md[2], md[3],
+			    source_region);
 	return id;
 }
 
@@ -424,8 +493,7 @@ struct safety {
 	const char *region;
 	const char *instance;
 	const char *what; /* "snapshots" or "copies" */
-	const char *bad_id; /* a failed/unknown snapshot of the instance in the region */
-	const char *bad_status;
+	const struct sk_inv_snapshot *bad; /* a failed/unknown snapshot of the instance (find_bad) */
 };
 
 /* the safety rules over a group's existing items, after the rules ran */
@@ -471,17 +539,22 @@ static void apply_safety(struct sk_diff *d, struct group *g, const struct safety
 		it->keep |= SK_KEEP_MIN_AVAILABLE;
 		n_avail_kept++;
 	}
-	if (s->bad_id) {
+	if (s->bad) {
 		bool any = false;
 		for (i = 0; i < g->n; i++)
 			if (!g->items[i].planned && !g->items[i].keep) {
 				g->items[i].keep |= SK_KEEP_FAILED_SIBLING;
 				any = true;
 			}
-		if (any)
+		if (any && strcmp(s->bad->region, s->region))
 			sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
-				     "snapshot '%s' is '%s': no %s of %s are deleted in %s until it is resolved",
-				     s->bad_id, s->bad_status, s->what, s->instance, s->region);
+				     "snapshot '%s' of %s in %s is '%s': no %s of %s are deleted in %s until it is resolved",
+				     s->bad->id, s->instance, s->bad->region, s->bad->status_text, s->what, s->instance,
+				     s->region);
+		else if (any)
+			sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
+				     "snapshot '%s' is '%s': no %s of %s are deleted in %s until it is resolved", s->bad->id,
+				     s->bad->status_text, s->what, s->instance, s->region);
 	}
 	for (i = 0; i < g->n; i++)
 		if (!g->items[i].planned && !g->items[i].keep)
@@ -517,7 +590,8 @@ static void apply_safety(struct sk_diff *d, struct group *g, const struct safety
 	free(order);
 }
 
-static void record_decisions(struct sk_diff *d, struct group *g, const struct sk_policy *p)
+static void record_decisions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
+			     struct sk_diff_region *reg)
 {
 	size_t i;
 
@@ -542,12 +616,18 @@ static void record_decisions(struct sk_diff *d, struct group *g, const struct sk
 		dec->policy = p->name;
 		dec->keep = it->keep;
 		dec->deleted = !it->keep;
+		reg->decided++;
 	}
 }
 
-static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p, const char *instance,
-			   const char *retain_text, struct sk_diff_region *reg)
+/* copy_region: NULL for the instance's own snapshots, else the copies' region (from in->region) */
+static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
+			   const struct sk_inv_instance *in, const char *copy_region, const char *retain_text,
+			   struct sk_diff_region *reg)
 {
+	const char *reason = copy_region ? sk_diff_printf(d, "no rule of the %s copies keeps it (%s)", copy_region,
+							  retain_text)
+					 : sk_diff_printf(d, "no rule keeps it (%s)", retain_text);
 	size_t i;
 
 	for (i = 0; i < g->n; i++) {
@@ -559,10 +639,11 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 		a.kind = SK_ACTION_DELETE;
 		a.retention = a.copy_tags = a.deletion_protection = -1;
 		a.region = it->snap->region;
-		a.instance = instance;
+		a.instance = in->id;
 		a.target = sk_diff_intern(d, it->snap->id);
 		a.policy = sk_diff_intern(d, p->name);
-		a.reason = sk_diff_printf(d, "no rule keeps it (%s)", retain_text);
+		a.reason = reason;
+		a.source_region = copy_region ? in->region : NULL;
 		a.source_created = it->time;
 		a.source_arn = it->snap->arn ? sk_diff_intern(d, it->snap->arn) : NULL;
 		a.gib = it->gib;
@@ -572,23 +653,74 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 	}
 }
 
-static bool quota_room(struct sk_diff *d, struct sk_diff_region *reg, const char *instance, const char *what)
+/* room under the region's manual-snapshot quota for one more; a refusal is counted for the note */
+static bool quota_room(struct sk_diff_region *reg, const char *instance, bool copy)
 {
+	size_t i;
+
 	if (reg->manual + reg->creates + reg->copies < (size_t)reg->quota)
 		return true;
-	if (!reg->quota_noted)
-		sk_diff_note(d, SK_NOTE_SAFETY, reg->region, instance,
-			     "%s refused: %s is at its manual-snapshot quota (%zu of %d); deletions in this run make room "
-			     "for the next",
-			     what, reg->region, reg->manual + reg->creates + reg->copies, reg->quota);
-	reg->quota_noted = true;
+	if (copy)
+		reg->refused_copies++;
+	else
+		reg->refused_creates++;
+	for (i = 0; i < reg->n_refused_names && strcmp(reg->refused_names[i], instance); i++)
+		;
+	if (i == reg->n_refused_names && i < SK_DIFF_REFUSED_NAMES)
+		reg->refused_names[reg->n_refused_names++] = instance;
+	if (i == SK_DIFF_REFUSED_NAMES)
+		reg->refused_more = true;
 	return false;
 }
 
-/* the partition and account of an instance, from its ARN */
-static bool instance_arn_parts(const struct sk_inv_instance *in, char part[32], char acct[32])
+/* one note per region that refused snapshots or copies for its quota */
+void sk_lifecycle_finish(struct sk_diff *d)
 {
-	return sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32);
+	struct sk_buf names = SK_BUF_INIT, what = SK_BUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < d->n_regions; i++) {
+		struct sk_diff_region *r = &d->regions[i];
+		if (!r->refused_creates && !r->refused_copies)
+			continue;
+		sk_buf_reset(&names);
+		sk_buf_reset(&what);
+		for (k = 0; k < r->n_refused_names; k++)
+			sk_buf_printf(&names, "%s%s", k ? ", " : "", r->refused_names[k]);
+		if (r->refused_more)
+			sk_buf_adds(&names, ", ...");
+		if (r->refused_creates)
+			sk_buf_printf(&what, "%zu new snapshot%s", r->refused_creates, r->refused_creates == 1 ? "" : "s");
+		if (r->refused_copies)
+			sk_buf_printf(&what, "%s%zu cop%s", r->refused_creates ? " and " : "", r->refused_copies,
+				      r->refused_copies == 1 ? "y" : "ies");
+		sk_diff_note(d, SK_NOTE_SAFETY, r->region, r->n_refused_names == 1 ? r->refused_names[0] : NULL,
+			     "%s refused (%s): %s is at its manual-snapshot quota of %d (%zu manual snapshot%s, %zu with "
+			     "this plan's creates and copies); they are made on a later run, once there is room",
+			     sk_buf_cstr(&what), sk_buf_cstr(&names), r->region, r->quota, r->manual,
+			     r->manual == 1 ? "" : "s", r->manual + r->creates + r->copies);
+	}
+	sk_buf_free(&names);
+	sk_buf_free(&what);
+}
+
+/*
+ * The partition and account of an instance, from its ARN, else from one of
+ * its snapshots' in its region (an inventory file may give neither).
+ */
+static bool instance_arn_parts(const struct sk_diff *d, const struct sk_inv_instance *in, char part[32],
+			       char acct[32])
+{
+	size_t b, e, i;
+
+	if (sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32))
+		return true;
+	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
+	for (i = b; i < e; i++)
+		if (sk_arn_field(d->inv->snapshots[i].arn, 1, part, 32) &&
+		    sk_arn_field(d->inv->snapshots[i].arn, 4, acct, 32))
+			return true;
+	return false;
 }
 
 static int64_t slot_of(const struct sk_inv_snapshot *s)
@@ -601,9 +733,39 @@ static int64_t slot_of(const struct sk_inv_snapshot *s)
 	return 0;
 }
 
+static bool bad_status(const struct sk_inv_snapshot *s)
+{
+	return s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN;
+}
+
+/*
+ * The first snapshot of the instance in a failed or unknown state, in its
+ * region or among its copies in the policy's copy regions: while there is
+ * one, none of the instance's snapshots or copies are deleted.
+ */
+static const struct sk_inv_snapshot *find_bad(const struct sk_diff *d, const struct sk_policy *p,
+					      const struct sk_inv_instance *in)
+{
+	size_t b, e, i, c;
+
+	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
+	for (i = b; i < e; i++)
+		if (bad_status(&d->inv->snapshots[i]))
+			return &d->inv->snapshots[i];
+	for (c = 0; c < p->n_copies; c++) {
+		if (!strcmp(p->copies[c].region, in->region))
+			continue;
+		sk_inventory_snapshot_range(d->inv, p->copies[c].region, in->id, &b, &e);
+		for (i = b; i < e; i++)
+			if (bad_status(&d->inv->snapshots[i]) && copy_from_region(&d->inv->snapshots[i], in->region))
+				return &d->inv->snapshots[i];
+	}
+	return NULL;
+}
+
 /* one copy destination of one (policy, instance) */
 static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in,
-		       const struct sk_policy_copy *c, const char *retain_text_src)
+		       const struct sk_policy_copy *c, const struct sk_inv_snapshot *bad)
 {
 	struct sk_lifecycle *lc = d->lc;
 	struct group *src = &lc->src, *g = &lc->dst;
@@ -612,10 +774,9 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	struct item **wanted = NULL;
 	struct sk_buf rt = SK_BUF_INIT;
 	const char *retain_text;
-	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0;
+	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0, n_no_arn = 0;
 	int rc = -1;
 
-	(void)retain_text_src;
 	if (!strcmp(c->region, in->region))
 		return 0;
 	if (!sk_inventory_has_region(d->inv, c->region)) {
@@ -628,21 +789,16 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		return -1;
 	g->n = 0;
 	memset(&sf, 0, sizeof(sf));
+	sf.bad = bad;
 	/* the copies this policy owns of this instance in the destination */
 	sk_inventory_snapshot_range(d->inv, c->region, in->id, &b, &e);
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *source = copy_source_of(s);
-		char sregion[64];
 		struct item *it;
-		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
-			sf.bad_id = s->id;
-			sf.bad_status = s->status_text;
-		}
-		if (s->type != SK_SNAP_MANUAL || !s->owner || strcmp(s->owner, p->name) || !source ||
-		    s->status == SK_SNAP_DELETING)
+		if (!source || !owned_by(s, p, in->id))
 			continue;
-		if (!sk_arn_field(source, 3, sregion, sizeof(sregion)) || strcmp(sregion, in->region))
+		if (!copy_from_region(s, in->region))
 			continue;
 		if (!(it = group_add(d, g)))
 			return -1;
@@ -661,25 +817,47 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		size_t k;
 		bool have = false;
 		struct item *it;
-		if (!s->keep || (!s->available && !s->planned) || !s->arn)
+		const char *id;
+		if (!s->keep || (!s->available && !s->planned))
 			continue;
-		for (k = s->planned ? SIZE_MAX : first_copy(d, s->arn); k != SIZE_MAX; k = lc->next[k]) {
+		if (!s->arn) {
+			n_no_arn++;
+			continue;
+		}
+		for (k = s->planned ? SIZE_MAX : first_copy(d, in->region, s->id); k != SIZE_MAX; k = lc->next[k]) {
 			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
-			if (!strcmp(cp->region, c->region) && cp->owner && !strcmp(cp->owner, p->name) &&
-			    cp->status != SK_SNAP_DELETING)
+			if (!strcmp(cp->region, c->region) && owned_by(cp, p, in->id))
 				have = true;
 		}
 		if (have)
 			continue;
+		id = copy_id(d, s->id, in->region);
+		if (!id)
+			return -1;
+		for (k = b; k < e && strcmp(d->inv->snapshots[k].id, id); k++)
+			;
+		if (k < e) {
+			/* the name is taken by a snapshot this policy does not own as that source's copy */
+			sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id,
+				     "no copy of '%s' is made: snapshot '%s' exists in %s and policy '%s' does not own it "
+				     "as that copy; it is kept, not managed",
+				     s->id, id, c->region, p->name);
+			continue;
+		}
 		if (!(it = group_add(d, g)))
 			return -1;
 		it->planned = true;
 		it->source = s;
-		it->id = copy_id(d, s->id, in->region);
+		it->id = id;
 		it->time = s->time;
 		it->slot = s->planned ? s->slot : (s->snap ? slot_of(s->snap) : 0);
 		it->gib = s->gib;
 	}
+	if (n_no_arn)
+		sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id,
+			     "%zu cop%s of %s not planned: no ARN is known for %s (the inventory gives neither the "
+			     "instance's nor its snapshots' ARNs)",
+			     n_no_arn, n_no_arn == 1 ? "y" : "ies", in->id, n_no_arn == 1 ? "its source" : "their sources");
 	format_retain(&rt, &c->retain, c->has_retain);
 	retain_text = sk_diff_intern(d, sk_buf_cstr(&rt));
 	sk_buf_free(&rt);
@@ -700,7 +878,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		if (reg->copies_inflight + reg->copies >= COPIES_IN_FLIGHT_MAX) {
 			it->deferred = true;
 			n_deferred_limit++;
-		} else if (!quota_room(d, reg, in->id, "a copy")) {
+		} else if (!quota_room(reg, in->id, true)) {
 			it->deferred = true;
 			n_deferred_quota++;
 		} else {
@@ -736,11 +914,20 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		a.instance = in->id;
 		a.target = it->id;
 		a.policy = sk_diff_intern(d, p->name);
-		a.reason = sk_diff_printf(d, "the %s copies keep it (%s)", c->region, retain_text);
+		if (c->has_retain) {
+			struct sk_buf why = SK_BUF_INIT;
+			sk_keep_reasons_format(&why, it->keep & SK_KEEP_RULE_MASK);
+			a.reason = sk_diff_printf(d, "the %s copies' rules keep it: %s (%s)", c->region, sk_buf_cstr(&why),
+						  retain_text);
+			sk_buf_free(&why);
+		} else {
+			a.reason = sk_diff_printf(d, "the %s copies keep every copy (no retain rules)", c->region);
+		}
+		a.keep = it->keep;
 		a.source_region = in->region;
 		a.source_arn = s->arn;
 		a.source_snapshot = s->id;
-		a.source_created = s->time;
+		a.source_created = s->planned ? 0 : s->time; /* 0: the source is taken in this run */
 		a.kms_key_id = c->kms_key_id ? sk_diff_intern(d, c->kms_key_id) : NULL;
 		a.slot = it->slot;
 		sk_time_format_rfc3339(slot_text, it->slot ? it->slot : s->time);
@@ -749,8 +936,8 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		sk_diff_action(d, &a);
 		reg->gib_delta += it->gib;
 	}
-	delete_actions(d, g, p, in->id, retain_text, reg);
-	record_decisions(d, g, p);
+	delete_actions(d, g, p, in, c->region, retain_text, reg);
+	record_decisions(d, g, p, reg);
 	rc = d->failed ? -1 : 0;
 done:
 	free(wanted);
@@ -766,7 +953,8 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	struct sk_buf rt = SK_BUF_INIT;
 	const char *retain_text, *slot_id = NULL, *prefix = p->prefix ? p->prefix : "snapkeep";
 	char part[32], acct[32], slot_text[SK_TIME_RFC3339_MAX];
-	bool have_arn_parts = instance_arn_parts(in, part, acct), taken = false;
+	bool have_arn_parts = instance_arn_parts(d, in, part, acct), taken = false;
+	const struct sk_inv_snapshot *squatter = NULL;
 	int64_t slot;
 	size_t b, e, i;
 
@@ -774,24 +962,23 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		return -1;
 	g->n = 0;
 	memset(&sf, 0, sizeof(sf));
+	sf.bad = find_bad(d, p, in);
 	slot = sk_cron_prev(&p->schedule, d->now);
 	if (slot >= 0) {
 		sk_time_format_rfc3339(slot_text, slot);
-		slot_id = snapshot_id(d, prefix, in->id, slot);
+		slot_id = snapshot_id(d, prefix, in, slot);
 	}
 	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *tslot;
 		struct item *it;
-		if ((s->status == SK_SNAP_FAILED || s->status == SK_SNAP_UNKNOWN) && !sf.bad_id) {
-			sf.bad_id = s->id;
-			sf.bad_status = s->status_text;
-		}
-		if (slot_id && !strcmp(s->id, slot_id))
+		if (slot_id && !strcmp(s->id, slot_id)) {
 			taken = true;
-		if (s->type != SK_SNAP_MANUAL || !s->owner || strcmp(s->owner, p->name) || copy_source_of(s) ||
-		    s->status == SK_SNAP_DELETING)
+			if (!owned_by(s, p, in->id) && s->status != SK_SNAP_DELETING)
+				squatter = s;
+		}
+		if (copy_source_of(s) || !owned_by(s, p, in->id))
 			continue;
 		tslot = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
 		if (slot_id && tslot && !strcmp(tslot, slot_text))
@@ -801,6 +988,9 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		it->snap = s;
 		it->id = s->id;
 		it->arn = s->arn;
+		/* a hand-written inventory may leave the ARN out: copies need it */
+		if (!it->arn && have_arn_parts)
+			it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, s->id);
 		it->time = s->created ? s->created : slot_of(s);
 		if (!it->time)
 			it->time = d->now;
@@ -808,18 +998,23 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		it->gib = s->allocated_gib;
 		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text, s->owner);
 	}
+	if (squatter)
+		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+			     "schedule slot %s: snapshot '%s' exists and policy '%s' does not own it: no snapshot is "
+			     "taken for this slot, and that one is kept, not managed",
+			     slot_text, squatter->id, p->name);
 	if (slot_id && !taken) {
 		if (!instance_can_snapshot(in->status)) {
 			sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
 				     "no snapshot for slot %s: the instance is '%s'", slot_text,
 				     in->status ? in->status : "unknown");
-		} else if (quota_room(d, reg, in->id, "a new snapshot")) {
+		} else if (quota_room(reg, in->id, false)) {
 			struct item *it = group_add(d, g);
 			if (!it)
 				return -1;
 			it->planned = true;
 			it->id = slot_id;
-			it->time = slot;
+			it->time = d->now; /* judged as what will exist: a snapshot taken now, not at the slot */
 			it->slot = slot;
 			it->gib = in->allocated_gib > 0 ? (uint32_t)in->allocated_gib : 0;
 			if (have_arn_parts)
@@ -835,7 +1030,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	for (i = 0; i < g->n; i++) {
 		struct item *it = &g->items[i];
 		size_t k;
-		for (k = it->planned ? SIZE_MAX : first_copy(d, it->arn); k != SIZE_MAX; k = lc->next[k])
+		for (k = it->planned ? SIZE_MAX : first_copy(d, in->region, it->id); k != SIZE_MAX; k = lc->next[k])
 			if (d->inv->snapshots[k].status == SK_SNAP_CREATING)
 				it->keep |= SK_KEEP_COPY_PENDING;
 	}
@@ -860,6 +1055,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		a.target = it->id;
 		a.policy = sk_diff_intern(d, p->name);
 		a.reason = sk_diff_printf(d, "schedule '%s': slot %s has no snapshot", p->schedule_text, slot_text);
+		a.keep = it->keep;
 		a.slot = it->slot;
 		a.tags = make_tags(d, p, in->id, sk_diff_intern(d, slot_text), NULL, NULL, &a.n_tags);
 		a.gib = it->gib;
@@ -867,10 +1063,10 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		reg->creates++;
 		reg->gib_delta += it->gib;
 	}
-	delete_actions(d, g, p, in->id, retain_text, reg);
-	record_decisions(d, g, p);
+	delete_actions(d, g, p, in, NULL, retain_text, reg);
+	record_decisions(d, g, p, reg);
 	for (i = 0; i < p->n_copies && !d->failed; i++)
-		if (plan_copies(d, p, in, &p->copies[i], retain_text) < 0)
+		if (plan_copies(d, p, in, &p->copies[i], sf.bad) < 0)
 			return -1;
 	return d->failed ? -1 : 0;
 }

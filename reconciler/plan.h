@@ -67,7 +67,12 @@ struct sk_action {
 	const struct sk_aws_tag *tags;
 	size_t n_tags;
 	uint32_t gib;
-	/* delete: the rules that would have kept it are none; keep decisions live in sk_decision */
+	/*
+	 * create, copy: the rules (SK_KEEP_*, reconciler/retention.h) that keep
+	 * what it makes; delete: 0, no rule keeps it.  Keep decisions of
+	 * existing snapshots live in sk_decision.
+	 */
+	unsigned keep;
 };
 
 enum sk_note_kind {
@@ -100,7 +105,7 @@ struct sk_region_summary {
 	size_t manual_after;
 	int quota;
 	size_t automated;
-	size_t unmanaged; /* manual snapshots no policy owns */
+	size_t unmanaged; /* manual snapshots no policy decided on: kept, not managed */
 	int64_t gib_delta;
 	double cost_delta; /* per month */
 };
@@ -172,7 +177,7 @@ const char *sk_plan_strdup(struct sk_plan *p, const char *s);
 /* output: Terraform-like text, and JSON (specs/plan-format.md) */
 struct sk_render_opts {
 	bool color;
-	bool verbose; /* list kept snapshots too */
+	bool verbose; /* list kept snapshots too, and the tags of what is created */
 };
 void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_render_opts *o);
 /* with_decisions: include every owned snapshot's keep/delete decision */

@@ -1,6 +1,7 @@
 /*
  * render.c - plans as text (Terraform's manner) and as JSON (snapkeep-plan/v1)
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,21 @@ static void fmt_time(char out[SK_TIME_RFC3339_MAX], int64_t t)
 		strcpy(out, "-");
 }
 
-static void render_action(const struct sk_action *a, FILE *f, const struct style *s)
+/* with --verbose: the tags a create or copy puts on, besides snapkeep's own */
+static void render_tags(const struct sk_action *a, FILE *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->n_tags; i++) {
+		if (!strncmp(a->tags[i].key, "snapkeep:", 9))
+			continue;
+		fprintf(f, "%s%s=%s", n++ ? ", " : "      tags: ", a->tags[i].key, a->tags[i].value);
+	}
+	if (n)
+		fputc('\n', f);
+}
+
+static void render_action(const struct sk_action *a, FILE *f, const struct style *s, bool verbose)
 {
 	char t1[SK_TIME_RFC3339_MAX];
 	size_t i;
@@ -75,17 +90,25 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		fmt_time(t1, a->slot);
 		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
 		fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
+		if (verbose)
+			render_tags(a, f);
 		break;
 	case SK_ACTION_COPY:
 		fmt_time(t1, a->source_created);
 		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
-		fprintf(f, "      copy of %s (%s, created %s)%s%s\n", a->source_snapshot, a->source_region, t1,
+		fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
+			a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
 			a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
+		if (verbose)
+			render_tags(a, f);
 		break;
 	case SK_ACTION_DELETE:
 		fmt_time(t1, a->source_created);
 		fprintf(f, "  %s-%s db-snapshot %s%s%s (%s)\n", s->del, s->reset, s->bold, a->target, s->reset, a->region);
-		fprintf(f, "      of %s, created %s\n", a->instance, t1);
+		if (a->source_region)
+			fprintf(f, "      of %s, copied from %s, source created %s\n", a->instance, a->source_region, t1);
+		else
+			fprintf(f, "      of %s, created %s\n", a->instance, t1);
 		break;
 	}
 	if (a->policy || a->reason)
@@ -112,7 +135,7 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	if (p->n_actions) {
 		fprintf(f, "snapkeep will perform the following actions:\n\n");
 		for (i = 0; i < p->n_actions; i++) {
-			render_action(&p->actions[i], f, &s);
+			render_action(&p->actions[i], f, &s, o && o->verbose);
 			fputc('\n', f);
 		}
 	}
@@ -147,9 +170,9 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	}
 	for (i = 0; i < p->n_regions; i++) {
 		const struct sk_region_summary *r = &p->regions[i];
-		fprintf(f, "Snapshots in %s: manual %zu → %zu of %d; %zu automated, %zu not managed; storage %+lld GiB, "
-			   "%+.2f USD/month\n",
-			r->region, r->manual_before, r->manual_after, r->quota, r->automated, r->unmanaged,
+		fprintf(f, "Snapshots in %s: manual %zu → %zu (quota %d); kept, not managed: %zu manual, %zu automated; "
+			   "storage %+lld GiB, %+.2f USD/month\n",
+			r->region, r->manual_before, r->manual_after, r->quota, r->unmanaged, r->automated,
 			(long long)r->gib_delta, r->cost_delta);
 	}
 	if (p->n_regions)
@@ -159,6 +182,39 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	else
 		fprintf(f, "%sPlan:%s %zu to create, %zu to change, %zu to delete.\n", s.bold, s.reset, c.create, c.change,
 			c.remove);
+}
+
+/* the names of the SK_KEEP_* bits set in keep, as a JSON array */
+static json_t *rules_json(unsigned keep)
+{
+	json_t *rules = json_array();
+	unsigned bit;
+
+	for (bit = 1; rules && bit && bit <= keep; bit <<= 1)
+		if (keep & bit)
+			json_array_append_new(rules, json_string(sk_keep_reason_name(bit)));
+	return rules;
+}
+
+static unsigned rules_from_json(const json_t *a)
+{
+	unsigned keep = 0, bit;
+	size_t i;
+	const json_t *v;
+
+	json_array_foreach(a, i, v) {
+		const char *name = json_string_value(v);
+		for (bit = 1; name && bit && bit <= SK_KEEP_SAFETY_MASK; bit <<= 1)
+			if (!strcmp(sk_keep_reason_name(bit), name))
+				keep |= bit;
+	}
+	return keep;
+}
+
+/* money in JSON: to the cent, so that no binary fraction shows (-1.8999999999999999) */
+static double cents(double v)
+{
+	return round(v * 100.0) / 100.0;
 }
 
 static json_t *opt_str(const char *s)
@@ -228,10 +284,14 @@ json_t *sk_action_to_json(const struct sk_action *a)
 			json_object_set_new(o, "kmsKeyId", opt_str(a->kms_key_id));
 		}
 		json_object_set_new(o, "allocatedGiB", json_integer(a->gib));
+		json_object_set_new(o, "rules", rules_json(a->keep));
 		break;
 	case SK_ACTION_DELETE:
 		json_object_set_new(o, "created", time_json(a->source_created));
+		if (a->source_region)
+			json_object_set_new(o, "sourceRegion", json_string(a->source_region));
 		json_object_set_new(o, "allocatedGiB", json_integer(a->gib));
+		json_object_set_new(o, "rules", rules_json(a->keep));
 		break;
 	}
 	return o;
@@ -240,14 +300,10 @@ json_t *sk_action_to_json(const struct sk_action *a)
 /* one owned snapshot's decision, and every rule behind it */
 static json_t *decision_json(const struct sk_decision *d)
 {
-	json_t *rules = json_array();
-	unsigned bit;
+	json_t *rules = rules_json(d->keep);
 	bool deferred = !d->deleted && !(d->keep & SK_KEEP_RULE_MASK) &&
 			(d->keep & (SK_KEEP_MAX_DELETIONS | SK_KEEP_MASS_DELETE | SK_KEEP_FAILED_SIBLING));
 
-	for (bit = 1; bit && bit <= d->keep; bit <<= 1)
-		if (d->keep & bit)
-			json_array_append_new(rules, json_string(sk_keep_reason_name(bit)));
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:b}", "id", d->snap->id, "region", d->snap->region,
 			 "instance", d->snap->instance, "policy", opt_str(d->policy), "decision",
 			 d->deleted ? "delete" : "keep", "rules", rules, "created", time_json(d->snap->original_created),
@@ -257,7 +313,7 @@ static json_t *decision_json(const struct sk_decision *d)
 int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions)
 {
 	json_t *root = sk_plan_to_json(p, false);
-	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
 	size_t len, i;
 
 	json_decref(root);
@@ -305,6 +361,7 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "observedAt", time_json(p->observed_at));
 	if (p->fingerprint[0])
 		json_object_set_new(root, "fingerprint", json_string(p->fingerprint));
+	json_object_set_new(root, "pricePerGBMonth", json_real(p->price_per_gb_month));
 	json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I}", "create", (json_int_t)c.create, "change",
 						       (json_int_t)c.change, "delete", (json_int_t)c.remove));
 	json_object_set_new(root, "changes", json_boolean(sk_plan_has_changes(p)));
@@ -327,7 +384,7 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 						(json_int_t)r->manual_after, "quota", r->quota, "automatedSnapshots",
 						(json_int_t)r->automated, "unmanagedSnapshots", (json_int_t)r->unmanaged,
 						"storageGiBDelta", (json_int_t)r->gib_delta, "monthlyCostDelta",
-						r->cost_delta));
+						cents(r->cost_delta)));
 	}
 	json_object_set_new(root, "regions", regions);
 	if (p->basis)
@@ -393,6 +450,8 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	p->ref = s ? strdup(s) : NULL;
 	p->now = jtime(j, "now");
 	p->observed_at = jtime(j, "observedAt");
+	if (json_is_number(json_object_get(j, "pricePerGBMonth")))
+		p->price_per_gb_month = json_number_value(json_object_get(j, "pricePerGBMonth"));
 	s = json_string_value(json_object_get(j, "fingerprint"));
 	if (s)
 		snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", s);
@@ -461,6 +520,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 		a.slot = jtime(v, "slot");
 		a.source_created = a.kind == SK_ACTION_DELETE ? jtime(v, "created") : jtime(v, "sourceCreated");
 		a.gib = (uint32_t)jint(v, "allocatedGiB", 0);
+		a.keep = rules_from_json(json_object_get(v, "rules"));
 		tags = json_object_get(v, "tags");
 		if (json_object_size(tags)) {
 			struct sk_aws_tag *t = sk_arena_calloc(&p->arena, json_object_size(tags), sizeof(*t));
