@@ -38,6 +38,12 @@ struct item {
 	bool available;
 	bool planned;
 	bool deferred;  /* a planned copy left for a later run */
+	/*
+	 * Refused for the region's quota: never made in this run, but the rules
+	 * count it, so the deletions it would cause make room for the next run
+	 * (otherwise a region at its quota would stay stuck there).
+	 */
+	bool refused;
 	const struct item *source; /* copies planned from a source item */
 };
 
@@ -818,7 +824,8 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		bool have = false;
 		struct item *it;
 		const char *id;
-		if (!s->keep || (!s->available && !s->planned))
+		/* only what exists, or is made in this run, can be copied */
+		if (!s->keep || (!s->available && !s->planned) || s->deferred || s->refused)
 			continue;
 		if (!s->arn) {
 			n_no_arn++;
@@ -879,7 +886,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 			it->deferred = true;
 			n_deferred_limit++;
 		} else if (!quota_room(reg, in->id, true)) {
-			it->deferred = true;
+			it->refused = true;
 			n_deferred_quota++;
 		} else {
 			reg->copies++;
@@ -889,8 +896,8 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		sk_diff_note(d, SK_NOTE_DEFERRED, c->region, in->id,
 			     "%zu cop%s of %s left for a later run: at most %d copies in flight per destination region",
 			     n_deferred_limit, n_deferred_limit == 1 ? "y" : "ies", in->id, COPIES_IN_FLIGHT_MAX);
-	/* decide deletions against what will really exist */
-	if ((n_deferred_limit || n_deferred_quota) && settle_rules(d, &c->retain, c->has_retain, g) < 0)
+	/* decide deletions against what will really exist (and the copies the quota refused, to make room) */
+	if (n_deferred_limit && settle_rules(d, &c->retain, c->has_retain, g) < 0)
 		goto done;
 	sf.policy = p;
 	sf.budget = &lc->budget[p - d->set->policies];
@@ -905,7 +912,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		const struct item *s = it->source;
 		struct sk_action a;
 		char slot_text[SK_TIME_RFC3339_MAX];
-		if (!it->planned || it->deferred)
+		if (!it->planned || it->deferred || it->refused)
 			continue;
 		memset(&a, 0, sizeof(a));
 		a.kind = SK_ACTION_COPY;
@@ -1008,10 +1015,11 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 			sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
 				     "no snapshot for slot %s: the instance is '%s'", slot_text,
 				     in->status ? in->status : "unknown");
-		} else if (quota_room(reg, in->id, false)) {
+		} else {
 			struct item *it = group_add(d, g);
 			if (!it)
 				return -1;
+			it->refused = !quota_room(reg, in->id, false);
 			it->planned = true;
 			it->id = slot_id;
 			it->time = d->now; /* judged as what will exist: a snapshot taken now, not at the slot */
@@ -1045,7 +1053,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	for (i = 0; i < g->n; i++) {
 		const struct item *it = &g->items[i];
 		struct sk_action a;
-		if (!it->planned || it->deferred)
+		if (!it->planned || it->deferred || it->refused)
 			continue;
 		memset(&a, 0, sizeof(a));
 		a.kind = SK_ACTION_CREATE;

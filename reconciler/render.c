@@ -177,9 +177,18 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	}
 	if (p->n_regions)
 		fputc('\n', f);
-	if (!c.create && !c.change && !c.remove)
-		fprintf(f, "%sNo changes.%s Live backups match the policy.\n", s.bold, s.reset);
-	else
+	if (!c.create && !c.change && !c.remove) {
+		bool held = false;
+		for (i = 0; i < p->n_notes; i++)
+			if (p->notes[i].kind == SK_NOTE_SAFETY || p->notes[i].kind == SK_NOTE_DEFERRED)
+				held = true;
+		if (held)
+			fprintf(f, "%sNo changes.%s Nothing can be done now, but live backups do not match the policy: "
+				   "see the notes.\n",
+				s.bold, s.reset);
+		else
+			fprintf(f, "%sNo changes.%s Live backups match the policy.\n", s.bold, s.reset);
+	} else
 		fprintf(f, "%sPlan:%s %zu to create, %zu to change, %zu to delete.\n", s.bold, s.reset, c.create, c.change,
 			c.remove);
 }
@@ -452,6 +461,45 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	p->observed_at = jtime(j, "observedAt");
 	if (json_is_number(json_object_get(j, "pricePerGBMonth")))
 		p->price_per_gb_month = json_number_value(json_object_get(j, "pricePerGBMonth"));
+	/* the notes and region figures, so a saved plan shows as it was planned */
+	json_array_foreach(json_object_get(j, "notes"), i, v) {
+		const char *kind = json_string_value(json_object_get(v, "kind"));
+		const char *msg = json_string_value(json_object_get(v, "message"));
+		size_t k;
+		for (k = 0; kind && k < sizeof(note_names) / sizeof(note_names[0]); k++)
+			if (!strcmp(kind, note_names[k]))
+				break;
+		if (!kind || !msg || k == sizeof(note_names) / sizeof(note_names[0]))
+			continue;
+		if (sk_plan_add_note(p, (enum sk_note_kind)k, json_string_value(json_object_get(v, "region")),
+				     json_string_value(json_object_get(v, "instance")), "%s", msg) < 0) {
+			sk_plan_free(p);
+			return -1;
+		}
+	}
+	if (json_array_size(json_object_get(j, "regions"))) {
+		const json_t *regs = json_object_get(j, "regions");
+		p->regions = calloc(json_array_size(regs), sizeof(*p->regions));
+		if (!p->regions) {
+			sk_plan_free(p);
+			return sk_error_set_oom();
+		}
+		json_array_foreach(regs, i, v) {
+			struct sk_region_summary *r = &p->regions[p->n_regions];
+			const json_t *m = json_object_get(v, "manualSnapshots");
+			if (!json_is_string(json_object_get(v, "region")))
+				continue;
+			r->region = jstr(p, v, "region");
+			r->manual_before = (size_t)jint(m, "before", 0);
+			r->manual_after = (size_t)jint(m, "after", 0);
+			r->quota = jint(m, "quota", 0);
+			r->automated = (size_t)jint(v, "automatedSnapshots", 0);
+			r->unmanaged = (size_t)jint(v, "unmanagedSnapshots", 0);
+			r->gib_delta = jint(v, "storageGiBDelta", 0);
+			r->cost_delta = json_number_value(json_object_get(v, "monthlyCostDelta"));
+			p->n_regions++;
+		}
+	}
 	s = json_string_value(json_object_get(j, "fingerprint"));
 	if (s)
 		snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", s);

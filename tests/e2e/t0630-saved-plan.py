@@ -58,6 +58,9 @@ with Emulator(seed=ck.SEED, args=["--quiet"]) as emu:
     t.ok(s.rc == 0 and actions_text(s.out) and actions_text(s.out) == actions_text(r.out) and
          "Plan: 2 to create, 2 to change, 6 to delete." in s.out and sc.commit[:12] in s.out,
          "show FILE prints the same actions, commit and summary", s)
+    plan_text = r.out[:r.out.find("\nSaved the plan to")] if "\nSaved the plan to" in r.out else r.out
+    t.is_(s.out.rstrip("\n"), plan_text.rstrip("\n"),
+          "show FILE prints the whole plan as plan printed it: notes and region figures too")
     j = sc.sk("show", "--output", "json", planfile)
     pj = sc.sk("plan", *sc.source(), "--output", "json")
     try:

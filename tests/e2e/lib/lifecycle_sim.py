@@ -379,8 +379,8 @@ class Simulation:
         ok &= self.check("summary", summary in r.out, d,
                          lambda: "%r not in the apply's output:\n%s" % (summary, r.out))
         # (the copy region is observed, and shown, once the policy copies there)
-        lines = ["Snapshots in %s: manual %d → %d of %d;" % (reg, self.manual(before[reg]),
-                                                             self.manual(before[reg]) + delta, self.quota[reg])
+        lines = ["Snapshots in %s: manual %d → %d (quota %d);" % (reg, self.manual(before[reg]),
+                                                                  self.manual(before[reg]) + delta, self.quota[reg])
                  for reg, delta in ((SRC, 1 - len(gone_src)), (DST, len(m.made[d]) - len(gone_dst)))
                  if reg == SRC or d >= self.copies_from]
         ok &= self.check("region-lines", all(x in r.out for x in lines), d,
