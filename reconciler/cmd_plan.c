@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -16,6 +17,14 @@
 #include "specs/policy.h"
 #include "state/planfile.h"
 
+/* the process's peak resident memory so far, for --debug's phase figures */
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
 int cmd_plan(struct sk_cli *cli)
 {
 	struct sk_policyset *set = NULL;
@@ -25,6 +34,7 @@ int cmd_plan(struct sk_cli *cli)
 	struct sk_observe_stats st;
 	bool session = false;
 	int64_t t0, t1;
+	long rss1;
 	int rc = SK_EXIT_ERROR;
 
 	memset(&s, 0, sizeof(s));
@@ -50,13 +60,16 @@ int cmd_plan(struct sk_cli *cli)
 		goto done;
 	}
 	t1 = sk_time_mono_ms();
+	rss1 = peak_rss_kib();
 	if (sk_cli_compute_plan(cli, set, inv, cli->out_file != NULL, &plan) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}
-	sk_debug("%s %zu instances and %zu snapshots in %.3f s; planned in %.3f s (%zu actions, %zu decisions)",
+	sk_debug("%s %zu instances and %zu snapshots in %.3f s (peak RSS %ld MiB); planned in %.3f s (%zu actions, "
+		 "%zu decisions; peak RSS %ld MiB)",
 		 cli->inventory ? "read" : "observed", inv->n_instances, inv->n_snapshots, (double)(t1 - t0) / 1000.0,
-		 (double)(sk_time_mono_ms() - t1) / 1000.0, plan->n_actions, plan->n_decisions);
+		 rss1 / 1024, (double)(sk_time_mono_ms() - t1) / 1000.0, plan->n_actions, plan->n_decisions,
+		 peak_rss_kib() / 1024);
 	if (cli->out_file) {
 		json_t *j = sk_plan_to_json(plan, false);
 		int e = j ? sk_planfile_write(cli->out_file, j) : sk_error_set_oom();
