@@ -547,9 +547,10 @@ int sk_rds_remove_tags(struct sk_aws_client *c, const char *region, const char *
 }
 
 /*
- * Retry safety: a second start for the same source answers
- * DBInstanceAutomatedBackupAlreadyExists (or shows it replicating), which
- * the caller counts as done.
+ * Retry safety: a second start for the same source changes nothing; RDS
+ * answers it with InvalidDBInstanceState (its API documents no "already
+ * exists" code), so the caller checks the destination's automated backups
+ * and counts a live replication as done.
  */
 int sk_rds_start_automated_backups_replication(struct sk_aws_client *c, const char *dest_region,
 					       const struct sk_rds_replication *r, struct sk_aws_error *err)
@@ -579,7 +580,11 @@ done:
 	return rc;
 }
 
-/* Retry safety: stopping a stopped replication answers not-found, counted as done by the caller. */
+/*
+ * Retry safety: stopping a stopped replication changes nothing; RDS answers
+ * InvalidDBInstanceState (or not-found), and the caller counts it as done
+ * once the destination's automated backups show no live replication.
+ */
 int sk_rds_stop_automated_backups_replication(struct sk_aws_client *c, const char *dest_region,
 					      const char *source_instance_arn, struct sk_aws_error *err)
 {
