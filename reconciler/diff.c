@@ -531,40 +531,30 @@ static void diff_automated(struct sk_diff *d, const struct sk_inv_instance *in, 
 
 static void unmanaged_instances(struct sk_diff *d)
 {
-	size_t i, s = 0, n = 0;
 	struct sk_buf names = SK_BUF_INIT;
-	const char *region = NULL;
+	size_t r, k, s = 0;
 
-	/* d->sel is sorted by instance pointer, i.e. inventory order */
-	for (i = 0; i <= d->inv->n_instances; i++) {
-		const struct sk_inv_instance *in = i < d->inv->n_instances ? &d->inv->instances[i] : NULL;
-		bool selected = false;
-		if (in && region && in->region != region && strcmp(in->region, region))
-			goto flush;
-		if (!in)
-			goto flush;
-		region = in->region;
-		if (!region_wanted(d, in->region))
+	/* d->sel is sorted by instance pointer, i.e. in inventory order, as the regions' ranges are */
+	for (r = 0; r < d->inv->n_regions; r++) {
+		size_t b, e, n = 0;
+		if (!region_wanted(d, d->inv->regions[r]))
 			continue;
-		while (s < d->n_sel && d->sel[s].inst < in)
-			s++;
-		selected = s < d->n_sel && d->sel[s].inst == in;
-		if (!selected) {
+		sk_inventory_instance_range(d->inv, d->inv->regions[r], &b, &e);
+		sk_buf_reset(&names);
+		for (k = b; k < e; k++) {
+			const struct sk_inv_instance *in = &d->inv->instances[k];
+			while (s < d->n_sel && d->sel[s].inst < in)
+				s++;
+			if (s < d->n_sel && d->sel[s].inst == in)
+				continue;
 			if (n < 20)
 				sk_buf_printf(&names, "%s'%s'", n ? ", " : "", in->id);
 			n++;
 		}
-		continue;
-	flush:
 		if (n)
-			sk_diff_note(d, SK_NOTE_UNMANAGED, region, NULL, "%zu instance%s no policy selects, left alone: %s%s",
-				     n, n == 1 ? "" : "s", sk_buf_cstr(&names), n > 20 ? ", ..." : "");
-		sk_buf_reset(&names);
-		n = 0;
-		if (!in)
-			break;
-		region = in->region;
-		i--; /* look at this instance again in its own region */
+			sk_diff_note(d, SK_NOTE_UNMANAGED, d->inv->regions[r], NULL,
+				     "%zu instance%s no policy selects, left alone: %s%s", n, n == 1 ? "" : "s",
+				     sk_buf_cstr(&names), n > 20 ? ", ..." : "");
 	}
 	sk_buf_free(&names);
 }
