@@ -186,16 +186,20 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	if (!out)
 		return NULL;
 	*out = *in;
-	DUP(arn);
-	/* "arn:...:snapshot:<id>": the id is the ARN's tail, stored once (a million snapshots) */
-	if (out->arn && in->id) {
-		size_t la = strlen(out->arn), li = strlen(in->id);
-		if (la > li && out->arn[la - li - 1] == ':' && !strcmp(out->arn + la - li, in->id))
-			out->id = out->arn + la - li;
-		else
-			DUP(id);
-	} else {
-		DUP(id);
+	out->arn = out->arn_prefix = NULL;
+	DUP(id);
+	/* "arn:...:snapshot:<id>": only the id is stored; the prefix, the same for a region, is interned */
+	if (in->arn) {
+		size_t la = strlen(in->arn), li = strlen(in->id);
+		if (la > li && in->arn[la - li - 1] == ':' && !strcmp(in->arn + la - li, in->id) && la - li < SK_ARN_MAX) {
+			char prefix[SK_ARN_MAX];
+			memcpy(prefix, in->arn, la - li);
+			prefix[la - li] = '\0';
+			if (!(out->arn_prefix = sk_inventory_intern(inv, prefix)))
+				goto fail;
+		} else {
+			DUP(arn);
+		}
 	}
 	INTERN(instance);
 	INTERN(region);
@@ -248,6 +252,16 @@ fail:
 
 #undef INTERN
 #undef DUP
+
+const char *sk_inv_snapshot_arn(const struct sk_inv_snapshot *s, char *buf, size_t len)
+{
+	int n;
+
+	if (s->arn || !s->arn_prefix)
+		return s->arn;
+	n = snprintf(buf, len, "%s%s", s->arn_prefix, s->id);
+	return n > 0 && (size_t)n < len ? buf : NULL;
+}
 
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 {
@@ -451,7 +465,7 @@ static int dump(json_t *v, FILE *f)
 
 int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 {
-	char ts[SK_TIME_RFC3339_MAX];
+	char ts[SK_TIME_RFC3339_MAX], arn[SK_ARN_MAX];
 	json_t *regions = json_array();
 	size_t i, j;
 
@@ -496,7 +510,7 @@ int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 		json_t *o = json_object();
 		fputs(i ? ",\n" : "\n", f);
 		set_str(o, "id", s->id);
-		set_str(o, "arn", s->arn);
+		set_str(o, "arn", sk_inv_snapshot_arn(s, arn, sizeof(arn)));
 		set_str(o, "instance", s->instance);
 		set_str(o, "region", s->region);
 		set_str(o, "type", sk_snap_type_name(s->type));

@@ -59,7 +59,13 @@ struct sk_inv_instance {
 
 struct sk_inv_snapshot {
 	const char *id;
+	/*
+	 * The ARN, or NULL when it is arn_prefix + id (the usual case: a million
+	 * snapshots share one "arn:aws:rds:<region>:<account>:snapshot:"); read
+	 * it with sk_inv_snapshot_arn().
+	 */
 	const char *arn;
+	const char *arn_prefix;
 	const char *instance;
 	const char *region;
 	const char *status_text; /* as AWS says it */
@@ -134,6 +140,9 @@ void sk_inventory_snapshot_range(const struct sk_inventory *inv, const char *reg
 /* the instances of a region are inv->instances[*begin .. *end) */
 void sk_inventory_instance_range(const struct sk_inventory *inv, const char *region, size_t *begin, size_t *end);
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
+/* the snapshot's ARN (in buf when it has to be put together), or NULL when it has none */
+const char *sk_inv_snapshot_arn(const struct sk_inv_snapshot *s, char *buf, size_t len);
+#define SK_ARN_MAX 512
 
 enum sk_snap_status sk_snap_status_from(const char *aws_status);
 enum sk_snap_type sk_snap_type_from(const char *aws_type);

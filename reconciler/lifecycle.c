@@ -634,6 +634,7 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 	const char *reason = copy_region ? sk_diff_printf(d, "no rule of the %s copies keeps it (%s)", copy_region,
 							  retain_text)
 					 : sk_diff_printf(d, "no rule keeps it (%s)", retain_text);
+	char arn[SK_ARN_MAX];
 	size_t i;
 
 	for (i = 0; i < g->n; i++) {
@@ -651,7 +652,7 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 		a.reason = reason;
 		a.source_region = copy_region ? in->region : NULL;
 		a.source_created = it->time;
-		a.source_arn = it->snap->arn ? sk_diff_intern(d, it->snap->arn) : NULL;
+		a.source_arn = sk_diff_intern(d, sk_inv_snapshot_arn(it->snap, arn, sizeof(arn)));
 		a.gib = it->gib;
 		sk_diff_action(d, &a);
 		reg->deletes++;
@@ -722,10 +723,12 @@ static bool instance_arn_parts(const struct sk_diff *d, const struct sk_inv_inst
 	if (sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32))
 		return true;
 	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
-	for (i = b; i < e; i++)
-		if (sk_arn_field(d->inv->snapshots[i].arn, 1, part, 32) &&
-		    sk_arn_field(d->inv->snapshots[i].arn, 4, acct, 32))
+	for (i = b; i < e; i++) {
+		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
+		const char *arn = s->arn ? s->arn : s->arn_prefix;
+		if (sk_arn_field(arn, 1, part, 32) && sk_arn_field(arn, 4, acct, 32))
 			return true;
+	}
 	return false;
 }
 
@@ -769,6 +772,25 @@ static const struct sk_inv_snapshot *find_bad(const struct sk_diff *d, const str
 	return NULL;
 }
 
+/*
+ * A source item's ARN, put together in the plan's arena only when a copy
+ * needs it: from the inventory (its own, or its region's prefix and its
+ * id) or, for a hand-written inventory without ARNs, from the instance's.
+ */
+static const char *item_arn(struct sk_diff *d, struct item *it, const struct sk_inv_instance *in)
+{
+	char buf[SK_ARN_MAX], part[32], acct[32];
+	const char *arn;
+
+	if (it->arn)
+		return it->arn;
+	if (it->snap && (arn = sk_inv_snapshot_arn(it->snap, buf, sizeof(buf))))
+		return it->arn = sk_diff_intern(d, arn);
+	if (it->snap && instance_arn_parts(d, in, part, acct))
+		it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, it->snap->id);
+	return it->arn;
+}
+
 /* one copy destination of one (policy, instance) */
 static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in,
 		       const struct sk_policy_copy *c, const struct sk_inv_snapshot *bad)
@@ -810,7 +832,6 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 			return -1;
 		it->snap = s;
 		it->id = s->id;
-		it->arn = s->arn;
 		it->time = s->original_created ? s->original_created : slot_of(s);
 		it->available = s->status == SK_SNAP_AVAILABLE;
 		it->gib = s->allocated_gib;
@@ -819,7 +840,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	}
 	/* sources with no copy here yet */
 	for (i = 0; i < src->n; i++) {
-		const struct item *s = &src->items[i];
+		struct item *s = &src->items[i];
 		size_t k;
 		bool have = false;
 		struct item *it;
@@ -827,7 +848,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		/* only what exists, or is made in this run, can be copied */
 		if (!s->keep || (!s->available && !s->planned) || s->deferred || s->refused)
 			continue;
-		if (!s->arn) {
+		if (!item_arn(d, s, in)) {
 			n_no_arn++;
 			continue;
 		}
@@ -994,10 +1015,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 			return -1;
 		it->snap = s;
 		it->id = s->id;
-		it->arn = s->arn;
-		/* a hand-written inventory may leave the ARN out: copies need it */
-		if (!it->arn && have_arn_parts)
-			it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, s->id);
+		it->arn = s->arn; /* or, when a copy needs it, item_arn() puts it together */
 		it->time = s->created ? s->created : slot_of(s);
 		if (!it->time)
 			it->time = d->now;
