@@ -34,32 +34,6 @@
 #include "state/fileio.h"
 #include "state/journal.h"
 
-/*
- * render.c (sk_action_to_json) also renders keep decisions and plan
- * counts, which live in files not in this branch yet.  Weak stand-ins let
- * the test link; the real definitions win as soon as they are linked.
- * Nothing here calls them.
- */
-__attribute__((weak)) const char *sk_keep_reason_name(unsigned bit)
-{
-	(void)bit;
-	return "?";
-}
-__attribute__((weak)) int sk_keep_reasons_format(struct sk_buf *out, unsigned keep)
-{
-	(void)keep;
-	return sk_buf_adds(out, "?");
-}
-__attribute__((weak)) void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out)
-{
-	(void)p;
-	memset(out, 0, sizeof(*out));
-}
-__attribute__((weak)) bool sk_plan_has_changes(const struct sk_plan *p)
-{
-	return p->n_actions > 0;
-}
-
 struct fixture {
 	char dir[256];
 	char path[300];
