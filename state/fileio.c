@@ -209,3 +209,21 @@ int sk_file_parse_json(json_t **out, const char *text, size_t len, int klass, co
 				    json_error_code(&e) == json_error_premature_end_of_input ? " (truncated?)" : "");
 	return 0;
 }
+
+int sk_file_write_json_atomic(const char *path, const json_t *j, mode_t mode)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int rc;
+
+	if (!text)
+		return sk_error_set_oom();
+	rc = sk_buf_adds(&b, text);
+	free(text);
+	if (rc == 0)
+		rc = sk_buf_addc(&b, '\n');
+	if (rc == 0)
+		rc = sk_file_write_atomic(path, b.ptr, b.len, mode);
+	sk_buf_free(&b);
+	return rc;
+}

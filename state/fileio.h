@@ -26,6 +26,8 @@ int sk_file_read_all(struct sk_buf *out, const char *path, size_t max);
 
 /* replaces path with data, as described above; mode e.g. 0600 */
 int sk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* the same for a JSON document, indented, keys in their order, ending with a newline */
+int sk_file_write_json_atomic(const char *path, const json_t *j, mode_t mode);
 
 /* fsync of a directory, so a rename or create in it is durable */
 int sk_file_fsync_dir(const char *dir);

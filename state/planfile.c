@@ -18,7 +18,6 @@ int sk_planfile_write(const char *path, const json_t *plan)
 {
 	char now[SK_TIME_RFC3339_MAX];
 	json_t *env = NULL;
-	char *text = NULL;
 	int rc = -1;
 
 	if (!json_is_object(plan))
@@ -26,28 +25,16 @@ int sk_planfile_write(const char *path, const json_t *plan)
 	sk_time_format_rfc3339(now, sk_time_now());
 	env = json_pack("{s:s, s:s, s:s, s:O}", "format", SK_SAVED_PLAN_FORMAT, "createdAt", now, "snapkeepVersion",
 			SK_VERSION, "plan", (json_t *)plan);
-	text = env ? json_dumps(env, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
+	if (!env) {
 		sk_error_set_oom();
 		goto done;
 	}
-	{
-		size_t n = strlen(text);
-		char *t = realloc(text, n + 2);
-		if (!t) {
-			sk_error_set_oom();
-			goto done;
-		}
-		text = t;
-		memcpy(text + n, "\n", 2);
-	}
-	if (sk_file_write_atomic(path, text, strlen(text), 0600) < 0) {
+	if (sk_file_write_json_atomic(path, env, 0600) < 0) {
 		sk_error_prefix("cannot save the plan");
 		goto done;
 	}
 	rc = 0;
 done:
-	free(text);
 	json_decref(env);
 	return rc;
 }

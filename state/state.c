@@ -612,7 +612,7 @@ done:
 
 int sk_state_save(struct sk_state *s, const char *dir)
 {
-	char *path = sk_file_join(dir, SK_STATE_FILE), *text = NULL;
+	char *path = sk_file_join(dir, SK_STATE_FILE);
 	json_t *root = NULL;
 	int rc = -1;
 
@@ -627,22 +627,7 @@ int sk_state_save(struct sk_state *s, const char *dir)
 		sk_error_set_oom();
 		goto done;
 	}
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text) {
-		sk_error_set_oom();
-		goto done;
-	}
-	{
-		size_t n = strlen(text);
-		char *t = realloc(text, n + 2);
-		if (!t) {
-			sk_error_set_oom();
-			goto done;
-		}
-		text = t;
-		memcpy(text + n, "\n", 2);
-	}
-	if (sk_file_write_atomic(path, text, strlen(text), 0600) < 0) {
+	if (sk_file_write_json_atomic(path, root, 0600) < 0) {
 		sk_error_prefix("cannot save the state");
 		goto done;
 	}
@@ -650,7 +635,6 @@ int sk_state_save(struct sk_state *s, const char *dir)
 	s->existed = true;
 	rc = 0;
 done:
-	free(text);
 	json_decref(root);
 	free(path);
 	return rc;
