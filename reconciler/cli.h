@@ -117,6 +117,13 @@ int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s);
 /* --inventory FILE, or observing every region the policies need */
 int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
 		   struct sk_inventory **out, struct sk_observe_stats *stats);
+/*
+ * Both of the above after reading the policies, opening an AWS session
+ * unless --inventory: the start of plan and inventory.  Free *set, *inv and
+ * close *s whatever it returns (a zeroed session closes as a no-op).
+ */
+int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_policyset **set,
+			    struct sk_inventory **inv);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);

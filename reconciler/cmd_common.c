@@ -139,6 +139,18 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 	return rc;
 }
 
+int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_policyset **set,
+			    struct sk_inventory **inv)
+{
+	memset(s, 0, sizeof(*s));
+	*inv = NULL;
+	if (sk_cli_load_policies(cli, set, false) < 0)
+		return -1;
+	if (!cli->inventory && sk_cli_open_session(cli, s) < 0)
+		return -1;
+	return sk_cli_observe(cli, s, *set, inv, NULL);
+}
+
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out)
 {

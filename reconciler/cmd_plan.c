@@ -31,31 +31,16 @@ int cmd_plan(struct sk_cli *cli)
 	struct sk_inventory *inv = NULL;
 	struct sk_plan *plan = NULL;
 	struct sk_session s;
-	struct sk_observe_stats st;
-	bool session = false;
 	int64_t t0, t1;
 	long rss1;
 	int rc = SK_EXIT_ERROR;
 
-	memset(&s, 0, sizeof(s));
-	memset(&st, 0, sizeof(st));
 	if (cli->argc) {
 		fprintf(stderr, "snapkeep plan: unexpected argument '%s'\n", cli->argv[0]);
 		return SK_EXIT_USAGE;
 	}
-	if (sk_cli_load_policies(cli, &set, false) < 0) {
-		rc = sk_cli_fail();
-		goto done; /* invalid policies still come with their set */
-	}
-	if (!cli->inventory) {
-		if (sk_cli_open_session(cli, &s) < 0) {
-			rc = sk_cli_fail();
-			goto done;
-		}
-		session = true;
-	}
 	t0 = sk_time_mono_ms();
-	if (sk_cli_observe(cli, &s, set, &inv, &st) < 0) {
+	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}
@@ -91,7 +76,6 @@ done:
 	sk_plan_free(plan);
 	sk_inventory_free(inv);
 	sk_policyset_free(set);
-	if (session)
-		sk_session_close(&s);
+	sk_session_close(&s);
 	return rc;
 }
