@@ -13,9 +13,9 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-#include "reconciler/alerts.h"
-#include "reconciler/inventory.h"
-#include "reconciler/plan.h"
+#include "reconciler/service/alerts.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/plan.h"
 #include "specs/policy.h"
 
 #define JAN1_0300 1767236400000LL /* 2026-01-01T03:00:00Z in ms */
@@ -398,7 +398,7 @@ static void test_newest_ages_from_an_inventory(void **state)
 	plan.notes = notes;
 	plan.n_notes = 1;
 
-	assert_int_equal(sk_alert_newest_ages(&ages, &n, inv, &plan, now), 0);
+	assert_int_equal(sk_cycle_newest_ages(&ages, &n, inv, &plan, now), 0);
 	assert_int_equal(n, 2);
 	/* the inventory's order: eu-west-1 first */
 	assert_string_equal(ages[0].region, "eu-west-1");
@@ -410,7 +410,7 @@ static void test_newest_ages_from_an_inventory(void **state)
 	free(ages);
 
 	/* without a plan every instance counts */
-	assert_int_equal(sk_alert_newest_ages(&ages, &n, inv, NULL, now), 0);
+	assert_int_equal(sk_cycle_newest_ages(&ages, &n, inv, NULL, now), 0);
 	assert_int_equal(n, 3);
 	free(ages);
 	sk_inventory_free(inv);

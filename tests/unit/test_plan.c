@@ -22,9 +22,9 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/inventory.h"
-#include "reconciler/plan.h"
-#include "reconciler/retention.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/plan.h"
+#include "reconciler/planner/retention.h"
 #include "specs/policy.h"
 
 #define ACCT "123456789012"

@@ -1,0 +1,78 @@
+/*
+ * cmd_validate.c - snapkeep validate: check the policies, calling no AWS API
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "cli/cli.h"
+#include "specs/policy.h"
+
+static json_t *pos_json(const struct sk_pos *p)
+{
+	return json_pack("{s:s?, s:i, s:i}", "file", p->file, "line", p->line, "col", p->col);
+}
+
+static json_t *validation_json(const struct sk_policyset *set, bool valid)
+{
+	json_t *root = json_object(), *pols = json_array(), *errs = json_array();
+	size_t i;
+
+	json_object_set_new(root, "valid", json_boolean(valid));
+	json_object_set_new(root, "commit", set && set->commit[0] ? json_string(set->commit) : json_null());
+	json_object_set_new(root, "subject", set && set->subject ? json_string(set->subject) : json_null());
+	for (i = 0; set && valid && i < set->n_policies; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		json_t *o = pos_json(&p->pos);
+		json_object_set_new(o, "name", json_string(p->name));
+		json_array_append_new(pols, o);
+	}
+	for (i = 0; set && i < set->n_diags; i++) {
+		json_t *o = pos_json(&set->diags[i].pos);
+		json_object_set_new(o, "message", json_string(set->diags[i].message));
+		json_array_append_new(errs, o);
+	}
+	if (!set && !valid) {
+		json_t *o = json_object();
+		json_object_set_new(o, "message", json_string(sk_error_message()));
+		json_array_append_new(errs, o);
+	}
+	json_object_set_new(root, "policies", pols);
+	json_object_set_new(root, "errors", errs);
+	return root;
+}
+
+int cmd_validate(struct sk_cli *cli)
+{
+	struct sk_policyset *set = NULL;
+	int rc = SK_EXIT_ERROR;
+	bool valid;
+
+	if (cli->argc) {
+		fprintf(stderr, "snapkeep validate: unexpected argument '%s'\n", cli->argv[0]);
+		return SK_EXIT_USAGE;
+	}
+	valid = sk_cli_load_policies(cli, &set, cli->json) == 0;
+	if (cli->json) {
+		json_t *j = validation_json(set, valid);
+		sk_cli_print_json(j, stdout);
+		json_decref(j);
+		rc = valid ? SK_EXIT_OK : SK_EXIT_ERROR;
+		goto done;
+	}
+	if (!valid) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	printf("Success! %zu polic%s valid", set->n_policies, set->n_policies == 1 ? "y is" : "ies are");
+	if (set->commit[0])
+		printf(" at commit %.12s \"%s\"", set->commit, set->subject ? set->subject : "");
+	printf(".\n");
+	rc = SK_EXIT_OK;
+done:
+	sk_policyset_free(set);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * observe.h - read the live inventory from AWS, with list calls only
+ *
+ * Per region: DescribeDBInstances and DescribeDBSnapshots pages (tags come
+ * in TagList), and DescribeDBInstanceAutomatedBackups pages only in the
+ * regions where some policy replicates automated backups to.  Never a call
+ * per instance or per snapshot.  Regions are observed in parallel.
+ */
+#ifndef SK_OBSERVE_H
+#define SK_OBSERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws/client.h"
+#include "reconciler/planner/inventory.h"
+
+struct sk_observe_opts {
+	const char *const *regions; /* observed fully */
+	size_t n_regions;
+	const char *const *backup_regions; /* also DescribeDBInstanceAutomatedBackups */
+	size_t n_backup_regions;
+	bool skip_snapshots; /* instances only */
+	int64_t now;         /* observedAt */
+};
+
+#define SK_OBSERVE_OPTS_INIT { NULL, 0, NULL, 0, false, 0 }
+
+struct sk_observe_stats {
+	size_t calls;
+	double seconds;
+};
+
+int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_observe_opts *o,
+	       struct sk_observe_stats *stats);
+
+#endif

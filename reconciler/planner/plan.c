@@ -1,0 +1,118 @@
+/*
+ * plan.c - plan storage, counting, and the policy/inventory difference
+ */
+#include "reconciler/planner/plan.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+
+int sk_plan_new(struct sk_plan **out)
+{
+	struct sk_plan *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return sk_error_set_oom();
+	p->price_per_gb_month = 0.095;
+	*out = p;
+	return 0;
+}
+
+void sk_plan_free(struct sk_plan *p)
+{
+	if (!p)
+		return;
+	free(p->subject);
+	free(p->ref);
+	free(p->basis);
+	free(p->actions);
+	free(p->notes);
+	free(p->decisions);
+	free(p->regions);
+	sk_arena_free(&p->arena);
+	free(p);
+}
+
+const char *sk_plan_strdup(struct sk_plan *p, const char *s)
+{
+	return s ? sk_arena_intern(&p->arena, s) : NULL;
+}
+
+static void *grow(void **items, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void *q = realloc(*items, c * size);
+		if (!q) {
+			sk_error_set_oom();
+			return NULL;
+		}
+		*items = q;
+		*cap = c;
+	}
+	return (char *)*items + (*n)++ * size;
+}
+
+struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a)
+{
+	struct sk_action *slot = grow((void **)&p->actions, &p->n_actions, &p->cap_actions, sizeof(*slot));
+
+	if (slot)
+		*slot = *a;
+	return slot;
+}
+
+int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
+		     const char *fmt, ...)
+{
+	struct sk_buf msg = SK_BUF_INIT;
+	struct sk_note *n;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sk_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	n = grow((void **)&p->notes, &p->n_notes, &p->cap_notes, sizeof(*n));
+	if (!n) {
+		sk_buf_free(&msg);
+		return -1;
+	}
+	n->kind = kind;
+	n->region = sk_plan_strdup(p, region);
+	n->instance = sk_plan_strdup(p, instance);
+	n->message = sk_arena_strdup(&p->arena, msg.ptr);
+	sk_buf_free(&msg);
+	return n->message ? 0 : -1;
+}
+
+void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->n_actions; i++) {
+		switch (p->actions[i].kind) {
+		case SK_ACTION_CREATE:
+		case SK_ACTION_COPY:
+			out->create++;
+			break;
+		case SK_ACTION_DELETE:
+			out->remove++;
+			break;
+		default:
+			out->change++;
+			break;
+		}
+	}
+}
+
+bool sk_plan_has_changes(const struct sk_plan *p)
+{
+	return p->n_actions > 0;
+}

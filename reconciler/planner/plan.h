@@ -1,0 +1,192 @@
+/*
+ * plan.h - the difference between the policy and live AWS, as typed actions
+ *
+ * A plan is computed from a policy set (specs/) and an inventory
+ * (observe.c or a file) at one instant, `now`.  Each action names its
+ * region, target, policy and reason, and for changes before -> after; apply
+ * executes exactly the plan's actions.  The plan also carries notes (what
+ * is pending, externally owned, not managed, deferred), per-region quota and
+ * cost figures, and the keep/delete decision for every owned snapshot.
+ */
+#ifndef SK_PLAN_H
+#define SK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/arena.h"
+#include "reconciler/planner/inventory.h"
+
+struct sk_policyset;
+
+enum sk_action_kind {
+	SK_ACTION_MODIFY = 0,        /* ModifyDBInstance */
+	SK_ACTION_START_REPLICATION, /* StartDBInstanceAutomatedBackupsReplication */
+	SK_ACTION_STOP_REPLICATION,  /* StopDBInstanceAutomatedBackupsReplication */
+	SK_ACTION_CREATE,            /* CreateDBSnapshot */
+	SK_ACTION_COPY,              /* CopyDBSnapshot (to another region) */
+	SK_ACTION_DELETE,            /* DeleteDBSnapshot */
+};
+
+#define SK_PLAN_MAX_CHANGES 8
+
+struct sk_change {
+	const char *field; /* "backup_retention_period", ... */
+	const char *before;
+	const char *after;
+};
+
+struct sk_action {
+	enum sk_action_kind kind;
+	const char *region;   /* where the call is sent */
+	const char *instance; /* the instance it concerns */
+	const char *target;   /* the snapshot (create, copy, delete) or the instance */
+	const char *policy;
+	const char *reason;
+	/* modify: what changes, for people (in the plan's arena); -1 / NULL leave a field alone */
+	const struct sk_change *changes;
+	size_t n_changes;
+	int retention;
+	const char *window;
+	int copy_tags;
+	int deletion_protection;
+	bool apply_immediately;
+	/* replication (sent to the destination region) and copies */
+	const char *source_region;
+	const char *source_arn; /* the instance's ARN (replication) or the source snapshot's (copy) */
+	const char *kms_key_id;
+	int replica_retention;
+	/* create and copy */
+	int64_t slot;                   /* the schedule slot the snapshot stands for */
+	const char *source_snapshot;    /* copy: the source's identifier */
+	int64_t source_created;         /* copy: the source's (original) creation time */
+	const struct sk_aws_tag *tags;
+	size_t n_tags;
+	uint32_t gib;
+	/*
+	 * create, copy: the rules (SK_KEEP_*, reconciler/retention.h) that keep
+	 * what it makes; delete: 0, no rule keeps it.  Keep decisions of
+	 * existing snapshots live in sk_decision.
+	 */
+	unsigned keep;
+};
+
+enum sk_note_kind {
+	SK_NOTE_PENDING = 0,   /* a change waits for the maintenance window */
+	SK_NOTE_EXTERNAL,      /* AWS Backup manages these settings */
+	SK_NOTE_UNMANAGED,     /* an instance no policy selects */
+	SK_NOTE_DEFERRED,      /* an action left for a later run (limits) */
+	SK_NOTE_SAFETY,        /* a safety rule kept something or refused an action */
+	SK_NOTE_WARNING,
+};
+
+struct sk_note {
+	enum sk_note_kind kind;
+	const char *region;
+	const char *instance;
+	const char *message;
+};
+
+/* the decision about one snapshot a policy owns */
+struct sk_decision {
+	const struct sk_inv_snapshot *snap;
+	const char *policy;
+	unsigned keep; /* reasons (reconciler/retention.h and SK_KEEP_* safety bits); 0: delete */
+	bool deleted;  /* an action deletes it in this plan */
+};
+
+struct sk_region_summary {
+	const char *region;
+	size_t manual_before;
+	size_t manual_after;
+	int quota;
+	size_t automated;
+	size_t unmanaged; /* manual snapshots no policy decided on: kept, not managed */
+	int64_t gib_delta;
+	double cost_delta; /* per month */
+};
+
+struct sk_plan {
+	struct sk_arena arena;
+	char commit[41];
+	char *subject;
+	char *ref;
+	int64_t now;
+	int64_t observed_at;
+	char fingerprint[65];
+	double price_per_gb_month;
+	struct sk_action *actions;
+	size_t n_actions, cap_actions;
+	struct sk_note *notes;
+	size_t n_notes, cap_notes;
+	struct sk_decision *decisions;
+	size_t n_decisions, cap_decisions;
+	struct sk_region_summary *regions;
+	size_t n_regions;
+	/*
+	 * With opts.basis: the live state the plan depends on, one sorted line
+	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.
+	 */
+	char *basis;
+};
+
+struct sk_plan_opts {
+	int64_t now;
+	const char *const *regions; /* only policies' instances in these regions; none: every region */
+	size_t n_regions;
+	bool allow_mass_delete;
+	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
+};
+
+#define SK_PLAN_OPTS_INIT { 0, NULL, 0, false, false }
+
+int sk_plan_new(struct sk_plan **out);
+void sk_plan_free(struct sk_plan *p);
+
+/*
+ * Computes the plan at opts->now (0: the clock).  The policy set's commit,
+ * subject and ref are copied into the plan.  Policy errors the inventory
+ * reveals (a named instance missing, two policies selecting one instance
+ * with conflicting settings) fail it with class SK_ERR_POLICY, one line per
+ * problem, each with file:line:col.
+ */
+int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
+		    const struct sk_plan_opts *opts);
+
+/* the regions, in order, that observing for this policy set needs */
+int sk_plan_regions(const struct sk_policyset *policies, const char *const *only, size_t n_only,
+		    const char ***out_regions, size_t *n_out, const char ***out_backup_regions, size_t *n_backup);
+
+struct sk_plan_counts {
+	size_t create, change, remove;
+};
+void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out);
+bool sk_plan_has_changes(const struct sk_plan *p);
+const char *sk_action_kind_name(enum sk_action_kind k);
+
+/* building blocks, for plan.c and for reading saved plans */
+struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a);
+int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+const char *sk_plan_strdup(struct sk_plan *p, const char *s);
+
+/* output: Terraform-like text, and JSON (specs/plan-format.md) */
+struct sk_render_opts {
+	bool color;
+	bool verbose; /* list kept snapshots too, and the tags of what is created */
+};
+void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_render_opts *o);
+/* with_decisions: include every owned snapshot's keep/delete decision */
+json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions);
+/* one action as the plan JSON lists it (also what the journal records of a call) */
+json_t *sk_action_to_json(const struct sk_action *a);
+/* the same, written to f; with_decisions streams them (a million decisions never become one tree) */
+int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions);
+/* reads the actions and metadata back (saved plans); decisions are not restored */
+int sk_plan_from_json(struct sk_plan **out, const json_t *j);
+
+#endif
