@@ -13,6 +13,7 @@
 #include "reconciler/planner/inventory.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
 #include "state/planfile.h"

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "cli/cli.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
 #include "state/planfile.h"
 
 int cmd_show(struct sk_cli *cli)

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "reconciler/planner/render.h"
 #include "state/journal.h"
 
 int sk_journal_glue_intent(struct sk_journal *j, const char *run_id, const struct sk_plan *p,

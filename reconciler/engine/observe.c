@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/parallel.h"
 
 struct shared {
 	struct sk_inventory *inv;
@@ -121,9 +122,9 @@ static int on_backup(void *ud, const struct sk_rds_automated_backup *b)
 	return rc;
 }
 
-static void *observe_region(void *arg)
+static void observe_region(void *ud, size_t i)
 {
-	struct job *j = arg;
+	struct job *j = &((struct job *)ud)[i];
 	struct sk_aws_error err;
 	int64_t t0 = sk_time_mono_ms();
 
@@ -139,7 +140,6 @@ static void *observe_region(void *arg)
 		j->error = *sk_error_last();
 	sk_debug("observed %s: %zu instances, %zu snapshots in %lld ms", j->region, j->n_instances, j->n_snapshots,
 		 (long long)(sk_time_mono_ms() - t0));
-	return NULL;
 }
 
 static bool in_list(const char *const *list, size_t n, const char *s)
@@ -157,9 +157,8 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 {
 	struct shared sh;
 	struct job *jobs = NULL;
-	pthread_t *threads = NULL;
 	const char **regions = NULL;
-	size_t n = 0, i, started = 0;
+	size_t n = 0, i;
 	int64_t t0 = sk_time_mono_ms();
 	int rc = -1;
 
@@ -183,8 +182,7 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 		if (!in_list(regions, n, o->backup_regions[i]))
 			regions[n++] = o->backup_regions[i];
 	jobs = calloc(n + 1, sizeof(*jobs));
-	threads = calloc(n + 1, sizeof(*threads));
-	if (!jobs || !threads) {
+	if (!jobs) {
 		sk_error_set_oom();
 		goto done;
 	}
@@ -197,18 +195,11 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
 			goto done;
 	}
-	for (i = 0; i < n; i++) {
-		if (pthread_create(&threads[i], NULL, observe_region, &jobs[i]) != 0) {
-			sk_error_set(SK_ERR_OS, "cannot start a thread to observe '%s'", regions[i]);
-			goto join;
-		}
-		started++;
-	}
+	/* regions side by side, at most so many at a time: a slow one holds up only its own thread */
+	if (sk_parallel_for(n, o->max_parallel > 0 ? o->max_parallel : SK_OBSERVE_PARALLEL, observe_region, jobs) < 0)
+		goto done;
 	rc = 0;
-join:
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	for (i = 0; i < started && rc == 0; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		if (jobs[i].rc != 0) {
 			sk_error_set(jobs[i].error.klass, "%s", jobs[i].error.message);
 			rc = jobs[i].rc;
@@ -226,6 +217,5 @@ done:
 	pthread_mutex_destroy(&sh.lock);
 	free(regions);
 	free(jobs);
-	free(threads);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * Per region: DescribeDBInstances and DescribeDBSnapshots pages (tags come
  * in TagList), and DescribeDBInstanceAutomatedBackups pages only in the
  * regions where some policy replicates automated backups to.  Never a call
- * per instance or per snapshot.  Regions are observed in parallel.
+ * per instance or per snapshot.  Regions are observed in parallel, at most
+ * max_parallel at a time.
  */
 #ifndef SK_OBSERVE_H
 #define SK_OBSERVE_H
@@ -22,9 +23,14 @@ struct sk_observe_opts {
 	size_t n_backup_regions;
 	bool skip_snapshots; /* instances only */
 	int64_t now;         /* observedAt */
+	int max_parallel;    /* regions observed at once; 0: SK_OBSERVE_PARALLEL */
 };
 
-#define SK_OBSERVE_OPTS_INIT { NULL, 0, NULL, 0, false, 0 }
+#define SK_OBSERVE_PARALLEL 8
+
+#define SK_OBSERVE_OPTS_INIT                                                                          \
+	{ .regions = NULL, .n_regions = 0, .backup_regions = NULL, .n_backup_regions = 0, .skip_snapshots = false, \
+	  .now = 0, .max_parallel = 0 }
 
 struct sk_observe_stats {
 	size_t calls;

@@ -9,6 +9,26 @@
 
 #include "common/error.h"
 
+static const char *const kind_names[] = { "modify", "start-replication", "stop-replication", "create", "copy",
+					   "delete" };
+
+const char *sk_action_kind_name(enum sk_action_kind k)
+{
+	return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "unknown";
+}
+
+int sk_action_kind_from_name(enum sk_action_kind *out, const char *name)
+{
+	size_t k;
+
+	for (k = 0; name && k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
+		if (!strcmp(name, kind_names[k])) {
+			*out = (enum sk_action_kind)k;
+			return 0;
+		}
+	return SK_ENOTFOUND;
+}
+
 int sk_plan_new(struct sk_plan **out)
 {
 	struct sk_plan *p = calloc(1, sizeof(*p));

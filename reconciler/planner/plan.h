@@ -16,8 +16,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "common/arena.h"
 #include "reconciler/planner/inventory.h"
 
@@ -167,26 +165,13 @@ struct sk_plan_counts {
 void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out);
 bool sk_plan_has_changes(const struct sk_plan *p);
 const char *sk_action_kind_name(enum sk_action_kind k);
+/* the kind named "modify", "copy", ...: 0, or SK_ENOTFOUND */
+int sk_action_kind_from_name(enum sk_action_kind *out, const char *name);
 
 /* building blocks, for plan.c and for reading saved plans */
 struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a);
 int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 const char *sk_plan_strdup(struct sk_plan *p, const char *s);
-
-/* output: Terraform-like text, and JSON (specs/plan-format.md) */
-struct sk_render_opts {
-	bool color;
-	bool verbose; /* list kept snapshots too, and the tags of what is created */
-};
-void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_render_opts *o);
-/* with_decisions: include every owned snapshot's keep/delete decision */
-json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions);
-/* one action as the plan JSON lists it (also what the journal records of a call) */
-json_t *sk_action_to_json(const struct sk_action *a);
-/* the same, written to f; with_decisions streams them (a million decisions never become one tree) */
-int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions);
-/* reads the actions and metadata back (saved plans); decisions are not restored */
-int sk_plan_from_json(struct sk_plan **out, const json_t *j);
 
 #endif

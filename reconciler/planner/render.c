@@ -7,19 +7,12 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
 #include "reconciler/planner/retention.h"
 
 #define PLAN_FORMAT "snapkeep-plan/v1"
 
-static const char *const kind_names[] = { "modify", "start-replication", "stop-replication", "create", "copy",
-					   "delete" };
 static const char *const note_names[] = { "pending", "external", "unmanaged", "deferred", "safety", "warning" };
-
-const char *sk_action_kind_name(enum sk_action_kind k)
-{
-	return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "unknown";
-}
 
 struct style {
 	const char *add, *change, *del, *dim, *bold, *reset;
@@ -517,14 +510,10 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 
 		memset(&a, 0, sizeof(a));
 		a.retention = a.copy_tags = a.deletion_protection = -1;
-		for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
-			if (kind && !strcmp(kind, kind_names[k]))
-				break;
-		if (k == sizeof(kind_names) / sizeof(kind_names[0])) {
+		if (sk_action_kind_from_name(&a.kind, kind) < 0) {
 			sk_plan_free(p);
 			return sk_error_set(SK_ERR_PLAN, "action %zu: unknown kind '%s'", i + 1, kind ? kind : "");
 		}
-		a.kind = (enum sk_action_kind)k;
 		a.region = jstr(p, v, "region");
 		a.instance = jstr(p, v, "instance");
 		a.target = jstr(p, v, "target");

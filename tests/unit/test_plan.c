@@ -24,6 +24,7 @@
 #include "common/timeutil.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
 #include "reconciler/planner/retention.h"
 #include "specs/policy.h"
 
