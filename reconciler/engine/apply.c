@@ -286,12 +286,13 @@ static int run_phase(struct run *r, unsigned kinds)
 
 /* ---- waiting for new snapshots ---- */
 
+/* the snapshots of one region still waited for, at most 100 (one filtered describe) */
 struct waiter {
-	struct run *r;
-	const char *region;
-	const char **ids;
-	int *state; /* 0 waiting, 1 available, -1 failed */
+	const char *ids[100];
+	size_t action[100];
 	size_t n;
+	int *state; /* per action: 0 waiting, 1 available, -1 failed */
+	int64_t *available_at;
 };
 
 static int on_poll(void *ud, const struct sk_rds_snapshot *s)
@@ -302,10 +303,12 @@ static int on_poll(void *ud, const struct sk_rds_snapshot *s)
 	for (i = 0; i < w->n; i++) {
 		if (strcmp(w->ids[i], s->id))
 			continue;
-		if (!strcmp(s->status, "available"))
-			w->state[i] = 1;
+		if (!strcmp(s->status, "available")) {
+			w->state[w->action[i]] = 1;
+			w->available_at[w->action[i]] = s->created;
+		}
 		else if (!strcmp(s->status, "failed") || !strcmp(s->status, "error") || !strncmp(s->status, "incompatible", 12))
-			w->state[i] = -1;
+			w->state[w->action[i]] = -1;
 	}
 	return 0;
 }
@@ -320,88 +323,97 @@ static void nap_ms(long ms, const struct run *r)
 	}
 }
 
-/* waits for the snapshots this plan created and copies depend on */
+/* a snapshot waited for: its create's region and index, sorted by region */
+struct waited {
+	const char *region;
+	size_t action;
+};
+
+static int cmp_waited(const void *pa, const void *pb)
+{
+	const struct waited *a = pa, *b = pb;
+	int c = strcmp(a->region, b->region);
+
+	return c ? c : (a->action > b->action) - (a->action < b->action);
+}
+
+static bool made(enum sk_outcome o)
+{
+	return o == SK_OUTCOME_DONE || o == SK_OUTCOME_ALREADY;
+}
+
+/* polls each region's waiting snapshots once, 100 at a time; how many are still waiting */
+static size_t poll_once(struct run *r, const struct waited *wait, size_t n, int *state)
+{
+	const struct sk_plan *p = r->plan;
+	size_t i = 0, waiting = 0;
+
+	while (i < n) {
+		const char *region = wait[i].region;
+		struct waiter w;
+		size_t j = i;
+
+		w.n = 0;
+		w.state = state;
+		w.available_at = r->res->available_at;
+		for (; j < n && !strcmp(wait[j].region, region) && w.n < 100; j++) {
+			if (state[wait[j].action] != 0)
+				continue;
+			w.ids[w.n] = p->actions[wait[j].action].target;
+			w.action[w.n++] = wait[j].action;
+		}
+		if (w.n) {
+			struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
+			struct sk_rds_filter f = { "db-snapshot-id", w.ids, w.n };
+			d.filters = &f;
+			d.n_filters = 1;
+			if (sk_rds_describe_db_snapshots(r->o->client, region, &d, on_poll, &w, NULL) < 0)
+				sk_warn("while waiting for snapshots in %s: %s", region, sk_error_message());
+		}
+		i = j;
+	}
+	for (i = 0; i < n; i++)
+		waiting += state[wait[i].action] == 0;
+	return waiting;
+}
+
+/* waits for the snapshots this plan created and its copies depend on */
 static void wait_for_creates(struct run *r)
 {
 	const struct sk_plan *p = r->plan;
-	const char **ids = calloc(p->n_actions + 1, sizeof(*ids));
-	const char **regions = calloc(p->n_actions + 1, sizeof(*regions));
 	int *state = calloc(p->n_actions + 1, sizeof(*state));
-	size_t *action_of = calloc(p->n_actions + 1, sizeof(*action_of));
-	size_t n = 0, i, j, ready = 0, failed = 0;
+	bool *needed = calloc(p->n_actions + 1, sizeof(*needed));
+	struct waited *wait = calloc(p->n_actions + 1, sizeof(*wait));
+	size_t n = 0, i, waiting, ready;
 	int64_t start = sk_time_mono_ms(), last_line = 0;
 	long interval = r->o->poll_ms > 0 ? r->o->poll_ms : 2000;
 	int timeout = r->o->wait_timeout > 0 ? r->o->wait_timeout : 7200;
 
-	if (!ids || !regions || !state || !action_of)
+	if (!state || !needed || !wait)
 		goto done;
-	/* the creates some copy in this plan needs */
+	/* the creates some pending copy needs, and that were made */
 	for (i = 0; i < p->n_actions; i++) {
 		const struct sk_action *c = &p->actions[i];
-		if (c->kind != SK_ACTION_COPY || r->res->outcomes[i] != SK_OUTCOME_PENDING)
+		size_t k = c->depends_on;
+		if (c->kind != SK_ACTION_COPY || !k || r->res->outcomes[i] != SK_OUTCOME_PENDING)
 			continue;
-		for (j = 0; j < p->n_actions; j++) {
-			const struct sk_action *a = &p->actions[j];
-			size_t k;
-			if (a->kind != SK_ACTION_CREATE || strcmp(a->target, c->source_snapshot) ||
-			    strcmp(a->region, c->source_region))
-				continue;
-			for (k = 0; k < n; k++)
-				if (action_of[k] == j)
-					break;
-			if (k == n && (r->res->outcomes[j] == SK_OUTCOME_DONE || r->res->outcomes[j] == SK_OUTCOME_ALREADY)) {
-				ids[n] = a->target;
-				regions[n] = a->region;
-				action_of[n] = j;
-				n++;
-			}
+		if (!needed[k - 1] && made(r->res->outcomes[k - 1])) {
+			needed[k - 1] = true;
+			wait[n].region = p->actions[k - 1].region;
+			wait[n++].action = k - 1;
 		}
 	}
 	if (!n)
 		goto done;
+	qsort(wait, n, sizeof(*wait), cmp_waited);
 	if (r->o->progress && !r->o->progress_tty)
 		fprintf(r->o->progress, "waiting for %zu new snapshot%s to become available\n", n, n == 1 ? "" : "s");
-	while (ready + failed < n && !cancelled(r)) {
+	while (!cancelled(r)) {
 		int64_t elapsed = (sk_time_mono_ms() - start) / 1000;
-		/* one paged describe per region, filtered to the snapshots still waited for */
-		for (i = 0; i < n; i++) {
-			struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
-			struct sk_rds_filter f;
-			struct waiter w;
-			const char *vals[100];
-			size_t nv = 0, k;
-			bool first = true;
-
-			if (state[i] != 0)
-				continue;
-			for (k = 0; k < i; k++)
-				if (state[k] == 0 && !strcmp(regions[k], regions[i]))
-					first = false;
-			if (!first)
-				continue;
-			for (k = i; k < n && nv < 100; k++)
-				if (state[k] == 0 && !strcmp(regions[k], regions[i]))
-					vals[nv++] = ids[k];
-			f.name = "db-snapshot-id";
-			f.values = vals;
-			f.n_values = nv;
-			d.filters = &f;
-			d.n_filters = 1;
-			w.r = r;
-			w.region = regions[i];
-			w.ids = ids;
-			w.state = state;
-			w.n = n;
-			if (sk_rds_describe_db_snapshots(r->o->client, regions[i], &d, on_poll, &w, NULL) < 0)
-				sk_warn("while waiting for snapshots in %s: %s", regions[i], sk_error_message());
-		}
-		ready = failed = 0;
-		for (i = 0; i < n; i++) {
-			if (state[i] > 0)
-				ready++;
-			else if (state[i] < 0)
-				failed++;
-		}
+		waiting = poll_once(r, wait, n, state);
+		ready = 0;
+		for (i = 0; i < n; i++)
+			ready += state[wait[i].action] > 0;
 		if (r->o->progress) {
 			if (r->o->progress_tty) {
 				fprintf(r->o->progress, "\rwaiting for new snapshots: %zu of %zu available (%llds) ", ready, n,
@@ -413,7 +425,7 @@ static void wait_for_creates(struct run *r)
 				last_line = elapsed;
 			}
 		}
-		if (ready + failed >= n)
+		if (!waiting)
 			break;
 		if (elapsed >= timeout) {
 			sk_warn("gave up waiting after %d s; the copies are left for the next run", timeout);
@@ -428,75 +440,68 @@ static void wait_for_creates(struct run *r)
 	/* copies of snapshots that are not available go to a later run */
 	for (i = 0; i < p->n_actions; i++) {
 		const struct sk_action *c = &p->actions[i];
-		if (c->kind != SK_ACTION_COPY || r->res->outcomes[i] != SK_OUTCOME_PENDING)
+		size_t k = c->depends_on;
+		if (c->kind != SK_ACTION_COPY || !k || !needed[k - 1] || r->res->outcomes[i] != SK_OUTCOME_PENDING)
 			continue;
-		for (j = 0; j < n; j++) {
-			if (strcmp(ids[j], c->source_snapshot) || strcmp(regions[j], c->source_region))
-				continue;
-			if (state[j] < 0)
-				finish(r, i, SK_OUTCOME_SKIPPED, "its source snapshot failed");
-			else if (state[j] == 0)
-				finish(r, i, SK_OUTCOME_DEFERRED, "its source snapshot is not available yet");
-		}
+		if (state[k - 1] < 0)
+			finish(r, i, SK_OUTCOME_SKIPPED, "its source snapshot failed");
+		else if (state[k - 1] == 0)
+			finish(r, i, SK_OUTCOME_DEFERRED, "its source snapshot is not available yet");
 	}
 done:
-	free(ids);
-	free(regions);
 	free(state);
-	free(action_of);
+	free(needed);
+	free(wait);
 }
 
 /* copies whose source this plan creates wait for that create; without --wait they are deferred */
 static void settle_copies_of_creates(struct run *r)
 {
 	const struct sk_plan *p = r->plan;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < p->n_actions; i++) {
 		const struct sk_action *c = &p->actions[i];
-		if (c->kind != SK_ACTION_COPY || r->res->outcomes[i] != SK_OUTCOME_PENDING)
+		enum sk_outcome src;
+		if (c->kind != SK_ACTION_COPY || !c->depends_on || r->res->outcomes[i] != SK_OUTCOME_PENDING)
 			continue;
-		for (j = 0; j < p->n_actions; j++) {
-			const struct sk_action *a = &p->actions[j];
-			if (a->kind != SK_ACTION_CREATE || strcmp(a->target, c->source_snapshot) ||
-			    strcmp(a->region, c->source_region))
-				continue;
-			if (r->res->outcomes[j] == SK_OUTCOME_FAILED || r->res->outcomes[j] == SK_OUTCOME_SKIPPED)
-				finish(r, i, SK_OUTCOME_SKIPPED, "its source snapshot was not created");
-			else if (!r->o->wait)
-				finish(r, i, SK_OUTCOME_DEFERRED, "--no-wait: copied on a later run");
-		}
+		src = r->res->outcomes[c->depends_on - 1];
+		if (src == SK_OUTCOME_FAILED || src == SK_OUTCOME_SKIPPED)
+			finish(r, i, SK_OUTCOME_SKIPPED, "its source snapshot was not created");
+		else if (!r->o->wait)
+			finish(r, i, SK_OUTCOME_DEFERRED, "--no-wait: copied on a later run");
 	}
 }
 
 /*
- * The plan decided each group's deletions (region, instance, policy) against
- * the snapshots and copies it was going to make.  When one of those was not
- * made, the group's deletions wait for a run that sees what really exists.
+ * The plan decided each group's deletions (policy, instance, region)
+ * against the snapshots and copies it was going to make.  When one of
+ * those was not made, the group's deletions wait for a run that sees what
+ * really exists.
  */
-static void hold_deletes_of_unmade(struct run *r)
+static int hold_deletes_of_unmade(struct run *r)
 {
 	const struct sk_plan *p = r->plan;
-	size_t i, j;
+	bool *unmade = calloc(p->n_groups + 1, sizeof(*unmade));
+	size_t i;
 
+	if (!unmade)
+		return sk_error_set_oom();
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *a = &p->actions[i];
+		if ((a->kind == SK_ACTION_CREATE || a->kind == SK_ACTION_COPY) && a->group && a->group <= p->n_groups &&
+		    !made(r->res->outcomes[i]))
+			unmade[a->group] = true;
+	}
 	for (i = 0; i < p->n_actions; i++) {
 		const struct sk_action *del = &p->actions[i];
-		if (del->kind != SK_ACTION_DELETE || r->res->outcomes[i] != SK_OUTCOME_PENDING)
-			continue;
-		for (j = 0; j < p->n_actions; j++) {
-			const struct sk_action *mk = &p->actions[j];
-			enum sk_outcome oc = r->res->outcomes[j];
-			if ((mk->kind != SK_ACTION_CREATE && mk->kind != SK_ACTION_COPY) || strcmp(mk->region, del->region) ||
-			    strcmp(mk->instance, del->instance) || !mk->policy || !del->policy ||
-			    strcmp(mk->policy, del->policy))
-				continue;
-			if (oc != SK_OUTCOME_DONE && oc != SK_OUTCOME_ALREADY) {
-				finish(r, i, SK_OUTCOME_DEFERRED,
-				       "left for the next run: the snapshot this deletion made room for was not made");
-				break;
-			}
-		}
+		if (del->kind == SK_ACTION_DELETE && del->group && del->group <= p->n_groups && unmade[del->group] &&
+		    r->res->outcomes[i] == SK_OUTCOME_PENDING)
+			finish(r, i, SK_OUTCOME_DEFERRED,
+			       "left for the next run: the snapshot this deletion made room for was not made");
 	}
+	free(unmade);
+	return 0;
 }
 
 int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct sk_apply_result *res)
@@ -510,8 +515,9 @@ int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct s
 	res->n = plan->n_actions;
 	res->outcomes = calloc(plan->n_actions + 1, sizeof(*res->outcomes));
 	res->details = calloc(plan->n_actions + 1, sizeof(*res->details));
+	res->available_at = calloc(plan->n_actions + 1, sizeof(*res->available_at));
 	r.idx = calloc(plan->n_actions + 1, sizeof(*r.idx));
-	if (!res->outcomes || !res->details || !r.idx) {
+	if (!res->outcomes || !res->details || !res->available_at || !r.idx) {
 		sk_error_set_oom();
 		goto done;
 	}
@@ -528,7 +534,8 @@ int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct s
 		wait_for_creates(&r);
 	if (run_phase(&r, 1u << SK_ACTION_COPY) < 0)
 		goto unlock;
-	hold_deletes_of_unmade(&r);
+	if (hold_deletes_of_unmade(&r) < 0)
+		goto unlock;
 	if (run_phase(&r, 1u << SK_ACTION_DELETE) < 0)
 		goto unlock;
 	rc = 0;
@@ -563,5 +570,6 @@ void sk_apply_result_free(struct sk_apply_result *res)
 		free(res->details[i]);
 	free(res->details);
 	free(res->outcomes);
+	free(res->available_at);
 	memset(res, 0, sizeof(*res));
 }

@@ -1,6 +1,11 @@
 /*
  * apply.h - execute a plan's actions against AWS
  *
+ * The plan must come from sk_plan_compute(): apply follows the dependencies
+ * it records between actions (sk_action.depends_on and .group).  A plan
+ * read back from JSON does not carry them and is never applied; a saved
+ * plan is compared with a fresh one, which is applied (engine/reconcile.c).
+ *
  * Order: instance changes (replication stops before starts) -> snapshot
  * creates -> wait until they are available -> copies -> deletes.  Calls run
  * with bounded concurrency per region.  Before each mutating call an intent
@@ -53,6 +58,7 @@ struct sk_apply_result {
 	size_t n;
 	enum sk_outcome *outcomes; /* one per plan action */
 	char **details;            /* error text or RequestId, per action */
+	int64_t *available_at;     /* creates seen available while apply waited: the snapshot's creation time, else 0 */
 	size_t done, already, deferred, failed, skipped;
 	bool interrupted;
 };

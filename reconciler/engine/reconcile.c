@@ -81,74 +81,93 @@ static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *f
 	return rc;
 }
 
-/* the instances the plan's decisions and actions are about, for the state file and the loop's metrics */
+/*
+ * The saved plan's actions, as its file lists them, must be exactly the
+ * ones made again from its commit and live state: an edited action (a
+ * delete added, a target swapped, a value changed) is refused, whatever
+ * the file's fingerprint says.
+ */
+static int check_saved_actions(const json_t *saved, const struct sk_plan *fresh, const char *file)
+{
+	size_t i, n = json_array_size(saved);
+	int rc = 0;
+
+	if (!json_is_array(saved))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' lists no actions", file);
+	for (i = 0; i < n || i < fresh->n_actions; i++) {
+		json_t *mine = i < fresh->n_actions ? sk_action_to_json(&fresh->actions[i]) : NULL;
+		const json_t *theirs = json_array_get(saved, i);
+		if (i < fresh->n_actions && !mine)
+			return sk_error_set_oom();
+		if (!mine || !theirs || !json_equal(mine, (json_t *)theirs)) {
+			const json_t *show = theirs ? theirs : mine;
+			rc = sk_error_set(SK_ERR_PLAN,
+					  "saved plan '%s' does not match the plan its commit and live state make: action %zu "
+					  "(%s %s in %s) %s; it was changed after it was saved, make a new plan",
+					  file, i + 1, json_string_value(json_object_get(show, "action")),
+					  json_string_value(json_object_get(show, "target")),
+					  json_string_value(json_object_get(show, "region")),
+					  !theirs ? "is missing from the file" : !mine ? "is not in the plan" : "differs");
+			json_decref(mine);
+			break;
+		}
+		json_decref(mine);
+	}
+	return rc;
+}
+
+static void set_place(struct sk_reconcile_place *rp, const struct sk_plan_place *pp)
+{
+	copy_text(rp->region, sizeof(rp->region), pp->region);
+	rp->owned = pp->kept;
+	copy_text(rp->newest, sizeof(rp->newest), pp->newest);
+	rp->newest_time = pp->newest ? pp->newest_time : 0;
+}
+
+/*
+ * The plan's summary of each managed instance, with what apply made: a
+ * snapshot or copy made counts as owned, and a create seen available while
+ * apply waited is the newest.
+ */
 static int summarize_instances(struct sk_reconcile_report *rep, const struct sk_plan *plan,
 			       const struct sk_apply_result *res)
 {
 	size_t i, k;
 
-	for (i = 0; i < plan->n_decisions + plan->n_actions; i++) {
-		const char *instance, *policy, *region;
-		char src_region[32];
-		bool copy, available;
-		int64_t t;
-		struct sk_reconcile_instance *ri = NULL;
-		if (i < plan->n_decisions) {
-			const struct sk_decision *d = &plan->decisions[i];
-			const char *src = sk_tag_get(d->snap->tags, d->snap->n_tags, "snapkeep:source");
-			if (!d->keep)
-				continue;
-			instance = d->snap->instance;
-			policy = d->policy;
-			copy = src != NULL;
-			region = d->snap->region;
-			if (copy) {
-				/* a copy's instance lives in its source's region */
-				const char *p = src;
-				int colons = 0;
-				while (*p && colons < 3)
-					colons += *p++ == ':';
-				snprintf(src_region, sizeof(src_region), "%.*s", (int)strcspn(p, ":"), p);
-				region = src_region;
-			}
-			available = d->snap->status == SK_SNAP_AVAILABLE;
-			t = d->snap->original_created;
-		} else {
-			const struct sk_action *a = &plan->actions[i - plan->n_decisions];
-			enum sk_outcome o = res ? res->outcomes[i - plan->n_decisions] : SK_OUTCOME_PENDING;
-			if ((a->kind != SK_ACTION_CREATE && a->kind != SK_ACTION_COPY) ||
-			    (o != SK_OUTCOME_DONE && o != SK_OUTCOME_ALREADY))
-				continue;
-			instance = a->instance;
-			policy = a->policy;
-			copy = a->kind == SK_ACTION_COPY;
-			region = copy ? a->source_region : a->region;
-			available = false; /* just made: counted, not yet restorable */
-			t = a->slot;
-		}
-		if (!instance || !policy || !region)
+	if (!plan->n_instances)
+		return 0;
+	rep->instances = calloc(plan->n_instances, sizeof(*rep->instances));
+	if (!rep->instances)
+		return sk_error_set_oom();
+	for (i = 0; i < plan->n_instances; i++) {
+		const struct sk_plan_instance *pi = &plan->instances[i];
+		struct sk_reconcile_instance *ri = &rep->instances[rep->n_instances++];
+		copy_text(ri->instance, sizeof(ri->instance), pi->instance);
+		copy_text(ri->policy, sizeof(ri->policy), pi->policy);
+		ri->automated_only = pi->automated_only;
+		set_place(&ri->own, &pi->own);
+		if (pi->n_copies && !(ri->copies = calloc(pi->n_copies, sizeof(*ri->copies))))
+			return sk_error_set_oom();
+		for (k = 0; k < pi->n_copies; k++)
+			set_place(&ri->copies[ri->n_copies++], &pi->copies[k]);
+	}
+	for (i = 0; res && i < plan->n_actions; i++) {
+		const struct sk_action *a = &plan->actions[i];
+		const struct sk_plan_instance *pi = NULL;
+		const struct sk_plan_place *pp;
+		struct sk_reconcile_place *rp;
+		size_t at;
+		if ((a->kind != SK_ACTION_CREATE && a->kind != SK_ACTION_COPY) ||
+		    (res->outcomes[i] != SK_OUTCOME_DONE && res->outcomes[i] != SK_OUTCOME_ALREADY) ||
+		    !(pp = sk_plan_group_place(plan, a->group, &pi)))
 			continue;
-		for (k = 0; k < rep->n_instances; k++)
-			if (!strcmp(rep->instances[k].instance, instance) && !strcmp(rep->instances[k].region, region) &&
-			    !strcmp(rep->instances[k].policy, policy))
-				ri = &rep->instances[k];
-		if (!ri) {
-			struct sk_reconcile_instance *n =
-				realloc(rep->instances, (rep->n_instances + 1) * sizeof(*rep->instances));
-			if (!n)
-				return sk_error_set_oom();
-			rep->instances = n;
-			ri = &n[rep->n_instances++];
-			memset(ri, 0, sizeof(*ri));
-			copy_text(ri->region, sizeof(ri->region), region);
-			copy_text(ri->instance, sizeof(ri->instance), instance);
-			copy_text(ri->policy, sizeof(ri->policy), policy);
+		at = (size_t)(pi - plan->instances);
+		rp = pp == &pi->own ? &rep->instances[at].own : &rep->instances[at].copies[pp - pi->copies];
+		rp->owned++;
+		if (res->available_at[i] && res->available_at[i] >= rp->newest_time) {
+			copy_text(rp->newest, sizeof(rp->newest), a->target);
+			rp->newest_time = res->available_at[i];
 		}
-		ri->owned++;
-		if (available && !copy && t > ri->newest)
-			ri->newest = t;
-		if (available && copy && t > ri->newest_copy)
-			ri->newest_copy = t;
 	}
 	return 0;
 }
@@ -189,15 +208,29 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 	}
 	for (i = 0; i < rep->n_instances; i++) {
 		const struct sk_reconcile_instance *ri = &rep->instances[i];
+		const struct sk_reconcile_place *newest_copy = NULL;
 		struct sk_state_instance *si;
-		if (sk_state_instance(&si, st, ri->region, ri->instance, true) < 0)
+		size_t k, owned = ri->own.owned;
+		/* the state file is about the snapshots snapkeep owns */
+		if (ri->automated_only || sk_state_instance(&si, st, ri->own.region, ri->instance, true) < 0)
 			continue;
+		for (k = 0; k < ri->n_copies; k++) {
+			owned += ri->copies[k].owned;
+			if (ri->copies[k].newest[0] && (!newest_copy || ri->copies[k].newest_time > newest_copy->newest_time))
+				newest_copy = &ri->copies[k];
+		}
 		copy_text(si->policy, sizeof(si->policy), ri->policy);
-		if (ri->newest)
-			si->newest_snapshot_time = ri->newest;
-		if (ri->newest_copy)
-			si->newest_copy_time = ri->newest_copy;
-		si->owned_snapshots = ri->owned;
+		/* an instance whose snapshots are all gone keeps the last newest it had */
+		if (ri->own.newest[0]) {
+			copy_text(si->newest_snapshot, sizeof(si->newest_snapshot), ri->own.newest);
+			si->newest_snapshot_time = ri->own.newest_time;
+		}
+		if (newest_copy) {
+			copy_text(si->newest_copy, sizeof(si->newest_copy), newest_copy->newest);
+			copy_text(si->newest_copy_region, sizeof(si->newest_copy_region), newest_copy->region);
+			si->newest_copy_time = newest_copy->newest_time;
+		}
+		si->owned_snapshots = owned;
 		copy_text(si->last_outcome, sizeof(si->last_outcome), rep->ok ? (rep->changes ? "changed" : "ok") : "failed");
 		if (rep->changes && o->apply)
 			si->last_change = rep->finished;
@@ -243,7 +276,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_policyset *set = NULL;
 	struct sk_inventory *inv = NULL;
 	struct sk_plan *plan = NULL, *saved = NULL;
-	const struct sk_plan *todo = NULL;
+	const struct sk_plan *todo = NULL, *shown = NULL; /* todo is applied; shown is what people saw */
 	struct sk_apply_result res;
 	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
 	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
@@ -323,29 +356,33 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown == 1 ? "" : "s",
 				rc_counts.completed, rc_counts.not_made, rc_counts.unknown);
 	}
-	po.now = o->now ? o->now : sk_time_now();
+	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
+	po.now = saved ? saved->now : o->now ? o->now : sk_time_now();
 	po.regions = o->regions;
 	po.n_regions = o->n_regions;
 	po.allow_mass_delete = o->allow_mass_delete;
 	po.basis = saved != NULL;
 	if (sk_plan_compute(&plan, set, inv, &po) < 0)
 		goto fail;
-	if (saved && check_saved_plan(saved, plan, o->plan_file) < 0) {
+	if (saved && (check_saved_plan(saved, plan, o->plan_file) < 0 ||
+		      check_saved_actions(json_object_get(saved_json, "actions"), plan, o->plan_file) < 0)) {
 		rep->refused = true;
 		goto fail;
 	}
-	todo = saved ? saved : plan;
+	/* what apply executes is always the plan made here, with its dependencies: never the file's */
+	todo = plan;
+	shown = saved ? saved : plan;
 	sk_plan_count(todo, &rep->planned);
 	rep->changes = sk_plan_has_changes(todo);
 	rep->pending = todo->n_actions;
 	if (cb->planned)
-		cb->planned(cb->ud, set, inv, plan, todo);
+		cb->planned(cb->ud, set, inv, plan, shown);
 	if (!rep->changes || !o->apply) {
 		rep->ok = true;
 		goto record;
 	}
 	if (cb->confirm && !saved) {
-		int yes = cb->confirm(cb->ud, todo);
+		int yes = cb->confirm(cb->ud, shown);
 		if (yes < 0)
 			goto fail;
 		if (yes == 0) {
@@ -355,7 +392,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		}
 	}
 	if (cb->applying)
-		cb->applying(cb->ud, todo);
+		cb->applying(cb->ud, shown);
 	rep->stage = "apply";
 	ao.client = o->session->client;
 	ao.journal = journal;
@@ -388,7 +425,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 			copy_text(rep->error, sizeof(rep->error), "interrupted");
 	}
 	if (cb->applied)
-		cb->applied(cb->ud, todo, &res, rep);
+		cb->applied(cb->ud, shown, &res, rep);
 	goto record;
 
 fail:
@@ -435,8 +472,12 @@ record:
 
 void sk_reconcile_report_free(struct sk_reconcile_report *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
+	for (i = 0; i < r->n_instances; i++)
+		free(r->instances[i].copies);
 	free(r->instances);
 	r->instances = NULL;
 	r->n_instances = 0;

@@ -77,13 +77,22 @@ struct sk_reconcile_opts {
 	  .wait = true, .plan_file = NULL, .cancel = NULL, .progress = NULL, .progress_tty = false,         \
 	  .cb = { NULL, NULL, NULL, NULL, NULL, NULL, NULL } }
 
-struct sk_reconcile_instance {
+/* one region's snapshots of a managed instance after the run */
+struct sk_reconcile_place {
 	char region[32];
+	size_t owned;        /* owned snapshots the plan kept, and the ones this run made */
+	char newest[256];    /* the newest available one ("" none); made ones count once available */
+	int64_t newest_time; /* its creation time (a copy's: its source's) */
+};
+
+/* what the run leaves of one (policy, instance) whose snapshots it manages (the plan's summary) */
+struct sk_reconcile_instance {
 	char instance[64];
 	char policy[128];
-	int64_t newest;      /* newest available snapshot the policy owns there; 0: none */
-	int64_t newest_copy; /* newest available copy in another region; 0: none */
-	size_t owned;
+	bool automated_only; /* the policy takes no snapshots: own.newest is an automated one */
+	struct sk_reconcile_place own;     /* the instance's region */
+	struct sk_reconcile_place *copies; /* each copy region */
+	size_t n_copies;
 };
 
 struct sk_reconcile_report {

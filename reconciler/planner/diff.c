@@ -682,7 +682,8 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 			;
 		diff_automated(&d, d.sel[i].inst, &d.sel[i], j - i);
 		for (k = i; k < j && !d.failed; k++)
-			if (d.sel[k].policy->has_snapshots && sk_lifecycle_instance(&d, d.sel[k].policy, d.sel[k].inst) < 0)
+			if ((d.sel[k].policy->has_snapshots ? sk_lifecycle_instance(&d, d.sel[k].policy, d.sel[k].inst)
+							    : sk_lifecycle_automated(&d, d.sel[k].policy, d.sel[k].inst)) < 0)
 				goto done;
 	}
 	sk_lifecycle_finish(&d);

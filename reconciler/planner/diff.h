@@ -80,6 +80,8 @@ bool sk_arn_field(const char *arn, int field, char *out, size_t outlen);
 /* lifecycle.c: snapshots, copies and their retention */
 int sk_lifecycle_begin(struct sk_diff *d);
 int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
+/* a policy without snapshots: the summary of what keeps the instance restorable, its automated snapshots */
+int sk_lifecycle_automated(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
 /* after every instance: the notes that sum up regions (quota refusals) */
 void sk_lifecycle_finish(struct sk_diff *d);
 void sk_lifecycle_end(struct sk_diff *d);

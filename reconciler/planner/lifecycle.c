@@ -45,6 +45,7 @@ struct item {
 	 */
 	bool refused;
 	const struct item *source; /* copies planned from a source item */
+	size_t action; /* planned: 1 + the index of the create or copy that makes it; 0: none */
 };
 
 struct group {
@@ -596,40 +597,48 @@ static void apply_safety(struct sk_diff *d, struct group *g, const struct safety
 	free(order);
 }
 
+/* the group's decisions go into the plan, and what it leaves into the place's summary */
 static void record_decisions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
-			     struct sk_diff_region *reg)
+			     struct sk_diff_region *reg, size_t group)
 {
+	struct sk_plan_place *place = sk_plan_group_place(d->plan, group, NULL);
+	const struct item *newest = NULL;
 	size_t i;
 
 	for (i = 0; i < g->n; i++) {
 		const struct item *it = &g->items[i];
-		struct sk_decision *dec;
-		if (it->planned)
+		struct sk_decision dec;
+		if (it->planned) {
+			if (it->action && place)
+				place->made++;
 			continue;
-		if (d->plan->n_decisions == d->plan->cap_decisions) {
-			size_t cap = d->plan->cap_decisions ? d->plan->cap_decisions * 2 : 256;
-			struct sk_decision *q = realloc(d->plan->decisions, cap * sizeof(*q));
-			if (!q) {
-				sk_error_set_oom();
-				d->failed = true;
-				return;
-			}
-			d->plan->decisions = q;
-			d->plan->cap_decisions = cap;
 		}
-		dec = &d->plan->decisions[d->plan->n_decisions++];
-		dec->snap = it->snap;
-		dec->policy = p->name;
-		dec->keep = it->keep;
-		dec->deleted = !it->keep;
+		dec.snap = it->snap;
+		dec.policy = p->name;
+		dec.keep = it->keep;
+		dec.deleted = !it->keep;
+		if (sk_plan_add_decision(d->plan, &dec) < 0) {
+			d->failed = true;
+			return;
+		}
 		reg->decided++;
+		if (!it->keep)
+			continue;
+		if (place)
+			place->kept++;
+		if (it->available && (!newest || cmp_item_time_desc(&it, &newest) < 0))
+			newest = it;
+	}
+	if (place && newest) {
+		place->newest = sk_diff_intern(d, newest->id);
+		place->newest_time = newest->time;
 	}
 }
 
 /* copy_region: NULL for the instance's own snapshots, else the copies' region (from in->region) */
 static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
 			   const struct sk_inv_instance *in, const char *copy_region, const char *retain_text,
-			   struct sk_diff_region *reg)
+			   struct sk_diff_region *reg, size_t group)
 {
 	const char *reason = copy_region ? sk_diff_printf(d, "no rule of the %s copies keeps it (%s)", copy_region,
 							  retain_text)
@@ -654,6 +663,7 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 		a.source_created = it->time;
 		a.source_arn = sk_diff_intern(d, sk_inv_snapshot_arn(it->snap, arn, sizeof(arn)));
 		a.gib = it->gib;
+		a.group = group;
 		sk_diff_action(d, &a);
 		reg->deletes++;
 		reg->gib_delta -= it->gib;
@@ -793,7 +803,7 @@ static const char *item_arn(struct sk_diff *d, struct item *it, const struct sk_
 
 /* one copy destination of one (policy, instance) */
 static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in,
-		       const struct sk_policy_copy *c, const struct sk_inv_snapshot *bad)
+		       const struct sk_policy_copy *c, const struct sk_inv_snapshot *bad, size_t instance, size_t place)
 {
 	struct sk_lifecycle *lc = d->lc;
 	struct group *src = &lc->src, *g = &lc->dst;
@@ -805,8 +815,11 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0, n_no_arn = 0;
 	int rc = -1;
 
+	size_t group;
+
 	if (!strcmp(c->region, in->region))
 		return 0;
+	d->plan->instances[instance].copies[place - 1].region = sk_diff_intern(d, c->region);
 	if (!sk_inventory_has_region(d->inv, c->region)) {
 		sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id, "copies to %s not planned: %s was not observed",
 			     c->region, c->region);
@@ -815,6 +828,11 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	reg = sk_diff_region(d, c->region);
 	if (!reg)
 		return -1;
+	group = sk_plan_add_group(d->plan, instance, place);
+	if (!group) {
+		d->failed = true;
+		return -1;
+	}
 	g->n = 0;
 	memset(&sf, 0, sizeof(sf));
 	sf.bad = bad;
@@ -929,7 +947,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	if (d->failed)
 		goto done;
 	for (i = 0; i < g->n; i++) {
-		const struct item *it = &g->items[i];
+		struct item *it = &g->items[i];
 		const struct item *s = it->source;
 		struct sk_action a;
 		char slot_text[SK_TIME_RFC3339_MAX];
@@ -961,15 +979,45 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		sk_time_format_rfc3339(slot_text, it->slot ? it->slot : s->time);
 		a.tags = make_tags(d, p, in->id, sk_diff_intern(d, slot_text), s->arn, s->snap, &a.n_tags);
 		a.gib = it->gib;
-		sk_diff_action(d, &a);
+		a.depends_on = s->action;
+		a.group = group;
+		if (sk_diff_action(d, &a))
+			it->action = d->plan->n_actions;
 		reg->gib_delta += it->gib;
 	}
-	delete_actions(d, g, p, in, c->region, retain_text, reg);
-	record_decisions(d, g, p, reg);
+	delete_actions(d, g, p, in, c->region, retain_text, reg, group);
+	record_decisions(d, g, p, reg, group);
 	rc = d->failed ? -1 : 0;
 done:
 	free(wanted);
 	return rc;
+}
+
+int sk_lifecycle_automated(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
+{
+	const struct sk_inv_snapshot *newest = NULL;
+	struct sk_plan_instance *pi;
+	size_t b, e, i, at = sk_plan_add_instance(d->plan, p->name, in->id, 0);
+
+	if (at == SK_PLAN_NONE) {
+		d->failed = true;
+		return -1;
+	}
+	pi = &d->plan->instances[at];
+	pi->automated_only = true;
+	pi->own.region = sk_diff_intern(d, in->region);
+	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
+	for (i = b; i < e; i++) {
+		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
+		if (s->type == SK_SNAP_AUTOMATED && s->status == SK_SNAP_AVAILABLE &&
+		    (!newest || s->created > newest->created))
+			newest = s;
+	}
+	if (newest) {
+		pi->own.newest = sk_diff_intern(d, newest->id);
+		pi->own.newest_time = newest->created;
+	}
+	return d->failed ? -1 : 0;
 }
 
 int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
@@ -984,10 +1032,17 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	bool have_arn_parts = instance_arn_parts(d, in, part, acct), taken = false;
 	const struct sk_inv_snapshot *squatter = NULL;
 	int64_t slot;
-	size_t b, e, i;
+	size_t b, e, i, instance, group;
 
 	if (!reg)
 		return -1;
+	instance = sk_plan_add_instance(d->plan, p->name, in->id, p->n_copies);
+	group = instance == SK_PLAN_NONE ? 0 : sk_plan_add_group(d->plan, instance, 0);
+	if (!group) {
+		d->failed = true;
+		return -1;
+	}
+	d->plan->instances[instance].own.region = sk_diff_intern(d, in->region);
 	g->n = 0;
 	memset(&sf, 0, sizeof(sf));
 	sf.bad = find_bad(d, p, in);
@@ -1069,7 +1124,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	if (d->failed)
 		return -1;
 	for (i = 0; i < g->n; i++) {
-		const struct item *it = &g->items[i];
+		struct item *it = &g->items[i];
 		struct sk_action a;
 		if (!it->planned || it->deferred || it->refused)
 			continue;
@@ -1085,14 +1140,16 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		a.slot = it->slot;
 		a.tags = make_tags(d, p, in->id, sk_diff_intern(d, slot_text), NULL, NULL, &a.n_tags);
 		a.gib = it->gib;
-		sk_diff_action(d, &a);
+		a.group = group;
+		if (sk_diff_action(d, &a))
+			it->action = d->plan->n_actions;
 		reg->creates++;
 		reg->gib_delta += it->gib;
 	}
-	delete_actions(d, g, p, in, NULL, retain_text, reg);
-	record_decisions(d, g, p, reg);
+	delete_actions(d, g, p, in, NULL, retain_text, reg, group);
+	record_decisions(d, g, p, reg, group);
 	for (i = 0; i < p->n_copies && !d->failed; i++)
-		if (plan_copies(d, p, in, &p->copies[i], sf.bad) < 0)
+		if (plan_copies(d, p, in, &p->copies[i], sf.bad, instance, i + 1) < 0)
 			return -1;
 	return d->failed ? -1 : 0;
 }

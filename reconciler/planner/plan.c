@@ -51,6 +51,8 @@ void sk_plan_free(struct sk_plan *p)
 	free(p->actions);
 	free(p->notes);
 	free(p->decisions);
+	free(p->instances);
+	free(p->groups);
 	free(p->regions);
 	sk_arena_free(&p->arena);
 	free(p);
@@ -83,6 +85,63 @@ struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *
 	if (slot)
 		*slot = *a;
 	return slot;
+}
+
+int sk_plan_add_decision(struct sk_plan *p, const struct sk_decision *d)
+{
+	struct sk_decision *slot = grow((void **)&p->decisions, &p->n_decisions, &p->cap_decisions, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	*slot = *d;
+	return 0;
+}
+
+size_t sk_plan_add_instance(struct sk_plan *p, const char *policy, const char *instance, size_t n_copies)
+{
+	struct sk_plan_instance *in;
+	struct sk_plan_place *copies = NULL;
+
+	if (n_copies && !(copies = sk_arena_calloc(&p->arena, n_copies, sizeof(*copies))))
+		return SK_PLAN_NONE;
+	in = grow((void **)&p->instances, &p->n_instances, &p->cap_instances, sizeof(*in));
+	if (!in)
+		return SK_PLAN_NONE;
+	memset(in, 0, sizeof(*in));
+	in->policy = sk_plan_strdup(p, policy);
+	in->instance = sk_plan_strdup(p, instance);
+	in->copies = copies;
+	in->n_copies = n_copies;
+	return p->n_instances - 1;
+}
+
+size_t sk_plan_add_group(struct sk_plan *p, size_t instance, size_t place)
+{
+	struct sk_plan_group *g = grow((void **)&p->groups, &p->n_groups, &p->cap_groups, sizeof(*g));
+
+	if (!g)
+		return 0;
+	g->instance = instance;
+	g->place = place;
+	return p->n_groups;
+}
+
+struct sk_plan_place *sk_plan_group_place(const struct sk_plan *p, size_t g, const struct sk_plan_instance **in)
+{
+	const struct sk_plan_group *gr;
+	struct sk_plan_instance *pi;
+
+	if (g == 0 || g > p->n_groups)
+		return NULL;
+	gr = &p->groups[g - 1];
+	if (gr->instance >= p->n_instances)
+		return NULL;
+	pi = &p->instances[gr->instance];
+	if (in)
+		*in = pi;
+	if (gr->place == 0)
+		return &pi->own;
+	return gr->place <= pi->n_copies ? &pi->copies[gr->place - 1] : NULL;
 }
 
 int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,

@@ -31,6 +31,7 @@ enum sk_action_kind {
 };
 
 #define SK_PLAN_MAX_CHANGES 8
+#define SK_PLAN_NONE ((size_t)-1)
 
 struct sk_change {
 	const char *field; /* "backup_retention_period", ... */
@@ -71,6 +72,17 @@ struct sk_action {
 	 * existing snapshots live in sk_decision.
 	 */
 	unsigned keep;
+	/*
+	 * What it waits for.  depends_on, for a copy of a snapshot this plan
+	 * creates: 1 + the index of that create, which must be available
+	 * first (0: none).  group, for creates, copies and deletes: the
+	 * (policy, instance, region) whose snapshots they keep in shape,
+	 * 1..p->n_groups (0: none); the plan decided a group's deletions
+	 * against its creates and copies, so the deletions are made only when
+	 * all of those were.
+	 */
+	size_t depends_on;
+	size_t group;
 };
 
 enum sk_note_kind {
@@ -95,6 +107,35 @@ struct sk_decision {
 	const char *policy;
 	unsigned keep; /* reasons (reconciler/retention.h and SK_KEEP_* safety bits); 0: delete */
 	bool deleted;  /* an action deletes it in this plan */
+};
+
+/* one region's snapshots of a (policy, instance), as the plan leaves them */
+struct sk_plan_place {
+	const char *region;
+	size_t kept;         /* owned snapshots there that exist and the plan keeps */
+	size_t made;         /* snapshots (copies) the plan makes there */
+	const char *newest;  /* the newest available kept one, or NULL */
+	int64_t newest_time; /* its creation time (a copy's: its source's) */
+};
+
+/*
+ * One (policy, instance) the plan manages.  For a policy with snapshots,
+ * the places hold the snapshots it owns; for one without (automated_only),
+ * own.newest is the newest automated snapshot, what keeps it restorable.
+ */
+struct sk_plan_instance {
+	const char *policy;
+	const char *instance;
+	bool automated_only;
+	struct sk_plan_place own;     /* the instance's region */
+	struct sk_plan_place *copies; /* each copy region the plan looked at, in the policy's order */
+	size_t n_copies;
+};
+
+/* a group of actions (sk_action.group): which instance and place it keeps in shape */
+struct sk_plan_group {
+	size_t instance; /* index into p->instances */
+	size_t place;    /* 0: own, k: copies[k - 1] */
 };
 
 struct sk_region_summary {
@@ -123,6 +164,10 @@ struct sk_plan {
 	size_t n_notes, cap_notes;
 	struct sk_decision *decisions;
 	size_t n_decisions, cap_decisions;
+	struct sk_plan_instance *instances;
+	size_t n_instances, cap_instances;
+	struct sk_plan_group *groups; /* groups[g - 1] for group g */
+	size_t n_groups, cap_groups;
 	struct sk_region_summary *regions;
 	size_t n_regions;
 	/*
@@ -168,8 +213,15 @@ const char *sk_action_kind_name(enum sk_action_kind k);
 /* the kind named "modify", "copy", ...: 0, or SK_ENOTFOUND */
 int sk_action_kind_from_name(enum sk_action_kind *out, const char *name);
 
-/* building blocks, for plan.c and for reading saved plans */
+/* building blocks, for the planner and for reading saved plans; NULL / negative on allocation failure */
 struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a);
+int sk_plan_add_decision(struct sk_plan *p, const struct sk_decision *d);
+/* a summary with n_copies places (zeroed, in the plan's arena); its index, or SK_PLAN_NONE */
+size_t sk_plan_add_instance(struct sk_plan *p, const char *policy, const char *instance, size_t n_copies);
+/* a new group of actions for place (0 own, k copies[k - 1]) of instance; its number (1..), 0 on failure */
+size_t sk_plan_add_group(struct sk_plan *p, size_t instance, size_t place);
+/* the place of instance i that group g (1..) keeps in shape, or NULL */
+struct sk_plan_place *sk_plan_group_place(const struct sk_plan *p, size_t g, const struct sk_plan_instance **in);
 int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 const char *sk_plan_strdup(struct sk_plan *p, const char *s);

@@ -1,5 +1,5 @@
 /*
- * cycle.c - what a cycle observed, for the freshness metrics
+ * cycle.c - what a cycle left, for the freshness metrics
  */
 #include "reconciler/service/cycle.h"
 
@@ -7,62 +7,60 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "reconciler/planner/inventory.h"
-#include "reconciler/planner/plan.h"
+#include "reconciler/engine/reconcile.h"
 
-static bool unmanaged(const struct sk_plan *p, const struct sk_inv_instance *in)
+static void add(struct sk_newest *out, size_t *n, const char *instance, const struct sk_reconcile_place *p)
 {
-	size_t i;
-
-	if (!p)
-		return false;
-	for (i = 0; i < p->n_notes; i++) {
-		const struct sk_note *n = &p->notes[i];
-		if (n->kind == SK_NOTE_UNMANAGED && n->instance && n->region && !strcmp(n->instance, in->id) &&
-		    !strcmp(n->region, in->region))
-			return true;
-	}
-	return false;
+	if (!p->region[0] || !p->newest[0] || !p->newest_time)
+		return;
+	out[*n].region = p->region;
+	out[*n].instance = instance;
+	out[*n].time = p->newest_time;
+	(*n)++;
 }
 
-int sk_cycle_newest_ages(struct sk_instance_age **out, size_t *n, const struct sk_inventory *inv,
-			 const struct sk_plan *plan, int64_t now)
+/* by place, the newest first */
+static int cmp_newest(const void *pa, const void *pb)
 {
-	struct sk_instance_age *ages = NULL;
-	size_t i, k, count = 0;
+	const struct sk_newest *a = pa, *b = pb;
+	int c = strcmp(a->region, b->region);
+
+	if (!c)
+		c = strcmp(a->instance, b->instance);
+	if (!c)
+		c = (a->time < b->time) - (a->time > b->time);
+	return c;
+}
+
+int sk_cycle_newest(struct sk_newest **out, size_t *n, const struct sk_reconcile_report *rep)
+{
+	struct sk_newest *v;
+	size_t i, k, max = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (!inv || !inv->n_instances)
+	for (i = 0; i < rep->n_instances; i++)
+		max += 1 + rep->instances[i].n_copies;
+	if (!max)
 		return 0;
-	if (!(ages = calloc(inv->n_instances, sizeof(*ages))))
+	if (!(v = calloc(max, sizeof(*v))))
 		return sk_error_set_oom();
-	for (i = 0; i < inv->n_instances; i++) {
-		const struct sk_inv_instance *in = &inv->instances[i];
-		size_t begin, end;
-		int64_t newest = 0;
-
-		if (unmanaged(plan, in))
-			continue;
-		sk_inventory_snapshot_range(inv, in->region, in->id, &begin, &end);
-		for (k = begin; k < end; k++) {
-			const struct sk_inv_snapshot *s = &inv->snapshots[k];
-			if (s->status == SK_SNAP_AVAILABLE && s->type != SK_SNAP_OTHER && s->created > newest)
-				newest = s->created;
-		}
-		if (!newest)
-			continue;
-		ages[count].region = in->region;
-		ages[count].instance = in->id;
-		ages[count].seconds = now > newest ? now - newest : 0;
-		count++;
+	for (i = 0; i < rep->n_instances; i++) {
+		const struct sk_reconcile_instance *ri = &rep->instances[i];
+		add(v, n, ri->instance, &ri->own);
+		for (k = 0; k < ri->n_copies; k++)
+			add(v, n, ri->instance, &ri->copies[k]);
 	}
-	if (!count) {
-		free(ages);
+	if (!*n) {
+		free(v);
 		return 0;
 	}
-	*out = ages;
-	*n = count;
+	/* two policies managing one instance: its newest is the newer of theirs */
+	qsort(v, *n, sizeof(*v), cmp_newest);
+	for (i = 1, k = 1; i < *n; i++)
+		if (strcmp(v[i].region, v[k - 1].region) || strcmp(v[i].instance, v[k - 1].instance))
+			v[k++] = v[i];
+	*n = k;
+	*out = v;
 	return 0;
 }
-

@@ -12,9 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sk_inventory;
-struct sk_plan;
-
 /* the age of the newest available snapshot of one instance, in its own region */
 struct sk_instance_age {
 	const char *region;
@@ -41,14 +38,23 @@ struct sk_cycle_report {
 	size_t n_ages;
 };
 
+struct sk_reconcile_report;
+
+/* the newest available snapshot of one instance in one region (its own, or a copy region) */
+struct sk_newest {
+	const char *region;
+	const char *instance;
+	int64_t time; /* its creation time (a copy's: its source's) */
+};
+
 /*
- * The newest available snapshot (manual or automated, in the instance's
- * own region) of every instance in the inventory that a policy selects
- * (the plan has no "unmanaged" note about it), as ages at now (seconds).
- * Instances without any available snapshot are left out.  *out (free()
- * it) points into inv's strings.
+ * The newest available snapshot the policies own of each instance the
+ * report's plan manages, in the instance's region and in each copy region
+ * (for a policy that takes no snapshots: its newest automated snapshot),
+ * as the run left them (made snapshots count once available), sorted by
+ * region and instance, one per place (two policies of one instance: the
+ * newer).  Places with none are left out.  *out (free() it) points into rep.
  */
-int sk_cycle_newest_ages(struct sk_instance_age **out, size_t *n, const struct sk_inventory *inv,
-			 const struct sk_plan *plan, int64_t now);
+int sk_cycle_newest(struct sk_newest **out, size_t *n, const struct sk_reconcile_report *rep);
 
 #endif

@@ -35,28 +35,61 @@ struct sk_service {
 	size_t n_topics;
 	char topics_commit[41]; /* the commit they were read from */
 	char metrics_region[64];
-	struct sk_instance_age *ages;
-	int64_t *newest;    /* per age: the snapshot's creation time, to age it in later cycles */
-	size_t n_ages;
-	char **age_strings; /* region and instance copies the ages point to */
+	/* the newest snapshot of each place, as the last cycle that planned left it: aged in later cycles */
+	struct known_newest *known;
+	size_t n_known;
+	struct sk_instance_age *ages; /* one per known, as of the cycle's end */
 	/* the daily summary */
 	char *state_dir;    /* the summary lives here; NULL without --summary-at */
 	size_t cycles;
 };
 
+struct known_newest {
+	char region[32];
+	char instance[64];
+	int64_t time;
+};
+
 static void free_ages(struct sk_service *c)
 {
-	size_t i;
-
-	for (i = 0; i < 2 * c->n_ages; i++)
-		free(c->age_strings[i]);
-	free(c->age_strings);
+	free(c->known);
 	free(c->ages);
-	free(c->newest);
+	c->known = NULL;
 	c->ages = NULL;
-	c->newest = NULL;
-	c->age_strings = NULL;
-	c->n_ages = 0;
+	c->n_known = 0;
+}
+
+/*
+ * What a cycle that made a plan leaves: the newest available snapshot the
+ * policies own of each managed instance, in its region and in each copy
+ * region, after apply.  A cycle that made no plan keeps the last ones.
+ */
+static void learn_newest(struct sk_service *c, const struct sk_reconcile_report *rep)
+{
+	struct sk_newest *nw = NULL;
+	size_t n = 0, i;
+
+	if (!rep->stage || (strcmp(rep->stage, "apply") && strcmp(rep->stage, "record") && strcmp(rep->stage, "done")))
+		return;
+	if (sk_cycle_newest(&nw, &n, rep) < 0) {
+		sk_warn("cannot count the newest snapshots: %s", sk_error_message());
+		return;
+	}
+	free_ages(c);
+	c->known = calloc(n + 1, sizeof(*c->known));
+	c->ages = calloc(n + 1, sizeof(*c->ages));
+	if (!c->known || !c->ages) {
+		free_ages(c);
+		free(nw);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(c->known[i].region, sizeof(c->known[i].region), "%s", nw[i].region);
+		snprintf(c->known[i].instance, sizeof(c->known[i].instance), "%s", nw[i].instance);
+		c->known[i].time = nw[i].time;
+	}
+	c->n_known = n;
+	free(nw);
 }
 
 static void free_topics(struct sk_service *c)
@@ -89,37 +122,14 @@ static void learn_policies(struct sk_service *c, const struct sk_policyset *set)
 		snprintf(c->metrics_region, sizeof(c->metrics_region), "%s", set->policies[0].regions[0].name);
 }
 
-/* while the plan is alive: the ages of the newest snapshots, the alert topics, a region for CloudWatch */
+/* while the plan is alive: the alert topics, a region for CloudWatch */
 static void after_plan(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
 		       const struct sk_plan *plan)
 {
 	struct sk_service *c = ud;
-	struct sk_instance_age *ages = NULL;
-	size_t n = 0, i;
 
-	free_ages(c);
-	if (sk_cycle_newest_ages(&ages, &n, inv, plan, plan->now) == 0 && n) {
-		c->age_strings = calloc(2 * n, sizeof(*c->age_strings));
-		c->newest = calloc(n, sizeof(*c->newest));
-		if (c->age_strings && c->newest) {
-			for (i = 0; i < n; i++) {
-				c->age_strings[2 * i] = strdup(ages[i].region);
-				c->age_strings[2 * i + 1] = strdup(ages[i].instance);
-				ages[i].region = c->age_strings[2 * i] ? c->age_strings[2 * i] : "";
-				ages[i].instance = c->age_strings[2 * i + 1] ? c->age_strings[2 * i + 1] : "";
-				c->newest[i] = plan->now - ages[i].seconds;
-			}
-			c->ages = ages;
-			c->n_ages = n;
-			ages = NULL;
-		} else {
-			free(c->age_strings);
-			free(c->newest);
-			c->age_strings = NULL;
-			c->newest = NULL;
-		}
-	}
-	free(ages);
+	(void)inv;
+	(void)plan;
 	learn_policies(c, set);
 }
 
@@ -327,12 +337,16 @@ static int cycle(void *ud)
 	r.created = rep.created;
 	r.copied = rep.copied;
 	r.deleted = rep.deleted;
-	/* as of now: the ages this cycle observed, or the last ones known grown by the time since */
+	/* as of now: the ages this cycle left, or the last ones known grown by the time since */
+	learn_newest(c, &rep);
 	now = r.finished_ms / 1000;
-	for (i = 0; i < c->n_ages; i++)
-		c->ages[i].seconds = now > c->newest[i] ? now - c->newest[i] : 0;
+	for (i = 0; i < c->n_known; i++) {
+		c->ages[i].region = c->known[i].region;
+		c->ages[i].instance = c->known[i].instance;
+		c->ages[i].seconds = now > c->known[i].time ? now - c->known[i].time : 0;
+	}
 	r.ages = c->ages;
-	r.n_ages = c->n_ages;
+	r.n_ages = c->n_known;
 	if (!r.ok && (rep.interrupted || (cancel && *cancel))) {
 		/* not a failure: told to stop; the call in flight was finished and journaled */
 		sk_log(SK_LOG_INFO, "cycle %zu stopped by %s in %s", c->cycles,
