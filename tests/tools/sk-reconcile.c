@@ -245,7 +245,8 @@ int main(int argc, char **argv)
 		o.cb.ud = &w;
 
 		if (sk_reconcile(&rep, &o) < 0) {
-			fprintf(stderr, "sk-reconcile: %s run %d: %s\n", mode, run, rep.error[0] ? rep.error : sk_error_message());
+			fprintf(stderr, "sk-reconcile: %s run %d: %s\n", mode, run,
+				rep.error[0] ? rep.error : sk_error_message());
 			rc = 1;
 		}
 		emit(summary(&w, &rep));
