@@ -16,6 +16,7 @@
 #include "common/timeutil.h"
 #include "reconciler/engine/journal_glue.h"
 #include "reconciler/engine/parallel.h"
+#include "reconciler/planner/ownership.h"
 
 static const char *const outcome_names[] = { "pending", "done", "already-done", "deferred", "failed", "skipped" };
 
@@ -57,9 +58,10 @@ static void finish(struct run *r, size_t i, enum sk_outcome oc, const char *deta
 		r->o->on_outcome(r->o->on_outcome_ud, a, oc, detail);
 }
 
-/* does the existing snapshot carry our ownership tag for this policy? */
+/* does the existing snapshot carry our ownership tags for this policy and instance? */
 struct owner_check {
 	const char *policy;
+	const char *instance;
 	bool ours;
 	bool seen;
 };
@@ -67,12 +69,9 @@ struct owner_check {
 static int check_owner(void *ud, const struct sk_rds_snapshot *s)
 {
 	struct owner_check *c = ud;
-	size_t i;
 
 	c->seen = true;
-	for (i = 0; i < s->n_tags; i++)
-		if (!strcmp(s->tags[i].key, "snapkeep:policy") && c->policy && !strcmp(s->tags[i].value, c->policy))
-			c->ours = true;
+	c->ours = sk_tags_owned_by(s->tags, s->n_tags, c->policy, c->instance);
 	return 0;
 }
 
@@ -84,7 +83,7 @@ static int check_owner(void *ud, const struct sk_rds_snapshot *s)
 static int exists_and_ours(struct run *r, const struct sk_action *a)
 {
 	struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
-	struct owner_check c = { a->policy, false, false };
+	struct owner_check c = { a->policy, a->instance, false, false };
 
 	d.snapshot_id = a->target;
 	if (sk_rds_describe_db_snapshots(r->o->client, a->region, &d, check_owner, &c, NULL) < 0)

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
 
 /* ---- small helpers shared with lifecycle.c ---- */
@@ -658,7 +659,8 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	d.plan->ref = set->ref ? strdup(set->ref) : NULL;
 	d.plan->now = d.now;
 	d.plan->observed_at = inv->observed_at;
-	d.plan->price_per_gb_month = set->settings.price_per_gb_month > 0 ? set->settings.price_per_gb_month : 0.095;
+	d.plan->price_per_gb_month = set->settings.price_per_gb_month > 0 ? set->settings.price_per_gb_month
+									      : SK_DEFAULT_PRICE_PER_GB_MONTH;
 	if ((set->subject && !d.plan->subject) || (set->ref && !d.plan->ref)) {
 		sk_error_set_oom();
 		goto done;

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/ownership.h"
 
 #define INVENTORY_FORMAT "snapkeep-inventory/v1"
 
@@ -210,7 +211,7 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	out->tags = copy_tags(inv, in->tags, in->n_tags);
 	if (in->n_tags && !out->tags)
 		goto fail;
-	out->owner = sk_tag_get(out->tags, out->n_tags, "snapkeep:policy");
+	out->owner = sk_tags_owner(out->tags, out->n_tags);
 	if (!out->original_created)
 		out->original_created = out->created;
 	if (!out->instance)
@@ -261,16 +262,6 @@ const char *sk_inv_snapshot_arn(const struct sk_inv_snapshot *s, char *buf, size
 		return s->arn;
 	n = snprintf(buf, len, "%s%s", s->arn_prefix, s->id);
 	return n > 0 && (size_t)n < len ? buf : NULL;
-}
-
-const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(tags[i].key, key))
-			return tags[i].value;
-	return NULL;
 }
 
 enum sk_snap_status sk_snap_status_from(const char *s)

@@ -139,7 +139,6 @@ void sk_inventory_snapshot_range(const struct sk_inventory *inv, const char *reg
 				 size_t *begin, size_t *end);
 /* the instances of a region are inv->instances[*begin .. *end) */
 void sk_inventory_instance_range(const struct sk_inventory *inv, const char *region, size_t *begin, size_t *end);
-const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
 /* the snapshot's ARN (in buf when it has to be put together), or NULL when it has none */
 const char *sk_inv_snapshot_arn(const struct sk_inv_snapshot *s, char *buf, size_t len);
 #define SK_ARN_MAX 512

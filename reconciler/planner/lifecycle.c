@@ -12,19 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "aws/rds.h"
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/diff.h"
+#include "reconciler/planner/naming.h"
+#include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
 
 #define COPIES_IN_FLIGHT_MAX 5 /* per destination region (AWS) */
-#define TAG_POLICY "snapkeep:policy"
-#define TAG_INSTANCE "snapkeep:instance"
-#define TAG_SLOT "snapkeep:slot"
-#define TAG_SOURCE "snapkeep:source"
 
 /* one snapshot a group reasons about: existing (snap) or planned (snap NULL) */
 struct item {
@@ -66,24 +62,9 @@ struct sk_lifecycle {
 
 static const char *copy_source_of(const struct sk_inv_snapshot *s)
 {
-	const char *t = sk_tag_get(s->tags, s->n_tags, TAG_SOURCE);
+	const char *t = sk_tag_get(s->tags, s->n_tags, SK_TAG_SOURCE);
 
 	return t ? t : s->source_arn;
-}
-
-/*
- * Does policy p own s, a snapshot of instance?  Both ownership tags must say
- * so (snapkeep:policy and snapkeep:instance, as snapkeep writes them); a
- * snapshot with only one of them, or naming another instance, is left alone.
- */
-static bool owned_by(const struct sk_inv_snapshot *s, const struct sk_policy *p, const char *instance)
-{
-	const char *ti;
-
-	if (s->type != SK_SNAP_MANUAL || !s->owner || s->status == SK_SNAP_DELETING || strcmp(s->owner, p->name))
-		return false;
-	ti = sk_tag_get(s->tags, s->n_tags, TAG_INSTANCE);
-	return ti && !strcmp(ti, instance);
 }
 
 /*
@@ -350,17 +331,12 @@ static int settle_rules(struct sk_diff *d, const struct sk_retain *r, bool has_r
 	return 0;
 }
 
-/*
- * <prefix>-<instance>-<yyyymmdd-hhmm>, lowercase; longer than RDS's 255
- * characters, the instance part is cut and a hash of it added
- * (sk_policy_snapshot_id, the one definition).  NULL when no valid
- * identifier can be made (the note says why).
- */
+/* the snapshot's identifier (naming.h); NULL when no valid one can be made (a note says why) */
 static const char *snapshot_id(struct sk_diff *d, const char *prefix, const struct sk_inv_instance *in, int64_t slot)
 {
 	char id[SK_SNAPSHOT_ID_MAX + 1];
 
-	if (sk_policy_snapshot_id(id, prefix, in->id, slot) < 0 || !sk_rds_valid_snapshot_id(id)) {
+	if (sk_naming_snapshot(id, prefix, in->id, slot) < 0 || !sk_rds_valid_snapshot_id(id)) {
 		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
 			     "no snapshot identifier can be made of prefix '%s' and instance '%s': no snapshot is taken",
 			     prefix, in->id);
@@ -370,30 +346,16 @@ static const char *snapshot_id(struct sk_diff *d, const char *prefix, const stru
 	return sk_diff_intern(d, id);
 }
 
-/*
- * A copy is named <source id>-<source region>; past 255 characters the
- * source id is cut and a hash of it added, as for snapshots.
- */
+/* a copy's identifier (naming.h) */
 static const char *copy_id(struct sk_diff *d, const char *source_id, const char *source_region)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	size_t keep;
-	const char *id;
+	char id[SK_SNAPSHOT_ID_MAX + 1];
 
-	if (strlen(source_id) + 1 + strlen(source_region) <= SK_SNAPSHOT_ID_MAX)
-		return sk_diff_printf(d, "%s-%s", source_id, source_region);
-	if (!EVP_Digest(source_id, strlen(source_id), md, &len, EVP_sha256(), NULL)) {
+	if (sk_naming_copy(id, source_id, source_region) < 0) {
 		d->failed = true;
-		sk_error_set(SK_ERR_PLAN, "cannot hash snapshot identifier '%.40s'", source_id);
 		return NULL;
 	}
-	keep = SK_SNAPSHOT_ID_MAX - strlen(source_region) - 1 - 9;
-	while (keep > 0 && source_id[keep - 1] == '-')
-		keep--;
-	id = sk_diff_printf(d, "%.*s-%02x%02x%02x%02x-%s", (int)keep, source_id, md[0], md[1], md[2], md[3],
-			    source_region);
-	return id;
+	return sk_diff_intern(d, id);
 }
 
 static bool instance_can_snapshot(const char *status)
@@ -424,7 +386,7 @@ static const struct sk_aws_tag *make_tags(struct sk_diff *d, const struct sk_pol
 	/* a copy carries its source's tags, but never AWS's reserved ones or ownership tags */
 	for (i = 0; source && i < source->n_tags; i++) {
 		const char *key = source->tags[i].key;
-		if (!strncmp(key, "aws:", 4) || !strncmp(key, "snapkeep:", 9))
+		if (sk_tag_reserved(key))
 			continue;
 		t[k].key = key;
 		t[k].value = source->tags[i].value;
@@ -439,14 +401,14 @@ static const struct sk_aws_tag *make_tags(struct sk_diff *d, const struct sk_pol
 		if (j == k)
 			k++;
 	}
-	t[k].key = TAG_POLICY;
+	t[k].key = SK_TAG_POLICY;
 	t[k++].value = sk_diff_intern(d, p->name);
-	t[k].key = TAG_INSTANCE;
+	t[k].key = SK_TAG_INSTANCE;
 	t[k++].value = instance;
-	t[k].key = TAG_SLOT;
+	t[k].key = SK_TAG_SLOT;
 	t[k++].value = slot_text;
 	if (source_arn) {
-		t[k].key = TAG_SOURCE;
+		t[k].key = SK_TAG_SOURCE;
 		t[k++].value = source_arn;
 	}
 	*n_out = k;
@@ -744,7 +706,7 @@ static bool instance_arn_parts(const struct sk_diff *d, const struct sk_inv_inst
 
 static int64_t slot_of(const struct sk_inv_snapshot *s)
 {
-	const char *t = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
+	const char *t = sk_tag_get(s->tags, s->n_tags, SK_TAG_SLOT);
 	int64_t v = 0;
 
 	if (t && sk_time_parse_rfc3339(&v, t) == 0)
@@ -842,7 +804,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *source = copy_source_of(s);
 		struct item *it;
-		if (!source || !owned_by(s, p, in->id))
+		if (!source || !sk_snapshot_owned_by(s, p->name, in->id))
 			continue;
 		if (!copy_from_region(s, in->region))
 			continue;
@@ -872,7 +834,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		}
 		for (k = s->planned ? SIZE_MAX : first_copy(d, in->region, s->id); k != SIZE_MAX; k = lc->next[k]) {
 			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
-			if (!strcmp(cp->region, c->region) && owned_by(cp, p, in->id))
+			if (!strcmp(cp->region, c->region) && sk_snapshot_owned_by(cp, p->name, in->id))
 				have = true;
 		}
 		if (have)
@@ -1058,12 +1020,12 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 		struct item *it;
 		if (slot_id && !strcmp(s->id, slot_id)) {
 			taken = true;
-			if (!owned_by(s, p, in->id) && s->status != SK_SNAP_DELETING)
+			if (!sk_snapshot_owned_by(s, p->name, in->id) && s->status != SK_SNAP_DELETING)
 				squatter = s;
 		}
-		if (copy_source_of(s) || !owned_by(s, p, in->id))
+		if (copy_source_of(s) || !sk_snapshot_owned_by(s, p->name, in->id))
 			continue;
-		tslot = sk_tag_get(s->tags, s->n_tags, TAG_SLOT);
+		tslot = sk_tag_get(s->tags, s->n_tags, SK_TAG_SLOT);
 		if (slot_id && tslot && !strcmp(tslot, slot_text))
 			taken = true;
 		if (!(it = group_add(d, g)))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "specs/policy.h"
 
 static const char *const kind_names[] = { "modify", "start-replication", "stop-replication", "create", "copy",
 					   "delete" };
@@ -36,7 +37,7 @@ int sk_plan_new(struct sk_plan **out)
 	*out = NULL;
 	if (!p)
 		return sk_error_set_oom();
-	p->price_per_gb_month = 0.095;
+	p->price_per_gb_month = SK_DEFAULT_PRICE_PER_GB_MONTH;
 	*out = p;
 	return 0;
 }

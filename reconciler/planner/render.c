@@ -1,13 +1,15 @@
 /*
  * render.c - plans as text (Terraform's manner) and as JSON (snapkeep-plan/v1)
  */
+#include "reconciler/planner/render.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/render.h"
+#include "reconciler/planner/ownership.h"
 #include "reconciler/planner/retention.h"
 
 #define PLAN_FORMAT "snapkeep-plan/v1"
@@ -46,7 +48,7 @@ static void render_tags(const struct sk_action *a, FILE *f)
 	size_t i, n = 0;
 
 	for (i = 0; i < a->n_tags; i++) {
-		if (!strncmp(a->tags[i].key, "snapkeep:", 9))
+		if (!strncmp(a->tags[i].key, SK_TAG_PREFIX, strlen(SK_TAG_PREFIX)))
 			continue;
 		fprintf(f, "%s%s=%s", n++ ? ", " : "      tags: ", a->tags[i].key, a->tags[i].value);
 	}
