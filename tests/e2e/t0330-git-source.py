@@ -10,7 +10,9 @@ http://...` is refused with one clear line and no request carries the token;
 with --allow-insecure-git (or SNAPKEEP_ALLOW_INSECURE_GIT=1) the token is
 sent and the fetch warns; without a token the fetch works and warns, once
 per fetch.  A password in the URL is refused the same way and never shown.
-While a token is set no redirect to another host is followed.
+While a token is set no redirect to another host is followed, and a
+redirect from https to http (served here with a certificate of its own) is
+refused after the token went over https only.
 
 In a local work tree, validate, plan and iam-policy warn about policy files
 under --path with uncommitted changes or untracked, naming a few and
@@ -146,6 +148,35 @@ with GitHTTP(srvroot) as srv:
              "with a token: the redirect to another host is refused", r)
         t.is_((other.requests, srv.authorizations()), ([], []), "and the other host saw nothing, nor any token")
         no_secret(r, "the token is in no output")
+
+# ---- https: a redirect to plain http never takes the token along ----
+# snapkeep trusts only the system's certificates; sk-policy --ca reads the
+# same source code with a certificate made here trusted.
+TOOL = os.path.join(t.BUILD, "san", "tests", "tools", "sk-policy")
+cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+r = t.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+           "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
+if r.rc != 0:
+    t.bail("cannot make a test certificate: %s" % r.err)
+with GitHTTP(srvroot, tls=(cert, key), name="localhost") as tls, \
+        GitHTTP(srvroot, name="localhost") as plain:
+    tls.require_auth = plain.require_auth = ("x-access-token", TOKEN)
+
+    def tool(url, cache):
+        return t.run([TOOL, "--ca", cert, "--repo", url, "--path", "policies", "--cache", os.path.join(work, cache),
+                      "--resolve"], env=env(SNAPKEEP_GIT_TOKEN=TOKEN))
+
+    r = tool(tls.url("repo.git"), "c-https")
+    t.ok(r.rc == 0 and r.out.strip() == head and len(tls.authorizations()) > 0,
+         "https with a token: the token is sent and the fetch works", r)
+    tls.reset()
+    tls.redirect = ("/repo.git", plain.url("repo.git"))
+    r = tool(tls.url("repo.git"), "c-https2")
+    t.ok(r.rc == 2 and "cannot redirect from 'https' to 'http'" in r.err,
+         "a redirect from https to http on the same host is refused (by libgit2)", r)
+    t.ok(len(tls.authorizations()) > 0 and plain.requests == [],
+         "the token went over https only; the http side saw no request at all", (tls.requests, plain.requests))
+    no_secret(r, "the token is in no output")
 
 # ---- uncommitted policy edits ----
 

@@ -9,15 +9,18 @@ credential was ever sent.
     with GitHTTP(root) as srv:            # root holds repo.git
         url = srv.url("repo.git")         # http://127.0.0.1:PORT/repo.git
         srv.require_auth = ("x-access-token", "s3cr3t")  # 401 without it
-        srv.redirect = ("/moved.git", "http://127.0.0.2:PORT2/repo.git")
+        srv.redirect = ("/moved.git", "http://127.0.0.2:PORT2/repo.git")  # after auth
         ...
         srv.requests                      # [(method, path, authorization or None)]
 
-Listens on a loopback address only, on a port the system picks.
+Listens on a loopback address only, on a port the system picks; with
+tls=(certfile, keyfile) it speaks https (url() then says so), and name= sets
+the host name its URLs use (a certificate's name, e.g. localhost).
 """
 import base64
 import http.server
 import os
+import ssl
 import subprocess
 import threading
 
@@ -64,13 +67,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with srv.lock:
             srv.requests.append((self.command, self.path, auth))
         path, _, query = self.path.partition("?")
-        if srv.redirect and path.startswith(srv.redirect[0]):
-            target = srv.redirect[1] + self.path[len(srv.redirect[0]):]
-            return self._reply(302, [("Location", target)])
         if srv.require_auth:
             want = "Basic " + base64.b64encode(("%s:%s" % srv.require_auth).encode()).decode()
             if auth != want:
                 return self._reply(401, [("WWW-Authenticate", 'Basic realm="git"')])
+        if srv.redirect and path.startswith(srv.redirect[0]):
+            target = srv.redirect[1] + self.path[len(srv.redirect[0]):]
+            return self._reply(302, [("Location", target)])
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": srv.root,
                "GIT_HTTP_EXPORT_ALL": "1", "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": self.command,
                "PATH_INFO": path, "QUERY_STRING": query, "CONTENT_TYPE": self.headers.get("Content-Type", ""),
@@ -94,7 +97,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class GitHTTP:
-    def __init__(self, root, host="127.0.0.1"):
+    def __init__(self, root, host="127.0.0.1", tls=None, name=None):
         self.root = os.path.abspath(root)
         self.requests = []
         self.require_auth = None
@@ -103,12 +106,18 @@ class GitHTTP:
         self.httpd = http.server.ThreadingHTTPServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self
-        self.host, self.port = host, self.httpd.server_address[1]
+        self.host, self.port = name or host, self.httpd.server_address[1]
+        self.scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                        daemon=True)
 
     def url(self, name):
-        return "http://%s:%d/%s" % (self.host, self.port, name)
+        return "%s://%s:%d/%s" % (self.scheme, self.host, self.port, name)
 
     def authorizations(self):
         with self.lock:
