@@ -256,4 +256,12 @@ shutil.copytree(os.path.join(srvroot, "repo.git"), bare)
 r = t.snapkeep("validate", "--repo", bare, "--path", "policies", env=env())
 t.is_((r.rc, r.err), (0, ""), "a bare repository has no work tree: nothing to say")
 
+# ---- the option is documented where policies are read ----
+for cmd in ("validate", "plan", "apply", "run", "inventory", "iam-policy"):
+    r = t.snapkeep(cmd, "--help")
+    t.ok(r.rc == 0 and "--allow-insecure-git" in r.out and "SNAPKEEP_ALLOW_INSECURE_GIT=1" in r.out,
+         "%s --help documents --allow-insecure-git" % cmd, r)
+with open(os.path.join(t.TOP, "docs", "snapkeep.1")) as f:
+    t.ok("allow\\-insecure\\-git" in f.read(), "and so does snapkeep(1)")
+
 t.done()
