@@ -17,7 +17,7 @@ refused after the token went over https only.
 In a local work tree, validate, plan and iam-policy warn about policy files
 under --path with uncommitted changes or untracked, naming a few and
 counting the rest, only when the ref read is the one checked out; validate
---output json lists them."""
+--output json lists them; apply and run (against the emulator) warn too."""
 import json
 import os
 import shutil
@@ -25,6 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
+from emulator_ctl import Emulator
 from githttp import GitHTTP
 
 TOKEN = "s3cr3t-t0ken-value"
@@ -250,6 +251,27 @@ t.git(repo, "add", "policies/prod.yaml")
 r = local()
 t.is_(warnings(r), ["snapkeep: warn: policies/prod.yaml has uncommitted changes" + reads()],
       "a staged change warns too")
+
+# apply and run read the policies through the engine: the same warning
+SEED = {"account": "123456789012", "clock": "2026-01-10T03:30:00Z",
+        "regions": {"us-east-1": {"instances": [
+            {"id": "prod-db", "engine": "postgres", "backupRetentionPeriod": 7, "allocatedStorage": 20,
+             "preferredBackupWindow": "03:00-03:30"},
+            {"id": "eu-db", "engine": "postgres", "backupRetentionPeriod": 5, "allocatedStorage": 20,
+             "preferredBackupWindow": "03:00-03:30"}]}}}
+with Emulator(seed=SEED) as emu:
+    e = env(**emu.env())
+    e["SNAPKEEP_STATE_DIR"] = os.path.join(work, "state-emu")
+    for args in (["apply", "--auto-approve"], ["run", "--once"], ["run", "--once", "--log-format", "json"]):
+        r = t.snapkeep(*(args + ["--repo", repo, "--path", "policies"]), env=e)
+        if "json" in args:
+            lines = [json.loads(l) for l in r.err.splitlines() if l.startswith("{")]
+            t.ok(r.rc == 0 and {"level": "warn", "msg": "policies/prod.yaml has uncommitted changes" + reads()}
+                 .items() <= next((l for l in lines if "uncommitted" in l.get("msg", "")), {}).items(),
+                 "run --log-format json warns as a JSON line", r)
+        else:
+            t.ok(r.rc == 0 and "snapkeep: warn: policies/prod.yaml has uncommitted changes" + reads() in warnings(r),
+                 "%s warns too" % " ".join(args), r)
 
 bare = os.path.join(work, "bare.git")
 shutil.copytree(os.path.join(srvroot, "repo.git"), bare)
