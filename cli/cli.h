@@ -36,6 +36,7 @@ struct sk_cli {
 	const char *repo;
 	const char *ref;
 	const char *path;
+	bool allow_insecure_git; /* credentials to http:// and git:// remotes too */
 	/* AWS */
 	const char *regions[SK_CLI_MAX_REGIONS];
 	size_t n_regions;
@@ -104,14 +105,24 @@ int64_t sk_cli_now(const struct sk_cli *cli);
 struct sk_load_opts;
 struct sk_reconcile_opts;
 struct sk_reconcile_report;
-/* the policy source and state directory from --repo/--ref/--path/--state-dir */
+/*
+ * The policy source and state directory from --repo/--ref/--path/--state-dir
+ * and --allow-insecure-git; reading with them warns on stderr about a fetch
+ * over plain http and about policy files with uncommitted changes (the
+ * commit is read, not them).
+ */
 void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o);
+/* the uncommitted-files warning, as sk_load_opts.on_source */
+struct sk_source;
+void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src);
 /*
  * Reads and parses the policies.  On invalid policies, prints every
  * diagnostic to stderr and frees the set; with quiet, prints nothing and
  * leaves *out (diagnostics in it) for the caller to report and free.
  */
 int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet);
+/* the same with load options the caller adjusted (sk_cli_load_opts() first) */
+int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset **out, bool quiet);
 void sk_cli_print_diags(const struct sk_policyset *set, FILE *f);
 struct sk_session_opts;
 void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so);

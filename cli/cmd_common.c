@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -23,6 +24,7 @@
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
+#include "specs/source.h"
 
 int64_t sk_cli_now(const struct sk_cli *cli)
 {
@@ -46,6 +48,53 @@ void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
 	sk_buf_free(&line);
 }
 
+/* every fetch over plain http (or git://) says so, once */
+static void warn_insecure_fetch(void *ud, const char *url)
+{
+	(void)ud;
+	sk_warn("fetching policies over plain %s from %s: anyone on the path can change them; use https",
+		!strncasecmp(url, "git:", 4) ? "git://" : "http", url);
+}
+
+#define UNCOMMITTED_NAMED 3
+
+/*
+ * "policies/prod.yaml has uncommitted changes; snapkeep reads commit
+ * cafa02a66f39 (HEAD), not the working tree": a few files by name, then
+ * how many more.
+ */
+void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src)
+{
+	struct sk_buf line = SK_BUF_INIT;
+	size_t n = src->n_uncommitted, i;
+
+	(void)ud;
+	if (!n)
+		return;
+	if (n == 1) {
+		const struct sk_source_uncommitted *u = &src->uncommitted[0];
+
+		sk_buf_printf(&line, "%s %s", u->path,
+			      u->change == SK_SOURCE_UNTRACKED ? "is untracked"
+			      : u->change == SK_SOURCE_DELETED ? "is deleted but not committed"
+							       : "has uncommitted changes");
+	} else {
+		for (i = 0; i < n && i < UNCOMMITTED_NAMED; i++) {
+			const struct sk_source_uncommitted *u = &src->uncommitted[i];
+
+			sk_buf_printf(&line, "%s%s", i ? ", " : "", u->path);
+			if (u->change == SK_SOURCE_UNTRACKED || u->change == SK_SOURCE_DELETED)
+				sk_buf_printf(&line, " (%s)", sk_source_change_name(u->change));
+		}
+		if (n > UNCOMMITTED_NAMED)
+			sk_buf_printf(&line, " and %zu more", n - UNCOMMITTED_NAMED);
+		sk_buf_adds(&line, " have uncommitted changes");
+	}
+	sk_warn("%s; snapkeep reads commit %.12s (%s), not the working tree", sk_buf_cstr(&line), src->commit,
+		src->ref);
+	sk_buf_free(&line);
+}
+
 void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 {
 	struct sk_load_opts init = SK_LOAD_OPTS_INIT;
@@ -55,15 +104,24 @@ void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 	o->ref = cli->ref;
 	o->path = cli->path;
 	o->state_dir = cli->state_dir;
+	o->allow_insecure_git = cli->allow_insecure_git;
+	o->on_insecure_fetch = warn_insecure_fetch;
+	o->on_source = sk_cli_warn_uncommitted;
 }
 
 int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet)
 {
 	struct sk_load_opts lo;
-	int rc;
 
 	sk_cli_load_opts(cli, &lo);
-	rc = sk_load_policies(out, &lo);
+	return sk_cli_load_policies_from(&lo, out, quiet);
+}
+
+int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset **out, bool quiet)
+{
+	int rc;
+
+	rc = sk_load_policies(out, lo);
 	if (rc < 0 && !quiet) {
 		/* every problem, one per line, then the summary the caller prints; nobody needs the set after that */
 		sk_cli_print_diags(*out, stderr);

@@ -9,14 +9,27 @@
 
 #include "common/error.h"
 #include "cli/cli.h"
+#include "reconciler/engine/load.h"
 #include "specs/policy.h"
+#include "specs/source.h"
 
 static json_t *pos_json(const struct sk_pos *p)
 {
 	return json_pack("{s:s?, s:i, s:i}", "file", p->file, "line", p->line, "col", p->col);
 }
 
-static json_t *validation_json(const struct sk_policyset *set, bool valid)
+/* warns as every command does, and keeps the list for the JSON */
+static void on_source(void *ud, const struct sk_source *src)
+{
+	json_t *unc = ud;
+
+	sk_cli_warn_uncommitted(NULL, src);
+	for (size_t i = 0; i < src->n_uncommitted; i++)
+		json_array_append_new(unc, json_pack("{s:s, s:s}", "path", src->uncommitted[i].path, "change",
+						     sk_source_change_name(src->uncommitted[i].change)));
+}
+
+static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool valid)
 {
 	json_t *root = json_object(), *pols = json_array(), *errs = json_array();
 	size_t i;
@@ -24,6 +37,8 @@ static json_t *validation_json(const struct sk_policyset *set, bool valid)
 	json_object_set_new(root, "valid", json_boolean(valid));
 	json_object_set_new(root, "commit", set && set->commit[0] ? json_string(set->commit) : json_null());
 	json_object_set_new(root, "subject", set && set->subject ? json_string(set->subject) : json_null());
+	/* policy files whose uncommitted changes the commit does not have */
+	json_object_set(root, "uncommitted", unc);
 	for (i = 0; set && valid && i < set->n_policies; i++) {
 		const struct sk_policy *p = &set->policies[i];
 		json_t *o = pos_json(&p->pos);
@@ -48,6 +63,8 @@ static json_t *validation_json(const struct sk_policyset *set, bool valid)
 int cmd_validate(struct sk_cli *cli)
 {
 	struct sk_policyset *set = NULL;
+	struct sk_load_opts lo;
+	json_t *unc = json_array();
 	int rc = SK_EXIT_ERROR;
 	bool valid;
 
@@ -55,9 +72,12 @@ int cmd_validate(struct sk_cli *cli)
 		fprintf(stderr, "snapkeep validate: unexpected argument '%s'\n", cli->argv[0]);
 		return SK_EXIT_USAGE;
 	}
-	valid = sk_cli_load_policies(cli, &set, cli->json) == 0;
+	sk_cli_load_opts(cli, &lo);
+	lo.on_source = on_source;
+	lo.ud = unc;
+	valid = sk_cli_load_policies_from(&lo, &set, cli->json) == 0;
 	if (cli->json) {
-		json_t *j = validation_json(set, valid);
+		json_t *j = validation_json(set, unc, valid);
 		sk_cli_print_json(j, stdout);
 		json_decref(j);
 		rc = valid ? SK_EXIT_OK : SK_EXIT_ERROR;
@@ -74,5 +94,6 @@ int cmd_validate(struct sk_cli *cli)
 	rc = SK_EXIT_OK;
 done:
 	sk_policyset_free(set);
+	json_decref(unc);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -21,7 +22,9 @@
 #define COMMON_SOURCE                                                                           \
 	"  --repo PATH|URL     the policy repository (SNAPKEEP_REPO; default: the current directory)\n" \
 	"  --ref REF           branch, tag or commit to read (SNAPKEEP_REF; default HEAD)\n"      \
-	"  --path DIR          folder of the repository holding policies (SNAPKEEP_PATH; default: all)\n"
+	"  --path DIR          folder of the repository holding policies (SNAPKEEP_PATH; default: all)\n" \
+	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
+	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
 #define COMMON_AWS                                                                                  \
 	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
@@ -156,13 +159,14 @@ enum {
 	O_REPO = 256, O_REF, O_PATH, O_REGION, O_ENDPOINT, O_PROFILE, O_STATE_DIR, O_LOCK_TIMEOUT, O_INVENTORY,
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
-	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE,
+	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 };
 
 static const struct option options[] = {
 	{ "repo", required_argument, NULL, O_REPO },
 	{ "ref", required_argument, NULL, O_REF },
 	{ "path", required_argument, NULL, O_PATH },
+	{ "allow-insecure-git", no_argument, NULL, O_INSECURE_GIT },
 	{ "region", required_argument, NULL, O_REGION },
 	{ "endpoint", required_argument, NULL, O_ENDPOINT },
 	{ "endpoint-url", required_argument, NULL, O_ENDPOINT },
@@ -220,6 +224,13 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
+static bool env_true(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+}
+
 int main(int argc, char **argv)
 {
 	struct sk_cli cli;
@@ -264,6 +275,7 @@ int main(int argc, char **argv)
 	cli.repo = env_or("SNAPKEEP_REPO", NULL);
 	cli.ref = env_or("SNAPKEEP_REF", NULL);
 	cli.path = env_or("SNAPKEEP_PATH", NULL);
+	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
 
@@ -277,6 +289,7 @@ int main(int argc, char **argv)
 		case O_REPO: cli.repo = optarg; break;
 		case O_REF: cli.ref = optarg; break;
 		case O_PATH: cli.path = optarg; break;
+		case O_INSECURE_GIT: cli.allow_insecure_git = true; break;
 		case O_REGION:
 			if (cli.n_regions == SK_CLI_MAX_REGIONS) {
 				fprintf(stderr, "snapkeep: at most %d --region options\n", SK_CLI_MAX_REGIONS);

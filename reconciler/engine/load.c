@@ -24,6 +24,9 @@ int sk_load_source_opts(struct sk_source_opts *o, char **cache_dir, const struct
 	o->ref = lo->ref;
 	o->path = lo->path;
 	o->no_fetch = lo->no_fetch;
+	o->allow_insecure = lo->allow_insecure_git;
+	o->on_insecure_fetch = lo->on_insecure_fetch;
+	o->ud = lo->ud;
 	/* remote repositories are mirrored under the state directory */
 	if (sk_statedir_resolve(&dir, lo->state_dir) == 0) {
 		struct sk_buf b = SK_BUF_INIT;
@@ -48,6 +51,8 @@ int sk_load_policies(struct sk_policyset **out, const struct sk_load_opts *lo)
 	sk_load_source_opts(&so, &cache, lo);
 	if (sk_source_read(&src, &so) < 0)
 		goto done;
+	if (lo->on_source)
+		lo->on_source(lo->ud, src);
 	rc = sk_policyset_load(out, src);
 done:
 	sk_source_free(src);

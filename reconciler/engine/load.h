@@ -19,17 +19,26 @@ struct sk_aws_client;
 struct sk_inventory;
 struct sk_observe_stats;
 struct sk_policyset;
+struct sk_source;
 struct sk_source_opts;
 
 struct sk_load_opts {
-	const char *repo;      /* path or URL; NULL: the current directory */
-	const char *ref;       /* NULL: HEAD */
-	const char *path;      /* folder of the repository; NULL: the whole tree */
-	const char *state_dir; /* --state-dir; NULL: the environment's (state/statedir.h) */
-	bool no_fetch;         /* a remote repository is read from its mirror as it is */
+	const char *repo;        /* path or URL; NULL: the current directory */
+	const char *ref;         /* NULL: HEAD */
+	const char *path;        /* folder of the repository; NULL: the whole tree */
+	const char *state_dir;   /* --state-dir; NULL: the environment's (state/statedir.h) */
+	bool no_fetch;           /* a remote repository is read from its mirror as it is */
+	bool allow_insecure_git; /* git credentials may go to http:// and git:// remotes too */
+	/* what the caller shows, each may be NULL: a fetch over plain http (specs/source.h) ... */
+	void (*on_insecure_fetch)(void *ud, const char *url);
+	/* ... and the source read, before parsing (its uncommitted policy files) */
+	void (*on_source)(void *ud, const struct sk_source *src);
+	void *ud;
 };
 
-#define SK_LOAD_OPTS_INIT { .repo = NULL, .ref = NULL, .path = NULL, .state_dir = NULL, .no_fetch = false }
+#define SK_LOAD_OPTS_INIT                                                                                  \
+	{ .repo = NULL, .ref = NULL, .path = NULL, .state_dir = NULL, .no_fetch = false,                   \
+	  .allow_insecure_git = false, .on_insecure_fetch = NULL, .on_source = NULL, .ud = NULL }
 
 /*
  * The source options for lo; *cache_dir (free it) is the mirror folder the
