@@ -1,18 +1,21 @@
 /*
- * test_common.c - buffer, view, error and time helpers
+ * test_common.c - buffer, view, array, string, error and time helpers
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/arena.h"
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 
 static void test_arena_alloc_is_aligned_after_strings(void **state)
@@ -122,6 +125,109 @@ static void test_time_rejects_impossible_dates(void **state)
 	assert_non_null(strstr(sk_error_message(), "not an RFC 3339 time"));
 }
 
+struct point {
+	int x, y;
+};
+
+static void test_array_push_grows_and_keeps_items(void **state)
+{
+	struct point *pts = NULL;
+	size_t n = 0, cap = 0, i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		struct point *p = SK_ARRAY_PUSH(pts, n, cap);
+		assert_non_null(p);
+		assert_ptr_equal(p, &pts[i]);
+		p->x = (int)i;
+		p->y = (int)(i * 2);
+	}
+	assert_int_equal(n, 1000);
+	assert_true(cap >= 1000 && cap < 2000);
+	for (i = 0; i < n; i++)
+		assert_int_equal(pts[i].y, 2 * pts[i].x);
+	free(pts);
+}
+
+static void test_array_grow_reserves_at_once(void **state)
+{
+	char *b = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(SK_ARRAY_GROW(b, cap, 5), 0);
+	assert_int_equal(cap, 16);
+	assert_int_equal(SK_ARRAY_GROW(b, cap, 16), 0);
+	assert_int_equal(cap, 16);
+	assert_int_equal(SK_ARRAY_GROW(b, cap, 1000), 0);
+	assert_int_equal(cap, 1024);
+	memset(b, 'x', cap);
+	free(b);
+}
+
+static void test_array_refuses_a_size_past_size_max(void **state)
+{
+	struct point *pts = NULL;
+	size_t cap = 0, n = 0;
+
+	(void)state;
+	assert_non_null(SK_ARRAY_PUSH(pts, n, cap));
+	pts[0].x = 42;
+	sk_error_clear();
+	/* need * sizeof(struct point) does not fit a size_t: refused before any allocation */
+	assert_int_equal(SK_ARRAY_GROW(pts, cap, SIZE_MAX / 4), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_NOMEM);
+	assert_int_equal(cap, 16);
+	assert_int_equal(pts[0].x, 42);
+	assert_int_equal(SK_ARRAY_GROW(pts, cap, SIZE_MAX), SK_ERROR);
+	assert_int_equal(cap, 16);
+	free(pts);
+}
+
+static void test_strlcpy_says_when_it_cuts(void **state)
+{
+	char b[8];
+
+	(void)state;
+	assert_false(sk_strlcpy(b, "short", sizeof(b)));
+	assert_string_equal(b, "short");
+	assert_false(sk_strlcpy(b, "seven!!", sizeof(b)));
+	assert_string_equal(b, "seven!!");
+	assert_true(sk_strlcpy(b, "eight!!!", sizeof(b)));
+	assert_string_equal(b, "eight!!");
+	assert_true(sk_strlcpy(b, "a much longer string", sizeof(b)));
+	assert_string_equal(b, "a much ");
+	assert_false(sk_strlcpy(b, "", sizeof(b)));
+	assert_string_equal(b, "");
+	b[0] = 'z';
+	assert_true(sk_strlcpy(b, "x", 1));
+	assert_string_equal(b, "");
+	b[0] = 'z';
+	assert_true(sk_strlcpy(b, "x", 0));
+	assert_int_equal(b[0], 'z');
+}
+
+static void test_utf8_valid_refuses_what_jansson_refused(void **state)
+{
+	(void)state;
+	assert_true(sk_utf8_valid("", 0));
+	assert_true(sk_utf8_valid("plain ascii", 11));
+	assert_true(sk_utf8_valid("\xc3\xa9t\xc3\xa9", 5));                /* été */
+	assert_true(sk_utf8_valid("\xe2\x82\xac", 3));                   /* U+20AC */
+	assert_true(sk_utf8_valid("\xf0\x9f\x98\x80", 4));               /* U+1F600 */
+	assert_true(sk_utf8_valid("\xf4\x8f\xbf\xbf", 4));               /* U+10FFFF */
+	assert_false(sk_utf8_valid("\xc0\x80", 2));                       /* overlong NUL */
+	assert_false(sk_utf8_valid("\xe0\x80\xaf", 3));                   /* overlong '/' */
+	assert_false(sk_utf8_valid("\xed\xa0\x80", 3));                   /* U+D800, a surrogate */
+	assert_false(sk_utf8_valid("\xed\xbf\xbf", 3));                   /* U+DFFF */
+	assert_false(sk_utf8_valid("\xf4\x90\x80\x80", 4));               /* past U+10FFFF */
+	assert_false(sk_utf8_valid("\xf5\x80\x80\x80", 4));
+	assert_false(sk_utf8_valid("\x80", 1));                           /* a lone continuation */
+	assert_false(sk_utf8_valid("\xc3", 1));                           /* cut short */
+	assert_false(sk_utf8_valid("\xe2\x82\xac", 2));
+	assert_false(sk_utf8_valid("\xc3\x28", 2));                       /* not a continuation */
+}
+
 static void test_civil_days_round_trip_over_centuries(void **state)
 {
 	int64_t d, y;
@@ -147,6 +253,11 @@ int main(void)
 		cmocka_unit_test(test_time_round_trips_rfc3339),
 		cmocka_unit_test(test_time_rejects_impossible_dates),
 		cmocka_unit_test(test_civil_days_round_trip_over_centuries),
+		cmocka_unit_test(test_array_push_grows_and_keeps_items),
+		cmocka_unit_test(test_array_grow_reserves_at_once),
+		cmocka_unit_test(test_array_refuses_a_size_past_size_max),
+		cmocka_unit_test(test_strlcpy_says_when_it_cuts),
+		cmocka_unit_test(test_utf8_valid_refuses_what_jansson_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,36 @@
+/*
+ * array.h - the one growable array: items, count, capacity
+ *
+ * As git's ALLOC_GROW and libgit2's git_array: a typed pointer, a count and
+ * a capacity kept side by side by their owner, grown by doubling with the
+ * multiplication checked, so no module hand-rolls a realloc loop.
+ *
+ *	struct thing *things = NULL;
+ *	size_t n_things = 0, cap_things = 0;
+ *	struct thing *t = SK_ARRAY_PUSH(things, n_things, cap_things);
+ *	if (!t)
+ *		return -1; (the error is set)
+ *
+ * The macros evaluate their arguments more than once: pass plain lvalues.
+ */
+#ifndef SK_ARRAY_H
+#define SK_ARRAY_H
+
+#include <stddef.h>
+
+/*
+ * Makes room for at least need items of size bytes in the array *itemsp
+ * points to (a T **, passed as void *), whose capacity is *cap: 0, or -1
+ * with the error set (out of memory, or need * size does not fit a size_t),
+ * the array then left as it was.
+ */
+int sk_array_reserve(void *itemsp, size_t *cap, size_t need, size_t size);
+
+/* SK_ARRAY_GROW(items, cap, need): room for need items; 0 or -1 */
+#define SK_ARRAY_GROW(items, cap, need) \
+	((need) <= (cap) ? 0 : sk_array_reserve(&(items), &(cap), (need), sizeof(*(items))))
+
+/* SK_ARRAY_PUSH(items, n, cap): a pointer to a new last item (not cleared), NULL on failure */
+#define SK_ARRAY_PUSH(items, n, cap) (SK_ARRAY_GROW(items, cap, (n) + 1) < 0 ? NULL : &(items)[(n)++])
+
+#endif
