@@ -23,6 +23,7 @@
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
+#include "reconciler/planner/inventory_json.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "cli/cli.h"
-#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/inventory_json.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"

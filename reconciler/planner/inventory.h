@@ -2,8 +2,8 @@
  * inventory.h - what was observed: instances, snapshots, automated backups
  *
  * Filled from AWS by observe.c or read from a snapkeep-inventory/v1 JSON
- * file (specs/inventory.md documents the format), so plans can be made
- * offline and reproduced.  Strings live in the inventory's arena; the ones
+ * file by inventory_json.h (specs/inventory.md documents the format), so
+ * plans can be made offline and reproduced.  Strings live in the inventory's arena; the ones
  * that repeat (regions, instance ids, statuses, tag keys) are interned, so
  * they can be compared by pointer after sk_inventory_intern().  Built for a
  * million snapshots: no per-snapshot heap allocation.
@@ -14,7 +14,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "aws/query.h"
 #include "common/arena.h"
@@ -100,7 +99,7 @@ struct sk_inventory {
 	struct sk_arena arena;
 	int64_t observed_at;
 	const char **regions; /* observed regions, interned, sorted */
-	size_t n_regions;
+	size_t n_regions, cap_regions;
 	/*
 	 * Every region counts as observed (a region not in regions[] is empty):
 	 * an inventory file with no "regions" list speaks for every region.
@@ -146,12 +145,5 @@ const char *sk_inv_snapshot_arn(const struct sk_inv_snapshot *s, char *buf, size
 enum sk_snap_status sk_snap_status_from(const char *aws_status);
 enum sk_snap_type sk_snap_type_from(const char *aws_type);
 const char *sk_snap_type_name(enum sk_snap_type t);
-
-/* snapkeep-inventory/v1 */
-int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f);
-/* streams the file ("-": standard input): one element in memory at a time; errors say path:line */
-int sk_inventory_read_json(struct sk_inventory **out, const char *path);
-/* the same from an open stream (not closed); name is what errors call it */
-int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * fuzz_inventory.c - the snapkeep-inventory/v1 reader (reconciler/inventory.c)
+ * fuzz_inventory.c - the snapkeep-inventory/v1 reader (reconciler/planner/inventory_json.c)
  *
  * Inventory files come from other tools.  Whatever the reader accepts must
  * write out and read back the same (counts, and the same text written
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/inventory_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * test_plan.c - the plan engine (reconciler/diff.c, lifecycle.c, render.c)
- * and the snapkeep-inventory/v1 reader (reconciler/inventory.c)
+ * and the snapkeep-inventory/v1 reader (reconciler/planner/inventory_json.c)
  *
  * The golden plans (tests/e2e/t0520) show whole plans; these hold the
  * properties a table of cases cannot: a plan does not depend on the order
@@ -22,7 +22,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/inventory_json.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/plan.h"
 #include "reconciler/planner/render.h"
