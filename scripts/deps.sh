@@ -10,6 +10,7 @@ libcurl4-openssl-dev:pkg:libcurl
 libssl-dev:pkg:openssl
 libyaml-dev:pkg:yaml-0.1
 libjansson-dev:pkg:jansson
+libyajl-dev:pkg:yajl
 libgit2-dev:pkg:libgit2
 libxml2-dev:pkg:libxml-2.0
 libmicrohttpd-dev:pkg:libmicrohttpd

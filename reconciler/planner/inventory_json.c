@@ -1,18 +1,29 @@
 /*
  * inventory_json.c - snapkeep-inventory/v1: the writer and the streaming reader
+ *
+ * The writer builds one small jansson object per element and dumps it, so
+ * the file is written element by element.  The reader feeds the file to
+ * yajl, an event (SAX) parser, a line at a time, so every event knows its
+ * line; it follows the top-level object itself and hands each element of
+ * the three arrays to inventory_element.c.  Nothing of the file is held
+ * beyond the element being read.
  */
 #include "reconciler/planner/inventory_json.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <yajl/yajl_parse.h>
 
-#include "common/buf.h"
+#include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/inventory_element.h"
 
 #define INVENTORY_FORMAT "snapkeep-inventory/v1"
 
@@ -144,401 +155,402 @@ int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 	return 0;
 }
 
-/* ---- reading, streamed ----
- *
- * jansson parses every value; this reader only steps over the punctuation
- * of the top-level object and of its three big arrays ({ } [ ] , :), so a
- * million-snapshot file never becomes one jansson tree.
- */
+/* ---- reading: yajl's events, a line at a time ---- */
 
-struct reader {
-	FILE *f;
-	const char *path;
-	char *buf;
-	size_t len, pos, cap;
-	bool eof;
-	size_t line; /* of buf[pos], counted from 1 */
-};
-
-#define READ_CHUNK ((size_t)1 << 20)
+#define READ_CHUNK ((size_t)64 << 10)
 #define ELEMENT_MAX ((size_t)64 << 20)
 
-static int fill(struct reader *r)
-{
-	size_t n;
+enum state {
+	S_START,   /* before the top-level object */
+	S_TOP,     /* in the top-level object */
+	S_REGIONS, /* in "regions" */
+	S_ARRAY,   /* in "instances", "snapshots" or "automatedBackups", between elements */
+	S_ELEMENT, /* in one of their elements: its events go to inventory_element.c */
+	S_DONE,    /* after the top-level object */
+};
 
-	if (r->eof)
+enum top_key { T_OTHER, T_FORMAT, T_OBSERVED_AT, T_REGIONS, T_ARRAY };
+
+struct reader {
+	yajl_handle h;
+	struct sk_inventory *inv;
+	struct sk_inv_element *element;
+	const char *path;
+	size_t line;     /* of the text being fed: it is fed a line at a time */
+	uint64_t offset; /* bytes fed before it */
+	int first;       /* the first byte that is not white space, -1 until it comes */
+	bool line_start; /* the next text fed starts a line */
+	bool plain;      /* the line fed so far is ASCII without escapes: its strings need no check */
+	enum state state;
+	size_t skip;     /* > 0: inside a top-level value stepped over, this deep */
+	bool format_ok, regions_listed;
+	enum top_key key; /* S_TOP: the key whose value comes next */
+	const struct sk_inv_element_kind *kind; /* S_ARRAY, S_ELEMENT: what the elements are */
+	size_t value_line; /* where the top-level value being read starts */
+	/* where the element or top-level value being read began, to bound what yajl may have to hold */
+	uint64_t anchor;
+	size_t anchor_line;
+	char *txt; /* a top-level string, or a number being checked, NUL-terminated */
+	size_t cap_txt;
+};
+
+/* s[0..len) NUL-terminated in r->txt */
+static const char *cstr(struct reader *r, const char *s, size_t len)
+{
+	if (len == SIZE_MAX || SK_ARRAY_GROW(r->txt, r->cap_txt, len + 1) < 0) {
+		sk_error_set_oom();
+		return NULL;
+	}
+	memcpy(r->txt, s, len);
+	r->txt[len] = '\0';
+	return r->txt;
+}
+
+static int not_an_object(struct reader *r)
+{
+	char found[16];
+
+	if (r->first < 0)
+		sk_strlcpy(found, "the end", sizeof(found));
+	else
+		snprintf(found, sizeof(found), r->first >= 0x20 && r->first < 0x7f ? "'%c'" : "byte 0x%02x", r->first);
+	return sk_error_set(SK_ERR_INVALID, "%s:%zu: expected '{', found %s%s", r->path, r->line, found,
+			    r->first < 0 ? " of the file (truncated?)" : "");
+}
+
+static int top_value(struct reader *r, enum sk_json_kind kind, const char *s, size_t len)
+{
+	const char *t;
+	char b[48];
+
+	r->value_line = r->line;
+	switch (r->key) {
+	case T_FORMAT:
+		if (kind != SK_JSON_STRING || len != strlen(INVENTORY_FORMAT) || memcmp(s, INVENTORY_FORMAT, len))
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: not a %s file (format is %s)", r->path, r->line,
+					    INVENTORY_FORMAT, sk_json_shown(kind, s, len, b));
+		r->format_ok = true;
 		return 0;
-	if (r->pos) {
-		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-		r->len -= r->pos;
-		r->pos = 0;
-	}
-	if (r->cap - r->len < READ_CHUNK) {
-		size_t cap = r->cap ? r->cap * 2 : 2 * READ_CHUNK;
-		char *b;
-		if (cap > ELEMENT_MAX + 2 * READ_CHUNK)
-			return sk_error_set(SK_ERR_INVALID, "%s:%zu: an element larger than %zu bytes", r->path, r->line,
-					    ELEMENT_MAX);
-		b = realloc(r->buf, cap);
-		if (!b)
-			return sk_error_set_oom();
-		r->buf = b;
-		r->cap = cap;
-	}
-	n = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
-	if (n == 0) {
-		if (ferror(r->f))
-			return sk_error_set_errno(SK_ERR_OS, "cannot read '%s'", r->path);
-		r->eof = true;
-	}
-	r->len += n;
-	return 0;
-}
-
-static void advance(struct reader *r, size_t n)
-{
-	const char *p = r->buf + r->pos, *end = p + n;
-
-	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		r->line++;
-		p++;
-	}
-	r->pos += n;
-}
-
-/* the next non-space character, not consumed; 0 at the end */
-static int peek(struct reader *r, char *c)
-{
-	for (;;) {
-		while (r->pos < r->len) {
-			char ch = r->buf[r->pos];
-			if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
-				advance(r, 1);
-				continue;
-			}
-			*c = ch;
-			return 0;
-		}
-		if (r->eof) {
-			*c = 0;
-			return 0;
-		}
-		if (fill(r) < 0)
-			return -1;
-	}
-}
-
-static int expect(struct reader *r, const char *chars, char *got)
-{
-	char c;
-
-	if (peek(r, &c) < 0)
-		return -1;
-	if (!c || !strchr(chars, c)) {
-		char found[16];
-		if (c)
-			snprintf(found, sizeof(found), (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f ? "'%c'" : "byte 0x%02x",
-				 (unsigned char)c);
-		else
-			snprintf(found, sizeof(found), "the end");
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: expected %s'%s', found %s%s", r->path, r->line,
-				    strlen(chars) > 1 ? "one of " : "", chars, found, c ? "" : " of the file (truncated?)");
-	}
-	if (got)
-		*got = c;
-	advance(r, 1);
-	return 0;
-}
-
-static int value(struct reader *r, json_t **out)
-{
-	json_error_t e;
-
-	for (;;) {
-		char c;
-		if (peek(r, &c) < 0)
-			return -1;
-		*out = json_loadb(r->buf + r->pos, r->len - r->pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
-		if (*out) {
-			advance(r, (size_t)e.position);
-			return 0;
-		}
-		/*
-		 * The value may run past what is buffered: jansson says so for a
-		 * cut string or object, but a cut literal ("tr" of "true") or
-		 * number reads as an invalid token at the very end.
-		 */
-		if (!r->eof && (json_error_code(&e) == json_error_premature_end_of_input ||
-				(size_t)e.position + 64 >= r->len - r->pos)) {
-			if (fill(r) < 0)
+	case T_OBSERVED_AT:
+		if (kind == SK_JSON_STRING) {
+			if (!(t = cstr(r, s, len)))
 				return -1;
-			continue;
+			if (sk_time_parse_rfc3339(&r->inv->observed_at, t) == 0)
+				return 0;
 		}
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: %s", r->path, r->line + (size_t)(e.line > 0 ? e.line - 1 : 0),
-				    e.text);
+		return sk_error_set(SK_ERR_INVALID,
+				    "%s:%zu: 'observedAt' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s",
+				    r->path, r->line, sk_json_shown(kind, s, len, b));
+	case T_REGIONS:
+		if (kind != SK_JSON_ARRAY)
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names",
+					    r->path, r->line);
+		r->state = S_REGIONS;
+		r->regions_listed = true;
+		return 0;
+	case T_ARRAY:
+		if (kind != SK_JSON_ARRAY)
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an array", r->path, r->line,
+					    sk_inv_element_kind_key(r->kind));
+		r->state = S_ARRAY;
+		return 0;
+	case T_OTHER:
+		/* unknown keys are ignored, as the format promises */
+		r->skip = kind == SK_JSON_OBJECT || kind == SK_JSON_ARRAY;
+		return 0;
 	}
+	return 0;
+}
+
+static int region_value(struct reader *r, enum sk_json_kind kind, const char *s, size_t len)
+{
+	const char *t;
+	char b[48];
+
+	if (kind != SK_JSON_STRING || !len)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names, got %s", r->path,
+				    r->value_line, sk_json_shown(kind, s, len, b));
+	if (!(t = cstr(r, s, len)))
+		return -1;
+	return sk_inventory_add_region(r->inv, t);
+}
+
+static void anchor(struct reader *r)
+{
+	r->anchor = r->offset;
+	r->anchor_line = r->line;
+}
+
+/* every value, a container's opening included: where it goes depends on where the reader is */
+static int value(struct reader *r, enum sk_json_kind kind, const char *s, size_t len)
+{
+	if (r->skip) {
+		r->skip += kind == SK_JSON_OBJECT || kind == SK_JSON_ARRAY;
+		return 0;
+	}
+	switch (r->state) {
+	case S_START:
+		if (kind != SK_JSON_OBJECT)
+			return not_an_object(r);
+		r->state = S_TOP;
+		return 0;
+	case S_TOP:
+		anchor(r);
+		return top_value(r, kind, s, len);
+	case S_REGIONS:
+		anchor(r);
+		return region_value(r, kind, s, len);
+	case S_ARRAY:
+		anchor(r);
+		r->state = S_ELEMENT;
+		return sk_inv_element_begin(r->element, r->kind, r->line, kind, s, len);
+	case S_ELEMENT:
+		return sk_inv_element_value(r->element, kind, s, len);
+	case S_DONE:
+		break;
+	}
+	return 0;
+}
+
+static int end(struct reader *r)
+{
+	int rc;
+
+	if (r->skip) {
+		r->skip--;
+		return 0;
+	}
+	switch (r->state) {
+	case S_TOP:
+		r->state = S_DONE;
+		return 0;
+	case S_REGIONS:
+	case S_ARRAY:
+		anchor(r);
+		r->state = S_TOP;
+		return 0;
+	case S_ELEMENT:
+		if ((rc = sk_inv_element_end(r->element)) > 0)
+			r->state = S_ARRAY;
+		return rc < 0 ? -1 : 0;
+	default:
+		return 0;
+	}
+}
+
+static int key(struct reader *r, const char *k, size_t len)
+{
+	if (r->skip)
+		return 0;
+	if (r->state == S_ELEMENT)
+		return sk_inv_element_key(r->element, k, len);
+	if (r->state != S_TOP)
+		return 0;
+	anchor(r);
+#define IS(s) (len == sizeof(s) - 1 && !memcmp(k, s, len))
+	if (IS("format"))
+		r->key = T_FORMAT;
+	else if (IS("observedAt"))
+		r->key = T_OBSERVED_AT;
+	else if (IS("regions"))
+		r->key = T_REGIONS;
+	else
+		r->key = (r->kind = sk_inv_element_kind_of(k, len)) ? T_ARRAY : T_OTHER;
+#undef IS
+	return 0;
 }
 
 /*
- * One element of an array being read: where it starts, what it is, for
- * errors ("inv.json:12: snapshot 'x': 'created' must be an RFC 3339 time").
+ * jansson, which writes the file and read it before, takes only valid
+ * UTF-8 and no \u0000; yajl decodes escapes without checking what they
+ * make, so strings are checked here (the writer could not write them back
+ * otherwise).  A line of plain ASCII needs no check.
  */
-struct elem {
-	const struct reader *r;
-	size_t line;
-	const char *what; /* "instance", "snapshot", "automated backup" */
-	const char *name; /* its id, once known */
-};
-
-static int elem_error(const struct elem *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int elem_error(const struct elem *e, const char *fmt, ...)
+static int check_text(struct reader *r, const char *s, size_t len)
 {
-	struct sk_buf b = SK_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	sk_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	if (e->name)
-		rc = sk_error_set(SK_ERR_INVALID, "%s:%zu: %s '%s': %s", e->r->path, e->line, e->what, e->name,
-				  sk_buf_cstr(&b));
-	else
-		rc = sk_error_set(SK_ERR_INVALID, "%s:%zu: %s: %s", e->r->path, e->line, e->what, sk_buf_cstr(&b));
-	sk_buf_free(&b);
-	return rc;
-}
-
-/* a short rendering of a bad value for an error message */
-static const char *shown(const json_t *v, char out[48])
-{
-	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-
-	if (!t)
-		snprintf(out, 48, "?");
-	else if (strlen(t) > 40)
-		snprintf(out, 48, "%.40s...", t);
-	else
-		snprintf(out, 48, "%s", t);
-	free(t);
-	return out;
-}
-
-/* a string field; absent or null leaves *out NULL, unless required */
-static int field_str(json_t *o, const char *k, bool required, const char **out, const struct elem *e)
-{
-	json_t *v = json_object_get(o, k);
-	char b[48];
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return required ? elem_error(e, "'%s' is required", k) : 0;
-	if (!json_is_string(v))
-		return elem_error(e, "'%s' must be a string, got %s", k, shown(v, b));
-	if (required && !*json_string_value(v))
-		return elem_error(e, "'%s' must not be empty", k);
-	*out = json_string_value(v);
-	return 0;
-}
-
-/* an integer field in [min, max]; absent or null gives dflt */
-static int field_int(json_t *o, const char *k, json_int_t min, json_int_t max, json_int_t dflt, json_int_t *out,
-		     const struct elem *e)
-{
-	json_t *v = json_object_get(o, k);
-	char b[48];
-
-	*out = dflt;
-	if (!v || json_is_null(v))
+	if (r->plain)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return elem_error(e, "'%s' must be an integer %lld..%lld, got %s", k, (long long)min, (long long)max,
-				  shown(v, b));
-	*out = json_integer_value(v);
+	if (memchr(s, 0, len))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: a string holds \\u0000, which is not allowed", r->path,
+				    r->line);
+	if (!sk_utf8_valid(s, len))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: a string is not valid UTF-8 (or holds a lone surrogate)",
+				    r->path, r->line);
 	return 0;
 }
 
-static int field_bool(json_t *o, const char *k, bool *out, const struct elem *e)
+/*
+ * Whether p[0..n) has no escape and nothing but ASCII, so no string in it
+ * needs check_text().  A string never spans lines (JSON has no raw newline
+ * in one), so this holds for the line until its end.
+ */
+static bool plain_text(const unsigned char *p, size_t n)
 {
-	json_t *v = json_object_get(o, k);
-	char b[48];
-
-	*out = false;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return elem_error(e, "'%s' must be true or false, got %s", k, shown(v, b));
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int field_time(json_t *o, const char *k, int64_t *out, const struct elem *e)
-{
-	json_t *v = json_object_get(o, k);
-	char b[48];
-
-	*out = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || sk_time_parse_rfc3339(out, json_string_value(v)) < 0)
-		return elem_error(e, "'%s' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s", k, shown(v, b));
-	return 0;
-}
-
-struct tagbuf {
-	struct sk_aws_tag *t;
-	size_t n, cap;
-};
-
-static int read_tags(json_t *o, struct tagbuf *tb, const struct elem *e)
-{
-	json_t *tags = json_object_get(o, "tags"), *v;
-	const char *k;
-	char b[48];
-
-	tb->n = 0;
-	if (!tags || json_is_null(tags))
-		return 0;
-	if (!json_is_object(tags))
-		return elem_error(e, "'tags' must be an object of strings, got %s", shown(tags, b));
-	json_object_foreach(tags, k, v) {
-		if (!json_is_string(v))
-			return elem_error(e, "tag '%s' must be a string, got %s", k, shown(v, b));
-		if (tb->n == tb->cap) {
-			size_t cap = tb->cap ? tb->cap * 2 : 16;
-			struct sk_aws_tag *t = realloc(tb->t, cap * sizeof(*t));
-			if (!t)
-				return sk_error_set_oom();
-			tb->t = t;
-			tb->cap = cap;
-		}
-		tb->t[tb->n].key = k;
-		tb->t[tb->n].value = json_string_value(v);
-		tb->n++;
-	}
-	return 0;
-}
-
-#define INT_MAX_GIB 4294967295LL
-
-static int read_instance(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct elem *e)
-{
-	struct sk_inv_instance d;
-	json_t *reps = json_object_get(o, "replications"), *v;
-	const char *arns[64];
-	json_int_t n;
+	uint64_t acc = 0, w;
 	size_t i;
-	char b[48];
 
-	memset(&d, 0, sizeof(d));
-	e->what = "instance";
-	if (!json_is_object(o))
-		return elem_error(e, "must be an object, got %s", shown(o, b));
-	if (field_str(o, "id", true, &d.id, e) < 0)
-		return -1;
-	e->name = d.id;
-	if (field_str(o, "region", true, &d.region, e) < 0 || field_str(o, "arn", false, &d.arn, e) < 0 ||
-	    field_str(o, "engine", false, &d.engine, e) < 0 || field_str(o, "status", false, &d.status, e) < 0 ||
-	    field_str(o, "preferredBackupWindow", false, &d.backup_window, e) < 0 ||
-	    field_str(o, "preferredMaintenanceWindow", false, &d.maintenance_window, e) < 0 ||
-	    field_str(o, "kmsKeyId", false, &d.kms_key_id, e) < 0 ||
-	    field_str(o, "awsBackupRecoveryPointArn", false, &d.aws_backup_arn, e) < 0 ||
-	    field_bool(o, "copyTagsToSnapshot", &d.copy_tags, e) < 0 ||
-	    field_bool(o, "deletionProtection", &d.deletion_protection, e) < 0 ||
-	    field_bool(o, "storageEncrypted", &d.encrypted, e) < 0 ||
-	    field_time(o, "latestRestorableTime", &d.latest_restorable, e) < 0)
-		return -1;
-	/* a hand-written file may leave the status out: the instance is there, so take it as available */
-	if (!d.status)
-		d.status = "available";
-	if (field_int(o, "backupRetentionPeriod", 0, 35, 0, &n, e) < 0)
-		return -1;
-	d.retention = (int)n;
-	if (field_int(o, "pendingBackupRetentionPeriod", 0, 35, -1, &n, e) < 0)
-		return -1;
-	d.has_pending_retention = n >= 0;
-	d.pending_retention = n >= 0 ? (int)n : 0;
-	if (field_int(o, "allocatedGiB", 0, INT32_MAX, 0, &n, e) < 0)
-		return -1;
-	d.allocated_gib = (int)n;
-	if (reps && !json_is_null(reps) && !json_is_array(reps))
-		return elem_error(e, "'replications' must be an array of ARNs, got %s", shown(reps, b));
-	json_array_foreach(reps, i, v) {
-		if (!json_is_string(v))
-			return elem_error(e, "'replications' must be an array of ARNs, got %s", shown(v, b));
-		if (i >= sizeof(arns) / sizeof(arns[0]))
-			return elem_error(e, "more than %zu replications", sizeof(arns) / sizeof(arns[0]));
-		arns[i] = json_string_value(v);
-		d.n_replications = i + 1;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
 	}
-	d.replications = arns;
-	if (read_tags(o, tb, e) < 0)
-		return -1;
-	d.tags = tb->t;
-	d.n_tags = tb->n;
-	return sk_inventory_add_instance(inv, &d) ? 0 : -1;
+	for (; i < n; i++)
+		acc |= p[i];
+	return !(acc & 0x8080808080808080ULL) && !memchr(p, '\\', n);
 }
 
-static int read_snapshot(struct sk_inventory *inv, json_t *o, struct tagbuf *tb, struct elem *e)
+/* yajl's callbacks: 1 goes on, 0 stops it (the error set) */
+static int on_null(void *ctx)
 {
-	struct sk_inv_snapshot s;
-	const char *type;
-	json_int_t n;
-	bool enc;
-	char b[48];
-
-	memset(&s, 0, sizeof(s));
-	e->what = "snapshot";
-	if (!json_is_object(o))
-		return elem_error(e, "must be an object, got %s", shown(o, b));
-	if (field_str(o, "id", true, &s.id, e) < 0)
-		return -1;
-	e->name = s.id;
-	/* type and status decide what may be deleted: no default for them */
-	if (field_str(o, "region", true, &s.region, e) < 0 || field_str(o, "instance", true, &s.instance, e) < 0 ||
-	    field_str(o, "type", true, &type, e) < 0 || field_str(o, "status", true, &s.status_text, e) < 0 ||
-	    field_str(o, "arn", false, &s.arn, e) < 0 || field_str(o, "kmsKeyId", false, &s.kms_key_id, e) < 0 ||
-	    field_str(o, "sourceRegion", false, &s.source_region, e) < 0 ||
-	    field_str(o, "sourceArn", false, &s.source_arn, e) < 0 || field_time(o, "created", &s.created, e) < 0 ||
-	    field_time(o, "originalCreated", &s.original_created, e) < 0 || field_bool(o, "encrypted", &enc, e) < 0 ||
-	    field_int(o, "allocatedGiB", 0, INT_MAX_GIB, 0, &n, e) < 0)
-		return -1;
-	s.type = (uint8_t)sk_snap_type_from(type);
-	s.status = (uint8_t)sk_snap_status_from(s.status_text);
-	s.encrypted = enc;
-	s.allocated_gib = (uint32_t)n;
-	if (read_tags(o, tb, e) < 0)
-		return -1;
-	if (tb->n > UINT16_MAX)
-		return elem_error(e, "more than %u tags", (unsigned)UINT16_MAX);
-	s.tags = tb->t;
-	s.n_tags = (uint16_t)tb->n;
-	return sk_inventory_add_snapshot(inv, &s) ? 0 : -1;
+	return value(ctx, SK_JSON_NULL, NULL, 0) == 0;
 }
 
-static int read_autobackup(struct sk_inventory *inv, json_t *o, struct elem *e)
+static int on_boolean(void *ctx, int b)
 {
-	struct sk_inv_autobackup a;
-	json_int_t n;
-	char b[48];
+	return value(ctx, b ? SK_JSON_TRUE : SK_JSON_FALSE, NULL, 0) == 0;
+}
 
-	memset(&a, 0, sizeof(a));
-	e->what = "automated backup";
-	if (!json_is_object(o))
-		return elem_error(e, "must be an object, got %s", shown(o, b));
-	if (field_str(o, "arn", false, &a.arn, e) < 0)
+/*
+ * jansson refused integers past a long long and reals past a double,
+ * wherever they were: so does this reader (a number that fits is kept as
+ * text, and checked for its field's range when the element closes).
+ */
+static int check_number(struct reader *r, const char *s, size_t len)
+{
+	const char *t;
+	char *end;
+
+	/* the usual case: a short integer, which fits */
+	if (len <= 18 && !memchr(s, 'e', len) && !memchr(s, 'E', len) && !memchr(s, '.', len))
+		return 0;
+	if (!(t = cstr(r, s, len)))
 		return -1;
-	e->name = a.arn;
-	if (field_str(o, "region", true, &a.region, e) < 0 || field_str(o, "sourceRegion", false, &a.source_region, e) < 0 ||
-	    field_str(o, "instance", false, &a.instance, e) < 0 ||
-	    field_str(o, "instanceArn", false, &a.instance_arn, e) < 0 ||
-	    field_str(o, "status", false, &a.status, e) < 0 || field_str(o, "kmsKeyId", false, &a.kms_key_id, e) < 0 ||
-	    field_time(o, "earliest", &a.earliest, e) < 0 || field_time(o, "latest", &a.latest, e) < 0 ||
-	    field_int(o, "backupRetentionPeriod", 0, 35, 0, &n, e) < 0)
+	errno = 0;
+	if (strpbrk(t, ".eE")) {
+		double d = strtod(t, &end);
+		if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: a number too large for a double: %s", r->path,
+					    r->line, t);
+	} else {
+		(void)strtoll(t, &end, 10);
+		if (errno == ERANGE)
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: an integer too large: %s", r->path, r->line, t);
+	}
+	return 0;
+}
+
+/* where an array of elements must be, a scalar is wrong whatever it holds: said first, as it always was */
+static bool array_expected(const struct reader *r)
+{
+	return r->state == S_TOP && r->key == T_ARRAY && !r->skip;
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	return (array_expected(ctx) || check_number(ctx, s, len) == 0) && value(ctx, SK_JSON_NUMBER, s, len) == 0;
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return (array_expected(ctx) || check_text(ctx, (const char *)s, len) == 0) &&
+	       value(ctx, SK_JSON_STRING, (const char *)s, len) == 0;
+}
+
+static int on_start_map(void *ctx)
+{
+	return value(ctx, SK_JSON_OBJECT, NULL, 0) == 0;
+}
+
+static int on_start_array(void *ctx)
+{
+	return value(ctx, SK_JSON_ARRAY, NULL, 0) == 0;
+}
+
+static int on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	return check_text(ctx, (const char *)s, len) == 0 && key(ctx, (const char *)s, len) == 0;
+}
+
+static int on_end(void *ctx)
+{
+	return end(ctx) == 0;
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number, /* every number as its text: ranges and integers are checked per field */
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
+/* yajl stopped: say why, unless a callback did */
+static int parse_error(struct reader *r, yajl_status st, bool at_end)
+{
+	unsigned char *e;
+	char msg[256];
+	size_t n;
+
+	if (st == yajl_status_client_canceled)
 		return -1;
-	a.retention = (int)n;
-	return sk_inventory_add_autobackup(inv, &a) ? 0 : -1;
+	if (r->state == S_START)
+		return not_an_object(r);
+	if (r->state == S_DONE)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: text after the end of the inventory", r->path, r->line);
+	e = yajl_get_error(r->h, 0, NULL, 0);
+	sk_strlcpy(msg, e ? (const char *)e : "parse error", sizeof(msg));
+	if (e)
+		yajl_free_error(r->h, e);
+	/* "lexical error: invalid char in json text.\n": one line, no full stop */
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '.' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (at_end && strstr(msg, "premature EOF"))
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: the file ends inside the inventory (truncated?)", r->path,
+				    r->line);
+	return sk_error_set(SK_ERR_INVALID, "%s:%zu: %s", r->path, r->line, msg);
+}
+
+/* one line, or the part of it read so far */
+static int feed(struct reader *r, const unsigned char *p, size_t n)
+{
+	yajl_status st;
+
+	if (r->first < 0) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+				r->first = p[i];
+				break;
+			}
+	}
+	if (r->line_start)
+		r->plain = true;
+	if (r->plain)
+		r->plain = plain_text(p, n);
+	r->line_start = n && p[n - 1] == '\n';
+	st = yajl_parse(r->h, p, n);
+	return st == yajl_status_ok ? 0 : parse_error(r, st, false);
+}
+
+/*
+ * An element (or top-level value) may be up to ELEMENT_MAX: yajl holds a
+ * string or number until it ends, and the element's text is kept until
+ * it closes, so nothing larger is read.  The anchor is the start of the
+ * line (or READ_CHUNK) it began in: one chunk's slack.
+ */
+static int check_size(const struct reader *r)
+{
+	if (r->offset - r->anchor <= ELEMENT_MAX + READ_CHUNK)
+		return 0;
+	if (r->state == S_ELEMENT)
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: an element larger than %zu bytes", r->path, r->anchor_line,
+				    ELEMENT_MAX);
+	return sk_error_set(SK_ERR_INVALID, "%s:%zu: a value larger than %zu bytes", r->path, r->anchor_line,
+			    ELEMENT_MAX);
 }
 
 int sk_inventory_read_json(struct sk_inventory **out, const char *path)
@@ -559,156 +571,63 @@ int sk_inventory_read_json(struct sk_inventory **out, const char *path)
 int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name)
 {
 	struct reader r;
-	struct sk_inventory *inv = NULL;
-	struct tagbuf tb = { NULL, 0, 0 };
-	json_t *key = NULL, *v = NULL;
-	bool format_ok = false, regions_listed = false;
-	const char *path = name;
-	char c, b[48];
+	unsigned char *buf = NULL;
+	yajl_status st;
+	size_t n;
 	int rc = -1;
 
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
 	r.path = name;
 	r.line = 1;
-	r.f = f;
-	if (sk_inventory_new(&inv) < 0)
+	r.first = -1;
+	r.line_start = true;
+	r.state = S_START;
+	if (sk_inventory_new(&r.inv) < 0 || sk_inv_element_new(&r.element, r.inv, name) < 0)
 		goto done;
-	if (expect(&r, "{", NULL) < 0)
+	if (!(buf = malloc(READ_CHUNK)) || !(r.h = yajl_alloc(&callbacks, NULL, &r))) {
+		sk_error_set_oom();
 		goto done;
-	if (peek(&r, &c) < 0)
-		goto done;
-	if (c == '}') {
-		advance(&r, 1);
-		goto end;
 	}
-	for (;;) {
-		const char *k;
-		size_t line;
-
-		if (peek(&r, &c) < 0)
-			goto done;
-		line = r.line;
-		if (c != '"') {
-			sk_error_set(SK_ERR_INVALID, "%s:%zu: expected a key (a string in double quotes)", path, line);
-			goto done;
+	while ((n = fread(buf, 1, READ_CHUNK, f)) > 0) {
+		const unsigned char *p = buf, *end = buf + n;
+		while (p < end) {
+			const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+			const unsigned char *q = nl ? nl + 1 : end;
+			if (feed(&r, p, (size_t)(q - p)) < 0)
+				goto done;
+			r.offset += (size_t)(q - p);
+			r.line += nl != NULL;
+			p = q;
 		}
-		if (value(&r, &key) < 0)
+		if (check_size(&r) < 0)
 			goto done;
-		k = json_string_value(key);
-		if (expect(&r, ":", NULL) < 0)
-			goto done;
-		if (!strcmp(k, "instances") || !strcmp(k, "snapshots") || !strcmp(k, "automatedBackups")) {
-			if (peek(&r, &c) < 0)
-				goto done;
-			if (c != '[') {
-				sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an array", path, r.line, k);
-				goto done;
-			}
-			advance(&r, 1);
-			if (peek(&r, &c) < 0)
-				goto done;
-			if (c == ']') {
-				advance(&r, 1);
-			} else {
-				for (;;) {
-					struct elem el;
-					int e;
-					if (peek(&r, &c) < 0)
-						goto done;
-					memset(&el, 0, sizeof(el));
-					el.r = &r;
-					el.line = r.line;
-					if (value(&r, &v) < 0)
-						goto done;
-					if (k[0] == 'i')
-						e = read_instance(inv, v, &tb, &el);
-					else if (k[0] == 's')
-						e = read_snapshot(inv, v, &tb, &el);
-					else
-						e = read_autobackup(inv, v, &el);
-					json_decref(v);
-					v = NULL;
-					if (e < 0)
-						goto done;
-					if (expect(&r, ",]", &c) < 0)
-						goto done;
-					if (c == ']')
-						break;
-				}
-			}
-		} else {
-			if (peek(&r, &c) < 0)
-				goto done;
-			line = r.line;
-			if (value(&r, &v) < 0)
-				goto done;
-			if (!strcmp(k, "format")) {
-				if (!json_is_string(v) || strcmp(json_string_value(v), INVENTORY_FORMAT)) {
-					sk_error_set(SK_ERR_INVALID, "%s:%zu: not a %s file (format is %s)", path, line,
-						     INVENTORY_FORMAT, shown(v, b));
-					goto done;
-				}
-				format_ok = true;
-			} else if (!strcmp(k, "observedAt")) {
-				if (!json_is_string(v) || sk_time_parse_rfc3339(&inv->observed_at, json_string_value(v)) < 0) {
-					sk_error_set(SK_ERR_INVALID,
-						     "%s:%zu: 'observedAt' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s",
-						     path, line, shown(v, b));
-					goto done;
-				}
-			} else if (!strcmp(k, "regions")) {
-				size_t i;
-				json_t *reg;
-				if (!json_is_array(v)) {
-					sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names", path,
-						     line);
-					goto done;
-				}
-				json_array_foreach(v, i, reg) {
-					if (!json_is_string(reg) || !*json_string_value(reg)) {
-						sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names, got %s",
-							     path, line, shown(reg, b));
-						goto done;
-					}
-					if (sk_inventory_add_region(inv, json_string_value(reg)) < 0)
-						goto done;
-				}
-				regions_listed = true;
-			}
-			/* unknown keys are ignored, as the format promises */
-			json_decref(v);
-			v = NULL;
-		}
-		json_decref(key);
-		key = NULL;
-		if (expect(&r, ",}", &c) < 0)
-			goto done;
-		if (c == '}')
-			break;
 	}
-end:
-	if (peek(&r, &c) < 0)
-		goto done;
-	if (c) {
-		sk_error_set(SK_ERR_INVALID, "%s:%zu: text after the end of the inventory", path, r.line);
+	if (ferror(f)) {
+		sk_error_set_errno(SK_ERR_OS, "cannot read '%s'", name);
 		goto done;
 	}
-	if (!format_ok) {
-		sk_error_set(SK_ERR_INVALID, "%s: no \"format\": \"%s\" field", path, INVENTORY_FORMAT);
+	st = yajl_complete_parse(r.h);
+	if (st != yajl_status_ok) {
+		parse_error(&r, st, true);
+		goto done;
+	}
+	if (!r.format_ok) {
+		sk_error_set(SK_ERR_INVALID, "%s: no \"format\": \"%s\" field", name, INVENTORY_FORMAT);
 		goto done;
 	}
 	/* without a "regions" list, the file speaks for every region: one it does not mention is empty */
-	inv->every_region = !regions_listed;
-	sk_inventory_sort(inv);
-	*out = inv;
-	inv = NULL;
+	r.inv->every_region = !r.regions_listed;
+	sk_inventory_sort(r.inv);
+	*out = r.inv;
+	r.inv = NULL;
 	rc = 0;
 done:
-	json_decref(key);
-	json_decref(v);
-	free(tb.t);
-	free(r.buf);
-	sk_inventory_free(inv);
+	if (r.h)
+		yajl_free(r.h);
+	free(buf);
+	free(r.txt);
+	sk_inv_element_free(r.element);
+	sk_inventory_free(r.inv);
 	return rc;
 }

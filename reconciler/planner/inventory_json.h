@@ -2,8 +2,10 @@
  * inventory_json.h - an inventory as a snapkeep-inventory/v1 JSON file
  *
  * specs/inventory.md documents the format.  Both directions stream: the
- * writer puts out one element at a time, and the reader holds one element
- * at a time, so a million snapshots need no more memory than their records.
+ * writer puts out one element at a time, and the reader takes the file
+ * through a SAX parser (yajl), each element's fields going straight into
+ * the inventory, so a million snapshots need no more memory than their
+ * records.
  */
 #ifndef SK_INVENTORY_JSON_H
 #define SK_INVENTORY_JSON_H
