@@ -76,20 +76,25 @@ void *sk_arena_calloc(struct sk_arena *a, size_t n, size_t size)
 }
 
 /* strings are small: pack them without max_align_t padding */
-static char *pack(struct sk_arena *a, const char *s, size_t len)
+static char *reserve(struct sk_arena *a, size_t size)
 {
 	struct sk_arena_block *b = a->head;
 	char *p;
 
-	if (!b || b->size - b->used < len + 1) {
-		p = sk_arena_alloc(a, len + 1);
-		if (!p)
-			return NULL;
-	} else {
-		p = (char *)b->data + b->used;
-		b->used += len + 1;
-		a->used += len + 1;
-	}
+	if (!b || b->size - b->used < size)
+		return sk_arena_alloc(a, size);
+	p = (char *)b->data + b->used;
+	b->used += size;
+	a->used += size;
+	return p;
+}
+
+static char *pack(struct sk_arena *a, const char *s, size_t len)
+{
+	char *p = len < SIZE_MAX ? reserve(a, len + 1) : NULL;
+
+	if (!p)
+		return NULL;
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
@@ -107,15 +112,52 @@ const char *sk_arena_strdup(struct sk_arena *a, const char *s)
 	return s ? pack(a, s, strlen(s)) : NULL;
 }
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+/*
+ * Interned strings carry a header before their text, the hash and the
+ * length, so a probe compares those before any byte, and growing the table
+ * hashes nothing again.
+ */
+struct intern_head {
+	uint32_t hash;
+	uint32_t len;
+};
 
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
+/* a word at a time: interning is on the path of every string of a million-snapshot inventory */
+static uint32_t hash(const char *s, size_t len)
+{
+	const uint64_t m = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = len * m, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * m;
+		h ^= h >> 29;
 	}
-	return h;
+	if (len) {
+		w = 0;
+		if (len >= 4) {
+			uint32_t lo, hi;
+			memcpy(&lo, s, 4);
+			memcpy(&hi, s + len - 4, 4);
+			w = (uint64_t)hi << 32 | lo;
+		} else {
+			w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[len / 2] << 8 |
+			    (unsigned char)s[len - 1];
+		}
+		h = (h ^ w) * m;
+	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static struct intern_head head_of(const char *s)
+{
+	struct intern_head hd;
+
+	memcpy(&hd, s - sizeof(hd), sizeof(hd));
+	return hd;
 }
 
 static int grow(struct sk_arena *a)
@@ -130,7 +172,7 @@ static int grow(struct sk_arena *a)
 		size_t j;
 		if (!s)
 			continue;
-		for (j = hash(s) & (n - 1); slots[j]; j = (j + 1) & (n - 1))
+		for (j = head_of(s).hash & (n - 1); slots[j]; j = (j + 1) & (n - 1))
 			;
 		slots[j] = s;
 	}
@@ -140,22 +182,43 @@ static int grow(struct sk_arena *a)
 	return 0;
 }
 
-const char *sk_arena_intern(struct sk_arena *a, const char *s)
+const char *sk_arena_intern_n(struct sk_arena *a, const char *s, size_t len)
 {
+	struct intern_head hd;
 	size_t j;
+	char *p;
 
 	if (!s)
 		return NULL;
+	if (len > UINT32_MAX) {
+		sk_error_set_oom();
+		return NULL;
+	}
 	if ((a->n_interned + 1) * 2 > a->n_slots && grow(a) < 0)
 		return NULL;
-	for (j = hash(s) & (a->n_slots - 1); a->slots[j]; j = (j + 1) & (a->n_slots - 1))
-		if (!strcmp(a->slots[j], s))
-			return a->slots[j];
-	a->slots[j] = sk_arena_strdup(a, s);
-	if (!a->slots[j])
+	hd.hash = hash(s, len);
+	hd.len = (uint32_t)len;
+	for (j = hd.hash & (a->n_slots - 1); a->slots[j]; j = (j + 1) & (a->n_slots - 1)) {
+		const char *t = a->slots[j];
+		struct intern_head th = head_of(t);
+		if (th.hash == hd.hash && th.len == hd.len && !memcmp(t, s, len))
+			return t;
+	}
+	/* the header, then the text: packed, as every string is */
+	if (!(p = reserve(a, sizeof(hd) + len + 1)))
 		return NULL;
+	memcpy(p, &hd, sizeof(hd));
+	p += sizeof(hd);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	a->slots[j] = p;
 	a->n_interned++;
-	return a->slots[j];
+	return p;
+}
+
+const char *sk_arena_intern(struct sk_arena *a, const char *s)
+{
+	return s ? sk_arena_intern_n(a, s, strlen(s)) : NULL;
 }
 
 void sk_arena_free(struct sk_arena *a)

@@ -31,6 +31,8 @@ const char *sk_arena_strdup(struct sk_arena *a, const char *s);
 const char *sk_arena_strndup(struct sk_arena *a, const char *s, size_t len);
 /* the one arena copy of s; NULL stays NULL */
 const char *sk_arena_intern(struct sk_arena *a, const char *s);
+/* the same for s[0..len), which holds no NUL */
+const char *sk_arena_intern_n(struct sk_arena *a, const char *s, size_t len);
 void sk_arena_free(struct sk_arena *a);
 
 #endif

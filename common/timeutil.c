@@ -47,13 +47,20 @@ static int digits(const char **p, int n, int *out)
 	int v = 0;
 
 	while (n--) {
-		if (!isdigit((unsigned char)**p))
+		if (**p < '0' || **p > '9')
 			return -1;
 		v = v * 10 + (**p - '0');
 		(*p)++;
 	}
 	*out = v;
 	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) ? 29 : days[m - 1];
 }
 
 int sk_time_parse_rfc3339_ms(int64_t *out_ms, const char *s)
@@ -94,15 +101,9 @@ int sk_time_parse_rfc3339_ms(int64_t *out_ms, const char *s)
 	}
 	if (*p)
 		goto bad;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
+	if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
+	    om > 59)
 		goto bad;
-	{
-		int64_t y2;
-		unsigned m2, d2;
-		sk_time_civil_from_days(sk_time_days_from_civil(Y, (unsigned)M, (unsigned)D), &y2, &m2, &d2);
-		if (y2 != Y || m2 != (unsigned)M || d2 != (unsigned)D)
-			goto bad;
-	}
 	t = sk_time_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (oh * 3600 + om * 60);
 	*out_ms = t * 1000 + ms;

@@ -48,7 +48,7 @@ static bool region_listed(const struct sk_inventory *inv, const char *region)
 	size_t i;
 
 	for (i = 0; i < inv->n_regions; i++)
-		if (!strcmp(inv->regions[i], region))
+		if (inv->regions[i] == region || !strcmp(inv->regions[i], region))
 			return true;
 	return false;
 }
@@ -77,7 +77,20 @@ int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
 	return 0;
 }
 
-static const struct sk_aws_tag *copy_tags(struct sk_inventory *inv, const struct sk_aws_tag *tags, size_t n)
+/*
+ * The interned copy of s, NULL for NULL.  Consecutive adds mostly repeat
+ * the strings of the one before (its region, instance, status, tag keys),
+ * so its interned copy, last, is compared first: cheaper than a hash.
+ */
+static const char *intern_as(struct sk_inventory *inv, const char *s, const char *last)
+{
+	if (s && last && !strcmp(s, last))
+		return last;
+	return sk_inventory_intern(inv, s);
+}
+
+static const struct sk_aws_tag *copy_tags(struct sk_inventory *inv, const struct sk_aws_tag *tags, size_t n,
+					  const struct sk_aws_tag *last, size_t n_last)
 {
 	struct sk_aws_tag *t;
 	size_t i;
@@ -88,28 +101,29 @@ static const struct sk_aws_tag *copy_tags(struct sk_inventory *inv, const struct
 	if (!t)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		t[i].key = sk_inventory_intern(inv, tags[i].key);
-		t[i].value = sk_inventory_intern(inv, tags[i].value ? tags[i].value : "");
+		t[i].key = intern_as(inv, tags[i].key, i < n_last ? last[i].key : NULL);
+		t[i].value = intern_as(inv, tags[i].value ? tags[i].value : "", i < n_last ? last[i].value : NULL);
 		if (!t[i].key || !t[i].value)
 			return NULL;
 	}
 	return t;
 }
 
-#define INTERN(field)                                              \
-	do {                                                       \
-		if (in->field && !(out->field = sk_inventory_intern(inv, in->field))) \
-			goto fail;                                 \
+/* out->field from in->field, interned (like the last one added, when there is one) or copied */
+#define INTERN(field)                                                                                   \
+	do {                                                                                            \
+		if (in->field && !(out->field = intern_as(inv, in->field, last ? last->field : NULL))) \
+			goto fail;                                                                      \
 	} while (0)
-#define DUP(field)                                                    \
-	do {                                                          \
+#define DUP(field)                                                                        \
+	do {                                                                              \
 		if (in->field && !(out->field = sk_arena_strdup(&inv->arena, in->field))) \
-			goto fail;                                    \
+			goto fail;                                                        \
 	} while (0)
 
 struct sk_inv_instance *sk_inventory_add_instance(struct sk_inventory *inv, const struct sk_inv_instance *in)
 {
-	struct sk_inv_instance *out;
+	struct sk_inv_instance *out, *last;
 	size_t i;
 
 	if (!in->id || !in->region) {
@@ -119,6 +133,7 @@ struct sk_inv_instance *sk_inventory_add_instance(struct sk_inventory *inv, cons
 	out = SK_ARRAY_PUSH(inv->instances, inv->n_instances, inv->cap_instances);
 	if (!out)
 		return NULL;
+	last = inv->n_instances > 1 ? out - 1 : NULL;
 	*out = *in;
 	INTERN(id);
 	INTERN(region);
@@ -138,10 +153,10 @@ struct sk_inv_instance *sk_inventory_add_instance(struct sk_inventory *inv, cons
 			if (!(out->replications[i] = sk_arena_strdup(&inv->arena, in->replications[i])))
 				goto fail;
 	}
-	out->tags = copy_tags(inv, in->tags, in->n_tags);
+	out->tags = copy_tags(inv, in->tags, in->n_tags, last ? last->tags : NULL, last ? last->n_tags : 0);
 	if (in->n_tags && !out->tags)
 		goto fail;
-	if (sk_inventory_add_region(inv, in->region) < 0)
+	if (sk_inventory_add_region(inv, out->region) < 0)
 		goto fail;
 	return out;
 fail:
@@ -151,7 +166,7 @@ fail:
 
 struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, const struct sk_inv_snapshot *in)
 {
-	struct sk_inv_snapshot *out;
+	struct sk_inv_snapshot *out, *last;
 
 	if (!in->id || !in->region) {
 		sk_error_set(SK_ERR_INVALID, "a snapshot needs an id and a region");
@@ -160,6 +175,7 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	out = SK_ARRAY_PUSH(inv->snapshots, inv->n_snapshots, inv->cap_snapshots);
 	if (!out)
 		return NULL;
+	last = inv->n_snapshots > 1 ? out - 1 : NULL;
 	*out = *in;
 	out->arn = out->arn_prefix = NULL;
 	DUP(id);
@@ -167,10 +183,10 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	if (in->arn) {
 		size_t la = strlen(in->arn), li = strlen(in->id);
 		if (la > li && in->arn[la - li - 1] == ':' && !strcmp(in->arn + la - li, in->id) && la - li < SK_ARN_MAX) {
-			char prefix[SK_ARN_MAX];
-			memcpy(prefix, in->arn, la - li);
-			prefix[la - li] = '\0';
-			if (!(out->arn_prefix = sk_inventory_intern(inv, prefix)))
+			if (last && last->arn_prefix && !strncmp(last->arn_prefix, in->arn, la - li) &&
+			    !last->arn_prefix[la - li])
+				out->arn_prefix = last->arn_prefix;
+			else if (!(out->arn_prefix = sk_arena_intern_n(&inv->arena, in->arn, la - li)))
 				goto fail;
 		} else {
 			DUP(arn);
@@ -182,7 +198,7 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	INTERN(kms_key_id);
 	INTERN(source_region);
 	DUP(source_arn);
-	out->tags = copy_tags(inv, in->tags, in->n_tags);
+	out->tags = copy_tags(inv, in->tags, in->n_tags, last ? last->tags : NULL, last ? last->n_tags : 0);
 	if (in->n_tags && !out->tags)
 		goto fail;
 	out->owner = sk_tags_owner(out->tags, out->n_tags);
@@ -192,7 +208,7 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 		out->instance = sk_inventory_intern(inv, "");
 	if (!out->status_text)
 		out->status_text = sk_inventory_intern(inv, "unknown");
-	if (sk_inventory_add_region(inv, in->region) < 0)
+	if (sk_inventory_add_region(inv, out->region) < 0)
 		goto fail;
 	return out;
 fail:
@@ -202,7 +218,7 @@ fail:
 
 struct sk_inv_autobackup *sk_inventory_add_autobackup(struct sk_inventory *inv, const struct sk_inv_autobackup *in)
 {
-	struct sk_inv_autobackup *out;
+	struct sk_inv_autobackup *out, *last;
 
 	if (!in->region) {
 		sk_error_set(SK_ERR_INVALID, "an automated backup needs a region");
@@ -211,6 +227,7 @@ struct sk_inv_autobackup *sk_inventory_add_autobackup(struct sk_inventory *inv, 
 	out = SK_ARRAY_PUSH(inv->autobackups, inv->n_autobackups, inv->cap_autobackups);
 	if (!out)
 		return NULL;
+	last = inv->n_autobackups > 1 ? out - 1 : NULL;
 	*out = *in;
 	DUP(arn);
 	INTERN(region);
@@ -308,11 +325,41 @@ static int cmp_snapshot(const void *pa, const void *pb)
 	return strcmp(a->id, b->id);
 }
 
+/*
+ * Snapshots mostly come in runs: a file snapkeep wrote is in order, and
+ * AWS and other tools tend to list an instance's snapshots newest first.
+ * Each strictly descending run is turned around (it holds no two equal
+ * keys, so equal ones keep the input's order, as qsort's merge sort keeps
+ * it), and an array then found in order needs no sort: one pass instead
+ * of n log n comparisons.  Anything else still goes to qsort.
+ */
+static bool snapshots_in_order(struct sk_inv_snapshot *s, size_t n)
+{
+	bool in_order = true;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i + 1, a, b;
+		while (j < n && cmp_snapshot(&s[j - 1], &s[j]) > 0)
+			j++;
+		for (a = i, b = j - 1; a < b; a++, b--) {
+			struct sk_inv_snapshot t = s[a];
+			s[a] = s[b];
+			s[b] = t;
+		}
+		/* the run's smallest is now first: in order after the run before? */
+		if (i && in_order && cmp_snapshot(&s[i - 1], &s[i]) > 0)
+			in_order = false;
+		i = j;
+	}
+	return in_order;
+}
+
 void sk_inventory_sort(struct sk_inventory *inv)
 {
 	if (inv->n_instances)
 		qsort(inv->instances, inv->n_instances, sizeof(*inv->instances), cmp_instance);
-	if (inv->n_snapshots)
+	if (inv->n_snapshots && !snapshots_in_order(inv->snapshots, inv->n_snapshots))
 		qsort(inv->snapshots, inv->n_snapshots, sizeof(*inv->snapshots), cmp_snapshot);
 }
 

@@ -228,6 +228,53 @@ static void test_utf8_valid_refuses_what_jansson_refused(void **state)
 	assert_false(sk_utf8_valid("\xc3\x28", 2));                       /* not a continuation */
 }
 
+static void test_time_knows_the_days_of_each_month(void **state)
+{
+	static const char *const good[] = { "2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2023-04-30T00:00:00Z",
+					     "2023-12-31T23:59:60Z", "1600-02-29T00:00:00Z" };
+	static const char *const bad[] = { "1900-02-29T00:00:00Z", "2023-04-31T00:00:00Z", "2023-06-31T00:00:00Z",
+					   "2023-01-32T00:00:00Z", "2023-01-00T00:00:00Z", "2100-02-29T00:00:00Z" };
+	int64_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(sk_time_parse_rfc3339(&t, good[i]), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sk_time_parse_rfc3339(&t, bad[i]), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2000-02-29T00:00:00Z"), 0);
+	assert_int_equal(t, 951782400);
+}
+
+static void test_arena_intern_gives_one_copy_per_text(void **state)
+{
+	struct sk_arena a = SK_ARENA_INIT;
+	const char *first[3000];
+	char s[32];
+	int i;
+
+	(void)state;
+	/* enough strings to grow the table several times, of every length around a word */
+	for (i = 0; i < 3000; i++) {
+		snprintf(s, sizeof(s), "%.*s%d", i % 20, "abcdefghijklmnopqrst", i);
+		first[i] = sk_arena_intern(&a, s);
+		assert_non_null(first[i]);
+		assert_string_equal(first[i], s);
+	}
+	for (i = 0; i < 3000; i++) {
+		snprintf(s, sizeof(s), "%.*s%d", i % 20, "abcdefghijklmnopqrst", i);
+		assert_ptr_equal(sk_arena_intern(&a, s), first[i]);
+		assert_ptr_equal(sk_arena_intern_n(&a, s, strlen(s)), first[i]);
+	}
+	/* a prefix is another string; lengths count, not NULs */
+	assert_ptr_not_equal(sk_arena_intern_n(&a, "abc10", 4), sk_arena_intern(&a, "abc10"));
+	assert_ptr_equal(sk_arena_intern_n(&a, "abc10", 4), sk_arena_intern(&a, "abc1"));
+	assert_ptr_equal(sk_arena_intern_n(&a, "x", 0), sk_arena_intern(&a, ""));
+	assert_int_equal(a.n_interned, 3000 + 3); /* "abc1", "abc10" and "" */
+	assert_null(sk_arena_intern(&a, NULL));
+	sk_arena_free(&a);
+}
+
 static void test_civil_days_round_trip_over_centuries(void **state)
 {
 	int64_t d, y;
@@ -253,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_time_round_trips_rfc3339),
 		cmocka_unit_test(test_time_rejects_impossible_dates),
 		cmocka_unit_test(test_civil_days_round_trip_over_centuries),
+		cmocka_unit_test(test_arena_intern_gives_one_copy_per_text),
+		cmocka_unit_test(test_time_knows_the_days_of_each_month),
 		cmocka_unit_test(test_array_push_grows_and_keeps_items),
 		cmocka_unit_test(test_array_grow_reserves_at_once),
 		cmocka_unit_test(test_array_refuses_a_size_past_size_max),
