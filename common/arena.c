@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/error.h"
 
+/* blocks of 1 MiB; past 8 MiB in all, of SK_HUGE_MIN on huge pages (a million-snapshot inventory is 100 MB) */
 #define BLOCK_SIZE ((size_t)1 << 20)
+#define BIG_AFTER ((size_t)8 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
 
 struct sk_arena_block {
 	struct sk_arena_block *next;
@@ -36,10 +40,20 @@ void *sk_arena_alloc(struct sk_arena *a, size_t size)
 		return p;
 	}
 	{
-		size_t bs = need > BLOCK_SIZE / 4 ? need : BLOCK_SIZE;
+		size_t bs = need > BLOCK_SIZE / 4 ? need : a->used >= BIG_AFTER ? SK_HUGE_MIN - sizeof(*b) : BLOCK_SIZE;
+		void *m = NULL;
 
-		b = malloc(sizeof(*b) + bs);
-		if (!b)
+		if (bs > SIZE_MAX - sizeof(*b))
+			goto oom;
+		if (sizeof(*b) + bs >= SK_HUGE_MIN) {
+			if (posix_memalign(&m, HUGE_PAGE, sizeof(*b) + bs))
+				m = NULL;
+			else
+				sk_advise_huge_pages(m, sizeof(*b) + bs);
+		} else {
+			m = malloc(sizeof(*b) + bs);
+		}
+		if (!(b = m))
 			goto oom;
 		b->size = bs;
 		b->used = 0;

@@ -125,6 +125,30 @@ static void test_time_rejects_impossible_dates(void **state)
 	assert_non_null(strstr(sk_error_message(), "not an RFC 3339 time"));
 }
 
+static void test_arena_big_blocks_keep_every_string(void **state)
+{
+	struct sk_arena a = SK_ARENA_INIT;
+	const char **kept = calloc(400000, sizeof(*kept));
+	char s[32];
+	int i;
+
+	(void)state;
+	assert_non_null(kept);
+	/* about 12 MiB: past the small blocks into the big (huge-page) ones */
+	for (i = 0; i < 400000; i++) {
+		snprintf(s, sizeof(s), "snap-%024d", i);
+		kept[i] = sk_arena_strdup(&a, s);
+		assert_non_null(kept[i]);
+	}
+	for (i = 0; i < 400000; i += 997) {
+		snprintf(s, sizeof(s), "snap-%024d", i);
+		assert_string_equal(kept[i], s);
+	}
+	assert_true(a.used >= (size_t)400000 * 30);
+	free(kept);
+	sk_arena_free(&a);
+}
+
 struct point {
 	int x, y;
 };
@@ -301,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_time_rejects_impossible_dates),
 		cmocka_unit_test(test_civil_days_round_trip_over_centuries),
 		cmocka_unit_test(test_arena_intern_gives_one_copy_per_text),
+		cmocka_unit_test(test_arena_big_blocks_keep_every_string),
 		cmocka_unit_test(test_time_knows_the_days_of_each_month),
 		cmocka_unit_test(test_array_push_grows_and_keeps_items),
 		cmocka_unit_test(test_array_grow_reserves_at_once),
