@@ -645,13 +645,16 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	int rc = -1;
 
 	*out = NULL;
+	/* the planner has no clock of its own: the same inputs and time make the same plan */
+	if (!opts || opts->now <= 0)
+		return sk_error_set(SK_ERR_INVALID, "a plan needs the time it is made at (opts.now)");
 	memset(&d, 0, sizeof(d));
 	sk_buf_init(&d.errors, 0);
 	sk_buf_init(&d.basis, 0);
 	d.set = set;
 	d.inv = inv;
 	d.opts = opts ? opts : &defaults;
-	d.now = d.opts->now ? d.opts->now : sk_time_now();
+	d.now = d.opts->now;
 	if (sk_plan_new(&d.plan) < 0)
 		return -1;
 	snprintf(d.plan->commit, sizeof(d.plan->commit), "%s", set->commit);
