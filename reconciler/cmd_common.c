@@ -97,6 +97,8 @@ int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s)
 	so.profile = cli->profile;
 	so.region = cli->n_regions ? cli->regions[0] : NULL;
 	so.endpoint = cli->endpoint;
+	so.connect_timeout_ms = cli->connect_timeout_ms;
+	so.call_timeout_ms = cli->call_timeout_ms;
 	so.cancel = &sk_cli_interrupted;
 	so.on_attempt = cli->on_attempt;
 	so.on_attempt_ud = cli->on_attempt_ud;
