@@ -390,6 +390,11 @@ class App:
                 else:
                     text = error_response(ns, e, rid)
                     status, err = e.status, e.code
+            except (TypeError, KeyError, AttributeError):
+                if kind != "otherAction":
+                    raise
+                # the other action wanted a caller or parameters this call did not bring: its empty answer
+                text, status, err = response(answered_as, ns, "", rid), 200, None
             dirty = self.model.dirty
         if dirty:
             self.persister.poke()
