@@ -463,7 +463,7 @@ static int from_web_identity(struct sk_credentials_provider *p, struct sk_creden
 	if (!p->sts) {
 		struct sk_aws_client_opts o = SK_AWS_CLIENT_OPTS_INIT;
 		o.config = cfg;
-		o.timeout_ms = 10000;
+		o.call_timeout_ms = 10000;
 		if (sk_aws_client_new(&p->sts, &o) < 0) {
 			rc = say(why, SK_ERROR, "%s", sk_error_message());
 			goto done;

@@ -35,6 +35,8 @@ int cmd_whoami(struct sk_cli *cli)
 	so.profile = cli->profile;
 	so.region = cli->n_regions ? cli->regions[0] : NULL;
 	so.endpoint = cli->endpoint;
+	so.connect_timeout_ms = cli->connect_timeout_ms;
+	so.call_timeout_ms = cli->call_timeout_ms;
 	so.cancel = &sk_cli_interrupted;
 	if (sk_session_open(&s, &so) < 0)
 		return sk_cli_fail();

@@ -20,6 +20,8 @@ int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
 		goto fail;
 	ao.config = s->config;
 	ao.credentials = s->credentials;
+	ao.connect_timeout_ms = o->connect_timeout_ms;
+	ao.call_timeout_ms = o->call_timeout_ms;
 	ao.cancel = o->cancel;
 	ao.on_attempt = o->on_attempt;
 	ao.on_attempt_ud = o->on_attempt_ud;
