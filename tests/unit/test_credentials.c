@@ -23,8 +23,10 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
+#include "aws/client.h"
 #include "aws/config.h"
 #include "aws/credentials.h"
+#include "aws/sts.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
@@ -237,19 +239,29 @@ static int setup(void **state)
 
 struct loaded {
 	struct sk_aws_config *cfg;
+	struct sk_aws_client *sts;
 	struct sk_credentials_provider *p;
 	struct sk_credentials c;
 };
 
+/* as snapkeep's session: config, an unsigned STS client, the chain handed it, one get() */
 static int load(struct loaded *l)
 {
 	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_client_opts so = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
 
 	memset(l, 0, sizeof(*l));
 	o.region = "us-east-1";
 	if (sk_aws_config_load(&l->cfg, &o) < 0)
 		return -1;
-	if (sk_credentials_provider_chain_new(&l->p, l->cfg) < 0)
+	so.config = l->cfg;
+	if (sk_aws_client_new(&l->sts, &so) < 0)
+		return -1;
+	cc.config = l->cfg;
+	cc.web_identity = sk_sts_web_identity;
+	cc.web_identity_ud = l->sts;
+	if (sk_credentials_provider_chain_new(&l->p, &cc) < 0)
 		return -1;
 	return sk_credentials_provider_get(l->p, &l->c);
 }
@@ -258,6 +270,7 @@ static void unload(struct loaded *l)
 {
 	sk_credentials_clear(&l->c);
 	sk_credentials_provider_free(l->p);
+	sk_aws_client_free(l->sts);
 	sk_aws_config_free(l->cfg);
 }
 
@@ -462,6 +475,88 @@ static void test_web_identity_without_role_arn(void **state)
 	assert_int_equal(load(&l), SK_ERROR);
 	assert_non_null(strstr(sk_error_message(), "AWS_ROLE_ARN is not"));
 	unload(&l);
+}
+
+/* an exchange that is not STS: what the chain hands it, and what it gives back */
+struct exchange_seen {
+	int calls;
+	char region[32], role[128], session[64], token[64];
+};
+
+static int fake_exchange(void *ud, const char *region, const char *role_arn, const char *session_name,
+			 const char *token, struct sk_credentials *out)
+{
+	struct exchange_seen *seen = ud;
+
+	seen->calls++;
+	snprintf(seen->region, sizeof(seen->region), "%s", region);
+	snprintf(seen->role, sizeof(seen->role), "%s", role_arn);
+	snprintf(seen->session, sizeof(seen->session), "%s", session_name);
+	snprintf(seen->token, sizeof(seen->token), "%s", token);
+	out->access_key_id = strdup("ASIAEXCHANGED");
+	out->secret_access_key = strdup("exchanged-secret");
+	out->session_token = strdup("exchanged-token");
+	out->expiration = sk_time_now() + 3600;
+	out->source = "web-identity";
+	return 0;
+}
+
+static void test_web_identity_goes_through_the_exchange_the_chain_is_handed(void **state)
+{
+	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+	struct sk_credentials_provider *p = NULL;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	struct exchange_seen seen;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	use_web_identity();
+	o.region = "eu-west-1";
+	assert_int_equal(sk_aws_config_load(&cfg, &o), 0);
+	cc.config = cfg;
+	cc.web_identity = fake_exchange;
+	cc.web_identity_ud = &seen;
+	assert_int_equal(sk_credentials_provider_chain_new(&p, &cc), 0);
+	assert_int_equal(sk_credentials_provider_get(p, &c), 0);
+	assert_string_equal(c.access_key_id, "ASIAEXCHANGED");
+	assert_string_equal(c.source, "web-identity");
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.region, "eu-west-1");
+	assert_string_equal(seen.role, "arn:aws:iam::123456789012:role/snapkeep");
+	assert_string_equal(seen.session, "k8s-pod");
+	assert_string_equal(seen.token, "web-token-xyz");
+	/* the chain made no client of its own: STS was never called */
+	assert_int_equal(fake.sts_posts, 0);
+	sk_credentials_clear(&c);
+	sk_credentials_provider_free(p);
+	sk_aws_config_free(cfg);
+}
+
+static void test_web_identity_without_an_exchange_is_an_error(void **state)
+{
+	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+	struct sk_credentials_provider *p = NULL;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+
+	(void)state;
+	use_web_identity();
+	use_imds();
+	assert_int_equal(sk_aws_config_load(&cfg, &o), 0);
+	cc.config = cfg;
+	assert_int_equal(sk_credentials_provider_chain_new(&p, &cc), 0);
+	assert_int_equal(sk_credentials_provider_get(p, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "without an STS client"));
+	assert_null(strstr(sk_error_message(), "web-token-xyz"));
+	/* configured but not usable: it stops the chain, no fall-through to the instance role */
+	assert_int_equal(fake.token_puts, 0);
+	assert_null(c.access_key_id);
+	sk_credentials_provider_free(p);
+	sk_aws_config_free(cfg);
+	assert_int_equal(sk_credentials_provider_chain_new(&p, NULL), SK_ERROR);
 }
 
 static void test_ecs_full_uri_with_authorization_token(void **state)
@@ -825,6 +920,8 @@ int main(void)
 		cmocka_unit_test_setup(test_web_identity_from_profile, setup),
 		cmocka_unit_test_setup(test_web_identity_refused_by_sts_is_an_error_without_the_token, setup),
 		cmocka_unit_test_setup(test_web_identity_without_role_arn, setup),
+		cmocka_unit_test_setup(test_web_identity_goes_through_the_exchange_the_chain_is_handed, setup),
+		cmocka_unit_test_setup(test_web_identity_without_an_exchange_is_an_error, setup),
 		cmocka_unit_test_setup(test_ecs_full_uri_with_authorization_token, setup),
 		cmocka_unit_test_setup(test_ecs_token_file_wins_over_token_variable, setup),
 		cmocka_unit_test_setup(test_ecs_refusal_is_an_error_without_the_token, setup),
