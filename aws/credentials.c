@@ -331,12 +331,23 @@ done:
 
 /* ---- environment ------------------------------------------------------- */
 
+/*
+ * A profile named on the command line outranks the environment's keys, as
+ * botocore drops its EnvProvider when the profile is explicit; one named by
+ * AWS_PROFILE does not.
+ */
+static bool explicit_profile(const struct sk_credentials_provider *p)
+{
+	return p->cfg->profile_source == SK_AWS_PROFILE_FLAG;
+}
+
 static int from_environment(struct sk_credentials_provider *p, struct sk_credentials *out, struct sk_buf *why)
 {
 	const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
 	const char *token = env("AWS_SESSION_TOKEN");
 
-	(void)p;
+	if (explicit_profile(p))
+		return say(why, SK_ENOTFOUND, "skipped: --profile names profile '%s'", p->cfg->profile);
 	if (!token)
 		token = env("AWS_SECURITY_TOKEN");
 	if (!id && !secret)
@@ -436,7 +447,9 @@ static int from_shared_files(struct sk_credentials_provider *p, struct sk_creden
 static int from_web_identity(struct sk_credentials_provider *p, struct sk_credentials *out, struct sk_buf *why)
 {
 	const struct sk_aws_config *cfg = p->cfg;
-	const char *token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = NULL, *session = NULL, *from;
+	/* with --profile only the profile's web identity counts (botocore's disable_env_vars) */
+	const char *token_file = explicit_profile(p) ? NULL : env("AWS_WEB_IDENTITY_TOKEN_FILE");
+	const char *role = NULL, *session = NULL, *from;
 	const char *region = cfg->region ? cfg->region : "us-east-1";
 	struct sk_buf token = SK_BUF_INIT;
 	char session_buf[64];
@@ -454,6 +467,9 @@ static int from_web_identity(struct sk_credentials_provider *p, struct sk_creden
 		session = sk_aws_config_profile_value(cfg, "role_session_name");
 		if (!role || !*role)
 			return say(why, SK_ERROR, "profile '%s' has web_identity_token_file but no role_arn", cfg->profile);
+	} else if (explicit_profile(p)) {
+		return say(why, SK_ENOTFOUND, "profile '%s' has no web_identity_token_file (the variables are skipped "
+					      "with --profile)", cfg->profile);
 	} else {
 		return say(why, SK_ENOTFOUND, "AWS_WEB_IDENTITY_TOKEN_FILE not set");
 	}

@@ -13,6 +13,13 @@
  * 1 s timeouts, AWS_EC2_METADATA_DISABLED=true skips it,
  * AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address).
  *
+ * A profile named with --profile outranks the environment, as in the AWS
+ * CLI: the environment's keys and its web identity variables are skipped,
+ * and only that profile's keys or web_identity_token_file count (then ECS
+ * and IMDS, as botocore goes on).  AWS_PROFILE does not outrank
+ * AWS_ACCESS_KEY_ID.  A named profile that is in neither file never gets
+ * this far: loading the configuration fails (config.h).
+ *
  * A provider caches what it got and refreshes temporary credentials 5
  * minutes before they expire; get() is thread-safe.  Secrets are wiped
  * (OPENSSL_cleanse) before their memory is freed and never appear in an

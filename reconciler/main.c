@@ -25,7 +25,7 @@
 #define COMMON_AWS                                                                                  \
 	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
-	"  --profile P         AWS profile (also AWS_PROFILE)\n"
+	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n"
 #define COMMON_STATE                                                                               \
 	"  --state-dir DIR     state directory (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n" \
 	"  --lock-timeout S    wait up to S seconds for another run's lock (default 0)\n"

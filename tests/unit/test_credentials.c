@@ -244,8 +244,11 @@ struct loaded {
 	struct sk_credentials c;
 };
 
-/* as snapkeep's session: config, an unsigned STS client, the chain handed it, one get() */
-static int load(struct loaded *l)
+/*
+ * As snapkeep's session: config (profile: --profile, or NULL), an unsigned
+ * STS client, the chain handed it, one get()
+ */
+static int load_profile(struct loaded *l, const char *profile)
 {
 	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
 	struct sk_aws_client_opts so = SK_AWS_CLIENT_OPTS_INIT;
@@ -253,6 +256,7 @@ static int load(struct loaded *l)
 
 	memset(l, 0, sizeof(*l));
 	o.region = "us-east-1";
+	o.profile = profile;
 	if (sk_aws_config_load(&l->cfg, &o) < 0)
 		return -1;
 	so.config = l->cfg;
@@ -264,6 +268,11 @@ static int load(struct loaded *l)
 	if (sk_credentials_provider_chain_new(&l->p, &cc) < 0)
 		return -1;
 	return sk_credentials_provider_get(l->p, &l->c);
+}
+
+static int load(struct loaded *l)
+{
+	return load_profile(l, NULL);
 }
 
 static void unload(struct loaded *l)
@@ -664,6 +673,105 @@ static void test_imds_bad_json_error_does_not_quote_it(void **state)
 	unload(&l);
 }
 
+/* ---- which profile, as the AWS CLI decides -------------------------------- */
+
+static void test_profile_flag_outranks_environment_keys(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	write_file("credentials", "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = ci-secret\n");
+	assert_int_equal(load_profile(&l, "ci"), 0);
+	assert_string_equal(l.c.source, "shared-credentials-file");
+	assert_string_equal(l.c.access_key_id, "AKIDCI");
+	unload(&l);
+}
+
+static void test_aws_profile_does_not_outrank_environment_keys(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	setenv("AWS_PROFILE", "ci", 1);
+	write_file("credentials", "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = ci-secret\n");
+	assert_int_equal(load(&l), 0);
+	assert_string_equal(l.c.source, "environment");
+	assert_string_equal(l.c.access_key_id, "AKIDENV");
+	assert_int_equal(l.cfg->profile_source, SK_AWS_PROFILE_ENV);
+	unload(&l);
+}
+
+static void test_profile_flag_skips_the_environments_web_identity_too(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	/* a profile with settings but no keys: botocore goes on to the container and the instance role */
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	write_file("config", "[profile regiononly]\nregion = eu-west-1\n");
+	use_web_identity();
+	use_imds();
+	assert_int_equal(load_profile(&l, "regiononly"), 0);
+	assert_string_equal(l.c.source, "imds");
+	assert_int_equal(fake.sts_posts, 0);
+	unload(&l);
+	/* with nothing after it, the one line says why each source gave nothing */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	assert_int_equal(load_profile(&l, "regiononly"), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "environment: skipped: --profile names profile 'regiononly'"));
+	assert_non_null(strstr(sk_error_message(), "web identity: profile 'regiononly' has no web_identity_token_file"));
+	unload(&l);
+}
+
+static void test_profile_flag_uses_the_profiles_web_identity(void **state)
+{
+	struct loaded l;
+	char cfg[1024];
+
+	(void)state;
+	use_web_identity(); /* role/snapkeep from the environment: not this one */
+	snprintf(cfg, sizeof(cfg),
+		 "[profile eks]\nrole_arn = arn:aws:iam::123456789012:role/eks\nweb_identity_token_file = %s\n",
+		 path_of("web-token"));
+	write_file("config", cfg);
+	assert_int_equal(load_profile(&l, "eks"), 0);
+	assert_string_equal(l.c.source, "web-identity");
+	assert_int_equal(fake.sts_posts, 1);
+	assert_non_null(strstr(fake.sts_body, "role%2Feks"));
+	unload(&l);
+}
+
+static void test_unknown_profile_never_falls_through(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	use_web_identity();
+	use_ecs(NULL);
+	use_imds();
+	write_file("credentials", "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = ci-secret\n");
+	assert_int_equal(load_profile(&l, "cj"), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_CONFIG);
+	assert_non_null(strstr(sk_error_message(), "the config profile 'cj' (from --profile) could not be found"));
+	assert_null(l.p);
+	unload(&l);
+	setenv("AWS_PROFILE", "cj", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "the config profile 'cj' (from AWS_PROFILE) could not be found"));
+	unload(&l);
+	/* nothing was asked: not STS, not the container, not the instance */
+	assert_int_equal(fake.sts_posts, 0);
+	assert_int_equal(fake.ecs_gets, 0);
+	assert_int_equal(fake.token_puts, 0);
+}
+
 /* ---- the chain ---------------------------------------------------------- */
 
 static void test_chain_order_env_files_web_ecs_imds(void **state)
@@ -930,6 +1038,11 @@ int main(void)
 		cmocka_unit_test_setup(test_imds_v1_when_token_request_is_not_allowed, setup),
 		cmocka_unit_test_setup(test_imds_disabled_makes_no_request, setup),
 		cmocka_unit_test_setup(test_imds_bad_json_error_does_not_quote_it, setup),
+		cmocka_unit_test_setup(test_profile_flag_outranks_environment_keys, setup),
+		cmocka_unit_test_setup(test_aws_profile_does_not_outrank_environment_keys, setup),
+		cmocka_unit_test_setup(test_profile_flag_skips_the_environments_web_identity_too, setup),
+		cmocka_unit_test_setup(test_profile_flag_uses_the_profiles_web_identity, setup),
+		cmocka_unit_test_setup(test_unknown_profile_never_falls_through, setup),
 		cmocka_unit_test_setup(test_chain_order_env_files_web_ecs_imds, setup),
 		cmocka_unit_test_setup(test_nothing_found_lists_every_source_in_one_line, setup),
 		cmocka_unit_test_setup(test_imds_unreachable_is_reported_quickly, setup),
