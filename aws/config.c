@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "aws/arn.h"
 #include "aws/ini.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -358,6 +359,5 @@ int sk_aws_config_endpoint(const struct sk_aws_config *cfg, const char *service,
 	if (!sk_aws_valid_region(region))
 		return sk_error_set(SK_ERR_CONFIG, "%s: '%s' is not an AWS region name (as us-east-1)", service,
 				    region ? region : "");
-	return sk_buf_printf(out, "https://%s.%s.amazonaws.com%s", service, region,
-			     !strncmp(region, "cn-", 3) ? ".cn" : "");
+	return sk_buf_printf(out, "https://%s.%s.%s", service, region, sk_arn_dns_suffix(region));
 }

@@ -6,7 +6,8 @@
  * "region" in the config file.  Endpoint: the flag, then
  * AWS_ENDPOINT_URL_<SERVICE> (RDS, SNS, CLOUDWATCH, STS), then
  * AWS_ENDPOINT_URL, then the profile's endpoint_url, then AWS's public
- * endpoint for the service and region (https://rds.us-east-1.amazonaws.com,
+ * endpoint for the service and region (https://rds.us-east-1.amazonaws.com;
+ * the host ends in the region's partition's DNS suffix, arn.h:
  * .amazonaws.com.cn in cn- regions).  Attempts: AWS_MAX_ATTEMPTS, the
  * profile's max_attempts, default 5.  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true
  * (or the profile's ignore_configured_endpoint_urls) skips the variables and
