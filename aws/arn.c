@@ -77,6 +77,8 @@ int sk_arn_parse(struct sk_arn *out, const char *s)
 	if (!a.partition.len || !a.service.len || !a.resource.len)
 		return -1;
 	n = strcspn(s, ":/");
+	if (s[n] && !n)
+		return -1; /* ":x" or "/x": a type that is empty */
 	if (s[n]) {
 		a.resource_type.ptr = s;
 		a.resource_type.len = n;
@@ -129,15 +131,16 @@ static bool append(char *out, size_t len, size_t *at, const char *p, size_t n)
 int sk_arn_format(char *out, size_t len, const struct sk_arn *a)
 {
 	const struct sk_arn_part *fields[] = { &a->partition, &a->service, &a->region, &a->account };
-	bool typed = a->resource_type.len > 0;
 	char sep = a->sep;
+	bool typed = sep != '\0';
 	size_t at = 0, i;
 
 	if (!len)
 		return -1;
 	out[0] = '\0';
 	/* what sk_arn_parse() would not read back the same */
-	if (!a->partition.len || !a->service.len || (!typed && !a->resource_id.len) || (typed && sep != ':' && sep != '/'))
+	if (!a->partition.len || !a->service.len || (typed && (sep != ':' && sep != '/')) ||
+	    (typed && !a->resource_type.len) || (!typed && (a->resource_type.len || !a->resource_id.len)))
 		return -1;
 	for (i = 0; i < 4; i++)
 		if (memchr(fields[i]->ptr ? fields[i]->ptr : "", ':', fields[i]->len))

@@ -50,7 +50,8 @@ struct sk_arn {
 /*
  * Reads s into out, whose parts point into s (resource and resource_id
  * run to its end, so they are NUL-terminated).  0, or -1 when s is not an
- * ARN (out is zeroed).
+ * ARN (out is zeroed): not "arn:" and five ':', an empty partition, service
+ * or resource, or a resource that starts with ':' or '/'.
  */
 int sk_arn_parse(struct sk_arn *out, const char *s);
 
@@ -69,10 +70,11 @@ static inline struct sk_arn_part sk_arn_str(const char *s)
 /*
  * Writes "arn:PARTITION:SERVICE:REGION:ACCOUNT:TYPE<sep>ID" (":ID" when the
  * type is empty) from an sk_arn's parts into out; its resource field is not
- * read.  -1, with out "" (when len > 0), when it does not fit or when
- * sk_arn_parse() would not read the same parts back: an empty partition,
- * service or resource, a ':' in the first four parts, a ':' or '/' in the
- * type (or in an untyped ID), a sep other than ':' or '/'.
+ * read; sep '\0' means no type.  -1, with out "" (when len > 0), when it
+ * does not fit or when sk_arn_parse() would not read the same parts back:
+ * an empty partition or service, a ':' in the first four parts, a sep other
+ * than ':' or '/' with an empty type or one holding ':' or '/', no sep with
+ * a type or with an ID that is empty or holds ':' or '/'.
  */
 int sk_arn_format(char *out, size_t len, const struct sk_arn *arn);
 

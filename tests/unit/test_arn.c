@@ -94,6 +94,8 @@ static void test_what_is_not_an_arn(void **state)
 		"arn:aws:rds:us-east-1",               /* two fields short */
 		"arn::rds:us-east-1:123456789012:db:x",
 		"arn:aws::us-east-1:123456789012:db:x",
+		"arn:aws:rds:us-east-1:123456789012::x", /* an empty type */
+		"arn:aws:kms:us-east-1:123456789012:/x",
 		"alias/dr",
 		"1234abcd-12ab-34cd-56ef-1234567890ab",
 	};
@@ -184,6 +186,12 @@ static void test_format_builds_and_refuses(void **state)
 	assert_int_equal(sk_arn_format(out, sizeof(out), &bad), -1);
 	bad = a;
 	bad.resource_type = sk_arn_str("key/x");
+	assert_int_equal(sk_arn_format(out, sizeof(out), &bad), -1);
+	bad = a;
+	bad.resource_type = sk_arn_str("");
+	assert_int_equal(sk_arn_format(out, sizeof(out), &bad), -1);
+	bad = a;
+	bad.sep = '\0';
 	assert_int_equal(sk_arn_format(out, sizeof(out), &bad), -1);
 }
 
