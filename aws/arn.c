@@ -63,34 +63,44 @@ static bool field(const char **s, struct sk_arn_part *part)
 int sk_arn_parse(struct sk_arn *out, const char *s)
 {
 	struct sk_arn a;
+	const char *cut, *slash;
 	size_t n;
 
-	memset(out, 0, sizeof(*out));
-	memset(&a, 0, sizeof(a));
+	/* every field of a is set before it is copied out: this runs once per snapshot in a plan */
 	if (!s || strncmp(s, "arn:", 4))
-		return -1;
+		goto bad;
 	s += 4;
 	if (!field(&s, &a.partition) || !field(&s, &a.service) || !field(&s, &a.region) || !field(&s, &a.account))
-		return -1;
+		goto bad;
+	n = strlen(s);
+	if (!a.partition.len || !a.service.len || !n)
+		goto bad;
 	a.resource.ptr = s;
-	a.resource.len = strlen(s);
-	if (!a.partition.len || !a.service.len || !a.resource.len)
-		return -1;
-	n = strcspn(s, ":/");
-	if (s[n] && !n)
-		return -1; /* ":x" or "/x": a type that is empty */
-	if (s[n]) {
+	a.resource.len = n;
+	/* the type ends at the first ':' or '/' */
+	cut = memchr(s, ':', n);
+	slash = memchr(s, '/', cut ? (size_t)(cut - s) : n);
+	if (slash)
+		cut = slash;
+	if (cut == s)
+		goto bad; /* ":x" or "/x": a type that is empty */
+	if (cut) {
 		a.resource_type.ptr = s;
-		a.resource_type.len = n;
-		a.sep = s[n];
-		a.resource_id.ptr = s + n + 1;
-		a.resource_id.len = a.resource.len - n - 1;
+		a.resource_type.len = (size_t)(cut - s);
+		a.sep = *cut;
+		a.resource_id.ptr = cut + 1;
+		a.resource_id.len = n - a.resource_type.len - 1;
 	} else {
 		a.resource_type.ptr = s;
+		a.resource_type.len = 0;
+		a.sep = '\0';
 		a.resource_id = a.resource;
 	}
 	*out = a;
 	return 0;
+bad:
+	memset(out, 0, sizeof(*out));
+	return -1;
 }
 
 bool sk_arn_part_is(struct sk_arn_part p, const char *s)
