@@ -9,8 +9,9 @@
 #   make check-long long soaks and fuzz campaigns
 #   make sigv4-vectors [VECTORS=dir]   the AWS SigV4 test suite
 #
-# Every .c under common/ aws/ specs/ state/ reconciler/ goes into the library,
-# except the CLI (reconciler/main.c, reconciler/cmd_*.c); every
+# Every .c under common/ aws/ specs/ state/ reconciler/ (and its planner/,
+# engine/ and service/ folders) goes into the library; cli/ is the binary and
+# nothing in the library includes it; every
 # tests/unit/test_*.c is a cmocka test, every tests/fuzz/fuzz_*.c a fuzz target
 # and every tests/tools/*.c and bench/*.c a tool.  New files need no Makefile edit.
 
@@ -37,8 +38,8 @@ REL_FLAGS := -O2 -g
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBS := $(PKG_LIBS) -lpthread -lm
 
-BIN_SRC := reconciler/main.c $(wildcard reconciler/cmd_*.c)
-LIB_SRC := $(filter-out $(BIN_SRC),$(wildcard common/*.c aws/*.c specs/*.c state/*.c reconciler/*.c))
+BIN_SRC := $(wildcard cli/*.c)
+LIB_SRC := $(wildcard common/*.c aws/*.c specs/*.c state/*.c reconciler/*.c reconciler/*/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c bench/*.c)

@@ -19,7 +19,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/retention.h"
+#include "reconciler/planner/retention.h"
 
 #define ID_MAX 64
 

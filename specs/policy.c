@@ -21,8 +21,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "aws/arn.h" /* a leaf (libc only): see policy.h */
 #include "common/error.h"
 #include "common/timeutil.h"
@@ -41,7 +39,6 @@
 #define MAX_TAG_VALUE 256
 #define MAX_KMS 2048
 #define DEFAULT_QUOTA 100
-#define DEFAULT_PRICE 0.095
 #define DEFAULT_CONCURRENCY 4
 
 /* ---- the tables: keys per place and the patterns values must match ---- */
@@ -1535,7 +1532,7 @@ static struct sk_policyset *new_set(void)
 		return NULL;
 	set->arena = (struct sk_arena)SK_ARENA_INIT;
 	set->settings.snapshot_quota = DEFAULT_QUOTA;
-	set->settings.price_per_gb_month = DEFAULT_PRICE;
+	set->settings.price_per_gb_month = SK_DEFAULT_PRICE_PER_GB_MONTH;
 	set->settings.concurrency = DEFAULT_CONCURRENCY;
 	return set;
 }
@@ -1659,45 +1656,6 @@ bool sk_policy_selects(const struct sk_policy *p, const char *region, const char
 			return false;
 	}
 	return true;
-}
-
-int sk_policy_snapshot_id(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot)
-{
-	char date[32], full[1024], hex[9];
-	int64_t days, y;
-	unsigned mo, d;
-	int mins;
-	size_t np, ni, keep;
-
-	out[0] = '\0';
-	if (!prefix || !*prefix || !instance || !*instance)
-		return sk_error_set(SK_ERR_INVALID, "a snapshot identifier needs a prefix and an instance");
-	days = slot >= 0 ? slot / 86400 : -((-slot + 86399) / 86400);
-	mins = (int)((slot - days * 86400) / 60);
-	sk_time_civil_from_days(days, &y, &mo, &d);
-	snprintf(date, sizeof(date), "%04lld%02u%02u-%02d%02d", (long long)y, mo, d, mins / 60, mins % 60);
-	np = strlen(prefix);
-	ni = strlen(instance);
-	if (np + ni + strlen(date) + 2 <= SK_SNAPSHOT_ID_MAX) {
-		snprintf(full, sizeof(full), "%s-%s-%s", prefix, instance, date);
-	} else {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int mdlen = 0;
-
-		if (np + strlen(date) + 2 + 8 + 2 > SK_SNAPSHOT_ID_MAX || np > 512)
-			return sk_error_set(SK_ERR_INVALID, "prefix '%.40s...' is too long for a snapshot identifier", prefix);
-		if (!EVP_Digest(instance, ni, md, &mdlen, EVP_sha256(), NULL))
-			return sk_error_set(SK_ERR_INVALID, "cannot hash instance '%.40s'", instance);
-		snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
-		keep = SK_SNAPSHOT_ID_MAX - np - strlen(date) - 8 - 3;
-		while (keep > 0 && instance[keep - 1] == '-')
-			keep--;
-		snprintf(full, sizeof(full), "%s-%.*s%s%s-%s", prefix, (int)keep, instance, keep ? "-" : "", hex, date);
-	}
-	for (char *c = full; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	memcpy(out, full, strlen(full) + 1);
-	return 0;
 }
 
 /* ---- durations and windows ---- */

@@ -125,6 +125,9 @@ struct sk_policy {
 	struct sk_pos sns_topic_arn_pos;
 };
 
+/* USD per GB-month of snapshot storage: AWS's published us-east-1 list price, the one default */
+#define SK_DEFAULT_PRICE_PER_GB_MONTH 0.095
+
 /* kind: Settings (at most one document in the set); defaults when absent */
 struct sk_settings_quota {
 	char *region; /* NULL: the default for every region (`default:`, also in snapshot_quota) */
@@ -136,7 +139,7 @@ struct sk_settings {
 	int snapshot_quota;           /* manual snapshots per region; default 100 */
 	struct sk_settings_quota *region_quotas; /* per-region overrides */
 	size_t n_region_quotas;
-	double price_per_gb_month;    /* default 0.095 (USD, AWS's us-east-1 list price) */
+	double price_per_gb_month;    /* default SK_DEFAULT_PRICE_PER_GB_MONTH */
 	int concurrency;              /* mutating calls in flight per region; default 4 */
 	bool present;
 	struct sk_pos pos;
@@ -198,22 +201,6 @@ int sk_policyset_format_json(struct sk_buf *out, const struct sk_policyset *set,
 bool sk_policy_selects(const struct sk_policy *p, const char *region, const char *instance,
 		       const char *const *tag_keys, const char *const *tag_values, size_t n_tags);
 bool sk_policy_has_region(const struct sk_policy *p, const char *region);
-
-/*
- * The identifier of the snapshot a policy takes of an instance for a
- * schedule slot: "<prefix>-<instance>-<yyyymmdd-hhmm>" (UTC), lowercase.
- * Longer than 255 characters (RDS's limit), the instance part is cut and
- * "-<8 hex digits of its SHA-256>" appended; never two hyphens in a row or
- * one at the end.  0, or SK_ERROR for an empty prefix or instance.
- */
-#define SK_SNAPSHOT_ID_MAX 255
-int sk_policy_snapshot_id(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot);
-
-/* the tag keys snapkeep puts on what it creates */
-#define SK_TAG_POLICY "snapkeep:policy"
-#define SK_TAG_INSTANCE "snapkeep:instance"
-#define SK_TAG_SLOT "snapkeep:slot"
-#define SK_TAG_SOURCE "snapkeep:source"
 
 /*
  * The parser's own tables, for tools and the schema test: every place a

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,8 +122,62 @@ static void rm_rf(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* how a remote URL travels */
+enum transport {
+	TRANSPORT_SECURE, /* https://, ssh:// (and ssh+git://, git+ssh://), scp-like host:path */
+	TRANSPORT_LOCAL,  /* file:// */
+	TRANSPORT_PLAIN,  /* http://, git://: readable and changeable on the way */
+	TRANSPORT_OTHER,  /* a scheme libgit2 may not know: no credentials either */
+};
+
+static bool scheme_is(const char *url, size_t len, const char *scheme)
+{
+	return strlen(scheme) == len && !strncasecmp(url, scheme, len);
+}
+
+static enum transport transport_of(const char *url)
+{
+	const char *sep = strstr(url, "://");
+	size_t n;
+
+	if (!sep)
+		return TRANSPORT_SECURE; /* is_remote() let only scp-like ssh through */
+	n = (size_t)(sep - url);
+	if (scheme_is(url, n, "https") || scheme_is(url, n, "ssh") || scheme_is(url, n, "ssh+git") ||
+	    scheme_is(url, n, "git+ssh"))
+		return TRANSPORT_SECURE;
+	if (scheme_is(url, n, "file"))
+		return TRANSPORT_LOCAL;
+	if (scheme_is(url, n, "http") || scheme_is(url, n, "git"))
+		return TRANSPORT_PLAIN;
+	return TRANSPORT_OTHER;
+}
+
+/* "user:password@" before the host: libgit2 sends it without asking the credentials callback */
+static bool url_has_password(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at = NULL;
+
+	if (!auth)
+		return false;
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	return at && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+}
+
+static const char *git_token(void)
+{
+	const char *token = getenv("SNAPKEEP_GIT_TOKEN");
+
+	return token && *token ? token : NULL;
+}
+
 struct auth {
 	int attempts;
+	bool plaintext_ok; /* a token may go to this remote */
 };
 
 /*
@@ -134,14 +189,14 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 		       void *payload)
 {
 	struct auth *a = payload;
-	const char *token = getenv("SNAPKEEP_GIT_TOKEN");
+	const char *token = git_token();
 
 	(void)url;
 	if (++a->attempts > MAX_AUTH_ATTEMPTS)
 		return GIT_PASSTHROUGH;
 	if (allowed & GIT_CREDENTIAL_SSH_KEY)
 		return git_credential_ssh_key_from_agent(out, user_from_url ? user_from_url : "git");
-	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && token && *token) {
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && token && a->plaintext_ok) {
 		const char *user = getenv("SNAPKEEP_GIT_USERNAME");
 
 		if (!user || !*user)
@@ -152,12 +207,35 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 }
 
 /*
+ * Once before each fetch: credentials go only to https and ssh remotes
+ * (unless allow_insecure); a fetch over plain http or git:// is reported.
+ */
+static int check_transport(const char *url, const char *shown, const struct sk_source_opts *o)
+{
+	enum transport t = transport_of(url);
+	const char *what = url_has_password(url) ? "the password in the URL" : git_token() ? "SNAPKEEP_GIT_TOKEN" : NULL;
+	size_t n = strcspn(url, ":");
+	const char *how = scheme_is(url, n, "http") ? "plain http"
+			  : scheme_is(url, n, "git") ? "the unencrypted git protocol"
+						     : "an unknown protocol";
+
+	if (what && t != TRANSPORT_SECURE && t != TRANSPORT_LOCAL && !o->allow_insecure)
+		return sk_error_set(SK_ERR_GIT,
+				    "refusing to send %s over %s to '%s': git credentials go only to https:// and ssh "
+				    "remotes (--allow-insecure-git sends them anyway)",
+				    what, how, shown);
+	if (t == TRANSPORT_PLAIN && o->on_insecure_fetch)
+		o->on_insecure_fetch(o->ud, shown);
+	return 0;
+}
+
+/*
  * One fetch into the mirror through an anonymous remote with explicit
  * refspecs: no [remote] section is written or read (libgit2 1.5 leaks a
  * little on every config regex match, which a named remote's lookup does
  * for url.*.insteadOf), and the URL is used as given.
  */
-static int fetch_mirror(git_repository *repo, const char *url, const char *shown)
+static int fetch_mirror(git_repository *repo, const char *url, const char *shown, const struct sk_source_opts *o)
 {
 	static char heads[] = "+refs/heads/*:refs/heads/*", tags[] = "+refs/tags/*:refs/tags/*";
 	char *specs[] = { heads, tags };
@@ -169,6 +247,7 @@ static int fetch_mirror(git_repository *repo, const char *url, const char *shown
 	struct auth auth = { 0 };
 	int rc = 0;
 
+	auth.plaintext_ok = transport_of(url) == TRANSPORT_SECURE || o->allow_insecure;
 	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	co.repository = repo;
 	co.fetchspec = heads;
@@ -179,6 +258,14 @@ static int fetch_mirror(git_repository *repo, const char *url, const char *shown
 	fo.update_fetchhead = 0;
 	fo.callbacks.credentials = credentials;
 	fo.callbacks.payload = &auth;
+	/*
+	 * Set here, not read from http.followRedirects: while credentials
+	 * may be sent, no redirect to another host at all; otherwise only on
+	 * the first request, as git does.  (libgit2 itself refuses a redirect
+	 * from https to any other scheme.)
+	 */
+	fo.follow_redirects =
+		git_token() || url_has_password(url) ? GIT_REMOTE_REDIRECT_NONE : GIT_REMOTE_REDIRECT_INITIAL;
 	if (git_remote_create_with_opts(&remote, url, &co) < 0 ||
 	    git_remote_fetch(remote, &refspecs, &fo, "snapkeep: fetch") < 0) {
 		rc = sk_error_set(SK_ERR_GIT, "cannot fetch '%s': %s", shown, git_reason());
@@ -194,7 +281,7 @@ done:
 	return rc;
 }
 
-static int create_mirror(const char *path, const char *url, const char *shown)
+static int create_mirror(const char *path, const char *url, const char *shown, const struct sk_source_opts *o)
 {
 	char tmp[4200];
 	git_repository *repo = NULL;
@@ -206,7 +293,7 @@ static int create_mirror(const char *path, const char *url, const char *shown)
 		rc = sk_error_set(SK_ERR_GIT, "cannot create a cache for '%s' in '%s': %s", shown, tmp, git_reason());
 		goto done;
 	}
-	if ((rc = fetch_mirror(repo, url, shown)) < 0)
+	if ((rc = fetch_mirror(repo, url, shown, o)) < 0)
 		goto done;
 	git_repository_free(repo);
 	repo = NULL;
@@ -272,7 +359,8 @@ static int open_repo(git_repository **out, const struct sk_source_opts *o)
 		if (o->no_fetch)
 			return sk_error_set(SK_ERR_GIT, "no cached copy of '%s' in '%s' (fetch it once first)", shown,
 					    o->cache_dir);
-		if (mkdir_p(o->cache_dir) < 0 || create_mirror(path, repo, shown) < 0)
+		if (check_transport(repo, shown, o) < 0 || mkdir_p(o->cache_dir) < 0 ||
+		    create_mirror(path, repo, shown, o) < 0)
 			return SK_ERROR;
 		if (git_repository_open_bare(out, path) < 0)
 			return sk_error_set(SK_ERR_GIT, "cannot open the cache of '%s': %s", shown, git_reason());
@@ -280,7 +368,7 @@ static int open_repo(git_repository **out, const struct sk_source_opts *o)
 	}
 	if (git_repository_open_bare(out, path) < 0)
 		return sk_error_set(SK_ERR_GIT, "cannot open the cache of '%s' at '%s': %s", shown, path, git_reason());
-	if (!o->no_fetch && fetch_mirror(*out, repo, shown) < 0) {
+	if (!o->no_fetch && (check_transport(repo, shown, o) < 0 || fetch_mirror(*out, repo, shown, o) < 0)) {
 		git_repository_free(*out);
 		*out = NULL;
 		return SK_ERROR;
@@ -381,6 +469,25 @@ static int cmp_found(const void *x, const void *y)
 	return strcmp(((const struct found *)x)->path, ((const struct found *)y)->path);
 }
 
+/* "policies/", "./policies" and "/" mean what they say: "policies", "policies", "" */
+static void normalize_folder(char out[4096], const char *path)
+{
+	char *p = out;
+	size_t len;
+
+	snprintf(out, 4096, "%s", path ? path : "");
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	while (p[0] == '/')
+		p++;
+	memmove(out, p, strlen(p) + 1);
+	len = strlen(out);
+	while (len > 0 && out[len - 1] == '/')
+		out[--len] = '\0';
+	if (!strcmp(out, "."))
+		out[0] = '\0';
+}
+
 static void where_text(char out[256], const char *ref, const git_commit *c)
 {
 	char id[GIT_OID_HEXSZ + 1];
@@ -402,23 +509,7 @@ static int read_files(struct sk_source *s, git_repository *repo, git_commit *com
 	memset(&w, 0, sizeof(w));
 	sk_buf_init(&w.found, 0);
 	where_text(at, s->ref, commit);
-	/* "policies/", "./policies" and "/" mean what they say */
-	snprintf(folder, sizeof(folder), "%s", o->path ? o->path : "");
-	{
-		char *p = folder;
-		size_t len;
-
-		while (p[0] == '.' && p[1] == '/')
-			p += 2;
-		while (p[0] == '/')
-			p++;
-		memmove(folder, p, strlen(p) + 1);
-		len = strlen(folder);
-		while (len > 0 && folder[len - 1] == '/')
-			folder[--len] = '\0';
-		if (!strcmp(folder, "."))
-			folder[0] = '\0';
-	}
+	normalize_folder(folder, o->path);
 	if (git_commit_tree(&root, commit) < 0) {
 		rc = sk_error_set(SK_ERR_GIT, "cannot read the tree of %s: %s", at, git_reason());
 		goto done;
@@ -510,6 +601,146 @@ done:
 	return rc;
 }
 
+/* ---- uncommitted changes in the work tree ---- */
+
+const char *sk_source_change_name(enum sk_source_change c)
+{
+	switch (c) {
+	case SK_SOURCE_MODIFIED: return "modified";
+	case SK_SOURCE_STAGED: return "staged";
+	case SK_SOURCE_DELETED: return "deleted";
+	case SK_SOURCE_UNTRACKED: return "untracked";
+	}
+	return "changed";
+}
+
+/* whether ref names what is checked out: HEAD, or the branch HEAD points to */
+static bool reads_checkout(git_repository *repo, const char *ref)
+{
+	git_reference *head = NULL, *r = NULL;
+	bool yes = false;
+
+	if (!strcmp(ref, "HEAD") || !strcmp(ref, "@"))
+		return true;
+	if (git_reference_lookup(&head, repo, "HEAD") == 0 && git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    git_reference_dwim(&r, repo, ref) == 0)
+		yes = !strcmp(git_reference_name(r), git_reference_symbolic_target(head));
+	git_reference_free(r);
+	git_reference_free(head);
+	git_error_clear();
+	return yes;
+}
+
+/* a file the read would take: the file path names, or a visible *.yaml / *.yml under the folder */
+static bool policy_path(const char *path, const char *folder, bool folder_is_file)
+{
+	size_t n = strlen(folder);
+	const char *rest = path, *c;
+
+	if (folder_is_file)
+		return !strcmp(path, folder);
+	if (n) {
+		if (strncmp(path, folder, n) || path[n] != '/')
+			return false;
+		rest = path + n + 1;
+	}
+	for (c = rest; c; c = strchr(c, '/')) {
+		if (*c == '/')
+			c++;
+		if (*c == '.' || !*c)
+			return false;
+		rest = c;
+	}
+	return yaml_name(rest);
+}
+
+static enum sk_source_change change_of(unsigned int st)
+{
+	if (st & (GIT_STATUS_WT_DELETED | GIT_STATUS_INDEX_DELETED))
+		return SK_SOURCE_DELETED;
+	if ((st & GIT_STATUS_WT_NEW) && !(st & GIT_STATUS_INDEX_NEW))
+		return SK_SOURCE_UNTRACKED;
+	if (st & (GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED | GIT_STATUS_WT_UNREADABLE |
+		  GIT_STATUS_CONFLICTED))
+		return SK_SOURCE_MODIFIED;
+	return SK_SOURCE_STAGED;
+}
+
+static int cmp_uncommitted(const void *x, const void *y)
+{
+	return strcmp(((const struct sk_source_uncommitted *)x)->path, ((const struct sk_source_uncommitted *)y)->path);
+}
+
+/*
+ * The policy files whose index or work tree differs from the commit read,
+ * with libgit2's status (as `git status -- <folder>` shows them, untracked
+ * folders recursed, ignored files and submodules left out).
+ */
+static int find_uncommitted(struct sk_source *s, git_repository *repo, git_commit *commit,
+			    const struct sk_source_opts *o)
+{
+	git_status_options so;
+	git_status_list *list = NULL;
+	git_tree *tree = NULL;
+	struct sk_buf found = SK_BUF_INIT; /* struct sk_source_uncommitted */
+	char folder[4096], shown[1024];
+	char *spec[1] = { folder };
+	bool is_file;
+	size_t n, k = 0;
+	int rc = 0;
+
+	if (git_repository_is_bare(repo) || !git_repository_workdir(repo) || !reads_checkout(repo, s->ref))
+		return 0;
+	normalize_folder(folder, o->path);
+	is_file = folder[0] && s->n_files == 1 && !strcmp(s->files[0].path, folder);
+	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	if (folder[0]) {
+		so.pathspec.strings = spec;
+		so.pathspec.count = 1;
+	}
+	if (git_commit_tree(&tree, commit) == 0)
+		so.baseline = tree;
+	if (git_status_list_new(&list, repo, &so) < 0) {
+		rc = sk_error_set(SK_ERR_GIT, "cannot compare the work tree of '%s' with %s: %s", shown_repo(shown, o),
+				  s->ref, git_reason());
+		goto done;
+	}
+	n = git_status_list_entrycount(list);
+	for (size_t i = 0; i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+		const char *path = d ? (d->new_file.path ? d->new_file.path : d->old_file.path) : NULL;
+		struct sk_source_uncommitted u;
+
+		if (!path || e->status == GIT_STATUS_CURRENT || (e->status & GIT_STATUS_IGNORED) ||
+		    !policy_path(path, folder, is_file))
+			continue;
+		u.path = strdup(path);
+		u.change = change_of(e->status);
+		if (!u.path || sk_buf_add(&found, &u, sizeof(u)) < 0) {
+			free(u.path);
+			rc = sk_error_set_oom();
+			goto done;
+		}
+	}
+	k = found.len / sizeof(struct sk_source_uncommitted);
+	if (k) {
+		s->uncommitted = (struct sk_source_uncommitted *)sk_buf_detach(&found);
+		s->n_uncommitted = k;
+		qsort(s->uncommitted, k, sizeof(*s->uncommitted), cmp_uncommitted);
+	}
+done:
+	for (size_t i = 0; i < found.len / sizeof(struct sk_source_uncommitted); i++)
+		free(((struct sk_source_uncommitted *)found.ptr)[i].path);
+	sk_buf_free(&found);
+	git_status_list_free(list);
+	git_tree_free(tree);
+	return rc;
+}
+
 static char *dup_or_oom(const char *s)
 {
 	char *d = strdup(s ? s : "");
@@ -553,7 +784,7 @@ int sk_source_read(struct sk_source **out, const struct sk_source_opts *o)
 	}
 	memcpy(s->subject, msg ? msg : "", n);
 	s->subject[n] = '\0';
-	if ((rc = read_files(s, repo, commit, o)) < 0)
+	if ((rc = read_files(s, repo, commit, o)) < 0 || (rc = find_uncommitted(s, repo, commit, o)) < 0)
 		goto done;
 	*out = s;
 	s = NULL;
@@ -622,6 +853,9 @@ void sk_source_free(struct sk_source *s)
 		free(s->files[i].data);
 	}
 	free(s->files);
+	for (size_t i = 0; i < s->n_uncommitted; i++)
+		free(s->uncommitted[i].path);
+	free(s->uncommitted);
 	free(s->subject);
 	free(s->ref);
 	free(s->repo);

@@ -652,6 +652,13 @@ with Emulator(args=["--key", "AKIDOTHER:other-secret"]) as emu:
     a = api(emu, "DescribeDBInstances")
     b = api(emu, "DescribeDBInstances", key="AKIDOTHER", secret="other-secret")
     t.ok(a.code == "InvalidClientTokenId" and b.status == 200, "--key replaces the default key", (a, b))
+# reset goes back to the default settings, nested ones too (per-region quotas once outlived it)
+with Emulator(seed={"account": ACCOUNT}, args=["--quiet"]) as emu:
+    emu.config(snapshotQuota={"us-east-1": 3, "default": 50}, copyLimit=2)
+    emu.reset()
+    cfg = emu.config()
+    t.ok(cfg["snapshotQuotas"] == {} and cfg["snapshotQuota"] == 100 and cfg["copyLimit"] == 5,
+         "reset restores the default settings, per-region quotas included", cfg)
 r = t.run([sys.executable, EMULATOR, "--help"])
 missing = [f for f in ("--port", "--host", "--ready-file", "--state", "--seed", "--keys", "--key", "--account",
                        "--quiet") if f not in r.out]

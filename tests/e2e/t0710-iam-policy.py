@@ -43,7 +43,7 @@ IMPLIED = {"rds:AddTagsToResource",  # CreateDBSnapshot / CopyDBSnapshot with Ta
 def used_actions():
     """{"rds:DescribeDBInstances", ...}: the actions of the aws/ wrappers that reconciler/ calls."""
     called = set()
-    for path in glob.glob(os.path.join(t.TOP, "reconciler", "*.c")):
+    for path in glob.glob(os.path.join(t.TOP, "reconciler", "**", "*.c"), recursive=True):
         with open(path) as f:
             called |= set(re.findall(r"\b(sk_(?:rds|sns|cloudwatch)_\w+)\s*\(", f.read()))
     out = set()

@@ -297,7 +297,7 @@ class Model:
         self.lock = threading.RLock()
         self.account = account
         self.clock = Clock()
-        self.config = dict(DEFAULT_CONFIG)
+        self.config = copy.deepcopy(DEFAULT_CONFIG)  # snapshotQuotas is a dict of its own
         self.regions = {}
         self.sns = []
         self.metrics = []
@@ -685,7 +685,7 @@ class Model:
         self.created = d.get("created", time.time())
         self.clock.load(d.get("clock") or {})
         self.last_tick = float(d.get("lastTick") or time.time())
-        self.config = dict(DEFAULT_CONFIG)
+        self.config = copy.deepcopy(DEFAULT_CONFIG)  # snapshotQuotas is a dict of its own
         self.config.update(d.get("config") or {})
         self.regions = {}
         for name, rd in (d.get("regions") or {}).items():

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "reconciler/inventory.h"
+#include "reconciler/planner/inventory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

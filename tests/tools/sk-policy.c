@@ -9,7 +9,9 @@
  *   sk-policy --tables                       the parser's keys per place and its patterns
  *   sk-policy --cron EXPR [--at TIME] [--count N]   fire times around TIME (RFC 3339)
  *
- * SOURCE: --repo PATH|URL --ref REF --path DIR --cache DIR --no-fetch.
+ * SOURCE: --repo PATH|URL --ref REF --path DIR --cache DIR --no-fetch
+ * --allow-insecure, and --ca FILE: trust the certificates in FILE instead
+ * of the system's (https tests with a certificate of their own).
  * With FILE arguments the files are read from disk, named as given, and
  * no git is involved.  Problems with the source itself (not the policies)
  * print "sk-policy: <message>" on stderr and exit 2.
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
 #include <jansson.h>
 
 #include "common/arena.h"
@@ -32,7 +35,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: sk-policy [--repo R] [--ref REF] [--path DIR] [--cache DIR] [--no-fetch]\n"
-			"                 [--json | --source | --resolve] [FILE...]\n"
+			"                 [--allow-insecure] [--ca FILE] [--json | --source | --resolve] [FILE...]\n"
 			"       sk-policy --yaml-json FILE...\n"
 			"       sk-policy --tables\n"
 			"       sk-policy --cron EXPR [--at TIME] [--count N]\n");
@@ -247,6 +250,16 @@ int main(int argc, char **argv)
 			o.cache_dir = argv[++i];
 		else if (!strcmp(a, "--no-fetch"))
 			o.no_fetch = true;
+		else if (!strcmp(a, "--allow-insecure"))
+			o.allow_insecure = true;
+		else if (!strcmp(a, "--ca") && i + 1 < argc) {
+			/* once initialised, libgit2 keeps the setting for the source's own init */
+			if (git_libgit2_init() < 0 ||
+			    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, argv[++i], NULL) < 0) {
+				fprintf(stderr, "sk-policy: --ca: %s\n", git_error_last() ? git_error_last()->message : "?");
+				return 2;
+			}
+		}
 		else if (!strcmp(a, "--json"))
 			json = true;
 		else if (!strcmp(a, "--source"))

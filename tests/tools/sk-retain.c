@@ -22,7 +22,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/retention.h"
+#include "reconciler/planner/retention.h"
 
 static int int_field(int *out, json_t *o, const char *key)
 {

@@ -13,9 +13,11 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-#include "reconciler/alerts.h"
-#include "reconciler/inventory.h"
-#include "reconciler/plan.h"
+#include "reconciler/engine/reconcile.h"
+#include "reconciler/service/alerts.h"
+#include "reconciler/service/cycle.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/plan.h"
 #include "specs/policy.h"
 
 #define JAN1_0300 1767236400000LL /* 2026-01-01T03:00:00Z in ms */
@@ -337,83 +339,58 @@ static void test_cloudwatch_datums_of_a_cycle(void **state)
 	sk_cycle_datums_free(&d);
 }
 
-static void add_instance(struct sk_inventory *inv, const char *region, const char *id)
+static void place(struct sk_reconcile_place *p, const char *region, const char *newest, int64_t t)
 {
-	struct sk_inv_instance in;
-
-	memset(&in, 0, sizeof(in));
-	in.id = id;
-	in.region = region;
-	assert_non_null(sk_inventory_add_instance(inv, &in));
+	memset(p, 0, sizeof(*p));
+	snprintf(p->region, sizeof(p->region), "%s", region);
+	snprintf(p->newest, sizeof(p->newest), "%s", newest);
+	p->newest_time = t;
 }
 
-static void add_snapshot(struct sk_inventory *inv, const char *region, const char *instance, const char *id,
-			 int64_t created, enum sk_snap_type type, enum sk_snap_status status)
-{
-	struct sk_inv_snapshot s;
-
-	memset(&s, 0, sizeof(s));
-	s.id = id;
-	s.region = region;
-	s.instance = instance;
-	s.created = created;
-	s.type = (uint8_t)type;
-	s.status = (uint8_t)status;
-	assert_non_null(sk_inventory_add_snapshot(inv, &s));
-}
-
-static void test_newest_ages_from_an_inventory(void **state)
+static void test_newest_of_each_place_the_run_left(void **state)
 {
 	const int64_t now = 1767236400;
-	struct sk_inventory *inv;
-	struct sk_plan plan;
-	struct sk_note notes[1];
-	struct sk_instance_age *ages;
+	struct sk_reconcile_instance in[3];
+	struct sk_reconcile_place orders_copies[2];
+	struct sk_reconcile_report rep;
+	struct sk_newest *nw;
 	size_t n;
 
 	(void)state;
-	assert_int_equal(sk_inventory_new(&inv), 0);
-	add_instance(inv, "us-east-1", "orders");
-	add_instance(inv, "us-east-1", "legacy");  /* unmanaged */
-	add_instance(inv, "eu-west-1", "billing"); /* only a snapshot still being created */
-	add_instance(inv, "eu-west-1", "search");
-	add_snapshot(inv, "us-east-1", "orders", "rds:orders-1", now - 7200, SK_SNAP_AUTOMATED, SK_SNAP_AVAILABLE);
-	add_snapshot(inv, "us-east-1", "orders", "snapkeep-orders-1", now - 600, SK_SNAP_MANUAL, SK_SNAP_AVAILABLE);
-	add_snapshot(inv, "us-east-1", "orders", "snapkeep-orders-2", now - 60, SK_SNAP_MANUAL, SK_SNAP_CREATING);
-	add_snapshot(inv, "us-east-1", "orders", "backup-1", now - 30, SK_SNAP_OTHER, SK_SNAP_AVAILABLE);
-	add_snapshot(inv, "us-east-1", "legacy", "legacy-1", now - 100, SK_SNAP_MANUAL, SK_SNAP_AVAILABLE);
-	add_snapshot(inv, "eu-west-1", "billing", "snapkeep-billing-1", 0, SK_SNAP_MANUAL, SK_SNAP_CREATING);
-	add_snapshot(inv, "eu-west-1", "search", "rds:search-1", now - 86400 * 3, SK_SNAP_AUTOMATED, SK_SNAP_AVAILABLE);
-	/* a copy of orders in another region does not count for orders' own region */
-	add_snapshot(inv, "eu-west-1", "orders", "snapkeep-orders-1-us-east-1", now - 10, SK_SNAP_MANUAL,
-		     SK_SNAP_AVAILABLE);
-	sk_inventory_sort(inv);
+	memset(in, 0, sizeof(in));
+	memset(&rep, 0, sizeof(rep));
+	/* orders: its region and one copy region; the other copy region has none yet */
+	snprintf(in[0].instance, sizeof(in[0].instance), "orders");
+	snprintf(in[0].policy, sizeof(in[0].policy), "prod");
+	place(&in[0].own, "us-east-1", "snapkeep-orders-1", now - 600);
+	place(&orders_copies[0], "eu-west-1", "snapkeep-orders-0-us-east-1", now - 86400);
+	place(&orders_copies[1], "us-west-2", "", 0);
+	in[0].copies = orders_copies;
+	in[0].n_copies = 2;
+	/* a second policy of orders with a newer snapshot: the newer counts */
+	snprintf(in[1].instance, sizeof(in[1].instance), "orders");
+	snprintf(in[1].policy, sizeof(in[1].policy), "hourly");
+	place(&in[1].own, "us-east-1", "hourly-orders-1", now - 60);
+	/* billing: nothing available yet, so no age at all */
+	snprintf(in[2].instance, sizeof(in[2].instance), "billing");
+	place(&in[2].own, "eu-west-1", "", 0);
+	rep.instances = in;
+	rep.n_instances = 3;
 
-	memset(&plan, 0, sizeof(plan));
-	memset(notes, 0, sizeof(notes));
-	notes[0].kind = SK_NOTE_UNMANAGED;
-	notes[0].region = "us-east-1";
-	notes[0].instance = "legacy";
-	notes[0].message = "no policy selects it";
-	plan.notes = notes;
-	plan.n_notes = 1;
-
-	assert_int_equal(sk_alert_newest_ages(&ages, &n, inv, &plan, now), 0);
+	assert_int_equal(sk_cycle_newest(&nw, &n, &rep), 0);
 	assert_int_equal(n, 2);
-	/* the inventory's order: eu-west-1 first */
-	assert_string_equal(ages[0].region, "eu-west-1");
-	assert_string_equal(ages[0].instance, "search");
-	assert_int_equal(ages[0].seconds, 86400 * 3);
-	assert_string_equal(ages[1].region, "us-east-1");
-	assert_string_equal(ages[1].instance, "orders");
-	assert_int_equal(ages[1].seconds, 600);
-	free(ages);
+	assert_string_equal(nw[0].region, "eu-west-1");
+	assert_string_equal(nw[0].instance, "orders");
+	assert_int_equal(nw[0].time, now - 86400);
+	assert_string_equal(nw[1].region, "us-east-1");
+	assert_string_equal(nw[1].instance, "orders");
+	assert_int_equal(nw[1].time, now - 60);
+	free(nw);
 
-	/* without a plan every instance counts */
-	assert_int_equal(sk_alert_newest_ages(&ages, &n, inv, NULL, now), 0);
-	assert_int_equal(n, 3);
-	free(ages);
-	sk_inventory_free(inv);
+	rep.n_instances = 0;
+	assert_int_equal(sk_cycle_newest(&nw, &n, &rep), 0);
+	assert_int_equal(n, 0);
+	assert_null(nw);
 }
 
 static void test_topics_are_distinct_and_sorted(void **state)
@@ -452,7 +429,7 @@ int main(void)
 		cmocka_unit_test(test_summary_times),
 		cmocka_unit_test(test_summary_survives_a_restart),
 		cmocka_unit_test(test_cloudwatch_datums_of_a_cycle),
-		cmocka_unit_test(test_newest_ages_from_an_inventory),
+		cmocka_unit_test(test_newest_of_each_place_the_run_left),
 		cmocka_unit_test(test_topics_are_distinct_and_sorted),
 	};
 

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
-#include "reconciler/iam.h"
+#include "reconciler/engine/iam.h"
 #include "specs/policy.h"
 
 /*

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "common/error.h"
-#include "reconciler/loop.h"
+#include "reconciler/service/loop.h"
 
 #define MAX_CYCLES 256
 

@@ -18,8 +18,9 @@
 #include "aws/client.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "reconciler/alerts.h"
-#include "reconciler/metrics.h"
+#include "reconciler/service/alerts.h"
+#include "reconciler/service/metrics.h"
+#include "reconciler/service/metrics_http.h"
 
 static char *render(struct sk_metrics *m)
 {

@@ -22,9 +22,11 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/inventory.h"
-#include "reconciler/plan.h"
-#include "reconciler/retention.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/ownership.h"
+#include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
+#include "reconciler/planner/retention.h"
 #include "specs/policy.h"
 
 #define ACCT "123456789012"
@@ -267,6 +269,94 @@ static void test_plan_max_deletions_zero_deletes_nothing(void **state)
 	sk_policyset_free(set);
 }
 
+/* what apply and the state file read from the plan: explicit dependencies and per-instance summaries */
+static void test_plan_records_dependencies_and_what_it_leaves(void **state)
+{
+	struct sk_policyset *set = policies(50);
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *p = NULL;
+	size_t i, k, copies_of_creates = 0, deletes = 0;
+
+	(void)state;
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *a = &p->actions[i];
+		const struct sk_plan_instance *pi = NULL;
+		const struct sk_plan_place *pl = sk_plan_group_place(p, a->group, &pi);
+		if (a->kind != SK_ACTION_CREATE && a->kind != SK_ACTION_COPY && a->kind != SK_ACTION_DELETE) {
+			assert_int_equal(a->group, 0);
+			continue;
+		}
+		/* every snapshot action belongs to the place of its (policy, instance, region) */
+		assert_non_null(pl);
+		assert_string_equal(pl->region, a->region);
+		assert_string_equal(pi->instance, a->instance);
+		assert_string_equal(pi->policy, a->policy);
+		if (a->kind == SK_ACTION_DELETE)
+			deletes++;
+		if (a->kind == SK_ACTION_COPY && a->source_created == 0) {
+			/* the source is made in this run: the copy names that create */
+			const struct sk_action *c;
+			assert_true(a->depends_on > 0 && a->depends_on <= i);
+			c = &p->actions[a->depends_on - 1];
+			assert_int_equal(c->kind, SK_ACTION_CREATE);
+			assert_string_equal(c->target, a->source_snapshot);
+			assert_string_equal(c->region, a->source_region);
+			copies_of_creates++;
+		} else {
+			assert_int_equal(a->depends_on, 0);
+		}
+	}
+	assert_true(copies_of_creates > 0);
+	assert_true(deletes > 0);
+
+	/* one summary per (policy, instance), its figures those of the decisions and actions */
+	assert_int_equal(p->n_instances, 4);
+	for (k = 0; k < p->n_instances; k++) {
+		const struct sk_plan_instance *pi = &p->instances[k];
+		const struct sk_plan_place *places[2] = { &pi->own, &pi->copies[0] };
+		size_t pl;
+		assert_int_equal(pi->n_copies, 1);
+		assert_string_equal(pi->own.region, "us-east-1");
+		assert_string_equal(pi->copies[0].region, "us-west-2");
+		for (pl = 0; pl < 2; pl++) {
+			size_t kept = 0, made = 0;
+			const struct sk_inv_snapshot *newest = NULL;
+			for (i = 0; i < p->n_decisions; i++) {
+				const struct sk_decision *d = &p->decisions[i];
+				if (strcmp(d->snap->instance, pi->instance) || strcmp(d->snap->region, places[pl]->region) ||
+				    !d->keep)
+					continue;
+				kept++;
+				if (d->snap->status == SK_SNAP_AVAILABLE &&
+				    (!newest || d->snap->original_created > newest->original_created))
+					newest = d->snap;
+			}
+			for (i = 0; i < p->n_actions; i++)
+				made += (p->actions[i].kind == SK_ACTION_CREATE || p->actions[i].kind == SK_ACTION_COPY) &&
+					!strcmp(p->actions[i].instance, pi->instance) &&
+					!strcmp(p->actions[i].region, places[pl]->region);
+			assert_int_equal(places[pl]->kept, kept);
+			assert_int_equal(places[pl]->made, made);
+			assert_non_null(newest);
+			assert_non_null(places[pl]->newest);
+			assert_string_equal(places[pl]->newest, newest->id);
+		}
+	}
+	/* db-2's day-11 snapshot is still being created: its newest available is day 10's */
+	for (k = 0; k < p->n_instances && strcmp(p->instances[k].instance, "db-2"); k++)
+		;
+	assert_true(k < p->n_instances);
+	assert_string_equal(p->instances[k].own.newest, "snapkeep-db-2-20260110-0300");
+	assert_int_equal(p->instances[k].own.made, 1);
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 /* a file of n snapshots whose lengths vary, so that element boundaries fall everywhere in the reader's buffer */
 static char *write_big_inventory(size_t n)
 {
@@ -358,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_plan_does_not_depend_on_inventory_order),
 		cmocka_unit_test(test_plan_json_round_trip_keeps_actions),
 		cmocka_unit_test(test_plan_max_deletions_zero_deletes_nothing),
+		cmocka_unit_test(test_plan_records_dependencies_and_what_it_leaves),
 		cmocka_unit_test(test_inventory_reader_reads_elements_cut_by_its_buffer),
 		cmocka_unit_test(test_inventory_reader_error_names_the_line_an_element_starts),
 	};

@@ -827,27 +827,6 @@ static void test_source_details_are_copied_into_the_set(void **state)
 	sk_policyset_free(NULL);
 }
 
-static void test_snapshot_identifiers(void **state)
-{
-	char id[SK_SNAPSHOT_ID_MAX + 1], inst[300];
-
-	(void)state;
-	assert_int_equal(sk_policy_snapshot_id(id, "snapkeep", "mangu-publishing-db-production", 1714879800), 0);
-	assert_string_equal(id, "snapkeep-mangu-publishing-db-production-20240505-0330");
-	assert_int_equal(sk_policy_snapshot_id(id, "nightly", "DB1", 0), 0);
-	assert_string_equal(id, "nightly-db1-19700101-0000");
-	/* too long: cut, hashed, never more than 255 */
-	memset(inst, 'a', 250);
-	inst[250] = '\0';
-	inst[236] = '-';
-	assert_int_equal(sk_policy_snapshot_id(id, "snapkeep", inst, 1714879800), 0);
-	assert_int_equal(strlen(id), 255);
-	assert_null(strstr(id, "--"));
-	assert_int_equal(strncmp(id, "snapkeep-aaaa", 13), 0);
-	assert_string_equal(id + strlen(id) - 14, "-20240505-0330");
-	assert_int_equal(sk_policy_snapshot_id(id, "", "db", 0), SK_ERROR);
-}
-
 static void test_selects_by_instance_or_every_tag(void **state)
 {
 	const char *names[] = { "a.yaml" };
@@ -964,7 +943,6 @@ int main(void)
 		cmocka_unit_test(test_settings_errors),
 		cmocka_unit_test(test_a_set_without_policies_is_an_error),
 		cmocka_unit_test(test_source_details_are_copied_into_the_set),
-		cmocka_unit_test(test_snapshot_identifiers),
 		cmocka_unit_test(test_selects_by_instance_or_every_tag),
 		cmocka_unit_test(test_json_shows_defaults_and_diagnostics),
 		cmocka_unit_test(test_control_characters_and_bad_utf8_are_reported),

@@ -19,7 +19,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/retention.h"
+#include "reconciler/planner/retention.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -239,7 +239,7 @@ static void test_each_read_sees_new_commits(void **state)
 	snprintf(repo, sizeof(repo), "%s/live", top);
 	make_repo(repo);
 	s = read_ok(repo, "main", "policies");
-	assert_int_equal(sk_source_resolve(id, &(struct sk_source_opts){ repo, "main", NULL, NULL, false }), 0);
+	assert_int_equal(sk_source_resolve(id, &(struct sk_source_opts){ .repo = repo, .ref = "main" }), 0);
 	assert_string_equal(id, s->commit);
 	sk_source_free(s);
 	write_file(repo, "policies/new.yaml", POLICY("new", "1"));
@@ -247,7 +247,7 @@ static void test_each_read_sees_new_commits(void **state)
 	s = read_ok(repo, "main", "policies");
 	assert_string_equal(s->subject, "add new");
 	assert_non_null(find(s, "policies/new.yaml"));
-	assert_int_equal(sk_source_resolve(id, &(struct sk_source_opts){ repo, "main", NULL, NULL, false }), 0);
+	assert_int_equal(sk_source_resolve(id, &(struct sk_source_opts){ .repo = repo, .ref = "main" }), 0);
 	assert_string_equal(id, s->commit);
 	sk_source_free(s);
 }
@@ -439,6 +439,220 @@ static void test_failed_fetch_leaves_no_cache_and_hides_credentials(void **state
 	assert_string_equal(sk_error_message(), "a cache folder is needed to fetch 'https://***@127.0.0.1:1/policies.git'");
 }
 
+/* the uncommitted policy files as "path:change" lines, for one comparison */
+static const char *uncommitted_text(const struct sk_source *s)
+{
+	static char text[2048];
+	size_t n = 0;
+
+	text[0] = '\0';
+	for (size_t i = 0; i < s->n_uncommitted && n < sizeof(text); i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s:%s", i ? " " : "", s->uncommitted[i].path,
+				      sk_source_change_name(s->uncommitted[i].change));
+	return text;
+}
+
+static const char *uncommitted_at(const char *repo, const char *ref, const char *path)
+{
+	struct sk_source *s = read_ok(repo, ref, path);
+	const char *text = uncommitted_text(s);
+
+	sk_source_free(s);
+	return text;
+}
+
+static void test_uncommitted_policy_files_are_reported_not_read(void **state)
+{
+	char repo[512], head[41], all[2048];
+	struct sk_source *s;
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/dirty", top);
+	make_repo(repo);
+	snprintf(head, sizeof(head), "%s", capture("git -C '%s' rev-parse HEAD", repo));
+	assert_string_equal(uncommitted_at(repo, NULL, "policies"), "");
+	assert_string_equal(uncommitted_at(repo, NULL, NULL), "");
+
+	write_file(repo, "policies/prod.yaml", POLICY("prod", "1"));          /* modified, not staged */
+	write_file(repo, "policies/staging.yml", POLICY("staging", "2"));     /* staged */
+	sh("cd '%s' && git add policies/staging.yml", repo);
+	write_file(repo, "policies/new.yaml", POLICY("new", "1"));            /* untracked */
+	write_file(repo, "policies/team/deep.yml", POLICY("deep", "1"));      /* in an untracked folder */
+	sh("rm '%s/policies/eu/db.yaml'", repo);                              /* deleted */
+	write_file(repo, "policies/notes.txt", "not a policy\n");             /* not *.yaml */
+	write_file(repo, "policies/.drafts/y.yaml", "hidden: true\n");        /* hidden, as the read skips it */
+	write_file(repo, ".gitignore", "ignored.yaml\n");
+	write_file(repo, "policies/ignored.yaml", "ignored: true\n");         /* ignored */
+	write_file(repo, "other.yaml", "elsewhere: false\n");                 /* outside --path */
+
+	s = read_ok(repo, NULL, "policies");
+	/* the commit is what is read, whatever the work tree holds */
+	assert_string_equal(s->commit, head);
+	assert_non_null(strstr(find(s, "policies/prod.yaml")->data, "retentionDays: 7"));
+	assert_null(find(s, "policies/new.yaml"));
+	assert_string_equal(uncommitted_text(s), "policies/eu/db.yaml:deleted policies/new.yaml:untracked "
+						 "policies/prod.yaml:modified policies/staging.yml:staged "
+						 "policies/team/deep.yml:untracked");
+	sk_source_free(s);
+	/* HEAD's branch, by any name, is the checkout too */
+	snprintf(all, sizeof(all), "%s", uncommitted_at(repo, NULL, "policies"));
+	assert_string_equal(uncommitted_at(repo, "main", "./policies/"), all);
+	assert_string_equal(uncommitted_at(repo, "refs/heads/main", "policies/"), all);
+	/* the whole repository: other.yaml too; a file named by --path: that file only */
+	assert_non_null(strstr(uncommitted_at(repo, NULL, NULL), "other.yaml:modified"));
+	assert_string_equal(uncommitted_at(repo, NULL, "policies/prod.yaml"), "policies/prod.yaml:modified");
+	assert_string_equal(uncommitted_at(repo, NULL, "policies/eu"), "policies/eu/db.yaml:deleted");
+	/* a staged new file that was then edited is modified; a staged new file is staged */
+	write_file(repo, "policies/added.yaml", POLICY("added", "1"));
+	sh("cd '%s' && git add policies/added.yaml", repo);
+	assert_non_null(strstr(uncommitted_at(repo, NULL, "policies"), "policies/added.yaml:staged"));
+	write_file(repo, "policies/added.yaml", POLICY("added", "2"));
+	assert_non_null(strstr(uncommitted_at(repo, NULL, "policies"), "policies/added.yaml:modified"));
+
+	/* other refs say nothing, even one at the same commit */
+	sh("cd '%s' && git branch other", repo);
+	assert_string_equal(uncommitted_at(repo, "other", "policies"), "");
+	assert_string_equal(uncommitted_at(repo, "v1", "policies"), "");
+	assert_string_equal(uncommitted_at(repo, "HEAD~1", "policies"), "");
+	assert_string_equal(uncommitted_at(repo, head, "policies"), "");
+	/* a detached HEAD is still the checkout; the branch no longer is */
+	sh("cd '%s' && git checkout -q --detach", repo);
+	assert_non_null(strstr(uncommitted_at(repo, NULL, "policies"), "policies/prod.yaml:modified"));
+	assert_string_equal(uncommitted_at(repo, "main", "policies"), "");
+}
+
+static void test_bare_and_remote_repositories_have_no_uncommitted_files(void **state)
+{
+	char repo[512], bare[512], url[600], cache[512];
+	struct sk_source_opts o = SK_SOURCE_OPTS_INIT;
+	struct sk_source *s;
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/dirty2", top);
+	snprintf(bare, sizeof(bare), "%s/dirty2.git", top);
+	snprintf(cache, sizeof(cache), "%s/cache-dirty", top);
+	make_repo(repo);
+	sh("git clone -q --bare '%s' '%s'", repo, bare);
+	write_file(repo, "policies/prod.yaml", POLICY("prod", "1"));
+	assert_string_equal(uncommitted_at(bare, NULL, "policies"), "");
+	/* a file:// remote of a work tree is read through its bare mirror */
+	snprintf(url, sizeof(url), "file://%s", repo);
+	o.repo = url;
+	o.path = "policies";
+	o.cache_dir = cache;
+	assert_int_equal(sk_source_read(&s, &o), 0);
+	assert_int_equal(s->n_uncommitted, 0);
+	assert_null(s->uncommitted);
+	sk_source_free(s);
+	/* and the work tree itself does report it */
+	assert_string_equal(uncommitted_at(repo, NULL, "policies"), "policies/prod.yaml:modified");
+}
+
+struct warned {
+	int n;
+	char url[256];
+};
+
+static void on_insecure(void *ud, const char *url)
+{
+	struct warned *w = ud;
+
+	w->n++;
+	snprintf(w->url, sizeof(w->url), "%s", url);
+}
+
+static void test_credentials_go_only_over_https_or_ssh(void **state)
+{
+	char cache[512], bare[512], url[600];
+	struct sk_source_opts o = SK_SOURCE_OPTS_INIT;
+	struct warned w = { 0, "" };
+	struct sk_source *s = NULL;
+	struct stat st;
+	char id[41];
+
+	(void)state;
+	snprintf(cache, sizeof(cache), "%s/cache-insecure", top);
+	o.cache_dir = cache;
+	o.on_insecure_fetch = on_insecure;
+	o.ud = &w;
+	setenv("SNAPKEEP_GIT_TOKEN", "s3cr3t-token", 1);
+
+	/* a token and plain http: refused before anything is fetched or created */
+	o.repo = "http://127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_GIT);
+	assert_string_equal(sk_error_message(),
+			    "refusing to send SNAPKEEP_GIT_TOKEN over plain http to 'http://127.0.0.1:1/policies.git': "
+			    "git credentials go only to https:// and ssh remotes (--allow-insecure-git sends them anyway)");
+	assert_int_not_equal(stat(cache, &st), 0);
+	assert_int_equal(sk_source_resolve(id, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "refusing to send SNAPKEEP_GIT_TOKEN over plain http"));
+	o.repo = "HTTP://127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "refusing to send SNAPKEEP_GIT_TOKEN over plain http"));
+	o.repo = "git://127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "over the unencrypted git protocol to 'git://127.0.0.1:1/"));
+	assert_int_equal(w.n, 0);
+
+	/* a password in the URL, which libgit2 would send by itself, the same (and never shown) */
+	unsetenv("SNAPKEEP_GIT_TOKEN");
+	o.repo = "http://deploy:pa55word@127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_string_equal(sk_error_message(),
+			    "refusing to send the password in the URL over plain http to 'http://***@127.0.0.1:1/"
+			    "policies.git': git credentials go only to https:// and ssh remotes (--allow-insecure-git "
+			    "sends them anyway)");
+	assert_int_equal(w.n, 0);
+
+	/* a user name alone is no credential: the fetch is tried, and warned about once */
+	o.repo = "http://deploy@127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "cannot fetch 'http://***@127.0.0.1:1/policies.git'"));
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.url, "http://***@127.0.0.1:1/policies.git");
+
+	/* without credentials plain http is fetched, with a warning each time */
+	w.n = 0;
+	o.repo = "http://127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "cannot fetch 'http://127.0.0.1:1/policies.git'"));
+	assert_int_equal(sk_source_resolve(id, &o), SK_ERROR);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.url, "http://127.0.0.1:1/policies.git");
+	/* no fetch, no warning */
+	o.no_fetch = true;
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "no cached copy"));
+	assert_int_equal(w.n, 2);
+	o.no_fetch = false;
+
+	/* allowed: the token may go, still with the warning */
+	setenv("SNAPKEEP_GIT_TOKEN", "s3cr3t-token", 1);
+	o.allow_insecure = true;
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "cannot fetch 'http://127.0.0.1:1/policies.git'"));
+	assert_int_equal(w.n, 3);
+	o.allow_insecure = false;
+
+	/* https and ssh take credentials, with no warning; file:// never sends any */
+	o.repo = "https://127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "cannot fetch 'https://127.0.0.1:1/policies.git'"));
+	o.repo = "ssh://git@127.0.0.1:1/policies.git";
+	assert_int_equal(sk_source_read(&s, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "cannot fetch 'ssh://***@127.0.0.1:1/policies.git'"));
+	snprintf(bare, sizeof(bare), "%s/insecure-src", top);
+	make_repo(bare);
+	snprintf(url, sizeof(url), "file://%s", bare);
+	o.repo = url;
+	assert_int_equal(sk_source_read(&s, &o), 0);
+	assert_int_equal(s->n_files, 4);
+	sk_source_free(s);
+	assert_int_equal(w.n, 3);
+	unsetenv("SNAPKEEP_GIT_TOKEN");
+}
+
 static void test_files_from_memory_are_copied(void **state)
 {
 	char text[] = "a: 1\n";
@@ -466,6 +680,9 @@ int main(void)
 		cmocka_unit_test(test_remote_is_mirrored_and_fetched_again),
 		cmocka_unit_test(test_remote_head_follows_its_default_branch),
 		cmocka_unit_test(test_failed_fetch_leaves_no_cache_and_hides_credentials),
+		cmocka_unit_test(test_uncommitted_policy_files_are_reported_not_read),
+		cmocka_unit_test(test_bare_and_remote_repositories_have_no_uncommitted_files),
+		cmocka_unit_test(test_credentials_go_only_over_https_or_ssh),
 		cmocka_unit_test(test_files_from_memory_are_copied),
 	};
 

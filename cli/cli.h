@@ -1,0 +1,171 @@
+/*
+ * cli.h - what the command handlers share (the binary only, not the library)
+ *
+ * main.c parses the options every command accepts into struct sk_cli and
+ * dispatches through the command table; each cmd_*.c file holds handlers.
+ * Handlers return an exit code from the list in main.c's --help.
+ */
+#ifndef SK_CLI_H
+#define SK_CLI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "aws/client.h"
+
+/* exit codes every command documents */
+enum {
+	SK_EXIT_OK = 0,
+	SK_EXIT_ERROR = 1,
+	SK_EXIT_CHANGES = 2, /* plan --detailed-exitcode: the plan has changes */
+	SK_EXIT_USAGE = 64,
+	SK_EXIT_SIGINT = 130,
+	SK_EXIT_SIGTERM = 143,
+};
+
+#define SK_CLI_MAX_REGIONS 32
+
+struct sk_cli {
+	const char *command;
+	/* policy source */
+	const char *repo;
+	const char *ref;
+	const char *path;
+	bool allow_insecure_git; /* credentials to http:// and git:// remotes too */
+	/* AWS */
+	const char *regions[SK_CLI_MAX_REGIONS];
+	size_t n_regions;
+	const char *endpoint;
+	const char *profile;
+	/* state */
+	const char *state_dir;
+	int lock_timeout;
+	/* planning */
+	const char *inventory;
+	const char *now_text;
+	int64_t now;
+	const char *out_file;  /* plan -out FILE */
+	const char *plan_file; /* apply FILE, show FILE */
+	bool detailed_exitcode;
+	bool allow_mass_delete;
+	/* apply */
+	bool auto_approve;
+	bool no_wait;
+	int concurrency;
+	/* output */
+	bool json;
+	int color; /* -1 auto, 0 never, 1 always */
+	bool debug;
+	/* history */
+	const char *since;
+	const char *instance;
+	/* run */
+	const char *interval;
+	const char *git_poll;
+	const char *metrics_addr;
+	const char *log_format;
+	const char *metrics_namespace;
+	bool once;
+	bool auto_apply;
+	int healthz_failures;
+	const char *summary_at;
+	bool verbose; /* plan: list kept snapshots too */
+	const char *account; /* iam-policy */
+	/* positional arguments left after options */
+	int argc;
+	char **argv;
+};
+
+struct sk_command {
+	const char *name;
+	int (*handler)(struct sk_cli *cli);
+	const char *summary;
+	const char *usage;   /* the synopsis after "snapkeep <name>" */
+	const char *help;    /* the body of --help: options and exit codes */
+};
+
+extern volatile sig_atomic_t sk_cli_interrupted; /* the signal number, 0 if none */
+void sk_cli_install_signals(void);
+bool sk_cli_use_color(const struct sk_cli *cli, FILE *f);
+/* prints "snapkeep: <message>" for the last error and returns SK_EXIT_ERROR */
+int sk_cli_fail(void);
+
+/* cmd_common.c: what several commands share */
+struct sk_policyset;
+struct sk_inventory;
+struct sk_observe_stats;
+struct sk_plan;
+struct sk_session;
+int64_t sk_cli_now(const struct sk_cli *cli);
+struct sk_load_opts;
+struct sk_reconcile_opts;
+struct sk_reconcile_report;
+/*
+ * The policy source and state directory from --repo/--ref/--path/--state-dir
+ * and --allow-insecure-git; reading with them warns on stderr about a fetch
+ * over plain http and about policy files with uncommitted changes (the
+ * commit is read, not them).
+ */
+void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o);
+/* the uncommitted-files warning, as sk_load_opts.on_source */
+struct sk_source;
+void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src);
+/*
+ * Reads and parses the policies.  On invalid policies, prints every
+ * diagnostic to stderr and frees the set; with quiet, prints nothing and
+ * leaves *out (diagnostics in it) for the caller to report and free.
+ */
+int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet);
+/* the same with load options the caller adjusted (sk_cli_load_opts() first) */
+int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset **out, bool quiet);
+void sk_cli_print_diags(const struct sk_policyset *set, FILE *f);
+struct sk_session_opts;
+void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so);
+int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s);
+/* --inventory FILE, or observing every region the policies need */
+int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
+		   struct sk_inventory **out, struct sk_observe_stats *stats);
+/*
+ * Both of the above after reading the policies, opening an AWS session
+ * unless --inventory: the start of plan and inventory.  Free *set, *inv and
+ * close *s whatever it returns (a zeroed session closes as a no-op).
+ */
+int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_policyset **set,
+			    struct sk_inventory **inv);
+int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
+			bool basis, struct sk_plan **out);
+int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);
+int sk_cli_print_json(json_t *j, FILE *f);
+
+/* what apply and run show of a reconciliation: the callbacks' state */
+struct sk_cli_printer {
+	struct sk_cli *cli;
+	FILE *out;              /* the plan and results; NULL: nothing */
+	bool apply;
+	bool quiet_no_changes;  /* an empty plan prints nothing (the loop) */
+	pthread_mutex_t lock;   /* outcome lines come from apply's threads */
+};
+/* the reconcile options of the command line, printing to out through p (free it with sk_cli_printer_free) */
+void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, struct sk_cli_printer *p,
+			   struct sk_session *s, bool apply, FILE *out);
+void sk_cli_printer_free(struct sk_cli_printer *p);
+/* SK_EXIT_* for a finished reconciliation */
+int sk_cli_exit_code(const struct sk_reconcile_report *rep);
+
+int cmd_validate(struct sk_cli *cli);
+int cmd_plan(struct sk_cli *cli);
+int cmd_apply(struct sk_cli *cli);
+int cmd_show(struct sk_cli *cli);
+int cmd_inventory(struct sk_cli *cli);
+int cmd_history(struct sk_cli *cli);
+int cmd_force_unlock(struct sk_cli *cli);
+int cmd_run(struct sk_cli *cli);
+int cmd_iam_policy(struct sk_cli *cli);
+int cmd_whoami(struct sk_cli *cli);
+
+#endif

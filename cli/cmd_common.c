@@ -1,0 +1,412 @@
+/*
+ * cmd_common.c - what several commands do the same way: read the policies
+ * from git, open an AWS session, observe (or read an inventory file), plan,
+ * print
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "cli/cli.h"
+#include "reconciler/engine/load.h"
+#include "reconciler/engine/observe.h"
+#include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
+#include "reconciler/engine/reconcile.h"
+#include "reconciler/engine/session.h"
+#include "specs/policy.h"
+#include "specs/source.h"
+
+int64_t sk_cli_now(const struct sk_cli *cli)
+{
+	return cli->now ? cli->now : sk_time_now();
+}
+
+void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
+{
+	struct sk_buf line = SK_BUF_INIT;
+	size_t i;
+
+	for (i = 0; set && i < set->n_diags; i++) {
+		sk_buf_reset(&line);
+		sk_policy_diag_format(&line, &set->diags[i]);
+		/* with JSON logs (run --log-format json) every line on stderr is a JSON object */
+		if (f == stderr && sk_log_is_json())
+			sk_log(SK_LOG_ERROR, "%s", sk_buf_cstr(&line));
+		else
+			fprintf(f, "%s\n", sk_buf_cstr(&line));
+	}
+	sk_buf_free(&line);
+}
+
+/* every fetch over plain http (or git://) says so, once */
+static void warn_insecure_fetch(void *ud, const char *url)
+{
+	(void)ud;
+	sk_warn("fetching policies over plain %s from %s: anyone on the path can change them; use https",
+		!strncasecmp(url, "git:", 4) ? "git://" : "http", url);
+}
+
+#define UNCOMMITTED_NAMED 3
+
+/*
+ * "policies/prod.yaml has uncommitted changes; snapkeep reads commit
+ * cafa02a66f39 (HEAD), not the working tree": a few files by name, then
+ * how many more.
+ */
+void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src)
+{
+	struct sk_buf line = SK_BUF_INIT;
+	size_t n = src->n_uncommitted, i;
+
+	(void)ud;
+	if (!n)
+		return;
+	if (n == 1) {
+		const struct sk_source_uncommitted *u = &src->uncommitted[0];
+
+		sk_buf_printf(&line, "%s %s", u->path,
+			      u->change == SK_SOURCE_UNTRACKED ? "is untracked"
+			      : u->change == SK_SOURCE_DELETED ? "is deleted but not committed"
+							       : "has uncommitted changes");
+	} else {
+		for (i = 0; i < n && i < UNCOMMITTED_NAMED; i++) {
+			const struct sk_source_uncommitted *u = &src->uncommitted[i];
+
+			sk_buf_printf(&line, "%s%s", i ? ", " : "", u->path);
+			if (u->change == SK_SOURCE_UNTRACKED || u->change == SK_SOURCE_DELETED)
+				sk_buf_printf(&line, " (%s)", sk_source_change_name(u->change));
+		}
+		if (n > UNCOMMITTED_NAMED)
+			sk_buf_printf(&line, " and %zu more", n - UNCOMMITTED_NAMED);
+		sk_buf_adds(&line, " have uncommitted changes");
+	}
+	sk_warn("%s; snapkeep reads commit %.12s (%s), not the working tree", sk_buf_cstr(&line), src->commit,
+		src->ref);
+	sk_buf_free(&line);
+}
+
+void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
+{
+	struct sk_load_opts init = SK_LOAD_OPTS_INIT;
+
+	*o = init;
+	o->repo = cli->repo;
+	o->ref = cli->ref;
+	o->path = cli->path;
+	o->state_dir = cli->state_dir;
+	o->allow_insecure_git = cli->allow_insecure_git;
+	o->on_insecure_fetch = warn_insecure_fetch;
+	o->on_source = sk_cli_warn_uncommitted;
+}
+
+int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet)
+{
+	struct sk_load_opts lo;
+
+	sk_cli_load_opts(cli, &lo);
+	return sk_cli_load_policies_from(&lo, out, quiet);
+}
+
+int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset **out, bool quiet)
+{
+	int rc;
+
+	rc = sk_load_policies(out, lo);
+	if (rc < 0 && !quiet) {
+		/* every problem, one per line, then the summary the caller prints; nobody needs the set after that */
+		sk_cli_print_diags(*out, stderr);
+		sk_policyset_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so)
+{
+	struct sk_session_opts init = SK_SESSION_OPTS_INIT;
+
+	*so = init;
+	so->profile = cli->profile;
+	so->region = cli->n_regions ? cli->regions[0] : NULL;
+	so->endpoint = cli->endpoint;
+	so->cancel = &sk_cli_interrupted;
+}
+
+int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s)
+{
+	struct sk_session_opts so;
+
+	sk_cli_session_opts(cli, &so);
+	return sk_session_open(s, &so);
+}
+
+int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
+		   struct sk_inventory **out, struct sk_observe_stats *stats)
+{
+	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
+	int rc;
+
+	*out = NULL;
+	if (cli->inventory) {
+		rc = sk_inventory_read_json(out, cli->inventory);
+		if (rc < 0)
+			sk_error_prefix("--inventory");
+		return rc;
+	}
+	oo.regions = cli->regions;
+	oo.n_regions = cli->n_regions;
+	oo.now = sk_cli_now(cli);
+	oo.progress = isatty(STDERR_FILENO) && !cli->json ? stderr : NULL;
+	return sk_load_observe(out, s->client, set, &oo, stats);
+}
+
+int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_policyset **set,
+			    struct sk_inventory **inv)
+{
+	memset(s, 0, sizeof(*s));
+	*inv = NULL;
+	if (sk_cli_load_policies(cli, set, false) < 0)
+		return -1;
+	if (!cli->inventory && sk_cli_open_session(cli, s) < 0)
+		return -1;
+	return sk_cli_observe(cli, s, *set, inv, NULL);
+}
+
+int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
+			bool basis, struct sk_plan **out)
+{
+	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+
+	po.now = sk_cli_now(cli);
+	po.regions = cli->regions;
+	po.n_regions = cli->n_regions;
+	po.allow_mass_delete = cli->allow_mass_delete;
+	po.basis = basis;
+	return sk_plan_compute(out, set, inv, &po);
+}
+
+int sk_cli_print_json(json_t *j, FILE *f)
+{
+	char *text;
+
+	if (!j)
+		return sk_error_set_oom();
+	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return sk_error_set_oom();
+	fprintf(f, "%s\n", text);
+	free(text);
+	return 0;
+}
+
+int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f)
+{
+	struct sk_render_opts ro;
+
+	if (cli->json)
+		return sk_plan_write_json(p, f, true);
+	memset(&ro, 0, sizeof(ro));
+	ro.color = sk_cli_use_color(cli, f);
+	ro.verbose = cli->verbose;
+	sk_plan_render_text(p, f, &ro);
+	return 0;
+}
+
+/* ---- what apply and run show of a reconciliation ---- */
+
+/* asks on the terminal; true only for "yes" */
+static bool confirmed(FILE *out)
+{
+	char answer[32];
+
+	fprintf(out, "\nDo you want to perform these actions?\n"
+		     "  snapkeep will perform the actions described above.\n"
+		     "  Only 'yes' will be accepted to approve.\n\n"
+		     "  Enter a value: ");
+	fflush(out);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	answer[strcspn(answer, "\r\n")] = '\0';
+	return !strcmp(answer, "yes");
+}
+
+static void show_diags(void *ud, const struct sk_policyset *set)
+{
+	struct sk_cli_printer *p = ud;
+
+	if (!p->cli->json)
+		sk_cli_print_diags(set, stderr);
+}
+
+static void show_plan(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
+		      const struct sk_plan *plan, const struct sk_plan *todo)
+{
+	struct sk_cli_printer *p = ud;
+	bool changes = sk_plan_has_changes(todo);
+
+	(void)set;
+	(void)inv;
+	(void)plan;
+	/* with JSON, an applied plan is printed with its outcomes */
+	if (!p->out || (!changes && p->quiet_no_changes) || (p->cli->json && p->apply && changes))
+		return;
+	sk_cli_print_plan(p->cli, todo, p->out);
+	/* out now, not when a pipe's buffer fills (journald, kubectl logs) */
+	fflush(p->out);
+}
+
+static int ask(void *ud, const struct sk_plan *todo)
+{
+	struct sk_cli_printer *p = ud;
+
+	(void)todo;
+	if (!isatty(STDIN_FILENO))
+		return sk_error_set(SK_ERR_INVALID, "apply needs a terminal to ask for approval; pass --auto-approve to "
+						    "apply without asking");
+	if (confirmed(p->out ? p->out : stdout))
+		return 1;
+	if (p->out)
+		fprintf(p->out, "\nApply cancelled.\n");
+	return 0;
+}
+
+static void applying(void *ud, const struct sk_plan *todo)
+{
+	struct sk_cli_printer *p = ud;
+
+	(void)todo;
+	if (p->out && !p->cli->json)
+		fprintf(p->out, "\n");
+}
+
+static void show_outcome(void *ud, const struct sk_action *a, enum sk_outcome o, const char *detail)
+{
+	struct sk_cli_printer *p = ud;
+	bool why = detail && o != SK_OUTCOME_DONE && o != SK_OUTCOME_ALREADY;
+
+	if (!p->out || p->cli->json)
+		return;
+	pthread_mutex_lock(&p->lock);
+	fprintf(p->out, "  %s %s (%s): %s%s%s\n", sk_action_kind_name(a->kind), a->target, a->region, sk_outcome_name(o),
+		why ? ": " : "", why ? detail : "");
+	fflush(p->out);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void print_result(FILE *f, const struct sk_reconcile_report *rep, const struct sk_plan *plan,
+			 const struct sk_apply_result *res)
+{
+	size_t i;
+
+	fprintf(f, "\nApply %s! %zu created, %zu copied, %zu changed, %zu deleted",
+		rep->interrupted ? "interrupted" : res->failed ? "finished with errors" : "complete", rep->created,
+		rep->copied, rep->changed, rep->deleted);
+	if (res->deferred)
+		fprintf(f, "; %zu deferred to a later run", res->deferred);
+	if (res->failed)
+		fprintf(f, "; %zu failed", res->failed);
+	if (res->skipped)
+		fprintf(f, "; %zu skipped", res->skipped);
+	fprintf(f, ".\n");
+	for (i = 0; i < plan->n_actions; i++)
+		if (res->outcomes[i] == SK_OUTCOME_FAILED)
+			fprintf(f, "  failed: %s %s (%s): %s\n", sk_action_kind_name(plan->actions[i].kind),
+				plan->actions[i].target, plan->actions[i].region,
+				res->details[i] ? res->details[i] : "unknown error");
+}
+
+static json_t *result_json(const struct sk_plan *plan, const struct sk_apply_result *res,
+			   const struct sk_reconcile_report *rep)
+{
+	json_t *root = json_object(), *outs = json_array();
+	size_t i;
+
+	json_object_set_new(root, "plan", sk_plan_to_json(plan, false));
+	for (i = 0; res && i < plan->n_actions; i++)
+		json_array_append_new(outs, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "action",
+						      sk_action_kind_name(plan->actions[i].kind), "target",
+						      plan->actions[i].target, "region", plan->actions[i].region,
+						      "outcome", sk_outcome_name(res->outcomes[i]), "detail",
+						      res->details[i]));
+	json_object_set_new(root, "outcomes", outs);
+	json_object_set_new(root, "summary",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "created", (json_int_t)rep->created,
+				      "copied", (json_int_t)rep->copied, "changed", (json_int_t)rep->changed, "deleted",
+				      (json_int_t)rep->deleted, "deferred", (json_int_t)rep->deferred, "failed",
+				      (json_int_t)rep->failed, "skipped", (json_int_t)rep->skipped, "interrupted",
+				      rep->interrupted));
+	return root;
+}
+
+static void show_result(void *ud, const struct sk_plan *todo, const struct sk_apply_result *res,
+			const struct sk_reconcile_report *rep)
+{
+	struct sk_cli_printer *p = ud;
+
+	if (!p->out)
+		return;
+	if (p->cli->json) {
+		json_t *j = result_json(todo, res, rep);
+		sk_cli_print_json(j, p->out);
+		json_decref(j);
+	} else {
+		print_result(p->out, rep, todo, res);
+	}
+	fflush(p->out);
+}
+
+void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, struct sk_cli_printer *p,
+			   struct sk_session *s, bool apply, FILE *out)
+{
+	struct sk_reconcile_opts init = SK_RECONCILE_OPTS_INIT;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->cli = cli;
+	p->out = out;
+	p->apply = apply;
+	*o = init;
+	o->command = cli->command;
+	o->apply = apply;
+	sk_cli_load_opts(cli, &o->source);
+	o->lock_timeout = cli->lock_timeout;
+	o->session = s;
+	o->regions = cli->regions;
+	o->n_regions = cli->n_regions;
+	o->now = cli->now;
+	o->allow_mass_delete = cli->allow_mass_delete;
+	o->concurrency = cli->concurrency;
+	o->wait = !cli->no_wait;
+	o->cancel = &sk_cli_interrupted;
+	o->progress = cli->json ? NULL : stderr;
+	o->progress_tty = isatty(STDERR_FILENO);
+	o->cb.diags = show_diags;
+	o->cb.planned = show_plan;
+	o->cb.confirm = apply && !cli->auto_approve ? ask : NULL;
+	o->cb.applying = applying;
+	o->cb.outcome = show_outcome;
+	o->cb.applied = show_result;
+	o->cb.ud = p;
+}
+
+void sk_cli_printer_free(struct sk_cli_printer *p)
+{
+	pthread_mutex_destroy(&p->lock);
+}
+
+int sk_cli_exit_code(const struct sk_reconcile_report *rep)
+{
+	if (rep->interrupted)
+		return rep->signal == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
+	return rep->ok ? SK_EXIT_OK : SK_EXIT_ERROR;
+}

@@ -1,0 +1,57 @@
+/*
+ * cmd_force_unlock.c - snapkeep force-unlock: clear a lock whose holder is gone
+ *
+ * The lock is an flock(2) the kernel drops when its holder dies, so a
+ * crashed run never blocks the next one; what it leaves is its holder
+ * record.  force-unlock clears that record when nobody holds the lock, and
+ * refuses (exit 1, naming the holder) while a live process does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/error.h"
+#include "cli/cli.h"
+#include "state/lock.h"
+#include "state/statedir.h"
+
+int cmd_force_unlock(struct sk_cli *cli)
+{
+	struct sk_lock_holder h;
+	char who[512];
+	char *dir = NULL;
+	int rc = SK_EXIT_ERROR, e;
+
+	if (cli->argc > 0) {
+		fprintf(stderr, "snapkeep force-unlock: unexpected argument '%s'. See 'snapkeep force-unlock --help'.\n",
+			cli->argv[0]);
+		return SK_EXIT_USAGE;
+	}
+	if (sk_statedir_resolve(&dir, cli->state_dir) < 0)
+		return sk_cli_fail();
+	e = sk_statedir_exists(dir);
+	if (e == SK_ENOTFOUND) {
+		printf("No lock to clear: the state directory '%s' does not exist.\n", dir);
+		rc = SK_EXIT_OK;
+		goto done;
+	}
+	if (e < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	e = sk_lock_force_unlock(&h, dir);
+	if (e == SK_ENOTFOUND) {
+		printf("No lock is held in '%s'; nothing to clear.\n", dir);
+		rc = SK_EXIT_OK;
+	} else if (e == 0) {
+		sk_lock_holder_describe(who, sizeof(who), &h);
+		printf("Cleared the lock record of %s in '%s': that process is gone.\n"
+		       "The next apply resolves any call it left unfinished (see 'snapkeep history').\n",
+		       who, dir);
+		rc = SK_EXIT_OK;
+	} else {
+		rc = sk_cli_fail();
+	}
+done:
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/*
+ * cmd_history.c - snapkeep history: what apply did, from the audit journal
+ *
+ * A table by default, one row per call: its outcome, or how a later run
+ * resolved it, or "unresolved" while nothing says how it ended.  With
+ * --output json, every journal record that passes the filters (intents,
+ * outcomes, resolutions and others), one JSON object per line as stored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "common/timeutil.h"
+#include "cli/cli.h"
+#include "state/journal.h"
+#include "state/statedir.h"
+
+/* "2026-01-01T03:00:00Z", or a duration back from now: "90m", "24h", "7d", "2w" */
+static int parse_since(int64_t *out_ms, const char *s)
+{
+	char *end;
+	long long n;
+	int64_t unit;
+
+	if (sk_time_parse_rfc3339_ms(out_ms, s) == 0)
+		return 0;
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || n < 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (end[0]) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return -1;
+	}
+	if (n > (long long)(INT64_MAX / 1000 / unit))
+		return -1;
+	*out_ms = sk_time_now_ms() - (int64_t)n * unit * 1000;
+	return 0;
+}
+
+struct show {
+	bool json;
+	json_t *unresolved; /* intent id -> record */
+	size_t rows;
+};
+
+static void row(struct show *sh, const struct sk_journal_record *r, const char *result, const char *request_id,
+		const char *note)
+{
+	char when[SK_TIME_RFC3339_MAX] = "-";
+
+	if (!sh->rows++)
+		printf("%-20s  %-17s  %-40s  %-14s  %-19s  %-36s  %s\n", "TIME", "ACTION", "TARGET", "REGION", "RESULT",
+		       "REQUEST ID", "ERROR / DETAIL");
+	if (r->time_ms)
+		sk_time_format_rfc3339(when, r->time_ms / 1000);
+	printf("%-20s  %-17s  %-40s  %-14s  %-19s  ", when, r->action ? r->action : "-", r->target ? r->target : "-",
+	       r->region ? r->region : "-", result);
+	if (note && *note)
+		printf("%-36s  %s\n", request_id && *request_id ? request_id : "-", note);
+	else
+		printf("%s\n", request_id && *request_id ? request_id : "-");
+}
+
+static int show_record(void *ud, const struct sk_journal_record *r)
+{
+	struct show *sh = ud;
+	char result[64], note[1024] = "";
+
+	if (sh->json) {
+		char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (!text)
+			return sk_error_set_oom();
+		printf("%s\n", text);
+		free(text);
+		return 0;
+	}
+	if (!strcmp(r->type, "outcome")) {
+		snprintf(result, sizeof(result), "%s", r->result ? r->result : "?");
+		/* snapkeep's own account first: it names the AWS error and says what was made of it */
+		if (r->detail)
+			snprintf(note, sizeof(note), "%s", r->detail);
+		else if (r->error_code || r->error_message)
+			snprintf(note, sizeof(note), "%s%s%s", r->error_code ? r->error_code : "",
+				 r->error_code && r->error_message ? ": " : "", r->error_message ? r->error_message : "");
+		row(sh, r, result, r->request_id, note);
+	} else if (!strcmp(r->type, "resolution")) {
+		snprintf(result, sizeof(result), "resolved: %s", r->how ? r->how : "?");
+		row(sh, r, result, NULL, r->detail);
+	} else if (!strcmp(r->type, "intent") && r->id && json_object_get(sh->unresolved, r->id)) {
+		row(sh, r, "unresolved", NULL, "how it ended is not known yet (interrupted?)");
+	}
+	return 0;
+}
+
+int cmd_history(struct sk_cli *cli)
+{
+	struct sk_journal_filter f = SK_JOURNAL_FILTER_INIT;
+	struct sk_journal_stats st;
+	struct show sh;
+	json_t *pending = NULL, *v;
+	char *dir = NULL;
+	size_t i;
+	int rc = SK_EXIT_ERROR, e;
+
+	memset(&sh, 0, sizeof(sh));
+	if (cli->argc > 0) {
+		fprintf(stderr, "snapkeep history: unexpected argument '%s'. See 'snapkeep history --help'.\n", cli->argv[0]);
+		return SK_EXIT_USAGE;
+	}
+	if (cli->since && parse_since(&f.since_ms, cli->since) < 0) {
+		fprintf(stderr, "snapkeep history: --since must be an RFC 3339 time or a duration like 24h or 7d, got '%s'\n",
+			cli->since);
+		return SK_EXIT_USAGE;
+	}
+	f.instance = cli->instance;
+	sh.json = cli->json;
+	f.quiet = !sh.json; /* text makes two passes: warn in the first only */
+	if (sk_statedir_resolve(&dir, cli->state_dir) < 0)
+		return sk_cli_fail();
+	e = sk_statedir_exists(dir);
+	if (e < 0 && e != SK_ENOTFOUND) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (e == 0 && !sh.json) {
+		/* rows for calls nothing says the end of: the intents themselves */
+		if (sk_journal_unresolved(&pending, dir) < 0) {
+			rc = sk_cli_fail();
+			goto done;
+		}
+		sh.unresolved = json_object();
+		if (!sh.unresolved) {
+			sk_error_set_oom();
+			rc = sk_cli_fail();
+			goto done;
+		}
+		json_array_foreach(pending, i, v) {
+			const char *id = json_string_value(json_object_get(v, "id"));
+			if (id)
+				json_object_set(sh.unresolved, id, v);
+		}
+	}
+	e = e == 0 ? sk_journal_read(dir, &f, show_record, &sh, &st) : SK_ENOTFOUND;
+	if (e == SK_ENOTFOUND) {
+		if (!sh.json)
+			fprintf(stderr, "snapkeep: no history yet: no journal in '%s'\n", dir);
+		rc = SK_EXIT_OK;
+		goto done;
+	}
+	if (e < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (!sh.json) {
+		if (!sh.rows)
+			printf("No calls recorded%s%s%s%s.\n", cli->since ? " since " : "", cli->since ? cli->since : "",
+			       cli->instance ? " for instance " : "", cli->instance ? cli->instance : "");
+		if (json_object_size(sh.unresolved))
+			printf("\n%zu call%s without a known outcome: the next apply checks live state and records how %s "
+			       "ended.\n",
+			       json_object_size(sh.unresolved), json_object_size(sh.unresolved) == 1 ? "" : "s",
+			       json_object_size(sh.unresolved) == 1 ? "it" : "they");
+	}
+	if (fflush(stdout) != 0) {
+		sk_error_set_errno(SK_ERR_OS, "cannot write the history");
+		rc = sk_cli_fail();
+		goto done;
+	}
+	rc = SK_EXIT_OK;
+done:
+	json_decref(sh.unresolved);
+	json_decref(pending);
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * cmd_iam_policy.c - snapkeep iam-policy: the least-privilege IAM policy
+ *
+ * Prints the policy document (reconciler/iam.h) the configured policies
+ * need, to attach to the role snapkeep runs as.  Calls no AWS API.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "cli/cli.h"
+#include "reconciler/engine/iam.h"
+#include "specs/policy.h"
+
+#define MANAGED_POLICY_MAX 6144
+
+int cmd_iam_policy(struct sk_cli *cli)
+{
+	struct sk_iam_opts o = SK_IAM_OPTS_INIT;
+	struct sk_policyset *set = NULL;
+	json_t *doc = NULL;
+	char *compact = NULL;
+	int rc = SK_EXIT_ERROR;
+
+	if (cli->argc) {
+		fprintf(stderr, "snapkeep iam-policy: unexpected argument '%s'\n", cli->argv[0]);
+		return SK_EXIT_USAGE;
+	}
+	if (sk_cli_load_policies(cli, &set, false) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	o.namespace_ = cli->metrics_namespace;
+	o.account = cli->account;
+	if (sk_iam_policy(&doc, set, &o) < 0 || sk_cli_print_json(doc, stdout) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	/* IAM counts a managed policy's size without whitespace; past the quota create-policy fails */
+	compact = json_dumps(doc, JSON_COMPACT);
+	if (compact && strlen(compact) > MANAGED_POLICY_MAX)
+		fprintf(stderr,
+			"snapkeep iam-policy: warning: the policy has %zu characters without whitespace, more than "
+			"the %d of an IAM managed policy; select instances by tag, or split the statements "
+			"over several policies\n",
+			strlen(compact), MANAGED_POLICY_MAX);
+	free(compact);
+	rc = SK_EXIT_OK;
+done:
+	json_decref(doc);
+	sk_policyset_free(set);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * cmd_plan.c - snapkeep plan: what apply would do
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "cli/cli.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/engine/observe.h"
+#include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
+#include "reconciler/engine/session.h"
+#include "specs/policy.h"
+#include "state/planfile.h"
+
+/* the process's peak resident memory so far, for --debug's phase figures */
+static long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+int cmd_plan(struct sk_cli *cli)
+{
+	struct sk_policyset *set = NULL;
+	struct sk_inventory *inv = NULL;
+	struct sk_plan *plan = NULL;
+	struct sk_session s;
+	int64_t t0, t1;
+	long rss1;
+	int rc = SK_EXIT_ERROR;
+
+	if (cli->argc) {
+		fprintf(stderr, "snapkeep plan: unexpected argument '%s'\n", cli->argv[0]);
+		return SK_EXIT_USAGE;
+	}
+	t0 = sk_time_mono_ms();
+	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	t1 = sk_time_mono_ms();
+	rss1 = peak_rss_kib();
+	if (sk_cli_compute_plan(cli, set, inv, cli->out_file != NULL, &plan) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	sk_debug("%s %zu instances and %zu snapshots in %.3f s (peak RSS %ld MiB); planned in %.3f s (%zu actions, "
+		 "%zu decisions; peak RSS %ld MiB)",
+		 cli->inventory ? "read" : "observed", inv->n_instances, inv->n_snapshots, (double)(t1 - t0) / 1000.0,
+		 rss1 / 1024, (double)(sk_time_mono_ms() - t1) / 1000.0, plan->n_actions, plan->n_decisions,
+		 peak_rss_kib() / 1024);
+	if (cli->out_file) {
+		json_t *j = sk_plan_to_json(plan, false);
+		int e = j ? sk_planfile_write(cli->out_file, j) : sk_error_set_oom();
+		json_decref(j);
+		if (e < 0) {
+			rc = sk_cli_fail();
+			goto done;
+		}
+	}
+	if (sk_cli_print_plan(cli, plan, stdout) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (cli->out_file && !cli->json)
+		printf("\nSaved the plan to %s. To apply exactly these actions: snapkeep apply %s\n", cli->out_file,
+		       cli->out_file);
+	rc = cli->detailed_exitcode && sk_plan_has_changes(plan) ? SK_EXIT_CHANGES : SK_EXIT_OK;
+done:
+	sk_plan_free(plan);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+	sk_session_close(&s);
+	return rc;
+}

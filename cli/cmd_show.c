@@ -1,0 +1,39 @@
+/*
+ * cmd_show.c - snapkeep show PLANFILE: print a saved plan
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "cli/cli.h"
+#include "reconciler/planner/plan.h"
+#include "reconciler/planner/render.h"
+#include "state/planfile.h"
+
+int cmd_show(struct sk_cli *cli)
+{
+	json_t *j = NULL;
+	struct sk_plan *p = NULL;
+	int rc = SK_EXIT_ERROR;
+
+	if (cli->argc != 1) {
+		fprintf(stderr, "usage: snapkeep show [--output json] PLANFILE\n");
+		return SK_EXIT_USAGE;
+	}
+	if (sk_planfile_read(&j, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
+		if (sk_error_last()->klass == SK_ERR_PLAN && p == NULL && j)
+			sk_error_prefix("saved plan '%s'", cli->argv[0]);
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (cli->json)
+		rc = sk_cli_print_json(j, stdout) < 0 ? sk_cli_fail() : SK_EXIT_OK;
+	else
+		rc = sk_cli_print_plan(cli, p, stdout) < 0 ? sk_cli_fail() : SK_EXIT_OK;
+done:
+	sk_plan_free(p);
+	json_decref(j);
+	return rc;
+}

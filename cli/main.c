@@ -1,0 +1,374 @@
+/*
+ * main.c - the snapkeep command line: options, the command table, exit codes
+ *
+ * Holds no logic: it parses options into struct sk_cli and hands over to a
+ * handler (cmd_*.c), as git's git.c does.  --help is generated from the
+ * table below.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "cli/cli.h"
+
+#define COMMON_SOURCE                                                                           \
+	"  --repo PATH|URL     the policy repository (SNAPKEEP_REPO; default: the current directory)\n" \
+	"  --ref REF           branch, tag or commit to read (SNAPKEEP_REF; default HEAD)\n"      \
+	"  --path DIR          folder of the repository holding policies (SNAPKEEP_PATH; default: all)\n" \
+	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
+	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
+#define COMMON_AWS                                                                                  \
+	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
+	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
+	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n"
+#define COMMON_STATE                                                                               \
+	"  --state-dir DIR     state directory (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n" \
+	"  --lock-timeout S    wait up to S seconds for another run's lock (default 0)\n"
+#define COMMON_OUTPUT                                                               \
+	"  --output text|json  output format (SNAPKEEP_OUTPUT; default text)\n"        \
+	"  --color, --no-color colour (default: only on a terminal)\n"                   \
+	"  --debug             log each AWS call (method, host, Action, status, RequestId,\n" \
+	"                      attempt, latency) on stderr; also SNAPKEEP_LOG=debug\n"
+#define EXIT_CODES_BASIC                                     \
+	"Exit codes: 0 success; 1 error; 64 bad usage.\n"
+
+static const struct sk_command commands[] = {
+	{ "validate", cmd_validate, "check the policies in a repository, calling no AWS API", "[options]",
+	  COMMON_SOURCE "  --output text|json  output format\n\n"
+	  "Prints every error with file:line:col. Exit codes: 0 valid; 1 invalid or unreadable; 64 bad usage.\n" },
+	{ "plan", cmd_plan, "show what apply would change", "[options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_OUTPUT
+	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
+	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
+	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
+	  "  --state-dir DIR     where saved plans' fetch cache lives\n"
+	  "  --detailed-exitcode exit 2 when the plan has changes\n"
+	  "  --allow-mass-delete plan deleting more than half of an instance's owned snapshots\n"
+	  "  --verbose           also list every kept snapshot and the rules that keep it\n\n"
+	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
+	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
+	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
+	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  "  --auto-approve      do not ask (required without a terminal)\n"
+	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
+	  "  --no-wait           do not wait for new snapshots; copies follow on the next run\n"
+	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
+	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n\n"
+	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
+	  "policy commit and the live state it was made from are unchanged.\n"
+	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
+	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
+	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE", COMMON_OUTPUT "\n" EXIT_CODES_BASIC },
+	{ "inventory", cmd_inventory, "print the observed inventory (for offline plans)", "[options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_OUTPUT "\n"
+	  "With --output json, writes the snapkeep-inventory/v1 format (specs/inventory.md).\n" EXIT_CODES_BASIC },
+	{ "history", cmd_history, "show the audit journal", "[--since TIME] [--instance ID] [--output json]",
+	  COMMON_STATE COMMON_OUTPUT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
+	  "  --instance ID       only records about this instance\n\n" EXIT_CODES_BASIC },
+	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR]",
+	  COMMON_STATE "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
+	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
+	  "  --auto-apply        apply each cycle's plan (default: report drift only)\n"
+	  "  --once              one cycle, then exit (cron, systemd timers, CronJobs)\n"
+	  "  --git-poll D        check the watched ref this often and start a cycle when it moves\n"
+	  "  --metrics-addr A    serve /metrics and /healthz at A (e.g. 127.0.0.1:9464)\n"
+	  "  --healthz-failures N  /healthz answers 503 after N failed cycles in a row (default 3)\n"
+	  "  --metrics-namespace NS  CloudWatch namespace (default Snapkeep)\n"
+	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time\n"
+	  "  --log-format text|json\n\n"
+	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
+	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
+	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
+	  COMMON_SOURCE
+	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
+	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
+	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
+	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
+	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
+	  COMMON_AWS COMMON_OUTPUT "\n" EXIT_CODES_BASIC },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+volatile sig_atomic_t sk_cli_interrupted;
+
+static void on_signal(int sig)
+{
+	sk_cli_interrupted = sig;
+}
+
+void sk_cli_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool sk_cli_use_color(const struct sk_cli *cli, FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (cli->color >= 0)
+		return cli->color == 1;
+	if (nc && *nc)
+		return false;
+	return isatty(fileno(f));
+}
+
+int sk_cli_fail(void)
+{
+	fprintf(stderr, "snapkeep: %s\n", sk_error_message());
+	return SK_EXIT_ERROR;
+}
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: snapkeep [--version] [--help] <command> [options]\n\n"
+		   "snapkeep keeps RDS backups (PITR window, backup window, snapshots, cross-region copies)\n"
+		   "equal to the policy committed in git.\n\nCommands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'snapkeep <command> --help' for a command's options and exit codes.\n"
+		   "Exit codes: 0 success; 1 error; 2 plan has changes (--detailed-exitcode); 64 bad usage;\n"
+		   "130/143 interrupted.\n");
+}
+
+static void print_command_help(const struct sk_command *c)
+{
+	printf("usage: snapkeep %s %s\n\n%s.\n\nOptions:\n%s", c->name, c->usage, c->summary, c->help);
+}
+
+enum {
+	O_REPO = 256, O_REF, O_PATH, O_REGION, O_ENDPOINT, O_PROFILE, O_STATE_DIR, O_LOCK_TIMEOUT, O_INVENTORY,
+	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
+	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
+	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
+};
+
+static const struct option options[] = {
+	{ "repo", required_argument, NULL, O_REPO },
+	{ "ref", required_argument, NULL, O_REF },
+	{ "path", required_argument, NULL, O_PATH },
+	{ "allow-insecure-git", no_argument, NULL, O_INSECURE_GIT },
+	{ "region", required_argument, NULL, O_REGION },
+	{ "endpoint", required_argument, NULL, O_ENDPOINT },
+	{ "endpoint-url", required_argument, NULL, O_ENDPOINT },
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "state-dir", required_argument, NULL, O_STATE_DIR },
+	{ "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT },
+	{ "inventory", required_argument, NULL, O_INVENTORY },
+	{ "now", required_argument, NULL, O_NOW },
+	{ "out", required_argument, NULL, O_OUT },
+	{ "detailed-exitcode", no_argument, NULL, O_DETAILED },
+	{ "allow-mass-delete", no_argument, NULL, O_MASS },
+	{ "auto-approve", no_argument, NULL, O_AUTO_APPROVE },
+	{ "no-wait", no_argument, NULL, O_NO_WAIT },
+	{ "concurrency", required_argument, NULL, O_CONCURRENCY },
+	{ "output", required_argument, NULL, O_OUTPUT },
+	{ "color", no_argument, NULL, O_COLOR },
+	{ "no-color", no_argument, NULL, O_NO_COLOR },
+	{ "debug", no_argument, NULL, O_DEBUG },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "instance", required_argument, NULL, O_INSTANCE },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "git-poll", required_argument, NULL, O_GIT_POLL },
+	{ "metrics-addr", required_argument, NULL, O_METRICS_ADDR },
+	{ "log-format", required_argument, NULL, O_LOG_FORMAT },
+	{ "once", no_argument, NULL, O_ONCE },
+	{ "auto-apply", no_argument, NULL, O_AUTO_APPLY },
+	{ "healthz-failures", required_argument, NULL, O_HEALTHZ },
+	{ "metrics-namespace", required_argument, NULL, O_NAMESPACE },
+	{ "summary-at", required_argument, NULL, O_SUMMARY_AT },
+	{ "account", required_argument, NULL, O_ACCOUNT },
+	{ "verbose", no_argument, NULL, O_VERBOSE },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_int(const char *opt, const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max) {
+		fprintf(stderr, "snapkeep: --%s must be a number %d..%d, got '%s'\n", opt, min, max, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+static bool env_true(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+}
+
+int main(int argc, char **argv)
+{
+	struct sk_cli cli;
+	const struct sk_command *cmd = NULL;
+	const char *output;
+	size_t i;
+	int c, rc;
+
+	memset(&cli, 0, sizeof(cli));
+	cli.color = -1;
+	cli.healthz_failures = 3;
+	sk_log_init_from_env();
+
+	if (argc < 2) {
+		print_usage(stderr);
+		return SK_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			for (i = 0; i < N_COMMANDS; i++)
+				if (!strcmp(commands[i].name, argv[2])) {
+					print_command_help(&commands[i]);
+					return SK_EXIT_OK;
+				}
+		}
+		print_usage(stdout);
+		return SK_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("snapkeep %s\n", SK_VERSION);
+		return SK_EXIT_OK;
+	}
+	for (i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, argv[1]))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "snapkeep: '%s' is not a snapkeep command. See 'snapkeep --help'.\n", argv[1]);
+		return SK_EXIT_USAGE;
+	}
+	cli.command = cmd->name;
+	output = env_or("SNAPKEEP_OUTPUT", "text");
+	cli.repo = env_or("SNAPKEEP_REPO", NULL);
+	cli.ref = env_or("SNAPKEEP_REF", NULL);
+	cli.path = env_or("SNAPKEEP_PATH", NULL);
+	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
+	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
+	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
+
+	/* GNU getopt permutes, so PLANFILE may come before or after options */
+	opterr = 0;
+	optind = 1;
+	argc--;
+	argv++;
+	while ((c = getopt_long_only(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case O_REPO: cli.repo = optarg; break;
+		case O_REF: cli.ref = optarg; break;
+		case O_PATH: cli.path = optarg; break;
+		case O_INSECURE_GIT: cli.allow_insecure_git = true; break;
+		case O_REGION:
+			if (cli.n_regions == SK_CLI_MAX_REGIONS) {
+				fprintf(stderr, "snapkeep: at most %d --region options\n", SK_CLI_MAX_REGIONS);
+				return SK_EXIT_USAGE;
+			}
+			cli.regions[cli.n_regions++] = optarg;
+			break;
+		case O_ENDPOINT: cli.endpoint = optarg; break;
+		case O_PROFILE: cli.profile = optarg; break;
+		case O_STATE_DIR: cli.state_dir = optarg; break;
+		case O_LOCK_TIMEOUT:
+			if (parse_int("lock-timeout", optarg, 0, 86400, &cli.lock_timeout) < 0)
+				return SK_EXIT_USAGE;
+			break;
+		case O_INVENTORY: cli.inventory = optarg; break;
+		case O_NOW: cli.now_text = optarg; break;
+		case O_OUT: cli.out_file = optarg; break;
+		case O_DETAILED: cli.detailed_exitcode = true; break;
+		case O_MASS: cli.allow_mass_delete = true; break;
+		case O_AUTO_APPROVE: cli.auto_approve = true; break;
+		case O_NO_WAIT: cli.no_wait = true; break;
+		case O_CONCURRENCY:
+			if (parse_int("concurrency", optarg, 1, 64, &cli.concurrency) < 0)
+				return SK_EXIT_USAGE;
+			break;
+		case O_OUTPUT: output = optarg; break;
+		case O_COLOR: cli.color = 1; break;
+		case O_NO_COLOR: cli.color = 0; break;
+		case O_DEBUG: cli.debug = true; break;
+		case O_SINCE: cli.since = optarg; break;
+		case O_INSTANCE: cli.instance = optarg; break;
+		case O_INTERVAL: cli.interval = optarg; break;
+		case O_GIT_POLL: cli.git_poll = optarg; break;
+		case O_METRICS_ADDR: cli.metrics_addr = optarg; break;
+		case O_LOG_FORMAT: cli.log_format = optarg; break;
+		case O_ONCE: cli.once = true; break;
+		case O_AUTO_APPLY: cli.auto_apply = true; break;
+		case O_HEALTHZ:
+			if (parse_int("healthz-failures", optarg, 1, 1000, &cli.healthz_failures) < 0)
+				return SK_EXIT_USAGE;
+			break;
+		case O_NAMESPACE: cli.metrics_namespace = optarg; break;
+		case O_SUMMARY_AT: cli.summary_at = optarg; break;
+		case O_ACCOUNT: cli.account = optarg; break;
+		case O_VERBOSE: cli.verbose = true; break;
+		case O_HELP: print_command_help(cmd); return SK_EXIT_OK;
+		case O_VERSION: printf("snapkeep %s\n", SK_VERSION); return SK_EXIT_OK;
+		case ':':
+			fprintf(stderr, "snapkeep %s: option '%s' needs a value\n", cmd->name, argv[optind - 1]);
+			return SK_EXIT_USAGE;
+		default:
+			fprintf(stderr, "snapkeep %s: unknown option '%s'. See 'snapkeep %s --help'.\n", cmd->name,
+				argv[optind - 1], cmd->name);
+			return SK_EXIT_USAGE;
+		}
+	}
+	cli.argc = argc - optind;
+	cli.argv = argv + optind;
+	if (!strcmp(output, "json"))
+		cli.json = true;
+	else if (strcmp(output, "text")) {
+		fprintf(stderr, "snapkeep %s: --output must be text or json, got '%s'\n", cmd->name, output);
+		return SK_EXIT_USAGE;
+	}
+	if (cli.debug)
+		sk_log_set_level(SK_LOG_DEBUG);
+	if (cli.log_format) {
+		if (!strcmp(cli.log_format, "json"))
+			sk_log_set_json(true);
+		else if (strcmp(cli.log_format, "text")) {
+			fprintf(stderr, "snapkeep %s: --log-format must be text or json\n", cmd->name);
+			return SK_EXIT_USAGE;
+		}
+	}
+	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0) {
+		fprintf(stderr, "snapkeep %s: --now: %s\n", cmd->name, sk_error_message());
+		return SK_EXIT_USAGE;
+	}
+	sk_cli_install_signals();
+	rc = cmd->handler(&cli);
+	return rc;
+}

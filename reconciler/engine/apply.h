@@ -1,0 +1,70 @@
+/*
+ * apply.h - execute a plan's actions against AWS
+ *
+ * The plan must come from sk_plan_compute(): apply follows the dependencies
+ * it records between actions (sk_action.depends_on and .group).  A plan
+ * read back from JSON does not carry them and is never applied; a saved
+ * plan is compared with a fresh one, which is applied (engine/reconcile.c).
+ *
+ * Order: instance changes (replication stops before starts) -> snapshot
+ * creates -> wait until they are available -> copies -> deletes.  Calls run
+ * with bounded concurrency per region.  Before each mutating call an intent
+ * is journaled, after it the outcome, so a crash leaves a record the next
+ * run resolves.  Idempotent under partial failure: DBSnapshotAlreadyExists
+ * for our own deterministic identifier and DBSnapshotNotFound on delete
+ * count as done.
+ */
+#ifndef SK_APPLY_H
+#define SK_APPLY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "aws/client.h"
+#include "reconciler/planner/plan.h"
+
+struct sk_journal;
+
+enum sk_outcome {
+	SK_OUTCOME_PENDING = 0, /* not attempted (yet) */
+	SK_OUTCOME_DONE,
+	SK_OUTCOME_ALREADY,  /* the change was already made (a retry or an earlier run) */
+	SK_OUTCOME_DEFERRED, /* left for a later run: copy limit, --no-wait, timeout */
+	SK_OUTCOME_FAILED,
+	SK_OUTCOME_SKIPPED,  /* not attempted: interrupted or its source failed */
+};
+
+struct sk_apply_opts {
+	struct sk_aws_client *client;
+	struct sk_journal *journal; /* may be NULL */
+	const char *run_id;
+	int concurrency;      /* per region; 0: 4 */
+	bool wait;            /* wait for creates before copying them */
+	int wait_timeout;     /* seconds; 0: 2 hours */
+	int poll_ms;          /* first poll interval; 0: 2000 (grows to 30 s) */
+	volatile sig_atomic_t *cancel;
+	FILE *progress;       /* progress lines (a terminal), or NULL */
+	bool progress_tty;    /* rewrite one line instead of printing many */
+	/* called after each action finishes (metrics, live output); thread-safe */
+	void (*on_outcome)(void *ud, const struct sk_action *a, enum sk_outcome o, const char *detail);
+	void *on_outcome_ud;
+};
+
+#define SK_APPLY_OPTS_INIT { NULL, NULL, NULL, 0, true, 0, 0, NULL, NULL, false, NULL, NULL }
+
+struct sk_apply_result {
+	size_t n;
+	enum sk_outcome *outcomes; /* one per plan action */
+	char **details;            /* error text or RequestId, per action */
+	int64_t *available_at;     /* creates seen available while apply waited: the snapshot's creation time, else 0 */
+	size_t done, already, deferred, failed, skipped;
+	bool interrupted;
+};
+
+int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct sk_apply_result *res);
+void sk_apply_result_free(struct sk_apply_result *res);
+const char *sk_outcome_name(enum sk_outcome o);
+
+#endif

@@ -1,0 +1,538 @@
+/*
+ * iam.c - the least-privilege IAM policy document (see iam.h)
+ *
+ * Each statement collects its resources in a string set; sets are sorted
+ * and de-duplicated when the document is written.  Tag-selected instances
+ * cannot be named, so their statements grant db:* in the policy's regions
+ * under a condition on the instance's tags (rds:db-tag/<Key>); such a
+ * condition would fail for the other resources of the same action (a
+ * snapshot has no db tags), so those stay in a separate statement.
+ */
+#include "reconciler/engine/iam.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/arn.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "specs/policy.h"
+
+struct strset {
+	char **v;
+	size_t n, cap;
+};
+
+static int set_add(struct strset *s, const char *str)
+{
+	char *d;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **n = realloc(s->v, cap * sizeof(*n));
+		if (!n)
+			return sk_error_set_oom();
+		s->v = n;
+		s->cap = cap;
+	}
+	if (!(d = strdup(str)))
+		return sk_error_set_oom();
+	s->v[s->n++] = d;
+	return 0;
+}
+
+static int set_addf(struct strset *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_addf(struct strset *s, const char *fmt, ...)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sk_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		rc = set_add(s, b.ptr);
+	sk_buf_free(&b);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void set_sort(struct strset *s)
+{
+	size_t i, j;
+
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	for (i = 1, j = 1; i < s->n; i++) {
+		if (strcmp(s->v[i], s->v[j - 1]))
+			s->v[j++] = s->v[i];
+		else
+			free(s->v[i]);
+	}
+	s->n = j;
+}
+
+static void set_free(struct strset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static json_t *set_json(struct strset *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	set_sort(s);
+	for (i = 0; a && i < s->n; i++)
+		if (json_array_append_new(a, json_string(s->v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+const char *sk_iam_partition(const char *region)
+{
+	return sk_arn_partition(region);
+}
+
+static const char *rds_host_suffix(const char *region)
+{
+	return sk_arn_dns_suffix(region);
+}
+
+/* what the build keeps while walking the policies */
+struct build {
+	const char *account;
+	json_t *statements;
+	int rc;
+};
+
+static json_t *strings_json(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/*
+ * Appends {"Sid", "Effect": "Allow", "Action", "Resource"[, "Condition"]}
+ * when there are resources; takes condition.  A statement that should
+ * carry a condition is never written without it.
+ */
+static void add_statement_if(struct build *b, const char *sid, const char *const *actions, size_t n_actions,
+			     struct strset *resources, json_t *condition, bool conditional)
+{
+	json_t *st, *acts, *res;
+
+	if (b->rc == 0 && conditional && !condition)
+		b->rc = sk_error_set_oom();
+	if (b->rc < 0 || !resources->n) {
+		json_decref(condition);
+		return;
+	}
+	acts = strings_json(actions, n_actions);
+	res = set_json(resources);
+	st = json_object();
+	if (!acts || !res || !st || json_object_set_new(st, "Sid", json_string(sid)) < 0 ||
+	    json_object_set_new(st, "Effect", json_string("Allow")) < 0 || json_object_set(st, "Action", acts) < 0 ||
+	    json_object_set(st, "Resource", res) < 0 ||
+	    (condition && json_object_set(st, "Condition", condition) < 0) ||
+	    json_array_append(b->statements, st) < 0)
+		b->rc = sk_error_set_oom();
+	json_decref(acts);
+	json_decref(res);
+	json_decref(st);
+	json_decref(condition);
+}
+
+static void add_statement(struct build *b, const char *sid, const char *const *actions, size_t n_actions,
+			  struct strset *resources, json_t *condition)
+{
+	add_statement_if(b, sid, actions, n_actions, resources, condition, condition != NULL);
+}
+
+static void add_conditional(struct build *b, const char *sid, const char *const *actions, size_t n_actions,
+			    struct strset *resources, json_t *condition)
+{
+	add_statement_if(b, sid, actions, n_actions, resources, condition, true);
+}
+
+/* {"<op>": {"<key>": value}}; takes value */
+static json_t *condition1(const char *op, const char *key, json_t *value)
+{
+	json_t *inner = json_object(), *outer = json_object();
+
+	if (!value || !inner || !outer || json_object_set_new(inner, key, value) < 0 ||
+	    json_object_set_new(outer, op, inner) < 0) {
+		json_decref(value);
+		json_decref(inner);
+		json_decref(outer);
+		return NULL;
+	}
+	return outer;
+}
+
+static bool is_tag_selector(const struct sk_policy *p)
+{
+	return p->n_selector_tags > 0;
+}
+
+/* arn:<partition>:rds:<region>:<account>:db:<instance> for every region x named instance */
+static int add_db_arns(struct strset *s, const struct sk_policy *p, const char *account)
+{
+	size_t r, i;
+	int rc = 0;
+
+	for (r = 0; rc == 0 && r < p->n_regions; r++)
+		for (i = 0; rc == 0 && i < p->n_instances; i++)
+			rc = set_addf(s, "arn:%s:rds:%s:%s:db:%s", sk_iam_partition(p->regions[r].name),
+				      p->regions[r].name, account, p->instances[i].name);
+	return rc;
+}
+
+static const char *prefix_of(const struct sk_policy *p)
+{
+	return p->prefix && *p->prefix ? p->prefix : "snapkeep";
+}
+
+static int add_snapshot_arn(struct strset *s, const char *region, const char *account, const char *what)
+{
+	return set_addf(s, "arn:%s:rds:%s:%s:snapshot:%s", sk_iam_partition(region), region, account, what);
+}
+
+/* <prefix>-* in the policy's regions and, with copies, in the copy regions */
+static int add_own_snapshot_arns(struct strset *s, const struct sk_policy *p, const char *account, bool sources,
+				 bool copies)
+{
+	struct sk_buf pat = SK_BUF_INIT;
+	size_t i;
+	int rc = sk_buf_printf(&pat, "%s-*", prefix_of(p));
+
+	for (i = 0; rc == 0 && sources && i < p->n_regions; i++)
+		rc = add_snapshot_arn(s, p->regions[i].name, account, pat.ptr);
+	for (i = 0; rc == 0 && copies && i < p->n_copies; i++)
+		rc = add_snapshot_arn(s, p->copies[i].region, account, pat.ptr);
+	sk_buf_free(&pat);
+	return rc;
+}
+
+/*
+ * The statements for tag-selected instances: one per distinct (tags,
+ * regions) among the policies `want` accepts, numbered in sorted order.
+ */
+struct tagged {
+	char *key; /* canonical text, for sorting and de-duplication */
+	const struct sk_policy *p;
+};
+
+static int cmp_tagged(const void *a, const void *b)
+{
+	return strcmp(((const struct tagged *)a)->key, ((const struct tagged *)b)->key);
+}
+
+static char *tagged_key(const struct sk_policy *p)
+{
+	struct strset tags = { 0 }, regions = { 0 };
+	struct sk_buf b = SK_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < p->n_selector_tags; i++)
+		rc = set_addf(&tags, "%s\x1f%s", p->selector_tags[i].key, p->selector_tags[i].value);
+	for (i = 0; rc == 0 && i < p->n_regions; i++)
+		rc = set_add(&regions, p->regions[i].name);
+	set_sort(&tags);
+	set_sort(&regions);
+	for (i = 0; rc == 0 && i < tags.n; i++)
+		rc = sk_buf_printf(&b, "%s\x1e", tags.v[i]);
+	if (rc == 0)
+		rc = sk_buf_addc(&b, '\x1d');
+	for (i = 0; rc == 0 && i < regions.n; i++)
+		rc = sk_buf_printf(&b, "%s\x1e", regions.v[i]);
+	set_free(&tags);
+	set_free(&regions);
+	if (rc < 0) {
+		sk_buf_free(&b);
+		return NULL;
+	}
+	return sk_buf_detach(&b);
+}
+
+static void add_tagged_statements(struct build *b, const struct sk_policyset *set, const char *sid,
+				  const char *const *actions, size_t n_actions,
+				  bool (*want)(const struct sk_policy *))
+{
+	struct tagged *t = NULL;
+	size_t n = 0, i, k, num = 0;
+
+	if (b->rc < 0)
+		return;
+	if (set->n_policies && !(t = calloc(set->n_policies, sizeof(*t)))) {
+		b->rc = sk_error_set_oom();
+		return;
+	}
+	for (i = 0; i < set->n_policies; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		if (!is_tag_selector(p) || !want(p))
+			continue;
+		if (!(t[n].key = tagged_key(p))) {
+			b->rc = sk_error_set_oom();
+			goto done;
+		}
+		t[n++].p = p;
+	}
+	if (n)
+		qsort(t, n, sizeof(*t), cmp_tagged);
+	for (i = 0; i < n && b->rc == 0; i++) {
+		const struct sk_policy *p = t[i].p;
+		struct strset res = { 0 };
+		char name[128];
+		json_t *tags;
+
+		if (i && !strcmp(t[i].key, t[i - 1].key))
+			continue;
+		for (k = 0; k < p->n_regions && b->rc == 0; k++)
+			b->rc = set_addf(&res, "arn:%s:rds:%s:%s:db:*", sk_iam_partition(p->regions[k].name),
+					 p->regions[k].name, b->account);
+		tags = json_object();
+		for (k = 0; tags && k < p->n_selector_tags; k++) {
+			struct sk_buf key = SK_BUF_INIT;
+			if (sk_buf_printf(&key, "rds:db-tag/%s", p->selector_tags[k].key) < 0 ||
+			    json_object_set_new(tags, key.ptr, json_string(p->selector_tags[k].value)) < 0) {
+				json_decref(tags);
+				tags = NULL;
+			}
+			sk_buf_free(&key);
+		}
+		if (!tags && b->rc == 0)
+			b->rc = sk_error_set_oom();
+		snprintf(name, sizeof(name), "%s%zu", sid, ++num);
+		if (b->rc == 0) {
+			json_t *cond = json_object();
+			if (!cond || json_object_set_new(cond, "StringEquals", tags) < 0) {
+				json_decref(cond);
+				b->rc = sk_error_set_oom();
+			} else {
+				add_conditional(b, name, actions, n_actions, &res, cond);
+			}
+		} else {
+			json_decref(tags);
+		}
+		set_free(&res);
+	}
+done:
+	for (i = 0; i < n; i++)
+		free(t[i].key);
+	free(t);
+}
+
+static bool wants_modify(const struct sk_policy *p)
+{
+	return p->has_automated;
+}
+
+static bool wants_create(const struct sk_policy *p)
+{
+	return p->has_snapshots;
+}
+
+static bool wants_start(const struct sk_policy *p)
+{
+	return p->has_automated && p->replicate_mode == SK_REPLICATE_ON;
+}
+
+static bool wants_stop(const struct sk_policy *p)
+{
+	return p->has_automated && p->replicate_mode != SK_REPLICATE_UNSET;
+}
+
+/* the statement for named instances (exact db ARNs) plus extra resources, then the tagged ones */
+static void add_instance_statements(struct build *b, const struct sk_policyset *set, const char *sid,
+				    const char *tagged_sid, const char *const *actions, size_t n_actions,
+				    bool (*want)(const struct sk_policy *), struct strset *extra)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_policies && b->rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		if (want(p) && !is_tag_selector(p))
+			b->rc = add_db_arns(extra, p, b->account);
+	}
+	add_statement(b, sid, actions, n_actions, extra, NULL);
+	add_tagged_statements(b, set, tagged_sid, actions, n_actions, want);
+}
+
+int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o)
+{
+	static const char *const observe[] = { "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
+					       "rds:DescribeDBInstanceAutomatedBackups" };
+	static const char *const modify[] = { "rds:ModifyDBInstance" };
+	static const char *const create[] = { "rds:CreateDBSnapshot" };
+	static const char *const tag[] = { "rds:AddTagsToResource" };
+	static const char *const copy[] = { "rds:CopyDBSnapshot" };
+	static const char *const del[] = { "rds:DeleteDBSnapshot" };
+	static const char *const start[] = { "rds:StartDBInstanceAutomatedBackupsReplication" };
+	static const char *const stop[] = { "rds:StopDBInstanceAutomatedBackupsReplication" };
+	static const char *const kms[] = { "kms:CreateGrant", "kms:DescribeKey" };
+	static const char *const publish[] = { "sns:Publish" };
+	static const char *const put[] = { "cloudwatch:PutMetricData" };
+	struct sk_iam_opts defaults = SK_IAM_OPTS_INIT;
+	struct strset regions = { 0 }, res = { 0 }, names = { 0 }, via = { 0 };
+	struct build b;
+	json_t *doc = NULL;
+	size_t i, k;
+	bool any_stop = false;
+
+	*out = NULL;
+	if (!o)
+		o = &defaults;
+	if (!set || !set->n_policies)
+		return sk_error_set(SK_ERR_POLICY, "no policies: nothing to grant");
+	b.account = o->account && *o->account ? o->account : "*";
+	b.rc = 0;
+	if (!(b.statements = json_array()))
+		return sk_error_set_oom();
+
+	/* Observe: every region observing needs (policy, copy and replication destination regions) */
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		for (k = 0; k < p->n_regions && b.rc == 0; k++)
+			b.rc = set_add(&regions, p->regions[k].name);
+		for (k = 0; p->has_snapshots && k < p->n_copies && b.rc == 0; k++)
+			b.rc = set_add(&regions, p->copies[k].region);
+		if (wants_start(p) && p->replicate.region && b.rc == 0)
+			b.rc = set_add(&regions, p->replicate.region);
+	}
+	if (b.rc == 0 && (b.rc = set_add(&res, "*")) == 0)
+		add_conditional(&b, "Observe", observe, 3, &res,
+			      condition1("StringEquals", "aws:RequestedRegion", set_json(&regions)));
+	set_free(&res);
+
+	add_instance_statements(&b, set, "ModifyInstances", "ModifyTaggedInstances", modify, 1, wants_modify, &res);
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b.rc == 0; i++)
+		if (wants_create(&set->policies[i]))
+			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, false);
+	add_instance_statements(&b, set, "CreateSnapshots", "CreateSnapshotsOfTaggedInstances", create, 1,
+				wants_create, &res);
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b.rc == 0; i++)
+		if (wants_create(&set->policies[i]))
+			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, true);
+	add_statement(&b, "TagSnapshots", tag, 1, &res, NULL);
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b.rc == 0; i++)
+		if (wants_create(&set->policies[i]) && set->policies[i].n_copies)
+			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, true);
+	add_statement(&b, "CopySnapshots", copy, 1, &res, NULL);
+	set_free(&res);
+
+	/* deletes: any snapshot in a managed region, but only one a policy of this set owns by tag */
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		if (!p->has_snapshots)
+			continue;
+		b.rc = set_add(&names, p->name);
+		for (k = 0; k < p->n_regions && b.rc == 0; k++)
+			b.rc = add_snapshot_arn(&res, p->regions[k].name, b.account, "*");
+		for (k = 0; k < p->n_copies && b.rc == 0; k++)
+			b.rc = add_snapshot_arn(&res, p->copies[k].region, b.account, "*");
+	}
+	if (b.rc == 0 && res.n)
+		add_conditional(&b, "DeleteOwnedSnapshots", del, 1, &res,
+			      condition1("StringEquals", "aws:ResourceTag/snapkeep:policy", set_json(&names)));
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		if (wants_start(p) && p->replicate.region)
+			b.rc = set_addf(&res, "arn:%s:rds:%s:%s:auto-backup:*", sk_iam_partition(p->replicate.region),
+					p->replicate.region, b.account);
+	}
+	if (res.n)
+		add_instance_statements(&b, set, "StartReplication", "StartReplicationTagged", start, 1, wants_start,
+					&res);
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		if (wants_stop(p) && p->n_regions) {
+			any_stop = true;
+			b.rc = set_addf(&res, "arn:%s:rds:*:%s:auto-backup:*", sk_iam_partition(p->regions[0].name),
+					b.account);
+		}
+	}
+	if (any_stop)
+		add_instance_statements(&b, set, "StopReplication", "StopReplicationTagged", stop, 1, wants_stop, &res);
+	set_free(&res);
+
+	/* KMS through RDS: copies and replication re-encrypt in the destination */
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		bool copies = p->has_snapshots && p->n_copies;
+		if (!copies && !wants_start(p))
+			continue;
+		for (k = 0; k < p->n_regions && b.rc == 0; k++)
+			b.rc = set_addf(&via, "rds.%s.%s", p->regions[k].name, rds_host_suffix(p->regions[k].name));
+		for (k = 0; copies && k < p->n_copies && b.rc == 0; k++)
+			b.rc = set_addf(&via, "rds.%s.%s", p->copies[k].region, rds_host_suffix(p->copies[k].region));
+		if (wants_start(p) && p->replicate.region && b.rc == 0)
+			b.rc = set_addf(&via, "rds.%s.%s", p->replicate.region, rds_host_suffix(p->replicate.region));
+	}
+	if (b.rc == 0 && via.n && (b.rc = set_add(&res, "*")) == 0)
+		add_conditional(&b, "UseKmsForCopies", kms, 2, &res,
+			      condition1("StringEquals", "kms:ViaService", set_json(&via)));
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b.rc == 0; i++)
+		if (set->policies[i].sns_topic_arn && *set->policies[i].sns_topic_arn)
+			b.rc = set_add(&res, set->policies[i].sns_topic_arn);
+	add_statement(&b, "PublishAlerts", publish, 1, &res, NULL);
+	set_free(&res);
+
+	if (o->metrics && b.rc == 0 && (b.rc = set_add(&res, "*")) == 0)
+		add_conditional(&b, "PutMetrics", put, 1, &res,
+			      condition1("StringEquals", "cloudwatch:namespace",
+					 json_string(o->namespace_ && *o->namespace_ ? o->namespace_ : "Snapkeep")));
+	set_free(&res);
+
+	if (b.rc == 0) {
+		doc = json_object();
+		if (!doc || json_object_set_new(doc, "Version", json_string("2012-10-17")) < 0 ||
+		    json_object_set(doc, "Statement", b.statements) < 0)
+			b.rc = sk_error_set_oom();
+	}
+	set_free(&regions);
+	set_free(&names);
+	set_free(&via);
+	json_decref(b.statements);
+	if (b.rc < 0) {
+		json_decref(doc);
+		return b.rc;
+	}
+	*out = doc;
+	return 0;
+}

@@ -1,0 +1,221 @@
+/*
+ * observe.c - read the live inventory from AWS
+ */
+#include "reconciler/engine/observe.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/rds.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "reconciler/engine/parallel.h"
+
+struct shared {
+	struct sk_inventory *inv;
+	struct sk_aws_client *client;
+	pthread_mutex_t lock;
+	const struct sk_observe_opts *opts;
+};
+
+struct job {
+	struct shared *sh;
+	const char *region;
+	bool full;    /* instances and snapshots */
+	bool backups; /* automated backups */
+	int rc;
+	struct sk_error error;
+	size_t calls;
+	size_t n_instances, n_snapshots;
+};
+
+static int on_instance(void *ud, const struct sk_rds_instance *d)
+{
+	struct job *j = ud;
+	struct sk_inv_instance in;
+	int rc = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.id = d->id;
+	in.region = j->region;
+	in.arn = d->arn;
+	in.engine = d->engine;
+	in.status = d->status;
+	in.backup_window = d->preferred_backup_window;
+	in.maintenance_window = d->preferred_maintenance_window;
+	in.kms_key_id = d->kms_key_id;
+	in.aws_backup_arn = d->aws_backup_recovery_point_arn;
+	in.retention = d->backup_retention_period;
+	in.has_pending_retention = d->has_pending_retention;
+	in.pending_retention = d->pending_retention;
+	in.copy_tags = d->copy_tags_to_snapshot;
+	in.deletion_protection = d->deletion_protection;
+	in.encrypted = d->storage_encrypted;
+	in.allocated_gib = d->allocated_gib;
+	in.latest_restorable = d->latest_restorable_time;
+	in.replications = (const char **)d->replication_arns;
+	in.n_replications = d->n_replications;
+	in.tags = d->tags;
+	in.n_tags = d->n_tags;
+	pthread_mutex_lock(&j->sh->lock);
+	if (!sk_inventory_add_instance(j->sh->inv, &in))
+		rc = -1;
+	pthread_mutex_unlock(&j->sh->lock);
+	j->n_instances++;
+	return rc;
+}
+
+static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
+{
+	struct job *j = ud;
+	struct sk_inv_snapshot in;
+	int rc = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.id = s->id;
+	in.arn = s->arn;
+	in.instance = s->instance_id;
+	in.region = j->region;
+	in.status_text = s->status;
+	in.status = (uint8_t)sk_snap_status_from(s->status);
+	in.type = (uint8_t)sk_snap_type_from(s->type);
+	in.kms_key_id = s->kms_key_id;
+	in.source_region = s->source_region;
+	in.source_arn = s->source_snapshot;
+	in.created = s->created;
+	in.original_created = s->original_created;
+	in.allocated_gib = s->allocated_gib > 0 ? (uint32_t)s->allocated_gib : 0;
+	in.encrypted = s->encrypted;
+	in.tags = s->tags;
+	in.n_tags = (uint16_t)(s->n_tags < UINT16_MAX ? s->n_tags : UINT16_MAX);
+	pthread_mutex_lock(&j->sh->lock);
+	if (!sk_inventory_add_snapshot(j->sh->inv, &in))
+		rc = -1;
+	pthread_mutex_unlock(&j->sh->lock);
+	j->n_snapshots++;
+	return rc;
+}
+
+static int on_backup(void *ud, const struct sk_rds_automated_backup *b)
+{
+	struct job *j = ud;
+	struct sk_inv_autobackup in;
+	int rc = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.arn = b->arn;
+	in.region = j->region;
+	in.source_region = b->region;
+	in.instance = b->instance_id;
+	in.instance_arn = b->instance_arn;
+	in.status = b->status;
+	in.kms_key_id = b->kms_key_id;
+	in.retention = b->backup_retention_period;
+	in.earliest = b->earliest;
+	in.latest = b->latest;
+	pthread_mutex_lock(&j->sh->lock);
+	if (!sk_inventory_add_autobackup(j->sh->inv, &in))
+		rc = -1;
+	pthread_mutex_unlock(&j->sh->lock);
+	return rc;
+}
+
+static void observe_region(void *ud, size_t i)
+{
+	struct job *j = &((struct job *)ud)[i];
+	struct sk_aws_error err;
+	int64_t t0 = sk_time_mono_ms();
+
+	j->rc = 0;
+	if (j->full)
+		j->rc = sk_rds_describe_db_instances(j->sh->client, j->region, NULL, on_instance, j, &err);
+	if (j->rc == 0 && j->full && !j->sh->opts->skip_snapshots)
+		j->rc = sk_rds_describe_db_snapshots(j->sh->client, j->region, NULL, on_snapshot, j, &err);
+	if (j->rc == 0 && j->backups)
+		j->rc = sk_rds_describe_db_instance_automated_backups(j->sh->client, j->region, NULL, on_backup, j,
+								      &err);
+	if (j->rc != 0)
+		j->error = *sk_error_last();
+	sk_debug("observed %s: %zu instances, %zu snapshots in %lld ms", j->region, j->n_instances, j->n_snapshots,
+		 (long long)(sk_time_mono_ms() - t0));
+}
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_observe_opts *o,
+	       struct sk_observe_stats *stats)
+{
+	struct shared sh;
+	struct job *jobs = NULL;
+	const char **regions = NULL;
+	size_t n = 0, i;
+	int64_t t0 = sk_time_mono_ms();
+	int rc = -1;
+
+	*out = NULL;
+	memset(&sh, 0, sizeof(sh));
+	pthread_mutex_init(&sh.lock, NULL);
+	sh.client = c;
+	sh.opts = o;
+	if (sk_inventory_new(&sh.inv) < 0)
+		goto done;
+	sh.inv->observed_at = o->now ? o->now : sk_time_now();
+	regions = calloc(o->n_regions + o->n_backup_regions + 1, sizeof(*regions));
+	if (!regions) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < o->n_regions; i++)
+		if (!in_list(regions, n, o->regions[i]))
+			regions[n++] = o->regions[i];
+	for (i = 0; i < o->n_backup_regions; i++)
+		if (!in_list(regions, n, o->backup_regions[i]))
+			regions[n++] = o->backup_regions[i];
+	jobs = calloc(n + 1, sizeof(*jobs));
+	if (!jobs) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		jobs[i].sh = &sh;
+		jobs[i].region = regions[i];
+		jobs[i].full = in_list(o->regions, o->n_regions, regions[i]);
+		jobs[i].backups = in_list(o->backup_regions, o->n_backup_regions, regions[i]);
+		/* a region only listed for its automated backups is not an observed inventory region */
+		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
+			goto done;
+	}
+	/* regions side by side, at most so many at a time: a slow one holds up only its own thread */
+	if (sk_parallel_for(n, o->max_parallel > 0 ? o->max_parallel : SK_OBSERVE_PARALLEL, observe_region, jobs) < 0)
+		goto done;
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (jobs[i].rc != 0) {
+			sk_error_set(jobs[i].error.klass, "%s", jobs[i].error.message);
+			rc = jobs[i].rc;
+		}
+	}
+	if (rc == 0) {
+		sk_inventory_sort(sh.inv);
+		*out = sh.inv;
+		sh.inv = NULL;
+	}
+done:
+	if (stats)
+		stats->seconds = (double)(sk_time_mono_ms() - t0) / 1000.0;
+	sk_inventory_free(sh.inv);
+	pthread_mutex_destroy(&sh.lock);
+	free(regions);
+	free(jobs);
+	return rc;
+}

@@ -1,0 +1,484 @@
+/*
+ * reconcile.c - one reconciliation under the state directory's lock
+ */
+#include "reconciler/engine/reconcile.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "reconciler/engine/apply.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/render.h"
+#include "reconciler/engine/journal_glue.h"
+#include "reconciler/engine/session.h"
+#include "specs/policy.h"
+#include "state/journal.h"
+#include "state/lock.h"
+#include "state/planfile.h"
+#include "state/state.h"
+#include "state/statedir.h"
+
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* lines of a that are not in b ("+" or "-" in front), at most max */
+static void basis_diff(struct sk_buf *out, const char *a, const char *b, char mark, size_t max, size_t *shown)
+{
+	const char *p = a ? a : "";
+
+	while (*p && *shown < max) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *q = b ? b : "";
+		bool found = false;
+		while (*q) {
+			const char *qn = strchr(q, '\n');
+			size_t ql = qn ? (size_t)(qn - q) : strlen(q);
+			if (ql == len && !memcmp(p, q, len)) {
+				found = true;
+				break;
+			}
+			q = qn ? qn + 1 : q + ql;
+		}
+		if (!found) {
+			sk_buf_printf(out, "\n  %c %.*s", mark, (int)len, p);
+			(*shown)++;
+		}
+		p = nl ? nl + 1 : p + len;
+	}
+}
+
+/* a saved plan applies only to the commit and live state it was made from */
+static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *fresh, const char *file)
+{
+	struct sk_buf why = SK_BUF_INIT;
+	size_t shown = 0;
+	int rc;
+
+	if (strcmp(saved->commit, fresh->commit))
+		return sk_error_set(SK_ERR_PLAN,
+				    "saved plan '%s' was made from policy commit %.12s, but the policies are now at "
+				    "%.12s; make a new plan",
+				    file, saved->commit, fresh->commit);
+	if (!saved->fingerprint[0])
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no fingerprint of live state", file);
+	if (!strcmp(saved->fingerprint, fresh->fingerprint))
+		return 0;
+	basis_diff(&why, saved->basis, fresh->basis, '-', 20, &shown);
+	basis_diff(&why, fresh->basis, saved->basis, '+', 20, &shown);
+	rc = sk_error_set(SK_ERR_PLAN, "live state changed since saved plan '%s' was made; make a new plan:%s%s", file,
+			  why.len ? " (- as planned, + now)" : "", why.len ? sk_buf_cstr(&why) : " (the fingerprint differs)");
+	sk_buf_free(&why);
+	return rc;
+}
+
+/*
+ * The saved plan's actions, as its file lists them, must be exactly the
+ * ones made again from its commit and live state: an edited action (a
+ * delete added, a target swapped, a value changed) is refused, whatever
+ * the file's fingerprint says.
+ */
+static int check_saved_actions(const json_t *saved, const struct sk_plan *fresh, const char *file)
+{
+	size_t i, n = json_array_size(saved);
+	int rc = 0;
+
+	if (!json_is_array(saved))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' lists no actions", file);
+	for (i = 0; i < n || i < fresh->n_actions; i++) {
+		json_t *mine = i < fresh->n_actions ? sk_action_to_json(&fresh->actions[i]) : NULL;
+		const json_t *theirs = json_array_get(saved, i);
+		if (i < fresh->n_actions && !mine)
+			return sk_error_set_oom();
+		if (!mine || !theirs || !json_equal(mine, (json_t *)theirs)) {
+			const json_t *show = theirs ? theirs : mine;
+			rc = sk_error_set(SK_ERR_PLAN,
+					  "saved plan '%s' does not match the plan its commit and live state make: action %zu "
+					  "(%s %s in %s) %s; it was changed after it was saved, make a new plan",
+					  file, i + 1, json_string_value(json_object_get(show, "action")),
+					  json_string_value(json_object_get(show, "target")),
+					  json_string_value(json_object_get(show, "region")),
+					  !theirs ? "is missing from the file" : !mine ? "is not in the plan" : "differs");
+			json_decref(mine);
+			break;
+		}
+		json_decref(mine);
+	}
+	return rc;
+}
+
+static void set_place(struct sk_reconcile_place *rp, const struct sk_plan_place *pp)
+{
+	copy_text(rp->region, sizeof(rp->region), pp->region);
+	rp->owned = pp->kept;
+	copy_text(rp->newest, sizeof(rp->newest), pp->newest);
+	rp->newest_time = pp->newest ? pp->newest_time : 0;
+}
+
+/*
+ * The plan's summary of each managed instance, with what apply made: a
+ * snapshot or copy made counts as owned, and a create seen available while
+ * apply waited is the newest.
+ */
+static int summarize_instances(struct sk_reconcile_report *rep, const struct sk_plan *plan,
+			       const struct sk_apply_result *res)
+{
+	size_t i, k;
+
+	if (!plan->n_instances)
+		return 0;
+	rep->instances = calloc(plan->n_instances, sizeof(*rep->instances));
+	if (!rep->instances)
+		return sk_error_set_oom();
+	for (i = 0; i < plan->n_instances; i++) {
+		const struct sk_plan_instance *pi = &plan->instances[i];
+		struct sk_reconcile_instance *ri = &rep->instances[rep->n_instances++];
+		copy_text(ri->instance, sizeof(ri->instance), pi->instance);
+		copy_text(ri->policy, sizeof(ri->policy), pi->policy);
+		ri->automated_only = pi->automated_only;
+		set_place(&ri->own, &pi->own);
+		if (pi->n_copies && !(ri->copies = calloc(pi->n_copies, sizeof(*ri->copies))))
+			return sk_error_set_oom();
+		for (k = 0; k < pi->n_copies; k++)
+			set_place(&ri->copies[ri->n_copies++], &pi->copies[k]);
+	}
+	for (i = 0; res && i < plan->n_actions; i++) {
+		const struct sk_action *a = &plan->actions[i];
+		const struct sk_plan_instance *pi = NULL;
+		const struct sk_plan_place *pp;
+		struct sk_reconcile_place *rp;
+		size_t at;
+		if ((a->kind != SK_ACTION_CREATE && a->kind != SK_ACTION_COPY) ||
+		    (res->outcomes[i] != SK_OUTCOME_DONE && res->outcomes[i] != SK_OUTCOME_ALREADY) ||
+		    !(pp = sk_plan_group_place(plan, a->group, &pi)))
+			continue;
+		at = (size_t)(pi - plan->instances);
+		rp = pp == &pi->own ? &rep->instances[at].own : &rep->instances[at].copies[pp - pi->copies];
+		rp->owned++;
+		if (res->available_at[i] && res->available_at[i] >= rp->newest_time) {
+			copy_text(rp->newest, sizeof(rp->newest), a->target);
+			rp->newest_time = res->available_at[i];
+		}
+	}
+	return 0;
+}
+
+static void record_state(struct sk_state *st, const struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o,
+			 const char *run_id, const char *ref, const struct sk_apply_result *res, bool refused)
+{
+	struct sk_state_run *r = &st->last_run;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	copy_text(r->command, sizeof(r->command), o->command);
+	copy_text(r->run_id, sizeof(r->run_id), run_id);
+	copy_text(r->commit, sizeof(r->commit), rep->commit);
+	r->started_at = rep->started;
+	r->finished_at = rep->finished;
+	copy_text(r->outcome, sizeof(r->outcome),
+		  rep->interrupted ? "interrupted"
+		  : refused	  ? "refused"
+		  : !rep->ok	  ? "failed"
+		  : !rep->changes ? "no-changes"
+		  : !o->apply	  ? "drift"
+				  : "success");
+	r->summary.actions = rep->planned.create + rep->planned.change + rep->planned.remove;
+	if (res) {
+		r->summary.done = res->done;
+		r->summary.already = res->already;
+		r->summary.deferred = res->deferred;
+		r->summary.failed = res->failed;
+		r->summary.skipped = res->skipped;
+	}
+	copy_text(r->error, sizeof(r->error), rep->error);
+	if (rep->ok && (o->apply || !rep->changes) && rep->commit[0]) {
+		copy_text(st->last_applied.commit, sizeof(st->last_applied.commit), rep->commit);
+		copy_text(st->last_applied.subject, sizeof(st->last_applied.subject), rep->subject);
+		copy_text(st->last_applied.ref, sizeof(st->last_applied.ref), ref ? ref : "HEAD");
+		st->last_applied.at = rep->finished;
+	}
+	for (i = 0; i < rep->n_instances; i++) {
+		const struct sk_reconcile_instance *ri = &rep->instances[i];
+		const struct sk_reconcile_place *newest_copy = NULL;
+		struct sk_state_instance *si;
+		size_t k, owned = ri->own.owned;
+		/* the state file is about the snapshots snapkeep owns */
+		if (ri->automated_only || sk_state_instance(&si, st, ri->own.region, ri->instance, true) < 0)
+			continue;
+		for (k = 0; k < ri->n_copies; k++) {
+			owned += ri->copies[k].owned;
+			if (ri->copies[k].newest[0] && (!newest_copy || ri->copies[k].newest_time > newest_copy->newest_time))
+				newest_copy = &ri->copies[k];
+		}
+		copy_text(si->policy, sizeof(si->policy), ri->policy);
+		/* an instance whose snapshots are all gone keeps the last newest it had */
+		if (ri->own.newest[0]) {
+			copy_text(si->newest_snapshot, sizeof(si->newest_snapshot), ri->own.newest);
+			si->newest_snapshot_time = ri->own.newest_time;
+		}
+		if (newest_copy) {
+			copy_text(si->newest_copy, sizeof(si->newest_copy), newest_copy->newest);
+			copy_text(si->newest_copy_region, sizeof(si->newest_copy_region), newest_copy->region);
+			si->newest_copy_time = newest_copy->newest_time;
+		}
+		si->owned_snapshots = owned;
+		copy_text(si->last_outcome, sizeof(si->last_outcome), rep->ok ? (rep->changes ? "changed" : "ok") : "failed");
+		if (rep->changes && o->apply)
+			si->last_change = rep->finished;
+	}
+}
+
+static void count_outcomes(struct sk_reconcile_report *rep, const struct sk_plan *plan,
+			   const struct sk_apply_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n_actions; i++) {
+		enum sk_outcome o = res->outcomes[i];
+		if (o == SK_OUTCOME_DONE || o == SK_OUTCOME_ALREADY) {
+			switch (plan->actions[i].kind) {
+			case SK_ACTION_CREATE: rep->created++; break;
+			case SK_ACTION_COPY: rep->copied++; break;
+			case SK_ACTION_DELETE: rep->deleted++; break;
+			default: rep->changed++; break;
+			}
+		}
+	}
+	rep->failed = res->failed;
+	rep->deferred = res->deferred;
+	rep->skipped = res->skipped;
+	rep->pending = res->failed + res->deferred + res->skipped;
+}
+
+static bool cancelled(const struct sk_reconcile_opts *o)
+{
+	return o->cancel && *o->cancel;
+}
+
+int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o)
+{
+	const struct sk_reconcile_callbacks *cb = &o->cb;
+	char *dir = NULL;
+	char run_id[SK_JOURNAL_ID_MAX] = "";
+	struct sk_lock *lock = NULL;
+	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
+	struct sk_state *st = NULL;
+	struct sk_journal *journal = NULL;
+	struct sk_policyset *set = NULL;
+	struct sk_inventory *inv = NULL;
+	struct sk_plan *plan = NULL, *saved = NULL;
+	const struct sk_plan *todo = NULL, *shown = NULL; /* todo is applied; shown is what people saw */
+	struct sk_apply_result res;
+	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
+	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
+	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+	struct sk_journal_glue_counts rc_counts;
+	json_t *saved_json = NULL;
+	bool applied = false;
+	int rc_load;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(&res, 0, sizeof(res));
+	rep->started = sk_time_now();
+
+	/* an unusable state directory is reported before anything else happens */
+	rep->stage = "state";
+	if (sk_statedir_open(&dir, o->source.state_dir) < 0 || sk_journal_new_run_id(run_id) < 0)
+		goto fail;
+	lo.command = o->command;
+	lo.run_id = run_id;
+	lo.timeout = o->lock_timeout;
+	lo.cancel = o->cancel;
+	rep->stage = "lock";
+	if (sk_lock_acquire(&lock, dir, &lo) < 0)
+		goto fail;
+	if (sk_lock_stale_holder(lock)) {
+		char who[512];
+		sk_lock_holder_describe(who, sizeof(who), sk_lock_stale_holder(lock));
+		sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
+	}
+	rep->stage = "state";
+	if (sk_state_load(&st, dir) < 0 || sk_journal_open(&journal, dir) < 0)
+		goto fail;
+	rep->stage = "fetch";
+
+	if (o->plan_file) {
+		if (sk_planfile_read(&saved_json, o->plan_file) < 0)
+			goto fail;
+		if (sk_plan_from_json(&saved, saved_json) < 0) {
+			sk_error_prefix("saved plan '%s'", o->plan_file);
+			goto fail;
+		}
+		if (!saved->commit[0]) {
+			sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no policy commit; make a new plan", o->plan_file);
+			goto fail;
+		}
+	}
+	/* an invalid commit is still named in the state file and the alerts */
+	rc_load = sk_load_policies(&set, &o->source);
+	if (set) {
+		copy_text(rep->commit, sizeof(rep->commit), set->commit);
+		copy_text(rep->subject, sizeof(rep->subject), set->subject);
+	}
+	if (rc_load < 0) {
+		if (set && cb->diags)
+			cb->diags(cb->ud, set);
+		goto fail;
+	}
+	rep->stage = "observe";
+	if (!o->session || !o->session->client) {
+		sk_error_set(SK_ERR_INVALID, "reconciling needs an AWS session");
+		goto fail;
+	}
+	oo.regions = o->regions;
+	oo.n_regions = o->n_regions;
+	oo.now = o->now ? o->now : sk_time_now();
+	oo.progress = o->progress_tty ? o->progress : NULL;
+	if (sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
+		goto fail;
+	rep->stage = "plan";
+	if (o->apply) {
+		memset(&rc_counts, 0, sizeof(rc_counts));
+		if (sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
+			goto fail;
+		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
+			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
+				rc_counts.completed + rc_counts.not_made + rc_counts.unknown,
+				rc_counts.completed + rc_counts.not_made + rc_counts.unknown == 1 ? "" : "s",
+				rc_counts.completed, rc_counts.not_made, rc_counts.unknown);
+	}
+	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
+	po.now = saved ? saved->now : o->now ? o->now : sk_time_now();
+	po.regions = o->regions;
+	po.n_regions = o->n_regions;
+	po.allow_mass_delete = o->allow_mass_delete;
+	po.basis = saved != NULL;
+	if (sk_plan_compute(&plan, set, inv, &po) < 0)
+		goto fail;
+	if (saved && (check_saved_plan(saved, plan, o->plan_file) < 0 ||
+		      check_saved_actions(json_object_get(saved_json, "actions"), plan, o->plan_file) < 0)) {
+		rep->refused = true;
+		goto fail;
+	}
+	/* what apply executes is always the plan made here, with its dependencies: never the file's */
+	todo = plan;
+	shown = saved ? saved : plan;
+	sk_plan_count(todo, &rep->planned);
+	rep->changes = sk_plan_has_changes(todo);
+	rep->pending = todo->n_actions;
+	if (cb->planned)
+		cb->planned(cb->ud, set, inv, plan, shown);
+	if (!rep->changes || !o->apply) {
+		rep->ok = true;
+		goto record;
+	}
+	if (cb->confirm && !saved) {
+		int yes = cb->confirm(cb->ud, shown);
+		if (yes < 0)
+			goto fail;
+		if (yes == 0) {
+			rep->cancelled = true;
+			copy_text(rep->error, sizeof(rep->error), "apply cancelled");
+			goto record;
+		}
+	}
+	if (cb->applying)
+		cb->applying(cb->ud, shown);
+	rep->stage = "apply";
+	ao.client = o->session->client;
+	ao.journal = journal;
+	ao.run_id = run_id;
+	ao.concurrency = o->concurrency ? o->concurrency : set->settings.concurrency;
+	ao.wait = o->wait;
+	ao.cancel = o->cancel;
+	ao.progress = o->progress;
+	ao.progress_tty = o->progress_tty;
+	ao.on_outcome = cb->outcome;
+	ao.on_outcome_ud = cb->ud;
+	if (sk_apply(todo, &ao, &res) < 0)
+		goto fail;
+	applied = true;
+	count_outcomes(rep, todo, &res);
+	rep->interrupted = res.interrupted;
+	if (res.interrupted)
+		rep->signal = o->cancel ? *o->cancel : 0;
+	rep->ok = !res.failed && !res.interrupted;
+	if (!rep->ok) {
+		size_t i;
+		for (i = 0; i < todo->n_actions; i++)
+			if (res.outcomes[i] == SK_OUTCOME_FAILED) {
+				snprintf(rep->error, sizeof(rep->error), "%s %s (%s): %s",
+					 sk_action_kind_name(todo->actions[i].kind), todo->actions[i].target,
+					 todo->actions[i].region, res.details[i] ? res.details[i] : "failed");
+				break;
+			}
+		if (!rep->error[0])
+			copy_text(rep->error, sizeof(rep->error), "interrupted");
+	}
+	if (cb->applied)
+		cb->applied(cb->ud, shown, &res, rep);
+	goto record;
+
+fail:
+	copy_text(rep->error, sizeof(rep->error), sk_error_message());
+	rep->ok = false;
+	if (sk_error_last()->klass == SK_ERR_INTERRUPTED || cancelled(o)) {
+		rep->interrupted = true;
+		rep->signal = o->cancel ? *o->cancel : 0;
+	}
+record:
+	if (rep->ok)
+		rep->stage = "done";
+	rep->finished = sk_time_now();
+	if (todo)
+		summarize_instances(rep, todo, applied ? &res : NULL);
+	if (st && lock) {
+		struct sk_error keep = *sk_error_last();
+		record_state(st, rep, o, run_id, o->source.ref, applied ? &res : NULL, rep->refused);
+		if (sk_state_save(st, dir) < 0) {
+			sk_warn("%s", sk_error_message());
+			if (rep->ok) {
+				rep->stage = "record";
+				rep->ok = false;
+				copy_text(rep->error, sizeof(rep->error), sk_error_message());
+			}
+		} else {
+			sk_error_set(keep.klass, "%s", keep.message);
+		}
+	}
+	if (!rep->ok && rep->error[0])
+		sk_error_set(sk_error_last()->klass ? sk_error_last()->klass : SK_ERR_PLAN, "%s", rep->error);
+	sk_apply_result_free(&res);
+	sk_plan_free(plan);
+	sk_plan_free(saved);
+	json_decref(saved_json);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+	sk_journal_close(journal);
+	sk_state_free(st);
+	sk_lock_release(lock);
+	free(dir);
+	return rep->ok ? 0 : -1;
+}
+
+void sk_reconcile_report_free(struct sk_reconcile_report *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n_instances; i++)
+		free(r->instances[i].copies);
+	free(r->instances);
+	r->instances = NULL;
+	r->n_instances = 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * reconcile.h - one reconciliation: read the policies, observe, plan, and
+ * (for apply) make the plan so, under the state directory's lock, with
+ * every call journaled and the state file updated
+ *
+ * `snapkeep apply` runs it once; `snapkeep run` runs it every cycle.  The
+ * order is fixed: state directory ready (before any AWS call) -> lock ->
+ * state file -> journal -> policies -> observe -> resolve the intents a
+ * crashed run left -> plan -> confirm -> apply -> state file -> unlock.
+ *
+ * The engine prints nothing of its own (log lines aside): what people see
+ * of the plan, the prompt and the results reaches the caller through the
+ * callbacks, which the command line fills.
+ */
+#ifndef SK_RECONCILE_H
+#define SK_RECONCILE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "reconciler/engine/apply.h"
+#include "reconciler/engine/load.h"
+#include "reconciler/planner/plan.h"
+
+struct sk_session;
+struct sk_policyset;
+struct sk_inventory;
+struct sk_reconcile_report;
+
+/* every callback is optional; each gets the callbacks' ud */
+struct sk_reconcile_callbacks {
+	/* the policies are invalid: set holds the diagnostics */
+	void (*diags)(void *ud, const struct sk_policyset *set);
+	/*
+	 * The plan is made, while the policies, the inventory and the plan are
+	 * alive; todo is what apply will execute (the saved plan, or plan).
+	 */
+	void (*planned)(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
+			const struct sk_plan *plan, const struct sk_plan *todo);
+	/* before applying a fresh plan with changes: 1 go ahead, 0 cancelled, negative: an error (set it) */
+	int (*confirm)(void *ud, const struct sk_plan *todo);
+	/* approved; the calls start */
+	void (*applying)(void *ud, const struct sk_plan *todo);
+	/* each action as it finishes; called from apply's worker threads */
+	void (*outcome)(void *ud, const struct sk_action *a, enum sk_outcome o, const char *detail);
+	/* after apply, with every outcome */
+	void (*applied)(void *ud, const struct sk_plan *todo, const struct sk_apply_result *res,
+			const struct sk_reconcile_report *rep);
+	void *ud;
+};
+
+struct sk_reconcile_opts {
+	const char *command;                /* "apply", "run": recorded in the lock and the state */
+	bool apply;                         /* false: plan and report drift only */
+	struct sk_load_opts source;         /* the policies, and the state directory */
+	int lock_timeout;                   /* seconds to wait for another run's lock */
+	struct sk_session *session;         /* open; required */
+	const char *const *regions;         /* only these regions; none: every region the policies name */
+	size_t n_regions;
+	int64_t now;                        /* 0: the clock */
+	bool allow_mass_delete;
+	int concurrency;                    /* mutating calls in flight per region; 0: Settings' */
+	bool wait;                          /* wait for new snapshots, then copy them */
+	const char *plan_file;              /* apply exactly this saved plan */
+	volatile sig_atomic_t *cancel;      /* a signal number once interrupted */
+	FILE *progress;                     /* apply's progress lines (waiting for snapshots), or NULL */
+	bool progress_tty;                  /* progress rewrites one line */
+	struct sk_reconcile_callbacks cb;
+};
+
+#define SK_RECONCILE_OPTS_INIT                                                                           \
+	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL, \
+	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0,          \
+	  .wait = true, .plan_file = NULL, .cancel = NULL, .progress = NULL, .progress_tty = false,         \
+	  .cb = { NULL, NULL, NULL, NULL, NULL, NULL, NULL } }
+
+/* one region's snapshots of a managed instance after the run */
+struct sk_reconcile_place {
+	char region[32];
+	size_t owned;        /* owned snapshots the plan kept, and the ones this run made */
+	char newest[256];    /* the newest available one ("" none); made ones count once available */
+	int64_t newest_time; /* its creation time (a copy's: its source's) */
+};
+
+/* what the run leaves of one (policy, instance) whose snapshots it manages (the plan's summary) */
+struct sk_reconcile_instance {
+	char instance[64];
+	char policy[128];
+	bool automated_only; /* the policy takes no snapshots: own.newest is an automated one */
+	struct sk_reconcile_place own;     /* the instance's region */
+	struct sk_reconcile_place *copies; /* each copy region */
+	size_t n_copies;
+};
+
+struct sk_reconcile_report {
+	bool ok;             /* planned (and applied) without an error or a failed action */
+	bool changes;        /* the plan had actions */
+	bool interrupted;
+	int signal;          /* interrupted: the cancel flag's value (SIGINT, SIGTERM), 0 if unknown */
+	bool cancelled;      /* the confirm callback said no */
+	bool refused;        /* a saved plan did not match the live state or the commit */
+	char commit[41];
+	char subject[256];
+	char error[1024];    /* the first error, "" when ok */
+	const char *stage;   /* where it stopped: "state", "lock", "fetch", "observe", "plan", "apply", "record", "done" */
+	int64_t started, finished;
+	struct sk_plan_counts planned;
+	size_t created, copied, changed, deleted, failed, deferred, skipped;
+	size_t pending;      /* actions not made in this run (failed, deferred, skipped, or not applied) */
+	struct sk_reconcile_instance *instances;
+	size_t n_instances;
+};
+
+int sk_reconcile(struct sk_reconcile_report *out, const struct sk_reconcile_opts *o);
+void sk_reconcile_report_free(struct sk_reconcile_report *r);
+
+#endif

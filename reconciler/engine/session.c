@@ -1,0 +1,53 @@
+/*
+ * session.c - configuration, credentials and client for one invocation
+ */
+#include "reconciler/engine/session.h"
+
+#include <string.h>
+
+#include "aws/sts.h"
+
+int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
+{
+	struct sk_aws_config_opts co = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_client_opts so = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
+	struct sk_aws_client_opts ao = SK_AWS_CLIENT_OPTS_INIT;
+
+	memset(s, 0, sizeof(*s));
+	co.profile = o->profile;
+	co.region = o->region;
+	co.endpoint_url = o->endpoint;
+	if (sk_aws_config_load(&s->config, &co) < 0)
+		goto fail;
+	/* the chain is handed its STS client; it never makes one */
+	so.config = s->config;
+	so.timeout_ms = 10000;
+	if (sk_aws_client_new(&s->sts, &so) < 0)
+		goto fail;
+	cc.config = s->config;
+	cc.web_identity = sk_sts_web_identity;
+	cc.web_identity_ud = s->sts;
+	if (sk_credentials_provider_chain_new(&s->credentials, &cc) < 0)
+		goto fail;
+	ao.config = s->config;
+	ao.credentials = s->credentials;
+	ao.cancel = o->cancel;
+	ao.on_attempt = o->on_attempt;
+	ao.on_attempt_ud = o->on_attempt_ud;
+	if (sk_aws_client_new(&s->client, &ao) < 0)
+		goto fail;
+	return 0;
+fail:
+	sk_session_close(s);
+	return -1;
+}
+
+void sk_session_close(struct sk_session *s)
+{
+	sk_aws_client_free(s->client);
+	sk_credentials_provider_free(s->credentials);
+	sk_aws_client_free(s->sts);
+	sk_aws_config_free(s->config);
+	memset(s, 0, sizeof(*s));
+}

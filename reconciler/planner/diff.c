@@ -1,0 +1,762 @@
+/*
+ * diff.c - the difference between a policy set and an inventory, as a plan
+ *
+ * For every instance a policy selects: the automated-backup settings and
+ * their replication (one modify action, replication starts and stops),
+ * then each snapshot policy's schedule, retention and copies (lifecycle.c).
+ * Instances no policy selects are reported, never touched.
+ */
+#include "reconciler/planner/diff.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "aws/arn.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+#include "reconciler/planner/ownership.h"
+#include "specs/policy.h"
+
+/* ---- small helpers shared with lifecycle.c ---- */
+
+const char *sk_diff_printf(struct sk_diff *d, const char *fmt, ...)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	const char *s = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sk_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		s = sk_arena_strdup(&d->plan->arena, sk_buf_cstr(&b));
+	sk_buf_free(&b);
+	if (!s)
+		d->failed = true;
+	return s;
+}
+
+const char *sk_diff_intern(struct sk_diff *d, const char *s)
+{
+	const char *r = sk_plan_strdup(d->plan, s);
+
+	if (s && !r)
+		d->failed = true;
+	return r;
+}
+
+void sk_diff_note(struct sk_diff *d, enum sk_note_kind kind, const char *region, const char *instance, const char *fmt,
+		  ...)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sk_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (rc < 0 || sk_plan_add_note(d->plan, kind, region, instance, "%s", sk_buf_cstr(&b)) < 0)
+		d->failed = true;
+	sk_buf_free(&b);
+}
+
+struct sk_action *sk_diff_action(struct sk_diff *d, const struct sk_action *a)
+{
+	struct sk_action *r = sk_plan_add_action(d->plan, a);
+
+	if (!r)
+		d->failed = true;
+	return r;
+}
+
+void sk_diff_error(struct sk_diff *d, const struct sk_pos *pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n_errors)
+		sk_buf_adds(&d->errors, "\n");
+	if (pos && pos->file)
+		sk_buf_printf(&d->errors, "%s:%d:%d: ", pos->file, pos->line, pos->col);
+	va_start(ap, fmt);
+	sk_buf_vprintf(&d->errors, fmt, ap);
+	va_end(ap);
+	d->n_errors++;
+}
+
+void sk_diff_basis(struct sk_diff *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d->opts->basis)
+		return;
+	va_start(ap, fmt);
+	if (sk_buf_vprintf(&d->basis, fmt, ap) < 0 || sk_buf_addc(&d->basis, '\n') < 0)
+		d->failed = true;
+	va_end(ap);
+}
+
+struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region)
+{
+	size_t i;
+	struct sk_diff_region *r;
+
+	for (i = 0; i < d->n_regions; i++)
+		if (!strcmp(d->regions[i].region, region))
+			return &d->regions[i];
+	if (d->n_regions == d->cap_regions) {
+		size_t cap = d->cap_regions ? d->cap_regions * 2 : 8;
+		r = realloc(d->regions, cap * sizeof(*r));
+		if (!r) {
+			d->failed = true;
+			sk_error_set_oom();
+			return NULL;
+		}
+		d->regions = r;
+		d->cap_regions = cap;
+	}
+	r = &d->regions[d->n_regions++];
+	memset(r, 0, sizeof(*r));
+	r->region = sk_diff_intern(d, region);
+	r->quota = sk_settings_quota(&d->set->settings, region);
+	return r;
+}
+
+/* ---- selection: which policy selects which instance ---- */
+
+static bool region_wanted(const struct sk_diff *d, const char *region)
+{
+	size_t i;
+
+	if (!d->opts->n_regions)
+		return true;
+	for (i = 0; i < d->opts->n_regions; i++)
+		if (!strcmp(d->opts->regions[i], region))
+			return true;
+	return false;
+}
+
+static bool tags_match(const struct sk_policy *p, const struct sk_inv_instance *in)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_selector_tags; i++) {
+		const char *v = sk_tag_get(in->tags, in->n_tags, p->selector_tags[i].key);
+		if (!v || strcmp(v, p->selector_tags[i].value))
+			return false;
+	}
+	return p->n_selector_tags > 0;
+}
+
+static int add_selection(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
+{
+	if (d->n_sel == d->cap_sel) {
+		size_t cap = d->cap_sel ? d->cap_sel * 2 : 64;
+		struct sk_diff_sel *s = realloc(d->sel, cap * sizeof(*s));
+		if (!s)
+			return sk_error_set_oom();
+		d->sel = s;
+		d->cap_sel = cap;
+	}
+	d->sel[d->n_sel].policy = p;
+	d->sel[d->n_sel].inst = in;
+	d->n_sel++;
+	return 0;
+}
+
+static int cmp_sel(const void *pa, const void *pb)
+{
+	const struct sk_diff_sel *a = pa, *b = pb;
+
+	/* inventory order (region, id), then policy order */
+	if (a->inst != b->inst)
+		return a->inst < b->inst ? -1 : 1;
+	if (a->policy != b->policy)
+		return a->policy < b->policy ? -1 : 1;
+	return 0;
+}
+
+static int select_instances(struct sk_diff *d)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < d->set->n_policies; i++) {
+		const struct sk_policy *p = &d->set->policies[i];
+		for (j = 0; j < p->n_regions; j++) {
+			const char *region = p->regions[j].name;
+			if (!region_wanted(d, region))
+				continue;
+			if (!sk_inventory_has_region(d->inv, region)) {
+				sk_diff_error(d, &p->regions[j].pos, "policy '%s': region '%s' was not observed", p->name,
+					      region);
+				continue;
+			}
+			if (p->n_instances) {
+				for (k = 0; k < p->n_instances; k++) {
+					const struct sk_inv_instance *in =
+						sk_inventory_find_instance(d->inv, region, p->instances[k].name);
+					if (!in) {
+						sk_diff_error(d, &p->instances[k].pos,
+							      "policy '%s': instance '%s' not found in %s", p->name,
+							      p->instances[k].name, region);
+						continue;
+					}
+					if (add_selection(d, p, in) < 0)
+						return -1;
+				}
+			} else {
+				size_t b, e;
+				sk_inventory_instance_range(d->inv, region, &b, &e);
+				for (k = b; k < e; k++)
+					if (tags_match(p, &d->inv->instances[k]) && add_selection(d, p, &d->inv->instances[k]) < 0)
+						return -1;
+			}
+		}
+	}
+	if (d->n_sel)
+		qsort(d->sel, d->n_sel, sizeof(*d->sel), cmp_sel);
+	/* the same policy naming an instance twice selects it once */
+	for (i = 0, j = 0; i < d->n_sel; i++)
+		if (!j || d->sel[j - 1].inst != d->sel[i].inst || d->sel[j - 1].policy != d->sel[i].policy)
+			d->sel[j++] = d->sel[i];
+	d->n_sel = j;
+	return 0;
+}
+
+static void check_conflicts(struct sk_diff *d, size_t begin, size_t end)
+{
+	size_t i, j;
+
+	for (i = begin; i < end; i++)
+		for (j = i + 1; j < end; j++) {
+			struct sk_buf why = SK_BUF_INIT;
+			const struct sk_policy *a = d->sel[i].policy, *b = d->sel[j].policy;
+			if (sk_policy_conflicts(a, b, &why))
+				sk_diff_error(d, &d->sel[j].policy->pos,
+					      "policies '%s' and '%s' both select instance '%s' in %s with conflicting settings: %s",
+					      d->sel[i].policy->name, d->sel[j].policy->name, d->sel[i].inst->id,
+					      d->sel[i].inst->region, sk_buf_cstr(&why));
+			sk_buf_free(&why);
+			/* what validate checks for named instances, for the ones tag selectors found */
+			if (a->has_snapshots && b->has_snapshots &&
+			    !strcmp(a->prefix ? a->prefix : "snapkeep", b->prefix ? b->prefix : "snapkeep"))
+				sk_diff_error(d, &b->prefix_pos,
+					      "policies '%s' and '%s' both take snapshots of instance '%s' in %s with prefix "
+					      "'%s'; their identifiers would collide: give one of them another prefix",
+					      a->name, b->name, d->sel[i].inst->id, d->sel[i].inst->region,
+					      b->prefix ? b->prefix : "snapkeep");
+		}
+}
+
+/* ---- automated backups: the instance's settings and replication ---- */
+
+struct desired {
+	int retention;
+	const char *window;
+	int copy_tags;
+	int deletion_protection;
+	bool apply_immediately;
+	int replicate_mode;
+	const struct sk_policy_replicate *replicate;
+	const char *policy; /* the first policy that sets anything */
+};
+
+static void merge_desired(struct desired *w, const struct sk_diff_sel *sel, size_t n)
+{
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	w->retention = w->copy_tags = w->deletion_protection = -1;
+	for (i = 0; i < n; i++) {
+		const struct sk_policy *p = sel[i].policy;
+		if (!p->has_automated)
+			continue;
+		if (!w->policy)
+			w->policy = p->name;
+		if (w->retention < 0 && p->retention_days >= 0)
+			w->retention = p->retention_days;
+		if (!w->window && p->window)
+			w->window = p->window;
+		if (w->copy_tags < 0 && p->copy_tags >= 0)
+			w->copy_tags = p->copy_tags;
+		if (w->deletion_protection < 0 && p->deletion_protection >= 0)
+			w->deletion_protection = p->deletion_protection;
+		if (p->apply_immediately)
+			w->apply_immediately = true;
+		if (!w->replicate_mode && p->replicate_mode) {
+			w->replicate_mode = p->replicate_mode;
+			w->replicate = &p->replicate;
+		}
+	}
+}
+
+static const char *yesno(int v)
+{
+	return v ? "true" : "false";
+}
+
+struct replica {
+	const char *arn;    /* the automated backup's ARN */
+	char region[64];    /* where it lives */
+	int retention;      /* -1: unknown (its region was not observed) */
+	const char *kms_key_id;
+};
+
+/* the instance's automated-backup replications: from the instance and from observed automated backups */
+static size_t find_replicas(struct sk_diff *d, const struct sk_inv_instance *in, struct replica *out, size_t max)
+{
+	struct sk_arn arn;
+	size_t n = 0, i, j;
+
+	for (i = 0; i < in->n_replications && n < max; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].arn = in->replications[i];
+		out[n].retention = -1;
+		if (sk_arn_parse(&arn, in->replications[i]) < 0 ||
+		    sk_arn_part_copy(out[n].region, sizeof(out[n].region), arn.region) < 0)
+			continue;
+		n++;
+	}
+	for (i = 0; i < d->inv->n_autobackups; i++) {
+		const struct sk_inv_autobackup *b = &d->inv->autobackups[i];
+		bool same_instance = b->instance_arn && in->arn && !strcmp(b->instance_arn, in->arn);
+		/* a stopped replication leaves its backups "retained": they no longer replicate */
+		bool live = !b->status || (strcmp(b->status, "retained") && strcmp(b->status, "deleting"));
+		if (!same_instance || !live || !strcmp(b->region, in->region))
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(out[j].region, b->region))
+				break;
+		if (j == n) {
+			if (n == max)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].arn = b->arn;
+			snprintf(out[n].region, sizeof(out[n].region), "%s", b->region);
+			n++;
+		}
+		out[j].retention = b->retention;
+		out[j].kms_key_id = b->kms_key_id;
+	}
+	return n;
+}
+
+static void replication_action(struct sk_diff *d, enum sk_action_kind kind, const struct sk_inv_instance *in,
+			       const char *dest, const struct sk_policy_replicate *r, const char *policy,
+			       const char *reason)
+{
+	struct sk_action a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = kind;
+	a.retention = a.copy_tags = a.deletion_protection = -1;
+	a.region = sk_diff_intern(d, dest);
+	a.instance = in->id;
+	a.target = in->id;
+	a.policy = sk_diff_intern(d, policy);
+	a.reason = reason;
+	a.source_region = in->region;
+	a.source_arn = sk_diff_intern(d, in->arn);
+	if (kind == SK_ACTION_START_REPLICATION) {
+		a.kms_key_id = r->kms_key_id ? sk_diff_intern(d, r->kms_key_id) : NULL;
+		a.replica_retention = r->retention_days;
+	}
+	sk_diff_action(d, &a);
+}
+
+static void diff_replication(struct sk_diff *d, const struct sk_inv_instance *in, const struct desired *w)
+{
+	struct replica reps[8];
+	size_t n, i;
+	bool have_wanted = false;
+
+	if (!w->replicate_mode)
+		return;
+	if (!in->arn) {
+		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id, "no instance ARN observed: replication left alone");
+		return;
+	}
+	n = find_replicas(d, in, reps, sizeof(reps) / sizeof(reps[0]));
+	for (i = 0; i < n; i++)
+		sk_diff_basis(d, "replication %s/%s %s retention=%d", in->region, in->id, reps[i].region, reps[i].retention);
+	for (i = 0; i < n; i++) {
+		const struct sk_policy_replicate *r = w->replicate;
+		bool wanted = w->replicate_mode == SK_REPLICATE_ON && !strcmp(reps[i].region, r->region);
+		if (wanted && r->retention_days > 0 && reps[i].retention >= 0 && reps[i].retention != r->retention_days) {
+			const char *why = sk_diff_printf(d, "replica retention %d → %d days: stop, then start again",
+							 reps[i].retention, r->retention_days);
+			replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, r, w->policy, why);
+			replication_action(d, SK_ACTION_START_REPLICATION, in, reps[i].region, r, w->policy, why);
+			have_wanted = true;
+			continue;
+		}
+		if (wanted) {
+			have_wanted = true;
+			continue;
+		}
+		replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, w->replicate, w->policy,
+				   w->replicate_mode == SK_REPLICATE_OFF
+					   ? "the policy turns replication off"
+					   : sk_diff_printf(d, "the policy replicates to %s instead", w->replicate->region));
+	}
+	if (w->replicate_mode == SK_REPLICATE_ON && !have_wanted)
+		replication_action(d, SK_ACTION_START_REPLICATION, in, w->replicate->region, w->replicate, w->policy,
+				   "the policy replicates automated backups");
+}
+
+static void add_change(struct sk_diff *d, struct sk_change *ch, size_t *n, const char *field, const char *before,
+		       const char *after)
+{
+	if (*n >= SK_PLAN_MAX_CHANGES)
+		return;
+	ch[*n].field = field;
+	ch[*n].before = sk_diff_intern(d, before);
+	ch[*n].after = sk_diff_intern(d, after);
+	(*n)++;
+}
+
+static void diff_automated(struct sk_diff *d, const struct sk_inv_instance *in, const struct sk_diff_sel *sel,
+			   size_t n_sel)
+{
+	struct desired w;
+	struct sk_change ch[SK_PLAN_MAX_CHANGES];
+	struct sk_action a;
+	size_t n = 0;
+	char before[32], after[32];
+
+	merge_desired(&w, sel, n_sel);
+	if (!w.policy)
+		return;
+	sk_diff_basis(d, "instance %s/%s status=%s retention=%d pending=%d window=%s copytags=%d protect=%d backup=%s",
+		      in->region, in->id, in->status ? in->status : "", in->retention,
+		      in->has_pending_retention ? in->pending_retention : -1, in->backup_window ? in->backup_window : "",
+		      in->copy_tags, in->deletion_protection, in->aws_backup_arn ? in->aws_backup_arn : "");
+	if (in->aws_backup_arn && (w.retention >= 0 || w.window || w.replicate_mode)) {
+		sk_diff_note(d, SK_NOTE_EXTERNAL, in->region, in->id,
+			     "AWS Backup manages its automated backups (%s): backup_retention_period, "
+			     "preferred_backup_window and replication are left to it",
+			     in->aws_backup_arn);
+		w.retention = -1;
+		w.window = NULL;
+		w.replicate_mode = SK_REPLICATE_UNSET;
+	}
+
+	memset(&a, 0, sizeof(a));
+	a.kind = SK_ACTION_MODIFY;
+	a.retention = a.copy_tags = a.deletion_protection = -1;
+	if (w.retention >= 0) {
+		bool pending = in->has_pending_retention;
+		int effective = pending ? in->pending_retention : in->retention;
+		snprintf(before, sizeof(before), "%d", in->retention);
+		snprintf(after, sizeof(after), "%d", w.retention);
+		if (pending && in->pending_retention == w.retention) {
+			if (w.apply_immediately) {
+				a.retention = w.retention;
+				add_change(d, ch, &n, "backup_retention_period", before, after);
+			} else {
+				sk_diff_note(d, SK_NOTE_PENDING, in->region, in->id,
+					     "backup_retention_period %d → %d is pending until the maintenance window (%s)",
+					     in->retention, w.retention,
+					     in->maintenance_window ? in->maintenance_window : "unknown");
+			}
+		} else if (effective != w.retention || (pending && in->retention != w.retention)) {
+			a.retention = w.retention;
+			add_change(d, ch, &n, "backup_retention_period", before, after);
+			if (!w.apply_immediately && (in->retention == 0) != (w.retention == 0))
+				sk_diff_note(d, SK_NOTE_PENDING, in->region, in->id,
+					     "turning automated backups %s waits for the maintenance window (%s); "
+					     "set applyImmediately: true to apply it at once",
+					     w.retention ? "on" : "off",
+					     in->maintenance_window ? in->maintenance_window : "unknown");
+		}
+	}
+	if (w.window && (!in->backup_window || strcmp(in->backup_window, w.window))) {
+		a.window = sk_diff_intern(d, w.window);
+		add_change(d, ch, &n, "preferred_backup_window", in->backup_window ? in->backup_window : "none", w.window);
+	}
+	if (w.copy_tags >= 0 && w.copy_tags != (int)in->copy_tags) {
+		a.copy_tags = w.copy_tags;
+		add_change(d, ch, &n, "copy_tags_to_snapshot", yesno(in->copy_tags), yesno(w.copy_tags));
+	}
+	if (w.deletion_protection >= 0 && w.deletion_protection != (int)in->deletion_protection) {
+		a.deletion_protection = w.deletion_protection;
+		add_change(d, ch, &n, "deletion_protection", yesno(in->deletion_protection), yesno(w.deletion_protection));
+	}
+	if (n) {
+		struct sk_change *saved = sk_arena_calloc(&d->plan->arena, n, sizeof(*saved));
+		if (!saved) {
+			d->failed = true;
+			return;
+		}
+		memcpy(saved, ch, n * sizeof(*saved));
+		a.changes = saved;
+		a.n_changes = n;
+		a.region = in->region;
+		a.instance = in->id;
+		a.target = in->id;
+		a.policy = sk_diff_intern(d, w.policy);
+		a.reason = "the policy's automated-backup settings differ";
+		a.apply_immediately = w.apply_immediately;
+		a.source_arn = sk_diff_intern(d, in->arn);
+		sk_diff_action(d, &a);
+	}
+	diff_replication(d, in, &w);
+}
+
+/* ---- the whole plan ---- */
+
+static void unmanaged_instances(struct sk_diff *d)
+{
+	struct sk_buf names = SK_BUF_INIT;
+	size_t r, k, s = 0;
+
+	/* d->sel is sorted by instance pointer, i.e. in inventory order, as the regions' ranges are */
+	for (r = 0; r < d->inv->n_regions; r++) {
+		size_t b, e, n = 0;
+		if (!region_wanted(d, d->inv->regions[r]))
+			continue;
+		sk_inventory_instance_range(d->inv, d->inv->regions[r], &b, &e);
+		sk_buf_reset(&names);
+		for (k = b; k < e; k++) {
+			const struct sk_inv_instance *in = &d->inv->instances[k];
+			while (s < d->n_sel && d->sel[s].inst < in)
+				s++;
+			if (s < d->n_sel && d->sel[s].inst == in)
+				continue;
+			if (n < 20)
+				sk_buf_printf(&names, "%s'%s'", n ? ", " : "", in->id);
+			n++;
+		}
+		if (n)
+			sk_diff_note(d, SK_NOTE_UNMANAGED, d->inv->regions[r], NULL,
+				     "%zu instance%s no policy selects, left alone: %s%s", n, n == 1 ? "" : "s",
+				     sk_buf_cstr(&names), n > 20 ? ", ..." : "");
+	}
+	sk_buf_free(&names);
+}
+
+static void finish_fingerprint(struct sk_diff *d)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+	char **lines = NULL;
+	size_t n = 0, k;
+	char *p, *text;
+	struct sk_buf sorted = SK_BUF_INIT;
+
+	if (!d->opts->basis)
+		return;
+	/* sort the lines so the fingerprint does not depend on processing order */
+	text = d->basis.ptr ? d->basis.ptr : (char *)"";
+	for (p = text; *p; p++)
+		if (*p == '\n')
+			n++;
+	lines = calloc(n + 1, sizeof(*lines));
+	if (!lines) {
+		d->failed = true;
+		return;
+	}
+	for (k = 0, p = text; k < n; k++) {
+		char *nl = strchr(p, '\n');
+		*nl = '\0';
+		lines[k] = p;
+		p = nl + 1;
+	}
+	qsort(lines, n, sizeof(*lines), sk_diff_cmp_strp);
+	for (k = 0; k < n; k++)
+		if (sk_buf_printf(&sorted, "%s\n", lines[k]) < 0)
+			d->failed = true;
+	free(lines);
+	if (!EVP_Digest(sorted.ptr ? sorted.ptr : "", sorted.len, md, &len, EVP_sha256(), NULL)) {
+		d->failed = true;
+		sk_error_set(SK_ERR_PLAN, "cannot compute the plan's fingerprint");
+	}
+	for (i = 0; i < len && i < 32; i++)
+		snprintf(d->plan->fingerprint + 2 * i, 3, "%02x", md[i]);
+	d->plan->basis = sk_buf_detach(&sorted);
+	if (!d->plan->basis)
+		d->plan->basis = strdup("");
+}
+
+int sk_diff_cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int region_summaries(struct sk_diff *d)
+{
+	size_t i;
+
+	/* every observed region appears, even with nothing to do */
+	for (i = 0; i < d->inv->n_regions; i++)
+		if (!sk_diff_region(d, d->inv->regions[i]))
+			return -1;
+	qsort(d->regions, d->n_regions, sizeof(*d->regions), sk_diff_cmp_strp);
+	d->plan->regions = calloc(d->n_regions + 1, sizeof(*d->plan->regions));
+	if (!d->plan->regions)
+		return sk_error_set_oom();
+	for (i = 0; i < d->n_regions; i++) {
+		const struct sk_diff_region *r = &d->regions[i];
+		struct sk_region_summary *s = &d->plan->regions[i];
+		s->region = r->region;
+		s->manual_before = r->manual;
+		s->manual_after = r->manual + r->creates + r->copies - r->deletes;
+		s->quota = r->quota;
+		s->automated = r->automated;
+		s->unmanaged = r->manual - r->decided;
+		s->gib_delta = r->gib_delta;
+		s->cost_delta = (double)r->gib_delta * d->plan->price_per_gb_month;
+	}
+	d->plan->n_regions = d->n_regions;
+	return 0;
+}
+
+int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const struct sk_inventory *inv,
+		    const struct sk_plan_opts *opts)
+{
+	struct sk_diff d;
+	struct sk_plan_opts defaults = SK_PLAN_OPTS_INIT;
+	size_t i, j;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&d, 0, sizeof(d));
+	sk_buf_init(&d.errors, 0);
+	sk_buf_init(&d.basis, 0);
+	d.set = set;
+	d.inv = inv;
+	d.opts = opts ? opts : &defaults;
+	d.now = d.opts->now ? d.opts->now : sk_time_now();
+	if (sk_plan_new(&d.plan) < 0)
+		return -1;
+	snprintf(d.plan->commit, sizeof(d.plan->commit), "%s", set->commit);
+	d.plan->subject = set->subject ? strdup(set->subject) : NULL;
+	d.plan->ref = set->ref ? strdup(set->ref) : NULL;
+	d.plan->now = d.now;
+	d.plan->observed_at = inv->observed_at;
+	d.plan->price_per_gb_month = set->settings.price_per_gb_month > 0 ? set->settings.price_per_gb_month
+									      : SK_DEFAULT_PRICE_PER_GB_MONTH;
+	if ((set->subject && !d.plan->subject) || (set->ref && !d.plan->ref)) {
+		sk_error_set_oom();
+		goto done;
+	}
+	if (sk_lifecycle_begin(&d) < 0)
+		goto done;
+	if (select_instances(&d) < 0)
+		goto done;
+	for (i = 0; i < d.n_sel; i = j) {
+		for (j = i + 1; j < d.n_sel && d.sel[j].inst == d.sel[i].inst; j++)
+			;
+		check_conflicts(&d, i, j);
+	}
+	if (d.n_errors) {
+		sk_error_set(SK_ERR_POLICY, "%s", sk_buf_cstr(&d.errors));
+		goto done;
+	}
+	for (i = 0; i < d.n_sel && !d.failed; i = j) {
+		size_t k;
+		for (j = i + 1; j < d.n_sel && d.sel[j].inst == d.sel[i].inst; j++)
+			;
+		diff_automated(&d, d.sel[i].inst, &d.sel[i], j - i);
+		for (k = i; k < j && !d.failed; k++)
+			if ((d.sel[k].policy->has_snapshots ? sk_lifecycle_instance(&d, d.sel[k].policy, d.sel[k].inst)
+							    : sk_lifecycle_automated(&d, d.sel[k].policy, d.sel[k].inst)) < 0)
+				goto done;
+	}
+	sk_lifecycle_finish(&d);
+	unmanaged_instances(&d);
+	if (d.failed || region_summaries(&d) < 0)
+		goto done;
+	finish_fingerprint(&d);
+	if (d.failed)
+		goto done;
+	*out = d.plan;
+	d.plan = NULL;
+	rc = 0;
+done:
+	if (rc < 0 && d.failed && sk_error_last()->klass == SK_ERR_NONE)
+		sk_error_set_oom();
+	sk_lifecycle_end(&d);
+	sk_plan_free(d.plan);
+	sk_buf_free(&d.errors);
+	sk_buf_free(&d.basis);
+	free(d.sel);
+	free(d.regions);
+	return rc;
+}
+
+/* ---- which regions to observe ---- */
+
+static int add_unique(const char ***list, size_t *n, const char *s)
+{
+	size_t i;
+	const char **l;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], s))
+			return 0;
+	l = realloc(*list, (*n + 1) * sizeof(*l));
+	if (!l)
+		return sk_error_set_oom();
+	l[(*n)++] = s;
+	*list = l;
+	return 0;
+}
+
+int sk_plan_regions(const struct sk_policyset *set, const char *const *only, size_t n_only, const char ***out_regions,
+		    size_t *n_out, const char ***out_backup_regions, size_t *n_backup)
+{
+	const char **regions = NULL, **backups = NULL;
+	size_t nr = 0, nb = 0, i, j, k;
+
+	*out_regions = NULL;
+	*n_out = 0;
+	if (out_backup_regions) {
+		*out_backup_regions = NULL;
+		*n_backup = 0;
+	}
+	for (i = 0; i < set->n_policies; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		bool any = false;
+		for (j = 0; j < p->n_regions; j++) {
+			bool wanted = !n_only;
+			for (k = 0; k < n_only; k++)
+				if (!strcmp(only[k], p->regions[j].name))
+					wanted = true;
+			if (!wanted)
+				continue;
+			any = true;
+			if (add_unique(&regions, &nr, p->regions[j].name) < 0)
+				goto fail;
+		}
+		if (!any)
+			continue;
+		for (j = 0; p->has_snapshots && j < p->n_copies; j++)
+			if (add_unique(&regions, &nr, p->copies[j].region) < 0)
+				goto fail;
+		/* a replication's region is only listed for its automated backups */
+		if (p->replicate_mode == SK_REPLICATE_ON && p->replicate.region &&
+		    add_unique(&backups, &nb, p->replicate.region) < 0)
+			goto fail;
+	}
+	qsort(regions, nr, sizeof(*regions), sk_diff_cmp_strp);
+	if (nb)
+		qsort(backups, nb, sizeof(*backups), sk_diff_cmp_strp);
+	*out_regions = regions;
+	*n_out = nr;
+	if (out_backup_regions) {
+		*out_backup_regions = backups;
+		*n_backup = nb;
+	} else {
+		free(backups);
+	}
+	return 0;
+fail:
+	free(regions);
+	free(backups);
+	return -1;
+}

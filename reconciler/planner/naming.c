@@ -1,0 +1,82 @@
+/*
+ * naming.c - the identifiers snapkeep gives the snapshots it makes
+ */
+#include "reconciler/planner/naming.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/timeutil.h"
+
+/* 8 hex digits of s's SHA-256 */
+static int short_hash(char hex[9], const char *s)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL))
+		return sk_error_set(SK_ERR_INVALID, "cannot hash '%.40s'", s);
+	snprintf(hex, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+	return 0;
+}
+
+int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot)
+{
+	char date[32], full[1024], hex[9];
+	int64_t days, y;
+	unsigned mo, d;
+	int mins;
+	size_t np, ni, keep;
+
+	out[0] = '\0';
+	if (!prefix || !*prefix || !instance || !*instance)
+		return sk_error_set(SK_ERR_INVALID, "a snapshot identifier needs a prefix and an instance");
+	days = slot >= 0 ? slot / 86400 : -((-slot + 86399) / 86400);
+	mins = (int)((slot - days * 86400) / 60);
+	sk_time_civil_from_days(days, &y, &mo, &d);
+	snprintf(date, sizeof(date), "%04lld%02u%02u-%02d%02d", (long long)y, mo, d, mins / 60, mins % 60);
+	np = strlen(prefix);
+	ni = strlen(instance);
+	if (np + ni + strlen(date) + 2 <= SK_SNAPSHOT_ID_MAX) {
+		snprintf(full, sizeof(full), "%s-%s-%s", prefix, instance, date);
+	} else {
+		if (np + strlen(date) + 2 + 8 + 2 > SK_SNAPSHOT_ID_MAX || np > 512)
+			return sk_error_set(SK_ERR_INVALID, "prefix '%.40s...' is too long for a snapshot identifier", prefix);
+		if (short_hash(hex, instance) < 0)
+			return -1;
+		keep = SK_SNAPSHOT_ID_MAX - np - strlen(date) - 8 - 3;
+		while (keep > 0 && instance[keep - 1] == '-')
+			keep--;
+		snprintf(full, sizeof(full), "%s-%.*s%s%s-%s", prefix, (int)keep, instance, keep ? "-" : "", hex, date);
+	}
+	for (char *c = full; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	memcpy(out, full, strlen(full) + 1);
+	return 0;
+}
+
+
+int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, const char *source_region)
+{
+	size_t ns = strlen(source_id), nr = strlen(source_region), keep;
+	char hex[9];
+
+	out[0] = '\0';
+	if (ns + 1 + nr <= SK_SNAPSHOT_ID_MAX) {
+		snprintf(out, SK_SNAPSHOT_ID_MAX + 1, "%s-%s", source_id, source_region);
+		return 0;
+	}
+	if (nr + 1 + 9 + 1 > SK_SNAPSHOT_ID_MAX)
+		return sk_error_set(SK_ERR_INVALID, "region '%.40s' is too long for a copy's identifier", source_region);
+	if (short_hash(hex, source_id) < 0)
+		return -1;
+	keep = SK_SNAPSHOT_ID_MAX - nr - 1 - 9;
+	while (keep > 0 && source_id[keep - 1] == '-')
+		keep--;
+	snprintf(out, SK_SNAPSHOT_ID_MAX + 1, "%.*s-%s-%s", (int)keep, source_id, hex, source_region);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * naming.h - the identifiers snapkeep gives the snapshots it makes
+ *
+ * They are deterministic, so that a rerun (or a run after a crash) never
+ * makes a second snapshot or copy of the same thing: AWS answers
+ * DBSnapshotAlreadyExists, and apply checks the existing one is ours.
+ *
+ *   a snapshot  <prefix>-<instance>-<yyyymmdd-hhmm>   the schedule slot, UTC; lowercase
+ *   a copy      <source id>-<source region>
+ *
+ * RDS allows 1..255 letters, digits and hyphens, starting with a letter,
+ * never two hyphens in a row or one at the end (sk_rds_valid_snapshot_id,
+ * aws/rds.h).  Past 255 characters the instance (or the source id) is cut
+ * and "-<8 hex digits of its SHA-256>" added.
+ */
+#ifndef SK_NAMING_H
+#define SK_NAMING_H
+
+#include <stdint.h>
+
+#define SK_SNAPSHOT_ID_MAX 255
+
+/* 0, or SK_ERROR for an empty prefix or instance, or a prefix too long to leave room */
+int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot);
+/* 0, or SK_ERROR when the source region leaves no room */
+int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, const char *source_region);
+
+#endif

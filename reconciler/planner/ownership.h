@@ -1,0 +1,43 @@
+/*
+ * ownership.h - which snapshots are snapkeep's: the one rule
+ *
+ * snapkeep tags what it creates: snapkeep:policy=<policy>,
+ * snapkeep:instance=<instance>, snapkeep:slot=<schedule slot> and, on a
+ * copy, snapkeep:source=<its source's ARN>.  A manual snapshot belongs to
+ * a policy for an instance only when both snapkeep:policy and
+ * snapkeep:instance say so; the planner decides only on those, apply
+ * checks it again before it deletes or adopts one, and nothing else is
+ * ever deleted.  `snapkeep iam-policy` lets AWS enforce the same rule.
+ */
+#ifndef SK_OWNERSHIP_H
+#define SK_OWNERSHIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws/query.h"
+
+#define SK_TAG_PREFIX "snapkeep:"
+#define SK_TAG_POLICY "snapkeep:policy"
+#define SK_TAG_INSTANCE "snapkeep:instance"
+#define SK_TAG_SLOT "snapkeep:slot"
+#define SK_TAG_SOURCE "snapkeep:source"
+
+struct sk_inv_snapshot;
+
+/* the value of key among tags, or NULL */
+const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
+
+/* the policy a snapshot's tags name as its owner (snapkeep:policy), or NULL */
+const char *sk_tags_owner(const struct sk_aws_tag *tags, size_t n);
+
+/* do the tags say that policy owns it as a snapshot of instance (both tags)? */
+bool sk_tags_owned_by(const struct sk_aws_tag *tags, size_t n, const char *policy, const char *instance);
+
+/* an inventory snapshot policy owns as instance's: manual, not being deleted, both tags */
+bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, const char *instance);
+
+/* keys that are AWS's (aws:) or snapkeep's own: never copied from a source, never shown as the user's */
+bool sk_tag_reserved(const char *key);
+
+#endif

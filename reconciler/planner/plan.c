@@ -1,0 +1,198 @@
+/*
+ * plan.c - plan storage, counting, and the policy/inventory difference
+ */
+#include "reconciler/planner/plan.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "specs/policy.h"
+
+static const char *const kind_names[] = { "modify", "start-replication", "stop-replication", "create", "copy",
+					   "delete" };
+
+const char *sk_action_kind_name(enum sk_action_kind k)
+{
+	return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "unknown";
+}
+
+int sk_action_kind_from_name(enum sk_action_kind *out, const char *name)
+{
+	size_t k;
+
+	for (k = 0; name && k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
+		if (!strcmp(name, kind_names[k])) {
+			*out = (enum sk_action_kind)k;
+			return 0;
+		}
+	return SK_ENOTFOUND;
+}
+
+int sk_plan_new(struct sk_plan **out)
+{
+	struct sk_plan *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return sk_error_set_oom();
+	p->price_per_gb_month = SK_DEFAULT_PRICE_PER_GB_MONTH;
+	*out = p;
+	return 0;
+}
+
+void sk_plan_free(struct sk_plan *p)
+{
+	if (!p)
+		return;
+	free(p->subject);
+	free(p->ref);
+	free(p->basis);
+	free(p->actions);
+	free(p->notes);
+	free(p->decisions);
+	free(p->instances);
+	free(p->groups);
+	free(p->regions);
+	sk_arena_free(&p->arena);
+	free(p);
+}
+
+const char *sk_plan_strdup(struct sk_plan *p, const char *s)
+{
+	return s ? sk_arena_intern(&p->arena, s) : NULL;
+}
+
+static void *grow(void **items, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void *q = realloc(*items, c * size);
+		if (!q) {
+			sk_error_set_oom();
+			return NULL;
+		}
+		*items = q;
+		*cap = c;
+	}
+	return (char *)*items + (*n)++ * size;
+}
+
+struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a)
+{
+	struct sk_action *slot = grow((void **)&p->actions, &p->n_actions, &p->cap_actions, sizeof(*slot));
+
+	if (slot)
+		*slot = *a;
+	return slot;
+}
+
+int sk_plan_add_decision(struct sk_plan *p, const struct sk_decision *d)
+{
+	struct sk_decision *slot = grow((void **)&p->decisions, &p->n_decisions, &p->cap_decisions, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	*slot = *d;
+	return 0;
+}
+
+size_t sk_plan_add_instance(struct sk_plan *p, const char *policy, const char *instance, size_t n_copies)
+{
+	struct sk_plan_instance *in;
+	struct sk_plan_place *copies = NULL;
+
+	if (n_copies && !(copies = sk_arena_calloc(&p->arena, n_copies, sizeof(*copies))))
+		return SK_PLAN_NONE;
+	in = grow((void **)&p->instances, &p->n_instances, &p->cap_instances, sizeof(*in));
+	if (!in)
+		return SK_PLAN_NONE;
+	memset(in, 0, sizeof(*in));
+	in->policy = sk_plan_strdup(p, policy);
+	in->instance = sk_plan_strdup(p, instance);
+	in->copies = copies;
+	in->n_copies = n_copies;
+	return p->n_instances - 1;
+}
+
+size_t sk_plan_add_group(struct sk_plan *p, size_t instance, size_t place)
+{
+	struct sk_plan_group *g = grow((void **)&p->groups, &p->n_groups, &p->cap_groups, sizeof(*g));
+
+	if (!g)
+		return 0;
+	g->instance = instance;
+	g->place = place;
+	return p->n_groups;
+}
+
+struct sk_plan_place *sk_plan_group_place(const struct sk_plan *p, size_t g, const struct sk_plan_instance **in)
+{
+	const struct sk_plan_group *gr;
+	struct sk_plan_instance *pi;
+
+	if (g == 0 || g > p->n_groups)
+		return NULL;
+	gr = &p->groups[g - 1];
+	if (gr->instance >= p->n_instances)
+		return NULL;
+	pi = &p->instances[gr->instance];
+	if (in)
+		*in = pi;
+	if (gr->place == 0)
+		return &pi->own;
+	return gr->place <= pi->n_copies ? &pi->copies[gr->place - 1] : NULL;
+}
+
+int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
+		     const char *fmt, ...)
+{
+	struct sk_buf msg = SK_BUF_INIT;
+	struct sk_note *n;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sk_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	n = grow((void **)&p->notes, &p->n_notes, &p->cap_notes, sizeof(*n));
+	if (!n) {
+		sk_buf_free(&msg);
+		return -1;
+	}
+	n->kind = kind;
+	n->region = sk_plan_strdup(p, region);
+	n->instance = sk_plan_strdup(p, instance);
+	n->message = sk_arena_strdup(&p->arena, msg.ptr);
+	sk_buf_free(&msg);
+	return n->message ? 0 : -1;
+}
+
+void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->n_actions; i++) {
+		switch (p->actions[i].kind) {
+		case SK_ACTION_CREATE:
+		case SK_ACTION_COPY:
+			out->create++;
+			break;
+		case SK_ACTION_DELETE:
+			out->remove++;
+			break;
+		default:
+			out->change++;
+			break;
+		}
+	}
+}
+
+bool sk_plan_has_changes(const struct sk_plan *p)
+{
+	return p->n_actions > 0;
+}

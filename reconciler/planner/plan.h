@@ -1,0 +1,229 @@
+/*
+ * plan.h - the difference between the policy and live AWS, as typed actions
+ *
+ * A plan is computed from a policy set (specs/) and an inventory
+ * (observe.c or a file) at one instant, `now`.  Each action names its
+ * region, target, policy and reason, and for changes before -> after; apply
+ * executes exactly the plan's actions.  The plan also carries notes (what
+ * is pending, externally owned, not managed, deferred), per-region quota and
+ * cost figures, and the keep/delete decision for every owned snapshot.
+ */
+#ifndef SK_PLAN_H
+#define SK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/arena.h"
+#include "reconciler/planner/inventory.h"
+
+struct sk_policyset;
+
+enum sk_action_kind {
+	SK_ACTION_MODIFY = 0,        /* ModifyDBInstance */
+	SK_ACTION_START_REPLICATION, /* StartDBInstanceAutomatedBackupsReplication */
+	SK_ACTION_STOP_REPLICATION,  /* StopDBInstanceAutomatedBackupsReplication */
+	SK_ACTION_CREATE,            /* CreateDBSnapshot */
+	SK_ACTION_COPY,              /* CopyDBSnapshot (to another region) */
+	SK_ACTION_DELETE,            /* DeleteDBSnapshot */
+};
+
+#define SK_PLAN_MAX_CHANGES 8
+#define SK_PLAN_NONE ((size_t)-1)
+
+struct sk_change {
+	const char *field; /* "backup_retention_period", ... */
+	const char *before;
+	const char *after;
+};
+
+struct sk_action {
+	enum sk_action_kind kind;
+	const char *region;   /* where the call is sent */
+	const char *instance; /* the instance it concerns */
+	const char *target;   /* the snapshot (create, copy, delete) or the instance */
+	const char *policy;
+	const char *reason;
+	/* modify: what changes, for people (in the plan's arena); -1 / NULL leave a field alone */
+	const struct sk_change *changes;
+	size_t n_changes;
+	int retention;
+	const char *window;
+	int copy_tags;
+	int deletion_protection;
+	bool apply_immediately;
+	/* replication (sent to the destination region) and copies */
+	const char *source_region;
+	const char *source_arn; /* the instance's ARN (replication) or the source snapshot's (copy) */
+	const char *kms_key_id;
+	int replica_retention;
+	/* create and copy */
+	int64_t slot;                   /* the schedule slot the snapshot stands for */
+	const char *source_snapshot;    /* copy: the source's identifier */
+	int64_t source_created;         /* copy: the source's (original) creation time */
+	const struct sk_aws_tag *tags;
+	size_t n_tags;
+	uint32_t gib;
+	/*
+	 * create, copy: the rules (SK_KEEP_*, reconciler/retention.h) that keep
+	 * what it makes; delete: 0, no rule keeps it.  Keep decisions of
+	 * existing snapshots live in sk_decision.
+	 */
+	unsigned keep;
+	/*
+	 * What it waits for.  depends_on, for a copy of a snapshot this plan
+	 * creates: 1 + the index of that create, which must be available
+	 * first (0: none).  group, for creates, copies and deletes: the
+	 * (policy, instance, region) whose snapshots they keep in shape,
+	 * 1..p->n_groups (0: none); the plan decided a group's deletions
+	 * against its creates and copies, so the deletions are made only when
+	 * all of those were.
+	 */
+	size_t depends_on;
+	size_t group;
+};
+
+enum sk_note_kind {
+	SK_NOTE_PENDING = 0,   /* a change waits for the maintenance window */
+	SK_NOTE_EXTERNAL,      /* AWS Backup manages these settings */
+	SK_NOTE_UNMANAGED,     /* an instance no policy selects */
+	SK_NOTE_DEFERRED,      /* an action left for a later run (limits) */
+	SK_NOTE_SAFETY,        /* a safety rule kept something or refused an action */
+	SK_NOTE_WARNING,
+};
+
+struct sk_note {
+	enum sk_note_kind kind;
+	const char *region;
+	const char *instance;
+	const char *message;
+};
+
+/* the decision about one snapshot a policy owns */
+struct sk_decision {
+	const struct sk_inv_snapshot *snap;
+	const char *policy;
+	unsigned keep; /* reasons (reconciler/retention.h and SK_KEEP_* safety bits); 0: delete */
+	bool deleted;  /* an action deletes it in this plan */
+};
+
+/* one region's snapshots of a (policy, instance), as the plan leaves them */
+struct sk_plan_place {
+	const char *region;
+	size_t kept;         /* owned snapshots there that exist and the plan keeps */
+	size_t made;         /* snapshots (copies) the plan makes there */
+	const char *newest;  /* the newest available kept one, or NULL */
+	int64_t newest_time; /* its creation time (a copy's: its source's) */
+};
+
+/*
+ * One (policy, instance) the plan manages.  For a policy with snapshots,
+ * the places hold the snapshots it owns; for one without (automated_only),
+ * own.newest is the newest automated snapshot, what keeps it restorable.
+ */
+struct sk_plan_instance {
+	const char *policy;
+	const char *instance;
+	bool automated_only;
+	struct sk_plan_place own;     /* the instance's region */
+	struct sk_plan_place *copies; /* each copy region the plan looked at, in the policy's order */
+	size_t n_copies;
+};
+
+/* a group of actions (sk_action.group): which instance and place it keeps in shape */
+struct sk_plan_group {
+	size_t instance; /* index into p->instances */
+	size_t place;    /* 0: own, k: copies[k - 1] */
+};
+
+struct sk_region_summary {
+	const char *region;
+	size_t manual_before;
+	size_t manual_after;
+	int quota;
+	size_t automated;
+	size_t unmanaged; /* manual snapshots no policy decided on: kept, not managed */
+	int64_t gib_delta;
+	double cost_delta; /* per month */
+};
+
+struct sk_plan {
+	struct sk_arena arena;
+	char commit[41];
+	char *subject;
+	char *ref;
+	int64_t now;
+	int64_t observed_at;
+	char fingerprint[65];
+	double price_per_gb_month;
+	struct sk_action *actions;
+	size_t n_actions, cap_actions;
+	struct sk_note *notes;
+	size_t n_notes, cap_notes;
+	struct sk_decision *decisions;
+	size_t n_decisions, cap_decisions;
+	struct sk_plan_instance *instances;
+	size_t n_instances, cap_instances;
+	struct sk_plan_group *groups; /* groups[g - 1] for group g */
+	size_t n_groups, cap_groups;
+	struct sk_region_summary *regions;
+	size_t n_regions;
+	/*
+	 * With opts.basis: the live state the plan depends on, one sorted line
+	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.
+	 */
+	char *basis;
+};
+
+struct sk_plan_opts {
+	int64_t now;
+	const char *const *regions; /* only policies' instances in these regions; none: every region */
+	size_t n_regions;
+	bool allow_mass_delete;
+	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
+};
+
+#define SK_PLAN_OPTS_INIT { 0, NULL, 0, false, false }
+
+int sk_plan_new(struct sk_plan **out);
+void sk_plan_free(struct sk_plan *p);
+
+/*
+ * Computes the plan at opts->now (0: the clock).  The policy set's commit,
+ * subject and ref are copied into the plan.  Policy errors the inventory
+ * reveals (a named instance missing, two policies selecting one instance
+ * with conflicting settings) fail it with class SK_ERR_POLICY, one line per
+ * problem, each with file:line:col.
+ */
+int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
+		    const struct sk_plan_opts *opts);
+
+/* the regions, in order, that observing for this policy set needs */
+int sk_plan_regions(const struct sk_policyset *policies, const char *const *only, size_t n_only,
+		    const char ***out_regions, size_t *n_out, const char ***out_backup_regions, size_t *n_backup);
+
+struct sk_plan_counts {
+	size_t create, change, remove;
+};
+void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out);
+bool sk_plan_has_changes(const struct sk_plan *p);
+const char *sk_action_kind_name(enum sk_action_kind k);
+/* the kind named "modify", "copy", ...: 0, or SK_ENOTFOUND */
+int sk_action_kind_from_name(enum sk_action_kind *out, const char *name);
+
+/* building blocks, for the planner and for reading saved plans; NULL / negative on allocation failure */
+struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a);
+int sk_plan_add_decision(struct sk_plan *p, const struct sk_decision *d);
+/* a summary with n_copies places (zeroed, in the plan's arena); its index, or SK_PLAN_NONE */
+size_t sk_plan_add_instance(struct sk_plan *p, const char *policy, const char *instance, size_t n_copies);
+/* a new group of actions for place (0 own, k copies[k - 1]) of instance; its number (1..), 0 on failure */
+size_t sk_plan_add_group(struct sk_plan *p, size_t instance, size_t place);
+/* the place of instance i that group g (1..) keeps in shape, or NULL */
+struct sk_plan_place *sk_plan_group_place(const struct sk_plan *p, size_t g, const struct sk_plan_instance **in);
+int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+const char *sk_plan_strdup(struct sk_plan *p, const char *s);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * alerts.h - what a cycle of `snapkeep run` tells people and CloudWatch
+ *
+ * A finished cycle is described by a plain struct sk_cycle_report, which
+ * the run command fills.  From it this module formats the SNS message for
+ * a failed cycle, accumulates and formats the daily summary, and builds the
+ * CloudWatch datums of the cycle.  Nothing here calls AWS: the caller sends
+ * the messages with sk_sns_publish() and the datums with
+ * sk_cloudwatch_put_metric_data() (aws/sns.h, aws/cloudwatch.h).
+ */
+#ifndef SK_ALERTS_H
+#define SK_ALERTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "aws/cloudwatch.h"
+#include "common/buf.h"
+#include "reconciler/service/cycle.h"
+
+struct sk_policyset;
+
+/*
+ * A failed cycle: subject (at most 100 characters, printable ASCII), e.g.
+ * "snapkeep: cycle failed in apply (policy commit 3f2a9c1d)", and a body
+ * naming what failed, the plan summary, the commit and its subject, the
+ * ref and the times.  Both buffers are appended to.
+ */
+int sk_alert_format_failure(struct sk_buf *subject, struct sk_buf *body, const struct sk_cycle_report *r);
+
+/* the cycles of one day, added up for the daily summary */
+struct sk_alert_summary {
+	int64_t period_start; /* seconds: when the period began (the last summary sent, or the first cycle) */
+	int64_t since_ms; /* the first cycle's start; 0 when empty */
+	int64_t until_ms; /* the last cycle's end */
+	size_t cycles, failed;
+	size_t created, copied, deleted;
+	size_t pending;   /* of the last cycle */
+	char commit[41];  /* of the last cycle that read one */
+	char subject[200];
+	char last_error[600]; /* "stage: message" of the last failed cycle */
+	int64_t last_failure_ms;
+	int64_t last_success_ms;
+	/* the instance whose newest snapshot is oldest, at the last cycle */
+	char oldest_instance[160]; /* "region/instance", "" when none */
+	int64_t oldest_age;
+	size_t n_instances;
+};
+
+void sk_alert_summary_reset(struct sk_alert_summary *s);
+void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_report *r);
+/* "snapkeep: daily summary 2026-01-02: 96 cycles, 0 failed" and a body; now_ms names the day */
+int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const struct sk_alert_summary *s,
+			    int64_t now_ms);
+/* true when a daily minute (UTC) has passed since the period began: the summary is due */
+bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t now);
+
+/*
+ * The summary as JSON, so that it outlives the process (`run --once` from
+ * cron or a timer adds one cycle per process):
+ *   {"format": "snapkeep-summary/v1", "periodStart": RFC 3339, "cycles": N,
+ *    "failed": N, "created": N, "copied": N, "deleted": N, "pending": N,
+ *    "since"/"until"/"lastSuccess"/"lastFailure": RFC 3339 (when known),
+ *    "commit", "subject", "lastError", "oldestInstance", "oldestAgeSeconds",
+ *    "instances"}
+ * from_json refuses another format, a wrong type or a missing periodStart
+ * (SK_ERR_STATE, naming the key) and leaves *s reset then.
+ */
+json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s);
+int sk_alert_summary_from_json(struct sk_alert_summary *s, const json_t *j);
+
+/* --summary-at "HH:MM" (UTC) into minutes after midnight */
+int sk_alert_parse_time_of_day(int *minute, const char *s);
+/* the first instant strictly after now (seconds) that is minute-of-day UTC */
+int64_t sk_alert_next_daily(int64_t now, int minute);
+
+/*
+ * CloudWatch datums for one cycle, stamped with its end: SnapshotsCreated,
+ * SnapshotsCopied, SnapshotsDeleted, PendingActions (Count), CycleFailed
+ * (Count, 0 or 1), and NewestSnapshotAgeSeconds (Seconds) for each instance
+ * with dimensions Region and Instance.  The datums point into r's strings
+ * and into memory of d: free with sk_cycle_datums_free() after sending.
+ */
+struct sk_cycle_datums {
+	struct sk_metric_datum *data;
+	size_t n;
+	struct sk_metric_dimension *dims;
+};
+
+int sk_alert_cycle_datums(struct sk_cycle_datums *d, const struct sk_cycle_report *r);
+void sk_cycle_datums_free(struct sk_cycle_datums *d);
+
+/* the distinct alerts.snsTopicArn of the set, sorted; *out (free() it) points into set */
+int sk_alert_topics(const char ***out, size_t *n, const struct sk_policyset *set);
+
+#endif

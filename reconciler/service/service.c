@@ -1,0 +1,495 @@
+/*
+ * service.c - `snapkeep run`: the reconcile loop, with alerts and metrics
+ */
+#include "reconciler/service/service.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/cloudwatch.h"
+#include "aws/sns.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "reconciler/service/alerts.h"
+#include "reconciler/service/loop.h"
+#include "reconciler/service/metrics.h"
+#include "reconciler/service/metrics_http.h"
+#include "specs/policy.h"
+#include "specs/source.h"
+#include "state/statedir.h"
+#include "state/summary.h"
+
+struct sk_service {
+	struct sk_service_opts o;
+	struct sk_reconcile_callbacks user; /* the caller's callbacks, called after the service's own */
+	struct sk_metrics_server *server;
+	struct sk_session session;
+	bool have_session;
+	struct sk_metrics *metrics;
+	const char *namespace_;
+	/* what the last plan showed, kept across cycles: alert topics and metric region survive a failed fetch */
+	char **topics;
+	size_t n_topics;
+	char topics_commit[41]; /* the commit they were read from */
+	char metrics_region[64];
+	/* the newest snapshot of each place, as the last cycle that planned left it: aged in later cycles */
+	struct known_newest *known;
+	size_t n_known;
+	struct sk_instance_age *ages; /* one per known, as of the cycle's end */
+	/* the daily summary */
+	char *state_dir;    /* the summary lives here; NULL without --summary-at */
+	size_t cycles;
+};
+
+struct known_newest {
+	char region[32];
+	char instance[64];
+	int64_t time;
+};
+
+static void free_ages(struct sk_service *c)
+{
+	free(c->known);
+	free(c->ages);
+	c->known = NULL;
+	c->ages = NULL;
+	c->n_known = 0;
+}
+
+/*
+ * What a cycle that made a plan leaves: the newest available snapshot the
+ * policies own of each managed instance, in its region and in each copy
+ * region, after apply.  A cycle that made no plan keeps the last ones.
+ */
+static void learn_newest(struct sk_service *c, const struct sk_reconcile_report *rep)
+{
+	struct sk_newest *nw = NULL;
+	size_t n = 0, i;
+
+	if (!rep->stage || (strcmp(rep->stage, "apply") && strcmp(rep->stage, "record") && strcmp(rep->stage, "done")))
+		return;
+	if (sk_cycle_newest(&nw, &n, rep) < 0) {
+		sk_warn("cannot count the newest snapshots: %s", sk_error_message());
+		return;
+	}
+	free_ages(c);
+	c->known = calloc(n + 1, sizeof(*c->known));
+	c->ages = calloc(n + 1, sizeof(*c->ages));
+	if (!c->known || !c->ages) {
+		free_ages(c);
+		free(nw);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(c->known[i].region, sizeof(c->known[i].region), "%s", nw[i].region);
+		snprintf(c->known[i].instance, sizeof(c->known[i].instance), "%s", nw[i].instance);
+		c->known[i].time = nw[i].time;
+	}
+	c->n_known = n;
+	free(nw);
+}
+
+static void free_topics(struct sk_service *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_topics; i++)
+		free(c->topics[i]);
+	free(c->topics);
+	c->topics = NULL;
+	c->n_topics = 0;
+}
+
+/* what the policies of a commit say about alerts: their SNS topics, and a region for CloudWatch */
+static void learn_policies(struct sk_service *c, const struct sk_policyset *set)
+{
+	const char **topics = NULL;
+	size_t nt = 0, i;
+
+	if (sk_alert_topics(&topics, &nt, set) < 0)
+		return;
+	free_topics(c);
+	c->topics = calloc(nt + 1, sizeof(*c->topics));
+	for (i = 0; c->topics && i < nt; i++)
+		if ((c->topics[c->n_topics] = strdup(topics[i])))
+			c->n_topics++;
+	free(topics);
+	snprintf(c->topics_commit, sizeof(c->topics_commit), "%s", set->commit);
+	if (set->n_policies && set->policies[0].n_regions)
+		snprintf(c->metrics_region, sizeof(c->metrics_region), "%s", set->policies[0].regions[0].name);
+}
+
+/* while the plan is alive: the alert topics, a region for CloudWatch */
+static void after_plan(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
+		       const struct sk_plan *plan)
+{
+	struct sk_service *c = ud;
+
+	(void)inv;
+	(void)plan;
+	learn_policies(c, set);
+}
+
+/*
+ * A cycle that failed before planning still alerts, even in the first
+ * cycle of a process (`run --once` has no other).  When the cycle read its
+ * policies (observe failed), the topics are those of its commit, read from
+ * the repository it fetched.  When it did not (invalid policies, a failed
+ * fetch, the lock) and no topics are known yet, they are read at the
+ * watched ref as the repository has it, without fetching again after a
+ * failed fetch, and taken even from an invalid set: a broken commit still
+ * names where its alerts go.
+ */
+static void learn_topics(struct sk_service *c, const struct sk_reconcile_report *rep)
+{
+	struct sk_source_opts so;
+	struct sk_source *src = NULL;
+	struct sk_policyset *set = NULL;
+	char *cache = NULL;
+
+	if (rep->commit[0] ? strcmp(rep->commit, c->topics_commit) != 0 : !c->topics_commit[0]) {
+		sk_load_source_opts(&so, &cache, &c->o.cycle.source);
+		if (rep->commit[0])
+			so.ref = rep->commit;
+		so.no_fetch = rep->commit[0] || (rep->stage && !strcmp(rep->stage, "fetch"));
+		if (sk_source_read(&src, &so) == 0 && (sk_policyset_load(&set, src) == 0 || set))
+			learn_policies(c, set);
+		else
+			sk_debug("reading the alert topics: %s", sk_error_message());
+	}
+	if (!c->topics_commit[0])
+		sk_warn("no alert topic is known (the policies could not be read): the failure is only logged");
+	sk_policyset_free(set);
+	sk_source_free(src);
+	free(cache);
+}
+
+/* to every topic; how many took it */
+static size_t publish(struct sk_service *c, const struct sk_buf *subject, const struct sk_buf *body)
+{
+	size_t i, sent = 0;
+	char id[128];
+
+	for (i = 0; i < c->n_topics; i++) {
+		if (sk_sns_publish(c->session.client, c->topics[i], sk_buf_cstr(subject), sk_buf_cstr(body), id,
+				   sizeof(id), NULL) < 0) {
+			sk_warn("cannot publish '%s' to %s: %s", sk_buf_cstr(subject), c->topics[i], sk_error_message());
+		} else {
+			sk_info("published '%s' to %s (MessageId %s)", sk_buf_cstr(subject), c->topics[i], id);
+			sent++;
+		}
+	}
+	return sent;
+}
+
+static void send_metrics(struct sk_service *c, const struct sk_cycle_report *r)
+{
+	struct sk_cycle_datums d;
+	const char *region = c->metrics_region[0] ? c->metrics_region : c->session.config->region;
+
+	if (!region)
+		return;
+	memset(&d, 0, sizeof(d));
+	if (sk_alert_cycle_datums(&d, r) < 0) {
+		sk_warn("cannot build the cycle's CloudWatch metrics: %s", sk_error_message());
+		return;
+	}
+	if (sk_cloudwatch_put_metric_data(c->session.client, region, c->namespace_, d.data, d.n, NULL) < 0)
+		sk_warn("cannot send metrics to CloudWatch: %s", sk_error_message());
+	sk_cycle_datums_free(&d);
+}
+
+/* the summary of the cycles since the last one sent; a fresh one when there is none or it cannot be read */
+static void load_summary(struct sk_service *c, struct sk_alert_summary *s)
+{
+	json_t *j = NULL;
+	int rc;
+
+	sk_alert_summary_reset(s);
+	rc = sk_summary_load(&j, c->state_dir);
+	if (rc != SK_ENOTFOUND && (rc < 0 || sk_alert_summary_from_json(s, j) < 0))
+		sk_warn("starting the daily summary afresh: %s (%s/%s)", sk_error_message(), c->state_dir,
+			SK_SUMMARY_FILE);
+	json_decref(j);
+}
+
+static void save_summary(struct sk_service *c, const struct sk_alert_summary *s)
+{
+	json_t *j = sk_alert_summary_to_json(s);
+
+	if (!j || sk_summary_save(c->state_dir, j) < 0)
+		sk_warn("cannot save the daily summary: %s", j ? sk_error_message() : "out of memory");
+	json_decref(j);
+}
+
+/* adds the cycle to the day's summary and, when its time has come, publishes it */
+static void daily_summary(struct sk_service *c, const struct sk_cycle_report *r)
+{
+	struct sk_alert_summary s;
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	int64_t now = sk_time_now();
+
+	load_summary(c, &s);
+	sk_alert_summary_add(&s, r);
+	if (sk_alert_summary_due(&s, c->o.summary_minute, now)) {
+		if (!c->n_topics) {
+			sk_warn("--summary-at: no policy names alerts.snsTopicArn; the daily summary goes nowhere");
+		} else if (sk_alert_format_summary(&subject, &body, &s, sk_time_now_ms()) < 0 ||
+			   publish(c, &subject, &body) == 0) {
+			/* not one topic took it: keep adding up, and try again after the next cycle */
+			goto save;
+		}
+		sk_alert_summary_reset(&s);
+		s.period_start = now;
+	}
+save:
+	save_summary(c, &s);
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
+/* the caller's callbacks, after the service's own */
+static void diags(void *ud, const struct sk_policyset *set)
+{
+	struct sk_service *c = ud;
+
+	if (c->user.diags)
+		c->user.diags(c->user.ud, set);
+}
+
+static void applying(void *ud, const struct sk_plan *todo)
+{
+	struct sk_service *c = ud;
+
+	if (c->user.applying)
+		c->user.applying(c->user.ud, todo);
+}
+
+static void outcome(void *ud, const struct sk_action *a, enum sk_outcome oc, const char *detail)
+{
+	struct sk_service *c = ud;
+
+	if (c->user.outcome)
+		c->user.outcome(c->user.ud, a, oc, detail);
+}
+
+static void applied(void *ud, const struct sk_plan *todo, const struct sk_apply_result *res,
+		    const struct sk_reconcile_report *rep)
+{
+	struct sk_service *c = ud;
+
+	if (c->user.applied)
+		c->user.applied(c->user.ud, todo, res, rep);
+}
+
+static void planned(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv, const struct sk_plan *plan,
+		    const struct sk_plan *todo)
+{
+	struct sk_service *c = ud;
+
+	after_plan(c, set, inv, plan);
+	if (c->user.planned)
+		c->user.planned(c->user.ud, set, inv, plan, todo);
+}
+
+static int cycle(void *ud)
+{
+	struct sk_service *c = ud;
+	struct sk_reconcile_opts o = c->o.cycle;
+	struct sk_reconcile_report rep;
+	struct sk_cycle_report r;
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	int64_t started = sk_time_now_ms(), now;
+	volatile sig_atomic_t *cancel = c->o.cancel;
+	size_t i;
+	int rc;
+
+	c->cycles++;
+	o.session = &c->session;
+	o.command = "run";
+	o.cancel = cancel;
+	o.cb.diags = diags;
+	o.cb.planned = planned;
+	o.cb.confirm = NULL; /* nobody to ask */
+	o.cb.applying = applying;
+	o.cb.outcome = outcome;
+	o.cb.applied = applied;
+	o.cb.ud = c;
+	rc = sk_reconcile(&rep, &o);
+
+	memset(&r, 0, sizeof(r));
+	r.commit = rep.commit;
+	r.subject = rep.subject;
+	r.ref = o.source.ref ? o.source.ref : "HEAD";
+	r.started_ms = started;
+	r.finished_ms = sk_time_now_ms();
+	r.ok = rc == 0;
+	r.applied = o.apply;
+	r.stage = rep.stage;
+	r.error = rep.error;
+	r.to_create = rep.planned.create;
+	r.to_change = rep.planned.change;
+	r.to_delete = rep.planned.remove;
+	r.pending = rep.pending;
+	r.created = rep.created;
+	r.copied = rep.copied;
+	r.deleted = rep.deleted;
+	/* as of now: the ages this cycle left, or the last ones known grown by the time since */
+	learn_newest(c, &rep);
+	now = r.finished_ms / 1000;
+	for (i = 0; i < c->n_known; i++) {
+		c->ages[i].region = c->known[i].region;
+		c->ages[i].instance = c->known[i].instance;
+		c->ages[i].seconds = now > c->known[i].time ? now - c->known[i].time : 0;
+	}
+	r.ages = c->ages;
+	r.n_ages = c->n_known;
+	if (!r.ok && (rep.interrupted || (cancel && *cancel))) {
+		/* not a failure: told to stop; the call in flight was finished and journaled */
+		sk_log(SK_LOG_INFO, "cycle %zu stopped by %s in %s", c->cycles,
+		       cancel && *cancel == SIGINT ? "SIGINT" : "SIGTERM", rep.stage ? rep.stage : "?");
+		sk_reconcile_report_free(&rep);
+		return rc;
+	}
+	sk_metrics_record_cycle(c->metrics, &r);
+	if (r.ok)
+		sk_log(SK_LOG_INFO, "cycle %zu ok at commit %.12s: %zu to create, %zu to change, %zu to delete%s (%.1f s)",
+		       c->cycles, rep.commit, r.to_create, r.to_change, r.to_delete,
+		       o.apply ? "" : " (drift only: --auto-apply is off)",
+		       (double)(r.finished_ms - r.started_ms) / 1000.0);
+	else
+		sk_log(SK_LOG_ERROR, "cycle %zu failed in %s: %s", c->cycles, rep.stage ? rep.stage : "?", rep.error);
+
+	if (!(cancel && *cancel)) {
+		if (!r.ok)
+			learn_topics(c, &rep);
+		send_metrics(c, &r);
+		if (!r.ok && sk_alert_format_failure(&subject, &body, &r) == 0)
+			publish(c, &subject, &body);
+		if (c->state_dir)
+			daily_summary(c, &r);
+	}
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+	sk_reconcile_report_free(&rep);
+	return rc;
+}
+
+static int poll_ref(void *ud, char commit[41])
+{
+	struct sk_service *c = ud;
+	struct sk_source_opts so;
+	char *cache = NULL;
+	int rc;
+
+	sk_load_source_opts(&so, &cache, &c->o.cycle.source);
+	rc = sk_source_resolve(commit, &so);
+	if (rc < 0)
+		sk_warn("cannot check the policy repository: %s", sk_error_message());
+	free(cache);
+	return rc;
+}
+
+/*
+ * SIGHUP, between cycles: the policies are read afresh every cycle anyway;
+ * what else there is to re-read is the AWS configuration: the config and
+ * credentials files (rotated keys, a changed profile setting).  A session
+ * that cannot be opened leaves the old one in use.
+ */
+static void reload(void *ud)
+{
+	struct sk_service *c = ud;
+	struct sk_session fresh;
+
+	if (sk_session_open(&fresh, &c->o.session) < 0) {
+		sk_warn("SIGHUP: keeping the previous AWS configuration: %s", sk_error_message());
+		return;
+	}
+	sk_session_close(&c->session);
+	c->session = fresh;
+	sk_info("SIGHUP: re-read the AWS configuration and credentials; the policies are read at every cycle");
+}
+
+int sk_service_new(struct sk_service **out, const struct sk_service_opts *o)
+{
+	struct sk_service *c;
+	struct sk_session_opts so;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return sk_error_set_oom();
+	c->o = *o;
+	c->user = o->cycle.cb;
+	c->namespace_ = o->metrics_namespace ? o->metrics_namespace : "Snapkeep";
+	if (o->summary && sk_statedir_resolve(&c->state_dir, o->cycle.source.state_dir) < 0)
+		goto fail;
+	if (sk_metrics_new_snapkeep(&c->metrics, o->version ? o->version : "unknown") < 0)
+		goto fail;
+	/* every AWS call attempt is counted */
+	so = o->session;
+	so.cancel = o->cancel;
+	so.on_attempt = sk_metrics_on_attempt;
+	so.on_attempt_ud = c->metrics;
+	c->o.session = so;
+	if (sk_session_open(&c->session, &c->o.session) < 0)
+		goto fail;
+	c->have_session = true;
+	if (o->metrics_addr) {
+		if (sk_metrics_server_start(&c->server, c->metrics, o->metrics_addr, o->healthz_failures) < 0)
+			goto fail;
+		sk_log(SK_LOG_INFO, "serving /metrics and /healthz on %s (port %d)", o->metrics_addr,
+		       sk_metrics_server_port(c->server));
+	}
+	*out = c;
+	return 0;
+fail:
+	sk_service_free(c);
+	return -1;
+}
+
+int sk_service_run(struct sk_service *c)
+{
+	struct sk_loop_opts lo = SK_LOOP_OPTS_INIT;
+	const struct sk_service_opts *o = &c->o;
+	int rc;
+
+	lo.cycle = cycle;
+	lo.poll_ref = o->git_poll_ms ? poll_ref : NULL;
+	lo.reload = reload;
+	lo.ud = c;
+	lo.interval_ms = o->interval_ms;
+	lo.git_poll_ms = o->git_poll_ms;
+	lo.once = o->once;
+	lo.cancel = o->cancel;
+	lo.reload_flag = o->reload_flag;
+	if (!o->once) {
+		char every[48];
+		sk_loop_format_duration(every, o->interval_ms);
+		sk_log(SK_LOG_INFO, "reconciling every %s%s%s", every, o->cycle.apply ? " and applying" : " (drift only)",
+		       o->git_poll_ms ? ", starting early when the policy ref moves" : "");
+	}
+	rc = sk_loop_run(&lo);
+	if (o->once && o->cancel && *o->cancel)
+		rc = 0;
+	if (o->cancel && *o->cancel)
+		sk_log(SK_LOG_INFO, "stopped by %s", *o->cancel == SIGTERM ? "SIGTERM" : "SIGINT");
+	return rc;
+}
+
+void sk_service_free(struct sk_service *c)
+{
+	if (!c)
+		return;
+	sk_metrics_server_stop(c->server);
+	if (c->have_session)
+		sk_session_close(&c->session);
+	free_ages(c);
+	free_topics(c);
+	free(c->state_dir);
+	sk_metrics_free(c->metrics);
+	free(c);
+}

@@ -1,0 +1,78 @@
+/*
+ * test_naming.c - the identifiers snapkeep gives its snapshots and copies (reconciler/planner/naming.c)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "aws/rds.h"
+#include "common/error.h"
+#include "reconciler/planner/naming.h"
+
+static void test_snapshot_identifiers(void **state)
+{
+	char id[SK_SNAPSHOT_ID_MAX + 1], inst[300];
+
+	(void)state;
+	assert_int_equal(sk_naming_snapshot(id, "snapkeep", "mangu-publishing-db-production", 1714879800), 0);
+	assert_string_equal(id, "snapkeep-mangu-publishing-db-production-20240505-0330");
+	assert_int_equal(sk_naming_snapshot(id, "nightly", "DB1", 0), 0);
+	assert_string_equal(id, "nightly-db1-19700101-0000");
+	/* too long: cut, hashed, never more than 255 */
+	memset(inst, 'a', 250);
+	inst[250] = '\0';
+	inst[236] = '-';
+	assert_int_equal(sk_naming_snapshot(id, "snapkeep", inst, 1714879800), 0);
+	assert_int_equal(strlen(id), 255);
+	assert_null(strstr(id, "--"));
+	assert_int_equal(strncmp(id, "snapkeep-aaaa", 13), 0);
+	assert_string_equal(id + strlen(id) - 14, "-20240505-0330");
+	assert_true(sk_rds_valid_snapshot_id(id));
+	assert_int_equal(sk_naming_snapshot(id, "", "db", 0), SK_ERROR);
+}
+
+static void test_copy_identifiers(void **state)
+{
+	char id[SK_SNAPSHOT_ID_MAX + 1], src[300], other[300];
+
+	(void)state;
+	assert_int_equal(sk_naming_copy(id, "snapkeep-db1-20240505-0330", "us-east-1"), 0);
+	assert_string_equal(id, "snapkeep-db1-20240505-0330-us-east-1");
+	/* exactly at the limit: kept whole */
+	memset(src, 'a', 245);
+	src[245] = '\0';
+	assert_int_equal(sk_naming_copy(id, src, "us-east-1"), 0);
+	assert_int_equal(strlen(id), 255);
+	assert_string_equal(id + 245, "-us-east-1");
+	/* one more: cut, hashed, still 255 at most, never two hyphens, and two sources differing only past the cut differ */
+	memset(src, 'a', 260);
+	src[260] = '\0';
+	src[236] = '-';
+	memcpy(other, src, sizeof(src));
+	other[259] = 'b';
+	assert_int_equal(sk_naming_copy(id, src, "ap-southeast-2"), 0);
+	assert_true(strlen(id) <= 255);
+	assert_null(strstr(id, "--"));
+	assert_string_equal(id + strlen(id) - 15, "-ap-southeast-2");
+	assert_true(sk_rds_valid_snapshot_id(id));
+	{
+		char id2[SK_SNAPSHOT_ID_MAX + 1];
+		assert_int_equal(sk_naming_copy(id2, other, "ap-southeast-2"), 0);
+		assert_string_not_equal(id, id2);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snapshot_identifiers),
+		cmocka_unit_test(test_copy_identifiers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
