@@ -13,7 +13,6 @@
 
 #include "common/array.h"
 #include "common/error.h"
-#include "reconciler/planner/ownership.h"
 
 int sk_inventory_new(struct sk_inventory **out)
 {
@@ -201,7 +200,6 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	out->tags = copy_tags(inv, in->tags, in->n_tags, last ? last->tags : NULL, last ? last->n_tags : 0);
 	if (in->n_tags && !out->tags)
 		goto fail;
-	out->owner = sk_tags_owner(out->tags, out->n_tags);
 	if (!out->original_created)
 		out->original_created = out->created;
 	if (!out->instance)

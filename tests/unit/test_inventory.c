@@ -132,7 +132,7 @@ static void test_adding_interns_strings_against_the_last_one(void **state)
 	s.id = "two";
 	s.arn = "arn:aws:rds:us-east-1:123456789012:snapshot:two";
 	assert_non_null(sk_inventory_add_snapshot(inv, &s));
-	/* another instance whose name starts as the last one's, another ARN prefix, another owner */
+	/* another instance whose name starts as the last one's, another ARN prefix, another policy */
 	s.id = "three";
 	s.instance = "db2";
 	s.arn = "arn:aws:rds:us-east-1:123456789013:snapshot:three";
@@ -143,11 +143,12 @@ static void test_adding_interns_strings_against_the_last_one(void **state)
 	c = &inv->snapshots[2];
 	assert_ptr_equal(a->instance, b->instance);
 	assert_ptr_equal(a->arn_prefix, b->arn_prefix);
-	assert_ptr_equal(a->owner, b->owner);
+	assert_ptr_equal(a->tags[0].value, b->tags[0].value);
+	assert_ptr_equal(a->tags[0].key, c->tags[0].key);
 	assert_ptr_equal(a->instance, sk_inventory_intern(inv, "db"));
 	assert_string_equal(c->instance, "db2");
 	assert_string_equal(c->arn_prefix, "arn:aws:rds:us-east-1:123456789013:snapshot:");
-	assert_string_equal(c->owner, "pro");
+	assert_string_equal(c->tags[0].value, "pro");
 	assert_ptr_equal(a->region, c->region);
 	assert_null(a->arn);
 	assert_int_equal(inv->n_regions, 1);
