@@ -196,3 +196,17 @@ bool sk_plan_has_changes(const struct sk_plan *p)
 {
 	return p->n_actions > 0;
 }
+
+bool sk_plan_policy_selects_nothing(const struct sk_plan_policy *pp)
+{
+	return pp->n_regions > 0 && pp->n_instances == 0;
+}
+
+size_t sk_plan_count_selecting_nothing(const struct sk_plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n_policies; i++)
+		n += sk_plan_policy_selects_nothing(&p->policies[i]);
+	return n;
+}
