@@ -259,7 +259,7 @@ static int record_policies(struct sk_diff *d)
 {
 	struct sk_plan *plan = d->plan;
 	size_t n = d->set->n_policies, i, j, *count = NULL;
-	struct sk_buf where = SK_BUF_INIT, sel = SK_BUF_INIT;
+	struct sk_buf why = SK_BUF_INIT;
 
 	if (!n)
 		return 0;
@@ -292,23 +292,17 @@ static int record_policies(struct sk_diff *d)
 	}
 	plan->n_policies = n;
 	for (i = 0; i < n && !d->failed; i++) {
-		const struct sk_policy *p = &d->set->policies[i];
 		const struct sk_plan_policy *pp = &plan->policies[i];
 		if (!sk_plan_policy_selects_nothing(pp))
 			continue;
-		sk_buf_reset(&where);
-		sk_buf_reset(&sel);
-		for (j = 0; j < pp->n_regions; j++)
-			sk_buf_printf(&where, "%s%s", j ? ", " : "", pp->regions[j]);
-		for (j = 0; j < p->n_selector_tags; j++)
-			sk_buf_printf(&sel, "%s%s=%s", j ? ", " : "", p->selector_tags[j].key, p->selector_tags[j].value);
-		sk_diff_note(d, SK_NOTE_WARNING, pp->n_regions == 1 ? pp->regions[0] : NULL, NULL,
-			     "policy '%s' selects no instance in %s: no instance there carries the tags %s, so the "
-			     "policy protects no database",
-			     p->name, sk_buf_cstr(&where), sel.len ? sk_buf_cstr(&sel) : "(none)");
+		sk_buf_reset(&why);
+		if (sk_plan_describe_empty_policy(&why, pp, &d->set->policies[i]) < 0)
+			d->failed = true;
+		else
+			sk_diff_note(d, SK_NOTE_WARNING, pp->n_regions == 1 ? pp->regions[0] : NULL, NULL, "%s",
+				     sk_buf_cstr(&why));
 	}
-	sk_buf_free(&where);
-	sk_buf_free(&sel);
+	sk_buf_free(&why);
 	free(count);
 	return d->failed ? -1 : 0;
 }

@@ -17,8 +17,10 @@
 #include <stdio.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "reconciler/planner/inventory.h"
 
+struct sk_policy;
 struct sk_policyset;
 
 enum sk_action_kind {
@@ -248,6 +250,12 @@ bool sk_plan_has_changes(const struct sk_plan *p);
 bool sk_plan_policy_selects_nothing(const struct sk_plan_policy *pp);
 /* how many of p's policies select nothing */
 size_t sk_plan_count_selecting_nothing(const struct sk_plan *p);
+/*
+ * The warning for a policy that selects nothing, appended to out: "policy
+ * 'x' selects no instance in us-east-1: no instance there carries the tags
+ * env=prod, so the policy protects no database".  p is the policy pp names.
+ */
+int sk_plan_describe_empty_policy(struct sk_buf *out, const struct sk_plan_policy *pp, const struct sk_policy *p);
 const char *sk_action_kind_name(enum sk_action_kind k);
 /* the kind named "modify", "copy", ...: 0, or SK_ENOTFOUND */
 int sk_action_kind_from_name(enum sk_action_kind *out, const char *name);
