@@ -1,7 +1,7 @@
 /*
  * alerts.c - SNS messages and CloudWatch datums for `snapkeep run`
  *
- * SNS subjects must be printable ASCII without line breaks, at most 100
+ * SNS subjects must be printable ASCII without line breaks, fewer than 100
  * characters; anything else in a commit subject or an error is replaced
  * before it reaches one.  Bodies are plain text, bounded so a huge error
  * cannot exceed SNS's 256 KiB message limit.
@@ -19,7 +19,7 @@
 #include "reconciler/planner/plan.h"
 #include "specs/policy.h"
 
-#define SUBJECT_MAX 100
+#define SUBJECT_MAX 99 /* SNS: "must be less than 100 characters long" */
 #define ERROR_MAX 8000
 
 static const char *or_empty(const char *s)
@@ -580,7 +580,7 @@ static int find_blocked(struct sk_alert_conds *c, const struct sk_plan *plan)
 		sk_buf_reset(&detail);
 		rc = sk_buf_printf(&key, "instance:%s/%s:blocked", or_empty(pi->own.region), or_empty(pi->instance));
 		if (rc == 0)
-			rc = sk_buf_printf(&summary, "deletions of %s (%s) blocked by snapshot '%s' (%s)",
+			rc = sk_buf_printf(&summary, "deletions of %s in %s blocked by '%s' (%s)",
 					   or_empty(pi->instance), or_empty(pi->own.region), or_empty(b->snapshot),
 					   or_empty(b->status));
 		if (rc == 0)

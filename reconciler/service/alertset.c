@@ -12,7 +12,7 @@
 #include "reconciler/service/alerts.h"
 #include "specs/policy.h"
 
-#define SUBJECT_MAX 100
+#define SUBJECT_MAX 99 /* SNS: "must be less than 100 characters long" */
 #define ALERTS_FORMAT "snapkeep-alerts/v1"
 
 static const char *const kind_names[SK_ALERT_KINDS] = { "cycle", "apply", "blocked", "selects-nothing" };

@@ -178,10 +178,11 @@ void sk_alertset_sent(struct sk_alert *a, enum sk_alert_notice n, int64_t now_ms
 void sk_alertset_prune(struct sk_alertset *s);
 
 /*
- * The SNS message of a notice: subject (printable ASCII, at most 100
- * characters) "snapkeep: <summary>", "snapkeep: still firing: <summary>" or
- * "snapkeep: resolved: <summary>"; a body saying what fires (or fired),
- * since when, the alert's key and the policy commit.  Appended to both.
+ * The SNS message of a notice: subject (printable ASCII, fewer than 100
+ * characters, as SNS requires) "snapkeep: <summary>", "snapkeep: still
+ * firing: <summary>" or "snapkeep: resolved: <summary>"; a body saying what
+ * fires (or fired), since when, the alert's key and the policy commit.
+ * Appended to both.
  */
 int sk_alert_format(struct sk_buf *subject, struct sk_buf *body, const struct sk_alert *a, enum sk_alert_notice n,
 		    int64_t now_ms, int64_t repeat_ms);
