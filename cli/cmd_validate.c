@@ -98,7 +98,7 @@ static int observe(struct sk_cli *cli, const struct sk_policyset *set, struct sk
 	int rc = -1;
 
 	memset(&s, 0, sizeof(s));
-	if (sk_cli_open_session(cli, &s) < 0 || sk_cli_observe(cli, &s, set, &inv, NULL) < 0 ||
+	if ((!cli->inventory && sk_cli_open_session(cli, &s) < 0) || sk_cli_observe(cli, &s, set, &inv, NULL) < 0 ||
 	    sk_cli_compute_plan(cli, set, inv, false, plan) < 0)
 		goto done;
 	for (i = 0; i < (*plan)->n_policies; i++) {

@@ -209,10 +209,10 @@ static void load_alerts(struct sk_service *c)
 		json_decref(j);
 		return;
 	}
-	if (rc < 0 || sk_alertset_from_json(&fresh, j) < 0)
+	if (rc < 0 || sk_alertset_from_json(&fresh, j) < 0) {
 		sk_warn("keeping the alert states this process knows: %s (%s/%s)", sk_error_message(), c->state_dir,
 			SK_ALERTS_FILE);
-	else {
+	} else {
 		sk_alertset_free(&c->alerts);
 		c->alerts = fresh;
 	}
@@ -240,8 +240,8 @@ static void notify(struct sk_service *c, struct sk_alert *a, int64_t now)
 	if (n == SK_NOTICE_NONE)
 		return;
 	if (n != SK_NOTICE_RESOLVED)
-		sk_log(SK_LOG_WARN, "alert %s%s: %s", a->key, n == SK_NOTICE_REPEAT ? " still firing" : " firing",
-		       a->summary ? a->summary : "");
+		sk_warn("alert %s%s: %s", a->key, n == SK_NOTICE_REPEAT ? " still firing" : " firing",
+			a->summary ? a->summary : "");
 	else
 		sk_info("alert %s resolved: %s", a->key, a->summary ? a->summary : "");
 	if (!a->n_topics) {

@@ -614,7 +614,9 @@ static struct sk_policyset *parse(const char *text)
 #define TOPIC_A "arn:aws:sns:us-east-1:123456789012:a"
 #define TOPIC_B "arn:aws:sns:us-east-1:123456789012:b"
 #define TOPIC_F "arn:aws:sns:us-east-1:123456789012:fleet"
-#define SETTINGS_F "apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec:\n  alerts: {snsTopicArn: " TOPIC_F "}\n"
+#define SETTINGS_F                                                 \
+	"apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n" \
+	"spec:\n  alerts: {snsTopicArn: " TOPIC_F "}\n"
 
 static void expect_route(const struct sk_alert_routes *r, const char *policy, const char *want1, const char *want2)
 {
