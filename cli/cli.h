@@ -76,7 +76,9 @@ struct sk_cli {
 	bool auto_apply;
 	int healthz_failures;
 	const char *summary_at;
+	const char *alert_repeat;
 	bool verbose; /* plan: list kept snapshots too */
+	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
 	/* positional arguments left after options */
 	int argc;

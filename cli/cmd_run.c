@@ -39,7 +39,8 @@ int cmd_run(struct sk_cli *cli)
 	}
 	if ((cli->interval && sk_loop_parse_duration(&so.interval_ms, cli->interval, false) < 0) ||
 	    (cli->git_poll && sk_loop_parse_duration(&so.git_poll_ms, cli->git_poll, true) < 0) ||
-	    (cli->summary_at && sk_alert_parse_time_of_day(&so.summary_minute, cli->summary_at) < 0)) {
+	    (cli->summary_at && sk_alert_parse_time_of_day(&so.summary_minute, cli->summary_at) < 0) ||
+	    (cli->alert_repeat && sk_loop_parse_duration(&so.alert_repeat_ms, cli->alert_repeat, false) < 0)) {
 		fprintf(stderr, "snapkeep run: %s\n", sk_error_message());
 		return SK_EXIT_USAGE;
 	}

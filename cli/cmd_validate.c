@@ -1,5 +1,6 @@
 /*
- * cmd_validate.c - snapkeep validate: check the policies, calling no AWS API
+ * cmd_validate.c - snapkeep validate: check the policies, calling no AWS
+ * API; with --observe, also what each policy selects in the live regions
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,9 @@
 #include "common/error.h"
 #include "cli/cli.h"
 #include "reconciler/engine/load.h"
+#include "reconciler/engine/session.h"
+#include "reconciler/planner/inventory.h"
+#include "reconciler/planner/plan.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 
@@ -29,7 +33,23 @@ static void on_source(void *ud, const struct sk_source *src)
 						     sk_source_change_name(src->uncommitted[i].change)));
 }
 
-static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool valid)
+/* with --observe: the regions a policy looked in and the instances it selects */
+static void add_selection(json_t *o, const struct sk_plan_policy *pp)
+{
+	json_t *regions = json_array(), *insts = json_array();
+	size_t k;
+
+	for (k = 0; k < pp->n_regions; k++)
+		json_array_append_new(regions, json_string(pp->regions[k]));
+	for (k = 0; k < pp->n_instances; k++)
+		json_array_append_new(insts, json_pack("{s:s, s:s}", "region", pp->instances[k].region, "id",
+						       pp->instances[k].instance));
+	json_object_set_new(o, "regions", regions);
+	json_object_set_new(o, "instances", insts);
+}
+
+static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool valid, const struct sk_plan *plan,
+			       json_t *warnings)
 {
 	json_t *root = json_object(), *pols = json_array(), *errs = json_array();
 	size_t i;
@@ -43,6 +63,8 @@ static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool
 		const struct sk_policy *p = &set->policies[i];
 		json_t *o = pos_json(&p->pos);
 		json_object_set_new(o, "name", json_string(p->name));
+		if (plan && i < plan->n_policies)
+			add_selection(o, &plan->policies[i]);
 		json_array_append_new(pols, o);
 	}
 	for (i = 0; set && i < set->n_diags; i++) {
@@ -50,21 +72,79 @@ static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool
 		json_object_set_new(o, "message", json_string(set->diags[i].message));
 		json_array_append_new(errs, o);
 	}
-	if (!set && !valid) {
+	if (!valid && (!set || !set->n_diags)) {
 		json_t *o = json_object();
 		json_object_set_new(o, "message", json_string(sk_error_message()));
 		json_array_append_new(errs, o);
 	}
 	json_object_set_new(root, "policies", pols);
+	if (warnings)
+		json_object_set(root, "warnings", warnings);
 	json_object_set_new(root, "errors", errs);
 	return root;
+}
+
+/*
+ * --observe: the plan's selection, made exactly as `plan` makes it (the
+ * same regions, the same rules), and a warning per policy that selects
+ * nothing.  Errors only the live state reveals fail it.
+ */
+static int observe(struct sk_cli *cli, const struct sk_policyset *set, struct sk_plan **plan, json_t *warnings)
+{
+	struct sk_session s;
+	struct sk_inventory *inv = NULL;
+	struct sk_buf w = SK_BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	if ((!cli->inventory && sk_cli_open_session(cli, &s) < 0) || sk_cli_observe(cli, &s, set, &inv, NULL) < 0 ||
+	    sk_cli_compute_plan(cli, set, inv, false, plan) < 0)
+		goto done;
+	for (i = 0; i < (*plan)->n_policies; i++) {
+		if (!sk_plan_policy_selects_nothing(&(*plan)->policies[i]))
+			continue;
+		sk_buf_reset(&w);
+		if (sk_plan_describe_empty_policy(&w, &(*plan)->policies[i], &set->policies[i]) < 0)
+			goto done;
+		json_array_append_new(warnings, json_string(sk_buf_cstr(&w)));
+	}
+	rc = 0;
+done:
+	sk_buf_free(&w);
+	sk_inventory_free(inv);
+	sk_session_close(&s);
+	return rc;
+}
+
+static void print_selection(const struct sk_plan *plan, const json_t *warnings)
+{
+	size_t i, k;
+	const json_t *w;
+
+	printf("\nWhat each policy selects (live state, %zu polic%s):\n", plan->n_policies,
+	       plan->n_policies == 1 ? "y" : "ies");
+	for (i = 0; i < plan->n_policies; i++) {
+		const struct sk_plan_policy *pp = &plan->policies[i];
+		if (!pp->n_regions) {
+			printf("  %s: not looked at (none of its regions is among --region)\n", pp->name);
+			continue;
+		}
+		printf("  %s: %zu instance%s", pp->name, pp->n_instances, pp->n_instances == 1 ? "" : "s");
+		for (k = 0; k < pp->n_instances && k < 20; k++)
+			printf("%s%s (%s)", k ? ", " : ": ", pp->instances[k].instance, pp->instances[k].region);
+		printf("%s\n", pp->n_instances > 20 ? ", ..." : "");
+	}
+	json_array_foreach(warnings, i, w)
+		printf("\nWarning: %s.\n", json_string_value(w));
 }
 
 int cmd_validate(struct sk_cli *cli)
 {
 	struct sk_policyset *set = NULL;
+	struct sk_plan *plan = NULL;
 	struct sk_load_opts lo;
-	json_t *unc = json_array();
+	json_t *unc = json_array(), *warnings = cli->observe ? json_array() : NULL;
 	int rc = SK_EXIT_ERROR;
 	bool valid;
 
@@ -76,8 +156,12 @@ int cmd_validate(struct sk_cli *cli)
 	lo.on_source = on_source;
 	lo.ud = unc;
 	valid = sk_cli_load_policies_from(&lo, &set, cli->json) == 0;
+	if (valid && cli->observe && observe(cli, set, &plan, warnings) < 0) {
+		/* the policies parse; what the live state says of them does not hold, or it cannot be observed */
+		valid = false;
+	}
 	if (cli->json) {
-		json_t *j = validation_json(set, unc, valid);
+		json_t *j = validation_json(set, unc, valid, plan, warnings);
 		sk_cli_print_json(j, stdout);
 		json_decref(j);
 		rc = valid ? SK_EXIT_OK : SK_EXIT_ERROR;
@@ -91,9 +175,13 @@ int cmd_validate(struct sk_cli *cli)
 	if (set->commit[0])
 		printf(" at commit %.12s \"%s\"", set->commit, set->subject ? set->subject : "");
 	printf(".\n");
+	if (plan)
+		print_selection(plan, warnings);
 	rc = SK_EXIT_OK;
 done:
+	sk_plan_free(plan);
 	sk_policyset_free(set);
 	json_decref(unc);
+	json_decref(warnings);
 	return rc;
 }

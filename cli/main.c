@@ -47,9 +47,16 @@
 	"Exit codes: 0 success; 1 error; 64 bad usage.\n"
 
 static const struct sk_command commands[] = {
-	{ "validate", cmd_validate, "check the policies in a repository, calling no AWS API", "[options]",
-	  COMMON_SOURCE "  --output text|json  output format\n\n"
-	  "Prints every error with file:line:col. Exit codes: 0 valid; 1 invalid or unreadable; 64 bad usage.\n" },
+	{ "validate", cmd_validate, "check the policies in a repository (with --observe, what they select)",
+	  "[options]",
+	  COMMON_SOURCE "  --output text|json  output format\n"
+	  "  --observe           also observe the regions the policies name (read-only AWS calls) and\n"
+	  "                      report the instances each policy selects\n" COMMON_AWS "\n"
+	  "Prints every error with file:line:col. Without --observe it calls no AWS API. With it, a\n"
+	  "policy that selects no instance is a warning (\"Warning: policy 'x' selects no instance ...\"),\n"
+	  "not an error: the exit code stays 0. What only the live state reveals (a named instance that\n"
+	  "does not exist, two policies in conflict on one instance) and a failed observation are errors.\n"
+	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
 	  COMMON_SOURCE COMMON_AWS COMMON_OUTPUT
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
@@ -59,6 +66,9 @@ static const struct sk_command commands[] = {
 	  "  --detailed-exitcode exit 2 when the plan has changes\n"
 	  "  --allow-mass-delete plan deleting more than half of an instance's owned snapshots\n"
 	  "  --verbose           also list every kept snapshot and the rules that keep it\n\n"
+	  "A policy that selects no instance is a warning note (also in --output json, whose \"policies\"\n"
+	  "lists what each policy selects); it is not a change: --detailed-exitcode still exits 0 when\n"
+	  "there is nothing to do.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
 	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
@@ -91,7 +101,12 @@ static const struct sk_command commands[] = {
 	  "  --healthz-failures N  /healthz answers 503 after N failed cycles in a row (default 3)\n"
 	  "  --metrics-namespace NS  CloudWatch namespace (default Snapkeep)\n"
 	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time\n"
+	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
 	  "  --log-format text|json\n\n"
+	  "Alerts are states kept in STATE_DIR/alerts.json: a failed cycle, a policy's failed actions,\n"
+	  "deletions a failed snapshot blocks, a policy that selects no instance. Each is published to\n"
+	  "SNS when it fires, again every --alert-repeat while it fires, and once when it resolves: to\n"
+	  "its policy's alerts.snsTopicArn; fleet-wide ones to the Settings' (else every policy's).\n"
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
@@ -166,7 +181,7 @@ enum {
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
-	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT,
+	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT,
 };
 
 static const struct option options[] = {
@@ -207,6 +222,8 @@ static const struct option options[] = {
 	{ "summary-at", required_argument, NULL, O_SUMMARY_AT },
 	{ "account", required_argument, NULL, O_ACCOUNT },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
+	{ "observe", no_argument, NULL, O_OBSERVE },
+	{ "alert-repeat", required_argument, NULL, O_ALERT_REPEAT },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -374,6 +391,8 @@ int main(int argc, char **argv)
 		case O_SUMMARY_AT: cli.summary_at = optarg; break;
 		case O_ACCOUNT: cli.account = optarg; break;
 		case O_VERBOSE: cli.verbose = true; break;
+		case O_OBSERVE: cli.observe = true; break;
+		case O_ALERT_REPEAT: cli.alert_repeat = optarg; break;
 		case O_HELP: print_command_help(cmd); return SK_EXIT_OK;
 		case O_VERSION: printf("snapkeep %s\n", SK_VERSION); return SK_EXIT_OK;
 		case ':':

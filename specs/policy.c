@@ -56,7 +56,7 @@ static const char *const snapshots_keys[] = { "schedule", "prefix", "tags", "ret
 static const char *const retain_keys[] = { "last", "hourly", "daily", "weekly", "monthly", "yearly", "within", NULL };
 static const char *const copy_keys[] = { "region", "kmsKeyId", "retain", NULL };
 static const char *const alerts_keys[] = { "snsTopicArn", NULL };
-static const char *const settings_keys[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", NULL };
+static const char *const settings_keys[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", "alerts", NULL };
 
 static const struct sk_policy_keyset keysets[] = {
 	{ "document", top_keys },
@@ -71,6 +71,7 @@ static const struct sk_policy_keyset keysets[] = {
 	{ "spec.snapshots.copies[].retain", retain_keys },
 	{ "alerts", alerts_keys },
 	{ "settings.spec", settings_keys },
+	{ "settings.spec.alerts", alerts_keys },
 	{ NULL, NULL },
 };
 
@@ -1170,6 +1171,16 @@ static void parse_settings(struct pctx *p, const struct sk_ynode *root, const st
 	}
 	if ((v = field(spec, "concurrency", NULL)))
 		want_int(p, v, "concurrency", 1, 64, NULL, &s->concurrency);
+	if ((v = field(spec, "alerts", NULL)) && want_map(p, v, "alerts")) {
+		const struct sk_ynode *a;
+
+		check_keys(p, v, "alerts", alerts_keys);
+		if ((a = field(v, "snsTopicArn", NULL))) {
+			s->sns_topic_arn_pos = pos_of(p, a);
+			want_pattern(p, a, "alerts.snsTopicArn", RX_SNS, 1024,
+				     "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)", &s->sns_topic_arn);
+		}
+	}
 }
 
 static void parse_document(struct pctx *p, const struct sk_ynode *root)

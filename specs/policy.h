@@ -141,6 +141,8 @@ struct sk_settings {
 	size_t n_region_quotas;
 	double price_per_gb_month;    /* default SK_DEFAULT_PRICE_PER_GB_MONTH */
 	int concurrency;              /* mutating calls in flight per region; default 4 */
+	char *sns_topic_arn;          /* spec.alerts.snsTopicArn: fleet-wide alerts (`run`), or NULL */
+	struct sk_pos sns_topic_arn_pos;
 	bool present;
 	struct sk_pos pos;
 };

@@ -124,6 +124,63 @@ static int select_instances(struct sk_diff *d)
 	return 0;
 }
 
+/*
+ * What each policy selects, for the plan's readers (p->policies), and a
+ * warning for a policy that looked in its regions and selected nothing: it
+ * protects no database, which an empty plan would otherwise hide.
+ */
+static int record_policies(struct sk_diff *d)
+{
+	struct sk_plan *plan = d->plan;
+	size_t n = d->set->n_policies, i, j, *count = NULL;
+	struct sk_buf why = SK_BUF_INIT;
+
+	if (!n)
+		return 0;
+	plan->policies = sk_arena_calloc(&plan->arena, n, sizeof(*plan->policies));
+	count = calloc(n, sizeof(*count));
+	if (!plan->policies || !count) {
+		free(count);
+		return sk_error_set_oom();
+	}
+	for (i = 0; i < d->n_sel; i++)
+		count[d->sel[i].policy - d->set->policies]++;
+	for (i = 0; i < n && !d->failed; i++) {
+		const struct sk_policy *p = &d->set->policies[i];
+		struct sk_plan_policy *pp = &plan->policies[i];
+		pp->name = sk_diff_intern(d, p->name);
+		if (p->n_regions && !(pp->regions = sk_arena_calloc(&plan->arena, p->n_regions, sizeof(*pp->regions))))
+			d->failed = true;
+		for (j = 0; pp->regions && j < p->n_regions; j++)
+			if (region_wanted(d, p->regions[j].name))
+				pp->regions[pp->n_regions++] = sk_diff_intern(d, p->regions[j].name);
+		if (count[i] && !(pp->instances = sk_arena_calloc(&plan->arena, count[i], sizeof(*pp->instances))))
+			d->failed = true;
+	}
+	/* d->sel is in inventory order: so is each policy's list */
+	for (i = 0; i < d->n_sel && !d->failed; i++) {
+		struct sk_plan_policy *pp = &plan->policies[d->sel[i].policy - d->set->policies];
+		pp->instances[pp->n_instances].region = sk_diff_intern(d, d->sel[i].inst->region);
+		pp->instances[pp->n_instances].instance = sk_diff_intern(d, d->sel[i].inst->id);
+		pp->n_instances++;
+	}
+	plan->n_policies = n;
+	for (i = 0; i < n && !d->failed; i++) {
+		const struct sk_plan_policy *pp = &plan->policies[i];
+		if (!sk_plan_policy_selects_nothing(pp))
+			continue;
+		sk_buf_reset(&why);
+		if (sk_plan_describe_empty_policy(&why, pp, &d->set->policies[i]) < 0)
+			d->failed = true;
+		else
+			sk_diff_note(d, SK_NOTE_WARNING, pp->n_regions == 1 ? pp->regions[0] : NULL, NULL, "%s",
+				     sk_buf_cstr(&why));
+	}
+	sk_buf_free(&why);
+	free(count);
+	return d->failed ? -1 : 0;
+}
+
 static void check_conflicts(struct sk_diff *d, size_t begin, size_t end)
 {
 	size_t i, j;
@@ -541,7 +598,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	}
 	if (sk_lifecycle_begin(&d) < 0)
 		goto done;
-	if (select_instances(&d) < 0)
+	if (select_instances(&d) < 0 || record_policies(&d) < 0)
 		goto done;
 	for (i = 0; i < d.n_sel; i = j) {
 		for (j = i + 1; j < d.n_sel && d.sel[j].inst == d.sel[i].inst; j++)

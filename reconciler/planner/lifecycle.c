@@ -454,6 +454,7 @@ struct safety {
 	const char *instance;
 	const char *what; /* "snapshots" or "copies" */
 	const struct sk_inv_snapshot *bad; /* a failed/unknown snapshot of the instance (find_bad) */
+	struct sk_plan_place *place;       /* the plan's summary of the group's place */
 };
 
 /* the safety rules over a group's existing items, after the rules ran */
@@ -506,6 +507,12 @@ static void apply_safety(struct sk_diff *d, struct group *g, const struct safety
 				g->items[i].keep |= SK_KEEP_FAILED_SIBLING;
 				any = true;
 			}
+		if (any && s->place) {
+			/* the fact, for readers of the plan (run's blocked-instance alert); the note says it to people */
+			s->place->blocked_by.snapshot = sk_diff_intern(d, s->bad->id);
+			s->place->blocked_by.region = sk_diff_intern(d, s->bad->region);
+			s->place->blocked_by.status = sk_diff_intern(d, s->bad->status_text);
+		}
 		if (any && strcmp(s->bad->region, s->region))
 			sk_diff_note(d, SK_NOTE_SAFETY, s->region, s->instance,
 				     "snapshot '%s' of %s in %s is '%s': no %s of %s are deleted in %s until it is resolved",
@@ -903,6 +910,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	sf.region = c->region;
 	sf.instance = in->id;
 	sf.what = "copies";
+	sf.place = &d->plan->instances[instance].copies[place - 1];
 	apply_safety(d, g, &sf);
 	if (d->failed)
 		goto done;
@@ -1081,6 +1089,7 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	sf.region = in->region;
 	sf.instance = in->id;
 	sf.what = "snapshots";
+	sf.place = &d->plan->instances[instance].own;
 	apply_safety(d, g, &sf);
 	if (d->failed)
 		return -1;

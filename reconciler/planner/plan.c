@@ -196,3 +196,37 @@ bool sk_plan_has_changes(const struct sk_plan *p)
 {
 	return p->n_actions > 0;
 }
+
+bool sk_plan_policy_selects_nothing(const struct sk_plan_policy *pp)
+{
+	return pp->n_regions > 0 && pp->n_instances == 0;
+}
+
+size_t sk_plan_count_selecting_nothing(const struct sk_plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n_policies; i++)
+		n += sk_plan_policy_selects_nothing(&p->policies[i]);
+	return n;
+}
+
+int sk_plan_describe_empty_policy(struct sk_buf *out, const struct sk_plan_policy *pp, const struct sk_policy *p)
+{
+	size_t j;
+	int rc = sk_buf_printf(out, "policy '%s' selects no instance in ", pp->name);
+
+	for (j = 0; rc == 0 && j < pp->n_regions; j++)
+		rc = sk_buf_printf(out, "%s%s", j ? ", " : "", pp->regions[j]);
+	if (rc == 0 && p->n_selector_tags) {
+		rc = sk_buf_adds(out, ": no instance there carries the tags ");
+		for (j = 0; rc == 0 && j < p->n_selector_tags; j++)
+			rc = sk_buf_printf(out, "%s%s=%s", j ? ", " : "", p->selector_tags[j].key,
+					   p->selector_tags[j].value);
+	} else if (rc == 0) {
+		rc = sk_buf_adds(out, ": none of the instances it names is there");
+	}
+	if (rc == 0)
+		rc = sk_buf_adds(out, ", so the policy protects no database");
+	return rc;
+}

@@ -17,8 +17,10 @@
 #include <stdio.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "reconciler/planner/inventory.h"
 
+struct sk_policy;
 struct sk_policyset;
 
 enum sk_action_kind {
@@ -109,6 +111,17 @@ struct sk_decision {
 	bool deleted;  /* an action deletes it in this plan */
 };
 
+/*
+ * The failed or unknown snapshot that holds a place's deletions (the
+ * failed-sibling rule): set only when it kept a snapshot the rules would
+ * have deleted.  snapshot NULL: nothing is held.
+ */
+struct sk_plan_blocker {
+	const char *snapshot; /* its identifier */
+	const char *region;   /* where it is: the instance's region, or a copy region */
+	const char *status;   /* as AWS says it: "failed", "incompatible-restore", ... */
+};
+
 /* one region's snapshots of a (policy, instance), as the plan leaves them */
 struct sk_plan_place {
 	const char *region;
@@ -116,6 +129,7 @@ struct sk_plan_place {
 	size_t made;         /* snapshots (copies) the plan makes there */
 	const char *newest;  /* the newest available kept one, or NULL */
 	int64_t newest_time; /* its creation time (a copy's: its source's) */
+	struct sk_plan_blocker blocked_by;
 };
 
 /*
@@ -136,6 +150,27 @@ struct sk_plan_instance {
 struct sk_plan_group {
 	size_t instance; /* index into p->instances */
 	size_t place;    /* 0: own, k: copies[k - 1] */
+};
+
+/* one instance a policy selects */
+struct sk_plan_selected {
+	const char *region;
+	const char *instance;
+};
+
+/*
+ * What one policy of the set selects, for every policy in set order:
+ * regions are the policy's regions the plan looked in (all of them, or
+ * those within opts.regions); instances, in inventory order, the ones its
+ * selector chose there.  A policy with regions and no instance protects
+ * nothing: the plan carries a warning note for it.
+ */
+struct sk_plan_policy {
+	const char *name;
+	const char **regions;
+	size_t n_regions;
+	struct sk_plan_selected *instances;
+	size_t n_instances;
 };
 
 struct sk_region_summary {
@@ -170,6 +205,8 @@ struct sk_plan {
 	size_t n_groups, cap_groups;
 	struct sk_region_summary *regions;
 	size_t n_regions;
+	struct sk_plan_policy *policies; /* in the plan's arena */
+	size_t n_policies;
 	/*
 	 * With opts.basis: the live state the plan depends on, one sorted line
 	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.
@@ -195,6 +232,16 @@ struct sk_plan_counts {
 };
 void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out);
 bool sk_plan_has_changes(const struct sk_plan *p);
+/* looked in some region and selected no instance there */
+bool sk_plan_policy_selects_nothing(const struct sk_plan_policy *pp);
+/* how many of p's policies select nothing */
+size_t sk_plan_count_selecting_nothing(const struct sk_plan *p);
+/*
+ * The warning for a policy that selects nothing, appended to out: "policy
+ * 'x' selects no instance in us-east-1: no instance there carries the tags
+ * env=prod, so the policy protects no database".  p is the policy pp names.
+ */
+int sk_plan_describe_empty_policy(struct sk_buf *out, const struct sk_plan_policy *pp, const struct sk_policy *p);
 const char *sk_action_kind_name(enum sk_action_kind k);
 /* the kind named "modify", "copy", ...: 0, or SK_ENOTFOUND */
 int sk_action_kind_from_name(enum sk_action_kind *out, const char *name);

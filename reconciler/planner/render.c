@@ -173,11 +173,23 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	if (p->n_regions)
 		fputc('\n', f);
 	if (!c.create && !c.change && !c.remove) {
+		size_t empty = sk_plan_count_selecting_nothing(p);
 		bool held = false;
 		for (i = 0; i < p->n_notes; i++)
 			if (p->notes[i].kind == SK_NOTE_SAFETY || p->notes[i].kind == SK_NOTE_DEFERRED)
 				held = true;
-		if (held)
+		/* never "backups match the policy" while a policy protects nothing */
+		if (empty == 1) {
+			for (i = 0; i < p->n_policies && !sk_plan_policy_selects_nothing(&p->policies[i]); i++)
+				;
+			fprintf(f, "%sNo changes,%s but policy '%s' selects no instance: it protects no database. See the "
+				   "notes.\n",
+				s.bold, s.reset, p->policies[i].name);
+		} else if (empty)
+			fprintf(f, "%sNo changes,%s but %zu policies select no instance: they protect no database. See the "
+				   "notes.\n",
+				s.bold, s.reset, empty);
+		else if (held)
 			fprintf(f, "%sNo changes.%s Nothing can be done now, but live backups do not match the policy: "
 				   "see the notes.\n",
 				s.bold, s.reset);
@@ -347,6 +359,26 @@ int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions)
 	return ferror(f) ? sk_error_set_errno(SK_ERR_OS, "cannot write the plan") : 0;
 }
 
+/* what each policy selects: [{"name", "regions": [...], "instances": [{"region", "id"}]}] */
+static json_t *policies_json(const struct sk_plan *p)
+{
+	json_t *out = json_array();
+	size_t i, k;
+
+	for (i = 0; out && i < p->n_policies; i++) {
+		const struct sk_plan_policy *pp = &p->policies[i];
+		json_t *regions = json_array(), *insts = json_array();
+		for (k = 0; k < pp->n_regions; k++)
+			json_array_append_new(regions, json_string(pp->regions[k]));
+		for (k = 0; k < pp->n_instances; k++)
+			json_array_append_new(insts, json_pack("{s:s, s:s}", "region", pp->instances[k].region, "id",
+							       pp->instances[k].instance));
+		json_array_append_new(out, json_pack("{s:s, s:o, s:o}", "name", pp->name, "regions", regions,
+						     "instances", insts));
+	}
+	return out;
+}
+
 json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 {
 	struct sk_plan_counts c;
@@ -391,6 +423,7 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 						cents(r->cost_delta)));
 	}
 	json_object_set_new(root, "regions", regions);
+	json_object_set_new(root, "policies", policies_json(p));
 	if (p->basis)
 		json_object_set_new(root, "basis", json_string(p->basis));
 	if (with_decisions) {
@@ -430,6 +463,43 @@ static int jbool3(const json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+/* what each policy selects, so a saved plan shows as it was planned; malformed entries are skipped */
+static int policies_from_json(struct sk_plan *p, const json_t *a)
+{
+	size_t n = json_array_size(a), i, k;
+	const json_t *v, *e;
+
+	if (!n)
+		return 0;
+	if (!(p->policies = sk_arena_calloc(&p->arena, n, sizeof(*p->policies))))
+		return -1;
+	json_array_foreach(a, i, v) {
+		struct sk_plan_policy *pp = &p->policies[p->n_policies];
+		const json_t *regions = json_object_get(v, "regions"), *insts = json_object_get(v, "instances");
+		if (!json_is_string(json_object_get(v, "name")))
+			continue;
+		pp->name = jstr(p, v, "name");
+		if (json_array_size(regions) &&
+		    !(pp->regions = sk_arena_calloc(&p->arena, json_array_size(regions), sizeof(*pp->regions))))
+			return -1;
+		json_array_foreach(regions, k, e)
+			if (json_is_string(e))
+				pp->regions[pp->n_regions++] = sk_plan_strdup(p, json_string_value(e));
+		if (json_array_size(insts) &&
+		    !(pp->instances = sk_arena_calloc(&p->arena, json_array_size(insts), sizeof(*pp->instances))))
+			return -1;
+		json_array_foreach(insts, k, e) {
+			if (!json_is_string(json_object_get(e, "region")) || !json_is_string(json_object_get(e, "id")))
+				continue;
+			pp->instances[pp->n_instances].region = jstr(p, e, "region");
+			pp->instances[pp->n_instances].instance = jstr(p, e, "id");
+			pp->n_instances++;
+		}
+		p->n_policies++;
+	}
+	return 0;
 }
 
 int sk_plan_from_json(struct sk_plan **out, const json_t *j)
@@ -494,6 +564,10 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 			r->cost_delta = json_number_value(json_object_get(v, "monthlyCostDelta"));
 			p->n_regions++;
 		}
+	}
+	if (policies_from_json(p, json_object_get(j, "policies")) < 0) {
+		sk_plan_free(p);
+		return -1;
 	}
 	s = json_string_value(json_object_get(j, "fingerprint"));
 	if (s)

@@ -1,7 +1,7 @@
 /*
  * alerts.c - SNS messages and CloudWatch datums for `snapkeep run`
  *
- * SNS subjects must be printable ASCII without line breaks, at most 100
+ * SNS subjects must be printable ASCII without line breaks, fewer than 100
  * characters; anything else in a commit subject or an error is replaced
  * before it reaches one.  Bodies are plain text, bounded so a huge error
  * cannot exceed SNS's 256 KiB message limit.
@@ -15,9 +15,11 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/apply.h"
+#include "reconciler/planner/plan.h"
 #include "specs/policy.h"
 
-#define SUBJECT_MAX 100
+#define SUBJECT_MAX 99 /* SNS: "must be less than 100 characters long" */
 #define ERROR_MAX 8000
 
 static const char *or_empty(const char *s)
@@ -30,8 +32,7 @@ static bool has_commit(const char *c)
 	return c && *c;
 }
 
-/* printable ASCII only (no line breaks), cut at max bytes, appended to out */
-static int add_subject(struct sk_buf *out, const char *s, size_t max)
+int sk_alert_add_subject(struct sk_buf *out, const char *s, size_t max)
 {
 	size_t start = out->len, i;
 	int rc = 0;
@@ -51,8 +52,7 @@ static void format_time_ms(char out[SK_TIME_RFC3339_MAX], int64_t ms)
 		strcpy(out, "unknown");
 }
 
-/* "1m5s", "250ms" */
-static void format_elapsed(char out[48], int64_t ms)
+void sk_alert_format_elapsed(char out[48], int64_t ms)
 {
 	int64_t s;
 
@@ -80,7 +80,7 @@ static int add_bounded(struct sk_buf *b, const char *s, size_t max)
 	return sk_buf_printf(b, "... (%zu more bytes)", len - max);
 }
 
-static int add_commit_line(struct sk_buf *b, const char *commit, const char *subject, const char *ref)
+int sk_alert_add_commit_line(struct sk_buf *b, const char *commit, const char *subject, const char *ref)
 {
 	int rc;
 
@@ -97,46 +97,41 @@ static int add_commit_line(struct sk_buf *b, const char *commit, const char *sub
 	return rc;
 }
 
-int sk_alert_format_failure(struct sk_buf *subject, struct sk_buf *body, const struct sk_cycle_report *r)
+int sk_alert_describe_failure(struct sk_buf *summary, struct sk_buf *detail, const struct sk_cycle_report *r)
 {
 	char started[SK_TIME_RFC3339_MAX], finished[SK_TIME_RFC3339_MAX], took[48];
-	struct sk_buf subj = SK_BUF_INIT;
 	const char *stage = r->stage && *r->stage ? r->stage : NULL;
 	int rc;
 
 	if (has_commit(r->commit))
-		rc = sk_buf_printf(&subj, "snapkeep: cycle failed%s%s (policy commit %.8s)", stage ? " in " : "",
+		rc = sk_buf_printf(summary, "cycle failed%s%s (policy commit %.8s)", stage ? " in " : "",
 				   stage ? stage : "", r->commit);
 	else
-		rc = sk_buf_printf(&subj, "snapkeep: cycle failed%s%s (policy commit unknown)", stage ? " in " : "",
+		rc = sk_buf_printf(summary, "cycle failed%s%s (policy commit unknown)", stage ? " in " : "",
 				   stage ? stage : "");
-	if (rc == 0)
-		rc = add_subject(subject, subj.ptr, SUBJECT_MAX);
-	sk_buf_free(&subj);
 	if (rc < 0)
 		return rc;
 
 	format_time_ms(started, r->started_ms);
 	format_time_ms(finished, r->finished_ms);
-	format_elapsed(took, r->finished_ms - r->started_ms);
-	rc = sk_buf_printf(body, "A snapkeep reconcile cycle failed.\n\nWhat failed: %s%s", stage ? stage : "",
-			   stage ? ": " : "");
+	sk_alert_format_elapsed(took, r->finished_ms - r->started_ms);
+	rc = sk_buf_printf(detail, "What failed: %s%s", stage ? stage : "", stage ? ": " : "");
 	if (rc == 0)
-		rc = add_bounded(body, r->error && *r->error ? r->error : "(no message)", ERROR_MAX);
+		rc = add_bounded(detail, r->error && *r->error ? r->error : "(no message)", ERROR_MAX);
 	if (rc == 0)
-		rc = sk_buf_addc(body, '\n');
+		rc = sk_buf_addc(detail, '\n');
+	if (rc == 0 && r->ref && *r->ref)
+		rc = sk_buf_printf(detail, "Watched ref: %s\n", r->ref);
 	if (rc == 0)
-		rc = add_commit_line(body, r->commit, r->subject, r->ref);
-	if (rc == 0)
-		rc = sk_buf_printf(body, "Plan: %zu to create, %zu to change, %zu to delete (%zu pending)\n",
+		rc = sk_buf_printf(detail, "Plan: %zu to create, %zu to change, %zu to delete (%zu pending)\n",
 				   r->to_create, r->to_change, r->to_delete, r->pending);
 	if (rc == 0)
-		rc = sk_buf_printf(body, "Done before the failure: %zu created, %zu copied, %zu deleted%s\n", r->created,
+		rc = sk_buf_printf(detail, "Done before the failure: %zu created, %zu copied, %zu deleted%s\n", r->created,
 				   r->copied, r->deleted, r->applied ? "" : " (report only: --auto-apply is off)");
 	if (rc == 0)
-		rc = sk_buf_printf(body, "Started: %s\nFinished: %s (after %s)\n", started, finished, took);
+		rc = sk_buf_printf(detail, "Started: %s\nFinished: %s (after %s)\n", started, finished, took);
 	if (rc == 0)
-		rc = sk_buf_adds(body, "\n`snapkeep history` shows what earlier cycles applied.\n");
+		rc = sk_buf_adds(detail, "`snapkeep history` shows what earlier cycles applied.\n");
 	return rc;
 }
 
@@ -209,7 +204,7 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
 	rc = sk_buf_printf(&subj, "snapkeep: daily summary %s: %zu cycle%s, %zu failed", day, s->cycles,
 			   s->cycles == 1 ? "" : "s", s->failed);
 	if (rc == 0)
-		rc = add_subject(subject, subj.ptr, SUBJECT_MAX);
+		rc = sk_alert_add_subject(subject, subj.ptr, SUBJECT_MAX);
 	sk_buf_free(&subj);
 	if (rc < 0)
 		return rc;
@@ -229,7 +224,7 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
 	if (rc == 0)
 		rc = sk_buf_printf(body, "Pending actions after the last cycle: %zu\n", s->pending);
 	if (rc == 0 && s->commit[0])
-		rc = add_commit_line(body, s->commit, s->subject, NULL);
+		rc = sk_alert_add_commit_line(body, s->commit, s->subject, NULL);
 	if (rc == 0 && s->last_success_ms) {
 		format_time_ms(when, s->last_success_ms);
 		rc = sk_buf_printf(body, "Last success: %s\n", when);
@@ -380,11 +375,13 @@ int64_t sk_alert_next_daily(int64_t now, int minute)
 	return t > now ? t : t + 86400;
 }
 
+#define NFIXED 6 /* the datums every cycle has, before the ages */
+
 int sk_alert_cycle_datums(struct sk_cycle_datums *d, const struct sk_cycle_report *r)
 {
 	static const char *const names[] = { "SnapshotsCreated", "SnapshotsCopied", "SnapshotsDeleted",
-					     "PendingActions", "CycleFailed" };
-	double values[5];
+					     "PendingActions", "CycleFailed", "AlertsFiring" };
+	double values[NFIXED];
 	int64_t stamp = r->finished_ms / 1000;
 	size_t i, n;
 
@@ -394,23 +391,24 @@ int sk_alert_cycle_datums(struct sk_cycle_datums *d, const struct sk_cycle_repor
 	values[2] = (double)r->deleted;
 	values[3] = (double)r->pending;
 	values[4] = r->ok ? 0 : 1;
-	if (r->n_ages > (SIZE_MAX / sizeof(*d->data)) - 5 || r->n_ages > SIZE_MAX / (2 * sizeof(*d->dims)))
+	values[5] = (double)r->alerts_firing;
+	if (r->n_ages > (SIZE_MAX / sizeof(*d->data)) - NFIXED || r->n_ages > SIZE_MAX / (2 * sizeof(*d->dims)))
 		return sk_error_set_oom();
-	n = 5 + r->n_ages;
+	n = NFIXED + r->n_ages;
 	d->data = calloc(n, sizeof(*d->data));
 	d->dims = r->n_ages ? calloc(2 * r->n_ages, sizeof(*d->dims)) : NULL;
 	if (!d->data || (r->n_ages && !d->dims)) {
 		sk_cycle_datums_free(d);
 		return sk_error_set_oom();
 	}
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < NFIXED; i++) {
 		d->data[i].name = names[i];
 		d->data[i].value = values[i];
 		d->data[i].unit = "Count";
 		d->data[i].timestamp = stamp;
 	}
 	for (i = 0; i < r->n_ages; i++) {
-		struct sk_metric_datum *m = &d->data[5 + i];
+		struct sk_metric_datum *m = &d->data[NFIXED + i];
 		d->dims[2 * i].name = "Region";
 		d->dims[2 * i].value = or_empty(r->ages[i].region);
 		d->dims[2 * i + 1].name = "Instance";
@@ -435,33 +433,243 @@ void sk_cycle_datums_free(struct sk_cycle_datums *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int cmp_str(const void *a, const void *b)
+/* ---- what a cycle found, as alert conditions (alertset.h) ---- */
+
+int sk_alert_find_cycle(struct sk_alert_conds *c, const struct sk_cycle_report *r, bool blamed)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	struct sk_buf summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	struct sk_alert_cond cond = { .key = "cycle", .kind = SK_ALERT_CYCLE, .found = SK_FOUND_OK };
+	int rc = 0;
+
+	if (!r->ok && !blamed) {
+		cond.found = SK_FOUND_FIRING;
+		rc = sk_alert_describe_failure(&summary, &detail, r);
+		cond.summary = sk_buf_cstr(&summary);
+		cond.detail = sk_buf_cstr(&detail);
+	}
+	if (rc == 0)
+		rc = sk_alert_conds_add(c, &cond);
+	sk_buf_free(&summary);
+	sk_buf_free(&detail);
+	return rc;
 }
 
-int sk_alert_topics(const char ***out, size_t *n, const struct sk_policyset *set)
-{
-	const char **v;
-	size_t i, k = 0;
+#define FAILED_LISTED 20
 
-	*out = NULL;
-	*n = 0;
-	if (!set || !set->n_policies)
-		return 0;
-	if (!(v = calloc(set->n_policies, sizeof(*v))))
-		return sk_error_set_oom();
-	for (i = 0; i < set->n_policies; i++)
-		if (set->policies[i].sns_topic_arn && *set->policies[i].sns_topic_arn)
-			v[k++] = set->policies[i].sns_topic_arn;
-	if (!k) {
-		free(v);
-		return 0;
+int sk_alert_find_apply(struct sk_alert_conds *c, const struct sk_plan *plan, const struct sk_apply_result *res)
+{
+	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	size_t i, k, failed, listed;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < plan->n_actions && i < res->n; i++) {
+		const char *policy = plan->actions[i].policy ? plan->actions[i].policy : "";
+		struct sk_alert_cond cond = { .kind = SK_ALERT_APPLY, .found = SK_FOUND_FIRING };
+		bool seen = false;
+		if (res->outcomes[i] != SK_OUTCOME_FAILED)
+			continue;
+		/* one alert per policy, made at its first failed action */
+		for (k = 0; k < i && !seen; k++)
+			seen = res->outcomes[k] == SK_OUTCOME_FAILED && !strcmp(or_empty(plan->actions[k].policy), policy);
+		if (seen)
+			continue;
+		for (k = i, failed = 0; k < plan->n_actions && k < res->n; k++)
+			failed += res->outcomes[k] == SK_OUTCOME_FAILED && !strcmp(or_empty(plan->actions[k].policy), policy);
+		sk_buf_reset(&key);
+		sk_buf_reset(&summary);
+		sk_buf_reset(&detail);
+		rc = sk_buf_printf(&key, "policy:%s:apply", policy);
+		if (rc == 0 && has_commit(plan->commit))
+			rc = sk_buf_printf(&summary, "policy '%s': %zu action%s failed in apply (policy commit %.8s)", policy,
+					   failed, failed == 1 ? "" : "s", plan->commit);
+		else if (rc == 0)
+			rc = sk_buf_printf(&summary, "policy '%s': %zu action%s failed in apply", policy, failed,
+					   failed == 1 ? "" : "s");
+		if (rc == 0)
+			rc = sk_buf_printf(&detail, "What failed: %zu of policy '%s''s planned actions:\n", failed, policy);
+		for (k = i, listed = 0; rc == 0 && k < plan->n_actions && k < res->n && listed < FAILED_LISTED; k++) {
+			const struct sk_action *a = &plan->actions[k];
+			if (res->outcomes[k] != SK_OUTCOME_FAILED || strcmp(or_empty(a->policy), policy))
+				continue;
+			rc = sk_buf_printf(&detail, "  %s %s (%s): ", sk_action_kind_name(a->kind), or_empty(a->target),
+					   or_empty(a->region));
+			if (rc == 0)
+				rc = add_bounded(&detail, res->details[k] ? res->details[k] : "failed", ERROR_MAX / 8);
+			if (rc == 0)
+				rc = sk_buf_addc(&detail, '\n');
+			listed++;
+		}
+		if (rc == 0 && failed > listed)
+			rc = sk_buf_printf(&detail, "  ... and %zu more\n", failed - listed);
+		if (rc == 0)
+			rc = sk_buf_adds(&detail, "The other actions were applied. The next cycle plans these again; "
+						  "`snapkeep history` shows every call.\n");
+		cond.key = sk_buf_cstr(&key);
+		cond.summary = sk_buf_cstr(&summary);
+		cond.detail = sk_buf_cstr(&detail);
+		cond.policies = &policy;
+		cond.n_policies = 1;
+		if (rc == 0)
+			rc = sk_alert_conds_add(c, &cond);
 	}
-	qsort(v, k, sizeof(*v), cmp_str);
-	for (i = 1, *n = 1; i < k; i++)
-		if (strcmp(v[i], v[*n - 1]))
-			v[(*n)++] = v[i];
-	*out = v;
-	return 0;
+	sk_buf_free(&key);
+	sk_buf_free(&summary);
+	sk_buf_free(&detail);
+	return rc;
+}
+
+static const struct sk_plan_blocker *first_blocker(const struct sk_plan_instance *pi)
+{
+	size_t k;
+
+	if (pi->own.blocked_by.snapshot)
+		return &pi->own.blocked_by;
+	for (k = 0; k < pi->n_copies; k++)
+		if (pi->copies[k].blocked_by.snapshot)
+			return &pi->copies[k].blocked_by;
+	return NULL;
+}
+
+static bool same_instance(const struct sk_plan_instance *a, const struct sk_plan_instance *b)
+{
+	return !strcmp(or_empty(a->instance), or_empty(b->instance)) &&
+	       !strcmp(or_empty(a->own.region), or_empty(b->own.region));
+}
+
+/* "  policy 'prod': its snapshots in us-east-1, its copies in us-west-2\n" */
+static int add_held_places(struct sk_buf *b, const struct sk_plan_instance *pi)
+{
+	size_t k, n = 0;
+	int rc = sk_buf_printf(b, "  policy '%s': ", or_empty(pi->policy));
+
+	if (rc == 0 && pi->own.blocked_by.snapshot) {
+		rc = sk_buf_printf(b, "its snapshots in %s", or_empty(pi->own.region));
+		n++;
+	}
+	for (k = 0; rc == 0 && k < pi->n_copies; k++)
+		if (pi->copies[k].blocked_by.snapshot) {
+			rc = sk_buf_printf(b, "%sits copies in %s", n ? ", " : "", or_empty(pi->copies[k].region));
+			n++;
+		}
+	return rc == 0 ? sk_buf_addc(b, '\n') : rc;
+}
+
+/* instance:<region>/<id>:blocked, one per instance whatever the number of its policies and places */
+static int find_blocked(struct sk_alert_conds *c, const struct sk_plan *plan)
+{
+	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	const char **policies = NULL;
+	size_t i, k, n;
+	int rc = 0;
+
+	if (plan->n_instances && !(policies = calloc(plan->n_instances, sizeof(*policies))))
+		return sk_error_set_oom();
+	for (i = 0; rc == 0 && i < plan->n_instances; i++) {
+		const struct sk_plan_instance *pi = &plan->instances[i];
+		const struct sk_plan_blocker *b = first_blocker(pi);
+		struct sk_alert_cond cond = { .kind = SK_ALERT_BLOCKED, .found = SK_FOUND_FIRING };
+		bool seen = false;
+		if (!b)
+			continue;
+		for (k = 0; k < i && !seen; k++)
+			seen = same_instance(&plan->instances[k], pi) && first_blocker(&plan->instances[k]);
+		if (seen)
+			continue;
+		sk_buf_reset(&key);
+		sk_buf_reset(&summary);
+		sk_buf_reset(&detail);
+		rc = sk_buf_printf(&key, "instance:%s/%s:blocked", or_empty(pi->own.region), or_empty(pi->instance));
+		if (rc == 0)
+			rc = sk_buf_printf(&summary, "deletions of %s in %s blocked by '%s' (%s)",
+					   or_empty(pi->instance), or_empty(pi->own.region), or_empty(b->snapshot),
+					   or_empty(b->status));
+		if (rc == 0)
+			rc = sk_buf_printf(&detail,
+					   "Snapshot '%s' in %s is '%s'. While it is, snapkeep deletes none of the snapshots "
+					   "of %s that the retention rules let go (the failed-sibling safety rule):\n",
+					   or_empty(b->snapshot), or_empty(b->region), or_empty(b->status),
+					   or_empty(pi->instance));
+		for (k = i, n = 0; rc == 0 && k < plan->n_instances; k++) {
+			if (!same_instance(&plan->instances[k], pi) || !first_blocker(&plan->instances[k]))
+				continue;
+			policies[n++] = or_empty(plan->instances[k].policy);
+			rc = add_held_places(&detail, &plan->instances[k]);
+		}
+		if (rc == 0)
+			rc = sk_buf_printf(
+				&detail,
+				"New snapshots and copies are still made, so %s keeps more snapshots than the retain rules "
+				"say, and they cost storage.\n"
+				"To unblock it: delete the snapshot '%s' in %s once you know nothing needs it:\n"
+				"  aws rds delete-db-snapshot --region %s --db-snapshot-identifier %s\n"
+				"snapkeep never deletes it itself: it deletes only available snapshots it owns. No tag and no "
+				"policy change unblocks the deletions: any failed or unknown-status snapshot of the instance, "
+				"in its region or among its copies, holds them, whoever owns it. (A snapshot in a status AWS "
+				"is still working on unblocks them once it is available.)\n",
+				or_empty(pi->instance), or_empty(b->snapshot), or_empty(b->region), or_empty(b->region),
+				or_empty(b->snapshot));
+		cond.key = sk_buf_cstr(&key);
+		cond.summary = sk_buf_cstr(&summary);
+		cond.detail = sk_buf_cstr(&detail);
+		cond.policies = policies;
+		cond.n_policies = n;
+		if (rc == 0)
+			rc = sk_alert_conds_add(c, &cond);
+	}
+	free(policies);
+	sk_buf_free(&key);
+	sk_buf_free(&summary);
+	sk_buf_free(&detail);
+	return rc;
+}
+
+/* policy:<name>:selects-nothing for every policy: firing, resolved, or not looked at (--region) */
+static int find_empty(struct sk_alert_conds *c, const struct sk_policyset *set, const struct sk_plan *plan)
+{
+	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < plan->n_policies; i++) {
+		const struct sk_plan_policy *pp = &plan->policies[i];
+		const struct sk_policy *p = i < set->n_policies ? &set->policies[i] : NULL;
+		struct sk_alert_cond cond = { .kind = SK_ALERT_SELECTS_NOTHING };
+		sk_buf_reset(&key);
+		sk_buf_reset(&summary);
+		sk_buf_reset(&detail);
+		rc = sk_buf_printf(&key, "policy:%s:selects-nothing", or_empty(pp->name));
+		cond.found = !pp->n_regions ? SK_FOUND_UNKNOWN
+			     : sk_plan_policy_selects_nothing(pp) && p ? SK_FOUND_FIRING
+									: SK_FOUND_OK;
+		if (rc == 0 && cond.found == SK_FOUND_FIRING) {
+			rc = sk_buf_printf(&summary, "policy '%s' selects no instance", or_empty(pp->name));
+			if (rc == 0)
+				rc = sk_plan_describe_empty_policy(&detail, pp, p);
+			if (rc == 0 && p->selector_pos.file)
+				rc = sk_buf_printf(&detail, ".\nCheck its spec.selector (%s:%d:%d), or tag the instances it should "
+							    "protect; the alert resolves once it selects one.\n",
+						   p->selector_pos.file, p->selector_pos.line, p->selector_pos.col);
+			else if (rc == 0)
+				rc = sk_buf_adds(&detail, ".\nCheck its spec.selector, or tag the instances it should protect; "
+							  "the alert resolves once it selects one.\n");
+			cond.summary = sk_buf_cstr(&summary);
+			cond.detail = sk_buf_cstr(&detail);
+			cond.policies = &pp->name;
+			cond.n_policies = 1;
+		}
+		cond.key = sk_buf_cstr(&key);
+		if (rc == 0)
+			rc = sk_alert_conds_add(c, &cond);
+	}
+	sk_buf_free(&key);
+	sk_buf_free(&summary);
+	sk_buf_free(&detail);
+	return rc;
+}
+
+int sk_alert_find_plan(struct sk_alert_conds *c, const struct sk_policyset *set, const struct sk_plan *plan)
+{
+	if (find_blocked(c, plan) < 0)
+		return -1;
+	return find_empty(c, set, plan);
 }

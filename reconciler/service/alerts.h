@@ -2,8 +2,9 @@
  * alerts.h - what a cycle of `snapkeep run` tells people and CloudWatch
  *
  * A finished cycle is described by a plain struct sk_cycle_report, which
- * the run command fills.  From it this module formats the SNS message for
- * a failed cycle, accumulates and formats the daily summary, and builds the
+ * the run command fills.  From it, and from the plan and apply results the
+ * cycle had, this module finds the alert conditions (alertset.h keeps them
+ * as states), accumulates and formats the daily summary, and builds the
  * CloudWatch datums of the cycle.  Nothing here calls AWS: the caller sends
  * the messages with sk_sns_publish() and the datums with
  * sk_cloudwatch_put_metric_data() (aws/sns.h, aws/cloudwatch.h).
@@ -19,17 +20,44 @@
 
 #include "aws/cloudwatch.h"
 #include "common/buf.h"
+#include "reconciler/service/alertset.h"
 #include "reconciler/service/cycle.h"
 
 struct sk_policyset;
+struct sk_plan;
+struct sk_apply_result;
 
 /*
- * A failed cycle: subject (at most 100 characters, printable ASCII), e.g.
- * "snapkeep: cycle failed in apply (policy commit 3f2a9c1d)", and a body
- * naming what failed, the plan summary, the commit and its subject, the
- * ref and the times.  Both buffers are appended to.
+ * A failed cycle: summary "cycle failed in apply (policy commit 3f2a9c1d)"
+ * and detail lines naming what failed, the watched ref, the plan summary,
+ * what was done before the failure and the times.  Appended to both.
  */
-int sk_alert_format_failure(struct sk_buf *subject, struct sk_buf *body, const struct sk_cycle_report *r);
+int sk_alert_describe_failure(struct sk_buf *summary, struct sk_buf *detail, const struct sk_cycle_report *r);
+
+/*
+ * The alert conditions a cycle found, added to c:
+ * - find_cycle: "cycle", firing when the cycle failed and the failure was
+ *   not blamed on policies (blamed: only actions failed, each policy's
+ *   are its own alert), found OK otherwise;
+ * - find_apply: "policy:<name>:apply", firing, for each policy with a
+ *   failed action (its topic), listing them;
+ * - find_plan: "instance:<region>/<id>:blocked", firing, for each instance
+ *   whose deletions a failed or unknown snapshot holds (the plan's
+ *   blocked_by), naming the snapshot, its status and the fix; and
+ *   "policy:<name>:selects-nothing" for every policy, firing when it
+ *   selects no instance, not looked at when --region leaves out its
+ *   regions, OK otherwise.
+ */
+int sk_alert_find_cycle(struct sk_alert_conds *c, const struct sk_cycle_report *r, bool blamed);
+int sk_alert_find_apply(struct sk_alert_conds *c, const struct sk_plan *plan, const struct sk_apply_result *res);
+int sk_alert_find_plan(struct sk_alert_conds *c, const struct sk_policyset *set, const struct sk_plan *plan);
+
+/* s as an SNS subject, appended: printable ASCII only (line breaks become spaces), at most max bytes */
+int sk_alert_add_subject(struct sk_buf *out, const char *s, size_t max);
+/* "Policy commit: <40 hex> "subject" (ref R)\n", or "Policy commit: unknown (the policy could not be read)\n" */
+int sk_alert_add_commit_line(struct sk_buf *b, const char *commit, const char *subject, const char *ref);
+/* "250ms", "5s", "1m5s", "4h2m" */
+void sk_alert_format_elapsed(char out[48], int64_t ms);
 
 /* the cycles of one day, added up for the daily summary */
 struct sk_alert_summary {
@@ -80,7 +108,7 @@ int64_t sk_alert_next_daily(int64_t now, int minute);
 /*
  * CloudWatch datums for one cycle, stamped with its end: SnapshotsCreated,
  * SnapshotsCopied, SnapshotsDeleted, PendingActions (Count), CycleFailed
- * (Count, 0 or 1), and NewestSnapshotAgeSeconds (Seconds) for each instance
+ * (Count, 0 or 1), AlertsFiring (Count), and NewestSnapshotAgeSeconds (Seconds) for each instance
  * with dimensions Region and Instance.  The datums point into r's strings
  * and into memory of d: free with sk_cycle_datums_free() after sending.
  */
@@ -92,8 +120,5 @@ struct sk_cycle_datums {
 
 int sk_alert_cycle_datums(struct sk_cycle_datums *d, const struct sk_cycle_report *r);
 void sk_cycle_datums_free(struct sk_cycle_datums *d);
-
-/* the distinct alerts.snsTopicArn of the set, sorted; *out (free() it) points into set */
-int sk_alert_topics(const char ***out, size_t *n, const struct sk_policyset *set);
 
 #endif

@@ -36,6 +36,7 @@ struct sk_cycle_report {
 	size_t created, copied, deleted;
 	const struct sk_instance_age *ages;
 	size_t n_ages;
+	size_t alerts_firing; /* alerts firing after the cycle (alertset.h) */
 };
 
 struct sk_reconcile_report;

@@ -555,6 +555,8 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 	static const char *const call_labels[] = { "service", "action", "outcome" };
 	static const char *const age_labels[] = { "region", "instance" };
 	static const char *const version_label[] = { "version" };
+	static const char *const kind_label[] = { "kind" };
+	static const char *const policy_label[] = { "policy" };
 	struct sk_metrics *m = NULL;
 	int rc;
 
@@ -586,7 +588,13 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_CREATED, "Snapshots created.", NULL, 0, NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_COPIED, "Snapshots copied to another region.", NULL, 0,
 				    NULL, 0)) < 0 ||
-	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_DELETED, "Snapshots deleted.", NULL, 0, NULL, 0)) < 0)
+	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_DELETED, "Snapshots deleted.", NULL, 0, NULL, 0)) < 0 ||
+	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_ALERTS_FIRING,
+				    "Alerts firing, by kind (cycle, apply, blocked, selects-nothing).", kind_label, 1,
+				    NULL, 0)) < 0 ||
+	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_POLICY_SELECTED,
+				    "Instances each policy selects, as the last plan found them (0: it protects nothing).",
+				    policy_label, 1, NULL, 0)) < 0)
 		goto fail;
 	if ((rc = sk_metrics_set(m, M_BUILD, (const char *[]){ version ? version : "unknown" }, 1)) < 0 ||
 	    (rc = sk_metrics_add(m, M_CYCLES, (const char *[]){ "success" }, 0)) < 0 ||

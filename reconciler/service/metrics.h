@@ -72,8 +72,12 @@ int sk_metrics_render(struct sk_metrics *m, struct sk_buf *out);
  *   aws_calls_total{service,action,outcome="success|throttled|error|no-answer"} (attempts),
  *   aws_throttles_total, pending_actions, last_success_timestamp_seconds,
  *   consecutive_failures, newest_snapshot_age_seconds{region,instance},
- *   snapshots_created_total, snapshots_copied_total, snapshots_deleted_total.
+ *   snapshots_created_total, snapshots_copied_total, snapshots_deleted_total,
+ *   alerts_firing{kind} (gauge: firing alerts of each kind, alertset.h; set by the service),
+ *   policy_selected_instances{policy} (gauge: instances each policy selects at the last plan).
  */
+#define SK_METRIC_ALERTS_FIRING "snapkeep_alerts_firing"
+#define SK_METRIC_POLICY_SELECTED "snapkeep_policy_selected_instances"
 int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version);
 
 /*

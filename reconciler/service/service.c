@@ -14,11 +14,13 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "reconciler/service/alerts.h"
+#include "reconciler/service/alertset.h"
 #include "reconciler/service/loop.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/metrics_http.h"
 #include "specs/policy.h"
 #include "specs/source.h"
+#include "state/alerts.h"
 #include "state/statedir.h"
 #include "state/summary.h"
 
@@ -30,17 +32,19 @@ struct sk_service {
 	bool have_session;
 	struct sk_metrics *metrics;
 	const char *namespace_;
-	/* what the last plan showed, kept across cycles: alert topics and metric region survive a failed fetch */
-	char **topics;
-	size_t n_topics;
-	char topics_commit[41]; /* the commit they were read from */
+	/* what the last policies read said, kept across cycles: alert routes and metric region survive a failed fetch */
+	struct sk_alert_routes routes;
 	char metrics_region[64];
+	/* the alert states (alerts.json), and what the running cycle found */
+	struct sk_alertset alerts;
+	struct sk_alert_conds found;
+	unsigned looked; /* SK_ALERT_BIT()s of the kinds the cycle looked at */
+	bool blamed;     /* only actions failed: each policy's failures are its own alert */
 	/* the newest snapshot of each place, as the last cycle that planned left it: aged in later cycles */
 	struct known_newest *known;
 	size_t n_known;
 	struct sk_instance_age *ages; /* one per known, as of the cycle's end */
-	/* the daily summary */
-	char *state_dir;    /* the summary lives here; NULL without --summary-at */
+	char *state_dir;    /* the alert states and the daily summary live here; NULL: nowhere (only memory) */
 	size_t cycles;
 };
 
@@ -92,45 +96,46 @@ static void learn_newest(struct sk_service *c, const struct sk_reconcile_report 
 	free(nw);
 }
 
-static void free_topics(struct sk_service *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_topics; i++)
-		free(c->topics[i]);
-	free(c->topics);
-	c->topics = NULL;
-	c->n_topics = 0;
-}
-
-/* what the policies of a commit say about alerts: their SNS topics, and a region for CloudWatch */
+/* what the policies of a commit say about alerts: where they go, and a region for CloudWatch */
 static void learn_policies(struct sk_service *c, const struct sk_policyset *set)
 {
-	const char **topics = NULL;
-	size_t nt = 0, i;
-
-	if (sk_alert_topics(&topics, &nt, set) < 0)
-		return;
-	free_topics(c);
-	c->topics = calloc(nt + 1, sizeof(*c->topics));
-	for (i = 0; c->topics && i < nt; i++)
-		if ((c->topics[c->n_topics] = strdup(topics[i])))
-			c->n_topics++;
-	free(topics);
-	snprintf(c->topics_commit, sizeof(c->topics_commit), "%s", set->commit);
+	if (sk_alert_routes_learn(&c->routes, set) < 0)
+		sk_warn("cannot learn where alerts go: %s", sk_error_message());
 	if (set->n_policies && set->policies[0].n_regions)
 		snprintf(c->metrics_region, sizeof(c->metrics_region), "%s", set->policies[0].regions[0].name);
 }
 
-/* while the plan is alive: the alert topics, a region for CloudWatch */
-static void after_plan(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
-		       const struct sk_plan *plan)
+/* how many instances each policy selects; policies --region leaves out have no series */
+static void selection_metrics(struct sk_service *c, const struct sk_plan *plan)
 {
-	struct sk_service *c = ud;
+	size_t i;
 
-	(void)inv;
-	(void)plan;
+	if (sk_metrics_clear(c->metrics, SK_METRIC_POLICY_SELECTED) < 0)
+		return;
+	for (i = 0; i < plan->n_policies; i++)
+		if (plan->policies[i].n_regions)
+			sk_metrics_set(c->metrics, SK_METRIC_POLICY_SELECTED, &plan->policies[i].name,
+				       (double)plan->policies[i].n_instances);
+}
+
+/*
+ * While the plan is alive: where alerts go, a region for CloudWatch, what
+ * each policy selects, and the alerts the plan shows (blocked deletions,
+ * policies that select nothing).  A plan with nothing to apply, or one
+ * that is not applied, cannot have failed actions: their alerts resolve.
+ */
+static void after_plan(struct sk_service *c, const struct sk_policyset *set, const struct sk_plan *plan,
+		       const struct sk_plan *todo)
+{
 	learn_policies(c, set);
+	selection_metrics(c, plan);
+	if (sk_alert_find_plan(&c->found, set, plan) < 0) {
+		sk_warn("cannot look for alerts in the plan: %s", sk_error_message());
+		return;
+	}
+	c->looked |= SK_ALERT_BIT(SK_ALERT_BLOCKED) | SK_ALERT_BIT(SK_ALERT_SELECTS_NOTHING);
+	if (!c->o.cycle.apply || !sk_plan_has_changes(todo))
+		c->looked |= SK_ALERT_BIT(SK_ALERT_APPLY);
 }
 
 /*
@@ -150,7 +155,7 @@ static void learn_topics(struct sk_service *c, const struct sk_reconcile_report 
 	struct sk_policyset *set = NULL;
 	char *cache = NULL;
 
-	if (rep->commit[0] ? strcmp(rep->commit, c->topics_commit) != 0 : !c->topics_commit[0]) {
+	if (rep->commit[0] ? strcmp(rep->commit, c->routes.commit) != 0 : !c->routes.commit[0]) {
 		sk_load_source_opts(&so, &cache, &c->o.cycle.source);
 		if (rep->commit[0])
 			so.ref = rep->commit;
@@ -160,29 +165,136 @@ static void learn_topics(struct sk_service *c, const struct sk_reconcile_report 
 		else
 			sk_debug("reading the alert topics: %s", sk_error_message());
 	}
-	if (!c->topics_commit[0])
-		sk_warn("no alert topic is known (the policies could not be read): the failure is only logged");
 	sk_policyset_free(set);
 	sk_source_free(src);
 	free(cache);
 }
 
-/* to every topic; how many took it */
-static size_t publish(struct sk_service *c, const struct sk_buf *subject, const struct sk_buf *body)
+/* to each topic; how many took it */
+static size_t publish(struct sk_service *c, const char *const *topics, size_t n, const struct sk_buf *subject,
+		      const struct sk_buf *body)
 {
 	size_t i, sent = 0;
 	char id[128];
 
-	for (i = 0; i < c->n_topics; i++) {
-		if (sk_sns_publish(c->session.client, c->topics[i], sk_buf_cstr(subject), sk_buf_cstr(body), id,
-				   sizeof(id), NULL) < 0) {
-			sk_warn("cannot publish '%s' to %s: %s", sk_buf_cstr(subject), c->topics[i], sk_error_message());
+	for (i = 0; i < n; i++) {
+		if (sk_sns_publish(c->session.client, topics[i], sk_buf_cstr(subject), sk_buf_cstr(body), id, sizeof(id),
+				   NULL) < 0) {
+			sk_warn("cannot publish '%s' to %s: %s", sk_buf_cstr(subject), topics[i], sk_error_message());
 		} else {
-			sk_info("published '%s' to %s (MessageId %s)", sk_buf_cstr(subject), c->topics[i], id);
+			sk_info("published '%s' to %s (MessageId %s)", sk_buf_cstr(subject), topics[i], id);
 			sent++;
 		}
 	}
 	return sent;
+}
+
+/* ---- alerts: states in the state directory, messages on firing, repeat and resolve ---- */
+
+/*
+ * The states as the file has them, read afresh every cycle, so that two
+ * processes sharing a state directory (a loop and a `run --once`) see each
+ * other's alerts; the ones in memory when there is no readable file.
+ */
+static void load_alerts(struct sk_service *c)
+{
+	struct sk_alertset fresh = SK_ALERTSET_INIT;
+	json_t *j = NULL;
+	int rc;
+
+	if (!c->state_dir)
+		return;
+	rc = sk_alerts_load(&j, c->state_dir);
+	if (rc == SK_ENOTFOUND) {
+		json_decref(j);
+		return;
+	}
+	if (rc < 0 || sk_alertset_from_json(&fresh, j) < 0) {
+		sk_warn("keeping the alert states this process knows: %s (%s/%s)", sk_error_message(), c->state_dir,
+			SK_ALERTS_FILE);
+	} else {
+		sk_alertset_free(&c->alerts);
+		c->alerts = fresh;
+	}
+	json_decref(j);
+}
+
+static void save_alerts(struct sk_service *c)
+{
+	json_t *j;
+
+	if (!c->state_dir)
+		return;
+	j = sk_alertset_to_json(&c->alerts);
+	if (!j || sk_alerts_save(c->state_dir, j) < 0)
+		sk_warn("cannot save the alert states: %s (a restart may repeat or miss a message)", sk_error_message());
+	json_decref(j);
+}
+
+/* what a's receivers should hear now, sent; a notice no topic took is tried again after the next cycle */
+static void notify(struct sk_service *c, struct sk_alert *a, int64_t now)
+{
+	enum sk_alert_notice n = sk_alertset_due(a, now, c->o.alert_repeat_ms);
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+
+	if (n == SK_NOTICE_NONE)
+		return;
+	if (n != SK_NOTICE_RESOLVED)
+		sk_warn("alert %s%s: %s", a->key, n == SK_NOTICE_REPEAT ? " still firing" : " firing",
+			a->summary ? a->summary : "");
+	else
+		sk_info("alert %s resolved: %s", a->key, a->summary ? a->summary : "");
+	if (!a->n_topics) {
+		if (n == SK_NOTICE_RESOLVED) {
+			sk_alertset_sent(a, n, now); /* nobody to tell */
+		} else {
+			sk_warn("no SNS topic is known for alert %s (alerts.snsTopicArn of its policy or of the Settings; "
+				"the policies could not be read?): it is only logged",
+				a->key);
+		}
+		return;
+	}
+	if (sk_alert_format(&subject, &body, a, n, now, c->o.alert_repeat_ms) == 0 &&
+	    publish(c, (const char *const *)a->topics, a->n_topics, &subject, &body) > 0)
+		sk_alertset_sent(a, n, now);
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
+static void alert_gauges(struct sk_service *c)
+{
+	int k;
+
+	for (k = 0; k < SK_ALERT_KINDS; k++) {
+		const char *kind = sk_alert_kind_name((enum sk_alert_kind)k);
+		sk_metrics_set(c->metrics, SK_METRIC_ALERTS_FIRING, &kind,
+			       (double)sk_alertset_firing(&c->alerts, (enum sk_alert_kind)k));
+	}
+}
+
+/* the cycle's findings into the alert states, the messages they call for, and the gauges */
+static void evaluate_alerts(struct sk_service *c, struct sk_cycle_report *r)
+{
+	struct sk_alert_cycle cy;
+	int64_t now = sk_time_now_ms();
+	size_t i;
+
+	memset(&cy, 0, sizeof(cy));
+	cy.now_ms = r->finished_ms;
+	cy.commit = r->commit;
+	cy.subject = r->subject;
+	cy.routes = &c->routes;
+	load_alerts(c);
+	c->looked |= SK_ALERT_BIT(SK_ALERT_CYCLE);
+	if (sk_alert_find_cycle(&c->found, r, c->blamed) < 0 ||
+	    sk_alertset_update(&c->alerts, &c->found, c->looked, &cy) < 0)
+		sk_warn("cannot update the alerts: %s", sk_error_message());
+	for (i = 0; i < c->alerts.n; i++)
+		notify(c, &c->alerts.v[i], now);
+	sk_alertset_prune(&c->alerts);
+	save_alerts(c);
+	alert_gauges(c);
+	r->alerts_firing = sk_alertset_firing(&c->alerts, SK_ALERT_KINDS);
 }
 
 static void send_metrics(struct sk_service *c, const struct sk_cycle_report *r)
@@ -230,15 +342,21 @@ static void daily_summary(struct sk_service *c, const struct sk_cycle_report *r)
 {
 	struct sk_alert_summary s;
 	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	const char **topics = NULL;
+	size_t n = 0;
 	int64_t now = sk_time_now();
 
 	load_summary(c, &s);
 	sk_alert_summary_add(&s, r);
 	if (sk_alert_summary_due(&s, c->o.summary_minute, now)) {
-		if (!c->n_topics) {
-			sk_warn("--summary-at: no policy names alerts.snsTopicArn; the daily summary goes nowhere");
+		/* a fleet-wide message: the Settings topic, else every policy's */
+		if (sk_alert_route(&topics, &n, &c->routes, NULL, 0) < 0)
+			goto save;
+		if (!n) {
+			sk_warn("--summary-at: neither the Settings nor any policy names alerts.snsTopicArn; the daily "
+				"summary goes nowhere");
 		} else if (sk_alert_format_summary(&subject, &body, &s, sk_time_now_ms()) < 0 ||
-			   publish(c, &subject, &body) == 0) {
+			   publish(c, topics, n, &subject, &body) == 0) {
 			/* not one topic took it: keep adding up, and try again after the next cycle */
 			goto save;
 		}
@@ -247,6 +365,7 @@ static void daily_summary(struct sk_service *c, const struct sk_cycle_report *r)
 	}
 save:
 	save_summary(c, &s);
+	free(topics);
 	sk_buf_free(&subject);
 	sk_buf_free(&body);
 }
@@ -281,6 +400,14 @@ static void applied(void *ud, const struct sk_plan *todo, const struct sk_apply_
 {
 	struct sk_service *c = ud;
 
+	/* each policy's failed actions are its own alert; an interrupted apply found nothing either way */
+	if (!res->interrupted) {
+		if (sk_alert_find_apply(&c->found, todo, res) < 0)
+			sk_warn("cannot look for alerts in the apply's outcomes: %s", sk_error_message());
+		else
+			c->looked |= SK_ALERT_BIT(SK_ALERT_APPLY);
+		c->blamed = res->failed > 0;
+	}
 	if (c->user.applied)
 		c->user.applied(c->user.ud, todo, res, rep);
 }
@@ -290,7 +417,8 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 {
 	struct sk_service *c = ud;
 
-	after_plan(c, set, inv, plan);
+	(void)inv;
+	after_plan(c, set, plan, todo);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }
@@ -301,13 +429,15 @@ static int cycle(void *ud)
 	struct sk_reconcile_opts o = c->o.cycle;
 	struct sk_reconcile_report rep;
 	struct sk_cycle_report r;
-	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
 	int64_t started = sk_time_now_ms(), now;
 	volatile sig_atomic_t *cancel = c->o.cancel;
 	size_t i;
 	int rc;
 
 	c->cycles++;
+	sk_alert_conds_reset(&c->found);
+	c->looked = 0;
+	c->blamed = false;
 	o.session = &c->session;
 	o.command = "run";
 	o.cancel = cancel;
@@ -366,14 +496,11 @@ static int cycle(void *ud)
 	if (!(cancel && *cancel)) {
 		if (!r.ok)
 			learn_topics(c, &rep);
+		evaluate_alerts(c, &r);
 		send_metrics(c, &r);
-		if (!r.ok && sk_alert_format_failure(&subject, &body, &r) == 0)
-			publish(c, &subject, &body);
-		if (c->state_dir)
+		if (c->o.summary && c->state_dir)
 			daily_summary(c, &r);
 	}
-	sk_buf_free(&subject);
-	sk_buf_free(&body);
 	sk_reconcile_report_free(&rep);
 	return rc;
 }
@@ -425,10 +552,17 @@ int sk_service_new(struct sk_service **out, const struct sk_service_opts *o)
 	c->o = *o;
 	c->user = o->cycle.cb;
 	c->namespace_ = o->metrics_namespace ? o->metrics_namespace : "Snapkeep";
-	if (o->summary && sk_statedir_resolve(&c->state_dir, o->cycle.source.state_dir) < 0)
-		goto fail;
+	if (sk_statedir_resolve(&c->state_dir, o->cycle.source.state_dir) < 0) {
+		if (o->summary)
+			goto fail;
+		sk_warn("%s: alert states are kept in memory only", sk_error_message());
+	}
+	if (c->o.alert_repeat_ms <= 0)
+		c->o.alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS;
 	if (sk_metrics_new_snapkeep(&c->metrics, o->version ? o->version : "unknown") < 0)
 		goto fail;
+	load_alerts(c);
+	alert_gauges(c);
 	/* every AWS call attempt is counted */
 	so = o->session;
 	so.cancel = o->cancel;
@@ -488,7 +622,9 @@ void sk_service_free(struct sk_service *c)
 	if (c->have_session)
 		sk_session_close(&c->session);
 	free_ages(c);
-	free_topics(c);
+	sk_alert_routes_free(&c->routes);
+	sk_alertset_free(&c->alerts);
+	sk_alert_conds_free(&c->found);
 	free(c->state_dir);
 	sk_metrics_free(c->metrics);
 	free(c);

@@ -6,9 +6,13 @@
  * directory's lock: read the policies (a remote repository is fetched),
  * observe, plan, and when the cycle options say apply, apply; then the
  * cycle is counted in the metrics registry (served on /metrics when an
- * address is given), sent to CloudWatch, and a failed cycle is published
- * to the policies' SNS topics.  The schedule (interval, jitter, backoff,
- * git polling, signals) is loop.c's.
+ * address is given) and sent to CloudWatch, and what it found becomes
+ * alert states (alertset.h: a failed cycle, a policy's failed actions,
+ * deletions a failed snapshot blocks, a policy that selects nothing),
+ * published to SNS when they fire, every alert_repeat_ms while they fire,
+ * and once when they resolve.  The states are kept in the state directory
+ * (state/alerts.h), read afresh every cycle.  The schedule (interval,
+ * jitter, backoff, git polling, signals) is loop.c's.
  *
  * The daily summary (summary_at) is added up in the state directory
  * (state/summary.h) rather than in memory, so that `run --once` from cron
@@ -31,6 +35,8 @@
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
 
+#define SK_ALERT_REPEAT_DEFAULT_MS ((int64_t)4 * 3600 * 1000)
+
 struct sk_service_opts {
 	/*
 	 * Every cycle's reconciliation: source, regions, state directory,
@@ -46,6 +52,7 @@ struct sk_service_opts {
 	const char *metrics_namespace; /* CloudWatch; NULL: "Snapkeep" */
 	bool summary;                  /* publish a daily summary ... */
 	int summary_minute;            /* ... at this minute of the UTC day */
+	int64_t alert_repeat_ms;       /* a firing alert's message again after this long; 0: 4 hours */
 	int64_t interval_ms;
 	int64_t git_poll_ms;           /* 0: no polling */
 	bool once;
@@ -56,8 +63,8 @@ struct sk_service_opts {
 #define SK_SERVICE_OPTS_INIT                                                                                \
 	{ .cycle = SK_RECONCILE_OPTS_INIT, .session = SK_SESSION_OPTS_INIT, .version = NULL,                 \
 	  .metrics_addr = NULL, .healthz_failures = 3, .metrics_namespace = NULL, .summary = false,          \
-	  .summary_minute = 0, .interval_ms = 15 * 60 * 1000, .git_poll_ms = 0, .once = false, .cancel = NULL, \
-	  .reload_flag = NULL }
+	  .summary_minute = 0, .alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS, .interval_ms = 15 * 60 * 1000, \
+	  .git_poll_ms = 0, .once = false, .cancel = NULL, .reload_flag = NULL }
 
 struct sk_service;
 

@@ -222,6 +222,7 @@ places = {
     "spec.snapshots.copies[].retain": set(D["retain"]["properties"]),
     "alerts": set(spec["alerts"]["properties"]),
     "settings.spec": set(D["Settings"]["properties"]["spec"]["properties"]),
+    "settings.spec.alerts": set(D["Settings"]["properties"]["spec"]["properties"]["alerts"]["properties"]),
 }
 t.is_(sorted(tables["places"]), sorted(places), "the parser and the schema know the same places")
 for place, keys in sorted(tables["places"].items()):

@@ -7,7 +7,8 @@ interval (issue 7's "done when"):
   (1 s, then 2 s: capped at the interval), an SNS message naming the failure,
   the plan summary and the policy commit reaches the emulator, and /healthz
   answers 503 after --healthz-failures failed cycles; the newest snapshot's
-  age keeps growing while it cannot be observed;
+  age keeps growing while it cannot be observed; the failing cycles are one
+  alert (one message, not one per cycle), resolved once they recover;
 - once the faults stop the loop recovers: /healthz 200, and /metrics counts
   cycles by outcome, AWS calls by action and outcome (equal to the
   emulator's own call log), throttles, the last success and the newest
@@ -159,7 +160,7 @@ with Emulator(seed=SEED) as emu:
 
         msgs = [x for x in emu.sns_messages() if x["TopicArn"] == TOPIC]
         fails = [x for x in msgs if x["Subject"].startswith("snapkeep: cycle failed")]
-        t.ok(len(fails) >= 3, "an SNS message reached the emulator for each failed cycle (%d)" % len(fails), msgs)
+        t.ok(len(fails) == 1, "one SNS message for the failing cycles, not one per cycle (%d)" % len(fails), msgs)
         if fails:
             f = fails[0]
             t.is_(f["Subject"], "snapkeep: cycle failed in observe (policy commit %s)" % second[:8],
@@ -182,12 +183,18 @@ with Emulator(seed=SEED) as emu:
              "the newest snapshot's age keeps growing while it cannot be observed (%s -> %s)"
              % (age_before, age_during))
 
+        t.is_(metric(during, "snapkeep_alerts_firing", kind="cycle"), 1.0, "/metrics: the cycle alert fires")
+
         # ---- the faults stop: it recovers ----
         emu.admin("DELETE", "faults")
         cleared = time.time()
         t.ok(p.wait_next(r"cycle \d+ ok", timeout=10), "once the faults stop a cycle succeeds")
         status, body, _ = p.http("/healthz")
         t.is_((status, body), (200, "ok\n"), "and /healthz answers 200 again")
+        p.wait_next(r"next cycle in", timeout=10)
+        resolved = [x for x in emu.sns_messages() if x["Subject"].startswith("snapkeep: resolved: cycle failed")]
+        t.ok(len(resolved) == 1 and resolved[0]["TopicArn"] == TOPIC,
+             "and one 'resolved' message reaches the topic", emu.sns_messages())
 
         # between two cycles, /metrics and the emulator's call log must agree exactly
         agreed = False

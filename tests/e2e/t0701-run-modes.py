@@ -4,6 +4,9 @@
 - --once exits 0 after a good cycle and 1 after a failed one (every call,
   SNS and CloudWatch included, throttled: the alert cannot get out, which is
   said, and nothing crashes); bad options exit 64;
+- the failed cycle's alert is a state in the state directory: the next good
+  cycle, in another process, publishes one "resolved" message, and a loop
+  resolves what a `run --once` raised (the lock);
 - without --auto-apply a cycle reports drift and makes no mutating RDS call;
 - CloudWatch receives the cycle's metrics in the configured namespace (and
   in "Snapkeep" by default), with NewestSnapshotAgeSeconds per Region and
@@ -104,8 +107,9 @@ with Emulator(seed=SEED) as emu:
          "the cycle is recorded in the state file", lr)
     cw = emu.admin("GET", "metrics", query={"namespace": "Snapkeep"})["metrics"]
     t.ok(sorted(set(m["MetricName"] for m in cw)) ==
-         ["CycleFailed", "NewestSnapshotAgeSeconds", "PendingActions", "SnapshotsCopied", "SnapshotsCreated",
-          "SnapshotsDeleted"], "CloudWatch got the six cycle metrics in the default namespace 'Snapkeep'",
+         ["AlertsFiring", "CycleFailed", "NewestSnapshotAgeSeconds", "PendingActions", "SnapshotsCopied",
+          "SnapshotsCreated", "SnapshotsDeleted"],
+         "CloudWatch got the seven cycle metrics in the default namespace 'Snapkeep'",
          sorted(set(m["MetricName"] for m in cw)))
 
     since = emu.calls()["last"]
@@ -134,6 +138,15 @@ with Emulator(seed=SEED) as emu:
               "to the policy's topic, though this process never got to plan: the topics come from its commit")
         t.contains(alerts[0]["Message"], "Policy commit: %s" % c7, "the message names the commit")
 
+    # the alert is a state (STATE_DIR/alerts.json): the next good cycle, another process, resolves it once
+    r = sk("--once", "--auto-apply")
+    resolved = [m for m in emu.sns_messages() if m["Subject"].startswith("snapkeep: resolved: cycle failed")]
+    t.ok(r.rc == 0 and len(resolved) == 1 and resolved[0]["TopicArn"] == TOPIC,
+         "a good --once cycle after it publishes one 'resolved' message", (r, emu.sns_messages()))
+    r = sk("--once", "--auto-apply")
+    t.is_(len([m for m in emu.sns_messages() if m["Subject"].startswith("snapkeep: resolved:")]), 1,
+          "and the cycle after that says nothing more")
+
     # the lock: a loop's cycle is in flight (slow RDS), so a --once cycle cannot start and says so
     emu.faults(latencyMs=2500, services=["rds"], actions=["DescribeDBInstances"])
     holder = RunProc(src + ["--interval", "1h"], env=env, workdir=work, name="holder")
@@ -148,7 +161,11 @@ with Emulator(seed=SEED) as emu:
         t.ok(len(alerts) == 1 and alerts[0]["TopicArn"] == TOPIC,
              "and alerts the topic of the watched ref's policies", emu.sns_messages())
         t.ok(holder.wait_for(r"cycle 1 ok", timeout=10), "the loop's own cycle finishes", holder.err())
+        t.ok(holder.wait_for(r"alert cycle resolved", timeout=10),
+             "and resolves the alert the other process raised (both read STATE_DIR/alerts.json)", holder.err())
         t.is_(holder.stop(), 0, "and it stops on SIGTERM")
+        t.is_(len([m for m in emu.sns_messages() if m["Subject"].startswith("snapkeep: resolved: cycle failed in lock")]),
+              1, "one 'resolved' message for the lock failure")
     finally:
         holder.kill()
         emu.admin("DELETE", "faults")

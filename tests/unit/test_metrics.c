@@ -320,6 +320,34 @@ static void test_record_cycle_tracks_failures_and_ages(void **state)
 	sk_metrics_free(m);
 }
 
+/* the gauges the service sets: firing alerts by kind, and what each policy selects */
+static void test_alert_and_selection_gauges(void **state)
+{
+	struct sk_metrics *m;
+	char *text;
+
+	(void)state;
+	assert_int_equal(sk_metrics_new_snapkeep(&m, "0.1.0"), 0);
+	assert_int_equal(sk_metrics_set(m, SK_METRIC_ALERTS_FIRING, (const char *[]){ "cycle" }, 1), 0);
+	assert_int_equal(sk_metrics_set(m, SK_METRIC_ALERTS_FIRING, (const char *[]){ "blocked" }, 2), 0);
+	assert_int_equal(sk_metrics_set(m, SK_METRIC_POLICY_SELECTED, (const char *[]){ "prod" }, 3), 0);
+	assert_int_equal(sk_metrics_set(m, SK_METRIC_POLICY_SELECTED, (const char *[]){ "ghost" }, 0), 0);
+	text = render(m);
+	assert_non_null(strstr(text, "# TYPE snapkeep_alerts_firing gauge\n"
+				     "snapkeep_alerts_firing{kind=\"blocked\"} 2\n"
+				     "snapkeep_alerts_firing{kind=\"cycle\"} 1\n"));
+	assert_non_null(strstr(text, "# TYPE snapkeep_policy_selected_instances gauge\n"
+				     "snapkeep_policy_selected_instances{policy=\"ghost\"} 0\n"
+				     "snapkeep_policy_selected_instances{policy=\"prod\"} 3\n"));
+	free(text);
+	/* a policy removed from the set disappears with the next plan's values */
+	assert_int_equal(sk_metrics_clear(m, SK_METRIC_POLICY_SELECTED), 0);
+	assert_int_equal(sk_metrics_set(m, SK_METRIC_POLICY_SELECTED, (const char *[]){ "prod" }, 4), 0);
+	assert_true(isnan(sk_metrics_get(m, SK_METRIC_POLICY_SELECTED, (const char *[]){ "ghost" })));
+	assert_true(sk_metrics_get(m, SK_METRIC_POLICY_SELECTED, (const char *[]){ "prod" }) == 4);
+	sk_metrics_free(m);
+}
+
 static void test_addresses_are_parsed(void **state)
 {
 	char *host;
@@ -513,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_on_attempt_counts_calls_by_outcome),
 		cmocka_unit_test(test_concurrent_updates_are_all_counted),
 		cmocka_unit_test(test_record_cycle_tracks_failures_and_ages),
+		cmocka_unit_test(test_alert_and_selection_gauges),
 		cmocka_unit_test(test_addresses_are_parsed),
 		cmocka_unit_test(test_server_serves_metrics_and_health),
 		cmocka_unit_test(test_server_on_ipv6_and_busy_port),

@@ -358,6 +358,145 @@ static void test_plan_records_dependencies_and_what_it_leaves(void **state)
 	sk_policyset_free(set);
 }
 
+/* the plan says what each policy selects, and a policy that selects nothing is never "matching" */
+static void test_plan_names_a_policy_that_selects_nothing(void **state)
+{
+	static const char *const text = "apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: prod}\n"
+					"spec:\n"
+					"  regions: [us-east-1]\n"
+					"  selector: {tags: {env: prod}}\n"
+					"  automated: {copyTagsToSnapshot: false}\n"
+					"---\n"
+					"apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: ghost}\n"
+					"spec:\n"
+					"  regions: [us-east-1]\n"
+					"  selector: {tags: {env: prod, team: ghost}}\n"
+					"  snapshots: {schedule: \"0 3 * * *\"}\n";
+	const char *const west[] = { "us-west-2" };
+	struct sk_policyset *set = NULL;
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *p = NULL, *back = NULL;
+	struct sk_render_opts ro = { false, false };
+	char *out = NULL;
+	size_t len = 0, i, warnings = 0;
+	FILE *f;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(sk_policyset_parse_buffer(&set, "two.yaml", text, strlen(text)), 0);
+	o.now = at("2026-01-12T03:30:00Z");
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	assert_false(sk_plan_has_changes(p));
+	assert_int_equal(p->n_policies, 2);
+	assert_string_equal(p->policies[0].name, "prod");
+	assert_int_equal(p->policies[0].n_regions, 1);
+	assert_string_equal(p->policies[0].regions[0], "us-east-1");
+	assert_int_equal(p->policies[0].n_instances, 4);
+	for (i = 0; i < 4; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "db-%zu", i);
+		assert_string_equal(p->policies[0].instances[i].instance, id);
+		assert_string_equal(p->policies[0].instances[i].region, "us-east-1");
+	}
+	assert_false(sk_plan_policy_selects_nothing(&p->policies[0]));
+	assert_string_equal(p->policies[1].name, "ghost");
+	assert_int_equal(p->policies[1].n_instances, 0);
+	assert_true(sk_plan_policy_selects_nothing(&p->policies[1]));
+	assert_int_equal(sk_plan_count_selecting_nothing(p), 1);
+	for (i = 0; i < p->n_notes; i++)
+		if (p->notes[i].kind == SK_NOTE_WARNING) {
+			warnings++;
+			assert_string_equal(p->notes[i].message,
+					    "policy 'ghost' selects no instance in us-east-1: no instance there carries the "
+					    "tags env=prod, team=ghost, so the policy protects no database");
+		}
+	assert_int_equal(warnings, 1);
+
+	/* the text never says the backups match; neither does a saved plan read back */
+	f = open_memstream(&out, &len);
+	sk_plan_render_text(p, f, &ro);
+	fclose(f);
+	assert_non_null(strstr(out, "No changes, but policy 'ghost' selects no instance: it protects no database."));
+	assert_null(strstr(out, "match the policy"));
+	free(out);
+	j = sk_plan_to_json(p, false);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(j, "policies"), 0), "instances")),
+			 4);
+	assert_int_equal(sk_plan_from_json(&back, j), 0);
+	assert_int_equal(back->n_policies, 2);
+	assert_int_equal(back->policies[0].n_instances, 4);
+	assert_string_equal(back->policies[0].instances[3].instance, "db-3");
+	assert_true(sk_plan_policy_selects_nothing(&back->policies[1]));
+	f = open_memstream(&out, &len);
+	sk_plan_render_text(back, f, &ro);
+	fclose(f);
+	assert_non_null(strstr(out, "No changes, but policy 'ghost' selects no instance"));
+	free(out);
+	json_decref(j);
+	sk_plan_free(back);
+	sk_plan_free(p);
+
+	/* a policy whose regions --region leaves out looked nowhere: no warning */
+	o.regions = west;
+	o.n_regions = 1;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	assert_int_equal(p->n_policies, 2);
+	assert_int_equal(p->policies[1].n_regions, 0);
+	assert_false(sk_plan_policy_selects_nothing(&p->policies[1]));
+	assert_int_equal(sk_plan_count_selecting_nothing(p), 0);
+	for (i = 0; i < p->n_notes; i++)
+		assert_int_not_equal(p->notes[i].kind, SK_NOTE_WARNING);
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
+/* a failed snapshot that holds deletions is a fact of the plan, for run's alert, not only a note */
+static void test_plan_records_what_blocks_deletions(void **state)
+{
+	struct sk_policyset *set = policies(50);
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *p = NULL;
+	size_t k, blocked = 0;
+
+	(void)state;
+	add_snapshot(inv, 1, 12, false, "failed");
+	sk_inventory_sort(inv);
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	assert_int_equal(p->n_instances, 4);
+	for (k = 0; k < p->n_instances; k++) {
+		const struct sk_plan_instance *pi = &p->instances[k];
+		if (strcmp(pi->instance, "db-1")) {
+			assert_null(pi->own.blocked_by.snapshot);
+			assert_null(pi->copies[0].blocked_by.snapshot);
+			continue;
+		}
+		/* the rules would delete some of db-1's snapshots and copies: the failed one holds both places */
+		assert_non_null(pi->own.blocked_by.snapshot);
+		assert_string_equal(pi->own.blocked_by.snapshot, "snapkeep-db-1-20260112-0300");
+		assert_string_equal(pi->own.blocked_by.region, "us-east-1");
+		assert_string_equal(pi->own.blocked_by.status, "failed");
+		assert_non_null(pi->copies[0].blocked_by.snapshot);
+		assert_string_equal(pi->copies[0].blocked_by.snapshot, "snapkeep-db-1-20260112-0300");
+		assert_string_equal(pi->copies[0].blocked_by.region, "us-east-1");
+		blocked++;
+	}
+	assert_int_equal(blocked, 1);
+	for (k = 0; k < p->n_actions; k++)
+		assert_false(p->actions[k].kind == SK_ACTION_DELETE && !strcmp(p->actions[k].instance, "db-1"));
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 /* a file of n snapshots whose lengths vary, so that element boundaries fall everywhere in the reader's buffer */
 static char *write_big_inventory(size_t n)
 {
@@ -450,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_plan_json_round_trip_keeps_actions),
 		cmocka_unit_test(test_plan_max_deletions_zero_deletes_nothing),
 		cmocka_unit_test(test_plan_records_dependencies_and_what_it_leaves),
+		cmocka_unit_test(test_plan_names_a_policy_that_selects_nothing),
+		cmocka_unit_test(test_plan_records_what_blocks_deletions),
 		cmocka_unit_test(test_inventory_reader_reads_elements_cut_by_its_buffer),
 		cmocka_unit_test(test_inventory_reader_error_names_the_line_an_element_starts),
 	};

@@ -781,7 +781,8 @@ static void test_settings_errors(void **state)
 	       "p.yaml:11:52: settings 's': snapshotQuota key 'nowhere' must be 'default' or an AWS region name such as us-east-1\n"
 	       "p.yaml:11:82: settings 's': pricePerGBMonth must be a number, got string 'cheap'\n"
 	       "p.yaml:11:102: settings 's': concurrency must be 1..64, got 65\n"
-	       "p.yaml:11:106: settings 's': unknown key 'retries' in 'spec' (expected one of: snapshotQuota, pricePerGBMonth, concurrency)\n");
+	       "p.yaml:11:106: settings 's': unknown key 'retries' in 'spec' (expected one of: snapshotQuota, "
+	       "pricePerGBMonth, concurrency, alerts)\n");
 	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n---\n"
 			 "apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: t}\n",
 	       "p.yaml:12:1: settings 't': a second Settings document (the first is at p.yaml:8:1); at most one is allowed\n");
