@@ -125,6 +125,16 @@ struct sk_policy {
 /* USD per GB-month of snapshot storage: AWS's published us-east-1 list price, the one default */
 #define SK_DEFAULT_PRICE_PER_GB_MONTH 0.095
 
+/*
+ * Cross-region snapshot copies in progress into one destination region, per
+ * account: AWS's RDS User Guide, "Copying a DB snapshot", Limitations: "You
+ * can have up to 20 snapshot copy requests in progress to a single
+ * destination Region per account"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html).
+ * The default of Settings' copiesInFlight, and its most.
+ */
+#define SK_COPIES_IN_FLIGHT_MAX 20
+
 /* kind: Settings (at most one document in the set); defaults when absent */
 struct sk_settings_quota {
 	char *region; /* NULL: the default for every region (`default:`, also in snapshot_quota) */
@@ -138,6 +148,7 @@ struct sk_settings {
 	size_t n_region_quotas;
 	double price_per_gb_month;    /* default SK_DEFAULT_PRICE_PER_GB_MONTH */
 	int concurrency;              /* mutating calls in flight per region; default 4 */
+	int copies_in_flight;         /* copies in progress per destination region; default SK_COPIES_IN_FLIGHT_MAX */
 	bool present;
 	struct sk_pos pos;
 };

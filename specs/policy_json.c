@@ -139,8 +139,9 @@ static json_t *settings_json(const struct sk_settings *s)
 	for (size_t i = 0; q && i < s->n_region_quotas; i++)
 		if (s->region_quotas[i].region)
 			json_object_set_new(q, s->region_quotas[i].region, json_integer(s->region_quotas[i].quota));
-	return json_pack("{s:b, s:i, s:o, s:f, s:i}", "present", s->present, "snapshotQuota", s->snapshot_quota,
-			 "regionQuotas", q, "pricePerGBMonth", s->price_per_gb_month, "concurrency", s->concurrency);
+	return json_pack("{s:b, s:i, s:o, s:f, s:i, s:i}", "present", s->present, "snapshotQuota", s->snapshot_quota,
+			 "regionQuotas", q, "pricePerGBMonth", s->price_per_gb_month, "concurrency", s->concurrency,
+			 "copiesInFlight", s->copies_in_flight);
 }
 
 int sk_policyset_format_json(struct sk_buf *out, const struct sk_policyset *set, unsigned flags)
