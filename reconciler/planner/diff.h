@@ -31,6 +31,7 @@ struct sk_diff_region {
 	size_t automated;
 	size_t decided;         /* manual snapshots a policy decided on (the rest are kept, not managed) */
 	size_t copies_inflight; /* copies arriving in this region, not available yet */
+	const char **arriving;  /* their identifiers (copies_inflight of them, in the plan's arena) */
 	size_t creates, copies, deletes;
 	int64_t gib_delta;
 	bool counted;           /* manual/automated/unmanaged were counted */
@@ -73,6 +74,8 @@ void sk_diff_error(struct sk_diff *d, const struct sk_pos *pos, const char *fmt,
 /* one fact of the live state the plan depends on (only with opts.basis) */
 void sk_diff_basis(struct sk_diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region);
+/* is the region among the ones the plan observes and changes (--region; none: every region)? */
+bool sk_diff_region_wanted(const struct sk_diff *d, const char *region);
 int sk_diff_cmp_strp(const void *a, const void *b);
 /* field 3 of "arn:aws:rds:us-east-1:123:db:x" is the region, 4 the account */
 bool sk_arn_field(const char *arn, int field, char *out, size_t outlen);
@@ -82,7 +85,12 @@ int sk_lifecycle_begin(struct sk_diff *d);
 int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
 /* a policy without snapshots: the summary of what keeps the instance restorable, its automated snapshots */
 int sk_lifecycle_automated(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
-/* after every instance: the notes that sum up regions (quota refusals) */
+/*
+ * The copies in a region in --region whose source region is not: kept or
+ * deleted by their copy rules; no new copy is made (a note says why).
+ */
+int sk_lifecycle_copies_only(struct sk_diff *d);
+/* after every instance: the notes that sum up regions (quota refusals, copies in turn, copies outside --region) */
 void sk_lifecycle_finish(struct sk_diff *d);
 void sk_lifecycle_end(struct sk_diff *d);
 

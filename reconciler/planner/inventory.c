@@ -32,6 +32,7 @@ void sk_inventory_free(struct sk_inventory *inv)
 	if (!inv)
 		return;
 	free(inv->regions);
+	free(inv->snapshots_only);
 	free(inv->instances);
 	free(inv->snapshots);
 	free(inv->autobackups);
@@ -59,27 +60,61 @@ bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
 	return inv->every_region || region_listed(inv, region);
 }
 
+static bool snapshots_only(const struct sk_inventory *inv, const char *region)
+{
+	size_t i;
+
+	for (i = 0; i < inv->n_snapshots_only; i++)
+		if (!strcmp(inv->snapshots_only[i], region))
+			return true;
+	return false;
+}
+
+bool sk_inventory_has_instances(const struct sk_inventory *inv, const char *region)
+{
+	return sk_inventory_has_region(inv, region) && !snapshots_only(inv, region);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
+/* adds region to a sorted list of interned names, once */
+static int add_name(struct sk_inventory *inv, const char ***list, size_t *n, const char *region)
 {
 	const char **r;
+	size_t i;
 
-	if (!region || region_listed(inv, region))
-		return 0;
-	r = realloc(inv->regions, (inv->n_regions + 1) * sizeof(*r));
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], region))
+			return 0;
+	r = realloc(*list, (*n + 1) * sizeof(*r));
 	if (!r)
 		return sk_error_set_oom();
-	inv->regions = r;
-	r[inv->n_regions] = sk_inventory_intern(inv, region);
-	if (!r[inv->n_regions])
+	*list = r;
+	r[*n] = sk_inventory_intern(inv, region);
+	if (!r[*n])
 		return -1;
-	inv->n_regions++;
-	qsort(inv->regions, inv->n_regions, sizeof(*inv->regions), cmp_str);
+	(*n)++;
+	qsort(r, *n, sizeof(*r), cmp_str);
 	return 0;
+}
+
+int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
+{
+	if (!region)
+		return 0;
+	return add_name(inv, &inv->regions, &inv->n_regions, region);
+}
+
+int sk_inventory_add_snapshot_region(struct sk_inventory *inv, const char *region)
+{
+	if (!region)
+		return 0;
+	if (add_name(inv, &inv->regions, &inv->n_regions, region) < 0)
+		return -1;
+	return add_name(inv, &inv->snapshots_only, &inv->n_snapshots_only, region);
 }
 
 /* grows a typed array by one; returns the new slot or NULL */
@@ -466,6 +501,14 @@ int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 	fprintf(f, "{\"format\": \"%s\",\n\"observedAt\": \"%s\",\n\"regions\": ", INVENTORY_FORMAT, ts);
 	if (dump(regions, f) < 0)
 		return -1;
+	if (inv->n_snapshots_only) {
+		json_t *only = json_array();
+		for (i = 0; only && i < inv->n_snapshots_only; i++)
+			json_array_append_new(only, json_string(inv->snapshots_only[i]));
+		fputs(",\n\"snapshotsOnly\": ", f);
+		if (dump(only, f) < 0)
+			return -1;
+	}
 	fputs(",\n\"instances\": [", f);
 	for (i = 0; i < inv->n_instances; i++) {
 		const struct sk_inv_instance *d = &inv->instances[i];
@@ -1072,6 +1115,25 @@ int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *nam
 						goto done;
 				}
 				regions_listed = true;
+			} else if (!strcmp(k, "snapshotsOnly")) {
+				/* regions whose snapshots were observed, and not their instances */
+				size_t i;
+				json_t *reg;
+				if (!json_is_array(v)) {
+					sk_error_set(SK_ERR_INVALID, "%s:%zu: 'snapshotsOnly' must be an array of region names",
+						     path, line);
+					goto done;
+				}
+				json_array_foreach(v, i, reg) {
+					if (!json_is_string(reg) || !*json_string_value(reg)) {
+						sk_error_set(SK_ERR_INVALID,
+							     "%s:%zu: 'snapshotsOnly' must be an array of region names, got %s",
+							     path, line, shown(reg, b));
+						goto done;
+					}
+					if (sk_inventory_add_snapshot_region(inv, json_string_value(reg)) < 0)
+						goto done;
+				}
 			}
 			/* unknown keys are ignored, as the format promises */
 			json_decref(v);

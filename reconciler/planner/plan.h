@@ -147,6 +147,14 @@ struct sk_region_summary {
 	size_t unmanaged; /* manual snapshots no policy decided on: kept, not managed */
 	int64_t gib_delta;
 	double cost_delta; /* per month */
+	/*
+	 * Copies into this region: the plan's, and the ones on their way here
+	 * when observed (in progress before the run), by identifier.  Apply
+	 * keeps at most p->copies_at_once in progress here, counting both.
+	 */
+	size_t copies;
+	const char *const *arriving;
+	size_t n_arriving;
 };
 
 struct sk_plan {
@@ -170,6 +178,7 @@ struct sk_plan {
 	size_t n_groups, cap_groups;
 	struct sk_region_summary *regions;
 	size_t n_regions;
+	int copies_at_once; /* copies in progress at once per destination region (Settings copiesInFlight) */
 	/*
 	 * With opts.basis: the live state the plan depends on, one sorted line
 	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.
@@ -200,9 +209,24 @@ void sk_plan_free(struct sk_plan *p);
 int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
 		    const struct sk_plan_opts *opts);
 
-/* the regions, in order, that observing for this policy set needs */
-int sk_plan_regions(const struct sk_policyset *policies, const char *const *only, size_t n_only,
-		    const char ***out_regions, size_t *n_out, const char ***out_backup_regions, size_t *n_backup);
+/* what observing for a policy set needs: each list sorted, without repeats */
+struct sk_plan_region_lists {
+	const char **full;      /* instances and snapshots: the regions policies select instances in */
+	size_t n_full;
+	const char **snapshots; /* snapshots only: regions policies only copy to (not in full) */
+	size_t n_snapshots;
+	const char **backups;   /* automated backups too: the regions policies replicate them to */
+	size_t n_backups;
+};
+
+/*
+ * The regions to observe for the policy set: with only (--region), those
+ * of them alone, else every region the policies name.  The names point
+ * into the set.  Free the lists with sk_plan_region_lists_free().
+ */
+int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *policies, const char *const *only,
+		    size_t n_only);
+void sk_plan_region_lists_free(struct sk_plan_region_lists *l);
 
 struct sk_plan_counts {
 	size_t create, change, remove;
