@@ -778,9 +778,8 @@ static int run_copies(struct run *r)
 				n = 0;
 			} else if (n && !r->o->wait) {
 				snprintf(why, sizeof(why),
-					 "--no-wait: %zu copies are in progress into %s, at most %zu at once; left for a "
-					 "later run",
-					 d->n_watch, d->region, d->limit);
+					 "--no-wait: %zu cop%s in progress into %s, at most %zu at once; left for a later run",
+					 d->n_watch, d->n_watch == 1 ? "y is" : "ies are", d->region, d->limit);
 				defer_rest(r, &c, d, why);
 				n = 0;
 			}
