@@ -26,7 +26,8 @@
 	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
 	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
 #define COMMON_AWS                                                                                  \
-	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
+	"  --region R          observe and change only this region; copies into others wait\n"          \
+	"                      (repeatable; default: every region a policy names)\n"                   \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
 	"  --profile P         AWS profile (also AWS_PROFILE)\n"
 #define COMMON_STATE                                                                               \
