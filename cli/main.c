@@ -60,7 +60,8 @@ static const struct sk_command commands[] = {
 	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
-	  "  --no-wait           do not wait for new snapshots; copies follow on the next run\n"
+	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
+	  "                      more (copiesInFlight); those copies follow on the next run\n"
 	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
 	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
