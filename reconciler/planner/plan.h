@@ -199,35 +199,6 @@ struct sk_plan_opts {
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
 
-/*
- * Computes the plan at opts->now (0: the clock).  The policy set's commit,
- * subject and ref are copied into the plan.  Policy errors the inventory
- * reveals (a named instance missing, two policies selecting one instance
- * with conflicting settings) fail it with class SK_ERR_POLICY, one line per
- * problem, each with file:line:col.
- */
-int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
-		    const struct sk_plan_opts *opts);
-
-/* what observing for a policy set needs: each list sorted, without repeats */
-struct sk_plan_region_lists {
-	const char **full;      /* instances and snapshots: the regions policies select instances in */
-	size_t n_full;
-	const char **snapshots; /* snapshots only: regions policies only copy to (not in full) */
-	size_t n_snapshots;
-	const char **backups;   /* automated backups too: the regions policies replicate them to */
-	size_t n_backups;
-};
-
-/*
- * The regions to observe for the policy set: with only (--region), those
- * of them alone, else every region the policies name.  The names point
- * into the set.  Free the lists with sk_plan_region_lists_free().
- */
-int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *policies, const char *const *only,
-		    size_t n_only);
-void sk_plan_region_lists_free(struct sk_plan_region_lists *l);
-
 struct sk_plan_counts {
 	size_t create, change, remove;
 };
