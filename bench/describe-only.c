@@ -1,10 +1,11 @@
 /*
  * describe-only.c - the baseline `snapkeep plan` is measured against: a
  * client that makes only the list calls observing needs
- * (DescribeDBInstances and DescribeDBSnapshots pages, regions in parallel)
- * and does nothing with the answers but count them.
+ * (DescribeDBInstances and DescribeDBSnapshots pages, regions in parallel;
+ * DescribeDBSnapshots pages alone in a region given with -s, one policies
+ * only copy to) and does nothing with the answers but count them.
  *
- *   describe-only REGION...
+ *   describe-only [-s SNAPSHOT-REGION]... REGION...
  *
  * AWS configuration and credentials come from the environment, as for
  * snapkeep.  Prints "instances=N snapshots=M seconds=S".
@@ -25,6 +26,7 @@
 struct job {
 	struct sk_aws_client *client;
 	const char *region;
+	int snapshots_only;
 	size_t instances, snapshots;
 	int rc;
 	char error[512];
@@ -48,7 +50,7 @@ static void *run(void *arg)
 {
 	struct job *j = arg;
 
-	j->rc = sk_rds_describe_db_instances(j->client, j->region, NULL, count_instance, j, NULL);
+	j->rc = j->snapshots_only ? 0 : sk_rds_describe_db_instances(j->client, j->region, NULL, count_instance, j, NULL);
 	if (j->rc == 0)
 		j->rc = sk_rds_describe_db_snapshots(j->client, j->region, NULL, count_snapshot, j, NULL);
 	if (j->rc)
@@ -66,16 +68,29 @@ int main(int argc, char **argv)
 	struct sk_aws_client *client = NULL, *sts = NULL;
 	struct job *jobs;
 	pthread_t *th;
-	size_t n = (size_t)(argc - 1), i, ni = 0, ns = 0;
+	size_t n = 0, i, ni = 0, ns = 0;
 	int64_t t0;
-	int rc = 0;
+	int rc = 0, a;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: describe-only REGION...\n");
+	jobs = calloc((size_t)argc + 1, sizeof(*jobs));
+	th = calloc((size_t)argc + 1, sizeof(*th));
+	for (a = 1; jobs && a < argc; a++) {
+		if (!strcmp(argv[a], "-s") && a + 1 < argc) {
+			jobs[n].snapshots_only = 1;
+			jobs[n++].region = argv[++a];
+		} else if (argv[a][0] == '-') {
+			n = 0;
+			break;
+		} else {
+			jobs[n++].region = argv[a];
+		}
+	}
+	if (jobs && !n) {
+		fprintf(stderr, "usage: describe-only [-s SNAPSHOT-REGION]... REGION...\n");
+		free(jobs);
+		free(th);
 		return 64;
 	}
-	jobs = calloc(n, sizeof(*jobs));
-	th = calloc(n, sizeof(*th));
 	if (!jobs || !th || sk_aws_config_load(&cfg, &co) < 0) {
 		fprintf(stderr, "describe-only: %s\n", sk_error_message());
 		return 1;
@@ -103,7 +118,6 @@ int main(int argc, char **argv)
 	t0 = sk_time_mono_ms();
 	for (i = 0; i < n; i++) {
 		jobs[i].client = client;
-		jobs[i].region = argv[i + 1];
 		pthread_create(&th[i], NULL, run, &jobs[i]);
 	}
 	for (i = 0; i < n; i++) {

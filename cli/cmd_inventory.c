@@ -47,8 +47,13 @@ int cmd_inventory(struct sk_cli *cli)
 				automated += sn->type == SK_SNAP_AUTOMATED;
 				owned += sk_snapshot_owner(sn) != NULL;
 			}
-			printf("%-16s %5zu instances  %6zu manual snapshots (%zu owned by snapkeep)  %6zu automated\n",
-			       inv->regions[i], ni, manual, owned, automated);
+			if (sk_inventory_has_instances(inv, inv->regions[i]))
+				printf("%-16s %5zu instances  %6zu manual snapshots (%zu owned by snapkeep)  %6zu automated\n",
+				       inv->regions[i], ni, manual, owned, automated);
+			else
+				printf("%-16s     - instances  %6zu manual snapshots (%zu owned by snapkeep)  %6zu automated"
+				       "  (only copied to: its snapshots alone were observed)\n",
+				       inv->regions[i], manual, owned, automated);
 		}
 		printf("Use --output json for the full snapkeep-inventory/v1 document.\n");
 	}

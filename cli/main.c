@@ -27,7 +27,8 @@
 	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
 	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
 #define COMMON_AWS                                                                                  \
-	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
+	"  --region R          observe and change only this region; copies into others wait\n"          \
+	"                      (repeatable; default: every region a policy names)\n"                   \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
 	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n" \
 	"  --connect-timeout D TCP and TLS handshake limit per attempt, e.g. 5s, 500ms\n"           \
@@ -75,7 +76,8 @@ static const struct sk_command commands[] = {
 	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
-	  "  --no-wait           do not wait for new snapshots; copies follow on the next run\n"
+	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
+	  "                      more (copiesInFlight); those copies follow on the next run\n"
 	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
 	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"

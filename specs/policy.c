@@ -56,7 +56,8 @@ static const char *const snapshots_keys[] = { "schedule", "prefix", "tags", "ret
 static const char *const retain_keys[] = { "last", "hourly", "daily", "weekly", "monthly", "yearly", "within", NULL };
 static const char *const copy_keys[] = { "region", "kmsKeyId", "retain", NULL };
 static const char *const alerts_keys[] = { "snsTopicArn", NULL };
-static const char *const settings_keys[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", "alerts", NULL };
+static const char *const settings_keys[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", "copiesInFlight",
+					      "alerts", NULL };
 
 static const struct sk_policy_keyset keysets[] = {
 	{ "document", top_keys },
@@ -1181,6 +1182,8 @@ static void parse_settings(struct pctx *p, const struct sk_ynode *root, const st
 				     "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)", &s->sns_topic_arn);
 		}
 	}
+	if ((v = field(spec, "copiesInFlight", NULL)))
+		want_int(p, v, "copiesInFlight", 1, SK_COPIES_IN_FLIGHT_MAX, NULL, &s->copies_in_flight);
 }
 
 static void parse_document(struct pctx *p, const struct sk_ynode *root)
@@ -1545,6 +1548,7 @@ static struct sk_policyset *new_set(void)
 	set->settings.snapshot_quota = DEFAULT_QUOTA;
 	set->settings.price_per_gb_month = SK_DEFAULT_PRICE_PER_GB_MONTH;
 	set->settings.concurrency = DEFAULT_CONCURRENCY;
+	set->settings.copies_in_flight = SK_COPIES_IN_FLIGHT_MAX;
 	return set;
 }
 

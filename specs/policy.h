@@ -128,6 +128,16 @@ struct sk_policy {
 /* USD per GB-month of snapshot storage: AWS's published us-east-1 list price, the one default */
 #define SK_DEFAULT_PRICE_PER_GB_MONTH 0.095
 
+/*
+ * Cross-region snapshot copies in progress into one destination region, per
+ * account: AWS's RDS User Guide, "Copying a DB snapshot", Limitations: "You
+ * can have up to 20 snapshot copy requests in progress to a single
+ * destination Region per account"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html).
+ * The default of Settings' copiesInFlight, and its most.
+ */
+#define SK_COPIES_IN_FLIGHT_MAX 20
+
 /* kind: Settings (at most one document in the set); defaults when absent */
 struct sk_settings_quota {
 	char *region; /* NULL: the default for every region (`default:`, also in snapshot_quota) */
@@ -143,6 +153,7 @@ struct sk_settings {
 	int concurrency;              /* mutating calls in flight per region; default 4 */
 	char *sns_topic_arn;          /* spec.alerts.snsTopicArn: fleet-wide alerts (`run`), or NULL */
 	struct sk_pos sns_topic_arn_pos;
+	int copies_in_flight;         /* copies in progress per destination region; default SK_COPIES_IN_FLIGHT_MAX */
 	bool present;
 	struct sk_pos pos;
 };

@@ -139,9 +139,10 @@ static json_t *settings_json(const struct sk_settings *s)
 	for (size_t i = 0; q && i < s->n_region_quotas; i++)
 		if (s->region_quotas[i].region)
 			json_object_set_new(q, s->region_quotas[i].region, json_integer(s->region_quotas[i].quota));
-	return json_pack("{s:b, s:i, s:o, s:f, s:i, s:o}", "present", s->present, "snapshotQuota", s->snapshot_quota,
-			 "regionQuotas", q, "pricePerGBMonth", s->price_per_gb_month, "concurrency", s->concurrency,
-			 "alerts", s->sns_topic_arn ? json_pack("{s:s}", "snsTopicArn", s->sns_topic_arn) : json_null());
+	return json_pack("{s:b, s:i, s:o, s:f, s:i, s:i, s:o}", "present", s->present, "snapshotQuota",
+			 s->snapshot_quota, "regionQuotas", q, "pricePerGBMonth", s->price_per_gb_month, "concurrency",
+			 s->concurrency, "copiesInFlight", s->copies_in_flight, "alerts",
+			 s->sns_topic_arn ? json_pack("{s:s}", "snsTopicArn", s->sns_topic_arn) : json_null());
 }
 
 int sk_policyset_format_json(struct sk_buf *out, const struct sk_policyset *set, unsigned flags)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include "reconciler/engine/journal_glue.h"
 #include "reconciler/engine/parallel.h"
 #include "reconciler/planner/ownership.h"
+#include "specs/policy.h"
 
 static const char *const outcome_names[] = { "pending", "done", "already-done", "deferred", "failed", "skipped" };
 
@@ -33,6 +35,8 @@ struct run {
 	unsigned kinds; /* bit per enum sk_action_kind in this phase */
 	size_t *idx;    /* the actions of this phase */
 	size_t n_idx;
+	bool *refused;      /* copies AWS refused for its limit of copies in progress: back in their queue */
+	int64_t wait_start; /* when apply began to wait (monotonic ms), 0: not yet; the timeout counts from it */
 };
 
 static bool cancelled(const struct run *r)
@@ -166,6 +170,7 @@ static void exec_action(void *ud, size_t k)
 	enum sk_outcome oc = SK_OUTCOME_DONE;
 	const char *detail = NULL, *recorded;
 	bool unknown = false; /* the call may have been made: its intent stays open */
+	bool at_limit = false; /* a copy AWS refused: its destination has as many in progress as AWS allows */
 	int rc = 0;
 
 	if (cancelled(r)) {
@@ -233,7 +238,9 @@ static void exec_action(void *ud, size_t k)
 		} else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
 			rc = 0;
 			oc = SK_OUTCOME_DEFERRED;
-			detail = "the destination region has 5 copies in flight; left for the next run";
+			at_limit = true;
+			detail = "AWS refused it: the destination region has as many copies in progress as it allows; "
+				 "left for the next run";
 		}
 		break;
 	}
@@ -264,6 +271,10 @@ static void exec_action(void *ud, size_t k)
 	/* err carries the RequestId of a successful call too */
 	recorded = rc < 0 && unknown ? "unknown" : sk_outcome_name(oc);
 	sk_journal_glue_outcome(r->o->journal, intent, a, oc, recorded, &err, rc < 0 ? detail : NULL);
+	if (at_limit && r->refused) {
+		r->refused[i] = true; /* tried again once a copy in progress there becomes available (run_copies) */
+		return;
+	}
 	finish(r, i, oc, detail);
 }
 
@@ -386,7 +397,7 @@ static void wait_for_creates(struct run *r)
 	bool *needed = calloc(p->n_actions + 1, sizeof(*needed));
 	struct waited *wait = calloc(p->n_actions + 1, sizeof(*wait));
 	size_t n = 0, i, waiting, ready;
-	int64_t start = sk_time_mono_ms(), last_line = 0;
+	int64_t start, last_line = 0;
 	long interval = r->o->poll_ms > 0 ? r->o->poll_ms : 2000;
 	int timeout = r->o->wait_timeout > 0 ? r->o->wait_timeout : 7200;
 
@@ -406,6 +417,9 @@ static void wait_for_creates(struct run *r)
 	}
 	if (!n)
 		goto done;
+	if (!r->wait_start)
+		r->wait_start = sk_time_mono_ms();
+	start = r->wait_start;
 	qsort(wait, n, sizeof(*wait), cmp_waited);
 	if (r->o->progress && !r->o->progress_tty)
 		fprintf(r->o->progress, "waiting for %zu new snapshot%s to become available\n", n, n == 1 ? "" : "s");
@@ -474,6 +488,351 @@ static void settle_copies_of_creates(struct run *r)
 	}
 }
 
+/* ---- copies: at most copies_at_once in progress per destination region ---- */
+
+/* one destination region: its copies in progress, and the plan's copies to start there */
+struct dest {
+	const char *region;
+	size_t limit;       /* copies in progress at once here (lowered when AWS refuses one) */
+	const char **watch; /* copies in progress here: the ones arriving before the run, then the ones started */
+	size_t n_watch;
+	size_t *queue;      /* the copy actions to start here, newest source first */
+	size_t n_queue;
+};
+
+struct copies {
+	struct dest *d;
+	size_t n;
+	bool *started; /* per action */
+	const char **watch_mem;
+	size_t *queue_mem;
+};
+
+struct by_source {
+	int64_t time; /* the source's creation time; a source taken in this run is the newest of all */
+	size_t action;
+};
+
+static int cmp_newest_source(const void *pa, const void *pb)
+{
+	const struct by_source *a = pa, *b = pb;
+
+	if (a->time != b->time)
+		return a->time > b->time ? -1 : 1;
+	return (a->action > b->action) - (a->action < b->action);
+}
+
+static const struct sk_region_summary *region_summary(const struct sk_plan *p, const char *region)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_regions; i++)
+		if (!strcmp(p->regions[i].region, region))
+			return &p->regions[i];
+	return NULL;
+}
+
+/* orders d's queue newest source first: the freshest restore point reaches the destination first */
+static int sort_queue(const struct sk_plan *p, struct dest *d)
+{
+	struct by_source *v = calloc(d->n_queue + 1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return sk_error_set_oom();
+	for (i = 0; i < d->n_queue; i++) {
+		const struct sk_action *a = &p->actions[d->queue[i]];
+		v[i].time = a->source_created ? a->source_created : INT64_MAX;
+		v[i].action = d->queue[i];
+	}
+	qsort(v, d->n_queue, sizeof(*v), cmp_newest_source);
+	for (i = 0; i < d->n_queue; i++)
+		d->queue[i] = v[i].action;
+	free(v);
+	return 0;
+}
+
+/* the plan's pending copies by destination, each with the copies arriving there before the run */
+static int copies_init(struct copies *c, const struct run *r)
+{
+	const struct sk_plan *p = r->plan;
+	size_t i, k, n_copies = 0, n_watch = 0, q = 0, w = 0, limit;
+
+	memset(c, 0, sizeof(*c));
+	limit = (size_t)(p->copies_at_once > 0 ? p->copies_at_once : SK_COPIES_IN_FLIGHT_MAX);
+	for (i = 0; i < p->n_actions; i++)
+		n_copies += p->actions[i].kind == SK_ACTION_COPY;
+	c->d = calloc(n_copies + 1, sizeof(*c->d));
+	c->started = calloc(p->n_actions + 1, sizeof(*c->started));
+	c->queue_mem = calloc(n_copies + 1, sizeof(*c->queue_mem));
+	if (!c->d || !c->started || !c->queue_mem)
+		return sk_error_set_oom();
+	/* the destinations, and how many copies each starts */
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *a = &p->actions[i];
+		if (a->kind != SK_ACTION_COPY || r->res->outcomes[i] != SK_OUTCOME_PENDING)
+			continue;
+		for (k = 0; k < c->n && strcmp(c->d[k].region, a->region); k++)
+			;
+		if (k == c->n) {
+			c->d[c->n].region = a->region;
+			c->d[c->n++].limit = limit;
+		}
+		c->d[k].n_queue++;
+	}
+	for (k = 0; k < c->n; k++) {
+		const struct sk_region_summary *rs = region_summary(p, c->d[k].region);
+		n_watch += c->d[k].n_queue + (rs ? rs->n_arriving : 0);
+	}
+	c->watch_mem = calloc(n_watch + 1, sizeof(*c->watch_mem));
+	if (!c->watch_mem)
+		return sk_error_set_oom();
+	/* each destination's queue and watch list in one block each */
+	for (k = 0; k < c->n; k++) {
+		struct dest *d = &c->d[k];
+		const struct sk_region_summary *rs = region_summary(p, d->region);
+		d->queue = c->queue_mem + q;
+		q += d->n_queue;
+		d->watch = c->watch_mem + w;
+		w += d->n_queue + (rs ? rs->n_arriving : 0);
+		d->n_queue = 0;
+		for (i = 0; rs && i < rs->n_arriving; i++)
+			d->watch[d->n_watch++] = rs->arriving[i];
+	}
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *a = &p->actions[i];
+		if (a->kind != SK_ACTION_COPY || r->res->outcomes[i] != SK_OUTCOME_PENDING)
+			continue;
+		for (k = 0; strcmp(c->d[k].region, a->region); k++)
+			;
+		c->d[k].queue[c->d[k].n_queue++] = i;
+	}
+	for (k = 0; k < c->n; k++)
+		if (sort_queue(p, &c->d[k]) < 0)
+			return -1;
+	return 0;
+}
+
+static void copies_free(struct copies *c)
+{
+	free(c->d);
+	free(c->started);
+	free(c->queue_mem);
+	free(c->watch_mem);
+}
+
+static void unwatch(struct dest *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_watch; i++)
+		if (!strcmp(d->watch[i], id)) {
+			memmove(d->watch + i, d->watch + i + 1, (d->n_watch - i - 1) * sizeof(*d->watch));
+			d->n_watch--;
+			return;
+		}
+}
+
+/* how many of d's copies are still to start */
+static size_t to_start(const struct run *r, const struct copies *c, const struct dest *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n_queue; i++)
+		n += !c->started[d->queue[i]] && r->res->outcomes[d->queue[i]] == SK_OUTCOME_PENDING;
+	return n;
+}
+
+/* d's copies not started: deferred, saying why */
+static void defer_rest(struct run *r, const struct copies *c, const struct dest *d, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_queue; i++)
+		if (!c->started[d->queue[i]] && r->res->outcomes[d->queue[i]] == SK_OUTCOME_PENDING)
+			finish(r, d->queue[i], SK_OUTCOME_DEFERRED, why);
+}
+
+/* starts, side by side, the copies that fit in each destination; then what is in progress there */
+static int start_copies(struct run *r, struct copies *c)
+{
+	size_t k, i;
+	int rc;
+
+	r->n_idx = 0;
+	for (k = 0; k < c->n; k++) {
+		struct dest *d = &c->d[k];
+		for (i = 0; i < d->n_queue && d->n_watch < d->limit; i++) {
+			size_t a = d->queue[i];
+			if (c->started[a] || r->res->outcomes[a] != SK_OUTCOME_PENDING)
+				continue;
+			c->started[a] = true;
+			d->watch[d->n_watch++] = r->plan->actions[a].target;
+			r->idx[r->n_idx++] = a;
+		}
+	}
+	if (!r->n_idx)
+		return 0;
+	rc = sk_parallel_by_region(r->n_idx, phase_region, r->o->concurrency > 0 ? r->o->concurrency : 4, exec_action,
+				   r);
+	for (i = 0; i < r->n_idx; i++) {
+		size_t a = r->idx[i];
+		struct dest *d = c->d;
+		while (strcmp(d->region, r->plan->actions[a].region))
+			d++;
+		if (r->refused[a]) {
+			/* AWS counts more in progress there than this run knows of: no more than it knows, from now */
+			r->refused[a] = false;
+			c->started[a] = false;
+			unwatch(d, r->plan->actions[a].target);
+			d->limit = d->n_watch;
+		} else if (!made(r->res->outcomes[a])) {
+			unwatch(d, r->plan->actions[a].target); /* it failed, or was not attempted */
+		}
+	}
+	return rc;
+}
+
+/* which of the identifiers asked about are still in progress */
+struct watched {
+	const char *const *ids;
+	size_t n;
+	bool *busy;
+};
+
+static int on_watched(void *ud, const struct sk_rds_snapshot *s)
+{
+	struct watched *w = ud;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (!strcasecmp(w->ids[i], s->id))
+			w->busy[i] = !strcmp(s->status, "creating") || !strcmp(s->status, "pending") ||
+				     !strcmp(s->status, "copying");
+	return 0;
+}
+
+/* polls d's copies in progress, 100 a call: the ones available (or failed, or gone) stop counting */
+static void poll_copies(struct run *r, struct dest *d)
+{
+	bool busy[100];
+	size_t at = 0, i, keep;
+
+	while (at < d->n_watch && !cancelled(r)) {
+		struct sk_rds_describe_opts o = SK_RDS_DESCRIBE_OPTS_INIT;
+		struct sk_rds_filter f = { "db-snapshot-id", d->watch + at, 0 };
+		struct watched w = { d->watch + at, 0, busy };
+		size_t n = d->n_watch - at < 100 ? d->n_watch - at : 100;
+		/* an identifier missing from the answer is gone: not in progress either */
+		for (i = 0; i < n; i++)
+			busy[i] = false;
+		f.n_values = w.n = n;
+		o.filters = &f;
+		o.n_filters = 1;
+		if (sk_rds_describe_db_snapshots(r->o->client, d->region, &o, on_watched, &w, NULL) < 0) {
+			sk_warn("while waiting for copies in %s: %s", d->region, sk_error_message());
+			at += n;
+			continue;
+		}
+		for (i = 0, keep = at; i < n; i++)
+			if (busy[i])
+				d->watch[keep++] = d->watch[at + i];
+		memmove(d->watch + keep, d->watch + at + n, (d->n_watch - at - n) * sizeof(*d->watch));
+		d->n_watch -= at + n - keep;
+		at = keep;
+	}
+}
+
+/*
+ * The copies, at most the plan's copies_at_once in progress per destination
+ * region, counting the ones arriving there before the run.  While apply
+ * waits, the next copies start as earlier ones become available (polled
+ * with filtered DescribeDBSnapshots, 100 identifiers a call) until all have
+ * started or the wait times out; without waiting, or after the timeout,
+ * the copies that did not fit are deferred to a later run.
+ */
+static int run_copies(struct run *r)
+{
+	struct copies c;
+	long interval = r->o->poll_ms > 0 ? r->o->poll_ms : 2000;
+	int timeout = r->o->wait_timeout > 0 ? r->o->wait_timeout : 7200;
+	int64_t last_line = 0;
+	bool shown = false;
+	size_t k;
+	int rc = -1;
+
+	if (copies_init(&c, r) < 0)
+		goto done;
+	for (;;) {
+		size_t left = 0, busy = 0;
+		int64_t elapsed;
+		if (start_copies(r, &c) < 0)
+			goto done;
+		for (k = 0; k < c.n; k++) {
+			struct dest *d = &c.d[k];
+			size_t n = to_start(r, &c, d);
+			char why[256];
+			if (n && !d->n_watch) {
+				/* AWS refused with none of this run's copies in progress there: nothing to wait for */
+				defer_rest(r, &c, d,
+					   "AWS refused a copy: the destination region has as many copies in progress as it "
+					   "allows; left for the next run");
+				n = 0;
+			} else if (n && !r->o->wait) {
+				snprintf(why, sizeof(why),
+					 "--no-wait: %zu cop%s in progress into %s, at most %zu at once; left for a later run",
+					 d->n_watch, d->n_watch == 1 ? "y is" : "ies are", d->region, d->limit);
+				defer_rest(r, &c, d, why);
+				n = 0;
+			}
+			left += n;
+			busy += n ? d->n_watch : 0;
+		}
+		if (!left || cancelled(r))
+			break;
+		if (!r->wait_start)
+			r->wait_start = sk_time_mono_ms();
+		elapsed = (sk_time_mono_ms() - r->wait_start) / 1000;
+		if (elapsed >= timeout) {
+			char why[256];
+			sk_warn("gave up waiting after %d s; %zu cop%s left for the next run", timeout, left,
+				left == 1 ? "y is" : "ies are");
+			snprintf(why, sizeof(why),
+				 "gave up waiting after %d s for copies in progress to become available; left for the next "
+				 "run",
+				 timeout);
+			for (k = 0; k < c.n; k++)
+				defer_rest(r, &c, &c.d[k], why);
+			break;
+		}
+		if (r->o->progress) {
+			if (r->o->progress_tty) {
+				fprintf(r->o->progress, "\rcopies: %zu in progress, %zu waiting to start (%llds) ", busy, left,
+					(long long)elapsed);
+				fflush(r->o->progress);
+				shown = true;
+			} else if (!shown || elapsed - last_line >= 60) {
+				fprintf(r->o->progress, "copies: %zu in progress, %zu waiting to start (%llds)\n", busy, left,
+					(long long)elapsed);
+				last_line = elapsed;
+				shown = true;
+			}
+		}
+		nap_ms(interval, r);
+		if (interval < 30000)
+			interval = interval * 3 / 2;
+		for (k = 0; k < c.n && !cancelled(r); k++)
+			if (to_start(r, &c, &c.d[k]))
+				poll_copies(r, &c.d[k]);
+	}
+	if (r->o->progress && r->o->progress_tty && shown)
+		fputc('\n', r->o->progress);
+	rc = 0;
+done:
+	copies_free(&c);
+	return rc;
+}
+
 /*
  * The plan decided each group's deletions (policy, instance, region)
  * against the snapshots and copies it was going to make.  When one of
@@ -518,7 +877,8 @@ int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct s
 	res->details = calloc(plan->n_actions + 1, sizeof(*res->details));
 	res->available_at = calloc(plan->n_actions + 1, sizeof(*res->available_at));
 	r.idx = calloc(plan->n_actions + 1, sizeof(*r.idx));
-	if (!res->outcomes || !res->details || !res->available_at || !r.idx) {
+	r.refused = calloc(plan->n_actions + 1, sizeof(*r.refused));
+	if (!res->outcomes || !res->details || !res->available_at || !r.idx || !r.refused) {
 		sk_error_set_oom();
 		goto done;
 	}
@@ -533,7 +893,7 @@ int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct s
 	settle_copies_of_creates(&r);
 	if (o->wait && !cancelled(&r))
 		wait_for_creates(&r);
-	if (run_phase(&r, 1u << SK_ACTION_COPY) < 0)
+	if (run_copies(&r) < 0)
 		goto unlock;
 	if (hold_deletes_of_unmade(&r) < 0)
 		goto unlock;
@@ -558,6 +918,7 @@ done:
 	}
 	res->interrupted = o->cancel && *o->cancel;
 	free(r.idx);
+	free(r.refused);
 	return rc;
 }
 

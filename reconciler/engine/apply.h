@@ -7,7 +7,11 @@
  * plan is compared with a fresh one, which is applied (engine/reconcile.c).
  *
  * Order: instance changes (replication stops before starts) -> snapshot
- * creates -> wait until they are available -> copies -> deletes.  Calls run
+ * creates -> wait until they are available -> copies -> deletes.  Copies
+ * run at most the plan's copies_at_once in progress per destination region
+ * (counting the ones arriving there before the run); while apply waits,
+ * the next ones start as earlier ones become available, so one apply makes
+ * them all, else (no wait, timeout) the rest are deferred.  Calls run
  * with bounded concurrency per region.  Before each mutating call an intent
  * is journaled, after it the outcome, so a crash leaves a record the next
  * run resolves.  Idempotent under partial failure: DBSnapshotAlreadyExists
@@ -41,8 +45,8 @@ struct sk_apply_opts {
 	struct sk_journal *journal; /* may be NULL */
 	const char *run_id;
 	int concurrency;      /* per region; 0: 4 */
-	bool wait;            /* wait for creates before copying them */
-	int wait_timeout;     /* seconds; 0: 2 hours */
+	bool wait;            /* wait for creates before copying them, and for copies in progress to start more */
+	int wait_timeout;     /* seconds of waiting in all; 0: 2 hours */
 	int poll_ms;          /* first poll interval; 0: 2000 (grows to 30 s) */
 	volatile sig_atomic_t *cancel;
 	FILE *progress;       /* progress lines (a terminal), or NULL */

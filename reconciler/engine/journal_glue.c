@@ -139,7 +139,7 @@ static void judge_modify(struct verdict *v, const struct sk_inventory *inv, cons
 	char differ[256] = "";
 	size_t n = 0;
 
-	if (!sk_inventory_has_region(inv, region)) {
+	if (!sk_inventory_has_instances(inv, region)) {
 		v->how = NULL;
 		return;
 	}
@@ -193,7 +193,7 @@ static const char *replicating(const struct sk_inventory *inv, const char *dest,
 		}
 		return "the automated backups";
 	}
-	if (source_region && sk_inventory_has_region(inv, source_region)) {
+	if (source_region && sk_inventory_has_instances(inv, source_region)) {
 		snprintf(needle, sizeof(needle), ":%s:", dest);
 		for (i = 0; i < inv->n_instances; i++) {
 			const struct sk_inv_instance *in = &inv->instances[i];

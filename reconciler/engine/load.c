@@ -65,28 +65,29 @@ int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const st
 		    const struct sk_load_observe_opts *o, struct sk_observe_stats *stats)
 {
 	struct sk_observe_opts oo = SK_OBSERVE_OPTS_INIT;
-	const char **regions = NULL, **backups = NULL;
-	size_t nr = 0, nb = 0;
+	struct sk_plan_region_lists rl;
+	size_t n;
 	int rc;
 
 	*out = NULL;
-	if (sk_plan_regions(set, o->regions, o->n_regions, &regions, &nr, &backups, &nb) < 0)
+	if (sk_plan_regions(&rl, set, o->regions, o->n_regions) < 0)
 		return -1;
-	if (!nr) {
-		free(regions);
-		free(backups);
+	n = rl.n_full + rl.n_snapshots;
+	if (!n) {
+		sk_plan_region_lists_free(&rl);
 		return sk_error_set(SK_ERR_CONFIG, "no policy names a region to observe%s",
 				    o->n_regions ? " among the --region options" : "");
 	}
-	oo.regions = regions;
-	oo.n_regions = nr;
-	oo.backup_regions = backups;
-	oo.n_backup_regions = nb;
+	oo.regions = rl.full;
+	oo.n_regions = rl.n_full;
+	oo.snapshot_regions = rl.snapshots;
+	oo.n_snapshot_regions = rl.n_snapshots;
+	oo.backup_regions = rl.backups;
+	oo.n_backup_regions = rl.n_backups;
 	oo.now = o->now;
 	if (o->progress)
-		fprintf(o->progress, "Observing %zu region%s...\n", nr, nr == 1 ? "" : "s");
+		fprintf(o->progress, "Observing %zu region%s...\n", n, n == 1 ? "" : "s");
 	rc = sk_observe(out, c, &oo, stats);
-	free(regions);
-	free(backups);
+	sk_plan_region_lists_free(&rl);
 	return rc;
 }

@@ -23,8 +23,9 @@ struct shared {
 struct job {
 	struct shared *sh;
 	const char *region;
-	bool full;    /* instances and snapshots */
-	bool backups; /* automated backups */
+	bool full;      /* instances and snapshots */
+	bool snapshots; /* snapshots only */
+	bool backups;   /* automated backups */
 	int rc;
 	struct sk_error error;
 	size_t calls;
@@ -131,7 +132,7 @@ static void observe_region(void *ud, size_t i)
 	j->rc = 0;
 	if (j->full)
 		j->rc = sk_rds_describe_db_instances(j->sh->client, j->region, NULL, on_instance, j, &err);
-	if (j->rc == 0 && j->full && !j->sh->opts->skip_snapshots)
+	if (j->rc == 0 && (j->full || j->snapshots) && !j->sh->opts->skip_snapshots)
 		j->rc = sk_rds_describe_db_snapshots(j->sh->client, j->region, NULL, on_snapshot, j, &err);
 	if (j->rc == 0 && j->backups)
 		j->rc = sk_rds_describe_db_instance_automated_backups(j->sh->client, j->region, NULL, on_backup, j,
@@ -170,7 +171,7 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	if (sk_inventory_new(&sh.inv) < 0)
 		goto done;
 	sh.inv->observed_at = o->now ? o->now : sk_time_now();
-	regions = calloc(o->n_regions + o->n_backup_regions + 1, sizeof(*regions));
+	regions = calloc(o->n_regions + o->n_snapshot_regions + o->n_backup_regions + 1, sizeof(*regions));
 	if (!regions) {
 		sk_error_set_oom();
 		goto done;
@@ -178,6 +179,9 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	for (i = 0; i < o->n_regions; i++)
 		if (!in_list(regions, n, o->regions[i]))
 			regions[n++] = o->regions[i];
+	for (i = 0; i < o->n_snapshot_regions; i++)
+		if (!in_list(regions, n, o->snapshot_regions[i]))
+			regions[n++] = o->snapshot_regions[i];
 	for (i = 0; i < o->n_backup_regions; i++)
 		if (!in_list(regions, n, o->backup_regions[i]))
 			regions[n++] = o->backup_regions[i];
@@ -190,9 +194,12 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 		jobs[i].sh = &sh;
 		jobs[i].region = regions[i];
 		jobs[i].full = in_list(o->regions, o->n_regions, regions[i]);
+		jobs[i].snapshots = !jobs[i].full && in_list(o->snapshot_regions, o->n_snapshot_regions, regions[i]);
 		jobs[i].backups = in_list(o->backup_regions, o->n_backup_regions, regions[i]);
 		/* a region only listed for its automated backups is not an observed inventory region */
 		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
+			goto done;
+		if (jobs[i].snapshots && sk_inventory_add_snapshot_region(sh.inv, regions[i]) < 0)
 			goto done;
 	}
 	/* regions side by side, at most so many at a time: a slow one holds up only its own thread */

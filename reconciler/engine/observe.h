@@ -2,9 +2,10 @@
  * observe.h - read the live inventory from AWS, with list calls only
  *
  * Per region: DescribeDBInstances and DescribeDBSnapshots pages (tags come
- * in TagList), and DescribeDBInstanceAutomatedBackups pages only in the
- * regions where some policy replicates automated backups to.  Never a call
- * per instance or per snapshot.  Regions are observed in parallel, at most
+ * in TagList); DescribeDBSnapshots pages alone in the regions policies only
+ * copy to; and DescribeDBInstanceAutomatedBackups pages only in the regions
+ * where some policy replicates automated backups to.  Never a call per
+ * instance or per snapshot.  Regions are observed in parallel, at most
  * max_parallel at a time.
  */
 #ifndef SK_OBSERVE_H
@@ -19,6 +20,8 @@
 struct sk_observe_opts {
 	const char *const *regions; /* observed fully */
 	size_t n_regions;
+	const char *const *snapshot_regions; /* only their snapshots (the inventory knows nothing of their instances) */
+	size_t n_snapshot_regions;
 	const char *const *backup_regions; /* also DescribeDBInstanceAutomatedBackups */
 	size_t n_backup_regions;
 	bool skip_snapshots; /* instances only */
@@ -29,8 +32,8 @@ struct sk_observe_opts {
 #define SK_OBSERVE_PARALLEL 8
 
 #define SK_OBSERVE_OPTS_INIT                                                                          \
-	{ .regions = NULL, .n_regions = 0, .backup_regions = NULL, .n_backup_regions = 0, .skip_snapshots = false, \
-	  .now = 0, .max_parallel = 0 }
+	{ .regions = NULL, .n_regions = 0, .snapshot_regions = NULL, .n_snapshot_regions = 0, .backup_regions = NULL, \
+	  .n_backup_regions = 0, .skip_snapshots = false, .now = 0, .max_parallel = 0 }
 
 struct sk_observe_stats {
 	size_t calls;

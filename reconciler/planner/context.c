@@ -114,6 +114,18 @@ struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region)
 	return r;
 }
 
+bool sk_diff_region_wanted(const struct sk_diff *d, const char *region)
+{
+	size_t i;
+
+	if (!d->opts->n_regions)
+		return true;
+	for (i = 0; i < d->opts->n_regions; i++)
+		if (!strcmp(d->opts->regions[i], region))
+			return true;
+	return false;
+}
+
 int sk_diff_cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

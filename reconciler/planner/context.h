@@ -32,6 +32,7 @@ struct sk_diff_region {
 	size_t automated;
 	size_t decided;         /* manual snapshots a policy decided on (the rest are kept, not managed) */
 	size_t copies_inflight; /* copies arriving in this region, not available yet */
+	const char **arriving;  /* their identifiers (copies_inflight of them, in the plan's arena) */
 	size_t creates, copies, deletes;
 	int64_t gib_delta;
 	bool counted;           /* manual/automated/unmanaged were counted */
@@ -74,6 +75,8 @@ void sk_diff_error(struct sk_diff *d, const struct sk_pos *pos, const char *fmt,
 /* one fact of the live state the plan depends on (only with opts.basis) */
 void sk_diff_basis(struct sk_diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region);
+/* is the region among the ones the plan observes and changes (--region; none: every region)? */
+bool sk_diff_region_wanted(const struct sk_diff *d, const char *region);
 int sk_diff_cmp_strp(const void *a, const void *b);
 
 #endif

@@ -25,18 +25,6 @@
 
 /* ---- selection: which policy selects which instance ---- */
 
-static bool region_wanted(const struct sk_diff *d, const char *region)
-{
-	size_t i;
-
-	if (!d->opts->n_regions)
-		return true;
-	for (i = 0; i < d->opts->n_regions; i++)
-		if (!strcmp(d->opts->regions[i], region))
-			return true;
-	return false;
-}
-
 static bool tags_match(const struct sk_policy *p, const struct sk_inv_instance *in)
 {
 	size_t i;
@@ -85,11 +73,17 @@ static int select_instances(struct sk_diff *d)
 		const struct sk_policy *p = &d->set->policies[i];
 		for (j = 0; j < p->n_regions; j++) {
 			const char *region = p->regions[j].name;
-			if (!region_wanted(d, region))
+			if (!sk_diff_region_wanted(d, region))
 				continue;
 			if (!sk_inventory_has_region(d->inv, region)) {
 				sk_diff_error(d, &p->regions[j].pos, "policy '%s': region '%s' was not observed", p->name,
 					      region);
+				continue;
+			}
+			if (!sk_inventory_has_instances(d->inv, region)) {
+				sk_diff_error(d, &p->regions[j].pos,
+					      "policy '%s': region '%s' was not observed for its instances (only its snapshots were)",
+					      p->name, region);
 				continue;
 			}
 			if (p->n_instances) {
@@ -322,11 +316,25 @@ static void replication_action(struct sk_diff *d, enum sk_action_kind kind, cons
 	sk_diff_action(d, &a);
 }
 
+/* a replication call goes to the destination region: none to a region outside --region */
+static bool replication_allowed(struct sk_diff *d, const struct sk_inv_instance *in, const char *dest, bool *noted)
+{
+	if (sk_diff_region_wanted(d, dest))
+		return true;
+	if (!*noted)
+		sk_diff_note(d, SK_NOTE_DEFERRED, in->region, in->id,
+			     "replication of automated backups to %s is left for a run that includes %s: it is not in "
+			     "--region",
+			     dest, dest);
+	*noted = true;
+	return false;
+}
+
 static void diff_replication(struct sk_diff *d, const struct sk_inv_instance *in, const struct desired *w)
 {
 	struct replica reps[8];
 	size_t n, i;
-	bool have_wanted = false;
+	bool have_wanted = false, noted = false;
 
 	if (!w->replicate_mode)
 		return;
@@ -343,21 +351,26 @@ static void diff_replication(struct sk_diff *d, const struct sk_inv_instance *in
 		if (wanted && r->retention_days > 0 && reps[i].retention >= 0 && reps[i].retention != r->retention_days) {
 			const char *why = sk_diff_printf(d, "replica retention %d → %d days: stop, then start again",
 							 reps[i].retention, r->retention_days);
+			have_wanted = true;
+			if (!replication_allowed(d, in, reps[i].region, &noted))
+				continue;
 			replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, r, w->policy, why);
 			replication_action(d, SK_ACTION_START_REPLICATION, in, reps[i].region, r, w->policy, why);
-			have_wanted = true;
 			continue;
 		}
 		if (wanted) {
 			have_wanted = true;
 			continue;
 		}
+		if (!replication_allowed(d, in, reps[i].region, &noted))
+			continue;
 		replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, w->replicate, w->policy,
 				   w->replicate_mode == SK_REPLICATE_OFF
 					   ? "the policy turns replication off"
 					   : sk_diff_printf(d, "the policy replicates to %s instead", w->replicate->region));
 	}
-	if (w->replicate_mode == SK_REPLICATE_ON && !have_wanted)
+	if (w->replicate_mode == SK_REPLICATE_ON && !have_wanted &&
+	    replication_allowed(d, in, w->replicate->region, &noted))
 		replication_action(d, SK_ACTION_START_REPLICATION, in, w->replicate->region, w->replicate, w->policy,
 				   "the policy replicates automated backups");
 }
@@ -471,7 +484,8 @@ static void unmanaged_instances(struct sk_diff *d)
 	/* d->sel is sorted by instance pointer, i.e. in inventory order, as the regions' ranges are */
 	for (r = 0; r < d->inv->n_regions; r++) {
 		size_t b, e, n = 0;
-		if (!region_wanted(d, d->inv->regions[r]))
+		/* a region observed for its snapshots alone says nothing of its instances */
+		if (!sk_diff_region_wanted(d, d->inv->regions[r]) || !sk_inventory_has_instances(d->inv, d->inv->regions[r]))
 			continue;
 		sk_inventory_instance_range(d->inv, d->inv->regions[r], &b, &e);
 		sk_buf_reset(&names);
@@ -559,6 +573,9 @@ static int region_summaries(struct sk_diff *d)
 		s->unmanaged = r->manual - r->decided;
 		s->gib_delta = r->gib_delta;
 		s->cost_delta = (double)r->gib_delta * d->plan->price_per_gb_month;
+		s->copies = r->copies;
+		s->arriving = r->arriving;
+		s->n_arriving = r->arriving ? r->copies_inflight : 0;
 	}
 	d->plan->n_regions = d->n_regions;
 	return 0;
@@ -592,6 +609,8 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	d.plan->observed_at = inv->observed_at;
 	d.plan->price_per_gb_month = set->settings.price_per_gb_month > 0 ? set->settings.price_per_gb_month
 									      : SK_DEFAULT_PRICE_PER_GB_MONTH;
+	d.plan->copies_at_once = set->settings.copies_in_flight > 0 ? set->settings.copies_in_flight
+								    : SK_COPIES_IN_FLIGHT_MAX;
 	if ((set->subject && !d.plan->subject) || (set->ref && !d.plan->ref)) {
 		sk_error_set_oom();
 		goto done;
@@ -619,6 +638,8 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 							    : sk_lifecycle_automated(&d, d.sel[k].policy, d.sel[k].inst)) < 0)
 				goto done;
 	}
+	if (!d.failed && sk_lifecycle_copies_only(&d) < 0)
+		goto done;
 	sk_lifecycle_finish(&d);
 	unmanaged_instances(&d);
 	if (d.failed || region_summaries(&d) < 0)
@@ -659,56 +680,70 @@ static int add_unique(const char ***list, size_t *n, const char *s)
 	return 0;
 }
 
-int sk_plan_regions(const struct sk_policyset *set, const char *const *only, size_t n_only, const char ***out_regions,
-		    size_t *n_out, const char ***out_backup_regions, size_t *n_backup)
+static bool only_has(const char *const *only, size_t n_only, const char *region)
 {
-	const char **regions = NULL, **backups = NULL;
-	size_t nr = 0, nb = 0, i, j, k;
+	size_t k;
 
-	*out_regions = NULL;
-	*n_out = 0;
-	if (out_backup_regions) {
-		*out_backup_regions = NULL;
-		*n_backup = 0;
-	}
+	for (k = 0; k < n_only; k++)
+		if (!strcmp(only[k], region))
+			return true;
+	return !n_only;
+}
+
+int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *set, const char *const *only,
+		    size_t n_only)
+{
+	const char **copies = NULL;
+	size_t nc = 0, i, j;
+
+	memset(out, 0, sizeof(*out));
 	for (i = 0; i < set->n_policies; i++) {
 		const struct sk_policy *p = &set->policies[i];
 		bool any = false;
 		for (j = 0; j < p->n_regions; j++) {
-			bool wanted = !n_only;
-			for (k = 0; k < n_only; k++)
-				if (!strcmp(only[k], p->regions[j].name))
-					wanted = true;
-			if (!wanted)
+			if (!only_has(only, n_only, p->regions[j].name))
 				continue;
 			any = true;
-			if (add_unique(&regions, &nr, p->regions[j].name) < 0)
+			if (add_unique(&out->full, &out->n_full, p->regions[j].name) < 0)
 				goto fail;
 		}
-		if (!any)
-			continue;
+		/* a copy region outside --region is not observed: its copies are left for a run that names it */
 		for (j = 0; p->has_snapshots && j < p->n_copies; j++)
-			if (add_unique(&regions, &nr, p->copies[j].region) < 0)
+			if (only_has(only, n_only, p->copies[j].region) && add_unique(&copies, &nc, p->copies[j].region) < 0)
 				goto fail;
 		/* a replication's region is only listed for its automated backups */
-		if (p->replicate_mode == SK_REPLICATE_ON && p->replicate.region &&
-		    add_unique(&backups, &nb, p->replicate.region) < 0)
+		if (any && p->replicate_mode == SK_REPLICATE_ON && p->replicate.region &&
+		    only_has(only, n_only, p->replicate.region) &&
+		    add_unique(&out->backups, &out->n_backups, p->replicate.region) < 0)
 			goto fail;
 	}
-	qsort(regions, nr, sizeof(*regions), sk_diff_cmp_strp);
-	if (nb)
-		qsort(backups, nb, sizeof(*backups), sk_diff_cmp_strp);
-	*out_regions = regions;
-	*n_out = nr;
-	if (out_backup_regions) {
-		*out_backup_regions = backups;
-		*n_backup = nb;
-	} else {
-		free(backups);
+	/* a region only copied to is observed for its snapshots alone */
+	for (i = 0; i < nc; i++) {
+		for (j = 0; j < out->n_full && strcmp(out->full[j], copies[i]); j++)
+			;
+		if (j == out->n_full && add_unique(&out->snapshots, &out->n_snapshots, copies[i]) < 0)
+			goto fail;
 	}
+	free(copies);
+	if (out->n_full)
+		qsort(out->full, out->n_full, sizeof(*out->full), sk_diff_cmp_strp);
+	if (out->n_snapshots)
+		qsort(out->snapshots, out->n_snapshots, sizeof(*out->snapshots), sk_diff_cmp_strp);
+	if (out->n_backups)
+		qsort(out->backups, out->n_backups, sizeof(*out->backups), sk_diff_cmp_strp);
 	return 0;
 fail:
-	free(regions);
-	free(backups);
+	free(copies);
+	sk_plan_region_lists_free(out);
 	return -1;
+}
+
+void sk_plan_region_lists_free(struct sk_plan_region_lists *l)
+{
+	if (!l)
+		return;
+	free(l->full);
+	free(l->snapshots);
+	free(l->backups);
+	memset(l, 0, sizeof(*l));
 }

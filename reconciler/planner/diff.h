@@ -28,8 +28,23 @@ struct sk_policyset;
 int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
 		    const struct sk_plan_opts *opts);
 
-/* the regions, in order, that observing for this policy set needs */
-int sk_plan_regions(const struct sk_policyset *policies, const char *const *only, size_t n_only,
-		    const char ***out_regions, size_t *n_out, const char ***out_backup_regions, size_t *n_backup);
+/* what observing for a policy set needs: each list sorted, without repeats */
+struct sk_plan_region_lists {
+	const char **full;      /* instances and snapshots: the regions policies select instances in */
+	size_t n_full;
+	const char **snapshots; /* snapshots only: regions policies only copy to (not in full) */
+	size_t n_snapshots;
+	const char **backups;   /* automated backups too: the regions policies replicate them to */
+	size_t n_backups;
+};
+
+/*
+ * The regions to observe for the policy set: with only (--region), those
+ * of them alone, else every region the policies name.  The names point
+ * into the set.  Free the lists with sk_plan_region_lists_free().
+ */
+int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *policies, const char *const *only,
+		    size_t n_only);
+void sk_plan_region_lists_free(struct sk_plan_region_lists *l);
 
 #endif

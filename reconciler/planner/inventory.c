@@ -30,6 +30,7 @@ void sk_inventory_free(struct sk_inventory *inv)
 	if (!inv)
 		return;
 	free(inv->regions);
+	free(inv->snapshots_only);
 	free(inv->instances);
 	free(inv->snapshots);
 	free(inv->autobackups);
@@ -57,23 +58,53 @@ bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
 	return inv->every_region || region_listed(inv, region);
 }
 
+bool sk_inventory_has_instances(const struct sk_inventory *inv, const char *region)
+{
+	size_t i;
+
+	if (!sk_inventory_has_region(inv, region))
+		return false;
+	for (i = 0; i < inv->n_snapshots_only; i++)
+		if (!strcmp(inv->snapshots_only[i], region))
+			return false;
+	return true;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
+/* adds region to a sorted list of interned names, once */
+static int add_name(struct sk_inventory *inv, const char ***list, size_t *n, size_t *cap, const char *region)
 {
 	const char *interned;
+	size_t i;
 
-	if (!region || region_listed(inv, region))
-		return 0;
-	if (!(interned = sk_inventory_intern(inv, region)) ||
-	    SK_ARRAY_GROW(inv->regions, inv->cap_regions, inv->n_regions + 1) < 0)
+	for (i = 0; i < *n; i++)
+		if ((*list)[i] == region || !strcmp((*list)[i], region))
+			return 0;
+	if (!(interned = sk_inventory_intern(inv, region)) || SK_ARRAY_GROW(*list, *cap, *n + 1) < 0)
 		return -1;
-	inv->regions[inv->n_regions++] = interned;
-	qsort(inv->regions, inv->n_regions, sizeof(*inv->regions), cmp_str);
+	(*list)[(*n)++] = interned;
+	qsort(*list, *n, sizeof(**list), cmp_str);
 	return 0;
+}
+
+int sk_inventory_add_region(struct sk_inventory *inv, const char *region)
+{
+	if (!region)
+		return 0;
+	return add_name(inv, &inv->regions, &inv->n_regions, &inv->cap_regions, region);
+}
+
+int sk_inventory_add_snapshot_region(struct sk_inventory *inv, const char *region)
+{
+	if (!region)
+		return 0;
+	if (sk_inventory_add_region(inv, region) < 0)
+		return -1;
+	return add_name(inv, &inv->snapshots_only, &inv->n_snapshots_only, &inv->cap_snapshots_only, region);
 }
 
 /*

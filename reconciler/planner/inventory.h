@@ -104,6 +104,13 @@ struct sk_inventory {
 	 * an inventory file with no "regions" list speaks for every region.
 	 */
 	bool every_region;
+	/*
+	 * Observed regions where only the snapshots were observed (a region
+	 * policies only copy to: no DescribeDBInstances there), interned and
+	 * sorted: nothing is known of their instances.
+	 */
+	const char **snapshots_only;
+	size_t n_snapshots_only, cap_snapshots_only;
 	struct sk_inv_instance *instances;
 	size_t n_instances, cap_instances;
 	struct sk_inv_snapshot *snapshots;
@@ -116,7 +123,12 @@ int sk_inventory_new(struct sk_inventory **out);
 void sk_inventory_free(struct sk_inventory *inv);
 
 int sk_inventory_add_region(struct sk_inventory *inv, const char *region);
+/* a region whose snapshots were observed, and not its instances */
+int sk_inventory_add_snapshot_region(struct sk_inventory *inv, const char *region);
+/* were the region's snapshots observed? */
 bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region);
+/* were the region's instances observed too? */
+bool sk_inventory_has_instances(const struct sk_inventory *inv, const char *region);
 /*
  * The add functions copy every string of *in into the arena (interning the
  * repeated ones) and return a pointer to the stored copy, NULL on failure.

@@ -80,6 +80,14 @@ int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 	fprintf(f, "{\"format\": \"%s\",\n\"observedAt\": \"%s\",\n\"regions\": ", INVENTORY_FORMAT, ts);
 	if (dump(regions, f) < 0)
 		return -1;
+	if (inv->n_snapshots_only) {
+		json_t *only = json_array();
+		for (i = 0; only && i < inv->n_snapshots_only; i++)
+			json_array_append_new(only, json_string(inv->snapshots_only[i]));
+		fputs(",\n\"snapshotsOnly\": ", f);
+		if (dump(only, f) < 0)
+			return -1;
+	}
 	fputs(",\n\"instances\": [", f);
 	for (i = 0; i < inv->n_instances; i++) {
 		const struct sk_inv_instance *d = &inv->instances[i];
@@ -163,13 +171,13 @@ int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 enum state {
 	S_START,   /* before the top-level object */
 	S_TOP,     /* in the top-level object */
-	S_REGIONS, /* in "regions" */
+	S_REGIONS, /* in "regions" or "snapshotsOnly" */
 	S_ARRAY,   /* in "instances", "snapshots" or "automatedBackups", between elements */
 	S_ELEMENT, /* in one of their elements: its events go to inventory_element.c */
 	S_DONE,    /* after the top-level object */
 };
 
-enum top_key { T_OTHER, T_FORMAT, T_OBSERVED_AT, T_REGIONS, T_ARRAY };
+enum top_key { T_OTHER, T_FORMAT, T_OBSERVED_AT, T_REGIONS, T_SNAPSHOTS_ONLY, T_ARRAY };
 
 struct reader {
 	yajl_handle h;
@@ -184,6 +192,7 @@ struct reader {
 	enum state state;
 	size_t skip;     /* > 0: inside a top-level value stepped over, this deep */
 	bool format_ok, regions_listed;
+	bool snapshots_only; /* S_REGIONS: in "snapshotsOnly", regions whose snapshots alone were observed */
 	enum top_key key; /* S_TOP: the key whose value comes next */
 	const struct sk_inv_element_kind *kind; /* S_ARRAY, S_ELEMENT: what the elements are */
 	size_t value_line; /* where the top-level value being read starts */
@@ -247,6 +256,14 @@ static int top_value(struct reader *r, enum sk_json_kind kind, const char *s, si
 					    r->path, r->line);
 		r->state = S_REGIONS;
 		r->regions_listed = true;
+		r->snapshots_only = false;
+		return 0;
+	case T_SNAPSHOTS_ONLY:
+		if (kind != SK_JSON_ARRAY)
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'snapshotsOnly' must be an array of region names",
+					    r->path, r->line);
+		r->state = S_REGIONS;
+		r->snapshots_only = true;
 		return 0;
 	case T_ARRAY:
 		if (kind != SK_JSON_ARRAY)
@@ -268,11 +285,12 @@ static int region_value(struct reader *r, enum sk_json_kind kind, const char *s,
 	char b[48];
 
 	if (kind != SK_JSON_STRING || !len)
-		return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names, got %s", r->path,
-				    r->value_line, sk_json_shown(kind, s, len, b));
+		return sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an array of region names, got %s", r->path,
+				    r->value_line, r->snapshots_only ? "snapshotsOnly" : "regions",
+				    sk_json_shown(kind, s, len, b));
 	if (!(t = cstr(r, s, len)))
 		return -1;
-	return sk_inventory_add_region(r->inv, t);
+	return r->snapshots_only ? sk_inventory_add_snapshot_region(r->inv, t) : sk_inventory_add_region(r->inv, t);
 }
 
 static void anchor(struct reader *r)
@@ -354,6 +372,8 @@ static int key(struct reader *r, const char *k, size_t len)
 		r->key = T_OBSERVED_AT;
 	else if (IS("regions"))
 		r->key = T_REGIONS;
+	else if (IS("snapshotsOnly"))
+		r->key = T_SNAPSHOTS_ONLY;
 	else
 		r->key = (r->kind = sk_inv_element_kind_of(k, len)) ? T_ARRAY : T_OTHER;
 #undef IS

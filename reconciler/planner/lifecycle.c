@@ -22,8 +22,6 @@
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
 
-#define COPIES_IN_FLIGHT_MAX 5 /* per destination region (AWS) */
-
 /* one snapshot a group reasons about: existing (snap) or planned (snap NULL) */
 struct item {
 	const struct sk_inv_snapshot *snap;
@@ -60,6 +58,14 @@ struct sk_lifecycle {
 	struct sk_retention_item *ritems;
 	size_t cap_ritems;
 	struct group src, dst;
+	/* copies not planned because their region is not in --region: per (policy, region), for one note each */
+	struct outside {
+		const char *policy;
+		const char *region;
+		size_t instances;
+		size_t held; /* sources kept: a copy of them may be in progress there */
+	} *outside;
+	size_t n_outside, cap_outside;
 };
 
 static const char *copy_source_of(const struct sk_inv_snapshot *s)
@@ -142,7 +148,7 @@ int sk_lifecycle_begin(struct sk_diff *d)
 	struct sk_lifecycle *lc = calloc(1, sizeof(*lc));
 	const struct sk_inventory *inv = d->inv;
 	struct sk_diff_region *reg = NULL;
-	size_t i, n_copies = 0;
+	size_t i, n_copies = 0, at = 0;
 
 	if (!lc)
 		return sk_error_set_oom();
@@ -173,6 +179,23 @@ int sk_lifecycle_begin(struct sk_diff *d)
 		reg->manual++;
 		if (arriving_copy(s))
 			reg->copies_inflight++;
+	}
+	/* the copies on their way into each region, by identifier: apply watches them become available */
+	for (i = 0; i < d->n_regions; i++)
+		if (d->regions[i].copies_inflight &&
+		    !(d->regions[i].arriving =
+			      sk_arena_calloc(&d->plan->arena, d->regions[i].copies_inflight, sizeof(char *))))
+			return sk_error_set_oom();
+	for (i = 0, reg = NULL; i < inv->n_snapshots; i++) {
+		const struct sk_inv_snapshot *s = &inv->snapshots[i];
+		if (!reg || strcmp(reg->region, s->region)) {
+			reg = sk_diff_region(d, s->region);
+			at = 0;
+		}
+		if (!reg || s->status == SK_SNAP_DELETING || s->type != SK_SNAP_MANUAL || !arriving_copy(s))
+			continue;
+		if (at < reg->copies_inflight && !(reg->arriving[at++] = sk_diff_intern(d, s->id)))
+			return -1;
 	}
 	for (i = 0; i < inv->n_snapshots; i++) {
 		struct source_key k;
@@ -225,6 +248,7 @@ void sk_lifecycle_end(struct sk_diff *d)
 	free(lc->ritems);
 	free(lc->src.items);
 	free(lc->dst.items);
+	free(lc->outside);
 	free(lc);
 	d->lc = NULL;
 }
@@ -650,11 +674,107 @@ static bool quota_room(struct sk_diff_region *reg, const char *instance, bool co
 	return false;
 }
 
-/* one note per region that refused snapshots or copies for its quota */
+/* the count of what a policy's copies to a region outside --region leave undone (one note per policy and region) */
+static struct outside *outside_of(struct sk_diff *d, const struct sk_policy *p, const char *region)
+{
+	struct sk_lifecycle *lc = d->lc;
+	struct outside *o;
+	size_t i;
+
+	for (i = 0; i < lc->n_outside; i++)
+		if (!strcmp(lc->outside[i].policy, p->name) && !strcmp(lc->outside[i].region, region))
+			return &lc->outside[i];
+	if (lc->n_outside == lc->cap_outside) {
+		size_t cap = lc->cap_outside ? lc->cap_outside * 2 : 8;
+		o = realloc(lc->outside, cap * sizeof(*o));
+		if (!o) {
+			d->failed = true;
+			sk_error_set_oom();
+			return NULL;
+		}
+		lc->outside = o;
+		lc->cap_outside = cap;
+	}
+	o = &lc->outside[lc->n_outside++];
+	memset(o, 0, sizeof(*o));
+	o->policy = p->name;
+	o->region = region;
+	return o;
+}
+
+/*
+ * A copy region of the policy is outside --region: nothing there is
+ * observed, so a copy of any of the instance's snapshots may still be in
+ * progress there, and deleting its source could make it fail.  The
+ * snapshots the rules let go are kept (copy-pending) until a run that
+ * includes the region.
+ */
+static int hold_for_outside(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in,
+			    struct group *g)
+{
+	size_t c, i;
+
+	for (c = 0; c < p->n_copies; c++) {
+		struct outside *o;
+		if (!strcmp(p->copies[c].region, in->region) || sk_diff_region_wanted(d, p->copies[c].region))
+			continue;
+		if (!(o = outside_of(d, p, p->copies[c].region)))
+			return -1;
+		for (i = 0; i < g->n; i++)
+			if (!g->items[i].planned && !g->items[i].keep) {
+				g->items[i].keep |= SK_KEEP_COPY_PENDING;
+				o->held++;
+			}
+	}
+	return 0;
+}
+
+/*
+ * After every instance, the notes that sum up regions: creates and copies
+ * refused for the quota; copies that run in turn, at most copies_at_once
+ * in progress per region; copies left out by --region.
+ */
 void sk_lifecycle_finish(struct sk_diff *d)
 {
 	struct sk_buf names = SK_BUF_INIT, what = SK_BUF_INIT;
 	size_t i, k;
+	size_t at_once = (size_t)d->plan->copies_at_once;
+
+	for (i = 0; i < d->lc->n_outside; i++) {
+		const struct outside *o = &d->lc->outside[i];
+		char held[160] = "";
+		if (o->held)
+			snprintf(held, sizeof(held),
+				 "; %zu snapshot%s the rules let go %s kept until then, as a copy of %s may be in progress "
+				 "there",
+				 o->held, o->held == 1 ? "" : "s", o->held == 1 ? "is" : "are", o->held == 1 ? "it" : "them");
+		sk_diff_note(d, SK_NOTE_DEFERRED, o->region, NULL,
+			     "policy '%s': copies of %zu instance%s to %s are left for a run that includes %s: it is not "
+			     "in --region%s",
+			     o->policy, o->instances, o->instances == 1 ? "" : "s", o->region, o->region, held);
+	}
+	for (i = 0; i < d->n_regions; i++) {
+		const struct sk_diff_region *r = &d->regions[i];
+		size_t now = at_once > r->copies_inflight ? at_once - r->copies_inflight : 0;
+		char already[64] = "";
+		if (!r->copies || r->copies <= now)
+			continue;
+		if (r->copies_inflight)
+			snprintf(already, sizeof(already), "; %zu already %s", r->copies_inflight,
+				 r->copies_inflight == 1 ? "is" : "are");
+		if (now)
+			sk_diff_note(d, SK_NOTE_DEFERRED, r->region, NULL,
+				     "%zu copies into %s, at most %zu in progress at once (copiesInFlight%s): apply starts "
+				     "%zu now and the other %zu as earlier ones become available; with --no-wait those "
+				     "are left for a later run",
+				     r->copies, r->region, at_once, already, now, r->copies - now);
+		else
+			sk_diff_note(d, SK_NOTE_DEFERRED, r->region, NULL,
+				     "%zu cop%s into %s, at most %zu in progress at once (copiesInFlight%s): apply starts "
+				     "%s as earlier ones become available; with --no-wait %s left for a later run",
+				     r->copies, r->copies == 1 ? "y" : "ies", r->region, at_once, already,
+				     r->copies == 1 ? "it" : "them", r->copies == 1 ? "it is" : "they are");
+	}
 
 	for (i = 0; i < d->n_regions; i++) {
 		struct sk_diff_region *r = &d->regions[i];
@@ -779,7 +899,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	struct item **wanted = NULL;
 	struct sk_buf rt = SK_BUF_INIT;
 	const char *retain_text;
-	size_t b, e, i, n_wanted = 0, n_deferred_limit = 0, n_deferred_quota = 0, n_no_arn = 0;
+	size_t b, e, i, n_wanted = 0, n_no_arn = 0;
 	int rc = -1;
 
 	size_t group;
@@ -787,6 +907,13 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	if (!strcmp(c->region, in->region))
 		return 0;
 	d->plan->instances[instance].copies[place - 1].region = sk_diff_intern(d, c->region);
+	if (!sk_diff_region_wanted(d, c->region)) {
+		struct outside *o = outside_of(d, p, c->region);
+		if (!o)
+			return -1;
+		o->instances++;
+		return 0;
+	}
 	if (!sk_inventory_has_region(d->inv, c->region)) {
 		sk_diff_note(d, SK_NOTE_WARNING, c->region, in->id, "copies to %s not planned: %s was not observed",
 			     c->region, c->region);
@@ -876,7 +1003,11 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	sk_buf_free(&rt);
 	if (settle_rules(d, &c->retain, c->has_retain, g) < 0)
 		goto done;
-	/* the kept missing copies, newest first, within the in-flight limit and the quota */
+	/*
+	 * The kept missing copies, newest first, within the quota.  All of
+	 * them: apply keeps at most copies_at_once in progress per region and
+	 * starts the next ones as earlier ones become available.
+	 */
 	wanted = calloc(g->n + 1, sizeof(*wanted));
 	if (!wanted) {
 		sk_error_set_oom();
@@ -888,23 +1019,11 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 	qsort(wanted, n_wanted, sizeof(*wanted), cmp_item_time_desc);
 	for (i = 0; i < n_wanted; i++) {
 		struct item *it = wanted[i];
-		if (reg->copies_inflight + reg->copies >= COPIES_IN_FLIGHT_MAX) {
-			it->deferred = true;
-			n_deferred_limit++;
-		} else if (!quota_room(reg, in->id, true)) {
-			it->refused = true;
-			n_deferred_quota++;
-		} else {
+		if (!quota_room(reg, in->id, true))
+			it->refused = true; /* the rules count it, so the deletions it causes make room */
+		else
 			reg->copies++;
-		}
 	}
-	if (n_deferred_limit)
-		sk_diff_note(d, SK_NOTE_DEFERRED, c->region, in->id,
-			     "%zu cop%s of %s left for a later run: at most %d copies in flight per destination region",
-			     n_deferred_limit, n_deferred_limit == 1 ? "y" : "ies", in->id, COPIES_IN_FLIGHT_MAX);
-	/* decide deletions against what will really exist (and the copies the quota refused, to make room) */
-	if (n_deferred_limit && settle_rules(d, &c->retain, c->has_retain, g) < 0)
-		goto done;
 	sf.policy = p;
 	sf.budget = &lc->budget[p - d->set->policies];
 	sf.region = c->region;
@@ -1084,6 +1203,8 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 			if (d->inv->snapshots[k].status == SK_SNAP_CREATING)
 				it->keep |= SK_KEEP_COPY_PENDING;
 	}
+	if (hold_for_outside(d, p, in, g) < 0)
+		return -1;
 	sf.policy = p;
 	sf.budget = &lc->budget[p - d->set->policies];
 	sf.region = in->region;
@@ -1121,5 +1242,127 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 	for (i = 0; i < p->n_copies && !d->failed; i++)
 		if (plan_copies(d, p, in, &p->copies[i], sf.bad, instance, i + 1) < 0)
 			return -1;
+	return d->failed ? -1 : 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* is the instance one the policy may select, as far as the copies' region tells? */
+static bool may_select(const struct sk_policy *p, const char *instance)
+{
+	size_t k;
+
+	if (!p->n_instances)
+		return true; /* a tag selector: the instance's tags are in its own region */
+	for (k = 0; k < p->n_instances; k++)
+		if (!strcmp(p->instances[k].name, instance))
+			return true;
+	return false;
+}
+
+/*
+ * The copies of one instance in region c->region that came from source,
+ * snapshots [b, e) of the inventory: kept or deleted by the copy rules and
+ * the safety rules, as plan_copies does, without new copies.
+ */
+static int copies_by_rules(struct sk_diff *d, const struct sk_policy *p, const struct sk_policy_copy *c,
+			   const char *source, size_t b, size_t e, const char *retain_text)
+{
+	struct sk_lifecycle *lc = d->lc;
+	struct group *g = &lc->dst;
+	struct sk_diff_region *reg;
+	struct sk_inv_instance in;
+	struct safety sf;
+	size_t i;
+
+	memset(&in, 0, sizeof(in));
+	memset(&sf, 0, sizeof(sf));
+	in.id = d->inv->snapshots[b].instance;
+	in.region = source;
+	g->n = 0;
+	for (i = b; i < e; i++) {
+		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
+		struct item *it;
+		if (!copy_from_region(s, source))
+			continue;
+		if (bad_status(s) && !sf.bad)
+			sf.bad = s;
+		if (!copy_source_of(s) || !sk_snapshot_owned_by(s, p->name, in.id))
+			continue;
+		if (!(it = group_add(d, g)))
+			return -1;
+		it->snap = s;
+		it->id = s->id;
+		it->time = s->original_created ? s->original_created : slot_of(s);
+		it->available = s->status == SK_SNAP_AVAILABLE;
+		it->gib = s->allocated_gib;
+		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s source=%s", s->region, s->id, s->status_text,
+			      sk_snapshot_owner(s), copy_source_of(s));
+	}
+	if (!g->n)
+		return 0;
+	if (!(reg = sk_diff_region(d, c->region)))
+		return -1;
+	if (settle_rules(d, &c->retain, c->has_retain, g) < 0)
+		return -1;
+	sf.policy = p;
+	sf.budget = &lc->budget[p - d->set->policies];
+	sf.region = c->region;
+	sf.instance = in.id;
+	sf.what = "copies";
+	apply_safety(d, g, &sf);
+	if (d->failed)
+		return -1;
+	/* group 0: no create or copy of this run is made for them, so nothing holds their deletions */
+	delete_actions(d, g, p, &in, c->region, retain_text, reg, 0);
+	record_decisions(d, g, p, reg, 0);
+	return d->failed ? -1 : 0;
+}
+
+int sk_lifecycle_copies_only(struct sk_diff *d)
+{
+	const struct sk_inventory *inv = d->inv;
+	size_t i, c, j, k, e;
+
+	/* without --region every source region is observed: copies follow their sources (plan_copies) */
+	if (!d->opts->n_regions)
+		return 0;
+	for (i = 0; i < d->set->n_policies; i++) {
+		const struct sk_policy *p = &d->set->policies[i];
+		for (c = 0; p->has_snapshots && c < p->n_copies; c++) {
+			const struct sk_policy_copy *cp = &p->copies[c];
+			struct sk_buf rt = SK_BUF_INIT;
+			const char *retain_text;
+			if (!sk_diff_region_wanted(d, cp->region) || !sk_inventory_has_region(inv, cp->region))
+				continue;
+			format_retain(&rt, &cp->retain, cp->has_retain);
+			retain_text = sk_diff_intern(d, sk_buf_cstr(&rt));
+			sk_buf_free(&rt);
+			for (j = 0; j < p->n_regions; j++) {
+				const char *source = p->regions[j].name;
+				if (!strcmp(source, cp->region) || sk_diff_region_wanted(d, source))
+					continue;
+				sk_diff_note(d, SK_NOTE_DEFERRED, cp->region, NULL,
+					     "policy '%s': no new copies are made in %s: their source region %s is not in "
+					     "--region; the copies there are kept or deleted by their rules (%s)",
+					     p->name, cp->region, source, retain_text);
+				/* the region's snapshots, one instance at a time (the inventory is sorted so) */
+				for (k = 0; k < inv->n_snapshots; k = e) {
+					const struct sk_inv_snapshot *s = &inv->snapshots[k];
+					for (e = k + 1; e < inv->n_snapshots && !strcmp(inv->snapshots[e].region, s->region) &&
+							same_text(inv->snapshots[e].instance, s->instance);
+					     e++)
+						;
+					if (strcmp(s->region, cp->region) || !s->instance || !may_select(p, s->instance))
+						continue;
+					if (copies_by_rules(d, p, cp, source, k, e, retain_text) < 0)
+						return -1;
+				}
+			}
+		}
+	}
 	return d->failed ? -1 : 0;
 }

@@ -12,7 +12,12 @@ int sk_lifecycle_begin(struct sk_diff *d);
 int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
 /* a policy without snapshots: the summary of what keeps the instance restorable, its automated snapshots */
 int sk_lifecycle_automated(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in);
-/* after every instance: the notes that sum up regions (quota refusals) */
+/*
+ * The copies in a region in --region whose source region is not: kept or
+ * deleted by their copy rules; no new copy is made (a note says why).
+ */
+int sk_lifecycle_copies_only(struct sk_diff *d);
+/* after every instance: the notes that sum up regions (quota refusals, copies in turn, copies outside --region) */
 void sk_lifecycle_finish(struct sk_diff *d);
 void sk_lifecycle_end(struct sk_diff *d);
 

@@ -182,6 +182,14 @@ struct sk_region_summary {
 	size_t unmanaged; /* manual snapshots no policy decided on: kept, not managed */
 	int64_t gib_delta;
 	double cost_delta; /* per month */
+	/*
+	 * Copies into this region: the plan's, and the ones on their way here
+	 * when observed (in progress before the run), by identifier.  Apply
+	 * keeps at most p->copies_at_once in progress here, counting both.
+	 */
+	size_t copies;
+	const char *const *arriving;
+	size_t n_arriving;
 };
 
 struct sk_plan {
@@ -207,6 +215,7 @@ struct sk_plan {
 	size_t n_regions;
 	struct sk_plan_policy *policies; /* in the plan's arena */
 	size_t n_policies;
+	int copies_at_once; /* copies in progress at once per destination region (Settings copiesInFlight) */
 	/*
 	 * With opts.basis: the live state the plan depends on, one sorted line
 	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.

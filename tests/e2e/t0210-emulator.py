@@ -320,7 +320,10 @@ with Emulator(seed=SEED) as emu:
     orig = api(emu, "DescribeDBSnapshots", {"DBSnapshotIdentifier": "enc-1"}).one("SnapshotCreateTime")
     t.is_(a.one("OriginalSnapshotCreateTime"), orig, "the copy keeps the source's creation time")
 
-    # the limit of 5 cross-region copies in flight per destination
+    # the limit of cross-region copies in flight per destination: AWS's 20 by default, configurable
+    # (5 here: the region's quota of 7 would refuse a 21st copy first)
+    t.is_(emu.config()["copyLimit"], 20, "copyLimit is AWS's 20 copies in progress per destination by default")
+    emu.config(copyLimit=5)
     for i in range(2, 6):
         copy("c-%d" % i)
     a = copy("c-6")
@@ -657,7 +660,7 @@ with Emulator(seed={"account": ACCOUNT}, args=["--quiet"]) as emu:
     emu.config(snapshotQuota={"us-east-1": 3, "default": 50}, copyLimit=2)
     emu.reset()
     cfg = emu.config()
-    t.ok(cfg["snapshotQuotas"] == {} and cfg["snapshotQuota"] == 100 and cfg["copyLimit"] == 5,
+    t.ok(cfg["snapshotQuotas"] == {} and cfg["snapshotQuota"] == 100 and cfg["copyLimit"] == 20,
          "reset restores the default settings, per-region quotas included", cfg)
 r = t.run([sys.executable, EMULATOR, "--help"])
 missing = [f for f in ("--port", "--host", "--ready-file", "--state", "--seed", "--keys", "--key", "--account",

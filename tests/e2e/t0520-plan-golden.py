@@ -15,7 +15,9 @@ Every case is also held to the safety rules whatever its expected files say:
 a delete targets only an available manual snapshot carrying both ownership
 tags of the deleting policy and instance; the newest available snapshot of a
 (policy, instance, region) survives; deletions per policy stay within
-maxDeletionsPerRun; at most 5 copies are in flight per destination region;
+maxDeletionsPerRun; every copy the rules want is planned, and when they and
+the copies already arriving in a region are more than Settings'
+copiesInFlight (default 20, AWS's limit), a note says how many run at once;
 creates and copies stay within the region's quota; new identifiers are valid
 RDS identifiers that do not exist yet; what snapkeep creates carries its
 ownership tags and no aws: tag; every delete decision is a delete action and
@@ -88,6 +90,15 @@ def policy_limits(case):
     return limits
 
 
+def copies_at_once(case):
+    """Settings' copiesInFlight (a plain scan, as policy_limits), default 20."""
+    for name in sorted(os.listdir(os.path.join(case, "policies"))):
+        m = re.search(r"^\s+copiesInFlight:\s*(\d+)", read(os.path.join(case, "policies", name)), re.M)
+        if m:
+            return int(m.group(1))
+    return 20
+
+
 def snap_time(s):
     return s.get("originalCreated") or s.get("created") or ""
 
@@ -131,8 +142,15 @@ def invariants(case, inv, plan):
         arriving = [s for s in inv.get("snapshots", []) if s["region"] == region and s["status"] in IN_FLIGHT and
                     ((s.get("sourceRegion") and s["sourceRegion"] != region) or
                      "snapkeep:source" in (s.get("tags") or {}))]
-        if len(copies) + len(arriving) > 5:
-            bad.append("%s: %d copies planned with %d in flight (at most 5)" % (region, len(copies), len(arriving)))
+        at_once = copies_at_once(case)
+        turns = [n for n in plan["notes"] if n["kind"] == "deferred" and n["region"] == region and
+                 "at most %d in progress at once" % at_once in n["message"]]
+        if copies and len(copies) + len(arriving) > at_once and not turns:
+            bad.append("%s: %d copies planned with %d in flight, no note that at most %d run at once"
+                       % (region, len(copies), len(arriving), at_once))
+        if turns and len(copies) + len(arriving) <= at_once:
+            bad.append("%s: a note on copies in turn, yet %d + %d fit in %d" % (region, len(copies), len(arriving),
+                                                                                 at_once))
         m = r["manualSnapshots"]
         if made and m["before"] + len(made) > m["quota"]:
             bad.append("%s: %d + %d new snapshots past the quota %d" % (region, m["before"], len(made), m["quota"]))

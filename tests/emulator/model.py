@@ -35,7 +35,7 @@ DEFAULT_CONFIG = {
     "restoreDescribes": 0,    # ... or after this many DescribeDBInstances calls in the region
     "snapshotQuota": 100,     # manual snapshots per region
     "snapshotQuotas": {},     # per-region overrides {region: n}
-    "copyLimit": 5,           # cross-region copies in flight per destination region
+    "copyLimit": 20,          # cross-region copies in flight per destination region
     "credentialsTTL": 3600,   # lifetime of IMDS / ECS / web-identity credentials (seconds)
     "webIdentityToken": "snapkeep-web-identity-token",
     "ecsAuthToken": None,     # when set, /ecs/... requires it in Authorization

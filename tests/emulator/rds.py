@@ -500,7 +500,7 @@ def copy_db_snapshot(ctx):
         ctx.note("PreSignedUrl ignored for a same-region copy")
     kms_arn = resolve_kms(ctx, kms) if kms else None
     if cross:
-        limit = int(m.config.get("copyLimit", 5))
+        limit = int(m.config.get("copyLimit", 20))
         if r.copies_in_flight() >= limit:
             raise AwsError("SnapshotQuotaExceeded", "Cannot copy more than %d snapshots across regions" % limit)
     quota_check(ctx)

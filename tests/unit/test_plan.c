@@ -582,6 +582,130 @@ static void test_inventory_reader_error_names_the_line_an_element_starts(void **
 	unlink(path);
 }
 
+static void test_plan_regions_observe_copy_regions_for_snapshots_only(void **state)
+{
+	static const char *const yaml = "apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: a}\n"
+					"spec:\n"
+					"  regions: [us-east-1]\n"
+					"  selector: {instances: [db-a]}\n"
+					"  automated: {retentionDays: 7, replicate: {region: us-west-2}}\n"
+					"  snapshots:\n"
+					"    schedule: \"0 3 * * *\"\n"
+					"    copies: [{region: us-west-2}]\n"
+					"---\n"
+					"apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: b}\n"
+					"spec:\n"
+					"  regions: [eu-west-1]\n"
+					"  selector: {instances: [db-b]}\n"
+					"  snapshots:\n"
+					"    schedule: \"0 3 * * *\"\n"
+					"    copies: [{region: us-east-1}]\n";
+	static const char *const west[] = { "us-west-2" }, *const east[] = { "us-east-1" };
+	struct sk_policyset *set = NULL;
+	struct sk_plan_region_lists l;
+
+	(void)state;
+	assert_int_equal(sk_policyset_parse_buffer(&set, "p.yaml", yaml, strlen(yaml)), 0);
+	/* every region: us-west-2 is only copied (and replicated) to */
+	assert_int_equal(sk_plan_regions(&l, set, NULL, 0), 0);
+	assert_int_equal(l.n_full, 2);
+	assert_string_equal(l.full[0], "eu-west-1");
+	assert_string_equal(l.full[1], "us-east-1");
+	assert_int_equal(l.n_snapshots, 1);
+	assert_string_equal(l.snapshots[0], "us-west-2");
+	assert_int_equal(l.n_backups, 1);
+	assert_string_equal(l.backups[0], "us-west-2");
+	sk_plan_region_lists_free(&l);
+	/* --region us-west-2: its snapshots alone; a's replication is a's region's business */
+	assert_int_equal(sk_plan_regions(&l, set, west, 1), 0);
+	assert_int_equal(l.n_full, 0);
+	assert_int_equal(l.n_snapshots, 1);
+	assert_string_equal(l.snapshots[0], "us-west-2");
+	assert_int_equal(l.n_backups, 0);
+	sk_plan_region_lists_free(&l);
+	/* --region us-east-1: a source region (of a) that b copies to is observed fully, and nothing else */
+	assert_int_equal(sk_plan_regions(&l, set, east, 1), 0);
+	assert_int_equal(l.n_full, 1);
+	assert_string_equal(l.full[0], "us-east-1");
+	assert_int_equal(l.n_snapshots, 0);
+	assert_int_equal(l.n_backups, 0);
+	sk_plan_region_lists_free(&l);
+	sk_policyset_free(set);
+}
+
+static struct sk_inventory *read_text(const char *text)
+{
+	struct sk_inventory *inv = NULL;
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(f);
+	if (sk_inventory_read_stream(&inv, f, "inv.json") < 0)
+		fail_msg("%s", sk_error_message());
+	fclose(f);
+	return inv;
+}
+
+static void test_inventory_snapshots_only_regions_say_nothing_of_instances(void **state)
+{
+	static const char *const text =
+		"{\"format\": \"snapkeep-inventory/v1\", \"observedAt\": \"2026-01-12T03:30:00Z\",\n"
+		" \"snapshotsOnly\": [\"us-west-2\"], \"regions\": [\"us-east-1\"],\n"
+		" \"instances\": [{\"id\": \"db-0\", \"region\": \"us-east-1\", \"tags\": {\"env\": \"prod\"}},\n"
+		"               {\"id\": \"stray-db\", \"region\": \"us-west-2\"}]}\n";
+	static const char *const west_policy = "apiVersion: snapkeep/v1\n"
+					       "kind: BackupPolicy\n"
+					       "metadata: {name: west}\n"
+					       "spec:\n"
+					       "  regions: [us-west-2]\n"
+					       "  selector: {instances: [stray-db]}\n"
+					       "  automated: {retentionDays: 7}\n";
+	struct sk_inventory *inv = read_text(text), *again;
+	struct sk_policyset *set = policies(50);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *p = NULL;
+	char *out = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	(void)state;
+	/* snapshotsOnly regions are observed, for their snapshots alone (listed after "regions" or not) */
+	assert_true(sk_inventory_has_region(inv, "us-west-2"));
+	assert_false(sk_inventory_has_instances(inv, "us-west-2"));
+	assert_true(sk_inventory_has_instances(inv, "us-east-1"));
+	assert_false(sk_inventory_has_region(inv, "eu-west-1"));
+	/* the writer says so too, and its file reads back the same */
+	f = open_memstream(&out, &len);
+	assert_int_equal(sk_inventory_write_json(inv, f), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "\"snapshotsOnly\": [\"us-west-2\"]"));
+	again = read_text(out);
+	assert_false(sk_inventory_has_instances(again, "us-west-2"));
+	assert_true(sk_inventory_has_region(again, "us-west-2"));
+	sk_inventory_free(again);
+	free(out);
+
+	/* no claim about us-west-2's instances: stray-db is not reported as unmanaged */
+	o.now = at("2026-01-12T03:30:00Z");
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	for (i = 0; i < p->n_notes; i++)
+		assert_null(strstr(p->notes[i].message, "stray-db"));
+	sk_plan_free(p);
+	sk_policyset_free(set);
+
+	/* a policy selecting instances there cannot be planned from it */
+	assert_int_equal(sk_policyset_parse_buffer(&set, "west.yaml", west_policy, strlen(west_policy)), 0);
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), SK_ERROR);
+	assert_null(p);
+	assert_non_null(strstr(sk_error_message(), "policy 'west': region 'us-west-2' was not observed for its "
+						    "instances (only its snapshots were)"));
+	sk_policyset_free(set);
+	sk_inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +717,8 @@ int main(void)
 		cmocka_unit_test(test_plan_records_what_blocks_deletions),
 		cmocka_unit_test(test_inventory_reader_reads_elements_cut_by_its_buffer),
 		cmocka_unit_test(test_inventory_reader_error_names_the_line_an_element_starts),
+		cmocka_unit_test(test_plan_regions_observe_copy_regions_for_snapshots_only),
+		cmocka_unit_test(test_inventory_snapshots_only_regions_say_nothing_of_instances),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

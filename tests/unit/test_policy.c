@@ -163,6 +163,7 @@ static void test_valid_policy_fills_every_field(void **state)
 	assert_false(set->settings.present);
 	assert_int_equal(set->settings.snapshot_quota, 100);
 	assert_int_equal(set->settings.concurrency, 4);
+	assert_int_equal(set->settings.copies_in_flight, 20);
 	assert_int_equal(sk_settings_quota(&set->settings, "us-east-1"), 100);
 	sk_policyset_free(set);
 }
@@ -751,7 +752,7 @@ static void test_settings_document(void **state)
 	struct sk_policyset *set = parse("s.yaml",
 					 HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: settings}\n"
 						   "spec:\n  snapshotQuota: {default: 150, us-east-1: 200}\n"
-						   "  pricePerGBMonth: 0.021\n  concurrency: 8\n",
+						   "  pricePerGBMonth: 0.021\n  concurrency: 8\n  copiesInFlight: 3\n",
 					 0);
 	const struct sk_settings *s = &set->settings;
 
@@ -764,6 +765,7 @@ static void test_settings_document(void **state)
 	assert_int_equal(sk_settings_quota(NULL, "eu-west-1"), 100);
 	assert_true(s->price_per_gb_month > 0.0209 && s->price_per_gb_month < 0.0211);
 	assert_int_equal(s->concurrency, 8);
+	assert_int_equal(s->copies_in_flight, 3);
 	sk_policyset_free(set);
 
 	set = parse("s.yaml", HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {snapshotQuota: 300}\n", 0);
@@ -782,12 +784,17 @@ static void test_settings_errors(void **state)
 	       "p.yaml:11:82: settings 's': pricePerGBMonth must be a number, got string 'cheap'\n"
 	       "p.yaml:11:102: settings 's': concurrency must be 1..64, got 65\n"
 	       "p.yaml:11:106: settings 's': unknown key 'retries' in 'spec' (expected one of: snapshotQuota, "
-	       "pricePerGBMonth, concurrency, alerts)\n");
+	       "pricePerGBMonth, concurrency, copiesInFlight, alerts)\n");
 	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n---\n"
 			 "apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: t}\n",
 	       "p.yaml:12:1: settings 't': a second Settings document (the first is at p.yaml:8:1); at most one is allowed\n");
 	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {pricePerGBMonth: .inf}\n",
 	       "p.yaml:11:25: settings 's': pricePerGBMonth must be 0..1000 (USD per GB-month), got .inf\n");
+	/* AWS allows 20 copies in progress per destination region: more is not a setting */
+	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {copiesInFlight: 21}\n",
+	       "p.yaml:11:24: settings 's': copiesInFlight must be 1..20, got 21\n");
+	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {copiesInFlight: 0}\n",
+	       "p.yaml:11:24: settings 's': copiesInFlight must be 1..20, got 0\n");
 }
 
 static void test_a_set_without_policies_is_an_error(void **state)

@@ -15,10 +15,14 @@ specs/README.md:
   * the copy region holds a copy of each source the copy rules keep: copies
     age by their source's creation time (OriginalSnapshotCreateTime); the
     sources that exist and lack a copy are candidates, a candidate the copy
-    rules do not keep is not made (and the rules run again without it), at
-    most 5 copies are in flight per destination region (newest first, the
-    rest wait for the next run), and the copies the rules let go are deleted,
-    judged against the copies that will really exist.
+    rules do not keep is not made (and the rules run again without it), and
+    the copies the rules let go are deleted, judged against the copies that
+    will really exist;
+  * one apply makes every copy it wants: at most copiesInFlight (Settings,
+    default 20: AWS's limit) are in progress in the copy region at any
+    moment, counting someone else's copy in progress there, and the next
+    start as earlier ones become available; when the wanted copies and the
+    ones in progress are more than that, the plan says they run in turns.
 
     sim = Simulation(start, days, binary, workdir).run()
     sim.failures  # {check: (day, why)}: the first failure of each check
@@ -46,7 +50,7 @@ POLICY = "orders"
 SCHEDULE_MINUTE, SCHEDULE_HOUR = 30, 3
 RETAIN = {"daily": 7, "weekly": 4, "monthly": 12}
 COPY_RETAIN = {"daily": 30}
-COPIES_IN_FLIGHT = 5  # per destination region (AWS's limit; specs/README.md)
+COPIES_IN_FLIGHT = 20  # per destination region (AWS's limit, Settings copiesInFlight's default; specs/README.md)
 SRC_KEY = "arn:aws:kms:%s:%s:key/orders-key" % (SRC, ACCOUNT)
 UNMANAGED = {SRC: 4, DST: 1}  # the seed's manual snapshots no policy owns, per region
 
@@ -147,13 +151,16 @@ spec:
     return text
 
 
-def settings_yaml(quota):
-    return """apiVersion: snapkeep/v1
+def settings_yaml(quota, copies_in_flight=None):
+    text = """apiVersion: snapkeep/v1
 kind: Settings
 metadata: {name: settings}
 spec:
   snapshotQuota: %s
 """ % _flow(quota)
+    if copies_in_flight is not None:
+        text += "  copiesInFlight: %d\n" % copies_in_flight
+    return text
 
 
 class Model:
@@ -161,17 +168,19 @@ class Model:
 
     times[d] is when day d's apply runs (and its snapshot is created);
     copies_from is the first day the policy has copies; busy[d] counts copies
-    someone else has in flight to the copy region when day d's apply starts."""
+    someone else has in flight to the copy region when day d's apply starts;
+    cap is Settings' copiesInFlight."""
 
-    def __init__(self, times, copies_from=0, busy=None):
+    def __init__(self, times, copies_from=0, busy=None, cap=COPIES_IN_FLIGHT):
         self.times = times
         self.copies_from = copies_from
         self.busy = busy or {}
+        self.cap = cap
         self.created = {}  # source id -> creation time
         self.src = []      # day -> source ids that exist after the apply
         self.dst = []      # day -> source ids whose copy exists after the apply
-        self.made = []     # day -> source ids copied that day
-        self.waiting = []  # day -> how many copies the rules want but the in-flight limit defers
+        self.made = []     # day -> source ids copied that day (all the rules want: one apply converges)
+        self.turns = []    # day -> True when more copies are wanted than may be in progress at once
         self.history_diff = None  # the first day forget over the history names another set
         src, dst, hist = set(), set(), []
         for d, now in enumerate(times):
@@ -182,7 +191,7 @@ class Model:
             by_history = kept(forget(hist, RETAIN))
             if by_history != src and self.history_diff is None:
                 self.history_diff = (d, sorted(by_history - src), sorted(src - by_history))
-            made, waiting = [], 0
+            made, turns = [], False
             if d >= copies_from:
                 # candidates: the sources that exist and have no copy; one the copy rules do not
                 # keep is not made, and the rules run again without it
@@ -192,15 +201,14 @@ class Model:
                     if cands <= k:
                         break
                     cands &= k
-                wanted = sorted(cands, key=lambda s: (self.created[s], s), reverse=True)
-                room = max(0, COPIES_IN_FLIGHT - self.busy.get(d, 0))
-                made, waiting = wanted[:room], len(wanted[room:])
+                made = sorted(cands, key=lambda s: (self.created[s], s), reverse=True)
+                turns = len(made) + self.busy.get(d, 0) > self.cap
                 # deletions are judged against the copies that will exist
                 dst = self.keep(dst | set(made), COPY_RETAIN) | set(made)
             self.src.append(src)
             self.dst.append(dst)
             self.made.append(made)
-            self.waiting.append(waiting)
+            self.turns.append(turns)
 
     def keep(self, ids, rules):
         return kept(forget([(self.created[s], s) for s in ids], rules))
@@ -223,7 +231,8 @@ class Model:
 
 
 class Simulation:
-    def __init__(self, start, days, binary, workdir, copies_from=0, operator_copy_day=None, plan_every=1):
+    def __init__(self, start, days, binary, workdir, copies_from=0, operator_copy_day=None, plan_every=1,
+                 copies_in_flight=None, copy_describes=0):
         self.start = start
         self.days = days
         self.binary = binary
@@ -233,7 +242,15 @@ class Simulation:
         self.operator_copy_day = operator_copy_day if operator_copy_day is not None and \
             0 < operator_copy_day < days else None
         busy = {self.operator_copy_day: 1} if self.operator_copy_day is not None else {}
-        self.model = Model(self.times, copies_from, busy)
+        self.busy = busy
+        # copiesInFlight as Settings says it (None: not set, AWS's 20)
+        self.copies_in_flight = copies_in_flight
+        # copyDescribes: 0, a copy is pending for the rest of its day (an hour of the frozen clock);
+        # 1, it is available at the next DescribeDBSnapshots in the copy region (apply's poll), so the
+        # apply can start the next copies in the same run
+        self.copy_describes = copy_describes
+        self.model = Model(self.times, copies_from, busy,
+                           COPIES_IN_FLIGHT if copies_in_flight is None else copies_in_flight)
         self.plan_every = plan_every
         # the tightest quota the rules allow: what no policy owns (the operator's copy included)
         # plus the policy's own peak, so one snapshot more would be refused
@@ -242,6 +259,8 @@ class Simulation:
         self.failures = {}  # check -> (day, why): the first failure
         self.counts = {}    # check -> times it held
         self.peak = {SRC: 0, DST: 0}  # the most manual snapshots seen at once, replaying the call log
+        self.in_flight = {}  # day -> the most copies in progress in the copy region at once, from the call log
+        self.first_calls = []  # the calls of the day's first apply
         self.seconds = 0.0
         self.applies = 0
         self.days_run = 0
@@ -301,7 +320,8 @@ class Simulation:
 
     def commit(self, message, copies):
         t.git_commit(self.repo, {"policies/orders.yaml": policy_yaml(copy_retain=COPY_RETAIN if copies else None),
-                                 "policies/settings.yaml": settings_yaml(dict(self.quota, default=100))}, message)
+                                 "policies/settings.yaml": settings_yaml(dict(self.quota, default=100),
+                                                                         self.copies_in_flight)}, message)
 
     # ---- the run ----
 
@@ -317,7 +337,7 @@ class Simulation:
             # a new snapshot is available at the next describe (the apply's wait), so copies
             # follow the same day with the clock frozen; a copy takes an hour of emulator time,
             # so it is pending for the rest of its day and available the next
-            emu.config(createSeconds=60, createDescribes=1, copySeconds=3600, copyDescribes=0,
+            emu.config(createSeconds=60, createDescribes=1, copySeconds=3600, copyDescribes=self.copy_describes,
                        snapshotQuota=dict(self.quota, default=100))
             emu.clock(set=rfc3339(self.times[0]))
             os.makedirs(self.repo)
@@ -345,7 +365,10 @@ class Simulation:
                           "emulator clock %r, expected frozen at %s" % (clock, self.now_text)):
             return False
         if d == self.operator_copy_day:
+            # the operator's copy takes its hour whatever the describes: in progress all day
+            self.emu.config(copyDescribes=0)
             status, body = self.operator_copy(m.new_id(d - 1))
+            self.emu.config(copyDescribes=self.copy_describes)
             if not self.check("operator-copy", status == 200, d, "the operator's copy failed: %s" % body):
                 return False
             self.baseline = {r: self.unmanaged(s) for r, s in self.world().items()}
@@ -356,6 +379,7 @@ class Simulation:
         gone_dst = m.dst_before(d) - m.dst[d]
         r = self.apply()
         calls = self.calls()
+        self.first_calls = calls
         ok = self.check("apply", r.rc == 0, d, lambda: "the apply failed: %r" % r)
         muts = sorted((c["action"], c["region"],
                        c["params"].get("DBSnapshotIdentifier") or c["params"].get("TargetDBSnapshotIdentifier"))
@@ -385,9 +409,24 @@ class Simulation:
                  if reg == SRC or d >= self.copies_from]
         ok &= self.check("region-lines", all(x in r.out for x in lines), d,
                          lambda: "%r not in the plan:\n%s" % (lines, r.out))
-        if m.waiting[d]:
-            note = "%d cop%s of %s left for a later run" % (m.waiting[d], "y" if m.waiting[d] == 1 else "ies", INSTANCE)
-            ok &= self.check("deferred-note", note in r.out, d, lambda: "%r not in the plan:\n%s" % (note, r.out))
+        # copies in progress in the copy region at each CopyDBSnapshot, replaying the call log: someone
+        # else's (in progress all day) and snapkeep's since the last DescribeDBSnapshots there (with
+        # copyDescribes 1, a copy is available at the next one; else it is in progress all day)
+        busy, most = self.busy.get(d, 0), 0
+        for c in sorted(calls, key=lambda c: c["seq"]):
+            if c["region"] != DST:
+                continue
+            if c["action"] == "DescribeDBSnapshots" and self.copy_describes:
+                busy = self.busy.get(d, 0)
+            elif c["action"] == "CopyDBSnapshot" and c["status"] == 200:
+                busy += 1
+                most = max(most, busy)
+        self.in_flight[d] = most
+        ok &= self.check("in-flight", most <= m.cap, d,
+                         "%d copies in progress in %s at once, more than copiesInFlight %d" % (most, DST, m.cap))
+        if m.turns[d]:
+            note = "%d copies into %s, at most %d in progress at once (copiesInFlight" % (len(m.made[d]), DST, m.cap)
+            ok &= self.check("turns-note", note in r.out, d, lambda: "%r not in the plan:\n%s" % (note, r.out))
         ok &= self.verify(d, self.world(), "")
 
         # the same day again: nothing to do
@@ -429,7 +468,7 @@ class Simulation:
             tags = c.get("tags") or {}
             if sid not in m.created:
                 continue  # reported by dst-set
-            if c["id"] != copy_id(sid) or c["status"] != ("pending" if sid in m.made[d] else "available") \
+            if c["id"] != copy_id(sid) or c["status"] != self.copy_status(sid, d, pfx) \
                     or parse_time(c.get("originalCreated")) != m.created[sid] or c.get("sourceRegion") != SRC \
                     or not c.get("encrypted") or not (c.get("kmsKeyId") or "").startswith("arn:aws:kms:%s:" % DST) \
                     or tags.get("snapkeep:source") != "arn:aws:rds:%s:%s:snapshot:%s" % (SRC, ACCOUNT, sid) \
@@ -448,11 +487,27 @@ class Simulation:
                          lambda: "automated snapshots of %s: %r" % (INSTANCE, sorted(s["id"] for s in autos)))
         return ok
 
+    def copy_status(self, sid, d, pfx):
+        """What the copy of sid should say: one made today is pending, unless a DescribeDBSnapshots in
+        the copy region came after its CopyDBSnapshot while copyDescribes is 1 (the apply's poll, or the
+        second apply's observing); older ones are available."""
+        if sid not in self.model.made[d]:
+            return "available"
+        if not self.copy_describes:
+            return "pending"
+        if pfx:
+            return "available"
+        seq = [c["seq"] for c in self.first_calls if c["action"] == "CopyDBSnapshot" and c["region"] == DST and
+               c["params"].get("TargetDBSnapshotIdentifier") == copy_id(sid)]
+        later = [c for c in self.first_calls if c["action"] == "DescribeDBSnapshots" and c["region"] == DST and
+                 seq and c["seq"] > seq[0]]
+        return "available" if later else "pending"
+
     # ---- reporting ----
 
     def report(self, what):
         """One TAP result per check, over every day simulated."""
-        checks = ["clock", "apply", "calls", "no-errors", "summary", "region-lines", "src-set", "dst-set",
+        checks = ["clock", "apply", "calls", "no-errors", "in-flight", "summary", "region-lines", "src-set", "dst-set",
                   "attributes", "unmanaged", "quota", "automated", "again-no-calls", "again-plan-empty",
                   "again-src-set", "again-dst-set", "again-unmanaged"]
         texts = {
@@ -461,6 +516,8 @@ class Simulation:
             "calls": "each day's mutating calls were exactly: create today's snapshot, copy what the copy rules "
                      "want, delete what the rules let go (nothing else, no automated or unmanaged snapshot)",
             "no-errors": "no AWS call failed (no quota, copy-limit or state error)",
+            "in-flight": "never more copies in progress in %s than copiesInFlight (%d), someone else's "
+                         "included (call log)" % (DST, self.model.cap),
             "summary": "each apply's summary counted what the model expects",
             "region-lines": "each plan showed each region's manual count before → after of the quota",
             "src-set": "%s held exactly the snapshots restic's forget keeps of the survivors" % SRC,
