@@ -146,7 +146,7 @@ static int record_policies(struct sk_diff *d)
 		if (p->n_regions && !(pp->regions = sk_arena_calloc(&plan->arena, p->n_regions, sizeof(*pp->regions))))
 			d->failed = true;
 		for (j = 0; pp->regions && j < p->n_regions; j++)
-			if (region_wanted(d, p->regions[j].name))
+			if (sk_diff_region_wanted(d, p->regions[j].name))
 				pp->regions[pp->n_regions++] = sk_diff_intern(d, p->regions[j].name);
 		if (count[i] && !(pp->instances = sk_arena_calloc(&plan->arena, count[i], sizeof(*pp->instances))))
 			d->failed = true;
