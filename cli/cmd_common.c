@@ -166,7 +166,7 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 	oo.regions = cli->regions;
 	oo.n_regions = cli->n_regions;
 	oo.now = sk_cli_now(cli);
-	oo.progress = isatty(STDERR_FILENO) && !cli->json ? stderr : NULL;
+	oo.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL;
 	return sk_load_observe(out, s->client, set, &oo, stats);
 }
 
@@ -389,7 +389,8 @@ void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, stru
 	o->wait = !cli->no_wait;
 	o->cancel = &sk_cli_interrupted;
 	o->progress = cli->json ? NULL : stderr;
-	o->progress_tty = isatty(STDERR_FILENO);
+	/* a line rewritten in place is no JSON record: with JSON logs, progress comes as records (log.h) */
+	o->progress_tty = isatty(STDERR_FILENO) && !sk_log_is_json();
 	o->cb.diags = show_diags;
 	o->cb.planned = show_plan;
 	o->cb.confirm = apply && !cli->auto_approve ? ask : NULL;
