@@ -123,6 +123,11 @@ void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src);
 int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet);
 /* the same with load options the caller adjusted (sk_cli_load_opts() first) */
 int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset **out, bool quiet);
+/*
+ * The set's diagnostics, one per line: the first SK_CLI_DIAGS_SHOWN, then
+ * "… and N more problems" (validate --output json lists every one)
+ */
+#define SK_CLI_DIAGS_SHOWN 50
 void sk_cli_print_diags(const struct sk_policyset *set, FILE *f);
 struct sk_session_opts;
 void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so);

@@ -31,19 +31,31 @@ int64_t sk_cli_now(const struct sk_cli *cli)
 	return cli->now ? cli->now : sk_time_now();
 }
 
+/* a line of diagnostics; with JSON logs (run --log-format json) every line on stderr is a JSON object */
+static void diag_line(FILE *f, const char *text)
+{
+	if (f == stderr && sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s", text);
+	else
+		fprintf(f, "%s\n", text);
+}
+
 void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
 {
 	struct sk_buf line = SK_BUF_INIT;
 	size_t i;
 
-	for (i = 0; set && i < set->n_diags; i++) {
+	for (i = 0; set && i < set->n_diags && i < SK_CLI_DIAGS_SHOWN; i++) {
 		sk_buf_reset(&line);
 		sk_policy_diag_format(&line, &set->diags[i]);
-		/* with JSON logs (run --log-format json) every line on stderr is a JSON object */
-		if (f == stderr && sk_log_is_json())
-			sk_log(SK_LOG_ERROR, "%s", sk_buf_cstr(&line));
-		else
-			fprintf(f, "%s\n", sk_buf_cstr(&line));
+		diag_line(f, sk_buf_cstr(&line));
+	}
+	if (set && set->n_diags > SK_CLI_DIAGS_SHOWN) {
+		size_t more = set->n_diags - SK_CLI_DIAGS_SHOWN;
+		sk_buf_reset(&line);
+		sk_buf_printf(&line, "… and %zu more problem%s (snapkeep validate --output json lists every one)", more,
+			      more == 1 ? "" : "s");
+		diag_line(f, sk_buf_cstr(&line));
 	}
 	sk_buf_free(&line);
 }
