@@ -92,8 +92,18 @@ struct sk_command {
 extern volatile sig_atomic_t sk_cli_interrupted; /* the signal number, 0 if none */
 void sk_cli_install_signals(void);
 bool sk_cli_use_color(const struct sk_cli *cli, FILE *f);
-/* prints "snapkeep: <message>" for the last error and returns SK_EXIT_ERROR */
+/* prints "snapkeep: <message>" for the last error (a JSON record with JSON logs) and returns SK_EXIT_ERROR */
 int sk_cli_fail(void);
+/*
+ * After printing to stdout: 0 when all of it was written; SK_CLI_STDOUT_CLOSED
+ * when its reader went away (`snapkeep history | head`), which is no error:
+ * the command stops printing and ends quietly with its usual exit code; -1
+ * for any other write error (set: "cannot write to standard output: ...").
+ */
+#define SK_CLI_STDOUT_CLOSED 1
+int sk_cli_stdout_status(void);
+/* prints "snapkeep <command>: <message>" (a JSON record with JSON logs) and returns SK_EXIT_USAGE */
+int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* cmd_common.c: what several commands share */
 struct sk_policyset;

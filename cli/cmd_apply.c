@@ -21,10 +21,6 @@ int cmd_apply(struct sk_cli *cli)
 		fprintf(stderr, "usage: snapkeep apply [options] [PLANFILE]\n");
 		return SK_EXIT_USAGE;
 	}
-	if (cli->inventory) {
-		fprintf(stderr, "snapkeep apply: --inventory plans offline; apply needs AWS\n");
-		return SK_EXIT_USAGE;
-	}
 	if (sk_cli_open_session(cli, &s) < 0)
 		return sk_cli_fail();
 	sk_cli_reconcile_opts(cli, &o, &pr, &s, true, stdout);

@@ -78,6 +78,8 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 	struct show *sh = ud;
 	char result[64], note[1024] = "";
 
+	if (ferror(stdout))
+		return 1; /* nobody reads any more (history | head): stop reading */
 	if (sh->json) {
 		char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!text)
@@ -163,6 +165,14 @@ int cmd_history(struct sk_cli *cli)
 		rc = sk_cli_fail();
 		goto done;
 	}
+	if (e > 0 && (e = sk_cli_stdout_status()) != SK_CLI_STDOUT_CLOSED) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (e == SK_CLI_STDOUT_CLOSED) {
+		rc = SK_EXIT_OK;
+		goto done;
+	}
 	if (!sh.json) {
 		if (!sh.rows)
 			printf("No calls recorded%s%s%s%s.\n", cli->since ? " since " : "", cli->since ? cli->since : "",
@@ -173,12 +183,7 @@ int cmd_history(struct sk_cli *cli)
 			       json_object_size(sh.unresolved), json_object_size(sh.unresolved) == 1 ? "" : "s",
 			       json_object_size(sh.unresolved) == 1 ? "it" : "they");
 	}
-	if (fflush(stdout) != 0) {
-		sk_error_set_errno(SK_ERR_OS, "cannot write the history");
-		rc = sk_cli_fail();
-		goto done;
-	}
-	rc = SK_EXIT_OK;
+	rc = sk_cli_stdout_status() < 0 ? sk_cli_fail() : SK_EXIT_OK;
 done:
 	json_decref(sh.unresolved);
 	json_decref(pending);

@@ -29,7 +29,7 @@ int cmd_inventory(struct sk_cli *cli)
 		goto done;
 	}
 	if (cli->json) {
-		if (sk_inventory_write_json(inv, stdout) < 0 || fflush(stdout) != 0) {
+		if (sk_inventory_write_json(inv, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
 			rc = sk_cli_fail();
 			goto done;
 		}

@@ -86,7 +86,7 @@ int cmd_plan(struct sk_cli *cli)
 			goto done;
 		}
 	}
-	if (sk_cli_print_plan(cli, plan, stdout) < 0) {
+	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
 		rc = sk_cli_fail();
 		goto done;
 	}

@@ -28,10 +28,11 @@ int cmd_show(struct sk_cli *cli)
 		rc = sk_cli_fail();
 		goto done;
 	}
-	if (cli->json)
-		rc = sk_cli_print_json(j, stdout) < 0 ? sk_cli_fail() : SK_EXIT_OK;
+	if ((cli->json ? sk_cli_print_json(j, stdout) : sk_cli_print_plan(cli, p, stdout)) < 0 &&
+	    sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED)
+		rc = sk_cli_fail();
 	else
-		rc = sk_cli_print_plan(cli, p, stdout) < 0 ? sk_cli_fail() : SK_EXIT_OK;
+		rc = SK_EXIT_OK;
 done:
 	sk_plan_free(p);
 	json_decref(j);
