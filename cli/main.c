@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "reconciler/service/loop.h"
 
 /*
  * Each command's --help lists exactly the options it uses, and the list is
@@ -35,7 +36,12 @@
 #define OPT_REGION "  --region R          only this region (repeatable; default: every region a policy names)\n"
 #define COMMON_AWS_ACCESS                                                                          \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
-	"  --profile P         AWS profile (also AWS_PROFILE)\n"
+	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n" \
+	"  --connect-timeout D TCP and TLS handshake limit per attempt, e.g. 5s, 500ms\n"           \
+	"                      (SNAPKEEP_CONNECT_TIMEOUT; default 5s)\n"                              \
+	"  --call-timeout D    limit per AWS call, every retry included (SNAPKEEP_CALL_TIMEOUT;\n"  \
+	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
+	"                      of the call timeout, if longer) is retried\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
 #define OPT_STATE_DIR                                                                                  \
 	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
@@ -216,6 +222,7 @@ enum {
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
+	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -227,6 +234,8 @@ static const struct option options[] = {
 	{ "endpoint", required_argument, NULL, O_ENDPOINT },
 	{ "endpoint-url", required_argument, NULL, O_ENDPOINT },
 	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
+	{ "call-timeout", required_argument, NULL, O_CALL_TIMEOUT },
 	{ "state-dir", required_argument, NULL, O_STATE_DIR },
 	{ "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT },
 	{ "inventory", required_argument, NULL, O_INVENTORY },
@@ -332,6 +341,23 @@ static bool run_wants_json_logs(int argc, char **argv)
 	return false;
 }
 
+/* a duration within what the AWS client accepts: "5s", "500ms" */
+static int parse_timeout(const struct sk_cli *cli, const char *what, const char *text, long *out)
+{
+	int64_t ms;
+
+	if (sk_loop_parse_duration(&ms, text, false) < 0) {
+		sk_cli_usage(cli, "%s: %s", what, sk_error_message());
+		return -1;
+	}
+	if (sk_aws_check_timeout(what, ms) < 0) {
+		sk_cli_usage(cli, "%s", sk_error_message());
+		return -1;
+	}
+	*out = (long)ms;
+	return 0;
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
 	const char *v = getenv(name);
@@ -394,6 +420,11 @@ int main(int argc, char **argv)
 	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
+	if ((env_or("SNAPKEEP_CONNECT_TIMEOUT", NULL) &&
+	     parse_timeout(&cli, "SNAPKEEP_CONNECT_TIMEOUT", getenv("SNAPKEEP_CONNECT_TIMEOUT"), &cli.connect_timeout_ms) < 0) ||
+	    (env_or("SNAPKEEP_CALL_TIMEOUT", NULL) &&
+	     parse_timeout(&cli, "SNAPKEEP_CALL_TIMEOUT", getenv("SNAPKEEP_CALL_TIMEOUT"), &cli.call_timeout_ms) < 0))
+		return SK_EXIT_USAGE;
 
 	/* GNU getopt permutes, so PLANFILE may come before or after options */
 	opterr = 0;
@@ -416,6 +447,14 @@ int main(int argc, char **argv)
 			break;
 		case O_ENDPOINT: cli.endpoint = optarg; break;
 		case O_PROFILE: cli.profile = optarg; break;
+		case O_CONNECT_TIMEOUT:
+			if (parse_timeout(&cli, "--connect-timeout", optarg, &cli.connect_timeout_ms) < 0)
+				return SK_EXIT_USAGE;
+			break;
+		case O_CALL_TIMEOUT:
+			if (parse_timeout(&cli, "--call-timeout", optarg, &cli.call_timeout_ms) < 0)
+				return SK_EXIT_USAGE;
+			break;
 		case O_STATE_DIR: cli.state_dir = optarg; break;
 		case O_LOCK_TIMEOUT:
 			if (parse_int(&cli, "lock-timeout", optarg, 0, 86400, &cli.lock_timeout) < 0)

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "aws/arn.h"
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/ownership.h"
@@ -123,30 +124,6 @@ struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region)
 	r->region = sk_diff_intern(d, region);
 	r->quota = sk_settings_quota(&d->set->settings, region);
 	return r;
-}
-
-/* "arn:PARTITION:rds:REGION:ACCOUNT:..." fields; false when s is not such an ARN */
-bool sk_arn_field(const char *arn, int field, char *out, size_t outlen)
-{
-	const char *p = arn, *end;
-	int i;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return false;
-	for (i = 0; i < field; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return false;
-		p++;
-	}
-	end = strchr(p, ':');
-	if (!end)
-		end = p + strlen(p);
-	if ((size_t)(end - p) >= outlen)
-		return false;
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-	return true;
 }
 
 /* ---- selection: which policy selects which instance ---- */
@@ -332,13 +309,15 @@ struct replica {
 /* the instance's automated-backup replications: from the instance and from observed automated backups */
 static size_t find_replicas(struct sk_diff *d, const struct sk_inv_instance *in, struct replica *out, size_t max)
 {
+	struct sk_arn arn;
 	size_t n = 0, i, j;
 
 	for (i = 0; i < in->n_replications && n < max; i++) {
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].arn = in->replications[i];
 		out[n].retention = -1;
-		if (!sk_arn_field(in->replications[i], 3, out[n].region, sizeof(out[n].region)))
+		if (sk_arn_parse(&arn, in->replications[i]) < 0 ||
+		    sk_arn_part_copy(out[n].region, sizeof(out[n].region), arn.region) < 0)
 			continue;
 		n++;
 	}
@@ -645,13 +624,16 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	int rc = -1;
 
 	*out = NULL;
+	/* the planner has no clock of its own: the same inputs and time make the same plan */
+	if (!opts || opts->now <= 0)
+		return sk_error_set(SK_ERR_INVALID, "a plan needs the time it is made at (opts.now)");
 	memset(&d, 0, sizeof(d));
 	sk_buf_init(&d.errors, 0);
 	sk_buf_init(&d.basis, 0);
 	d.set = set;
 	d.inv = inv;
 	d.opts = opts ? opts : &defaults;
-	d.now = d.opts->now ? d.opts->now : sk_time_now();
+	d.now = d.opts->now;
 	if (sk_plan_new(&d.plan) < 0)
 		return -1;
 	snprintf(d.plan->commit, sizeof(d.plan->commit), "%s", set->commit);

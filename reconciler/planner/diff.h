@@ -74,8 +74,6 @@ void sk_diff_error(struct sk_diff *d, const struct sk_pos *pos, const char *fmt,
 void sk_diff_basis(struct sk_diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region);
 int sk_diff_cmp_strp(const void *a, const void *b);
-/* field 3 of "arn:aws:rds:us-east-1:123:db:x" is the region, 4 the account */
-bool sk_arn_field(const char *arn, int field, char *out, size_t outlen);
 
 /* lifecycle.c: snapshots, copies and their retention */
 int sk_lifecycle_begin(struct sk_diff *d);

@@ -191,8 +191,9 @@ int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
 
 /*
- * Computes the plan at opts->now (0: the clock).  The policy set's commit,
- * subject and ref are copied into the plan.  Policy errors the inventory
+ * Computes the plan at opts->now (required: the planner reads no clock,
+ * so the same inputs and time make the same plan).  The policy set's
+ * commit, subject and ref are copied into the plan.  Policy errors the inventory
  * reveals (a named instance missing, two policies selecting one instance
  * with conflicting settings) fail it with class SK_ERR_POLICY, one line per
  * problem, each with file:line:col.
