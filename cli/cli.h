@@ -94,7 +94,9 @@ struct sk_command {
 extern volatile sig_atomic_t sk_cli_interrupted; /* the signal number, 0 if none */
 void sk_cli_install_signals(void);
 bool sk_cli_use_color(const struct sk_cli *cli, FILE *f);
-/* prints "snapkeep: <message>" for the last error (a JSON record with JSON logs) and returns SK_EXIT_ERROR */
+/* prints "snapkeep: <message>" on stderr (a JSON record with JSON logs) */
+void sk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* sk_cli_error() of the last error; returns SK_EXIT_ERROR */
 int sk_cli_fail(void);
 /*
  * After printing to stdout: 0 when all of it was written; SK_CLI_STDOUT_CLOSED

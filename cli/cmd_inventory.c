@@ -20,10 +20,8 @@ int cmd_inventory(struct sk_cli *cli)
 	size_t i;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep inventory: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0) {
 		rc = sk_cli_fail();
 		goto done;

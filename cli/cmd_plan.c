@@ -55,10 +55,8 @@ int cmd_plan(struct sk_cli *cli)
 	long rss1;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep plan: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	if (!cli->inventory)
 		note_held_lock(cli);
 	t0 = sk_time_mono_ms();

@@ -18,10 +18,10 @@ int cmd_show(struct sk_cli *cli)
 	struct sk_plan *p = NULL;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc != 1) {
-		fprintf(stderr, "usage: snapkeep show [--output json] PLANFILE\n");
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc > 1)
+		return sk_cli_usage(cli, "unexpected argument '%s': one PLANFILE", cli->argv[1]);
+	if (cli->argc < 1)
+		return sk_cli_usage(cli, "a PLANFILE is needed: snapkeep show [--output json] PLANFILE");
 	if (sk_planfile_read(&j, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
 		if (sk_error_last()->klass == SK_ERR_PLAN && p == NULL && j)
 			sk_error_prefix("saved plan '%s'", cli->argv[0]);

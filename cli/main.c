@@ -54,13 +54,16 @@
 	"  --debug             log each AWS call (method, host, Action, status, RequestId,\n" \
 	"                      attempt, latency) on stderr; also SNAPKEEP_LOG=debug\n"
 #define OPT_VERBOSE "  --verbose           also list every kept snapshot and the rules that keep it\n"
-#define COMMON_OUTPUT OPT_OUTPUT OPT_COLOR OPT_DEBUG
+#define OPT_LOG_FORMAT                                                                        \
+	"  --log-format text|json  stderr lines as text, or one JSON object each\n"           \
+	"                      (SNAPKEEP_LOG_FORMAT; default text)\n"
+#define COMMON_OUTPUT OPT_OUTPUT OPT_COLOR OPT_DEBUG OPT_LOG_FORMAT
 #define EXIT_CODES_BASIC                                     \
 	"Exit codes: 0 success; 1 error; 64 bad usage.\n"
 
 static const struct sk_command commands[] = {
 	{ "validate", cmd_validate, "check the policies in a repository, calling no AWS API", "[options]",
-	  COMMON_SOURCE OPT_STATE_DIR OPT_OUTPUT "\n"
+	  COMMON_SOURCE OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT "\n"
 	  "Prints every error with file:line:col (the first 50 as text; --output json lists all).\n"
 	  "Exit codes: 0 valid; 1 invalid or unreadable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
@@ -88,16 +91,17 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
 	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE",
-	  OPT_OUTPUT OPT_COLOR OPT_VERBOSE "\n" EXIT_CODES_BASIC },
+	  OPT_OUTPUT OPT_COLOR OPT_VERBOSE OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 	{ "inventory", cmd_inventory, "print the observed inventory (for offline plans)", "[options]",
-	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG
+	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --inventory FILE    read a snapkeep-inventory/v1 file instead of AWS (and write it back)\n"
 	  "  --now TIME          the observation time to record (default: the clock)\n\n"
 	  "With --output json, writes the snapkeep-inventory/v1 format (specs/inventory.md).\n" EXIT_CODES_BASIC },
 	{ "history", cmd_history, "show the audit journal", "[--since TIME] [--instance ID] [--output json]",
-	  OPT_STATE_DIR OPT_OUTPUT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
+	  OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
 	  "  --instance ID       only records about this instance\n\n" EXIT_CODES_BASIC },
 	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR]",
-	  OPT_STATE_DIR "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
+	  OPT_STATE_DIR OPT_LOG_FORMAT "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
 	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
 	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
@@ -111,12 +115,11 @@ static const struct sk_command commands[] = {
 	  "  --healthz-failures N  /healthz answers 503 after N failed cycles in a row (default 3)\n"
 	  "  --metrics-namespace NS  CloudWatch namespace (default Snapkeep)\n"
 	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time\n"
-	  "  --log-format text|json  log lines as text, or one JSON object each (SNAPKEEP_LOG_FORMAT)\n"
 	  OPT_VERBOSE "\n"
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
-	  COMMON_SOURCE OPT_STATE_DIR
+	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
@@ -124,7 +127,7 @@ static const struct sk_command commands[] = {
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
 	  "                      profile's region, else us-east-1)\n"
-	  COMMON_AWS_ACCESS OPT_OUTPUT OPT_DEBUG "\n" EXIT_CODES_BASIC },
+	  COMMON_AWS_ACCESS OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -159,13 +162,24 @@ bool sk_cli_use_color(const struct sk_cli *cli, FILE *f)
 	return isatty(fileno(f));
 }
 
+void sk_cli_error(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
+	if (sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s", msg);
+	else
+		fprintf(stderr, "snapkeep: %s\n", msg);
+}
+
 int sk_cli_fail(void)
 {
-	/* with JSON logs (run --log-format json) every line on stderr is a JSON record */
-	if (sk_log_is_json())
-		sk_log(SK_LOG_ERROR, "%s", sk_error_message());
-	else
-		fprintf(stderr, "snapkeep: %s\n", sk_error_message());
+	sk_cli_error("%s", sk_error_message());
 	return SK_EXIT_ERROR;
 }
 
@@ -324,15 +338,13 @@ static bool help_lists(const char *help, const char *name)
 }
 
 /*
- * run --log-format json: every line on stderr is JSON, the usage errors
- * found while parsing the options included, so it is known before them
+ * --log-format json: every line on stderr is JSON, the usage errors found
+ * while parsing the options included, so it is known before them
  */
-static bool run_wants_json_logs(int argc, char **argv)
+static bool wants_json_logs(int argc, char **argv)
 {
 	int i;
 
-	if (argc < 2 || strcmp(argv[1], "run"))
-		return false;
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i][0] == '-' && argv[i][1] == '-' ? argv[i] + 2 : argv[i] + 1;
 		if (!strcmp(a, "log-format=json") || (!strcmp(a, "log-format") && i + 1 < argc && !strcmp(argv[i + 1], "json")))
@@ -411,7 +423,7 @@ int main(int argc, char **argv)
 		return SK_EXIT_USAGE;
 	}
 	cli.command = cmd->name;
-	if (run_wants_json_logs(argc, argv))
+	if (wants_json_logs(argc, argv))
 		sk_log_set_json(true);
 	output = env_or("SNAPKEEP_OUTPUT", "text");
 	cli.repo = env_or("SNAPKEEP_REPO", NULL);

@@ -35,12 +35,12 @@ t.ok(len(commands) >= 10 and "history" in commands and "whoami" in commands, "sn
      commands)
 
 ARG = re.compile(r"^(?:[A-Z][A-Z0-9:]*(?:\|[A-Z]+)?|[a-z]+\|[a-z]+)$")  # FILE, HH:MM, PATH|URL, text|json
-VALUES = {"--lock-timeout": "5", "--concurrency": "2", "--healthz-failures": "3", "--output": "text",
-          "--log-format": "text", "--now": "2026-01-01T00:00:00Z"}
+# a valid value for each kind of placeholder (values are checked while the options are read)
+VALUES = {"S": "5", "N": "3", "D": "5s", "TIME": "2026-01-01T00:00:00Z", "text|json": "text", "HH:MM": "06:00"}
 
 
 def listed(help_text):
-    """{option: takes a value} for each option line ("  --a, --b ARG  text") of a command's help."""
+    """{option: its placeholder or None} for each option line ("  --a, --b ARG  text") of a command's help."""
     out = {}
     for line in help_text.splitlines():
         if not line.startswith("  -"):
@@ -50,15 +50,15 @@ def listed(help_text):
         while i < len(words) and words[i].startswith("-"):
             opt = words[i].rstrip(",")
             takes = not words[i].endswith(",") and i + 1 < len(words) and ARG.match(words[i + 1]) is not None
-            out[opt] = takes
+            out[opt] = words[i + 1] if takes else None
             if not words[i].endswith(","):
                 break
             i += 1
     return out
 
 
-def with_value(opt, takes):
-    return [opt, VALUES.get(opt, "x")] if takes else [opt]
+def with_value(opt, placeholder):
+    return [opt, VALUES.get(placeholder, "x")] if placeholder else [opt]
 
 
 helps = {}
