@@ -16,7 +16,8 @@
 #include "aws/rds.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/diff.h"
+#include "reconciler/planner/context.h"
+#include "reconciler/planner/lifecycle.h"
 #include "reconciler/planner/naming.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
@@ -861,7 +862,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		it->available = s->status == SK_SNAP_AVAILABLE;
 		it->gib = s->allocated_gib;
 		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s source=%s", s->region, s->id, s->status_text,
-			      s->owner, source);
+			      sk_snapshot_owner(s), source);
 	}
 	/* sources with no copy here yet */
 	for (i = 0; i < src->n; i++) {
@@ -1087,7 +1088,8 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 			it->time = d->now;
 		it->available = s->status == SK_SNAP_AVAILABLE;
 		it->gib = s->allocated_gib;
-		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text, s->owner);
+		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text,
+			      sk_snapshot_owner(s));
 	}
 	if (squatter)
 		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
