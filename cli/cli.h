@@ -96,8 +96,20 @@ struct sk_command {
 extern volatile sig_atomic_t sk_cli_interrupted; /* the signal number, 0 if none */
 void sk_cli_install_signals(void);
 bool sk_cli_use_color(const struct sk_cli *cli, FILE *f);
-/* prints "snapkeep: <message>" for the last error and returns SK_EXIT_ERROR */
+/* prints "snapkeep: <message>" on stderr (a JSON record with JSON logs) */
+void sk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* sk_cli_error() of the last error; returns SK_EXIT_ERROR */
 int sk_cli_fail(void);
+/*
+ * After printing to stdout: 0 when all of it was written; SK_CLI_STDOUT_CLOSED
+ * when its reader went away (`snapkeep history | head`), which is no error:
+ * the command stops printing and ends quietly with its usual exit code; -1
+ * for any other write error (set: "cannot write to standard output: ...").
+ */
+#define SK_CLI_STDOUT_CLOSED 1
+int sk_cli_stdout_status(void);
+/* prints "snapkeep <command>: <message>" (a JSON record with JSON logs) and returns SK_EXIT_USAGE */
+int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* cmd_common.c: what several commands share */
 struct sk_policyset;
@@ -127,6 +139,11 @@ void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src);
 int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet);
 /* the same with load options the caller adjusted (sk_cli_load_opts() first) */
 int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset **out, bool quiet);
+/*
+ * The set's diagnostics, one per line: the first SK_CLI_DIAGS_SHOWN, then
+ * "… and N more problems" (validate --output json lists every one)
+ */
+#define SK_CLI_DIAGS_SHOWN 50
 void sk_cli_print_diags(const struct sk_policyset *set, FILE *f);
 struct sk_session_opts;
 void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so);

@@ -17,21 +17,15 @@ int cmd_apply(struct sk_cli *cli)
 	struct sk_session s;
 	int rc;
 
-	if (cli->argc > 1) {
-		fprintf(stderr, "usage: snapkeep apply [options] [PLANFILE]\n");
-		return SK_EXIT_USAGE;
-	}
-	if (cli->inventory) {
-		fprintf(stderr, "snapkeep apply: --inventory plans offline; apply needs AWS\n");
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc > 1)
+		return sk_cli_usage(cli, "unexpected argument '%s': one PLANFILE at most", cli->argv[1]);
 	if (sk_cli_open_session(cli, &s) < 0)
 		return sk_cli_fail();
 	sk_cli_reconcile_opts(cli, &o, &pr, &s, true, stdout);
 	o.plan_file = cli->argc ? cli->argv[0] : NULL;
 	rc = sk_reconcile(&rep, &o);
 	if (rc < 0 && rep.error[0] && !rep.failed)
-		fprintf(stderr, "snapkeep: %s\n", rep.error);
+		sk_cli_error("%s", rep.error);
 	rc = sk_cli_exit_code(&rep);
 	sk_reconcile_report_free(&rep);
 	sk_cli_printer_free(&pr);

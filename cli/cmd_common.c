@@ -33,19 +33,31 @@ int64_t sk_cli_now(const struct sk_cli *cli)
 	return cli->now ? cli->now : sk_time_now();
 }
 
+/* a line of diagnostics; with JSON logs (run --log-format json) every line on stderr is a JSON object */
+static void diag_line(FILE *f, const char *text)
+{
+	if (f == stderr && sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s", text);
+	else
+		fprintf(f, "%s\n", text);
+}
+
 void sk_cli_print_diags(const struct sk_policyset *set, FILE *f)
 {
 	struct sk_buf line = SK_BUF_INIT;
 	size_t i;
 
-	for (i = 0; set && i < set->n_diags; i++) {
+	for (i = 0; set && i < set->n_diags && i < SK_CLI_DIAGS_SHOWN; i++) {
 		sk_buf_reset(&line);
 		sk_policy_diag_format(&line, &set->diags[i]);
-		/* with JSON logs (run --log-format json) every line on stderr is a JSON object */
-		if (f == stderr && sk_log_is_json())
-			sk_log(SK_LOG_ERROR, "%s", sk_buf_cstr(&line));
-		else
-			fprintf(f, "%s\n", sk_buf_cstr(&line));
+		diag_line(f, sk_buf_cstr(&line));
+	}
+	if (set && set->n_diags > SK_CLI_DIAGS_SHOWN) {
+		size_t more = set->n_diags - SK_CLI_DIAGS_SHOWN;
+		sk_buf_reset(&line);
+		sk_buf_printf(&line, "… and %zu more problem%s (snapkeep validate --output json lists every one)", more,
+			      more == 1 ? "" : "s");
+		diag_line(f, sk_buf_cstr(&line));
 	}
 	sk_buf_free(&line);
 }
@@ -170,7 +182,7 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 	oo.regions = cli->regions;
 	oo.n_regions = cli->n_regions;
 	oo.now = sk_cli_now(cli);
-	oo.progress = isatty(STDERR_FILENO) && !cli->json ? stderr : NULL;
+	oo.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL;
 	return sk_load_observe(out, s->client, set, &oo, stats);
 }
 
@@ -393,7 +405,8 @@ void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, stru
 	o->wait = !cli->no_wait;
 	o->cancel = &sk_cli_interrupted;
 	o->progress = cli->json ? NULL : stderr;
-	o->progress_tty = isatty(STDERR_FILENO);
+	/* a line rewritten in place is no JSON record: with JSON logs, progress comes as records (log.h) */
+	o->progress_tty = isatty(STDERR_FILENO) && !sk_log_is_json();
 	o->cb.diags = show_diags;
 	o->cb.planned = show_plan;
 	o->cb.confirm = apply && !cli->auto_approve ? ask : NULL;

@@ -21,11 +21,8 @@ int cmd_force_unlock(struct sk_cli *cli)
 	char *dir = NULL;
 	int rc = SK_EXIT_ERROR, e;
 
-	if (cli->argc > 0) {
-		fprintf(stderr, "snapkeep force-unlock: unexpected argument '%s'. See 'snapkeep force-unlock --help'.\n",
-			cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc > 0)
+		return sk_cli_usage(cli, "unexpected argument '%s'. See 'snapkeep force-unlock --help'.", cli->argv[0]);
 	if (sk_statedir_resolve(&dir, cli->state_dir) < 0)
 		return sk_cli_fail();
 	e = sk_statedir_exists(dir);

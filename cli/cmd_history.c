@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
 #include "state/journal.h"
@@ -78,6 +79,8 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 	struct show *sh = ud;
 	char result[64], note[1024] = "";
 
+	if (ferror(stdout))
+		return 1; /* nobody reads any more (history | head): stop reading */
 	if (sh->json) {
 		char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!text)
@@ -115,15 +118,11 @@ int cmd_history(struct sk_cli *cli)
 	int rc = SK_EXIT_ERROR, e;
 
 	memset(&sh, 0, sizeof(sh));
-	if (cli->argc > 0) {
-		fprintf(stderr, "snapkeep history: unexpected argument '%s'. See 'snapkeep history --help'.\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
-	if (cli->since && parse_since(&f.since_ms, cli->since) < 0) {
-		fprintf(stderr, "snapkeep history: --since must be an RFC 3339 time or a duration like 24h or 7d, got '%s'\n",
-			cli->since);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc > 0)
+		return sk_cli_usage(cli, "unexpected argument '%s'. See 'snapkeep history --help'.", cli->argv[0]);
+	if (cli->since && parse_since(&f.since_ms, cli->since) < 0)
+		return sk_cli_usage(cli, "--since must be an RFC 3339 time or a duration like 24h or 7d, got '%s'",
+				    cli->since);
 	f.instance = cli->instance;
 	sh.json = cli->json;
 	f.quiet = !sh.json; /* text makes two passes: warn in the first only */
@@ -155,12 +154,20 @@ int cmd_history(struct sk_cli *cli)
 	e = e == 0 ? sk_journal_read(dir, &f, show_record, &sh, &st) : SK_ENOTFOUND;
 	if (e == SK_ENOTFOUND) {
 		if (!sh.json)
-			fprintf(stderr, "snapkeep: no history yet: no journal in '%s'\n", dir);
+			sk_warn("no history yet: no journal in '%s'", dir);
 		rc = SK_EXIT_OK;
 		goto done;
 	}
 	if (e < 0) {
 		rc = sk_cli_fail();
+		goto done;
+	}
+	if (e > 0 && (e = sk_cli_stdout_status()) != SK_CLI_STDOUT_CLOSED) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (e == SK_CLI_STDOUT_CLOSED) {
+		rc = SK_EXIT_OK;
 		goto done;
 	}
 	if (!sh.json) {
@@ -173,12 +180,7 @@ int cmd_history(struct sk_cli *cli)
 			       json_object_size(sh.unresolved), json_object_size(sh.unresolved) == 1 ? "" : "s",
 			       json_object_size(sh.unresolved) == 1 ? "it" : "they");
 	}
-	if (fflush(stdout) != 0) {
-		sk_error_set_errno(SK_ERR_OS, "cannot write the history");
-		rc = sk_cli_fail();
-		goto done;
-	}
-	rc = SK_EXIT_OK;
+	rc = sk_cli_stdout_status() < 0 ? sk_cli_fail() : SK_EXIT_OK;
 done:
 	json_decref(sh.unresolved);
 	json_decref(pending);

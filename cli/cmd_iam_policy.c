@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "cli/cli.h"
 #include "reconciler/engine/iam.h"
 #include "specs/policy.h"
@@ -23,10 +24,8 @@ int cmd_iam_policy(struct sk_cli *cli)
 	char *compact = NULL;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep iam-policy: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	if (sk_cli_load_policies(cli, &set, false) < 0) {
 		rc = sk_cli_fail();
 		goto done;
@@ -40,10 +39,8 @@ int cmd_iam_policy(struct sk_cli *cli)
 	/* IAM counts a managed policy's size without whitespace; past the quota create-policy fails */
 	compact = json_dumps(doc, JSON_COMPACT);
 	if (compact && strlen(compact) > MANAGED_POLICY_MAX)
-		fprintf(stderr,
-			"snapkeep iam-policy: warning: the policy has %zu characters without whitespace, more than "
-			"the %d of an IAM managed policy; select instances by tag, or split the statements "
-			"over several policies\n",
+		sk_warn("the IAM policy has %zu characters without whitespace, more than the %d of an IAM managed "
+			"policy; select instances by tag, or split the statements over several policies",
 			strlen(compact), MANAGED_POLICY_MAX);
 	free(compact);
 	rc = SK_EXIT_OK;

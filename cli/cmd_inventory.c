@@ -21,16 +21,14 @@ int cmd_inventory(struct sk_cli *cli)
 	size_t i;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep inventory: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}
 	if (cli->json) {
-		if (sk_inventory_write_json(inv, stdout) < 0 || fflush(stdout) != 0) {
+		if (sk_inventory_write_json(inv, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
 			rc = sk_cli_fail();
 			goto done;
 		}

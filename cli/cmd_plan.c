@@ -16,7 +16,9 @@
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
+#include "state/lock.h"
 #include "state/planfile.h"
+#include "state/statedir.h"
 
 /* the process's peak resident memory so far, for --debug's phase figures */
 static long peak_rss_kib(void)
@@ -24,6 +26,23 @@ static long peak_rss_kib(void)
 	struct rusage ru;
 
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+/*
+ * An apply or run holding the state directory may change what is live while
+ * this plan observes it: say so, and plan all the same
+ */
+static void note_held_lock(const struct sk_cli *cli)
+{
+	struct sk_lock_holder h;
+	char *dir = NULL, who[512];
+
+	if (sk_statedir_resolve(&dir, cli->state_dir) == 0 && sk_lock_peek(&h, dir) == 1) {
+		sk_lock_holder_describe(who, sizeof(who), &h);
+		sk_warn("%s holds the state directory '%s': this plan may change when it finishes", who, dir);
+	}
+	sk_error_clear();
+	free(dir);
 }
 
 int cmd_plan(struct sk_cli *cli)
@@ -36,10 +55,10 @@ int cmd_plan(struct sk_cli *cli)
 	long rss1;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep plan: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
+	if (!cli->inventory)
+		note_held_lock(cli);
 	t0 = sk_time_mono_ms();
 	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0) {
 		rc = sk_cli_fail();
@@ -65,7 +84,7 @@ int cmd_plan(struct sk_cli *cli)
 			goto done;
 		}
 	}
-	if (sk_cli_print_plan(cli, plan, stdout) < 0) {
+	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
 		rc = sk_cli_fail();
 		goto done;
 	}

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/loop.h"
+#include "reconciler/service/metrics_http.h"
 #include "reconciler/service/service.h"
 
 static volatile sig_atomic_t hup;
@@ -29,20 +30,20 @@ int cmd_run(struct sk_cli *cli)
 	struct sigaction sa;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep run: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
-	if (cli->inventory) {
-		fprintf(stderr, "snapkeep run: --inventory plans offline; run needs AWS\n");
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	if ((cli->interval && sk_loop_parse_duration(&so.interval_ms, cli->interval, false) < 0) ||
 	    (cli->git_poll && sk_loop_parse_duration(&so.git_poll_ms, cli->git_poll, true) < 0) ||
 	    (cli->summary_at && sk_alert_parse_time_of_day(&so.summary_minute, cli->summary_at) < 0) ||
-	    (cli->alert_repeat && sk_loop_parse_duration(&so.alert_repeat_ms, cli->alert_repeat, false) < 0)) {
-		fprintf(stderr, "snapkeep run: %s\n", sk_error_message());
-		return SK_EXIT_USAGE;
+	    (cli->alert_repeat && sk_loop_parse_duration(&so.alert_repeat_ms, cli->alert_repeat, false) < 0))
+		return sk_cli_usage(cli, "%s", sk_error_message());
+	/* a typo in the address is bad usage, found before anything starts; a busy port is found when binding */
+	if (cli->metrics_addr) {
+		char *host = NULL;
+		int port, e = sk_metrics_parse_addr(cli->metrics_addr, &host, &port);
+		free(host);
+		if (e < 0)
+			return sk_cli_usage(cli, "%s", sk_error_message());
 	}
 	if (sk_log_level() < SK_LOG_INFO)
 		sk_log_set_level(SK_LOG_INFO);

@@ -18,20 +18,21 @@ int cmd_show(struct sk_cli *cli)
 	struct sk_plan *p = NULL;
 	int rc = SK_EXIT_ERROR;
 
-	if (cli->argc != 1) {
-		fprintf(stderr, "usage: snapkeep show [--output json] PLANFILE\n");
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc > 1)
+		return sk_cli_usage(cli, "unexpected argument '%s': one PLANFILE", cli->argv[1]);
+	if (cli->argc < 1)
+		return sk_cli_usage(cli, "a PLANFILE is needed: snapkeep show [--output json] PLANFILE");
 	if (sk_planfile_read(&j, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
 		if (sk_error_last()->klass == SK_ERR_PLAN && p == NULL && j)
 			sk_error_prefix("saved plan '%s'", cli->argv[0]);
 		rc = sk_cli_fail();
 		goto done;
 	}
-	if (cli->json)
-		rc = sk_cli_print_json(j, stdout) < 0 ? sk_cli_fail() : SK_EXIT_OK;
+	if ((cli->json ? sk_cli_print_json(j, stdout) : sk_cli_print_plan(cli, p, stdout)) < 0 &&
+	    sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED)
+		rc = sk_cli_fail();
 	else
-		rc = sk_cli_print_plan(cli, p, stdout) < 0 ? sk_cli_fail() : SK_EXIT_OK;
+		rc = SK_EXIT_OK;
 done:
 	sk_plan_free(p);
 	json_decref(j);

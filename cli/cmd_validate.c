@@ -148,10 +148,8 @@ int cmd_validate(struct sk_cli *cli)
 	int rc = SK_EXIT_ERROR;
 	bool valid;
 
-	if (cli->argc) {
-		fprintf(stderr, "snapkeep validate: unexpected argument '%s'\n", cli->argv[0]);
-		return SK_EXIT_USAGE;
-	}
+	if (cli->argc)
+		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	sk_cli_load_opts(cli, &lo);
 	lo.on_source = on_source;
 	lo.ud = unc;

@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +22,21 @@
 #include "cli/cli.h"
 #include "reconciler/service/loop.h"
 
+/*
+ * Each command's --help lists exactly the options it uses, and the list is
+ * also what the command accepts: an option its help does not list is a
+ * usage error (help_lists() below), so the two cannot drift apart.
+ */
 #define COMMON_SOURCE                                                                           \
 	"  --repo PATH|URL     the policy repository (SNAPKEEP_REPO; default: the current directory)\n" \
 	"  --ref REF           branch, tag or commit to read (SNAPKEEP_REF; default HEAD)\n"      \
 	"  --path DIR          folder of the repository holding policies (SNAPKEEP_PATH; default: all)\n" \
 	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
 	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
-#define COMMON_AWS                                                                                  \
-	"  --region R          observe and change only this region; copies into others wait\n"          \
-	"                      (repeatable; default: every region a policy names)\n"                   \
+#define OPT_REGION                                                                        \
+	"  --region R          observe and change only this region; copies into others wait\n" \
+	"                      (repeatable; default: every region a policy names)\n"
+#define COMMON_AWS_ACCESS                                                                          \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
 	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n" \
 	"  --connect-timeout D TCP and TLS handshake limit per attempt, e.g. 5s, 500ms\n"           \
@@ -36,40 +44,51 @@
 	"  --call-timeout D    limit per AWS call, every retry included (SNAPKEEP_CALL_TIMEOUT;\n"  \
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
-#define COMMON_STATE                                                                               \
-	"  --state-dir DIR     state directory (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n" \
-	"  --lock-timeout S    wait up to S seconds for another run's lock (default 0)\n"
-#define COMMON_OUTPUT                                                               \
-	"  --output text|json  output format (SNAPKEEP_OUTPUT; default text)\n"        \
-	"  --color, --no-color colour (default: only on a terminal)\n"                   \
+#define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
+#define OPT_STATE_DIR                                                                                  \
+	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
+	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"
+#define OPT_LOCK_TIMEOUT "  --lock-timeout S    wait up to S seconds for another run's lock (default 0)\n"
+#define COMMON_STATE OPT_STATE_DIR OPT_LOCK_TIMEOUT
+#define OPT_OUTPUT "  --output text|json  output format (SNAPKEEP_OUTPUT; default text)\n"
+#define OPT_COLOR "  --color, --no-color colour (default: only on a terminal)\n"
+#define OPT_DEBUG                                                                         \
 	"  --debug             log each AWS call (method, host, Action, status, RequestId,\n" \
 	"                      attempt, latency) on stderr; also SNAPKEEP_LOG=debug\n"
+#define OPT_VERBOSE "  --verbose           also list every kept snapshot and the rules that keep it\n"
+#define OPT_LOG_FORMAT                                                                        \
+	"  --log-format text|json  stderr lines as text, or one JSON object each\n"           \
+	"                      (SNAPKEEP_LOG_FORMAT; default text)\n"
+#define COMMON_OUTPUT OPT_OUTPUT OPT_COLOR OPT_DEBUG OPT_LOG_FORMAT
 #define EXIT_CODES_BASIC                                     \
 	"Exit codes: 0 success; 1 error; 64 bad usage.\n"
 
 static const struct sk_command commands[] = {
 	{ "validate", cmd_validate, "check the policies in a repository (with --observe, what they select)",
 	  "[options]",
-	  COMMON_SOURCE "  --output text|json  output format\n"
+	  COMMON_SOURCE OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT
 	  "  --observe           also observe the regions the policies name (read-only AWS calls) and\n"
-	  "                      report the instances each policy selects\n" COMMON_AWS "\n"
-	  "Prints every error with file:line:col. Without --observe it calls no AWS API. With it, a\n"
-	  "policy that selects no instance is a warning (\"Warning: policy 'x' selects no instance ...\"),\n"
-	  "not an error: the exit code stays 0. What only the live state reveals (a named instance that\n"
-	  "does not exist, two policies in conflict on one instance) and a failed observation are errors.\n"
+	  "                      report the instances each policy selects\n" COMMON_AWS OPT_DEBUG
+	  "  --inventory FILE    with --observe: read a snapkeep-inventory/v1 file instead of AWS\n\n"
+	  "Prints every error with file:line:col (the first 50 as text; --output json lists all).\n"
+	  "Without --observe it calls no AWS API. With it, a policy that selects no instance is a\n"
+	  "warning (\"Warning: policy 'x' selects no instance ...\"), not an error: the exit code stays 0.\n"
+	  "What only the live state reveals (a named instance that does not exist, two policies in\n"
+	  "conflict on one instance) and a failed observation are errors.\n"
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
-	  COMMON_SOURCE COMMON_AWS COMMON_OUTPUT
+	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
-	  "  --state-dir DIR     where saved plans' fetch cache lives\n"
 	  "  --detailed-exitcode exit 2 when the plan has changes\n"
 	  "  --allow-mass-delete plan deleting more than half of an instance's owned snapshots\n"
-	  "  --verbose           also list every kept snapshot and the rules that keep it\n\n"
+	  OPT_VERBOSE "\n"
 	  "A policy that selects no instance is a warning note (also in --output json, whose \"policies\"\n"
 	  "lists what each policy selects); it is not a change: --detailed-exitcode still exits 0 when\n"
 	  "there is nothing to do.\n"
+	  "Says so when an apply or run holds the state directory's lock: the plan may change\n"
+	  "when it finishes.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
 	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
@@ -79,32 +98,39 @@ static const struct sk_command commands[] = {
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
 	  "                      more (copiesInFlight); those copies follow on the next run\n"
 	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
-	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n\n"
+	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n"
+	  OPT_VERBOSE "\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
 	  "policy commit and the live state it was made from are unchanged.\n"
 	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
-	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE", COMMON_OUTPUT "\n" EXIT_CODES_BASIC },
+	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE",
+	  OPT_OUTPUT OPT_COLOR OPT_VERBOSE OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 	{ "inventory", cmd_inventory, "print the observed inventory (for offline plans)", "[options]",
-	  COMMON_SOURCE COMMON_AWS COMMON_OUTPUT "\n"
+	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --inventory FILE    read a snapkeep-inventory/v1 file instead of AWS (and write it back)\n"
+	  "  --now TIME          the observation time to record (default: the clock)\n\n"
 	  "With --output json, writes the snapkeep-inventory/v1 format (specs/inventory.md).\n" EXIT_CODES_BASIC },
 	{ "history", cmd_history, "show the audit journal", "[--since TIME] [--instance ID] [--output json]",
-	  COMMON_STATE COMMON_OUTPUT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
+	  OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
 	  "  --instance ID       only records about this instance\n\n" EXIT_CODES_BASIC },
 	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR]",
-	  COMMON_STATE "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
+	  OPT_STATE_DIR OPT_LOG_FORMAT "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
 	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
 	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
 	  "  --auto-apply        apply each cycle's plan (default: report drift only)\n"
 	  "  --once              one cycle, then exit (cron, systemd timers, CronJobs)\n"
 	  "  --git-poll D        check the watched ref this often and start a cycle when it moves\n"
+	  "  --no-wait           do not wait for new snapshots; copies follow in a later cycle\n"
+	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
+	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n"
 	  "  --metrics-addr A    serve /metrics and /healthz at A (e.g. 127.0.0.1:9464)\n"
 	  "  --healthz-failures N  /healthz answers 503 after N failed cycles in a row (default 3)\n"
 	  "  --metrics-namespace NS  CloudWatch namespace (default Snapkeep)\n"
 	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time\n"
 	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
-	  "  --log-format text|json\n\n"
+	  OPT_VERBOSE "\n"
 	  "Alerts are states kept in STATE_DIR/alerts.json: a failed cycle, a policy's failed actions,\n"
 	  "deletions a failed snapshot blocks, a policy that selects no instance. Each is published to\n"
 	  "SNS when it fires, again every --alert-repeat while it fires, and once when it resolves: to\n"
@@ -112,13 +138,15 @@ static const struct sk_command commands[] = {
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
-	  COMMON_SOURCE
+	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
 	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
-	  COMMON_AWS COMMON_OUTPUT "\n" EXIT_CODES_BASIC },
+	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
+	  "                      profile's region, else us-east-1)\n"
+	  COMMON_AWS_ACCESS OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -153,10 +181,54 @@ bool sk_cli_use_color(const struct sk_cli *cli, FILE *f)
 	return isatty(fileno(f));
 }
 
+void sk_cli_error(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
+	if (sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s", msg);
+	else
+		fprintf(stderr, "snapkeep: %s\n", msg);
+}
+
 int sk_cli_fail(void)
 {
-	fprintf(stderr, "snapkeep: %s\n", sk_error_message());
+	sk_cli_error("%s", sk_error_message());
 	return SK_EXIT_ERROR;
+}
+
+int sk_cli_stdout_status(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int e = fflush(stdout) == EOF ? errno : 0;
+
+	if (!e && !ferror(stdout))
+		return 0;
+	/* the error may be an earlier write's: a pipe whose reader is gone polls as an error */
+	if (e == EPIPE || (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))))
+		return SK_CLI_STDOUT_CLOSED;
+	errno = e ? e : EIO;
+	return sk_error_set_errno(SK_ERR_OS, "cannot write to standard output");
+}
+
+int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s: %s", cli->command, msg);
+	else
+		fprintf(stderr, "snapkeep %s: %s\n", cli->command, msg);
+	return SK_EXIT_USAGE;
 }
 
 static void print_usage(FILE *f)
@@ -231,7 +303,7 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_int(const char *opt, const char *s, int min, int max, int *out)
+static int parse_int(const struct sk_cli *cli, const char *opt, const char *s, int min, int max, int *out)
 {
 	char *end;
 	long v;
@@ -239,24 +311,80 @@ static int parse_int(const char *opt, const char *s, int min, int max, int *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v < min || v > max) {
-		fprintf(stderr, "snapkeep: --%s must be a number %d..%d, got '%s'\n", opt, min, max, s);
+		sk_cli_usage(cli, "--%s must be a number %d..%d, got '%s'", opt, min, max, s);
 		return -1;
 	}
 	*out = (int)v;
 	return 0;
 }
 
+/* the name an option is listed under: the first entry of options[] with its code ("endpoint-url" is "endpoint") */
+static const char *option_name(int code)
+{
+	size_t i;
+
+	for (i = 0; options[i].name; i++)
+		if (options[i].val == code)
+			return options[i].name;
+	return "?";
+}
+
+/*
+ * Does a command's help list option name?  Option lines start with "  -"
+ * and begin with the options, separated by ", ": "  --color, --no-color
+ * colour", "  -out FILE  save the plan".
+ */
+static bool help_lists(const char *help, const char *name)
+{
+	size_t n = strlen(name);
+	const char *line;
+
+	for (line = help; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *p = line + 2;
+
+		if (strncmp(line, "  -", 3))
+			continue;
+		for (;;) {
+			while (*p == '-')
+				p++;
+			if (!strncmp(p, name, n) && (p[n] == ' ' || p[n] == ',' || p[n] == '\n' || p[n] == '\0'))
+				return true;
+			p += strcspn(p, " ,\n");
+			if (strncmp(p, ", -", 3))
+				break;
+			p += 2;
+		}
+	}
+	return false;
+}
+
+/*
+ * --log-format json: every line on stderr is JSON, the usage errors found
+ * while parsing the options included, so it is known before them
+ */
+static bool wants_json_logs(int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i][0] == '-' && argv[i][1] == '-' ? argv[i] + 2 : argv[i] + 1;
+		if (!strcmp(a, "log-format=json") || (!strcmp(a, "log-format") && i + 1 < argc && !strcmp(argv[i + 1], "json")))
+			return true;
+	}
+	return false;
+}
+
 /* a duration within what the AWS client accepts: "5s", "500ms" */
-static int parse_timeout(const char *what, const char *text, long *out)
+static int parse_timeout(const struct sk_cli *cli, const char *what, const char *text, long *out)
 {
 	int64_t ms;
 
 	if (sk_loop_parse_duration(&ms, text, false) < 0) {
-		fprintf(stderr, "snapkeep: %s: %s\n", what, sk_error_message());
+		sk_cli_usage(cli, "%s: %s", what, sk_error_message());
 		return -1;
 	}
 	if (sk_aws_check_timeout(what, ms) < 0) {
-		fprintf(stderr, "snapkeep: %s\n", sk_error_message());
+		sk_cli_usage(cli, "%s", sk_error_message());
 		return -1;
 	}
 	*out = (long)ms;
@@ -316,6 +444,8 @@ int main(int argc, char **argv)
 		return SK_EXIT_USAGE;
 	}
 	cli.command = cmd->name;
+	if (wants_json_logs(argc, argv))
+		sk_log_set_json(true);
 	output = env_or("SNAPKEEP_OUTPUT", "text");
 	cli.repo = env_or("SNAPKEEP_REPO", NULL);
 	cli.ref = env_or("SNAPKEEP_REF", NULL);
@@ -324,9 +454,9 @@ int main(int argc, char **argv)
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
 	if ((env_or("SNAPKEEP_CONNECT_TIMEOUT", NULL) &&
-	     parse_timeout("SNAPKEEP_CONNECT_TIMEOUT", getenv("SNAPKEEP_CONNECT_TIMEOUT"), &cli.connect_timeout_ms) < 0) ||
+	     parse_timeout(&cli, "SNAPKEEP_CONNECT_TIMEOUT", getenv("SNAPKEEP_CONNECT_TIMEOUT"), &cli.connect_timeout_ms) < 0) ||
 	    (env_or("SNAPKEEP_CALL_TIMEOUT", NULL) &&
-	     parse_timeout("SNAPKEEP_CALL_TIMEOUT", getenv("SNAPKEEP_CALL_TIMEOUT"), &cli.call_timeout_ms) < 0))
+	     parse_timeout(&cli, "SNAPKEEP_CALL_TIMEOUT", getenv("SNAPKEEP_CALL_TIMEOUT"), &cli.call_timeout_ms) < 0))
 		return SK_EXIT_USAGE;
 
 	/* GNU getopt permutes, so PLANFILE may come before or after options */
@@ -335,31 +465,32 @@ int main(int argc, char **argv)
 	argc--;
 	argv++;
 	while ((c = getopt_long_only(argc, argv, ":", options, NULL)) != -1) {
+		if (c != ':' && c != '?' && c != O_HELP && c != O_VERSION && !help_lists(cmd->help, option_name(c)))
+			return sk_cli_usage(&cli, "%s%s is not an option of %s. See 'snapkeep %s --help'.",
+					    c == O_OUT ? "-" : "--", option_name(c), cmd->name, cmd->name);
 		switch (c) {
 		case O_REPO: cli.repo = optarg; break;
 		case O_REF: cli.ref = optarg; break;
 		case O_PATH: cli.path = optarg; break;
 		case O_INSECURE_GIT: cli.allow_insecure_git = true; break;
 		case O_REGION:
-			if (cli.n_regions == SK_CLI_MAX_REGIONS) {
-				fprintf(stderr, "snapkeep: at most %d --region options\n", SK_CLI_MAX_REGIONS);
-				return SK_EXIT_USAGE;
-			}
+			if (cli.n_regions == SK_CLI_MAX_REGIONS)
+				return sk_cli_usage(&cli, "at most %d --region options", SK_CLI_MAX_REGIONS);
 			cli.regions[cli.n_regions++] = optarg;
 			break;
 		case O_ENDPOINT: cli.endpoint = optarg; break;
 		case O_PROFILE: cli.profile = optarg; break;
 		case O_CONNECT_TIMEOUT:
-			if (parse_timeout("--connect-timeout", optarg, &cli.connect_timeout_ms) < 0)
+			if (parse_timeout(&cli, "--connect-timeout", optarg, &cli.connect_timeout_ms) < 0)
 				return SK_EXIT_USAGE;
 			break;
 		case O_CALL_TIMEOUT:
-			if (parse_timeout("--call-timeout", optarg, &cli.call_timeout_ms) < 0)
+			if (parse_timeout(&cli, "--call-timeout", optarg, &cli.call_timeout_ms) < 0)
 				return SK_EXIT_USAGE;
 			break;
 		case O_STATE_DIR: cli.state_dir = optarg; break;
 		case O_LOCK_TIMEOUT:
-			if (parse_int("lock-timeout", optarg, 0, 86400, &cli.lock_timeout) < 0)
+			if (parse_int(&cli, "lock-timeout", optarg, 0, 86400, &cli.lock_timeout) < 0)
 				return SK_EXIT_USAGE;
 			break;
 		case O_INVENTORY: cli.inventory = optarg; break;
@@ -370,7 +501,7 @@ int main(int argc, char **argv)
 		case O_AUTO_APPROVE: cli.auto_approve = true; break;
 		case O_NO_WAIT: cli.no_wait = true; break;
 		case O_CONCURRENCY:
-			if (parse_int("concurrency", optarg, 1, 64, &cli.concurrency) < 0)
+			if (parse_int(&cli, "concurrency", optarg, 1, 64, &cli.concurrency) < 0)
 				return SK_EXIT_USAGE;
 			break;
 		case O_OUTPUT: output = optarg; break;
@@ -386,7 +517,7 @@ int main(int argc, char **argv)
 		case O_ONCE: cli.once = true; break;
 		case O_AUTO_APPLY: cli.auto_apply = true; break;
 		case O_HEALTHZ:
-			if (parse_int("healthz-failures", optarg, 1, 1000, &cli.healthz_failures) < 0)
+			if (parse_int(&cli, "healthz-failures", optarg, 1, 1000, &cli.healthz_failures) < 0)
 				return SK_EXIT_USAGE;
 			break;
 		case O_NAMESPACE: cli.metrics_namespace = optarg; break;
@@ -398,37 +529,34 @@ int main(int argc, char **argv)
 		case O_HELP: print_command_help(cmd); return SK_EXIT_OK;
 		case O_VERSION: printf("snapkeep %s\n", SK_VERSION); return SK_EXIT_OK;
 		case ':':
-			fprintf(stderr, "snapkeep %s: option '%s' needs a value\n", cmd->name, argv[optind - 1]);
-			return SK_EXIT_USAGE;
+			return sk_cli_usage(&cli, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			fprintf(stderr, "snapkeep %s: unknown option '%s'. See 'snapkeep %s --help'.\n", cmd->name,
-				argv[optind - 1], cmd->name);
-			return SK_EXIT_USAGE;
+			return sk_cli_usage(&cli, "unknown option '%s'. See 'snapkeep %s --help'.", argv[optind - 1],
+					    cmd->name);
 		}
 	}
 	cli.argc = argc - optind;
 	cli.argv = argv + optind;
 	if (!strcmp(output, "json"))
 		cli.json = true;
-	else if (strcmp(output, "text")) {
-		fprintf(stderr, "snapkeep %s: --output must be text or json, got '%s'\n", cmd->name, output);
-		return SK_EXIT_USAGE;
-	}
+	else if (strcmp(output, "text"))
+		return sk_cli_usage(&cli, "--output must be text or json, got '%s'", output);
 	if (cli.debug)
 		sk_log_set_level(SK_LOG_DEBUG);
 	if (cli.log_format) {
 		if (!strcmp(cli.log_format, "json"))
 			sk_log_set_json(true);
-		else if (strcmp(cli.log_format, "text")) {
-			fprintf(stderr, "snapkeep %s: --log-format must be text or json\n", cmd->name);
-			return SK_EXIT_USAGE;
-		}
+		else if (strcmp(cli.log_format, "text"))
+			return sk_cli_usage(&cli, "--log-format must be text or json");
+		else
+			sk_log_set_json(false);
 	}
-	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0) {
-		fprintf(stderr, "snapkeep %s: --now: %s\n", cmd->name, sk_error_message());
-		return SK_EXIT_USAGE;
-	}
+	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0)
+		return sk_cli_usage(&cli, "--now: %s", sk_error_message());
 	sk_cli_install_signals();
 	rc = cmd->handler(&cli);
+	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */
+	if (sk_cli_stdout_status() < 0 && rc == SK_EXIT_OK)
+		rc = sk_cli_fail();
 	return rc;
 }

@@ -300,6 +300,13 @@ done:
 	return rc;
 }
 
+int sk_lock_peek(struct sk_lock_holder *out, const char *dir)
+{
+	if (sk_lock_read_holder(out, dir) < 0)
+		return -1;
+	return out->known && sk_lock_holder_alive(out) ? 1 : 0;
+}
+
 int sk_lock_force_unlock(struct sk_lock_holder *out, const char *dir)
 {
 	char *path = sk_file_join(dir, SK_LOCK_FILE);

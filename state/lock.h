@@ -64,6 +64,15 @@ void sk_lock_release(struct sk_lock *l);
 /* the record in <dir>/lock now (known is false when there is none) */
 int sk_lock_read_holder(struct sk_lock_holder *out, const char *dir);
 
+/*
+ * Who holds the lock of dir now, judged from its record without taking the
+ * lock (so a plan never delays an apply): 1 with *out the holder when a
+ * process that is still running recorded itself; 0 when there is no lock
+ * file, no record, or a record a dead process left behind; -1 on errors.
+ * A holder in the instant between its flock and its record is not seen.
+ */
+int sk_lock_peek(struct sk_lock_holder *out, const char *dir);
+
 /* is the recorded holder still running?  Only answerable on its own host: elsewhere, true */
 bool sk_lock_holder_alive(const struct sk_lock_holder *h);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "state/fileio.h"
 
 static const char *env(const char *name)
@@ -92,6 +94,34 @@ done:
 	return rc;
 }
 
+/*
+ * Who else can write the directory: anyone (refused, as ssh refuses keys
+ * others can change), or a group (a warning, unless it is the process's
+ * own group: a user private group, Kubernetes' fsGroup)
+ */
+static int check_mode(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return sk_error_set_errno(SK_ERR_STATE, "state directory '%s'", dir);
+	if (st.st_mode & S_IWOTH)
+		return sk_error_set(SK_ERR_STATE,
+				    "state directory '%s' is writable by others (mode %04o): anyone on this host could "
+				    "change its journal and repository mirrors or take its lock; run chmod o-w '%s'",
+				    dir, (unsigned)(st.st_mode & 07777), dir);
+	if ((st.st_mode & S_IWGRP) && st.st_gid != getegid()) {
+		struct group *g = getgrgid(st.st_gid);
+		char gid[32];
+
+		snprintf(gid, sizeof(gid), "%lu", (unsigned long)st.st_gid);
+		sk_warn("state directory '%s' is writable by group '%s' (mode %04o): its members could change its "
+			"journal and repository mirrors or take its lock; chmod g-w '%s' unless that is intended",
+			dir, g ? g->gr_name : gid, (unsigned)(st.st_mode & 07777), dir);
+	}
+	return 0;
+}
+
 int sk_statedir_prepare(const char *dir)
 {
 	char name[64];
@@ -100,7 +130,7 @@ int sk_statedir_prepare(const char *dir)
 
 	if (!dir || !*dir)
 		return sk_error_set(SK_ERR_STATE, "state directory: empty path");
-	if (mkdirs(dir) < 0)
+	if (mkdirs(dir) < 0 || check_mode(dir) < 0)
 		return -1;
 	/* a real write: access(W_OK) says yes on a read-only filesystem mounted rw for root, and for root always */
 	snprintf(name, sizeof(name), ".probe-%ld", (long)getpid());

@@ -27,6 +27,12 @@ int sk_statedir_resolve(char **out, const char *flag);
  * directory snapkeep can create, write, sync and remove files in.  Errors
  * (class SK_ERR_STATE) name the path and the reason:
  *   "state directory '/x': cannot create a file in it: Permission denied"
+ * What is there steers later runs (the mirror of a remote repository is
+ * where its policies are read, the journal where a crashed run's calls are
+ * resolved from, the lock what keeps two applies apart), so a directory
+ * others can write (mode o+w, /tmp's 1777 included) is refused, as ssh
+ * refuses keys others can change; one that a group other than the
+ * process's own can write is used with a warning.
  */
 int sk_statedir_prepare(const char *dir);
 

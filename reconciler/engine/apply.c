@@ -4,6 +4,8 @@
 #include "reconciler/engine/apply.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -389,6 +391,22 @@ static size_t poll_once(struct run *r, const struct waited *wait, size_t n, int 
 	return waiting;
 }
 
+/* a line of progress: with JSON logs every line on stderr is a JSON record, so it becomes one */
+static void progress_line(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress_line(const struct run *r, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (sk_log_is_json())
+		sk_log(SK_LOG_INFO, "%s", line);
+	else
+		fprintf(r->o->progress, "%s\n", line);
+}
+
 /* waits for the snapshots this plan created and its copies depend on */
 static void wait_for_creates(struct run *r)
 {
@@ -422,7 +440,7 @@ static void wait_for_creates(struct run *r)
 	start = r->wait_start;
 	qsort(wait, n, sizeof(*wait), cmp_waited);
 	if (r->o->progress && !r->o->progress_tty)
-		fprintf(r->o->progress, "waiting for %zu new snapshot%s to become available\n", n, n == 1 ? "" : "s");
+		progress_line(r, "waiting for %zu new snapshot%s to become available", n, n == 1 ? "" : "s");
 	while (!cancelled(r)) {
 		int64_t elapsed = (sk_time_mono_ms() - start) / 1000;
 		waiting = poll_once(r, wait, n, state);
@@ -435,8 +453,8 @@ static void wait_for_creates(struct run *r)
 					(long long)elapsed);
 				fflush(r->o->progress);
 			} else if (elapsed - last_line >= 60) {
-				fprintf(r->o->progress, "waiting for new snapshots: %zu of %zu available (%llds)\n", ready, n,
-					(long long)elapsed);
+				progress_line(r, "waiting for new snapshots: %zu of %zu available (%llds)", ready, n,
+					      (long long)elapsed);
 				last_line = elapsed;
 			}
 		}

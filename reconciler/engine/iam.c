@@ -18,6 +18,7 @@
 #include "aws/arn.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
 
 struct strset {
@@ -236,6 +237,50 @@ static int add_own_snapshot_arns(struct strset *s, const struct sk_policy *p, co
 	return rc;
 }
 
+/* arn:<partition>:rds:<region>:<account>:auto-backup:* (replicated automated backups live in the destination) */
+static int add_auto_backup_arn(struct strset *s, const char *region, const char *account)
+{
+	return set_addf(s, "arn:%s:rds:%s:%s:auto-backup:*", sk_iam_partition(region), region, account);
+}
+
+/* {"<ns>/<tag>": value} added to obj; takes value */
+static bool add_tag_key(json_t *obj, const char *ns, const char *tag, json_t *value)
+{
+	struct sk_buf key = SK_BUF_INIT;
+	bool ok = value && sk_buf_printf(&key, "%s/%s", ns, tag) == 0 && json_object_set(obj, key.ptr, value) == 0;
+
+	sk_buf_free(&key);
+	json_decref(value);
+	return ok;
+}
+
+/*
+ * The tags that make a snapshot owned (ownership.h) as a condition, in the
+ * request (ns "aws:RequestTag", with the slot every creation names) or on
+ * the resource ("aws:ResourceTag"):
+ *   {"StringEquals": {"<ns>/snapkeep:policy": [names]},
+ *    "Null": {"<ns>/snapkeep:instance": "false"[, "<ns>/snapkeep:slot": "false"]}}
+ * NULL when out of memory.
+ */
+static json_t *owner_tags_condition(const char *ns, struct strset *names)
+{
+	json_t *cond = json_object(), *eq = json_object(), *null = json_object();
+	bool ok = cond && eq && null;
+
+	ok = ok && add_tag_key(eq, ns, SK_TAG_POLICY, set_json(names));
+	ok = ok && add_tag_key(null, ns, SK_TAG_INSTANCE, json_string("false"));
+	if (!strcmp(ns, "aws:RequestTag"))
+		ok = ok && add_tag_key(null, ns, SK_TAG_SLOT, json_string("false"));
+	ok = ok && json_object_set(cond, "StringEquals", eq) == 0 && json_object_set(cond, "Null", null) == 0;
+	json_decref(eq);
+	json_decref(null);
+	if (!ok) {
+		json_decref(cond);
+		return NULL;
+	}
+	return cond;
+}
+
 /*
  * The statements for tag-selected instances: one per distinct (tags,
  * regions) among the policies `want` accepts, numbered in sorted order.
@@ -401,7 +446,7 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 	struct build b;
 	json_t *doc = NULL;
 	size_t i, k;
-	bool any_stop = false;
+	bool any_stop = false, any_off = false;
 
 	*out = NULL;
 	if (!o)
@@ -438,10 +483,23 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 				wants_create, &res);
 	set_free(&res);
 
+	/* the policies whose snapshots this set owns: the values snapkeep:policy may have */
+	for (i = 0; i < set->n_policies && b.rc == 0; i++)
+		if (set->policies[i].has_snapshots)
+			b.rc = set_add(&names, set->policies[i].name);
+
+	/*
+	 * Tags go on at creation and copy only (RDS checks AddTagsToResource then
+	 * too), always with snapkeep:policy naming a policy of this set and the
+	 * instance and slot tags.  IAM cannot tell that check from a direct call
+	 * on an existing snapshot (RDS has no key like EC2's ec2:CreateAction), so
+	 * this is as narrow as a grant can be: see iam.h.
+	 */
 	for (i = 0; i < set->n_policies && b.rc == 0; i++)
 		if (wants_create(&set->policies[i]))
 			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, true);
-	add_statement(&b, "TagSnapshots", tag, 1, &res, NULL);
+	if (b.rc == 0 && res.n)
+		add_conditional(&b, "TagSnapshots", tag, 1, &res, owner_tags_condition("aws:RequestTag", &names));
 	set_free(&res);
 
 	for (i = 0; i < set->n_policies && b.rc == 0; i++)
@@ -450,41 +508,47 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 	add_statement(&b, "CopySnapshots", copy, 1, &res, NULL);
 	set_free(&res);
 
-	/* deletes: any snapshot in a managed region, but only one a policy of this set owns by tag */
+	/* deletes: any snapshot in a managed region, but only one a policy of this set owns by its tags */
 	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
 		const struct sk_policy *p = &set->policies[i];
 		if (!p->has_snapshots)
 			continue;
-		b.rc = set_add(&names, p->name);
 		for (k = 0; k < p->n_regions && b.rc == 0; k++)
 			b.rc = add_snapshot_arn(&res, p->regions[k].name, b.account, "*");
 		for (k = 0; k < p->n_copies && b.rc == 0; k++)
 			b.rc = add_snapshot_arn(&res, p->copies[k].region, b.account, "*");
 	}
 	if (b.rc == 0 && res.n)
-		add_conditional(&b, "DeleteOwnedSnapshots", del, 1, &res,
-			      condition1("StringEquals", "aws:ResourceTag/snapkeep:policy", set_json(&names)));
+		add_conditional(&b, "DeleteOwnedSnapshots", del, 1, &res, owner_tags_condition("aws:ResourceTag", &names));
 	set_free(&res);
 
 	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
 		const struct sk_policy *p = &set->policies[i];
 		if (wants_start(p) && p->replicate.region)
-			b.rc = set_addf(&res, "arn:%s:rds:%s:%s:auto-backup:*", sk_iam_partition(p->replicate.region),
-					p->replicate.region, b.account);
+			b.rc = add_auto_backup_arn(&res, p->replicate.region, b.account);
 	}
 	if (res.n)
 		add_instance_statements(&b, set, "StartReplication", "StartReplicationTagged", start, 1, wants_start,
 					&res);
 	set_free(&res);
 
+	/*
+	 * A replication is stopped in its destination region: where a policy
+	 * replicates to and, for a policy that turns replication off (its
+	 * destination is not written down), every region the set names
+	 */
 	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
 		const struct sk_policy *p = &set->policies[i];
-		if (wants_stop(p) && p->n_regions) {
-			any_stop = true;
-			b.rc = set_addf(&res, "arn:%s:rds:*:%s:auto-backup:*", sk_iam_partition(p->regions[0].name),
-					b.account);
-		}
+		if (!wants_stop(p))
+			continue;
+		any_stop = true;
+		if (p->replicate_mode == SK_REPLICATE_ON && p->replicate.region)
+			b.rc = add_auto_backup_arn(&res, p->replicate.region, b.account);
+		else
+			any_off = true;
 	}
+	for (i = 0; any_off && i < regions.n && b.rc == 0; i++)
+		b.rc = add_auto_backup_arn(&res, regions.v[i], b.account);
 	if (any_stop)
 		add_instance_statements(&b, set, "StopReplication", "StopReplicationTagged", stop, 1, wants_stop, &res);
 	set_free(&res);

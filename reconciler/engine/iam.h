@@ -12,15 +12,21 @@
  *                             (rds:db-tag/<Key>), one statement per tag selector
  *   CreateSnapshots           rds:CreateDBSnapshot on the db ARNs and <prefix>-* snapshots
  *   CreateSnapshotsOfTaggedInstancesN   db:* with the selector's tags
- *   TagSnapshots              rds:AddTagsToResource on <prefix>-* snapshots (tags set at
- *                             creation and on copies need it)
+ *   TagSnapshots              rds:AddTagsToResource on <prefix>-* snapshots, only in a request
+ *                             that makes the snapshot owned: aws:RequestTag/snapkeep:policy one
+ *                             of this set's policies with snapshots, and snapkeep:instance and
+ *                             snapkeep:slot present (RDS checks this action when CreateDBSnapshot
+ *                             or CopyDBSnapshot carries Tags)
  *   CopySnapshots             rds:CopyDBSnapshot on <prefix>-* in source and copy regions
  *   DeleteOwnedSnapshots      rds:DeleteDBSnapshot on snapshot:* in every managed region,
- *                             only when aws:ResourceTag/snapkeep:policy names a policy
+ *                             only when aws:ResourceTag/snapkeep:policy names a policy of the
+ *                             set and snapkeep:instance is there (ownership.h: both tags)
  *   StartReplication[TaggedN] rds:StartDBInstanceAutomatedBackupsReplication on the db ARNs
  *                             and auto-backup:* in the destination regions
  *   StopReplication[TaggedN]  rds:StopDBInstanceAutomatedBackupsReplication on the db ARNs and
- *                             auto-backup:* in any region (a replication to stop may be anywhere)
+ *                             auto-backup:* where a policy replicates to (replicate.region); with
+ *                             a policy saying replicate: false (the destination is not written
+ *                             down), in every region the set names too; never in other regions
  *   UseKmsForCopies           kms:DescribeKey, kms:CreateGrant through RDS only
  *                             (kms:ViaService rds.<region>.amazonaws.com)
  *   PublishAlerts             sns:Publish on the alerts.snsTopicArn topics
@@ -28,6 +34,19 @@
  *
  * A statement appears only when some policy needs it.  Resources are sorted
  * and de-duplicated, so the output only changes when the policies do.
+ *
+ * What IAM cannot say: RDS authorises tags given to CreateDBSnapshot and
+ * CopyDBSnapshot as rds:AddTagsToResource on the new snapshot, and no
+ * condition key tells that check from a direct AddTagsToResource call on an
+ * existing snapshot (RDS has no counterpart of EC2's ec2:CreateAction).  So
+ * TagSnapshots cannot forbid adding the ownership tags to a hand-made
+ * <prefix>-* snapshot; it confines every tagging to snapkeep's names and to
+ * requests that carry all of snapkeep:policy (a policy of this set),
+ * snapkeep:instance and snapkeep:slot, and snapkeep itself never calls
+ * AddTagsToResource (t0710 checks the calls it makes).  Keep the prefix to
+ * snapkeep: a snapshot someone makes by hand under it could be tagged with
+ * these credentials.  aws:TagKeys is not confined: a copy carries its
+ * source's own tags, whatever their keys.
  */
 #ifndef SK_IAM_H
 #define SK_IAM_H

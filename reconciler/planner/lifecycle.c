@@ -40,6 +40,7 @@ struct item {
 	 * (otherwise a region at its quota would stay stuck there).
 	 */
 	bool refused;
+	const struct item *room_for; /* deleted: the refused item that the rules counted in its place */
 	const struct item *source; /* copies planned from a source item */
 	size_t action; /* planned: 1 + the index of the create or copy that makes it; 0: none */
 };
@@ -619,6 +620,49 @@ static void record_decisions(struct sk_diff *d, struct group *g, const struct sk
 	}
 }
 
+/*
+ * A deletion the quota causes: the rules count an item the quota refused,
+ * so it can push out one they would keep otherwise.  Such deletions say so
+ * (room_for): the rules run again without the refused items, and what they
+ * keep then, and not now, is deleted to make room.
+ */
+static int find_room_made(struct sk_diff *d, const struct sk_retain *r, bool has_retain, struct group *g)
+{
+	struct saved {
+		unsigned keep;
+		bool left_out; /* a refused item, left out of this run of the rules only */
+	} *was;
+	const struct item *refused = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < g->n && !refused; i++)
+		if (g->items[i].planned && g->items[i].refused && !g->items[i].deferred)
+			refused = &g->items[i];
+	if (!refused || !has_retain)
+		return 0;
+	if (!(was = malloc(g->n * sizeof(*was))))
+		return sk_error_set_oom();
+	for (i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+		was[i].keep = it->keep;
+		was[i].left_out = it->planned && it->refused && !it->deferred;
+		if (was[i].left_out)
+			it->deferred = true;
+	}
+	rc = run_rules(d, r, has_retain, g);
+	for (i = 0; i < g->n; i++) {
+		struct item *it = &g->items[i];
+		if (rc == 0 && !it->planned && !was[i].keep && (it->keep & SK_KEEP_RULE_MASK))
+			it->room_for = refused;
+		if (was[i].left_out)
+			it->deferred = false;
+		it->keep = was[i].keep;
+	}
+	free(was);
+	return rc;
+}
+
 /* copy_region: NULL for the instance's own snapshots, else the copies' region (from in->region) */
 static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_policy *p,
 			   const struct sk_inv_instance *in, const char *copy_region, const char *retain_text,
@@ -642,7 +686,11 @@ static void delete_actions(struct sk_diff *d, struct group *g, const struct sk_p
 		a.instance = in->id;
 		a.target = sk_diff_intern(d, it->snap->id);
 		a.policy = sk_diff_intern(d, p->name);
-		a.reason = reason;
+		a.reason = !it->room_for ? reason
+					 : sk_diff_printf(d, "deleted to make room for %s, which the %s quota refused "
+							     "this run (the rules count it: %s)",
+							  it->room_for->id, copy_region ? copy_region : in->region,
+							  retain_text);
 		a.source_region = copy_region ? in->region : NULL;
 		a.source_created = it->time;
 		a.source_arn = sk_diff_intern(d, sk_inv_snapshot_arn(it->snap, arn, sizeof(arn)));
@@ -1072,6 +1120,10 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 			it->action = d->plan->n_actions;
 		reg->gib_delta += it->gib;
 	}
+	if (find_room_made(d, &c->retain, c->has_retain, g) < 0) {
+		d->failed = true;
+		goto done;
+	}
 	delete_actions(d, g, p, in, c->region, retain_text, reg, group);
 	record_decisions(d, g, p, reg, group);
 	rc = d->failed ? -1 : 0;
@@ -1236,6 +1288,10 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 			it->action = d->plan->n_actions;
 		reg->creates++;
 		reg->gib_delta += it->gib;
+	}
+	if (find_room_made(d, &p->retain, p->has_retain, g) < 0) {
+		d->failed = true;
+		return -1;
 	}
 	delete_actions(d, g, p, in, NULL, retain_text, reg, group);
 	record_decisions(d, g, p, reg, group);

@@ -186,8 +186,9 @@ def quota_run():
              "quota: the JSON plan carries the refusal as a safety note", (p, notes))
         acts = p.json()["actions"] if p.rc == 0 else []
         t.ok(acts and not [a for a in acts if a["action"] in ("create", "copy")] and
-             [(a["action"], a["target"]) for a in acts] == [("delete", ids[1])],
-             "quota: and plans no create and no copy, only the deletion that makes room", acts)
+             [(a["action"], a["target"]) for a in acts] == [("delete", ids[1])] and
+             acts[0]["reason"].startswith("deleted to make room for ") and "us-east-1 quota refused" in acts[0]["reason"],
+             "quota: and plans no create and no copy, only the deletion that makes room, saying so", acts)
         r, muts, peak, errors = apply(4)
         t.ok(r.rc == 0 and refusal in r.out, "quota: the apply says it refused the snapshot, and why", r)
         t.ok(muts == [("DeleteDBSnapshot", ls.SRC, ids[1])] and not errors,

@@ -7,7 +7,8 @@ host, run.  --lock-timeout N waits for the holder and then proceeds (or
 gives up after N seconds).  force-unlock: nothing to do without a state
 directory or a record; refuses (exit 1, naming the holder) while the holder
 lives; clears the record a SIGKILLed apply left; the next apply warns about
-the crashed run either way and resolves its journal."""
+the crashed run either way and resolves its journal.  plan while an apply
+holds the lock says so (who, since when) and plans all the same."""
 import json
 import os
 import signal
@@ -122,9 +123,17 @@ with Emulator(seed=ck.SEED, args=["--quiet"]) as emu:
     t.ok(r.rc == 1 and "pid %d" % a.pid in r.err and a.poll() is None,
          "force-unlock refuses while the holder lives, naming it", r)
     t.is_((holder_record(sc) or {}).get("pid"), a.pid, "and leaves its record")
+    r = sc.sk("plan", *sc.source())
+    err = r.err.strip().splitlines()
+    t.ok(r.rc == 0 and "Plan:" in r.out and len(err) == 1 and
+         ("apply (pid %d on host %s, run " % (a.pid, socket.gethostname())) in err[0] and ", since 20" in err[0]
+         and "this plan may change when it finishes" in err[0] and a.poll() is None,
+         "plan while an apply holds the lock: still plans, and says in one line who holds it since when", r)
     ck.kill(a)
     emu.faults()
     t.is_((holder_record(sc) or {}).get("pid"), a.pid, "a SIGKILLed apply leaves its record behind")
+    r = sc.sk("plan", *sc.source())
+    t.ok(r.rc == 0 and "holds the state directory" not in r.err, "plan: the record a dead apply left is no holder", r)
     r = sc.sk("history")
     t.ok(r.rc == 0 and "unresolved" in r.out, "history shows the killed apply's call as unresolved", r)
     r = sc.sk("force-unlock")

@@ -13,6 +13,10 @@ send, from the wrapper functions reconciler/ calls.  Against those:
   copies), and for the examples all of the RDS ones;
 - DeleteDBSnapshot is always conditioned on aws:ResourceTag/snapkeep:policy
   naming exactly the policies that own snapshots;
+- AddTagsToResource only on the policies' prefixes and only for requests
+  carrying this set's ownership tags (policy, instance, slot), which snapkeep
+  never calls itself; replication is stopped only where the policies
+  replicate to;
 - --account goes into every RDS ARN ("*" without it); --metrics-namespace
   into the PutMetricData condition; it calls no AWS API;
 - the policy is also enough: `run --once --auto-apply` with the example
@@ -231,18 +235,33 @@ SEED = {"account": ACCOUNT, "regions": {
 
 
 def evaluate(doc, action, resource, ctx):
-    """True when some Allow statement grants action on resource with its conditions met by ctx."""
+    """True when some Allow statement grants action on resource with its conditions met by ctx
+    (StringEquals: the key is there with one of the values; Null: "false" wants the key, "true" its absence)."""
     for s in doc["Statement"]:
         if action not in as_list(s["Action"]):
             continue
         if not any(fnmatch.fnmatchcase(resource, p) for p in as_list(s["Resource"])):
             continue
         conds = s.get("Condition", {})
-        if set(conds) - {"StringEquals"}:
+        if set(conds) - {"StringEquals", "Null"}:
             continue
-        if all(k in ctx and ctx[k] in as_list(v) for k, v in conds.get("StringEquals", {}).items()):
+        if not all(k in ctx and ctx[k] in as_list(v) for k, v in conds.get("StringEquals", {}).items()):
+            continue
+        if all((k not in ctx) == (v == "true") for k, v in conds.get("Null", {}).items()):
             return True
     return False
+
+
+def request_tags(p):
+    """{"aws:RequestTag/K": V} of a Query API call's Tags.Tag.N.Key/Value (or Tags.member.N)."""
+    out = {}
+    for k, v in p.items():
+        m = re.fullmatch(r"Tags\.(?:Tag|member)\.(\d+)\.Key", k)
+        if m:
+            n = m.group(1)
+            val = p.get("Tags.Tag.%s.Value" % n, p.get("Tags.member.%s.Value" % n, ""))
+            out["aws:RequestTag/" + v] = val
+    return out
 
 
 def needs(call, tags_of, inst_tags):
@@ -264,13 +283,14 @@ def needs(call, tags_of, inst_tags):
         out += [("rds:" + act, db(reg, i), dict(base, **dbctx(i))),
                 ("rds:" + act, snap(reg, p["DBSnapshotIdentifier"]), base)]
         if any(k.startswith("Tags.") for k in p):
-            out.append(("rds:AddTagsToResource", snap(reg, p["DBSnapshotIdentifier"]), base))
+            out.append(("rds:AddTagsToResource", snap(reg, p["DBSnapshotIdentifier"]), dict(base, **request_tags(p))))
     elif act == "CopyDBSnapshot":
         src = p["SourceDBSnapshotIdentifier"]
         out += [("rds:" + act, snap(reg, p["TargetDBSnapshotIdentifier"]), base),
                 ("rds:" + act, src, {"aws:RequestedRegion": src.split(":")[3]})]  # the PreSignedUrl's check
         if any(k.startswith("Tags.") for k in p) or p.get("CopyTags") == "true":
-            out.append(("rds:AddTagsToResource", snap(reg, p["TargetDBSnapshotIdentifier"]), base))
+            out.append(("rds:AddTagsToResource", snap(reg, p["TargetDBSnapshotIdentifier"]),
+                        dict(base, **request_tags(p))))
         if p.get("KmsKeyId"):
             for k in ["kms:CreateGrant", "kms:DescribeKey"]:
                 out.append((k, "*", {"kms:ViaService": "rds.%s.amazonaws.com" % reg}))
@@ -341,5 +361,33 @@ with Emulator(seed=SEED) as emu:
          "and on an untagged one")
     t.ok(not evaluate(doc, "rds:DescribeDBInstances", "*", {"aws:RequestedRegion": "eu-west-1"}),
          "Describe calls are denied in a region no policy names")
+    # tagging: never a snapshot outside snapkeep's names, never tags that do not make it owned by this set
+    hand = "arn:aws:rds:us-east-1:%s:snapshot:snapkeep-%s-handmade" % (ACCOUNT, PROD)
+    owner = {"aws:RequestTag/snapkeep:policy": "mangu-production", "aws:RequestTag/snapkeep:instance": PROD,
+             "aws:RequestTag/snapkeep:slot": "2026-01-01T04:30:00Z"}
+    ue1 = {"aws:RequestedRegion": "us-east-1"}
+    t.ok(evaluate(doc, "rds:AddTagsToResource", hand, dict(ue1, **owner)),
+         "(the evaluator: a request with the three ownership tags is what creation sends, and allowed)")
+    t.ok(not evaluate(doc, "rds:AddTagsToResource", "arn:aws:rds:us-east-1:%s:snapshot:precious" % ACCOUNT,
+                      dict(ue1, **owner)), "AddTagsToResource is denied outside the policies' prefixes")
+    t.ok(not evaluate(doc, "rds:AddTagsToResource", hand, dict(ue1, **{"aws:RequestTag/team": "x"})),
+         "AddTagsToResource is denied for tags that do not name a policy of this set")
+    t.ok(not evaluate(doc, "rds:AddTagsToResource", hand,
+                      dict(ue1, **dict(owner, **{"aws:RequestTag/snapkeep:policy": "someone-else"}))),
+         "and for snapkeep:policy naming a policy of another set")
+    t.ok(not evaluate(doc, "rds:AddTagsToResource", hand,
+                      dict(ue1, **{k: v for k, v in owner.items() if not k.endswith(":slot")})),
+         "and for ownership tags without the slot every creation and copy names")
+    t.ok(not evaluate(doc, "rds:DeleteDBSnapshot", hand,
+                      dict(ue1, **{"aws:ResourceTag/snapkeep:policy": "mangu-production"})),
+         "DeleteDBSnapshot is denied on a snapshot tagged with the policy but no instance (not owned)")
+    # replication is stopped where the policies replicate to, not in every region
+    stop = "rds:StopDBInstanceAutomatedBackupsReplication"
+    t.ok(evaluate(doc, stop, "arn:aws:rds:us-west-2:%s:auto-backup:ab-x" % ACCOUNT, {"aws:RequestedRegion": "us-west-2"})
+         and not evaluate(doc, stop, "arn:aws:rds:eu-west-1:%s:auto-backup:ab-x" % ACCOUNT,
+                          {"aws:RequestedRegion": "eu-west-1"}),
+         "StopDBInstanceAutomatedBackupsReplication: allowed in us-west-2 (replicate.region), denied in eu-west-1")
+t.ok(not {"rds:AddTagsToResource", "rds:RemoveTagsFromResource"} & USED,
+     "snapkeep never tags or untags a snapshot itself: tags go on with CreateDBSnapshot and CopyDBSnapshot only")
 
 t.done()

@@ -275,7 +275,12 @@ static void test_deletes_require_the_owner_tag(void **state)
 			n_delete++;
 			cond = json_object_get(st, "Condition");
 			assert_non_null(cond);
-			assert_int_equal(json_object_size(cond), 1);
+			/* owned means both tags (ownership.h): the policy's name, and an instance */
+			assert_int_equal(json_object_size(cond), 2);
+			assert_int_equal(json_object_size(json_object_get(cond, "Null")), 1);
+			assert_string_equal(json_string_value(json_object_get(json_object_get(cond, "Null"),
+									      "aws:ResourceTag/snapkeep:instance")),
+					    "false");
 			names = json_object_get(json_object_get(cond, "StringEquals"), "aws:ResourceTag/snapkeep:policy");
 			assert_non_null(names);
 			/* only the policies that own snapshots: staging has none */
@@ -300,6 +305,52 @@ static void test_deletes_require_the_owner_tag(void **state)
 	assert_false(has_action(doc, "rds:DeleteDBSnapshot"));
 	assert_false(has_action(doc, "rds:CreateDBSnapshot"));
 	assert_false(has_action(doc, "rds:AddTagsToResource"));
+	json_decref(doc);
+}
+
+static void test_tagging_needs_this_sets_owner_tags(void **state)
+{
+	struct sk_policy p[3];
+	struct sk_policyset set;
+	json_t *doc, *st, *cond, *null;
+	char *got;
+
+	(void)state;
+	policy_prod(&p[0]);
+	policy_payments(&p[1]);
+	policy_staging(&p[2]);
+	set_of(&set, p, 3);
+	doc = build(&set, NULL);
+	st = statement(doc, "TagSnapshots");
+	assert_non_null(st);
+	assert_int_equal(json_array_size(json_object_get(st, "Action")), 1);
+	/* only snapkeep's own names, in the policies' and the copies' regions */
+	assert_resources(st, "arn:aws:rds:eu-west-1:*:snapshot:snapkeep-* arn:aws:rds:us-east-1:*:snapshot:pay-* "
+			     "arn:aws:rds:us-east-1:*:snapshot:snapkeep-* arn:aws:rds:us-west-2:*:snapshot:snapkeep-*");
+	/*
+	 * and only in a request that makes the snapshot owned, by a policy of
+	 * this set: snapkeep:policy one of its names, with the instance and slot
+	 */
+	cond = json_object_get(st, "Condition");
+	assert_non_null(cond);
+	assert_int_equal(json_object_size(cond), 2);
+	assert_int_equal(json_object_size(json_object_get(cond, "StringEquals")), 1);
+	got = joined(json_object_get(json_object_get(cond, "StringEquals"), "aws:RequestTag/snapkeep:policy"));
+	assert_string_equal(got, "payments prod");
+	free(got);
+	null = json_object_get(cond, "Null");
+	assert_int_equal(json_object_size(null), 2);
+	assert_string_equal(json_string_value(json_object_get(null, "aws:RequestTag/snapkeep:instance")), "false");
+	assert_string_equal(json_string_value(json_object_get(null, "aws:RequestTag/snapkeep:slot")), "false");
+	/* AddTagsToResource appears nowhere else, so nothing grants it without that condition */
+	{
+		json_t *s, *a;
+		size_t i, k, n = 0;
+		json_array_foreach(json_object_get(doc, "Statement"), i, s)
+			json_array_foreach(json_object_get(s, "Action"), k, a)
+				n += !strcmp(json_string_value(a), "rds:AddTagsToResource");
+		assert_int_equal(n, 1);
+	}
 	json_decref(doc);
 }
 
@@ -335,10 +386,11 @@ static void test_named_instances_get_exact_arns(void **state)
 			 "arn:aws:rds:eu-west-1:123456789012:db:billing arn:aws:rds:eu-west-1:123456789012:db:orders "
 			 "arn:aws:rds:us-east-1:123456789012:db:billing arn:aws:rds:us-east-1:123456789012:db:orders "
 			 "arn:aws:rds:us-west-2:123456789012:auto-backup:*");
+	/* stopped where it replicates to (a new replica retention stops, then starts), not in every region */
 	assert_resources(statement(doc, "StopReplication"),
-			 "arn:aws:rds:*:123456789012:auto-backup:* "
 			 "arn:aws:rds:eu-west-1:123456789012:db:billing arn:aws:rds:eu-west-1:123456789012:db:orders "
-			 "arn:aws:rds:us-east-1:123456789012:db:billing arn:aws:rds:us-east-1:123456789012:db:orders");
+			 "arn:aws:rds:us-east-1:123456789012:db:billing arn:aws:rds:us-east-1:123456789012:db:orders "
+			 "arn:aws:rds:us-west-2:123456789012:auto-backup:*");
 	assert_resources(statement(doc, "PublishAlerts"), "arn:aws:sns:us-east-1:123456789012:backup-alerts");
 	/* no tag selector: no db:* anywhere */
 	{
@@ -415,14 +467,29 @@ static void test_nothing_replicates_nothing_is_granted_for_it(void **state)
 	assert_true(has_action(doc, "cloudwatch:PutMetricData"));
 	json_decref(doc);
 
-	/* replicate: false only stops, wherever the replication went */
+	/* replicate: false only stops, in the regions the set names (its destination is not written down) */
 	policy_staging(&p[1]);
 	p[1].replicate_mode = SK_REPLICATE_OFF;
 	doc = build(&set, NULL);
 	assert_false(has_action(doc, "rds:StartDBInstanceAutomatedBackupsReplication"));
 	assert_resources(statement(doc, "StopReplication"),
-			 "arn:aws:rds:*:*:auto-backup:* arn:aws:rds:us-east-1:*:db:staging-db");
+			 "arn:aws:rds:us-east-1:*:auto-backup:* arn:aws:rds:us-east-1:*:db:staging-db");
 	assert_false(has_action(doc, "kms:CreateGrant"));
+	json_decref(doc);
+
+	/* beside a policy that copies to us-west-2 and replicates to it: both regions, never "*" */
+	policy_prod(&p[0]);
+	doc = build(&set, NULL);
+	assert_resources(statement(doc, "StopReplication"),
+			 "arn:aws:rds:eu-west-1:*:auto-backup:* arn:aws:rds:eu-west-1:*:db:billing "
+			 "arn:aws:rds:eu-west-1:*:db:orders arn:aws:rds:us-east-1:*:auto-backup:* "
+			 "arn:aws:rds:us-east-1:*:db:billing arn:aws:rds:us-east-1:*:db:orders "
+			 "arn:aws:rds:us-east-1:*:db:staging-db arn:aws:rds:us-west-2:*:auto-backup:*");
+	{
+		char *text = json_dumps(doc, 0);
+		assert_null(strstr(text, "rds:*:"));
+		free(text);
+	}
 	json_decref(doc);
 }
 
@@ -510,10 +577,13 @@ static void test_small_policy_document_byte_for_byte(void **state)
 		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:db:staging-db\","
 		"\"arn:aws:rds:us-east-1:111122223333:snapshot:stg-*\"]},"
 		"{\"Sid\":\"TagSnapshots\",\"Effect\":\"Allow\",\"Action\":[\"rds:AddTagsToResource\"],"
-		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:snapshot:stg-*\"]},"
+		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:snapshot:stg-*\"],"
+		"\"Condition\":{\"StringEquals\":{\"aws:RequestTag/snapkeep:policy\":[\"staging\"]},"
+		"\"Null\":{\"aws:RequestTag/snapkeep:instance\":\"false\",\"aws:RequestTag/snapkeep:slot\":\"false\"}}},"
 		"{\"Sid\":\"DeleteOwnedSnapshots\",\"Effect\":\"Allow\",\"Action\":[\"rds:DeleteDBSnapshot\"],"
 		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:snapshot:*\"],"
-		"\"Condition\":{\"StringEquals\":{\"aws:ResourceTag/snapkeep:policy\":[\"staging\"]}}},"
+		"\"Condition\":{\"StringEquals\":{\"aws:ResourceTag/snapkeep:policy\":[\"staging\"]},"
+		"\"Null\":{\"aws:ResourceTag/snapkeep:instance\":\"false\"}}},"
 		"{\"Sid\":\"PublishAlerts\",\"Effect\":\"Allow\",\"Action\":[\"sns:Publish\"],"
 		"\"Resource\":[\"arn:aws:sns:us-east-1:111122223333:ops\"]},"
 		"{\"Sid\":\"PutMetrics\",\"Effect\":\"Allow\",\"Action\":[\"cloudwatch:PutMetricData\"],"
@@ -565,6 +635,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_only_actions_snapkeep_calls_appear),
 		cmocka_unit_test(test_deletes_require_the_owner_tag),
+		cmocka_unit_test(test_tagging_needs_this_sets_owner_tags),
 		cmocka_unit_test(test_named_instances_get_exact_arns),
 		cmocka_unit_test(test_tag_selectors_are_granted_under_a_tag_condition),
 		cmocka_unit_test(test_nothing_replicates_nothing_is_granted_for_it),

@@ -216,6 +216,87 @@ static void test_statedir_unwritable_is_refused_naming_path_and_reason(void **st
 	assert_contains(sk_error_message(), "Permission denied");
 }
 
+/* what fn wrote on stderr (a file under dir stands in for it) */
+static char *stderr_of(const char *dir, int (*fn)(const char *), const char *arg, int *rc)
+{
+	char path[400];
+	int saved = dup(STDERR_FILENO), fd;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s.stderr", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	*rc = fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	text = read_file(path);
+	unlink(path);
+	return text;
+}
+
+static void test_statedir_others_can_write_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char d[400], *names, *err;
+	int rc;
+
+	snprintf(d, sizeof(d), "%s/shared", f->dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(chmod(d, 0777), 0); /* past the umask */
+	assert_int_equal(sk_statedir_prepare(d), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_STATE);
+	assert_contains(sk_error_message(), "state directory '");
+	assert_contains(sk_error_message(), "/shared' is writable by others (mode 0777)");
+	assert_contains(sk_error_message(), "chmod o-w");
+	/* refused before anything is written there */
+	names = listing(d);
+	assert_string_equal(names, "");
+	free(names);
+	/* /tmp's sticky bit does not help: others still create the files snapkeep expects */
+	assert_int_equal(chmod(d, 01777), 0);
+	assert_int_equal(sk_statedir_prepare(d), SK_ERROR);
+	assert_contains(sk_error_message(), "(mode 1777)");
+	/* fixed as told: used again, silently */
+	assert_int_equal(chmod(d, 0755), 0);
+	err = stderr_of(d, sk_statedir_prepare, d, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(err, "");
+	free(err);
+}
+
+static void test_statedir_a_group_can_write_is_a_warning(void **state)
+{
+	struct fixture *f = *state;
+	char d[400], *err;
+	int rc;
+
+	snprintf(d, sizeof(d), "%s/group", f->dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(chmod(d, 0770), 0);
+	/* the process's own group (a user private group, Kubernetes' fsGroup): nothing to say */
+	assert_int_equal(chown(d, (uid_t)-1, getegid()), 0);
+	err = stderr_of(d, sk_statedir_prepare, d, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(err, "");
+	free(err);
+	/* another group: used, with a warning naming the group and the fix */
+	if (!can_bypass_permissions())
+		skip(); /* only root can give a directory to a group it is not in */
+	assert_int_equal(chown(d, (uid_t)-1, getegid() + 4242), 0);
+	err = stderr_of(d, sk_statedir_prepare, d, &rc);
+	assert_int_equal(rc, 0);
+	assert_contains(err, "warn: state directory '");
+	assert_contains(err, "/group' is writable by group '");
+	assert_contains(err, "(mode 0770)");
+	assert_contains(err, "chmod g-w");
+	assert_true(strchr(err, '\n') == err + strlen(err) - 1); /* one line */
+	free(err);
+}
+
 /* ---- the state file ---- */
 
 static void test_missing_state_file_is_a_fresh_state_and_is_not_created(void **state)
@@ -717,6 +798,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_statedir_under_a_file_is_a_clear_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statedir_unwritable_is_refused_naming_path_and_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statedir_others_can_write_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statedir_a_group_can_write_is_a_warning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_state_file_is_a_fresh_state_and_is_not_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_increments_serial_keeps_lineage_mode_0600_no_temp_files, setup,
 						teardown),
