@@ -25,7 +25,9 @@
 #include "aws/client.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_inventory;
 struct sk_journal;
+struct sk_policyset;
 
 enum sk_outcome {
 	SK_OUTCOME_PENDING = 0, /* not attempted (yet) */
@@ -50,9 +52,12 @@ struct sk_apply_opts {
 	/* called after each action finishes (metrics, live output); thread-safe */
 	void (*on_outcome)(void *ud, const struct sk_action *a, enum sk_outcome o, const char *detail);
 	void *on_outcome_ud;
+	/* what each action is checked against before its call: the live state the plan was made from, its policies */
+	const struct sk_inventory *inv;
+	const struct sk_policyset *set;
 };
 
-#define SK_APPLY_OPTS_INIT { NULL, NULL, NULL, 0, true, 0, 0, NULL, NULL, false, NULL, NULL }
+#define SK_APPLY_OPTS_INIT { NULL, NULL, NULL, 0, true, 0, 0, NULL, NULL, false, NULL, NULL, NULL, NULL }
 
 struct sk_apply_result {
 	size_t n;

@@ -404,6 +404,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	ao.progress_tty = o->progress_tty;
 	ao.on_outcome = cb->outcome;
 	ao.on_outcome_ud = cb->ud;
+	ao.inv = inv;
+	ao.set = set;
 	if (sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
