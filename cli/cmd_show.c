@@ -22,7 +22,7 @@ int cmd_show(struct sk_cli *cli)
 		fprintf(stderr, "usage: snapkeep show [--output json] PLANFILE\n");
 		return SK_EXIT_USAGE;
 	}
-	if (sk_planfile_read(&j, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
+	if (sk_planfile_read(&j, NULL, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
 		if (sk_error_last()->klass == SK_ERR_PLAN && p == NULL && j)
 			sk_error_prefix("saved plan '%s'", cli->argv[0]);
 		rc = sk_cli_fail();
