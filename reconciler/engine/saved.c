@@ -194,8 +194,7 @@ int sk_saved_check(const struct sk_planfile_origin *o, const char *file, const s
 	norm_path(a, sizeof(a), src->path);
 	norm_path(b, sizeof(b), o->path);
 	if (strcmp(a, b))
-		return sk_error_set(SK_ERR_INVALID, "%s%s%s (--path or SNAPKEEP_PATH) contradicts saved plan '%s', made "
-						    "with %s%s%s" SUFFIX,
+		return sk_error_set(SK_ERR_INVALID, "%s%s%s (or SNAPKEEP_PATH) contradicts saved plan '%s', made with %s%s%s" SUFFIX,
 				    a[0] ? "--path '" : "no --path", a, a[0] ? "'" : "", file,
 				    b[0] ? "--path '" : "no --path (the whole tree)", b, b[0] ? "'" : "");
 	ref = src->ref && *src->ref ? src->ref : "HEAD";
