@@ -33,24 +33,62 @@ struct sk_aws_client {
 	size_t n_idle;
 };
 
+/* the API versions snapkeep speaks, and the XML namespace AWS answers them in (botocore's xmlNamespace) */
 static const struct {
 	const char *service;
 	const char *version;
+	const char *xmlns;
 } services[] = {
-	{ "rds", "2014-10-31" },
-	{ "sns", "2010-03-31" },
-	{ "monitoring", "2010-08-01" },
-	{ "sts", "2011-06-15" },
+	{ "rds", "2014-10-31", "http://rds.amazonaws.com/doc/2014-10-31/" },
+	{ "sns", "2010-03-31", "http://sns.amazonaws.com/doc/2010-03-31/" },
+	{ "monitoring", "2010-08-01", "http://monitoring.amazonaws.com/doc/2010-08-01/" },
+	{ "sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/" },
 };
 
-const char *sk_aws_service_version(const char *service)
+static int service_index(const char *service)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+	for (i = 0; service && i < sizeof(services) / sizeof(services[0]); i++)
 		if (!strcmp(services[i].service, service))
-			return services[i].version;
-	return NULL;
+			return (int)i;
+	return -1;
+}
+
+const char *sk_aws_service_version(const char *service)
+{
+	int i = service_index(service);
+
+	return i < 0 ? NULL : services[i].version;
+}
+
+const char *sk_aws_service_namespace(const char *service)
+{
+	int i = service_index(service);
+
+	return i < 0 ? NULL : services[i].xmlns;
+}
+
+/* "30 s", "1.5 s", "500 ms" */
+static void format_ms(char *out, size_t len, int64_t ms)
+{
+	if (ms < 1000)
+		snprintf(out, len, "%lld ms", (long long)ms);
+	else if (ms % 1000 == 0)
+		snprintf(out, len, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(out, len, "%.1f s", (double)ms / 1000.0);
+}
+
+int sk_aws_check_timeout(const char *what, int64_t ms)
+{
+	char got[32];
+
+	if (ms >= SK_AWS_TIMEOUT_MIN_MS && ms <= SK_AWS_TIMEOUT_MAX_MS)
+		return 0;
+	format_ms(got, sizeof(got), ms);
+	return sk_error_set(SK_ERR_INVALID, "%s must be between %ld ms and %ld h, got %s", what, SK_AWS_TIMEOUT_MIN_MS,
+			    SK_AWS_TIMEOUT_MAX_MS / 3600000L, got);
 }
 
 int sk_aws_client_new(struct sk_aws_client **out, const struct sk_aws_client_opts *opts)
@@ -73,8 +111,14 @@ int sk_aws_client_new(struct sk_aws_client **out, const struct sk_aws_client_opt
 		c->opts.base_delay_ms = 200;
 	if (c->opts.max_delay_ms <= 0)
 		c->opts.max_delay_ms = 20000;
-	if (c->opts.timeout_ms <= 0)
-		c->opts.timeout_ms = 30000;
+	if (c->opts.connect_timeout_ms <= 0)
+		c->opts.connect_timeout_ms = SK_AWS_CONNECT_TIMEOUT_MS;
+	if (c->opts.call_timeout_ms <= 0)
+		c->opts.call_timeout_ms = SK_AWS_CALL_TIMEOUT_MS;
+	if (c->opts.idle_timeout_ms <= 0)
+		c->opts.idle_timeout_ms = c->opts.call_timeout_ms / 3 > SK_AWS_IDLE_TIMEOUT_MIN_MS
+						  ? c->opts.call_timeout_ms / 3
+						  : SK_AWS_IDLE_TIMEOUT_MIN_MS;
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
@@ -187,6 +231,17 @@ static void copy_text(char *dst, size_t dstlen, const char *src)
 	dst[n] = '\0';
 }
 
+/* the same, with control characters as spaces: AWS's text goes into one-line messages */
+static void copy_line(char *dst, size_t dstlen, const char *src)
+{
+	char *p;
+
+	copy_text(dst, dstlen, src);
+	for (p = dst; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
+
 int sk_aws_parse_error(struct sk_aws_error *err, const char *body, size_t len)
 {
 	xmlDocPtr doc = NULL;
@@ -210,15 +265,199 @@ int sk_aws_parse_error(struct sk_aws_error *err, const char *body, size_t len)
 	else
 		e = NULL;
 	if (e) {
-		copy_text(err->code, sizeof(err->code), sk_xml_child_text(e, "Code", &s));
-		copy_text(err->message, sizeof(err->message), sk_xml_child_text(e, "Message", &s));
-		copy_text(err->request_id, sizeof(err->request_id), sk_xml_child_text(root, "RequestId", &s));
+		copy_line(err->code, sizeof(err->code), sk_xml_child_text(e, "Code", &s));
+		copy_line(err->message, sizeof(err->message), sk_xml_child_text(e, "Message", &s));
+		copy_line(err->request_id, sizeof(err->request_id), sk_xml_child_text(root, "RequestId", &s));
 		if (!err->request_id[0])
-			copy_text(err->request_id, sizeof(err->request_id), sk_xml_child_text(root, "RequestID", &s));
+			copy_line(err->request_id, sizeof(err->request_id), sk_xml_child_text(root, "RequestID", &s));
 		rc = err->code[0] ? 0 : SK_ENOTFOUND;
 	}
 	sk_xml_scratch_free(&s);
 	sk_xml_free(doc);
+	return rc;
+}
+
+/* ---- what an answer is ---- */
+
+#define EXCERPT_BYTES 120
+
+/* a case-insensitive search in the first len bytes of s */
+static const char *find_nocase(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i, j;
+
+	for (i = 0; n <= len && i <= len - n; i++) {
+		for (j = 0; j < n; j++) {
+			char a = s[i + j], b = needle[j];
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a - 'A' + 'a');
+			if (a != b)
+				break;
+		}
+		if (j == n)
+			return s + i;
+	}
+	return NULL;
+}
+
+/*
+ * Up to max bytes of text for a message: printable ASCII as is, the rest
+ * escaped (\n, \t, \xNN, \", \\), cut before anything that may be a
+ * credential (an STS answer's keys, a login page's token field).
+ */
+static void escape_excerpt(struct sk_buf *out, const char *text, size_t len, size_t max)
+{
+	static const char *const secretish[] = { "secret", "token", "credential", "password", "accesskey",
+						 "signature", "authorization" };
+	size_t n = len < max ? len : max, window = len < max + 16 ? len : max + 16, i;
+	bool cut = n < len;
+
+	/* a word that starts in the excerpt and ends past it counts too */
+	for (i = 0; i < sizeof(secretish) / sizeof(secretish[0]); i++) {
+		const char *at = find_nocase(text, window, secretish[i]);
+		if (at && (size_t)(at - text) < n) {
+			n = (size_t)(at - text);
+			cut = true;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch == '"' || ch == '\\')
+			sk_buf_printf(out, "\\%c", ch);
+		else if (ch == '\n')
+			sk_buf_adds(out, "\\n");
+		else if (ch == '\r')
+			sk_buf_adds(out, "\\r");
+		else if (ch == '\t')
+			sk_buf_adds(out, "\\t");
+		else if (ch < 0x20 || ch > 0x7e)
+			sk_buf_printf(out, "\\x%02x", ch);
+		else
+			sk_buf_addc(out, (char)ch);
+	}
+	if (cut)
+		sk_buf_adds(out, "...");
+}
+
+static void set_unexpected(struct sk_aws_error *err, const struct sk_aws_answer *a, const char *problem,
+			   const char *xmlns)
+{
+	struct sk_buf m = SK_BUF_INIT;
+	bool ok_status = a->status >= 200 && a->status < 300;
+
+	copy_text(err->code, sizeof(err->code), SK_AWS_CODE_UNEXPECTED);
+	err->throttled = a->status == 429;
+	err->retryable = !ok_status && sk_aws_is_retryable(a->status, NULL);
+	sk_buf_printf(&m, "unexpected answer from %s (HTTP %ld, ", a->host ? a->host : "the endpoint", a->status);
+	if (a->content_type && *a->content_type) {
+		sk_buf_adds(&m, "Content-Type ");
+		escape_excerpt(&m, a->content_type, strlen(a->content_type), 80);
+	} else {
+		sk_buf_adds(&m, "no Content-Type");
+	}
+	sk_buf_printf(&m, ", %zu bytes): %s", a->len, problem);
+	if (ok_status)
+		sk_buf_printf(&m, ", expected <%sResponse> in %s", a->action ? a->action : "",
+			      xmlns ? xmlns : "the service's namespace");
+	if (a->len) {
+		sk_buf_adds(&m, ": \"");
+		escape_excerpt(&m, a->body, a->len, EXCERPT_BYTES);
+		sk_buf_adds(&m, "\"");
+	}
+	if (ok_status)
+		sk_buf_adds(&m, "; not retried: the same endpoint would answer the same (a captive portal, a proxy or a wrong "
+			    "endpoint?)");
+	else if (!err->retryable)
+		sk_buf_adds(&m, "; not retried");
+	copy_text(err->message, sizeof(err->message), m.ptr ? m.ptr : problem);
+	sk_buf_free(&m);
+	sk_error_set(SK_ERR_RESPONSE, "%s", err->message);
+}
+
+int sk_aws_classify_response(struct sk_aws_response *out, struct sk_aws_error *err, const struct sk_aws_answer *a)
+{
+	const char *xmlns = sk_aws_service_namespace(a->service);
+	char want[160], problem[512];
+	struct sk_xml_scratch s = SK_XML_SCRATCH_INIT;
+	struct sk_error saved;
+	xmlNodePtr root;
+	const char *rid, *ns;
+	int rc = SK_ERROR;
+
+	out->doc = NULL;
+	out->root = NULL;
+	out->result = NULL;
+	out->request_id[0] = '\0';
+	copy_text(out->host, sizeof(out->host), a->host);
+	err->http_status = a->status;
+	err->code[0] = err->message[0] = '\0';
+	err->retryable = err->throttled = false;
+	if (a->request_id)
+		copy_line(err->request_id, sizeof(err->request_id), a->request_id);
+
+	if (a->status < 200 || a->status >= 300) {
+		saved = *sk_error_last();
+		if (sk_aws_parse_error(err, a->body, a->len) == 0) {
+			if (!err->request_id[0] && a->request_id)
+				copy_line(err->request_id, sizeof(err->request_id), a->request_id);
+			err->throttled = sk_aws_code_is_throttle(err->code) || a->status == 429;
+			err->retryable = sk_aws_is_retryable(a->status, err->code);
+			return sk_error_set(SK_ERR_AWS, "%s: %s (HTTP %ld, RequestId %s)", err->code,
+					    err->message[0] ? err->message : "no message", a->status,
+					    err->request_id[0] ? err->request_id : "none");
+		}
+		sk_error_set(saved.klass, "%s", saved.message);
+		err->code[0] = err->message[0] = '\0';
+		set_unexpected(err, a, !a->len ? "an empty body where an AWS error was expected" : "not an AWS error",
+			       xmlns);
+		return SK_ERROR;
+	}
+
+	snprintf(want, sizeof(want), "%sResponse", a->action ? a->action : "");
+	if (!a->len) {
+		set_unexpected(err, a, "an empty body", xmlns);
+		return SK_ERROR;
+	}
+	if (sk_xml_parse(&out->doc, a->body, a->len, "answer") < 0) {
+		set_unexpected(err, a, "not XML", xmlns);
+		return SK_ERROR;
+	}
+	root = xmlDocGetRootElement(out->doc);
+	ns = root && root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
+	if (!sk_xml_is(root, want)) {
+		snprintf(problem, sizeof(problem), "root element <%.100s>",
+			 root && root->name ? (const char *)root->name : "");
+		set_unexpected(err, a, problem, xmlns);
+		goto done;
+	}
+	if (!xmlns || !ns || strcmp(ns, xmlns)) {
+		struct sk_buf b = SK_BUF_INIT;
+		if (ns) {
+			sk_buf_printf(&b, "<%s> in namespace ", want);
+			escape_excerpt(&b, ns, strlen(ns), 100);
+		} else {
+			sk_buf_printf(&b, "<%s> without a namespace", want);
+		}
+		set_unexpected(err, a, b.ptr ? b.ptr : "a wrong namespace", xmlns);
+		sk_buf_free(&b);
+		goto done;
+	}
+	rid = sk_xml_text(sk_xml_path(root, "ResponseMetadata/RequestId"), &s);
+	if (!rid || !*rid) {
+		snprintf(problem, sizeof(problem), "<%s> without a RequestId", want);
+		set_unexpected(err, a, problem, xmlns);
+		goto done;
+	}
+	copy_line(out->request_id, sizeof(out->request_id), rid);
+	copy_line(err->request_id, sizeof(err->request_id), rid);
+	out->root = root;
+	snprintf(want, sizeof(want), "%sResult", a->action);
+	out->result = sk_xml_child(root, want);
+	rc = 0;
+done:
+	sk_xml_scratch_free(&s);
+	if (rc != 0)
+		sk_aws_response_free(out);
 	return rc;
 }
 
@@ -311,9 +550,9 @@ done:
 	return rc;
 }
 
-/* one attempt: fills resp or returns SK_ERROR (transport / credentials / signing) */
+/* one attempt with at most budget_ms: fills resp or returns SK_ERROR (transport / credentials / signing) */
 static int attempt_once(struct sk_aws_client *c, const struct target *t, const char *service, const char *region,
-			const struct sk_buf *body, bool sign, struct sk_http_response *resp)
+			const struct sk_buf *body, bool sign, long budget_ms, struct sk_http_response *resp)
 {
 	struct sk_credentials creds = SK_CREDENTIALS_INIT;
 	struct sk_sigv4_result sig;
@@ -360,14 +599,17 @@ static int attempt_once(struct sk_aws_client *c, const struct target *t, const c
 	}
 	if (borrow(c, &http) < 0)
 		goto done;
+	memset(&hreq, 0, sizeof(hreq));
 	hreq.method = "POST";
 	hreq.url = t->url;
 	hreq.headers = lines;
 	hreq.n_headers = n;
 	hreq.body = body->ptr;
 	hreq.body_len = body->len;
-	hreq.timeout_ms = c->opts.timeout_ms;
-	hreq.connect_timeout_ms = 0;
+	/* the attempt ends with the call's budget at the latest */
+	hreq.timeout_ms = budget_ms;
+	hreq.connect_timeout_ms = c->opts.connect_timeout_ms < budget_ms ? c->opts.connect_timeout_ms : budget_ms;
+	hreq.idle_timeout_ms = c->opts.idle_timeout_ms < budget_ms ? c->opts.idle_timeout_ms : 0;
 	hreq.max_body = 0;
 	hreq.no_proxy = false;
 	rc = sk_http_perform(http, &hreq, resp);
@@ -383,16 +625,30 @@ done:
 	return rc;
 }
 
-static void set_call_error(const char *service, const char *action, const char *region,
-			   const struct sk_aws_error *e)
+/* the final error of a call that failed after attempt attempts, elapsed ms, out_of_time: the budget ran out */
+static void set_call_error(const struct sk_aws_client *c, const char *service, const char *action,
+			   const char *region, const char *host, const struct sk_aws_error *e, int klass,
+			   int64_t elapsed, bool out_of_time)
 {
-	char attempts[48] = "";
+	char took[32], budget[32], after[128] = "";
 
-	if (e->attempts > 1)
-		snprintf(attempts, sizeof(attempts), ", after %d attempts", e->attempts);
-	sk_error_set(SK_ERR_AWS, "%s %s in %s: %s: %s (HTTP %ld, RequestId %s%s)", service, action, region, e->code,
-		     e->message[0] ? e->message : "no message", e->http_status,
-		     e->request_id[0] ? e->request_id : "none", attempts);
+	format_ms(took, sizeof(took), elapsed);
+	format_ms(budget, sizeof(budget), c->opts.call_timeout_ms);
+	if (out_of_time)
+		snprintf(after, sizeof(after), "after %d attempt%s in %s, the call timeout of %s", e->attempts,
+			 e->attempts == 1 ? "" : "s", took, budget);
+	else if (e->attempts > 1)
+		snprintf(after, sizeof(after), "after %d attempts", e->attempts);
+	if (klass == SK_ERR_HTTP)
+		sk_error_set(SK_ERR_HTTP, "%s %s in %s: no answer from %s%s%s: %s", service, action, region, host,
+			     after[0] ? " " : "", after, e->message);
+	else if (klass == SK_ERR_RESPONSE)
+		sk_error_set(SK_ERR_RESPONSE, "%s %s in %s: %s%s%s%s", service, action, region, e->message,
+			     after[0] ? " (" : "", after, after[0] ? ")" : "");
+	else
+		sk_error_set(SK_ERR_AWS, "%s %s in %s: %s: %s (HTTP %ld, RequestId %s%s%s)", service, action, region,
+			     e->code, e->message[0] ? e->message : "no message", e->http_status,
+			     e->request_id[0] ? e->request_id : "none", after[0] ? ", " : "", after);
 }
 
 static int call(struct sk_aws_client *c, const char *service, const char *region, const char *action,
@@ -400,16 +656,19 @@ static int call(struct sk_aws_client *c, const char *service, const char *region
 {
 	struct sk_aws_error local, *err = err_out ? err_out : &local;
 	struct sk_http_response resp = SK_HTTP_RESPONSE_INIT;
-	struct sk_buf body = SK_BUF_INIT, what = SK_BUF_INIT;
+	struct sk_buf body = SK_BUF_INIT;
 	struct target t;
 	const char *version = sk_aws_service_version(service);
+	int64_t started = sk_time_mono_ms(), deadline = started + c->opts.call_timeout_ms;
 	int attempt, rc = -1;
 	bool have_target = false;
 
 	memset(err, 0, sizeof(*err));
 	out->doc = NULL;
+	out->root = NULL;
 	out->result = NULL;
 	out->request_id[0] = '\0';
+	out->host[0] = '\0';
 	out->attempts = 0;
 	if (!version)
 		return sk_error_set(SK_ERR_INVALID, "unknown AWS service '%s'", service);
@@ -432,9 +691,11 @@ static int call(struct sk_aws_client *c, const char *service, const char *region
 
 	for (attempt = 1;; attempt++) {
 		struct sk_aws_call_info info;
-		struct sk_view rid;
-		int64_t start = sk_time_mono_ms();
-		int prc;
+		struct sk_aws_answer answer;
+		struct sk_view v;
+		char why[160], ctype[256] = "", rid[128] = "";
+		int64_t start = sk_time_mono_ms(), now, delay;
+		int prc, klass;
 
 		if (c->opts.cancel && *c->opts.cancel) {
 			rc = SK_EINTERRUPTED;
@@ -444,7 +705,7 @@ static int call(struct sk_aws_client *c, const char *service, const char *region
 		memset(err, 0, sizeof(*err));
 		err->attempts = attempt;
 		out->attempts = attempt;
-		prc = attempt_once(c, &t, service, region, &body, sign, &resp);
+		prc = attempt_once(c, &t, service, region, &body, sign, (long)(deadline - start), &resp);
 		memset(&info, 0, sizeof(info));
 		info.service = service;
 		info.region = region;
@@ -456,78 +717,71 @@ static int call(struct sk_aws_client *c, const char *service, const char *region
 				rc = -1; /* credentials, signing, memory: retrying will not help */
 				goto done;
 			}
+			klass = SK_ERR_HTTP;
 			err->http_status = 0;
 			err->retryable = true;
 			copy_text(err->message, sizeof(err->message), sk_error_message());
+			snprintf(why, sizeof(why), "%s", resp.failure && *resp.failure ? resp.failure : "no answer");
+			sk_debug("%s %s %s in %s: no answer (%s), attempt %d, %.0f ms", "POST", t.host, action, region,
+				 err->message, attempt, info.seconds * 1000);
 		} else {
-			err->http_status = resp.status;
-			if (sk_http_response_header(&resp, "x-amzn-RequestId", &rid) == 0 ||
-			    sk_http_response_header(&resp, "x-amz-request-id", &rid) == 0) {
-				size_t n = rid.len < sizeof(err->request_id) - 1 ? rid.len : sizeof(err->request_id) - 1;
-				memcpy(err->request_id, rid.ptr, n);
-				err->request_id[n] = '\0';
-			}
+			if (sk_http_response_header(&resp, "Content-Type", &v) == 0)
+				snprintf(ctype, sizeof(ctype), "%.*s", (int)(v.len < 255 ? v.len : 255), v.ptr);
+			if (sk_http_response_header(&resp, "x-amzn-RequestId", &v) == 0 ||
+			    sk_http_response_header(&resp, "x-amz-request-id", &v) == 0)
+				snprintf(rid, sizeof(rid), "%.*s", (int)(v.len < 127 ? v.len : 127), v.ptr);
+			memset(&answer, 0, sizeof(answer));
+			answer.service = service;
+			answer.action = action;
+			answer.host = t.host;
+			answer.status = resp.status;
+			answer.content_type = ctype[0] ? ctype : NULL;
+			answer.request_id = rid[0] ? rid : NULL;
+			answer.body = resp.body.ptr;
+			answer.len = resp.body.len;
 			info.status = resp.status;
-			info.request_id = err->request_id;
-		}
-
-		if (prc == 0 && resp.status >= 200 && resp.status < 300) {
-			xmlNodePtr root;
-			char result_name[128];
-			struct sk_xml_scratch s = SK_XML_SCRATCH_INIT;
-			const char *r;
-
-			sk_buf_reset(&what);
-			sk_buf_printf(&what, "%s %s answer from %s", service, action, t.host);
-			if (c->opts.on_attempt)
-				c->opts.on_attempt(c->opts.on_attempt_ud, &info);
-			if (sk_xml_parse(&out->doc, resp.body.ptr, resp.body.len, what.ptr) < 0)
+			if (sk_aws_classify_response(out, err, &answer) == 0) {
+				err->attempts = attempt;
+				info.request_id = out->request_id;
+				if (c->opts.on_attempt)
+					c->opts.on_attempt(c->opts.on_attempt_ud, &info);
+				sk_debug("%s %s %s in %s: HTTP %ld, RequestId %s, attempt %d, %.0f ms", "POST", t.host,
+					 action, region, resp.status, out->request_id, attempt, info.seconds * 1000);
+				rc = 0;
 				goto done;
-			root = xmlDocGetRootElement(out->doc);
-			snprintf(result_name, sizeof(result_name), "%sResult", action);
-			out->result = sk_xml_child(root, result_name);
-			if (!out->result)
-				out->result = root;
-			r = sk_xml_text(sk_xml_path(root, "ResponseMetadata/RequestId"), &s);
-			copy_text(out->request_id, sizeof(out->request_id), r ? r : err->request_id);
-			sk_xml_scratch_free(&s);
-			sk_debug("%s %s %s in %s: HTTP %ld, RequestId %s, attempt %d, %.0f ms", "POST", t.host, action,
-				 region, resp.status, out->request_id, attempt, info.seconds * 1000);
-			rc = 0;
-			goto done;
-		}
-
-		if (prc == 0) {
-			if (sk_aws_parse_error(err, resp.body.ptr, resp.body.len) != 0) {
-				snprintf(err->code, sizeof(err->code), "HTTP%ld", resp.status);
-				snprintf(err->message, sizeof(err->message), "unexpected HTTP %ld answer without an AWS error",
-					 resp.status);
 			}
-			err->throttled = sk_aws_code_is_throttle(err->code) || resp.status == 429;
-			err->retryable = sk_aws_is_retryable(resp.status, err->code);
+			err->attempts = attempt;
+			klass = sk_error_last()->klass;
+			if (klass == SK_ERR_NOMEM)
+				goto done;
 			info.code = err->code;
 			info.throttled = err->throttled;
 			info.request_id = err->request_id;
+			if (klass == SK_ERR_AWS)
+				snprintf(why, sizeof(why), "%.100s (HTTP %ld)", err->code, resp.status);
+			else
+				snprintf(why, sizeof(why), "HTTP %ld, not an AWS answer", resp.status);
 			sk_debug("%s %s %s in %s: HTTP %ld %s, RequestId %s, attempt %d, %.0f ms", "POST", t.host, action,
 				 region, resp.status, err->code, err->request_id[0] ? err->request_id : "none", attempt,
 				 info.seconds * 1000);
-		} else {
-			sk_debug("%s %s %s in %s: no answer (%s), attempt %d, %.0f ms", "POST", t.host, action, region,
-				 err->message, attempt, info.seconds * 1000);
 		}
 		if (c->opts.on_attempt)
 			c->opts.on_attempt(c->opts.on_attempt_ud, &info);
 
+		now = sk_time_mono_ms();
 		if (!err->retryable || attempt >= c->opts.max_attempts) {
-			if (prc < 0)
-				sk_error_set(SK_ERR_HTTP, "%s %s in %s: no answer from %s%s: %s", service, action, region,
-					     t.host, attempt > 1 ? " after retries" : "", err->message);
-			else
-				set_call_error(service, action, region, err);
+			set_call_error(c, service, action, region, t.host, err, klass, now - started, false);
 			goto done;
 		}
-		if (!nap(c, sk_aws_backoff_ms(attempt, err->throttled ? c->opts.base_delay_ms * 2 : c->opts.base_delay_ms,
-					      c->opts.max_delay_ms, random64()))) {
+		delay = sk_aws_backoff_ms(attempt, err->throttled ? c->opts.base_delay_ms * 2 : c->opts.base_delay_ms,
+					  c->opts.max_delay_ms, random64());
+		if (now + delay >= deadline) {
+			/* the budget is spent: no attempt would have time left */
+			set_call_error(c, service, action, region, t.host, err, klass, now - started, true);
+			goto done;
+		}
+		sk_warn("retrying %s in %s (attempt %d/%d): %s", action, region, attempt + 1, c->opts.max_attempts, why);
+		if (!nap(c, (long)delay)) {
 			rc = SK_EINTERRUPTED;
 			sk_error_set(SK_ERR_INTERRUPTED, "%s %s in %s: interrupted", service, action, region);
 			goto done;
@@ -542,7 +796,6 @@ done:
 	sk_buf_cleanse_free(&resp.body);
 	sk_http_response_free(&resp);
 	sk_buf_cleanse_free(&body);
-	sk_buf_free(&what);
 	return rc;
 }
 
@@ -564,6 +817,7 @@ void sk_aws_response_free(struct sk_aws_response *r)
 		return;
 	sk_xml_free(r->doc);
 	r->doc = NULL;
+	r->root = NULL;
 	r->result = NULL;
 }
 
@@ -600,6 +854,18 @@ int sk_aws_paginate(struct sk_aws_client *c, const char *service, const char *re
 			goto done;
 		if ((rc = sk_aws_call(c, service, region, action, &q, &resp, err)) != 0)
 			goto done;
+		if (!resp.result) {
+			/* without the result element, an absent list would read as an empty account */
+			rc = sk_error_set(SK_ERR_RESPONSE,
+					  "%s %s in %s: the answer from %s (RequestId %s) has no <%sResult>; not read as "
+					  "an empty list",
+					  service, action, region, resp.host, resp.request_id, action);
+			if (err) {
+				snprintf(err->code, sizeof(err->code), "%s", SK_AWS_CODE_UNEXPECTED);
+				snprintf(err->message, sizeof(err->message), "%s", sk_error_message());
+			}
+			goto done;
+		}
 		container = sk_xml_child(resp.result, list);
 		for (n = sk_xml_child(container, item_name); n; n = sk_xml_next(n, item_name))
 			if ((rc = item(ud, n)) != 0)

@@ -3,6 +3,7 @@
  */
 #include "aws/http.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "common/error.h"
+#include "common/timeutil.h"
 
 struct sk_http {
 	CURL *curl;
@@ -22,6 +24,33 @@ struct sink {
 	size_t max;
 	bool overflow;
 };
+
+/* the idle limit: no byte moving either way for idle_ms ends the transfer */
+struct idle {
+	long idle_ms;
+	int64_t last_ms;
+	curl_off_t last_bytes;
+	bool fired;
+};
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct idle *w = ud;
+	int64_t now = sk_time_mono_ms();
+
+	(void)dltotal;
+	(void)ultotal;
+	if (dlnow + ulnow != w->last_bytes) {
+		w->last_bytes = dlnow + ulnow;
+		w->last_ms = now;
+		return 0;
+	}
+	if (now - w->last_ms >= w->idle_ms) {
+		w->fired = true;
+		return 1; /* CURLE_ABORTED_BY_CALLBACK */
+	}
+	return 0;
+}
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_rc = CURLE_OK;
@@ -107,10 +136,47 @@ static void host_of(const char *url, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* why no answer came, in a few words, for one-line retry notices */
+static const char *failure_of(CURL *curl, CURLcode rc)
+{
+	long os_errno = 0;
+	double connect_time = 0;
+
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME, &connect_time);
+		return connect_time > 0 ? "timed out" : "connect timed out";
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+		if (os_errno == ECONNREFUSED)
+			return "connection refused";
+		if (os_errno == ENETUNREACH || os_errno == EHOSTUNREACH)
+			return "unreachable";
+		return "cannot connect";
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "cannot resolve the host";
+	case CURLE_GOT_NOTHING:
+		return "closed without an answer";
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		return "connection lost";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return "TLS failed";
+	default:
+		return "no answer";
+	}
+}
+
 int sk_http_perform(struct sk_http *h, const struct sk_http_request *req, struct sk_http_response *resp)
 {
 	struct curl_slist *hdrs = NULL, *tmp;
 	struct sink sink;
+	struct idle idle;
 	CURLcode rc;
 	size_t i;
 	int ret = -1;
@@ -120,9 +186,14 @@ int sk_http_perform(struct sk_http *h, const struct sk_http_request *req, struct
 	sk_buf_reset(&resp->headers);
 	resp->status = 0;
 	resp->seconds = 0;
+	resp->failure = "";
 	sink.buf = &resp->body;
 	sink.max = req->max_body ? req->max_body : ((size_t)64 << 20);
 	sink.overflow = false;
+	idle.idle_ms = req->idle_timeout_ms;
+	idle.last_ms = sk_time_mono_ms();
+	idle.last_bytes = 0;
+	idle.fired = false;
 	host_of(req->url, host, sizeof(host));
 
 	curl_easy_reset(h->curl);
@@ -152,6 +223,12 @@ int sk_http_perform(struct sk_http *h, const struct sk_http_request *req, struct
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 30000L);
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
 			 req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
+	if (req->idle_timeout_ms > 0) {
+		/* a hung server, or a transfer that stalled; libcurl calls this about once a second when idle */
+		curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &idle);
+		curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -180,10 +257,18 @@ int sk_http_perform(struct sk_http *h, const struct sk_http_request *req, struct
 	rc = curl_easy_perform(h->curl);
 	curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &resp->seconds);
 	if (sink.overflow) {
+		resp->failure = "answer too large";
 		sk_error_set(SK_ERR_HTTP, "response from '%s' is larger than %zu bytes", host, sink.max);
 		goto done;
 	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK && idle.fired) {
+		resp->failure = "timed out";
+		sk_error_set(SK_ERR_HTTP, "%s %s: nothing received for %.1f s", req->method, host,
+			     (double)req->idle_timeout_ms / 1000.0);
+		goto done;
+	}
 	if (rc != CURLE_OK) {
+		resp->failure = failure_of(h->curl, rc);
 		sk_error_set(SK_ERR_HTTP, "%s %s: %s", req->method, host, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 		goto done;
 	}

@@ -24,7 +24,8 @@ struct sk_http_request {
 	const void *body;
 	size_t body_len;
 	long timeout_ms;         /* whole transfer; 0: 30 s */
-	long connect_timeout_ms; /* 0: 5 s */
+	long connect_timeout_ms; /* TCP and TLS handshake; 0: 5 s */
+	long idle_timeout_ms;    /* give up when no byte moved either way for this long (to about 1 s); 0: never */
 	size_t max_body;         /* 0: 64 MiB */
 	bool no_proxy;           /* connect directly (instance metadata, container credentials) */
 };
@@ -34,9 +35,11 @@ struct sk_http_response {
 	struct sk_buf body;
 	struct sk_buf headers; /* raw header lines of the final response */
 	double seconds;        /* total time, for --debug */
+	/* when no status arrived: why, in a few words ("timed out", "connection refused"); else "" */
+	const char *failure;
 };
 
-#define SK_HTTP_RESPONSE_INIT { 0, SK_BUF_INIT, SK_BUF_INIT, 0 }
+#define SK_HTTP_RESPONSE_INIT { .status = 0, .body = SK_BUF_INIT, .headers = SK_BUF_INIT, .seconds = 0, .failure = "" }
 
 int sk_http_global_init(void);
 int sk_http_new(struct sk_http **out);

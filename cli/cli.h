@@ -42,6 +42,8 @@ struct sk_cli {
 	size_t n_regions;
 	const char *endpoint;
 	const char *profile;
+	long connect_timeout_ms; /* --connect-timeout, SNAPKEEP_CONNECT_TIMEOUT; 0: the client's default */
+	long call_timeout_ms;    /* --call-timeout, SNAPKEEP_CALL_TIMEOUT; 0: the client's default */
 	/* state */
 	const char *state_dir;
 	int lock_timeout;

@@ -20,6 +20,7 @@
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
@@ -139,6 +140,8 @@ void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so)
 	so->profile = cli->profile;
 	so->region = cli->n_regions ? cli->regions[0] : NULL;
 	so->endpoint = cli->endpoint;
+	so->connect_timeout_ms = cli->connect_timeout_ms;
+	so->call_timeout_ms = cli->call_timeout_ms;
 	so->cancel = &sk_cli_interrupted;
 }
 

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "reconciler/service/loop.h"
 
 #define COMMON_SOURCE                                                                           \
 	"  --repo PATH|URL     the policy repository (SNAPKEEP_REPO; default: the current directory)\n" \
@@ -28,7 +29,12 @@
 #define COMMON_AWS                                                                                  \
 	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
-	"  --profile P         AWS profile (also AWS_PROFILE)\n"
+	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n" \
+	"  --connect-timeout D TCP and TLS handshake limit per attempt, e.g. 5s, 500ms\n"           \
+	"                      (SNAPKEEP_CONNECT_TIMEOUT; default 5s)\n"                              \
+	"  --call-timeout D    limit per AWS call, every retry included (SNAPKEEP_CALL_TIMEOUT;\n"  \
+	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
+	"                      of the call timeout, if longer) is retried\n"
 #define COMMON_STATE                                                                               \
 	"  --state-dir DIR     state directory (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n" \
 	"  --lock-timeout S    wait up to S seconds for another run's lock (default 0)\n"
@@ -162,6 +168,7 @@ enum {
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
+	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -173,6 +180,8 @@ static const struct option options[] = {
 	{ "endpoint", required_argument, NULL, O_ENDPOINT },
 	{ "endpoint-url", required_argument, NULL, O_ENDPOINT },
 	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
+	{ "call-timeout", required_argument, NULL, O_CALL_TIMEOUT },
 	{ "state-dir", required_argument, NULL, O_STATE_DIR },
 	{ "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT },
 	{ "inventory", required_argument, NULL, O_INVENTORY },
@@ -217,6 +226,23 @@ static int parse_int(const char *opt, const char *s, int min, int max, int *out)
 		return -1;
 	}
 	*out = (int)v;
+	return 0;
+}
+
+/* a duration within what the AWS client accepts: "5s", "500ms" */
+static int parse_timeout(const char *what, const char *text, long *out)
+{
+	int64_t ms;
+
+	if (sk_loop_parse_duration(&ms, text, false) < 0) {
+		fprintf(stderr, "snapkeep: %s: %s\n", what, sk_error_message());
+		return -1;
+	}
+	if (sk_aws_check_timeout(what, ms) < 0) {
+		fprintf(stderr, "snapkeep: %s\n", sk_error_message());
+		return -1;
+	}
+	*out = (long)ms;
 	return 0;
 }
 
@@ -280,6 +306,11 @@ int main(int argc, char **argv)
 	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
+	if ((env_or("SNAPKEEP_CONNECT_TIMEOUT", NULL) &&
+	     parse_timeout("SNAPKEEP_CONNECT_TIMEOUT", getenv("SNAPKEEP_CONNECT_TIMEOUT"), &cli.connect_timeout_ms) < 0) ||
+	    (env_or("SNAPKEEP_CALL_TIMEOUT", NULL) &&
+	     parse_timeout("SNAPKEEP_CALL_TIMEOUT", getenv("SNAPKEEP_CALL_TIMEOUT"), &cli.call_timeout_ms) < 0))
+		return SK_EXIT_USAGE;
 
 	/* GNU getopt permutes, so PLANFILE may come before or after options */
 	opterr = 0;
@@ -301,6 +332,14 @@ int main(int argc, char **argv)
 			break;
 		case O_ENDPOINT: cli.endpoint = optarg; break;
 		case O_PROFILE: cli.profile = optarg; break;
+		case O_CONNECT_TIMEOUT:
+			if (parse_timeout("--connect-timeout", optarg, &cli.connect_timeout_ms) < 0)
+				return SK_EXIT_USAGE;
+			break;
+		case O_CALL_TIMEOUT:
+			if (parse_timeout("--call-timeout", optarg, &cli.call_timeout_ms) < 0)
+				return SK_EXIT_USAGE;
+			break;
 		case O_STATE_DIR: cli.state_dir = optarg; break;
 		case O_LOCK_TIMEOUT:
 			if (parse_int("lock-timeout", optarg, 0, 86400, &cli.lock_timeout) < 0)

@@ -40,6 +40,7 @@ enum sk_error_class {
 	SK_ERR_PLAN,
 	SK_ERR_SAFETY,
 	SK_ERR_INTERRUPTED,
+	SK_ERR_RESPONSE, /* an answer that is not AWS's answer to the call (HTML, empty, another action's) */
 };
 
 #define SK_ERROR_MAX 2048

@@ -115,15 +115,17 @@ static int settle_exists(struct run *r, const struct sk_action *a, enum sk_outco
 /*
  * Was a call that did not succeed perhaps made all the same?  When no
  * answer came (the connection failed, or AWS answered 5xx), or when an
- * earlier attempt's answer was lost before a retry, AWS may have made the
- * change.  Such a call is journaled "unknown", which leaves its intent open
- * for the next run to resolve against live state.
+ * earlier attempt's answer was lost before a retry, or when something other
+ * than AWS answered (a proxy may have passed the call on), AWS may have made
+ * the change.  Such a call is journaled "unknown", which leaves its intent
+ * open for the next run to resolve against live state.
  */
 static bool maybe_made(const struct sk_aws_error *err)
 {
 	if (err->attempts <= 0)
 		return false; /* never sent */
-	return err->attempts > 1 || err->http_status == 0 || err->http_status >= 500;
+	return err->attempts > 1 || err->http_status == 0 || err->http_status >= 500 ||
+	       !strcmp(err->code, SK_AWS_CODE_UNEXPECTED);
 }
 
 /* is the instance's automated-backup replication live in the action's (destination) region? */

@@ -15,6 +15,7 @@
 #include "common/timeutil.h"
 #include "reconciler/engine/apply.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/journal_glue.h"
 #include "reconciler/engine/saved.h"

@@ -15,15 +15,22 @@ struct sk_session_opts {
 	const char *profile;
 	const char *region;
 	const char *endpoint;
+	long connect_timeout_ms; /* 0: the client's default (struct sk_aws_client_opts) */
+	long call_timeout_ms;    /* 0: the client's default */
 	volatile sig_atomic_t *cancel;
 	void (*on_attempt)(void *ud, const struct sk_aws_call_info *info);
 	void *on_attempt_ud;
 };
 
-#define SK_SESSION_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL }
+#define SK_SESSION_OPTS_INIT                                                                              \
+	{                                                                                                 \
+		.profile = NULL, .region = NULL, .endpoint = NULL, .connect_timeout_ms = 0, .call_timeout_ms = 0, \
+		.cancel = NULL, .on_attempt = NULL, .on_attempt_ud = NULL                                   \
+	}
 
 struct sk_session {
 	struct sk_aws_config *config;
+	struct sk_aws_client *sts; /* unsigned calls only: the credentials chain's web identity exchange */
 	struct sk_credentials_provider *credentials;
 	struct sk_aws_client *client;
 };

@@ -222,7 +222,11 @@ e = {"AWS_ACCESS_KEY_ID": "AKIDSNAPKEEPTEST", "AWS_SECRET_ACCESS_KEY": "x", "AWS
      "AWS_ENDPOINT_URL": "http://127.0.0.1:%d" % port, "AWS_MAX_ATTEMPTS": "2",
      "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true"}
 r = t.run([TOOL, "describe-instances"], env=e)
-t.ok(r.rc == 1 and "no answer" in r.err and "127.0.0.1:%d" % port in r.err and len(r.err.splitlines()) == 1,
+errors = [x for x in r.err.splitlines() if not x.startswith("snapkeep: warn: ")]
+retries = [x for x in r.err.splitlines() if x.startswith("snapkeep: warn: ")]
+t.ok(r.rc == 1 and "no answer" in r.err and "127.0.0.1:%d" % port in r.err and len(errors) == 1,
      "an unreachable endpoint gives one line naming the host", r.err)
+t.is_(retries, ["snapkeep: warn: retrying DescribeDBInstances in us-east-1 (attempt 2/2): connection refused"],
+      "and one warning for its one retry, saying why")
 
 t.done()

@@ -60,11 +60,18 @@ def redact_params(params):
     return out
 
 
-class Faults:
-    """Injected failures: fractions of matching calls throttled, answered 500 or dropped, plus latency; and
-    calls that are made but whose answer is lost (dropAfter) or held back (hold), for crash tests."""
+HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: sign in</title></head>\n"
+             "<body><h1>Welcome to Guest Wi-Fi</h1><p>Accept the terms to continue.</p>"
+             "<form method=\"post\" action=\"/login\"><button>Accept</button></form></body></html>\n")
 
-    KINDS = ("throttle", "error500", "drop", "dropAfter", "hold")
+
+class Faults:
+    """Injected failures: fractions of matching calls throttled, answered 500 or dropped, plus latency; calls
+    that are made but whose answer is lost (dropAfter) or held back (hold), for crash tests; and answers with
+    status 200 that are not the action's (html, emptyBody, otherAction), as a captive portal, a proxy or a
+    misrouted endpoint gives them."""
+
+    KINDS = ("throttle", "error500", "drop", "dropAfter", "hold", "html", "emptyBody", "otherAction")
     KEYS = set(KINDS) | {"latencyMs", "holdMs", "actions", "regions", "services", "mutating", "skip", "count",
                          "seed"}
 
@@ -141,6 +148,14 @@ class Faults:
                     if self.remaining <= 0:
                         self.cfg = None
             return kind, latency, hold
+
+
+def other_action(table, action):
+    """For the otherAction fault: the service's first read-only action other than action, else its first other
+    action (answered with an empty result)."""
+    names = [a for a in table if a != action]
+    ro = [a for a in names if not table[a][1]]
+    return (ro or names or [action])[0]
 
 
 class Ctx:
@@ -323,6 +338,15 @@ class App:
             return self.reply_error(h, entry, ns, M.AwsError(
                 "InternalFailure", "The request processing has failed because of an unknown error, exception or "
                 "failure.", 500, "Receiver"), rid)
+        if kind in ("html", "emptyBody"):
+            # not AWS answering: no signature check, no RequestId, nothing made
+            entry.update(status=200, fault=kind)
+            self.log_call(entry)
+            if kind == "html":
+                h.reply(200, HTML_PAGE.encode(), "text/html; charset=utf-8")
+            else:
+                h.reply(200, b"", "text/xml")
+            return
 
         who = None
         if scope or action not in S.UNSIGNED_ACTIONS:
@@ -345,17 +369,32 @@ class App:
             return self.reply_error(h, entry, ns, M.AwsError(
                 "InvalidAction", "Could not find operation %s for version %s" % (action, params.get("Version"))), rid)
         fn = table[action][0]
+        answered_as = action
+        if kind == "otherAction":
+            # a misrouted call: the service answers another, read-only action (with no parameters)
+            answered_as = other_action(table, action)
+            entry.update(fault=kind, answeredAs=answered_as)
+            fn = table[answered_as][0] if not table[answered_as][1] else None
+            params = {}
         started = time.monotonic()
         with self.model.lock:
             self.model.tick()
             ctx = Ctx(self, region, params, who, h.headers.get("Host"))
             try:
-                inner = fn(ctx)
-                text = response(action, ns, inner, rid)
+                inner = fn(ctx) if fn else ""
+                text = response(answered_as, ns, inner, rid)
                 status, err = 200, None
             except M.AwsError as e:
-                text = error_response(ns, e, rid)
-                status, err = e.status, e.code
+                if kind == "otherAction":
+                    text, status, err = response(answered_as, ns, "", rid), 200, None
+                else:
+                    text = error_response(ns, e, rid)
+                    status, err = e.status, e.code
+            except (TypeError, KeyError, AttributeError):
+                if kind != "otherAction":
+                    raise
+                # the other action wanted a caller or parameters this call did not bring: its empty answer
+                text, status, err = response(answered_as, ns, "", rid), 200, None
             dirty = self.model.dirty
         if dirty:
             self.persister.poke()
@@ -404,8 +443,8 @@ class App:
         kind, latency, _ = self.faults.pick(service, None, action)
         if latency:
             time.sleep(latency / 1000.0)
-        if kind in ("dropAfter", "hold"):
-            kind = None  # nothing is made here: served as usual
+        if kind in ("dropAfter", "hold", "html", "emptyBody", "otherAction"):
+            kind = None  # nothing is made here, and the Query API's answers are not these: served as usual
         if kind == "drop":
             self._cred_entry(service, action, 0, {"fault": "drop", "error": "ConnectionDropped"})
             h.drop()

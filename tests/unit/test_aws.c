@@ -1,5 +1,5 @@
 /*
- * test_aws.c - Query encoding, reading RDS answers, error classification, retry policy
+ * test_aws.c - Query encoding, reading RDS answers, what an answer is, error classification, retry policy
  *
  * The XML samples in tests/data/rds-xml/ are AWS's published sample
  * responses (see that folder's README).
@@ -381,6 +381,262 @@ static void test_arn_region_is_read(void **state)
 	assert_int_equal(sk_arn_region("not-an-arn", r, sizeof(r)), SK_ERROR);
 }
 
+
+/* ---- what an answer is: sk_aws_classify_response ---- */
+
+static const char *const RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/";
+
+static struct sk_aws_answer answer(const char *action, long status, const char *ctype, const char *body, size_t len)
+{
+	struct sk_aws_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.service = "rds";
+	a.action = action;
+	a.host = "rds.us-east-1.amazonaws.com";
+	a.status = status;
+	a.content_type = ctype;
+	a.body = body;
+	a.len = len;
+	return a;
+}
+
+/* classifies and expects a refusal of class klass; returns the message (static storage) */
+static const char *refused(const struct sk_aws_answer *a, int klass, struct sk_aws_error *e)
+{
+	struct sk_aws_response r = SK_AWS_RESPONSE_INIT;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(sk_aws_classify_response(&r, e, a), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, klass);
+	assert_null(r.doc);
+	assert_null(r.result);
+	if (klass == SK_ERR_RESPONSE)
+		assert_string_equal(sk_error_message(), e->message);
+	return sk_error_message();
+}
+
+static void test_classify_accepts_every_published_sample_as_its_action(void **state)
+{
+	static const char *const actions[] = { "DescribeDBSnapshots", "CreateDBSnapshot", "CopyDBSnapshot",
+						"DeleteDBSnapshot", "ModifyDBInstance",
+						"DescribeDBInstanceAutomatedBackups" };
+	size_t i, len;
+	char path[256], result[128];
+
+	(void)state;
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		struct sk_aws_response r = SK_AWS_RESPONSE_INIT;
+		struct sk_aws_error e;
+		struct sk_aws_answer a;
+		char *xml;
+
+		snprintf(path, sizeof(path), "tests/data/rds-xml/%s.xml", actions[i]);
+		xml = slurp(path, &len);
+		a = answer(actions[i], 200, "text/xml", xml, len);
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(sk_aws_classify_response(&r, &e, &a), 0);
+		snprintf(result, sizeof(result), "%sResult", actions[i]);
+		assert_non_null(r.result);
+		assert_string_equal((const char *)r.result->name, result);
+		assert_true(strlen(r.request_id) > 8);
+		assert_string_equal(r.host, "rds.us-east-1.amazonaws.com");
+		sk_aws_response_free(&r);
+		assert_null(r.doc);
+		free(xml);
+	}
+}
+
+static void test_classify_refuses_an_html_page_naming_status_type_and_first_bytes(void **state)
+{
+	static const char page[] = "<!DOCTYPE html>\n<html><head><title>Hotel Wi-Fi</title></head>"
+				   "<body><p>Please accept the terms</p></body></html>";
+	struct sk_aws_answer a = answer("DescribeDBInstances", 200, "text/html; charset=utf-8", page, strlen(page));
+	struct sk_aws_error e;
+	const char *m;
+
+	(void)state;
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_string_equal(e.code, SK_AWS_CODE_UNEXPECTED);
+	assert_int_equal(e.http_status, 200);
+	assert_false(e.retryable);
+	assert_non_null(strstr(m, "rds.us-east-1.amazonaws.com"));
+	assert_non_null(strstr(m, "HTTP 200"));
+	assert_non_null(strstr(m, "Content-Type text/html; charset=utf-8"));
+	assert_non_null(strstr(m, "<title>Hotel Wi-Fi</title>"));
+	assert_non_null(strstr(m, "\\n<html>"));
+	assert_non_null(strstr(m, "expected <DescribeDBInstancesResponse> in http://rds.amazonaws.com/doc/2014-10-31/"));
+	assert_non_null(strstr(m, "not retried"));
+	assert_null(strchr(m, '\n'));
+}
+
+static void test_classify_refuses_an_empty_body_and_text_that_is_not_xml(void **state)
+{
+	struct sk_aws_answer a = answer("DescribeDBSnapshots", 200, NULL, "", 0);
+	struct sk_aws_error e;
+	const char *m;
+
+	(void)state;
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_non_null(strstr(m, "no Content-Type, 0 bytes): an empty body"));
+	assert_false(e.retryable);
+	a = answer("DescribeDBSnapshots", 204, "text/plain", "ok {", 4);
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_non_null(strstr(m, "HTTP 204, Content-Type text/plain, 4 bytes): not XML"));
+	assert_non_null(strstr(m, ": \"ok {\""));
+}
+
+static void test_classify_refuses_another_actions_valid_answer(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/DescribeDBSnapshots.xml", &len);
+	struct sk_aws_answer a = answer("DescribeDBInstances", 200, "text/xml", xml, len);
+	struct sk_aws_error e;
+	const char *m;
+
+	(void)state;
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_non_null(strstr(m, "root element <DescribeDBSnapshotsResponse>, expected <DescribeDBInstancesResponse>"));
+	assert_false(e.retryable);
+	/* and an error document with status 200 is not an answer either */
+	free(xml);
+	xml = slurp("tests/data/rds-xml/ErrorResponse-awsQuery.xml", &len);
+	a = answer("DescribeDBInstances", 200, "text/xml", xml, len);
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_non_null(strstr(m, "root element <ErrorResponse>"));
+	free(xml);
+}
+
+static void test_classify_wants_the_services_namespace_and_a_request_id(void **state)
+{
+	static const char *const bodies[] = {
+		/* no namespace */
+		"<DescribeDBInstancesResponse><DescribeDBInstancesResult/><ResponseMetadata><RequestId>r1</RequestId>"
+		"</ResponseMetadata></DescribeDBInstancesResponse>",
+		/* SNS's namespace */
+		"<DescribeDBInstancesResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><DescribeDBInstancesResult/>"
+		"<ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></DescribeDBInstancesResponse>",
+		/* no RequestId */
+		"<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><DescribeDBInstancesResult/>"
+		"<ResponseMetadata></ResponseMetadata></DescribeDBInstancesResponse>",
+		/* an empty RequestId */
+		"<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><DescribeDBInstancesResult/>"
+		"<ResponseMetadata><RequestId/></ResponseMetadata></DescribeDBInstancesResponse>",
+	};
+	static const char *const why[] = { "<DescribeDBInstancesResponse> without a namespace",
+					   "<DescribeDBInstancesResponse> in namespace http://sns.amazonaws.com/doc/2010-03-31/",
+					   "<DescribeDBInstancesResponse> without a RequestId",
+					   "<DescribeDBInstancesResponse> without a RequestId" };
+	static const char good[] = "<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
+				   "<ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+				   "</DescribeDBInstancesResponse>";
+	struct sk_aws_response r = SK_AWS_RESPONSE_INIT;
+	struct sk_aws_answer a;
+	struct sk_aws_error e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		a = answer("DescribeDBInstances", 200, "text/xml", bodies[i], strlen(bodies[i]));
+		assert_non_null(strstr(refused(&a, SK_ERR_RESPONSE, &e), why[i]));
+	}
+	/* well-formed, in the namespace, with a RequestId, but no result element: an answer, result NULL */
+	a = answer("DescribeDBInstances", 200, "text/xml", good, strlen(good));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(sk_aws_classify_response(&r, &e, &a), 0);
+	assert_null(r.result);
+	assert_non_null(r.root);
+	assert_string_equal(r.request_id, "r1");
+	sk_aws_response_free(&r);
+	assert_string_equal(sk_aws_service_namespace("rds"), RDS_NS);
+	assert_string_equal(sk_aws_service_namespace("sts"), "https://sts.amazonaws.com/doc/2011-06-15/");
+	assert_null(sk_aws_service_namespace("s3"));
+}
+
+static void test_classify_reads_aws_errors_and_retries_non_aws_errors_by_status(void **state)
+{
+	size_t len;
+	char *xml = slurp("tests/data/rds-xml/ErrorResponse-awsQuery.xml", &len);
+	struct sk_aws_answer a = answer("DescribeDBInstances", 400, "text/xml", xml, len);
+	struct sk_aws_error e;
+	const char *m;
+
+	(void)state;
+	m = refused(&a, SK_ERR_AWS, &e);
+	assert_string_equal(e.code, "InvalidGreeting");
+	assert_string_equal(e.request_id, "foo-id");
+	assert_false(e.retryable);
+	assert_non_null(strstr(m, "InvalidGreeting: Hi (HTTP 400, RequestId foo-id)"));
+	free(xml);
+	/* a load balancer's 503 page: not AWS's, retried as a 503 is */
+	a = answer("DescribeDBInstances", 503, "text/html", "<html>busy</html>", 17);
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_true(e.retryable);
+	assert_false(e.throttled);
+	assert_non_null(strstr(m, "HTTP 503, Content-Type text/html, 17 bytes): not an AWS error: \"<html>busy</html>\""));
+	assert_null(strstr(m, "not retried"));
+	/* a proxy's 407: not retried */
+	a = answer("DescribeDBInstances", 407, "text/html", "<html>proxy login</html>", 24);
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_false(e.retryable);
+	assert_non_null(strstr(m, "not retried"));
+	/* 429 without an AWS body: throttled */
+	a = answer("DescribeDBInstances", 429, NULL, "", 0);
+	refused(&a, SK_ERR_RESPONSE, &e);
+	assert_true(e.retryable);
+	assert_true(e.throttled);
+}
+
+static void test_classify_excerpt_is_bounded_escaped_and_never_a_credential(void **state)
+{
+	static const char sts[] = "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+				  "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId>"
+				  "<SecretAccessKey>wJalrXUtnFEMI-secret</SecretAccessKey><SessionToken>tok-123</SessionToken>"
+				  "</Credentials></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r</RequestId>"
+				  "</ResponseMetadata></AssumeRoleWithWebIdentityResponse>";
+	char big[4096], bin[8] = { 'a', 1, (char)0xff, '"', '\\', '\t', 'z', 0 };
+	struct sk_aws_answer a;
+	struct sk_aws_error e;
+	const char *m, *q;
+
+	(void)state;
+	a = answer("GetCallerIdentity", 200, "text/xml", sts, strlen(sts));
+	a.service = "sts";
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_null(strstr(m, "ASIAEXAMPLE"));
+	assert_null(strstr(m, "wJalrXUtnFEMI"));
+	assert_null(strstr(m, "tok-123"));
+	assert_non_null(strstr(m, "<AssumeRoleWithWebIdentityResult><...\""));
+	a = answer("DescribeDBInstances", 200, "text/plain", "Token=abc123", 12);
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_null(strstr(m, "abc123"));
+	/* at most 120 bytes of a long body */
+	memset(big, 'x', sizeof(big));
+	a = answer("DescribeDBInstances", 200, "text/plain", big, sizeof(big));
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	q = strchr(m, '"');
+	assert_non_null(q);
+	assert_int_equal(strspn(q + 1, "x"), 120);
+	assert_memory_equal(q + 121, "...\"", 4);
+	/* control bytes, quotes and high bytes escaped */
+	a = answer("DescribeDBInstances", 200, "text/plain", bin, 7);
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_non_null(strstr(m, "\"a\\x01\\xff\\\"\\\\\\tz\""));
+}
+
+static void test_timeouts_are_checked_against_their_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(sk_aws_check_timeout("--call-timeout", SK_AWS_TIMEOUT_MIN_MS), 0);
+	assert_int_equal(sk_aws_check_timeout("--call-timeout", 30000), 0);
+	assert_int_equal(sk_aws_check_timeout("--call-timeout", SK_AWS_TIMEOUT_MAX_MS), 0);
+	assert_int_equal(sk_aws_check_timeout("--connect-timeout", 99), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "--connect-timeout must be between 100 ms and 1 h, got 99 ms"));
+	assert_int_equal(sk_aws_check_timeout("SNAPKEEP_CALL_TIMEOUT", SK_AWS_TIMEOUT_MAX_MS + 1), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "SNAPKEEP_CALL_TIMEOUT"));
+	assert_int_equal(sk_aws_check_timeout("x", 0), SK_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +655,14 @@ int main(void)
 		cmocka_unit_test(test_snapshot_identifier_rules),
 		cmocka_unit_test(test_truncated_answers_fail_cleanly),
 		cmocka_unit_test(test_arn_region_is_read),
+		cmocka_unit_test(test_classify_accepts_every_published_sample_as_its_action),
+		cmocka_unit_test(test_classify_refuses_an_html_page_naming_status_type_and_first_bytes),
+		cmocka_unit_test(test_classify_refuses_an_empty_body_and_text_that_is_not_xml),
+		cmocka_unit_test(test_classify_refuses_another_actions_valid_answer),
+		cmocka_unit_test(test_classify_wants_the_services_namespace_and_a_request_id),
+		cmocka_unit_test(test_classify_reads_aws_errors_and_retries_non_aws_errors_by_status),
+		cmocka_unit_test(test_classify_excerpt_is_bounded_escaped_and_never_a_credential),
+		cmocka_unit_test(test_timeouts_are_checked_against_their_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
