@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "aws/arn.h"
 #include "aws/rds.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -346,21 +347,17 @@ static int check_delete(const struct run *r, const struct sk_action *a)
 	return 0;
 }
 
-/*
- * The ARN of snapshot id of instance in, as RDS names it: the instance's
- * ARN with "db:<instance>" at its end made "snapshot:<id>"; NULL when the
- * instance's ARN is not known or not of that form.
- */
+/* the ARN of snapshot id of instance in, as RDS names it (the instance's ARN, resource snapshot:ID); NULL when unknown */
 static const char *snapshot_arn_of(char *out, size_t len, const struct sk_inv_instance *in, const char *id)
 {
-	size_t n = in->arn ? strlen(in->arn) : 0, tail = strlen(in->id) + 3; /* "db:" + id */
-	int w;
+	struct sk_arn a;
 
-	if (n <= tail || strcmp(in->arn + n - tail + 3, in->id) || strncmp(in->arn + n - tail, "db:", 3) ||
-	    in->arn[n - tail - 1] != ':')
+	if (!in->arn || sk_arn_parse(&a, in->arn) < 0 || !sk_arn_part_is(a.resource_type, "db"))
 		return NULL;
-	w = snprintf(out, len, "%.*ssnapshot:%s", (int)(n - tail), in->arn, id);
-	return w > 0 && (size_t)w < len ? out : NULL;
+	a.resource_type = sk_arn_str("snapshot");
+	a.sep = ':';
+	a.resource_id = sk_arn_str(id);
+	return sk_arn_format(out, len, &a) == 0 ? out : NULL;
 }
 
 static int check_copy(const struct run *r, const struct sk_action *a, const struct sk_inv_instance *in)

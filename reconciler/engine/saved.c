@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/arn.h"
 #include "aws/config.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "reconciler/engine/load.h"
-#include "reconciler/planner/diff.h" /* sk_arn_field */
 #include "reconciler/planner/inventory.h"
 #include "specs/policy.h"
 #include "specs/source.h"
@@ -27,17 +27,25 @@ static int dup_opt(char **out, const char *s)
 	return *out ? 0 : sk_error_set_oom();
 }
 
+/* the account an ARN names into out; false when it names none */
+static bool arn_account(const char *arn, char *out, size_t len)
+{
+	struct sk_arn a;
+
+	return arn && sk_arn_parse(&a, arn) == 0 && a.account.len && sk_arn_part_copy(out, len, a.account) == 0;
+}
+
 /* the account the inventory's ARNs name: its instances', else its manual snapshots'; NULL when none does */
 static const char *account_of(const struct sk_inventory *inv, char *out, size_t len)
 {
 	size_t i;
 
 	for (i = 0; inv && i < inv->n_instances; i++)
-		if (sk_arn_field(inv->instances[i].arn, 4, out, len) && *out)
+		if (arn_account(inv->instances[i].arn, out, len))
 			return out;
 	for (i = 0; inv && i < inv->n_snapshots; i++) {
 		const struct sk_inv_snapshot *s = &inv->snapshots[i];
-		if (s->type == SK_SNAP_MANUAL && sk_arn_field(s->arn ? s->arn : s->arn_prefix, 4, out, len) && *out)
+		if (s->type == SK_SNAP_MANUAL && arn_account(s->arn ? s->arn : s->arn_prefix, out, len))
 			return out;
 	}
 	return NULL;
