@@ -13,6 +13,14 @@
  * run resolves.  Idempotent under partial failure: DBSnapshotAlreadyExists
  * for our own deterministic identifier and DBSnapshotNotFound on delete
  * count as done.
+ *
+ * Apply trusts no plan, whatever its source: just before each call it
+ * checks the action against the live inventory and the policies the plan
+ * was made from (opts.inv, opts.set; engine/guard.h).  An action that fails
+ * a check is FAILED with an SK_ERR_SAFETY message ("refused delete of
+ * snapshot ...: ..."), no AWS call is made, and the journal records its
+ * intent with a "failed" outcome.  Without an inventory or a policy set
+ * nothing can be checked, so every action is refused (deletes first of all).
  */
 #ifndef SK_APPLY_H
 #define SK_APPLY_H
