@@ -6,8 +6,72 @@
 
 #include "common/error.h"
 #include "cli/cli.h"
+#include "reconciler/engine/load.h"
 #include "reconciler/engine/reconcile.h"
+#include "reconciler/engine/saved.h"
 #include "reconciler/engine/session.h"
+#include "state/planfile.h"
+
+/* trailing '/' aside, as endpoints are kept */
+static bool same_url(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (lb > 0 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && !strncmp(a, b, la);
+}
+
+/*
+ * A saved plan says how it was made: what the command line leaves out is
+ * taken from it.  --endpoint and --profile are compared here, before they
+ * open a session; everything else by sk_saved_check() once all is known.
+ */
+static int take_origin(struct sk_cli *cli, const struct sk_planfile_origin *o, const char *file)
+{
+	size_t i;
+
+	if (!cli->repo)
+		cli->repo = o->repository;
+	if (!cli->path)
+		cli->path = o->path;
+	if (!cli->ref)
+		cli->ref = o->ref;
+	if (!cli->n_regions) {
+		if (o->n_regions > SK_CLI_MAX_REGIONS)
+			return sk_error_set(SK_ERR_INVALID, "saved plan '%s' names %zu regions, more than %d", file,
+					    o->n_regions, SK_CLI_MAX_REGIONS);
+		for (i = 0; i < o->n_regions; i++)
+			cli->regions[cli->n_regions++] = o->regions[i];
+	}
+	if (!cli->allow_mass_delete)
+		cli->allow_mass_delete = o->allow_mass_delete;
+	if (cli->endpoint && (!o->endpoint || !same_url(cli->endpoint, o->endpoint)))
+		return sk_error_set(SK_ERR_INVALID, "--endpoint '%s' contradicts saved plan '%s', made with %s%s%s; drop "
+						    "the option, or make a new plan",
+				    cli->endpoint, file, o->endpoint ? "endpoint '" : "AWS's own endpoints",
+				    o->endpoint ? o->endpoint : "", o->endpoint ? "'" : "");
+	if (cli->profile && *cli->profile && (o->profile ? strcmp(cli->profile, o->profile) : strcmp(cli->profile, "default")))
+		return sk_error_set(SK_ERR_INVALID, "--profile '%s' contradicts saved plan '%s', made with %s%s%s; drop "
+						    "the option, or make a new plan",
+				    cli->profile, file, o->profile ? "profile '" : "no profile named",
+				    o->profile ? o->profile : "", o->profile ? "'" : "");
+	if (!cli->endpoint)
+		cli->endpoint = o->endpoint;
+	if (!cli->profile)
+		cli->profile = o->profile;
+	return 0;
+}
+
+/* contradictions are usage errors (64); anything else failed (1) */
+static int origin_failed(const struct sk_cli *cli)
+{
+	if (sk_error_last()->klass != SK_ERR_INVALID)
+		return sk_cli_fail();
+	return sk_cli_usage(cli, "%s", sk_error_message());
+}
 
 int cmd_apply(struct sk_cli *cli)
 {
@@ -15,20 +79,55 @@ int cmd_apply(struct sk_cli *cli)
 	struct sk_cli_printer pr;
 	struct sk_reconcile_report rep;
 	struct sk_session s;
+	struct sk_planfile_origin origin;
+	struct sk_saved_how how;
+	struct sk_load_opts lo;
+	const char *file = cli->argc ? cli->argv[0] : NULL;
+	json_t *saved = NULL;
 	int rc;
 
+	memset(&origin, 0, sizeof(origin));
+	memset(&s, 0, sizeof(s));
 	if (cli->argc > 1)
 		return sk_cli_usage(cli, "unexpected argument '%s': one PLANFILE at most", cli->argv[1]);
-	if (sk_cli_open_session(cli, &s) < 0)
-		return sk_cli_fail();
+	/* the saved plan first: it says where its policies are and which AWS it was made against */
+	if (file) {
+		if (sk_planfile_read(&saved, &origin, file) < 0)
+			return sk_cli_fail();
+		if (origin.present && take_origin(cli, &origin, file) < 0) {
+			rc = origin_failed(cli);
+			goto done;
+		}
+	}
+	if (sk_cli_open_session(cli, &s) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (origin.present) {
+		sk_cli_load_opts(cli, &lo);
+		how.source = &lo;
+		how.regions = cli->regions;
+		how.n_regions = cli->n_regions;
+		how.allow_mass_delete = cli->allow_mass_delete;
+		how.aws = s.config;
+		if (sk_saved_check(&origin, file, &how) < 0) {
+			rc = origin_failed(cli);
+			goto done;
+		}
+	}
 	sk_cli_reconcile_opts(cli, &o, &pr, &s, true, stdout);
-	o.plan_file = cli->argc ? cli->argv[0] : NULL;
+	o.plan_file = file;
+	o.saved_plan = saved;
+	o.saved_origin = &origin;
 	rc = sk_reconcile(&rep, &o);
 	if (rc < 0 && rep.error[0] && !rep.failed)
 		sk_cli_error("%s", rep.error);
 	rc = sk_cli_exit_code(&rep);
 	sk_reconcile_report_free(&rep);
 	sk_cli_printer_free(&pr);
+done:
 	sk_session_close(&s);
+	json_decref(saved);
+	sk_planfile_origin_free(&origin);
 	return rc;
 }

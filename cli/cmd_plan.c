@@ -1,17 +1,21 @@
 /*
  * cmd_plan.c - snapkeep plan: what apply would do
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "aws/config.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
+#include "reconciler/engine/saved.h"
 #include "reconciler/planner/plan.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/session.h"
@@ -45,6 +49,58 @@ static void note_held_lock(const struct sk_cli *cli)
 	free(dir);
 }
 
+/* plan -out FILE: the plan and how it was made, so `apply FILE` needs nothing else */
+static int save_plan(struct sk_cli *cli, const struct sk_session *s, const struct sk_policyset *set,
+		     const struct sk_inventory *inv, const struct sk_plan *plan)
+{
+	struct sk_aws_config_opts co = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+	struct sk_planfile_origin origin;
+	struct sk_saved_how how;
+	struct sk_load_opts lo;
+	json_t *j = NULL;
+	int rc = -1;
+
+	memset(&origin, 0, sizeof(origin));
+	sk_cli_load_opts(cli, &lo);
+	how.source = &lo;
+	how.regions = cli->regions;
+	how.n_regions = cli->n_regions;
+	how.allow_mass_delete = cli->allow_mass_delete;
+	how.aws = s->config;
+	if (!how.aws) {
+		/* an offline plan (--inventory) records the endpoint and profile apply will use */
+		co.profile = cli->profile;
+		co.endpoint_url = cli->endpoint;
+		co.region = cli->n_regions ? cli->regions[0] : NULL;
+		if (sk_aws_config_load(&cfg, &co) < 0)
+			goto done;
+		how.aws = cfg;
+	}
+	if (sk_saved_origin(&origin, &how, set, inv) < 0)
+		goto done;
+	if (!(j = sk_plan_to_json(plan, false))) {
+		sk_error_set_oom();
+		goto done;
+	}
+	rc = sk_planfile_write(cli->out_file, j, &origin);
+done:
+	json_decref(j);
+	sk_planfile_origin_free(&origin);
+	sk_aws_config_free(cfg);
+	return rc;
+}
+
+/* the hint is true from anywhere: a relative path is named absolutely too */
+static void print_saved(const char *file)
+{
+	char abs[PATH_MAX];
+
+	printf("\nSaved the plan to %s. To apply exactly these actions: snapkeep apply %s\n", file, file);
+	if (file[0] != '/' && realpath(file, abs))
+		printf("(%s is relative to this directory; from anywhere: snapkeep apply %s)\n", file, abs);
+}
+
 int cmd_plan(struct sk_cli *cli)
 {
 	struct sk_policyset *set = NULL;
@@ -75,22 +131,16 @@ int cmd_plan(struct sk_cli *cli)
 		 cli->inventory ? "read" : "observed", inv->n_instances, inv->n_snapshots, (double)(t1 - t0) / 1000.0,
 		 rss1 / 1024, (double)(sk_time_mono_ms() - t1) / 1000.0, plan->n_actions, plan->n_decisions,
 		 peak_rss_kib() / 1024);
-	if (cli->out_file) {
-		json_t *j = sk_plan_to_json(plan, false);
-		int e = j ? sk_planfile_write(cli->out_file, j) : sk_error_set_oom();
-		json_decref(j);
-		if (e < 0) {
-			rc = sk_cli_fail();
-			goto done;
-		}
+	if (cli->out_file && save_plan(cli, &s, set, inv, plan) < 0) {
+		rc = sk_cli_fail();
+		goto done;
 	}
 	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
 		rc = sk_cli_fail();
 		goto done;
 	}
 	if (cli->out_file && !cli->json)
-		printf("\nSaved the plan to %s. To apply exactly these actions: snapkeep apply %s\n", cli->out_file,
-		       cli->out_file);
+		print_saved(cli->out_file);
 	rc = cli->detailed_exitcode && sk_plan_has_changes(plan) ? SK_EXIT_CHANGES : SK_EXIT_OK;
 done:
 	sk_plan_free(plan);

@@ -22,7 +22,7 @@ int cmd_show(struct sk_cli *cli)
 		return sk_cli_usage(cli, "unexpected argument '%s': one PLANFILE", cli->argv[1]);
 	if (cli->argc < 1)
 		return sk_cli_usage(cli, "a PLANFILE is needed: snapkeep show [--output json] PLANFILE");
-	if (sk_planfile_read(&j, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
+	if (sk_planfile_read(&j, NULL, cli->argv[0]) < 0 || sk_plan_from_json(&p, j) < 0) {
 		if (sk_error_last()->klass == SK_ERR_PLAN && p == NULL && j)
 			sk_error_prefix("saved plan '%s'", cli->argv[0]);
 		rc = sk_cli_fail();

@@ -101,7 +101,9 @@ static const struct sk_command commands[] = {
 	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n"
 	  OPT_VERBOSE "\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
-	  "policy commit and the live state it was made from are unchanged.\n"
+	  "policy commit and the live state it was made from are unchanged. The file says where\n"
+	  "its policies are and how it was made: no other option is needed, and one that\n"
+	  "contradicts it is a usage error. It must be yours (or root's) and writable by no one else.\n"
 	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
 	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE",

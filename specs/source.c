@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -860,4 +861,84 @@ void sk_source_free(struct sk_source *s)
 	free(s->ref);
 	free(s->repo);
 	free(s);
+}
+
+/* ---- where a repository is, as a saved plan records it ---- */
+
+/*
+ * A URL without its password, and for http(s) without its user name too
+ * (a token may stand there); an ssh user name ("git@") is kept.  scp-like
+ * "user@host:path" has no password to drop.
+ */
+static int url_without_credentials(char **out, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *end, *at = NULL, *colon, *p;
+	struct sk_buf b = SK_BUF_INIT;
+
+	if (!scheme) {
+		*out = strdup(url);
+		return *out ? 0 : sk_error_set_oom();
+	}
+	host = scheme + 3;
+	end = host + strcspn(host, "/?#");
+	for (p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at) {
+		*out = strdup(url);
+		return *out ? 0 : sk_error_set_oom();
+	}
+	if (sk_buf_add(&b, url, (size_t)(host - url)) < 0)
+		goto oom;
+	if (!scheme_is(url, (size_t)(scheme - url), "http") && !scheme_is(url, (size_t)(scheme - url), "https")) {
+		colon = memchr(host, ':', (size_t)(at - host));
+		if (sk_buf_add(&b, host, (size_t)((colon ? colon : at) - host)) < 0 || sk_buf_addc(&b, '@') < 0)
+			goto oom;
+	}
+	if (sk_buf_adds(&b, at + 1) < 0 || !(*out = sk_buf_detach(&b)))
+		goto oom;
+	return 0;
+oom:
+	sk_buf_free(&b);
+	return sk_error_set_oom();
+}
+
+int sk_source_locate(char **out, const char *repo)
+{
+	git_repository *r = NULL;
+	const char *where;
+	char real[PATH_MAX];
+	size_t n;
+	int rc = -1;
+
+	*out = NULL;
+	if (repo && *repo && is_remote(repo))
+		return url_without_credentials(out, repo);
+	if (ensure_init() < 0)
+		return -1;
+	if (!repo || !*repo) {
+		if (git_repository_open_ext(&r, ".", 0, NULL) < 0)
+			return sk_error_set(SK_ERR_GIT, "the current directory is not in a git repository");
+	} else if (git_repository_open_ext(&r, repo, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		struct stat st;
+		if (stat(repo, &st) != 0)
+			return sk_error_set(SK_ERR_GIT, "policy repository '%s' not found", repo);
+		return sk_error_set(SK_ERR_GIT, "'%s' is not a git repository", repo);
+	}
+	where = git_repository_is_bare(r) ? git_repository_path(r) : git_repository_workdir(r);
+	if (!where || !realpath(where, real)) {
+		sk_error_set_errno(SK_ERR_GIT, "cannot tell where repository '%s' is", repo ? repo : ".");
+		goto done;
+	}
+	n = strlen(real);
+	while (n > 1 && real[n - 1] == '/')
+		real[--n] = '\0';
+	if (!(*out = strdup(real))) {
+		sk_error_set_oom();
+		goto done;
+	}
+	rc = 0;
+done:
+	git_repository_free(r);
+	return rc;
 }

@@ -101,6 +101,15 @@ void sk_source_free(struct sk_source *s);
  */
 int sk_source_resolve(char out[41], const struct sk_source_opts *o);
 
+/*
+ * Where the repository is, as a saved plan records it (*out, free it): the
+ * absolute path of a local one (its work tree, or the bare repository; repo
+ * NULL: the one the current directory is in), or a URL without its password
+ * (and for http(s) without its user name, where a token may stand).  Only
+ * opens a local repository; never fetches.
+ */
+int sk_source_locate(char **out, const char *repo);
+
 /* a source made from memory (tests, `validate` of plain files); files are copied */
 int sk_source_from_files(struct sk_source **out, const struct sk_source_file *files, size_t n);
 

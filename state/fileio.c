@@ -17,9 +17,7 @@
 
 int sk_file_read_all(struct sk_buf *out, const char *path, size_t max)
 {
-	char chunk[65536];
-	size_t start = out->len;
-	int fd, rc = -1;
+	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -27,6 +25,17 @@ int sk_file_read_all(struct sk_buf *out, const char *path, size_t max)
 			return SK_ENOTFOUND;
 		return sk_error_set_errno(SK_ERR_OS, "cannot open '%s'", path);
 	}
+	rc = sk_file_read_fd(out, fd, path, max);
+	close(fd);
+	return rc;
+}
+
+int sk_file_read_fd(struct sk_buf *out, int fd, const char *path, size_t max)
+{
+	char chunk[65536];
+	size_t start = out->len;
+	int rc = -1;
+
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -52,7 +61,6 @@ int sk_file_read_all(struct sk_buf *out, const char *path, size_t max)
 done:
 	if (rc < 0)
 		sk_buf_truncate(out, start);
-	close(fd);
 	return rc;
 }
 

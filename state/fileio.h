@@ -23,6 +23,8 @@
  * exist; SK_ERROR with class SK_ERR_OS for anything else, naming the path.
  */
 int sk_file_read_all(struct sk_buf *out, const char *path, size_t max);
+/* the same from an open file, read to its end (not closed); path names it in errors */
+int sk_file_read_fd(struct sk_buf *out, int fd, const char *path, size_t max);
 
 /* replaces path with data, as described above; mode e.g. 0600 */
 int sk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -4,8 +4,12 @@
 #include "state/planfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -14,18 +18,76 @@
 
 #define FORMAT_PREFIX "snapkeep-saved-plan/v"
 
-int sk_planfile_write(const char *path, const json_t *plan)
+void sk_planfile_origin_free(struct sk_planfile_origin *o)
+{
+	size_t i;
+
+	if (!o)
+		return;
+	for (i = 0; i < o->n_regions; i++)
+		free(o->regions[i]);
+	free(o->regions);
+	free(o->repository);
+	free(o->path);
+	free(o->ref);
+	free(o->commit);
+	free(o->account);
+	free(o->endpoint);
+	free(o->profile);
+	memset(o, 0, sizeof(*o));
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* the origin as the file records it; NULL when a value is not UTF-8 (or out of memory) */
+static json_t *origin_json(const struct sk_planfile_origin *o)
+{
+	json_t *regions = json_array();
+	size_t i;
+
+	for (i = 0; regions && i < o->n_regions; i++)
+		if (json_array_append_new(regions, json_string(o->regions[i])) < 0) {
+			json_decref(regions);
+			return NULL;
+		}
+	if (!regions)
+		return NULL;
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "repository", opt_str(o->repository), "path",
+			 opt_str(o->path), "ref", opt_str(o->ref), "commit", opt_str(o->commit), "regions", regions,
+			 "allowMassDelete", o->allow_mass_delete, "account", opt_str(o->account), "endpoint",
+			 opt_str(o->endpoint), "profile", opt_str(o->profile));
+}
+
+int sk_planfile_write(const char *path, const json_t *plan, const struct sk_planfile_origin *origin)
 {
 	char now[SK_TIME_RFC3339_MAX];
-	json_t *env = NULL;
+	json_t *env = NULL, *orig = NULL;
 	int rc = -1;
 
 	if (!json_is_object(plan))
 		return sk_error_set(SK_ERR_INVALID, "saved plan '%s': the plan is not a JSON object", path);
+	if (origin && !(orig = origin_json(origin)))
+		return sk_error_set(SK_ERR_INVALID, "saved plan '%s': cannot record how the plan was made (a value is "
+						    "not UTF-8, or out of memory)", path);
 	sk_time_format_rfc3339(now, sk_time_now());
-	env = json_pack("{s:s, s:s, s:s, s:O}", "format", SK_SAVED_PLAN_FORMAT, "createdAt", now, "snapkeepVersion",
-			SK_VERSION, "plan", (json_t *)plan);
+	env = json_pack("{s:s, s:s, s:s}", "format", SK_SAVED_PLAN_FORMAT, "createdAt", now, "snapkeepVersion",
+			SK_VERSION);
 	if (!env) {
+		sk_error_set_oom();
+		goto done;
+	}
+	if (orig) {
+		int e = json_object_set_new(env, "origin", orig);
+		orig = NULL; /* taken, also when it failed */
+		if (e < 0) {
+			sk_error_set_oom();
+			goto done;
+		}
+	}
+	if (json_object_set(env, "plan", (json_t *)plan) < 0) {
 		sk_error_set_oom();
 		goto done;
 	}
@@ -35,11 +97,82 @@ int sk_planfile_write(const char *path, const json_t *plan)
 	}
 	rc = 0;
 done:
+	json_decref(orig);
 	json_decref(env);
 	return rc;
 }
 
-int sk_planfile_parse(json_t **out, const char *text, size_t len, const char *name)
+/* ---- the origin ---- */
+
+static int origin_str(char **out, const json_t *o, const char *key, const char *name)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.%s must be a non-empty string or null", name,
+				    key);
+	if (!(*out = strdup(json_string_value(v))))
+		return sk_error_set_oom();
+	return 0;
+}
+
+static bool is_commit(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 40;
+}
+
+#define ORIGIN_MAX_REGIONS 64
+
+static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const char *name)
+{
+	const json_t *regions, *v, *mass;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': \"origin\" is not an object", name);
+	out->present = true;
+	if (origin_str(&out->repository, o, "repository", name) < 0 || origin_str(&out->path, o, "path", name) < 0 ||
+	    origin_str(&out->ref, o, "ref", name) < 0 || origin_str(&out->commit, o, "commit", name) < 0 ||
+	    origin_str(&out->account, o, "account", name) < 0 || origin_str(&out->endpoint, o, "endpoint", name) < 0 ||
+	    origin_str(&out->profile, o, "profile", name) < 0)
+		return -1;
+	if (out->commit && !is_commit(out->commit))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.commit '%.64s' is not a commit id", name,
+				    out->commit);
+	mass = json_object_get(o, "allowMassDelete");
+	if (mass && !json_is_boolean(mass))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.allowMassDelete must be true or false", name);
+	out->allow_mass_delete = json_is_true(mass);
+	regions = json_object_get(o, "regions");
+	if (regions && !json_is_null(regions) &&
+	    (!json_is_array(regions) || json_array_size(regions) > ORIGIN_MAX_REGIONS))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.regions must be a list of at most %d regions",
+				    name, ORIGIN_MAX_REGIONS);
+	if (json_array_size(regions) && !(out->regions = calloc(json_array_size(regions), sizeof(*out->regions))))
+		return sk_error_set_oom();
+	json_array_foreach(regions, i, v) {
+		if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v))
+			return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.regions[%zu] is not a region name", name, i);
+		if (!(out->regions[out->n_regions] = strdup(json_string_value(v))))
+			return sk_error_set_oom();
+		out->n_regions++;
+	}
+	return 0;
+}
+
+int sk_planfile_parse(json_t **out, struct sk_planfile_origin *origin, const char *text, size_t len,
+		      const char *name)
 {
 	json_t *root = NULL, *plan;
 	const json_t *fv;
@@ -49,6 +182,8 @@ int sk_planfile_parse(json_t **out, const char *text, size_t len, const char *na
 	int rc = -1;
 
 	*out = NULL;
+	if (origin)
+		memset(origin, 0, sizeof(*origin));
 	if (sk_file_parse_json(&root, text, len, SK_ERR_PLAN, "saved plan", name) < 0)
 		return -1;
 	if (!json_is_object(root)) {
@@ -85,6 +220,10 @@ int sk_planfile_parse(json_t **out, const char *text, size_t len, const char *na
 			     plan ? "not an object" : "missing");
 		goto done;
 	}
+	if (origin && parse_origin(origin, json_object_get(root, "origin"), name) < 0) {
+		sk_planfile_origin_free(origin);
+		goto done;
+	}
 	*out = json_incref(plan);
 	rc = 0;
 done:
@@ -92,19 +231,74 @@ done:
 	return rc;
 }
 
-int sk_planfile_read(json_t **out, const char *path)
+/* "uid 65534 (nobody)" */
+static void user_text(char *out, size_t len, uid_t uid)
+{
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found && found->pw_name)
+		snprintf(out, len, "uid %u (%s)", (unsigned)uid, found->pw_name);
+	else
+		snprintf(out, len, "uid %u", (unsigned)uid);
+}
+
+/*
+ * As ssh checks its keys: a plan anyone else can change chooses what apply
+ * does, so the file must be a regular file, owned by the user running
+ * snapkeep or by root, and writable by neither its group nor others.
+ */
+static int check_file(int fd, const char *path)
+{
+	struct stat st;
+	uid_t me = geteuid();
+	char owner[160], user[160];
+
+	if (fstat(fd, &st) < 0)
+		return sk_error_set_errno(SK_ERR_PLAN, "saved plan '%s': cannot stat it", path);
+	if (!S_ISREG(st.st_mode))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' is not a regular file (%s); save one with "
+						 "`snapkeep plan -out FILE`",
+				    path, S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a pipe"
+							      : S_ISCHR(st.st_mode) ? "a device" : "not a plain file");
+	if (st.st_uid != me && st.st_uid != 0) {
+		user_text(owner, sizeof(owner), st.st_uid);
+		user_text(user, sizeof(user), me);
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' is owned by %s, not by you (%s) or root: whoever can "
+						 "change it chooses what apply does; make a new plan, or take it over with "
+						 "`chown %u %s && chmod 600 %s`",
+				    path, owner, user, (unsigned)me, path, path);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' is writable by %s (mode %04o): whoever can change it "
+						 "chooses what apply does; fix it with `chmod 600 %s`",
+				    path, (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "group and others"
+					  : st.st_mode & S_IWGRP ? "its group" : "others",
+				    (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+int sk_planfile_read(json_t **out, struct sk_planfile_origin *origin, const char *path)
 {
 	struct sk_buf text = SK_BUF_INIT;
-	int rc;
+	int fd, rc;
 
 	*out = NULL;
-	rc = sk_file_read_all(&text, path, SK_SAVED_PLAN_MAX_BYTES);
-	if (rc == SK_ENOTFOUND)
-		rc = sk_error_set(SK_ERR_PLAN, "saved plan '%s' does not exist", path);
-	else if (rc < 0)
+	if (origin)
+		memset(origin, 0, sizeof(*origin));
+	/* O_NONBLOCK: a FIFO is refused below, not waited on */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return sk_error_set(SK_ERR_PLAN, "saved plan '%s' does not exist", path);
+		return sk_error_set_errno(SK_ERR_PLAN, "saved plan '%s': cannot open it", path);
+	}
+	rc = check_file(fd, path);
+	if (rc == 0 && (rc = sk_file_read_fd(&text, fd, path, SK_SAVED_PLAN_MAX_BYTES)) < 0)
 		sk_error_prefix("saved plan");
-	else
-		rc = sk_planfile_parse(out, text.ptr, text.len, path);
+	close(fd);
+	if (rc == 0)
+		rc = sk_planfile_parse(out, origin, text.ptr, text.len, path);
 	sk_buf_free(&text);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/guard.h"
 #include "reconciler/engine/journal_glue.h"
 #include "reconciler/engine/parallel.h"
 #include "reconciler/planner/ownership.h"
@@ -183,6 +184,14 @@ static void exec_action(void *ud, size_t k)
 	if (sk_journal_glue_intent(r->o->journal, r->o->run_id, r->plan, a, intent, sizeof(intent)) < 0) {
 		/* no durable intent, no mutation */
 		finish(r, i, SK_OUTCOME_FAILED, sk_error_message());
+		return;
+	}
+	if (sk_guard_action(r->plan, a, r->o->inv, r->o->set) < 0) {
+		/* journaled as failed with no RequestId: the intent is closed, no call was made */
+		detail = sk_error_message();
+		sk_journal_glue_outcome(r->o->journal, intent, a, SK_OUTCOME_FAILED, sk_outcome_name(SK_OUTCOME_FAILED),
+					NULL, detail);
+		finish(r, i, SK_OUTCOME_FAILED, detail);
 		return;
 	}
 	switch (a->kind) {

@@ -17,6 +17,14 @@
  * run resolves.  Idempotent under partial failure: DBSnapshotAlreadyExists
  * for our own deterministic identifier and DBSnapshotNotFound on delete
  * count as done.
+ *
+ * Apply trusts no plan, whatever its source: just before each call it
+ * checks the action against the live inventory and the policies the plan
+ * was made from (opts.inv, opts.set; engine/guard.h).  An action that fails
+ * a check is FAILED with an SK_ERR_SAFETY message ("refused delete of
+ * snapshot ...: ..."), no AWS call is made, and the journal records its
+ * intent with a "failed" outcome.  Without an inventory or a policy set
+ * nothing can be checked, so every action is refused (deletes first of all).
  */
 #ifndef SK_APPLY_H
 #define SK_APPLY_H
@@ -29,7 +37,9 @@
 #include "aws/client.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_inventory;
 struct sk_journal;
+struct sk_policyset;
 
 enum sk_outcome {
 	SK_OUTCOME_PENDING = 0, /* not attempted (yet) */
@@ -54,9 +64,12 @@ struct sk_apply_opts {
 	/* called after each action finishes (metrics, live output); thread-safe */
 	void (*on_outcome)(void *ud, const struct sk_action *a, enum sk_outcome o, const char *detail);
 	void *on_outcome_ud;
+	/* what each action is checked against before its call: the live state the plan was made from, its policies */
+	const struct sk_inventory *inv;
+	const struct sk_policyset *set;
 };
 
-#define SK_APPLY_OPTS_INIT { NULL, NULL, NULL, 0, true, 0, 0, NULL, NULL, false, NULL, NULL }
+#define SK_APPLY_OPTS_INIT { NULL, NULL, NULL, 0, true, 0, 0, NULL, NULL, false, NULL, NULL, NULL, NULL }
 
 struct sk_apply_result {
 	size_t n;

@@ -18,6 +18,7 @@
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/journal_glue.h"
+#include "reconciler/engine/saved.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
 #include "state/journal.h"
@@ -284,11 +285,15 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
 	struct sk_journal_glue_counts rc_counts;
 	json_t *saved_json = NULL;
+	struct sk_planfile_origin read_origin;
+	const struct sk_planfile_origin *origin = NULL;
+	struct sk_saved_how how;
 	bool applied = false;
 	int rc_load;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&res, 0, sizeof(res));
+	memset(&read_origin, 0, sizeof(read_origin));
 	rep->started = sk_time_now();
 
 	/* an unusable state directory is reported before anything else happens */
@@ -313,14 +318,38 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->stage = "fetch";
 
 	if (o->plan_file) {
-		if (sk_planfile_read(&saved_json, o->plan_file) < 0)
+		if (o->saved_plan) {
+			saved_json = json_incref((json_t *)o->saved_plan);
+			origin = o->saved_origin;
+		} else if (sk_planfile_read(&saved_json, &read_origin, o->plan_file) < 0) {
 			goto fail;
+		} else {
+			origin = &read_origin;
+		}
 		if (sk_plan_from_json(&saved, saved_json) < 0) {
 			sk_error_prefix("saved plan '%s'", o->plan_file);
 			goto fail;
 		}
 		if (!saved->commit[0]) {
 			sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no policy commit; make a new plan", o->plan_file);
+			goto fail;
+		}
+		/* it is made again as it was made: the same source, regions and options */
+		how.source = &o->source;
+		how.regions = o->regions;
+		how.n_regions = o->n_regions;
+		how.allow_mass_delete = o->allow_mass_delete;
+		how.aws = o->session ? o->session->config : NULL;
+		if (origin && origin->present && origin->commit && strcmp(origin->commit, saved->commit)) {
+			sk_error_set(SK_ERR_PLAN,
+				     "saved plan '%s' names commit %.12s in its origin but %.12s in its plan: it was "
+				     "changed after it was saved; make a new plan",
+				     o->plan_file, origin->commit, saved->commit);
+			rep->refused = true;
+			goto fail;
+		}
+		if (sk_saved_check(origin, o->plan_file, &how) < 0) {
+			rep->refused = sk_error_last()->klass == SK_ERR_INVALID;
 			goto fail;
 		}
 	}
@@ -346,6 +375,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	oo.progress = o->progress_tty ? o->progress : NULL;
 	if (sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
 		goto fail;
+	if (saved && sk_saved_check_account(origin, o->plan_file, inv) < 0) {
+		rep->refused = true;
+		goto fail;
+	}
 	rep->stage = "plan";
 	if (o->apply) {
 		memset(&rc_counts, 0, sizeof(rc_counts));
@@ -405,6 +438,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	ao.progress_tty = o->progress_tty;
 	ao.on_outcome = cb->outcome;
 	ao.on_outcome_ud = cb->ud;
+	ao.inv = inv;
+	ao.set = set;
 	if (sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
@@ -462,6 +497,7 @@ record:
 	sk_plan_free(plan);
 	sk_plan_free(saved);
 	json_decref(saved_json);
+	sk_planfile_origin_free(&read_origin);
 	sk_inventory_free(inv);
 	sk_policyset_free(set);
 	sk_journal_close(journal);

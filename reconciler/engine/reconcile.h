@@ -21,10 +21,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "reconciler/engine/apply.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_planfile_origin;
 struct sk_session;
 struct sk_policyset;
 struct sk_inventory;
@@ -65,6 +68,15 @@ struct sk_reconcile_opts {
 	int concurrency;                    /* mutating calls in flight per region; 0: Settings' */
 	bool wait;                          /* wait for new snapshots, then copy them */
 	const char *plan_file;              /* apply exactly this saved plan */
+	/*
+	 * The saved plan as the caller read it (sk_planfile_read) and its
+	 * origin, so the file is read once; NULL: plan_file is read here.
+	 * Either way, the origin must agree with these options
+	 * (engine/saved.h sk_saved_check) and its account with the one
+	 * observed, or the plan is refused.
+	 */
+	const json_t *saved_plan;
+	const struct sk_planfile_origin *saved_origin;
 	volatile sig_atomic_t *cancel;      /* a signal number once interrupted */
 	FILE *progress;                     /* apply's progress lines (waiting for snapshots), or NULL */
 	bool progress_tty;                  /* progress rewrites one line */
@@ -74,7 +86,7 @@ struct sk_reconcile_opts {
 #define SK_RECONCILE_OPTS_INIT                                                                           \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL, \
 	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0,          \
-	  .wait = true, .plan_file = NULL, .cancel = NULL, .progress = NULL, .progress_tty = false,         \
+	  .wait = true, .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .progress = NULL, .progress_tty = false,         \
 	  .cb = { NULL, NULL, NULL, NULL, NULL, NULL, NULL } }
 
 /* one region's snapshots of a managed instance after the run */

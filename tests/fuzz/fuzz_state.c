@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* a refusal always says why */
 	}
 
-	if (sk_planfile_parse(&plan, text, size, "fuzz") == 0) {
+	if (sk_planfile_parse(&plan, NULL, text, size, "fuzz") == 0) {
 		if (!json_is_object(plan))
 			abort();
 		json_decref(plan);

@@ -653,7 +653,7 @@ static void save_plan(struct fx *f, const char *path, size_t *n_actions)
 	*n_actions = plan->n_actions;
 	j = sk_plan_to_json(plan, false);
 	assert_non_null(j);
-	assert_int_equal(sk_planfile_write(path, j), 0);
+	assert_int_equal(sk_planfile_write(path, j, NULL), 0);
 	json_decref(j);
 	sk_plan_free(plan);
 	sk_inventory_free(inv);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,6 +670,59 @@ static void test_files_from_memory_are_copied(void **state)
 	sk_source_free(NULL);
 }
 
+/* where a repository is, as a saved plan records it */
+static void assert_located(const char *repo, const char *want)
+{
+	char *got = NULL;
+
+	if (sk_source_locate(&got, repo) < 0)
+		fail_msg("locating '%s': %s", repo ? repo : "(cwd)", sk_error_message());
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_locate_gives_absolute_paths_and_urls_without_credentials(void **state)
+{
+	char repo[512], real[PATH_MAX], want[PATH_MAX + 64], bare[512], cwd[PATH_MAX], *got = (char *)1;
+
+	(void)state;
+	/* URLs: no password; for http(s) no user name either (a token may stand there); ssh users stay */
+	assert_located("https://x-access-token:ghp_SECRET@github.com/acme/policies.git",
+		       "https://github.com/acme/policies.git");
+	assert_located("https://ghp_SECRET@github.com/acme/policies.git", "https://github.com/acme/policies.git");
+	assert_located("HTTP://user@example.com:8080/p?x=a@b", "HTTP://example.com:8080/p?x=a@b");
+	assert_located("ssh://git:hunter2@example.com/acme/policies.git", "ssh://git@example.com/acme/policies.git");
+	assert_located("ssh://git@example.com/acme/policies.git", "ssh://git@example.com/acme/policies.git");
+	assert_located("git@github.com:acme/policies.git", "git@github.com:acme/policies.git");
+	assert_located("https://github.com/acme/policies.git", "https://github.com/acme/policies.git");
+
+	/* local: the work tree's absolute path, however it was named */
+	snprintf(repo, sizeof(repo), "%s/located", top);
+	make_repo(repo);
+	assert_non_null(realpath(repo, real));
+	assert_located(repo, real);
+	snprintf(want, sizeof(want), "%s/", repo);
+	assert_located(want, real);
+	snprintf(want, sizeof(want), "%s/.git", repo);
+	assert_located(want, real);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/policies", repo);
+	assert_int_equal(chdir(want), 0);
+	assert_located(NULL, real); /* the repository the current directory is in */
+	assert_located("..", real);
+	assert_int_equal(chdir(cwd), 0);
+	/* a bare repository is its own folder */
+	snprintf(bare, sizeof(bare), "%s/located-bare.git", top);
+	sh("git clone -q --bare '%s' '%s'", repo, bare);
+	assert_non_null(realpath(bare, real));
+	assert_located(bare, real);
+	/* a folder that is not there */
+	snprintf(want, sizeof(want), "%s/nowhere", top);
+	assert_int_equal(sk_source_locate(&got, want), SK_ERROR);
+	assert_null(got);
+	assert_true(strstr(sk_error_message(), "not found") != NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_bare_and_remote_repositories_have_no_uncommitted_files),
 		cmocka_unit_test(test_credentials_go_only_over_https_or_ssh),
 		cmocka_unit_test(test_files_from_memory_are_copied),
+		cmocka_unit_test(test_locate_gives_absolute_paths_and_urls_without_credentials),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,245 @@
+/*
+ * saved.c - what a saved plan records of how it was made
+ */
+#include "reconciler/engine/saved.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/arn.h"
+#include "aws/config.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "reconciler/engine/load.h"
+#include "reconciler/planner/inventory.h"
+#include "specs/policy.h"
+#include "specs/source.h"
+
+#define SUFFIX "; drop the option, or make a new plan"
+
+static int dup_opt(char **out, const char *s)
+{
+	*out = NULL;
+	if (!s || !*s)
+		return 0;
+	*out = strdup(s);
+	return *out ? 0 : sk_error_set_oom();
+}
+
+/* the account an ARN names into out; false when it names none */
+static bool arn_account(const char *arn, char *out, size_t len)
+{
+	struct sk_arn a;
+
+	return arn && sk_arn_parse(&a, arn) == 0 && a.account.len && sk_arn_part_copy(out, len, a.account) == 0;
+}
+
+/* the account the inventory's ARNs name: its instances', else its manual snapshots'; NULL when none does */
+static const char *account_of(const struct sk_inventory *inv, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; inv && i < inv->n_instances; i++)
+		if (arn_account(inv->instances[i].arn, out, len))
+			return out;
+	for (i = 0; inv && i < inv->n_snapshots; i++) {
+		const struct sk_inv_snapshot *s = &inv->snapshots[i];
+		if (s->type == SK_SNAP_MANUAL && arn_account(s->arn ? s->arn : s->arn_prefix, out, len))
+			return out;
+	}
+	return NULL;
+}
+
+const char *sk_saved_endpoint(const struct sk_aws_config *cfg, char *buf, size_t len)
+{
+	struct sk_buf url = SK_BUF_INIT;
+	const char *out = NULL;
+
+	/* with no override, RDS is AWS's own endpoint for the region asked (any region: us-east-1 here) */
+	if (cfg && sk_aws_config_endpoint(cfg, "rds", "us-east-1", &url) == 0 &&
+	    strcmp(sk_buf_cstr(&url), "https://rds.us-east-1.amazonaws.com") && url.len < len) {
+		memcpy(buf, url.ptr, url.len + 1);
+		out = buf;
+	}
+	sk_buf_free(&url);
+	return out;
+}
+
+const char *sk_saved_profile(const struct sk_aws_config *cfg)
+{
+	return cfg && cfg->profile && strcmp(cfg->profile, "default") ? cfg->profile : NULL;
+}
+
+int sk_saved_origin(struct sk_planfile_origin *out, const struct sk_saved_how *how, const struct sk_policyset *set,
+		    const struct sk_inventory *inv)
+{
+	char account[64], endpoint[1024];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	out->allow_mass_delete = how->allow_mass_delete;
+	if (sk_source_locate(&out->repository, how->source->repo) < 0 || dup_opt(&out->path, how->source->path) < 0 ||
+	    dup_opt(&out->ref, how->source->ref) < 0 || dup_opt(&out->commit, set->commit) < 0 ||
+	    dup_opt(&out->account, account_of(inv, account, sizeof(account))) < 0 ||
+	    dup_opt(&out->endpoint, sk_saved_endpoint(how->aws, endpoint, sizeof(endpoint))) < 0 ||
+	    dup_opt(&out->profile, sk_saved_profile(how->aws)) < 0)
+		goto fail;
+	if (how->n_regions && !(out->regions = calloc(how->n_regions, sizeof(*out->regions)))) {
+		sk_error_set_oom();
+		goto fail;
+	}
+	for (i = 0; i < how->n_regions; i++) {
+		if (!(out->regions[i] = strdup(how->regions[i]))) {
+			sk_error_set_oom();
+			goto fail;
+		}
+		out->n_regions++;
+	}
+	return 0;
+fail:
+	sk_error_prefix("cannot record how the plan was made");
+	sk_planfile_origin_free(out);
+	return -1;
+}
+
+/* ---- agreeing with the options ---- */
+
+/* a folder as --path names it: no "./" in front, no '/' at the end; "" for the whole tree */
+static void norm_path(char *out, size_t len, const char *s)
+{
+	size_t n;
+
+	s = s ? s : "";
+	while (s[0] == '.' && s[1] == '/')
+		s += 2;
+	if (!strcmp(s, "."))
+		s = "";
+	snprintf(out, len, "%s", s);
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+}
+
+static bool has_region(char *const *list, size_t n, const char *r)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], r))
+			return true;
+	return false;
+}
+
+/* the same set of regions, whatever the order and repeats */
+static bool same_regions(const struct sk_planfile_origin *o, const struct sk_saved_how *how)
+{
+	size_t i;
+
+	for (i = 0; i < how->n_regions; i++)
+		if (!has_region(o->regions, o->n_regions, how->regions[i]))
+			return false;
+	for (i = 0; i < o->n_regions; i++)
+		if (!has_region((char *const *)how->regions, how->n_regions, o->regions[i]))
+			return false;
+	return true;
+}
+
+static void list_regions(struct sk_buf *b, char *const *list, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		sk_buf_adds(b, "every region its policies name");
+	for (i = 0; i < n; i++)
+		sk_buf_printf(b, "%s%s", i ? ", " : "--region ", list[i]);
+}
+
+static int check_endpoint_and_profile(const struct sk_planfile_origin *o, const char *file,
+				      const struct sk_saved_how *how)
+{
+	char buf[1024];
+	const char *endpoint = sk_saved_endpoint(how->aws, buf, sizeof(buf)), *profile = sk_saved_profile(how->aws);
+
+	if ((endpoint || o->endpoint) && (!endpoint || !o->endpoint || strcmp(endpoint, o->endpoint)))
+		return sk_error_set(SK_ERR_INVALID,
+				    "%s%s%s (--endpoint, AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL or the profile's "
+				    "endpoint_url) contradicts saved plan '%s', made with %s%s%s" SUFFIX,
+				    endpoint ? "endpoint '" : "AWS's own endpoint", endpoint ? endpoint : "",
+				    endpoint ? "'" : "", file, o->endpoint ? "endpoint '" : "AWS's own endpoints",
+				    o->endpoint ? o->endpoint : "", o->endpoint ? "'" : "");
+	if ((profile || o->profile) && (!profile || !o->profile || strcmp(profile, o->profile)))
+		return sk_error_set(SK_ERR_INVALID,
+				    "%s%s%s (--profile or AWS_PROFILE) contradicts saved plan '%s', made with %s%s%s" SUFFIX,
+				    profile ? "profile '" : "no profile", profile ? profile : "", profile ? "'" : "", file,
+				    o->profile ? "profile '" : "no profile named", o->profile ? o->profile : "",
+				    o->profile ? "'" : "");
+	return 0;
+}
+
+int sk_saved_check(const struct sk_planfile_origin *o, const char *file, const struct sk_saved_how *how)
+{
+	const struct sk_load_opts *src = how->source;
+	char a[4096], b[4096], *repo = NULL;
+	const char *ref, *oref;
+	int rc = 0;
+
+	if (!o || !o->present)
+		return 0;
+	if (o->repository) {
+		if (sk_source_locate(&repo, src->repo) < 0)
+			return sk_error_prefix("saved plan '%s'", file);
+		if (strcmp(repo, o->repository))
+			rc = sk_error_set(SK_ERR_INVALID,
+					  "repository '%s' (--repo, SNAPKEEP_REPO or the current directory) contradicts "
+					  "saved plan '%s', made from repository '%s'" SUFFIX,
+					  repo, file, o->repository);
+		free(repo);
+		if (rc < 0)
+			return rc;
+	}
+	norm_path(a, sizeof(a), src->path);
+	norm_path(b, sizeof(b), o->path);
+	if (strcmp(a, b))
+		return sk_error_set(SK_ERR_INVALID, "%s%s%s (or SNAPKEEP_PATH) contradicts saved plan '%s', made with %s%s%s" SUFFIX,
+				    a[0] ? "--path '" : "no --path", a, a[0] ? "'" : "", file,
+				    b[0] ? "--path '" : "no --path (the whole tree)", b, b[0] ? "'" : "");
+	ref = src->ref && *src->ref ? src->ref : "HEAD";
+	oref = o->ref ? o->ref : "HEAD";
+	if (strcmp(ref, oref))
+		return sk_error_set(SK_ERR_INVALID,
+				    "--ref '%s' (or SNAPKEEP_REF) contradicts saved plan '%s', made at --ref '%s'" SUFFIX, ref,
+				    file, oref);
+	if (!same_regions(o, how)) {
+		struct sk_buf given = SK_BUF_INIT, saved = SK_BUF_INIT;
+		list_regions(&given, (char *const *)how->regions, how->n_regions);
+		list_regions(&saved, o->regions, o->n_regions);
+		rc = sk_error_set(SK_ERR_INVALID, "%s contradicts saved plan '%s', made for %s" SUFFIX,
+				  how->n_regions ? sk_buf_cstr(&given) : "no --region", file, sk_buf_cstr(&saved));
+		sk_buf_free(&given);
+		sk_buf_free(&saved);
+		return rc;
+	}
+	if (how->allow_mass_delete != o->allow_mass_delete)
+		return sk_error_set(SK_ERR_INVALID, "%s contradicts saved plan '%s', made %s --allow-mass-delete" SUFFIX,
+				    how->allow_mass_delete ? "--allow-mass-delete" : "no --allow-mass-delete", file,
+				    o->allow_mass_delete ? "with" : "without");
+	if (how->aws)
+		return check_endpoint_and_profile(o, file, how);
+	return 0;
+}
+
+int sk_saved_check_account(const struct sk_planfile_origin *o, const char *file, const struct sk_inventory *inv)
+{
+	char account[64];
+	const char *now;
+
+	if (!o || !o->present || !o->account || !(now = account_of(inv, account, sizeof(account))) ||
+	    !strcmp(now, o->account))
+		return 0;
+	return sk_error_set(SK_ERR_PLAN,
+			    "saved plan '%s' was made for AWS account %s, but the credentials in use reach account %s; "
+			    "apply it with that account's credentials, or make a new plan",
+			    file, o->account, now);
+}
