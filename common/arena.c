@@ -9,6 +9,9 @@
 
 #include "common/error.h"
 
+/* blocks double from FIRST_BLOCK_SIZE up to BLOCK_SIZE: a small policy file takes
+ * a few KiB, a million-snapshot inventory still 1 MiB blocks */
+#define FIRST_BLOCK_SIZE ((size_t)4 << 10)
 #define BLOCK_SIZE ((size_t)1 << 20)
 
 struct sk_arena_block {
@@ -36,7 +39,13 @@ void *sk_arena_alloc(struct sk_arena *a, size_t size)
 		return p;
 	}
 	{
-		size_t bs = need > BLOCK_SIZE / 4 ? need : BLOCK_SIZE;
+		size_t bs = b ? b->size : FIRST_BLOCK_SIZE / 2;
+
+		bs = bs < BLOCK_SIZE / 2 ? bs * 2 : BLOCK_SIZE;
+		while (bs < need && bs < BLOCK_SIZE)
+			bs *= 2;
+		if (need > BLOCK_SIZE / 4)
+			bs = need;
 
 		b = malloc(sizeof(*b) + bs);
 		if (!b)

@@ -559,6 +559,8 @@ struct reader {
 
 #define READ_CHUNK ((size_t)1 << 20)
 #define ELEMENT_MAX ((size_t)64 << 20)
+/* the buffer starts small and doubles; from 2 * READ_CHUNK on, reads are READ_CHUNK */
+#define FIRST_BUFFER ((size_t)64 << 10)
 
 static int fill(struct reader *r)
 {
@@ -571,8 +573,8 @@ static int fill(struct reader *r)
 		r->len -= r->pos;
 		r->pos = 0;
 	}
-	if (r->cap - r->len < READ_CHUNK) {
-		size_t cap = r->cap ? r->cap * 2 : 2 * READ_CHUNK;
+	if (!r->cap || r->cap - r->len < (r->cap < 2 * READ_CHUNK ? r->cap / 2 : READ_CHUNK)) {
+		size_t cap = r->cap ? r->cap * 2 : FIRST_BUFFER;
 		char *b;
 		if (cap > ELEMENT_MAX + 2 * READ_CHUNK)
 			return sk_error_set(SK_ERR_INVALID, "%s:%zu: an element larger than %zu bytes", r->path, r->line,
