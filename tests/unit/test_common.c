@@ -182,6 +182,24 @@ static void test_time_rejects_impossible_dates(void **state)
 	assert_non_null(strstr(sk_error_message(), "not an RFC 3339 time"));
 }
 
+/* fuzz_scalars: a time outside years 0000..9999 in UTC would be written back as one no reader takes */
+static void test_time_stays_within_writable_years(void **state)
+{
+	char out[SK_TIME_RFC3339_MAX];
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(sk_time_parse_rfc3339(&t, "0000-01-01T00:30:00+01:00"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "9999-12-31T23:59:60Z"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "9999-12-31T23:30:00-01:00"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "0000-01-01T00:30:00-01:00"), 0);
+	sk_time_format_rfc3339(out, t);
+	assert_string_equal(out, "0000-01-01T01:30:00Z");
+	assert_int_equal(sk_time_parse_rfc3339(&t, "9999-12-31T23:59:59Z"), 0);
+	sk_time_format_rfc3339(out, t);
+	assert_string_equal(out, "9999-12-31T23:59:59Z");
+}
+
 static void test_civil_days_round_trip_over_centuries(void **state)
 {
 	int64_t d, y;
@@ -208,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_error_prefix_keeps_the_cause),
 		cmocka_unit_test(test_time_round_trips_rfc3339),
 		cmocka_unit_test(test_time_rejects_impossible_dates),
+		cmocka_unit_test(test_time_stays_within_writable_years),
 		cmocka_unit_test(test_civil_days_round_trip_over_centuries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
