@@ -64,6 +64,9 @@ void sk_lock_release(struct sk_lock *l);
 /* the record in <dir>/lock now (known is false when there is none) */
 int sk_lock_read_holder(struct sk_lock_holder *out, const char *dir);
 
+/* reads a record as the lock file holds it; anything unreadable leaves known false */
+void sk_lock_parse_holder(struct sk_lock_holder *out, const char *text, size_t len);
+
 /* is the recorded holder still running?  Only answerable on its own host: elsewhere, true */
 bool sk_lock_holder_alive(const struct sk_lock_holder *h);
 
