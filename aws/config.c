@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "aws/arn.h"
 #include "aws/ini.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -142,6 +143,41 @@ static bool truthy(const char *v)
 	return v && !strcasecmp(v, "true");
 }
 
+const char *sk_aws_config_profile_source(const struct sk_aws_config *cfg)
+{
+	switch (cfg ? cfg->profile_source : SK_AWS_PROFILE_UNNAMED) {
+	case SK_AWS_PROFILE_FLAG: return "--profile";
+	case SK_AWS_PROFILE_ENV: return "AWS_PROFILE";
+	case SK_AWS_PROFILE_ENV_DEFAULT: return "AWS_DEFAULT_PROFILE";
+	default: return NULL;
+	}
+}
+
+/*
+ * A named profile that is not in the config file must be in the
+ * credentials file, as botocore's get_scoped_config() insists ("even if
+ * it's the default profile"): otherwise the chain would go on to web
+ * identity, the container or the instance role with the wrong identity.
+ */
+static int check_named_profile(const struct sk_aws_config *cfg, const char *config_label)
+{
+	struct sk_ini creds = SK_INI_INIT;
+	char label[512];
+	bool found;
+	int rc;
+
+	sk_aws_config_display_path(label, sizeof(label), cfg->credentials_file);
+	rc = sk_ini_load(&creds, cfg->credentials_file, label);
+	if (rc < 0 && rc != SK_ENOTFOUND)
+		return -1;
+	found = rc == 0 && sk_ini_has_section(&creds, cfg->profile);
+	sk_ini_free(&creds);
+	if (found)
+		return 0;
+	return sk_error_set(SK_ERR_CONFIG, "the config profile '%s' (from %s) could not be found in %s or %s", cfg->profile,
+			    sk_aws_config_profile_source(cfg), label, config_label);
+}
+
 void sk_aws_config_free(struct sk_aws_config *cfg)
 {
 	size_t i;
@@ -187,9 +223,14 @@ int sk_aws_config_load(struct sk_aws_config **out, const struct sk_aws_config_op
 		goto oom;
 
 	/* profile: the flag, AWS_PROFILE, AWS_DEFAULT_PROFILE (older SDKs), "default" */
-	profile = opts->profile && *opts->profile ? opts->profile : env("AWS_PROFILE");
-	if (!profile)
-		profile = env("AWS_DEFAULT_PROFILE");
+	if (opts->profile && *opts->profile) {
+		profile = opts->profile;
+		cfg->profile_source = SK_AWS_PROFILE_FLAG;
+	} else if ((profile = env("AWS_PROFILE")) != NULL) {
+		cfg->profile_source = SK_AWS_PROFILE_ENV;
+	} else if ((profile = env("AWS_DEFAULT_PROFILE")) != NULL) {
+		cfg->profile_source = SK_AWS_PROFILE_ENV_DEFAULT;
+	}
 	cfg->profile = strdup(profile ? profile : "default");
 	if (!cfg->profile)
 		goto oom;
@@ -221,6 +262,8 @@ int sk_aws_config_load(struct sk_aws_config **out, const struct sk_aws_config_op
 		if (pv->section)
 			sk_debug("aws config: profile '%s' from [%s] in %s", cfg->profile, pv->section, label);
 	}
+	if (cfg->profile_source != SK_AWS_PROFILE_UNNAMED && !pv->section && check_named_profile(cfg, label) < 0)
+		goto fail;
 
 	/* region: the flag, AWS_REGION, AWS_DEFAULT_REGION, the profile */
 	if (opts->region && *opts->region)
@@ -316,6 +359,5 @@ int sk_aws_config_endpoint(const struct sk_aws_config *cfg, const char *service,
 	if (!sk_aws_valid_region(region))
 		return sk_error_set(SK_ERR_CONFIG, "%s: '%s' is not an AWS region name (as us-east-1)", service,
 				    region ? region : "");
-	return sk_buf_printf(out, "https://%s.%s.amazonaws.com%s", service, region,
-			     !strncmp(region, "cn-", 3) ? ".cn" : "");
+	return sk_buf_printf(out, "https://%s.%s.%s", service, region, sk_arn_dns_suffix(region));
 }

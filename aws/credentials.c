@@ -13,6 +13,11 @@
  * again 5 minutes before they do (aws-c-auth's cached provider).  If a
  * refresh fails while the cached credentials are still valid, they are
  * used until they expire.
+ *
+ * This file knows no AWS client: the web identity source is handed its STS
+ * exchange when the chain is made (credentials.h), so client.c (which asks
+ * a provider for keys) and sts.c (which needs a client) do not loop back
+ * here.
  */
 #include "aws/credentials.h"
 
@@ -30,11 +35,9 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "aws/client.h"
 #include "aws/config.h"
 #include "aws/http.h"
 #include "aws/ini.h"
-#include "aws/sts.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -171,7 +174,8 @@ struct sk_credentials_provider {
 	pthread_mutex_t lock;
 	struct sk_credentials cached; /* valid when access_key_id is set */
 	const struct sk_aws_config *cfg;
-	struct sk_aws_client *sts; /* for web identity, made when first needed */
+	sk_web_identity_fn web_identity; /* the STS exchange the chain was handed, or NULL */
+	void *web_identity_ud;
 	int64_t (*clock)(void *ud);
 	void *clock_ud;
 	unsigned fetches;
@@ -213,15 +217,17 @@ int sk_credentials_provider_static_new(struct sk_credentials_provider **out, con
 	return 0;
 }
 
-int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, const struct sk_aws_config *cfg)
+int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, const struct sk_credentials_chain_opts *opts)
 {
 	struct sk_credentials_provider *p;
 
-	if (!cfg)
+	if (!opts || !opts->config)
 		return sk_error_set(SK_ERR_INVALID, "the credentials chain needs a configuration");
 	if (provider_new(&p, K_CHAIN) < 0)
 		return -1;
-	p->cfg = cfg;
+	p->cfg = opts->config;
+	p->web_identity = opts->web_identity;
+	p->web_identity_ud = opts->web_identity_ud;
 	*out = p;
 	return 0;
 }
@@ -249,7 +255,6 @@ void sk_credentials_provider_free(struct sk_credentials_provider *p)
 	if (!p)
 		return;
 	sk_credentials_clear(&p->cached);
-	sk_aws_client_free(p->sts);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -326,12 +331,23 @@ done:
 
 /* ---- environment ------------------------------------------------------- */
 
+/*
+ * A profile named on the command line outranks the environment's keys, as
+ * botocore drops its EnvProvider when the profile is explicit; one named by
+ * AWS_PROFILE does not.
+ */
+static bool explicit_profile(const struct sk_credentials_provider *p)
+{
+	return p->cfg->profile_source == SK_AWS_PROFILE_FLAG;
+}
+
 static int from_environment(struct sk_credentials_provider *p, struct sk_credentials *out, struct sk_buf *why)
 {
 	const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
 	const char *token = env("AWS_SESSION_TOKEN");
 
-	(void)p;
+	if (explicit_profile(p))
+		return say(why, SK_ENOTFOUND, "skipped: --profile names profile '%s'", p->cfg->profile);
 	if (!token)
 		token = env("AWS_SECURITY_TOKEN");
 	if (!id && !secret)
@@ -431,7 +447,9 @@ static int from_shared_files(struct sk_credentials_provider *p, struct sk_creden
 static int from_web_identity(struct sk_credentials_provider *p, struct sk_credentials *out, struct sk_buf *why)
 {
 	const struct sk_aws_config *cfg = p->cfg;
-	const char *token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE"), *role = NULL, *session = NULL, *from;
+	/* with --profile only the profile's web identity counts (botocore's disable_env_vars) */
+	const char *token_file = explicit_profile(p) ? NULL : env("AWS_WEB_IDENTITY_TOKEN_FILE");
+	const char *role = NULL, *session = NULL, *from;
 	const char *region = cfg->region ? cfg->region : "us-east-1";
 	struct sk_buf token = SK_BUF_INIT;
 	char session_buf[64];
@@ -449,6 +467,9 @@ static int from_web_identity(struct sk_credentials_provider *p, struct sk_creden
 		session = sk_aws_config_profile_value(cfg, "role_session_name");
 		if (!role || !*role)
 			return say(why, SK_ERROR, "profile '%s' has web_identity_token_file but no role_arn", cfg->profile);
+	} else if (explicit_profile(p)) {
+		return say(why, SK_ENOTFOUND, "profile '%s' has no web_identity_token_file (the variables are skipped "
+					      "with --profile)", cfg->profile);
 	} else {
 		return say(why, SK_ENOTFOUND, "AWS_WEB_IDENTITY_TOKEN_FILE not set");
 	}
@@ -460,16 +481,12 @@ static int from_web_identity(struct sk_credentials_provider *p, struct sk_creden
 		rc = say(why, SK_ERROR, "%s", sk_error_message());
 		goto done;
 	}
-	if (!p->sts) {
-		struct sk_aws_client_opts o = SK_AWS_CLIENT_OPTS_INIT;
-		o.config = cfg;
-		o.call_timeout_ms = 10000;
-		if (sk_aws_client_new(&p->sts, &o) < 0) {
-			rc = say(why, SK_ERROR, "%s", sk_error_message());
-			goto done;
-		}
+	if (!p->web_identity) {
+		rc = say(why, SK_ERROR, "role '%s' from %s: this credentials chain was made without an STS client to "
+					"exchange the token", role, from);
+		goto done;
 	}
-	if (sk_sts_assume_role_with_web_identity(p->sts, region, role, session, token.ptr, 0, out, NULL) < 0) {
+	if (p->web_identity(p->web_identity_ud, region, role, session, token.ptr, out) < 0) {
 		rc = say(why, SK_ERROR, "role '%s' from %s: %s", role, from, sk_error_message());
 		goto done;
 	}

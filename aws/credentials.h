@@ -13,6 +13,13 @@
  * 1 s timeouts, AWS_EC2_METADATA_DISABLED=true skips it,
  * AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address).
  *
+ * A profile named with --profile outranks the environment, as in the AWS
+ * CLI: the environment's keys and its web identity variables are skipped,
+ * and only that profile's keys or web_identity_token_file count (then ECS
+ * and IMDS, as botocore goes on).  AWS_PROFILE does not outrank
+ * AWS_ACCESS_KEY_ID.  A named profile that is in neither file never gets
+ * this far: loading the configuration fails (config.h).
+ *
  * A provider caches what it got and refreshes temporary credentials 5
  * minutes before they expire; get() is thread-safe.  Secrets are wiped
  * (OPENSSL_cleanse) before their memory is freed and never appear in an
@@ -44,14 +51,35 @@ int sk_credentials_copy(struct sk_credentials *dst, const struct sk_credentials 
 struct sk_credentials_provider;
 
 /*
- * the default chain; cfg supplies profile, file paths and the STS endpoint
- * and must outlive the provider.  Nothing is read until the first get().
- * A source that is configured but fails (a partial environment, a web
- * identity exchange STS refuses, a container endpoint that answers 403)
- * stops the chain with its error rather than falling through to another
- * identity, as the AWS CLI does.
+ * The web identity source exchanges an OIDC token for credentials with STS
+ * AssumeRoleWithWebIdentity.  That needs a client, and a client needs
+ * credentials, so the chain does not make one: it is handed the exchange
+ * when it is made, as aws-c-auth hands its STS web identity provider the
+ * connection to use.  sts.h has one over an sk_aws_client
+ * (sk_sts_web_identity).  The exchange fills out (source "web-identity")
+ * or sets an error (which must not quote the token) and returns SK_ERROR.
  */
-int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, const struct sk_aws_config *cfg);
+typedef int (*sk_web_identity_fn)(void *ud, const char *region, const char *role_arn, const char *session_name,
+				  const char *token, struct sk_credentials *out);
+
+struct sk_credentials_chain_opts {
+	/* required: profile, file paths, region; must outlive the provider */
+	const struct sk_aws_config *config;
+	/* NULL: a configured web identity is an error that says so */
+	sk_web_identity_fn web_identity;
+	void *web_identity_ud;
+};
+
+#define SK_CREDENTIALS_CHAIN_OPTS_INIT { .config = NULL, .web_identity = NULL, .web_identity_ud = NULL }
+
+/*
+ * The default chain.  Nothing is read until the first get().  A source
+ * that is configured but fails (a partial environment, a web identity
+ * exchange STS refuses, a container endpoint that answers 403) stops the
+ * chain with its error rather than falling through to another identity,
+ * as the AWS CLI does.
+ */
+int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, const struct sk_credentials_chain_opts *opts);
 /* fixed keys (tests, tools) */
 int sk_credentials_provider_static_new(struct sk_credentials_provider **out, const char *access_key_id,
 				       const char *secret_access_key, const char *session_token);

@@ -219,6 +219,9 @@ int sk_ini_parse(struct sk_ini *out, const char *data, size_t len, const char *w
 			}
 			free(section);
 			section = name;
+			/* the section exists even with no keys, as configparser (and so the AWS CLI) has it */
+			if (set_entry(out, section, sk_view_from("", 0), sk_view_from("", 0), lineno) < 0)
+				goto done;
 			continue;
 		}
 		if (!sk_view_split(&t, '=', &key)) {

@@ -30,7 +30,7 @@
 
 struct sk_ini_entry {
 	char *section;
-	char *key;
+	char *key; /* "" for the entry a section header makes, so that an empty section exists */
 	char *value;
 	unsigned line;
 };

@@ -5,31 +5,18 @@
 
 #include <string.h>
 
+#include "aws/arn.h"
 #include "aws/xml.h"
 #include "common/error.h"
 
 int sk_arn_region(const char *arn, char *out, size_t outlen)
 {
-	const char *p = arn;
-	const char *end;
-	size_t n;
-	int i;
+	struct sk_arn a;
 
-	/* arn:partition:service:region:account:resource */
-	if (!arn || strncmp(arn, "arn:", 4))
+	if (sk_arn_parse(&a, arn) < 0)
 		return sk_error_set(SK_ERR_INVALID, "'%s' is not an ARN", arn ? arn : "");
-	for (i = 0; i < 3; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return sk_error_set(SK_ERR_INVALID, "'%s' is not an ARN", arn);
-		p++;
-	}
-	end = strchr(p, ':');
-	n = end ? (size_t)(end - p) : 0;
-	if (!end || n == 0 || n >= outlen)
+	if (!a.region.len || sk_arn_part_copy(out, outlen, a.region) < 0)
 		return sk_error_set(SK_ERR_INVALID, "ARN '%s' names no region", arn);
-	memcpy(out, p, n);
-	out[n] = '\0';
 	return 0;
 }
 

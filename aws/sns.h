@@ -13,7 +13,10 @@
  */
 int sk_sns_publish(struct sk_aws_client *c, const char *topic_arn, const char *subject, const char *message,
 		   char *message_id, size_t message_id_len, struct sk_aws_error *err);
-/* the region field of an ARN ("arn:aws:sns:us-east-1:123:topic" -> "us-east-1"), into out */
+/*
+ * the region of a topic's ARN ("arn:aws:sns:us-east-1:123:topic" -> "us-east-1"), into out, read with
+ * sk_arn_parse() (arn.h); an error says what is wrong with it
+ */
 int sk_arn_region(const char *arn, char *out, size_t outlen);
 
 #endif

@@ -2,8 +2,9 @@
  * sts.c - STS GetCallerIdentity and AssumeRoleWithWebIdentity
  *
  * AssumeRoleWithWebIdentity is unsigned (the OIDC token is the proof), so
- * the web identity credentials provider calls it through a client that has
- * no credentials provider of its own.
+ * the credentials chain's web identity source is handed
+ * sk_sts_web_identity() over a client that has no credentials provider of
+ * its own.
  */
 #include "aws/sts.h"
 
@@ -130,4 +131,10 @@ done:
 	}
 	sk_query_free(&q);
 	return rc;
+}
+
+int sk_sts_web_identity(void *client, const char *region, const char *role_arn, const char *session_name,
+			const char *token, struct sk_credentials *out)
+{
+	return sk_sts_assume_role_with_web_identity(client, region, role_arn, session_name, token, 0, out, NULL);
 }

@@ -28,4 +28,12 @@ int sk_sts_assume_role_with_web_identity(struct sk_aws_client *c, const char *re
 					 const char *session_name, const char *token, int duration_seconds,
 					 struct sk_credentials *out, struct sk_aws_error *err);
 
+/*
+ * The exchange a credentials chain is handed (sk_web_identity_fn, see
+ * credentials.h): AssumeRoleWithWebIdentity through client, a struct
+ * sk_aws_client * that needs no credentials provider of its own.
+ */
+int sk_sts_web_identity(void *client, const char *region, const char *role_arn, const char *session_name,
+			const char *token, struct sk_credentials *out);
+
 #endif

@@ -18,6 +18,7 @@
 #include "aws/config.h"
 #include "aws/credentials.h"
 #include "aws/rds.h"
+#include "aws/sts.h"
 #include "common/error.h"
 #include "common/timeutil.h"
 
@@ -58,10 +59,11 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct sk_aws_config_opts co = SK_AWS_CONFIG_OPTS_INIT;
-	struct sk_aws_client_opts ao = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_aws_client_opts ao = SK_AWS_CLIENT_OPTS_INIT, so = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
 	struct sk_aws_config *cfg = NULL;
 	struct sk_credentials_provider *creds = NULL;
-	struct sk_aws_client *client = NULL;
+	struct sk_aws_client *client = NULL, *sts = NULL;
 	struct job *jobs;
 	pthread_t *th;
 	size_t n = (size_t)(argc - 1), i, ni = 0, ns = 0;
@@ -74,7 +76,21 @@ int main(int argc, char **argv)
 	}
 	jobs = calloc(n, sizeof(*jobs));
 	th = calloc(n, sizeof(*th));
-	if (!jobs || !th || sk_aws_config_load(&cfg, &co) < 0 || sk_credentials_provider_chain_new(&creds, cfg) < 0) {
+	if (!jobs || !th || sk_aws_config_load(&cfg, &co) < 0) {
+		fprintf(stderr, "describe-only: %s\n", sk_error_message());
+		return 1;
+	}
+	/* as snapkeep's session: the chain is handed an STS client for web identity */
+	so.config = cfg;
+	so.call_timeout_ms = 10000;
+	cc.config = cfg;
+	cc.web_identity = sk_sts_web_identity;
+	if (sk_aws_client_new(&sts, &so) < 0) {
+		fprintf(stderr, "describe-only: %s\n", sk_error_message());
+		return 1;
+	}
+	cc.web_identity_ud = sts;
+	if (sk_credentials_provider_chain_new(&creds, &cc) < 0) {
 		fprintf(stderr, "describe-only: %s\n", sk_error_message());
 		return 1;
 	}
@@ -102,6 +118,7 @@ int main(int argc, char **argv)
 	printf("instances=%zu snapshots=%zu seconds=%.3f\n", ni, ns, (double)(sk_time_mono_ms() - t0) / 1000.0);
 	sk_aws_client_free(client);
 	sk_credentials_provider_free(creds);
+	sk_aws_client_free(sts);
 	sk_aws_config_free(cfg);
 	free(jobs);
 	free(th);

@@ -20,6 +20,7 @@
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"

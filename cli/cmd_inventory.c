@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "cli/cli.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/ownership.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
@@ -44,7 +45,7 @@ int cmd_inventory(struct sk_cli *cli)
 					continue;
 				manual += sn->type == SK_SNAP_MANUAL;
 				automated += sn->type == SK_SNAP_AUTOMATED;
-				owned += sn->owner != NULL;
+				owned += sk_snapshot_owner(sn) != NULL;
 			}
 			printf("%-16s %5zu instances  %6zu manual snapshots (%zu owned by snapkeep)  %6zu automated\n",
 			       inv->regions[i], ni, manual, owned, automated);

@@ -28,7 +28,7 @@ int cmd_whoami(struct sk_cli *cli)
 	struct sk_session s;
 	struct sk_caller_identity id;
 	struct sk_credentials creds = SK_CREDENTIALS_INIT;
-	const char *region;
+	const char *region, *from;
 	char exp[SK_TIME_RFC3339_MAX] = "";
 	int rc = SK_EXIT_ERROR;
 
@@ -49,11 +49,12 @@ int cmd_whoami(struct sk_cli *cli)
 	if (creds.expiration)
 		sk_time_format_rfc3339(exp, creds.expiration);
 	mask(key, sizeof(key), creds.access_key_id);
+	from = sk_aws_config_profile_source(s.config);
 	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?}", "account", id.account, "arn", id.arn,
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s?}", "account", id.account, "arn", id.arn,
 				      "userId", id.user_id, "credentialSource", creds.source ? creds.source : "unknown",
-				      "accessKeyId", key, "region", region, "expiration",
-				      exp[0] ? exp : NULL);
+				      "accessKeyId", key, "region", region, "expiration", exp[0] ? exp : NULL, "profile",
+				      s.config->profile, "profileSource", from);
 		char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 		if (text)
 			printf("%s\n", text);
@@ -61,9 +62,10 @@ int cmd_whoami(struct sk_cli *cli)
 		json_decref(o);
 	} else {
 		printf("account:     %s\narn:         %s\nuser id:     %s\ncredentials: %s (access key %s%s%s)\n"
-		       "region:      %s\n",
+		       "profile:     %s%s%s%s\nregion:      %s\n",
 		       id.account, id.arn, id.user_id, creds.source ? creds.source : "unknown", key,
-		       exp[0] ? ", expires " : "", exp, region);
+		       exp[0] ? ", expires " : "", exp, s.config->profile, from ? " (from " : "", from ? from : "",
+		       from ? ")" : "", region);
 	}
 	rc = SK_EXIT_OK;
 done:

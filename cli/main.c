@@ -29,7 +29,7 @@
 #define COMMON_AWS                                                                                  \
 	"  --region R          only this region (repeatable; default: every region a policy names)\n" \
 	"  --endpoint URL      AWS endpoint override (also AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_RDS)\n"   \
-	"  --profile P         AWS profile (also AWS_PROFILE)\n"                                       \
+	"  --profile P         AWS profile (also AWS_PROFILE); unlike it, outranks AWS_ACCESS_KEY_ID\n" \
 	"  --connect-timeout D TCP and TLS handshake limit per attempt, e.g. 5s, 500ms\n"           \
 	"                      (SNAPKEEP_CONNECT_TIMEOUT; default 5s)\n"                              \
 	"  --call-timeout D    limit per AWS call, every retry included (SNAPKEEP_CALL_TIMEOUT;\n"  \

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/arn.h" /* a leaf (libc only): see policy.h */
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "specs/source.h"
@@ -791,20 +792,13 @@ static bool in_regions(const struct sk_policy *pol, const char *region)
 static void check_kms_region(struct pctx *p, const struct sk_ynode *n, const char *label, const char *kms,
 			     const char *region)
 {
-	char arn_region[64];
-	const char *s = strstr(kms, ":kms:"), *e;
+	struct sk_arn a;
 
-	if (strncmp(kms, "arn:", 4) != 0 || !s || !region)
+	if (!region || sk_arn_parse(&a, kms) < 0 || !sk_arn_part_is(a.service, "kms") || a.region.len >= 64)
 		return;
-	s += 5;
-	e = strchr(s, ':');
-	if (!e || (size_t)(e - s) >= sizeof(arn_region))
-		return;
-	memcpy(arn_region, s, (size_t)(e - s));
-	arn_region[e - s] = '\0';
-	if (strcmp(arn_region, region) != 0)
-		diag(p, n, "%s is a key in '%s', but it is used in '%s' (a KMS key belongs to one region)", label,
-		     arn_region, region);
+	if (!sk_arn_part_is(a.region, region))
+		diag(p, n, "%s is a key in '%.*s', but it is used in '%s' (a KMS key belongs to one region)", label,
+		     (int)a.region.len, a.region.ptr, region);
 }
 
 #define KMS_EXPECTED "a KMS key id, alias (alias/name) or ARN"

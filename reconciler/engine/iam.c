@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/arn.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "specs/policy.h"
@@ -105,16 +106,12 @@ static json_t *set_json(struct strset *s)
 
 const char *sk_iam_partition(const char *region)
 {
-	if (region && !strncmp(region, "cn-", 3))
-		return "aws-cn";
-	if (region && !strncmp(region, "us-gov-", 7))
-		return "aws-us-gov";
-	return "aws";
+	return sk_arn_partition(region);
 }
 
 static const char *rds_host_suffix(const char *region)
 {
-	return strcmp(sk_iam_partition(region), "aws-cn") ? "amazonaws.com" : "amazonaws.com.cn";
+	return sk_arn_dns_suffix(region);
 }
 
 /* what the build keeps while walking the policies */

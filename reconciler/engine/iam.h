@@ -49,7 +49,7 @@ struct sk_iam_opts {
 /* the policy document ({"Version": "2012-10-17", "Statement": [...]}) */
 int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o);
 
-/* the ARN partition of a region: "aws", "aws-cn" (cn-*), "aws-us-gov" (us-gov-*) */
+/* the ARN partition of a region: "aws", "aws-cn" (cn-*), "aws-us-gov" (us-gov-*), ... (sk_arn_partition) */
 const char *sk_iam_partition(const char *region);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "reconciler/planner/ownership.h"
 #include "reconciler/planner/render.h"
 #include "state/journal.h"
 
@@ -94,6 +95,7 @@ static void judge_snapshot(struct verdict *v, const struct sk_inventory *inv, co
 			   const char *target, const char *policy)
 {
 	const struct sk_inv_snapshot *s;
+	const char *owner;
 
 	if (!sk_inventory_has_region(inv, region)) {
 		v->how = NULL;
@@ -118,11 +120,11 @@ static void judge_snapshot(struct verdict *v, const struct sk_inventory *inv, co
 	if (!s) {
 		v->how = SK_RESOLVED_NOT_MADE;
 		snprintf(v->detail, sizeof(v->detail), "no snapshot '%s' in %s", target, region);
-	} else if (policy && (!s->owner || strcmp(s->owner, policy))) {
+	} else if (policy && (!(owner = sk_snapshot_owner(s)) || strcmp(owner, policy))) {
 		v->how = SK_RESOLVED_UNKNOWN;
 		snprintf(v->detail, sizeof(v->detail), "snapshot '%s' exists in %s but is %s%s%s, not by policy '%s'",
-			 target, region, s->owner ? "owned by policy '" : "not tagged as owned", s->owner ? s->owner : "",
-			 s->owner ? "'" : "", policy);
+			 target, region, owner ? "owned by policy '" : "not tagged as owned", owner ? owner : "",
+			 owner ? "'" : "", policy);
 	} else {
 		v->how = SK_RESOLVED_COMPLETED;
 		snprintf(v->detail, sizeof(v->detail), "snapshot '%s' exists in %s (%s)", target, region, s->status_text);

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/diff.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/statedir.h"

@@ -16,6 +16,7 @@
 #include "common/utf8.h"
 #include "reconciler/engine/apply.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/journal_glue.h"
 #include "reconciler/engine/session.h"

@@ -5,9 +5,13 @@
 
 #include <string.h>
 
+#include "aws/sts.h"
+
 int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
 {
 	struct sk_aws_config_opts co = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_client_opts so = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
 	struct sk_aws_client_opts ao = SK_AWS_CLIENT_OPTS_INIT;
 
 	memset(s, 0, sizeof(*s));
@@ -16,7 +20,15 @@ int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
 	co.endpoint_url = o->endpoint;
 	if (sk_aws_config_load(&s->config, &co) < 0)
 		goto fail;
-	if (sk_credentials_provider_chain_new(&s->credentials, s->config) < 0)
+	/* the chain is handed its STS client; it never makes one */
+	so.config = s->config;
+	so.call_timeout_ms = 10000;
+	if (sk_aws_client_new(&s->sts, &so) < 0)
+		goto fail;
+	cc.config = s->config;
+	cc.web_identity = sk_sts_web_identity;
+	cc.web_identity_ud = s->sts;
+	if (sk_credentials_provider_chain_new(&s->credentials, &cc) < 0)
 		goto fail;
 	ao.config = s->config;
 	ao.credentials = s->credentials;
@@ -37,6 +49,7 @@ void sk_session_close(struct sk_session *s)
 {
 	sk_aws_client_free(s->client);
 	sk_credentials_provider_free(s->credentials);
+	sk_aws_client_free(s->sts);
 	sk_aws_config_free(s->config);
 	memset(s, 0, sizeof(*s));
 }

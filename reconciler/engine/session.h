@@ -30,6 +30,7 @@ struct sk_session_opts {
 
 struct sk_session {
 	struct sk_aws_config *config;
+	struct sk_aws_client *sts; /* unsigned calls only: the credentials chain's web identity exchange */
 	struct sk_credentials_provider *credentials;
 	struct sk_aws_client *client;
 };

@@ -15,139 +15,13 @@
 
 #include <openssl/evp.h>
 
+#include "aws/arn.h"
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/context.h"
+#include "reconciler/planner/lifecycle.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
-
-/* ---- small helpers shared with lifecycle.c ---- */
-
-const char *sk_diff_printf(struct sk_diff *d, const char *fmt, ...)
-{
-	struct sk_buf b = SK_BUF_INIT;
-	const char *s = NULL;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = sk_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	if (rc == 0)
-		s = sk_arena_strdup(&d->plan->arena, sk_buf_cstr(&b));
-	sk_buf_free(&b);
-	if (!s)
-		d->failed = true;
-	return s;
-}
-
-const char *sk_diff_intern(struct sk_diff *d, const char *s)
-{
-	const char *r = sk_plan_strdup(d->plan, s);
-
-	if (s && !r)
-		d->failed = true;
-	return r;
-}
-
-void sk_diff_note(struct sk_diff *d, enum sk_note_kind kind, const char *region, const char *instance, const char *fmt,
-		  ...)
-{
-	struct sk_buf b = SK_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = sk_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	if (rc < 0 || sk_plan_add_note(d->plan, kind, region, instance, "%s", sk_buf_cstr(&b)) < 0)
-		d->failed = true;
-	sk_buf_free(&b);
-}
-
-struct sk_action *sk_diff_action(struct sk_diff *d, const struct sk_action *a)
-{
-	struct sk_action *r = sk_plan_add_action(d->plan, a);
-
-	if (!r)
-		d->failed = true;
-	return r;
-}
-
-void sk_diff_error(struct sk_diff *d, const struct sk_pos *pos, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (d->n_errors)
-		sk_buf_adds(&d->errors, "\n");
-	if (pos && pos->file)
-		sk_buf_printf(&d->errors, "%s:%d:%d: ", pos->file, pos->line, pos->col);
-	va_start(ap, fmt);
-	sk_buf_vprintf(&d->errors, fmt, ap);
-	va_end(ap);
-	d->n_errors++;
-}
-
-void sk_diff_basis(struct sk_diff *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!d->opts->basis)
-		return;
-	va_start(ap, fmt);
-	if (sk_buf_vprintf(&d->basis, fmt, ap) < 0 || sk_buf_addc(&d->basis, '\n') < 0)
-		d->failed = true;
-	va_end(ap);
-}
-
-struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region)
-{
-	size_t i;
-	struct sk_diff_region *r;
-
-	for (i = 0; i < d->n_regions; i++)
-		if (!strcmp(d->regions[i].region, region))
-			return &d->regions[i];
-	if (d->n_regions == d->cap_regions) {
-		size_t cap = d->cap_regions ? d->cap_regions * 2 : 8;
-		r = realloc(d->regions, cap * sizeof(*r));
-		if (!r) {
-			d->failed = true;
-			sk_error_set_oom();
-			return NULL;
-		}
-		d->regions = r;
-		d->cap_regions = cap;
-	}
-	r = &d->regions[d->n_regions++];
-	memset(r, 0, sizeof(*r));
-	r->region = sk_diff_intern(d, region);
-	r->quota = sk_settings_quota(&d->set->settings, region);
-	return r;
-}
-
-/* "arn:PARTITION:rds:REGION:ACCOUNT:..." fields; false when s is not such an ARN */
-bool sk_arn_field(const char *arn, int field, char *out, size_t outlen)
-{
-	const char *p = arn, *end;
-	int i;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return false;
-	for (i = 0; i < field; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return false;
-		p++;
-	}
-	end = strchr(p, ':');
-	if (!end)
-		end = p + strlen(p);
-	if ((size_t)(end - p) >= outlen)
-		return false;
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-	return true;
-}
 
 /* ---- selection: which policy selects which instance ---- */
 
@@ -332,13 +206,15 @@ struct replica {
 /* the instance's automated-backup replications: from the instance and from observed automated backups */
 static size_t find_replicas(struct sk_diff *d, const struct sk_inv_instance *in, struct replica *out, size_t max)
 {
+	struct sk_arn arn;
 	size_t n = 0, i, j;
 
 	for (i = 0; i < in->n_replications && n < max; i++) {
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].arn = in->replications[i];
 		out[n].retention = -1;
-		if (!sk_arn_field(in->replications[i], 3, out[n].region, sizeof(out[n].region)))
+		if (sk_arn_parse(&arn, in->replications[i]) < 0 ||
+		    sk_arn_part_copy(out[n].region, sizeof(out[n].region), arn.region) < 0)
 			continue;
 		n++;
 	}
@@ -601,11 +477,6 @@ static void finish_fingerprint(struct sk_diff *d)
 	d->plan->basis = sk_buf_detach(&sorted);
 	if (!d->plan->basis)
 		d->plan->basis = strdup("");
-}
-
-int sk_diff_cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int region_summaries(struct sk_diff *d)

@@ -12,7 +12,6 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/ownership.h"
 
 #define INVENTORY_FORMAT "snapkeep-inventory/v1"
 
@@ -211,7 +210,6 @@ struct sk_inv_snapshot *sk_inventory_add_snapshot(struct sk_inventory *inv, cons
 	out->tags = copy_tags(inv, in->tags, in->n_tags);
 	if (in->n_tags && !out->tags)
 		goto fail;
-	out->owner = sk_tags_owner(out->tags, out->n_tags);
 	if (!out->original_created)
 		out->original_created = out->created;
 	if (!out->instance)

@@ -72,7 +72,6 @@ struct sk_inv_snapshot {
 	const char *kms_key_id;
 	const char *source_region; /* copies */
 	const char *source_arn;    /* copies: SourceDBSnapshotIdentifier */
-	const char *owner;         /* the snapkeep:policy tag's value, or NULL */
 	int64_t created;           /* 0 while creating */
 	int64_t original_created;  /* copies: the source's creation time */
 	const struct sk_aws_tag *tags;

@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/arn.h"
 #include "aws/rds.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/diff.h"
+#include "reconciler/planner/context.h"
+#include "reconciler/planner/lifecycle.h"
 #include "reconciler/planner/naming.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
@@ -80,24 +82,13 @@ struct source_key {
 
 static bool source_key_of_arn(const char *arn, struct source_key *k)
 {
-	const char *p = arn, *end, *id;
-	int i;
+	struct sk_arn a;
 
-	if (!arn || strncmp(arn, "arn:", 4))
+	if (sk_arn_parse(&a, arn) < 0 || !a.region.len || !a.resource_id.len)
 		return false;
-	for (i = 0; i < 3; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return false;
-		p++;
-	}
-	end = strchr(p, ':');
-	id = strrchr(arn, ':');
-	if (!end || end == p || id <= end || !id[1])
-		return false;
-	k->region = p;
-	k->region_len = (size_t)(end - p);
-	k->id = id + 1;
+	k->region = a.region.ptr;
+	k->region_len = a.region.len;
+	k->id = a.resource_id.ptr; /* it ends the ARN */
 	return true;
 }
 
@@ -683,6 +674,14 @@ void sk_lifecycle_finish(struct sk_diff *d)
 	sk_buf_free(&what);
 }
 
+static bool arn_parts(const char *arn, char part[32], char acct[32])
+{
+	struct sk_arn a;
+
+	return sk_arn_parse(&a, arn) == 0 && sk_arn_part_copy(part, 32, a.partition) == 0 &&
+	       sk_arn_part_copy(acct, 32, a.account) == 0;
+}
+
 /*
  * The partition and account of an instance, from its ARN, else from one of
  * its snapshots' in its region (an inventory file may give neither).
@@ -692,13 +691,12 @@ static bool instance_arn_parts(const struct sk_diff *d, const struct sk_inv_inst
 {
 	size_t b, e, i;
 
-	if (sk_arn_field(in->arn, 1, part, 32) && sk_arn_field(in->arn, 4, acct, 32))
+	if (arn_parts(in->arn, part, acct))
 		return true;
 	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
-		const char *arn = s->arn ? s->arn : s->arn_prefix;
-		if (sk_arn_field(arn, 1, part, 32) && sk_arn_field(arn, 4, acct, 32))
+		if (arn_parts(s->arn ? s->arn : s->arn_prefix, part, acct))
 			return true;
 	}
 	return false;
@@ -816,7 +814,7 @@ static int plan_copies(struct sk_diff *d, const struct sk_policy *p, const struc
 		it->available = s->status == SK_SNAP_AVAILABLE;
 		it->gib = s->allocated_gib;
 		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s source=%s", s->region, s->id, s->status_text,
-			      s->owner, source);
+			      sk_snapshot_owner(s), source);
 	}
 	/* sources with no copy here yet */
 	for (i = 0; i < src->n; i++) {
@@ -1038,7 +1036,8 @@ int sk_lifecycle_instance(struct sk_diff *d, const struct sk_policy *p, const st
 			it->time = d->now;
 		it->available = s->status == SK_SNAP_AVAILABLE;
 		it->gib = s->allocated_gib;
-		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text, s->owner);
+		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s", s->region, s->id, s->status_text,
+			      sk_snapshot_owner(s));
 	}
 	if (squatter)
 		sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,

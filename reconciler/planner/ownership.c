@@ -29,10 +29,14 @@ bool sk_tags_owned_by(const struct sk_aws_tag *tags, size_t n, const char *polic
 	return policy && instance && p && i && !strcmp(p, policy) && !strcmp(i, instance);
 }
 
+const char *sk_snapshot_owner(const struct sk_inv_snapshot *s)
+{
+	return sk_tags_owner(s->tags, s->n_tags);
+}
+
 bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, const char *instance)
 {
-	if (s->type != SK_SNAP_MANUAL || s->status == SK_SNAP_DELETING || !s->owner || !policy ||
-	    strcmp(s->owner, policy))
+	if (s->type != SK_SNAP_MANUAL || s->status == SK_SNAP_DELETING)
 		return false;
 	return sk_tags_owned_by(s->tags, s->n_tags, policy, instance);
 }

@@ -30,6 +30,7 @@ const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 
 /* the policy a snapshot's tags name as its owner (snapkeep:policy), or NULL */
 const char *sk_tags_owner(const struct sk_aws_tag *tags, size_t n);
+const char *sk_snapshot_owner(const struct sk_inv_snapshot *s);
 
 /* do the tags say that policy owns it as a snapshot of instance (both tags)? */
 bool sk_tags_owned_by(const struct sk_aws_tag *tags, size_t n, const char *policy, const char *instance);

@@ -190,21 +190,6 @@ struct sk_plan_opts {
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
 
-/*
- * Computes the plan at opts->now (required: the planner reads no clock,
- * so the same inputs and time make the same plan).  The policy set's
- * commit, subject and ref are copied into the plan.  Policy errors the inventory
- * reveals (a named instance missing, two policies selecting one instance
- * with conflicting settings) fail it with class SK_ERR_POLICY, one line per
- * problem, each with file:line:col.
- */
-int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *policies, const struct sk_inventory *inv,
-		    const struct sk_plan_opts *opts);
-
-/* the regions, in order, that observing for this policy set needs */
-int sk_plan_regions(const struct sk_policyset *policies, const char *const *only, size_t n_only,
-		    const char ***out_regions, size_t *n_out, const char ***out_backup_regions, size_t *n_backup);
-
 struct sk_plan_counts {
 	size_t create, change, remove;
 };

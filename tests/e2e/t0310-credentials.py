@@ -6,6 +6,13 @@ through AWS_EC2_METADATA_SERVICE_ENDPOINT), the chain's order, refresh
 before expiry, one clear error when nothing is found, and that no secret
 appears in anything the client prints, even with --debug.
 
+Profiles as the AWS CLI has them, through `snapkeep whoami` itself: --profile
+outranks the environment's keys and AWS_PROFILE does not; a named profile in
+neither file is an error before any call, never a fall-through to web
+identity, ECS or IMDS; region comes from the named profile.  Each case
+checks the exit code, which access key signed the call (the emulator logs
+it) and what snapkeep says.
+
 Drives tests/tools/sk-aws (sanitized build): `credentials [count=N]` shows
 where the keys came from (never the secret), `whoami` proves the emulator
 accepts a call signed with them."""
@@ -23,6 +30,9 @@ ROLE = "arn:aws:iam::%s:role/snapkeep" % ACCOUNT
 WEB_TOKEN = "snapkeep-web-identity-token"
 ECS_TOKEN = "ecs-authorization-token-4f1d"
 SEED = {"account": ACCOUNT, "regions": {"us-east-1": {"instances": []}}}
+# two more long-term keys the emulator accepts, so the log tells who signed
+CI_KEY, CI_SECRET = "AKIDPROFILECI", "profile-ci-secret-3b7e"
+OPS_KEY, OPS_SECRET = "AKIDPROFILEOPS", "profile-ops-secret-5c1a"
 
 home = t.tmpdir()
 outputs = []  # every stdout and stderr, checked for secrets at the end
@@ -68,7 +78,27 @@ def cred_calls(emu, since, service):
     return [c for c in emu.calls(since=since)["calls"] if c.get("service") == service]
 
 
-with Emulator(seed=SEED) as emu:
+def keys_args():
+    from emulator_ctl import ACCESS_KEY, SECRET_KEY
+    return ["--key", "%s:%s" % (ACCESS_KEY, SECRET_KEY), "--key", "%s:%s" % (CI_KEY, CI_SECRET),
+            "--key", "%s:%s" % (OPS_KEY, OPS_SECRET)]
+
+
+def whoami_sk(emu, env, *flags):
+    """`snapkeep whoami` itself: the result, and the emulator's log of what it called."""
+    since = emu.calls()["last"]
+    r = t.snapkeep("whoami", *flags, env=env, timeout=120)
+    outputs.append(r.out)
+    outputs.append(r.err)
+    return r, emu.calls(since=since)["calls"]
+
+
+def signed_by(calls):
+    """(access key, region) of each GetCallerIdentity call."""
+    return [(c.get("accessKey"), c.get("region")) for c in calls if c.get("action") == "GetCallerIdentity"]
+
+
+with Emulator(seed=SEED, args=keys_args()) as emu:
     emu.config(credentialsTTL=3600, ecsAuthToken=ECS_TOKEN)
 
     # ---- environment ----
@@ -87,16 +117,18 @@ with Emulator(seed=SEED) as emu:
     cred_file = write("credentials",
                       "# test keys\n[default]\naws_access_key_id = AKIDWRONGDEFAULT\naws_secret_access_key = nope\n\n"
                       "[ci]\r\naws_access_key_id = %s\r\naws_secret_access_key = %s ; comment\r\n"
-                      % (emu.access_key, emu.secret_key))
+                      "[ops]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                      % (CI_KEY, CI_SECRET, OPS_KEY, OPS_SECRET))
     conf_file = write("config",
                       "[default]\nregion = us-west-2\n[profile ci]\nregion = us-east-1\ns3 =\n  addressing_style = path\n"
                       "[profile cfgonly]\nregion = us-east-1\naws_access_key_id = %s\naws_secret_access_key = %s\n"
                       "[profile eks]\nregion = us-east-1\nrole_arn = %s\nweb_identity_token_file = %s\n"
+                      "[profile ops]\nregion = eu-west-1\n"
                       % (emu.access_key, emu.secret_key, ROLE, os.path.join(home, "web-token")))
     files = {"AWS_SHARED_CREDENTIALS_FILE": cred_file, "AWS_CONFIG_FILE": conf_file, "AWS_REGION": None}
     env = base_env(emu, AWS_PROFILE="ci", **files)
     r, got = creds(env)
-    t.ok(r.rc == 0 and got and got[0]["source"] == "shared-credentials-file" and got[0]["accessKeyId"] == emu.access_key,
+    t.ok(r.rc == 0 and got and got[0]["source"] == "shared-credentials-file" and got[0]["accessKeyId"] == CI_KEY,
          "shared files: AWS_PROFILE picks [ci] in the credentials file", r)
     r, who = whoami(env)
     t.ok(r.rc == 0 and who.get("account") == ACCOUNT, "shared files: the profile's keys sign an accepted call", r)
@@ -108,7 +140,7 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 0 and got and got[0]["source"] == "shared-config-file",
          "shared files: keys in the config file's [profile cfgonly]", r)
     r, got = creds(base_env(emu, AWS_PROFILE="nosuch", **files))
-    t.ok(r.rc == 1 and "profile 'nosuch' not in" in r.err,
+    t.ok(r.rc == 1 and "the config profile 'nosuch' (from AWS_PROFILE) could not be found" in r.err,
          "shared files: an unknown profile is named in the error", r)
     r, got = creds(base_env(emu, AWS_ACCESS_KEY_ID=emu.access_key, AWS_SECRET_ACCESS_KEY=emu.secret_key,
                             AWS_PROFILE="ci", **files))
@@ -173,6 +205,53 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 1 and not cred_calls(emu, since, "imds"),
          "imds: AWS_EC2_METADATA_DISABLED=true makes no request", r)
 
+    # ---- profiles as the AWS CLI has them (snapkeep whoami) ----
+    env_keys = {"AWS_ACCESS_KEY_ID": emu.access_key, "AWS_SECRET_ACCESS_KEY": emu.secret_key}
+    r, calls = whoami_sk(emu, base_env(emu, **dict(files, **env_keys)), "--profile", "ops")
+    t.ok(r.rc == 0 and signed_by(calls) == [(OPS_KEY, "eu-west-1")]
+         and "credentials: shared-credentials-file (access key ****************%s)" % OPS_KEY[-4:] in r.out
+         and "profile:     ops (from --profile)\n" in r.out and "region:      eu-west-1\n" in r.out,
+         "--profile: the profile's key signs over AWS_ACCESS_KEY_ID, in the profile's region", (r, calls))
+    r, calls = whoami_sk(emu, base_env(emu, **dict(files, **env_keys)), "--profile", "ops", "--output", "json")
+    doc = json.loads(r.out) if r.rc == 0 else {}
+    t.ok(doc.get("credentialSource") == "shared-credentials-file" and doc.get("profile") == "ops"
+         and doc.get("profileSource") == "--profile" and signed_by(calls) == [(OPS_KEY, "eu-west-1")],
+         "--profile: whoami --output json names the source and the profile", (r, calls))
+    r, calls = whoami_sk(emu, base_env(emu, AWS_PROFILE="ops", **dict(files, **env_keys)))
+    t.ok(r.rc == 0 and signed_by(calls) == [(emu.access_key, "eu-west-1")]
+         and "credentials: environment (access key ****************%s)" % emu.access_key[-4:] in r.out
+         and "profile:     ops (from AWS_PROFILE)\n" in r.out,
+         "AWS_PROFILE: AWS_ACCESS_KEY_ID still signs; the region is the profile's", (r, calls))
+    r, calls = whoami_sk(emu, base_env(emu, **dict(files, **env_keys)), "--profile", "nosuch")
+    t.ok(r.rc == 1 and not calls and r.err == "snapkeep: the config profile 'nosuch' (from --profile) could not be "
+         "found in ~/credentials or ~/config\n",
+         "--profile nosuch: exit 1 before any call, one line like the AWS CLI's", (r, calls))
+    anything = dict(files, AWS_PROFILE="nosuch", **wi)
+    anything.update(env_keys)
+    anything.update(ecs)
+    anything.update(imds)
+    r, calls = whoami_sk(emu, base_env(emu, **anything))
+    t.ok(r.rc == 1 and not calls and r.err == "snapkeep: the config profile 'nosuch' (from AWS_PROFILE) could not be "
+         "found in ~/credentials or ~/config\n",
+         "AWS_PROFILE=nosuch: no call to STS, ECS or IMDS although all three would answer", (r, calls))
+    r, calls = whoami_sk(emu, base_env(emu, **env_keys), "--profile", "default")
+    t.ok(r.rc == 1 and not calls and "the config profile 'default' (from --profile) could not be found" in r.err,
+         "--profile default: named, so it must exist too", (r, calls))
+    r, calls = whoami_sk(emu, base_env(emu, **env_keys))
+    t.ok(r.rc == 0 and signed_by(calls) == [(emu.access_key, "us-east-1")] and "profile:     default\n" in r.out
+         and "credentials: environment" in r.out,
+         "no profile named: an absent [default] is fine and the environment signs", (r, calls))
+    other = dict(files, AWS_ROLE_ARN="arn:aws:iam::%s:role/not-this-one" % ACCOUNT, **env_keys)
+    other.update({k: v for k, v in wi.items() if k != "AWS_ROLE_ARN"})
+    r, calls = whoami_sk(emu, base_env(emu, **other), "--profile", "eks")
+    exch = [c for c in calls if c.get("action") == "AssumeRoleWithWebIdentity"]
+    who = signed_by(calls)
+    t.ok(r.rc == 0 and len(exch) == 1 and exch[0]["params"].get("RoleArn") == ROLE
+         and exch[0]["params"].get("RoleSessionName", "").startswith("snapkeep-")
+         and len(who) == 1 and who[0][0].startswith("ASIA") and "credentials: web-identity" in r.out
+         and "profile:     eks (from --profile)" in r.out,
+         "--profile eks: the profile's web identity, not the environment's keys or role", (r, calls))
+
     # ---- the chain's order ----
     everything = dict(files, AWS_PROFILE="ci", **wi)
     everything.update(ecs)
@@ -212,7 +291,7 @@ with Emulator(seed=SEED) as emu:
 
     # ---- no secret anywhere ----
     # the emulator's issued session tokens all start with the same prefix; its secrets are never shown to us
-    secrets = [emu.secret_key, WEB_TOKEN, ECS_TOKEN, "IQoJb3JpZ2luX2Vj"]
+    secrets = [emu.secret_key, CI_SECRET, OPS_SECRET, WEB_TOKEN, ECS_TOKEN, "IQoJb3JpZ2luX2Vj"]
     text = "\n".join(outputs)
     leaked = [s for s in secrets if s in text]
     t.ok(not leaked, "no secret key, session token, web identity token or ECS token in any output (%d runs)"

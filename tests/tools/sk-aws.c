@@ -150,10 +150,11 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct sk_aws_config_opts copts = SK_AWS_CONFIG_OPTS_INIT;
-	struct sk_aws_client_opts o = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_aws_client_opts o = SK_AWS_CLIENT_OPTS_INIT, so = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
 	struct sk_aws_config *cfg = NULL;
 	struct sk_credentials_provider *creds = NULL;
-	struct sk_aws_client *c = NULL;
+	struct sk_aws_client *c = NULL, *sts = NULL;
 	struct sk_aws_error err;
 	const char *call, *region;
 	struct sk_aws_tag tags[32];
@@ -179,7 +180,17 @@ int main(int argc, char **argv)
 	a = argv + i;
 	n = argc - i;
 	memset(&err, 0, sizeof(err));
-	if (sk_aws_config_load(&cfg, &copts) < 0 || sk_credentials_provider_chain_new(&creds, cfg) < 0)
+	if (sk_aws_config_load(&cfg, &copts) < 0)
+		goto fail;
+	/* as snapkeep's session: the chain is handed an STS client for web identity */
+	so.config = cfg;
+	so.call_timeout_ms = 10000;
+	cc.config = cfg;
+	cc.web_identity = sk_sts_web_identity;
+	if (sk_aws_client_new(&sts, &so) < 0)
+		goto fail;
+	cc.web_identity_ud = sts;
+	if (sk_credentials_provider_chain_new(&creds, &cc) < 0)
 		goto fail;
 	o.config = cfg;
 	o.credentials = creds;
@@ -328,6 +339,7 @@ fail:
 done:
 	sk_aws_client_free(c);
 	sk_credentials_provider_free(creds);
+	sk_aws_client_free(sts);
 	sk_aws_config_free(cfg);
 	return rc;
 }

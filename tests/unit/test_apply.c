@@ -40,6 +40,7 @@
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/diff.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "tests/unit/emulator_fixture.h"

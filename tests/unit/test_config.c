@@ -143,6 +143,113 @@ static void test_profile_flag_then_env(void **state)
 	sk_aws_config_free(cfg);
 }
 
+static void write_credentials(const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/credentials", tmp);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+}
+
+static void refused(const char *profile, const char *want)
+{
+	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+
+	o.profile = profile;
+	assert_int_equal(sk_aws_config_load(&cfg, &o), SK_ERROR);
+	assert_null(cfg);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_CONFIG);
+	assert_string_equal(sk_error_message(), want);
+}
+
+static void test_a_named_profile_in_neither_file_is_an_error(void **state)
+{
+	(void)state;
+	write_config("[default]\nregion = us-east-1\n[profile prod]\nregion = eu-west-1\n");
+	write_credentials("[default]\naws_access_key_id = A\naws_secret_access_key = s\n");
+	refused("nosuch", "the config profile 'nosuch' (from --profile) could not be found in ~/credentials or ~/config");
+	setenv("AWS_PROFILE", "nosuch", 1);
+	refused(NULL, "the config profile 'nosuch' (from AWS_PROFILE) could not be found in ~/credentials or ~/config");
+	unsetenv("AWS_PROFILE");
+	setenv("AWS_DEFAULT_PROFILE", "old", 1);
+	refused(NULL, "the config profile 'old' (from AWS_DEFAULT_PROFILE) could not be found in ~/credentials or "
+		      "~/config");
+	/* "[nosuch]" in the config file is not the profile: only "[profile nosuch]" is */
+	unsetenv("AWS_DEFAULT_PROFILE");
+	write_config("[nosuch]\nregion = us-east-1\n");
+	refused("nosuch", "the config profile 'nosuch' (from --profile) could not be found in ~/credentials or ~/config");
+}
+
+static void test_a_named_profile_may_live_in_either_file(void **state)
+{
+	struct sk_aws_config *cfg;
+
+	(void)state;
+	write_config("[profile cfgonly]\nregion = eu-west-3\n");
+	write_credentials("[credsonly]\naws_access_key_id = A\naws_secret_access_key = s\n");
+	cfg = load("cfgonly", NULL, NULL);
+	assert_int_equal(cfg->profile_source, SK_AWS_PROFILE_FLAG);
+	assert_string_equal(sk_aws_config_profile_source(cfg), "--profile");
+	assert_string_equal(cfg->region, "eu-west-3");
+	sk_aws_config_free(cfg);
+	setenv("AWS_PROFILE", "credsonly", 1);
+	cfg = load(NULL, NULL, NULL);
+	assert_string_equal(cfg->profile, "credsonly");
+	assert_int_equal(cfg->profile_source, SK_AWS_PROFILE_ENV);
+	assert_string_equal(sk_aws_config_profile_source(cfg), "AWS_PROFILE");
+	assert_false(sk_aws_config_has_profile(cfg));
+	assert_null(cfg->region);
+	sk_aws_config_free(cfg);
+	/* a section with nothing in it still names a profile, as configparser reads it */
+	unsetenv("AWS_PROFILE");
+	write_config("[profile empty]\n# nothing yet\n");
+	cfg = load("empty", NULL, NULL);
+	assert_true(sk_aws_config_has_profile(cfg));
+	sk_aws_config_free(cfg);
+}
+
+static void test_default_must_exist_only_when_named(void **state)
+{
+	struct sk_aws_config *cfg;
+
+	(void)state;
+	write_credentials("");
+	cfg = load(NULL, NULL, NULL);
+	assert_string_equal(cfg->profile, "default");
+	assert_int_equal(cfg->profile_source, SK_AWS_PROFILE_UNNAMED);
+	assert_null(sk_aws_config_profile_source(cfg));
+	sk_aws_config_free(cfg);
+	refused("default", "the config profile 'default' (from --profile) could not be found in ~/credentials or "
+			   "~/config");
+	write_credentials("[default]\n");
+	cfg = load("default", NULL, NULL);
+	assert_int_equal(cfg->profile_source, SK_AWS_PROFILE_FLAG);
+	sk_aws_config_free(cfg);
+}
+
+static void test_unreadable_credentials_file_is_named_when_a_profile_is_looked_up(void **state)
+{
+	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+
+	(void)state;
+	write_credentials("[ci]\naws_access_key_id = A\nwJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n");
+	o.profile = "ci";
+	assert_int_equal(sk_aws_config_load(&cfg, &o), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "credentials:3:"));
+	assert_null(strstr(sk_error_message(), "wJalrXUtnFEMI"));
+	/* a profile the config file has needs no look at the credentials file */
+	write_config("[profile ci]\nregion = us-east-1\n");
+	cfg = load("ci", NULL, NULL);
+	sk_aws_config_free(cfg);
+}
+
 static void test_config_sections_are_profile_prefixed_except_default(void **state)
 {
 	struct sk_aws_config *cfg;
@@ -437,6 +544,10 @@ int main(void)
 		cmocka_unit_test_setup(test_no_region_anywhere_is_null, setup),
 		cmocka_unit_test_setup(test_bad_region_is_refused, setup),
 		cmocka_unit_test_setup(test_profile_flag_then_env, setup),
+		cmocka_unit_test_setup(test_a_named_profile_in_neither_file_is_an_error, setup),
+		cmocka_unit_test_setup(test_a_named_profile_may_live_in_either_file, setup),
+		cmocka_unit_test_setup(test_default_must_exist_only_when_named, setup),
+		cmocka_unit_test_setup(test_unreadable_credentials_file_is_named_when_a_profile_is_looked_up, setup),
 		cmocka_unit_test_setup(test_config_sections_are_profile_prefixed_except_default, setup),
 		cmocka_unit_test_setup(test_endpoint_order_flag_service_global_profile_public, setup),
 		cmocka_unit_test_setup(test_public_endpoints, setup),

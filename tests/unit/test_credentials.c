@@ -23,8 +23,10 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
+#include "aws/client.h"
 #include "aws/config.h"
 #include "aws/credentials.h"
+#include "aws/sts.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
@@ -237,27 +239,47 @@ static int setup(void **state)
 
 struct loaded {
 	struct sk_aws_config *cfg;
+	struct sk_aws_client *sts;
 	struct sk_credentials_provider *p;
 	struct sk_credentials c;
 };
 
-static int load(struct loaded *l)
+/*
+ * As snapkeep's session: config (profile: --profile, or NULL), an unsigned
+ * STS client, the chain handed it, one get()
+ */
+static int load_profile(struct loaded *l, const char *profile)
 {
 	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_aws_client_opts so = SK_AWS_CLIENT_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
 
 	memset(l, 0, sizeof(*l));
 	o.region = "us-east-1";
+	o.profile = profile;
 	if (sk_aws_config_load(&l->cfg, &o) < 0)
 		return -1;
-	if (sk_credentials_provider_chain_new(&l->p, l->cfg) < 0)
+	so.config = l->cfg;
+	if (sk_aws_client_new(&l->sts, &so) < 0)
+		return -1;
+	cc.config = l->cfg;
+	cc.web_identity = sk_sts_web_identity;
+	cc.web_identity_ud = l->sts;
+	if (sk_credentials_provider_chain_new(&l->p, &cc) < 0)
 		return -1;
 	return sk_credentials_provider_get(l->p, &l->c);
+}
+
+static int load(struct loaded *l)
+{
+	return load_profile(l, NULL);
 }
 
 static void unload(struct loaded *l)
 {
 	sk_credentials_clear(&l->c);
 	sk_credentials_provider_free(l->p);
+	sk_aws_client_free(l->sts);
 	sk_aws_config_free(l->cfg);
 }
 
@@ -464,6 +486,88 @@ static void test_web_identity_without_role_arn(void **state)
 	unload(&l);
 }
 
+/* an exchange that is not STS: what the chain hands it, and what it gives back */
+struct exchange_seen {
+	int calls;
+	char region[32], role[128], session[64], token[64];
+};
+
+static int fake_exchange(void *ud, const char *region, const char *role_arn, const char *session_name,
+			 const char *token, struct sk_credentials *out)
+{
+	struct exchange_seen *seen = ud;
+
+	seen->calls++;
+	snprintf(seen->region, sizeof(seen->region), "%s", region);
+	snprintf(seen->role, sizeof(seen->role), "%s", role_arn);
+	snprintf(seen->session, sizeof(seen->session), "%s", session_name);
+	snprintf(seen->token, sizeof(seen->token), "%s", token);
+	out->access_key_id = strdup("ASIAEXCHANGED");
+	out->secret_access_key = strdup("exchanged-secret");
+	out->session_token = strdup("exchanged-token");
+	out->expiration = sk_time_now() + 3600;
+	out->source = "web-identity";
+	return 0;
+}
+
+static void test_web_identity_goes_through_the_exchange_the_chain_is_handed(void **state)
+{
+	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+	struct sk_credentials_provider *p = NULL;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	struct exchange_seen seen;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	use_web_identity();
+	o.region = "eu-west-1";
+	assert_int_equal(sk_aws_config_load(&cfg, &o), 0);
+	cc.config = cfg;
+	cc.web_identity = fake_exchange;
+	cc.web_identity_ud = &seen;
+	assert_int_equal(sk_credentials_provider_chain_new(&p, &cc), 0);
+	assert_int_equal(sk_credentials_provider_get(p, &c), 0);
+	assert_string_equal(c.access_key_id, "ASIAEXCHANGED");
+	assert_string_equal(c.source, "web-identity");
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.region, "eu-west-1");
+	assert_string_equal(seen.role, "arn:aws:iam::123456789012:role/snapkeep");
+	assert_string_equal(seen.session, "k8s-pod");
+	assert_string_equal(seen.token, "web-token-xyz");
+	/* the chain made no client of its own: STS was never called */
+	assert_int_equal(fake.sts_posts, 0);
+	sk_credentials_clear(&c);
+	sk_credentials_provider_free(p);
+	sk_aws_config_free(cfg);
+}
+
+static void test_web_identity_without_an_exchange_is_an_error(void **state)
+{
+	struct sk_aws_config_opts o = SK_AWS_CONFIG_OPTS_INIT;
+	struct sk_credentials_chain_opts cc = SK_CREDENTIALS_CHAIN_OPTS_INIT;
+	struct sk_aws_config *cfg = NULL;
+	struct sk_credentials_provider *p = NULL;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+
+	(void)state;
+	use_web_identity();
+	use_imds();
+	assert_int_equal(sk_aws_config_load(&cfg, &o), 0);
+	cc.config = cfg;
+	assert_int_equal(sk_credentials_provider_chain_new(&p, &cc), 0);
+	assert_int_equal(sk_credentials_provider_get(p, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "without an STS client"));
+	assert_null(strstr(sk_error_message(), "web-token-xyz"));
+	/* configured but not usable: it stops the chain, no fall-through to the instance role */
+	assert_int_equal(fake.token_puts, 0);
+	assert_null(c.access_key_id);
+	sk_credentials_provider_free(p);
+	sk_aws_config_free(cfg);
+	assert_int_equal(sk_credentials_provider_chain_new(&p, NULL), SK_ERROR);
+}
+
 static void test_ecs_full_uri_with_authorization_token(void **state)
 {
 	struct loaded l;
@@ -567,6 +671,105 @@ static void test_imds_bad_json_error_does_not_quote_it(void **state)
 	assert_non_null(strstr(sk_error_message(), "not a JSON object"));
 	assert_null(strstr(sk_error_message(), "leaky-secret-1"));
 	unload(&l);
+}
+
+/* ---- which profile, as the AWS CLI decides -------------------------------- */
+
+static void test_profile_flag_outranks_environment_keys(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	write_file("credentials", "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = ci-secret\n");
+	assert_int_equal(load_profile(&l, "ci"), 0);
+	assert_string_equal(l.c.source, "shared-credentials-file");
+	assert_string_equal(l.c.access_key_id, "AKIDCI");
+	unload(&l);
+}
+
+static void test_aws_profile_does_not_outrank_environment_keys(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	setenv("AWS_PROFILE", "ci", 1);
+	write_file("credentials", "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = ci-secret\n");
+	assert_int_equal(load(&l), 0);
+	assert_string_equal(l.c.source, "environment");
+	assert_string_equal(l.c.access_key_id, "AKIDENV");
+	assert_int_equal(l.cfg->profile_source, SK_AWS_PROFILE_ENV);
+	unload(&l);
+}
+
+static void test_profile_flag_skips_the_environments_web_identity_too(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	/* a profile with settings but no keys: botocore goes on to the container and the instance role */
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	write_file("config", "[profile regiononly]\nregion = eu-west-1\n");
+	use_web_identity();
+	use_imds();
+	assert_int_equal(load_profile(&l, "regiononly"), 0);
+	assert_string_equal(l.c.source, "imds");
+	assert_int_equal(fake.sts_posts, 0);
+	unload(&l);
+	/* with nothing after it, the one line says why each source gave nothing */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	assert_int_equal(load_profile(&l, "regiononly"), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "environment: skipped: --profile names profile 'regiononly'"));
+	assert_non_null(strstr(sk_error_message(), "web identity: profile 'regiononly' has no web_identity_token_file"));
+	unload(&l);
+}
+
+static void test_profile_flag_uses_the_profiles_web_identity(void **state)
+{
+	struct loaded l;
+	char cfg[1024];
+
+	(void)state;
+	use_web_identity(); /* role/snapkeep from the environment: not this one */
+	snprintf(cfg, sizeof(cfg),
+		 "[profile eks]\nrole_arn = arn:aws:iam::123456789012:role/eks\nweb_identity_token_file = %s\n",
+		 path_of("web-token"));
+	write_file("config", cfg);
+	assert_int_equal(load_profile(&l, "eks"), 0);
+	assert_string_equal(l.c.source, "web-identity");
+	assert_int_equal(fake.sts_posts, 1);
+	assert_non_null(strstr(fake.sts_body, "role%2Feks"));
+	unload(&l);
+}
+
+static void test_unknown_profile_never_falls_through(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+	use_web_identity();
+	use_ecs(NULL);
+	use_imds();
+	write_file("credentials", "[ci]\naws_access_key_id = AKIDCI\naws_secret_access_key = ci-secret\n");
+	assert_int_equal(load_profile(&l, "cj"), SK_ERROR);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_CONFIG);
+	assert_non_null(strstr(sk_error_message(), "the config profile 'cj' (from --profile) could not be found"));
+	assert_null(l.p);
+	unload(&l);
+	setenv("AWS_PROFILE", "cj", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "the config profile 'cj' (from AWS_PROFILE) could not be found"));
+	unload(&l);
+	/* nothing was asked: not STS, not the container, not the instance */
+	assert_int_equal(fake.sts_posts, 0);
+	assert_int_equal(fake.ecs_gets, 0);
+	assert_int_equal(fake.token_puts, 0);
 }
 
 /* ---- the chain ---------------------------------------------------------- */
@@ -825,6 +1028,8 @@ int main(void)
 		cmocka_unit_test_setup(test_web_identity_from_profile, setup),
 		cmocka_unit_test_setup(test_web_identity_refused_by_sts_is_an_error_without_the_token, setup),
 		cmocka_unit_test_setup(test_web_identity_without_role_arn, setup),
+		cmocka_unit_test_setup(test_web_identity_goes_through_the_exchange_the_chain_is_handed, setup),
+		cmocka_unit_test_setup(test_web_identity_without_an_exchange_is_an_error, setup),
 		cmocka_unit_test_setup(test_ecs_full_uri_with_authorization_token, setup),
 		cmocka_unit_test_setup(test_ecs_token_file_wins_over_token_variable, setup),
 		cmocka_unit_test_setup(test_ecs_refusal_is_an_error_without_the_token, setup),
@@ -833,6 +1038,11 @@ int main(void)
 		cmocka_unit_test_setup(test_imds_v1_when_token_request_is_not_allowed, setup),
 		cmocka_unit_test_setup(test_imds_disabled_makes_no_request, setup),
 		cmocka_unit_test_setup(test_imds_bad_json_error_does_not_quote_it, setup),
+		cmocka_unit_test_setup(test_profile_flag_outranks_environment_keys, setup),
+		cmocka_unit_test_setup(test_aws_profile_does_not_outrank_environment_keys, setup),
+		cmocka_unit_test_setup(test_profile_flag_skips_the_environments_web_identity_too, setup),
+		cmocka_unit_test_setup(test_profile_flag_uses_the_profiles_web_identity, setup),
+		cmocka_unit_test_setup(test_unknown_profile_never_falls_through, setup),
 		cmocka_unit_test_setup(test_chain_order_env_files_web_ecs_imds, setup),
 		cmocka_unit_test_setup(test_nothing_found_lists_every_source_in_one_line, setup),
 		cmocka_unit_test_setup(test_imds_unreachable_is_reported_quickly, setup),

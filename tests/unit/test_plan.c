@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/plan.h"
 #include "reconciler/planner/render.h"

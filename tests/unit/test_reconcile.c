@@ -32,6 +32,7 @@
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/plan.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
 #include "specs/policy.h"
 #include "state/journal.h"
