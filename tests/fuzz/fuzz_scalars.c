@@ -2,23 +2,20 @@
  * fuzz_scalars.c - the hand-written readers of one-line values
  *
  * The input, cut at its first NUL, goes to each reader of a value that
- * comes from outside: ARNs (sk_arn_region, sk_arn_field: answers and
- * policies), RFC 3339 times (answers, state files), cron schedules,
- * retention durations and windows (policies), and the `run` options
- * (--interval durations, --summary-at, --metrics-addr).  What a reader
- * accepts must be what it says: a field is the text between the colons, a
- * time or a duration formats back to itself, a schedule's previous and next
- * fire times bracket the time asked about.  A refusal always says why.
+ * comes from outside: RFC 3339 times (answers, state files), cron
+ * schedules, retention durations and windows (policies), and the `run`
+ * options (--interval durations, --summary-at, --metrics-addr); ARNs have
+ * fuzz_arn.  What a reader accepts must be what it says: a time or a
+ * duration formats back to itself, a schedule's previous and next fire
+ * times bracket the time asked about.  A refusal always says why.
  * Seeds: corpus/scalars/, one value per file.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/sns.h"
 #include "common/error.h"
 #include "common/timeutil.h"
-#include "reconciler/planner/diff.h"
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/loop.h"
 #include "reconciler/service/metrics_http.h"
@@ -31,58 +28,6 @@ static void refused(void)
 {
 	if (!sk_error_message()[0])
 		abort();
-}
-
-/* the field-th ':'-separated part of s (the last part runs to the end), or NULL */
-static char *part(const char *s, int field)
-{
-	const char *p = s, *end;
-	char *out;
-
-	for (int i = 0; i < field; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return NULL;
-		p++;
-	}
-	end = strchr(p, ':');
-	if (!end)
-		end = p + strlen(p);
-	out = malloc((size_t)(end - p) + 1);
-	if (!out)
-		abort();
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-	return out;
-}
-
-static void check_arn(const char *s)
-{
-	static const size_t sizes[] = { 1, 2, 8, 16, 64 };
-	char out[64], region[64];
-	int field;
-	size_t k;
-
-	for (field = 0; field < 7; field++) {
-		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-			char *want = part(s, field);
-			memset(out, 'x', sizeof(out));
-			if (sk_arn_field(s, field, out, sizes[k])) {
-				if (strncmp(s, "arn:", 4) || !want || strlen(out) >= sizes[k] || strcmp(out, want))
-					abort();
-			} else if (!strncmp(s, "arn:", 4) && want && strlen(want) < sizes[k]) {
-				abort(); /* refused a field that is there and fits */
-			}
-			free(want);
-		}
-	}
-	sk_error_clear();
-	if (sk_arn_region(s, region, sizeof(region)) == 0) {
-		if (!region[0] || !sk_arn_field(s, 3, out, sizeof(out)) || strcmp(out, region) || strchr(region, ':'))
-			abort();
-	} else {
-		refused();
-	}
 }
 
 static void check_time(const char *s)
@@ -211,7 +156,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(s, data, size);
 	s[size] = '\0';
-	check_arn(s);
 	check_time(s);
 	check_cron(s);
 	check_policy_values(s);
