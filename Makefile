@@ -6,7 +6,9 @@
 #   make demo       the main job against the local emulator
 #   make install    binary and man page under PREFIX
 #   make bench      benchmarks (figures, not pass/fail)
-#   make check-long long soaks and fuzz campaigns
+#   make check-long long soaks, then `make fuzz`
+#   make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="xml policy"] [FUZZ_OPTS=-flag]
+#                   libFuzzer (clang, ASan+UBSan) on every target, N (60) seconds each
 #   make sigv4-vectors [VECTORS=dir]   the AWS SigV4 test suite
 #
 # Every .c under common/ aws/ specs/ state/ reconciler/ (and its planner/,
@@ -14,6 +16,11 @@
 # nothing in the library includes it; every
 # tests/unit/test_*.c is a cmocka test, every tests/fuzz/fuzz_*.c a fuzz target
 # and every tests/tools/*.c and bench/*.c a tool.  New files need no Makefile edit.
+#
+# A fuzz target builds twice from one source: with gcc and tests/fuzz/driver.c
+# for the short deterministic run in `make test` (build/san/tests/fuzz/), and
+# with clang -fsanitize=fuzzer against a libsnapkeep of its own clang objects
+# for `make fuzz` (build/fuzz/).
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -36,6 +43,15 @@ DEFS := -D_DEFAULT_SOURCE -DSK_VERSION='"0.1.0-$(VERSION)"'
 CPPFLAGS_ALL := -I. $(DEFS) $(PKG_CFLAGS) -MMD -MP
 REL_FLAGS := -O2 -g
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# libFuzzer builds: the library is instrumented for coverage without libFuzzer's main
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# clang's -Wformat=2 also flags vsnprintf(fmt, ap) in our v-helpers, which gcc (the
+# build of record) accepts without a format attribute on each
+FUZZ_WARN := $(WARN) -Wno-format-nonliteral
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_OPTS ?=
 LIBS := $(PKG_LIBS) -lpthread -lm
 
 BIN_SRC := $(wildcard cli/*.c)
@@ -54,10 +70,12 @@ SAN_BIN := $(BUILD)/san/snapkeep
 SAN_UNITS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/unit/%,$(UNIT_SRC))
 REL_UNITS := $(patsubst tests/unit/%.c,$(BUILD)/rel/tests/unit/%,$(UNIT_SRC))
 SAN_FUZZ := $(patsubst tests/fuzz/%.c,$(BUILD)/san/tests/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB := $(BUILD)/fuzz/libsnapkeep.a
+LIBFUZZ := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 REL_TOOLS := $(patsubst %.c,$(BUILD)/rel/%,$(TOOL_SRC))
 SAN_TOOLS := $(patsubst %.c,$(BUILD)/san/%,$(TOOL_SRC))
 
-.PHONY: all deps test unit demo install clean fuzz bench check-long sigv4-vectors valgrind tools
+.PHONY: all deps test unit demo install clean fuzz fuzz-build bench check-long sigv4-vectors valgrind tools
 
 all: $(REL_BIN) $(REL_TOOLS)
 
@@ -69,11 +87,19 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CMOCKA_CFLAGS) $(SAN_FLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_WARN) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(CFLAGS) -c -o $@ $<
+
 $(REL_LIB): $(call objs,rel,$(LIB_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
 $(SAN_LIB): $(call objs,san,$(LIB_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_LIB): $(call objs,fuzz/obj,$(LIB_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
@@ -91,6 +117,9 @@ $(BUILD)/rel/tests/unit/%: $(BUILD)/rel/tests/unit/%.o $(REL_LIB)
 
 $(BUILD)/san/tests/fuzz/%: $(BUILD)/san/tests/fuzz/%.o $(BUILD)/san/tests/fuzz/driver.o $(SAN_LIB)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/rel/%: $(BUILD)/rel/%.o $(REL_LIB)
 	$(CC) $(REL_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -119,8 +148,14 @@ sigv4-vectors: $(BUILD)/rel/tests/tools/sigv4-vectors
 valgrind: $(REL_UNITS) $(REL_BIN)
 	@BUILD=$(BUILD) tests/run --valgrind
 
-fuzz: $(SAN_FUZZ)
-	@BUILD=$(BUILD) tests/run --only fuzz --long
+# libFuzzer on every target (or FUZZ_TARGETS), FUZZ_SECONDS each: seeds from
+# tests/fuzz/corpus/NAME, new inputs in build/fuzz/corpus/NAME, crashes in
+# build/fuzz/crashes/NAME; one line per target and a total (tests/fuzz/README)
+fuzz: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
+	@BUILD=$(BUILD) FUZZ_OPTS="$(FUZZ_OPTS)" tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(LIBFUZZ)
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) $(REL_BIN)
@@ -131,6 +166,7 @@ bench: $(REL_BIN) $(REL_TOOLS)
 
 check-long: $(SAN_BIN) $(SAN_FUZZ) $(REL_BIN) $(REL_TOOLS)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) tests/run --long
+	@$(MAKE) --no-print-directory fuzz
 
 install: $(REL_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 
 #define POOL_MAX 32
 
@@ -220,15 +221,10 @@ long sk_aws_backoff_ms(int attempt, int base_ms, int max_ms, uint64_t r)
 	return (long)(r % (ceiling + 1));
 }
 
+/* cut at a whole UTF-8 character: the journal records these fields as JSON strings */
 static void copy_text(char *dst, size_t dstlen, const char *src)
 {
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= dstlen)
-		n = dstlen - 1;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
+	sk_utf8_copy(dst, dstlen, src);
 }
 
 /* the same, with control characters as spaces: AWS's text goes into one-line messages */

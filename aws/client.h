@@ -44,6 +44,7 @@
 #include <libxml/tree.h>
 
 #include "aws/query.h"
+#include "common/error.h"
 
 struct sk_aws_config;
 struct sk_credentials_provider;
@@ -97,7 +98,9 @@ struct sk_aws_error {
 	long http_status;  /* 0 when no HTTP answer arrived */
 	/* "DBSnapshotNotFound"; SK_AWS_CODE_UNEXPECTED for an answer that is not AWS's; "" for transport errors */
 	char code[128];
-	char message[1024];
+	/* room for the longest message: an unexpected answer's quotes up to 80 bytes of Content-Type,
+	 * 100 of namespace and 120 of body, each byte escaped to up to 4 characters */
+	char message[SK_ERROR_MAX];
 	char request_id[128];
 	bool retryable;
 	bool throttled;

@@ -10,7 +10,12 @@
 #include "common/array.h"
 #include "common/error.h"
 
-/* blocks of 1 MiB; past 8 MiB in all, of SK_HUGE_MIN on huge pages (a million-snapshot inventory is 100 MB) */
+/*
+ * Blocks double from FIRST_BLOCK_SIZE up to BLOCK_SIZE: a small policy file
+ * takes a few KiB.  Past BIG_AFTER in all, blocks are of SK_HUGE_MIN on huge
+ * pages (a million-snapshot inventory is 100 MB).
+ */
+#define FIRST_BLOCK_SIZE ((size_t)4 << 10)
 #define BLOCK_SIZE ((size_t)1 << 20)
 #define BIG_AFTER ((size_t)8 << 20)
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -40,8 +45,16 @@ void *sk_arena_alloc(struct sk_arena *a, size_t size)
 		return p;
 	}
 	{
-		size_t bs = need > BLOCK_SIZE / 4 ? need : a->used >= BIG_AFTER ? SK_HUGE_MIN - sizeof(*b) : BLOCK_SIZE;
+		size_t bs = b ? b->size : FIRST_BLOCK_SIZE / 2;
 		void *m = NULL;
+
+		bs = bs < BLOCK_SIZE / 2 ? bs * 2 : BLOCK_SIZE;
+		while (bs < need && bs < BLOCK_SIZE)
+			bs *= 2;
+		if (a->used >= BIG_AFTER)
+			bs = SK_HUGE_MIN - sizeof(*b);
+		if (need > BLOCK_SIZE / 4)
+			bs = need;
 
 		if (bs > SIZE_MAX - sizeof(*b))
 			goto oom;

@@ -106,6 +106,9 @@ int sk_time_parse_rfc3339_ms(int64_t *out_ms, const char *s)
 		goto bad;
 	t = sk_time_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (oh * 3600 + om * 60);
+	/* an offset or a leap second may leave years 0000..9999, which could not be written back */
+	if (t < sk_time_days_from_civil(0, 1, 1) * 86400 || t >= sk_time_days_from_civil(10000, 1, 1) * 86400)
+		goto bad;
 	*out_ms = t * 1000 + ms;
 	return 0;
 bad:

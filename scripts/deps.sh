@@ -1,5 +1,6 @@
 #!/bin/sh
-# deps.sh - install the Debian packages snapkeep builds and tests with.
+# deps.sh - install the Debian packages snapkeep builds and tests with
+# (clang and libFuzzer's runtime only for `make fuzz`).
 # Checks first and calls apt-get only for what is missing, so it is cheap to
 # run before every build.  Needs root or sudo when something is missing.
 set -eu
@@ -25,6 +26,8 @@ ca-certificates:file:/etc/ssl/certs/ca-certificates.crt
 valgrind:cmd:valgrind
 hyperfine:cmd:hyperfine
 time:file:/usr/bin/time
+clang:cmd:clang
+libclang-rt-14-dev:fuzzer:libclang_rt.fuzzer-x86_64.a
 '
 
 missing=
@@ -37,6 +40,8 @@ for c in $checks; do
 	pkg) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$what" && continue ;;
 	cmd) command -v "$what" >/dev/null 2>&1 && continue ;;
 	file) [ -e "$what" ] && continue ;;
+	# `make fuzz`: libFuzzer's runtime, in the clang's own runtime folder
+	fuzzer) command -v clang >/dev/null 2>&1 && [ -e "$(clang -print-runtime-dir)/$what" ] && continue ;;
 	esac
 	missing="$missing $pkg"
 done

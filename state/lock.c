@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,26 +38,37 @@ static void nap_ms(int ms)
 		; /* a signal handler sets the cancel flag; the caller checks it after the nap */
 }
 
-/* parses a holder record; anything unreadable leaves known false */
-static void parse_record(struct sk_lock_holder *h, const char *text, size_t len)
+/* a record's text goes into one-line messages: control characters become '?' */
+static void copy_field(char *out, size_t size, const char *s)
+{
+	snprintf(out, size, "%s", s);
+	for (; *out; out++)
+		if ((unsigned char)*out < 0x20 || *out == 0x7f)
+			*out = '?';
+}
+
+void sk_lock_parse_holder(struct sk_lock_holder *h, const char *text, size_t len)
 {
 	json_t *o = json_loadb(text, len, 0, NULL);
 	const char *s;
+	json_int_t pid;
 
 	memset(h, 0, sizeof(*h));
 	if (!json_is_object(o))
 		goto done;
 	s = json_string_value(json_object_get(o, "host"));
-	snprintf(h->host, sizeof(h->host), "%s", s ? s : "?");
+	copy_field(h->host, sizeof(h->host), s ? s : "?");
 	s = json_string_value(json_object_get(o, "command"));
-	snprintf(h->command, sizeof(h->command), "%s", s ? s : "?");
+	copy_field(h->command, sizeof(h->command), s ? s : "?");
 	s = json_string_value(json_object_get(o, "runId"));
-	snprintf(h->run_id, sizeof(h->run_id), "%s", s ? s : "");
+	copy_field(h->run_id, sizeof(h->run_id), s ? s : "");
 	s = json_string_value(json_object_get(o, "since"));
 	if (!s || sk_time_parse_rfc3339(&h->since, s) < 0)
 		h->since = 0;
-	if (json_is_integer(json_object_get(o, "pid")))
-		h->pid = (long)json_integer_value(json_object_get(o, "pid"));
+	/* a pid kill(2) can be asked about, else unknown (0): a wider one would be cut to another pid */
+	pid = json_integer_value(json_object_get(o, "pid"));
+	if (pid > 0 && pid <= INT_MAX)
+		h->pid = (long)pid;
 	h->known = true;
 done:
 	json_decref(o);
@@ -74,7 +86,7 @@ static int read_record_fd(struct sk_lock_holder *h, int fd)
 	if (n < 0)
 		return -1;
 	if (n > 0)
-		parse_record(h, buf, (size_t)n);
+		sk_lock_parse_holder(h, buf, (size_t)n);
 	return 0;
 }
 

@@ -73,6 +73,9 @@ int sk_lock_read_holder(struct sk_lock_holder *out, const char *dir);
  */
 int sk_lock_peek(struct sk_lock_holder *out, const char *dir);
 
+/* reads a record as the lock file holds it; anything unreadable leaves known false */
+void sk_lock_parse_holder(struct sk_lock_holder *out, const char *text, size_t len);
+
 /* is the recorded holder still running?  Only answerable on its own host: elsewhere, true */
 bool sk_lock_holder_alive(const struct sk_lock_holder *h);
 

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 #include "reconciler/engine/apply.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/diff.h"
@@ -27,9 +28,10 @@
 #include "state/state.h"
 #include "state/statedir.h"
 
+/* whole UTF-8 characters only (a commit subject is any bytes): the state file is JSON */
 static void copy_text(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	sk_utf8_copy(dst, len, src);
 }
 
 /* lines of a that are not in b ("+" or "-" in front), at most max */

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 #include "reconciler/engine/apply.h"
 #include "reconciler/planner/plan.h"
 #include "specs/policy.h"
@@ -156,17 +157,20 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 	s->copied += r->copied;
 	s->deleted += r->deleted;
 	s->pending = r->pending;
+	/* whole UTF-8 characters only: the totals are saved as JSON (sk_alert_summary_to_json) */
 	if (has_commit(r->commit)) {
-		snprintf(s->commit, sizeof(s->commit), "%s", r->commit);
-		snprintf(s->subject, sizeof(s->subject), "%s", or_empty(r->subject));
+		sk_utf8_copy(s->commit, sizeof(s->commit), r->commit);
+		sk_utf8_copy(s->subject, sizeof(s->subject), r->subject);
 	}
 	if (r->ok) {
 		s->last_success_ms = r->finished_ms;
 	} else {
 		s->failed++;
 		s->last_failure_ms = r->finished_ms;
-		snprintf(s->last_error, sizeof(s->last_error), "%s%s%s", or_empty(r->stage),
-			 r->stage && *r->stage ? ": " : "", r->error ? r->error : "(no message)");
+		char why[sizeof(s->last_error) * 2];
+		snprintf(why, sizeof(why), "%s%s%s", or_empty(r->stage), r->stage && *r->stage ? ": " : "",
+			 r->error ? r->error : "(no message)");
+		sk_utf8_copy(s->last_error, sizeof(s->last_error), why);
 	}
 	if (r->ok || r->n_ages) {
 		s->n_instances = r->n_ages;
@@ -174,9 +178,11 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 		s->oldest_instance[0] = '\0';
 		for (i = 0; i < r->n_ages; i++)
 			if (r->ages[i].seconds > s->oldest_age) {
+				char where[sizeof(s->oldest_instance) * 2];
 				s->oldest_age = r->ages[i].seconds;
-				snprintf(s->oldest_instance, sizeof(s->oldest_instance), "%s/%s",
-					 or_empty(r->ages[i].region), or_empty(r->ages[i].instance));
+				snprintf(where, sizeof(where), "%s/%s", or_empty(r->ages[i].region),
+					 or_empty(r->ages[i].instance));
+				sk_utf8_copy(s->oldest_instance, sizeof(s->oldest_instance), where);
 			}
 	}
 }
@@ -303,7 +309,7 @@ static int get_text(char *out, size_t size, const json_t *j, const char *key)
 		return 0;
 	if (!json_is_string(v))
 		return sk_error_set(SK_ERR_STATE, "daily summary: '%s' must be a string", key);
-	snprintf(out, size, "%s", json_string_value(v));
+	sk_utf8_copy(out, size, json_string_value(v)); /* a longer one is cut at a whole character */
 	return 0;
 }
 

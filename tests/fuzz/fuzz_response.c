@@ -52,25 +52,42 @@ static int has_word_nocase(const char *s, size_t len, const char *w)
 	return 0;
 }
 
-/* the quoted body excerpt of a refusal: the first unescaped '"' after "bytes)" to the next */
+static int hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * The quoted body excerpt of a refusal (the first unescaped '"' after
+ * "bytes)" to the next), read back to the body's bytes: at most 120 of
+ * them ("..." when cut), and none of the words that may precede a
+ * credential.  The words are looked for in the bytes, not in the escaped
+ * text, where an escape's last digit can join the letters after it
+ * ("\xaa" + "ccessKey").
+ */
 static void check_excerpt(const char *m)
 {
 	static const char *const words[] = { "secret", "token", "credential", "password", "accesskey",
 					     "signature", "authorization" };
 	const char *p = strstr(m, "bytes)"), *open = NULL, *close = NULL;
-	size_t raw = 0, i;
+	char raw[256];
+	size_t n = 0, i;
 
 	if (!p)
 		abort();
 	for (; *p; p++) {
+		char c = *p;
+
 		if (*p == '\\' && p[1]) {
-			/* \n, \", \\ or \xNN: one byte of the body */
-			p += p[1] == 'x' && p[2] && p[3] ? 3 : 1;
-			if (open)
-				raw++;
-			continue;
-		}
-		if (*p == '"') {
+			/* \n, \r, \t, \", \\ or \xNN: one byte of the body */
+			p++;
+			if (*p == 'x' && hex(p[1]) >= 0 && hex(p[2]) >= 0) {
+				c = (char)(hex(p[1]) * 16 + hex(p[2]));
+				p += 2;
+			} else {
+				c = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p == 't' ? '\t' : *p;
+			}
+		} else if (*p == '"') {
 			if (!open) {
 				open = p;
 				continue;
@@ -78,18 +95,20 @@ static void check_excerpt(const char *m)
 			close = p;
 			break;
 		}
-		if (open)
-			raw++;
+		if (open) {
+			if (n == sizeof(raw))
+				abort();
+			raw[n++] = c;
+		}
 	}
 	if (!open)
 		return; /* an empty body: no excerpt */
 	if (!close)
 		abort();
-	/* escaped bytes count as one each; "..." when cut */
-	if (raw > 120 + 3)
+	if (n > 120 + 3)
 		abort();
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (has_word_nocase(open, (size_t)(close - open), words[i]))
+		if (has_word_nocase(raw, n, words[i]))
 			abort();
 }
 

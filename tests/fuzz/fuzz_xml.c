@@ -4,19 +4,29 @@
  * Every byte string goes through sk_rds_parse_snapshot_xml,
  * sk_rds_parse_instances_xml, sk_rds_parse_automated_backups_xml and
  * sk_aws_parse_error.  The callbacks read every string they are handed, so
- * a dangling or unterminated one is caught by AddressSanitizer.  Seeds:
+ * a dangling or unterminated one is caught by AddressSanitizer; an error's
+ * fields stay valid UTF-8 when cut to their size.  Seeds:
  * corpus/xml/ (AWS's published sample responses).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libxml/parser.h>
 
 #include "aws/client.h"
 #include "aws/rds.h"
 
 static volatile size_t sink;
+
+static int utf8(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
 
 static void touch(const char *s)
 {
@@ -107,6 +117,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a found error has its code, and every field is terminated */
 		if (!err.code[0] || strlen(err.message) >= sizeof(err.message) ||
 		    strlen(err.request_id) >= sizeof(err.request_id))
+			abort();
+		/* and valid UTF-8: the journal records them as JSON strings */
+		if (!utf8(err.code) || !utf8(err.message) || !utf8(err.request_id))
 			abort();
 	}
 	return 0;

@@ -167,6 +167,60 @@ static void test_subjects_are_short_printable_ascii(void **state)
 	sk_buf_free(&detail);
 }
 
+/* fuzz_summary: a commit subject git took in any encoding, or cut inside a character, still saves */
+static void test_summary_with_any_subject_bytes_can_be_saved(void **state)
+{
+	struct sk_alert_summary s, back;
+	struct sk_cycle_report r;
+	char subject[400], error[900];
+	json_t *j;
+
+	(void)state;
+	/* 198 bytes then a 2-byte character: a 200-byte field cuts it in two */
+	memset(subject, 'x', 198);
+	strcpy(subject + 198, "\xc3\xa9 and more");
+	memset(error, 'e', 598);
+	strcpy(error + 598, "\xe6\x97\xa5");
+	memset(&r, 0, sizeof(r));
+	r.commit = "3f2a9c1d4e5f60718293a4b5c6d7e8f901234567";
+	r.subject = subject;
+	r.ok = false;
+	r.stage = "";
+	r.error = error;
+	r.started_ms = JAN1_0300;
+	r.finished_ms = JAN1_0300 + 60000;
+	sk_alert_summary_reset(&s);
+	sk_alert_summary_add(&s, &r);
+	assert_int_equal(strlen(s.subject), 198);
+	assert_int_equal(strlen(s.last_error), 598);
+	j = sk_alert_summary_to_json(&s);
+	assert_non_null(j);
+	assert_int_equal(sk_alert_summary_from_json(&back, j), 0);
+	assert_string_equal(back.subject, s.subject);
+	json_decref(j);
+
+	/* Latin-1, as git keeps a subject committed with i18n.commitEncoding=ISO-8859-1 */
+	r.subject = "prod: caf\xe9 retention";
+	sk_alert_summary_add(&s, &r);
+	assert_string_equal(s.subject, "prod: caf? retention");
+	j = sk_alert_summary_to_json(&s);
+	assert_non_null(j);
+	json_decref(j);
+
+	/* a summary file whose subject is longer than the field reads back cut at a whole character */
+	memset(subject, 'y', 199);
+	strcpy(subject + 199, "\xc3\xa9");
+	j = json_pack("{s:s, s:s, s:s}", "format", "snapkeep-summary/v1", "periodStart", "2026-01-01T00:00:00Z",
+		      "subject", subject);
+	assert_non_null(j);
+	assert_int_equal(sk_alert_summary_from_json(&back, j), 0);
+	json_decref(j);
+	assert_int_equal(strlen(back.subject), 199);
+	j = sk_alert_summary_to_json(&back);
+	assert_non_null(j);
+	json_decref(j);
+}
+
 static void test_daily_summary_adds_up_cycles(void **state)
 {
 	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
@@ -920,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_failure_before_the_policy_was_read),
 		cmocka_unit_test(test_subjects_are_short_printable_ascii),
 		cmocka_unit_test(test_daily_summary_adds_up_cycles),
+		cmocka_unit_test(test_summary_with_any_subject_bytes_can_be_saved),
 		cmocka_unit_test(test_summary_times),
 		cmocka_unit_test(test_summary_survives_a_restart),
 		cmocka_unit_test(test_cloudwatch_datums_of_a_cycle),

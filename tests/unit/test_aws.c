@@ -624,6 +624,30 @@ static void test_classify_excerpt_is_bounded_escaped_and_never_a_credential(void
 	assert_non_null(strstr(m, "\"a\\x01\\xff\\\"\\\\\\tz\""));
 }
 
+/* fuzz_response: the longest refusal (every quoted byte escaped) is whole, its reason and closing quote kept */
+static void test_classify_message_has_room_for_the_worst_excerpts(void **state)
+{
+	char ctype[200], body[600];
+	struct sk_aws_answer a;
+	struct sk_aws_error e;
+	const char *m;
+	size_t n;
+
+	(void)state;
+	memset(ctype, 0x7f, sizeof(ctype) - 1);
+	ctype[sizeof(ctype) - 1] = '\0';
+	n = (size_t)snprintf(body, sizeof(body), "<DescribeDBInstancesResponse xmlns=\"");
+	memset(body + n, 0x7f, 150);
+	n += 150;
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "\"><ResponseMetadata/></DescribeDBInstancesResponse>");
+	a = answer("DescribeDBInstances", 200, ctype, body, n);
+	a.host = "a-very-long-private-endpoint-name.vpce-0123456789abcdef0-abcdefgh.rds.us-east-1.vpce.amazonaws.com:443";
+	m = refused(&a, SK_ERR_RESPONSE, &e);
+	assert_true(strlen(m) > 1100); /* longer than the 1023 bytes it was cut to */
+	assert_non_null(strstr(m, "\\x7f...\"; not retried: the same endpoint would answer the same (a captive portal, a "
+				  "proxy or a wrong endpoint?)"));
+}
+
 static void test_timeouts_are_checked_against_their_bounds(void **state)
 {
 	(void)state;
@@ -662,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_classify_wants_the_services_namespace_and_a_request_id),
 		cmocka_unit_test(test_classify_reads_aws_errors_and_retries_non_aws_errors_by_status),
 		cmocka_unit_test(test_classify_excerpt_is_bounded_escaped_and_never_a_credential),
+		cmocka_unit_test(test_classify_message_has_room_for_the_worst_excerpts),
 		cmocka_unit_test(test_timeouts_are_checked_against_their_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,12 +11,15 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "common/arena.h"
 #include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/str.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 
 static void test_arena_alloc_is_aligned_after_strings(void **state)
 {
@@ -35,6 +38,63 @@ static void test_arena_alloc_is_aligned_after_strings(void **state)
 		p[2] = i;
 	}
 	sk_arena_free(&a);
+}
+
+/* blocks start small and double: many small pieces and a few big ones all keep their contents */
+static void test_arena_keeps_everything_across_growing_blocks(void **state)
+{
+	struct sk_arena a = SK_ARENA_INIT;
+	char *big[3], text[64];
+	const char *strs[5000];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) {
+		snprintf(text, sizeof(text), "s-%zu-%.*s", i, (int)(i % 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		strs[i] = sk_arena_strdup(&a, text);
+		assert_non_null(strs[i]);
+		if (i % 2000 == 0) {
+			big[i / 2000] = sk_arena_alloc(&a, 300000 + i); /* past a quarter of a block: its own */
+			assert_non_null(big[i / 2000]);
+			memset(big[i / 2000], (int)(i / 2000) + 1, 300000 + i);
+		}
+	}
+	for (i = 0; i < 5000; i++) {
+		snprintf(text, sizeof(text), "s-%zu-%.*s", i, (int)(i % 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		assert_string_equal(strs[i], text);
+	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(big[i][300000 + i * 2000 - 1], (char)(i + 1));
+	sk_arena_free(&a);
+}
+
+/* each result is what jansson takes as a JSON string */
+static void assert_utf8_copy(size_t size, const char *src, const char *want)
+{
+	char out[64];
+	json_t *j;
+
+	assert_int_equal(sk_utf8_copy(out, size, src), strlen(want));
+	assert_string_equal(out, want);
+	j = json_string(out);
+	assert_non_null(j);
+	json_decref(j);
+}
+
+static void test_utf8_copy_keeps_whole_valid_characters(void **state)
+{
+	(void)state;
+	assert_utf8_copy(64, "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80");
+	assert_utf8_copy(5, "caf\xc3\xa9", "caf");  /* the cut falls inside the last character */
+	assert_utf8_copy(6, "caf\xc3\xa9", "caf\xc3\xa9");
+	assert_utf8_copy(4, "ab\xe6\x97\xa5", "ab");
+	assert_utf8_copy(64, "caf\xe9!", "caf?!");    /* Latin-1 */
+	assert_utf8_copy(64, "\xc0\xaf", "??");       /* overlong '/' */
+	assert_utf8_copy(64, "\xed\xa0\x80", "???");  /* a surrogate */
+	assert_utf8_copy(64, "\xf4\x90\x80\x80", "????"); /* past U+10FFFF */
+	assert_utf8_copy(64, "ab\xe6\x97", "ab??");   /* cut short in the source */
+	assert_utf8_copy(64, NULL, "");
+	assert_utf8_copy(1, "abc", "");
 }
 
 static void test_buf_grows_and_stays_terminated(void **state)
@@ -299,6 +359,24 @@ static void test_arena_intern_gives_one_copy_per_text(void **state)
 	sk_arena_free(&a);
 }
 
+/* fuzz_scalars: a time outside years 0000..9999 in UTC would be written back as one no reader takes */
+static void test_time_stays_within_writable_years(void **state)
+{
+	char out[SK_TIME_RFC3339_MAX];
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(sk_time_parse_rfc3339(&t, "0000-01-01T00:30:00+01:00"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "9999-12-31T23:59:60Z"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "9999-12-31T23:30:00-01:00"), SK_ERROR);
+	assert_int_equal(sk_time_parse_rfc3339(&t, "0000-01-01T00:30:00-01:00"), 0);
+	sk_time_format_rfc3339(out, t);
+	assert_string_equal(out, "0000-01-01T01:30:00Z");
+	assert_int_equal(sk_time_parse_rfc3339(&t, "9999-12-31T23:59:59Z"), 0);
+	sk_time_format_rfc3339(out, t);
+	assert_string_equal(out, "9999-12-31T23:59:59Z");
+}
+
 static void test_civil_days_round_trip_over_centuries(void **state)
 {
 	int64_t d, y;
@@ -320,9 +398,12 @@ int main(void)
 		cmocka_unit_test(test_buf_refuses_past_its_maximum),
 		cmocka_unit_test(test_view_split_and_trim),
 		cmocka_unit_test(test_arena_alloc_is_aligned_after_strings),
+		cmocka_unit_test(test_arena_keeps_everything_across_growing_blocks),
+		cmocka_unit_test(test_utf8_copy_keeps_whole_valid_characters),
 		cmocka_unit_test(test_error_prefix_keeps_the_cause),
 		cmocka_unit_test(test_time_round_trips_rfc3339),
 		cmocka_unit_test(test_time_rejects_impossible_dates),
+		cmocka_unit_test(test_time_stays_within_writable_years),
 		cmocka_unit_test(test_civil_days_round_trip_over_centuries),
 		cmocka_unit_test(test_arena_intern_gives_one_copy_per_text),
 		cmocka_unit_test(test_arena_big_blocks_keep_every_string),

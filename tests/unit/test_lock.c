@@ -436,6 +436,30 @@ static void test_commands_started_while_holding_do_not_inherit_the_lock(void **s
 	kill(sleeper, SIGKILL);
 }
 
+/* fuzz_lock: a record's text reaches one-line messages, and its pid reaches kill(2) */
+static void test_a_tampered_record_is_described_on_one_line(void **state)
+{
+	static const char rec[] = "{\"host\":\"ci\\n7\\u001b[2J\",\"pid\":4294967297,\"command\":\"apply\\r\","
+				  "\"runId\":\"r\\t1\",\"since\":\"2026-01-01T03:00:00Z\"}";
+	struct sk_lock_holder h;
+	char who[512];
+
+	(void)state;
+	sk_lock_parse_holder(&h, rec, sizeof(rec) - 1);
+	assert_true(h.known);
+	assert_string_equal(h.host, "ci?7?[2J");
+	assert_string_equal(h.command, "apply?");
+	assert_string_equal(h.run_id, "r?1");
+	assert_int_equal(h.pid, 0); /* 2^32 + 1 is not pid 1 */
+	sk_lock_holder_describe(who, sizeof(who), &h);
+	assert_string_equal(who, "apply? (pid 0 on host ci?7?[2J, run r?1, since 2026-01-01T03:00:00Z)");
+	sk_lock_parse_holder(&h, "{\"pid\":-1}", 10);
+	assert_true(h.known);
+	assert_int_equal(h.pid, 0);
+	sk_lock_parse_holder(&h, "[1]", 3);
+	assert_false(h.known);
+}
+
 static void test_missing_state_directory_is_a_clear_error(void **state)
 {
 	struct fixture *f = *state;
@@ -467,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commands_started_while_holding_do_not_inherit_the_lock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_state_directory_is_a_clear_error, setup, teardown),
+		cmocka_unit_test(test_a_tampered_record_is_described_on_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

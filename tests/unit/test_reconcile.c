@@ -534,6 +534,41 @@ static void test_reconcile_apply_records_success_and_journals_every_call(void **
 	json_decref(records);
 }
 
+/* a commit subject in any encoding, or cut inside a character by the 255-byte field, is still recorded */
+static void test_reconcile_records_a_subject_of_any_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct sk_reconcile_opts o;
+	struct sk_reconcile_report rep;
+	struct sk_state *st;
+	char msg[400], want[300], path[400];
+
+	/* Latin-1 "caf\xe9", then a 2-byte UTF-8 character at bytes 254 and 255 */
+	snprintf(msg, sizeof(msg), "caf\xe9 %.*s\xc3\xa9 the rest\n", 249,
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	snprintf(want, sizeof(want), "caf? %.249s", msg + 5);
+	snprintf(path, sizeof(path), "%s/subject-msg", emu.dir);
+	assert_int_equal(write_file(path, msg), 0);
+	assert_int_equal(sh("cd '%s' && git checkout -q -B subjects main && git -c i18n.commitEncoding=ISO-8859-1 "
+			    "commit -q --allow-empty -F '%s' && git checkout -q main",
+			    repo, path),
+			 0);
+
+	opts(f, &o, true);
+	o.source.ref = "subjects";
+	assert_int_equal(sk_reconcile(&rep, &o), 0);
+	assert_true(rep.ok);
+	assert_string_equal(rep.stage, "done");
+	assert_string_equal(rep.subject, want);
+	sk_reconcile_report_free(&rep);
+	st = load_state(f);
+	assert_string_equal(st->last_run.outcome, "success");
+	assert_string_equal(st->last_applied.subject, want);
+	sk_state_free(st);
+}
+
 /* ---- refusals ---- */
 
 static void test_reconcile_fails_at_lock_while_another_holds_it(void **state)
@@ -715,6 +750,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_apply_records_success_and_journals_every_call, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_records_a_subject_of_any_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_fails_at_lock_while_another_holds_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_policy_error_reports_diagnostics_at_fetch_naming_the_commit,
 						setup, teardown),
