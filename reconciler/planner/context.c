@@ -1,5 +1,5 @@
 /*
- * context.c - the state one plan is built in, shared by diff.c and lifecycle.c
+ * context.c - the state one plan is built in, shared by diff.c and lifecycle*.c
  */
 #include "reconciler/planner/context.h"
 
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/error.h"
 #include "specs/policy.h"
 
@@ -96,22 +97,33 @@ struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region)
 	for (i = 0; i < d->n_regions; i++)
 		if (!strcmp(d->regions[i].region, region))
 			return &d->regions[i];
-	if (d->n_regions == d->cap_regions) {
-		size_t cap = d->cap_regions ? d->cap_regions * 2 : 8;
-		r = realloc(d->regions, cap * sizeof(*r));
-		if (!r) {
-			d->failed = true;
-			sk_error_set_oom();
-			return NULL;
-		}
-		d->regions = r;
-		d->cap_regions = cap;
+	if (!(r = SK_ARRAY_PUSH(d->regions, d->n_regions, d->cap_regions))) {
+		d->failed = true;
+		return NULL;
 	}
-	r = &d->regions[d->n_regions++];
 	memset(r, 0, sizeof(*r));
 	r->region = sk_diff_intern(d, region);
 	r->quota = sk_settings_quota(&d->set->settings, region);
 	return r;
+}
+
+bool sk_diff_quota_room(struct sk_diff_region *reg, const char *instance, bool copy)
+{
+	size_t i;
+
+	if (reg->manual + reg->creates + reg->copies < (size_t)reg->quota)
+		return true;
+	if (copy)
+		reg->refused_copies++;
+	else
+		reg->refused_creates++;
+	for (i = 0; i < reg->n_refused_names && strcmp(reg->refused_names[i], instance); i++)
+		;
+	if (i == reg->n_refused_names && i < SK_DIFF_REFUSED_NAMES)
+		reg->refused_names[reg->n_refused_names++] = instance;
+	if (i == SK_DIFF_REFUSED_NAMES)
+		reg->refused_more = true;
+	return false;
 }
 
 bool sk_diff_region_wanted(const struct sk_diff *d, const char *region)

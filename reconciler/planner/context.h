@@ -1,7 +1,7 @@
 /*
  * context.h - the state one plan is built in: what diff.c (selection,
- * instances, replication) and lifecycle.c (snapshots, copies) share.
- * Private to the planner.
+ * instances, replication) and the lifecycle (lifecycle*.c: snapshots,
+ * copies, retention) share.  Private to the planner.
  */
 #ifndef SK_PLAN_CONTEXT_H
 #define SK_PLAN_CONTEXT_H
@@ -75,6 +75,8 @@ void sk_diff_error(struct sk_diff *d, const struct sk_pos *pos, const char *fmt,
 /* one fact of the live state the plan depends on (only with opts.basis) */
 void sk_diff_basis(struct sk_diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region);
+/* room under the region's manual-snapshot quota for one more create or copy; a refusal is counted for the note */
+bool sk_diff_quota_room(struct sk_diff_region *reg, const char *instance, bool copy);
 /* is the region among the ones the plan observes and changes (--region; none: every region)? */
 bool sk_diff_region_wanted(const struct sk_diff *d, const char *region);
 int sk_diff_cmp_strp(const void *a, const void *b);
