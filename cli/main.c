@@ -185,17 +185,12 @@ bool sk_cli_use_color(const struct sk_cli *cli, FILE *f)
 
 void sk_cli_error(const char *fmt, ...)
 {
-	char msg[4096];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
-	if (sk_log_is_json())
-		sk_log(SK_LOG_ERROR, "%s", msg);
-	else
-		fprintf(stderr, "snapkeep: %s\n", msg);
+	va_start(ap, fmt);
+	sk_log_vprint(stderr, SK_LOG_ERROR, "snapkeep: ", fmt, ap);
+	va_end(ap);
 }
 
 int sk_cli_fail(void)

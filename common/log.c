@@ -83,3 +83,14 @@ void sk_log(int l, const char *fmt, ...)
 	}
 	fprintf(stderr, "snapkeep: %s: %s\n", names[l], msg);
 }
+
+void sk_log_vprint(FILE *f, int l, const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (json)
+		sk_log(l, "%s", msg);
+	else
+		fprintf(f, "%s%s\n", prefix, msg);
+}

@@ -9,7 +9,9 @@
 #ifndef SK_LOG_H
 #define SK_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 enum sk_log_level {
 	SK_LOG_ERROR = 0,
@@ -24,6 +26,13 @@ int sk_log_level(void);
 void sk_log_set_json(bool json);
 bool sk_log_is_json(void);
 void sk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A line for people on f: prefix, the text, a newline.  With JSON logs it
+ * is a log record of level instead (shown as sk_log shows it), so that
+ * every line on stderr stays a JSON object.
+ */
+void sk_log_vprint(FILE *f, int level, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 #define sk_log_enabled(level) (sk_log_level() >= (level))
 #define sk_debug(...)                                  \
