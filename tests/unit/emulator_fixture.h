@@ -1,11 +1,13 @@
 /*
  * emulator_fixture.h - the real emulator (tests/emulator) for unit tests
- * that need an AWS endpoint: test_apply.c and test_reconcile.c
+ * that need an AWS endpoint: test_apply*.c (through apply_fixture.h) and
+ * test_reconcile.c, and the 'orders' world both plan against
  *
- * A test file starts one emulator in its group setup (emu_start), puts it
- * back to a known world before each test (emu_reset, then emu_seed and
- * emu_config), drives it through its admin API (/_emulator/...) and stops
- * it in the group teardown (emu_stop).  The child asks the kernel for
+ * A test file starts one emulator, emu, in its group setup
+ * (emu_group_start), puts it back to a known world before each test
+ * (emu_reset_quick or emu_reset, then a seed and config), drives it
+ * through its admin API (/_emulator/...) and stops it in the group
+ * teardown (emu_group_teardown).  The child asks the kernel for
  * SIGTERM when this process dies (PR_SET_PDEATHSIG) and an atexit handler
  * stops it too, so no emulator outlives a test binary that crashed or
  * failed.  The interpreter is $PYTHON (python3), the emulator
@@ -34,6 +36,8 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/error.h"
+#include "reconciler/engine/session.h"
 
 #define EMU_ACCOUNT "123456789012"
 #define EMU_ACCESS_KEY "AKIDSNAPKEEPTEST"
@@ -286,6 +290,125 @@ EMU_FN void emu_post(const struct emu *e, const char *path, json_t *body)
 EMU_FN void emu_reset(const struct emu *e)
 {
 	emu_post(e, "reset", json_object());
+}
+
+/* an admin call that may fail (in a setup): 0, or -1 with a line on stderr; body is consumed */
+EMU_FN int emu_try_post(const struct emu *e, const char *path, json_t *body)
+{
+	json_t *j = body ? emu_admin(e, "POST", path, body) : NULL;
+
+	json_decref(body);
+	if (!j)
+		return -1;
+	json_decref(j);
+	return 0;
+}
+
+/* the test file's emulator, when it uses one for all its tests (emu_group_start, emu_group_teardown) */
+EMU_FN struct emu emu;
+
+/*
+ * A test file's group setup: the client's environment, and the emulator
+ * started on an empty world of account EMU_ACCOUNT, its clock frozen at
+ * clock (RFC 3339), no automated-backup history; 0, or -1 with a line on
+ * stderr.
+ */
+EMU_FN int emu_group_start(const char *clock)
+{
+	json_t *seed = json_pack("{s:s, s:s, s:b}", "account", EMU_ACCOUNT, "clock", clock, "automatedHistory", 0);
+	int rc;
+
+	emu_client_env();
+	rc = seed ? emu_start(&emu, seed) : -1;
+	json_decref(seed);
+	return rc;
+}
+
+/* a test file's group teardown (cmocka's): the emulator stopped */
+EMU_FN int emu_group_teardown(void **state)
+{
+	(void)state;
+	emu_stop(&emu);
+	return 0;
+}
+
+/*
+ * A session with the emulator, its default region us-east-1, the rest of
+ * so as the test set it; 0, or -1 with a line on stderr.
+ */
+EMU_FN int emu_session_open(struct sk_session *s, struct sk_session_opts *so)
+{
+	so->endpoint = emu.url;
+	so->region = "us-east-1";
+	if (sk_session_open(s, so) < 0) {
+		fprintf(stderr, "# %s\n", sk_error_message());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A test's start: back to the start seed, no faults, and new snapshots
+ * and copies available on the next describe in their region, so that no
+ * test waits on a timer; 0, or -1 with a line on stderr.
+ */
+EMU_FN int emu_reset_quick(const struct emu *e)
+{
+	if (emu_try_post(e, "reset", json_object()) < 0 ||
+	    emu_try_post(e, "config", json_pack("{s:n, s:i, s:n, s:i}", "createSeconds", "createDescribes", 1,
+						"copySeconds", "copyDescribes", 1)) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The world test_apply*.c and test_reconcile.c plan against: policy
+ * 'orders' selects db-a in us-east-1 and wants automated backups kept 14
+ * days and replicated to us-west-2, a snapshot each day at 04:30 of which
+ * 5 daily ones are kept, and copies in us-west-2 of which 3 daily ones are
+ * kept.
+ */
+EMU_FN const char *const EMU_ORDERS = "apiVersion: snapkeep/v1\n"
+				      "kind: BackupPolicy\n"
+				      "metadata: {name: orders}\n"
+				      "spec:\n"
+				      "  regions: [us-east-1]\n"
+				      "  selector: {instances: [db-a]}\n"
+				      "  automated:\n"
+				      "    retentionDays: 14\n"
+				      "    window: \"03:00-04:00\"\n"
+				      "    replicate: {region: us-west-2, retentionDays: 7}\n"
+				      "  snapshots:\n"
+				      "    schedule: \"30 4 * * *\"\n"
+				      "    retain: {daily: 5}\n"
+				      "    copies:\n"
+				      "      - {region: us-west-2, retain: {daily: 3}}\n";
+
+/*
+ * A snapshot policy owns of instance inst, taken on day d of March 2026 at
+ * 04:30 for that slot; copy_of: the source region of a copy, or NULL.
+ */
+EMU_FN json_t *emu_owned(const char *inst, const char *policy, int d, const char *copy_of)
+{
+	char id[128], slot[32], arn[256];
+	json_t *s, *tags;
+
+	snprintf(id, sizeof(id), "snapkeep-%s-202603%02d-0430", inst, d);
+	snprintf(slot, sizeof(slot), "2026-03-%02dT04:30:00Z", d);
+	tags = json_pack("{s:s, s:s, s:s}", "snapkeep:policy", policy, "snapkeep:instance", inst, "snapkeep:slot", slot);
+	s = json_pack("{s:s, s:s, s:s, s:s, s:s}", "instance", inst, "type", "manual", "created", slot, "status",
+		      "available", "id", id);
+	if (copy_of) {
+		snprintf(arn, sizeof(arn), "arn:aws:rds:%s:" EMU_ACCOUNT ":snapshot:%s", copy_of, id);
+		json_object_set_new(tags, "snapkeep:source", json_string(arn));
+		json_object_set_new(s, "sourceRegion", json_string(copy_of));
+		json_object_set_new(s, "sourceSnapshot", json_string(arn));
+		json_object_set_new(s, "originalCreated", json_string(slot));
+		snprintf(id + strlen(id), sizeof(id) - strlen(id), "-%s", copy_of);
+		json_object_set_new(s, "id", json_string(id));
+	}
+	json_object_set_new(s, "tags", tags);
+	return s;
 }
 
 /* the call log's sequence number now: calls after it are the test's */

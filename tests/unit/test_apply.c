@@ -1,21 +1,7 @@
 /*
- * test_apply.c - apply (reconciler/engine/apply.c) against the real emulator
- *
- * Plans are made the real way: policies from YAML, the inventory observed
- * from the emulator, sk_plan_compute.  The emulator's call log then shows
- * what apply called and in which order; its faults make calls fail or
- * slow.  The world (emulator clock frozen at NOW, every run planned at NOW):
- *
- *   us-east-1  db-a: owned daily snapshots 2..9 March ('orders'), retention 7
- *              db-b: replicating its automated backups to us-west-2 (some tests)
- *   us-west-2  owned copies of db-a's snapshots (6..9 March, or fewer)
- *
- * 'orders' wants retention 14 and replication to us-west-2, today's
- * snapshot (10 March 04:30) copied to us-west-2, 5 daily snapshots and 3
- * daily copies: modify, start-replication, create, copy, 4 deletes in
- * us-east-1 and 2 in us-west-2.  'billing' stops db-b's replication.
- * New snapshots and copies become available on the next describe in their
- * region, so no test waits on a timer.
+ * test_apply.c - apply's steps against the real emulator (apply_fixture.h):
+ * their order and what depends on what, the outcomes and their details,
+ * at most so many calls at once per region, and a cancel
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,46 +10,8 @@
 
 #include <cmocka.h>
 
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include <jansson.h>
-
 #include "aws/rds.h"
-#include "common/error.h"
-#include "common/timeutil.h"
-#include "reconciler/engine/apply.h"
-#include "reconciler/engine/load.h"
-#include "reconciler/engine/session.h"
-#include "reconciler/planner/plan.h"
-#include "reconciler/planner/diff.h"
-#include "specs/policy.h"
-#include "specs/source.h"
-#include "state/journal.h"
-#include "tests/unit/emulator_fixture.h"
-
-#define NOW "2026-03-10T05:00:00Z"
-#define TODAY "snapkeep-db-a-20260310-0430"
-
-static const char *const ORDERS = "apiVersion: snapkeep/v1\n"
-				  "kind: BackupPolicy\n"
-				  "metadata: {name: orders}\n"
-				  "spec:\n"
-				  "  regions: [us-east-1]\n"
-				  "  selector: {instances: [db-a]}\n"
-				  "  automated:\n"
-				  "    retentionDays: 14\n"
-				  "    window: \"03:00-04:00\"\n"
-				  "    replicate: {region: us-west-2, retentionDays: 7}\n"
-				  "  snapshots:\n"
-				  "    schedule: \"30 4 * * *\"\n"
-				  "    retain: {daily: 5}\n"
-				  "    copies:\n"
-				  "      - {region: us-west-2, retain: {daily: 3}}\n";
+#include "tests/unit/apply_fixture.h"
 
 static const char *const BILLING = "---\n"
 				   "apiVersion: snapkeep/v1\n"
@@ -74,328 +22,6 @@ static const char *const BILLING = "---\n"
 				   "  selector: {instances: [db-b]}\n"
 				   "  automated:\n"
 				   "    replicate: false\n";
-
-/* db-c in two regions, 7 owned snapshots each, keep the newest: 6 deletes per region */
-static const char *const FLEET = "apiVersion: snapkeep/v1\n"
-				 "kind: BackupPolicy\n"
-				 "metadata: {name: fleet}\n"
-				 "spec:\n"
-				 "  regions: [us-east-1, eu-west-1]\n"
-				 "  selector: {instances: [db-c]}\n"
-				 "  snapshots:\n"
-				 "    schedule: \"30 4 * * *\"\n"
-				 "    retain: {last: 1}\n";
-
-static struct emu emu;
-
-struct attempt {
-	char region[32];
-	char action[64];
-	double start, end; /* seconds, monotonic */
-};
-
-struct fx {
-	struct sk_session s;
-	struct sk_policyset *set;
-	struct sk_inventory *inv;
-	struct sk_plan *plan;
-	struct sk_apply_result res;
-	long since; /* the call log before the apply */
-	pthread_mutex_t lock;
-	struct attempt att[256];
-	size_t n_att;
-	volatile sig_atomic_t cancel;
-	bool cancel_after_first;
-	size_t n_outcomes;
-	int wait_timeout; /* seconds; 0: 60 */
-	struct sk_journal *journal; /* NULL: apply journals nothing */
-	bool no_inventory;          /* apply is given no inventory to check against */
-};
-
-/* ---- the world ---- */
-
-static json_t *instance(const char *id)
-{
-	return json_pack("{s:s, s:i, s:s, s:s}", "id", id, "backupRetentionPeriod", 7, "preferredBackupWindow",
-			 "03:00-04:00", "preferredMaintenanceWindow", "sun:05:00-sun:06:00");
-}
-
-/* an owned snapshot of day d (March 2026, 04:30); copy_of: the source region of a copy, or NULL */
-static json_t *owned(const char *inst, const char *policy, int d, const char *copy_of)
-{
-	char id[128], slot[32], arn[256];
-	json_t *s, *tags;
-
-	snprintf(id, sizeof(id), "snapkeep-%s-202603%02d-0430", inst, d);
-	snprintf(slot, sizeof(slot), "2026-03-%02dT04:30:00Z", d);
-	tags = json_pack("{s:s, s:s, s:s}", "snapkeep:policy", policy, "snapkeep:instance", inst, "snapkeep:slot", slot);
-	s = json_pack("{s:s, s:s, s:s, s:s, s:s}", "instance", inst, "type", "manual", "created", slot, "status",
-		      "available", "id", id);
-	if (copy_of) {
-		snprintf(arn, sizeof(arn), "arn:aws:rds:%s:" EMU_ACCOUNT ":snapshot:%s", copy_of, id);
-		json_object_set_new(tags, "snapkeep:source", json_string(arn));
-		json_object_set_new(s, "sourceRegion", json_string(copy_of));
-		json_object_set_new(s, "sourceSnapshot", json_string(arn));
-		json_object_set_new(s, "originalCreated", json_string(slot));
-		snprintf(id + strlen(id), sizeof(id) - strlen(id), "-%s", copy_of);
-		json_object_set_new(s, "id", json_string(id));
-	}
-	json_object_set_new(s, "tags", tags);
-	return s;
-}
-
-/* db-a with snapshots 2..9 in us-east-1 and copies first..last in us-west-2; db-b too when asked */
-static void seed_orders(int first, int last, bool with_b)
-{
-	json_t *east = json_array(), *west = json_array(), *insts = json_array();
-	int d;
-
-	for (d = 2; d <= 9; d++)
-		json_array_append_new(east, owned("db-a", "orders", d, NULL));
-	for (d = first; d <= last; d++)
-		json_array_append_new(west, owned("db-a", "orders", d, "us-east-1"));
-	json_array_append_new(insts, instance("db-a"));
-	if (with_b)
-		json_array_append_new(insts, instance("db-b"));
-	emu_post(&emu, "seed",
-		 json_pack("{s:b, s:{s:{s:o, s:o}, s:{s:[], s:o}}}", "automatedHistory", 0, "regions", "us-east-1",
-			   "instances", insts, "snapshots", east, "us-west-2", "instances", "snapshots", west));
-}
-
-static void seed_fleet(void)
-{
-	json_t *regions = json_object();
-	const char *names[] = { "us-east-1", "eu-west-1" };
-	int r, d;
-
-	for (r = 0; r < 2; r++) {
-		json_t *snaps = json_array();
-		for (d = 4; d <= 10; d++)
-			json_array_append_new(snaps, owned("db-c", "fleet", d, NULL));
-		json_object_set_new(regions, names[r],
-				    json_pack("{s:[o], s:o}", "instances", instance("db-c"), "snapshots", snaps));
-	}
-	emu_post(&emu, "seed", json_pack("{s:b, s:o}", "automatedHistory", 0, "regions", regions));
-}
-
-/* ---- fixtures ---- */
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* the client's view of every attempt: when it ended, how long it took */
-static void on_attempt(void *ud, const struct sk_aws_call_info *info)
-{
-	struct fx *f = ud;
-	double end = mono();
-
-	pthread_mutex_lock(&f->lock);
-	if (f->n_att < sizeof(f->att) / sizeof(f->att[0])) {
-		struct attempt *a = &f->att[f->n_att++];
-		snprintf(a->region, sizeof(a->region), "%s", info->region ? info->region : "");
-		snprintf(a->action, sizeof(a->action), "%s", info->action ? info->action : "");
-		a->end = end;
-		a->start = end - info->seconds;
-	}
-	pthread_mutex_unlock(&f->lock);
-}
-
-static void on_outcome(void *ud, const struct sk_action *a, enum sk_outcome o, const char *detail)
-{
-	struct fx *f = ud;
-
-	(void)a;
-	(void)o;
-	(void)detail;
-	pthread_mutex_lock(&f->lock);
-	if (++f->n_outcomes == 1 && f->cancel_after_first)
-		f->cancel = SIGINT;
-	pthread_mutex_unlock(&f->lock);
-}
-
-static int group_setup(void **state)
-{
-	json_t *seed = json_pack("{s:s, s:s, s:b}", "account", EMU_ACCOUNT, "clock", NOW, "automatedHistory", 0);
-	int rc;
-
-	(void)state;
-	emu_client_env();
-	rc = emu_start(&emu, seed);
-	json_decref(seed);
-	return rc;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	emu_stop(&emu);
-	return 0;
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct sk_session_opts so = SK_SESSION_OPTS_INIT;
-	json_t *j, *cfg;
-
-	if (!f)
-		return -1;
-	pthread_mutex_init(&f->lock, NULL);
-	*state = f;
-	cfg = json_object();
-	j = emu_admin(&emu, "POST", "reset", cfg);
-	json_decref(j);
-	json_decref(cfg);
-	/* new snapshots and copies become available on the next describe in their region */
-	cfg = json_pack("{s:n, s:i, s:n, s:i}", "createSeconds", "createDescribes", 1, "copySeconds", "copyDescribes", 1);
-	j = j ? emu_admin(&emu, "POST", "config", cfg) : NULL;
-	json_decref(cfg);
-	if (!j)
-		return -1;
-	json_decref(j);
-	so.endpoint = emu.url;
-	so.region = "us-east-1";
-	so.cancel = &f->cancel;
-	so.on_attempt = on_attempt;
-	so.on_attempt_ud = f;
-	if (sk_session_open(&f->s, &so) < 0) {
-		fprintf(stderr, "# %s\n", sk_error_message());
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	sk_journal_close(f->journal);
-	sk_apply_result_free(&f->res);
-	sk_plan_free(f->plan);
-	sk_inventory_free(f->inv);
-	sk_policyset_free(f->set);
-	sk_session_close(&f->s);
-	pthread_mutex_destroy(&f->lock);
-	free(f);
-	return 0;
-}
-
-/* policies from YAML, the inventory observed from the emulator, the plan at NOW */
-static void make_plan(struct fx *f, const char *yaml, bool allow_mass_delete)
-{
-	struct sk_source_file file = { (char *)"policies/test.yaml", (char *)yaml, strlen(yaml) };
-	struct sk_source *src = NULL;
-	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
-	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
-	int64_t now;
-
-	assert_int_equal(sk_time_parse_rfc3339(&now, NOW), 0);
-	assert_int_equal(sk_source_from_files(&src, &file, 1), 0);
-	if (sk_policyset_load(&f->set, src) < 0)
-		fail_msg("policies: %s", sk_error_message());
-	sk_source_free(src);
-	oo.now = now;
-	if (sk_load_observe(&f->inv, f->s.client, f->set, &oo, NULL) < 0)
-		fail_msg("observe: %s", sk_error_message());
-	po.now = now;
-	po.allow_mass_delete = allow_mass_delete;
-	if (sk_plan_compute(&f->plan, f->set, f->inv, &po) < 0)
-		fail_msg("plan: %s", sk_error_message());
-}
-
-static int apply(struct fx *f, int concurrency, bool wait)
-{
-	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
-
-	sk_apply_result_free(&f->res);
-	f->since = emu_mark(&emu);
-	ao.client = f->s.client;
-	ao.run_id = "test-apply";
-	ao.concurrency = concurrency;
-	ao.wait = wait;
-	ao.poll_ms = 50;
-	ao.wait_timeout = f->wait_timeout ? f->wait_timeout : 60;
-	ao.cancel = &f->cancel;
-	ao.on_outcome = on_outcome;
-	ao.on_outcome_ud = f;
-	ao.journal = f->journal;
-	ao.inv = f->no_inventory ? NULL : f->inv;
-	ao.set = f->set;
-	return sk_apply(f->plan, &ao, &f->res);
-}
-
-static size_t count_kind(const struct sk_plan *p, enum sk_action_kind k)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < p->n_actions; i++)
-		n += p->actions[i].kind == k;
-	return n;
-}
-
-/* the index of the first action of kind k whose target contains text (NULL: any), or fails */
-static size_t find(const struct sk_plan *p, enum sk_action_kind k, const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_actions; i++)
-		if (p->actions[i].kind == k && (!text || strstr(p->actions[i].target, text)))
-			return i;
-	fail_msg("no %s action for '%s' in the plan", sk_action_kind_name(k), text ? text : "*");
-	return 0;
-}
-
-static size_t count_calls(const json_t *calls, const char *action)
-{
-	const json_t *c;
-	size_t i, n = 0;
-
-	json_array_foreach(calls, i, c)
-		n += !strcmp(json_string_value(json_object_get(c, "action")), action);
-	return n;
-}
-
-/* the call of action on target in the list, or NULL */
-static const json_t *call_of(const json_t *calls, const char *action, const char *target)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach(calls, i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "action")), action) &&
-		    !strcmp(emu_call_target(c), target))
-			return c;
-	return NULL;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("'%s' does not contain '%s'", hay ? hay : "(null)", needle);
-}
-
-static void assert_outcome(const struct fx *f, size_t i, enum sk_outcome want)
-{
-	if (f->res.outcomes[i] != want)
-		fail_msg("%s %s (%s): %s, expected %s (%s)", sk_action_kind_name(f->plan->actions[i].kind),
-			 f->plan->actions[i].target, f->plan->actions[i].region, sk_outcome_name(f->res.outcomes[i]),
-			 sk_outcome_name(want), f->res.details[i] ? f->res.details[i] : "no detail");
-}
-
-/* every action of kind k ended as want */
-static void assert_outcome_of_kind(const struct fx *f, enum sk_action_kind k, enum sk_outcome want)
-{
-	size_t i;
-
-	for (i = 0; i < f->plan->n_actions; i++)
-		if (f->plan->actions[i].kind == k)
-			assert_outcome(f, i, want);
-}
 
 /* db-b's automated backups replicate to us-west-2 before the plan is made */
 static void replicate_b(struct fx *f)
@@ -441,7 +67,7 @@ static void test_apply_runs_changes_then_replication_then_creates_copies_deletes
 
 	seed_orders(6, 9, true);
 	replicate_b(f);
-	snprintf(both, sizeof(both), "%s%s", ORDERS, BILLING);
+	snprintf(both, sizeof(both), "%s%s", EMU_ORDERS, BILLING);
 	make_plan(f, both, false);
 	assert_int_equal(count_kind(f->plan, SK_ACTION_MODIFY), 1);
 	assert_int_equal(count_kind(f->plan, SK_ACTION_STOP_REPLICATION), 1);
@@ -487,8 +113,7 @@ static void test_apply_skips_a_copy_whose_create_failed_and_defers_its_deletes(v
 	json_t *mut, *calls, *snap;
 	size_t create;
 
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
+	plan_orders(f, 6, 9);
 	create = find(f->plan, SK_ACTION_CREATE, TODAY);
 	emu_post(&emu, "faults", json_pack("{s:f, s:[s]}", "error500", 1.0, "actions", "CreateDBSnapshot"));
 	assert_int_equal(apply(f, 4, true), 0);
@@ -526,8 +151,7 @@ static void test_apply_defers_deletes_when_a_foreign_snapshot_holds_the_name(voi
 	json_t *mut, *snap;
 	size_t create;
 
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
+	plan_orders(f, 6, 9);
 	create = find(f->plan, SK_ACTION_CREATE, TODAY);
 	/* someone takes today's identifier after the plan was made */
 	emu_post(&emu, "seed",
@@ -568,8 +192,7 @@ static void test_apply_outcomes_are_done_then_already_done_on_a_second_apply(voi
 	json_t *mut;
 	size_t i;
 
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
+	plan_orders(f, 6, 9);
 	assert_int_equal(f->plan->n_actions, 10);
 	assert_int_equal(apply(f, 4, true), 0);
 	assert_int_equal(f->res.done, 10);
@@ -610,8 +233,7 @@ static void test_apply_failure_detail_has_the_aws_code_message_and_request_id(vo
 	char rid[200];
 	size_t create;
 
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
+	plan_orders(f, 6, 9);
 	create = find(f->plan, SK_ACTION_CREATE, TODAY);
 	/* the region's quota shrinks to what it holds after the plan was made */
 	emu_post(&emu, "config", json_pack("{s:{s:i, s:i}}", "snapshotQuota", "us-east-1", 8, "default", 100));
@@ -630,199 +252,6 @@ static void test_apply_failure_detail_has_the_aws_code_message_and_request_id(vo
 	json_decref(calls);
 	assert_outcome_of_kind(f, SK_ACTION_COPY, SK_OUTCOME_SKIPPED);
 	assert_outcome_of_kind(f, SK_ACTION_DELETE, SK_OUTCOME_DEFERRED);
-}
-
-static void test_apply_without_wait_defers_copies_of_new_snapshots_only(void **state)
-{
-	struct fx *f = *state;
-	json_t *mut;
-	size_t copy_new, copy_old;
-
-	/* copies of 6..8 exist: the 9th is copied from an existing snapshot, today's from a new one */
-	seed_orders(6, 8, false);
-	make_plan(f, ORDERS, false);
-	assert_int_equal(count_kind(f->plan, SK_ACTION_COPY), 2);
-	copy_new = find(f->plan, SK_ACTION_COPY, TODAY);
-	copy_old = find(f->plan, SK_ACTION_COPY, "snapkeep-db-a-20260309-0430");
-	assert_int_equal(apply(f, 4, false), 0);
-
-	assert_outcome_of_kind(f, SK_ACTION_CREATE, SK_OUTCOME_DONE);
-	assert_outcome(f, copy_old, SK_OUTCOME_DONE);
-	assert_outcome(f, copy_new, SK_OUTCOME_DEFERRED);
-	assert_non_null(f->res.details[copy_new]);
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(count_calls(mut, "CopyDBSnapshot"), 1);
-	assert_non_null(call_of(mut, "CopyDBSnapshot", "snapkeep-db-a-20260309-0430-us-east-1"));
-	json_decref(mut);
-}
-
-/* ---- copies in progress per destination region ---- */
-
-static const char *const AT_ONCE_1 = "---\n"
-				     "apiVersion: snapkeep/v1\n"
-				     "kind: Settings\n"
-				     "metadata: {name: settings}\n"
-				     "spec: {copiesInFlight: 1}\n";
-
-static void emu_config(json_t *cfg)
-{
-	json_t *j = emu_admin(&emu, "POST", "config", cfg);
-
-	json_decref(cfg);
-	assert_non_null(j);
-	json_decref(j);
-}
-
-/* the index in calls of the first call of action in region (NULL: any), from index from; -1: none */
-static long first_call(const json_t *calls, size_t from, const char *action, const char *region)
-{
-	size_t i;
-
-	for (i = from; i < json_array_size(calls); i++) {
-		const json_t *c = json_array_get(calls, i);
-		if (!strcmp(json_string_value(json_object_get(c, "action")), action) &&
-		    (!region || !strcmp(json_string_value(json_object_get(c, "region")), region)))
-			return (long)i;
-	}
-	return -1;
-}
-
-static void test_apply_starts_the_next_copy_when_aws_refuses_one(void **state)
-{
-	struct fx *f = *state;
-	json_t *calls;
-	const json_t *c;
-	size_t i, made = 0, refused = 0, last_ok = 0;
-
-	/* copies of 6 and 7 exist: 8, 9 and today's are copied; AWS takes one copy at a time into us-west-2 */
-	seed_orders(6, 7, false);
-	make_plan(f, ORDERS, false);
-	assert_int_equal(count_kind(f->plan, SK_ACTION_COPY), 3);
-	assert_int_equal(f->plan->copies_at_once, 20);
-	emu_config(json_pack("{s:i}", "copyLimit", 1));
-	assert_int_equal(apply(f, 4, true), 0);
-
-	/* one apply made the three, one after the other */
-	assert_outcome_of_kind(f, SK_ACTION_COPY, SK_OUTCOME_DONE);
-	assert_outcome_of_kind(f, SK_ACTION_DELETE, SK_OUTCOME_DONE);
-	calls = emu_calls(&emu, f->since);
-	json_array_foreach(calls, i, c) {
-		if (strcmp(json_string_value(json_object_get(c, "action")), "CopyDBSnapshot"))
-			continue;
-		if (json_integer_value(json_object_get(c, "status")) == 200) {
-			/* each copy after the first started once a describe in us-west-2 saw the one before available */
-			if (made++)
-				assert_true(first_call(calls, last_ok + 1, "DescribeDBSnapshots", "us-west-2") < (long)i &&
-					    first_call(calls, last_ok + 1, "DescribeDBSnapshots", "us-west-2") >= 0);
-			last_ok = i;
-		} else {
-			assert_string_equal(json_string_value(json_object_get(c, "error")), "SnapshotQuotaExceeded");
-			refused++;
-		}
-	}
-	assert_int_equal(made, 3);
-	assert_true(refused >= 1);
-	/* once refused, the run keeps to what AWS allows: no more refusals than the first round's */
-	assert_true(refused <= 2);
-	json_decref(calls);
-}
-
-static void test_apply_gives_up_waiting_for_copies_and_defers_the_rest(void **state)
-{
-	struct fx *f = *state;
-	char yaml[2048];
-	json_t *mut;
-	size_t i, copy_today;
-
-	seed_orders(6, 7, false);
-	snprintf(yaml, sizeof(yaml), "%s%s", ORDERS, AT_ONCE_1);
-	make_plan(f, yaml, false);
-	assert_int_equal(f->plan->copies_at_once, 1);
-	assert_int_equal(count_kind(f->plan, SK_ACTION_COPY), 3);
-	copy_today = find(f->plan, SK_ACTION_COPY, TODAY);
-	/* copies never finish */
-	emu_config(json_pack("{s:n, s:i}", "copySeconds", "copyDescribes", 0));
-	f->wait_timeout = 1;
-	assert_int_equal(apply(f, 4, true), 0);
-
-	/* the newest source's copy went first; the other two waited for it, then the wait timed out */
-	assert_outcome(f, copy_today, SK_OUTCOME_DONE);
-	for (i = 0; i < f->plan->n_actions; i++)
-		if (f->plan->actions[i].kind == SK_ACTION_COPY && i != copy_today) {
-			assert_outcome(f, i, SK_OUTCOME_DEFERRED);
-			assert_contains(f->res.details[i], "gave up waiting after 1 s");
-		}
-	/* the us-west-2 deletions made room for copies that were not made: held */
-	for (i = 0; i < f->plan->n_actions; i++)
-		if (f->plan->actions[i].kind == SK_ACTION_DELETE && !strcmp(f->plan->actions[i].region, "us-west-2"))
-			assert_outcome(f, i, SK_OUTCOME_DEFERRED);
-	assert_false(f->res.interrupted);
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(count_calls(mut, "CopyDBSnapshot"), 1);
-	json_decref(mut);
-}
-
-static void test_apply_counts_copies_arriving_before_the_run(void **state)
-{
-	struct fx *f = *state;
-	struct sk_rds_copy cp;
-	struct sk_aws_error err;
-	char yaml[2048];
-	json_t *calls, *mut;
-	const json_t *poll;
-	size_t copy_today, copy_9, k;
-	long first_copy, polled = -1;
-
-	/* copies of 6..8 exist; someone's copy is on its way into us-west-2 (available on its 2nd describe there) */
-	seed_orders(6, 8, false);
-	emu_config(json_pack("{s:n, s:i}", "copySeconds", "copyDescribes", 2));
-	memset(&cp, 0, sizeof(cp));
-	cp.source_region = "us-east-1";
-	cp.source_arn = "arn:aws:rds:us-east-1:" EMU_ACCOUNT ":snapshot:snapkeep-db-a-20260305-0430";
-	cp.target_id = "operator-copy";
-	if (sk_rds_copy_db_snapshot(f->s.client, "us-west-2", &cp, NULL, NULL, &err) < 0)
-		fail_msg("%s", sk_error_message());
-	snprintf(yaml, sizeof(yaml), "%s%s", ORDERS, AT_ONCE_1);
-	make_plan(f, yaml, false);
-	copy_today = find(f->plan, SK_ACTION_COPY, TODAY);
-	copy_9 = find(f->plan, SK_ACTION_COPY, "snapkeep-db-a-20260309-0430");
-	for (k = 0; k < f->plan->n_regions && strcmp(f->plan->regions[k].region, "us-west-2"); k++)
-		;
-	assert_true(k < f->plan->n_regions);
-	assert_int_equal(f->plan->regions[k].n_arriving, 1);
-	assert_string_equal(f->plan->regions[k].arriving[0], "operator-copy");
-
-	/* without waiting: the one in progress fills us-west-2, nothing is copied */
-	assert_int_equal(apply(f, 4, false), 0);
-	assert_outcome(f, copy_9, SK_OUTCOME_DEFERRED);
-	assert_contains(f->res.details[copy_9], "--no-wait: 1 copy is in progress into us-west-2, at most 1 at once");
-	assert_outcome(f, copy_today, SK_OUTCOME_DEFERRED);
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(count_calls(mut, "CopyDBSnapshot"), 0);
-	json_decref(mut);
-
-	/* waiting: the copies start once that one is available, the newest source first */
-	assert_int_equal(apply(f, 4, true), 0);
-	assert_outcome(f, copy_today, SK_OUTCOME_DONE);
-	assert_outcome(f, copy_9, SK_OUTCOME_DONE);
-	calls = emu_calls(&emu, f->since);
-	first_copy = first_call(calls, 0, "CopyDBSnapshot", NULL);
-	assert_true(first_copy >= 0);
-	assert_string_equal(emu_call_target(json_array_get(calls, (size_t)first_copy)),
-			    f->plan->actions[copy_today].target);
-	/* before it, apply asked us-west-2 about the copy in progress, by its identifier */
-	for (k = 0; k < (size_t)first_copy; k++) {
-		poll = json_array_get(calls, k);
-		if (!strcmp(json_string_value(json_object_get(poll, "action")), "DescribeDBSnapshots") &&
-		    !strcmp(json_string_value(json_object_get(poll, "region")), "us-west-2") &&
-		    json_object_get(json_object_get(poll, "params"), "Filters.Filter.1.Values.Value.1") &&
-		    !strcmp(json_string_value(json_object_get(json_object_get(poll, "params"),
-							     "Filters.Filter.1.Values.Value.1")),
-			    "operator-copy"))
-			polled = (long)k;
-	}
-	assert_true(polled >= 0 && polled < first_copy);
-	json_decref(calls);
 }
 
 /* ---- concurrency and cancel ---- */
@@ -934,8 +363,7 @@ static void test_apply_cancelled_after_the_first_action_calls_nothing_more(void 
 	json_t *calls;
 	size_t i, modify;
 
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
+	plan_orders(f, 6, 9);
 	modify = find(f->plan, SK_ACTION_MODIFY, "db-a");
 	f->cancel_after_first = true;
 	assert_int_equal(apply(f, 1, true), 0);
@@ -963,269 +391,17 @@ static void test_apply_cancelled_after_the_first_action_calls_nothing_more(void 
 	json_decref(calls);
 }
 
-/* ---- apply checks every action against live state and the policies, whoever made the plan ---- */
-
-/* a manual snapshot of db-a in us-east-1 with these tags (policy, instance: NULL leaves the tag out) */
-static void seed_foreign(const char *id, const char *policy, const char *inst)
-{
-	json_t *tags = json_pack("{s:s}", "Owner", "dba");
-
-	if (policy)
-		json_object_set_new(tags, "snapkeep:policy", json_string(policy));
-	if (inst)
-		json_object_set_new(tags, "snapkeep:instance", json_string(inst));
-	emu_post(&emu, "seed",
-		 json_pack("{s:b, s:{s:{s:[{s:s, s:s, s:s, s:s, s:s, s:o}]}}}", "automatedHistory", 0, "regions",
-			   "us-east-1", "snapshots", "id", id, "instance", "db-a", "type", "manual", "created",
-			   "2026-03-01T01:00:00Z", "status", "available", "tags", tags));
-}
-
-/* the journal's records, copied */
-static int collect(void *ud, const struct sk_journal_record *r)
-{
-	json_array_append_new(ud, json_deep_copy(r->json));
-	return 0;
-}
-
-/* no mutating call at all was about target */
-static void assert_no_call_on(const struct fx *f, const char *target)
-{
-	json_t *mut = emu_mutating(&emu, f->since), *c;
-	size_t i;
-
-	json_array_foreach(mut, i, c)
-		if (!strcmp(emu_call_target(c), target))
-			fail_msg("%s was called on '%s'", json_string_value(json_object_get(c, "action")), target);
-	json_decref(mut);
-}
-
-static void assert_refused(const struct fx *f, size_t i, const char *why)
-{
-	assert_outcome(f, i, SK_OUTCOME_FAILED);
-	assert_contains(f->res.details[i], "refused ");
-	assert_contains(f->res.details[i], why);
-	assert_contains(f->res.details[i], "no call was made");
-}
-
-static void test_apply_refuses_a_delete_of_a_snapshot_nobody_owns_and_journals_it(void **state)
-{
-	struct fx *f = *state;
-	char dir[320];
-	json_t *records, *r, *snap;
-	size_t del, i, intents = 0, outcomes = 0;
-
-	seed_orders(6, 9, false);
-	seed_foreign("precious-manual-keep", NULL, NULL);
-	make_plan(f, ORDERS, false);
-	del = find(f->plan, SK_ACTION_DELETE, "snapkeep-db-a-20260302");
-	f->plan->actions[del].target = "precious-manual-keep";
-	snprintf(dir, sizeof(dir), "%s/journal-refused", emu.dir);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_equal(sk_journal_open(&f->journal, dir), 0);
-	assert_int_equal(apply(f, 4, true), 0);
-
-	assert_refused(f, del, "snapshot 'precious-manual-keep' in us-east-1: it is not owned by policy 'orders' for "
-			       "instance 'db-a': it carries no snapkeep:policy tag");
-	assert_int_equal(f->res.failed, 1);
-	assert_no_call_on(f, "precious-manual-keep");
-	snap = emu_snapshot(&emu, "us-east-1", "precious-manual-keep");
-	assert_non_null(snap);
-	json_decref(snap);
-	/* the rest of the plan went ahead: the check is per action */
-	assert_int_equal(f->res.done, f->plan->n_actions - 1);
-	/* the journal has the intent and its closing outcome: failed, no RequestId, the reason */
-	records = json_array();
-	assert_int_equal(sk_journal_read(dir, NULL, collect, records, NULL), 0);
-	json_array_foreach(records, i, r) {
-		if (strcmp(json_string_value(json_object_get(r, "target")), "precious-manual-keep"))
-			continue;
-		if (!strcmp(json_string_value(json_object_get(r, "type")), "intent")) {
-			intents++;
-		} else {
-			outcomes++;
-			assert_string_equal(json_string_value(json_object_get(r, "result")), "failed");
-			assert_null(json_object_get(r, "requestId"));
-			assert_contains(json_string_value(json_object_get(r, "detail")), "not owned by policy 'orders'");
-		}
-	}
-	assert_int_equal(intents, 1);
-	assert_int_equal(outcomes, 1);
-	json_decref(records);
-}
-
-static void test_apply_refuses_a_delete_of_another_policys_snapshot_and_of_the_newest(void **state)
-{
-	struct fx *f = *state;
-	size_t del, del2;
-
-	seed_orders(6, 9, false);
-	seed_foreign("snapkeep-db-a-20260301-0430", "billing", "db-a");
-	make_plan(f, ORDERS, false);
-	del = find(f->plan, SK_ACTION_DELETE, "snapkeep-db-a-20260302");
-	del2 = find(f->plan, SK_ACTION_DELETE, "snapkeep-db-a-20260303");
-	f->plan->actions[del].target = "snapkeep-db-a-20260301-0430";
-	/* the newest available snapshot 'orders' owns of db-a in us-east-1 */
-	f->plan->actions[del2].target = "snapkeep-db-a-20260309-0430";
-	assert_int_equal(apply(f, 4, true), 0);
-
-	assert_refused(f, del, "its tags name policy 'billing' and instance 'db-a'");
-	assert_refused(f, del2, "it is the newest available snapshot of instance 'db-a' that policy 'orders' owns in "
-				"us-east-1");
-	assert_no_call_on(f, "snapkeep-db-a-20260301-0430");
-	assert_no_call_on(f, "snapkeep-db-a-20260309-0430");
-	assert_int_equal(f->res.failed, 2);
-}
-
-static void test_apply_refuses_a_modify_of_an_instance_no_policy_selects(void **state)
-{
-	struct fx *f = *state;
-	json_t *mut;
-	size_t mod;
-
-	seed_orders(6, 9, true); /* db-b exists; 'orders' selects only db-a */
-	make_plan(f, ORDERS, false);
-	mod = find(f->plan, SK_ACTION_MODIFY, "db-a");
-	f->plan->actions[mod].target = "db-b";
-	f->plan->actions[mod].instance = "db-b";
-	f->plan->actions[mod].retention = 0;
-	assert_int_equal(apply(f, 4, true), 0);
-
-	assert_refused(f, mod, "refused modify of instance 'db-b' in us-east-1: policy 'orders' does not select "
-			       "instance 'db-b' in us-east-1");
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(count_calls(mut, "ModifyDBInstance"), 0);
-	json_decref(mut);
-	assert_no_call_on(f, "db-b");
-}
-
-static void test_apply_refuses_a_create_for_a_policy_that_does_not_exist(void **state)
-{
-	struct fx *f = *state;
-	json_t *mut;
-	size_t create;
-
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
-	create = find(f->plan, SK_ACTION_CREATE, TODAY);
-	f->plan->actions[create].policy = "ghost";
-	assert_int_equal(apply(f, 4, true), 0);
-
-	assert_refused(f, create, "policy 'ghost' is not among the policies");
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(count_calls(mut, "CreateDBSnapshot"), 0);
-	/* its copy had nothing to copy, and the deletes it made room for wait */
-	assert_int_equal(count_calls(mut, "CopyDBSnapshot"), 0);
-	assert_int_equal(count_calls(mut, "DeleteDBSnapshot"), 0);
-	json_decref(mut);
-	assert_outcome_of_kind(f, SK_ACTION_COPY, SK_OUTCOME_SKIPPED);
-}
-
-static void test_apply_refuses_a_copy_of_a_snapshot_the_policy_does_not_own(void **state)
-{
-	struct fx *f = *state;
-	size_t copy, copy_new;
-
-	seed_orders(6, 8, false); /* the 9th is copied from an existing snapshot */
-	seed_foreign("precious-manual-keep", NULL, NULL);
-	make_plan(f, ORDERS, false);
-	copy = find(f->plan, SK_ACTION_COPY, "snapkeep-db-a-20260309-0430");
-	f->plan->actions[copy].source_snapshot = "precious-manual-keep";
-	f->plan->actions[copy].source_arn = "arn:aws:rds:us-east-1:" EMU_ACCOUNT ":snapshot:precious-manual-keep";
-	/* the copy of today's new snapshot keeps its source's name but would copy another ARN */
-	copy_new = find(f->plan, SK_ACTION_COPY, TODAY);
-	assert_true(f->plan->actions[copy_new].depends_on > 0);
-	f->plan->actions[copy_new].source_arn = "arn:aws:rds:us-east-1:" EMU_ACCOUNT ":snapshot:precious-manual-keep";
-	assert_int_equal(apply(f, 4, true), 0);
-
-	assert_refused(f, copy, "its source is not a snapshot of instance 'db-a' that policy 'orders' owns: it carries "
-				"no snapkeep:policy tag");
-	assert_refused(f, copy_new, "its source ARN 'arn:aws:rds:us-east-1:" EMU_ACCOUNT ":snapshot:precious-manual-keep' "
-				    "is not the ARN of snapshot '" TODAY "' in us-east-1");
-	assert_no_call_on(f, f->plan->actions[copy].target);
-	assert_no_call_on(f, f->plan->actions[copy_new].target);
-	/* today's snapshot itself was made: only the copies were refused */
-	assert_outcome_of_kind(f, SK_ACTION_CREATE, SK_OUTCOME_DONE);
-}
-
-static void test_apply_without_an_inventory_refuses_every_action(void **state)
-{
-	struct fx *f = *state;
-	json_t *mut;
-	size_t i;
-
-	seed_orders(6, 9, false);
-	make_plan(f, ORDERS, false);
-	f->no_inventory = true;
-	assert_int_equal(apply(f, 4, true), 0);
-
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(json_array_size(mut), 0);
-	json_decref(mut);
-	for (i = 0; i < f->plan->n_actions; i++) {
-		const struct sk_action *a = &f->plan->actions[i];
-		/* a copy of a create that was refused is skipped; the deletes wait for what they made room for */
-		if (a->kind == SK_ACTION_COPY || a->kind == SK_ACTION_DELETE)
-			continue;
-		assert_refused(f, i, "apply was given no live inventory and policies to check it against");
-	}
-	assert_int_equal(f->res.done, 0);
-}
-
-static void test_apply_without_an_inventory_deletes_nothing(void **state)
-{
-	struct fx *f = *state;
-	json_t *mut;
-
-	/* no creates and no copies: only deletes, so they are not held back for anything */
-	seed_fleet();
-	make_plan(f, FLEET, true);
-	assert_int_equal(count_kind(f->plan, SK_ACTION_DELETE), f->plan->n_actions);
-	f->no_inventory = true;
-	assert_int_equal(apply(f, 4, true), 0);
-
-	mut = emu_mutating(&emu, f->since);
-	assert_int_equal(count_calls(mut, "DeleteDBSnapshot"), 0);
-	json_decref(mut);
-	assert_int_equal(f->res.failed, f->plan->n_actions);
-	assert_refused(f, 0, "no live inventory and policies to check it against (nothing is deleted unchecked)");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_apply_runs_changes_then_replication_then_creates_copies_deletes,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_skips_a_copy_whose_create_failed_and_defers_its_deletes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_defers_deletes_when_a_foreign_snapshot_holds_the_name, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_outcomes_are_done_then_already_done_on_a_second_apply, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_failure_detail_has_the_aws_code_message_and_request_id, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_without_wait_defers_copies_of_new_snapshots_only, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_starts_the_next_copy_when_aws_refuses_one, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_gives_up_waiting_for_copies_and_defers_the_rest, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_counts_copies_arriving_before_the_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_keeps_at_most_concurrency_calls_in_flight_per_region, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_cancelled_after_the_first_action_calls_nothing_more, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_refuses_a_delete_of_a_snapshot_nobody_owns_and_journals_it,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_refuses_a_delete_of_another_policys_snapshot_and_of_the_newest,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_refuses_a_modify_of_an_instance_no_policy_selects, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_refuses_a_create_for_a_policy_that_does_not_exist, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_refuses_a_copy_of_a_snapshot_the_policy_does_not_own, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_apply_without_an_inventory_refuses_every_action, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_without_an_inventory_deletes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_runs_changes_then_replication_then_creates_copies_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_skips_a_copy_whose_create_failed_and_defers_its_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_defers_deletes_when_a_foreign_snapshot_holds_the_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_outcomes_are_done_then_already_done_on_a_second_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_failure_detail_has_the_aws_code_message_and_request_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_keeps_at_most_concurrency_calls_in_flight_per_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_cancelled_after_the_first_action_calls_nothing_more, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, emu_group_teardown);
 }

@@ -2,12 +2,12 @@
  * test_reconcile.c - one reconciliation (reconciler/engine/reconcile.c)
  * against the real emulator, with policies from a real git repository
  *
- * The repository's main branch holds policy 'orders' (test_apply.c's
- * world: modify, start-replication, create, copy and 6 deletes); its 'bad'
- * branch an invalid one.  Each test gets the emulator back at its seed, a
- * new state directory and its own callbacks, and looks at what reconcile
- * reported, what the emulator's call log shows, the state file and the
- * journal.
+ * The repository's main branch holds policy 'orders' (emulator_fixture.h's
+ * world, as in test_apply*.c: modify, start-replication, create, copy and
+ * 6 deletes); its 'bad' branch an invalid one.  Each test gets the
+ * emulator back at its seed, a new state directory and its own callbacks,
+ * and looks at what reconcile reported, what the emulator's call log
+ * shows, the state file and the journal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,23 +45,6 @@
 #define NOW "2026-03-10T05:00:00Z"
 #define N_ACTIONS 10
 
-static const char *const ORDERS = "apiVersion: snapkeep/v1\n"
-				  "kind: BackupPolicy\n"
-				  "metadata: {name: orders}\n"
-				  "spec:\n"
-				  "  regions: [us-east-1]\n"
-				  "  selector: {instances: [db-a]}\n"
-				  "  automated:\n"
-				  "    retentionDays: 14\n"
-				  "    window: \"03:00-04:00\"\n"
-				  "    replicate: {region: us-west-2, retentionDays: 7}\n"
-				  "  snapshots:\n"
-				  "    schedule: \"30 4 * * *\"\n"
-				  "    retain: {daily: 5}\n"
-				  "    copies:\n"
-				  "      - {region: us-west-2, retain: {daily: 3}}\n";
-
-static struct emu emu;
 static char repo[320];
 static char main_commit[41], bad_commit[41];
 static int n_state_dirs;
@@ -80,39 +63,15 @@ struct fx {
 
 /* ---- the world ---- */
 
-static json_t *owned(int d, bool copy)
-{
-	char id[128], slot[32], arn[256];
-	json_t *s, *tags;
-
-	snprintf(id, sizeof(id), "snapkeep-db-a-202603%02d-0430", d);
-	snprintf(slot, sizeof(slot), "2026-03-%02dT04:30:00Z", d);
-	tags = json_pack("{s:s, s:s, s:s}", "snapkeep:policy", "orders", "snapkeep:instance", "db-a", "snapkeep:slot",
-			 slot);
-	s = json_pack("{s:s, s:s, s:s, s:s}", "instance", "db-a", "type", "manual", "created", slot, "status",
-		      "available");
-	if (copy) {
-		snprintf(arn, sizeof(arn), "arn:aws:rds:us-east-1:" EMU_ACCOUNT ":snapshot:%s", id);
-		json_object_set_new(tags, "snapkeep:source", json_string(arn));
-		json_object_set_new(s, "sourceRegion", json_string("us-east-1"));
-		json_object_set_new(s, "sourceSnapshot", json_string(arn));
-		json_object_set_new(s, "originalCreated", json_string(slot));
-		strcat(id, "-us-east-1");
-	}
-	json_object_set_new(s, "id", json_string(id));
-	json_object_set_new(s, "tags", tags);
-	return s;
-}
-
 static json_t *orders_seed(void)
 {
 	json_t *east = json_array(), *west = json_array();
 	int d;
 
 	for (d = 2; d <= 9; d++)
-		json_array_append_new(east, owned(d, false));
+		json_array_append_new(east, emu_owned("db-a", "orders", d, NULL));
 	for (d = 6; d <= 9; d++)
-		json_array_append_new(west, owned(d, true));
+		json_array_append_new(west, emu_owned("db-a", "orders", d, "us-east-1"));
 	return json_pack("{s:b, s:{s:{s:[{s:s, s:i, s:s, s:s}], s:o}, s:{s:[], s:o}}}", "automatedHistory", 0,
 			 "regions", "us-east-1", "instances", "id", "db-a", "backupRetentionPeriod", 7,
 			 "preferredBackupWindow", "03:00-04:00", "preferredMaintenanceWindow", "sun:05:00-sun:06:00",
@@ -167,8 +126,8 @@ static int rev_parse(char out[41], const char *rev)
 static int make_repo(void)
 {
 	char path[400], *bad;
-	const char *at = strstr(ORDERS, "retentionDays: 14");
-	size_t n = strlen(ORDERS);
+	const char *at = strstr(EMU_ORDERS, "retentionDays: 14");
+	size_t n = strlen(EMU_ORDERS);
 
 	setenv("GIT_AUTHOR_NAME", "Test", 1);
 	setenv("GIT_AUTHOR_EMAIL", "test@example.com", 1);
@@ -180,14 +139,14 @@ static int make_repo(void)
 	if (sh("git init -q -b main '%s' && mkdir -p '%s/policies'", repo, repo) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/policies/orders.yaml", repo);
-	if (write_file(path, ORDERS) < 0 ||
+	if (write_file(path, EMU_ORDERS) < 0 ||
 	    sh("cd '%s' && git add -A && git commit -q -m 'orders: 14-day PITR, daily snapshots'", repo) < 0)
 		return -1;
 	bad = malloc(n + 1);
 	if (!bad)
 		return -1;
-	memcpy(bad, ORDERS, n + 1);
-	memcpy(bad + (at - ORDERS), "retentionDays: 40", 17);
+	memcpy(bad, EMU_ORDERS, n + 1);
+	memcpy(bad + (at - EMU_ORDERS), "retentionDays: 40", 17);
 	n = write_file(path, bad) == 0 &&
 	    sh("cd '%s' && git checkout -q -b bad && git commit -q -am 'orders: keep 40 days' && git checkout -q main",
 	       repo) == 0;
@@ -269,13 +228,9 @@ static void on_applied(void *ud, const struct sk_plan *todo, const struct sk_app
 
 static int group_setup(void **state)
 {
-	json_t *seed = json_pack("{s:s, s:s, s:b}", "account", EMU_ACCOUNT, "clock", NOW, "automatedHistory", 0);
-	int rc;
+	int rc = emu_group_start(NOW);
 
 	(void)state;
-	emu_client_env();
-	rc = emu_start(&emu, seed);
-	json_decref(seed);
 	if (rc == 0 && make_repo() < 0) {
 		fprintf(stderr, "# cannot make the policy repository\n");
 		rc = -1;
@@ -283,18 +238,10 @@ static int group_setup(void **state)
 	return rc;
 }
 
-static int group_teardown(void **state)
-{
-	(void)state;
-	emu_stop(&emu);
-	return 0;
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct sk_session_opts so = SK_SESSION_OPTS_INIT;
-	json_t *body, *j;
 
 	if (!f)
 		return -1;
@@ -302,31 +249,9 @@ static int setup(void **state)
 	f->confirm_answer = 1;
 	*state = f;
 	snprintf(f->state, sizeof(f->state), "%s/state-%d", emu.dir, ++n_state_dirs);
-	body = json_object();
-	j = emu_admin(&emu, "POST", "reset", body);
-	json_decref(body);
-	if (!j)
+	if (emu_reset_quick(&emu) < 0 || emu_try_post(&emu, "seed", orders_seed()) < 0)
 		return -1;
-	json_decref(j);
-	body = json_pack("{s:n, s:i, s:n, s:i}", "createSeconds", "createDescribes", 1, "copySeconds", "copyDescribes", 1);
-	j = emu_admin(&emu, "POST", "config", body);
-	json_decref(body);
-	if (!j)
-		return -1;
-	json_decref(j);
-	body = orders_seed();
-	j = emu_admin(&emu, "POST", "seed", body);
-	json_decref(body);
-	if (!j)
-		return -1;
-	json_decref(j);
-	so.endpoint = emu.url;
-	so.region = "us-east-1";
-	if (sk_session_open(&f->s, &so) < 0) {
-		fprintf(stderr, "# %s\n", sk_error_message());
-		return -1;
-	}
-	return 0;
+	return emu_session_open(&f->s, &so);
 }
 
 static int teardown(void **state)
@@ -760,5 +685,5 @@ int main(void)
 						teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, emu_group_teardown);
 }
