@@ -31,6 +31,8 @@ struct sk_retain {
 	struct sk_duration within;
 };
 
-#define SK_RETAIN_INIT { 0, 0, 0, 0, 0, 0, false, { 0, 0, 0, 0 } }
+#define SK_RETAIN_INIT                                                                                    \
+	{ .last = 0, .hourly = 0, .daily = 0, .weekly = 0, .monthly = 0, .yearly = 0, .has_within = false,      \
+	  .within = { .years = 0, .months = 0, .days = 0, .hours = 0 } }
 
 #endif

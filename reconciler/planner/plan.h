@@ -231,7 +231,7 @@ struct sk_plan_opts {
 	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
 };
 
-#define SK_PLAN_OPTS_INIT { 0, NULL, 0, false, false }
+#define SK_PLAN_OPTS_INIT { .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false }
 
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
