@@ -1,8 +1,9 @@
 /*
  * retain.h - retention rules as a policy states them (restic's `forget`)
  *
- * Plain data shared by the policy parser (specs/), which fills it, and the
- * retention engine (reconciler/retention.c), which applies it.
+ * Plain data shared by the policy parser (specs/policy.c), which fills it,
+ * and the retention engine (reconciler/planner/retention.c), which applies
+ * it.  Types only: there is no retain.c.
  */
 #ifndef SK_RETAIN_H
 #define SK_RETAIN_H
