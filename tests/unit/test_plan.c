@@ -1,6 +1,7 @@
 /*
- * test_plan.c - the plan engine (reconciler/diff.c, lifecycle.c, render.c)
- * and the snapkeep-inventory/v1 reader (reconciler/planner/inventory_json.c)
+ * test_plan.c - the planner (reconciler/planner/diff.c, lifecycle.c, plan.c,
+ * render.c) and what plans need of the snapkeep-inventory/v1 reader
+ * (reconciler/planner/inventory_json.c)
  *
  * The golden plans (tests/e2e/t0520) show whole plans; these hold the
  * properties a table of cases cannot: a plan does not depend on the order
