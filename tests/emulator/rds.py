@@ -9,7 +9,7 @@ are 404, the rest 400).
 """
 import time
 
-from model import DAY, AwsError, parse_backup_window, parse_maintenance_window, parse_time, valid_identifier
+from inventory import DAY, AwsError, parse_backup_window, parse_maintenance_window, parse_time, valid_identifier
 from query import el, page, tag_list, ts
 
 NS = "http://rds.amazonaws.com/doc/2014-10-31/"
