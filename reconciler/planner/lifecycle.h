@@ -1,7 +1,9 @@
 /*
  * lifecycle.h - scheduled snapshots, their cross-region copies and their
  * retention, for one (policy, instance) at a time.  Private to the planner:
- * diff.c calls it while it builds a plan.
+ * diff.c calls it while it builds a plan.  Its parts: lifecycle_group.h
+ * (the rules and safety over a group of snapshots), lifecycle_copies.h
+ * (the copies), lifecycle_index.h (which copies came from which source).
  */
 #ifndef SK_LIFECYCLE_H
 #define SK_LIFECYCLE_H
