@@ -17,7 +17,6 @@
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "specs/policy.h"
-#include "specs/policy_json.h"
 #include "specs/source.h"
 #include "tests/unit/policy_fixture.h"
 

@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "specs/policy.h"
+#include "specs/policy_json.h"
 #include "specs/source.h"
 #include "tests/unit/policy_fixture.h"
 
