@@ -15,8 +15,8 @@
  *
  * specs/ knows nothing of AWS: a policy says what it wants; whether the
  * instances exist, and which instances a tag selector matches, is the
- * reconciler's business.  One documented exception: policy.c reads the
- * ARNs a policy names (a KMS key's region) with aws/arn.h, a leaf that
+ * reconciler's business.  One documented exception: policy_parse.c reads
+ * the ARNs a policy names (a KMS key's region) with aws/arn.h, a leaf that
  * needs only libc, so that an ARN has one reading in the whole program.
  * Unset settings are left alone by the reconciler (they are -1 / NULL /
  * false below).

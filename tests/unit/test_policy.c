@@ -1,5 +1,7 @@
 /*
- * test_policy.c - policy documents to structs, and every kind of error with its file:line:col
+ * test_policy.c - one policy document to structs, and every kind of error with its file:line:col
+ *
+ * Sets of files and documents, checks across them and Settings: test_policy_set.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,16 +17,8 @@
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "specs/policy.h"
-#include "specs/policy_json.h"
 #include "specs/source.h"
-
-#define HEAD(name)                        \
-	"apiVersion: snapkeep/v1\n"       \
-	"kind: BackupPolicy\n"            \
-	"metadata: {name: " name "}\n"    \
-	"spec:\n"                         \
-	"  regions: [us-east-1]\n"        \
-	"  selector: {instances: [db1]}\n"
+#include "tests/unit/policy_fixture.h"
 
 static const char full[] =
 	"apiVersion: snapkeep/v1\n"
@@ -53,53 +47,6 @@ static const char full[] =
 	"        retain: {daily: 30}\n"
 	"      - region: ap-southeast-2\n"
 	"  alerts: {snsTopicArn: \"arn:aws:sns:us-east-1:123456789012:backup-alerts\"}\n";
-
-static struct sk_policyset *parse(const char *file, const char *yaml, int want_rc)
-{
-	struct sk_policyset *set = NULL;
-	int rc = sk_policyset_parse_buffer(&set, file, yaml, strlen(yaml));
-
-	assert_non_null(set);
-	if (rc != want_rc) {
-		for (size_t i = 0; i < set->n_diags; i++)
-			print_message("# %s:%d:%d: %s\n", set->diags[i].pos.file, set->diags[i].pos.line,
-				      set->diags[i].pos.col, set->diags[i].message);
-		fail_msg("rc %d, want %d", rc, want_rc);
-	}
-	return set;
-}
-
-/* every diagnostic, formatted, one per line */
-static char *diags(const struct sk_policyset *set)
-{
-	struct sk_buf b = SK_BUF_INIT;
-
-	for (size_t i = 0; i < set->n_diags; i++) {
-		sk_policy_diag_format(&b, &set->diags[i]);
-		sk_buf_addc(&b, '\n');
-	}
-	{
-		char *s = sk_buf_detach(&b);
-
-		return s ? s : strdup("");
-	}
-}
-
-static void expect(const char *yaml, const char *want)
-{
-	struct sk_policyset *set = parse("p.yaml", yaml, want[0] ? SK_ERROR : 0);
-	struct sk_buf b = SK_BUF_INIT;
-	char *got;
-
-	for (size_t i = 0; i < set->n_diags; i++) {
-		sk_policy_diag_format(&b, &set->diags[i]);
-		sk_buf_addc(&b, '\n');
-	}
-	got = sk_buf_detach(&b);
-	assert_string_equal(got ? got : "", want);
-	free(got);
-	sk_policyset_free(set);
-}
 
 /* ---- what a valid policy becomes ---- */
 
@@ -604,278 +551,6 @@ static void test_retain_with_only_zero_rules_keeps_everything(void **state)
 	sk_policyset_free(set);
 }
 
-static void test_all_errors_are_collected_sorted_and_summarised(void **state)
-{
-	struct sk_policyset *set;
-
-	(void)state;
-	set = parse("p.yaml",
-		    HEAD("p") "  snapshots: {schedule: \"@daily\", minAvailable: 0}\n"
-			      "  automated: {retentionDays: 99, window: x}\n",
-		    SK_ERROR);
-	assert_int_equal(set->n_diags, 3);
-	assert_int_equal(set->diags[0].pos.line, 7);
-	assert_int_equal(set->diags[1].pos.line, 8);
-	assert_true(set->diags[1].pos.col < set->diags[2].pos.col);
-	assert_int_equal(sk_error_last()->klass, SK_ERR_POLICY);
-	assert_string_equal(sk_error_message(),
-			    "3 errors in policies: p.yaml:7:49: policy 'p': minAvailable must be 1..1000, got 0");
-	sk_policyset_free(set);
-}
-
-static struct sk_policyset *load_files(const char *const *names, const char *const *texts, size_t n, int want)
-{
-	struct sk_source_file files[8];
-	struct sk_source *src;
-	struct sk_policyset *set = NULL;
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		files[i].path = (char *)names[i];
-		files[i].data = (char *)texts[i];
-		files[i].len = strlen(texts[i]);
-	}
-	assert_int_equal(sk_source_from_files(&src, files, n), 0);
-	rc = sk_policyset_load(&set, src);
-	sk_source_free(src);
-	assert_non_null(set);
-	if (rc != want) {
-		for (size_t i = 0; i < set->n_diags; i++)
-			print_message("# %s\n", set->diags[i].message);
-		fail_msg("rc %d, want %d", rc, want);
-	}
-	return set;
-}
-
-static void test_policy_names_are_unique_in_a_set(void **state)
-{
-	const char *names[] = { "a.yaml", "b.yaml" };
-	const char *texts[] = { HEAD("prod"), "# the same name\n" HEAD("prod") };
-	struct sk_policyset *set = load_files(names, texts, 2, SK_ERROR);
-	char *got = diags(set);
-
-	(void)state;
-	assert_string_equal(got, "b.yaml:4:18: policy 'prod' is defined twice (first at a.yaml:3:18)\n");
-	free(got);
-	sk_policyset_free(set);
-}
-
-static void test_conflicting_automated_settings_name_both_policies(void **state)
-{
-	const char *names[] = { "a.yaml", "b.yaml" };
-	const char *texts[] = {
-		HEAD("a") "  automated: {retentionDays: 30, window: \"03:00-04:00\", copyTagsToSnapshot: true}\n",
-		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: b}\nspec:\n"
-		"  regions: [eu-west-1, us-east-1]\n  selector: {instances: [db2, db1]}\n"
-		"  automated:\n    retentionDays: 7\n    window: \"03:00-04:00\"\n    replicate: false\n",
-	};
-	struct sk_policyset *set = load_files(names, texts, 2, SK_ERROR);
-	char *got = diags(set);
-	struct sk_buf why = SK_BUF_INIT;
-
-	(void)state;
-	assert_string_equal(got, "b.yaml:8:20: policies 'a' and 'b' both select instance 'db1' in 'us-east-1' and disagree: "
-				 "retentionDays: 30 in 'a' (a.yaml:7:30) vs 7 in 'b' (b.yaml:8:20)\n");
-	assert_true(sk_policy_conflicts(&set->policies[0], &set->policies[1], &why));
-	assert_string_equal(why.ptr, "retentionDays: 30 in 'a' (a.yaml:7:30) vs 7 in 'b' (b.yaml:8:20)");
-	free(got);
-	sk_buf_free(&why);
-	sk_policyset_free(set);
-}
-
-static void test_agreeing_or_disjoint_policies_do_not_conflict(void **state)
-{
-	const char *names[] = { "a.yaml", "b.yaml", "c.yaml", "d.yaml" };
-	const char *texts[] = {
-		HEAD("a") "  automated: {retentionDays: 30}\n",
-		/* the same value, and a setting a leaves alone */
-		HEAD("b") "  automated: {retentionDays: 30, deletionProtection: true}\n",
-		/* the same instance name in another region is another instance */
-		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: c}\nspec:\n  regions: [eu-west-1]\n"
-		"  selector: {instances: [db1]}\n  automated: {retentionDays: 1}\n",
-		/* tag selectors are the reconciler's to resolve */
-		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: d}\nspec:\n  regions: [us-east-1]\n"
-		"  selector: {tags: {Environment: production}}\n  automated: {retentionDays: 1}\n",
-	};
-	struct sk_policyset *set = load_files(names, texts, 4, 0);
-	struct sk_buf why = SK_BUF_INIT;
-
-	(void)state;
-	assert_int_equal(set->n_policies, 4);
-	/* what the reconciler asks once tags are resolved */
-	assert_true(sk_policy_conflicts(&set->policies[0], &set->policies[3], &why));
-	assert_false(sk_policy_conflicts(&set->policies[0], &set->policies[1], NULL));
-	sk_buf_free(&why);
-	sk_policyset_free(set);
-}
-
-static void test_replication_conflicts_are_found(void **state)
-{
-	const char *names[] = { "a.yaml", "b.yaml" };
-	const char *texts[] = {
-		HEAD("a") "  automated: {replicate: {region: us-west-2}}\n",
-		HEAD("b") "  automated: {replicate: {region: us-west-2, retentionDays: 14}}\n",
-	};
-	struct sk_policyset *set = load_files(names, texts, 2, SK_ERROR);
-	char *got = diags(set);
-
-	(void)state;
-	assert_string_equal(got,
-			    "b.yaml:7:26: policies 'a' and 'b' both select instance 'db1' in 'us-east-1' and disagree: "
-			    "replicate: to us-west-2 (retentionDays 7, kmsKeyId default) in 'a' (a.yaml:7:26) vs "
-			    "to us-west-2 (retentionDays 14, kmsKeyId default) in 'b' (b.yaml:7:26)\n");
-	free(got);
-	sk_policyset_free(set);
-}
-
-static void test_same_prefix_on_one_instance_is_an_error(void **state)
-{
-	const char *names[] = { "a.yaml", "b.yaml" };
-	const char *texts[] = {
-		HEAD("a") "  snapshots: {schedule: \"@daily\"}\n",
-		HEAD("b") "  snapshots: {schedule: \"@hourly\"}\n",
-	};
-	struct sk_policyset *set = load_files(names, texts, 2, SK_ERROR);
-	char *got = diags(set);
-
-	(void)state;
-	assert_string_equal(got, "b.yaml:7:3: policies 'a' and 'b' both take snapshots of instance 'db1' with prefix "
-				 "'snapkeep' (a.yaml:7:3); their identifiers would collide: give one of them another prefix\n");
-	free(got);
-	sk_policyset_free(set);
-	texts[1] = HEAD("b") "  snapshots: {schedule: \"@hourly\", prefix: hourly}\n";
-	set = load_files(names, texts, 2, 0);
-	sk_policyset_free(set);
-}
-
-static void test_settings_document(void **state)
-{
-	struct sk_policyset *set = parse("s.yaml",
-					 HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: settings}\n"
-						   "spec:\n  snapshotQuota: {default: 150, us-east-1: 200}\n"
-						   "  pricePerGBMonth: 0.021\n  concurrency: 8\n  copiesInFlight: 3\n",
-					 0);
-	const struct sk_settings *s = &set->settings;
-
-	(void)state;
-	assert_true(s->present);
-	assert_int_equal(s->pos.line, 8);
-	assert_int_equal(s->snapshot_quota, 150);
-	assert_int_equal(sk_settings_quota(s, "us-east-1"), 200);
-	assert_int_equal(sk_settings_quota(s, "eu-west-1"), 150);
-	assert_int_equal(sk_settings_quota(NULL, "eu-west-1"), 100);
-	assert_true(s->price_per_gb_month > 0.0209 && s->price_per_gb_month < 0.0211);
-	assert_int_equal(s->concurrency, 8);
-	assert_int_equal(s->copies_in_flight, 3);
-	sk_policyset_free(set);
-
-	set = parse("s.yaml", HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {snapshotQuota: 300}\n", 0);
-	assert_int_equal(sk_settings_quota(&set->settings, "us-east-1"), 300);
-	sk_policyset_free(set);
-}
-
-static void test_settings_errors(void **state)
-{
-	(void)state;
-	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n"
-			 "spec: {snapshotQuota: {default: 0, moon-base-1: 5, nowhere: 3}, pricePerGBMonth: cheap, concurrency: 65, retries: 3}\n",
-	       "p.yaml:11:33: settings 's': snapshotQuota.default must be 1..100000, got 0\n"
-	       "p.yaml:11:36: settings 's': snapshotQuota key 'moon-base-1' must be 'default' or an AWS region name such as us-east-1\n"
-	       "p.yaml:11:52: settings 's': snapshotQuota key 'nowhere' must be 'default' or an AWS region name such as us-east-1\n"
-	       "p.yaml:11:82: settings 's': pricePerGBMonth must be a number, got string 'cheap'\n"
-	       "p.yaml:11:102: settings 's': concurrency must be 1..64, got 65\n"
-	       "p.yaml:11:106: settings 's': unknown key 'retries' in 'spec' (expected one of: snapshotQuota, "
-	       "pricePerGBMonth, concurrency, copiesInFlight, alerts)\n");
-	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n---\n"
-			 "apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: t}\n",
-	       "p.yaml:12:1: settings 't': a second Settings document (the first is at p.yaml:8:1); at most one is allowed\n");
-	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {pricePerGBMonth: .inf}\n",
-	       "p.yaml:11:25: settings 's': pricePerGBMonth must be 0..1000 (USD per GB-month), got .inf\n");
-	/* AWS allows 20 copies in progress per destination region: more is not a setting */
-	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {copiesInFlight: 21}\n",
-	       "p.yaml:11:24: settings 's': copiesInFlight must be 1..20, got 21\n");
-	expect(HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec: {copiesInFlight: 0}\n",
-	       "p.yaml:11:24: settings 's': copiesInFlight must be 1..20, got 0\n");
-}
-
-static void test_a_set_without_policies_is_an_error(void **state)
-{
-	struct sk_source *src;
-	struct sk_policyset *set;
-
-	(void)state;
-	expect("apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n",
-	       "no BackupPolicy document found in 1 file\n");
-	assert_int_equal(sk_source_from_files(&src, NULL, 0), 0);
-	assert_int_equal(sk_policyset_load(&set, src), SK_ERROR);
-	assert_string_equal(sk_error_message(), "1 error in policies: no policy files (*.yaml, *.yml) found");
-	sk_policyset_free(set);
-	sk_source_free(src);
-}
-
-static void test_source_details_are_copied_into_the_set(void **state)
-{
-	struct sk_source_file f = { (char *)"x/p.yaml", (char *)HEAD("p"), sizeof(HEAD("p")) - 1 };
-	struct sk_source *src;
-	struct sk_policyset *set;
-
-	(void)state;
-	assert_int_equal(sk_source_from_files(&src, &f, 1), 0);
-	memcpy(src->commit, "0123456789abcdef0123456789abcdef01234567", 41);
-	src->subject = strdup("policies: prod keeps 30 days");
-	src->ref = strdup("main");
-	assert_int_equal(sk_policyset_load(&set, src), 0);
-	sk_source_free(src);
-	assert_string_equal(set->commit, "0123456789abcdef0123456789abcdef01234567");
-	assert_string_equal(set->subject, "policies: prod keeps 30 days");
-	assert_string_equal(set->ref, "main");
-	assert_int_equal(set->n_files, 1);
-	assert_string_equal(set->files[0], "x/p.yaml");
-	assert_ptr_equal(set->policies[0].pos.file, set->files[0]);
-	sk_policyset_free(set);
-	sk_policyset_free(NULL);
-}
-
-static void test_selects_by_instance_or_every_tag(void **state)
-{
-	const char *names[] = { "a.yaml" };
-	const char *texts[] = { HEAD("a") "---\napiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: t}\n"
-				"spec:\n  regions: [us-east-1]\n  selector: {tags: {Environment: production, Team: sre}}\n" };
-	struct sk_policyset *set = load_files(names, texts, 1, 0);
-	const char *k[] = { "Team", "Environment" }, *v[] = { "sre", "production" }, *v2[] = { "sre", "staging" };
-
-	(void)state;
-	assert_true(sk_policy_selects(&set->policies[0], "us-east-1", "db1", NULL, NULL, 0));
-	assert_false(sk_policy_selects(&set->policies[0], "us-west-2", "db1", NULL, NULL, 0));
-	assert_false(sk_policy_selects(&set->policies[0], "us-east-1", "db2", NULL, NULL, 0));
-	assert_true(sk_policy_selects(&set->policies[1], "us-east-1", "anything", k, v, 2));
-	assert_false(sk_policy_selects(&set->policies[1], "us-east-1", "anything", k, v2, 2));
-	assert_false(sk_policy_selects(&set->policies[1], "us-east-1", "anything", k, v, 1));
-	assert_true(sk_policy_has_region(&set->policies[1], "us-east-1"));
-	sk_policyset_free(set);
-}
-
-static void test_json_shows_defaults_and_diagnostics(void **state)
-{
-	struct sk_policyset *set = parse("p.yaml", HEAD("p") "  snapshots: {schedule: \"@daily\"}\n", 0);
-	struct sk_buf b = SK_BUF_INIT;
-
-	(void)state;
-	assert_int_equal(sk_policyset_format_json(&b, set, 0), 0);
-	assert_non_null(strstr(b.ptr, "\"prefix\":\"snapkeep\""));
-	assert_non_null(strstr(b.ptr, "\"maxDeletionsPerRun\":50"));
-	assert_non_null(strstr(b.ptr, "\"automated\":null"));
-	assert_non_null(strstr(b.ptr, "\"valid\":true"));
-	sk_buf_free(&b);
-	sk_policyset_free(set);
-	set = parse("p.yaml", HEAD("p") "  automated: {retentionDays: 40}\n", SK_ERROR);
-	assert_int_equal(sk_policyset_format_json(&b, set, SK_POLICY_JSON_PRETTY), 0);
-	assert_non_null(strstr(b.ptr, "\"text\": \"p.yaml:7:30: policy 'p': retentionDays must be 0..35, got 40\""));
-	assert_non_null(strstr(b.ptr, "\"valid\": false"));
-	sk_buf_free(&b);
-	sk_policyset_free(set);
-}
-
 static void test_control_characters_and_bad_utf8_are_reported(void **state)
 {
 	static const char nul[] = "apiVersion: snapkeep/v1\nkind: Back\0upPolicy\n";
@@ -889,21 +564,6 @@ static void test_control_characters_and_bad_utf8_are_reported(void **state)
 	assert_int_equal(set->n_diags, 1);
 	assert_int_equal(set->diags[0].pos.line, 2);
 	sk_policyset_free(set);
-}
-
-static void test_diag_format_without_a_position(void **state)
-{
-	struct sk_policy_diag a = { { NULL, 0, 0 }, (char *)"no BackupPolicy document found in 1 file" };
-	struct sk_policy_diag b = { { "x.yaml", 0, 0 }, (char *)"unreadable" };
-	struct sk_buf out = SK_BUF_INIT;
-
-	(void)state;
-	sk_policy_diag_format(&out, &a);
-	assert_string_equal(out.ptr, "no BackupPolicy document found in 1 file");
-	sk_buf_reset(&out);
-	sk_policy_diag_format(&out, &b);
-	assert_string_equal(out.ptr, "x.yaml: unreadable");
-	sk_buf_free(&out);
 }
 
 int main(void)
@@ -942,20 +602,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_tag_keys_are_refused),
 		cmocka_unit_test(test_within_is_restics_duration),
 		cmocka_unit_test(test_retain_with_only_zero_rules_keeps_everything),
-		cmocka_unit_test(test_all_errors_are_collected_sorted_and_summarised),
-		cmocka_unit_test(test_policy_names_are_unique_in_a_set),
-		cmocka_unit_test(test_conflicting_automated_settings_name_both_policies),
-		cmocka_unit_test(test_agreeing_or_disjoint_policies_do_not_conflict),
-		cmocka_unit_test(test_replication_conflicts_are_found),
-		cmocka_unit_test(test_same_prefix_on_one_instance_is_an_error),
-		cmocka_unit_test(test_settings_document),
-		cmocka_unit_test(test_settings_errors),
-		cmocka_unit_test(test_a_set_without_policies_is_an_error),
-		cmocka_unit_test(test_source_details_are_copied_into_the_set),
-		cmocka_unit_test(test_selects_by_instance_or_every_tag),
-		cmocka_unit_test(test_json_shows_defaults_and_diagnostics),
 		cmocka_unit_test(test_control_characters_and_bad_utf8_are_reported),
-		cmocka_unit_test(test_diag_format_without_a_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

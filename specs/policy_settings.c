@@ -1,0 +1,105 @@
+/*
+ * policy_settings.c - the Settings document: manual snapshot quotas (one
+ * for every region, or per region), the storage price, mutating calls and
+ * copies in flight, and the fleet-wide alerts topic
+ *
+ * At most one Settings document per set; what it leaves out keeps the
+ * defaults the set was made with (policy.c).
+ */
+#include "specs/policy_settings.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* snapshotQuota: {default: N, us-east-1: N, ...}; each valid entry goes to p->quotas */
+static void parse_quota_map(struct sk_pctx *p, const struct sk_ynode *v)
+{
+	struct sk_settings *s = &p->set->settings;
+	char w[SK_PCTX_SHOW_MAX];
+
+	sk_pctx_check_keys(p, v, "snapshotQuota", NULL);
+	if (v->n_kids == 0)
+		sk_pctx_diag(p, v, "snapshotQuota must not be an empty mapping");
+	for (size_t i = 0; i + 1 < v->n_kids; i += 2) {
+		const struct sk_ynode *k = v->kids[i], *q = v->kids[i + 1];
+		struct sk_settings_quota sq = { NULL, 0, sk_pctx_pos(p, k) };
+		char label[SK_PCTX_SHOW_MAX + 32];
+
+		if (k->type != SK_Y_SCALAR)
+			continue;
+		if (!(k->len == 7 && !memcmp(k->text, "default", 7)) &&
+		    (k->len > 32 || memchr(k->text, '\0', k->len) || !sk_policy_keys_match(SK_POLICY_RX_REGION, k->text))) {
+			sk_pctx_diag(p, k, "snapshotQuota key '%s' must be 'default' or " SK_POLICY_REGION_EXPECTED,
+				     SK_PCTX_SHOWN(w, k));
+			continue;
+		}
+		snprintf(label, sizeof(label), "snapshotQuota.%s", SK_PCTX_SHOWN(w, k));
+		if (!sk_pctx_want_int(p, q, label, 1, 100000, NULL, &sq.quota))
+			continue;
+		if (strcmp(k->text, "default") != 0)
+			sq.region = sk_pctx_strdup(p, k->text, k->len);
+		else
+			s->snapshot_quota = sq.quota;
+		if (sk_buf_add(&p->quotas, &sq, sizeof(sq)) < 0)
+			p->oom = true;
+	}
+}
+
+static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
+{
+	char d[SK_PCTX_DESCRIBE_MAX], w[SK_PCTX_SHOW_MAX];
+
+	if (v->type == SK_Y_SCALAR && (v->kind == SK_YK_INT || v->kind == SK_YK_FLOAT)) {
+		/* YAML's .inf and .nan are not C's: anything with an n in it is one of them */
+		bool special = strpbrk(v->text, "nN") != NULL;
+		double x = special ? NAN : strtod(v->text, NULL);
+
+		if (!isfinite(x) || x < 0 || x > 1000)
+			sk_pctx_diag(p, v, "pricePerGBMonth must be 0..1000 (USD per GB-month), got %s", SK_PCTX_SHOWN(w, v));
+		else
+			p->set->settings.price_per_gb_month = x;
+	} else if (!sk_pctx_is_alias(v)) {
+		sk_pctx_diag(p, v, "pricePerGBMonth must be a number, got %s", sk_pctx_describe(d, v));
+	}
+}
+
+void sk_policy_settings_parse(struct sk_pctx *p, const struct sk_ynode *root, const struct sk_ynode *spec)
+{
+	struct sk_settings *s = &p->set->settings;
+	const struct sk_ynode *v;
+	char d[SK_PCTX_DESCRIBE_MAX];
+
+	if (s->present) {
+		sk_pctx_diag(p, root, "a second Settings document (the first is at %s:%d:%d); at most one is allowed",
+			     s->pos.file, s->pos.line, s->pos.col);
+		return;
+	}
+	s->present = true;
+	s->pos = sk_pctx_pos(p, root);
+	if (!spec)
+		return;
+	if (spec->type == SK_Y_SCALAR && spec->kind == SK_YK_NULL)
+		return;
+	if (!sk_pctx_want_map(p, spec, "spec"))
+		return;
+	sk_pctx_check_keys(p, spec, "spec", sk_policy_keys_settings);
+	if ((v = sk_pctx_field(spec, "snapshotQuota", NULL))) {
+		if (v->type == SK_Y_MAP)
+			parse_quota_map(p, v);
+		else if (v->type == SK_Y_SCALAR && v->kind == SK_YK_INT)
+			sk_pctx_want_int(p, v, "snapshotQuota", 1, 100000, NULL, &s->snapshot_quota);
+		else if (!sk_pctx_is_alias(v))
+			sk_pctx_diag(p, v, "snapshotQuota must be an integer or a mapping of region to integer, got %s",
+				     sk_pctx_describe(d, v));
+	}
+	if ((v = sk_pctx_field(spec, "pricePerGBMonth", NULL)))
+		parse_price(p, v);
+	if ((v = sk_pctx_field(spec, "concurrency", NULL)))
+		sk_pctx_want_int(p, v, "concurrency", 1, 64, NULL, &s->concurrency);
+	if ((v = sk_pctx_field(spec, "alerts", NULL)))
+		sk_pctx_want_alerts(p, v, &s->sns_topic_arn, &s->sns_topic_arn_pos);
+	if ((v = sk_pctx_field(spec, "copiesInFlight", NULL)))
+		sk_pctx_want_int(p, v, "copiesInFlight", 1, SK_COPIES_IN_FLIGHT_MAX, NULL, &s->copies_in_flight);
+}

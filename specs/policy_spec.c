@@ -1,0 +1,227 @@
+/*
+ * policy_spec.c - the spec of a BackupPolicy document: regions, selector,
+ * automated backups (and their replication) and alerts
+ *
+ * One policy per document, read key by key into a struct sk_policy with
+ * the defaults of unset settings (-1 / NULL: left alone); spec.snapshots
+ * is policy_snapshots.c's.  Every problem is a diagnostic and the next key
+ * is read, so one run names them all.
+ */
+#include "specs/policy_spec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "specs/policy_snapshots.h"
+
+#define MAX_REGIONS 64
+#define MAX_INSTANCES 1000
+#define MAX_SELECTOR_TAGS 50
+
+/* a list of unique names matching a pattern */
+static void parse_names(struct sk_pctx *p, const struct sk_ynode *n, const char *label, enum sk_policy_rx rx,
+			size_t max_len, const char *expected, size_t max_items, struct sk_policy_name **out,
+			size_t *n_out)
+{
+	char sub[96], v[SK_PCTX_SHOW_MAX];
+	size_t j = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!sk_pctx_want_seq(p, n, label))
+		return;
+	if (n->n_kids == 0) {
+		sk_pctx_diag(p, n, "%s must not be empty", label);
+		return;
+	}
+	if (n->n_kids > max_items) {
+		sk_pctx_diag(p, n, "%s has %zu items, at most %zu are allowed", label, n->n_kids, max_items);
+		return;
+	}
+	*out = sk_pctx_calloc(p, n->n_kids, sizeof(**out));
+	if (!*out)
+		return;
+	for (size_t i = 0; i < n->n_kids; i++) {
+		const struct sk_ynode *it = n->kids[i];
+		char *s;
+		bool dup = false;
+
+		snprintf(sub, sizeof(sub), "%s[%zu]", label, i);
+		if (!sk_pctx_want_pattern(p, it, sub, rx, max_len, expected, &s))
+			continue;
+		for (size_t k = 0; k < j && !dup; k++) {
+			if (!strcmp((*out)[k].name, s)) {
+				sk_pctx_diag(p, it, "%s '%s' is listed twice (first at %s:%d:%d)", sub,
+					     SK_PCTX_SHOWN(v, it), (*out)[k].pos.file, (*out)[k].pos.line,
+					     (*out)[k].pos.col);
+				dup = true;
+			}
+		}
+		if (dup)
+			continue;
+		(*out)[j].name = s;
+		(*out)[j].pos = sk_pctx_pos(p, it);
+		j++;
+	}
+	*n_out = j;
+}
+
+/* replicate: a mapping with a region, or false / null to stop replicating */
+static void parse_replicate(struct sk_pctx *p, const struct sk_ynode *k, const struct sk_ynode *v,
+			    struct sk_policy *pol)
+{
+	char d[SK_PCTX_DESCRIBE_MAX], w[SK_PCTX_SHOW_MAX];
+	const struct sk_ynode *r;
+	bool ok = true;
+
+	pol->replicate.pos = sk_pctx_pos(p, v);
+	if (v->type == SK_Y_SCALAR &&
+	    (v->kind == SK_YK_NULL || (v->kind == SK_YK_BOOL && (v->text[0] == 'f' || v->text[0] == 'F')))) {
+		pol->replicate_mode = SK_REPLICATE_OFF;
+	} else if (v->type == SK_Y_MAP) {
+		sk_pctx_check_keys(p, v, "replicate", sk_policy_keys_replicate);
+		if (!(r = sk_pctx_field(v, "region", NULL))) {
+			sk_pctx_diag(p, k, "missing 'region' in 'replicate'");
+			ok = false;
+		} else if (!sk_pctx_want_pattern(p, r, "replicate.region", SK_POLICY_RX_REGION, 32,
+						 SK_POLICY_REGION_EXPECTED, &pol->replicate.region)) {
+			ok = false;
+		} else if (sk_policy_has_region(pol, pol->replicate.region)) {
+			sk_pctx_diag(p, r,
+				     "replicate.region '%s' is one of the policy's regions; backups must be replicated to another region",
+				     SK_PCTX_SHOWN(w, r));
+			ok = false;
+		}
+		if ((r = sk_pctx_field(v, "retentionDays", NULL)) &&
+		    !sk_pctx_want_int(p, r, "replicate.retentionDays", 1, 35, NULL, &pol->replicate.retention_days))
+			ok = false;
+		if ((r = sk_pctx_field(v, "kmsKeyId", NULL)) &&
+		    !sk_pctx_want_kms(p, r, "replicate.kmsKeyId", pol->replicate.region, &pol->replicate.kms_key_id))
+			ok = false;
+		if (ok)
+			pol->replicate_mode = SK_REPLICATE_ON;
+	} else if (!sk_pctx_is_alias(v)) {
+		sk_pctx_diag(p, v, "replicate must be a mapping with a region, or false to stop replicating, got %s",
+			     sk_pctx_describe(d, v));
+	}
+	if (pol->replicate_mode == SK_REPLICATE_ON && pol->retention_days == 0)
+		sk_pctx_diag(p, v, "replicate needs automated backups, but retentionDays is 0");
+}
+
+static void parse_automated(struct sk_pctx *p, const struct sk_ynode *key, const struct sk_ynode *n,
+			    struct sk_policy *pol)
+{
+	const struct sk_ynode *v, *k;
+	bool b;
+
+	pol->automated_pos = sk_pctx_pos(p, key);
+	if (!sk_pctx_want_map(p, n, "automated"))
+		return;
+	sk_pctx_check_keys(p, n, "automated", sk_policy_keys_automated);
+	if ((v = sk_pctx_field(n, "retentionDays", NULL))) {
+		pol->retention_pos = sk_pctx_pos(p, v);
+		if (!sk_pctx_want_int(p, v, "retentionDays", 0, 35, NULL, &pol->retention_days))
+			pol->retention_days = -1;
+	}
+	if ((v = sk_pctx_field(n, "window", NULL)) && sk_pctx_want_string(p, v, "window")) {
+		int start, end;
+
+		pol->window_pos = sk_pctx_pos(p, v);
+		if (sk_window_parse(v->text, &start, &end) < 0)
+			sk_pctx_diag(p, v, "%s", sk_error_message());
+		else
+			pol->window = sk_pctx_strdup(p, v->text, v->len);
+	}
+	if ((v = sk_pctx_field(n, "copyTagsToSnapshot", NULL)) && sk_pctx_want_bool(p, v, "copyTagsToSnapshot", &b)) {
+		pol->copy_tags = b;
+		pol->copy_tags_pos = sk_pctx_pos(p, v);
+	}
+	if ((v = sk_pctx_field(n, "deletionProtection", NULL)) && sk_pctx_want_bool(p, v, "deletionProtection", &b)) {
+		pol->deletion_protection = b;
+		pol->deletion_protection_pos = sk_pctx_pos(p, v);
+	}
+	if ((v = sk_pctx_field(n, "applyImmediately", NULL)) && sk_pctx_want_bool(p, v, "applyImmediately", &b))
+		pol->apply_immediately = b;
+	if ((v = sk_pctx_field(n, "replicate", &k)))
+		parse_replicate(p, k, v, pol);
+	pol->has_automated = pol->retention_days >= 0 || pol->window || pol->copy_tags >= 0 ||
+			     pol->deletion_protection >= 0 || pol->apply_immediately ||
+			     pol->replicate_mode != SK_REPLICATE_UNSET;
+}
+
+/* selector: instances (a list of DB instance identifiers) or tags (every one must match) */
+static void parse_selector(struct sk_pctx *p, const struct sk_ynode *k, const struct sk_ynode *v,
+			   struct sk_policy *pol)
+{
+	const struct sk_ynode *inst, *tags, *tk;
+
+	pol->selector_pos = sk_pctx_pos(p, k);
+	sk_pctx_check_keys(p, v, "selector", sk_policy_keys_selector);
+	inst = sk_pctx_field(v, "instances", NULL);
+	tags = sk_pctx_field(v, "tags", &tk);
+	if (inst && tags)
+		sk_pctx_diag(p, tk, "selector must have either 'instances' or 'tags', not both");
+	else if (!inst && !tags)
+		sk_pctx_diag(p, k, "selector needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
+	if (inst)
+		parse_names(p, inst, "selector.instances", SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
+			    "a DB instance identifier: lowercase letters, digits and single hyphens, starting with a letter",
+			    MAX_INSTANCES, &pol->instances, &pol->n_instances);
+	if (tags)
+		sk_pctx_want_tags(p, tags, "selector.tags", false, 1, MAX_SELECTOR_TAGS, &pol->selector_tags,
+				  &pol->n_selector_tags);
+}
+
+static void policy_defaults(struct sk_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->retention_days = -1;
+	pol->copy_tags = -1;
+	pol->deletion_protection = -1;
+	pol->retain = (struct sk_retain)SK_RETAIN_INIT;
+	pol->min_available = 1;
+	pol->max_deletions_per_run = 50;
+	pol->prefix = "snapkeep"; /* replaced by an arena copy below */
+}
+
+void sk_policy_spec_parse(struct sk_pctx *p, const struct sk_ynode *root, const struct sk_ynode *spec_key,
+			  const struct sk_ynode *spec, char *name, const struct sk_ynode *name_node)
+{
+	struct sk_policy pol;
+	const struct sk_ynode *v, *k;
+
+	policy_defaults(&pol);
+	pol.prefix = sk_pctx_strdup(p, "snapkeep", 8);
+	pol.name = name;
+	pol.pos = sk_pctx_pos(p, root);
+	pol.name_pos = name_node ? sk_pctx_pos(p, name_node) : pol.pos;
+	if (!spec) {
+		sk_pctx_diag(p, root, "missing 'spec' (regions, selector and what to manage)");
+		goto add;
+	}
+	if (!sk_pctx_want_map(p, spec, "spec"))
+		goto add;
+	sk_pctx_check_keys(p, spec, "spec", sk_policy_keys_spec);
+
+	if (!(v = sk_pctx_field(spec, "regions", NULL)))
+		sk_pctx_diag(p, spec_key, "missing 'regions' in 'spec' (for example regions: [us-east-1])");
+	else
+		parse_names(p, v, "regions", SK_POLICY_RX_REGION, 32, SK_POLICY_REGION_EXPECTED, MAX_REGIONS,
+			    &pol.regions, &pol.n_regions);
+
+	if (!(v = sk_pctx_field(spec, "selector", &k)))
+		sk_pctx_diag(p, spec_key, "missing 'selector' in 'spec' (selector: {instances: [...]} or {tags: {...}})");
+	else if (sk_pctx_want_map(p, v, "selector"))
+		parse_selector(p, k, v, &pol);
+
+	if ((v = sk_pctx_field(spec, "automated", &k)))
+		parse_automated(p, k, v, &pol);
+	if ((v = sk_pctx_field(spec, "snapshots", &k)))
+		sk_policy_snapshots_parse(p, k, v, &pol);
+	if ((v = sk_pctx_field(spec, "alerts", NULL)))
+		sk_pctx_want_alerts(p, v, &pol.sns_topic_arn, &pol.sns_topic_arn_pos);
+add:
+	if (sk_buf_add(&p->policies, &pol, sizeof(pol)) < 0)
+		p->oom = true;
+}
