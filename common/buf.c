@@ -100,6 +100,22 @@ int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+char *sk_buf_strfmt(const char *fmt, ...)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sk_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		sk_buf_free(&b);
+		return NULL;
+	}
+	return sk_buf_detach(&b);
+}
+
 const char *sk_buf_cstr(const struct sk_buf *b)
 {
 	return b->ptr ? b->ptr : "";

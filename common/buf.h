@@ -32,6 +32,8 @@ int sk_buf_addc(struct sk_buf *b, char c);
 int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sk_buf_vprintf(struct sk_buf *b, const char *fmt, va_list ap);
+/* a malloc'ed string printed from fmt (free() it), NULL with the error set on failure */
+char *sk_buf_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "" when nothing was added yet; never NULL */
 const char *sk_buf_cstr(const struct sk_buf *b);
 /* keeps the memory, forgets the contents */

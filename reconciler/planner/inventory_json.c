@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/str.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 #include "reconciler/planner/inventory_element.h"
 
 #define INVENTORY_FORMAT "snapkeep-inventory/v1"
