@@ -200,15 +200,20 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-struct sk_view sk_view_trim(struct sk_view v)
+struct sk_view sk_view_trim_by(struct sk_view v, bool (*blank)(char c))
 {
-	while (v.len && is_space(v.ptr[0])) {
+	while (v.len && blank(v.ptr[0])) {
 		v.ptr++;
 		v.len--;
 	}
-	while (v.len && is_space(v.ptr[v.len - 1]))
+	while (v.len && blank(v.ptr[v.len - 1]))
 		v.len--;
 	return v;
+}
+
+struct sk_view sk_view_trim(struct sk_view v)
+{
+	return sk_view_trim_by(v, is_space);
 }
 
 bool sk_view_split(struct sk_view *v, char c, struct sk_view *head)

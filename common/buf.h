@@ -55,7 +55,10 @@ struct sk_view sk_view_from(const char *p, size_t len);
 bool sk_view_eq(struct sk_view v, const char *s);
 bool sk_view_eq_nocase(struct sk_view v, const char *s);
 bool sk_view_starts_with(struct sk_view v, const char *prefix);
+/* without leading and trailing white space (C's isspace() set, in the C locale) */
 struct sk_view sk_view_trim(struct sk_view v);
+/* without the leading and trailing bytes blank() says are blank */
+struct sk_view sk_view_trim_by(struct sk_view v, bool (*blank)(char c));
 /* splits at the first occurrence of c: head gets what is before, v what is after */
 bool sk_view_split(struct sk_view *v, char c, struct sk_view *head);
 /* a malloc'ed NUL-terminated copy, NULL on allocation failure */
