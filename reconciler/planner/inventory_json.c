@@ -21,6 +21,7 @@
 
 #include "common/array.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
@@ -48,14 +49,7 @@ static void set_str(json_t *o, const char *k, const char *v)
 
 static void set_time(json_t *o, const char *k, int64_t t)
 {
-	char buf[SK_TIME_RFC3339_MAX];
-
-	if (!t) {
-		json_object_set_new(o, k, json_null());
-		return;
-	}
-	sk_time_format_rfc3339(buf, t);
-	json_object_set_new(o, k, json_string(buf));
+	json_object_set_new(o, k, sk_json_time(t));
 }
 
 static int dump(json_t *v, FILE *f)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/retention.h"
@@ -238,16 +239,6 @@ static json_t *opt_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *time_json(int64_t t)
-{
-	char buf[SK_TIME_RFC3339_MAX];
-
-	if (!t)
-		return json_null();
-	sk_time_format_rfc3339(buf, t);
-	return json_string(buf);
-}
-
 json_t *sk_action_to_json(const struct sk_action *a)
 {
 	json_t *o = json_object(), *changes, *tags;
@@ -287,7 +278,7 @@ json_t *sk_action_to_json(const struct sk_action *a)
 		break;
 	case SK_ACTION_CREATE:
 	case SK_ACTION_COPY:
-		json_object_set_new(o, "slot", time_json(a->slot));
+		json_object_set_new(o, "slot", sk_json_time(a->slot));
 		tags = json_object();
 		for (i = 0; i < a->n_tags; i++)
 			json_object_set_new(tags, a->tags[i].key, json_string(a->tags[i].value));
@@ -296,14 +287,14 @@ json_t *sk_action_to_json(const struct sk_action *a)
 			json_object_set_new(o, "sourceRegion", opt_str(a->source_region));
 			json_object_set_new(o, "sourceArn", opt_str(a->source_arn));
 			json_object_set_new(o, "sourceSnapshot", opt_str(a->source_snapshot));
-			json_object_set_new(o, "sourceCreated", time_json(a->source_created));
+			json_object_set_new(o, "sourceCreated", sk_json_time(a->source_created));
 			json_object_set_new(o, "kmsKeyId", opt_str(a->kms_key_id));
 		}
 		json_object_set_new(o, "allocatedGiB", json_integer(a->gib));
 		json_object_set_new(o, "rules", rules_json(a->keep));
 		break;
 	case SK_ACTION_DELETE:
-		json_object_set_new(o, "created", time_json(a->source_created));
+		json_object_set_new(o, "created", sk_json_time(a->source_created));
 		if (a->source_region)
 			json_object_set_new(o, "sourceRegion", json_string(a->source_region));
 		json_object_set_new(o, "allocatedGiB", json_integer(a->gib));
@@ -322,7 +313,7 @@ static json_t *decision_json(const struct sk_decision *d)
 
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:b}", "id", d->snap->id, "region", d->snap->region,
 			 "instance", d->snap->instance, "policy", opt_str(d->policy), "decision",
-			 d->deleted ? "delete" : "keep", "rules", rules, "created", time_json(d->snap->original_created),
+			 d->deleted ? "delete" : "keep", "rules", rules, "created", sk_json_time(d->snap->original_created),
 			 "status", d->snap->status_text, "deferred", deferred);
 }
 
@@ -393,8 +384,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "commit", p->commit[0] ? json_string(p->commit) : json_null());
 	json_object_set_new(root, "subject", opt_str(p->subject));
 	json_object_set_new(root, "ref", opt_str(p->ref));
-	json_object_set_new(root, "now", time_json(p->now));
-	json_object_set_new(root, "observedAt", time_json(p->observed_at));
+	json_object_set_new(root, "now", sk_json_time(p->now));
+	json_object_set_new(root, "observedAt", sk_json_time(p->observed_at));
 	if (p->fingerprint[0])
 		json_object_set_new(root, "fingerprint", json_string(p->fingerprint));
 	json_object_set_new(root, "pricePerGBMonth", json_real(p->price_per_gb_month));

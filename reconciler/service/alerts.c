@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "reconciler/engine/apply.h"
@@ -257,16 +258,6 @@ bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t 
 
 #define SUMMARY_FORMAT "snapkeep-summary/v1"
 
-static int set_time_ms(json_t *o, const char *key, int64_t ms)
-{
-	char t[SK_TIME_RFC3339_MAX];
-
-	if (ms <= 0)
-		return 0;
-	sk_time_format_rfc3339_ms(t, ms);
-	return json_object_set_new(o, key, json_string(t));
-}
-
 json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s)
 {
 	char start[SK_TIME_RFC3339_MAX];
@@ -279,9 +270,9 @@ json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s)
 		      "deleted", (json_int_t)s->deleted, "pending", (json_int_t)s->pending, "commit", s->commit,
 		      "subject", s->subject, "lastError", s->last_error, "oldestInstance", s->oldest_instance,
 		      "oldestAgeSeconds", (json_int_t)s->oldest_age, "instances", (json_int_t)s->n_instances);
-	if (!o || set_time_ms(o, "since", s->since_ms) < 0 || set_time_ms(o, "until", s->until_ms) < 0 ||
-	    set_time_ms(o, "lastSuccess", s->last_success_ms) < 0 ||
-	    set_time_ms(o, "lastFailure", s->last_failure_ms) < 0) {
+	if (!o || sk_json_set_time_ms(o, "since", s->since_ms) < 0 || sk_json_set_time_ms(o, "until", s->until_ms) < 0 ||
+	    sk_json_set_time_ms(o, "lastSuccess", s->last_success_ms) < 0 ||
+	    sk_json_set_time_ms(o, "lastFailure", s->last_failure_ms) < 0) {
 		json_decref(o);
 		sk_error_set_oom();
 		return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/timeutil.h"
 #include "reconciler/service/alerts.h"
 #include "specs/policy.h"
@@ -455,16 +456,6 @@ int sk_alert_format(struct sk_buf *subject, struct sk_buf *body, const struct sk
 
 /* ---- persistence ---- */
 
-static int set_time(json_t *o, const char *key, int64_t ms)
-{
-	char t[SK_TIME_RFC3339_MAX];
-
-	if (ms <= 0)
-		return 0;
-	sk_time_format_rfc3339_ms(t, ms);
-	return json_object_set_new(o, key, json_string(t));
-}
-
 static json_t *alert_json(const struct sk_alert *a)
 {
 	json_t *o, *topics = json_array();
@@ -479,8 +470,8 @@ static json_t *alert_json(const struct sk_alert *a)
 		      sk_alert_kind_name(a->kind), "state", a->firing ? "firing" : "resolved", "summary", a->summary,
 		      "detail", a->detail, "topics", topics, "heard", heard_names[a->heard], "cycles",
 		      (json_int_t)a->cycles, "commit", a->commit, "subject", a->subject);
-	if (o && (set_time(o, "since", a->since_ms) < 0 || set_time(o, "resolvedAt", a->resolved_ms) < 0 ||
-		  set_time(o, "lastSent", a->last_sent_ms) < 0)) {
+	if (o && (sk_json_set_time_ms(o, "since", a->since_ms) < 0 || sk_json_set_time_ms(o, "resolvedAt", a->resolved_ms) < 0 ||
+		  sk_json_set_time_ms(o, "lastSent", a->last_sent_ms) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
