@@ -511,7 +511,8 @@ size_t sk_yaml_offset(const char *data, size_t len, int line, int col)
 	return at;
 }
 
-const struct sk_ynode *sk_ymap_key(const struct sk_ynode *map, const char *key)
+/* where key's key node stands in map->kids (its value follows it), or NULL */
+static struct sk_ynode *const *find_key(const struct sk_ynode *map, const char *key)
 {
 	size_t n;
 
@@ -522,23 +523,21 @@ const struct sk_ynode *sk_ymap_key(const struct sk_ynode *map, const char *key)
 		const struct sk_ynode *k = map->kids[i];
 
 		if (k->type == SK_Y_SCALAR && k->len == n && !memcmp(k->text, key, n))
-			return k;
+			return &map->kids[i];
 	}
 	return NULL;
 }
 
+const struct sk_ynode *sk_ymap_key(const struct sk_ynode *map, const char *key)
+{
+	struct sk_ynode *const *at = find_key(map, key);
+
+	return at ? at[0] : NULL;
+}
+
 const struct sk_ynode *sk_ymap_get(const struct sk_ynode *map, const char *key)
 {
-	size_t n;
+	struct sk_ynode *const *at = find_key(map, key);
 
-	if (!map || map->type != SK_Y_MAP)
-		return NULL;
-	n = strlen(key);
-	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
-		const struct sk_ynode *k = map->kids[i];
-
-		if (k->type == SK_Y_SCALAR && k->len == n && !memcmp(k->text, key, n))
-			return map->kids[i + 1];
-	}
-	return NULL;
+	return at ? at[1] : NULL;
 }
