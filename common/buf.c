@@ -100,20 +100,26 @@ int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
 	return rc;
 }
 
-char *sk_buf_strfmt(const char *fmt, ...)
+char *sk_buf_vstrfmt(const char *fmt, va_list ap)
 {
 	struct sk_buf b = SK_BUF_INIT;
-	va_list ap;
-	int rc;
 
-	va_start(ap, fmt);
-	rc = sk_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	if (rc < 0) {
+	if (sk_buf_vprintf(&b, fmt, ap) < 0) {
 		sk_buf_free(&b);
 		return NULL;
 	}
 	return sk_buf_detach(&b);
+}
+
+char *sk_buf_strfmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = sk_buf_vstrfmt(fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 const char *sk_buf_cstr(const struct sk_buf *b)

@@ -34,6 +34,7 @@ int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
 int sk_buf_vprintf(struct sk_buf *b, const char *fmt, va_list ap);
 /* a malloc'ed string printed from fmt (free() it), NULL with the error set on failure */
 char *sk_buf_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sk_buf_vstrfmt(const char *fmt, va_list ap);
 /* "" when nothing was added yet; never NULL */
 const char *sk_buf_cstr(const struct sk_buf *b);
 /* keeps the memory, forgets the contents */
