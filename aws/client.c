@@ -22,6 +22,7 @@
 #include "aws/xml.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
 
@@ -735,7 +736,7 @@ static int call(struct sk_aws_client *c, const char *service, const char *region
 			err->http_status = 0;
 			err->retryable = true;
 			copy_text(err->message, sizeof(err->message), sk_error_message());
-			snprintf(why, sizeof(why), "%s", resp.failure && *resp.failure ? resp.failure : "no answer");
+			sk_strlcpy(why, resp.failure && *resp.failure ? resp.failure : "no answer", sizeof(why));
 			sk_debug("%s %s %s in %s: no answer (%s), attempt %d, %.0f ms", "POST", t.host, action, region,
 				 err->message, attempt, info.seconds * 1000);
 		} else {
@@ -875,8 +876,8 @@ int sk_aws_paginate(struct sk_aws_client *c, const char *service, const char *re
 					  "an empty list",
 					  service, action, region, resp.host, resp.request_id, action);
 			if (err) {
-				snprintf(err->code, sizeof(err->code), "%s", SK_AWS_CODE_UNEXPECTED);
-				snprintf(err->message, sizeof(err->message), "%s", sk_error_message());
+				sk_strlcpy(err->code, SK_AWS_CODE_UNEXPECTED, sizeof(err->code));
+				sk_strlcpy(err->message, sk_error_message(), sizeof(err->message));
 			}
 			goto done;
 		}

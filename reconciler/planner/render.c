@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/retention.h"
@@ -57,6 +58,13 @@ static void render_tags(const struct sk_action *a, FILE *f)
 		fputc('\n', f);
 }
 
+/* "  ~ db-instance <name> (<region>)", the line that heads an action, the sign in color */
+static void render_head(FILE *f, const struct style *s, const char *color, char sign, const char *type,
+			const char *name, const char *region)
+{
+	fprintf(f, "  %s%c%s %s %s%s%s (%s)\n", color, sign, s->reset, type, s->bold, name, s->reset, region);
+}
+
 static void render_action(const struct sk_action *a, FILE *f, const struct style *s, bool verbose)
 {
 	char t1[SK_TIME_RFC3339_MAX];
@@ -64,34 +72,33 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
-		fprintf(f, "  %s~%s db-instance %s%s%s (%s)\n", s->change, s->reset, s->bold, a->target, s->reset,
-			a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->target, a->region);
 		for (i = 0; i < a->n_changes; i++)
 			fprintf(f, "      %s: %s → %s\n", a->changes[i].field, a->changes[i].before, a->changes[i].after);
 		if (a->apply_immediately)
 			fprintf(f, "      %sapply immediately%s\n", s->dim, s->reset);
 		break;
 	case SK_ACTION_START_REPLICATION:
-		fprintf(f, "  %s~%s db-instance %s%s%s (%s)\n", s->change, s->reset, s->bold, a->instance, s->reset,
-			a->source_region ? a->source_region : a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->instance,
+			    a->source_region ? a->source_region : a->region);
 		fprintf(f, "      automated_backup_replication: none → %s, %d days%s%s\n", a->region,
 			a->replica_retention, a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
 		break;
 	case SK_ACTION_STOP_REPLICATION:
-		fprintf(f, "  %s~%s db-instance %s%s%s (%s)\n", s->change, s->reset, s->bold, a->instance, s->reset,
-			a->source_region ? a->source_region : a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->instance,
+			    a->source_region ? a->source_region : a->region);
 		fprintf(f, "      automated_backup_replication: %s → none\n", a->region);
 		break;
 	case SK_ACTION_CREATE:
 		fmt_time(t1, a->slot);
-		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
+		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
 		fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
 		if (verbose)
 			render_tags(a, f);
 		break;
 	case SK_ACTION_COPY:
 		fmt_time(t1, a->source_created);
-		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
+		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
 		fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
 			a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
 			a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
@@ -100,7 +107,7 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		break;
 	case SK_ACTION_DELETE:
 		fmt_time(t1, a->source_created);
-		fprintf(f, "  %s-%s db-snapshot %s%s%s (%s)\n", s->del, s->reset, s->bold, a->target, s->reset, a->region);
+		render_head(f, s, s->del, '-', "db-snapshot", a->target, a->region);
 		if (a->source_region)
 			fprintf(f, "      of %s, copied from %s, source created %s\n", a->instance, a->source_region, t1);
 		else
@@ -508,7 +515,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 		return -1;
 	s = json_string_value(json_object_get(j, "commit"));
 	if (s)
-		snprintf(p->commit, sizeof(p->commit), "%s", s);
+		sk_strlcpy(p->commit, s, sizeof(p->commit));
 	s = json_string_value(json_object_get(j, "subject"));
 	p->subject = s ? strdup(s) : NULL;
 	s = json_string_value(json_object_get(j, "ref"));
@@ -562,7 +569,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	}
 	s = json_string_value(json_object_get(j, "fingerprint"));
 	if (s)
-		snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", s);
+		sk_strlcpy(p->fingerprint, s, sizeof(p->fingerprint));
 	s = json_string_value(json_object_get(j, "basis"));
 	if (s && !(p->basis = strdup(s))) {
 		sk_plan_free(p);

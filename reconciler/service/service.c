@@ -12,6 +12,7 @@
 #include "aws/sns.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/alertset.h"
@@ -87,8 +88,8 @@ static void learn_newest(struct sk_service *c, const struct sk_reconcile_report 
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(c->known[i].region, sizeof(c->known[i].region), "%s", nw[i].region);
-		snprintf(c->known[i].instance, sizeof(c->known[i].instance), "%s", nw[i].instance);
+		sk_strlcpy(c->known[i].region, nw[i].region, sizeof(c->known[i].region));
+		sk_strlcpy(c->known[i].instance, nw[i].instance, sizeof(c->known[i].instance));
 		c->known[i].time = nw[i].time;
 	}
 	c->n_known = n;
@@ -101,7 +102,7 @@ static void learn_policies(struct sk_service *c, const struct sk_policyset *set)
 	if (sk_alert_routes_learn(&c->routes, set) < 0)
 		sk_warn("cannot learn where alerts go: %s", sk_error_message());
 	if (set->n_policies && set->policies[0].n_regions)
-		snprintf(c->metrics_region, sizeof(c->metrics_region), "%s", set->policies[0].regions[0].name);
+		sk_strlcpy(c->metrics_region, set->policies[0].regions[0].name, sizeof(c->metrics_region));
 }
 
 /* how many instances each policy selects; policies --region leaves out have no series */
