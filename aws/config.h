@@ -34,7 +34,7 @@ struct sk_aws_config_opts {
 	const char *endpoint_url; /* --endpoint: applies to every service */
 };
 
-#define SK_AWS_CONFIG_OPTS_INIT { NULL, NULL, NULL }
+#define SK_AWS_CONFIG_OPTS_INIT { .profile = NULL, .region = NULL, .endpoint_url = NULL }
 
 /* what named the profile */
 enum sk_aws_profile_source {

@@ -42,7 +42,8 @@ struct sk_credentials {
 	                        "shared-config-file", "web-identity", "ecs", "imds", "static" */
 };
 
-#define SK_CREDENTIALS_INIT { NULL, NULL, NULL, 0, NULL }
+#define SK_CREDENTIALS_INIT                                                                             \
+	{ .access_key_id = NULL, .secret_access_key = NULL, .session_token = NULL, .expiration = 0, .source = NULL }
 
 /* wipes and frees the strings; the struct itself is the caller's */
 void sk_credentials_clear(struct sk_credentials *c);

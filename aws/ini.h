@@ -40,7 +40,7 @@ struct sk_ini {
 	size_t n, cap;
 };
 
-#define SK_INI_INIT { NULL, 0, 0 }
+#define SK_INI_INIT { .items = NULL, .n = 0, .cap = 0 }
 /* larger files are refused */
 #define SK_INI_MAX_SIZE ((size_t)4 << 20)
 

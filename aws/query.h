@@ -29,7 +29,7 @@ struct sk_query {
 	size_t cap;
 };
 
-#define SK_QUERY_INIT { NULL, 0, 0 }
+#define SK_QUERY_INIT { .items = NULL, .n = 0, .cap = 0 }
 
 void sk_query_init(struct sk_query *q);
 void sk_query_free(struct sk_query *q);

@@ -97,7 +97,9 @@ struct sk_rds_describe_opts {
 	int page_size; /* 0: 100 */
 };
 
-#define SK_RDS_DESCRIBE_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0 }
+#define SK_RDS_DESCRIBE_OPTS_INIT                                                                    \
+	{ .instance_id = NULL, .snapshot_id = NULL, .snapshot_type = NULL, .filters = NULL, .n_filters = 0, \
+	  .page_size = 0 }
 
 int sk_rds_describe_db_instances(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
 				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
@@ -118,7 +120,9 @@ struct sk_rds_modify {
 	bool apply_immediately;
 };
 
-#define SK_RDS_MODIFY_INIT { NULL, -1, NULL, -1, -1, false }
+#define SK_RDS_MODIFY_INIT                                                                                  \
+	{ .instance_id = NULL, .backup_retention_period = -1, .preferred_backup_window = NULL,                  \
+	  .copy_tags_to_snapshot = -1, .deletion_protection = -1, .apply_immediately = false }
 
 /* cb (may be NULL) sees the instance as RDS returned it */
 int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,

@@ -37,7 +37,7 @@ struct sk_xml_scratch {
 	size_t n;
 	size_t cap;
 };
-#define SK_XML_SCRATCH_INIT { NULL, 0, 0 }
+#define SK_XML_SCRATCH_INIT { .items = NULL, .n = 0, .cap = 0 }
 const char *sk_xml_text(xmlNodePtr node, struct sk_xml_scratch *scratch);
 void sk_xml_scratch_reset(struct sk_xml_scratch *s);
 void sk_xml_scratch_free(struct sk_xml_scratch *s);

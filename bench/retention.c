@@ -1,5 +1,5 @@
 /*
- * retention.c - benchmark of the retention engine (reconciler/retention.c)
+ * retention.c - benchmark of the retention engine (reconciler/planner/retention.c)
  *
  *   /usr/bin/time -v build/rel/bench/retention [--groups G] [--per-group N] [--rounds R]
  *

@@ -1,9 +1,13 @@
 /*
  * cli.h - what the command handlers share (the binary only, not the library)
  *
- * main.c parses the options every command accepts into struct sk_cli and
- * dispatches through the command table; each cmd_*.c file holds handlers.
- * Handlers return an exit code from the list in main.c's --help.
+ * The binary's one header, for every file of cli/: main.c parses the
+ * options every command accepts into struct sk_cli, dispatches through the
+ * command table and defines the first group of sk_cli_* functions below
+ * (signals, color, errors, usage); cmd_common.c defines the rest (reading
+ * policies, opening a session, observing, planning, printing); each
+ * cmd_*.c file holds one command's handler.  Handlers return an exit code
+ * from the list in main.c's --help.
  */
 #ifndef SK_CLI_H
 #define SK_CLI_H
@@ -93,6 +97,7 @@ struct sk_command {
 	const char *help;    /* the body of --help: options and exit codes */
 };
 
+/* main.c: signals, color, errors, usage */
 extern volatile sig_atomic_t sk_cli_interrupted; /* the signal number, 0 if none */
 void sk_cli_install_signals(void);
 bool sk_cli_use_color(const struct sk_cli *cli, FILE *f);
@@ -178,6 +183,7 @@ void sk_cli_printer_free(struct sk_cli_printer *p);
 /* SK_EXIT_* for a finished reconciliation */
 int sk_cli_exit_code(const struct sk_reconcile_report *rep);
 
+/* the handlers, one per cmd_*.c file */
 int cmd_validate(struct sk_cli *cli);
 int cmd_plan(struct sk_cli *cli);
 int cmd_apply(struct sk_cli *cli);

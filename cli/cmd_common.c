@@ -166,6 +166,21 @@ int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s)
 	return sk_session_open(s, &so);
 }
 
+/* --inventory FILE ("-": standard input); the planner reads the stream it is given */
+static int read_inventory(struct sk_inventory **out, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	int rc;
+
+	*out = NULL;
+	if (!f)
+		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
+	rc = sk_inventory_read_stream(out, f, path);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
 int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
 		   struct sk_inventory **out, struct sk_observe_stats *stats)
 {
@@ -174,7 +189,7 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 
 	*out = NULL;
 	if (cli->inventory) {
-		rc = sk_inventory_read_json(out, cli->inventory);
+		rc = read_inventory(out, cli->inventory);
 		if (rc < 0)
 			sk_error_prefix("--inventory");
 		return rc;

@@ -1,7 +1,7 @@
 /*
  * cmd_iam_policy.c - snapkeep iam-policy: the least-privilege IAM policy
  *
- * Prints the policy document (reconciler/iam.h) the configured policies
+ * Prints the policy document (reconciler/engine/iam.h) the configured policies
  * need, to attach to the role snapkeep runs as.  Calls no AWS API.
  */
 #include <stdio.h>

@@ -22,7 +22,7 @@ struct sk_arena {
 	size_t n_interned;
 };
 
-#define SK_ARENA_INIT { NULL, 0, NULL, 0, 0 }
+#define SK_ARENA_INIT { .head = NULL, .used = 0, .slots = NULL, .n_slots = 0, .n_interned = 0 }
 
 void *sk_arena_alloc(struct sk_arena *a, size_t size);
 void *sk_arena_calloc(struct sk_arena *a, size_t n, size_t size);

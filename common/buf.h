@@ -22,7 +22,7 @@ struct sk_buf {
 	size_t max;
 };
 
-#define SK_BUF_INIT { NULL, 0, 0, SK_BUF_MAX_DEFAULT }
+#define SK_BUF_INIT { .ptr = NULL, .len = 0, .cap = 0, .max = SK_BUF_MAX_DEFAULT }
 
 void sk_buf_init(struct sk_buf *b, size_t max);
 int sk_buf_grow(struct sk_buf *b, size_t extra);

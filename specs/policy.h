@@ -202,14 +202,6 @@ int sk_settings_quota(const struct sk_settings *s, const char *region);
  */
 bool sk_policy_conflicts(const struct sk_policy *a, const struct sk_policy *b, struct sk_buf *why);
 
-/*
- * The set as JSON (the policy format's names, defaults filled in, unset
- * automated settings left out) with its diagnostics; flags:
- * SK_POLICY_JSON_PRETTY indents.  Keys are sorted, so the text is stable.
- */
-#define SK_POLICY_JSON_PRETTY 1u
-int sk_policyset_format_json(struct sk_buf *out, const struct sk_policyset *set, unsigned flags);
-
 /* does the policy select this instance in this region?  tags: the instance's, n_tags pairs */
 bool sk_policy_selects(const struct sk_policy *p, const char *region, const char *instance,
 		       const char *const *tag_keys, const char *const *tag_values, size_t n_tags);

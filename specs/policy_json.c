@@ -1,11 +1,11 @@
 /*
- * policy_json.c - a policy set as JSON (jansson), for tools and `validate --output json`
+ * policy_json.c - a policy set as JSON (jansson), for tools and tests
  *
  * The names are the policy format's; defaults are filled in; automated
  * settings that were not given are left out (the reconciler leaves them
  * alone), so what is printed is exactly what snapkeep will act on.
  */
-#include "specs/policy.h"
+#include "specs/policy_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "specs/policy.h"
 
 static json_t *str_or_null(const char *s)
 {

@@ -1,8 +1,9 @@
 /*
  * retain.h - retention rules as a policy states them (restic's `forget`)
  *
- * Plain data shared by the policy parser (specs/), which fills it, and the
- * retention engine (reconciler/retention.c), which applies it.
+ * Plain data shared by the policy parser (specs/policy.c), which fills it,
+ * and the retention engine (reconciler/planner/retention.c), which applies
+ * it.  Types only: there is no retain.c.
  */
 #ifndef SK_RETAIN_H
 #define SK_RETAIN_H
@@ -31,6 +32,8 @@ struct sk_retain {
 	struct sk_duration within;
 };
 
-#define SK_RETAIN_INIT { 0, 0, 0, 0, 0, 0, false, { 0, 0, 0, 0 } }
+#define SK_RETAIN_INIT                                                                                    \
+	{ .last = 0, .hourly = 0, .daily = 0, .weekly = 0, .monthly = 0, .yearly = 0, .has_within = false,      \
+	  .within = { .years = 0, .months = 0, .days = 0, .hours = 0 } }
 
 #endif

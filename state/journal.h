@@ -73,7 +73,9 @@ struct sk_journal_call {
 	const json_t *call;   /* the call's parameters (the plan action as JSON); copied */
 };
 
-#define SK_JOURNAL_CALL_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define SK_JOURNAL_CALL_INIT                                                                              \
+	{ .run_id = NULL, .action = NULL, .region = NULL, .target = NULL, .instance = NULL, .policy = NULL,      \
+	  .commit = NULL, .call = NULL }
 
 /*
  * Appends an intent and syncs it to disk before returning; its id goes to
@@ -90,7 +92,8 @@ struct sk_journal_result {
 	const char *detail;
 };
 
-#define SK_JOURNAL_RESULT_INIT { NULL, NULL, NULL, NULL, NULL }
+#define SK_JOURNAL_RESULT_INIT                                                                            \
+	{ .result = NULL, .error_code = NULL, .error_message = NULL, .request_id = NULL, .detail = NULL }
 
 /*
  * Appends the outcome of an intent this handle wrote (its action, region,
@@ -145,7 +148,7 @@ struct sk_journal_filter {
 	bool quiet;            /* no warnings about damaged lines (a second pass over the same file) */
 };
 
-#define SK_JOURNAL_FILTER_INIT { 0, NULL, NULL, false }
+#define SK_JOURNAL_FILTER_INIT { .since_ms = 0, .instance = NULL, .type = NULL, .quiet = false }
 
 struct sk_journal_stats {
 	size_t records;  /* readable records */

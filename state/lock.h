@@ -41,7 +41,7 @@ struct sk_lock_opts {
 	volatile sig_atomic_t *cancel;  /* stops waiting when it becomes non-zero */
 };
 
-#define SK_LOCK_OPTS_INIT { NULL, NULL, 0, 0, NULL }
+#define SK_LOCK_OPTS_INIT { .command = NULL, .run_id = NULL, .timeout = 0, .poll_ms = 0, .cancel = NULL }
 
 /*
  * Takes the lock of state directory dir (which must exist: see

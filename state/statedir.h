@@ -2,7 +2,9 @@
  * statedir.h - where snapkeep keeps its state
  *
  * The state directory holds the state file (state.json), the run lock
- * (lock), the audit journal (journal.jsonl) and caches.  Chosen by, in
+ * (lock), the audit journal (journal.jsonl), what `run` keeps between
+ * cycles (alerts.json, summary.json) and the mirrors of remote policy
+ * repositories (repos/).  Chosen by, in
  * order: --state-dir, SNAPKEEP_STATE_DIR, $XDG_STATE_HOME/snapkeep,
  * $HOME/.local/state/snapkeep.  Commands that change anything prepare it
  * first (created 0700, probed for writing), so an unusable directory is

@@ -69,7 +69,10 @@ struct sk_apply_opts {
 	const struct sk_policyset *set;
 };
 
-#define SK_APPLY_OPTS_INIT { NULL, NULL, NULL, 0, true, 0, 0, NULL, NULL, false, NULL, NULL, NULL, NULL }
+#define SK_APPLY_OPTS_INIT                                                                                  \
+	{ .client = NULL, .journal = NULL, .run_id = NULL, .concurrency = 0, .wait = true, .wait_timeout = 0,    \
+	  .poll_ms = 0, .cancel = NULL, .progress = NULL, .progress_tty = false, .on_outcome = NULL,            \
+	  .on_outcome_ud = NULL, .inv = NULL, .set = NULL }
 
 struct sk_apply_result {
 	size_t n;

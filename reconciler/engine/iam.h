@@ -63,7 +63,7 @@ struct sk_iam_opts {
 	bool metrics;          /* include PutMetrics; SK_IAM_OPTS_INIT: true */
 };
 
-#define SK_IAM_OPTS_INIT { NULL, NULL, true }
+#define SK_IAM_OPTS_INIT { .account = NULL, .namespace_ = NULL, .metrics = true }
 
 /* the policy document ({"Version": "2012-10-17", "Statement": [...]}) */
 int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o);

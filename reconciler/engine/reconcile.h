@@ -83,11 +83,13 @@ struct sk_reconcile_opts {
 	struct sk_reconcile_callbacks cb;
 };
 
-#define SK_RECONCILE_OPTS_INIT                                                                           \
-	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL, \
-	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0,          \
-	  .wait = true, .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .progress = NULL, .progress_tty = false,         \
-	  .cb = { NULL, NULL, NULL, NULL, NULL, NULL, NULL } }
+#define SK_RECONCILE_OPTS_INIT                                                                               \
+	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
+	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0, .wait = true, \
+	  .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .progress = NULL,         \
+	  .progress_tty = false,                                                                                 \
+	  .cb = { .diags = NULL, .planned = NULL, .confirm = NULL, .applying = NULL, .outcome = NULL,            \
+		  .applied = NULL, .ud = NULL } }
 
 /* one region's snapshots of a managed instance after the run */
 struct sk_reconcile_place {

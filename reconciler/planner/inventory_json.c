@@ -590,21 +590,6 @@ static int check_size(const struct reader *r)
 			    ELEMENT_MAX);
 }
 
-int sk_inventory_read_json(struct sk_inventory **out, const char *path)
-{
-	FILE *f;
-	int rc;
-
-	*out = NULL;
-	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		return sk_error_set_errno(SK_ERR_OS, "cannot open inventory '%s'", path);
-	rc = sk_inventory_read_stream(out, f, path);
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 int sk_inventory_read_stream(struct sk_inventory **out, FILE *f, const char *name)
 {
 	struct reader r;

@@ -1,5 +1,7 @@
 /*
- * plan.c - plan storage, counting, and the policy/inventory difference
+ * plan.c - plan storage (actions, decisions, notes, per-instance summaries,
+ * groups) and what is asked of a plan (counts, changes, policies that
+ * select nothing); diff.c computes the plan itself
  */
 #include "reconciler/planner/plan.h"
 

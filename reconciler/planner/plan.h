@@ -2,7 +2,7 @@
  * plan.h - the difference between the policy and live AWS, as typed actions
  *
  * A plan is computed from a policy set (specs/) and an inventory
- * (observe.c or a file) at one instant, `now`.  Each action names its
+ * (engine/observe.c, or an inventory file) at one instant, `now`.  Each action names its
  * region, target, policy and reason, and for changes before -> after; apply
  * executes exactly the plan's actions.  The plan also carries notes (what
  * is pending, externally owned, not managed, deferred), per-region quota and
@@ -69,7 +69,7 @@ struct sk_action {
 	size_t n_tags;
 	uint32_t gib;
 	/*
-	 * create, copy: the rules (SK_KEEP_*, reconciler/retention.h) that keep
+	 * create, copy: the rules (SK_KEEP_*, planner/retention.h) that keep
 	 * what it makes; delete: 0, no rule keeps it.  Keep decisions of
 	 * existing snapshots live in sk_decision.
 	 */
@@ -107,7 +107,7 @@ struct sk_note {
 struct sk_decision {
 	const struct sk_inv_snapshot *snap;
 	const char *policy;
-	unsigned keep; /* reasons (reconciler/retention.h and SK_KEEP_* safety bits); 0: delete */
+	unsigned keep; /* reasons (planner/retention.h and SK_KEEP_* safety bits); 0: delete */
 	bool deleted;  /* an action deletes it in this plan */
 };
 
@@ -231,7 +231,7 @@ struct sk_plan_opts {
 	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
 };
 
-#define SK_PLAN_OPTS_INIT { 0, NULL, 0, false, false }
+#define SK_PLAN_OPTS_INIT { .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false }
 
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);

@@ -1,8 +1,8 @@
 /*
  * alerts.h - what a cycle of `snapkeep run` tells people and CloudWatch
  *
- * A finished cycle is described by a plain struct sk_cycle_report, which
- * the run command fills.  From it, and from the plan and apply results the
+ * A finished cycle is described by a plain struct sk_cycle_report
+ * (cycle.h), which the service fills.  From it, and from the plan and apply results the
  * cycle had, this module finds the alert conditions (alertset.h keeps them
  * as states), accumulates and formats the daily summary, and builds the
  * CloudWatch datums of the cycle.  Nothing here calls AWS: the caller sends

@@ -78,7 +78,7 @@ struct sk_alert_conds {
 	size_t n, cap;
 };
 
-#define SK_ALERT_CONDS_INIT { NULL, 0, 0 }
+#define SK_ALERT_CONDS_INIT { .v = NULL, .n = 0, .cap = 0 }
 
 int sk_alert_conds_add(struct sk_alert_conds *c, const struct sk_alert_cond *cond);
 /* forgets every finding, keeps the memory of the array */
@@ -114,7 +114,7 @@ struct sk_alertset {
 	size_t n, cap;
 };
 
-#define SK_ALERTSET_INIT { NULL, 0, 0 }
+#define SK_ALERTSET_INIT { .v = NULL, .n = 0, .cap = 0 }
 
 void sk_alertset_free(struct sk_alertset *s);
 /* the alert with this key, or NULL */
@@ -131,7 +131,7 @@ struct sk_alert_routes {
 	char commit[41]; /* the commit they were read from, "" when none was read */
 };
 
-#define SK_ALERT_ROUTES_INIT { NULL, NULL, NULL, 0, "" }
+#define SK_ALERT_ROUTES_INIT { .fleet = NULL, .names = NULL, .topics = NULL, .n = 0, .commit = "" }
 
 /* replaces r with what set says (an invalid set too: a broken commit still names where its alerts go) */
 int sk_alert_routes_learn(struct sk_alert_routes *r, const struct sk_policyset *set);

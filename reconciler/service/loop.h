@@ -56,7 +56,10 @@ struct sk_loop_opts {
 	void *clock_ud;
 };
 
-#define SK_LOOP_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0.1, 0, 0, false, NULL, NULL, NULL, NULL, NULL }
+#define SK_LOOP_OPTS_INIT                                                                                   \
+	{ .cycle = NULL, .poll_ref = NULL, .reload = NULL, .ud = NULL, .interval_ms = 0, .git_poll_ms = 0,     \
+	  .jitter = 0.1, .backoff_base_ms = 0, .seed = 0, .once = false, .cancel = NULL, .reload_flag = NULL,  \
+	  .now_ms = NULL, .sleep_ms = NULL, .clock_ud = NULL }
 
 /*
  * Runs until the cancel flag is set, then returns 0.  With once, runs one

@@ -1,5 +1,6 @@
 /*
- * metrics.c - a thread-safe metrics registry and its Prometheus endpoint
+ * metrics.c - a thread-safe metrics registry and its Prometheus text format
+ * (metrics_http.c serves it)
  *
  * Families live in an array sorted by name, and the series of a family in
  * an array sorted by label values, so lookups are binary searches and the

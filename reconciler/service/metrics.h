@@ -88,7 +88,7 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version);
 void sk_metrics_on_attempt(void *ud, const struct sk_aws_call_info *info);
 
 /*
- * A finished cycle (reconciler/alerts.h): cycles_total, the duration,
+ * A finished cycle (service/cycle.h): cycles_total, the duration,
  * pending actions, snapshot counters, consecutive failures (reset by a
  * success), the last success time, and newest snapshot ages (replaced as a
  * whole: instances no longer reported disappear).

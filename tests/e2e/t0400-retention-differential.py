@@ -4,7 +4,7 @@
 Generates a few thousand seeded random cases (times clustered around the
 calendar's sharp edges: ISO week-53 years, leap days, month and year ends,
 hour boundaries, duplicate times) with random rules, runs them through
-tests/tools/sk-retain (reconciler/retention.c) in one go and through
+tests/tools/sk-retain (reconciler/planner/retention.c) in one go and through
 tests/e2e/lib/restic_forget.py, and checks that both keep the same ids for
 the same reasons.  The reference is first checked against restic's own
 golden results, so the two cannot agree on a shared mistake there.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`snapkeep iam-policy`: the least-privilege IAM policy.
 
-The actions snapkeep calls are found here independently of reconciler/iam.c:
+The actions snapkeep calls are found here independently of reconciler/engine/iam.c:
 the Query API Action names that aws/rds.c, aws/sns.c and aws/cloudwatch.c
 send, from the wrapper functions reconciler/ calls.  Against those:
 

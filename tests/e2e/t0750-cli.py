@@ -74,7 +74,7 @@ t.ok({"--repo", "--region", "--state-dir", "--lock-timeout", "--debug", "--color
      set(every), "the options found in the helps include every kind", sorted(every))
 
 NOT_FOR = {"history": ["--lock-timeout", "--debug", "--region", "--color"], "show": ["--debug", "--region"],
-           "whoami": ["--repo", "--state-dir", "--color"], "validate": ["--region", "--debug"],
+           "whoami": ["--repo", "--state-dir", "--color"], "validate": ["--lock-timeout", "--color", "--now"],
            "iam-policy": ["--output", "--region"], "force-unlock": ["--output", "--lock-timeout"],
            "plan": ["--lock-timeout", "--auto-approve"], "inventory": ["--lock-timeout", "--color"],
            "run": ["--now", "--auto-approve", "--inventory"], "apply": ["--inventory", "--interval"]}

@@ -33,6 +33,7 @@ import model as M  # noqa: E402
 import rds  # noqa: E402
 import services as S  # noqa: E402
 import sigv4  # noqa: E402
+from inventory import DEFAULT_CONFIG, AwsError, _stable_id, parse_time, rfc3339  # noqa: E402
 from query import Params, error_response, response  # noqa: E402
 
 DEFAULT_KEY = ("AKIDSNAPKEEPTEST", "snapkeep-emulator-secret")
@@ -214,7 +215,7 @@ class App:
     def who(self, akid):
         if akid in self.keys:
             return {"arn": "arn:aws:iam::%s:user/snapkeep-test" % self.model.account,
-                    "userId": "AIDA" + M._stable_id(akid, n=17)}
+                    "userId": "AIDA" + _stable_id(akid, n=17)}
         rec = self.model.credentials.get(akid) or {}
         return {"arn": rec.get("arn", "unknown"), "userId": rec.get("userId", "unknown")}
 
@@ -316,7 +317,7 @@ class App:
         mutating = bool(table.get(action, (None, False))[1]) if action else False
         with self.model.lock:
             emu_now = self.model.now()
-        entry = {"time": M.rfc3339(emu_now), "wall": M.rfc3339(time.time()), "service": service, "region": region,
+        entry = {"time": rfc3339(emu_now), "wall": rfc3339(time.time()), "service": service, "region": region,
                  "action": action, "params": redact_params({k: v for k, v in params.items()
                                                             if k not in ("Action", "Version")}),
                  "mutating": mutating, "requestId": rid}
@@ -332,10 +333,10 @@ class App:
             return
         if kind == "throttle":
             entry["fault"] = "throttle"
-            return self.reply_error(h, entry, ns, M.AwsError("Throttling", "Rate exceeded", 400), rid)
+            return self.reply_error(h, entry, ns, AwsError("Throttling", "Rate exceeded", 400), rid)
         if kind == "error500":
             entry["fault"] = "error500"
-            return self.reply_error(h, entry, ns, M.AwsError(
+            return self.reply_error(h, entry, ns, AwsError(
                 "InternalFailure", "The request processing has failed because of an unknown error, exception or "
                 "failure.", 500, "Receiver"), rid)
         if kind in ("html", "emptyBody"):
@@ -355,18 +356,18 @@ class App:
                 ident = sigv4.verify(req, self.lookup, now=time.time(),
                                      skew=float(skew) if skew is not None else None)
             except sigv4.AuthError as e:
-                return self.reply_error(h, entry, ns, M.AwsError(e.code, e.message, e.status), rid)
+                return self.reply_error(h, entry, ns, AwsError(e.code, e.message, e.status), rid)
             entry["accessKey"] = ident.access_key
             with self.model.lock:
                 who = self.who(ident.access_key)
         if service not in SERVICES:
-            return self.reply_error(h, entry, None, M.AwsError(
+            return self.reply_error(h, entry, None, AwsError(
                 "InvalidAction", "The service '%s' is not served by this endpoint" % service), rid)
         if not action:
-            return self.reply_error(h, entry, ns, M.AwsError(
+            return self.reply_error(h, entry, ns, AwsError(
                 "MissingAction", "The request must contain the parameter Action"), rid)
         if action not in table:
-            return self.reply_error(h, entry, ns, M.AwsError(
+            return self.reply_error(h, entry, ns, AwsError(
                 "InvalidAction", "Could not find operation %s for version %s" % (action, params.get("Version"))), rid)
         fn = table[action][0]
         answered_as = action
@@ -384,7 +385,7 @@ class App:
                 inner = fn(ctx) if fn else ""
                 text = response(answered_as, ns, inner, rid)
                 status, err = 200, None
-            except M.AwsError as e:
+            except AwsError as e:
                 if kind == "otherAction":
                     text, status, err = response(answered_as, ns, "", rid), 200, None
                 else:
@@ -432,7 +433,7 @@ class App:
     def _cred_entry(self, service, action, status, extra=None):
         with self.model.lock:
             t = self.model.now()
-        e = {"time": M.rfc3339(t), "wall": M.rfc3339(time.time()), "service": service, "region": None,
+        e = {"time": rfc3339(t), "wall": rfc3339(time.time()), "service": service, "region": None,
              "action": action, "params": {}, "mutating": False, "status": status}
         if extra:
             e.update(extra)
@@ -460,7 +461,7 @@ class App:
         with self.model.lock:
             m = self.model
             now = m.now()
-            akid, rec = S.issue_credentials(m, source, role_arn, "AROA" + M._stable_id(role_arn, n=17) + ":" + source,
+            akid, rec = S.issue_credentials(m, source, role_arn, "AROA" + _stable_id(role_arn, n=17) + ":" + source,
                                             float(m.config.get("credentialsTTL") or 3600), now)
         self.persister.poke()
         return akid, rec, now
@@ -503,9 +504,9 @@ class App:
                 return h.reply(404, b"", "text/plain")
             akid, rec, now = self._issue("imds", "arn:aws:sts::%s:assumed-role/%s/i-0123456789abcdef0"
                                          % (self.model.account, role))
-            doc = {"Code": "Success", "LastUpdated": M.rfc3339(now, millis=False), "Type": "AWS-HMAC",
+            doc = {"Code": "Success", "LastUpdated": rfc3339(now, millis=False), "Type": "AWS-HMAC",
                    "AccessKeyId": akid, "SecretAccessKey": rec["secret"], "Token": rec["token"],
-                   "Expiration": M.rfc3339(rec["expiration"], millis=False)}
+                   "Expiration": rfc3339(rec["expiration"], millis=False)}
             self._cred_entry("imds", action, 200, {"accessKey": akid})
             return h.reply(200, json.dumps(doc).encode(), "text/plain")
         if path == "/latest/meta-data/placement/region":
@@ -536,7 +537,7 @@ class App:
         role_arn = "arn:aws:iam::%s:role/snapkeep-task" % self.model.account
         akid, rec, now = self._issue("ecs", "arn:aws:sts::%s:assumed-role/snapkeep-task/ecs" % self.model.account)
         doc = {"AccessKeyId": akid, "SecretAccessKey": rec["secret"], "Token": rec["token"],
-               "Expiration": M.rfc3339(rec["expiration"], millis=False), "RoleArn": role_arn}
+               "Expiration": rfc3339(rec["expiration"], millis=False), "RoleArn": role_arn}
         self._cred_entry("ecs", "ECSCredentials", 200, {"accessKey": akid})
         return h.reply(200, json.dumps(doc).encode(), "application/json")
 
@@ -584,7 +585,7 @@ class App:
             if method == "POST":
                 with m.lock:
                     if "set" in data:
-                        m.clock_set(M.parse_time(data["set"]))
+                        m.clock_set(parse_time(data["set"]))
                     elif "advance" in data:
                         m.clock_advance(float(data["advance"]))
                     elif data.get("real"):
@@ -595,7 +596,7 @@ class App:
             with m.lock:
                 m.tick()
                 now = m.now()
-                return 200, {"now": M.rfc3339(now), "epoch": now, "frozen": m.clock.frozen,
+                return 200, {"now": rfc3339(now), "epoch": now, "frozen": m.clock.frozen,
                              "offset": m.clock.offset}
         if path == "/_emulator/sns":
             with m.lock:
@@ -615,7 +616,7 @@ class App:
             with m.lock:
                 now = m.now()
                 issued = [{"accessKey": k, "source": v["source"], "arn": v["arn"],
-                           "expiration": M.rfc3339(v["expiration"]), "expired": v["expiration"] <= now}
+                           "expiration": rfc3339(v["expiration"]), "expired": v["expiration"] <= now}
                           for k, v in m.credentials.items()]
             return 200, {"issued": issued, "hits": dict(self.hits)}
         if path == "/_emulator/seed" and method == "POST":
@@ -630,10 +631,10 @@ class App:
 
     def set_config(self, data):
         m = self.model
-        unknown = set(data) - set(M.DEFAULT_CONFIG)
+        unknown = set(data) - set(DEFAULT_CONFIG)
         if unknown:
             raise ValueError("unknown config key(s): %s (known: %s)" % (", ".join(sorted(unknown)),
-                                                                        ", ".join(sorted(M.DEFAULT_CONFIG))))
+                                                                        ", ".join(sorted(DEFAULT_CONFIG))))
         for k, v in data.items():
             if k == "snapshotQuota" and isinstance(v, dict):
                 for reg, n in v.items():
@@ -674,7 +675,7 @@ class App:
         m = self.model
         want = q.get("region")
         with_snaps = q.get("snapshots", "1") not in ("0", "false")
-        out = {"account": m.account, "now": M.rfc3339(m.now()), "frozen": m.clock.frozen,
+        out = {"account": m.account, "now": rfc3339(m.now()), "frozen": m.clock.frozen,
                "config": dict(m.config), "regions": {}}
         for name, r in sorted(m.regions.items()):
             if want and name != want:
@@ -682,8 +683,8 @@ class App:
             ctx = Ctx(self, name, {}, None, None)
             backups = [_view(b) for b in rds._backups_in_region(ctx).values()]
             reg = {
-                "instances": [dict(_view(d), latestRestorableTime=M.rfc3339(m.latest_restorable(r, d, ctx.now)),
-                                   earliestRestorableTime=M.rfc3339(m.earliest_restorable(r, d, ctx.now)))
+                "instances": [dict(_view(d), latestRestorableTime=rfc3339(m.latest_restorable(r, d, ctx.now)),
+                                   earliestRestorableTime=rfc3339(m.earliest_restorable(r, d, ctx.now)))
                               for d in (r.instances[i] for i in r.inst_ids)],
                 "automatedBackups": backups,
                 "topics": [t["arn"] for t in r.topics.values()],
@@ -707,7 +708,7 @@ def _view(d):
     v = dict(d)
     for k in TIME_KEYS:
         if isinstance(v.get(k), (int, float)):
-            v[k] = M.rfc3339(v[k])
+            v[k] = rfc3339(v[k])
     return v
 
 

@@ -3,7 +3,7 @@ import base64
 import re
 from xml.sax.saxutils import escape
 
-from model import AwsError, rfc3339
+from inventory import AwsError, rfc3339
 
 _LIST_RE_CACHE = {}
 

@@ -5,7 +5,7 @@ import re
 import secrets
 import uuid
 
-from model import AwsError, parse_time, rfc3339
+from inventory import AwsError, parse_time, rfc3339
 from query import el, esc
 
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"

@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "specs/policy.h"
+#include "specs/policy_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -29,6 +29,7 @@
 #include "common/timeutil.h"
 #include "specs/cron.h"
 #include "specs/policy.h"
+#include "specs/policy_json.h"
 #include "specs/source.h"
 #include "specs/yamltree.h"
 

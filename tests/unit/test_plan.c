@@ -1,6 +1,7 @@
 /*
- * test_plan.c - the plan engine (reconciler/diff.c, lifecycle.c, render.c)
- * and the snapkeep-inventory/v1 reader (reconciler/planner/inventory_json.c)
+ * test_plan.c - the planner (reconciler/planner/diff.c, lifecycle.c, plan.c,
+ * render.c) and what plans need of the snapkeep-inventory/v1 reader
+ * (reconciler/planner/inventory_json.c)
  *
  * The golden plans (tests/e2e/t0520) show whole plans; these hold the
  * properties a table of cases cannot: a plan does not depend on the order
@@ -531,6 +532,18 @@ static char *write_big_inventory(size_t n)
 	return path;
 }
 
+/* reads the file as the command line's --inventory does: opened here, read from the stream */
+static int read_file(struct sk_inventory **out, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	assert_non_null(f);
+	rc = sk_inventory_read_stream(out, f, path);
+	fclose(f);
+	return rc;
+}
+
 static void test_inventory_reader_reads_elements_cut_by_its_buffer(void **state)
 {
 	char *path = write_big_inventory(12000); /* about 8 MB: several refills of the 1 MiB reads */
@@ -539,7 +552,7 @@ static void test_inventory_reader_reads_elements_cut_by_its_buffer(void **state)
 	uint64_t sum = 0, want = 0;
 
 	(void)state;
-	assert_int_equal(sk_inventory_read_json(&inv, path), 0);
+	assert_int_equal(read_file(&inv, path), 0);
 	assert_int_equal(inv->n_snapshots, 12000);
 	for (i = 0; i < 12000; i++) {
 		const struct sk_inv_snapshot *s = &inv->snapshots[i];
@@ -575,7 +588,7 @@ static void test_inventory_reader_error_names_the_line_an_element_starts(void **
 		   "  {\n    \"id\": \"b\",\n    \"instance\": \"db\",\n    \"region\": \"us-east-1\",\n"
 		   "    \"type\": \"manual\",\n    \"status\": \"available\",\n    \"allocatedGiB\": -1\n  }\n]}\n");
 	fclose(f);
-	assert_int_equal(sk_inventory_read_json(&inv, path), SK_ERROR);
+	assert_int_equal(read_file(&inv, path), SK_ERROR);
 	assert_null(inv);
 	assert_non_null(strstr(sk_error_message(), ":12: snapshot 'b': 'allocatedGiB' must be an integer 0..4294967295, "
 						    "got -1"));

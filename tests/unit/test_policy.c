@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "specs/policy.h"
+#include "specs/policy_json.h"
 #include "specs/source.h"
 
 #define HEAD(name)                        \

@@ -1,5 +1,5 @@
 /*
- * test_retention.c - restic's forget rules (reconciler/retention.c)
+ * test_retention.c - restic's forget rules (reconciler/planner/retention.c)
  *
  * Table tests run every table twice, in the given order and reversed, so
  * each also shows that input order does not matter.  The restic_* tests

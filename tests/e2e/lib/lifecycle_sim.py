@@ -76,7 +76,7 @@ def snapshot_id(slot):
 
 
 def copy_id(source_id):
-    # the engine names a copy <source id>-<source region> (reconciler/lifecycle.c, copy_id)
+    # the engine names a copy <source id>-<source region> (reconciler/planner/naming.c, sk_naming_copy)
     return "%s-%s" % (source_id, SRC)
 
 

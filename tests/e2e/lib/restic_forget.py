@@ -4,7 +4,7 @@ Written from restic's ApplyPolicy (internal/restic/snapshot_policy.go, restic
 0.16.0 and later: commit 1257c2c0, pull request #4366, which added the
 "keep the oldest snapshot too" rule) and its manual ("Removing snapshots
 according to a policy").  It is the yardstick the C engine
-(reconciler/retention.c) is checked against in
+(reconciler/planner/retention.c) is checked against in
 tests/e2e/t0400-retention-differential.py, so it is written independently
 of the C code and favours the plainest Python over speed: Python's own
 datetime for the calendar, isocalendar() for ISO weeks.
