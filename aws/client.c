@@ -512,7 +512,8 @@ int sk_aws_url_host(struct sk_buf *host, char **path, const char *url)
 		*path = NULL;
 	if (!u)
 		return sk_error_set_oom();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
 		rc = SK_ENOTFOUND;
 		goto done;
 	}

@@ -405,8 +405,8 @@ static int from_shared_files(struct sk_credentials_provider *p, struct sk_creden
 	if (sk_aws_config_has_profile(cfg)) {
 		rc = profile_keys(out, sk_aws_config_profile_value(cfg, "aws_access_key_id"),
 				  sk_aws_config_profile_value(cfg, "aws_secret_access_key"),
-				  sk_aws_config_profile_value(cfg, "aws_session_token"), "shared-config-file", config_label,
-				  cfg->profile, why);
+				  sk_aws_config_profile_value(cfg, "aws_session_token"), "shared-config-file",
+				  config_label, cfg->profile, why);
 		if (rc != SK_ENOTFOUND)
 			return rc;
 		if (sk_aws_config_profile_value(cfg, "web_identity_token_file"))

@@ -346,10 +346,12 @@ int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const
 		sk_query_add(&q, "DBInstanceIdentifier", m->instance_id) < 0 ||
 		(m->backup_retention_period >= 0 &&
 		 sk_query_add_int(&q, "BackupRetentionPeriod", m->backup_retention_period) < 0) ||
-		(m->preferred_backup_window && sk_query_add(&q, "PreferredBackupWindow", m->preferred_backup_window) < 0) ||
+		(m->preferred_backup_window &&
+		 sk_query_add(&q, "PreferredBackupWindow", m->preferred_backup_window) < 0) ||
 		(m->copy_tags_to_snapshot >= 0 &&
 		 sk_query_add_bool(&q, "CopyTagsToSnapshot", m->copy_tags_to_snapshot) < 0) ||
-		(m->deletion_protection >= 0 && sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0) ||
+		(m->deletion_protection >= 0 &&
+		 sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0) ||
 		sk_query_add_bool(&q, "ApplyImmediately", m->apply_immediately) < 0;
 
 	return call_built(c, region, "ModifyDBInstance", &q, failed, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
@@ -492,7 +494,8 @@ int sk_rds_add_tags(struct sk_aws_client *c, const char *region, const char *arn
 		    size_t n_tags, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	bool failed = sk_query_add(&q, "ResourceName", arn) < 0 || sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
+	bool failed = sk_query_add(&q, "ResourceName", arn) < 0 ||
+		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
 
 	return call_built(c, region, "AddTagsToResource", &q, failed, NULL, K_SNAPSHOT, NULL, NULL, err);
 }

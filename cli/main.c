@@ -184,19 +184,29 @@ bool sk_cli_use_color(const struct sk_cli *cli, FILE *f)
 	return isatty(fileno(f));
 }
 
-void sk_cli_error(const char *fmt, ...)
+/*
+ * "snapkeep: <message>" on stderr, or "snapkeep <command>: <message>" when
+ * command is not NULL; the message cut to size - 1 bytes (size <= 4096)
+ */
+static void print_error(const char *command, size_t size, const char *fmt, va_list ap)
 {
 	char msg[4096];
+
+	vsnprintf(msg, size, fmt, ap);
+	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
+	if (sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s%s%s", command ? command : "", command ? ": " : "", msg);
+	else
+		fprintf(stderr, "snapkeep%s%s: %s\n", command ? " " : "", command ? command : "", msg);
+}
+
+void sk_cli_error(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	print_error(NULL, 4096, fmt, ap);
 	va_end(ap);
-	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
-	if (sk_log_is_json())
-		sk_log(SK_LOG_ERROR, "%s", msg);
-	else
-		fprintf(stderr, "snapkeep: %s\n", msg);
 }
 
 int sk_cli_fail(void)
@@ -221,16 +231,11 @@ int sk_cli_stdout_status(void)
 
 int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	print_error(cli->command, 1024, fmt, ap);
 	va_end(ap);
-	if (sk_log_is_json())
-		sk_log(SK_LOG_ERROR, "%s: %s", cli->command, msg);
-	else
-		fprintf(stderr, "snapkeep %s: %s\n", cli->command, msg);
 	return SK_EXIT_USAGE;
 }
 
@@ -273,8 +278,10 @@ struct cli_option {
 	int min, max;  /* SET_INT: the range */
 };
 
-#define STR(n, c, f) { .name = n, .has_arg = required_argument, .code = c, .set = SET_STR, .field = offsetof(struct sk_cli, f) }
-#define FLAG(n, c, f) { .name = n, .has_arg = no_argument, .code = c, .set = SET_TRUE, .field = offsetof(struct sk_cli, f) }
+#define STR(n, c, f) \
+	{ .name = n, .has_arg = required_argument, .code = c, .set = SET_STR, .field = offsetof(struct sk_cli, f) }
+#define FLAG(n, c, f) \
+	{ .name = n, .has_arg = no_argument, .code = c, .set = SET_TRUE, .field = offsetof(struct sk_cli, f) }
 #define INT(n, c, f, lo, hi)                                                                                         \
 	{ .name = n, .has_arg = required_argument, .code = c, .set = SET_INT, .field = offsetof(struct sk_cli, f),    \
 	  .min = lo, .max = hi }

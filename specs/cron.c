@@ -343,7 +343,8 @@ static int64_t search(const struct sk_cron *c, int64_t t, int dir)
 			if (dir < 0)
 				days = sk_time_days_from_civil(y, mo, 1) - 1;
 			else
-				days = mo == 12 ? sk_time_days_from_civil(y + 1, 1, 1) : sk_time_days_from_civil(y, mo + 1, 1);
+				days = mo == 12 ? sk_time_days_from_civil(y + 1, 1, 1)
+						: sk_time_days_from_civil(y, mo + 1, 1);
 		} else {
 			if (day_matches(c, d, days)) {
 				int hh = nearest_bit(c->hours, h, dir);

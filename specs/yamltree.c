@@ -274,13 +274,9 @@ static void on_end(struct loader *l)
 	f = &l->stack[--l->depth];
 	n = f->kids.len / sizeof(struct sk_ynode *);
 	f->node->n_kids = n;
-	if (n) {
-		f->node->kids = sk_arena_alloc(l->arena, f->kids.len);
-		if (!f->node->kids) {
-			l->oom = true;
-			return;
-		}
-		memcpy(f->node->kids, f->kids.ptr, f->kids.len);
+	if (n && !(f->node->kids = sk_arena_memdup(l->arena, f->kids.ptr, f->kids.len))) {
+		l->oom = true;
+		return;
 	}
 	/* a mapping's last key may have no value only in broken input, which libyaml refuses */
 	if (f->node->type == SK_Y_MAP && (n & 1))
@@ -471,22 +467,11 @@ collect:
 		goto done;
 	}
 	out->n_docs = l->docs.len / sizeof(struct sk_ynode *);
-	if (out->n_docs) {
-		out->docs = sk_arena_alloc(arena, l->docs.len);
-		if (!out->docs) {
-			rc = SK_ERROR;
-			goto done;
-		}
-		memcpy(out->docs, l->docs.ptr, l->docs.len);
-	}
 	out->n_errors = l->errors.len / sizeof(struct sk_yerror);
-	if (out->n_errors) {
-		out->errors = sk_arena_alloc(arena, l->errors.len);
-		if (!out->errors) {
-			rc = SK_ERROR;
-			goto done;
-		}
-		memcpy(out->errors, l->errors.ptr, l->errors.len);
+	if ((out->n_docs && !(out->docs = sk_arena_memdup(arena, l->docs.ptr, l->docs.len))) ||
+	    (out->n_errors && !(out->errors = sk_arena_memdup(arena, l->errors.ptr, l->errors.len)))) {
+		rc = SK_ERROR;
+		goto done;
 	}
 	out->n_empty_docs = l->n_empty;
 	out->fatal = l->fatal;

@@ -280,7 +280,8 @@ json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s)
 		      "deleted", (json_int_t)s->deleted, "pending", (json_int_t)s->pending, "commit", s->commit,
 		      "subject", s->subject, "lastError", s->last_error, "oldestInstance", s->oldest_instance,
 		      "oldestAgeSeconds", (json_int_t)s->oldest_age, "instances", (json_int_t)s->n_instances);
-	if (!o || sk_json_set_time_ms(o, "since", s->since_ms) < 0 || sk_json_set_time_ms(o, "until", s->until_ms) < 0 ||
+	if (!o || sk_json_set_time_ms(o, "since", s->since_ms) < 0 ||
+	    sk_json_set_time_ms(o, "until", s->until_ms) < 0 ||
 	    sk_json_set_time_ms(o, "lastSuccess", s->last_success_ms) < 0 ||
 	    sk_json_set_time_ms(o, "lastFailure", s->last_failure_ms) < 0) {
 		json_decref(o);
@@ -505,21 +506,23 @@ int sk_alert_find_apply(struct sk_alert_conds *c, const struct sk_plan *plan, co
 		texts_reset(&t);
 		rc = sk_buf_printf(&t.key, "policy:%s:apply", policy);
 		if (rc == 0 && has_commit(plan->commit))
-			rc = sk_buf_printf(&t.summary, "policy '%s': %zu action%s failed in apply (policy commit %.8s)", policy,
-					   failed, failed == 1 ? "" : "s", plan->commit);
+			rc = sk_buf_printf(&t.summary, "policy '%s': %zu action%s failed in apply (policy commit %.8s)",
+					   policy, failed, failed == 1 ? "" : "s", plan->commit);
 		else if (rc == 0)
 			rc = sk_buf_printf(&t.summary, "policy '%s': %zu action%s failed in apply", policy, failed,
 					   failed == 1 ? "" : "s");
 		if (rc == 0)
-			rc = sk_buf_printf(&t.detail, "What failed: %zu of policy '%s''s planned actions:\n", failed, policy);
+			rc = sk_buf_printf(&t.detail, "What failed: %zu of policy '%s''s planned actions:\n", failed,
+					   policy);
 		for (k = i, listed = 0; rc == 0 && k < plan->n_actions && k < res->n && listed < FAILED_LISTED; k++) {
 			const struct sk_action *a = &plan->actions[k];
 			if (res->outcomes[k] != SK_OUTCOME_FAILED || strcmp(or_empty(a->policy), policy))
 				continue;
-			rc = sk_buf_printf(&t.detail, "  %s %s (%s): ", sk_action_kind_name(a->kind), or_empty(a->target),
-					   or_empty(a->region));
+			rc = sk_buf_printf(&t.detail, "  %s %s (%s): ", sk_action_kind_name(a->kind),
+					   or_empty(a->target), or_empty(a->region));
 			if (rc == 0)
-				rc = add_bounded(&t.detail, res->details[k] ? res->details[k] : "failed", ERROR_MAX / 8);
+				rc = add_bounded(&t.detail, res->details[k] ? res->details[k] : "failed",
+						 ERROR_MAX / 8);
 			if (rc == 0)
 				rc = sk_buf_addc(&t.detail, '\n');
 			listed++;
@@ -663,12 +666,13 @@ static int find_empty(struct sk_alert_conds *c, const struct sk_policyset *set, 
 			if (rc == 0)
 				rc = sk_plan_describe_empty_policy(&t.detail, pp, p);
 			if (rc == 0 && p->selector_pos.file)
-				rc = sk_buf_printf(&t.detail, ".\nCheck its spec.selector (%s:%d:%d), or tag the instances it should "
-							    "protect; the alert resolves once it selects one.\n",
+				rc = sk_buf_printf(&t.detail,
+						   ".\nCheck its spec.selector (%s:%d:%d), or tag the instances it "
+						   "should protect; the alert resolves once it selects one.\n",
 						   p->selector_pos.file, p->selector_pos.line, p->selector_pos.col);
 			else if (rc == 0)
-				rc = sk_buf_adds(&t.detail, ".\nCheck its spec.selector, or tag the instances it should protect; "
-							  "the alert resolves once it selects one.\n");
+				rc = sk_buf_adds(&t.detail, ".\nCheck its spec.selector, or tag the instances it should "
+							    "protect; the alert resolves once it selects one.\n");
 			cond.summary = sk_buf_cstr(&t.summary);
 			cond.detail = sk_buf_cstr(&t.detail);
 			cond.policies = &pp->name;

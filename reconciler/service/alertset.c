@@ -431,7 +431,8 @@ static json_t *alert_json(const struct sk_alert *a)
 		      sk_alert_kind_name(a->kind), "state", a->firing ? "firing" : "resolved", "summary", a->summary,
 		      "detail", a->detail, "topics", topics, "heard", heard_names[a->heard], "cycles",
 		      (json_int_t)a->cycles, "commit", a->commit, "subject", a->subject);
-	if (o && (sk_json_set_time_ms(o, "since", a->since_ms) < 0 || sk_json_set_time_ms(o, "resolvedAt", a->resolved_ms) < 0 ||
+	if (o && (sk_json_set_time_ms(o, "since", a->since_ms) < 0 ||
+		  sk_json_set_time_ms(o, "resolvedAt", a->resolved_ms) < 0 ||
 		  sk_json_set_time_ms(o, "lastSent", a->last_sent_ms) < 0)) {
 		json_decref(o);
 		return NULL;
