@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/error.h"
 #include "state/fileio.h"
 
@@ -23,21 +22,7 @@ static const struct {
 
 int sk_doc_load(json_t **out, const char *dir, enum sk_doc doc)
 {
-	struct sk_buf text = SK_BUF_INIT;
-	char *path = sk_file_join(dir, docs[doc].file);
-	int rc = -1;
-
-	*out = NULL;
-	if (!path)
-		goto done;
-	rc = sk_file_read_all(&text, path, docs[doc].max);
-	if (rc < 0)
-		goto done;
-	rc = sk_file_parse_json(out, sk_buf_cstr(&text), text.len, SK_ERR_STATE, docs[doc].what, path);
-done:
-	free(path);
-	sk_buf_free(&text);
-	return rc;
+	return sk_file_load_json(out, dir, docs[doc].file, docs[doc].max, SK_ERR_STATE, docs[doc].what);
 }
 
 int sk_doc_save(const char *dir, enum sk_doc doc, const json_t *j)
