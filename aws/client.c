@@ -22,6 +22,7 @@
 #include "aws/xml.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
 
@@ -501,46 +502,65 @@ static void target_free(struct target *t)
 	free(t->path);
 }
 
-static int resolve_target(struct target *t, const struct sk_aws_config *cfg, const char *service, const char *region)
+int sk_aws_url_host(struct sk_buf *host, char **path, const char *url)
 {
-	struct sk_buf url = SK_BUF_INIT, host = SK_BUF_INIT;
-	CURLU *u = NULL;
-	char *h = NULL, *port = NULL, *path = NULL;
-	int rc = -1;
+	CURLU *u = curl_url();
+	char *h = NULL, *port = NULL, *p = NULL;
+	int rc = SK_ERROR;
 
-	memset(t, 0, sizeof(*t));
-	if (sk_aws_config_endpoint(cfg, service, region, &url) < 0)
-		goto done;
-	u = curl_url();
-	if (!u) {
-		sk_error_set_oom();
-		goto done;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url.ptr, 0) != CURLUE_OK ||
+	if (path)
+		*path = NULL;
+	if (!u)
+		return sk_error_set_oom();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
-		sk_error_set(SK_ERR_CONFIG, "endpoint '%s' for %s in %s is not a URL", url.ptr, service, region);
+		rc = SK_ENOTFOUND;
 		goto done;
 	}
 	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
 		port = NULL;
-	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-		path = NULL;
-	if (sk_buf_adds(&host, h) < 0 || (port && sk_buf_printf(&host, ":%s", port) < 0))
+	if (sk_buf_adds(host, h) < 0 || (port && sk_buf_printf(host, ":%s", port) < 0))
+		goto done;
+	if (path) {
+		if (curl_url_get(u, CURLUPART_PATH, &p, 0) != CURLUE_OK)
+			p = NULL;
+		*path = strdup(p && *p ? p : "/");
+		if (!*path) {
+			sk_error_set_oom();
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	curl_free(h);
+	curl_free(port);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int resolve_target(struct target *t, const struct sk_aws_config *cfg, const char *service, const char *region)
+{
+	struct sk_buf url = SK_BUF_INIT, host = SK_BUF_INIT;
+	int rc = -1, r;
+
+	memset(t, 0, sizeof(*t));
+	if (sk_aws_config_endpoint(cfg, service, region, &url) < 0)
+		goto done;
+	r = sk_aws_url_host(&host, &t->path, url.ptr);
+	if (r == SK_ENOTFOUND)
+		sk_error_set(SK_ERR_CONFIG, "endpoint '%s' for %s in %s is not a URL", url.ptr, service, region);
+	if (r < 0)
 		goto done;
 	t->url = sk_buf_detach(&url);
 	t->host = sk_buf_detach(&host);
-	t->path = strdup(path && *path ? path : "/");
-	if (!t->url || !t->host || !t->path) {
+	if (!t->url || !t->host) {
 		sk_error_set_oom();
 		target_free(t);
 		goto done;
 	}
 	rc = 0;
 done:
-	curl_free(h);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
 	sk_buf_free(&url);
 	sk_buf_free(&host);
 	return rc;
@@ -717,7 +737,7 @@ static int call(struct sk_aws_client *c, const char *service, const char *region
 			err->http_status = 0;
 			err->retryable = true;
 			copy_text(err->message, sizeof(err->message), sk_error_message());
-			snprintf(why, sizeof(why), "%s", resp.failure && *resp.failure ? resp.failure : "no answer");
+			sk_strlcpy(why, resp.failure && *resp.failure ? resp.failure : "no answer", sizeof(why));
 			sk_debug("%s %s %s in %s: no answer (%s), attempt %d, %.0f ms", "POST", t.host, action, region,
 				 err->message, attempt, info.seconds * 1000);
 		} else {
@@ -857,8 +877,8 @@ int sk_aws_paginate(struct sk_aws_client *c, const char *service, const char *re
 					  "an empty list",
 					  service, action, region, resp.host, resp.request_id, action);
 			if (err) {
-				snprintf(err->code, sizeof(err->code), "%s", SK_AWS_CODE_UNEXPECTED);
-				snprintf(err->message, sizeof(err->message), "%s", sk_error_message());
+				sk_strlcpy(err->code, SK_AWS_CODE_UNEXPECTED, sizeof(err->code));
+				sk_strlcpy(err->message, sk_error_message(), sizeof(err->message));
 			}
 			goto done;
 		}

@@ -158,6 +158,14 @@ int sk_aws_paginate(struct sk_aws_client *c, const char *service, const char *re
 /* the API version the Query protocol wants for a service, or NULL */
 const char *sk_aws_service_version(const char *service);
 
+/*
+ * Adds an endpoint URL's Host header value (host[:port]) to host and, when
+ * path is not NULL, sets *path to a copy of its path ("/" when it names
+ * none; free() it): 0, SK_ENOTFOUND (no error recorded: the caller names
+ * the endpoint) when url is not a URL with a host, SK_ERROR when out of memory.
+ */
+int sk_aws_url_host(struct sk_buf *host, char **path, const char *url);
+
 /* classification, exposed for tests */
 bool sk_aws_code_is_throttle(const char *code);
 bool sk_aws_is_retryable(long http_status, const char *code);

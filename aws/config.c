@@ -18,6 +18,7 @@
 #include "aws/ini.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 
 /* the services whose endpoint has its own variable, as the AWS CLI names them */
 static const struct {
@@ -91,7 +92,7 @@ void sk_aws_config_display_path(char *out, size_t len, const char *path)
 	if (home && n > 1 && !strncmp(path, home, n) && path[n] == '/')
 		snprintf(out, len, "~%s", path + n);
 	else
-		snprintf(out, len, "%s", path);
+		sk_strlcpy(out, path, len);
 	free(home);
 }
 

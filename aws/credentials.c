@@ -41,6 +41,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 
 #define REFRESH_EARLY_SECONDS 300
@@ -53,21 +54,13 @@
 
 /* ---- credentials values ------------------------------------------------ */
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void sk_credentials_clear(struct sk_credentials *c)
 {
 	if (!c)
 		return;
-	wipe_free(c->access_key_id);
-	wipe_free(c->secret_access_key);
-	wipe_free(c->session_token);
+	sk_str_cleanse_free(c->access_key_id);
+	sk_str_cleanse_free(c->secret_access_key);
+	sk_str_cleanse_free(c->session_token);
 	c->access_key_id = c->secret_access_key = c->session_token = NULL;
 	c->expiration = 0;
 	c->source = NULL;
@@ -362,15 +355,10 @@ static int from_environment(struct sk_credentials_provider *p, struct sk_credent
 
 /* ---- shared files ------------------------------------------------------ */
 
-static int keys_from_section(struct sk_credentials *out, const struct sk_ini *ini, const char *section,
-			     const char *source, const char *file, const char *profile, struct sk_buf *why)
+/* the keys profile gives in file (either shared file): SK_ENOTFOUND when it names neither key */
+static int profile_keys(struct sk_credentials *out, const char *id, const char *secret, const char *token,
+			const char *source, const char *file, const char *profile, struct sk_buf *why)
 {
-	const char *id = sk_ini_get(ini, section, "aws_access_key_id");
-	const char *secret = sk_ini_get(ini, section, "aws_secret_access_key");
-	const char *token = sk_ini_get(ini, section, "aws_session_token");
-
-	if (!token)
-		token = sk_ini_get(ini, section, "aws_security_token");
 	if ((!id || !*id) && (!secret || !*secret))
 		return SK_ENOTFOUND;
 	if (!id || !*id || !secret || !*secret)
@@ -380,6 +368,17 @@ static int keys_from_section(struct sk_credentials *out, const struct sk_ini *in
 	if (set_keys(out, id, secret, token, source) < 0)
 		return say(why, SK_ERROR, "profile '%s' in %s: %s", profile, file, sk_error_message());
 	return 0;
+}
+
+static int keys_from_section(struct sk_credentials *out, const struct sk_ini *ini, const char *section,
+			     const char *source, const char *file, const char *profile, struct sk_buf *why)
+{
+	const char *token = sk_ini_get(ini, section, "aws_session_token");
+
+	if (!token)
+		token = sk_ini_get(ini, section, "aws_security_token");
+	return profile_keys(out, sk_ini_get(ini, section, "aws_access_key_id"),
+			    sk_ini_get(ini, section, "aws_secret_access_key"), token, source, file, profile, why);
 }
 
 static int from_shared_files(struct sk_credentials_provider *p, struct sk_credentials *out, struct sk_buf *why)
@@ -404,20 +403,12 @@ static int from_shared_files(struct sk_credentials_provider *p, struct sk_creden
 			return rc;
 	}
 	if (sk_aws_config_has_profile(cfg)) {
-		const char *id = sk_aws_config_profile_value(cfg, "aws_access_key_id");
-		const char *secret = sk_aws_config_profile_value(cfg, "aws_secret_access_key");
-		const char *token = sk_aws_config_profile_value(cfg, "aws_session_token");
-
-		if ((id && *id) || (secret && *secret)) {
-			if (!id || !*id || !secret || !*secret)
-				return say(why, SK_ERROR, "profile '%s' in %s has %s but not %s", cfg->profile, config_label,
-					   id && *id ? "aws_access_key_id" : "aws_secret_access_key",
-					   id && *id ? "aws_secret_access_key" : "aws_access_key_id");
-			if (set_keys(out, id, secret, token, "shared-config-file") < 0)
-				return say(why, SK_ERROR, "profile '%s' in %s: %s", cfg->profile, config_label,
-					   sk_error_message());
-			return 0;
-		}
+		rc = profile_keys(out, sk_aws_config_profile_value(cfg, "aws_access_key_id"),
+				  sk_aws_config_profile_value(cfg, "aws_secret_access_key"),
+				  sk_aws_config_profile_value(cfg, "aws_session_token"), "shared-config-file",
+				  config_label, cfg->profile, why);
+		if (rc != SK_ENOTFOUND)
+			return rc;
 		if (sk_aws_config_profile_value(cfg, "web_identity_token_file"))
 			return say(why, SK_ENOTFOUND, "profile '%s' names a web identity, no keys", cfg->profile);
 		if (sk_aws_config_profile_value(cfg, "source_profile") ||
@@ -548,6 +539,32 @@ static void free_response(struct sk_http_response *resp)
 	sk_http_response_free(resp);
 }
 
+/* fetch(), and when no answer came, why (rc_none: SK_ERROR, or SK_ENOTFOUND where that means "not here") */
+static int fetch_or_say(const struct fetch *f, struct sk_http_response *resp, struct sk_buf *why, int rc_none)
+{
+	if (fetch(f, resp) < 0)
+		return say(why, rc_none, "no answer: %s", sk_error_message());
+	return 0;
+}
+
+/* the credentials in a metadata service's answer */
+static int answer_keys(struct sk_credentials *out, const struct sk_http_response *resp, const char *source,
+		       struct sk_buf *why)
+{
+	if (sk_credentials_parse_json(out, resp->body.ptr, resp->body.len, source) < 0)
+		return say(why, SK_ERROR, "%s", sk_error_message());
+	return 0;
+}
+
+/* a URL's host (and port), as messages name it */
+static void url_host(char *out, size_t size, const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	snprintf(out, size, "%.*s", (int)strcspn(h, "/?#"), h);
+}
+
 static bool is_loopback_host(const char *h)
 {
 	return !strcasecmp(h, "localhost") || !strncmp(h, "127.", 4) || !strcmp(h, "[::1]") || !strcmp(h, "::1");
@@ -611,10 +628,7 @@ static int from_ecs(struct sk_credentials_provider *p, struct sk_credentials *ou
 		if (sk_buf_adds(&url, full) < 0)
 			goto oom;
 	}
-	{
-		const char *h = strstr(url.ptr, "://");
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h ? h + 3 : url.ptr, "/?#"), h ? h + 3 : url.ptr);
-	}
+	url_host(host, sizeof(host), url.ptr);
 	if (token_file) {
 		if (read_secret_file(&token, token_file, "container authorization token file") < 0) {
 			rc = say(why, SK_ERROR, "%s", sk_error_message());
@@ -637,20 +651,14 @@ static int from_ecs(struct sk_credentials_provider *p, struct sk_credentials *ou
 	f.url = url.ptr;
 	f.timeout_ms = 2000;
 	f.attempts = 3;
-	if (fetch(&f, &resp) < 0) {
-		rc = say(why, SK_ERROR, "no answer: %s", sk_error_message());
+	if ((rc = fetch_or_say(&f, &resp, why, SK_ERROR)) != 0)
 		goto done;
-	}
 	if (resp.status != 200) {
 		rc = say(why, SK_ERROR, "GET %s answered HTTP %ld%s", host, resp.status,
 			 resp.status == 401 || resp.status == 403 ? " (is the authorization token right?)" : "");
 		goto done;
 	}
-	if (sk_credentials_parse_json(out, resp.body.ptr, resp.body.len, "ecs") < 0) {
-		rc = say(why, SK_ERROR, "%s", sk_error_message());
-		goto done;
-	}
-	rc = 0;
+	rc = answer_keys(out, &resp, "ecs", why);
 	goto done;
 oom:
 	rc = say(why, SK_ERROR, "out of memory");
@@ -710,10 +718,7 @@ static int from_imds(struct sk_credentials_provider *p, struct sk_credentials *o
 		return say(why, SK_ENOTFOUND, "disabled by AWS_EC2_METADATA_DISABLED");
 	if (imds_endpoint(p->cfg, &base) < 0)
 		goto oom;
-	{
-		const char *h = strstr(base.ptr, "://");
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h ? h + 3 : base.ptr, "/?#"), h ? h + 3 : base.ptr);
-	}
+	url_host(host, sizeof(host), base.ptr);
 	memset(&f, 0, sizeof(f));
 	f.timeout_ms = env_long("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60) * 1000;
 	f.attempts = (int)env_long("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 10);
@@ -725,11 +730,9 @@ static int from_imds(struct sk_credentials_provider *p, struct sk_credentials *o
 	f.url = url.ptr;
 	f.headers[0] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
 	f.n_headers = 1;
-	if (fetch(&f, &resp) < 0) {
-		/* not on EC2 (or IMDS is off): nothing configured here */
-		rc = say(why, SK_ENOTFOUND, "no answer: %s", sk_error_message());
+	/* no answer: not on EC2 (or IMDS is off), nothing configured here */
+	if ((rc = fetch_or_say(&f, &resp, why, SK_ENOTFOUND)) != 0)
 		goto done;
-	}
 	if (resp.status == 200) {
 		if (!resp.body.len || strpbrk(resp.body.ptr, "\r\n") ||
 		    sk_buf_printf(&token_hdr, "X-aws-ec2-metadata-token: %s", resp.body.ptr) < 0) {
@@ -753,10 +756,8 @@ static int from_imds(struct sk_credentials_provider *p, struct sk_credentials *o
 	f.n_headers = 0;
 	if (token_hdr.len)
 		f.headers[f.n_headers++] = token_hdr.ptr;
-	if (fetch(&f, &resp) < 0) {
-		rc = say(why, SK_ERROR, "no answer: %s", sk_error_message());
+	if ((rc = fetch_or_say(&f, &resp, why, SK_ERROR)) != 0)
 		goto done;
-	}
 	if (resp.status == 404) {
 		rc = say(why, SK_ENOTFOUND, "no IAM role attached to the instance (%s)", host);
 		goto done;
@@ -788,21 +789,16 @@ static int from_imds(struct sk_credentials_provider *p, struct sk_credentials *o
 	if (sk_buf_printf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base.ptr, role.ptr) < 0)
 		goto oom;
 	f.url = url.ptr;
-	if (fetch(&f, &resp) < 0) {
-		rc = say(why, SK_ERROR, "no answer: %s", sk_error_message());
+	if ((rc = fetch_or_say(&f, &resp, why, SK_ERROR)) != 0)
 		goto done;
-	}
 	if (resp.status != 200) {
 		rc = say(why, SK_ERROR, "GET credentials of role '%s' from %s answered HTTP %ld", role.ptr, host,
 			 resp.status);
 		goto done;
 	}
-	if (sk_credentials_parse_json(out, resp.body.ptr, resp.body.len, "imds") < 0) {
-		rc = say(why, SK_ERROR, "%s", sk_error_message());
-		goto done;
-	}
-	sk_debug("aws credentials: instance role '%s' from %s", role.ptr, host);
-	rc = 0;
+	rc = answer_keys(out, &resp, "imds", why);
+	if (rc == 0)
+		sk_debug("aws credentials: instance role '%s' from %s", role.ptr, host);
 	goto done;
 oom:
 	rc = say(why, SK_ERROR, "out of memory");

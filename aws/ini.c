@@ -11,16 +11,10 @@
 
 #include <openssl/crypto.h>
 
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
+#include "common/str.h"
 
 void sk_ini_free(struct sk_ini *ini)
 {
@@ -31,7 +25,7 @@ void sk_ini_free(struct sk_ini *ini)
 	for (i = 0; i < ini->n; i++) {
 		free(ini->items[i].section);
 		free(ini->items[i].key);
-		wipe_free(ini->items[i].value);
+		sk_str_cleanse_free(ini->items[i].value);
 	}
 	free(ini->items);
 	ini->items = NULL;
@@ -45,13 +39,7 @@ static bool blank(char c)
 
 static struct sk_view trim(struct sk_view v)
 {
-	while (v.len && blank(v.ptr[0])) {
-		v.ptr++;
-		v.len--;
-	}
-	while (v.len && blank(v.ptr[v.len - 1]))
-		v.len--;
-	return v;
+	return sk_view_trim_by(v, blank);
 }
 
 /* drops a "#" or ";" comment that follows whitespace */
@@ -87,44 +75,30 @@ static int set_entry(struct sk_ini *ini, const char *section, struct sk_view key
 	char *k = dup_clean(key), *v = dup_clean(value), *sec;
 	size_t i;
 
-	if (!k || !v) {
-		free(k);
-		wipe_free(v);
-		return sk_error_set_oom();
-	}
+	if (!k || !v)
+		goto oom;
 	for (i = 0; i < ini->n; i++) {
 		e = &ini->items[i];
 		if (!strcmp(e->section, section) && !strcasecmp(e->key, k)) {
 			free(k);
-			wipe_free(e->value);
+			sk_str_cleanse_free(e->value);
 			e->value = v;
 			e->line = line;
 			return 0;
 		}
 	}
-	if (ini->n == ini->cap) {
-		size_t cap = ini->cap ? ini->cap * 2 : 16;
-		e = realloc(ini->items, cap * sizeof(*e));
-		if (!e) {
-			free(k);
-			wipe_free(v);
-			return sk_error_set_oom();
-		}
-		ini->items = e;
-		ini->cap = cap;
-	}
-	sec = strdup(section);
-	if (!sec) {
-		free(k);
-		wipe_free(v);
-		return sk_error_set_oom();
-	}
+	if (SK_ARRAY_GROW(ini->items, ini->cap, ini->n + 1) < 0 || !(sec = strdup(section)))
+		goto oom;
 	e = &ini->items[ini->n++];
 	e->section = sec;
 	e->key = k;
 	e->value = v;
 	e->line = line;
 	return 0;
+oom:
+	free(k);
+	sk_str_cleanse_free(v);
+	return sk_error_set_oom();
 }
 
 /* appends "\n" + more to the value of the last entry */
@@ -138,14 +112,14 @@ static int continue_value(struct sk_ini *ini, struct sk_view more)
 		return sk_error_set_oom();
 	v = malloc(old + 1 + strlen(add) + 1);
 	if (!v) {
-		wipe_free(add);
+		sk_str_cleanse_free(add);
 		return sk_error_set_oom();
 	}
 	memcpy(v, e->value, old);
 	v[old] = '\n';
 	strcpy(v + old + 1, add);
-	wipe_free(add);
-	wipe_free(e->value);
+	sk_str_cleanse_free(add);
+	sk_str_cleanse_free(e->value);
 	e->value = v;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "common/array.h"
 #include "common/error.h"
 
 void sk_query_init(struct sk_query *q)
@@ -35,14 +36,8 @@ int sk_query_add(struct sk_query *q, const char *name, const char *value)
 {
 	struct sk_query_param *p;
 
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		p = realloc(q->items, cap * sizeof(*p));
-		if (!p)
-			return sk_error_set_oom();
-		q->items = p;
-		q->cap = cap;
-	}
+	if (SK_ARRAY_GROW(q->items, q->cap, q->n + 1) < 0)
+		return -1;
 	p = &q->items[q->n];
 	p->name = strdup(name);
 	p->value = strdup(value ? value : "");
@@ -53,6 +48,18 @@ int sk_query_add(struct sk_query *q, const char *name, const char *value)
 	}
 	q->n++;
 	return 0;
+}
+
+/* adds value under a name printed by sk_buf_strfmt() (NULL: that failed), which it frees */
+static int add_named(struct sk_query *q, char *name, const char *value)
+{
+	int rc;
+
+	if (!name)
+		return -1;
+	rc = sk_query_add(q, name, value);
+	free(name);
+	return rc;
 }
 
 int sk_query_add_int(struct sk_query *q, const char *name, long long value)
@@ -71,56 +78,41 @@ int sk_query_add_bool(struct sk_query *q, const char *name, bool value)
 int sk_query_add_list(struct sk_query *q, const char *prefix, const char *member, const char *const *values,
 		      size_t n)
 {
-	struct sk_buf name = SK_BUF_INIT;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < n && rc == 0; i++) {
-		sk_buf_reset(&name);
-		rc = sk_buf_printf(&name, "%s.%s.%zu", prefix, member, i + 1);
-		if (rc == 0)
-			rc = sk_query_add(q, name.ptr, values[i]);
-	}
-	sk_buf_free(&name);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = add_named(q, sk_buf_strfmt("%s.%s.%zu", prefix, member, i + 1), values[i]);
 	return rc;
 }
 
 int sk_query_add_tags(struct sk_query *q, const char *prefix, const char *member, const struct sk_aws_tag *tags,
 		      size_t n)
 {
-	struct sk_buf name = SK_BUF_INIT;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
-		sk_buf_reset(&name);
-		rc = sk_buf_printf(&name, "%s.%s.%zu.Key", prefix, member, i + 1);
+		rc = add_named(q, sk_buf_strfmt("%s.%s.%zu.Key", prefix, member, i + 1), tags[i].key);
 		if (rc == 0)
-			rc = sk_query_add(q, name.ptr, tags[i].key);
-		sk_buf_reset(&name);
-		if (rc == 0)
-			rc = sk_buf_printf(&name, "%s.%s.%zu.Value", prefix, member, i + 1);
-		if (rc == 0)
-			rc = sk_query_add(q, name.ptr, tags[i].value);
+			rc = add_named(q, sk_buf_strfmt("%s.%s.%zu.Value", prefix, member, i + 1), tags[i].value);
 	}
-	sk_buf_free(&name);
 	return rc;
 }
 
 int sk_query_add_filter(struct sk_query *q, size_t index, const char *name, const char *const *values, size_t n)
 {
-	struct sk_buf key = SK_BUF_INIT;
+	char *prefix;
 	int rc;
 
-	rc = sk_buf_printf(&key, "Filters.Filter.%zu.Name", index);
-	if (rc == 0)
-		rc = sk_query_add(q, key.ptr, name);
-	sk_buf_reset(&key);
-	if (rc == 0)
-		rc = sk_buf_printf(&key, "Filters.Filter.%zu.Values", index);
-	if (rc == 0)
-		rc = sk_query_add_list(q, key.ptr, "Value", values, n);
-	sk_buf_free(&key);
+	rc = add_named(q, sk_buf_strfmt("Filters.Filter.%zu.Name", index), name);
+	if (rc < 0)
+		return rc;
+	prefix = sk_buf_strfmt("Filters.Filter.%zu.Values", index);
+	if (!prefix)
+		return -1;
+	rc = sk_query_add_list(q, prefix, "Value", values, n);
+	free(prefix);
 	return rc;
 }
 

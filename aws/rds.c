@@ -14,6 +14,7 @@
 #include "aws/credentials.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/timeutil.h"
 
@@ -74,14 +75,8 @@ static int read_tags(struct item_ctx *x, xmlNodePtr parent, const struct sk_aws_
 		const char *k = text(x, t, "Key"), *v = text(x, t, "Value");
 		if (!k)
 			continue;
-		if (n == x->cap_tags) {
-			size_t cap = x->cap_tags ? x->cap_tags * 2 : 16;
-			struct sk_aws_tag *p = realloc(x->tags, cap * sizeof(*p));
-			if (!p)
-				return sk_error_set_oom();
-			x->tags = p;
-			x->cap_tags = cap;
-		}
+		if (SK_ARRAY_GROW(x->tags, x->cap_tags, n + 1) < 0)
+			return -1;
 		x->tags[n].key = k;
 		x->tags[n].value = v ? v : "";
 		n++;
@@ -170,14 +165,8 @@ static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instan
 		const char *arn = text(x, r, "DBInstanceAutomatedBackupsArn");
 		if (!arn)
 			continue;
-		if (k == x->cap_strs) {
-			size_t cap = x->cap_strs ? x->cap_strs * 2 : 4;
-			const char **p = realloc(x->strs, cap * sizeof(*p));
-			if (!p)
-				return sk_error_set_oom();
-			x->strs = p;
-			x->cap_strs = cap;
-		}
+		if (SK_ARRAY_GROW(x->strs, x->cap_strs, k + 1) < 0)
+			return -1;
 		x->strs[k++] = arn;
 	}
 	d->replication_arns = x->strs;
@@ -215,6 +204,14 @@ struct page_ud {
 	void *cb;
 	void *ud;
 };
+
+static void page_init(struct page_ud *p, enum kind kind, void *cb, void *ud)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->cb = cb;
+	p->ud = ud;
+}
 
 static int on_item(void *vud, xmlNodePtr node)
 {
@@ -271,10 +268,7 @@ static int describe(struct sk_aws_client *c, const char *region, const char *act
 	struct page_ud p;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.kind = kind;
-	p.cb = cb;
-	p.ud = ud;
+	page_init(&p, kind, cb, ud);
 	rc = add_describe_params(&q, o);
 	if (rc == 0)
 		rc = sk_aws_paginate(c, "rds", region, action, &q, o && o->page_size ? o->page_size : 100, list, item,
@@ -318,15 +312,25 @@ static int call_one(struct sk_aws_client *c, const char *region, const char *act
 	rc = sk_aws_call(c, "rds", region, action, q, &resp, err);
 	if (rc != 0)
 		return rc;
-	memset(&p, 0, sizeof(p));
-	p.kind = kind;
-	p.cb = cb;
-	p.ud = ud;
+	page_init(&p, kind, cb, ud);
 	n = element ? sk_xml_child(resp.result, element) : NULL;
 	if (cb && n)
 		rc = on_item(&p, n);
 	ctx_free(&p.x);
 	sk_aws_response_free(&resp);
+	return rc;
+}
+
+/*
+ * call_one() with the parameters in q, unless building them failed (the
+ * error then set), and frees q either way
+ */
+static int call_built(struct sk_aws_client *c, const char *region, const char *action, struct sk_query *q,
+		      bool failed, const char *element, enum kind kind, void *cb, void *ud, struct sk_aws_error *err)
+{
+	int rc = failed ? -1 : call_one(c, region, action, q, element, kind, cb, ud, err);
+
+	sk_query_free(q);
 	return rc;
 }
 
@@ -338,24 +342,19 @@ int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const
 			      sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed =
+		sk_query_add(&q, "DBInstanceIdentifier", m->instance_id) < 0 ||
+		(m->backup_retention_period >= 0 &&
+		 sk_query_add_int(&q, "BackupRetentionPeriod", m->backup_retention_period) < 0) ||
+		(m->preferred_backup_window &&
+		 sk_query_add(&q, "PreferredBackupWindow", m->preferred_backup_window) < 0) ||
+		(m->copy_tags_to_snapshot >= 0 &&
+		 sk_query_add_bool(&q, "CopyTagsToSnapshot", m->copy_tags_to_snapshot) < 0) ||
+		(m->deletion_protection >= 0 &&
+		 sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0) ||
+		sk_query_add_bool(&q, "ApplyImmediately", m->apply_immediately) < 0;
 
-	if (sk_query_add(&q, "DBInstanceIdentifier", m->instance_id) < 0)
-		goto done;
-	if (m->backup_retention_period >= 0 && sk_query_add_int(&q, "BackupRetentionPeriod", m->backup_retention_period) < 0)
-		goto done;
-	if (m->preferred_backup_window && sk_query_add(&q, "PreferredBackupWindow", m->preferred_backup_window) < 0)
-		goto done;
-	if (m->copy_tags_to_snapshot >= 0 && sk_query_add_bool(&q, "CopyTagsToSnapshot", m->copy_tags_to_snapshot) < 0)
-		goto done;
-	if (m->deletion_protection >= 0 && sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0)
-		goto done;
-	if (sk_query_add_bool(&q, "ApplyImmediately", m->apply_immediately) < 0)
-		goto done;
-	rc = call_one(c, region, "ModifyDBInstance", &q, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
-done:
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "ModifyDBInstance", &q, failed, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
 }
 
 /*
@@ -369,16 +368,11 @@ int sk_rds_create_db_snapshot(struct sk_aws_client *c, const char *region, const
 			      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) < 0 ||
+		      sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
+		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
 
-	if (sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) < 0 ||
-	    sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
-	    sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0)
-		goto done;
-	rc = call_one(c, region, "CreateDBSnapshot", &q, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
-done:
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "CreateDBSnapshot", &q, failed, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
 }
 
 int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char *source_region,
@@ -391,11 +385,9 @@ int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char
 	struct sk_sigv4_params sp = SK_SIGV4_PARAMS_INIT;
 	struct sk_sigv4_header host;
 	struct sk_sigv4_request req;
-	CURLU *u = NULL;
-	char *h = NULL, *port = NULL;
 	struct sk_buf hostval = SK_BUF_INIT;
 	size_t i;
-	int rc = -1;
+	int rc = -1, r;
 
 	sk_sigv4_result_init(&sig);
 	sk_buf_reset(out);
@@ -409,19 +401,10 @@ int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char
 		goto done;
 	if (sk_aws_config_endpoint(sk_aws_client_config(c), "rds", source_region, &endpoint) < 0)
 		goto done;
-	u = curl_url();
-	if (!u) {
-		sk_error_set_oom();
-		goto done;
-	}
-	if (curl_url_set(u, CURLUPART_URL, endpoint.ptr, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+	r = sk_aws_url_host(&hostval, NULL, endpoint.ptr);
+	if (r == SK_ENOTFOUND)
 		sk_error_set(SK_ERR_CONFIG, "endpoint '%s' is not a URL", endpoint.ptr);
-		goto done;
-	}
-	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
-		port = NULL;
-	if (sk_buf_adds(&hostval, h) < 0 || (port && sk_buf_printf(&hostval, ":%s", port) < 0))
+	if (r < 0)
 		goto done;
 	if (!sk_aws_client_credentials(c)) {
 		sk_error_set(SK_ERR_CREDENTIALS, "no credentials to presign %s", action);
@@ -452,9 +435,6 @@ int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char
 		goto done;
 	rc = 0;
 done:
-	curl_free(h);
-	curl_free(port);
-	curl_url_cleanup(u);
 	sk_sigv4_result_free(&sig);
 	sk_credentials_clear(&creds);
 	sk_buf_free(&hostval);
@@ -474,32 +454,24 @@ int sk_rds_copy_db_snapshot(struct sk_aws_client *c, const char *dest_region, co
 {
 	struct sk_query q = SK_QUERY_INIT, pre = SK_QUERY_INIT;
 	struct sk_buf url = SK_BUF_INIT;
-	int rc = -1;
+	bool failed;
+	int rc;
 
-	if (sk_query_add(&q, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
-	    sk_query_add(&q, "TargetDBSnapshotIdentifier", copy->target_id) < 0)
-		goto done;
-	if (copy->kms_key_id && sk_query_add(&q, "KmsKeyId", copy->kms_key_id) < 0)
-		goto done;
-	if (copy->copy_tags && sk_query_add_bool(&q, "CopyTags", true) < 0)
-		goto done;
-	if (sk_query_add_tags(&q, "Tags", "Tag", copy->tags, copy->n_tags) < 0)
-		goto done;
-	if (copy->source_region && strcmp(copy->source_region, dest_region)) {
+	failed = sk_query_add(&q, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
+		 sk_query_add(&q, "TargetDBSnapshotIdentifier", copy->target_id) < 0 ||
+		 (copy->kms_key_id && sk_query_add(&q, "KmsKeyId", copy->kms_key_id) < 0) ||
+		 (copy->copy_tags && sk_query_add_bool(&q, "CopyTags", true) < 0) ||
+		 sk_query_add_tags(&q, "Tags", "Tag", copy->tags, copy->n_tags) < 0;
+	if (!failed && copy->source_region && strcmp(copy->source_region, dest_region)) {
 		/* the presigned request carries the copy's identifying parameters, as the SDKs send */
-		if (sk_query_add(&pre, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
-		    sk_query_add(&pre, "TargetDBSnapshotIdentifier", copy->target_id) < 0 ||
-		    (copy->kms_key_id && sk_query_add(&pre, "KmsKeyId", copy->kms_key_id) < 0))
-			goto done;
-		if (sk_rds_presigned_url(c, &url, copy->source_region, dest_region, "CopyDBSnapshot", &pre) < 0 ||
-		    sk_query_add(&q, "PreSignedUrl", url.ptr) < 0)
-			goto done;
+		failed = sk_query_add(&pre, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
+			 sk_query_add(&pre, "TargetDBSnapshotIdentifier", copy->target_id) < 0 ||
+			 (copy->kms_key_id && sk_query_add(&pre, "KmsKeyId", copy->kms_key_id) < 0) ||
+			 sk_rds_presigned_url(c, &url, copy->source_region, dest_region, "CopyDBSnapshot", &pre) < 0 ||
+			 sk_query_add(&q, "PreSignedUrl", url.ptr) < 0;
 	}
-	rc = call_one(c, dest_region, "CopyDBSnapshot", &q, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
-done:
-	if (url.ptr)
-		sk_buf_cleanse_free(&url); /* holds a signature */
-	sk_query_free(&q);
+	rc = call_built(c, dest_region, "CopyDBSnapshot", &q, failed, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
+	sk_buf_cleanse_free(&url); /* holds a signature */
 	sk_query_free(&pre);
 	return rc;
 }
@@ -512,12 +484,9 @@ int sk_rds_delete_db_snapshot(struct sk_aws_client *c, const char *region, const
 			      struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) < 0;
 
-	if (sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) == 0)
-		rc = call_one(c, region, "DeleteDBSnapshot", &q, NULL, K_SNAPSHOT, NULL, NULL, err);
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "DeleteDBSnapshot", &q, failed, NULL, K_SNAPSHOT, NULL, NULL, err);
 }
 
 /* Retry safety: setting a tag to a value is idempotent. */
@@ -525,12 +494,10 @@ int sk_rds_add_tags(struct sk_aws_client *c, const char *region, const char *arn
 		    size_t n_tags, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "ResourceName", arn) < 0 ||
+		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
 
-	if (sk_query_add(&q, "ResourceName", arn) == 0 && sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) == 0)
-		rc = call_one(c, region, "AddTagsToResource", &q, NULL, K_SNAPSHOT, NULL, NULL, err);
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "AddTagsToResource", &q, failed, NULL, K_SNAPSHOT, NULL, NULL, err);
 }
 
 /* Retry safety: removing an absent tag is not an error. */
@@ -538,12 +505,10 @@ int sk_rds_remove_tags(struct sk_aws_client *c, const char *region, const char *
 		       size_t n_keys, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "ResourceName", arn) < 0 ||
+		      sk_query_add_list(&q, "TagKeys", "member", keys, n_keys) < 0;
 
-	if (sk_query_add(&q, "ResourceName", arn) == 0 && sk_query_add_list(&q, "TagKeys", "member", keys, n_keys) == 0)
-		rc = call_one(c, region, "RemoveTagsFromResource", &q, NULL, K_SNAPSHOT, NULL, NULL, err);
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "RemoveTagsFromResource", &q, failed, NULL, K_SNAPSHOT, NULL, NULL, err);
 }
 
 /*
@@ -557,26 +522,20 @@ int sk_rds_start_automated_backups_replication(struct sk_aws_client *c, const ch
 {
 	struct sk_query q = SK_QUERY_INIT;
 	struct sk_buf url = SK_BUF_INIT;
-	int rc = -1;
+	bool failed;
+	int rc;
 
-	if (sk_query_add(&q, "SourceDBInstanceArn", r->source_instance_arn) < 0)
-		goto done;
-	if (r->backup_retention_period > 0 && sk_query_add_int(&q, "BackupRetentionPeriod", r->backup_retention_period) < 0)
-		goto done;
-	if (r->kms_key_id && sk_query_add(&q, "KmsKeyId", r->kms_key_id) < 0)
-		goto done;
-	if (r->source_region && strcmp(r->source_region, dest_region)) {
-		if (sk_rds_presigned_url(c, &url, r->source_region, dest_region, "StartDBInstanceAutomatedBackupsReplication",
-					 &q) < 0 ||
-		    sk_query_add(&q, "PreSignedUrl", url.ptr) < 0)
-			goto done;
-	}
-	rc = call_one(c, dest_region, "StartDBInstanceAutomatedBackupsReplication", &q, NULL, K_AUTOBACKUP, NULL,
-		      NULL, err);
-done:
-	if (url.ptr)
-		sk_buf_cleanse_free(&url);
-	sk_query_free(&q);
+	failed = sk_query_add(&q, "SourceDBInstanceArn", r->source_instance_arn) < 0 ||
+		 (r->backup_retention_period > 0 &&
+		  sk_query_add_int(&q, "BackupRetentionPeriod", r->backup_retention_period) < 0) ||
+		 (r->kms_key_id && sk_query_add(&q, "KmsKeyId", r->kms_key_id) < 0);
+	if (!failed && r->source_region && strcmp(r->source_region, dest_region))
+		failed = sk_rds_presigned_url(c, &url, r->source_region, dest_region,
+					      "StartDBInstanceAutomatedBackupsReplication", &q) < 0 ||
+			 sk_query_add(&q, "PreSignedUrl", url.ptr) < 0;
+	rc = call_built(c, dest_region, "StartDBInstanceAutomatedBackupsReplication", &q, failed, NULL, K_AUTOBACKUP,
+			NULL, NULL, err);
+	sk_buf_cleanse_free(&url);
 	return rc;
 }
 
@@ -589,13 +548,10 @@ int sk_rds_stop_automated_backups_replication(struct sk_aws_client *c, const cha
 					      const char *source_instance_arn, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "SourceDBInstanceArn", source_instance_arn) < 0;
 
-	if (sk_query_add(&q, "SourceDBInstanceArn", source_instance_arn) == 0)
-		rc = call_one(c, dest_region, "StopDBInstanceAutomatedBackupsReplication", &q, NULL, K_AUTOBACKUP,
-			      NULL, NULL, err);
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, dest_region, "StopDBInstanceAutomatedBackupsReplication", &q, failed, NULL, K_AUTOBACKUP,
+			  NULL, NULL, err);
 }
 
 /* Retry safety: the new instance's identifier is the caller's; a retry gets DBInstanceAlreadyExists. */
@@ -603,17 +559,13 @@ int sk_rds_restore_from_snapshot(struct sk_aws_client *c, const char *region, co
 				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "DBInstanceIdentifier", r->instance_id) < 0 ||
+		      sk_query_add(&q, "DBSnapshotIdentifier", r->snapshot_id) < 0 ||
+		      (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
+		      sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0;
 
-	if (sk_query_add(&q, "DBInstanceIdentifier", r->instance_id) < 0 ||
-	    sk_query_add(&q, "DBSnapshotIdentifier", r->snapshot_id) < 0 ||
-	    (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
-	    sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0)
-		goto done;
-	rc = call_one(c, region, "RestoreDBInstanceFromDBSnapshot", &q, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
-done:
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "RestoreDBInstanceFromDBSnapshot", &q, failed, "DBInstance", K_INSTANCE,
+			  (void *)cb, ud, err);
 }
 
 /* Retry safety: as restore from snapshot, the target identifier is the caller's. */
@@ -622,25 +574,18 @@ int sk_rds_restore_to_point_in_time(struct sk_aws_client *c, const char *region,
 {
 	struct sk_query q = SK_QUERY_INIT;
 	char ts[SK_TIME_RFC3339_MAX];
-	int rc = -1;
+	bool failed;
 
-	if (sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0 ||
-	    sk_query_add(&q, "TargetDBInstanceIdentifier", r->instance_id) < 0 ||
-	    (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0))
-		goto done;
-	if (r->restore_time) {
+	if (r->restore_time)
 		sk_time_format_rfc3339(ts, r->restore_time);
-		if (sk_query_add(&q, "RestoreTime", ts) < 0)
-			goto done;
-	} else if (sk_query_add_bool(&q, "UseLatestRestorableTime", true) < 0) {
-		goto done;
-	}
-	if (sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0)
-		goto done;
-	rc = call_one(c, region, "RestoreDBInstanceToPointInTime", &q, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
-done:
-	sk_query_free(&q);
-	return rc;
+	failed = sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0 ||
+		 sk_query_add(&q, "TargetDBInstanceIdentifier", r->instance_id) < 0 ||
+		 (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
+		 (r->restore_time ? sk_query_add(&q, "RestoreTime", ts) < 0
+				  : sk_query_add_bool(&q, "UseLatestRestorableTime", true) < 0) ||
+		 sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0;
+	return call_built(c, region, "RestoreDBInstanceToPointInTime", &q, failed, "DBInstance", K_INSTANCE,
+			  (void *)cb, ud, err);
 }
 
 /* Retry safety: a second delete answers DBInstanceNotFound or InvalidDBInstanceState (deleting). */
@@ -649,17 +594,12 @@ int sk_rds_delete_db_instance(struct sk_aws_client *c, const char *region, const
 			      struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
-	int rc = -1;
+	bool failed = sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
+		      sk_query_add_bool(&q, "SkipFinalSnapshot", skip_final_snapshot) < 0 ||
+		      (final_snapshot_id && sk_query_add(&q, "FinalDBSnapshotIdentifier", final_snapshot_id) < 0) ||
+		      sk_query_add_bool(&q, "DeleteAutomatedBackups", delete_automated_backups) < 0;
 
-	if (sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
-	    sk_query_add_bool(&q, "SkipFinalSnapshot", skip_final_snapshot) < 0 ||
-	    (final_snapshot_id && sk_query_add(&q, "FinalDBSnapshotIdentifier", final_snapshot_id) < 0) ||
-	    sk_query_add_bool(&q, "DeleteAutomatedBackups", delete_automated_backups) < 0)
-		goto done;
-	rc = call_one(c, region, "DeleteDBInstance", &q, NULL, K_INSTANCE, NULL, NULL, err);
-done:
-	sk_query_free(&q);
-	return rc;
+	return call_built(c, region, "DeleteDBInstance", &q, failed, NULL, K_INSTANCE, NULL, NULL, err);
 }
 
 bool sk_rds_valid_snapshot_id(const char *id)
@@ -705,10 +645,7 @@ static int parse_doc(const char *xml, size_t len, const char *name, enum kind ki
 
 	if (sk_xml_parse(&doc, xml, len, "RDS answer") < 0)
 		return -1;
-	memset(&p, 0, sizeof(p));
-	p.kind = kind;
-	p.cb = cb;
-	p.ud = ud;
+	page_init(&p, kind, cb, ud);
 	rc = walk(xmlDocGetRootElement(doc), name, &p);
 	ctx_free(&p.x);
 	sk_xml_free(doc);

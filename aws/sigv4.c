@@ -25,7 +25,9 @@
 
 #include "aws/credentials.h"
 #include "aws/query.h"
+#include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -226,11 +228,7 @@ static void qlist_free(struct qlist *l)
 
 	for (i = 0; i < l->n; i++) {
 		free(l->items[i].key);
-		if (l->items[i].value) {
-			/* values can be session tokens */
-			OPENSSL_cleanse(l->items[i].value, strlen(l->items[i].value));
-			free(l->items[i].value);
-		}
+		sk_str_cleanse_free(l->items[i].value); /* values can be session tokens */
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
@@ -241,14 +239,8 @@ static int qlist_add(struct qlist *l, const char *key, size_t klen, const char *
 {
 	struct sk_buf k = SK_BUF_INIT, v = SK_BUF_INIT;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct qparam *p = realloc(l->items, cap * sizeof(*p));
-		if (!p)
-			return sk_error_set_oom();
-		l->items = p;
-		l->cap = cap;
-	}
+	if (SK_ARRAY_GROW(l->items, l->cap, l->n + 1) < 0)
+		return -1;
 	if (sk_buf_add(&k, "", 0) < 0 || sk_buf_add(&v, "", 0) < 0 || sk_query_escape(&k, key, klen) < 0 ||
 	    sk_query_escape(&v, value, vlen) < 0) {
 		sk_buf_free(&k);
@@ -419,6 +411,8 @@ static int canonical_headers(struct sk_buf *canon, struct sk_buf *signed_list, c
 	bool have_host = false;
 	int rc = -1;
 
+	if (sk_buf_add(canon, "", 0) < 0 || sk_buf_add(signed_list, "", 0) < 0)
+		return -1;
 	h = calloc(total ? total : 1, sizeof(*h));
 	if (!h)
 		return sk_error_set_oom();
@@ -494,14 +488,6 @@ void sk_sigv4_result_init(struct sk_sigv4_result *r)
 	sk_buf_init(&r->query, 0);
 }
 
-static void free_str(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void sk_sigv4_result_free(struct sk_sigv4_result *r)
 {
 	size_t i;
@@ -512,7 +498,7 @@ void sk_sigv4_result_free(struct sk_sigv4_result *r)
 	sk_buf_cleanse_free(&r->string_to_sign);
 	sk_buf_cleanse_free(&r->query);
 	for (i = 0; i < r->n_add_headers; i++)
-		free_str(r->add_headers[i]);
+		sk_str_cleanse_free(r->add_headers[i]);
 	r->n_add_headers = 0;
 	OPENSSL_cleanse(r->signature, sizeof(r->signature));
 }
@@ -612,68 +598,97 @@ done:
 	return rc;
 }
 
-int sk_sigv4_sign_headers(struct sk_sigv4_result *out, const struct sk_sigv4_request *req,
-			  const struct sk_sigv4_params *p)
-{
-	struct sk_sigv4_header extra[3];
-	struct sk_buf headers = SK_BUF_INIT, signed_list = SK_BUF_INIT, auth = SK_BUF_INIT;
-	struct qlist params = { NULL, 0, 0 };
+/* what signing by header and presigning share, from the first step to the last */
+struct signing {
 	char amz_date[17], date[9], payload_hash[65], scope[256];
-	const char *token;
-	size_t n_extra = 0;
-	int rc = -1;
+	const char *token; /* NULL: none */
+	struct qlist params;
+	struct sk_buf headers, signed_list;
+};
 
+/* clears *out, checks the request, and takes the time, scope, session token and payload hash */
+static int begin_signing(struct signing *g, struct sk_sigv4_result *out, const struct sk_sigv4_request *req,
+			 const struct sk_sigv4_params *p, bool presign)
+{
+	memset(g, 0, sizeof(*g));
+	sk_buf_init(&g->headers, 0);
+	sk_buf_init(&g->signed_list, 0);
 	sk_sigv4_result_free(out);
 	sk_sigv4_result_init(out);
 	if (check_params(req, p) < 0)
 		return -1;
-	token = p->creds->session_token && *p->creds->session_token ? p->creds->session_token : NULL;
-	sk_time_format_amz(amz_date, p->time);
-	sk_time_format_amz_date(date, p->time);
-	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date, p->region, p->service);
-	if (sk_sha256_hex(payload_hash, req->payload, req->payload_len) < 0)
-		goto done;
+	if (presign && (p->expires < 1 || p->expires > 604800))
+		return sk_error_set(SK_ERR_INVALID, "a presigned URL expires after 1 to 604800 seconds, not %lld",
+				    (long long)p->expires);
+	g->token = p->creds->session_token && *p->creds->session_token ? p->creds->session_token : NULL;
+	sk_time_format_amz(g->amz_date, p->time);
+	sk_time_format_amz_date(g->date, p->time);
+	snprintf(g->scope, sizeof(g->scope), "%s/%s/%s/aws4_request", g->date, p->region, p->service);
+	return sk_sha256_hex(g->payload_hash, req->payload, req->payload_len);
+}
 
-	extra[n_extra].name = "X-Amz-Date";
-	extra[n_extra++].value = amz_date;
-	if (token && !p->omit_session_token) {
-		extra[n_extra].name = "X-Amz-Security-Token";
-		extra[n_extra++].value = token;
-	}
-	if (p->sign_body) {
-		extra[n_extra].name = "x-amz-content-sha256";
-		extra[n_extra++].value = payload_hash;
-	}
-	if (parse_query(&params, req->query ? req->query : "", false) < 0 ||
-	    canonical_head(&out->canonical_request, req, p, &params) < 0 ||
-	    sk_buf_add(&signed_list, "", 0) < 0 || sk_buf_add(&headers, "", 0) < 0 ||
-	    canonical_headers(&headers, &signed_list, req, extra, n_extra) < 0 ||
-	    sk_buf_printf(&out->canonical_request, "%s\n%s\n%s", headers.ptr, signed_list.ptr, payload_hash) < 0)
-		goto done;
-	if (string_to_sign(&out->string_to_sign, amz_date, scope, &out->canonical_request) < 0 ||
-	    compute_signature(out->signature, p->creds->secret_access_key, date, p->region, p->service,
-			      &out->string_to_sign) < 0)
-		goto done;
-	if (sk_buf_printf(&auth, ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-			  p->creds->access_key_id, scope, signed_list.ptr, out->signature) < 0)
-		goto done;
-	/* in the order aws-c-auth adds them */
-	if ((token && add_header_line(out, "X-Amz-Security-Token", token) < 0) ||
-	    add_header_line(out, "X-Amz-Date", amz_date) < 0 ||
-	    (p->sign_body && add_header_line(out, "x-amz-content-sha256", payload_hash) < 0) ||
-	    add_header_line(out, "Authorization", auth.ptr) < 0)
-		goto done;
-	rc = 0;
-done:
+/* ends the canonical request (its head already in it), and makes the string to sign and the signature */
+static int sign(struct signing *g, struct sk_sigv4_result *out, const struct sk_sigv4_params *p)
+{
+	if (sk_buf_printf(&out->canonical_request, "%s\n%s\n%s", g->headers.ptr, g->signed_list.ptr,
+			  g->payload_hash) < 0 ||
+	    string_to_sign(&out->string_to_sign, g->amz_date, g->scope, &out->canonical_request) < 0)
+		return -1;
+	return compute_signature(out->signature, p->creds->secret_access_key, g->date, p->region, p->service,
+				 &out->string_to_sign);
+}
+
+/* frees what signing took; on failure (rc < 0) *out is left cleared */
+static int end_signing(struct signing *g, struct sk_sigv4_result *out, int rc)
+{
 	if (rc < 0) {
 		sk_sigv4_result_free(out);
 		sk_sigv4_result_init(out);
 	}
-	qlist_free(&params);
-	sk_buf_cleanse_free(&headers);
-	sk_buf_free(&signed_list);
-	sk_buf_cleanse_free(&auth);
+	qlist_free(&g->params);
+	sk_buf_cleanse_free(&g->headers);
+	sk_buf_free(&g->signed_list);
 	return rc;
+}
+
+int sk_sigv4_sign_headers(struct sk_sigv4_result *out, const struct sk_sigv4_request *req,
+			  const struct sk_sigv4_params *p)
+{
+	struct signing g;
+	struct sk_sigv4_header extra[3];
+	struct sk_buf auth = SK_BUF_INIT;
+	size_t n_extra = 0;
+	int rc = -1;
+
+	if (begin_signing(&g, out, req, p, false) < 0)
+		goto done;
+	extra[n_extra].name = "X-Amz-Date";
+	extra[n_extra++].value = g.amz_date;
+	if (g.token && !p->omit_session_token) {
+		extra[n_extra].name = "X-Amz-Security-Token";
+		extra[n_extra++].value = g.token;
+	}
+	if (p->sign_body) {
+		extra[n_extra].name = "x-amz-content-sha256";
+		extra[n_extra++].value = g.payload_hash;
+	}
+	if (parse_query(&g.params, req->query ? req->query : "", false) < 0 ||
+	    canonical_head(&out->canonical_request, req, p, &g.params) < 0 ||
+	    canonical_headers(&g.headers, &g.signed_list, req, extra, n_extra) < 0 || sign(&g, out, p) < 0)
+		goto done;
+	if (sk_buf_printf(&auth, ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+			  p->creds->access_key_id, g.scope, g.signed_list.ptr, out->signature) < 0)
+		goto done;
+	/* in the order aws-c-auth adds them */
+	if ((g.token && add_header_line(out, "X-Amz-Security-Token", g.token) < 0) ||
+	    add_header_line(out, "X-Amz-Date", g.amz_date) < 0 ||
+	    (p->sign_body && add_header_line(out, "x-amz-content-sha256", g.payload_hash) < 0) ||
+	    add_header_line(out, "Authorization", auth.ptr) < 0)
+		goto done;
+	rc = 0;
+done:
+	sk_buf_cleanse_free(&auth);
+	return end_signing(&g, out, rc);
 }
 
 static int append_param(struct sk_buf *q, const char *name, const char *value)
@@ -686,66 +701,41 @@ static int append_param(struct sk_buf *q, const char *name, const char *value)
 int sk_sigv4_presign_query(struct sk_sigv4_result *out, const struct sk_sigv4_request *req,
 			   const struct sk_sigv4_params *p)
 {
-	struct sk_buf headers = SK_BUF_INIT, signed_list = SK_BUF_INIT, credential = SK_BUF_INIT;
-	struct qlist params = { NULL, 0, 0 };
-	char amz_date[17], date[9], payload_hash[65], scope[256], expires[24];
-	const char *token;
+	struct signing g;
+	struct sk_buf credential = SK_BUF_INIT;
+	char expires[24];
 	int rc = -1;
 
-	sk_sigv4_result_free(out);
-	sk_sigv4_result_init(out);
-	if (check_params(req, p) < 0)
-		return -1;
-	if (p->expires < 1 || p->expires > 604800)
-		return sk_error_set(SK_ERR_INVALID, "a presigned URL expires after 1 to 604800 seconds, not %lld",
-				    (long long)p->expires);
-	token = p->creds->session_token && *p->creds->session_token ? p->creds->session_token : NULL;
-	sk_time_format_amz(amz_date, p->time);
-	sk_time_format_amz_date(date, p->time);
-	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date, p->region, p->service);
+	if (begin_signing(&g, out, req, p, true) < 0)
+		goto done;
 	snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
-	if (sk_sha256_hex(payload_hash, req->payload, req->payload_len) < 0)
+	if (canonical_headers(&g.headers, &g.signed_list, req, NULL, 0) < 0)
 		goto done;
-	if (sk_buf_add(&signed_list, "", 0) < 0 || sk_buf_add(&headers, "", 0) < 0 ||
-	    canonical_headers(&headers, &signed_list, req, NULL, 0) < 0)
+	if (sk_buf_printf(&credential, "%s/%s", p->creds->access_key_id, g.scope) < 0)
 		goto done;
-	if (sk_buf_printf(&credential, "%s/%s", p->creds->access_key_id, scope) < 0)
+	if (parse_query(&g.params, req->query ? req->query : "", true) < 0 ||
+	    qlist_add(&g.params, "X-Amz-Algorithm", 15, ALGORITHM, strlen(ALGORITHM)) < 0 ||
+	    qlist_add(&g.params, "X-Amz-Credential", 16, credential.ptr, credential.len) < 0 ||
+	    qlist_add(&g.params, "X-Amz-Date", 10, g.amz_date, strlen(g.amz_date)) < 0 ||
+	    qlist_add(&g.params, "X-Amz-SignedHeaders", 19, g.signed_list.ptr, g.signed_list.len) < 0 ||
+	    qlist_add(&g.params, "X-Amz-Expires", 13, expires, strlen(expires)) < 0 ||
+	    (g.token && !p->omit_session_token &&
+	     qlist_add(&g.params, "X-Amz-Security-Token", 20, g.token, strlen(g.token)) < 0))
 		goto done;
-	if (parse_query(&params, req->query ? req->query : "", true) < 0 ||
-	    qlist_add(&params, "X-Amz-Algorithm", 15, ALGORITHM, strlen(ALGORITHM)) < 0 ||
-	    qlist_add(&params, "X-Amz-Credential", 16, credential.ptr, credential.len) < 0 ||
-	    qlist_add(&params, "X-Amz-Date", 10, amz_date, strlen(amz_date)) < 0 ||
-	    qlist_add(&params, "X-Amz-SignedHeaders", 19, signed_list.ptr, signed_list.len) < 0 ||
-	    qlist_add(&params, "X-Amz-Expires", 13, expires, strlen(expires)) < 0 ||
-	    (token && !p->omit_session_token &&
-	     qlist_add(&params, "X-Amz-Security-Token", 20, token, strlen(token)) < 0))
-		goto done;
-	if (canonical_head(&out->canonical_request, req, p, &params) < 0 ||
-	    sk_buf_printf(&out->canonical_request, "%s\n%s\n%s", headers.ptr, signed_list.ptr, payload_hash) < 0)
-		goto done;
-	if (string_to_sign(&out->string_to_sign, amz_date, scope, &out->canonical_request) < 0 ||
-	    compute_signature(out->signature, p->creds->secret_access_key, date, p->region, p->service,
-			      &out->string_to_sign) < 0)
+	if (canonical_head(&out->canonical_request, req, p, &g.params) < 0 || sign(&g, out, p) < 0)
 		goto done;
 	/* the request's own query as sent, then ours, in the order aws-c-auth appends them */
 	if (sk_buf_add(&out->query, "", 0) < 0 || (req->query && sk_buf_adds(&out->query, req->query) < 0) ||
 	    append_param(&out->query, "X-Amz-Algorithm", ALGORITHM) < 0 ||
 	    append_param(&out->query, "X-Amz-Credential", credential.ptr) < 0 ||
-	    append_param(&out->query, "X-Amz-Date", amz_date) < 0 ||
-	    append_param(&out->query, "X-Amz-SignedHeaders", signed_list.ptr) < 0 ||
+	    append_param(&out->query, "X-Amz-Date", g.amz_date) < 0 ||
+	    append_param(&out->query, "X-Amz-SignedHeaders", g.signed_list.ptr) < 0 ||
 	    append_param(&out->query, "X-Amz-Expires", expires) < 0 ||
-	    (token && append_param(&out->query, "X-Amz-Security-Token", token) < 0) ||
+	    (g.token && append_param(&out->query, "X-Amz-Security-Token", g.token) < 0) ||
 	    append_param(&out->query, "X-Amz-Signature", out->signature) < 0)
 		goto done;
 	rc = 0;
 done:
-	if (rc < 0) {
-		sk_sigv4_result_free(out);
-		sk_sigv4_result_init(out);
-	}
-	qlist_free(&params);
-	sk_buf_cleanse_free(&headers);
-	sk_buf_free(&signed_list);
 	sk_buf_free(&credential);
-	return rc;
+	return end_signing(&g, out, rc);
 }

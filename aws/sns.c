@@ -3,8 +3,6 @@
  */
 #include "aws/sns.h"
 
-#include <string.h>
-
 #include "aws/arn.h"
 #include "aws/xml.h"
 #include "common/error.h"
@@ -29,7 +27,6 @@ int sk_sns_publish(struct sk_aws_client *c, const char *topic_arn, const char *s
 {
 	struct sk_query q = SK_QUERY_INIT;
 	struct sk_aws_response resp = SK_AWS_RESPONSE_INIT;
-	struct sk_xml_scratch s = SK_XML_SCRATCH_INIT;
 	char region[64];
 	int rc = -1;
 
@@ -40,17 +37,9 @@ int sk_sns_publish(struct sk_aws_client *c, const char *topic_arn, const char *s
 		goto done;
 	if ((rc = sk_aws_call(c, "sns", region, "Publish", &q, &resp, err)) != 0)
 		goto done;
-	if (message_id && message_id_len) {
-		const char *id = sk_xml_child_text(resp.result, "MessageId", &s);
-		size_t n = id ? strlen(id) : 0;
-		if (n >= message_id_len)
-			n = message_id_len - 1;
-		if (n)
-			memcpy(message_id, id, n);
-		message_id[n] = '\0';
-	}
+	if (message_id)
+		sk_xml_child_copy(message_id, message_id_len, resp.result, "MessageId");
 done:
-	sk_xml_scratch_free(&s);
 	sk_aws_response_free(&resp);
 	sk_query_free(&q);
 	return rc;

@@ -11,7 +11,9 @@
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 
 int sk_xml_parse(xmlDocPtr *out, const char *data, size_t len, const char *what)
@@ -35,7 +37,8 @@ int sk_xml_parse(xmlDocPtr *out, const char *data, size_t len, const char *what)
 		if (e && e->message) {
 			char msg[256];
 			size_t n;
-			snprintf(msg, sizeof(msg), "%s", e->message);
+
+			sk_strlcpy(msg, e->message, sizeof(msg));
 			n = strlen(msg);
 			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 				msg[--n] = '\0';
@@ -121,14 +124,8 @@ const char *sk_xml_text(xmlNodePtr node, struct sk_xml_scratch *s)
 		return "";
 	if (!node->children->next && node->children->type == XML_TEXT_NODE && node->children->content)
 		return (const char *)node->children->content;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		xmlChar **items = realloc(s->items, cap * sizeof(*items));
-		if (!items)
-			return NULL;
-		s->items = items;
-		s->cap = cap;
-	}
+	if (SK_ARRAY_GROW(s->items, s->cap, s->n + 1) < 0)
+		return NULL;
 	c = xmlNodeGetContent(node);
 	if (!c)
 		return NULL;
@@ -160,74 +157,81 @@ const char *sk_xml_child_text(xmlNodePtr parent, const char *name, struct sk_xml
 	return sk_xml_text(sk_xml_child(parent, name), scratch);
 }
 
-static const char *plain_text(xmlNodePtr n, struct sk_xml_scratch *tmp)
-{
-	return sk_xml_text(n, tmp);
-}
-
-int sk_xml_child_int(xmlNodePtr parent, const char *name, int64_t *out)
+/*
+ * Reads the text of parent's child name with parse(name, text, out), text
+ * NULL when it could not be had; SK_ENOTFOUND when there is no such child.
+ */
+static int child_value(xmlNodePtr parent, const char *name, int (*parse)(const char *, const char *, void *),
+		       void *out)
 {
 	struct sk_xml_scratch tmp = SK_XML_SCRATCH_INIT;
 	xmlNodePtr n = sk_xml_child(parent, name);
-	const char *t;
-	char *end;
-	long long v;
-	int rc = 0;
+	int rc;
 
 	if (!n)
 		return SK_ENOTFOUND;
-	t = plain_text(n, &tmp);
-	if (!t || !*t) {
-		rc = sk_error_set(SK_ERR_XML, "element '%s' is empty where a number was expected", name);
-		goto done;
-	}
+	rc = parse(name, sk_xml_text(n, &tmp), out);
+	sk_xml_scratch_free(&tmp);
+	return rc;
+}
+
+static int parse_int(const char *name, const char *t, void *out)
+{
+	char *end;
+	long long v;
+
+	if (!t || !*t)
+		return sk_error_set(SK_ERR_XML, "element '%s' is empty where a number was expected", name);
 	errno = 0;
 	v = strtoll(t, &end, 10);
 	while (*end == ' ' || *end == '\n' || *end == '\t' || *end == '\r')
 		end++;
-	if (errno || *end) {
-		rc = sk_error_set(SK_ERR_XML, "element '%s' holds '%.40s' where a number was expected", name, t);
-		goto done;
-	}
-	*out = v;
-done:
-	sk_xml_scratch_free(&tmp);
-	return rc;
+	if (errno || *end)
+		return sk_error_set(SK_ERR_XML, "element '%s' holds '%.40s' where a number was expected", name, t);
+	*(int64_t *)out = v;
+	return 0;
+}
+
+static int parse_bool(const char *name, const char *t, void *out)
+{
+	if (t && !strcmp(t, "true"))
+		*(bool *)out = true;
+	else if (t && !strcmp(t, "false"))
+		*(bool *)out = false;
+	else
+		return sk_error_set(SK_ERR_XML, "element '%s' holds '%.40s' where true or false was expected", name,
+				    t ? t : "");
+	return 0;
+}
+
+static int parse_time(const char *name, const char *t, void *out)
+{
+	if (!t || sk_time_parse_rfc3339(out, t) < 0)
+		return sk_error_set(SK_ERR_XML, "element '%s' holds '%.40s' where a time was expected", name,
+				    t ? t : "");
+	return 0;
+}
+
+int sk_xml_child_int(xmlNodePtr parent, const char *name, int64_t *out)
+{
+	return child_value(parent, name, parse_int, out);
 }
 
 int sk_xml_child_bool(xmlNodePtr parent, const char *name, bool *out)
 {
-	struct sk_xml_scratch tmp = SK_XML_SCRATCH_INIT;
-	xmlNodePtr n = sk_xml_child(parent, name);
-	const char *t;
-	int rc = 0;
-
-	if (!n)
-		return SK_ENOTFOUND;
-	t = plain_text(n, &tmp);
-	if (t && !strcmp(t, "true"))
-		*out = true;
-	else if (t && !strcmp(t, "false"))
-		*out = false;
-	else
-		rc = sk_error_set(SK_ERR_XML, "element '%s' holds '%.40s' where true or false was expected", name,
-				  t ? t : "");
-	sk_xml_scratch_free(&tmp);
-	return rc;
+	return child_value(parent, name, parse_bool, out);
 }
 
 int sk_xml_child_time(xmlNodePtr parent, const char *name, int64_t *out)
 {
-	struct sk_xml_scratch tmp = SK_XML_SCRATCH_INIT;
-	xmlNodePtr n = sk_xml_child(parent, name);
-	const char *t;
-	int rc = 0;
+	return child_value(parent, name, parse_time, out);
+}
 
-	if (!n)
-		return SK_ENOTFOUND;
-	t = plain_text(n, &tmp);
-	if (!t || sk_time_parse_rfc3339(out, t) < 0)
-		rc = sk_error_set(SK_ERR_XML, "element '%s' holds '%.40s' where a time was expected", name, t ? t : "");
+void sk_xml_child_copy(char *dst, size_t size, xmlNodePtr parent, const char *name)
+{
+	struct sk_xml_scratch tmp = SK_XML_SCRATCH_INIT;
+	const char *t = sk_xml_child_text(parent, name, &tmp);
+
+	sk_strlcpy(dst, t ? t : "", size);
 	sk_xml_scratch_free(&tmp);
-	return rc;
 }

@@ -47,5 +47,7 @@ const char *sk_xml_child_text(xmlNodePtr parent, const char *name, struct sk_xml
 int sk_xml_child_int(xmlNodePtr parent, const char *name, int64_t *out);
 int sk_xml_child_bool(xmlNodePtr parent, const char *name, bool *out);
 int sk_xml_child_time(xmlNodePtr parent, const char *name, int64_t *out);
+/* copies a child's text into dst[size], cut to fit ("" when there is no such child; size 0 writes nothing) */
+void sk_xml_child_copy(char *dst, size_t size, xmlNodePtr parent, const char *name);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
 #include "state/journal.h"
@@ -90,10 +91,10 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 		return 0;
 	}
 	if (!strcmp(r->type, "outcome")) {
-		snprintf(result, sizeof(result), "%s", r->result ? r->result : "?");
+		sk_strlcpy(result, r->result ? r->result : "?", sizeof(result));
 		/* snapkeep's own account first: it names the AWS error and says what was made of it */
 		if (r->detail)
-			snprintf(note, sizeof(note), "%s", r->detail);
+			sk_strlcpy(note, r->detail, sizeof(note));
 		else if (r->error_code || r->error_message)
 			snprintf(note, sizeof(note), "%s%s%s", r->error_code ? r->error_code : "",
 				 r->error_code && r->error_message ? ": " : "", r->error_message ? r->error_message : "");

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,13 +184,28 @@ bool sk_cli_use_color(const struct sk_cli *cli, FILE *f)
 	return isatty(fileno(f));
 }
 
+/*
+ * "snapkeep: <message>" on stderr, or "snapkeep <command>: <message>" when
+ * command is not NULL; the message cut to size - 1 bytes (size <= 4096)
+ */
+static void print_error(const char *command, size_t size, const char *fmt, va_list ap)
+{
+	char msg[4096];
+
+	vsnprintf(msg, size, fmt, ap);
+	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
+	if (sk_log_is_json())
+		sk_log(SK_LOG_ERROR, "%s%s%s", command ? command : "", command ? ": " : "", msg);
+	else
+		fprintf(stderr, "snapkeep%s%s: %s\n", command ? " " : "", command ? command : "", msg);
+}
+
 void sk_cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	/* with JSON logs (--log-format json) every line on stderr is a JSON record */
 	va_start(ap, fmt);
-	sk_log_vprint(stderr, SK_LOG_ERROR, "snapkeep: ", fmt, ap);
+	print_error(NULL, 4096, fmt, ap);
 	va_end(ap);
 }
 
@@ -215,16 +231,11 @@ int sk_cli_stdout_status(void)
 
 int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	print_error(cli->command, 1024, fmt, ap);
 	va_end(ap);
-	if (sk_log_is_json())
-		sk_log(SK_LOG_ERROR, "%s: %s", cli->command, msg);
-	else
-		fprintf(stderr, "snapkeep %s: %s\n", cli->command, msg);
 	return SK_EXIT_USAGE;
 }
 
@@ -255,50 +266,77 @@ enum {
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT,
 };
 
-static const struct option options[] = {
-	{ "repo", required_argument, NULL, O_REPO },
-	{ "ref", required_argument, NULL, O_REF },
-	{ "path", required_argument, NULL, O_PATH },
-	{ "allow-insecure-git", no_argument, NULL, O_INSECURE_GIT },
-	{ "region", required_argument, NULL, O_REGION },
-	{ "endpoint", required_argument, NULL, O_ENDPOINT },
-	{ "endpoint-url", required_argument, NULL, O_ENDPOINT },
-	{ "profile", required_argument, NULL, O_PROFILE },
-	{ "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
-	{ "call-timeout", required_argument, NULL, O_CALL_TIMEOUT },
-	{ "state-dir", required_argument, NULL, O_STATE_DIR },
-	{ "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT },
-	{ "inventory", required_argument, NULL, O_INVENTORY },
-	{ "now", required_argument, NULL, O_NOW },
-	{ "out", required_argument, NULL, O_OUT },
-	{ "detailed-exitcode", no_argument, NULL, O_DETAILED },
-	{ "allow-mass-delete", no_argument, NULL, O_MASS },
-	{ "auto-approve", no_argument, NULL, O_AUTO_APPROVE },
-	{ "no-wait", no_argument, NULL, O_NO_WAIT },
-	{ "concurrency", required_argument, NULL, O_CONCURRENCY },
-	{ "output", required_argument, NULL, O_OUTPUT },
-	{ "color", no_argument, NULL, O_COLOR },
-	{ "no-color", no_argument, NULL, O_NO_COLOR },
-	{ "debug", no_argument, NULL, O_DEBUG },
-	{ "since", required_argument, NULL, O_SINCE },
-	{ "instance", required_argument, NULL, O_INSTANCE },
-	{ "interval", required_argument, NULL, O_INTERVAL },
-	{ "git-poll", required_argument, NULL, O_GIT_POLL },
-	{ "metrics-addr", required_argument, NULL, O_METRICS_ADDR },
-	{ "log-format", required_argument, NULL, O_LOG_FORMAT },
-	{ "once", no_argument, NULL, O_ONCE },
-	{ "auto-apply", no_argument, NULL, O_AUTO_APPLY },
-	{ "healthz-failures", required_argument, NULL, O_HEALTHZ },
-	{ "metrics-namespace", required_argument, NULL, O_NAMESPACE },
-	{ "summary-at", required_argument, NULL, O_SUMMARY_AT },
-	{ "account", required_argument, NULL, O_ACCOUNT },
-	{ "verbose", no_argument, NULL, O_VERBOSE },
-	{ "observe", no_argument, NULL, O_OBSERVE },
-	{ "alert-repeat", required_argument, NULL, O_ALERT_REPEAT },
-	{ "help", no_argument, NULL, O_HELP },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ NULL, 0, NULL, 0 },
+/* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
+enum set { SET_NONE, SET_STR, SET_TRUE, SET_INT, SET_TIMEOUT };
+
+struct cli_option {
+	const char *name;
+	int has_arg;
+	int code;
+	enum set set;
+	size_t field;  /* offsetof(struct sk_cli, ...) */
+	int min, max;  /* SET_INT: the range */
 };
+
+#define STR(n, c, f) \
+	{ .name = n, .has_arg = required_argument, .code = c, .set = SET_STR, .field = offsetof(struct sk_cli, f) }
+#define FLAG(n, c, f) \
+	{ .name = n, .has_arg = no_argument, .code = c, .set = SET_TRUE, .field = offsetof(struct sk_cli, f) }
+#define INT(n, c, f, lo, hi)                                                                                         \
+	{ .name = n, .has_arg = required_argument, .code = c, .set = SET_INT, .field = offsetof(struct sk_cli, f),    \
+	  .min = lo, .max = hi }
+#define TIMEOUT(n, c, f)                                                                                             \
+	{ .name = n, .has_arg = required_argument, .code = c, .set = SET_TIMEOUT, .field = offsetof(struct sk_cli, f) }
+#define OTHER(n, a, c) { .name = n, .has_arg = a, .code = c, .set = SET_NONE }
+
+static const struct cli_option cli_options[] = {
+	STR("repo", O_REPO, repo),
+	STR("ref", O_REF, ref),
+	STR("path", O_PATH, path),
+	FLAG("allow-insecure-git", O_INSECURE_GIT, allow_insecure_git),
+	OTHER("region", required_argument, O_REGION),
+	STR("endpoint", O_ENDPOINT, endpoint),
+	STR("endpoint-url", O_ENDPOINT, endpoint),
+	STR("profile", O_PROFILE, profile),
+	TIMEOUT("connect-timeout", O_CONNECT_TIMEOUT, connect_timeout_ms),
+	TIMEOUT("call-timeout", O_CALL_TIMEOUT, call_timeout_ms),
+	STR("state-dir", O_STATE_DIR, state_dir),
+	INT("lock-timeout", O_LOCK_TIMEOUT, lock_timeout, 0, 86400),
+	STR("inventory", O_INVENTORY, inventory),
+	STR("now", O_NOW, now_text),
+	STR("out", O_OUT, out_file),
+	FLAG("detailed-exitcode", O_DETAILED, detailed_exitcode),
+	FLAG("allow-mass-delete", O_MASS, allow_mass_delete),
+	FLAG("auto-approve", O_AUTO_APPROVE, auto_approve),
+	FLAG("no-wait", O_NO_WAIT, no_wait),
+	INT("concurrency", O_CONCURRENCY, concurrency, 1, 64),
+	OTHER("output", required_argument, O_OUTPUT),
+	OTHER("color", no_argument, O_COLOR),
+	OTHER("no-color", no_argument, O_NO_COLOR),
+	FLAG("debug", O_DEBUG, debug),
+	STR("since", O_SINCE, since),
+	STR("instance", O_INSTANCE, instance),
+	STR("interval", O_INTERVAL, interval),
+	STR("git-poll", O_GIT_POLL, git_poll),
+	STR("metrics-addr", O_METRICS_ADDR, metrics_addr),
+	STR("log-format", O_LOG_FORMAT, log_format),
+	FLAG("once", O_ONCE, once),
+	FLAG("auto-apply", O_AUTO_APPLY, auto_apply),
+	INT("healthz-failures", O_HEALTHZ, healthz_failures, 1, 1000),
+	STR("metrics-namespace", O_NAMESPACE, metrics_namespace),
+	STR("summary-at", O_SUMMARY_AT, summary_at),
+	STR("account", O_ACCOUNT, account),
+	FLAG("verbose", O_VERBOSE, verbose),
+	FLAG("observe", O_OBSERVE, observe),
+	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),
+	OTHER("help", no_argument, O_HELP),
+	OTHER("version", no_argument, O_VERSION),
+};
+
+#define N_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+
+/* getopt_long_only()'s view of cli_options[], made by main() */
+static struct option options[N_OPTIONS + 1];
 
 static int parse_int(const struct sk_cli *cli, const char *opt, const char *s, int min, int max, int *out)
 {
@@ -315,15 +353,22 @@ static int parse_int(const struct sk_cli *cli, const char *opt, const char *s, i
 	return 0;
 }
 
-/* the name an option is listed under: the first entry of options[] with its code ("endpoint-url" is "endpoint") */
-static const char *option_name(int code)
+/* the option listed under code: the first entry of cli_options[] with it ("endpoint-url" is "endpoint"), or NULL */
+static const struct cli_option *find_option(int code)
 {
 	size_t i;
 
-	for (i = 0; options[i].name; i++)
-		if (options[i].val == code)
-			return options[i].name;
-	return "?";
+	for (i = 0; i < N_OPTIONS; i++)
+		if (cli_options[i].code == code)
+			return &cli_options[i];
+	return NULL;
+}
+
+static const char *option_name(int code)
+{
+	const struct cli_option *o = find_option(code);
+
+	return o ? o->name : "?";
 }
 
 /*
@@ -388,6 +433,30 @@ static int parse_timeout(const struct sk_cli *cli, const char *what, const char 
 	return 0;
 }
 
+/* sets what o sets in cli from its value: 0, or -1 after a usage error */
+static int set_option(struct sk_cli *cli, const struct cli_option *o, const char *value)
+{
+	char *field = (char *)cli + o->field;
+	char what[64];
+
+	switch (o->set) {
+	case SET_STR:
+		*(const char **)field = value;
+		break;
+	case SET_TRUE:
+		*(bool *)field = true;
+		break;
+	case SET_INT:
+		return parse_int(cli, o->name, value, o->min, o->max, (int *)field);
+	case SET_TIMEOUT:
+		snprintf(what, sizeof(what), "--%s", o->name);
+		return parse_timeout(cli, what, value, (long *)field);
+	case SET_NONE:
+		break;
+	}
+	return 0;
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
 	const char *v = getenv(name);
@@ -405,6 +474,7 @@ int main(int argc, char **argv)
 {
 	struct sk_cli cli;
 	const struct sk_command *cmd = NULL;
+	const struct cli_option *o;
 	const char *output;
 	size_t i;
 	int c, rc;
@@ -456,6 +526,8 @@ int main(int argc, char **argv)
 	     parse_timeout(&cli, "SNAPKEEP_CALL_TIMEOUT", getenv("SNAPKEEP_CALL_TIMEOUT"), &cli.call_timeout_ms) < 0))
 		return SK_EXIT_USAGE;
 
+	for (i = 0; i < N_OPTIONS; i++)
+		options[i] = (struct option){ cli_options[i].name, cli_options[i].has_arg, NULL, cli_options[i].code };
 	/* GNU getopt permutes, so PLANFILE may come before or after options */
 	opterr = 0;
 	optind = 1;
@@ -465,64 +537,21 @@ int main(int argc, char **argv)
 		if (c != ':' && c != '?' && c != O_HELP && c != O_VERSION && !help_lists(cmd->help, option_name(c)))
 			return sk_cli_usage(&cli, "%s%s is not an option of %s. See 'snapkeep %s --help'.",
 					    c == O_OUT ? "-" : "--", option_name(c), cmd->name, cmd->name);
+		o = find_option(c);
+		if (o && o->set != SET_NONE) {
+			if (set_option(&cli, o, optarg) < 0)
+				return SK_EXIT_USAGE;
+			continue;
+		}
 		switch (c) {
-		case O_REPO: cli.repo = optarg; break;
-		case O_REF: cli.ref = optarg; break;
-		case O_PATH: cli.path = optarg; break;
-		case O_INSECURE_GIT: cli.allow_insecure_git = true; break;
 		case O_REGION:
 			if (cli.n_regions == SK_CLI_MAX_REGIONS)
 				return sk_cli_usage(&cli, "at most %d --region options", SK_CLI_MAX_REGIONS);
 			cli.regions[cli.n_regions++] = optarg;
 			break;
-		case O_ENDPOINT: cli.endpoint = optarg; break;
-		case O_PROFILE: cli.profile = optarg; break;
-		case O_CONNECT_TIMEOUT:
-			if (parse_timeout(&cli, "--connect-timeout", optarg, &cli.connect_timeout_ms) < 0)
-				return SK_EXIT_USAGE;
-			break;
-		case O_CALL_TIMEOUT:
-			if (parse_timeout(&cli, "--call-timeout", optarg, &cli.call_timeout_ms) < 0)
-				return SK_EXIT_USAGE;
-			break;
-		case O_STATE_DIR: cli.state_dir = optarg; break;
-		case O_LOCK_TIMEOUT:
-			if (parse_int(&cli, "lock-timeout", optarg, 0, 86400, &cli.lock_timeout) < 0)
-				return SK_EXIT_USAGE;
-			break;
-		case O_INVENTORY: cli.inventory = optarg; break;
-		case O_NOW: cli.now_text = optarg; break;
-		case O_OUT: cli.out_file = optarg; break;
-		case O_DETAILED: cli.detailed_exitcode = true; break;
-		case O_MASS: cli.allow_mass_delete = true; break;
-		case O_AUTO_APPROVE: cli.auto_approve = true; break;
-		case O_NO_WAIT: cli.no_wait = true; break;
-		case O_CONCURRENCY:
-			if (parse_int(&cli, "concurrency", optarg, 1, 64, &cli.concurrency) < 0)
-				return SK_EXIT_USAGE;
-			break;
 		case O_OUTPUT: output = optarg; break;
 		case O_COLOR: cli.color = 1; break;
 		case O_NO_COLOR: cli.color = 0; break;
-		case O_DEBUG: cli.debug = true; break;
-		case O_SINCE: cli.since = optarg; break;
-		case O_INSTANCE: cli.instance = optarg; break;
-		case O_INTERVAL: cli.interval = optarg; break;
-		case O_GIT_POLL: cli.git_poll = optarg; break;
-		case O_METRICS_ADDR: cli.metrics_addr = optarg; break;
-		case O_LOG_FORMAT: cli.log_format = optarg; break;
-		case O_ONCE: cli.once = true; break;
-		case O_AUTO_APPLY: cli.auto_apply = true; break;
-		case O_HEALTHZ:
-			if (parse_int(&cli, "healthz-failures", optarg, 1, 1000, &cli.healthz_failures) < 0)
-				return SK_EXIT_USAGE;
-			break;
-		case O_NAMESPACE: cli.metrics_namespace = optarg; break;
-		case O_SUMMARY_AT: cli.summary_at = optarg; break;
-		case O_ACCOUNT: cli.account = optarg; break;
-		case O_VERBOSE: cli.verbose = true; break;
-		case O_OBSERVE: cli.observe = true; break;
-		case O_ALERT_REPEAT: cli.alert_repeat = optarg; break;
 		case O_HELP: print_command_help(cmd); return SK_EXIT_OK;
 		case O_VERSION: printf("snapkeep %s\n", SK_VERSION); return SK_EXIT_OK;
 		case ':':

@@ -127,6 +127,15 @@ static char *pack(struct sk_arena *a, const char *s, size_t len)
 	return p;
 }
 
+void *sk_arena_memdup(struct sk_arena *a, const void *p, size_t size)
+{
+	void *d = sk_arena_alloc(a, size);
+
+	if (d && size)
+		memcpy(d, p, size);
+	return d;
+}
+
 const char *sk_arena_strndup(struct sk_arena *a, const char *s, size_t len)
 {
 	if (!s)

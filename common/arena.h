@@ -26,6 +26,8 @@ struct sk_arena {
 
 void *sk_arena_alloc(struct sk_arena *a, size_t size);
 void *sk_arena_calloc(struct sk_arena *a, size_t n, size_t size);
+/* a copy of p[0..size) in the arena (aligned as sk_arena_alloc's); NULL on allocation failure (error set) */
+void *sk_arena_memdup(struct sk_arena *a, const void *p, size_t size);
 /* a copy in the arena; NULL stays NULL; NULL also on allocation failure (error set) */
 const char *sk_arena_strdup(struct sk_arena *a, const char *s);
 const char *sk_arena_strndup(struct sk_arena *a, const char *s, size_t len);

@@ -100,6 +100,28 @@ int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+char *sk_buf_vstrfmt(const char *fmt, va_list ap)
+{
+	struct sk_buf b = SK_BUF_INIT;
+
+	if (sk_buf_vprintf(&b, fmt, ap) < 0) {
+		sk_buf_free(&b);
+		return NULL;
+	}
+	return sk_buf_detach(&b);
+}
+
+char *sk_buf_strfmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = sk_buf_vstrfmt(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 const char *sk_buf_cstr(const struct sk_buf *b)
 {
 	return b->ptr ? b->ptr : "";
@@ -184,15 +206,20 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-struct sk_view sk_view_trim(struct sk_view v)
+struct sk_view sk_view_trim_by(struct sk_view v, bool (*blank)(char c))
 {
-	while (v.len && is_space(v.ptr[0])) {
+	while (v.len && blank(v.ptr[0])) {
 		v.ptr++;
 		v.len--;
 	}
-	while (v.len && is_space(v.ptr[v.len - 1]))
+	while (v.len && blank(v.ptr[v.len - 1]))
 		v.len--;
 	return v;
+}
+
+struct sk_view sk_view_trim(struct sk_view v)
+{
+	return sk_view_trim_by(v, is_space);
 }
 
 bool sk_view_split(struct sk_view *v, char c, struct sk_view *head)

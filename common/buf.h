@@ -32,6 +32,9 @@ int sk_buf_addc(struct sk_buf *b, char c);
 int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sk_buf_vprintf(struct sk_buf *b, const char *fmt, va_list ap);
+/* a malloc'ed string printed from fmt (free() it), NULL with the error set on failure */
+char *sk_buf_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sk_buf_vstrfmt(const char *fmt, va_list ap);
 /* "" when nothing was added yet; never NULL */
 const char *sk_buf_cstr(const struct sk_buf *b);
 /* keeps the memory, forgets the contents */
@@ -53,7 +56,10 @@ struct sk_view sk_view_from(const char *p, size_t len);
 bool sk_view_eq(struct sk_view v, const char *s);
 bool sk_view_eq_nocase(struct sk_view v, const char *s);
 bool sk_view_starts_with(struct sk_view v, const char *prefix);
+/* without leading and trailing white space (C's isspace() set, in the C locale) */
 struct sk_view sk_view_trim(struct sk_view v);
+/* without the leading and trailing bytes blank() says are blank */
+struct sk_view sk_view_trim_by(struct sk_view v, bool (*blank)(char c));
 /* splits at the first occurrence of c: head gets what is before, v what is after */
 bool sk_view_split(struct sk_view *v, char c, struct sk_view *head);
 /* a malloc'ed NUL-terminated copy, NULL on allocation failure */

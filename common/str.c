@@ -1,10 +1,14 @@
 /*
- * str.c - copying C strings into fixed buffers, checking UTF-8
+ * str.c - C strings: copying into fixed buffers, lists, secrets
  */
 #include "common/str.h"
 
-#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/error.h"
 
 bool sk_strlcpy(char *dst, const char *src, size_t size)
 {
@@ -22,38 +26,33 @@ bool sk_strlcpy(char *dst, const char *src, size_t size)
 	return false;
 }
 
-bool sk_utf8_valid(const char *str, size_t len)
+char *sk_strdup(const char *s)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	char *d = strdup(s ? s : "");
 
-	while (i < len) {
-		unsigned c = s[i];
-		uint32_t cp;
-		size_t n, k;
+	if (!d)
+		sk_error_set_oom();
+	return d;
+}
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		if (len - i - 1 < n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+void sk_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int sk_strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void sk_str_cleanse_free(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
 	}
-	return true;
 }

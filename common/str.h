@@ -1,7 +1,8 @@
 /*
- * str.h - copying C strings into fixed buffers, checking UTF-8
+ * str.h - C strings: copying into fixed buffers, lists, secrets
  *
  * snprintf(dst, size, "%s", src) hides truncation; sk_strlcpy() says it.
+ * (UTF-8: common/utf8.h.)
  */
 #ifndef SK_STR_H
 #define SK_STR_H
@@ -16,7 +17,16 @@
  */
 bool sk_strlcpy(char *dst, const char *src, size_t size);
 
-/* whether s[0..len) is well-formed UTF-8: no overlong form, surrogate or code point past U+10FFFF */
-bool sk_utf8_valid(const char *s, size_t len);
+/* a malloc'ed copy of s (NULL: ""), NULL with the error set when out of memory */
+char *sk_strdup(const char *s);
+
+/* frees v[0..n) and v itself; NULL is a no-op */
+void sk_strv_free(char **v, size_t n);
+
+/* qsort()'s comparison of two char * items, by strcmp() */
+int sk_strp_cmp(const void *a, const void *b);
+
+/* wipes a string holding a secret before freeing it; NULL is a no-op */
+void sk_str_cleanse_free(char *s);
 
 #endif

@@ -1,12 +1,17 @@
 /*
- * utf8.c - text copied into fixed fields stays valid UTF-8
+ * utf8.c - checking UTF-8; text copied into fixed fields stays valid UTF-8
  */
 #include "common/utf8.h"
 
+#include <stdint.h>
 #include <string.h>
 
-/* the length of the valid character at s (1..4), or 0 when the bytes there are none */
-static size_t char_len(const unsigned char *s)
+/*
+ * The length of the valid character at s (1..4), or 0 when the bytes there
+ * are none or it would run past the avail bytes left (avail > 0; SIZE_MAX
+ * for a NUL-terminated string, where the NUL ends any character cut short).
+ */
+static size_t char_len(const unsigned char *s, size_t avail)
 {
 	unsigned c = s[0], v, n, i;
 
@@ -15,6 +20,8 @@ static size_t char_len(const unsigned char *s)
 	if (c < 0xc2 || c > 0xf4)
 		return 0; /* a continuation byte, an overlong 2-byte lead, or past U+10FFFF */
 	n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (n > avail)
+		return 0;
 	v = c & (0x7fu >> n);
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
@@ -34,7 +41,7 @@ size_t sk_utf8_copy(char *dst, size_t size, const char *src)
 	if (!size)
 		return 0;
 	while (*s) {
-		n = char_len(s);
+		n = char_len(s, SIZE_MAX);
 		if (!n) {
 			if (o + 1 >= size)
 				break;
@@ -50,4 +57,18 @@ size_t sk_utf8_copy(char *dst, size_t size, const char *src)
 	}
 	dst[o] = '\0';
 	return o;
+}
+
+bool sk_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = char_len(s + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
 }

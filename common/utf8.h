@@ -1,5 +1,5 @@
 /*
- * utf8.h - text copied into fixed fields stays valid UTF-8
+ * utf8.h - checking UTF-8; text copied into fixed fields stays valid UTF-8
  *
  * Commit subjects (any bytes git was given), error messages and the like
  * are kept in fixed-size fields and written out as JSON, which takes only
@@ -9,6 +9,7 @@
 #ifndef SK_UTF8_H
 #define SK_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -18,5 +19,8 @@
  * points past U+10FFFF) replaced by '?'.  Returns the length written.
  */
 size_t sk_utf8_copy(char *dst, size_t size, const char *src);
+
+/* whether s[0..len) is well-formed UTF-8: no overlong form, surrogate or code point past U+10FFFF */
+bool sk_utf8_valid(const char *s, size_t len);
 
 #endif

@@ -317,82 +317,62 @@ static bool day_matches(const struct sk_cron *c, unsigned mday, int64_t days)
 	return dom || dow;
 }
 
-int64_t sk_cron_prev(const struct sk_cron *c, int64_t t)
+/* the set bit of mask nearest x, at x or beyond it in dir's direction (-1: down, 1: up), or -1 */
+static int nearest_bit(uint64_t mask, int x, int dir)
 {
-	int64_t minute = floor_div(t, 60);
-	int64_t days = floor_div(minute, 1440), stop = days - SEARCH_DAYS;
+	return dir < 0 ? bit_at_or_below(mask, x) : bit_at_or_above(mask, x);
+}
+
+/* the matching minute nearest t, at or before it (dir -1) or after it (dir 1), in seconds; -1 when none */
+static int64_t search(const struct sk_cron *c, int64_t t, int dir)
+{
+	int64_t minute = floor_div(t, 60) + (dir > 0);
+	int64_t days = floor_div(minute, 1440), stop = days + dir * SEARCH_DAYS;
 	int h = (int)((minute - days * 1440) / 60), m = (int)((minute - days * 1440) % 60);
+	int day_h = dir < 0 ? 23 : 0, day_m = dir < 0 ? 59 : 0; /* where the search enters a day */
 
 	if (!c || !c->valid || !c->minutes || !c->hours)
 		return -1;
-	while (days >= stop) {
+	while (dir < 0 ? days >= stop : days <= stop) {
 		int64_t y;
 		unsigned mo, d;
 
 		sk_time_civil_from_days(days, &y, &mo, &d);
 		if (!((c->months >> mo) & 1)) {
-			/* the last day of the month before */
-			days = sk_time_days_from_civil(y, mo, 1) - 1;
-			h = 23;
-			m = 59;
-			continue;
-		}
-		if (day_matches(c, d, days)) {
-			int hh = bit_at_or_below(c->hours, h);
+			/* the last day of the month before, or the first day of the month after */
+			if (dir < 0)
+				days = sk_time_days_from_civil(y, mo, 1) - 1;
+			else
+				days = mo == 12 ? sk_time_days_from_civil(y + 1, 1, 1)
+						: sk_time_days_from_civil(y, mo + 1, 1);
+		} else {
+			if (day_matches(c, d, days)) {
+				int hh = nearest_bit(c->hours, h, dir);
 
-			if (hh == h) {
-				int mm = bit_at_or_below(c->minutes, m);
+				if (hh == h) {
+					int mm = nearest_bit(c->minutes, m, dir);
 
-				if (mm >= 0)
-					return (days * 1440 + hh * 60 + mm) * 60;
-				hh = bit_at_or_below(c->hours, h - 1);
+					if (mm >= 0)
+						return (days * 1440 + hh * 60 + mm) * 60;
+					hh = nearest_bit(c->hours, h + dir, dir);
+				}
+				if (hh >= 0 && hh <= 23)
+					return (days * 1440 + hh * 60 + nearest_bit(c->minutes, day_m, dir)) * 60;
 			}
-			if (hh >= 0)
-				return (days * 1440 + hh * 60 + bit_at_or_below(c->minutes, 59)) * 60;
+			days += dir;
 		}
-		days--;
-		h = 23;
-		m = 59;
+		h = day_h;
+		m = day_m;
 	}
 	return -1;
 }
 
+int64_t sk_cron_prev(const struct sk_cron *c, int64_t t)
+{
+	return search(c, t, -1);
+}
+
 int64_t sk_cron_next(const struct sk_cron *c, int64_t t)
 {
-	int64_t minute = floor_div(t, 60) + 1;
-	int64_t days = floor_div(minute, 1440), stop = days + SEARCH_DAYS;
-	int h = (int)((minute - days * 1440) / 60), m = (int)((minute - days * 1440) % 60);
-
-	if (!c || !c->valid || !c->minutes || !c->hours)
-		return -1;
-	while (days <= stop) {
-		int64_t y;
-		unsigned mo, d;
-
-		sk_time_civil_from_days(days, &y, &mo, &d);
-		if (!((c->months >> mo) & 1)) {
-			/* the first day of the month after */
-			days = mo == 12 ? sk_time_days_from_civil(y + 1, 1, 1) : sk_time_days_from_civil(y, mo + 1, 1);
-			h = 0;
-			m = 0;
-			continue;
-		}
-		if (day_matches(c, d, days)) {
-			int hh = bit_at_or_above(c->hours, h);
-
-			if (hh == h) {
-				int mm = bit_at_or_above(c->minutes, m);
-
-				if (mm >= 0)
-					return (days * 1440 + hh * 60 + mm) * 60;
-				hh = bit_at_or_above(c->hours, h + 1);
-			}
-			if (hh >= 0 && hh <= 23)
-				return (days * 1440 + hh * 60 + bit_at_or_above(c->minutes, 0)) * 60;
-		}
-		days++;
-		h = 0;
-		m = 0;
-	}
-	return -1;
+	return search(c, t, 1);
 }

@@ -274,13 +274,9 @@ static void on_end(struct loader *l)
 	f = &l->stack[--l->depth];
 	n = f->kids.len / sizeof(struct sk_ynode *);
 	f->node->n_kids = n;
-	if (n) {
-		f->node->kids = sk_arena_alloc(l->arena, f->kids.len);
-		if (!f->node->kids) {
-			l->oom = true;
-			return;
-		}
-		memcpy(f->node->kids, f->kids.ptr, f->kids.len);
+	if (n && !(f->node->kids = sk_arena_memdup(l->arena, f->kids.ptr, f->kids.len))) {
+		l->oom = true;
+		return;
 	}
 	/* a mapping's last key may have no value only in broken input, which libyaml refuses */
 	if (f->node->type == SK_Y_MAP && (n & 1))
@@ -471,22 +467,11 @@ collect:
 		goto done;
 	}
 	out->n_docs = l->docs.len / sizeof(struct sk_ynode *);
-	if (out->n_docs) {
-		out->docs = sk_arena_alloc(arena, l->docs.len);
-		if (!out->docs) {
-			rc = SK_ERROR;
-			goto done;
-		}
-		memcpy(out->docs, l->docs.ptr, l->docs.len);
-	}
 	out->n_errors = l->errors.len / sizeof(struct sk_yerror);
-	if (out->n_errors) {
-		out->errors = sk_arena_alloc(arena, l->errors.len);
-		if (!out->errors) {
-			rc = SK_ERROR;
-			goto done;
-		}
-		memcpy(out->errors, l->errors.ptr, l->errors.len);
+	if ((out->n_docs && !(out->docs = sk_arena_memdup(arena, l->docs.ptr, l->docs.len))) ||
+	    (out->n_errors && !(out->errors = sk_arena_memdup(arena, l->errors.ptr, l->errors.len)))) {
+		rc = SK_ERROR;
+		goto done;
 	}
 	out->n_empty_docs = l->n_empty;
 	out->fatal = l->fatal;
@@ -511,7 +496,8 @@ size_t sk_yaml_offset(const char *data, size_t len, int line, int col)
 	return at;
 }
 
-const struct sk_ynode *sk_ymap_key(const struct sk_ynode *map, const char *key)
+/* where key's key node stands in map->kids (its value follows it), or NULL */
+static struct sk_ynode *const *find_key(const struct sk_ynode *map, const char *key)
 {
 	size_t n;
 
@@ -522,23 +508,21 @@ const struct sk_ynode *sk_ymap_key(const struct sk_ynode *map, const char *key)
 		const struct sk_ynode *k = map->kids[i];
 
 		if (k->type == SK_Y_SCALAR && k->len == n && !memcmp(k->text, key, n))
-			return k;
+			return &map->kids[i];
 	}
 	return NULL;
 }
 
+const struct sk_ynode *sk_ymap_key(const struct sk_ynode *map, const char *key)
+{
+	struct sk_ynode *const *at = find_key(map, key);
+
+	return at ? at[0] : NULL;
+}
+
 const struct sk_ynode *sk_ymap_get(const struct sk_ynode *map, const char *key)
 {
-	size_t n;
+	struct sk_ynode *const *at = find_key(map, key);
 
-	if (!map || map->type != SK_Y_MAP)
-		return NULL;
-	n = strlen(key);
-	for (size_t i = 0; i + 1 < map->n_kids; i += 2) {
-		const struct sk_ynode *k = map->kids[i];
-
-		if (k->type == SK_Y_SCALAR && k->len == n && !memcmp(k->text, key, n))
-			return map->kids[i + 1];
-	}
-	return NULL;
+	return at ? at[1] : NULL;
 }

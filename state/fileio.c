@@ -218,6 +218,25 @@ int sk_file_parse_json(json_t **out, const char *text, size_t len, int klass, co
 	return 0;
 }
 
+int sk_file_load_json(json_t **out, const char *dir, const char *name, size_t max, int klass, const char *what)
+{
+	struct sk_buf text = SK_BUF_INIT;
+	char *path = sk_file_join(dir, name);
+	int rc = -1;
+
+	*out = NULL;
+	if (!path)
+		goto done;
+	rc = sk_file_read_all(&text, path, max);
+	if (rc < 0)
+		goto done;
+	rc = sk_file_parse_json(out, sk_buf_cstr(&text), text.len, klass, what, path);
+done:
+	free(path);
+	sk_buf_free(&text);
+	return rc;
+}
+
 int sk_file_write_json_atomic(const char *path, const json_t *j, mode_t mode)
 {
 	struct sk_buf b = SK_BUF_INIT;

@@ -45,6 +45,13 @@ int sk_file_write_full(int fd, const void *data, size_t len);
  */
 int sk_file_parse_json(json_t **out, const char *text, size_t len, int klass, const char *what, const char *name);
 
+/*
+ * Reads "<dir>/<name>" (at most max bytes) and parses it with
+ * sk_file_parse_json(), the file's path as its name: SK_ENOTFOUND (no error
+ * recorded) when the file does not exist.
+ */
+int sk_file_load_json(json_t **out, const char *dir, const char *name, size_t max, int klass, const char *what);
+
 /* "<dir>/<name>", malloc'ed; NULL on allocation failure (error set) */
 char *sk_file_join(const char *dir, const char *name);
 

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "state/fileio.h"
 #include "state/statedir.h"
@@ -188,7 +189,7 @@ static int write_locked(struct sk_journal *j, json_t *rec, bool sync, char *out_
 		goto done;
 	}
 	if (out_id)
-		snprintf(out_id, out_len, "%s", id);
+		sk_strlcpy(out_id, id, out_len);
 	rc = 0;
 done:
 	free(text);
@@ -255,7 +256,7 @@ int sk_journal_intent(char *out_id, size_t out_len, struct sk_journal *j, const 
 	}
 	pthread_mutex_unlock(&j->mu);
 	if (rc == 0 && out_id)
-		snprintf(out_id, out_len, "%s", id);
+		sk_strlcpy(out_id, id, out_len);
 done:
 	json_decref(rec);
 	return rc;

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "state/fileio.h"
 #include "state/statedir.h"
@@ -41,7 +42,7 @@ static void nap_ms(int ms)
 /* a record's text goes into one-line messages: control characters become '?' */
 static void copy_field(char *out, size_t size, const char *s)
 {
-	snprintf(out, size, "%s", s);
+	sk_strlcpy(out, s, size);
 	for (; *out; out++)
 		if ((unsigned char)*out < 0x20 || *out == 0x7f)
 			*out = '?';
@@ -286,28 +287,38 @@ void sk_lock_release(struct sk_lock *l)
 	free(l);
 }
 
+/*
+ * Clears *out and opens dir's lock file with flags into *fd, its path in
+ * *path (free() it, whatever the result): SK_ENOTFOUND (no error recorded)
+ * when there is none.
+ */
+static int open_lock_file(int *fd, char **path, struct sk_lock_holder *out, const char *dir, int flags)
+{
+	memset(out, 0, sizeof(*out));
+	*fd = -1;
+	*path = sk_file_join(dir, SK_LOCK_FILE);
+	if (!*path)
+		return -1;
+	*fd = open(*path, flags | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return SK_ENOTFOUND;
+	return sk_error_set_errno(SK_ERR_LOCK, "cannot open the lock file '%s'", *path);
+}
+
 int sk_lock_read_holder(struct sk_lock_holder *out, const char *dir)
 {
-	char *path = sk_file_join(dir, SK_LOCK_FILE);
-	int fd, rc = -1;
+	char *path;
+	int fd, rc = open_lock_file(&fd, &path, out, dir, O_RDONLY);
 
-	memset(out, 0, sizeof(*out));
-	if (!path)
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			rc = 0;
-		else
-			sk_error_set_errno(SK_ERR_LOCK, "cannot open the lock file '%s'", path);
-		goto done;
-	}
-	if (read_record_fd(out, fd) < 0)
-		sk_error_set_errno(SK_ERR_LOCK, "cannot read the lock file '%s'", path);
-	else
+	if (rc == SK_ENOTFOUND)
 		rc = 0;
-	close(fd);
-done:
+	if (fd >= 0) {
+		if (read_record_fd(out, fd) < 0)
+			rc = sk_error_set_errno(SK_ERR_LOCK, "cannot read the lock file '%s'", path);
+		close(fd);
+	}
 	free(path);
 	return rc;
 }
@@ -321,20 +332,12 @@ int sk_lock_peek(struct sk_lock_holder *out, const char *dir)
 
 int sk_lock_force_unlock(struct sk_lock_holder *out, const char *dir)
 {
-	char *path = sk_file_join(dir, SK_LOCK_FILE);
-	int fd = -1, rc = -1;
+	char *path;
+	int fd, rc = open_lock_file(&fd, &path, out, dir, O_RDWR);
 
-	memset(out, 0, sizeof(*out));
-	if (!path)
-		return -1;
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			rc = SK_ENOTFOUND;
-		else
-			sk_error_set_errno(SK_ERR_LOCK, "cannot open the lock file '%s'", path);
+	if (rc < 0)
 		goto done;
-	}
+	rc = -1;
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EINTR)
 			continue;

@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "state/fileio.h"
 
@@ -20,13 +21,9 @@
 
 void sk_planfile_origin_free(struct sk_planfile_origin *o)
 {
-	size_t i;
-
 	if (!o)
 		return;
-	for (i = 0; i < o->n_regions; i++)
-		free(o->regions[i]);
-	free(o->regions);
+	sk_strv_free(o->regions, o->n_regions);
 	free(o->repository);
 	free(o->path);
 	free(o->ref);

@@ -10,8 +10,11 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "state/fileio.h"
 #include "state/statedir.h"
@@ -102,21 +105,12 @@ int sk_state_instance(struct sk_state_instance **out, struct sk_state *s, const 
 	}
 	if (!create)
 		return SK_ENOTFOUND;
-	if (s->n_instances == s->cap_instances) {
-		size_t cap = s->cap_instances ? s->cap_instances * 2 : 16;
-		void *p;
-		if (cap > ((size_t)-1) / sizeof(*s->instances))
-			return sk_error_set_oom();
-		p = realloc(s->instances, cap * sizeof(*s->instances));
-		if (!p)
-			return sk_error_set_oom();
-		s->instances = p;
-		s->cap_instances = cap;
-	}
-	in = &s->instances[s->n_instances++];
+	in = SK_ARRAY_PUSH(s->instances, s->n_instances, s->cap_instances);
+	if (!in)
+		return -1;
 	memset(in, 0, sizeof(*in));
-	snprintf(in->region, sizeof(in->region), "%s", region);
-	snprintf(in->id, sizeof(in->id), "%s", id);
+	sk_strlcpy(in->region, region, sizeof(in->region));
+	sk_strlcpy(in->id, id, sizeof(in->id));
 	*out = in;
 	return 0;
 }
@@ -137,16 +131,6 @@ int sk_state_instance_remove(struct sk_state *s, const char *region, const char 
 static json_t *str_or_null(const char *s)
 {
 	return s && *s ? json_string(s) : json_null();
-}
-
-static json_t *time_or_null(int64_t t)
-{
-	char buf[SK_TIME_RFC3339_MAX];
-
-	if (!t)
-		return json_null();
-	sk_time_format_rfc3339(buf, t);
-	return json_string(buf);
 }
 
 /* json_object_set_new() that remembers a failure */
@@ -175,12 +159,12 @@ static json_t *instance_json(const struct sk_state_instance *in, bool *ok)
 	}
 	put(o, "policy", str_or_null(in->policy), ok);
 	put(o, "newestSnapshot", str_or_null(in->newest_snapshot), ok);
-	put(o, "newestSnapshotTime", time_or_null(in->newest_snapshot_time), ok);
+	put(o, "newestSnapshotTime", sk_json_time(in->newest_snapshot_time), ok);
 	put(o, "newestCopy", str_or_null(in->newest_copy), ok);
 	put(o, "newestCopyRegion", str_or_null(in->newest_copy_region), ok);
-	put(o, "newestCopyTime", time_or_null(in->newest_copy_time), ok);
+	put(o, "newestCopyTime", sk_json_time(in->newest_copy_time), ok);
 	put(o, "ownedSnapshots", json_integer((json_int_t)in->owned_snapshots), ok);
-	put(o, "lastChange", time_or_null(in->last_change), ok);
+	put(o, "lastChange", sk_json_time(in->last_change), ok);
 	put(o, "lastOutcome", str_or_null(in->last_outcome), ok);
 	put(o, "lastError", str_or_null(in->last_error), ok);
 	return o;
@@ -199,14 +183,14 @@ json_t *sk_state_to_json(const struct sk_state *s)
 	put(root, "format", json_string(SK_STATE_FORMAT), &ok);
 	put(root, "serial", json_integer((json_int_t)s->serial), &ok);
 	put(root, "lineage", json_string(s->lineage), &ok);
-	put(root, "createdAt", time_or_null(s->created_at), &ok);
+	put(root, "createdAt", sk_json_time(s->created_at), &ok);
 	if (s->last_applied.commit[0]) {
 		o = json_object();
 		if (o) {
 			put(o, "commit", json_string(s->last_applied.commit), &ok);
 			put(o, "subject", str_or_null(s->last_applied.subject), &ok);
 			put(o, "ref", str_or_null(s->last_applied.ref), &ok);
-			put(o, "at", time_or_null(s->last_applied.at), &ok);
+			put(o, "at", sk_json_time(s->last_applied.at), &ok);
 		}
 		put(root, "lastApplied", o, &ok);
 	} else {
@@ -219,8 +203,8 @@ json_t *sk_state_to_json(const struct sk_state *s)
 			put(o, "command", json_string(s->last_run.command), &ok);
 			put(o, "runId", str_or_null(s->last_run.run_id), &ok);
 			put(o, "commit", str_or_null(s->last_run.commit), &ok);
-			put(o, "startedAt", time_or_null(s->last_run.started_at), &ok);
-			put(o, "finishedAt", time_or_null(s->last_run.finished_at), &ok);
+			put(o, "startedAt", sk_json_time(s->last_run.started_at), &ok);
+			put(o, "finishedAt", sk_json_time(s->last_run.finished_at), &ok);
 			put(o, "outcome", str_or_null(s->last_run.outcome), &ok);
 			put(o, "summary",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "actions", (json_int_t)m->actions, "done",
@@ -301,69 +285,77 @@ static const char *join(char *buf, size_t len, const char *prefix, const char *k
 	return buf;
 }
 
-/* an optional string (absent or null: "") that must fit dst */
-static int get_str(const struct rd *r, char *dst, size_t size, const json_t *o, const char *prefix, const char *key)
+enum member { M_STR, M_TIME, M_COUNT, M_OBJ };
+
+/*
+ * Reads o's optional member key into dst: a string that must fit dst[size],
+ * an RFC 3339 time, a non-negative count or an object; absent or null gives
+ * "", 0 or NULL.  Errors name it "<prefix>.<key>".
+ */
+static int get(const struct rd *r, enum member kind, void *dst, size_t size, const json_t *o, const char *prefix,
+	       const char *key)
 {
 	const json_t *v = json_object_get(o, key);
 	char path[512];
 	size_t n;
 
-	dst[0] = '\0';
+	switch (kind) {
+	case M_STR: *(char *)dst = '\0'; break;
+	case M_TIME: *(int64_t *)dst = 0; break;
+	case M_COUNT: *(uint64_t *)dst = 0; break;
+	case M_OBJ: *(const json_t **)dst = NULL; break;
+	}
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v))
-		return bad(r, join(path, sizeof(path), prefix, key), "expected a string, got %s", type_name(v));
-	n = json_string_length(v);
-	if (n >= size)
-		return bad(r, join(path, sizeof(path), prefix, key), "longer than %zu characters", size - 1);
-	memcpy(dst, json_string_value(v), n + 1);
+	join(path, sizeof(path), prefix, key);
+	switch (kind) {
+	case M_STR:
+		if (!json_is_string(v))
+			return bad(r, path, "expected a string, got %s", type_name(v));
+		n = json_string_length(v);
+		if (n >= size)
+			return bad(r, path, "longer than %zu characters", size - 1);
+		memcpy(dst, json_string_value(v), n + 1);
+		break;
+	case M_TIME:
+		if (!json_is_string(v) || sk_time_parse_rfc3339(dst, json_string_value(v)) < 0 ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return bad(r, path, "expected an RFC 3339 time, got %s%.64s%s", json_is_string(v) ? "'" : "",
+				   json_is_string(v) ? json_string_value(v) : type_name(v), json_is_string(v) ? "'" : "");
+		break;
+	case M_COUNT:
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return bad(r, path, "expected a non-negative integer, got %s",
+				   json_is_integer(v) ? "a negative one" : type_name(v));
+		*(uint64_t *)dst = (uint64_t)json_integer_value(v);
+		break;
+	case M_OBJ:
+		if (!json_is_object(v))
+			return bad(r, path, "expected an object, got %s", type_name(v));
+		*(const json_t **)dst = v;
+		break;
+	}
 	return 0;
+}
+
+static int get_str(const struct rd *r, char *dst, size_t size, const json_t *o, const char *prefix, const char *key)
+{
+	return get(r, M_STR, dst, size, o, prefix, key);
 }
 
 static int get_time(const struct rd *r, int64_t *dst, const json_t *o, const char *prefix, const char *key)
 {
-	const json_t *v = json_object_get(o, key);
-	char path[512];
-
-	*dst = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || sk_time_parse_rfc3339(dst, json_string_value(v)) < 0 ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return bad(r, join(path, sizeof(path), prefix, key), "expected an RFC 3339 time, got %s%.64s%s",
-			   json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : type_name(v),
-			   json_is_string(v) ? "'" : "");
-	return 0;
+	return get(r, M_TIME, dst, 0, o, prefix, key);
 }
 
 static int get_count(const struct rd *r, uint64_t *dst, const json_t *o, const char *prefix, const char *key)
 {
-	const json_t *v = json_object_get(o, key);
-	char path[512];
-
-	*dst = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return bad(r, join(path, sizeof(path), prefix, key), "expected a non-negative integer, got %s",
-			   json_is_integer(v) ? "a negative one" : type_name(v));
-	*dst = (uint64_t)json_integer_value(v);
-	return 0;
+	return get(r, M_COUNT, dst, 0, o, prefix, key);
 }
 
-/* an optional object: absent or null gives NULL, anything else but an object is an error */
 static int get_obj(const struct rd *r, const json_t **dst, const json_t *o, const char *prefix, const char *key)
 {
-	const json_t *v = json_object_get(o, key);
-	char path[512];
-
-	*dst = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_object(v))
-		return bad(r, join(path, sizeof(path), prefix, key), "expected an object, got %s", type_name(v));
-	*dst = v;
-	return 0;
+	return get(r, M_OBJ, dst, 0, o, prefix, key);
 }
 
 static bool is_hex(const char *s)
@@ -431,7 +423,7 @@ static int read_instance(const struct rd *r, struct sk_state *s, const char *key
 		return bad(r, path, "region or instance id too long");
 	memcpy(region, key, rl);
 	region[rl] = '\0';
-	snprintf(id, sizeof(id), "%s", slash + 1);
+	sk_strlcpy(id, slash + 1, sizeof(id));
 	if (!json_is_object(v))
 		return bad(r, path, "expected an object, got %s", type_name(v));
 	if (find(s, region, id, NULL))
@@ -472,7 +464,7 @@ static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
 	v = json_object_get(root, "lineage");
 	if (!json_is_string(v) || !is_uuid(json_string_value(v)))
 		return bad(r, "lineage", "expected a UUID string");
-	snprintf(s->lineage, sizeof(s->lineage), "%s", json_string_value(v));
+	sk_strlcpy(s->lineage, json_string_value(v), sizeof(s->lineage));
 	if (get_time(r, &s->created_at, root, NULL, "createdAt") < 0)
 		return -1;
 
@@ -512,14 +504,11 @@ static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
 			return -1;
 	}
 
-	v = json_object_get(root, "instances");
-	if (v && !json_is_null(v)) {
-		if (!json_is_object(v))
-			return bad(r, "instances", "expected an object, got %s", type_name(v));
-		json_object_foreach((json_t *)v, key, o) {
-			if (read_instance(r, s, key, o) < 0)
-				return -1;
-		}
+	if (get_obj(r, &m, root, NULL, "instances") < 0)
+		return -1;
+	json_object_foreach((json_t *)m, key, o) {
+		if (read_instance(r, s, key, o) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -16,8 +16,10 @@
 #include <string.h>
 
 #include "aws/arn.h"
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
 
@@ -26,43 +28,36 @@ struct strset {
 	size_t n, cap;
 };
 
+/* adds str, which the set takes over (NULL: making it failed, the error set) */
+static int set_take(struct strset *s, char *str)
+{
+	char **slot;
+
+	if (!str)
+		return -1;
+	if (!(slot = SK_ARRAY_PUSH(s->v, s->n, s->cap))) {
+		free(str);
+		return -1;
+	}
+	*slot = str;
+	return 0;
+}
+
 static int set_add(struct strset *s, const char *str)
 {
-	char *d;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **n = realloc(s->v, cap * sizeof(*n));
-		if (!n)
-			return sk_error_set_oom();
-		s->v = n;
-		s->cap = cap;
-	}
-	if (!(d = strdup(str)))
-		return sk_error_set_oom();
-	s->v[s->n++] = d;
-	return 0;
+	return set_take(s, sk_strdup(str));
 }
 
 static int set_addf(struct strset *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int set_addf(struct strset *s, const char *fmt, ...)
 {
-	struct sk_buf b = SK_BUF_INIT;
 	va_list ap;
-	int rc;
+	char *str;
 
 	va_start(ap, fmt);
-	rc = sk_buf_vprintf(&b, fmt, ap);
+	str = sk_buf_vstrfmt(fmt, ap);
 	va_end(ap);
-	if (rc == 0)
-		rc = set_add(s, b.ptr);
-	sk_buf_free(&b);
-	return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return set_take(s, str);
 }
 
 static void set_sort(struct strset *s)
@@ -71,7 +66,7 @@ static void set_sort(struct strset *s)
 
 	if (!s->n)
 		return;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	qsort(s->v, s->n, sizeof(*s->v), sk_strp_cmp);
 	for (i = 1, j = 1; i < s->n; i++) {
 		if (strcmp(s->v[i], s->v[j - 1]))
 			s->v[j++] = s->v[i];
@@ -83,11 +78,7 @@ static void set_sort(struct strset *s)
 
 static void set_free(struct strset *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
+	sk_strv_free(s->v, s->n);
 	memset(s, 0, sizeof(*s));
 }
 

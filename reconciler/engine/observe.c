@@ -32,11 +32,35 @@ struct job {
 	size_t n_instances, n_snapshots;
 };
 
+enum item { I_INSTANCE, I_SNAPSHOT, I_BACKUP };
+
+/* adds in (an sk_inv_<item>) to the shared inventory, under its lock */
+static int add(struct job *j, enum item item, const void *in)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&j->sh->lock);
+	switch (item) {
+	case I_INSTANCE:
+		ok = sk_inventory_add_instance(j->sh->inv, in) != NULL;
+		j->n_instances++;
+		break;
+	case I_SNAPSHOT:
+		ok = sk_inventory_add_snapshot(j->sh->inv, in) != NULL;
+		j->n_snapshots++;
+		break;
+	case I_BACKUP:
+		ok = sk_inventory_add_autobackup(j->sh->inv, in) != NULL;
+		break;
+	}
+	pthread_mutex_unlock(&j->sh->lock);
+	return ok ? 0 : -1;
+}
+
 static int on_instance(void *ud, const struct sk_rds_instance *d)
 {
 	struct job *j = ud;
 	struct sk_inv_instance in;
-	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
 	in.id = d->id;
@@ -60,19 +84,13 @@ static int on_instance(void *ud, const struct sk_rds_instance *d)
 	in.n_replications = d->n_replications;
 	in.tags = d->tags;
 	in.n_tags = d->n_tags;
-	pthread_mutex_lock(&j->sh->lock);
-	if (!sk_inventory_add_instance(j->sh->inv, &in))
-		rc = -1;
-	pthread_mutex_unlock(&j->sh->lock);
-	j->n_instances++;
-	return rc;
+	return add(j, I_INSTANCE, &in);
 }
 
 static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
 {
 	struct job *j = ud;
 	struct sk_inv_snapshot in;
-	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
 	in.id = s->id;
@@ -91,19 +109,13 @@ static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
 	in.encrypted = s->encrypted;
 	in.tags = s->tags;
 	in.n_tags = (uint16_t)(s->n_tags < UINT16_MAX ? s->n_tags : UINT16_MAX);
-	pthread_mutex_lock(&j->sh->lock);
-	if (!sk_inventory_add_snapshot(j->sh->inv, &in))
-		rc = -1;
-	pthread_mutex_unlock(&j->sh->lock);
-	j->n_snapshots++;
-	return rc;
+	return add(j, I_SNAPSHOT, &in);
 }
 
 static int on_backup(void *ud, const struct sk_rds_automated_backup *b)
 {
 	struct job *j = ud;
 	struct sk_inv_autobackup in;
-	int rc = 0;
 
 	memset(&in, 0, sizeof(in));
 	in.arn = b->arn;
@@ -116,11 +128,7 @@ static int on_backup(void *ud, const struct sk_rds_automated_backup *b)
 	in.retention = b->backup_retention_period;
 	in.earliest = b->earliest;
 	in.latest = b->latest;
-	pthread_mutex_lock(&j->sh->lock);
-	if (!sk_inventory_add_autobackup(j->sh->inv, &in))
-		rc = -1;
-	pthread_mutex_unlock(&j->sh->lock);
-	return rc;
+	return add(j, I_BACKUP, &in);
 }
 
 static void observe_region(void *ud, size_t i)

@@ -11,6 +11,7 @@
 #include "aws/config.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/inventory.h"
 #include "specs/policy.h"
@@ -116,7 +117,7 @@ static void norm_path(char *out, size_t len, const char *s)
 		s += 2;
 	if (!strcmp(s, "."))
 		s = "";
-	snprintf(out, len, "%s", s);
+	sk_strlcpy(out, s, len);
 	n = strlen(out);
 	while (n > 0 && out[n - 1] == '/')
 		out[--n] = '\0';

@@ -16,7 +16,9 @@
 #include <openssl/evp.h>
 
 #include "aws/arn.h"
+#include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/context.h"
 #include "reconciler/planner/lifecycle.h"
@@ -39,17 +41,12 @@ static bool tags_match(const struct sk_policy *p, const struct sk_inv_instance *
 
 static int add_selection(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
 {
-	if (d->n_sel == d->cap_sel) {
-		size_t cap = d->cap_sel ? d->cap_sel * 2 : 64;
-		struct sk_diff_sel *s = realloc(d->sel, cap * sizeof(*s));
-		if (!s)
-			return sk_error_set_oom();
-		d->sel = s;
-		d->cap_sel = cap;
-	}
-	d->sel[d->n_sel].policy = p;
-	d->sel[d->n_sel].inst = in;
-	d->n_sel++;
+	struct sk_diff_sel *s = SK_ARRAY_PUSH(d->sel, d->n_sel, d->cap_sel);
+
+	if (!s)
+		return -1;
+	s->policy = p;
+	s->inst = in;
 	return 0;
 }
 
@@ -284,7 +281,7 @@ static size_t find_replicas(struct sk_diff *d, const struct sk_inv_instance *in,
 				continue;
 			memset(&out[n], 0, sizeof(out[n]));
 			out[n].arn = b->arn;
-			snprintf(out[n].region, sizeof(out[n].region), "%s", b->region);
+			sk_strlcpy(out[n].region, b->region, sizeof(out[n].region));
 			n++;
 		}
 		out[j].retention = b->retention;
@@ -602,7 +599,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	d.now = d.opts->now;
 	if (sk_plan_new(&d.plan) < 0)
 		return -1;
-	snprintf(d.plan->commit, sizeof(d.plan->commit), "%s", set->commit);
+	sk_strlcpy(d.plan->commit, set->commit, sizeof(d.plan->commit));
 	d.plan->subject = set->subject ? strdup(set->subject) : NULL;
 	d.plan->ref = set->ref ? strdup(set->ref) : NULL;
 	d.plan->now = d.now;

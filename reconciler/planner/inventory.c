@@ -13,6 +13,7 @@
 
 #include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 
 int sk_inventory_new(struct sk_inventory **out)
 {
@@ -70,11 +71,6 @@ bool sk_inventory_has_instances(const struct sk_inventory *inv, const char *regi
 	return true;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* adds region to a sorted list of interned names, once */
 static int add_name(struct sk_inventory *inv, const char ***list, size_t *n, size_t *cap, const char *region)
 {
@@ -87,7 +83,7 @@ static int add_name(struct sk_inventory *inv, const char ***list, size_t *n, siz
 	if (!(interned = sk_inventory_intern(inv, region)) || SK_ARRAY_GROW(*list, *cap, *n + 1) < 0)
 		return -1;
 	(*list)[(*n)++] = interned;
-	qsort(*list, *n, sizeof(**list), cmp_str);
+	qsort(*list, *n, sizeof(**list), sk_strp_cmp);
 	return 0;
 }
 

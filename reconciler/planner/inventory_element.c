@@ -253,18 +253,25 @@ static int element_error(const struct sk_inv_element *e, const char *fmt, ...)
 
 /* ---- checked when the element closes ---- */
 
+/* "'<name>' must be <what>, got <v as shown>" */
+static int must_be(const struct sk_inv_element *e, const char *name, const char *what, const struct val *v)
+{
+	char b[48];
+
+	return element_error(e, "'%s' must be %s, got %s", name, what, shown_val(e, v, b));
+}
+
 /* a string field; absent or null leaves *out NULL, unless required */
 static int field_str(struct sk_inv_element *e, enum field f, bool required, const char **out)
 {
 	const struct val *v = &e->v[f];
 	const char *k = field_names[f].name;
-	char b[48];
 
 	*out = NULL;
 	if (v->kind == ABSENT || v->kind == SK_JSON_NULL)
 		return required ? element_error(e, "'%s' is required", k) : 0;
 	if (v->kind != SK_JSON_STRING)
-		return element_error(e, "'%s' must be a string, got %s", k, shown_val(e, v, b));
+		return must_be(e, k, "a string", v);
 	if (required && !v->len)
 		return element_error(e, "'%s' must not be empty", k);
 	*out = text(e, v);
@@ -287,27 +294,27 @@ static bool integer_of(const char *s, long long *out)
 static int field_int(struct sk_inv_element *e, enum field f, long long min, long long max, long long dflt, long long *out)
 {
 	const struct val *v = &e->v[f];
-	char b[48];
+	char what[64];
 
 	*out = dflt;
 	if (v->kind == ABSENT || v->kind == SK_JSON_NULL)
 		return 0;
-	if (v->kind != SK_JSON_NUMBER || !integer_of(text(e, v), out) || *out < min || *out > max)
-		return element_error(e, "'%s' must be an integer %lld..%lld, got %s", field_names[f].name, min, max,
-				     shown_val(e, v, b));
+	if (v->kind != SK_JSON_NUMBER || !integer_of(text(e, v), out) || *out < min || *out > max) {
+		snprintf(what, sizeof(what), "an integer %lld..%lld", min, max);
+		return must_be(e, field_names[f].name, what, v);
+	}
 	return 0;
 }
 
 static int field_bool(struct sk_inv_element *e, enum field f, bool *out)
 {
 	const struct val *v = &e->v[f];
-	char b[48];
 
 	*out = false;
 	if (v->kind == ABSENT || v->kind == SK_JSON_NULL)
 		return 0;
 	if (v->kind != SK_JSON_TRUE && v->kind != SK_JSON_FALSE)
-		return element_error(e, "'%s' must be true or false, got %s", field_names[f].name, shown_val(e, v, b));
+		return must_be(e, field_names[f].name, "true or false", v);
 	*out = v->kind == SK_JSON_TRUE;
 	return 0;
 }
@@ -315,14 +322,12 @@ static int field_bool(struct sk_inv_element *e, enum field f, bool *out)
 static int field_time(struct sk_inv_element *e, enum field f, int64_t *out)
 {
 	const struct val *v = &e->v[f];
-	char b[48];
 
 	*out = 0;
 	if (v->kind == ABSENT || v->kind == SK_JSON_NULL)
 		return 0;
 	if (v->kind != SK_JSON_STRING || sk_time_parse_rfc3339(out, text(e, v)) < 0)
-		return element_error(e, "'%s' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s",
-				     field_names[f].name, shown_val(e, v, b));
+		return must_be(e, field_names[f].name, "an RFC 3339 time (as 2026-01-01T03:00:00Z)", v);
 	return 0;
 }
 
@@ -337,7 +342,7 @@ static int field_tags(struct sk_inv_element *e, size_t *n)
 	if (v->kind == ABSENT || v->kind == SK_JSON_NULL)
 		return 0;
 	if (v->kind != SK_JSON_OBJECT)
-		return element_error(e, "'tags' must be an object of strings, got %s", shown_val(e, v, b));
+		return must_be(e, "tags", "an object of strings", v);
 	if (SK_ARRAY_GROW(e->tagv, e->cap_tagv, e->n_tags) < 0)
 		return -1;
 	for (i = 0; i < e->n_tags; i++) {
@@ -359,7 +364,6 @@ static int finish_instance(struct sk_inv_element *e)
 	const struct val *reps = &e->v[F_REPLICATIONS];
 	long long n;
 	size_t i;
-	char b[48];
 
 	memset(&d, 0, sizeof(d));
 	if (field_str(e, F_ID, true, &d.id) < 0)
@@ -390,11 +394,10 @@ static int finish_instance(struct sk_inv_element *e)
 		return -1;
 	d.allocated_gib = (int)n;
 	if (reps->kind != ABSENT && reps->kind != SK_JSON_NULL && reps->kind != SK_JSON_ARRAY)
-		return element_error(e, "'replications' must be an array of ARNs, got %s", shown_val(e, reps, b));
+		return must_be(e, "replications", "an array of ARNs", reps);
 	for (i = 0; reps->kind == SK_JSON_ARRAY && i < e->n_reps; i++) {
 		if (e->reps[i].kind != SK_JSON_STRING)
-			return element_error(e, "'replications' must be an array of ARNs, got %s",
-					     shown_val(e, &e->reps[i], b));
+			return must_be(e, "replications", "an array of ARNs", &e->reps[i]);
 		if (i >= MAX_REPLICATIONS)
 			return element_error(e, "more than %d replications", MAX_REPLICATIONS);
 		arns[i] = text(e, &e->reps[i]);

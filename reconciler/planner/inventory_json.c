@@ -21,8 +21,10 @@
 
 #include "common/array.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/str.h"
 #include "common/timeutil.h"
+#include "common/utf8.h"
 #include "reconciler/planner/inventory_element.h"
 
 #define INVENTORY_FORMAT "snapkeep-inventory/v1"
@@ -47,14 +49,7 @@ static void set_str(json_t *o, const char *k, const char *v)
 
 static void set_time(json_t *o, const char *k, int64_t t)
 {
-	char buf[SK_TIME_RFC3339_MAX];
-
-	if (!t) {
-		json_object_set_new(o, k, json_null());
-		return;
-	}
-	sk_time_format_rfc3339(buf, t);
-	json_object_set_new(o, k, json_string(buf));
+	json_object_set_new(o, k, sk_json_time(t));
 }
 
 static int dump(json_t *v, FILE *f)
@@ -68,96 +63,118 @@ static int dump(json_t *v, FILE *f)
 	return rc == 0 ? 0 : sk_error_set_errno(SK_ERR_OS, "cannot write the inventory");
 }
 
+static json_t *strings_json(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *instance_json(const struct sk_inventory *inv, size_t i)
+{
+	const struct sk_inv_instance *d = &inv->instances[i];
+	json_t *o = json_object();
+
+	set_str(o, "id", d->id);
+	set_str(o, "region", d->region);
+	set_str(o, "arn", d->arn);
+	set_str(o, "engine", d->engine);
+	set_str(o, "status", d->status);
+	json_object_set_new(o, "backupRetentionPeriod", json_integer(d->retention));
+	if (d->has_pending_retention)
+		json_object_set_new(o, "pendingBackupRetentionPeriod", json_integer(d->pending_retention));
+	set_str(o, "preferredBackupWindow", d->backup_window);
+	set_str(o, "preferredMaintenanceWindow", d->maintenance_window);
+	json_object_set_new(o, "copyTagsToSnapshot", json_boolean(d->copy_tags));
+	json_object_set_new(o, "deletionProtection", json_boolean(d->deletion_protection));
+	json_object_set_new(o, "storageEncrypted", json_boolean(d->encrypted));
+	set_str(o, "kmsKeyId", d->kms_key_id);
+	json_object_set_new(o, "allocatedGiB", json_integer(d->allocated_gib));
+	set_str(o, "awsBackupRecoveryPointArn", d->aws_backup_arn);
+	set_time(o, "latestRestorableTime", d->latest_restorable);
+	json_object_set_new(o, "replications", strings_json(d->replications, d->n_replications));
+	json_object_set_new(o, "tags", tags_json(d->tags, d->n_tags));
+	return o;
+}
+
+static json_t *snapshot_json(const struct sk_inventory *inv, size_t i)
+{
+	const struct sk_inv_snapshot *s = &inv->snapshots[i];
+	char arn[SK_ARN_MAX];
+	json_t *o = json_object();
+
+	set_str(o, "id", s->id);
+	set_str(o, "arn", sk_inv_snapshot_arn(s, arn, sizeof(arn)));
+	set_str(o, "instance", s->instance);
+	set_str(o, "region", s->region);
+	set_str(o, "type", sk_snap_type_name(s->type));
+	set_str(o, "status", s->status_text);
+	set_time(o, "created", s->created);
+	set_time(o, "originalCreated", s->original_created);
+	json_object_set_new(o, "encrypted", json_boolean(s->encrypted));
+	set_str(o, "kmsKeyId", s->kms_key_id);
+	json_object_set_new(o, "allocatedGiB", json_integer(s->allocated_gib));
+	set_str(o, "sourceRegion", s->source_region);
+	set_str(o, "sourceArn", s->source_arn);
+	json_object_set_new(o, "tags", tags_json(s->tags, s->n_tags));
+	return o;
+}
+
+static json_t *autobackup_json(const struct sk_inventory *inv, size_t i)
+{
+	const struct sk_inv_autobackup *b = &inv->autobackups[i];
+	json_t *o = json_object();
+
+	set_str(o, "arn", b->arn);
+	set_str(o, "region", b->region);
+	set_str(o, "sourceRegion", b->source_region);
+	set_str(o, "instance", b->instance);
+	set_str(o, "instanceArn", b->instance_arn);
+	set_str(o, "status", b->status);
+	json_object_set_new(o, "backupRetentionPeriod", json_integer(b->retention));
+	set_str(o, "kmsKeyId", b->kms_key_id);
+	set_time(o, "earliest", b->earliest);
+	set_time(o, "latest", b->latest);
+	return o;
+}
+
+/* ",\n\"<name>\": [" and the n elements make() gives, one a line, then "\n]" */
+static int write_array(FILE *f, const char *name, const struct sk_inventory *inv, size_t n,
+		       json_t *(*make)(const struct sk_inventory *, size_t))
+{
+	size_t i;
+
+	fprintf(f, ",\n\"%s\": [", name);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		if (dump(make(inv, i), f) < 0)
+			return -1;
+	}
+	fputs("\n]", f);
+	return 0;
+}
+
 int sk_inventory_write_json(const struct sk_inventory *inv, FILE *f)
 {
-	char ts[SK_TIME_RFC3339_MAX], arn[SK_ARN_MAX];
-	json_t *regions = json_array();
-	size_t i, j;
+	char ts[SK_TIME_RFC3339_MAX];
 
 	sk_time_format_rfc3339(ts, inv->observed_at);
-	for (i = 0; regions && i < inv->n_regions; i++)
-		json_array_append_new(regions, json_string(inv->regions[i]));
 	fprintf(f, "{\"format\": \"%s\",\n\"observedAt\": \"%s\",\n\"regions\": ", INVENTORY_FORMAT, ts);
-	if (dump(regions, f) < 0)
+	if (dump(strings_json(inv->regions, inv->n_regions), f) < 0)
 		return -1;
 	if (inv->n_snapshots_only) {
-		json_t *only = json_array();
-		for (i = 0; only && i < inv->n_snapshots_only; i++)
-			json_array_append_new(only, json_string(inv->snapshots_only[i]));
 		fputs(",\n\"snapshotsOnly\": ", f);
-		if (dump(only, f) < 0)
+		if (dump(strings_json(inv->snapshots_only, inv->n_snapshots_only), f) < 0)
 			return -1;
 	}
-	fputs(",\n\"instances\": [", f);
-	for (i = 0; i < inv->n_instances; i++) {
-		const struct sk_inv_instance *d = &inv->instances[i];
-		json_t *o = json_object(), *reps = json_array();
-		fputs(i ? ",\n" : "\n", f);
-		set_str(o, "id", d->id);
-		set_str(o, "region", d->region);
-		set_str(o, "arn", d->arn);
-		set_str(o, "engine", d->engine);
-		set_str(o, "status", d->status);
-		json_object_set_new(o, "backupRetentionPeriod", json_integer(d->retention));
-		if (d->has_pending_retention)
-			json_object_set_new(o, "pendingBackupRetentionPeriod", json_integer(d->pending_retention));
-		set_str(o, "preferredBackupWindow", d->backup_window);
-		set_str(o, "preferredMaintenanceWindow", d->maintenance_window);
-		json_object_set_new(o, "copyTagsToSnapshot", json_boolean(d->copy_tags));
-		json_object_set_new(o, "deletionProtection", json_boolean(d->deletion_protection));
-		json_object_set_new(o, "storageEncrypted", json_boolean(d->encrypted));
-		set_str(o, "kmsKeyId", d->kms_key_id);
-		json_object_set_new(o, "allocatedGiB", json_integer(d->allocated_gib));
-		set_str(o, "awsBackupRecoveryPointArn", d->aws_backup_arn);
-		set_time(o, "latestRestorableTime", d->latest_restorable);
-		for (j = 0; reps && j < d->n_replications; j++)
-			json_array_append_new(reps, json_string(d->replications[j]));
-		json_object_set_new(o, "replications", reps);
-		json_object_set_new(o, "tags", tags_json(d->tags, d->n_tags));
-		if (dump(o, f) < 0)
-			return -1;
-	}
-	fputs("\n],\n\"snapshots\": [", f);
-	for (i = 0; i < inv->n_snapshots; i++) {
-		const struct sk_inv_snapshot *s = &inv->snapshots[i];
-		json_t *o = json_object();
-		fputs(i ? ",\n" : "\n", f);
-		set_str(o, "id", s->id);
-		set_str(o, "arn", sk_inv_snapshot_arn(s, arn, sizeof(arn)));
-		set_str(o, "instance", s->instance);
-		set_str(o, "region", s->region);
-		set_str(o, "type", sk_snap_type_name(s->type));
-		set_str(o, "status", s->status_text);
-		set_time(o, "created", s->created);
-		set_time(o, "originalCreated", s->original_created);
-		json_object_set_new(o, "encrypted", json_boolean(s->encrypted));
-		set_str(o, "kmsKeyId", s->kms_key_id);
-		json_object_set_new(o, "allocatedGiB", json_integer(s->allocated_gib));
-		set_str(o, "sourceRegion", s->source_region);
-		set_str(o, "sourceArn", s->source_arn);
-		json_object_set_new(o, "tags", tags_json(s->tags, s->n_tags));
-		if (dump(o, f) < 0)
-			return -1;
-	}
-	fputs("\n],\n\"automatedBackups\": [", f);
-	for (i = 0; i < inv->n_autobackups; i++) {
-		const struct sk_inv_autobackup *b = &inv->autobackups[i];
-		json_t *o = json_object();
-		fputs(i ? ",\n" : "\n", f);
-		set_str(o, "arn", b->arn);
-		set_str(o, "region", b->region);
-		set_str(o, "sourceRegion", b->source_region);
-		set_str(o, "instance", b->instance);
-		set_str(o, "instanceArn", b->instance_arn);
-		set_str(o, "status", b->status);
-		json_object_set_new(o, "backupRetentionPeriod", json_integer(b->retention));
-		set_str(o, "kmsKeyId", b->kms_key_id);
-		set_time(o, "earliest", b->earliest);
-		set_time(o, "latest", b->latest);
-		if (dump(o, f) < 0)
-			return -1;
-	}
-	fputs("\n]}\n", f);
+	if (write_array(f, "instances", inv, inv->n_instances, instance_json) < 0 ||
+	    write_array(f, "snapshots", inv, inv->n_snapshots, snapshot_json) < 0 ||
+	    write_array(f, "automatedBackups", inv, inv->n_autobackups, autobackup_json) < 0)
+		return -1;
+	fputs("}\n", f);
 	if (ferror(f))
 		return sk_error_set_errno(SK_ERR_OS, "cannot write the inventory");
 	return 0;

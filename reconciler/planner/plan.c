@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/error.h"
 #include "specs/policy.h"
 
@@ -66,24 +67,9 @@ const char *sk_plan_strdup(struct sk_plan *p, const char *s)
 	return s ? sk_arena_intern(&p->arena, s) : NULL;
 }
 
-static void *grow(void **items, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		void *q = realloc(*items, c * size);
-		if (!q) {
-			sk_error_set_oom();
-			return NULL;
-		}
-		*items = q;
-		*cap = c;
-	}
-	return (char *)*items + (*n)++ * size;
-}
-
 struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *a)
 {
-	struct sk_action *slot = grow((void **)&p->actions, &p->n_actions, &p->cap_actions, sizeof(*slot));
+	struct sk_action *slot = SK_ARRAY_PUSH(p->actions, p->n_actions, p->cap_actions);
 
 	if (slot)
 		*slot = *a;
@@ -92,7 +78,7 @@ struct sk_action *sk_plan_add_action(struct sk_plan *p, const struct sk_action *
 
 int sk_plan_add_decision(struct sk_plan *p, const struct sk_decision *d)
 {
-	struct sk_decision *slot = grow((void **)&p->decisions, &p->n_decisions, &p->cap_decisions, sizeof(*slot));
+	struct sk_decision *slot = SK_ARRAY_PUSH(p->decisions, p->n_decisions, p->cap_decisions);
 
 	if (!slot)
 		return -1;
@@ -107,7 +93,7 @@ size_t sk_plan_add_instance(struct sk_plan *p, const char *policy, const char *i
 
 	if (n_copies && !(copies = sk_arena_calloc(&p->arena, n_copies, sizeof(*copies))))
 		return SK_PLAN_NONE;
-	in = grow((void **)&p->instances, &p->n_instances, &p->cap_instances, sizeof(*in));
+	in = SK_ARRAY_PUSH(p->instances, p->n_instances, p->cap_instances);
 	if (!in)
 		return SK_PLAN_NONE;
 	memset(in, 0, sizeof(*in));
@@ -120,7 +106,7 @@ size_t sk_plan_add_instance(struct sk_plan *p, const char *policy, const char *i
 
 size_t sk_plan_add_group(struct sk_plan *p, size_t instance, size_t place)
 {
-	struct sk_plan_group *g = grow((void **)&p->groups, &p->n_groups, &p->cap_groups, sizeof(*g));
+	struct sk_plan_group *g = SK_ARRAY_PUSH(p->groups, p->n_groups, p->cap_groups);
 
 	if (!g)
 		return 0;
@@ -150,26 +136,25 @@ struct sk_plan_place *sk_plan_group_place(const struct sk_plan *p, size_t g, con
 int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
 		     const char *fmt, ...)
 {
-	struct sk_buf msg = SK_BUF_INIT;
 	struct sk_note *n;
 	va_list ap;
-	int rc;
+	char *msg;
 
 	va_start(ap, fmt);
-	rc = sk_buf_vprintf(&msg, fmt, ap);
+	msg = sk_buf_vstrfmt(fmt, ap);
 	va_end(ap);
-	if (rc < 0)
+	if (!msg)
 		return -1;
-	n = grow((void **)&p->notes, &p->n_notes, &p->cap_notes, sizeof(*n));
+	n = SK_ARRAY_PUSH(p->notes, p->n_notes, p->cap_notes);
 	if (!n) {
-		sk_buf_free(&msg);
+		free(msg);
 		return -1;
 	}
 	n->kind = kind;
 	n->region = sk_plan_strdup(p, region);
 	n->instance = sk_plan_strdup(p, instance);
-	n->message = sk_arena_strdup(&p->arena, msg.ptr);
-	sk_buf_free(&msg);
+	n->message = sk_arena_strdup(&p->arena, msg);
+	free(msg);
 	return n->message ? 0 : -1;
 }
 

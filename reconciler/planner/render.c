@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/json.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/retention.h"
@@ -56,6 +58,13 @@ static void render_tags(const struct sk_action *a, FILE *f)
 		fputc('\n', f);
 }
 
+/* "  ~ db-instance <name> (<region>)", the line that heads an action, the sign in color */
+static void render_head(FILE *f, const struct style *s, const char *color, char sign, const char *type,
+			const char *name, const char *region)
+{
+	fprintf(f, "  %s%c%s %s %s%s%s (%s)\n", color, sign, s->reset, type, s->bold, name, s->reset, region);
+}
+
 static void render_action(const struct sk_action *a, FILE *f, const struct style *s, bool verbose)
 {
 	char t1[SK_TIME_RFC3339_MAX];
@@ -63,34 +72,33 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
-		fprintf(f, "  %s~%s db-instance %s%s%s (%s)\n", s->change, s->reset, s->bold, a->target, s->reset,
-			a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->target, a->region);
 		for (i = 0; i < a->n_changes; i++)
 			fprintf(f, "      %s: %s → %s\n", a->changes[i].field, a->changes[i].before, a->changes[i].after);
 		if (a->apply_immediately)
 			fprintf(f, "      %sapply immediately%s\n", s->dim, s->reset);
 		break;
 	case SK_ACTION_START_REPLICATION:
-		fprintf(f, "  %s~%s db-instance %s%s%s (%s)\n", s->change, s->reset, s->bold, a->instance, s->reset,
-			a->source_region ? a->source_region : a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->instance,
+			    a->source_region ? a->source_region : a->region);
 		fprintf(f, "      automated_backup_replication: none → %s, %d days%s%s\n", a->region,
 			a->replica_retention, a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
 		break;
 	case SK_ACTION_STOP_REPLICATION:
-		fprintf(f, "  %s~%s db-instance %s%s%s (%s)\n", s->change, s->reset, s->bold, a->instance, s->reset,
-			a->source_region ? a->source_region : a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->instance,
+			    a->source_region ? a->source_region : a->region);
 		fprintf(f, "      automated_backup_replication: %s → none\n", a->region);
 		break;
 	case SK_ACTION_CREATE:
 		fmt_time(t1, a->slot);
-		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
+		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
 		fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
 		if (verbose)
 			render_tags(a, f);
 		break;
 	case SK_ACTION_COPY:
 		fmt_time(t1, a->source_created);
-		fprintf(f, "  %s+%s db-snapshot %s%s%s (%s)\n", s->add, s->reset, s->bold, a->target, s->reset, a->region);
+		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
 		fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
 			a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
 			a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
@@ -99,7 +107,7 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		break;
 	case SK_ACTION_DELETE:
 		fmt_time(t1, a->source_created);
-		fprintf(f, "  %s-%s db-snapshot %s%s%s (%s)\n", s->del, s->reset, s->bold, a->target, s->reset, a->region);
+		render_head(f, s, s->del, '-', "db-snapshot", a->target, a->region);
 		if (a->source_region)
 			fprintf(f, "      of %s, copied from %s, source created %s\n", a->instance, a->source_region, t1);
 		else
@@ -238,16 +246,6 @@ static json_t *opt_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *time_json(int64_t t)
-{
-	char buf[SK_TIME_RFC3339_MAX];
-
-	if (!t)
-		return json_null();
-	sk_time_format_rfc3339(buf, t);
-	return json_string(buf);
-}
-
 json_t *sk_action_to_json(const struct sk_action *a)
 {
 	json_t *o = json_object(), *changes, *tags;
@@ -287,7 +285,7 @@ json_t *sk_action_to_json(const struct sk_action *a)
 		break;
 	case SK_ACTION_CREATE:
 	case SK_ACTION_COPY:
-		json_object_set_new(o, "slot", time_json(a->slot));
+		json_object_set_new(o, "slot", sk_json_time(a->slot));
 		tags = json_object();
 		for (i = 0; i < a->n_tags; i++)
 			json_object_set_new(tags, a->tags[i].key, json_string(a->tags[i].value));
@@ -296,14 +294,14 @@ json_t *sk_action_to_json(const struct sk_action *a)
 			json_object_set_new(o, "sourceRegion", opt_str(a->source_region));
 			json_object_set_new(o, "sourceArn", opt_str(a->source_arn));
 			json_object_set_new(o, "sourceSnapshot", opt_str(a->source_snapshot));
-			json_object_set_new(o, "sourceCreated", time_json(a->source_created));
+			json_object_set_new(o, "sourceCreated", sk_json_time(a->source_created));
 			json_object_set_new(o, "kmsKeyId", opt_str(a->kms_key_id));
 		}
 		json_object_set_new(o, "allocatedGiB", json_integer(a->gib));
 		json_object_set_new(o, "rules", rules_json(a->keep));
 		break;
 	case SK_ACTION_DELETE:
-		json_object_set_new(o, "created", time_json(a->source_created));
+		json_object_set_new(o, "created", sk_json_time(a->source_created));
 		if (a->source_region)
 			json_object_set_new(o, "sourceRegion", json_string(a->source_region));
 		json_object_set_new(o, "allocatedGiB", json_integer(a->gib));
@@ -322,7 +320,7 @@ static json_t *decision_json(const struct sk_decision *d)
 
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:b}", "id", d->snap->id, "region", d->snap->region,
 			 "instance", d->snap->instance, "policy", opt_str(d->policy), "decision",
-			 d->deleted ? "delete" : "keep", "rules", rules, "created", time_json(d->snap->original_created),
+			 d->deleted ? "delete" : "keep", "rules", rules, "created", sk_json_time(d->snap->original_created),
 			 "status", d->snap->status_text, "deferred", deferred);
 }
 
@@ -393,8 +391,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "commit", p->commit[0] ? json_string(p->commit) : json_null());
 	json_object_set_new(root, "subject", opt_str(p->subject));
 	json_object_set_new(root, "ref", opt_str(p->ref));
-	json_object_set_new(root, "now", time_json(p->now));
-	json_object_set_new(root, "observedAt", time_json(p->observed_at));
+	json_object_set_new(root, "now", sk_json_time(p->now));
+	json_object_set_new(root, "observedAt", sk_json_time(p->observed_at));
 	if (p->fingerprint[0])
 		json_object_set_new(root, "fingerprint", json_string(p->fingerprint));
 	json_object_set_new(root, "pricePerGBMonth", json_real(p->price_per_gb_month));
@@ -517,7 +515,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 		return -1;
 	s = json_string_value(json_object_get(j, "commit"));
 	if (s)
-		snprintf(p->commit, sizeof(p->commit), "%s", s);
+		sk_strlcpy(p->commit, s, sizeof(p->commit));
 	s = json_string_value(json_object_get(j, "subject"));
 	p->subject = s ? strdup(s) : NULL;
 	s = json_string_value(json_object_get(j, "ref"));
@@ -571,7 +569,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	}
 	s = json_string_value(json_object_get(j, "fingerprint"));
 	if (s)
-		snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", s);
+		sk_strlcpy(p->fingerprint, s, sizeof(p->fingerprint));
 	s = json_string_value(json_object_get(j, "basis"));
 	if (s && !(p->basis = strdup(s))) {
 		sk_plan_free(p);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "reconciler/engine/apply.h"
@@ -45,7 +46,21 @@ int sk_alert_add_subject(struct sk_buf *out, const char *s, size_t max)
 	return rc;
 }
 
-static void format_time_ms(char out[SK_TIME_RFC3339_MAX], int64_t ms)
+int sk_alert_subjectf(struct sk_buf *out, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	s = sk_buf_vstrfmt(fmt, ap);
+	va_end(ap);
+	rc = s ? sk_alert_add_subject(out, s, SUBJECT_MAX) : -1;
+	free(s);
+	return rc;
+}
+
+void sk_alert_format_time(char out[SK_TIME_RFC3339_MAX], int64_t ms)
 {
 	if (ms > 0)
 		sk_time_format_rfc3339(out, ms / 1000);
@@ -113,8 +128,8 @@ int sk_alert_describe_failure(struct sk_buf *summary, struct sk_buf *detail, con
 	if (rc < 0)
 		return rc;
 
-	format_time_ms(started, r->started_ms);
-	format_time_ms(finished, r->finished_ms);
+	sk_alert_format_time(started, r->started_ms);
+	sk_alert_format_time(finished, r->finished_ms);
 	sk_alert_format_elapsed(took, r->finished_ms - r->started_ms);
 	rc = sk_buf_printf(detail, "What failed: %s%s", stage ? stage : "", stage ? ": " : "");
 	if (rc == 0)
@@ -202,21 +217,17 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
 			    int64_t now_ms)
 {
 	char day[SK_TIME_RFC3339_MAX], since[SK_TIME_RFC3339_MAX], until[SK_TIME_RFC3339_MAX], when[SK_TIME_RFC3339_MAX];
-	struct sk_buf subj = SK_BUF_INIT;
 	int rc;
 
 	sk_time_format_rfc3339(day, now_ms / 1000);
 	day[10] = '\0';
-	rc = sk_buf_printf(&subj, "snapkeep: daily summary %s: %zu cycle%s, %zu failed", day, s->cycles,
-			   s->cycles == 1 ? "" : "s", s->failed);
-	if (rc == 0)
-		rc = sk_alert_add_subject(subject, subj.ptr, SUBJECT_MAX);
-	sk_buf_free(&subj);
+	rc = sk_alert_subjectf(subject, "snapkeep: daily summary %s: %zu cycle%s, %zu failed", day, s->cycles,
+			       s->cycles == 1 ? "" : "s", s->failed);
 	if (rc < 0)
 		return rc;
 
-	format_time_ms(since, s->since_ms);
-	format_time_ms(until, s->until_ms);
+	sk_alert_format_time(since, s->since_ms);
+	sk_alert_format_time(until, s->until_ms);
 	if (s->cycles)
 		rc = sk_buf_printf(body, "snapkeep daily summary for %s (cycles from %s to %s)\n\n", day, since, until);
 	else
@@ -232,13 +243,13 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
 	if (rc == 0 && s->commit[0])
 		rc = sk_alert_add_commit_line(body, s->commit, s->subject, NULL);
 	if (rc == 0 && s->last_success_ms) {
-		format_time_ms(when, s->last_success_ms);
+		sk_alert_format_time(when, s->last_success_ms);
 		rc = sk_buf_printf(body, "Last success: %s\n", when);
 	} else if (rc == 0) {
 		rc = sk_buf_adds(body, "Last success: none in this period\n");
 	}
 	if (rc == 0 && s->failed) {
-		format_time_ms(when, s->last_failure_ms);
+		sk_alert_format_time(when, s->last_failure_ms);
 		rc = sk_buf_printf(body, "Last failure: %s: %s\n", when, s->last_error);
 	}
 	if (rc == 0 && s->oldest_instance[0]) {
@@ -257,16 +268,6 @@ bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t 
 
 #define SUMMARY_FORMAT "snapkeep-summary/v1"
 
-static int set_time_ms(json_t *o, const char *key, int64_t ms)
-{
-	char t[SK_TIME_RFC3339_MAX];
-
-	if (ms <= 0)
-		return 0;
-	sk_time_format_rfc3339_ms(t, ms);
-	return json_object_set_new(o, key, json_string(t));
-}
-
 json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s)
 {
 	char start[SK_TIME_RFC3339_MAX];
@@ -279,9 +280,10 @@ json_t *sk_alert_summary_to_json(const struct sk_alert_summary *s)
 		      "deleted", (json_int_t)s->deleted, "pending", (json_int_t)s->pending, "commit", s->commit,
 		      "subject", s->subject, "lastError", s->last_error, "oldestInstance", s->oldest_instance,
 		      "oldestAgeSeconds", (json_int_t)s->oldest_age, "instances", (json_int_t)s->n_instances);
-	if (!o || set_time_ms(o, "since", s->since_ms) < 0 || set_time_ms(o, "until", s->until_ms) < 0 ||
-	    set_time_ms(o, "lastSuccess", s->last_success_ms) < 0 ||
-	    set_time_ms(o, "lastFailure", s->last_failure_ms) < 0) {
+	if (!o || sk_json_set_time_ms(o, "since", s->since_ms) < 0 ||
+	    sk_json_set_time_ms(o, "until", s->until_ms) < 0 ||
+	    sk_json_set_time_ms(o, "lastSuccess", s->last_success_ms) < 0 ||
+	    sk_json_set_time_ms(o, "lastFailure", s->last_failure_ms) < 0) {
 		json_decref(o);
 		sk_error_set_oom();
 		return NULL;
@@ -441,22 +443,42 @@ void sk_cycle_datums_free(struct sk_cycle_datums *d)
 
 /* ---- what a cycle found, as alert conditions (alertset.h) ---- */
 
+/* the texts of the condition a finder is making, reused from one to the next */
+struct texts {
+	struct sk_buf key, summary, detail;
+};
+
+#define TEXTS_INIT { SK_BUF_INIT, SK_BUF_INIT, SK_BUF_INIT }
+
+static void texts_reset(struct texts *t)
+{
+	sk_buf_reset(&t->key);
+	sk_buf_reset(&t->summary);
+	sk_buf_reset(&t->detail);
+}
+
+static void texts_free(struct texts *t)
+{
+	sk_buf_free(&t->key);
+	sk_buf_free(&t->summary);
+	sk_buf_free(&t->detail);
+}
+
 int sk_alert_find_cycle(struct sk_alert_conds *c, const struct sk_cycle_report *r, bool blamed)
 {
-	struct sk_buf summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	struct texts t = TEXTS_INIT;
 	struct sk_alert_cond cond = { .key = "cycle", .kind = SK_ALERT_CYCLE, .found = SK_FOUND_OK };
 	int rc = 0;
 
 	if (!r->ok && !blamed) {
 		cond.found = SK_FOUND_FIRING;
-		rc = sk_alert_describe_failure(&summary, &detail, r);
-		cond.summary = sk_buf_cstr(&summary);
-		cond.detail = sk_buf_cstr(&detail);
+		rc = sk_alert_describe_failure(&t.summary, &t.detail, r);
+		cond.summary = sk_buf_cstr(&t.summary);
+		cond.detail = sk_buf_cstr(&t.detail);
 	}
 	if (rc == 0)
 		rc = sk_alert_conds_add(c, &cond);
-	sk_buf_free(&summary);
-	sk_buf_free(&detail);
+	texts_free(&t);
 	return rc;
 }
 
@@ -464,7 +486,7 @@ int sk_alert_find_cycle(struct sk_alert_conds *c, const struct sk_cycle_report *
 
 int sk_alert_find_apply(struct sk_alert_conds *c, const struct sk_plan *plan, const struct sk_apply_result *res)
 {
-	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	struct texts t = TEXTS_INIT;
 	size_t i, k, failed, listed;
 	int rc = 0;
 
@@ -481,46 +503,44 @@ int sk_alert_find_apply(struct sk_alert_conds *c, const struct sk_plan *plan, co
 			continue;
 		for (k = i, failed = 0; k < plan->n_actions && k < res->n; k++)
 			failed += res->outcomes[k] == SK_OUTCOME_FAILED && !strcmp(or_empty(plan->actions[k].policy), policy);
-		sk_buf_reset(&key);
-		sk_buf_reset(&summary);
-		sk_buf_reset(&detail);
-		rc = sk_buf_printf(&key, "policy:%s:apply", policy);
+		texts_reset(&t);
+		rc = sk_buf_printf(&t.key, "policy:%s:apply", policy);
 		if (rc == 0 && has_commit(plan->commit))
-			rc = sk_buf_printf(&summary, "policy '%s': %zu action%s failed in apply (policy commit %.8s)", policy,
-					   failed, failed == 1 ? "" : "s", plan->commit);
+			rc = sk_buf_printf(&t.summary, "policy '%s': %zu action%s failed in apply (policy commit %.8s)",
+					   policy, failed, failed == 1 ? "" : "s", plan->commit);
 		else if (rc == 0)
-			rc = sk_buf_printf(&summary, "policy '%s': %zu action%s failed in apply", policy, failed,
+			rc = sk_buf_printf(&t.summary, "policy '%s': %zu action%s failed in apply", policy, failed,
 					   failed == 1 ? "" : "s");
 		if (rc == 0)
-			rc = sk_buf_printf(&detail, "What failed: %zu of policy '%s''s planned actions:\n", failed, policy);
+			rc = sk_buf_printf(&t.detail, "What failed: %zu of policy '%s''s planned actions:\n", failed,
+					   policy);
 		for (k = i, listed = 0; rc == 0 && k < plan->n_actions && k < res->n && listed < FAILED_LISTED; k++) {
 			const struct sk_action *a = &plan->actions[k];
 			if (res->outcomes[k] != SK_OUTCOME_FAILED || strcmp(or_empty(a->policy), policy))
 				continue;
-			rc = sk_buf_printf(&detail, "  %s %s (%s): ", sk_action_kind_name(a->kind), or_empty(a->target),
-					   or_empty(a->region));
+			rc = sk_buf_printf(&t.detail, "  %s %s (%s): ", sk_action_kind_name(a->kind),
+					   or_empty(a->target), or_empty(a->region));
 			if (rc == 0)
-				rc = add_bounded(&detail, res->details[k] ? res->details[k] : "failed", ERROR_MAX / 8);
+				rc = add_bounded(&t.detail, res->details[k] ? res->details[k] : "failed",
+						 ERROR_MAX / 8);
 			if (rc == 0)
-				rc = sk_buf_addc(&detail, '\n');
+				rc = sk_buf_addc(&t.detail, '\n');
 			listed++;
 		}
 		if (rc == 0 && failed > listed)
-			rc = sk_buf_printf(&detail, "  ... and %zu more\n", failed - listed);
+			rc = sk_buf_printf(&t.detail, "  ... and %zu more\n", failed - listed);
 		if (rc == 0)
-			rc = sk_buf_adds(&detail, "The other actions were applied. The next cycle plans these again; "
+			rc = sk_buf_adds(&t.detail, "The other actions were applied. The next cycle plans these again; "
 						  "`snapkeep history` shows every call.\n");
-		cond.key = sk_buf_cstr(&key);
-		cond.summary = sk_buf_cstr(&summary);
-		cond.detail = sk_buf_cstr(&detail);
+		cond.key = sk_buf_cstr(&t.key);
+		cond.summary = sk_buf_cstr(&t.summary);
+		cond.detail = sk_buf_cstr(&t.detail);
 		cond.policies = &policy;
 		cond.n_policies = 1;
 		if (rc == 0)
 			rc = sk_alert_conds_add(c, &cond);
 	}
-	sk_buf_free(&key);
-	sk_buf_free(&summary);
-	sk_buf_free(&detail);
+	texts_free(&t);
 	return rc;
 }
 
@@ -563,7 +583,7 @@ static int add_held_places(struct sk_buf *b, const struct sk_plan_instance *pi)
 /* instance:<region>/<id>:blocked, one per instance whatever the number of its policies and places */
 static int find_blocked(struct sk_alert_conds *c, const struct sk_plan *plan)
 {
-	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	struct texts t = TEXTS_INIT;
 	const char **policies = NULL;
 	size_t i, k, n;
 	int rc = 0;
@@ -581,16 +601,14 @@ static int find_blocked(struct sk_alert_conds *c, const struct sk_plan *plan)
 			seen = same_instance(&plan->instances[k], pi) && first_blocker(&plan->instances[k]);
 		if (seen)
 			continue;
-		sk_buf_reset(&key);
-		sk_buf_reset(&summary);
-		sk_buf_reset(&detail);
-		rc = sk_buf_printf(&key, "instance:%s/%s:blocked", or_empty(pi->own.region), or_empty(pi->instance));
+		texts_reset(&t);
+		rc = sk_buf_printf(&t.key, "instance:%s/%s:blocked", or_empty(pi->own.region), or_empty(pi->instance));
 		if (rc == 0)
-			rc = sk_buf_printf(&summary, "deletions of %s in %s blocked by '%s' (%s)",
+			rc = sk_buf_printf(&t.summary, "deletions of %s in %s blocked by '%s' (%s)",
 					   or_empty(pi->instance), or_empty(pi->own.region), or_empty(b->snapshot),
 					   or_empty(b->status));
 		if (rc == 0)
-			rc = sk_buf_printf(&detail,
+			rc = sk_buf_printf(&t.detail,
 					   "Snapshot '%s' in %s is '%s'. While it is, snapkeep deletes none of the snapshots "
 					   "of %s that the retention rules let go (the failed-sibling safety rule):\n",
 					   or_empty(b->snapshot), or_empty(b->region), or_empty(b->status),
@@ -599,11 +617,11 @@ static int find_blocked(struct sk_alert_conds *c, const struct sk_plan *plan)
 			if (!same_instance(&plan->instances[k], pi) || !first_blocker(&plan->instances[k]))
 				continue;
 			policies[n++] = or_empty(plan->instances[k].policy);
-			rc = add_held_places(&detail, &plan->instances[k]);
+			rc = add_held_places(&t.detail, &plan->instances[k]);
 		}
 		if (rc == 0)
 			rc = sk_buf_printf(
-				&detail,
+				&t.detail,
 				"New snapshots and copies are still made, so %s keeps more snapshots than the retain rules "
 				"say, and they cost storage.\n"
 				"To unblock it: delete the snapshot '%s' in %s once you know nothing needs it:\n"
@@ -614,25 +632,23 @@ static int find_blocked(struct sk_alert_conds *c, const struct sk_plan *plan)
 				"is still working on unblocks them once it is available.)\n",
 				or_empty(pi->instance), or_empty(b->snapshot), or_empty(b->region), or_empty(b->region),
 				or_empty(b->snapshot));
-		cond.key = sk_buf_cstr(&key);
-		cond.summary = sk_buf_cstr(&summary);
-		cond.detail = sk_buf_cstr(&detail);
+		cond.key = sk_buf_cstr(&t.key);
+		cond.summary = sk_buf_cstr(&t.summary);
+		cond.detail = sk_buf_cstr(&t.detail);
 		cond.policies = policies;
 		cond.n_policies = n;
 		if (rc == 0)
 			rc = sk_alert_conds_add(c, &cond);
 	}
 	free(policies);
-	sk_buf_free(&key);
-	sk_buf_free(&summary);
-	sk_buf_free(&detail);
+	texts_free(&t);
 	return rc;
 }
 
 /* policy:<name>:selects-nothing for every policy: firing, resolved, or not looked at (--region) */
 static int find_empty(struct sk_alert_conds *c, const struct sk_policyset *set, const struct sk_plan *plan)
 {
-	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
+	struct texts t = TEXTS_INIT;
 	size_t i;
 	int rc = 0;
 
@@ -640,36 +656,33 @@ static int find_empty(struct sk_alert_conds *c, const struct sk_policyset *set, 
 		const struct sk_plan_policy *pp = &plan->policies[i];
 		const struct sk_policy *p = i < set->n_policies ? &set->policies[i] : NULL;
 		struct sk_alert_cond cond = { .kind = SK_ALERT_SELECTS_NOTHING };
-		sk_buf_reset(&key);
-		sk_buf_reset(&summary);
-		sk_buf_reset(&detail);
-		rc = sk_buf_printf(&key, "policy:%s:selects-nothing", or_empty(pp->name));
+		texts_reset(&t);
+		rc = sk_buf_printf(&t.key, "policy:%s:selects-nothing", or_empty(pp->name));
 		cond.found = !pp->n_regions ? SK_FOUND_UNKNOWN
 			     : sk_plan_policy_selects_nothing(pp) && p ? SK_FOUND_FIRING
 									: SK_FOUND_OK;
 		if (rc == 0 && cond.found == SK_FOUND_FIRING) {
-			rc = sk_buf_printf(&summary, "policy '%s' selects no instance", or_empty(pp->name));
+			rc = sk_buf_printf(&t.summary, "policy '%s' selects no instance", or_empty(pp->name));
 			if (rc == 0)
-				rc = sk_plan_describe_empty_policy(&detail, pp, p);
+				rc = sk_plan_describe_empty_policy(&t.detail, pp, p);
 			if (rc == 0 && p->selector_pos.file)
-				rc = sk_buf_printf(&detail, ".\nCheck its spec.selector (%s:%d:%d), or tag the instances it should "
-							    "protect; the alert resolves once it selects one.\n",
+				rc = sk_buf_printf(&t.detail,
+						   ".\nCheck its spec.selector (%s:%d:%d), or tag the instances it "
+						   "should protect; the alert resolves once it selects one.\n",
 						   p->selector_pos.file, p->selector_pos.line, p->selector_pos.col);
 			else if (rc == 0)
-				rc = sk_buf_adds(&detail, ".\nCheck its spec.selector, or tag the instances it should protect; "
-							  "the alert resolves once it selects one.\n");
-			cond.summary = sk_buf_cstr(&summary);
-			cond.detail = sk_buf_cstr(&detail);
+				rc = sk_buf_adds(&t.detail, ".\nCheck its spec.selector, or tag the instances it should "
+							    "protect; the alert resolves once it selects one.\n");
+			cond.summary = sk_buf_cstr(&t.summary);
+			cond.detail = sk_buf_cstr(&t.detail);
 			cond.policies = &pp->name;
 			cond.n_policies = 1;
 		}
-		cond.key = sk_buf_cstr(&key);
+		cond.key = sk_buf_cstr(&t.key);
 		if (rc == 0)
 			rc = sk_alert_conds_add(c, &cond);
 	}
-	sk_buf_free(&key);
-	sk_buf_free(&summary);
-	sk_buf_free(&detail);
+	texts_free(&t);
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 
 #include "aws/cloudwatch.h"
 #include "common/buf.h"
+#include "common/timeutil.h"
 #include "reconciler/service/alertset.h"
 #include "reconciler/service/cycle.h"
 
@@ -54,10 +55,14 @@ int sk_alert_find_plan(struct sk_alert_conds *c, const struct sk_policyset *set,
 
 /* s as an SNS subject, appended: printable ASCII only (line breaks become spaces), at most max bytes */
 int sk_alert_add_subject(struct sk_buf *out, const char *s, size_t max);
+/* the subject printed from fmt, added as sk_alert_add_subject() adds it, at most SNS's 99 bytes */
+int sk_alert_subjectf(struct sk_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "Policy commit: <40 hex> "subject" (ref R)\n", or "Policy commit: unknown (the policy could not be read)\n" */
 int sk_alert_add_commit_line(struct sk_buf *b, const char *commit, const char *subject, const char *ref);
 /* "250ms", "5s", "1m5s", "4h2m" */
 void sk_alert_format_elapsed(char out[48], int64_t ms);
+/* "2026-01-01T03:00:00Z" (the second ms falls in), or "unknown" when ms is 0 */
+void sk_alert_format_time(char out[SK_TIME_RFC3339_MAX], int64_t ms);
 
 /* the cycles of one day, added up for the daily summary */
 struct sk_alert_summary {

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/service/alerts.h"
 #include "specs/policy.h"
 
-#define SUBJECT_MAX 99 /* SNS: "must be less than 100 characters long" */
 #define ALERTS_FORMAT "snapkeep-alerts/v1"
 
 static const char *const kind_names[SK_ALERT_KINDS] = { "cycle", "apply", "blocked", "selects-nothing" };
@@ -23,35 +25,11 @@ const char *sk_alert_kind_name(enum sk_alert_kind k)
 	return (unsigned)k < SK_ALERT_KINDS ? kind_names[k] : "unknown";
 }
 
-static void *grow(void **items, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 8;
-		void *q = c > SIZE_MAX / size ? NULL : realloc(*items, c * size);
-		if (!q) {
-			sk_error_set_oom();
-			return NULL;
-		}
-		*items = q;
-		*cap = c;
-	}
-	return (char *)*items + (*n)++ * size;
-}
-
 /* strdup that keeps NULL; false on allocation failure */
 static bool dup_or_null(char **out, const char *s)
 {
 	*out = s ? strdup(s) : NULL;
 	return !s || *out;
-}
-
-static void free_strv(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* ---- findings ---- */
@@ -61,7 +39,7 @@ static void cond_free(struct sk_alert_cond *c)
 	free((char *)c->key);
 	free((char *)c->summary);
 	free((char *)c->detail);
-	free_strv((char **)c->policies, c->n_policies);
+	sk_strv_free((char **)c->policies, c->n_policies);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -84,7 +62,7 @@ int sk_alert_conds_add(struct sk_alert_conds *c, const struct sk_alert_cond *con
 			ok = dup_or_null(&pol[i], cond->policies[i]);
 	}
 	if (ok && cond->key) {
-		struct sk_alert_cond *slot = grow((void **)&c->v, &c->n, &c->cap, sizeof(*slot));
+		struct sk_alert_cond *slot = SK_ARRAY_PUSH(c->v, c->n, c->cap);
 		if (slot) {
 			*slot = copy;
 			return 0;
@@ -120,7 +98,7 @@ static void alert_free(struct sk_alert *a)
 	free(a->key);
 	free(a->summary);
 	free(a->detail);
-	free_strv(a->topics, a->n_topics);
+	sk_strv_free(a->topics, a->n_topics);
 	free(a->subject);
 	memset(a, 0, sizeof(*a));
 }
@@ -163,8 +141,8 @@ void sk_alert_routes_free(struct sk_alert_routes *r)
 	if (!r)
 		return;
 	free(r->fleet);
-	free_strv(r->names, r->n);
-	free_strv(r->topics, r->n);
+	sk_strv_free(r->names, r->n);
+	sk_strv_free(r->topics, r->n);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -189,15 +167,10 @@ int sk_alert_routes_learn(struct sk_alert_routes *r, const struct sk_policyset *
 		sk_alert_routes_free(&fresh);
 		return sk_error_set_oom();
 	}
-	snprintf(fresh.commit, sizeof(fresh.commit), "%s", set->commit);
+	sk_strlcpy(fresh.commit, set->commit, sizeof(fresh.commit));
 	sk_alert_routes_free(r);
 	*r = fresh;
 	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 int sk_alert_route(const char ***out, size_t *n, const struct sk_alert_routes *r, const char *const *policies,
@@ -232,7 +205,7 @@ int sk_alert_route(const char ***out, size_t *n, const struct sk_alert_routes *r
 		free(v);
 		return 0;
 	}
-	qsort(v, m, sizeof(*v), cmp_str);
+	qsort(v, m, sizeof(*v), sk_strp_cmp);
 	for (i = 1, *n = 1; i < m; i++)
 		if (strcmp(v[i], v[*n - 1]))
 			v[(*n)++] = v[i];
@@ -254,12 +227,12 @@ static int set_topics(struct sk_alert *a, const struct sk_alert_routes *r, const
 	}
 	for (i = 0; i < n; i++)
 		if (!(copy[i] = strdup(t[i]))) {
-			free_strv(copy, i);
+			sk_strv_free(copy, i);
 			free(t);
 			return sk_error_set_oom();
 		}
 	free(t);
-	free_strv(a->topics, a->n_topics);
+	sk_strv_free(a->topics, a->n_topics);
 	a->topics = copy;
 	a->n_topics = n;
 	return 0;
@@ -282,7 +255,7 @@ static int replace_text(char **dst, const char *src)
 
 static int set_commit(struct sk_alert *a, const struct sk_alert_cycle *cy)
 {
-	snprintf(a->commit, sizeof(a->commit), "%s", cy->commit ? cy->commit : "");
+	sk_strlcpy(a->commit, cy->commit ? cy->commit : "", sizeof(a->commit));
 	free(a->subject);
 	a->subject = NULL;
 	return dup_or_null(&a->subject, cy->commit && *cy->commit ? cy->subject : NULL) ? 0 : sk_error_set_oom();
@@ -293,7 +266,7 @@ static int fire(struct sk_alertset *s, const struct sk_alert_cond *c, const stru
 	struct sk_alert *a = sk_alertset_find(s, c->key);
 
 	if (!a) {
-		if (!(a = grow((void **)&s->v, &s->n, &s->cap, sizeof(*a))))
+		if (!(a = SK_ARRAY_PUSH(s->v, s->n, s->cap)))
 			return -1;
 		memset(a, 0, sizeof(*a));
 		if (!(a->key = strdup(c->key))) {
@@ -399,34 +372,23 @@ void sk_alertset_prune(struct sk_alertset *s)
 
 /* ---- messages ---- */
 
-static void format_ms(char out[SK_TIME_RFC3339_MAX], int64_t ms)
-{
-	if (ms > 0)
-		sk_time_format_rfc3339(out, ms / 1000);
-	else
-		strcpy(out, "unknown");
-}
-
 int sk_alert_format(struct sk_buf *subject, struct sk_buf *body, const struct sk_alert *a, enum sk_alert_notice n,
 		    int64_t now_ms, int64_t repeat_ms)
 {
-	struct sk_buf subj = SK_BUF_INIT;
 	char since[SK_TIME_RFC3339_MAX], when[SK_TIME_RFC3339_MAX], took[48], every[48];
 	const char *summary = a->summary ? a->summary : a->key;
 	int rc;
 
-	rc = sk_buf_printf(&subj, "snapkeep: %s%s",
-			   n == SK_NOTICE_REPEAT ? "still firing: " : n == SK_NOTICE_RESOLVED ? "resolved: " : "", summary);
-	if (rc == 0)
-		rc = sk_alert_add_subject(subject, subj.ptr, SUBJECT_MAX);
-	sk_buf_free(&subj);
+	rc = sk_alert_subjectf(subject, "snapkeep: %s%s",
+			       n == SK_NOTICE_REPEAT ? "still firing: " : n == SK_NOTICE_RESOLVED ? "resolved: " : "",
+			       summary);
 	if (rc < 0)
 		return rc;
 
-	format_ms(since, a->since_ms);
+	sk_alert_format_time(since, a->since_ms);
 	sk_alert_format_elapsed(every, repeat_ms);
 	if (n == SK_NOTICE_RESOLVED) {
-		format_ms(when, a->resolved_ms ? a->resolved_ms : now_ms);
+		sk_alert_format_time(when, a->resolved_ms ? a->resolved_ms : now_ms);
 		sk_alert_format_elapsed(took, (a->resolved_ms ? a->resolved_ms : now_ms) - a->since_ms);
 		rc = sk_buf_printf(body, "RESOLVED at %s: %s\nIt fired from %s for %s (found in %zu cycle%s).\n\n"
 					 "What it was:\n",
@@ -455,16 +417,6 @@ int sk_alert_format(struct sk_buf *subject, struct sk_buf *body, const struct sk
 
 /* ---- persistence ---- */
 
-static int set_time(json_t *o, const char *key, int64_t ms)
-{
-	char t[SK_TIME_RFC3339_MAX];
-
-	if (ms <= 0)
-		return 0;
-	sk_time_format_rfc3339_ms(t, ms);
-	return json_object_set_new(o, key, json_string(t));
-}
-
 static json_t *alert_json(const struct sk_alert *a)
 {
 	json_t *o, *topics = json_array();
@@ -479,8 +431,9 @@ static json_t *alert_json(const struct sk_alert *a)
 		      sk_alert_kind_name(a->kind), "state", a->firing ? "firing" : "resolved", "summary", a->summary,
 		      "detail", a->detail, "topics", topics, "heard", heard_names[a->heard], "cycles",
 		      (json_int_t)a->cycles, "commit", a->commit, "subject", a->subject);
-	if (o && (set_time(o, "since", a->since_ms) < 0 || set_time(o, "resolvedAt", a->resolved_ms) < 0 ||
-		  set_time(o, "lastSent", a->last_sent_ms) < 0)) {
+	if (o && (sk_json_set_time_ms(o, "since", a->since_ms) < 0 ||
+		  sk_json_set_time_ms(o, "resolvedAt", a->resolved_ms) < 0 ||
+		  sk_json_set_time_ms(o, "lastSent", a->last_sent_ms) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -562,7 +515,7 @@ static int alert_from_json(struct sk_alert *a, const json_t *o)
 	a->heard = (enum sk_alert_heard)heard;
 	a->firing = !strcmp(state, "firing");
 	a->cycles = (size_t)json_integer_value(cycles);
-	snprintf(a->commit, sizeof(a->commit), "%s", commit ? commit : "");
+	sk_strlcpy(a->commit, commit ? commit : "", sizeof(a->commit));
 	if (get_text(&a->summary, o, "summary", key) < 0 || get_text(&a->detail, o, "detail", key) < 0 ||
 	    get_text(&a->subject, o, "subject", key) < 0 || get_time(&a->since_ms, o, "since", key) < 0 ||
 	    get_time(&a->resolved_ms, o, "resolvedAt", key) < 0 || get_time(&a->last_sent_ms, o, "lastSent", key) < 0)
@@ -590,7 +543,7 @@ int sk_alertset_from_json(struct sk_alertset *s, const json_t *j)
 	if (!json_is_array(list))
 		return sk_error_set(SK_ERR_STATE, "alert states: 'alerts' must be a list");
 	json_array_foreach(list, i, o) {
-		struct sk_alert *a = grow((void **)&s->v, &s->n, &s->cap, sizeof(*a));
+		struct sk_alert *a = SK_ARRAY_PUSH(s->v, s->n, s->cap);
 		if (!a || alert_from_json(a, o) < 0)
 			goto bad;
 		if (sk_alertset_find(s, a->key) != a) {

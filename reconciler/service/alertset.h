@@ -26,7 +26,7 @@
  * fire.
  *
  * The set outlives the process as JSON (sk_alertset_to_json, stored by
- * state/alerts.h), so that `run --once` from cron neither repeats nor
+ * state/docs.h), so that `run --once` from cron neither repeats nor
  * forgets.  Nothing here calls AWS or prints.
  */
 #ifndef SK_ALERTSET_H

@@ -17,8 +17,10 @@
 #include <string.h>
 
 #include "aws/client.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "reconciler/service/cycle.h"
 
 struct series {
@@ -47,14 +49,6 @@ struct sk_metrics {
 	int consecutive_failures;
 };
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-	if (!d)
-		sk_error_set_oom();
-	return d;
-}
-
 int sk_metrics_new(struct sk_metrics **out)
 {
 	struct sk_metrics *m = calloc(1, sizeof(*m));
@@ -72,12 +66,7 @@ int sk_metrics_new(struct sk_metrics **out)
 
 static void series_free(struct series *s, size_t n_labels)
 {
-	size_t i;
-
-	if (s->values)
-		for (i = 0; i < n_labels; i++)
-			free(s->values[i]);
-	free(s->values);
+	sk_strv_free(s->values, n_labels);
 	free(s->buckets);
 }
 
@@ -88,9 +77,7 @@ static void family_free(struct family *f)
 	for (i = 0; i < f->n_series; i++)
 		series_free(&f->series[i], f->n_labels);
 	free(f->series);
-	for (i = 0; i < f->n_labels; i++)
-		free(f->labels[i]);
-	free(f->labels);
+	sk_strv_free(f->labels, f->n_labels);
 	free(f->bounds);
 	free(f->name);
 	free(f->help);
@@ -124,18 +111,24 @@ static bool valid_name(const char *s, bool colon)
 	return true;
 }
 
-/* binary search; *at is where name is or would go */
-static struct family *find_family(struct sk_metrics *m, const char *name, size_t *at)
+/*
+ * Binary search of the n items of size bytes at base, sorted as cmp(item,
+ * key) says: the item, or NULL; *at (when not NULL) is where key is or
+ * would go.
+ */
+static void *search(void *base, size_t n, size_t size, const void *key, int (*cmp)(const void *, const void *),
+		    size_t *at)
 {
-	size_t lo = 0, hi = m->n_fams;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(m->fams[mid].name, name);
+		void *item = (char *)base + mid * size;
+		int c = cmp(item, key);
 		if (c == 0) {
 			if (at)
 				*at = mid;
-			return &m->fams[mid];
+			return item;
 		}
 		if (c < 0)
 			lo = mid + 1;
@@ -147,37 +140,55 @@ static struct family *find_family(struct sk_metrics *m, const char *name, size_t
 	return NULL;
 }
 
-static int cmp_values(char *const *a, const char *const *b, size_t n)
+/*
+ * Makes room at index at of the array *itemsp points to, moving the items
+ * from there up one: the slot (not cleared), or NULL with the error set
+ */
+static void *insert_slot(void *itemsp, size_t *n, size_t *cap, size_t size, size_t at)
 {
+	char *items;
+
+	if (sk_array_reserve(itemsp, cap, *n + 1, size) < 0)
+		return NULL;
+	memcpy(&items, itemsp, sizeof(items));
+	memmove(items + (at + 1) * size, items + at * size, (*n - at) * size);
+	(*n)++;
+	return items + at * size;
+}
+
+static int cmp_family(const void *item, const void *name)
+{
+	return strcmp(((const struct family *)item)->name, name);
+}
+
+static struct family *find_family(struct sk_metrics *m, const char *name, size_t *at)
+{
+	return search(m->fams, m->n_fams, sizeof(*m->fams), name, cmp_family, at);
+}
+
+struct series_key {
+	const char *const *values;
+	size_t n;
+};
+
+static int cmp_series(const void *item, const void *key)
+{
+	const struct series *s = item;
+	const struct series_key *k = key;
 	size_t i;
 	int c;
 
-	for (i = 0; i < n; i++)
-		if ((c = strcmp(a[i], b[i] ? b[i] : "")) != 0)
+	for (i = 0; i < k->n; i++)
+		if ((c = strcmp(s->values[i], k->values[i] ? k->values[i] : "")) != 0)
 			return c;
 	return 0;
 }
 
 static struct series *find_series(struct family *f, const char *const *values, size_t *at)
 {
-	size_t lo = 0, hi = f->n_series;
+	struct series_key k = { values, f->n_labels };
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cmp_values(f->series[mid].values, values, f->n_labels);
-		if (c == 0) {
-			if (at)
-				*at = mid;
-			return &f->series[mid];
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (at)
-		*at = lo;
-	return NULL;
+	return search(f->series, f->n_series, sizeof(*f->series), &k, cmp_series, at);
 }
 
 /* the series for values, created (zero) when absent; NULL on allocation failure */
@@ -188,28 +199,18 @@ static struct series *get_series(struct family *f, const char *const *values)
 
 	if ((found = find_series(f, values, &at)))
 		return found;
-	if (f->n_series == f->cap_series) {
-		size_t cap = f->cap_series ? f->cap_series * 2 : 8;
-		struct series *n = realloc(f->series, cap * sizeof(*n));
-		if (!n) {
-			sk_error_set_oom();
-			return NULL;
-		}
-		f->series = n;
-		f->cap_series = cap;
-	}
 	memset(&s, 0, sizeof(s));
 	if (f->n_labels && !(s.values = calloc(f->n_labels, sizeof(char *))))
 		goto oom;
 	for (i = 0; i < f->n_labels; i++)
-		if (!(s.values[i] = xstrdup(values[i])))
+		if (!(s.values[i] = sk_strdup(values[i])))
 			goto oom;
 	if (f->type == SK_METRIC_HISTOGRAM && !(s.buckets = calloc(f->n_bounds + 1, sizeof(uint64_t))))
 		goto oom;
-	memmove(&f->series[at + 1], &f->series[at], (f->n_series - at) * sizeof(*f->series));
-	f->series[at] = s;
-	f->n_series++;
-	return &f->series[at];
+	if (!(found = insert_slot(&f->series, &f->n_series, &f->cap_series, sizeof(s), at)))
+		goto oom;
+	*found = s;
+	return found;
 oom:
 	series_free(&s, f->n_labels);
 	sk_error_set_oom();
@@ -219,7 +220,7 @@ oom:
 static int define_locked(struct sk_metrics *m, enum sk_metric_type type, const char *name, const char *help,
 			 const char *const *labels, size_t n_labels, const double *buckets, size_t n_buckets)
 {
-	struct family f;
+	struct family f, *slot;
 	size_t at, i;
 
 	if (!valid_name(name, true))
@@ -244,24 +245,16 @@ static int define_locked(struct sk_metrics *m, enum sk_metric_type type, const c
 	}
 	if (find_family(m, name, &at))
 		return sk_error_set(SK_ERR_INVALID, "metric '%s' is defined twice", name);
-	if (m->n_fams == m->cap_fams) {
-		size_t cap = m->cap_fams ? m->cap_fams * 2 : 16;
-		struct family *n = realloc(m->fams, cap * sizeof(*n));
-		if (!n)
-			return sk_error_set_oom();
-		m->fams = n;
-		m->cap_fams = cap;
-	}
 	memset(&f, 0, sizeof(f));
 	f.type = type;
 	f.n_labels = n_labels;
 	f.n_bounds = type == SK_METRIC_HISTOGRAM ? n_buckets : 0;
-	if (!(f.name = xstrdup(name)) || !(f.help = xstrdup(help)))
+	if (!(f.name = sk_strdup(name)) || !(f.help = sk_strdup(help)))
 		goto oom;
 	if (n_labels && !(f.labels = calloc(n_labels, sizeof(char *))))
 		goto oom;
 	for (i = 0; i < n_labels; i++)
-		if (!(f.labels[i] = xstrdup(labels[i])))
+		if (!(f.labels[i] = sk_strdup(labels[i])))
 			goto oom;
 	if (f.n_bounds) {
 		if (!(f.bounds = malloc(f.n_bounds * sizeof(double))))
@@ -271,9 +264,9 @@ static int define_locked(struct sk_metrics *m, enum sk_metric_type type, const c
 	/* a family without labels has its one series from the start, so it shows as 0 */
 	if (n_labels == 0 && !get_series(&f, NULL))
 		goto oom;
-	memmove(&m->fams[at + 1], &m->fams[at], (m->n_fams - at) * sizeof(*m->fams));
-	m->fams[at] = f;
-	m->n_fams++;
+	if (!(slot = insert_slot(&m->fams, &m->n_fams, &m->cap_fams, sizeof(f), at)))
+		goto oom;
+	*slot = f;
 	return 0;
 oom:
 	family_free(&f);

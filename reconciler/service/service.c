@@ -12,6 +12,7 @@
 #include "aws/sns.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/alertset.h"
@@ -20,9 +21,8 @@
 #include "reconciler/service/metrics_http.h"
 #include "specs/policy.h"
 #include "specs/source.h"
-#include "state/alerts.h"
+#include "state/docs.h"
 #include "state/statedir.h"
-#include "state/summary.h"
 
 struct sk_service {
 	struct sk_service_opts o;
@@ -88,8 +88,8 @@ static void learn_newest(struct sk_service *c, const struct sk_reconcile_report 
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(c->known[i].region, sizeof(c->known[i].region), "%s", nw[i].region);
-		snprintf(c->known[i].instance, sizeof(c->known[i].instance), "%s", nw[i].instance);
+		sk_strlcpy(c->known[i].region, nw[i].region, sizeof(c->known[i].region));
+		sk_strlcpy(c->known[i].instance, nw[i].instance, sizeof(c->known[i].instance));
 		c->known[i].time = nw[i].time;
 	}
 	c->n_known = n;
@@ -102,7 +102,7 @@ static void learn_policies(struct sk_service *c, const struct sk_policyset *set)
 	if (sk_alert_routes_learn(&c->routes, set) < 0)
 		sk_warn("cannot learn where alerts go: %s", sk_error_message());
 	if (set->n_policies && set->policies[0].n_regions)
-		snprintf(c->metrics_region, sizeof(c->metrics_region), "%s", set->policies[0].regions[0].name);
+		sk_strlcpy(c->metrics_region, set->policies[0].regions[0].name, sizeof(c->metrics_region));
 }
 
 /* how many instances each policy selects; policies --region leaves out have no series */
@@ -204,7 +204,7 @@ static void load_alerts(struct sk_service *c)
 
 	if (!c->state_dir)
 		return;
-	rc = sk_alerts_load(&j, c->state_dir);
+	rc = sk_doc_load(&j, c->state_dir, SK_DOC_ALERTS);
 	if (rc == SK_ENOTFOUND) {
 		json_decref(j);
 		return;
@@ -226,7 +226,7 @@ static void save_alerts(struct sk_service *c)
 	if (!c->state_dir)
 		return;
 	j = sk_alertset_to_json(&c->alerts);
-	if (!j || sk_alerts_save(c->state_dir, j) < 0)
+	if (!j || sk_doc_save(c->state_dir, SK_DOC_ALERTS, j) < 0)
 		sk_warn("cannot save the alert states: %s (a restart may repeat or miss a message)", sk_error_message());
 	json_decref(j);
 }
@@ -321,7 +321,7 @@ static void load_summary(struct sk_service *c, struct sk_alert_summary *s)
 	int rc;
 
 	sk_alert_summary_reset(s);
-	rc = sk_summary_load(&j, c->state_dir);
+	rc = sk_doc_load(&j, c->state_dir, SK_DOC_SUMMARY);
 	if (rc != SK_ENOTFOUND && (rc < 0 || sk_alert_summary_from_json(s, j) < 0))
 		sk_warn("starting the daily summary afresh: %s (%s/%s)", sk_error_message(), c->state_dir,
 			SK_SUMMARY_FILE);
@@ -332,7 +332,7 @@ static void save_summary(struct sk_service *c, const struct sk_alert_summary *s)
 {
 	json_t *j = sk_alert_summary_to_json(s);
 
-	if (!j || sk_summary_save(c->state_dir, j) < 0)
+	if (!j || sk_doc_save(c->state_dir, SK_DOC_SUMMARY, j) < 0)
 		sk_warn("cannot save the daily summary: %s", j ? sk_error_message() : "out of memory");
 	json_decref(j);
 }

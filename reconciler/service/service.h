@@ -11,11 +11,11 @@
  * deletions a failed snapshot blocks, a policy that selects nothing),
  * published to SNS when they fire, every alert_repeat_ms while they fire,
  * and once when they resolve.  The states are kept in the state directory
- * (state/alerts.h), read afresh every cycle.  The schedule (interval,
+ * (state/docs.h), read afresh every cycle.  The schedule (interval,
  * jitter, backoff, git polling, signals) is loop.c's.
  *
  * The daily summary (summary_at) is added up in the state directory
- * (state/summary.h) rather than in memory, so that `run --once` from cron
+ * (state/docs.h) rather than in memory, so that `run --once` from cron
  * or a timer, where every process runs one cycle, still sends it, and a
  * restarted loop neither loses the day's cycles nor misses the time it was
  * down over.

@@ -58,7 +58,7 @@ def used_actions():
         for name, body in re.findall(r"^int (sk_\w+)\([^)]*\)\n\{(.*?)^\}", src, re.S | re.M):
             if name not in called:
                 continue
-            for m in re.finditer(r'(?:call_one|describe)\(c, \w+, "(\w+)"', body):
+            for m in re.finditer(r'(?:call_one|call_built|describe)\(c, \w+, "(\w+)"', body):
                 out.add("rds:" + m.group(1))
             for m in re.finditer(r'sk_aws_call\(c, "(\w+)", \w+, "(\w+)"', body):
                 out.add("%s:%s" % (IAM_PREFIX[m.group(1)], m.group(2)))

@@ -24,7 +24,7 @@
 #include "reconciler/service/cycle.h"
 #include "reconciler/planner/plan.h"
 #include "specs/policy.h"
-#include "state/alerts.h"
+#include "state/docs.h"
 
 #define JAN1_0300 1767236400000LL /* 2026-01-01T03:00:00Z in ms */
 
@@ -348,12 +348,12 @@ static void test_alert_states_survive_a_restart(void **state)
 	assert_non_null(mkdtemp(dir));
 	j = sk_alertset_to_json(&set);
 	assert_non_null(j);
-	assert_int_equal(sk_alerts_save(dir, j), 0);
+	assert_int_equal(sk_doc_save(dir, SK_DOC_ALERTS, j), 0);
 	json_decref(j);
 	snprintf(path, sizeof(path), "%s/alerts.json", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(sk_alerts_load(&j, dir), 0);
+	assert_int_equal(sk_doc_load(&j, dir, SK_DOC_ALERTS), 0);
 	assert_int_equal(sk_alertset_from_json(&back, j), 0);
 	assert_int_equal(back.n, 2);
 	for (i = 0; i < 2; i++) {
@@ -403,7 +403,7 @@ static void test_alert_states_survive_a_restart(void **state)
 	json_decref(bad);
 	json_decref(j);
 	unlink(path);
-	assert_int_equal(sk_alerts_load(&j, dir), SK_ENOTFOUND);
+	assert_int_equal(sk_doc_load(&j, dir, SK_DOC_ALERTS), SK_ENOTFOUND);
 	rmdir(dir);
 	sk_buf_free(&s1);
 	sk_buf_free(&b1);

@@ -18,6 +18,7 @@
 #include "aws/query.h"
 #include "aws/rds.h"
 #include "aws/sns.h"
+#include "aws/xml.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
@@ -661,6 +662,59 @@ static void test_timeouts_are_checked_against_their_bounds(void **state)
 	assert_int_equal(sk_aws_check_timeout("x", 0), SK_ERROR);
 }
 
+static void test_xml_child_values_and_copies(void **state)
+{
+	static const char doc[] = "<R><Id>abc-123</Id><Long>0123456789</Long><Empty/><N> 42 </N><B>maybe</B>"
+				  "<T>2026-01-01T03:00:00Z</T></R>";
+	xmlDocPtr d;
+	xmlNodePtr r;
+	char small[5], big[64];
+	int64_t n = 7, t = 0;
+	bool b = false;
+
+	(void)state;
+	assert_int_equal(sk_xml_parse(&d, doc, sizeof(doc) - 1, "test"), 0);
+	r = xmlDocGetRootElement(d);
+	sk_xml_child_copy(big, sizeof(big), r, "Id");
+	assert_string_equal(big, "abc-123");
+	sk_xml_child_copy(small, sizeof(small), r, "Long");
+	assert_string_equal(small, "0123");
+	memset(big, 'x', sizeof(big));
+	sk_xml_child_copy(big, sizeof(big), r, "Missing");
+	assert_string_equal(big, "");
+	assert_int_equal(sk_xml_child_int(r, "N", &n), 0);
+	assert_int_equal(n, 42);
+	assert_int_equal(sk_xml_child_int(r, "Empty", &n), SK_ERROR);
+	assert_string_equal(sk_error_message(), "element 'Empty' is empty where a number was expected");
+	assert_int_equal(sk_xml_child_int(r, "Missing", &n), SK_ENOTFOUND);
+	assert_int_equal(sk_xml_child_bool(r, "B", &b), SK_ERROR);
+	assert_string_equal(sk_error_message(), "element 'B' holds 'maybe' where true or false was expected");
+	assert_int_equal(sk_xml_child_time(r, "T", &t), 0);
+	assert_int_equal(t, 1767236400);
+	sk_xml_free(d);
+}
+
+static void test_url_host_keeps_the_port_and_path(void **state)
+{
+	struct sk_buf h = SK_BUF_INIT;
+	char *path = NULL;
+
+	(void)state;
+	assert_int_equal(sk_aws_url_host(&h, &path, "http://127.0.0.1:4566/base"), 0);
+	assert_string_equal(h.ptr, "127.0.0.1:4566");
+	assert_string_equal(path, "/base");
+	free(path);
+	sk_buf_reset(&h);
+	assert_int_equal(sk_aws_url_host(&h, &path, "https://rds.eu-west-1.amazonaws.com"), 0);
+	assert_string_equal(h.ptr, "rds.eu-west-1.amazonaws.com");
+	assert_string_equal(path, "/");
+	free(path);
+	sk_buf_reset(&h);
+	assert_int_equal(sk_aws_url_host(&h, NULL, "not a url"), SK_ENOTFOUND);
+	assert_int_equal(h.len, 0);
+	sk_buf_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +742,8 @@ int main(void)
 		cmocka_unit_test(test_classify_excerpt_is_bounded_escaped_and_never_a_credential),
 		cmocka_unit_test(test_classify_message_has_room_for_the_worst_excerpts),
 		cmocka_unit_test(test_timeouts_are_checked_against_their_bounds),
+		cmocka_unit_test(test_xml_child_values_and_copies),
+		cmocka_unit_test(test_url_host_keeps_the_port_and_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * test_common.c - buffer, view, array, string, error and time helpers
+ * test_common.c - buffer, view, array, string, JSON, error and time helpers
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
@@ -312,6 +313,99 @@ static void test_utf8_valid_refuses_what_jansson_refused(void **state)
 	assert_false(sk_utf8_valid("\xc3\x28", 2));                       /* not a continuation */
 }
 
+static void test_str_helpers_dup_sort_and_free(void **state)
+{
+	const char *in[] = { "pear", "apple", "fig", "apple" };
+	char **v = calloc(4, sizeof(*v));
+	char *secret = sk_strdup("s3cr3t");
+	char *empty = sk_strdup(NULL);
+	size_t i;
+
+	(void)state;
+	assert_non_null(v);
+	for (i = 0; i < 4; i++)
+		assert_non_null(v[i] = sk_strdup(in[i]));
+	assert_ptr_not_equal(v[0], in[0]);
+	qsort(v, 4, sizeof(*v), sk_strp_cmp);
+	assert_string_equal(v[0], "apple");
+	assert_string_equal(v[1], "apple");
+	assert_string_equal(v[2], "fig");
+	assert_string_equal(v[3], "pear");
+	sk_strv_free(v, 4); /* ASan: every string and the array freed */
+	sk_strv_free(NULL, 3);
+	assert_non_null(empty);
+	assert_string_equal(empty, "");
+	free(empty);
+	assert_string_equal(secret, "s3cr3t");
+	sk_str_cleanse_free(secret);
+	sk_str_cleanse_free(NULL);
+}
+
+static void test_buf_strfmt_prints_a_new_string(void **state)
+{
+	char *s = sk_buf_strfmt("%s.%s.%zu", "Tags", "member", (size_t)12);
+	char *e = sk_buf_strfmt("%s", "");
+
+	(void)state;
+	assert_non_null(s);
+	assert_string_equal(s, "Tags.member.12");
+	assert_non_null(e);
+	assert_string_equal(e, "");
+	free(s);
+	free(e);
+}
+
+static bool dash(char c)
+{
+	return c == '-';
+}
+
+static void test_view_trim_by_takes_its_own_blanks(void **state)
+{
+	struct sk_view v = sk_view_trim_by(sk_view_of("--a b--"), dash);
+	struct sk_view all = sk_view_trim_by(sk_view_of("---"), dash);
+
+	(void)state;
+	assert_int_equal(v.len, 3);
+	assert_memory_equal(v.ptr, "a b", 3);
+	assert_int_equal(all.len, 0);
+	v = sk_view_trim(sk_view_of("\t x \n"));
+	assert_int_equal(v.len, 1);
+	assert_memory_equal(v.ptr, "x", 1);
+}
+
+static void test_json_times_null_or_left_out_when_unknown(void **state)
+{
+	json_t *o = json_object(), *t = sk_json_time(1767236400), *none = sk_json_time(0);
+
+	(void)state;
+	assert_string_equal(json_string_value(t), "2026-01-01T03:00:00Z");
+	assert_true(json_is_null(none));
+	assert_int_equal(sk_json_set_time_ms(o, "since", 1767236400123LL), 0);
+	assert_int_equal(sk_json_set_time_ms(o, "until", 0), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "since")), "2026-01-01T03:00:00.123Z");
+	assert_null(json_object_get(o, "until"));
+	json_decref(t);
+	json_decref(none);
+	json_decref(o);
+}
+
+static void test_arena_memdup_copies_aligned(void **state)
+{
+	struct sk_arena a = SK_ARENA_INIT;
+	const long long src[3] = { 1, -2, 3 };
+	const char *s = sk_arena_strdup(&a, "x");
+	long long *d = sk_arena_memdup(&a, src, sizeof(src));
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(d);
+	assert_int_equal((uintptr_t)d % sizeof(max_align_t), 0);
+	assert_memory_equal(d, src, sizeof(src));
+	assert_ptr_not_equal(d, src);
+	sk_arena_free(&a);
+}
+
 static void test_time_knows_the_days_of_each_month(void **state)
 {
 	static const char *const good[] = { "2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2023-04-30T00:00:00Z",
@@ -413,6 +507,11 @@ int main(void)
 		cmocka_unit_test(test_array_refuses_a_size_past_size_max),
 		cmocka_unit_test(test_strlcpy_says_when_it_cuts),
 		cmocka_unit_test(test_utf8_valid_refuses_what_jansson_refused),
+		cmocka_unit_test(test_str_helpers_dup_sort_and_free),
+		cmocka_unit_test(test_buf_strfmt_prints_a_new_string),
+		cmocka_unit_test(test_view_trim_by_takes_its_own_blanks),
+		cmocka_unit_test(test_json_times_null_or_left_out_when_unknown),
+		cmocka_unit_test(test_arena_memdup_copies_aligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
- * test_state.c - the state directory and the state file (and the atomic
- * write both rely on)
+ * test_state.c - the state directory, the state file and the run loop's
+ * documents (and the atomic write they rely on)
  */
 #define _GNU_SOURCE /* nftw flags */
 #include <setjmp.h>
@@ -21,6 +21,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "state/docs.h"
 #include "state/fileio.h"
 #include "state/state.h"
 #include "state/statedir.h"
@@ -611,6 +612,38 @@ static void test_atomic_write_replaces_and_names_failures(void **state)
 	assert_contains(sk_error_message(), "No such file or directory");
 }
 
+/* alerts.json ends with a newline, summary.json as it always was without one; both read back */
+static void test_docs_round_trip_each_with_its_own_bytes(void **state)
+{
+	struct fixture *f = *state;
+	json_t *j = json_pack("{s:s, s:i}", "format", "x/v1", "n", 3), *back = NULL;
+	char path[320], *text;
+
+	assert_non_null(j);
+	assert_int_equal(sk_doc_load(&back, f->dir, SK_DOC_ALERTS), SK_ENOTFOUND);
+	assert_null(back);
+	assert_int_equal(sk_doc_save(f->dir, SK_DOC_ALERTS, j), 0);
+	assert_int_equal(sk_doc_save(f->dir, SK_DOC_SUMMARY, j), 0);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, SK_ALERTS_FILE);
+	text = read_file(path);
+	assert_string_equal(text, "{\n  \"format\": \"x/v1\",\n  \"n\": 3\n}\n");
+	free(text);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, SK_SUMMARY_FILE);
+	text = read_file(path);
+	assert_string_equal(text, "{\n  \"format\": \"x/v1\",\n  \"n\": 3\n}");
+	free(text);
+	assert_int_equal(sk_doc_load(&back, f->dir, SK_DOC_SUMMARY), 0);
+	assert_true(json_equal(back, j));
+	json_decref(back);
+	write_file(path, "{\"format\": ");
+	assert_int_equal(sk_doc_load(&back, f->dir, SK_DOC_SUMMARY), SK_ERROR);
+	assert_null(back);
+	assert_contains(sk_error_message(), "daily summary '");
+	assert_contains(sk_error_message(), "summary.json': invalid JSON at line 1");
+	assert_contains(sk_error_message(), "(truncated?)");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +671,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_uuids_are_random_v4),
 		cmocka_unit_test_setup_teardown(test_atomic_write_replaces_and_names_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_docs_round_trip_each_with_its_own_bytes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

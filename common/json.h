@@ -1,0 +1,23 @@
+/*
+ * json.h - the small jansson helpers every writer of JSON wanted
+ *
+ * Times go into snapkeep's JSON documents as RFC 3339 strings; an unknown
+ * time (0) is null, or left out where a document leaves unknowns out.
+ */
+#ifndef SK_JSON_H
+#define SK_JSON_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* t as "2026-01-01T03:00:00Z", or JSON null when t is 0; NULL when out of memory */
+json_t *sk_json_time(int64_t t);
+
+/*
+ * Sets o's member key to ms as "2026-01-01T03:00:00.123Z" when ms > 0, and
+ * leaves it out otherwise: 0, or -1 (jansson's) when out of memory.
+ */
+int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms);
+
+#endif
