@@ -163,9 +163,10 @@ void sk_inv_element_free(struct sk_inv_element *e)
 	free(e);
 }
 
+/* a value's kept text; "" for one that keeps none (an array or object: nothing kept yet, txt may be NULL) */
 static const char *text(const struct sk_inv_element *e, const struct val *v)
 {
-	return e->txt + v->off;
+	return e->txt ? e->txt + v->off : "";
 }
 
 /* keeps s[0..len) with a NUL after it; its offset in *off */
