@@ -90,18 +90,17 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		fprintf(f, "      automated_backup_replication: %s → none\n", a->region);
 		break;
 	case SK_ACTION_CREATE:
-		fmt_time(t1, a->slot);
-		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
-		fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
-		if (verbose)
-			render_tags(a, f);
-		break;
 	case SK_ACTION_COPY:
-		fmt_time(t1, a->source_created);
 		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
-		fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
-			a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
-			a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
+		if (a->kind == SK_ACTION_CREATE) {
+			fmt_time(t1, a->slot);
+			fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
+		} else {
+			fmt_time(t1, a->source_created);
+			fprintf(f, "      copy of %s (%s, %s%s)%s%s\n", a->source_snapshot, a->source_region,
+				a->source_created ? "created " : "taken in this run", a->source_created ? t1 : "",
+				a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
+		}
 		if (verbose)
 			render_tags(a, f);
 		break;
