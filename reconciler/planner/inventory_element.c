@@ -358,6 +358,15 @@ static int field_tags(struct sk_inv_element *e, size_t *n)
 	return 0;
 }
 
+/* the field that names the element: errors on the fields read after it quote it */
+static int field_name(struct sk_inv_element *e, enum field f, bool required, const char **out)
+{
+	if (field_str(e, f, required, out) < 0)
+		return -1;
+	e->name = *out;
+	return 0;
+}
+
 static int finish_instance(struct sk_inv_element *e)
 {
 	struct sk_inv_instance d;
@@ -367,10 +376,8 @@ static int finish_instance(struct sk_inv_element *e)
 	size_t i;
 
 	memset(&d, 0, sizeof(d));
-	if (field_str(e, F_ID, true, &d.id) < 0)
-		return -1;
-	e->name = d.id;
-	if (field_str(e, F_REGION, true, &d.region) < 0 || field_str(e, F_ARN, false, &d.arn) < 0 ||
+	if (field_name(e, F_ID, true, &d.id) < 0 ||
+	    field_str(e, F_REGION, true, &d.region) < 0 || field_str(e, F_ARN, false, &d.arn) < 0 ||
 	    field_str(e, F_ENGINE, false, &d.engine) < 0 || field_str(e, F_STATUS, false, &d.status) < 0 ||
 	    field_str(e, F_BACKUP_WINDOW, false, &d.backup_window) < 0 ||
 	    field_str(e, F_MAINTENANCE_WINDOW, false, &d.maintenance_window) < 0 ||
@@ -420,11 +427,9 @@ static int finish_snapshot(struct sk_inv_element *e)
 	bool enc;
 
 	memset(&s, 0, sizeof(s));
-	if (field_str(e, F_ID, true, &s.id) < 0)
-		return -1;
-	e->name = s.id;
 	/* type and status decide what may be deleted: no default for them */
-	if (field_str(e, F_REGION, true, &s.region) < 0 || field_str(e, F_INSTANCE, true, &s.instance) < 0 ||
+	if (field_name(e, F_ID, true, &s.id) < 0 ||
+	    field_str(e, F_REGION, true, &s.region) < 0 || field_str(e, F_INSTANCE, true, &s.instance) < 0 ||
 	    field_str(e, F_TYPE, true, &type) < 0 || field_str(e, F_STATUS, true, &s.status_text) < 0 ||
 	    field_str(e, F_ARN, false, &s.arn) < 0 || field_str(e, F_KMS_KEY_ID, false, &s.kms_key_id) < 0 ||
 	    field_str(e, F_SOURCE_REGION, false, &s.source_region) < 0 ||
@@ -451,10 +456,8 @@ static int finish_autobackup(struct sk_inv_element *e)
 	long long n;
 
 	memset(&a, 0, sizeof(a));
-	if (field_str(e, F_ARN, false, &a.arn) < 0)
-		return -1;
-	e->name = a.arn;
-	if (field_str(e, F_REGION, true, &a.region) < 0 || field_str(e, F_SOURCE_REGION, false, &a.source_region) < 0 ||
+	if (field_name(e, F_ARN, false, &a.arn) < 0 ||
+	    field_str(e, F_REGION, true, &a.region) < 0 || field_str(e, F_SOURCE_REGION, false, &a.source_region) < 0 ||
 	    field_str(e, F_INSTANCE, false, &a.instance) < 0 ||
 	    field_str(e, F_INSTANCE_ARN, false, &a.instance_arn) < 0 ||
 	    field_str(e, F_STATUS, false, &a.status) < 0 || field_str(e, F_KMS_KEY_ID, false, &a.kms_key_id) < 0 ||
