@@ -22,21 +22,7 @@ import crashkit as ck  # noqa: E402
 import sktest as t  # noqa: E402
 from emulator_ctl import Emulator  # noqa: E402
 
-CALL_OF = {"modify": "ModifyDBInstance", "start-replication": "StartDBInstanceAutomatedBackupsReplication",
-           "stop-replication": "StopDBInstanceAutomatedBackupsReplication", "create": "CreateDBSnapshot",
-           "copy": "CopyDBSnapshot", "delete": "DeleteDBSnapshot"}
-
-
-def call_key(c):
-    p = c["params"]
-    target = p.get("DBSnapshotIdentifier") or p.get("TargetDBSnapshotIdentifier") or p.get("DBInstanceIdentifier")
-    if not target and p.get("SourceDBInstanceArn"):
-        target = p["SourceDBInstanceArn"].rsplit(":", 1)[-1]
-    return (c["action"], c["region"], (target or "").lower())
-
-
-def action_key(a):
-    return (CALL_OF[a["action"]], a["region"], a["target"].lower())
+from crashkit import action_key, call_key  # noqa: E402
 
 
 # the scenario's world, plus a hand-made snapshot someone keeps for good

@@ -22,21 +22,7 @@ from emulator_ctl import Emulator  # noqa: E402
 
 TOOL = os.path.join(t.BUILD, "san", "tests", "tools", "sk-reconcile")
 REL_TOOL = os.path.join(t.BUILD, "rel", "tests", "tools", "sk-reconcile")
-CALL_OF = {"modify": "ModifyDBInstance", "start-replication": "StartDBInstanceAutomatedBackupsReplication",
-           "stop-replication": "StopDBInstanceAutomatedBackupsReplication", "create": "CreateDBSnapshot",
-           "copy": "CopyDBSnapshot", "delete": "DeleteDBSnapshot"}
-
-
-def call_key(c):
-    p = c["params"]
-    target = p.get("DBSnapshotIdentifier") or p.get("TargetDBSnapshotIdentifier") or p.get("DBInstanceIdentifier")
-    if not target and p.get("SourceDBInstanceArn"):
-        target = p["SourceDBInstanceArn"].rsplit(":", 1)[-1]
-    return (c["action"], c["region"], (target or "").lower())
-
-
-def action_key(a):
-    return (CALL_OF[a["action"]], a["region"], a["target"].lower())
+from crashkit import action_key, call_key  # noqa: E402
 
 
 def symbols(path):

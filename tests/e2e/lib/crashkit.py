@@ -275,3 +275,21 @@ def kill(p, sig=signal.SIGKILL):
     if p.poll() is None:
         p.send_signal(sig)
     return p.wait(timeout=60)
+
+
+# a mutating call, and a plan action, as (API action, region, target): to match the calls made to the plan
+CALL_OF = {"modify": "ModifyDBInstance", "start-replication": "StartDBInstanceAutomatedBackupsReplication",
+           "stop-replication": "StopDBInstanceAutomatedBackupsReplication", "create": "CreateDBSnapshot",
+           "copy": "CopyDBSnapshot", "delete": "DeleteDBSnapshot"}
+
+
+def call_key(c):
+    p = c["params"]
+    target = p.get("DBSnapshotIdentifier") or p.get("TargetDBSnapshotIdentifier") or p.get("DBInstanceIdentifier")
+    if not target and p.get("SourceDBInstanceArn"):
+        target = p["SourceDBInstanceArn"].rsplit(":", 1)[-1]
+    return (c["action"], c["region"], (target or "").lower())
+
+
+def action_key(a):
+    return (CALL_OF[a["action"]], a["region"], a["target"].lower())
