@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/fields.h"
+
 /* t as "2026-01-01T03:00:00Z", or JSON null when t is 0; NULL when out of memory */
 json_t *sk_json_time(int64_t t);
 
@@ -19,5 +21,11 @@ json_t *sk_json_time(int64_t t);
  * leaves it out otherwise: 0, or -1 (jansson's) when out of memory.
  */
 int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms);
+
+/*
+ * obj's member f names as JSON: a string (null when NULL), an integer, a
+ * boolean, or a time as sk_json_time() writes it; NULL when out of memory.
+ */
+json_t *sk_json_field(const void *obj, const struct sk_field *f);
 
 #endif
