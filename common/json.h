@@ -23,6 +23,15 @@ json_t *sk_json_time(int64_t t);
 int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms);
 
 /*
+ * Sets o's member key when the value is given, and leaves it out otherwise:
+ * a string that is not NULL; a number or a flag (0 or 1) that is not
+ * negative (-1: unset).  0, or -1 (jansson's) when out of memory.
+ */
+int sk_json_set_str_if(json_t *o, const char *key, const char *s);
+int sk_json_set_int_if(json_t *o, const char *key, int v);
+int sk_json_set_bool_if(json_t *o, const char *key, int v);
+
+/*
  * obj's member f names as JSON: a string (null when NULL), an integer, a
  * boolean, or a time as sk_json_time() writes it; NULL when out of memory.
  */
