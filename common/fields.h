@@ -5,14 +5,14 @@
  * answer's elements, a journal record's keys, an inventory element's JSON
  * members), a table says so once, and one loop reads or writes them all:
  *
- *	static const struct sk_field record_fields[] = {
- *		SK_FIELD_STR(struct sk_journal_record, type, "type"),
- *		SK_FIELD_TIME(struct sk_journal_record, time, "time"),
+ *	static const struct sk_field snapshot_values[] = {
+ *		SK_FIELD_TIME(struct sk_rds_snapshot, created, "SnapshotCreateTime"),
+ *		SK_FIELD_INT(struct sk_rds_snapshot, allocated_gib, "AllocatedStorage"),
  *	};
  *
  * Each macro checks at compile time that the member has its type.  There
- * is no fields.c: the accessors are inline, for the loops over a million
- * snapshots.
+ * is no fields.c: the accessors are inline (the RDS reader runs its loop
+ * for every snapshot of every page).
  */
 #ifndef SK_FIELDS_H
 #define SK_FIELDS_H
@@ -44,11 +44,7 @@ struct sk_field {
 
 #define SK_FIELDS_N(table) (sizeof(table) / sizeof((table)[0]))
 
-/*
- * The member f names in obj, which must be of the struct f's table is
- * about, as f's type says (inline: the inventory reads and writes a million
- * snapshots' fields through them).
- */
+/* the member f names in obj, which must be of the struct f's table is about */
 static inline void *sk_field_ptr(void *obj, const struct sk_field *f)
 {
 	return (char *)obj + f->off;
@@ -59,7 +55,7 @@ static inline const void *sk_field_cptr(const void *obj, const struct sk_field *
 	return (const char *)obj + f->off;
 }
 
+/* the const char * member f (an SK_FIELD_STR) names in obj, as an lvalue */
 #define SK_FIELD_STR_AT(obj, f) (*(const char **)sk_field_ptr((obj), (f)))
-#define SK_FIELD_STR_OF(obj, f) (*(const char *const *)sk_field_cptr((obj), (f)))
 
 #endif

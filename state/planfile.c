@@ -38,8 +38,6 @@ static const struct {
 
 #undef STR
 
-#define N_ORIGIN_STRINGS (sizeof(origin_strings) / sizeof(origin_strings[0]))
-
 static char **origin_string(struct sk_planfile_origin *o, size_t i)
 {
 	return (char **)((char *)o + origin_strings[i].off);
@@ -52,7 +50,7 @@ void sk_planfile_origin_free(struct sk_planfile_origin *o)
 	if (!o)
 		return;
 	sk_strv_free(o->regions, o->n_regions);
-	for (i = 0; i < N_ORIGIN_STRINGS; i++)
+	for (i = 0; i < SK_FIELDS_N(origin_strings); i++)
 		free(*origin_string(o, i));
 	memset(o, 0, sizeof(*o));
 }
@@ -162,7 +160,7 @@ static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const c
 	if (!json_is_object(o))
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': \"origin\" is not an object", name);
 	out->present = true;
-	for (i = 0; i < N_ORIGIN_STRINGS; i++)
+	for (i = 0; i < SK_FIELDS_N(origin_strings); i++)
 		if (origin_str(origin_string(out, i), o, origin_strings[i].key, name) < 0)
 			return -1;
 	if (out->commit && !is_commit(out->commit))
