@@ -106,6 +106,18 @@ static json_t *snapshots_json(const struct sk_policy *p)
 	return o;
 }
 
+/* selector.exclude, as given */
+static json_t *exclude_json(const struct sk_policy *p)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (size_t i = 0; a && i < p->n_exclude_instances; i++)
+		json_array_append_new(a, json_string(p->exclude_instances[i].name));
+	json_object_set_new(o, "instances", a);
+	json_object_set_new(o, "tags", kv_json(p->exclude_tags, p->n_exclude_tags));
+	return o;
+}
+
 static json_t *policy_json(const struct sk_policy *p)
 {
 	json_t *o, *regions = json_array(), *sel;
@@ -120,6 +132,8 @@ static json_t *policy_json(const struct sk_policy *p)
 		sel = json_pack("{s:o}", "instances", a);
 	} else {
 		sel = json_pack("{s:o}", "tags", kv_json(p->selector_tags, p->n_selector_tags));
+		if (sel && (p->n_exclude_instances || p->n_exclude_tags))
+			json_object_set_new(sel, "exclude", exclude_json(p));
 	}
 	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "name", str_or_null(p->name), "at", pos_json(&p->pos),
 		      "regions", regions, "selector", sel, "automated", automated_json(p), "snapshots",
@@ -127,6 +141,8 @@ static json_t *policy_json(const struct sk_policy *p)
 	if (o)
 		json_object_set_new(o, "alerts",
 				    p->sns_topic_arn ? json_pack("{s:s}", "snsTopicArn", p->sns_topic_arn) : json_null());
+	if (o && p->suspend)
+		json_object_set_new(o, "suspend", json_true());
 	return o;
 }
 
