@@ -84,6 +84,12 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
+	/* backup */
+	const char *policy;
+	const char *keep_until;
+	const char *keep_for;
+	bool copy;
+	bool wait;
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -187,6 +193,7 @@ int sk_cli_exit_code(const struct sk_reconcile_report *rep);
 int cmd_validate(struct sk_cli *cli);
 int cmd_plan(struct sk_cli *cli);
 int cmd_apply(struct sk_cli *cli);
+int cmd_backup(struct sk_cli *cli);
 int cmd_show(struct sk_cli *cli);
 int cmd_inventory(struct sk_cli *cli);
 int cmd_history(struct sk_cli *cli);

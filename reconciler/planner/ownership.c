@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "common/timeutil.h"
 #include "reconciler/planner/inventory.h"
 
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
@@ -39,6 +40,16 @@ bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, c
 	if (s->type != SK_SNAP_MANUAL || s->status == SK_SNAP_DELETING)
 		return false;
 	return sk_tags_owned_by(s->tags, s->n_tags, policy, instance);
+}
+
+int64_t sk_tags_keep_until(const struct sk_aws_tag *tags, size_t n)
+{
+	const char *v = sk_tag_get(tags, n, SK_TAG_KEEP_UNTIL);
+	int64_t t = 0;
+
+	if (!v || sk_time_parse_rfc3339(&t, v) < 0)
+		return 0;
+	return t;
 }
 
 bool sk_tag_reserved(const char *key)

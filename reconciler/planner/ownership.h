@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aws/query.h"
 
@@ -22,6 +23,12 @@
 #define SK_TAG_INSTANCE "snapkeep:instance"
 #define SK_TAG_SLOT "snapkeep:slot"
 #define SK_TAG_SOURCE "snapkeep:source"
+/*
+ * On an on-demand snapshot (`snapkeep backup --keep-until`) and its copies:
+ * an RFC 3339 UTC time before which retention keeps it whatever its rules
+ * say; from then on it is an owned snapshot like any other.
+ */
+#define SK_TAG_KEEP_UNTIL "snapkeep:keep-until"
 
 struct sk_inv_snapshot;
 
@@ -38,6 +45,8 @@ bool sk_tags_owned_by(const struct sk_aws_tag *tags, size_t n, const char *polic
 /* an inventory snapshot policy owns as instance's: manual, not being deleted, both tags */
 bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, const char *instance);
 
+/* the time a snapkeep:keep-until tag holds a snapshot until; 0 when it has none (or an unreadable one) */
+int64_t sk_tags_keep_until(const struct sk_aws_tag *tags, size_t n);
 /* keys that are AWS's (aws:) or snapkeep's own: never copied from a source, never shown as the user's */
 bool sk_tag_reserved(const char *key);
 
