@@ -267,6 +267,9 @@ int sk_guard_action(const struct sk_plan *plan, const struct sk_action *a, const
 	p = policy_named(g->set, a->policy);
 	if (!p)
 		return refuse(a, "policy '%s' is not among the policies%s", str(a->policy), at_commit(at, g->set));
+	/* apply never reaches here with an action the plan marked suspended; a plan that did not mark it is refused */
+	if (p->suspend)
+		return refuse(a, "policy '%s' is suspended (spec.suspend: true)%s", p->name, at_commit(at, g->set));
 	switch (a->kind) {
 	case SK_ACTION_DELETE:
 		return check_delete(g, a);
