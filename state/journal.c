@@ -331,6 +331,37 @@ int sk_journal_resolve(struct sk_journal *j, const json_t *intent, const char *h
 	return rc;
 }
 
+int sk_journal_restore(struct sk_journal *j, const char *intent_id, const struct sk_journal_restore *r)
+{
+	json_t *rec;
+	bool ok = true;
+	int rc = -1;
+
+	if (!intent_id || !*intent_id || !r->result)
+		return sk_error_set(SK_ERR_INVALID, "journal restore record without an intent or result");
+	rec = new_record("restore", intent_id);
+	if (!rec)
+		return -1;
+	set_str(rec, "runId", r->run_id, &ok);
+	set_str(rec, "action", r->action, &ok);
+	set_str(rec, "region", r->region, &ok);
+	set_str(rec, "target", r->target, &ok);
+	set_str(rec, "instance", r->instance, &ok);
+	set_str(rec, "result", r->result, &ok);
+	set_str(rec, "detail", r->detail && *r->detail ? r->detail : NULL, &ok);
+	if (ok && json_object_set_new(rec, "seconds", json_integer(r->seconds)) < 0)
+		ok = false;
+	if (!ok) {
+		sk_error_set_oom();
+	} else {
+		pthread_mutex_lock(&j->mu);
+		rc = write_locked(j, rec, true, NULL, 0);
+		pthread_mutex_unlock(&j->mu);
+	}
+	json_decref(rec);
+	return rc;
+}
+
 int sk_journal_append(char *out_id, size_t out_len, struct sk_journal *j, const char *type, const json_t *fields,
 		      bool sync)
 {
@@ -338,7 +369,8 @@ int sk_journal_append(char *out_id, size_t out_len, struct sk_journal *j, const 
 	json_t *rec, *v;
 	int rc = -1;
 
-	if (!type || !*type || !strcmp(type, "intent") || !strcmp(type, "outcome") || !strcmp(type, "resolution"))
+	if (!type || !*type || !strcmp(type, "intent") || !strcmp(type, "outcome") || !strcmp(type, "resolution") ||
+	    !strcmp(type, "restore"))
 		return sk_error_set(SK_ERR_INVALID, "journal: records of type '%s' have their own function",
 				    type ? type : "");
 	rec = new_record(type, NULL);
