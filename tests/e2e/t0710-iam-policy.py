@@ -67,7 +67,8 @@ def used_actions():
 
 USED = used_actions()
 t.ok({"rds:DescribeDBInstances", "rds:CreateDBSnapshot", "rds:DeleteDBSnapshot", "sns:Publish",
-      "cloudwatch:PutMetricData"} <= USED and not any("DeleteDBInstance" in a or "Restore" in a for a in USED),
+      "cloudwatch:PutMetricData", "rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"}
+     <= USED and not any("DeleteDBInstance" in a for a in USED),
      "the actions reconciler/ calls are found in aws/*.c (and not the ones only tools call)", sorted(USED))
 ALLOWED = USED | IMPLIED
 
@@ -200,9 +201,17 @@ spec:
 r, doc = iam(make_repo("automated-only", {"p.yaml": POLICY % "orders"}))
 if t.ok(r.rc == 0 and doc, "a policy with automated backups only", r):
     check_common(doc, "automated-only", [])
-    t.is_(sorted(actions_of(doc)), ["cloudwatch:PutMetricData", "rds:DescribeDBInstanceAutomatedBackups",
-                                    "rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:ModifyDBInstance"],
-          "gets the Describe calls, ModifyDBInstance and metrics, nothing to create, copy, delete or publish")
+    t.is_(sorted(actions_of(doc)), ["cloudwatch:PutMetricData", "rds:AddTagsToResource",
+                                    "rds:DescribeDBInstanceAutomatedBackups", "rds:DescribeDBInstances",
+                                    "rds:DescribeDBSnapshots", "rds:ModifyDBInstance",
+                                    "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime"],
+          "gets the Describe calls, ModifyDBInstance, restores and metrics, nothing to create, copy, delete or "
+          "publish")
+    tagging = [s for s in doc["Statement"] if "rds:AddTagsToResource" in as_list(s["Action"])]
+    t.ok(len(tagging) == 1 and tagging[0]["Sid"] == "TagRestoredInstances"
+         and as_list(tagging[0]["Resource"]) == ["arn:aws:rds:us-east-1:*:db:*"]
+         and tagging[0]["Condition"] == {"Null": {"aws:RequestTag/snapkeep:restore": "false"}},
+         "AddTagsToResource only on instances, for requests tagged snapkeep:restore", tagging)
 t.is_(iam(ex_repo)[0].err, "", "the examples' policy fits an IAM managed policy: no warning")
 many = POLICY.replace("instances: [orders-db]", "instances: [%s]" % ", ".join("db-%03d" % i for i in range(150)))
 r, doc = iam(make_repo("many", {"p.yaml": (many % "many").replace("  automated:", "  snapshots: {schedule: \"@daily\", "
