@@ -165,9 +165,10 @@ static const struct sk_command commands[] = {
 	  "and the earliest restorable time of the automated backups) and refuses a time outside it,\n"
 	  "naming the window; a snapshot must be there, of that instance, and available; the target\n"
 	  "must not exist. The dry run prints the window and the call it would make (action, region,\n"
-	  "parameters). The new instance is tagged snapkeep:restore (what), snapkeep:restored-from,\n"
-	  "-by and -at. The call is journaled (`snapkeep history`), and with --wait how it ended.\n"
-	  "SIGINT/SIGTERM stop the wait, not the restore.\n"
+	  "parameters). The new instance is tagged with what it was restored from, by whom and when\n"
+	  "(snapkeep:restore, snapkeep:restored-from, snapkeep:restored-by, snapkeep:restored-at).\n"
+	  "The call is journaled (`snapkeep history`), and with --wait how it ended; SIGINT/SIGTERM\n"
+	  "stop the wait, not the restore.\n"
 	  "Exit codes: 0 restored, or the dry run printed; 1 error, or refused (no call was made);\n"
 	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
