@@ -65,13 +65,16 @@ static int on_instance(void *ud, const struct sk_rds_instance *inst)
 	return 0;
 }
 
+/* sleeps ms on the monotonic clock, looking at the cancel flag every 100 ms */
 static void nap_ms(long ms, const struct sk_instance_wait_opts *o)
 {
-	while (ms > 0 && !cancelled(o)) {
-		long step = ms > 100 ? 100 : ms;
-		struct timespec ts = { 0, step * 1000000L };
+	int64_t until = sk_time_mono_ms() + ms, left;
+	struct timespec ts = { 0, 100 * 1000000L };
+
+	while (!cancelled(o) && (left = until - sk_time_mono_ms()) > 0) {
+		if (left < 100)
+			ts.tv_nsec = (long)left * 1000000L;
 		nanosleep(&ts, NULL);
-		ms -= step;
 	}
 }
 

@@ -72,6 +72,18 @@ void sk_restore_window_text(char *out, size_t len, const struct sk_restore_plan 
 
 /* ---- what live state says ---- */
 
+/* a describe of one thing by its identifier: its absence (AWS's not_found code) is an answer, not an error */
+static int found_or_absent(int rc, const struct sk_aws_error *err, const char *not_found)
+{
+	if (rc == 0)
+		return 0;
+	if (!strcmp(err->code, not_found)) {
+		sk_error_clear();
+		return 0;
+	}
+	return -1;
+}
+
 struct found_instance {
 	const char *id;
 	bool found;
@@ -105,13 +117,8 @@ static int find_instance(struct found_instance *f, struct sk_aws_client *c, cons
 	memset(&err, 0, sizeof(err));
 	f->id = id;
 	d.instance_id = id;
-	if (sk_rds_describe_db_instances(c, region, &d, on_instance, f, &err) == 0)
-		return 0;
-	if (!strcmp(err.code, "DBInstanceNotFound")) {
-		sk_error_clear();
-		return 0;
-	}
-	return -1;
+	return found_or_absent(sk_rds_describe_db_instances(c, region, &d, on_instance, f, &err), &err,
+			       "DBInstanceNotFound");
 }
 
 /* the automated backup a point-in-time restore reads: the instance's own, or one in a DR region */
@@ -212,13 +219,8 @@ static int find_snapshot(struct found_snapshot *f, struct sk_aws_client *c, cons
 	memset(&err, 0, sizeof(err));
 	f->id = id;
 	d.snapshot_id = id;
-	if (sk_rds_describe_db_snapshots(c, region, &d, on_snapshot, f, &err) == 0)
-		return 0;
-	if (!strcmp(err.code, "DBSnapshotNotFound")) {
-		sk_error_clear();
-		return 0;
-	}
-	return -1;
+	return found_or_absent(sk_rds_describe_db_snapshots(c, region, &d, on_snapshot, f, &err), &err,
+			       "DBSnapshotNotFound");
 }
 
 /* ---- the checks ---- */

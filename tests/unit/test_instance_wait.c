@@ -115,6 +115,14 @@ static void restore_db_b(struct fx *f)
 		fail_msg("restore: %s", sk_error_message());
 }
 
+/* db-b restored, and creating for as long as the test waits */
+static void restore_stuck(struct fx *f, struct sk_instance_wait_opts *o)
+{
+	emu_post(&emu, "config", json_pack("{s:i}", "restoreDescribes", 0));
+	restore_db_b(f);
+	opts_for(f, o);
+}
+
 static void test_instance_wait_available_after_creating(void **state)
 {
 	struct fx *f = *state;
@@ -169,9 +177,7 @@ static void test_instance_wait_times_out_naming_the_status(void **state)
 	struct sk_instance_wait_opts o = SK_INSTANCE_WAIT_OPTS_INIT;
 	struct sk_instance_wait_result res;
 
-	emu_post(&emu, "config", json_pack("{s:i}", "restoreDescribes", 0));
-	restore_db_b(f);
-	opts_for(f, &o);
+	restore_stuck(f, &o);
 	o.timeout = 1;
 	assert_int_equal(sk_instance_wait(&res, f->s.client, "us-east-1", "db-b", SK_INSTANCE_WANT_AVAILABLE, &o),
 			 SK_ERROR);
@@ -188,9 +194,7 @@ static void test_instance_wait_cancelled(void **state)
 	struct sk_instance_wait_opts o = SK_INSTANCE_WAIT_OPTS_INIT;
 	struct sk_instance_wait_result res;
 
-	emu_post(&emu, "config", json_pack("{s:i}", "restoreDescribes", 0));
-	restore_db_b(f);
-	opts_for(f, &o);
+	restore_stuck(f, &o);
 	o.poll_ms = o.max_poll_ms = 60000; /* the cancel flag, not the interval, ends the nap */
 	f->cancel_after = 1;
 	assert_int_equal(sk_instance_wait(&res, f->s.client, "us-east-1", "db-b", SK_INSTANCE_WANT_AVAILABLE, &o),
