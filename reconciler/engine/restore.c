@@ -481,33 +481,45 @@ static bool maybe_made(const struct sk_aws_error *err)
 				     !strcmp(err->code, SK_AWS_CODE_UNEXPECTED));
 }
 
+/* the instance a describe finds carries every tag of this plan (who, when to the second, from what) */
 struct tag_check {
-	const char *target;
-	const char *restored_at;
+	const struct sk_restore_plan *p;
 	bool ours;
 };
 
 static int on_target(void *ud, const struct sk_rds_instance *in)
 {
 	struct tag_check *t = ud;
-	const char *at = sk_tag_get(in->tags, in->n_tags, SK_TAG_RESTORED_AT);
+	size_t i;
 
-	if (!strcasecmp(in->id, t->target) && at && !strcmp(at, t->restored_at))
-		t->ours = true;
+	if (strcasecmp(in->id, t->p->target))
+		return 0;
+	for (i = 0; i < t->p->n_tags; i++) {
+		const char *v = sk_tag_get(in->tags, in->n_tags, t->p->tags[i].key);
+		if (!v || strcmp(v, t->p->tags[i].value))
+			return 0;
+	}
+	t->ours = true;
 	return 0;
 }
 
-/* DBInstanceAlreadyExists after a retry: is it the instance an earlier attempt of this call made? */
+/*
+ * DBInstanceAlreadyExists, although the target was checked to be free: is it
+ * the instance this very call made, its answer lost (a retry, or libcurl
+ * sending again on a connection that died)?  The tags say so.
+ */
 static bool made_by_this_call(struct sk_aws_client *c, const struct sk_restore_plan *p)
 {
 	struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
-	struct tag_check t = { p->target, sk_tag_get(p->tags, p->n_tags, SK_TAG_RESTORED_AT), false };
+	struct tag_check t = { p, false };
+	char saved[SK_ERROR_MAX];
+	int klass = sk_error_last()->klass;
 
+	/* the call's error stays the one reported, whatever this describe meets */
+	sk_strlcpy(saved, sk_error_message(), sizeof(saved));
 	d.instance_id = p->target;
-	if (sk_rds_describe_db_instances(c, p->region, &d, on_target, &t, NULL) < 0) {
-		sk_error_clear();
-		return false;
-	}
+	if (sk_rds_describe_db_instances(c, p->region, &d, on_target, &t, NULL) < 0)
+		sk_error_set(klass, "%s", saved);
 	return t.ours;
 }
 
@@ -566,7 +578,7 @@ static int request(struct sk_restore_report *rep, const struct sk_restore_plan *
 	memset(&err, 0, sizeof(err));
 	rep->stage = "call";
 	rc = call(o->client, p, &err);
-	if (rc < 0 && !strcmp(err.code, "DBInstanceAlreadyExists") && err.attempts > 1 && made_by_this_call(o->client, p))
+	if (rc < 0 && !strcmp(err.code, "DBInstanceAlreadyExists") && made_by_this_call(o->client, p))
 		rc = 0; /* an earlier attempt's answer was lost: the instance is this call's */
 	jr.request_id = err.request_id;
 	if (rc == 0) {

@@ -11,7 +11,9 @@ Against the emulator (instances as metadata, its clock frozen):
 - --apply --wait makes the instance, tagged with what it was restored from,
   by whom and when, and waits until it is available; the call is journaled
   and `history` names it; --timeout and SIGINT end the wait, not the restore,
-  and say so in history;
+  and say so in history; a restore whose answer was lost (the call made, the
+  connection dropped) is recognised as done by its tags when the retry meets
+  DBInstanceAlreadyExists;
 - the DR path: --region us-west-2 restores from the automated backups
   replicated there, and from a copy of a snapshot there;
 - usage errors exit 64.
@@ -268,6 +270,21 @@ with Emulator(seed=SEED) as emu:
     r = history(env)
     t.ok(any(line.split()[1:5] == ["restore-snapshot", "db-a-snap", "us-east-1", "done"] for line in r.out.splitlines()
              if line.strip()), "history: the snapshot restore", r.out)
+
+    # ---- a retry after a lost answer: the instance the first attempt made is this call's ----
+    emu.faults(dropAfter=1.0, actions=["RestoreDBInstanceFromDBSnapshot"], count=1)
+    m = mark(emu)
+    r = restore("--instance", "db-a", "--from-snapshot", "snap-a", "--target", "db-a-retry", "--apply")
+    emu.faults()
+    tried = [c for c in calls_since(emu, m) if c["action"] == "RestoreDBInstanceFromDBSnapshot"]
+    t.ok(r.rc == 0 and len(tried) == 2 and tried[0].get("fault") == "dropAfter"
+         and tried[1].get("error") == "DBInstanceAlreadyExists"
+         and instance(emu, "us-east-1", "db-a-retry") is not None,
+         "an answer lost after the restore was made: the retry's DBInstanceAlreadyExists is recognised by the "
+         "instance's snapkeep:restored-at tag, and it is done", (r, [(c.get("fault"), c.get("error")) for c in tried]))
+    r = history(env, "--instance", "db-a-retry")
+    t.ok(any(line.split()[1:5] == ["restore-snapshot", "db-a-retry", "us-east-1", "done"] for line in r.out.splitlines()
+             if line.strip()), "history: done, once", r.out)
 
     # ---- the wait ends, the restore goes on: --timeout, SIGINT ----
     emu.config(restoreSeconds=None, restoreDescribes=0)
