@@ -418,16 +418,24 @@ static void add_instance_statements(struct build *b, const struct sk_policyset *
 	add_tagged_statements(b, set, tagged_sid, actions, n_actions, want);
 }
 
-/* a restore in region: the new instance (and a live source) db:*, snapshots and automated backups there */
+/*
+ * a restore in region: the new instance (and a live source) db:*, snapshots and
+ * automated backups there, and the option, parameter and subnet groups every
+ * restore names (the defaults when it names none), as RDS authorises it
+ */
 static int add_restore_arns(struct strset *s, struct strset *dbs, const char *region, const char *account)
 {
+	static const char *const kinds[] = { "db", "og", "pg", "subgrp" };
 	const char *partition = sk_iam_partition(region);
+	size_t i;
 
 	if (set_addf(dbs, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0 ||
-	    set_addf(s, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0 ||
-	    add_snapshot_arn(s, region, account, "*") < 0)
+	    add_snapshot_arn(s, region, account, "*") < 0 || add_auto_backup_arn(s, region, account) < 0)
 		return -1;
-	return add_auto_backup_arn(s, region, account);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (set_addf(s, "arn:%s:rds:%s:%s:%s:*", partition, region, account, kinds[i]) < 0)
+			return -1;
+	return 0;
 }
 
 /* {"Null": {"aws:RequestTag/snapkeep:restore": "false"}}: the request tags the new instance as a restore */

@@ -436,12 +436,19 @@ static void test_restores_need_the_restore_tag(void **state)
 			    "rds:RestoreDBInstanceFromDBSnapshot");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(st, "Action"), 1)),
 			    "rds:RestoreDBInstanceToPointInTime");
-	/* the policies' regions, the copy region and the replication destination: instances, snapshots, backups */
+	/*
+	 * the policies' regions, the copy region and the replication destination:
+	 * instances, snapshots, backups, and the groups a restore names
+	 */
 	assert_resources(st, "arn:aws:rds:eu-west-1:*:auto-backup:* arn:aws:rds:eu-west-1:*:db:* "
-			     "arn:aws:rds:eu-west-1:*:snapshot:* arn:aws:rds:us-east-1:*:auto-backup:* "
-			     "arn:aws:rds:us-east-1:*:db:* arn:aws:rds:us-east-1:*:snapshot:* "
+			     "arn:aws:rds:eu-west-1:*:og:* arn:aws:rds:eu-west-1:*:pg:* "
+			     "arn:aws:rds:eu-west-1:*:snapshot:* arn:aws:rds:eu-west-1:*:subgrp:* "
+			     "arn:aws:rds:us-east-1:*:auto-backup:* arn:aws:rds:us-east-1:*:db:* "
+			     "arn:aws:rds:us-east-1:*:og:* arn:aws:rds:us-east-1:*:pg:* "
+			     "arn:aws:rds:us-east-1:*:snapshot:* arn:aws:rds:us-east-1:*:subgrp:* "
 			     "arn:aws:rds:us-west-2:*:auto-backup:* arn:aws:rds:us-west-2:*:db:* "
-			     "arn:aws:rds:us-west-2:*:snapshot:*");
+			     "arn:aws:rds:us-west-2:*:og:* arn:aws:rds:us-west-2:*:pg:* "
+			     "arn:aws:rds:us-west-2:*:snapshot:* arn:aws:rds:us-west-2:*:subgrp:*");
 	/* both statements only for a request that tags the new instance as a restore */
 	for (i = 0; i < 2; i++) {
 		json_t *cond = json_object_get(statement(doc, i ? "TagRestoredInstances" : "RestoreInstances"), "Condition");
@@ -640,7 +647,9 @@ static void test_small_policy_document_byte_for_byte(void **state)
 		"\"Null\":{\"aws:ResourceTag/snapkeep:instance\":\"false\"}}},"
 		"{\"Sid\":\"RestoreInstances\",\"Effect\":\"Allow\",\"Action\":[\"rds:RestoreDBInstanceFromDBSnapshot\","
 		"\"rds:RestoreDBInstanceToPointInTime\"],\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:auto-backup:*\","
-		"\"arn:aws:rds:us-east-1:111122223333:db:*\",\"arn:aws:rds:us-east-1:111122223333:snapshot:*\"],"
+		"\"arn:aws:rds:us-east-1:111122223333:db:*\",\"arn:aws:rds:us-east-1:111122223333:og:*\","
+		"\"arn:aws:rds:us-east-1:111122223333:pg:*\",\"arn:aws:rds:us-east-1:111122223333:snapshot:*\","
+		"\"arn:aws:rds:us-east-1:111122223333:subgrp:*\"],"
 		"\"Condition\":{\"Null\":{\"aws:RequestTag/snapkeep:restore\":\"false\"}}},"
 		"{\"Sid\":\"TagRestoredInstances\",\"Effect\":\"Allow\",\"Action\":[\"rds:AddTagsToResource\"],"
 		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:db:*\"],"
