@@ -571,6 +571,7 @@ class Postgres:
     # ---- the heartbeat: segment switches, restorable times ----
 
     def _heartbeat(self):
+        beats = 0
         while not self.stopping:
             secs = float(self.model.config.get("pgSwitchSeconds") or 2)
             self.wake.wait(max(0.2, secs))
@@ -581,9 +582,12 @@ class Postgres:
                 with self.model.lock:
                     self.model.tick()  # daily backup windows, expiry
                 self.sync()
+                beats += 1
                 for c in list(self.clusters.values()):
                     if c.running and not c.gone:
                         self._beat(c)
+                        if beats % 60 == 0:
+                            self._cleanup_wal(c)
             except Exception as e:  # noqa: BLE001 - the next beat tries again
                 self.logf("heartbeat: %s" % e)
 
@@ -615,6 +619,29 @@ class Postgres:
                 r, d = self._instance(c.key)
                 if d is not None:
                     d["pgLatest"] = latest
+
+    def _cleanup_wal(self, c):
+        """Removes archived WAL older than the oldest base backup kept: no restore can need it."""
+        with self.model.lock:
+            r, d = self._instance(c.key)
+            oldest = None
+            for sid in (r.auto_by_inst.get(d["id"], ()) if d is not None else ()):
+                s = r.snapshots[sid]
+                if s["status"] == "available" and s.get("pgDir") and s.get("dbiResourceId") == c.key[2] and \
+                        (oldest is None or s["pgEnd"] < oldest["pgEnd"]):
+                    oldest = s
+            rel = oldest["pgDir"] if oldest else None
+        if rel is None:
+            return
+        try:
+            with open(os.path.join(self.path(rel), "backup_label")) as f:
+                label = f.read()
+        except OSError:
+            return
+        # START WAL LOCATION: 0/B000028 (file 00000001000000000000000B)
+        seg = label.split("(file ", 1)[1].split(")", 1)[0] if "(file " in label else ""
+        if segment_name(seg):
+            self._run([self._bin("pg_archivecleanup"), c.wal, seg], check=False, timeout=60)
 
     # ---- the damage fault ----
 
