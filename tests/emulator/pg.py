@@ -192,19 +192,18 @@ class Postgres:
         return e
 
     def _run(self, argv, as_pg=True, timeout=300, input=None, check=True):
+        """Runs a PostgreSQL program (as the postgres user when as_pg and we are root)."""
+        prog = os.path.basename(argv[0])
         if as_pg and self.root:
             argv = ["runuser", "-u", "postgres", "--"] + argv
         try:
             p = subprocess.run(argv, cwd=self.base, env=self._env(), input=input, capture_output=True, text=True,
                                timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise PgError("%s timed out after %ds" % (os.path.basename(argv[0] if not as_pg or not self.root
-                                                                       else argv[4]), timeout)) from None
+            raise PgError("%s timed out after %ds" % (prog, timeout)) from None
         if check and p.returncode != 0:
-            what = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv[4 if as_pg and self.root
-                                                                                        else 0:][:2]))
             lines = [ln for ln in (p.stderr or p.stdout or "").strip().splitlines() if ln.strip()]
-            raise PgError("%s failed (exit %d): %s" % (what, p.returncode, lines[-1] if lines else "no output"))
+            raise PgError("%s failed (exit %d): %s" % (prog, p.returncode, lines[-1] if lines else "no output"))
         return p
 
     def _bin(self, name):
@@ -565,8 +564,9 @@ class Postgres:
             t.join(600)
         self._stop(c)
         self._rm(c.dir)
-        if self.by_dbi.get(c.key[2]) is c:
-            del self.by_dbi[c.key[2]]
+        with self.model.lock:
+            if self.by_dbi.get(c.key[2]) is c:
+                del self.by_dbi[c.key[2]]
 
     # ---- the heartbeat: segment switches, restorable times ----
 
