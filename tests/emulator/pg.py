@@ -446,6 +446,8 @@ class Postgres:
                 self._stop(c, "immediate")  # left running by an emulator that died
             if restore:
                 self._rm(c.data)
+                if os.path.exists(c.log):
+                    os.unlink(c.log)  # the fallback below reads this attempt's log only
                 self._copy(self.path(restore["base"]), c.data)
                 for n in ("postmaster.pid", "postmaster.opts"):
                     if os.path.exists(os.path.join(c.data, n)):
@@ -488,6 +490,8 @@ class Postgres:
                                   ident(db["user"])))
         except (PgError, OSError) as e:
             self.logf("%s/%s: %s" % (c.key[0], c.key[1], e))
+            if self.stopping:
+                return  # cut short by shutdown: the next start tries again
             with m.lock:
                 r, d = self._instance(c.key)
                 if d is not None:
@@ -549,7 +553,8 @@ class Postgres:
                 self.snap_jobs.pop(k, None)
                 r = m.regions.get(rname)
                 s = r.snapshots.get(sid) if r else None
-                if s is not None and s.get("pgDir") == rel:
+                # cut short by shutdown: left creating, the next start takes it again
+                if s is not None and s.get("pgDir") == rel and (ok or not self.stopping):
                     r.replace_snapshot(sid, status="available" if ok else "failed", pgEnd=end,
                                        readyAt=None, readyCount=None)
                     r.pending.discard(sid)
