@@ -7,7 +7,8 @@ then a snapshot restore holds exactly the t1 rows and a point-in-time restore
 exactly the rows committed before the time asked for; a time outside the
 window is refused; a damaged snapshot restores without its table; a deleted
 instance's server and files are gone; a restarted emulator starts its servers
-again; and when the emulator stops, no PostgreSQL process is left."""
+again; and when the emulator stops, even by SIGKILL, no PostgreSQL process is
+left."""
 import os
 import socket
 import sys
@@ -123,20 +124,39 @@ def parse_iso(s):
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
-def postgres_processes(folder):
-    """PIDs of processes whose command line names folder (postmasters: postgres -D FOLDER/...)."""
-    out = []
+def processes():
+    """{pid: (parent pid, command line)} of every process."""
+    out = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            with open("/proc/%s/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if folder in cmd and ("postgres" in cmd or "pgguard" in cmd):
-            out.append(pid)
+        out[int(pid)] = (ppid, cmd)
     return out
+
+
+def ours(emu, guards=()):
+    """The postmasters serving emu's folder (postgres -D FOLDER/...), its guard (a child of the emulator running
+    pgguard.py) and the guards named."""
+    procs = processes()
+    pm = [p for p, (pp, cmd) in procs.items() if "bin/postgres -D " + emu.dir in cmd]
+    pm = [p for p in pm if procs[p][0] not in pm]  # a child just forked still shows its postmaster's command
+    gd = [p for p, (pp, cmd) in procs.items() if "pgguard.py" in cmd
+          and ((emu.proc and pp == emu.proc.pid) or p in guards)]
+    return sorted(pm + gd)
+
+
+def gone(emu, guards, timeout=15):
+    deadline = time.time() + timeout
+    while ours(emu, guards) and time.time() < deadline:
+        time.sleep(0.2)
+    return ours(emu, guards)
 
 
 emu = Emulator(seed=SEED)
@@ -192,10 +212,10 @@ try:
          "RestoreWindow/EarliestTime is the end of the first base backup, taken at start", (earliest, body[:400]))
 
     # restore the snapshot: exactly the t1 rows
-    r = aws(emu, "rds", "restore-db-instance-from-db-snapshot", "--db-instance-identifier", "from-snap",
-            "--db-snapshot-identifier", "snap-t1")
-    t.ok(r.rc == 0 and '"DBInstanceStatus": "creating"' in r.out and "Endpoint" not in r.out,
-         "restore-db-instance-from-db-snapshot answers creating, without an Endpoint yet", r)
+    st, body = api(emu, "RestoreDBInstanceFromDBSnapshot", DBInstanceIdentifier="from-snap",
+                   DBSnapshotIdentifier="snap-t1")
+    t.ok(st == 200 and "<DBInstanceStatus>creating</DBInstanceStatus>" in body and "<Endpoint>" not in body,
+         "RestoreDBInstanceFromDBSnapshot answers creating, without an Endpoint yet", body)
     fs = wait_instance(emu, "from-snap")
     t.ok(fs and fs["status"] == "available" and fs["port"] and fs["port"] != port,
          "the restored instance becomes available on a port of its own", fs)
@@ -245,16 +265,16 @@ try:
     # delete: the server stops and its files go; a deleted snapshot's files go too
     snapdirs = lambda: sorted(os.listdir(os.path.join(pgdir, "snapshots", "us-east-1")))  # noqa: E731
     before = [n for n in snapdirs() if n.startswith("snap-t1-copy-")]
-    r = aws(emu, "rds", "delete-db-instance", "--db-instance-identifier", "from-damaged",
-            "--skip-final-snapshot")
+    st, body = api(emu, "DeleteDBInstance", DBInstanceIdentifier="from-damaged", SkipFinalSnapshot="true")
     st2, _ = api(emu, "DeleteDBSnapshot", DBSnapshotIdentifier="snap-t1-copy")
     deadline = time.time() + 30
     folder = os.path.join(pgdir, "instances", dd["dbi"]) if dd else "?"
     while time.time() < deadline and (port_open(dd["port"]) or os.path.exists(folder)
                                       or any(n.startswith("snap-t1-copy-") for n in snapdirs())):
         time.sleep(0.2)
-    t.ok(r.rc == 0 and '"DBInstanceStatus": "deleting"' in r.out and describe(emu, "from-damaged") is None,
-         "delete-db-instance --skip-final-snapshot answers deleting, then the instance is gone", r)
+    t.ok(st == 200 and "<DBInstanceStatus>deleting</DBInstanceStatus>" in body
+         and describe(emu, "from-damaged") is None,
+         "DeleteDBInstance with SkipFinalSnapshot answers deleting, then the instance is gone", body)
     t.ok(dd and not port_open(dd["port"]) and not os.path.exists(folder),
          "its server no longer listens and its files are removed", folder)
     t.ok(st2 == 200 and len(before) == 1 and not any(n.startswith("snap-t1-copy-") for n in snapdirs()),
@@ -271,18 +291,25 @@ try:
     t.is_(ids(ff["port"]) if ff and ff["port"] else (body, ff), "1,2,3", "the final snapshot restores with "
           "its instance's rows")
 
-    # a restarted emulator starts its servers again, data intact
-    emu.restart()
+    # SIGTERM stops every server (and the guard); a restart starts them again, data intact
+    running = ours(emu)
+    guards = [p for p in running if "pgguard" in processes().get(p, (0, ""))[1]]
+    emu.stop()
+    t.ok(len(running) == 5 and len(guards) == 1 and gone(emu, guards) == [],
+         "SIGTERM: the emulator stops its 4 servers and its guard", running)
+    emu.start()
     d2 = describe(emu, "books-db")
     t.ok(d2 and d2["status"] == "available" and d2["port"] and ids(d2["port"]) == "1,2,3,4,5,6",
          "after a restart on the saved state the server is back with every row", d2)
+
+    # SIGKILL: the guard stops them
+    running = ours(emu)
+    guards = [p for p in running if "pgguard" in processes().get(p, (0, ""))[1]]
+    emu.proc.kill()
+    emu.proc.wait()
+    t.ok(len(running) == 5 and gone(emu, guards) == [], "SIGKILL: the guard stops every server the emulator left",
+         running)
 finally:
-    emu.stop()
-    deadline = time.time() + 15
-    while postgres_processes(emu.dir) and time.time() < deadline:
-        time.sleep(0.2)
-    left = postgres_processes(emu.dir)
-    t.is_(left, [], "no PostgreSQL process (nor its guard) is left once the emulator has stopped")
     emu.close()
 
 t.diag("took %.1f s" % (time.time() - started))

@@ -192,19 +192,18 @@ class Postgres:
         return e
 
     def _run(self, argv, as_pg=True, timeout=300, input=None, check=True):
+        """Runs a PostgreSQL program (as the postgres user when as_pg and we are root)."""
+        prog = os.path.basename(argv[0])
         if as_pg and self.root:
             argv = ["runuser", "-u", "postgres", "--"] + argv
         try:
             p = subprocess.run(argv, cwd=self.base, env=self._env(), input=input, capture_output=True, text=True,
                                timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise PgError("%s timed out after %ds" % (os.path.basename(argv[0] if not as_pg or not self.root
-                                                                       else argv[4]), timeout)) from None
+            raise PgError("%s timed out after %ds" % (prog, timeout)) from None
         if check and p.returncode != 0:
-            what = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv[4 if as_pg and self.root
-                                                                                        else 0:][:2]))
             lines = [ln for ln in (p.stderr or p.stdout or "").strip().splitlines() if ln.strip()]
-            raise PgError("%s failed (exit %d): %s" % (what, p.returncode, lines[-1] if lines else "no output"))
+            raise PgError("%s failed (exit %d): %s" % (prog, p.returncode, lines[-1] if lines else "no output"))
         return p
 
     def _bin(self, name):
@@ -447,6 +446,8 @@ class Postgres:
                 self._stop(c, "immediate")  # left running by an emulator that died
             if restore:
                 self._rm(c.data)
+                if os.path.exists(c.log):
+                    os.unlink(c.log)  # the fallback below reads this attempt's log only
                 self._copy(self.path(restore["base"]), c.data)
                 for n in ("postmaster.pid", "postmaster.opts"):
                     if os.path.exists(os.path.join(c.data, n)):
@@ -489,6 +490,8 @@ class Postgres:
                                   ident(db["user"])))
         except (PgError, OSError) as e:
             self.logf("%s/%s: %s" % (c.key[0], c.key[1], e))
+            if self.stopping:
+                return  # cut short by shutdown: the next start tries again
             with m.lock:
                 r, d = self._instance(c.key)
                 if d is not None:
@@ -550,7 +553,8 @@ class Postgres:
                 self.snap_jobs.pop(k, None)
                 r = m.regions.get(rname)
                 s = r.snapshots.get(sid) if r else None
-                if s is not None and s.get("pgDir") == rel:
+                # cut short by shutdown: left creating, the next start takes it again
+                if s is not None and s.get("pgDir") == rel and (ok or not self.stopping):
                     r.replace_snapshot(sid, status="available" if ok else "failed", pgEnd=end,
                                        readyAt=None, readyCount=None)
                     r.pending.discard(sid)
@@ -565,12 +569,14 @@ class Postgres:
             t.join(600)
         self._stop(c)
         self._rm(c.dir)
-        if self.by_dbi.get(c.key[2]) is c:
-            del self.by_dbi[c.key[2]]
+        with self.model.lock:
+            if self.by_dbi.get(c.key[2]) is c:
+                del self.by_dbi[c.key[2]]
 
     # ---- the heartbeat: segment switches, restorable times ----
 
     def _heartbeat(self):
+        beats = 0
         while not self.stopping:
             secs = float(self.model.config.get("pgSwitchSeconds") or 2)
             self.wake.wait(max(0.2, secs))
@@ -581,9 +587,12 @@ class Postgres:
                 with self.model.lock:
                     self.model.tick()  # daily backup windows, expiry
                 self.sync()
+                beats += 1
                 for c in list(self.clusters.values()):
                     if c.running and not c.gone:
                         self._beat(c)
+                        if beats % 60 == 0:
+                            self._cleanup_wal(c)
             except Exception as e:  # noqa: BLE001 - the next beat tries again
                 self.logf("heartbeat: %s" % e)
 
@@ -615,6 +624,29 @@ class Postgres:
                 r, d = self._instance(c.key)
                 if d is not None:
                     d["pgLatest"] = latest
+
+    def _cleanup_wal(self, c):
+        """Removes archived WAL older than the oldest base backup kept: no restore can need it."""
+        with self.model.lock:
+            r, d = self._instance(c.key)
+            oldest = None
+            for sid in (r.auto_by_inst.get(d["id"], ()) if d is not None else ()):
+                s = r.snapshots[sid]
+                if s["status"] == "available" and s.get("pgDir") and s.get("dbiResourceId") == c.key[2] and \
+                        (oldest is None or s["pgEnd"] < oldest["pgEnd"]):
+                    oldest = s
+            rel = oldest["pgDir"] if oldest else None
+        if rel is None:
+            return
+        try:
+            with open(os.path.join(self.path(rel), "backup_label")) as f:
+                label = f.read()
+        except OSError:
+            return
+        # START WAL LOCATION: 0/B000028 (file 00000001000000000000000B)
+        seg = label.split("(file ", 1)[1].split(")", 1)[0] if "(file " in label else ""
+        if segment_name(seg):
+            self._run([self._bin("pg_archivecleanup"), c.wal, seg], check=False, timeout=60)
 
     # ---- the damage fault ----
 
