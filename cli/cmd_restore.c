@@ -81,7 +81,7 @@ static json_t *plan_json(const struct sk_restore_plan *p, bool dry)
 	json_object_set_new(src, "arn", json_string(p->source_arn));
 	json_object_set_new(src, "region", json_string(p->source_region));
 	json_object_set_new(j, "source", src);
-	if (p->source != SK_RESTORE_FROM_SNAPSHOT) {
+	if (p->source != SK_RESTORE_FROM_SNAPSHOT || p->latest) {
 		json_t *w = json_object();
 		if (w) {
 			if (p->earliest) {
@@ -95,7 +95,8 @@ static json_t *plan_json(const struct sk_restore_plan *p, bool dry)
 			json_object_set_new(w, "retentionDays", json_integer(p->retention_days));
 			json_object_set_new(j, "window", w);
 		}
-	} else if (p->snapshot_created) {
+	}
+	if (p->source == SK_RESTORE_FROM_SNAPSHOT && p->snapshot_created) {
 		sk_time_format_rfc3339(t, p->snapshot_created);
 		json_object_set_new(src, "snapshotCreated", json_string(t));
 	}
@@ -110,12 +111,13 @@ static void print_plan(const struct sk_restore_plan *p, bool dry)
 	printf("Restore %s into new instance '%s' in %s%s\n\n", p->summary, p->target, p->region,
 	       dry ? " (dry run)" : "");
 	printf("  source:          %s: %s\n", via_text(p), p->source_arn);
-	if (p->source != SK_RESTORE_FROM_SNAPSHOT) {
+	if (p->source != SK_RESTORE_FROM_SNAPSHOT || p->latest) {
 		sk_restore_window_text(window, sizeof(window), p);
 		printf("  restore window:  %s (automated backups kept %d day%s%s%s)\n", window, p->retention_days,
 		       p->retention_days == 1 ? "" : "s", p->via == SK_RESTORE_VIA_AUTOMATED_BACKUP ? ", " : "",
 		       p->via == SK_RESTORE_VIA_AUTOMATED_BACKUP ? p->backup_status : "");
-	} else {
+	}
+	if (p->source == SK_RESTORE_FROM_SNAPSHOT) {
 		sk_time_format_rfc3339(t, p->snapshot_created);
 		printf("  snapshot:        %s, %s, taken %s\n", p->snapshot_id, p->snapshot_status,
 		       p->snapshot_created ? t : "at an unknown time");

@@ -225,6 +225,25 @@ static int find_snapshot(struct found_snapshot *f, struct sk_aws_client *c, cons
 
 /* ---- the checks ---- */
 
+/* the restore window of a live instance into p: LatestRestorableTime, and the earliest from its backup record */
+static int read_window(struct sk_restore_plan *p, struct sk_aws_client *c, const char *region,
+		       const struct found_instance *in)
+{
+	struct found_backup b;
+
+	p->retention_days = in->retention;
+	p->latest = in->latest;
+	if (find_backup(&b, c, region, in->id, in->arn) < 0)
+		return -1;
+	if (b.found) {
+		p->earliest = b.earliest;
+		sk_strlcpy(p->backup_status, b.status, sizeof(p->backup_status));
+		if (!p->latest)
+			p->latest = b.latest;
+	}
+	return 0;
+}
+
 static int check_point_in_time(struct sk_restore_plan *p, struct sk_aws_client *c, const struct sk_restore_request *r)
 {
 	struct found_instance in;
@@ -240,17 +259,8 @@ static int check_point_in_time(struct sk_restore_plan *p, struct sk_aws_client *
 		p->via = SK_RESTORE_VIA_INSTANCE;
 		sk_strlcpy(p->source_arn, in.arn, sizeof(p->source_arn));
 		sk_strlcpy(p->source_region, r->region, sizeof(p->source_region));
-		p->retention_days = in.retention;
-		p->latest = in.latest;
-		/* the earliest restorable time is only in the instance's automated-backup record */
-		if (find_backup(&b, c, r->region, r->instance, in.arn) < 0)
+		if (read_window(p, c, r->region, &in) < 0)
 			return -1;
-		if (b.found) {
-			p->earliest = b.earliest;
-			sk_strlcpy(p->backup_status, b.status, sizeof(p->backup_status));
-			if (!p->latest)
-				p->latest = b.latest;
-		}
 	} else {
 		/* the DR path: an automated backup of it replicated into this region (or retained here) */
 		if (find_backup(&b, c, r->region, r->instance, NULL) < 0)
@@ -283,6 +293,7 @@ static int check_point_in_time(struct sk_restore_plan *p, struct sk_aws_client *
 static int check_snapshot(struct sk_restore_plan *p, struct sk_aws_client *c, const struct sk_restore_request *r)
 {
 	struct found_snapshot s;
+	struct found_instance in;
 	struct sk_arn arn;
 	char arn_region[64] = "", id[256];
 
@@ -306,6 +317,10 @@ static int check_snapshot(struct sk_restore_plan *p, struct sk_aws_client *c, co
 		return refuse(r, "snapshot '%s' is of instance '%s', not '%s'", id, s.instance, r->instance);
 	if (strcmp(s.status, "available"))
 		return refuse(r, "snapshot '%s' is %s, not available", id, s.status);
+	/* the instance's window too, when it lives here: what a point-in-time restore could reach instead */
+	if (find_instance(&in, c, r->region, r->instance) < 0 ||
+	    (in.found && in.retention > 0 && read_window(p, c, r->region, &in) < 0))
+		return -1;
 	p->via = SK_RESTORE_VIA_SNAPSHOT;
 	sk_strlcpy(p->snapshot_id, id, sizeof(p->snapshot_id));
 	sk_strlcpy(p->snapshot_status, s.status, sizeof(p->snapshot_status));

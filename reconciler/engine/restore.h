@@ -88,7 +88,11 @@ struct sk_restore_plan {
 	char target[64];
 	char source_arn[SK_RESTORE_TEXT_MAX];  /* the instance's, automated backup's or snapshot's ARN */
 	char source_region[64];                /* where the backups were made (a replica's source region) */
-	/* point in time: the window as it was read, and the time asked for (0 with latest) */
+	/*
+	 * the restore window as it was read (0, 0: none; for a snapshot restore,
+	 * the instance's when it lives in the region), and the time asked for
+	 * (0 with latest or a snapshot)
+	 */
 	int64_t earliest, latest;
 	int retention_days;
 	char backup_status[32];                /* the automated backup's status: active, replicating, retained */

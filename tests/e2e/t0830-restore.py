@@ -170,8 +170,9 @@ with Emulator(seed=SEED) as emu:
 
     r = restore("--instance", "db-a", "--from-snapshot", "snap-a", "--target", "db-a-snap")
     t.ok(r.rc == 0 and "would call:      RestoreDBInstanceFromDBSnapshot in us-east-1" in r.out
-         and "snap-a, available, taken 2026-03-09T04:30:00Z" in r.out, "--from-snapshot dry run: the snapshot and call",
-         r)
+         and "snap-a, available, taken 2026-03-09T04:30:00Z" in r.out
+         and window_of(r.out) == "2026-03-04T03:00:00Z .. 2026-03-10T04:55:00Z",
+         "--from-snapshot dry run: the snapshot, the instance's restore window and the call", r)
 
     # ---- refusals: before any mutating call, one line naming why ----
     def refused(args, want, what):
