@@ -98,7 +98,7 @@ static void journal_cleanup(struct sk_journal *j, const struct sk_inv_instance *
 
 	if (!j)
 		return;
-	f = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?}", "action", "delete-drill-instance", "region",
+	f = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?}", "action", "drill-cleanup", "region",
 		      in->region, "target", in->id, "instance", of, "policy",
 		      sk_tag_get(in->tags, in->n_tags, SK_TAG_POLICY), "result", result, "detail", detail, "runId", run_id);
 	if (!f || sk_journal_append(NULL, 0, j, "drill-cleanup", f, true) < 0)
