@@ -34,6 +34,7 @@ struct sk_service {
 	/* drills' own session: not cancelled by signals, so a drill instance is deleted after SIGTERM */
 	struct sk_session drill_session;
 	bool have_drill_session;
+	bool any_drill; /* the last policies read have a drill: after an applying cycle, drills may be due */
 	struct sk_metrics *metrics;
 	const char *namespace_;
 	/* what the last policies read said, kept across cycles: alert routes and metric region survive a failed fetch */
@@ -422,6 +423,9 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 	struct sk_service *c = ud;
 
 	(void)inv;
+	c->any_drill = false;
+	for (size_t i = 0; i < set->n_policies; i++)
+		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
@@ -438,6 +442,8 @@ static void run_drills(struct sk_service *c, const struct sk_reconcile_opts *o)
 	struct sk_drill_opts d = SK_DRILL_OPTS_INIT;
 	struct sk_drill_report rep;
 
+	if (!c->any_drill)
+		return;
 	if (!c->have_drill_session) {
 		struct sk_session_opts so = c->o.session;
 
