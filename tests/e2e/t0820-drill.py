@@ -295,6 +295,20 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
         last = json.load(f)["instances"]["us-east-1/books-db"]["lastDrill"]
     t.ok(last["outcome"] == "failed" and "books present" in last["error"], "the state keeps the failed drill", last)
 
+    # ---- the loop runs a due drill (never drilled in this state: due now) after an applying cycle ----
+    loop_state = os.path.join(work, "state-loop")
+    e = env(SNAPKEEP_STATE_DIR=loop_state)
+    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=e, timeout=300)
+    h = t.snapkeep("history", env=e)
+    t.ok(any(" drill " in ln for ln in h.out.splitlines()), "run --once --auto-apply ran the drill", (r, h.out))
+    with open(os.path.join(loop_state, "state.json")) as f:
+        t.ok("lastDrill" in json.load(f)["instances"].get("us-east-1/books-db", {}), "and recorded it in the state")
+    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=e, timeout=300)
+    h2 = t.snapkeep("history", env=e)
+    t.is_(len([ln for ln in h2.out.splitlines() if " drill " in ln]), 1, "the next cycle runs none: not due until "
+          "its schedule fires")
+    wait_gone(emu, "snapkeep-drill-books-db")
+
     # ---- usage ----
     r = sk("drill", "--policy", "nope")
     t.ok(r.rc == 1 and "policy 'nope' has no drill" in r.err, "an unknown --policy is a clear error", r)
