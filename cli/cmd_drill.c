@@ -28,18 +28,6 @@ struct show {
 	char last_status[64];
 };
 
-static void secs(char out[32], int64_t s)
-{
-	if (s < 0)
-		snprintf(out, 32, "-");
-	else if (s >= 3600)
-		snprintf(out, 32, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(out, 32, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
-	else
-		snprintf(out, 32, "%llds", (long long)s);
-}
-
 static void end_waiting(struct show *sh)
 {
 	if (sh->waiting_line) {
@@ -63,9 +51,9 @@ static void print_done(const struct sk_drill_result *r)
 {
 	char rto[32], rpo[32], restore[32];
 
-	secs(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
-	secs(rpo, r->rpo);
-	secs(restore, r->restore_ms >= 0 ? r->restore_ms / 1000 : -1);
+	sk_drill_format_seconds(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
+	sk_drill_format_seconds(rpo, r->rpo);
+	sk_drill_format_seconds(restore, r->restore_ms >= 0 ? r->restore_ms / 1000 : -1);
 	if (r->passed)
 		printf("PASSED %s (%s): %zu/%zu checks, RTO %s (restore %s), RPO %s, %d GiB restored\n", r->instance,
 		       r->region, r->n_passed, r->n_checks, rto, restore, rpo, r->restored_gib ? r->restored_gib : r->source_gib);
@@ -100,7 +88,7 @@ static void on_event(void *ud, const struct sk_drill_event *ev)
 		sh->checks_shown = false;
 		break;
 	case SK_DRILL_EV_WAIT:
-		secs(el, ev->elapsed_ms / 1000);
+		sk_drill_format_seconds(el, ev->elapsed_ms / 1000);
 		if (sh->tty) {
 			printf("\r  waiting for %s: %s (%s)\033[K", r->drill_instance, ev->status ? ev->status : "?", el);
 			sh->waiting_line = true;
@@ -111,7 +99,7 @@ static void on_event(void *ud, const struct sk_drill_event *ev)
 		break;
 	case SK_DRILL_EV_CHECKS:
 		end_waiting(sh);
-		secs(el, ev->elapsed_ms / 1000);
+		sk_drill_format_seconds(el, ev->elapsed_ms / 1000);
 		printf("  available after %s; running %zu check%s\n", el, r->n_checks, r->n_checks == 1 ? "" : "s");
 		break;
 	case SK_DRILL_EV_DELETE:

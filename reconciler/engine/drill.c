@@ -348,25 +348,13 @@ static void delete_drill_instance(struct drill_ctx *x, struct sk_drill_result *r
 	r->deleted = true;
 }
 
-static void format_secs(char out[32], int64_t secs)
-{
-	if (secs < 0)
-		snprintf(out, 32, "-");
-	else if (secs >= 3600)
-		snprintf(out, 32, "%lldh%02lldm", (long long)(secs / 3600), (long long)(secs % 3600 / 60));
-	else if (secs >= 60)
-		snprintf(out, 32, "%lldm%02llds", (long long)(secs / 60), (long long)(secs % 60));
-	else
-		snprintf(out, 32, "%llds", (long long)secs);
-}
-
 /* "passed: 3/3 checks, RTO 4m12s, RPO 1h05m" (history's detail, the alert's first line) */
 static void summary_line(char *out, size_t len, const struct sk_drill_result *r)
 {
 	char rto[32], rpo[32];
 
-	format_secs(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
-	format_secs(rpo, r->rpo);
+	sk_drill_format_seconds(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
+	sk_drill_format_seconds(rpo, r->rpo);
 	if (r->passed)
 		snprintf(out, len, "%zu/%zu checks passed, RTO %s, RPO %s", r->n_passed, r->n_checks, rto, rpo);
 	else
@@ -448,7 +436,7 @@ static void notify(struct drill_ctx *x, const struct sk_policy *p, const struct 
 		return;
 	snprintf(subject, sizeof(subject), "snapkeep: restore drill of %.40s failed", r->instance);
 	sk_time_format_rfc3339(when, r->source_time);
-	format_secs(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
+	sk_drill_format_seconds(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
 	sk_buf_printf(&body,
 		      "The restore drill of instance '%s' (%s, policy '%s') failed: %s\n\n"
 		      "Restored: %s%s%s (%s) into '%s'; RTO %s; the drill instance was %sdeleted.\n",

@@ -62,4 +62,7 @@ int sk_drill_sql_run(struct sk_drill_check_result *out, const struct sk_drill_co
 
 void sk_drill_check_result_clear(struct sk_drill_check_result *r);
 
+/* a duration as drills print it: "45s", "4m12s", "1h05m"; "-" for a negative (unmeasured) one */
+void sk_drill_format_seconds(char out[32], int64_t secs);
+
 #endif

@@ -99,8 +99,11 @@ static int select_instances(struct sk_diff *d)
 			} else {
 				size_t b, e;
 				sk_inventory_instance_range(d->inv, region, &b, &e);
+				/* a drill's throw-away instance is never managed, whatever tags it has */
 				for (k = b; k < e; k++)
-					if (tags_match(p, &d->inv->instances[k]) && add_selection(d, p, &d->inv->instances[k]) < 0)
+					if (tags_match(p, &d->inv->instances[k]) &&
+					    !sk_tags_drill_of(d->inv->instances[k].tags, d->inv->instances[k].n_tags) &&
+					    add_selection(d, p, &d->inv->instances[k]) < 0)
 						return -1;
 			}
 		}

@@ -131,7 +131,7 @@ static void test_drill_sql_every_kind_passes_and_measures_rpo(void **state)
 	assert_int_equal(r[4].rpo, 1800);
 	assert_int_equal(r[5].rpo, 1800); /* timestamp without time zone: read in UTC */
 	assert_int_equal(r[0].rpo, -1);
-	assert_non_null(strstr(r[4].message, "30m0s older than the backup"));
+	assert_non_null(strstr(r[4].message, "30m00s older than the backup"));
 	clear(r, 6);
 }
 
@@ -157,7 +157,7 @@ static void test_drill_sql_wrong_answers_fail_saying_what_came(void **state)
 	assert_string_equal(r[1].message, "expected true, got 'f'");
 	assert_string_equal(r[2].message, "expected 'Dune', got 'Emma'");
 	assert_int_equal(r[3].rpo, 7200);
-	assert_non_null(strstr(r[3].message, "2h0m older than the backup, more than 1h0m"));
+	assert_non_null(strstr(r[3].message, "2h00m older than the backup, more than 1h00m"));
 	assert_string_equal(r[4].message, "expected a number at least 1, got 'Dune'");
 	assert_string_equal(r[5].message, "query returned no rows");
 	assert_string_equal(r[6].message, "query returned NULL");
