@@ -6,7 +6,8 @@ emulator (tests/emulator/pg.py):
   t2: the drill restores that snapshot into snapkeep-drill-books-db, every
   check passes (the count is t1's, not t2's: it is the backup that answers),
   it reports RTO and RPO, the temporary instance is deleted, no SNS message;
-  history, the state file and --output json show the drill;
+  history, the state file and --output json show the drill; a
+  point-in-time drill (source: point-in-time) holds the t2 rows too;
 - invalid SQL and a statement timeout are failed checks naming why, the
   check after them still runs; a wrong password fails every check without
   the password anywhere; an unreachable endpoint (an instance without a
@@ -15,6 +16,7 @@ emulator (tests/emulator/pg.py):
 - a drill SIGKILLed while its instance is being restored leaves the instance:
   `plan` notes it, and the next `drill` deletes it and runs;
 - SIGTERM mid-drill: exit 143, the instance is deleted;
+- `run --once --auto-apply` runs a due drill once, the next cycle none;
 - a damaged snapshot (the emulator's fault hook drops the table) fails the
   drill naming the failing check, the instance is deleted, exactly one SNS
   message is sent."""
@@ -187,6 +189,22 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
          and d0.get("rpoSeconds") is not None and len(d0.get("checks", [])) == 4,
          "--output json: the drill with its checks, RTO and RPO", r)
     t.ok(PASSWORD not in r.out and PASSWORD not in r.err, "the password is in no output")
+    wait_gone(emu, "snapkeep-drill-books-db")
+
+    # ---- a point-in-time drill: the latest restorable time holds the t2 rows too ----
+    pitr = GOOD.replace("expect: 3}", "expect: 5}").replace("t1 rows only", "t2 rows too")
+    t.git_commit(repo, {"policies/books.yaml": policy(pitr).replace("source: latest-snapshot", "source: point-in-time")},
+                 "books: point-in-time drill")
+    time.sleep(5)  # the t2 rows' WAL is archived (the emulator switches segments every 2 s)
+    mark = emu.calls()["last"]
+    r = sk("drill")
+    t.is_(r.rc, 0, "a point-in-time drill passes") or t.diag(r)
+    t.contains(r.out, "restoring the point in time ", "it restores a point in time")
+    t.ok(any(ln.split()[:1] == ["ok"] and "t2 rows too:" in ln for ln in r.out.splitlines()),
+         "the restored database holds the rows committed after the snapshot", r.out)
+    t.is_([c["action"] for c in emu.calls(since=mark)["calls"]
+           if c["action"] in ("RestoreDBInstanceToPointInTime", "DeleteDBInstance")],
+          ["RestoreDBInstanceToPointInTime", "DeleteDBInstance"], "a point-in-time restore, a delete")
     wait_gone(emu, "snapkeep-drill-books-db")
 
     # ---- invalid SQL and a statement timeout ----
