@@ -96,6 +96,7 @@ class Cluster:
         self.port = None
         self.running = False
         self.gone = False
+        self.job = None  # the thread starting it
         self.pending = []  # (wall time before a segment switch, the segment that must be archived)
         self.latest = None
 
@@ -108,7 +109,7 @@ class Postgres:
         self.changed = changed or (lambda: None)
         self.logf = log or (lambda s: sys.stderr.write("emulator: postgres: %s\n" % s))
         self.own_base = base is None
-        self.base = os.path.abspath(base or tempfile.mkdtemp(prefix="sk-emu-pg-"))
+        self.base = os.path.abspath(base) if base else None  # a temp folder is made when first needed
         self.root = os.geteuid() == 0
         self.user = None
         self.active = False
@@ -133,6 +134,8 @@ class Postgres:
             return
         if not available():
             raise PgError("PostgreSQL 15 is not installed (no %s/initdb): apt-get install postgresql-15" % PGBIN)
+        if self.base is None:
+            self.base = tempfile.mkdtemp(prefix="sk-emu-pg-")
         os.makedirs(self.base, mode=0o700, exist_ok=True)
         for sub in ("instances", "snapshots"):
             os.makedirs(os.path.join(self.base, sub), exist_ok=True)
@@ -391,7 +394,8 @@ class Postgres:
                 self.by_dbi[key[2]] = c
                 if d["status"] == "available":
                     d["status"] = "starting"  # a persisted instance whose server is not up yet
-                self.up_jobs.append(self._spawn(self._up_job, c))
+                c.job = self._spawn(self._up_job, c)
+                self.up_jobs = [j for j in self.up_jobs if j.is_alive()] + [c.job]
 
     def _spawn(self, fn, *args):
         t = threading.Thread(target=self._guarded, args=(fn,) + args, name="pg-" + fn.__name__, daemon=True)
@@ -476,7 +480,7 @@ class Postgres:
                                os.path.join(self.base, "superuser.pw"), "-A", "scram-sha-256",
                                "-E", "UTF8", "--locale=C", "--wal-segsize=1", "-N"], timeout=300)
                 self._write_conf(c, port)
-                if self.stopping:
+                if self.stopping or c.gone:
                     return
                 self._start(c, port)
                 if fresh:
@@ -555,6 +559,8 @@ class Postgres:
             self.sync()  # removes the files if the snapshot went away meanwhile
 
     def _down_job(self, c):
+        if c.job is not None:
+            c.job.join()  # a server being started or restored is stopped once it is up
         for k, t in list(self.snap_jobs.items()):
             t.join(600)
         self._stop(c)
@@ -565,6 +571,7 @@ class Postgres:
     # ---- the heartbeat: segment switches, restorable times ----
 
     def _heartbeat(self):
+        beats = 0
         while not self.stopping:
             secs = float(self.model.config.get("pgSwitchSeconds") or 2)
             self.wake.wait(max(0.2, secs))
@@ -575,9 +582,12 @@ class Postgres:
                 with self.model.lock:
                     self.model.tick()  # daily backup windows, expiry
                 self.sync()
+                beats += 1
                 for c in list(self.clusters.values()):
                     if c.running and not c.gone:
                         self._beat(c)
+                        if beats % 60 == 0:
+                            self._cleanup_wal(c)
             except Exception as e:  # noqa: BLE001 - the next beat tries again
                 self.logf("heartbeat: %s" % e)
 
@@ -609,6 +619,29 @@ class Postgres:
                 r, d = self._instance(c.key)
                 if d is not None:
                     d["pgLatest"] = latest
+
+    def _cleanup_wal(self, c):
+        """Removes archived WAL older than the oldest base backup kept: no restore can need it."""
+        with self.model.lock:
+            r, d = self._instance(c.key)
+            oldest = None
+            for sid in (r.auto_by_inst.get(d["id"], ()) if d is not None else ()):
+                s = r.snapshots[sid]
+                if s["status"] == "available" and s.get("pgDir") and s.get("dbiResourceId") == c.key[2] and \
+                        (oldest is None or s["pgEnd"] < oldest["pgEnd"]):
+                    oldest = s
+            rel = oldest["pgDir"] if oldest else None
+        if rel is None:
+            return
+        try:
+            with open(os.path.join(self.path(rel), "backup_label")) as f:
+                label = f.read()
+        except OSError:
+            return
+        # START WAL LOCATION: 0/B000028 (file 00000001000000000000000B)
+        seg = label.split("(file ", 1)[1].split(")", 1)[0] if "(file " in label else ""
+        if segment_name(seg):
+            self._run([self._bin("pg_archivecleanup"), c.wal, seg], check=False, timeout=60)
 
     # ---- the damage fault ----
 
@@ -702,5 +735,5 @@ class Postgres:
                 g.wait(30)
             except subprocess.TimeoutExpired:
                 g.send_signal(signal.SIGKILL)
-        elif self.own_base:
+        elif self.own_base and self.base:
             self._rm(self.base)
