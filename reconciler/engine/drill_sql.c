@@ -98,18 +98,17 @@ static int set_message(struct sk_drill_check_result *r, const char *fmt, ...) __
 
 static int set_message(struct sk_drill_check_result *r, const char *fmt, ...)
 {
-	struct sk_buf raw = SK_BUF_INIT, line = SK_BUF_INIT;
+	struct sk_buf line = SK_BUF_INIT;
 	va_list ap;
-	int rc;
+	char *raw;
 
 	va_start(ap, fmt);
-	rc = sk_buf_vprintf(&raw, fmt, ap);
+	raw = sk_buf_vstrfmt(fmt, ap);
 	va_end(ap);
-	if (rc == 0)
-		one_line(&line, sk_buf_cstr(&raw));
-	sk_buf_free(&raw);
+	one_line(&line, raw);
+	free(raw);
 	free(r->message);
-	r->message = rc == 0 ? sk_buf_detach(&line) : NULL;
+	r->message = raw ? sk_buf_detach(&line) : NULL;
 	sk_buf_free(&line);
 	return r->message ? 0 : sk_error_set_oom();
 }
