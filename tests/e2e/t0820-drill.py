@@ -16,7 +16,9 @@ emulator (tests/emulator/pg.py):
 - a drill SIGKILLed while its instance is being restored leaves the instance:
   `plan` notes it, and the next `drill` deletes it and runs;
 - SIGTERM mid-drill: exit 143, the instance is deleted;
-- `run --once --auto-apply` runs a due drill once, the next cycle none;
+- `run --auto-apply` runs a due drill after its cycle and publishes
+  snapkeep_drill_success and snapkeep_drill_rto_seconds; the next cycle runs
+  none (not due until the schedule fires);
 - a damaged snapshot (the emulator's fault hook drops the table) fails the
   drill naming the failing check, the instance is deleted, exactly one SNS
   message is sent."""
@@ -31,6 +33,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t  # noqa: E402
 from emulator_ctl import Emulator  # noqa: E402
+from runproc import RunProc, metric  # noqa: E402
 
 PGBIN = os.environ.get("SNAPKEEP_PGBIN", "/usr/lib/postgresql/15/bin")
 ACCOUNT = "123456789012"
@@ -294,6 +297,31 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     wait_gone(emu, "snapkeep-drill-books-db")
     before = len(messages())
 
+    # ---- the loop runs a due drill (never drilled in this state: due now) after an applying cycle ----
+    loop_state = os.path.join(work, "state-loop")
+    e = env(SNAPKEEP_STATE_DIR=loop_state)
+    p = RunProc(["--repo", repo, "--path", "policies", "--interval", "1h", "--auto-apply",
+                 "--metrics-addr", "127.0.0.1:0"], env=e, workdir=work)
+    try:
+        m = p.wait_for(r"drill of books-db \(us-east-1\) (passed|failed)", timeout=180)
+        t.ok(m and m.group(1) == "passed", "run --auto-apply runs the due drill after its cycle", p.err())
+        ms = p.metrics() if m else {}
+        labels = {"policy": "books", "region": "us-east-1", "instance": "books-db"}
+        t.is_(metric(ms, "snapkeep_drill_success", **labels), 1.0, "/metrics: snapkeep_drill_success is 1")
+        rto = metric(ms, "snapkeep_drill_rto_seconds", **labels)
+        t.ok(rto is not None and rto > 0, "/metrics: snapkeep_drill_rto_seconds", rto)
+    finally:
+        p.stop()
+    h = t.snapkeep("history", env=e)
+    t.ok(any(" drill " in ln for ln in h.out.splitlines()), "the loop's drill is journaled", h.out)
+    with open(os.path.join(loop_state, "state.json")) as f:
+        t.ok("lastDrill" in json.load(f)["instances"].get("us-east-1/books-db", {}), "and recorded in the state")
+    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=e, timeout=300)
+    h2 = t.snapkeep("history", env=e)
+    t.is_(len([ln for ln in h2.out.splitlines() if " drill " in ln]), 1, "the next cycle runs none: not due until "
+          "its schedule fires")
+    wait_gone(emu, "snapkeep-drill-books-db")
+
     # ---- a damaged snapshot ----
     sid = owned_available(emu)[-1]
     res = emu.admin("POST", "faults", {"kind": "damage-snapshot", "snapshot": sid, "how": "drop-table",
@@ -312,20 +340,6 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     with open(os.path.join(state, "state.json")) as f:
         last = json.load(f)["instances"]["us-east-1/books-db"]["lastDrill"]
     t.ok(last["outcome"] == "failed" and "books present" in last["error"], "the state keeps the failed drill", last)
-
-    # ---- the loop runs a due drill (never drilled in this state: due now) after an applying cycle ----
-    loop_state = os.path.join(work, "state-loop")
-    e = env(SNAPKEEP_STATE_DIR=loop_state)
-    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=e, timeout=300)
-    h = t.snapkeep("history", env=e)
-    t.ok(any(" drill " in ln for ln in h.out.splitlines()), "run --once --auto-apply ran the drill", (r, h.out))
-    with open(os.path.join(loop_state, "state.json")) as f:
-        t.ok("lastDrill" in json.load(f)["instances"].get("us-east-1/books-db", {}), "and recorded it in the state")
-    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=e, timeout=300)
-    h2 = t.snapkeep("history", env=e)
-    t.is_(len([ln for ln in h2.out.splitlines() if " drill " in ln]), 1, "the next cycle runs none: not due until "
-          "its schedule fires")
-    wait_gone(emu, "snapkeep-drill-books-db")
 
     # ---- usage ----
     r = sk("drill", "--policy", "nope")
