@@ -16,20 +16,17 @@
 #include "common/error.h"
 #include "common/str.h"
 
+static void entry_free(struct sk_ini_entry *e)
+{
+	free(e->section);
+	free(e->key);
+	sk_str_cleanse_free(e->value);
+}
+
 void sk_ini_free(struct sk_ini *ini)
 {
-	size_t i;
-
-	if (!ini)
-		return;
-	for (i = 0; i < ini->n; i++) {
-		free(ini->items[i].section);
-		free(ini->items[i].key);
-		sk_str_cleanse_free(ini->items[i].value);
-	}
-	free(ini->items);
-	ini->items = NULL;
-	ini->n = ini->cap = 0;
+	if (ini)
+		SK_ARRAY_CLEAR(ini->items, ini->n, ini->cap, entry_free);
 }
 
 static bool blank(char c)

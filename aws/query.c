@@ -18,18 +18,16 @@ void sk_query_init(struct sk_query *q)
 	q->n = q->cap = 0;
 }
 
+static void param_free(struct sk_query_param *p)
+{
+	free(p->name);
+	free(p->value);
+}
+
 void sk_query_free(struct sk_query *q)
 {
-	size_t i;
-
-	if (!q)
-		return;
-	for (i = 0; i < q->n; i++) {
-		free(q->items[i].name);
-		free(q->items[i].value);
-	}
-	free(q->items);
-	sk_query_init(q);
+	if (q)
+		SK_ARRAY_CLEAR(q->items, q->n, q->cap, param_free);
 }
 
 int sk_query_add(struct sk_query *q, const char *name, const char *value)

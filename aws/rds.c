@@ -16,6 +16,7 @@
 #include "aws/xml.h"
 #include "common/array.h"
 #include "common/error.h"
+#include "common/fields.h"
 #include "common/timeutil.h"
 
 /* reusable storage for one item's arrays and copied texts */
@@ -86,39 +87,119 @@ static int read_tags(struct item_ctx *x, xmlNodePtr parent, const struct sk_aws_
 	return 0;
 }
 
-static int parse_snapshot(struct item_ctx *x, xmlNodePtr n, struct sk_rds_snapshot *s)
+/*
+ * Sets obj's members from n's children the table names: a text is NULL
+ * where the child is missing, a number, flag or time is left as it was.
+ * 0, or the first failure's -1 with the error set.
+ */
+static int read_fields(struct item_ctx *x, xmlNodePtr n, void *obj, const struct sk_field *f, size_t count)
 {
+	size_t i;
 	int rc = 0;
 
+	for (i = 0; i < count && rc >= 0; i++) {
+		switch (f[i].type) {
+		case SK_FIELD_STR:
+			SK_FIELD_STR_AT(obj, &f[i]) = text(x, n, f[i].name);
+			break;
+		case SK_FIELD_INT:
+			rc = get_int(n, f[i].name, sk_field_ptr(obj, &f[i]));
+			break;
+		case SK_FIELD_BOOL:
+			rc = get_bool(n, f[i].name, sk_field_ptr(obj, &f[i]));
+			break;
+		case SK_FIELD_TIME:
+			rc = get_time(n, f[i].name, sk_field_ptr(obj, &f[i]));
+			break;
+		}
+	}
+	return rc;
+}
+
+#define STR(m, name) SK_FIELD_STR(struct sk_rds_snapshot, m, name)
+#define INT(m, name) SK_FIELD_INT(struct sk_rds_snapshot, m, name)
+#define BOOL(m, name) SK_FIELD_BOOL(struct sk_rds_snapshot, m, name)
+#define TIME(m, name) SK_FIELD_TIME(struct sk_rds_snapshot, m, name)
+
+static const struct sk_field snapshot_texts[] = {
+	STR(id, "DBSnapshotIdentifier"),
+	STR(arn, "DBSnapshotArn"),
+	STR(instance_id, "DBInstanceIdentifier"),
+	STR(dbi_resource_id, "DbiResourceId"),
+	STR(status, "Status"),
+	STR(type, "SnapshotType"),
+	STR(engine, "Engine"),
+	STR(kms_key_id, "KmsKeyId"),
+	STR(source_region, "SourceRegion"),
+	STR(source_snapshot, "SourceDBSnapshotIdentifier"),
+};
+
+static const struct sk_field snapshot_values[] = {
+	TIME(created, "SnapshotCreateTime"),
+	TIME(original_created, "OriginalSnapshotCreateTime"),
+	TIME(instance_created, "InstanceCreateTime"),
+	INT(percent_progress, "PercentProgress"),
+	INT(allocated_gib, "AllocatedStorage"),
+	BOOL(encrypted, "Encrypted"),
+};
+
+#undef STR
+#undef INT
+#undef BOOL
+#undef TIME
+
+static int parse_snapshot(struct item_ctx *x, xmlNodePtr n, struct sk_rds_snapshot *s)
+{
 	memset(s, 0, sizeof(*s));
-	s->id = text(x, n, "DBSnapshotIdentifier");
-	s->arn = text(x, n, "DBSnapshotArn");
-	s->instance_id = text(x, n, "DBInstanceIdentifier");
-	s->dbi_resource_id = text(x, n, "DbiResourceId");
-	s->status = text(x, n, "Status");
-	s->type = text(x, n, "SnapshotType");
-	s->engine = text(x, n, "Engine");
-	s->kms_key_id = text(x, n, "KmsKeyId");
-	s->source_region = text(x, n, "SourceRegion");
-	s->source_snapshot = text(x, n, "SourceDBSnapshotIdentifier");
+	(void)read_fields(x, n, s, snapshot_texts, SK_FIELDS_N(snapshot_texts));
 	if (!s->id)
 		return sk_error_set(SK_ERR_XML, "a DBSnapshot without a DBSnapshotIdentifier");
 	if (!s->status)
 		s->status = "unknown";
 	if (!s->type)
 		s->type = "manual";
-	if ((rc = get_time(n, "SnapshotCreateTime", &s->created)) < 0 ||
-	    (rc = get_time(n, "OriginalSnapshotCreateTime", &s->original_created)) < 0 ||
-	    (rc = get_time(n, "InstanceCreateTime", &s->instance_created)) < 0 ||
-	    (rc = get_int(n, "PercentProgress", &s->percent_progress)) < 0 ||
-	    (rc = get_int(n, "AllocatedStorage", &s->allocated_gib)) < 0 ||
-	    (rc = get_bool(n, "Encrypted", &s->encrypted)) < 0 ||
-	    (rc = read_tags(x, n, &s->tags, &s->n_tags)) < 0)
+	if (read_fields(x, n, s, snapshot_values, SK_FIELDS_N(snapshot_values)) < 0 ||
+	    read_tags(x, n, &s->tags, &s->n_tags) < 0)
 		return sk_error_prefix("snapshot '%s'", s->id);
 	if (!s->original_created)
 		s->original_created = s->created;
 	return 0;
 }
+
+#define STR(m, name) SK_FIELD_STR(struct sk_rds_instance, m, name)
+#define INT(m, name) SK_FIELD_INT(struct sk_rds_instance, m, name)
+#define BOOL(m, name) SK_FIELD_BOOL(struct sk_rds_instance, m, name)
+#define TIME(m, name) SK_FIELD_TIME(struct sk_rds_instance, m, name)
+
+static const struct sk_field instance_texts[] = {
+	STR(id, "DBInstanceIdentifier"),
+	STR(arn, "DBInstanceArn"),
+	STR(dbi_resource_id, "DbiResourceId"),
+	STR(status, "DBInstanceStatus"),
+	STR(engine, "Engine"),
+	STR(engine_version, "EngineVersion"),
+	STR(instance_class, "DBInstanceClass"),
+	STR(preferred_backup_window, "PreferredBackupWindow"),
+	STR(preferred_maintenance_window, "PreferredMaintenanceWindow"),
+	STR(kms_key_id, "KmsKeyId"),
+	STR(aws_backup_recovery_point_arn, "AwsBackupRecoveryPointArn"),
+};
+
+static const struct sk_field instance_values[] = {
+	INT(backup_retention_period, "BackupRetentionPeriod"),
+	BOOL(copy_tags_to_snapshot, "CopyTagsToSnapshot"),
+	BOOL(deletion_protection, "DeletionProtection"),
+	BOOL(storage_encrypted, "StorageEncrypted"),
+	BOOL(multi_az, "MultiAZ"),
+	INT(allocated_gib, "AllocatedStorage"),
+	TIME(created, "InstanceCreateTime"),
+	TIME(latest_restorable_time, "LatestRestorableTime"),
+};
+
+#undef STR
+#undef INT
+#undef BOOL
+#undef TIME
 
 static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instance *d)
 {
@@ -127,31 +208,14 @@ static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instan
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	d->id = text(x, n, "DBInstanceIdentifier");
-	d->arn = text(x, n, "DBInstanceArn");
-	d->dbi_resource_id = text(x, n, "DbiResourceId");
-	d->status = text(x, n, "DBInstanceStatus");
-	d->engine = text(x, n, "Engine");
-	d->engine_version = text(x, n, "EngineVersion");
-	d->instance_class = text(x, n, "DBInstanceClass");
-	d->preferred_backup_window = text(x, n, "PreferredBackupWindow");
-	d->preferred_maintenance_window = text(x, n, "PreferredMaintenanceWindow");
-	d->kms_key_id = text(x, n, "KmsKeyId");
-	d->aws_backup_recovery_point_arn = text(x, n, "AwsBackupRecoveryPointArn");
+	(void)read_fields(x, n, d, instance_texts, SK_FIELDS_N(instance_texts));
 	if (d->aws_backup_recovery_point_arn && !*d->aws_backup_recovery_point_arn)
 		d->aws_backup_recovery_point_arn = NULL;
 	if (!d->id)
 		return sk_error_set(SK_ERR_XML, "a DBInstance without a DBInstanceIdentifier");
 	if (!d->status)
 		d->status = "unknown";
-	if ((rc = get_int(n, "BackupRetentionPeriod", &d->backup_retention_period)) < 0 ||
-	    (rc = get_bool(n, "CopyTagsToSnapshot", &d->copy_tags_to_snapshot)) < 0 ||
-	    (rc = get_bool(n, "DeletionProtection", &d->deletion_protection)) < 0 ||
-	    (rc = get_bool(n, "StorageEncrypted", &d->storage_encrypted)) < 0 ||
-	    (rc = get_bool(n, "MultiAZ", &d->multi_az)) < 0 ||
-	    (rc = get_int(n, "AllocatedStorage", &d->allocated_gib)) < 0 ||
-	    (rc = get_time(n, "InstanceCreateTime", &d->created)) < 0 ||
-	    (rc = get_time(n, "LatestRestorableTime", &d->latest_restorable_time)) < 0)
+	if (read_fields(x, n, d, instance_values, SK_FIELDS_N(instance_values)) < 0)
 		return sk_error_prefix("instance '%s'", d->id);
 	endpoint = sk_xml_child(n, "Endpoint");
 	d->endpoint_address = text(x, endpoint, "Address");
@@ -178,19 +242,27 @@ static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instan
 	return read_tags(x, n, &d->tags, &d->n_tags);
 }
 
+#define STR(m, name) SK_FIELD_STR(struct sk_rds_automated_backup, m, name)
+
+static const struct sk_field backup_texts[] = {
+	STR(arn, "DBInstanceAutomatedBackupsArn"),
+	STR(instance_id, "DBInstanceIdentifier"),
+	STR(instance_arn, "DBInstanceArn"),
+	STR(dbi_resource_id, "DbiResourceId"),
+	STR(region, "Region"),
+	STR(status, "Status"),
+	STR(kms_key_id, "KmsKeyId"),
+};
+
+#undef STR
+
 static int parse_automated_backup(struct item_ctx *x, xmlNodePtr n, struct sk_rds_automated_backup *b)
 {
 	xmlNodePtr w;
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	b->arn = text(x, n, "DBInstanceAutomatedBackupsArn");
-	b->instance_id = text(x, n, "DBInstanceIdentifier");
-	b->instance_arn = text(x, n, "DBInstanceArn");
-	b->dbi_resource_id = text(x, n, "DbiResourceId");
-	b->region = text(x, n, "Region");
-	b->status = text(x, n, "Status");
-	b->kms_key_id = text(x, n, "KmsKeyId");
+	(void)read_fields(x, n, b, backup_texts, SK_FIELDS_N(backup_texts));
 	if (!b->status)
 		b->status = "unknown";
 	w = sk_xml_child(n, "RestoreWindow");

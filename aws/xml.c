@@ -142,14 +142,15 @@ void sk_xml_scratch_reset(struct sk_xml_scratch *s)
 	s->n = 0;
 }
 
+static void text_free(xmlChar **t)
+{
+	xmlFree(*t);
+}
+
 void sk_xml_scratch_free(struct sk_xml_scratch *s)
 {
-	if (!s)
-		return;
-	sk_xml_scratch_reset(s);
-	free(s->items);
-	s->items = NULL;
-	s->cap = 0;
+	if (s)
+		SK_ARRAY_CLEAR(s->items, s->n, s->cap, text_free);
 }
 
 const char *sk_xml_child_text(xmlNodePtr parent, const char *name, struct sk_xml_scratch *scratch)

@@ -17,6 +17,7 @@
 #define SK_ARRAY_H
 
 #include <stddef.h>
+#include <stdlib.h>
 
 /*
  * Makes room for at least need items of size bytes in the array *itemsp
@@ -42,5 +43,20 @@ void sk_advise_huge_pages(void *p, size_t len);
 
 /* SK_ARRAY_PUSH(items, n, cap): a pointer to a new last item (not cleared), NULL on failure */
 #define SK_ARRAY_PUSH(items, n, cap) (SK_ARRAY_GROW(items, cap, (n) + 1) < 0 ? NULL : &(items)[(n)++])
+
+/*
+ * SK_ARRAY_CLEAR(items, n, cap, item_free): item_free(&items[i]) for each
+ * of the n items, then frees the array and leaves it empty (items NULL, n
+ * and cap 0): the one loop every owner of an array of owning items wrote.
+ */
+#define SK_ARRAY_CLEAR(items, n, cap, item_free)                        \
+	do {                                                            \
+		size_t sk_array_i_;                                     \
+		for (sk_array_i_ = 0; sk_array_i_ < (n); sk_array_i_++) \
+			item_free(&(items)[sk_array_i_]);               \
+		free(items);                                            \
+		(items) = NULL;                                         \
+		(n) = (cap) = 0;                                        \
+	} while (0)
 
 #endif

@@ -24,3 +24,37 @@ int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms)
 	sk_time_format_rfc3339_ms(t, ms);
 	return json_object_set_new(o, key, json_string(t));
 }
+
+int sk_json_set_str_if(json_t *o, const char *key, const char *s)
+{
+	return s ? json_object_set_new(o, key, json_string(s)) : 0;
+}
+
+int sk_json_set_int_if(json_t *o, const char *key, int v)
+{
+	return v >= 0 ? json_object_set_new(o, key, json_integer(v)) : 0;
+}
+
+int sk_json_set_bool_if(json_t *o, const char *key, int v)
+{
+	return v >= 0 ? json_object_set_new(o, key, json_boolean(v)) : 0;
+}
+
+json_t *sk_json_field(const void *obj, const struct sk_field *f)
+{
+	const void *m = sk_field_cptr(obj, f);
+	const char *s;
+
+	switch (f->type) {
+	case SK_FIELD_STR:
+		s = *(const char *const *)m;
+		return s ? json_string(s) : json_null();
+	case SK_FIELD_INT:
+		return json_integer(*(const int *)m);
+	case SK_FIELD_BOOL:
+		return json_boolean(*(const bool *)m);
+	case SK_FIELD_TIME:
+		return sk_json_time(*(const int64_t *)m);
+	}
+	return NULL;
+}

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/fields.h"
+
 /* t as "2026-01-01T03:00:00Z", or JSON null when t is 0; NULL when out of memory */
 json_t *sk_json_time(int64_t t);
 
@@ -19,5 +21,20 @@ json_t *sk_json_time(int64_t t);
  * leaves it out otherwise: 0, or -1 (jansson's) when out of memory.
  */
 int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms);
+
+/*
+ * Sets o's member key when the value is given, and leaves it out otherwise:
+ * a string that is not NULL; a number or a flag (0 or 1) that is not
+ * negative (-1: unset).  0, or -1 (jansson's) when out of memory.
+ */
+int sk_json_set_str_if(json_t *o, const char *key, const char *s);
+int sk_json_set_int_if(json_t *o, const char *key, int v);
+int sk_json_set_bool_if(json_t *o, const char *key, int v);
+
+/*
+ * obj's member f names as JSON: a string (null when NULL), an integer, a
+ * boolean, or a time as sk_json_time() writes it; NULL when out of memory.
+ */
+json_t *sk_json_field(const void *obj, const struct sk_field *f);
 
 #endif

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "specs/policy.h"
 
 static json_t *str_or_null(const char *s)
@@ -61,14 +62,10 @@ static json_t *automated_json(const struct sk_policy *p)
 	o = json_object();
 	if (!o)
 		return NULL;
-	if (p->retention_days >= 0)
-		json_object_set_new(o, "retentionDays", json_integer(p->retention_days));
-	if (p->window)
-		json_object_set_new(o, "window", json_string(p->window));
-	if (p->copy_tags >= 0)
-		json_object_set_new(o, "copyTagsToSnapshot", json_boolean(p->copy_tags));
-	if (p->deletion_protection >= 0)
-		json_object_set_new(o, "deletionProtection", json_boolean(p->deletion_protection));
+	sk_json_set_int_if(o, "retentionDays", p->retention_days);
+	sk_json_set_str_if(o, "window", p->window);
+	sk_json_set_bool_if(o, "copyTagsToSnapshot", p->copy_tags);
+	sk_json_set_bool_if(o, "deletionProtection", p->deletion_protection);
 	json_object_set_new(o, "applyImmediately", json_boolean(p->apply_immediately));
 	if (p->replicate_mode == SK_REPLICATE_OFF) {
 		json_object_set_new(o, "replicate", json_false());

@@ -136,6 +136,14 @@ static char *dir_of(const char *path)
 	return d;
 }
 
+int sk_file_close(int *fd)
+{
+	int rc = close(*fd);
+
+	*fd = -1;
+	return rc;
+}
+
 int sk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *dir = NULL, *tmp = NULL;
@@ -173,12 +181,10 @@ int sk_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
 		sk_error_set_errno(SK_ERR_OS, "cannot sync '%s'", tmp);
 		goto done;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
+	if (sk_file_close(&fd) < 0) {
 		sk_error_set_errno(SK_ERR_OS, "cannot write '%s'", tmp);
 		goto done;
 	}
-	fd = -1;
 	if (rename(tmp, path) < 0) {
 		sk_error_set_errno(SK_ERR_OS, "cannot replace '%s'", path);
 		goto done;

@@ -31,6 +31,9 @@ int sk_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
 /* the same for a JSON document, indented, keys in their order, ending with a newline */
 int sk_file_write_json_atomic(const char *path, const json_t *j, mode_t mode);
 
+/* close(2) of *fd, which is -1 afterwards even when it fails (it is closed then too): 0, or -1 with errno set */
+int sk_file_close(int *fd);
+
 /* fsync of a directory, so a rename or create in it is durable */
 int sk_file_fsync_dir(const char *dir);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fields.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -367,33 +368,44 @@ static const char *sval(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+#define STR(m, key) SK_FIELD_STR(struct sk_journal_record, m, key)
+
+/* a record's string members, each the string its key holds (NULL: none) */
+static const struct sk_field record_strings[] = {
+	STR(type, "type"),
+	STR(id, "id"),
+	STR(intent, "intent"),
+	STR(run_id, "runId"),
+	STR(action, "action"),
+	STR(region, "region"),
+	STR(target, "target"),
+	STR(instance, "instance"),
+	STR(policy, "policy"),
+	STR(commit, "commit"),
+	STR(result, "result"),
+	STR(error_code, "errorCode"),
+	STR(error_message, "errorMessage"),
+	STR(request_id, "requestId"),
+	STR(how, "how"),
+	STR(detail, "detail"),
+};
+
+#undef STR
+
 int sk_journal_record_view(struct sk_journal_record *out, const json_t *rec)
 {
 	const char *t;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(rec) || !sval(rec, "type"))
 		return sk_error_set(SK_ERR_STATE, "not a journal record (no \"type\")");
 	out->json = rec;
-	out->type = sval(rec, "type");
-	out->id = sval(rec, "id");
-	out->intent = sval(rec, "intent");
-	out->run_id = sval(rec, "runId");
+	for (i = 0; i < SK_FIELDS_N(record_strings); i++)
+		SK_FIELD_STR_AT(out, &record_strings[i]) = sval(rec, record_strings[i].name);
 	t = sval(rec, "time");
 	if (!t || sk_time_parse_rfc3339_ms(&out->time_ms, t) < 0)
 		out->time_ms = 0;
-	out->action = sval(rec, "action");
-	out->region = sval(rec, "region");
-	out->target = sval(rec, "target");
-	out->instance = sval(rec, "instance");
-	out->policy = sval(rec, "policy");
-	out->commit = sval(rec, "commit");
-	out->result = sval(rec, "result");
-	out->error_code = sval(rec, "errorCode");
-	out->error_message = sval(rec, "errorMessage");
-	out->request_id = sval(rec, "requestId");
-	out->how = sval(rec, "how");
-	out->detail = sval(rec, "detail");
 	return 0;
 }
 

@@ -13,24 +13,45 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/fields.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "state/fileio.h"
 
 #define FORMAT_PREFIX "snapkeep-saved-plan/v"
 
+#define STR(m, key) { key, SK_FIELD_OFFSET(struct sk_planfile_origin, m, char *) }
+
+/* the origin's own strings, each under its key in the file ("origin.<key>") */
+static const struct {
+	const char *key;
+	size_t off;
+} origin_strings[] = {
+	STR(repository, "repository"),
+	STR(path, "path"),
+	STR(ref, "ref"),
+	STR(commit, "commit"),
+	STR(account, "account"),
+	STR(endpoint, "endpoint"),
+	STR(profile, "profile"),
+};
+
+#undef STR
+
+static char **origin_string(struct sk_planfile_origin *o, size_t i)
+{
+	return (char **)((char *)o + origin_strings[i].off);
+}
+
 void sk_planfile_origin_free(struct sk_planfile_origin *o)
 {
+	size_t i;
+
 	if (!o)
 		return;
 	sk_strv_free(o->regions, o->n_regions);
-	free(o->repository);
-	free(o->path);
-	free(o->ref);
-	free(o->commit);
-	free(o->account);
-	free(o->endpoint);
-	free(o->profile);
+	for (i = 0; i < SK_FIELDS_N(origin_strings); i++)
+		free(*origin_string(o, i));
 	memset(o, 0, sizeof(*o));
 }
 
@@ -139,11 +160,9 @@ static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const c
 	if (!json_is_object(o))
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': \"origin\" is not an object", name);
 	out->present = true;
-	if (origin_str(&out->repository, o, "repository", name) < 0 || origin_str(&out->path, o, "path", name) < 0 ||
-	    origin_str(&out->ref, o, "ref", name) < 0 || origin_str(&out->commit, o, "commit", name) < 0 ||
-	    origin_str(&out->account, o, "account", name) < 0 || origin_str(&out->endpoint, o, "endpoint", name) < 0 ||
-	    origin_str(&out->profile, o, "profile", name) < 0)
-		return -1;
+	for (i = 0; i < SK_FIELDS_N(origin_strings); i++)
+		if (origin_str(origin_string(out, i), o, origin_strings[i].key, name) < 0)
+			return -1;
 	if (out->commit && !is_commit(out->commit))
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.commit '%.64s' is not a commit id", name,
 				    out->commit);

@@ -142,16 +142,10 @@ int sk_statedir_prepare(const char *dir)
 		sk_error_set_errno(SK_ERR_STATE, "state directory '%s': cannot create a file in it", dir);
 		goto done;
 	}
-	if (sk_file_write_full(fd, "probe\n", 6) < 0 || fsync(fd) < 0) {
+	if (sk_file_write_full(fd, "probe\n", 6) < 0 || fsync(fd) < 0 || sk_file_close(&fd) < 0) {
 		sk_error_set_errno(SK_ERR_STATE, "state directory '%s': cannot write a file in it", dir);
 		goto done;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		sk_error_set_errno(SK_ERR_STATE, "state directory '%s': cannot write a file in it", dir);
-		goto done;
-	}
-	fd = -1;
 	if (unlink(probe) < 0) {
 		sk_error_set_errno(SK_ERR_STATE, "state directory '%s': cannot remove a file in it", dir);
 		goto done;

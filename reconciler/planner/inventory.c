@@ -305,16 +305,15 @@ enum sk_snap_type sk_snap_type_from(const char *t)
 	return SK_SNAP_OTHER;
 }
 
+static const char *const snap_type_names[] = {
+	[SK_SNAP_MANUAL] = "manual",
+	[SK_SNAP_AUTOMATED] = "automated",
+	[SK_SNAP_OTHER] = "other",
+};
+
 const char *sk_snap_type_name(enum sk_snap_type t)
 {
-	switch (t) {
-	case SK_SNAP_MANUAL:
-		return "manual";
-	case SK_SNAP_AUTOMATED:
-		return "automated";
-	default:
-		return "other";
-	}
+	return (size_t)t < sizeof(snap_type_names) / sizeof(snap_type_names[0]) ? snap_type_names[t] : "other";
 }
 
 static int cmp_ptr_str(const char *a, const char *b)

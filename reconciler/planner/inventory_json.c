@@ -73,28 +73,56 @@ static json_t *strings_json(const char *const *v, size_t n)
 	return a;
 }
 
+/* o's members from obj's the table names, in its order */
+static void set_fields(json_t *o, const void *obj, const struct sk_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, f[i].name, sk_json_field(obj, &f[i]));
+}
+
+#define STR(m, name) SK_FIELD_STR(struct sk_inv_instance, m, name)
+#define INT(m, name) SK_FIELD_INT(struct sk_inv_instance, m, name)
+#define BOOL(m, name) SK_FIELD_BOOL(struct sk_inv_instance, m, name)
+#define TIME(m, name) SK_FIELD_TIME(struct sk_inv_instance, m, name)
+
+/* an instance's members before "pendingBackupRetentionPeriod" (when it has one), and after */
+static const struct sk_field instance_head[] = {
+	STR(id, "id"),
+	STR(region, "region"),
+	STR(arn, "arn"),
+	STR(engine, "engine"),
+	STR(status, "status"),
+	INT(retention, "backupRetentionPeriod"),
+};
+
+static const struct sk_field instance_tail[] = {
+	STR(backup_window, "preferredBackupWindow"),
+	STR(maintenance_window, "preferredMaintenanceWindow"),
+	BOOL(copy_tags, "copyTagsToSnapshot"),
+	BOOL(deletion_protection, "deletionProtection"),
+	BOOL(encrypted, "storageEncrypted"),
+	STR(kms_key_id, "kmsKeyId"),
+	INT(allocated_gib, "allocatedGiB"),
+	STR(aws_backup_arn, "awsBackupRecoveryPointArn"),
+	TIME(latest_restorable, "latestRestorableTime"),
+};
+
+#undef STR
+#undef INT
+#undef BOOL
+#undef TIME
+
 static json_t *instance_json(const struct sk_inventory *inv, size_t i)
 {
 	const struct sk_inv_instance *d = &inv->instances[i];
 	json_t *o = json_object();
 
-	set_str(o, "id", d->id);
-	set_str(o, "region", d->region);
-	set_str(o, "arn", d->arn);
-	set_str(o, "engine", d->engine);
-	set_str(o, "status", d->status);
-	json_object_set_new(o, "backupRetentionPeriod", json_integer(d->retention));
+	set_fields(o, d, instance_head, SK_FIELDS_N(instance_head));
 	if (d->has_pending_retention)
 		json_object_set_new(o, "pendingBackupRetentionPeriod", json_integer(d->pending_retention));
-	set_str(o, "preferredBackupWindow", d->backup_window);
-	set_str(o, "preferredMaintenanceWindow", d->maintenance_window);
-	json_object_set_new(o, "copyTagsToSnapshot", json_boolean(d->copy_tags));
-	json_object_set_new(o, "deletionProtection", json_boolean(d->deletion_protection));
-	json_object_set_new(o, "storageEncrypted", json_boolean(d->encrypted));
-	set_str(o, "kmsKeyId", d->kms_key_id);
-	json_object_set_new(o, "allocatedGiB", json_integer(d->allocated_gib));
-	set_str(o, "awsBackupRecoveryPointArn", d->aws_backup_arn);
-	set_time(o, "latestRestorableTime", d->latest_restorable);
+	set_fields(o, d, instance_tail, SK_FIELDS_N(instance_tail));
 	json_object_set_new(o, "replications", strings_json(d->replications, d->n_replications));
 	json_object_set_new(o, "tags", tags_json(d->tags, d->n_tags));
 	return o;
@@ -123,21 +151,28 @@ static json_t *snapshot_json(const struct sk_inventory *inv, size_t i)
 	return o;
 }
 
+#define STR(m, name) SK_FIELD_STR(struct sk_inv_autobackup, m, name)
+
+static const struct sk_field autobackup_fields[] = {
+	STR(arn, "arn"),
+	STR(region, "region"),
+	STR(source_region, "sourceRegion"),
+	STR(instance, "instance"),
+	STR(instance_arn, "instanceArn"),
+	STR(status, "status"),
+	SK_FIELD_INT(struct sk_inv_autobackup, retention, "backupRetentionPeriod"),
+	STR(kms_key_id, "kmsKeyId"),
+	SK_FIELD_TIME(struct sk_inv_autobackup, earliest, "earliest"),
+	SK_FIELD_TIME(struct sk_inv_autobackup, latest, "latest"),
+};
+
+#undef STR
+
 static json_t *autobackup_json(const struct sk_inventory *inv, size_t i)
 {
-	const struct sk_inv_autobackup *b = &inv->autobackups[i];
 	json_t *o = json_object();
 
-	set_str(o, "arn", b->arn);
-	set_str(o, "region", b->region);
-	set_str(o, "sourceRegion", b->source_region);
-	set_str(o, "instance", b->instance);
-	set_str(o, "instanceArn", b->instance_arn);
-	set_str(o, "status", b->status);
-	json_object_set_new(o, "backupRetentionPeriod", json_integer(b->retention));
-	set_str(o, "kmsKeyId", b->kms_key_id);
-	set_time(o, "earliest", b->earliest);
-	set_time(o, "latest", b->latest);
+	set_fields(o, &inv->autobackups[i], autobackup_fields, SK_FIELDS_N(autobackup_fields));
 	return o;
 }
 
@@ -268,19 +303,14 @@ static int top_value(struct reader *r, enum sk_json_kind kind, const char *s, si
 				    "%s:%zu: 'observedAt' must be an RFC 3339 time (as 2026-01-01T03:00:00Z), got %s",
 				    r->path, r->line, sk_json_shown(kind, s, len, b));
 	case T_REGIONS:
-		if (kind != SK_JSON_ARRAY)
-			return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'regions' must be an array of region names",
-					    r->path, r->line);
-		r->state = S_REGIONS;
-		r->regions_listed = true;
-		r->snapshots_only = false;
-		return 0;
 	case T_SNAPSHOTS_ONLY:
+		r->snapshots_only = r->key == T_SNAPSHOTS_ONLY;
 		if (kind != SK_JSON_ARRAY)
-			return sk_error_set(SK_ERR_INVALID, "%s:%zu: 'snapshotsOnly' must be an array of region names",
-					    r->path, r->line);
+			return sk_error_set(SK_ERR_INVALID, "%s:%zu: '%s' must be an array of region names", r->path,
+					    r->line, r->snapshots_only ? "snapshotsOnly" : "regions");
 		r->state = S_REGIONS;
-		r->snapshots_only = true;
+		if (!r->snapshots_only)
+			r->regions_listed = true;
 		return 0;
 	case T_ARRAY:
 		if (kind != SK_JSON_ARRAY)

@@ -263,14 +263,10 @@ json_t *sk_action_to_json(const struct sk_action *a)
 			json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "field", a->changes[i].field, "before",
 								 a->changes[i].before, "after", a->changes[i].after));
 		json_object_set_new(o, "changes", changes);
-		if (a->retention >= 0)
-			json_object_set_new(o, "backupRetentionPeriod", json_integer(a->retention));
-		if (a->window)
-			json_object_set_new(o, "preferredBackupWindow", json_string(a->window));
-		if (a->copy_tags >= 0)
-			json_object_set_new(o, "copyTagsToSnapshot", json_boolean(a->copy_tags));
-		if (a->deletion_protection >= 0)
-			json_object_set_new(o, "deletionProtection", json_boolean(a->deletion_protection));
+		sk_json_set_int_if(o, "backupRetentionPeriod", a->retention);
+		sk_json_set_str_if(o, "preferredBackupWindow", a->window);
+		sk_json_set_bool_if(o, "copyTagsToSnapshot", a->copy_tags);
+		sk_json_set_bool_if(o, "deletionProtection", a->deletion_protection);
 		json_object_set_new(o, "applyImmediately", json_boolean(a->apply_immediately));
 		break;
 	case SK_ACTION_START_REPLICATION:

@@ -83,12 +83,8 @@ void sk_alert_conds_reset(struct sk_alert_conds *c)
 
 void sk_alert_conds_free(struct sk_alert_conds *c)
 {
-	if (!c)
-		return;
-	sk_alert_conds_reset(c);
-	free(c->v);
-	c->v = NULL;
-	c->cap = 0;
+	if (c)
+		SK_ARRAY_CLEAR(c->v, c->n, c->cap, cond_free);
 }
 
 /* ---- the set ---- */
@@ -105,14 +101,8 @@ static void alert_free(struct sk_alert *a)
 
 void sk_alertset_free(struct sk_alertset *s)
 {
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < s->n; i++)
-		alert_free(&s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
+	if (s)
+		SK_ARRAY_CLEAR(s->v, s->n, s->cap, alert_free);
 }
 
 struct sk_alert *sk_alertset_find(const struct sk_alertset *s, const char *key)

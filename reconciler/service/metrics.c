@@ -85,13 +85,9 @@ static void family_free(struct family *f)
 
 void sk_metrics_free(struct sk_metrics *m)
 {
-	size_t i;
-
 	if (!m)
 		return;
-	for (i = 0; i < m->n_fams; i++)
-		family_free(&m->fams[i]);
-	free(m->fams);
+	SK_ARRAY_CLEAR(m->fams, m->n_fams, m->cap_fams, family_free);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
