@@ -70,6 +70,7 @@ struct sk_cli {
 	/* history */
 	const char *since;
 	const char *instance;
+	const char *policy; /* drill --policy */
 	/* run */
 	const char *interval;
 	const char *git_poll;
@@ -204,5 +205,6 @@ int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
 int cmd_restore(struct sk_cli *cli);
+int cmd_drill(struct sk_cli *cli);
 
 #endif

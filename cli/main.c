@@ -171,6 +171,22 @@ static const struct sk_command commands[] = {
 	  "stop the wait, not the restore.\n"
 	  "Exit codes: 0 restored, or the dry run printed; 1 error, or refused (no call was made);\n"
 	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
+	{ "drill", cmd_drill, "restore backups into throw-away instances, query them, delete them",
+	  "[--instance ID] [--policy NAME] [options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --instance ID       drill only this instance (default: every instance a policy with a\n"
+	  "                      drill: block selects)\n"
+	  "  --policy NAME       drill only this policy's instances\n\n"
+	  "Each drill restores the newest available snapshot the policy owns (or, with source:\n"
+	  "point-in-time, now minus lag) into snapkeep-drill-<instance> tagged snapkeep:drill, waits\n"
+	  "for it, connects with libpq (sslmode=prefer; the password from the policy's passwordEnv\n"
+	  "or passwordFile only), runs the checks read-only with a statement timeout, and deletes the\n"
+	  "instance whatever happened. It reports each check, the RTO (restore request to checks\n"
+	  "answered) and the RPO (backup time to the newest row a notOlderThanSnapshotBy check reads),\n"
+	  "journals the drill (history shows it), keeps the last result per instance in the state\n"
+	  "and sends one SNS message per failed drill. Drill instances a crash left are deleted first.\n"
+	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 64 bad usage;\n"
+	  "130/143 interrupted by SIGINT/SIGTERM (the drill instance was still deleted).\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
 	  "                      profile's region, else us-east-1)\n"
@@ -289,7 +305,7 @@ enum {
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
-	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT,
+	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -363,6 +379,7 @@ static const struct cli_option cli_options[] = {
 	FLAG("apply", O_APPLY, apply),
 	FLAG("wait", O_WAIT, wait),
 	STR("timeout", O_TIMEOUT, timeout),
+	STR("policy", O_POLICY, policy),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };
