@@ -221,6 +221,11 @@ places = {
     "spec.snapshots.copies[]": set(snaps["copies"]["items"]["properties"]),
     "spec.snapshots.copies[].retain": set(D["retain"]["properties"]),
     "alerts": set(spec["alerts"]["properties"]),
+    "spec.verify": set(spec["verify"]["properties"]),
+    "spec.verify.rpo": set(D["threshold"]["properties"]),
+    "spec.verify.copyRpo": set(D["threshold"]["properties"]),
+    "spec.verify.pitrRpo": set(D["threshold"]["properties"]),
+    "spec.verify.pitrWindow": set(D["threshold"]["properties"]),
     "settings.spec": set(D["Settings"]["properties"]["spec"]["properties"]),
     "settings.spec.alerts": set(D["Settings"]["properties"]["spec"]["properties"]["alerts"]["properties"]),
 }
