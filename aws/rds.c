@@ -122,7 +122,7 @@ static int parse_snapshot(struct item_ctx *x, xmlNodePtr n, struct sk_rds_snapsh
 
 static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instance *d)
 {
-	xmlNodePtr pending, reps, r;
+	xmlNodePtr pending, reps, r, endpoint;
 	size_t k = 0;
 	int rc;
 
@@ -152,6 +152,10 @@ static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instan
 	    (rc = get_int(n, "AllocatedStorage", &d->allocated_gib)) < 0 ||
 	    (rc = get_time(n, "InstanceCreateTime", &d->created)) < 0 ||
 	    (rc = get_time(n, "LatestRestorableTime", &d->latest_restorable_time)) < 0)
+		return sk_error_prefix("instance '%s'", d->id);
+	endpoint = sk_xml_child(n, "Endpoint");
+	d->endpoint_address = text(x, endpoint, "Address");
+	if ((rc = get_int(endpoint, "Port", &d->endpoint_port)) < 0)
 		return sk_error_prefix("instance '%s'", d->id);
 	pending = sk_xml_child(n, "PendingModifiedValues");
 	if (sk_xml_child(pending, "BackupRetentionPeriod")) {

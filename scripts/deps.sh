@@ -15,6 +15,7 @@ libyajl-dev:pkg:yajl
 libgit2-dev:pkg:libgit2
 libxml2-dev:pkg:libxml-2.0
 libmicrohttpd-dev:pkg:libmicrohttpd
+libpq-dev:pkg:libpq
 libcmocka-dev:pkg:cmocka
 pkg-config:cmd:pkg-config
 gcc:cmd:gcc

@@ -6,38 +6,11 @@
 #include "specs/policy_verify.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "specs/policy_drill.h"
+
 #define MAX_DURATION ((int64_t)3650 * 86400) /* ten years */
-
-int64_t sk_policy_verify_duration(const char *s)
-{
-	static const struct {
-		char unit;
-		int64_t seconds;
-	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
-	int64_t total = 0;
-	size_t u = 0;
-
-	if (!s || !*s || !sk_policy_keys_match(SK_POLICY_RX_DURATION, s))
-		return -1;
-	while (*s) {
-		char *end;
-		long long v = strtoll(s, &end, 10);
-
-		while (u < 4 && units[u].unit != *end)
-			u++;
-		if (u == 4 || end == s)
-			return -1;
-		total += (int64_t)v * units[u].seconds;
-		if (total > MAX_DURATION)
-			return -1;
-		s = end + 1;
-		u++;
-	}
-	return total;
-}
 
 /* a duration value; false (with a diagnostic) when it is not one */
 static bool want_duration(struct sk_pctx *p, const struct sk_ynode *n, const char *label, int64_t *out)
@@ -47,8 +20,8 @@ static bool want_duration(struct sk_pctx *p, const struct sk_ynode *n, const cha
 
 	if (!sk_pctx_want_string(p, n, label))
 		return false;
-	v = sk_policy_verify_duration(n->text);
-	if (v < 0) {
+	v = sk_policy_drill_duration(n->text);
+	if (v < 0 || v > MAX_DURATION) {
 		sk_pctx_diag(p, n, "%s must be a duration such as 26h, 1d12h, 15m or 90s (d, h, m, s in that order, "
 			     "at most 3650d), got '%s'", label, SK_PCTX_SHOWN(w, n));
 		return false;

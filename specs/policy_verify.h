@@ -19,7 +19,4 @@
 void sk_policy_verify_parse(struct sk_pctx *p, const struct sk_ynode *key, const struct sk_ynode *n,
 			    struct sk_policy *pol);
 
-/* "26h", "1d12h", "15m", "90s" (d h m s, each at most once, in that order): seconds, or -1 */
-int64_t sk_policy_verify_duration(const char *s);
-
 #endif

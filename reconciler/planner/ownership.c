@@ -17,6 +17,11 @@ const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 	return NULL;
 }
 
+const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n)
+{
+	return sk_tag_get(tags, n, SK_TAG_DRILL);
+}
+
 const char *sk_tags_owner(const struct sk_aws_tag *tags, size_t n)
 {
 	return sk_tag_get(tags, n, SK_TAG_POLICY);

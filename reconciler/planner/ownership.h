@@ -22,6 +22,8 @@
 #define SK_TAG_INSTANCE "snapkeep:instance"
 #define SK_TAG_SLOT "snapkeep:slot"
 #define SK_TAG_SOURCE "snapkeep:source"
+/* on a restore drill's temporary instance: the instance whose backup it restores */
+#define SK_TAG_DRILL "snapkeep:drill"
 
 struct sk_inv_snapshot;
 
@@ -40,5 +42,8 @@ bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, c
 
 /* keys that are AWS's (aws:) or snapkeep's own: never copied from a source, never shown as the user's */
 bool sk_tag_reserved(const char *key);
+
+/* a restore drill's temporary instance (it carries SK_TAG_DRILL): the instance it restores, else NULL */
+const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n);
 
 #endif

@@ -94,6 +94,9 @@ void sk_verify_limits(struct sk_verify_limits *out, const struct sk_policy *p, i
 	out->pitr_rpo = given && v->pitr_rpo.warn ? v->pitr_rpo : (struct sk_verify_threshold){ 15 * 60, HOUR };
 	out->pitr_window = given && v->pitr_window.warn ? v->pitr_window
 						       : (struct sk_verify_threshold){ 26 * HOUR, 50 * HOUR };
+	out->drill_max_age = given && v->drill_max_age ? v->drill_max_age
+			     : p->has_drill && p->drill.schedule.valid ? schedule_gap(&p->drill.schedule, now) + DAY
+								      : 0;
 }
 
 /* OK up to warn, WARNING up to crit, CRITICAL beyond */
@@ -515,13 +518,13 @@ static void check_drill(struct ctx *c, const char *region)
 		return;
 	}
 	sk_verify_format_duration(age, c->o->now - d->at);
-	sk_verify_format_duration(lim, c->p->verify.drill_max_age);
+	sk_verify_format_duration(lim, c->lim.drill_max_age);
 	if (!d->passed)
 		add(c, region, SK_CHECK_DRILL, SK_VERIFY_CRITICAL, NULL, c->o->now - d->at, "the last drill (%s ago) failed%s%s",
 		    age, d->detail ? ": " : "", d->detail ? d->detail : "");
 	else
-		add(c, region, SK_CHECK_DRILL, c->o->now - d->at > c->p->verify.drill_max_age ? SK_VERIFY_WARNING : SK_VERIFY_OK,
-		    NULL, c->o->now - d->at, "the last drill passed %s ago (drillMaxAge %s)", age, lim);
+		add(c, region, SK_CHECK_DRILL, c->o->now - d->at > c->lim.drill_max_age ? SK_VERIFY_WARNING : SK_VERIFY_OK,
+		    NULL, c->o->now - d->at, "the last drill passed %s ago (at most %s)", age, lim);
 }
 
 /* ---- per instance ---- */
@@ -564,7 +567,7 @@ static void verify_instance(struct ctx *c, const char *region)
 	check_pitr(c, region);
 	if (p->replicate_mode == SK_REPLICATE_ON)
 		check_replication(c, region);
-	if (p->has_verify && p->verify.drill_max_age)
+	if (c->lim.drill_max_age)
 		check_drill(c, region);
 }
 

@@ -30,6 +30,7 @@
  *                   restorable time is, against pitrWindow
  *   replication     automated-backup replication present where asked
  *   drill           the last restore drill passed, within drillMaxAge
+ *                   (with spec.drill or drillMaxAge; the state's lastDrill)
  *   instance        UNKNOWN: a named instance, or a region, not observed
  *
  * The earliest restorable time: DescribeDBInstances does not carry it,
@@ -131,12 +132,14 @@ struct sk_verify_report {
 struct sk_verify_limits {
 	struct sk_verify_threshold rpo, copy_rpo, pitr_rpo, pitr_window;
 	int64_t interval; /* the schedule's longest gap between two snapshots (a day without a schedule) */
+	int64_t drill_max_age; /* 0: no drill expected */
 };
 
 /*
  * The derived defaults: rpo warn = the schedule's longest gap + 2h, crit =
  * twice the gap + 2h (daily: 26h and 50h); copyRpo = rpo; pitrRpo 15m and
- * 1h; pitrWindow 26h and 50h.  now picks the year the gaps are measured in.
+ * 1h; pitrWindow 26h and 50h; drillMaxAge, with a spec.drill, its
+ * schedule's longest gap + 1 day.  now picks the year the gaps are measured in.
  */
 void sk_verify_limits(struct sk_verify_limits *out, const struct sk_policy *p, int64_t now);
 

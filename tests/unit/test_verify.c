@@ -576,8 +576,28 @@ static void test_verify_limits_derived_from_schedule(void **state)
 		assert_int_equal(l.pitr_rpo.crit, H);
 		assert_int_equal(l.pitr_window.warn, 26 * H);
 		assert_int_equal(l.pitr_window.crit, 50 * H);
+		assert_int_equal(l.drill_max_age, 0);
 		sk_policyset_free(set);
 	}
+}
+
+/* a spec.drill's monthly schedule allows a drill up to 31 days + 1 day old */
+static void test_verify_drill_max_age_from_drill_schedule(void **state)
+{
+	struct sk_policyset *set = NULL;
+	struct sk_verify_limits l;
+	const char *text = "apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: p}\nspec:\n"
+			   "  regions: [us-east-1]\n  selector: {instances: [db-1]}\n"
+			   "  drill:\n    schedule: \"0 6 1 * *\"\n"
+			   "    connect: {database: app, user: drill, passwordEnv: PW}\n"
+			   "    checks: [{name: rows, sql: \"SELECT count(*) FROM t\", atLeast: 1}]\n";
+
+	(void)state;
+	if (sk_policyset_parse_buffer(&set, "p.yaml", text, strlen(text)) != 0)
+		fail_msg("%s", sk_error_message());
+	sk_verify_limits(&l, &set->policies[0], NOW);
+	assert_int_equal(l.drill_max_age, 32 * D);
+	sk_policyset_free(set);
 }
 
 static void test_verify_format_duration(void **state)
@@ -613,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_verify_drill),
 		cmocka_unit_test(test_verify_filters_and_unknown_instance),
 		cmocka_unit_test(test_verify_limits_derived_from_schedule),
+		cmocka_unit_test(test_verify_drill_max_age_from_drill_schedule),
 		cmocka_unit_test(test_verify_format_duration),
 	};
 
