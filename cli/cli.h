@@ -30,6 +30,7 @@ enum {
 	SK_EXIT_USAGE = 64,
 	SK_EXIT_SIGINT = 130,
 	SK_EXIT_SIGTERM = 143,
+	SK_VERIFY_UNKNOWN_EXIT = 3, /* verify: UNKNOWN, monitoring plugins' code for "could not check" */
 };
 
 #define SK_CLI_MAX_REGIONS 32
@@ -84,6 +85,7 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
+	const char *policy;  /* verify: only this policy */
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -194,5 +196,6 @@ int cmd_force_unlock(struct sk_cli *cli);
 int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
+int cmd_verify(struct sk_cli *cli);
 
 #endif
