@@ -122,8 +122,9 @@ static void selection_metrics(struct sk_service *c, const struct sk_plan *plan)
 
 /*
  * `snapkeep verify`'s checks on the inventory the plan was made from (no
- * call more), as gauges and as alert conditions: a check that becomes
- * CRITICAL alerts its policy's topic, and again when it recovers.
+ * call more), as gauges and as alert conditions: a check of a policy with
+ * spec.verify that becomes CRITICAL alerts its topic, and again when it
+ * recovers.
  */
 static void verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv)
 {
@@ -142,7 +143,7 @@ static void verify(struct sk_service *c, const struct sk_policyset *set, const s
 	} else {
 		if (sk_verify_watch_metrics(c->metrics, r) < 0)
 			sk_warn("cannot publish verify's metrics: %s", sk_error_message());
-		if (sk_verify_watch_conds(&c->found, r) < 0)
+		if (sk_verify_watch_conds(&c->found, r, set) < 0)
 			sk_warn("cannot look for alerts in verify's results: %s", sk_error_message());
 		else
 			c->looked |= SK_ALERT_BIT(SK_ALERT_VERIFY);

@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "reconciler/service/metrics.h"
+#include "specs/policy.h"
 
 static const char *const status_labels[] = { "instance", "region", "check" };
 static const char *const place_labels[] = { "instance", "region" };
@@ -136,12 +137,23 @@ static int add_cond(struct sk_alert_conds *c, const struct sk_verify_result *con
 	return sk_alert_conds_add(c, &cond);
 }
 
-int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_report *r)
+/* does the policy ask for verify's alerts (a spec.verify block)? */
+static bool alerting(const struct sk_policyset *set, const char *policy)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_policies; i++)
+		if (!strcmp(set->policies[i].name, policy))
+			return set->policies[i].has_verify;
+	return false;
+}
+
+int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_report *r, const struct sk_policyset *set)
 {
 	const struct sk_verify_result **by = NULL;
 	const char **policies = NULL;
 	struct sk_buf key = SK_BUF_INIT, summary = SK_BUF_INIT, detail = SK_BUF_INIT;
-	size_t i, j;
+	size_t i, j, n = 0;
 	int rc = 0;
 
 	if (!r->n)
@@ -153,10 +165,12 @@ int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_repor
 		goto done;
 	}
 	for (i = 0; i < r->n; i++)
-		by[i] = &r->results[i];
-	qsort(by, r->n, sizeof(*by), cmp_place);
-	for (i = 0; rc == 0 && i < r->n; i = j) {
-		for (j = i + 1; j < r->n && same_place(by[i], by[j]); j++)
+		if (alerting(set, r->results[i].policy))
+			by[n++] = &r->results[i];
+	if (n)
+		qsort(by, n, sizeof(*by), cmp_place);
+	for (i = 0; rc == 0 && i < n; i = j) {
+		for (j = i + 1; j < n && same_place(by[i], by[j]); j++)
 			;
 		rc = add_cond(c, by + i, j - i, policies, &key, &summary, &detail);
 	}

@@ -13,7 +13,10 @@
  *
  * are replaced as a whole each time (an instance no longer checked
  * disappears); where two policies check one instance, the worse value
- * counts.  Each (instance, region, check) is one alert condition,
+ * counts.  Alerts are opt-in, per policy: a policy with a spec.verify
+ * block (`verify: {}` will do) has its results alert, so that a fleet
+ * that never asked is not paged about, say, unencrypted snapshots it
+ * always had.  Each (instance, region, check) is one alert condition,
  * verify:<region>/<instance>:<check>, firing while CRITICAL, resolved when
  * OK or WARNING, left as it is when UNKNOWN (alertset.h), to the topics of
  * the policies that found it CRITICAL: one SNS message when it becomes
@@ -26,6 +29,7 @@
 #include "reconciler/service/alertset.h"
 
 struct sk_metrics;
+struct sk_policyset;
 
 #define SK_METRIC_VERIFY_STATUS "snapkeep_verify_status"
 #define SK_METRIC_VERIFY_AGE "snapkeep_verify_newest_snapshot_age_seconds"
@@ -36,7 +40,7 @@ struct sk_metrics;
 int sk_verify_watch_define(struct sk_metrics *m);
 /* replaces their series with the report's */
 int sk_verify_watch_metrics(struct sk_metrics *m, const struct sk_verify_report *r);
-/* one condition per (instance, region, check), added to c */
-int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_report *r);
+/* one condition per (instance, region, check) of the policies of set with spec.verify, added to c */
+int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_report *r, const struct sk_policyset *set);
 
 #endif

@@ -13,9 +13,11 @@
 
 #include <cmocka.h>
 
+#include "common/error.h"
 #include "reconciler/planner/verify.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/verify_watch.h"
+#include "specs/policy.h"
 
 static void result(struct sk_verify_report *r, const char *policy, const char *instance, enum sk_verify_check check,
 		   enum sk_verify_status st, int64_t value)
@@ -35,6 +37,25 @@ static void result(struct sk_verify_report *r, const char *policy, const char *i
 	v->message = "instance 'x' in us-east-1: what was found";
 }
 
+/* prod, a and b have spec.verify; quiet has none */
+static struct sk_policyset *policies(void)
+{
+	static const char *const text =
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: prod}\nspec:\n"
+		"  regions: [us-east-1]\n  selector: {instances: [db-1]}\n  verify: {}\n---\n"
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: a}\nspec:\n"
+		"  regions: [us-east-1]\n  selector: {instances: [db-2]}\n  verify: {}\n---\n"
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: b}\nspec:\n"
+		"  regions: [us-east-1]\n  selector: {instances: [db-2]}\n  verify: {}\n---\n"
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: quiet}\nspec:\n"
+		"  regions: [us-east-1]\n  selector: {instances: [db-3]}\n";
+	struct sk_policyset *set = NULL;
+
+	if (sk_policyset_parse_buffer(&set, "p.yaml", text, strlen(text)) != 0)
+		fail_msg("%s", sk_error_message());
+	return set;
+}
+
 static const struct sk_alert_cond *cond(const struct sk_alert_conds *c, const char *key)
 {
 	for (size_t i = 0; i < c->n; i++)
@@ -49,16 +70,20 @@ static void test_verify_watch_conds_fire_on_critical_only(void **state)
 	struct sk_verify_report r;
 	struct sk_alert_conds c = SK_ALERT_CONDS_INIT;
 	const struct sk_alert_cond *a;
+	struct sk_policyset *set;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
+	set = policies();
 	result(&r, "prod", "db-1", SK_CHECK_SNAPSHOT_AGE, SK_VERIFY_CRITICAL, 200000);
 	result(&r, "prod", "db-1", SK_CHECK_STORAGE, SK_VERIFY_WARNING, -1);
 	result(&r, "prod", "db-1", SK_CHECK_DRILL, SK_VERIFY_UNKNOWN, -1);
 	/* two policies on db-2's age: one finds it CRITICAL, the other OK: it fires, to the first one's topic */
 	result(&r, "a", "db-2", SK_CHECK_SNAPSHOT_AGE, SK_VERIFY_OK, 10);
 	result(&r, "b", "db-2", SK_CHECK_SNAPSHOT_AGE, SK_VERIFY_CRITICAL, 10);
-	assert_int_equal(sk_verify_watch_conds(&c, &r), 0);
+	/* quiet, without spec.verify: no condition, CRITICAL or not */
+	result(&r, "quiet", "db-3", SK_CHECK_ENCRYPTION, SK_VERIFY_CRITICAL, -1);
+	assert_int_equal(sk_verify_watch_conds(&c, &r, set), 0);
 	assert_int_equal(c.n, 4);
 	a = cond(&c, "verify:us-east-1/db-1:snapshot-age");
 	assert_int_equal(a->kind, SK_ALERT_VERIFY);
@@ -72,7 +97,10 @@ static void test_verify_watch_conds_fire_on_critical_only(void **state)
 	assert_int_equal(a->found, SK_FOUND_FIRING);
 	assert_int_equal(a->n_policies, 1);
 	assert_string_equal(a->policies[0], "b");
+	for (size_t i = 0; i < c.n; i++)
+		assert_null(strstr(c.v[i].key, "db-3"));
 	sk_alert_conds_free(&c);
+	sk_policyset_free(set);
 	free(r.results);
 }
 
