@@ -571,18 +571,6 @@ static void verify_instance(struct ctx *c, const char *region)
 		check_drill(c, region);
 }
 
-static bool tags_match(const struct sk_policy *p, const struct sk_inv_instance *in)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_selector_tags; i++) {
-		const char *v = sk_tag_get(in->tags, in->n_tags, p->selector_tags[i].key);
-		if (!v || strcmp(v, p->selector_tags[i].value))
-			return false;
-	}
-	return p->n_selector_tags > 0;
-}
-
 static void verify_policy(struct ctx *c)
 {
 	const struct sk_policy *p = c->p;
@@ -616,7 +604,7 @@ static void verify_policy(struct ctx *c)
 		for (k = b; k < e; k++) {
 			c->in = &c->inv->instances[k];
 			c->instance = c->in->id;
-			if ((!c->o->instance || !strcmp(c->o->instance, c->instance)) && tags_match(p, c->in))
+			if ((!c->o->instance || !strcmp(c->o->instance, c->instance)) && sk_tags_selected_by(c->in->tags, c->in->n_tags, p))
 				verify_instance(c, region);
 		}
 	}
