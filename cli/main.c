@@ -46,6 +46,9 @@
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
+#define OPT_REGION_READ                                                                   \
+	"  --region R          observe and check only this region (repeatable; default: every\n" \
+	"                      region a policy names)\n"
 #define OPT_STATE_DIR                                                                                  \
 	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
 	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"
@@ -142,7 +145,7 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",
 	  "[--policy NAME] [--instance ID] [--output text|json] [options]",
-	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
 	  "  --policy NAME       only this policy's instances\n"
 	  "  --instance ID       only this instance\n"
 	  "  --inventory FILE    verify a snapkeep-inventory/v1 file instead of AWS\n"

@@ -7,7 +7,8 @@
    monitoring plugin (0 OK, 1 WARNING, 2 CRITICAL) with a summary line and
    one line per problem naming the check, the instance, the region and the
    snapshot; the whole fleet exits 2 and lists every problem.
-2. --output json: every result, with the exit code and the counts.
+2. --output json: every result, with the exit code and the counts; the
+   same offline from `snapkeep inventory --output json` (--inventory).
 3. UNKNOWN (3): bad usage, an unknown --policy, an endpoint that does not
    answer; a stale LatestRestorableTime (the emulator's restorable lag)
    is CRITICAL; the last drill from the state: failed is CRITICAL, passed
@@ -182,6 +183,16 @@ with Emulator(seed=SEED) as emu:
     checks = sorted({x["check"] for x in res if x["instance"] == "ok-db"})
     t.is_(checks, ["copy", "encryption", "pitr-latest", "pitr-retention", "pitr-window", "snapshot-age", "status",
                    "storage"], "ok-db: every check that applies to it")
+
+    inv = os.path.join(work, "inventory.json")
+    r = sk("inventory", "--output", "json")
+    with open(inv, "w") as f:
+        f.write(r.out)
+    r = sk("verify", "--output", "json", "--inventory", inv)
+    offline = {(x["instance"], x["region"], x["check"]): x["status"] for x in (r.json() if r.rc == 2 else {}).get(
+        "results", [])}
+    t.is_(offline, {(x["instance"], x["region"], x["check"]): x["status"] for x in res},
+          "verify --inventory FILE (offline, from `snapkeep inventory`) finds the same")
 
     # ---- 3. UNKNOWN, PITR lag, drills ----
     r = sk("verify", "--bogus")
