@@ -71,6 +71,7 @@ struct sk_cli {
 	/* history */
 	const char *since;
 	const char *instance;
+	const char *policy; /* drill, verify: --policy, only this policy */
 	/* run */
 	const char *interval;
 	const char *git_poll;
@@ -85,7 +86,6 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
-	const char *policy;  /* verify: only this policy */
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -197,5 +197,6 @@ int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
 int cmd_verify(struct sk_cli *cli);
+int cmd_drill(struct sk_cli *cli);
 
 #endif

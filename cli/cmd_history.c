@@ -102,6 +102,9 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 	} else if (!strcmp(r->type, "resolution")) {
 		snprintf(result, sizeof(result), "resolved: %s", r->how ? r->how : "?");
 		row(sh, r, result, NULL, r->detail);
+	} else if (!strcmp(r->type, "drill") || !strcmp(r->type, "drill-cleanup")) {
+		/* restore drills: passed/failed and what they measured; deletions of drill instances a crash left */
+		row(sh, r, r->result ? r->result : "?", NULL, r->detail);
 	} else if (!strcmp(r->type, "intent") && r->id && json_object_get(sh->unresolved, r->id)) {
 		row(sh, r, "unresolved", NULL, "how it ended is not known yet (interrupted?)");
 	}

@@ -165,6 +165,22 @@ static const struct sk_command commands[] = {
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
 	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
+	{ "drill", cmd_drill, "restore backups into throw-away instances, query them, delete them",
+	  "[--instance ID] [--policy NAME] [options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --instance ID       drill only this instance (default: every instance a policy with a\n"
+	  "                      drill: block selects)\n"
+	  "  --policy NAME       drill only this policy's instances\n\n"
+	  "Each drill restores the newest available snapshot the policy owns (or, with source:\n"
+	  "point-in-time, now minus lag) into snapkeep-drill-<instance> tagged snapkeep:drill, waits\n"
+	  "for it, connects with libpq (sslmode=prefer; the password from the policy's passwordEnv\n"
+	  "or passwordFile only), runs the checks read-only with a statement timeout, and deletes the\n"
+	  "instance whatever happened. It reports each check, the RTO (restore request to checks\n"
+	  "answered) and the RPO (backup time to the newest row a notOlderThanSnapshotBy check reads),\n"
+	  "journals the drill (history shows it), keeps the last result per instance in the state\n"
+	  "and sends one SNS message per failed drill. Drill instances a crash left are deleted first.\n"
+	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 64 bad usage;\n"
+	  "130/143 interrupted by SIGINT/SIGTERM (the drill instance was still deleted).\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
 	  "                      profile's region, else us-east-1)\n"

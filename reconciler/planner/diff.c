@@ -477,10 +477,21 @@ static void unmanaged_instances(struct sk_diff *d)
 		sk_buf_reset(&names);
 		for (k = b; k < e; k++) {
 			const struct sk_inv_instance *in = &d->inv->instances[k];
+			const char *drilled = sk_tags_drill_of(in->tags, in->n_tags);
 			while (s < d->n_sel && d->sel[s].inst < in)
 				s++;
 			if (s < d->n_sel && d->sel[s].inst == in)
 				continue;
+			if (drilled) {
+				/* no drill runs while a plan is made for apply (the lock): a crash left it */
+				sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+					     "drill instance of '%s' left by an interrupted drill (%s): %s", drilled,
+					     in->status ? in->status : "?",
+					     in->status && !strcmp(in->status, "deleting")
+						     ? "it is being deleted"
+						     : "the next drill, apply or run deletes it");
+				continue;
+			}
 			if (n < 20)
 				sk_buf_printf(&names, "%s'%s'", n ? ", " : "", in->id);
 			n++;

@@ -17,6 +17,7 @@
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/alertset.h"
 #include "reconciler/service/loop.h"
+#include "reconciler/engine/drill.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/metrics_http.h"
 #include "reconciler/service/verify_watch.h"
@@ -32,6 +33,10 @@ struct sk_service {
 	struct sk_metrics_server *server;
 	struct sk_session session;
 	bool have_session;
+	/* drills' own session: not cancelled by signals, so a drill instance is deleted after SIGTERM */
+	struct sk_session drill_session;
+	bool have_drill_session;
+	bool any_drill; /* the last policies read have a drill: after an applying cycle, drills may be due */
 	struct sk_metrics *metrics;
 	const char *namespace_;
 	/* what the last policies read said, kept across cycles: alert routes and metric region survive a failed fetch */
@@ -455,10 +460,60 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 {
 	struct sk_service *c = ud;
 
+	c->any_drill = false;
+	for (size_t i = 0; i < set->n_policies; i++)
+		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
 	verify(c, set, inv);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
+}
+
+/*
+ * The drills whose schedule fired since their last run (never drilled: now),
+ * after an applying cycle: they restore and delete instances, so a
+ * drift-only loop runs none.  Each result sets the drill gauges; a failed
+ * drill sends its own SNS message (engine/drill.c).
+ */
+static void run_drills(struct sk_service *c, const struct sk_reconcile_opts *o)
+{
+	struct sk_drill_opts d = SK_DRILL_OPTS_INIT;
+	struct sk_drill_report rep;
+
+	if (!c->any_drill)
+		return;
+	if (!c->have_drill_session) {
+		struct sk_session_opts so = c->o.session;
+
+		so.cancel = NULL;
+		if (sk_session_open(&c->drill_session, &so) < 0) {
+			sk_log(SK_LOG_ERROR, "drills not run: %s", sk_error_message());
+			return;
+		}
+		c->have_drill_session = true;
+	}
+	d.command = "run";
+	d.source = o->source;
+	d.session = &c->drill_session;
+	d.regions = o->regions;
+	d.n_regions = o->n_regions;
+	d.lock_timeout = o->lock_timeout;
+	d.only_due = true;
+	d.cancel = c->o.cancel;
+	sk_drill(&rep, &d);
+	for (size_t i = 0; i < rep.n_results; i++) {
+		const struct sk_drill_result *r = &rep.results[i];
+		const char *labels[] = { r->policy, r->region, r->instance };
+
+		sk_metrics_set(c->metrics, SK_METRIC_DRILL_SUCCESS, labels, r->passed ? 1 : 0);
+		if (r->rto_ms >= 0)
+			sk_metrics_set(c->metrics, SK_METRIC_DRILL_RTO, labels, (double)r->rto_ms / 1000.0);
+		sk_log(r->passed ? SK_LOG_INFO : SK_LOG_ERROR, "drill of %s (%s) %s: %s", r->instance, r->region,
+		       r->passed ? "passed" : "failed", r->passed ? "every check passed" : r->error);
+	}
+	if (rep.error[0] && !rep.failed && !rep.interrupted)
+		sk_log(SK_LOG_ERROR, "drills not run: %s", rep.error);
+	sk_drill_report_free(&rep);
 }
 
 static int cycle(void *ud)
@@ -531,6 +586,8 @@ static int cycle(void *ud)
 	else
 		sk_log(SK_LOG_ERROR, "cycle %zu failed in %s: %s", c->cycles, rep.stage ? rep.stage : "?", rep.error);
 
+	if (r.ok && o.apply && !(cancel && *cancel))
+		run_drills(c, &o);
 	if (!(cancel && *cancel)) {
 		if (!r.ok)
 			learn_topics(c, &rep);
@@ -575,6 +632,10 @@ static void reload(void *ud)
 	}
 	sk_session_close(&c->session);
 	c->session = fresh;
+	if (c->have_drill_session) {
+		sk_session_close(&c->drill_session); /* opened again by the next drill */
+		c->have_drill_session = false;
+	}
 	sk_info("SIGHUP: re-read the AWS configuration and credentials; the policies are read at every cycle");
 }
 
@@ -660,6 +721,8 @@ void sk_service_free(struct sk_service *c)
 	sk_metrics_server_stop(c->server);
 	if (c->have_session)
 		sk_session_close(&c->session);
+	if (c->have_drill_session)
+		sk_session_close(&c->drill_session);
 	free_ages(c);
 	sk_alert_routes_free(&c->routes);
 	sk_alertset_free(&c->alerts);

@@ -67,8 +67,9 @@ def used_actions():
 
 USED = used_actions()
 t.ok({"rds:DescribeDBInstances", "rds:CreateDBSnapshot", "rds:DeleteDBSnapshot", "sns:Publish",
-      "cloudwatch:PutMetricData"} <= USED and not any("DeleteDBInstance" in a or "Restore" in a for a in USED),
-     "the actions reconciler/ calls are found in aws/*.c (and not the ones only tools call)", sorted(USED))
+      "cloudwatch:PutMetricData", "rds:RestoreDBInstanceFromDBSnapshot", "rds:DeleteDBInstance"} <= USED
+     and not any("RemoveTags" in a for a in USED),
+     "the actions reconciler/ calls are found in aws/*.c (drills restore and delete; never RemoveTags)", sorted(USED))
 ALLOWED = USED | IMPLIED
 
 
@@ -305,6 +306,18 @@ def needs(call, tags_of, inst_tags):
         if p.get("KmsKeyId"):
             for k in ["kms:CreateGrant", "kms:DescribeKey"]:
                 out.append((k, "*", {"kms:ViaService": "rds.%s.amazonaws.com" % reg}))
+    elif act in ("RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime"):
+        i = p.get("DBInstanceIdentifier") or p.get("TargetDBInstanceIdentifier")
+        out.append(("rds:" + act, db(reg, i), base))
+        if act == "RestoreDBInstanceFromDBSnapshot":
+            out.append(("rds:" + act, snap(reg, p["DBSnapshotIdentifier"]), base))
+        else:
+            out.append(("rds:" + act, db(reg, p["SourceDBInstanceIdentifier"]), base))
+        if any(k.startswith("Tags.") for k in p):
+            out.append(("rds:AddTagsToResource", db(reg, i), dict(base, **request_tags(p))))
+    elif act == "DeleteDBInstance":
+        i = p["DBInstanceIdentifier"]
+        out.append(("rds:" + act, db(reg, i), dict(base, **dbctx(i))))
     elif act == "PutMetricData":
         out.append((svc + ":" + act, "*", dict(base, **{"cloudwatch:namespace": p.get("Namespace")})))
     elif act == "Publish":
@@ -339,6 +352,10 @@ with Emulator(seed=SEED) as emu:
          "every call made is one the source scan found")
     tags_of = {("us-east-1", s["id"]): s["tags"] for s in seed_snaps}
     inst_tags = {i["id"]: i.get("tags", {}) for i in SEED["regions"]["us-east-1"]["instances"]}
+    for c in calls:  # drill instances carry the tags their restore gave them
+        if c["action"].startswith("RestoreDBInstance"):
+            iid = c["params"].get("DBInstanceIdentifier") or c["params"].get("TargetDBInstanceIdentifier")
+            inst_tags[iid] = {k.split("/", 1)[1]: v for k, v in request_tags(c["params"]).items()}
     for account_args in ([], ["--account", ACCOUNT]):
         r, doc = iam(repo, *account_args)
         denied = []
