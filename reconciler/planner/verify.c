@@ -239,11 +239,21 @@ static void check_age(struct ctx *c, const char *region)
  */
 static void check_copy(struct ctx *c, const char *source_region, const char *region)
 {
-	const struct sk_inv_snapshot *cp = newest(c, region, source_region), *waiting = NULL;
-	int64_t covered = cp ? (cp->original_created ? cp->original_created : cp->created) : INT64_MIN, wait;
+	const struct sk_inv_snapshot *cp = NULL, *waiting = NULL;
+	int64_t covered = INT64_MIN, wait;
 	char w[48], lim[120];
 	size_t b, e, i;
 
+	/* the copy of the newest source: copies are sorted by their own creation, not their source's */
+	sk_inventory_snapshot_range(c->inv, region, c->instance, &b, &e);
+	for (i = b; i < e; i++) {
+		const struct sk_inv_snapshot *s = &c->inv->snapshots[i];
+		int64_t of = s->original_created ? s->original_created : s->created;
+		if (s->status == SK_SNAP_AVAILABLE && s->created && is_copy_of(c, s, source_region) && of >= covered) {
+			covered = of;
+			cp = s;
+		}
+	}
 	sk_inventory_snapshot_range(c->inv, source_region, c->instance, &b, &e);
 	for (i = b; i < e && !waiting; i++) {
 		const struct sk_inv_snapshot *s = &c->inv->snapshots[i];

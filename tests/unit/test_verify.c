@@ -315,6 +315,31 @@ static void test_verify_copy_wait_edges(void **state)
 	copy_wait_is(26 * H + 1, SK_VERIFY_CRITICAL);
 }
 
+/* what counts is the copy of the newest source, not the copy made last */
+static void test_verify_copy_of_newest_source_counts(void **state)
+{
+	struct knobs k = fine();
+	struct sk_inventory *inv;
+	struct sk_policyset *set = policy("", "  verify: {copyRpo: {warn: 30m, crit: 1h}}\n");
+	struct sk_verify_opts o = SK_VERIFY_OPTS_INIT;
+	struct sk_verify_report *r = NULL;
+
+	(void)state;
+	k.newest_age = 2 * H;
+	k.copy_behind = 1; /* the newest source has no copy... */
+	inv = inventory(&k);
+	/* ... until this one, created (by its own clock) before the others' copies */
+	snapshot(inv, "us-west-2", "snapkeep-db-1-0", NOW - 2 * H, true, "manual", "available", true, KEY2, 100);
+	inv->snapshots[inv->n_snapshots - 1].created = NOW - 5 * D;
+	sk_inventory_sort(inv);
+	o.now = NOW;
+	assert_int_equal(sk_verify_run(&r, set, inv, &o), 0);
+	expect(r, "us-west-2", SK_CHECK_COPY, SK_VERIFY_OK, "copy 'snapkeep-db-1-0' is of the newest source");
+	sk_verify_report_free(r);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 static void test_verify_unencrypted_and_wrong_key(void **state)
 {
 	struct knobs k = fine();
@@ -625,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_verify_snapshot_age_given_thresholds),
 		cmocka_unit_test(test_verify_missing_copy),
 		cmocka_unit_test(test_verify_copy_wait_edges),
+		cmocka_unit_test(test_verify_copy_of_newest_source_counts),
 		cmocka_unit_test(test_verify_unencrypted_and_wrong_key),
 		cmocka_unit_test(test_verify_shrunken_snapshot),
 		cmocka_unit_test(test_verify_short_pitr_window),
