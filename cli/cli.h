@@ -30,6 +30,7 @@ enum {
 	SK_EXIT_USAGE = 64,
 	SK_EXIT_SIGINT = 130,
 	SK_EXIT_SIGTERM = 143,
+	SK_VERIFY_UNKNOWN_EXIT = 3, /* verify: UNKNOWN, monitoring plugins' code for "could not check" */
 };
 
 #define SK_CLI_MAX_REGIONS 32
@@ -70,7 +71,7 @@ struct sk_cli {
 	/* history */
 	const char *since;
 	const char *instance;
-	const char *policy; /* drill --policy */
+	const char *policy; /* drill, verify: --policy, only this policy */
 	/* run */
 	const char *interval;
 	const char *git_poll;
@@ -205,6 +206,7 @@ int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
 int cmd_restore(struct sk_cli *cli);
+int cmd_verify(struct sk_cli *cli);
 int cmd_drill(struct sk_cli *cli);
 
 #endif

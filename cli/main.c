@@ -46,6 +46,9 @@
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
+#define OPT_REGION_READ                                                                   \
+	"  --region R          observe and check only this region (repeatable; default: every\n" \
+	"                      region a policy names)\n"
 #define OPT_STATE_DIR                                                                                  \
 	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
 	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"
@@ -140,6 +143,22 @@ static const struct sk_command commands[] = {
 	  "its policy's alerts.snsTopicArn; fleet-wide ones to the Settings' (else every policy's).\n"
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
+	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",
+	  "[--policy NAME] [--instance ID] [--output text|json] [options]",
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --policy NAME       only this policy's instances\n"
+	  "  --instance ID       only this instance\n"
+	  "  --inventory FILE    verify a snapkeep-inventory/v1 file instead of AWS\n"
+	  "  --now TIME          verify as of this RFC 3339 time (default: when observed)\n\n"
+	  "Per instance a policy selects, in its region and each copy region: the newest snapshot's\n"
+	  "age (spec.verify.rpo), each copy region's copies (copyRpo), snapshot status, encryption\n"
+	  "and KMS key (kmsKeys), allocated storage, automated backups (retention, pitrRpo, the\n"
+	  "point-in-time window against retentionDays: pitrWindow), replication where the policy asks\n"
+	  "for it, and the last restore drill (the state's, within drillMaxAge or the drill schedule).\n"
+	  "Makes the list calls plan makes and no other; changes nothing.\n"
+	  "Prints a summary line and one line per problem (--output json: every result).\n"
+	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
+	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
@@ -291,7 +310,7 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'snapkeep <command> --help' for a command's options and exit codes.\n"
 		   "Exit codes: 0 success; 1 error; 2 plan has changes (--detailed-exitcode); 64 bad usage;\n"
-		   "130/143 interrupted.\n");
+		   "130/143 interrupted; verify exits as a monitoring plugin (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).\n");
 }
 
 static void print_command_help(const struct sk_command *c)
@@ -521,7 +540,10 @@ static bool env_true(const char *name)
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
-int main(int argc, char **argv)
+/* the command being run, once known */
+static const struct sk_command *current;
+
+static int run_command(int argc, char **argv)
 {
 	struct sk_cli cli;
 	const struct sk_command *cmd = NULL;
@@ -562,6 +584,7 @@ int main(int argc, char **argv)
 		return SK_EXIT_USAGE;
 	}
 	cli.command = cmd->name;
+	current = cmd;
 	if (wants_json_logs(argc, argv))
 		sk_log_set_json(true);
 	output = env_or("SNAPKEEP_OUTPUT", "text");
@@ -635,5 +658,15 @@ int main(int argc, char **argv)
 	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */
 	if (sk_cli_stdout_status() < 0 && rc == SK_EXIT_OK)
 		rc = sk_cli_fail();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run_command(argc, argv);
+
+	/* a monitoring plugin that cannot run as asked says UNKNOWN, never an exit code a monitor reads as another */
+	if (rc == SK_EXIT_USAGE && current && current->handler == cmd_verify)
+		rc = SK_VERIFY_UNKNOWN_EXIT;
 	return rc;
 }

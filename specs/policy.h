@@ -75,6 +75,32 @@ struct sk_policy_copy {
 	struct sk_pos pos;
 };
 
+/* spec.verify: a threshold pair, seconds; 0: derived (specs/README.md) */
+struct sk_verify_threshold {
+	int64_t warn;
+	int64_t crit;
+};
+
+/* spec.verify.kmsKeys: the key snapshots in a region must carry */
+struct sk_verify_kms {
+	char *region;
+	char *key; /* id, ARN or alias, as sk_pctx_want_kms() takes it */
+	struct sk_pos pos;
+};
+
+/* spec.verify: what `snapkeep verify` holds the backups to */
+struct sk_policy_verify {
+	struct sk_verify_threshold rpo;         /* age of the newest available snapshot */
+	struct sk_verify_threshold copy_rpo;    /* how long a source may wait for its copy in a copy region */
+	struct sk_verify_threshold pitr_rpo;    /* now - LatestRestorableTime */
+	struct sk_verify_threshold pitr_window; /* how much the PITR window may fall short of retentionDays */
+	int encrypted;                          /* -1: not given (required), 0, 1 */
+	struct sk_verify_kms *kms_keys;
+	size_t n_kms_keys;
+	int64_t drill_max_age;                  /* seconds; 0: as the drill's schedule allows */
+	struct sk_pos pos;
+};
+
 /* spec.drill.checks[]: one query and what its first column of its first row must say */
 enum sk_drill_check_kind {
 	SK_DRILL_AT_LEAST = 0, /* atLeast: a number >= at_least */
@@ -159,6 +185,10 @@ struct sk_policy {
 	/* spec.alerts */
 	char *sns_topic_arn; /* or NULL */
 	struct sk_pos sns_topic_arn_pos;
+
+	/* spec.verify: has_verify false when absent (every threshold derived) */
+	bool has_verify;
+	struct sk_policy_verify verify;
 
 	/* spec.drill: has_drill false when absent */
 	bool has_drill;

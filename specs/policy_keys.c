@@ -17,7 +17,8 @@
 
 const char *const sk_policy_keys_top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
 const char *const sk_policy_keys_metadata[] = { "name", NULL };
-const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", "drill", NULL };
+const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", "drill",
+					    "verify",  NULL };
 const char *const sk_policy_keys_selector[] = { "instances", "tags", NULL };
 const char *const sk_policy_keys_automated[] = { "retentionDays",      "window",	   "copyTagsToSnapshot",
 						 "deletionProtection", "applyImmediately", "replicate",
@@ -29,6 +30,9 @@ const char *const sk_policy_keys_retain[] = { "last", "hourly", "daily", "weekly
 					      "monthly", "yearly", "within", NULL };
 const char *const sk_policy_keys_copy[] = { "region", "kmsKeyId", "retain", NULL };
 const char *const sk_policy_keys_alerts[] = { "snsTopicArn", NULL };
+const char *const sk_policy_keys_verify[] = { "rpo",	   "copyRpo", "pitrRpo",	"pitrWindow",
+					      "encrypted", "kmsKeys", "drillMaxAge", NULL };
+const char *const sk_policy_keys_threshold[] = { "warn", "crit", NULL };
 const char *const sk_policy_keys_drill[] = { "schedule",	"source",  "lag",	      "instanceClass",
 					     "connect",	"checks",  "timeout",	      "statementTimeout",
 					     NULL };
@@ -50,6 +54,11 @@ const struct sk_policy_keyset sk_policy_keys_sets[] = {
 	{ "spec.snapshots.copies[]", sk_policy_keys_copy },
 	{ "spec.snapshots.copies[].retain", sk_policy_keys_retain },
 	{ "alerts", sk_policy_keys_alerts },
+	{ "spec.verify", sk_policy_keys_verify },
+	{ "spec.verify.rpo", sk_policy_keys_threshold },
+	{ "spec.verify.copyRpo", sk_policy_keys_threshold },
+	{ "spec.verify.pitrRpo", sk_policy_keys_threshold },
+	{ "spec.verify.pitrWindow", sk_policy_keys_threshold },
 	{ "spec.drill", sk_policy_keys_drill },
 	{ "spec.drill.connect", sk_policy_keys_drill_connect },
 	{ "spec.drill.checks[]", sk_policy_keys_drill_check },
@@ -72,6 +81,7 @@ static const struct {
 	{ "retain", sk_policy_keys_retain },
 	{ "copies[]", sk_policy_keys_copy },
 	{ "alerts", sk_policy_keys_alerts },
+	{ "verify", sk_policy_keys_verify },
 	{ "drill", sk_policy_keys_drill },
 	{ "connect", sk_policy_keys_drill_connect },
 	{ "checks[]", sk_policy_keys_drill_check },

@@ -27,6 +27,8 @@ extern const char *const sk_policy_keys_retain[];
 extern const char *const sk_policy_keys_copy[];
 extern const char *const sk_policy_keys_alerts[];
 extern const char *const sk_policy_keys_settings[];
+extern const char *const sk_policy_keys_verify[];
+extern const char *const sk_policy_keys_threshold[];
 extern const char *const sk_policy_keys_drill[];
 extern const char *const sk_policy_keys_drill_connect[];
 extern const char *const sk_policy_keys_drill_check[];

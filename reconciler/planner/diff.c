@@ -27,18 +27,6 @@
 
 /* ---- selection: which policy selects which instance ---- */
 
-static bool tags_match(const struct sk_policy *p, const struct sk_inv_instance *in)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_selector_tags; i++) {
-		const char *v = sk_tag_get(in->tags, in->n_tags, p->selector_tags[i].key);
-		if (!v || strcmp(v, p->selector_tags[i].value))
-			return false;
-	}
-	return p->n_selector_tags > 0;
-}
-
 static int add_selection(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
 {
 	struct sk_diff_sel *s = SK_ARRAY_PUSH(d->sel, d->n_sel, d->cap_sel);
@@ -101,8 +89,7 @@ static int select_instances(struct sk_diff *d)
 				sk_inventory_instance_range(d->inv, region, &b, &e);
 				/* a drill's throw-away instance is never managed, whatever tags it has */
 				for (k = b; k < e; k++)
-					if (tags_match(p, &d->inv->instances[k]) &&
-					    !sk_tags_drill_of(d->inv->instances[k].tags, d->inv->instances[k].n_tags) &&
+					if (sk_tags_selected_by(d->inv->instances[k].tags, d->inv->instances[k].n_tags, p) &&
 					    add_selection(d, p, &d->inv->instances[k]) < 0)
 						return -1;
 			}

@@ -581,7 +581,7 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 				    NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_DELETED, "Snapshots deleted.", NULL, 0, NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_ALERTS_FIRING,
-				    "Alerts firing, by kind (cycle, apply, blocked, selects-nothing).", kind_label, 1,
+				    "Alerts firing, by kind (cycle, apply, blocked, selects-nothing, verify).", kind_label, 1,
 				    NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_POLICY_SELECTED,
 				    "Instances each policy selects, as the last plan found them (0: it protects nothing).",

@@ -20,6 +20,8 @@
 #include "reconciler/engine/drill.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/metrics_http.h"
+#include "reconciler/service/verify_watch.h"
+#include "reconciler/engine/verify_state.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/docs.h"
@@ -121,6 +123,42 @@ static void selection_metrics(struct sk_service *c, const struct sk_plan *plan)
 		if (plan->policies[i].n_regions)
 			sk_metrics_set(c->metrics, SK_METRIC_POLICY_SELECTED, &plan->policies[i].name,
 				       (double)plan->policies[i].n_instances);
+}
+
+/*
+ * `snapkeep verify`'s checks on the inventory the plan was made from (no
+ * call more), as gauges and as alert conditions: a check of a policy with
+ * spec.verify that becomes CRITICAL alerts its topic, and again when it
+ * recovers.
+ */
+static void verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv)
+{
+	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
+	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
+	struct sk_verify_report *r = NULL;
+
+	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir) < 0)
+		sk_warn("verify: the drill check is UNKNOWN: %s", sk_error_message());
+	sk_verify_drills_opts(&drills, &vo);
+	vo.now = inv->observed_at;
+	vo.regions = c->o.cycle.regions;
+	vo.n_regions = c->o.cycle.n_regions;
+	if (sk_verify_run(&r, set, inv, &vo) < 0) {
+		sk_warn("cannot verify the backups: %s", sk_error_message());
+	} else {
+		if (sk_verify_watch_metrics(c->metrics, r) < 0)
+			sk_warn("cannot publish verify's metrics: %s", sk_error_message());
+		if (sk_verify_watch_conds(&c->found, r, set) < 0)
+			sk_warn("cannot look for alerts in verify's results: %s", sk_error_message());
+		else
+			c->looked |= SK_ALERT_BIT(SK_ALERT_VERIFY);
+		sk_log(r->worst == SK_VERIFY_OK ? SK_LOG_INFO : SK_LOG_WARN,
+		       "verify %s: %zu instances, %zu critical, %zu warning, %zu unknown", sk_verify_status_name(r->worst),
+		       r->n_instances, r->counts[SK_VERIFY_CRITICAL], r->counts[SK_VERIFY_WARNING],
+		       r->counts[SK_VERIFY_UNKNOWN]);
+	}
+	sk_verify_report_free(r);
+	sk_verify_drills_free(&drills);
 }
 
 /*
@@ -422,11 +460,11 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 {
 	struct sk_service *c = ud;
 
-	(void)inv;
 	c->any_drill = false;
 	for (size_t i = 0; i < set->n_policies; i++)
 		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
+	verify(c, set, inv);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }
@@ -620,7 +658,8 @@ int sk_service_new(struct sk_service **out, const struct sk_service_opts *o)
 	}
 	if (c->o.alert_repeat_ms <= 0)
 		c->o.alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS;
-	if (sk_metrics_new_snapkeep(&c->metrics, o->version ? o->version : "unknown") < 0)
+	if (sk_metrics_new_snapkeep(&c->metrics, o->version ? o->version : "unknown") < 0 ||
+	    sk_verify_watch_define(c->metrics) < 0)
 		goto fail;
 	load_alerts(c);
 	alert_gauges(c);
