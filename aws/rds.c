@@ -203,7 +203,7 @@ static const struct sk_field instance_values[] = {
 
 static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instance *d)
 {
-	xmlNodePtr pending, reps, r;
+	xmlNodePtr pending, reps, r, endpoint;
 	size_t k = 0;
 	int rc;
 
@@ -216,6 +216,10 @@ static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instan
 	if (!d->status)
 		d->status = "unknown";
 	if (read_fields(x, n, d, instance_values, SK_FIELDS_N(instance_values)) < 0)
+		return sk_error_prefix("instance '%s'", d->id);
+	endpoint = sk_xml_child(n, "Endpoint");
+	d->endpoint_address = text(x, endpoint, "Address");
+	if ((rc = get_int(endpoint, "Port", &d->endpoint_port)) < 0)
 		return sk_error_prefix("instance '%s'", d->id);
 	pending = sk_xml_child(n, "PendingModifiedValues");
 	if (sk_xml_child(pending, "BackupRetentionPeriod")) {
@@ -650,7 +654,9 @@ int sk_rds_restore_to_point_in_time(struct sk_aws_client *c, const char *region,
 
 	if (r->restore_time)
 		sk_time_format_rfc3339(ts, r->restore_time);
-	failed = sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0 ||
+	failed = (r->source_automated_backup_arn
+			  ? sk_query_add(&q, "SourceDBInstanceAutomatedBackupsArn", r->source_automated_backup_arn) < 0
+			  : sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0) ||
 		 sk_query_add(&q, "TargetDBInstanceIdentifier", r->instance_id) < 0 ||
 		 (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
 		 (r->restore_time ? sk_query_add(&q, "RestoreTime", ts) < 0

@@ -28,6 +28,8 @@ struct sk_rds_instance {
 	const char *preferred_maintenance_window;
 	const char *kms_key_id;
 	const char *aws_backup_recovery_point_arn; /* NULL unless AWS Backup manages its backups */
+	const char *endpoint_address; /* Endpoint.Address; NULL until RDS gives one */
+	int endpoint_port;            /* Endpoint.Port; 0: none */
 	int backup_retention_period;
 	bool has_pending_retention;
 	int pending_retention;
@@ -169,6 +171,7 @@ struct sk_rds_restore {
 	const char *instance_id;     /* the new instance */
 	const char *snapshot_id;     /* from snapshot */
 	const char *source_instance; /* point in time */
+	const char *source_automated_backup_arn; /* point in time from a (replicated) automated backup, instead */
 	int64_t restore_time;        /* point in time; 0: latest restorable */
 	const char *instance_class;  /* NULL: as the source */
 	const struct sk_aws_tag *tags;

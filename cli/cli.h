@@ -30,6 +30,7 @@ enum {
 	SK_EXIT_USAGE = 64,
 	SK_EXIT_SIGINT = 130,
 	SK_EXIT_SIGTERM = 143,
+	SK_VERIFY_UNKNOWN_EXIT = 3, /* verify: UNKNOWN, monitoring plugins' code for "could not check" */
 };
 
 #define SK_CLI_MAX_REGIONS 32
@@ -70,6 +71,7 @@ struct sk_cli {
 	/* history */
 	const char *since;
 	const char *instance;
+	const char *policy; /* drill, verify: --policy, only this policy */
 	/* run */
 	const char *interval;
 	const char *git_poll;
@@ -84,12 +86,19 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
-	/* backup */
-	const char *policy;
+	/* restore (--instance above) */
+	const char *to_time;
+	bool latest;
+	const char *from_snapshot;
+	const char *target;
+	const char *instance_class;
+	bool apply;
+	bool wait;
+	const char *timeout;
+	/* backup (--instance, --policy and --wait above) */
 	const char *keep_until;
 	const char *keep_for;
 	bool copy;
-	bool wait;
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -201,5 +210,8 @@ int cmd_force_unlock(struct sk_cli *cli);
 int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
+int cmd_restore(struct sk_cli *cli);
+int cmd_verify(struct sk_cli *cli);
+int cmd_drill(struct sk_cli *cli);
 
 #endif

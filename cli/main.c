@@ -46,6 +46,9 @@
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
+#define OPT_REGION_READ                                                                   \
+	"  --region R          observe and check only this region (repeatable; default: every\n" \
+	"                      region a policy names)\n"
 #define OPT_STATE_DIR                                                                                  \
 	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
 	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"
@@ -157,12 +160,69 @@ static const struct sk_command commands[] = {
 	  "its policy's alerts.snsTopicArn; fleet-wide ones to the Settings' (else every policy's).\n"
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
+	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",
+	  "[--policy NAME] [--instance ID] [--output text|json] [options]",
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --policy NAME       only this policy's instances\n"
+	  "  --instance ID       only this instance\n"
+	  "  --inventory FILE    verify a snapkeep-inventory/v1 file instead of AWS\n"
+	  "  --now TIME          verify as of this RFC 3339 time (default: when observed)\n\n"
+	  "Per instance a policy selects, in its region and each copy region: the newest snapshot's\n"
+	  "age (spec.verify.rpo), each copy region's copies (copyRpo), snapshot status, encryption\n"
+	  "and KMS key (kmsKeys), allocated storage, automated backups (retention, pitrRpo, the\n"
+	  "point-in-time window against retentionDays: pitrWindow), replication where the policy asks\n"
+	  "for it, and the last restore drill (the state's, within drillMaxAge or the drill schedule).\n"
+	  "Makes the list calls plan makes and no other; changes nothing.\n"
+	  "Prints a summary line and one line per problem (--output json: every result).\n"
+	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
+	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
 	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
+	{ "restore", cmd_restore, "restore an instance to a point in time or from a snapshot, into a new one",
+	  "--instance ID (--to-time T | --latest | --from-snapshot ID) --target NAME [options]",
+	  "  --instance ID       the instance whose backups are restored\n"
+	  "  --to-time T         the point in time (RFC 3339), inside the instance's restore window\n"
+	  "  --latest            its latest restorable time\n"
+	  "  --from-snapshot ID  a manual snapshot or copy of it (identifier or ARN), in the region\n"
+	  "  --target NAME       the new instance (must not exist)\n"
+	  "  --region R          where the new instance goes and the source is read: the instance's\n"
+	  "                      region, or a DR region holding its replicated automated backups or\n"
+	  "                      a copy of its snapshot (default: AWS_REGION, the profile's region)\n"
+	  "  --instance-class C  the new instance's class (default: the source's)\n"
+	  "  --apply             make the restore call (default: a dry run that makes none)\n"
+	  "  --wait              with --apply: wait until the new instance is available\n"
+	  "  --timeout D         how long --wait waits, e.g. 90m (default 2h)\n"
+	  COMMON_AWS_ACCESS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT "\n"
+	  "Before any call that changes something it reads the restore window (LatestRestorableTime,\n"
+	  "and the earliest restorable time of the automated backups) and refuses a time outside it,\n"
+	  "naming the window; a snapshot must be there, of that instance, and available; the target\n"
+	  "must not exist. The dry run prints the window and the call it would make (action, region,\n"
+	  "parameters). The new instance is tagged with what it was restored from, by whom and when\n"
+	  "(snapkeep:restore, snapkeep:restored-from, snapkeep:restored-by, snapkeep:restored-at).\n"
+	  "The call is journaled (`snapkeep history`), and with --wait how it ended; SIGINT/SIGTERM\n"
+	  "stop the wait, not the restore.\n"
+	  "Exit codes: 0 restored, or the dry run printed; 1 error, or refused (no call was made);\n"
+	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
+	{ "drill", cmd_drill, "restore backups into throw-away instances, query them, delete them",
+	  "[--instance ID] [--policy NAME] [options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --instance ID       drill only this instance (default: every instance a policy with a\n"
+	  "                      drill: block selects)\n"
+	  "  --policy NAME       drill only this policy's instances\n\n"
+	  "Each drill restores the newest available snapshot the policy owns (or, with source:\n"
+	  "point-in-time, now minus lag) into snapkeep-drill-<instance> tagged snapkeep:drill, waits\n"
+	  "for it, connects with libpq (sslmode=prefer; the password from the policy's passwordEnv\n"
+	  "or passwordFile only), runs the checks read-only with a statement timeout, and deletes the\n"
+	  "instance whatever happened. It reports each check, the RTO (restore request to checks\n"
+	  "answered) and the RPO (backup time to the newest row a notOlderThanSnapshotBy check reads),\n"
+	  "journals the drill (history shows it), keeps the last result per instance in the state\n"
+	  "and sends one SNS message per failed drill. Drill instances a crash left are deleted first.\n"
+	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 64 bad usage;\n"
+	  "130/143 interrupted by SIGINT/SIGTERM (the drill instance was still deleted).\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
 	  "                      profile's region, else us-east-1)\n"
@@ -267,7 +327,7 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'snapkeep <command> --help' for a command's options and exit codes.\n"
 		   "Exit codes: 0 success; 1 error; 2 plan has changes (--detailed-exitcode); 64 bad usage;\n"
-		   "130/143 interrupted.\n");
+		   "130/143 interrupted; verify exits as a monitoring plugin (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).\n");
 }
 
 static void print_command_help(const struct sk_command *c)
@@ -280,8 +340,9 @@ enum {
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
-	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_POLICY, O_KEEP_UNTIL, O_KEEP_FOR, O_COPY,
-	O_WAIT,
+	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
+	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_KEEP_UNTIL, O_KEEP_FOR,
+	O_COPY,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -347,11 +408,15 @@ static const struct cli_option cli_options[] = {
 	FLAG("verbose", O_VERBOSE, verbose),
 	FLAG("observe", O_OBSERVE, observe),
 	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),
-	STR("policy", O_POLICY, policy),
-	STR("keep-until", O_KEEP_UNTIL, keep_until),
-	STR("keep-for", O_KEEP_FOR, keep_for),
-	FLAG("copy", O_COPY, copy),
+	STR("to-time", O_TO_TIME, to_time),
+	FLAG("latest", O_LATEST, latest),
+	STR("from-snapshot", O_FROM_SNAPSHOT, from_snapshot),
+	STR("target", O_TARGET, target),
+	STR("instance-class", O_INSTANCE_CLASS, instance_class),
+	FLAG("apply", O_APPLY, apply),
 	FLAG("wait", O_WAIT, wait),
+	STR("timeout", O_TIMEOUT, timeout),
+	STR("policy", O_POLICY, policy),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };
@@ -493,7 +558,10 @@ static bool env_true(const char *name)
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
-int main(int argc, char **argv)
+/* the command being run, once known */
+static const struct sk_command *current;
+
+static int run_command(int argc, char **argv)
 {
 	struct sk_cli cli;
 	const struct sk_command *cmd = NULL;
@@ -534,6 +602,7 @@ int main(int argc, char **argv)
 		return SK_EXIT_USAGE;
 	}
 	cli.command = cmd->name;
+	current = cmd;
 	if (wants_json_logs(argc, argv))
 		sk_log_set_json(true);
 	output = env_or("SNAPKEEP_OUTPUT", "text");
@@ -607,5 +676,15 @@ int main(int argc, char **argv)
 	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */
 	if (sk_cli_stdout_status() < 0 && rc == SK_EXIT_OK)
 		rc = sk_cli_fail();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run_command(argc, argv);
+
+	/* a monitoring plugin that cannot run as asked says UNKNOWN, never an exit code a monitor reads as another */
+	if (rc == SK_EXIT_USAGE && current && current->handler == cmd_verify)
+		rc = SK_VERIFY_UNKNOWN_EXIT;
 	return rc;
 }

@@ -418,6 +418,87 @@ static void add_instance_statements(struct build *b, const struct sk_policyset *
 	add_tagged_statements(b, set, tagged_sid, actions, n_actions, want);
 }
 
+/* the option, parameter and subnet groups every restore names (the defaults when it names none) */
+static int add_group_arns(struct strset *s, const char *region, const char *account)
+{
+	static const char *const kinds[] = { "og", "pg", "subgrp" };
+	const char *partition = sk_iam_partition(region);
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (set_addf(s, "arn:%s:rds:%s:%s:%s:*", partition, region, account, kinds[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * a restore in region: the new instance (and a live source) db:*, snapshots and
+ * automated backups there, and the option, parameter and subnet groups every
+ * restore names (the defaults when it names none), as RDS authorises it
+ */
+static int add_restore_arns(struct strset *s, struct strset *dbs, const char *region, const char *account)
+{
+	const char *partition = sk_iam_partition(region);
+
+	if (set_addf(dbs, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0 ||
+	    add_snapshot_arn(s, region, account, "*") < 0 || add_auto_backup_arn(s, region, account) < 0 ||
+	    set_addf(s, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0)
+		return -1;
+	return add_group_arns(s, region, account);
+}
+
+/* {"Null": {"aws:RequestTag/snapkeep:restore": "false"}}: the request tags the new instance as a restore */
+static json_t *restore_tag_condition(void)
+{
+	return condition1("Null", "aws:RequestTag/" SK_TAG_RESTORE, json_string("false"));
+}
+
+/*
+ * Restore drills: restore into snapkeep-drill-* (from the policy's own
+ * snapshots, or a point in time of its instances), tag it at creation, and
+ * delete only instances that carry the snapkeep:drill tag.  A restore also
+ * names the default option, parameter and subnet groups.
+ */
+static void add_drill_statements(struct build *b, const struct sk_policyset *set)
+{
+	static const char *const restore[] = { "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime" };
+	static const char *const tag[] = { "rds:AddTagsToResource" };
+	static const char *const del[] = { "rds:DeleteDBInstance" };
+	struct strset res = { 0 }, drills = { 0 };
+	size_t i, k;
+
+	for (i = 0; i < set->n_policies && b->rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		const char *part;
+
+		if (!p->has_drill)
+			continue;
+		for (k = 0; k < p->n_regions && b->rc == 0; k++) {
+			part = sk_iam_partition(p->regions[k].name);
+			b->rc = set_addf(&drills, "arn:%s:rds:%s:%s:db:snapkeep-drill-*", part, p->regions[k].name, b->account);
+			if (b->rc == 0)
+				b->rc = add_group_arns(&res, p->regions[k].name, b->account);
+			if (b->rc == 0 && p->drill.point_in_time && is_tag_selector(p))
+				b->rc = set_addf(&res, "arn:%s:rds:%s:%s:db:*", part, p->regions[k].name, b->account);
+		}
+		if (b->rc == 0 && !p->drill.point_in_time)
+			b->rc = add_own_snapshot_arns(&res, p, b->account, true, false);
+		else if (b->rc == 0 && !is_tag_selector(p))
+			b->rc = add_db_arns(&res, p, b->account);
+	}
+	for (i = 0; i < drills.n && b->rc == 0; i++)
+		b->rc = set_add(&res, drills.v[i]);
+	if (drills.n && b->rc == 0) {
+		add_statement(b, "RestoreDrillInstances", restore, 2, &res, NULL);
+		add_conditional(b, "TagDrillInstances", tag, 1, &drills,
+				condition1("Null", "aws:RequestTag/" SK_TAG_DRILL, json_string("false")));
+		add_conditional(b, "DeleteDrillInstances", del, 1, &drills,
+				condition1("Null", "rds:db-tag/" SK_TAG_DRILL, json_string("false")));
+	}
+	set_free(&res);
+	set_free(&drills);
+}
+
 int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o)
 {
 	static const char *const observe[] = { "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
@@ -429,11 +510,12 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 	static const char *const del[] = { "rds:DeleteDBSnapshot" };
 	static const char *const start[] = { "rds:StartDBInstanceAutomatedBackupsReplication" };
 	static const char *const stop[] = { "rds:StopDBInstanceAutomatedBackupsReplication" };
+	static const char *const restore[] = { "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime" };
 	static const char *const kms[] = { "kms:CreateGrant", "kms:DescribeKey" };
 	static const char *const publish[] = { "sns:Publish" };
 	static const char *const put[] = { "cloudwatch:PutMetricData" };
 	struct sk_iam_opts defaults = SK_IAM_OPTS_INIT;
-	struct strset regions = { 0 }, res = { 0 }, names = { 0 }, via = { 0 };
+	struct strset regions = { 0 }, res = { 0 }, names = { 0 }, via = { 0 }, names_db = { 0 };
 	struct build b;
 	json_t *doc = NULL;
 	size_t i, k;
@@ -544,6 +626,27 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 		add_instance_statements(&b, set, "StopReplication", "StopReplicationTagged", stop, 1, wants_stop, &res);
 	set_free(&res);
 
+	/*
+	 * Restores (`snapkeep restore`) into a new instance, in any region that holds
+	 * a policy instance's backups (its regions, copy regions, replication
+	 * destinations), from the instance, an automated backup or a snapshot there;
+	 * only requests that carry snapkeep:restore (ownership.h), and the tags they
+	 * carry go only on instances
+	 */
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		for (k = 0; k < p->n_regions && b.rc == 0; k++)
+			b.rc = add_restore_arns(&res, &names_db, p->regions[k].name, b.account);
+		for (k = 0; p->has_snapshots && k < p->n_copies && b.rc == 0; k++)
+			b.rc = add_restore_arns(&res, &names_db, p->copies[k].region, b.account);
+		if (wants_start(p) && p->replicate.region && b.rc == 0)
+			b.rc = add_restore_arns(&res, &names_db, p->replicate.region, b.account);
+	}
+	add_conditional(&b, "RestoreInstances", restore, 2, &res, restore_tag_condition());
+	add_conditional(&b, "TagRestoredInstances", tag, 1, &names_db, restore_tag_condition());
+	set_free(&res);
+	set_free(&names_db);
+
 	/* KMS through RDS: copies and replication re-encrypt in the destination */
 	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
 		const struct sk_policy *p = &set->policies[i];
@@ -561,6 +664,8 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 		add_conditional(&b, "UseKmsForCopies", kms, 2, &res,
 			      condition1("StringEquals", "kms:ViaService", set_json(&via)));
 	set_free(&res);
+
+	add_drill_statements(&b, set);
 
 	for (i = 0; i < set->n_policies && b.rc == 0; i++)
 		if (set->policies[i].sns_topic_arn && *set->policies[i].sns_topic_arn)

@@ -15,6 +15,7 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "reconciler/engine/apply.h"
+#include "reconciler/engine/drill.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/ondemand.h"
@@ -292,6 +293,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	const struct sk_planfile_origin *origin = NULL;
 	struct sk_saved_how how;
 	bool applied = false;
+	size_t n_drill_left = 0;
 	int rc_load;
 
 	memset(rep, 0, sizeof(*rep));
@@ -392,6 +394,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown,
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown == 1 ? "" : "s",
 				rc_counts.completed, rc_counts.not_made, rc_counts.unknown);
+		/* drill instances a crashed drill left: ours, and costly; a failed delete is retried next run */
+		if (sk_drill_cleanup(&n_drill_left, o->session->client, inv, journal, run_id, NULL, NULL) < 0)
+			sk_warn("some drill instances left by interrupted drills could not be deleted");
 	}
 	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
 	po.now = saved ? saved->now : o->now ? o->now : sk_time_now();

@@ -28,27 +28,6 @@
 
 /* ---- selection: which policy selects which instance ---- */
 
-/* a tag selector, with its exclusions: the policy's own rule (sk_policy_selects), over the instance's tags */
-static int tags_match(bool *out, const struct sk_policy *p, const struct sk_inv_instance *in)
-{
-	const char **keys = calloc(in->n_tags + 1, sizeof(*keys)), **values = calloc(in->n_tags + 1, sizeof(*values));
-	size_t i;
-
-	if (!keys || !values) {
-		free(keys);
-		free(values);
-		return sk_error_set_oom();
-	}
-	for (i = 0; i < in->n_tags; i++) {
-		keys[i] = in->tags[i].key;
-		values[i] = in->tags[i].value;
-	}
-	*out = sk_policy_selects(p, in->region, in->id, keys, values, in->n_tags);
-	free(keys);
-	free(values);
-	return 0;
-}
-
 static int add_selection(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
 {
 	struct sk_diff_sel *s = SK_ARRAY_PUSH(d->sel, d->n_sel, d->cap_sel);
@@ -109,12 +88,11 @@ static int select_instances(struct sk_diff *d)
 			} else {
 				size_t b, e;
 				sk_inventory_instance_range(d->inv, region, &b, &e);
-				for (k = b; k < e; k++) {
-					bool yes = false;
-					if (tags_match(&yes, p, &d->inv->instances[k]) < 0 ||
-					    (yes && add_selection(d, p, &d->inv->instances[k]) < 0))
+				/* a drill's throw-away instance, or one selector.exclude names, is never managed */
+				for (k = b; k < e; k++)
+					if (sk_instance_selected_by(&d->inv->instances[k], p) &&
+					    add_selection(d, p, &d->inv->instances[k]) < 0)
 						return -1;
-				}
 			}
 		}
 	}
@@ -528,10 +506,21 @@ static void unmanaged_instances(struct sk_diff *d)
 		sk_buf_reset(&names);
 		for (k = b; k < e; k++) {
 			const struct sk_inv_instance *in = &d->inv->instances[k];
+			const char *drilled = sk_tags_drill_of(in->tags, in->n_tags);
 			while (s < d->n_sel && d->sel[s].inst < in)
 				s++;
 			if (s < d->n_sel && d->sel[s].inst == in)
 				continue;
+			if (drilled) {
+				/* no drill runs while a plan is made for apply (the lock): a crash left it */
+				sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+					     "drill instance of '%s' left by an interrupted drill (%s): %s", drilled,
+					     in->status ? in->status : "?",
+					     in->status && !strcmp(in->status, "deleting")
+						     ? "it is being deleted"
+						     : "the next drill, apply or run deletes it");
+				continue;
+			}
 			if (n < 20)
 				sk_buf_printf(&names, "%s'%s'", n ? ", " : "", in->id);
 			n++;

@@ -3,10 +3,12 @@
  */
 #include "reconciler/planner/ownership.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/timeutil.h"
 #include "reconciler/planner/inventory.h"
+#include "specs/policy.h"
 
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 {
@@ -16,6 +18,11 @@ const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 		if (tags[i].key && !strcmp(tags[i].key, key))
 			return tags[i].value;
 	return NULL;
+}
+
+const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n)
+{
+	return sk_tag_get(tags, n, SK_TAG_DRILL);
 }
 
 const char *sk_tags_owner(const struct sk_aws_tag *tags, size_t n)
@@ -55,4 +62,44 @@ int64_t sk_tags_keep_until(const struct sk_aws_tag *tags, size_t n)
 bool sk_tag_reserved(const char *key)
 {
 	return !strncmp(key, "aws:", 4) || !strncmp(key, SK_TAG_PREFIX, strlen(SK_TAG_PREFIX));
+}
+
+bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct sk_policy *p)
+{
+	size_t i;
+
+	if (sk_tags_drill_of(tags, n))
+		return false; /* a drill's throw-away instance is never selected, whatever tags it has */
+	for (i = 0; i < p->n_selector_tags; i++) {
+		const char *v = sk_tag_get(tags, n, p->selector_tags[i].key);
+		if (!v || strcmp(v, p->selector_tags[i].value))
+			return false;
+	}
+	return p->n_selector_tags > 0;
+}
+
+bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_policy *p)
+{
+	const char **keys, **values;
+	bool out;
+
+	if (!sk_tags_selected_by(in->tags, in->n_tags, p))
+		return false;
+	if (!p->n_exclude_instances && !p->n_exclude_tags)
+		return true;
+	keys = calloc(in->n_tags + 1, sizeof(*keys));
+	values = calloc(in->n_tags + 1, sizeof(*values));
+	if (!keys || !values) {
+		free(keys);
+		free(values);
+		return false; /* out of memory: selecting nothing is the safe answer */
+	}
+	for (size_t i = 0; i < in->n_tags; i++) {
+		keys[i] = in->tags[i].key;
+		values[i] = in->tags[i].value;
+	}
+	out = !sk_policy_excludes(p, in->id, keys, values, in->n_tags);
+	free(keys);
+	free(values);
+	return out;
 }

@@ -29,7 +29,22 @@
  * say; from then on it is an owned snapshot like any other.
  */
 #define SK_TAG_KEEP_UNTIL "snapkeep:keep-until"
+/* on a restore drill's temporary instance: the instance whose backup it restores */
+#define SK_TAG_DRILL "snapkeep:drill"
 
+/*
+ * An instance `snapkeep restore` made carries what it was restored from:
+ * snapkeep:restore=<instance>@<RFC 3339 time, or "latest"> (or
+ * snapshot/<id>), snapkeep:restored-from=<the source's ARN>, and who and
+ * when (snapkeep:restored-by, snapkeep:restored-at).  The IAM policy lets
+ * restores through only with snapkeep:restore in the request.
+ */
+#define SK_TAG_RESTORE "snapkeep:restore"
+#define SK_TAG_RESTORED_FROM "snapkeep:restored-from"
+#define SK_TAG_RESTORED_BY "snapkeep:restored-by"
+#define SK_TAG_RESTORED_AT "snapkeep:restored-at"
+
+struct sk_inv_instance;
 struct sk_inv_snapshot;
 
 /* the value of key among tags, or NULL */
@@ -49,5 +64,19 @@ bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, c
 int64_t sk_tags_keep_until(const struct sk_aws_tag *tags, size_t n);
 /* keys that are AWS's (aws:) or snapkeep's own: never copied from a source, never shown as the user's */
 bool sk_tag_reserved(const char *key);
+
+/* does a policy's tag selector (spec.selector.tags: every one) match these tags?  false without one,
+ * and false for a drill's throw-away instance (SK_TAG_DRILL) */
+struct sk_policy;
+bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct sk_policy *p);
+/*
+ * Does the tag selector of p select the instance: sk_tags_selected_by()
+ * of its tags, and not left out by the policy's selector.exclude (by its
+ * identifier, or any one of its tags)?
+ */
+bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_policy *p);
+
+/* a restore drill's temporary instance (it carries SK_TAG_DRILL): the instance it restores, else NULL */
+const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n);
 
 #endif
