@@ -190,6 +190,30 @@ static const char *refusal(gpgme_signature_t s)
 	return NULL;
 }
 
+/* the one message for a signature that is not accepted */
+static void refuse(gpgme_ctx_t ctx, gpgme_signature_t s, const char *why, const char *keyring, const char *what)
+{
+	struct sk_signer k;
+	const char *fpr = s->fpr ? s->fpr : "?";
+
+	memset(&k, 0, sizeof(k));
+	name_signer(&k, ctx, s->fpr);
+	if (!strcmp(why, "unknown key"))
+		sk_error_set(SK_ERR_SIGNATURE, "%s: unknown key: signed by OpenPGP key %s, which --gpg-keyring '%s' does not "
+					       "hold", what, fpr, keyring);
+	else if (!strcmp(why, "bad signature"))
+		sk_error_set(SK_ERR_SIGNATURE, "%s: bad signature: its OpenPGP signature (key %s) does not match it", what,
+			     fpr);
+	else if (!strcmp(why, "expired signature"))
+		sk_error_set(SK_ERR_SIGNATURE, "%s: expired signature: its OpenPGP signature by %s (key %s) has expired",
+			     what, k.name[0] ? k.name : "?", k.key);
+	else if (!strcmp(why, "not verified"))
+		sk_error_set(SK_ERR_SIGNATURE, "%s: not verified: %s (OpenPGP key %s)", what, gpgme_strerror(s->status), fpr);
+	else
+		sk_error_set(SK_ERR_SIGNATURE, "%s: %s: signed by %s (OpenPGP key %s), which %s", what, why,
+			     k.name[0] ? k.name : "?", k.key, !strcmp(why, "revoked key") ? "is revoked" : "has expired");
+}
+
 int sk_signature_gpg_verify(struct sk_signer *out, const char *sig, size_t sig_len, const char *data, size_t data_len,
 			    const char *keyring, const char *home, const char *what)
 {
@@ -219,14 +243,7 @@ int sk_signature_gpg_verify(struct sk_signer *out, const char *sig, size_t sig_l
 		goto done;
 	}
 	if ((why = refusal(s))) {
-		if (!strcmp(why, "unknown key"))
-			sk_error_set(SK_ERR_SIGNATURE, "%s: unknown key: signed by OpenPGP key %s, which --gpg-keyring '%s' "
-						       "does not hold", what, s->fpr ? s->fpr : "?", keyring);
-		else if (!strcmp(why, "not verified"))
-			sk_error_set(SK_ERR_SIGNATURE, "%s: not verified: %s (OpenPGP key %s)", what,
-				     gpgme_strerror(s->status), s->fpr ? s->fpr : "?");
-		else
-			sk_error_set(SK_ERR_SIGNATURE, "%s: %s: signed by OpenPGP key %s", what, why, s->fpr ? s->fpr : "?");
+		refuse(ctx, s, why, keyring, what);
 		goto done;
 	}
 	name_signer(out, ctx, s->fpr);
