@@ -183,7 +183,6 @@ int sk_signature_ssh_verify(struct sk_signer *out, const char *sig, size_t sig_l
 	struct run find = { .status = -1, .out = SK_BUF_INIT, .err = SK_BUF_INIT };
 	struct run verify = { .status = -1, .out = SK_BUF_INIT, .err = SK_BUF_INIT };
 	char principal[256], fp[128], why[512] = "";
-	struct sk_buf principals = SK_BUF_INIT;
 	struct sk_view list, line;
 	struct stat st;
 	int rc = -1;
@@ -204,9 +203,7 @@ int sk_signature_ssh_verify(struct sk_signer *out, const char *sig, size_t sig_l
 		goto done;
 	}
 	/* each principal in turn, as git does; the first one that verifies signs */
-	if (sk_buf_add(&principals, find.out.ptr, find.out.len) < 0)
-		goto done;
-	list = sk_view_from(principals.ptr, principals.len);
+	list = sk_view_from(find.out.ptr, find.out.len);
 	while (list.len) {
 		char *p, *argv[] = { "ssh-keygen", "-Y", "verify", "-n", "git", "-f", (char *)allowed, "-I", NULL, "-s",
 				     f.sig, NULL };
@@ -240,7 +237,6 @@ int sk_signature_ssh_verify(struct sk_signer *out, const char *sig, size_t sig_l
 					    "--allowed-signers '%s'%s%s%s", what, allowed, why[0] ? " (" : "", why,
 			  why[0] ? ")" : "");
 done:
-	sk_buf_free(&principals);
 	sk_buf_free(&find.out);
 	sk_buf_free(&find.err);
 	sk_buf_free(&verify.out);
