@@ -30,7 +30,7 @@ VECTORS ?= $(if $(wildcard ../shared/testdata/sigv4),../shared/testdata/sigv4,te
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-PKGS := libcurl openssl yaml-0.1 jansson yajl libgit2 libxml-2.0 libmicrohttpd libpq
+PKGS := libcurl openssl yaml-0.1 jansson yajl libgit2 libxml-2.0 libmicrohttpd libpq gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)

@@ -34,6 +34,14 @@
 	"  --path DIR          folder of the repository holding policies (SNAPKEEP_PATH; default: all)\n" \
 	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
 	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
+#define OPT_SIGNING                                                                                  \
+	"  --require-signed-commits  refuse a policy commit not signed by an allowed key: nothing\n"  \
+	"                      is planned or applied (SNAPKEEP_REQUIRE_SIGNED_COMMITS=1); the keys:\n" \
+	"  --gpg-keyring FILE|DIR  OpenPGP public keys allowed to sign: a key file, a folder of\n"      \
+	"                      them, or a GnuPG home, read only (SNAPKEEP_GPG_KEYRING)\n"              \
+	"  --allowed-signers FILE  SSH keys allowed to sign, in git's gpg.ssh.allowedSignersFile\n"    \
+	"                      format (SNAPKEEP_ALLOWED_SIGNERS)\n"
+#define COMMON_SOURCE_SIGNED COMMON_SOURCE OPT_SIGNING
 #define OPT_REGION                                                                        \
 	"  --region R          observe and change only this region; copies into others wait\n" \
 	"                      (repeatable; default: every region a policy names)\n"
@@ -70,7 +78,7 @@
 static const struct sk_command commands[] = {
 	{ "validate", cmd_validate, "check the policies in a repository (with --observe, what they select)",
 	  "[options]",
-	  COMMON_SOURCE OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT
+	  COMMON_SOURCE_SIGNED OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT
 	  "  --observe           also observe the regions the policies name (read-only AWS calls) and\n"
 	  "                      report the instances each policy selects\n" COMMON_AWS OPT_DEBUG
 	  "  --inventory FILE    with --observe: read a snapkeep-inventory/v1 file instead of AWS\n\n"
@@ -81,7 +89,7 @@ static const struct sk_command commands[] = {
 	  "conflict on one instance) and a failed observation are errors.\n"
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
-	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
@@ -96,7 +104,7 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
 	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
@@ -122,7 +130,7 @@ static const struct sk_command commands[] = {
 	  "  --wait              wait until the snapshot is available\n"
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          take it as of this RFC 3339 time (default: the clock)\n"
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT "\n"
+	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT "\n"
 	  "Shows the plan and asks, as apply does. Named <prefix>-<instance>-<yyyymmdd-hhmmss>-ondemand\n"
 	  "and tagged as the policy's, so apply and run treat it as theirs; every call is journaled.\n"
 	  "Without --keep-until or --keep-for, the policy's retention rules decide about it at once.\n"
@@ -140,7 +148,7 @@ static const struct sk_command commands[] = {
 	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR]",
 	  OPT_STATE_DIR OPT_LOG_FORMAT "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
 	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
 	  "  --auto-apply        apply each cycle's plan (default: report drift only)\n"
 	  "  --once              one cycle, then exit (cron, systemd timers, CronJobs)\n"
@@ -316,6 +324,22 @@ int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...)
 	return SK_EXIT_USAGE;
 }
 
+int sk_cli_check_signing(const struct sk_cli *cli)
+{
+	if (cli->require_signed_commits && !cli->gpg_keyring && !cli->allowed_signers) {
+		sk_cli_usage(cli, "--require-signed-commits needs the keys allowed to sign: --gpg-keyring FILE|DIR "
+				  "and/or --allowed-signers FILE");
+		return -1;
+	}
+	if (!cli->require_signed_commits && (cli->gpg_keyring || cli->allowed_signers)) {
+		sk_cli_usage(cli, "%s checks nothing without --require-signed-commits (or "
+				  "SNAPKEEP_REQUIRE_SIGNED_COMMITS=1)",
+			     cli->gpg_keyring ? "--gpg-keyring" : "--allowed-signers");
+		return -1;
+	}
+	return 0;
+}
+
 static void print_usage(FILE *f)
 {
 	size_t i;
@@ -341,8 +365,8 @@ enum {
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
-	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_KEEP_UNTIL, O_KEEP_FOR,
-	O_COPY,
+	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
+	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -373,6 +397,9 @@ static const struct cli_option cli_options[] = {
 	STR("ref", O_REF, ref),
 	STR("path", O_PATH, path),
 	FLAG("allow-insecure-git", O_INSECURE_GIT, allow_insecure_git),
+	FLAG("require-signed-commits", O_REQUIRE_SIGNED, require_signed_commits),
+	STR("gpg-keyring", O_GPG_KEYRING, gpg_keyring),
+	STR("allowed-signers", O_ALLOWED_SIGNERS, allowed_signers),
 	OTHER("region", required_argument, O_REGION),
 	STR("endpoint", O_ENDPOINT, endpoint),
 	STR("endpoint-url", O_ENDPOINT, endpoint),
@@ -610,6 +637,9 @@ static int run_command(int argc, char **argv)
 	cli.ref = env_or("SNAPKEEP_REF", NULL);
 	cli.path = env_or("SNAPKEEP_PATH", NULL);
 	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
+	cli.require_signed_commits = env_true("SNAPKEEP_REQUIRE_SIGNED_COMMITS");
+	cli.gpg_keyring = env_or("SNAPKEEP_GPG_KEYRING", NULL);
+	cli.allowed_signers = env_or("SNAPKEEP_ALLOWED_SIGNERS", NULL);
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
 	if ((env_or("SNAPKEEP_CONNECT_TIMEOUT", NULL) &&
@@ -671,6 +701,10 @@ static int run_command(int argc, char **argv)
 	}
 	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0)
 		return sk_cli_usage(&cli, "--now: %s", sk_error_message());
+	/* `apply PLANFILE` may take them from the file: cmd_apply.c checks them then */
+	if (help_lists(cmd->help, "require-signed-commits") && !(!strcmp(cmd->name, "apply") && cli.argc) &&
+	    sk_cli_check_signing(&cli) < 0)
+		return SK_EXIT_USAGE;
 	sk_cli_install_signals();
 	rc = cmd->handler(&cli);
 	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */

@@ -32,6 +32,7 @@
 #include "common/buf.h"
 #include "specs/cron.h"
 #include "specs/retain.h"
+#include "specs/signature.h"
 
 struct sk_source;
 
@@ -249,6 +250,7 @@ struct sk_policyset {
 	char commit[41];
 	char *subject;
 	char *ref;
+	struct sk_signer signer; /* who signed the commit, when a signature was required; else zeroed */
 	/* private: every string and array above lives here */
 	struct sk_arena arena;
 };

@@ -75,6 +75,15 @@ static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *f
 				    "saved plan '%s' was made from policy commit %.12s, but the policies are now at "
 				    "%.12s; make a new plan",
 				    file, saved->commit, fresh->commit);
+	if (saved->signer.format[0] &&
+	    (strcmp(saved->signer.format, fresh->signer.format) || strcmp(saved->signer.key, fresh->signer.key))) {
+		char was[512], now[512];
+		sk_signer_describe(was, sizeof(was), &saved->signer);
+		sk_signer_describe(now, sizeof(now), &fresh->signer);
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' was made from a commit signed by %s, but its signature "
+						 "now verifies as %s%s; make a new plan", file, was, now,
+				    fresh->signer.format[0] ? "" : " (no --require-signed-commits)");
+	}
 	if (!saved->fingerprint[0])
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no fingerprint of live state", file);
 	if (!strcmp(saved->fingerprint, fresh->fingerprint))
@@ -367,6 +376,11 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	if (rc_load < 0) {
 		if (set && cb->diags)
 			cb->diags(cb->ud, set);
+		/* a commit no allowed key signed: nothing is planned, and the run says it refused */
+		if (sk_error_last()->klass == SK_ERR_SIGNATURE) {
+			rep->stage = "verify";
+			rep->refused = true;
+		}
 		goto fail;
 	}
 	rep->stage = "observe";

@@ -119,11 +119,12 @@ struct sk_reconcile_report {
 	bool interrupted;
 	int signal;          /* interrupted: the cancel flag's value (SIGINT, SIGTERM), 0 if unknown */
 	bool cancelled;      /* the confirm callback said no */
-	bool refused;        /* a saved plan did not match the live state or the commit */
+	bool refused;        /* a saved plan did not match the live state or the commit, or the commit was not signed */
 	char commit[41];
 	char subject[256];
 	char error[1024];    /* the first error, "" when ok */
-	const char *stage;   /* where it stopped: "state", "lock", "fetch", "observe", "plan", "apply", "record", "done" */
+	/* where it stopped: "state", "lock", "fetch", "verify" (no allowed signature), "observe", "plan", "apply", "record", "done" */
+	const char *stage;
 	int64_t started, finished;
 	struct sk_plan_counts planned;
 	size_t created, copied, changed, deleted, failed, deferred, skipped;

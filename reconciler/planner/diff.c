@@ -631,6 +631,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	sk_strlcpy(d.plan->commit, set->commit, sizeof(d.plan->commit));
 	d.plan->subject = set->subject ? strdup(set->subject) : NULL;
 	d.plan->ref = set->ref ? strdup(set->ref) : NULL;
+	d.plan->signer = set->signer;
 	d.plan->now = d.now;
 	d.plan->observed_at = inv->observed_at;
 	d.plan->price_per_gb_month = set->settings.price_per_gb_month > 0 ? set->settings.price_per_gb_month

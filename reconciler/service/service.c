@@ -25,6 +25,7 @@
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/docs.h"
+#include "state/state.h"
 #include "state/statedir.h"
 
 struct sk_service {
@@ -189,25 +190,38 @@ static void after_plan(struct sk_service *c, const struct sk_policyset *set, con
  * fetch, the lock) and no topics are known yet, they are read at the
  * watched ref as the repository has it, without fetching again after a
  * failed fetch, and taken even from an invalid set: a broken commit still
- * names where its alerts go.
+ * names where its alerts go.  With --require-signed-commits the topics are
+ * only ever read from a commit that verifies (an unsigned commit must not
+ * say where the alert about it goes): when the watched one does not, from
+ * the last commit applied, as the state file names it.
  */
 static void learn_topics(struct sk_service *c, const struct sk_reconcile_report *rep)
 {
 	struct sk_source_opts so;
 	struct sk_source *src = NULL;
 	struct sk_policyset *set = NULL;
+	struct sk_state *st = NULL;
 	char *cache = NULL;
+	int rc;
 
 	if (rep->commit[0] ? strcmp(rep->commit, c->routes.commit) != 0 : !c->routes.commit[0]) {
 		sk_load_source_opts(&so, &cache, &c->o.cycle.source);
 		if (rep->commit[0])
 			so.ref = rep->commit;
 		so.no_fetch = rep->commit[0] || (rep->stage && !strcmp(rep->stage, "fetch"));
-		if (sk_source_read(&src, &so) == 0 && (sk_policyset_load(&set, src) == 0 || set))
+		rc = sk_source_read(&src, &so);
+		if (rc < 0 && sk_error_last()->klass == SK_ERR_SIGNATURE && c->state_dir &&
+		    sk_state_load(&st, c->state_dir) == 0 && st->last_applied.commit[0]) {
+			so.ref = st->last_applied.commit;
+			so.no_fetch = true;
+			rc = sk_source_read(&src, &so);
+		}
+		if (rc == 0 && (sk_policyset_load(&set, src) == 0 || set))
 			learn_policies(c, set);
 		else
 			sk_debug("reading the alert topics: %s", sk_error_message());
 	}
+	sk_state_free(st);
 	sk_policyset_free(set);
 	sk_source_free(src);
 	free(cache);
