@@ -444,6 +444,9 @@ static const struct cli_option cli_options[] = {
 	FLAG("wait", O_WAIT, wait),
 	STR("timeout", O_TIMEOUT, timeout),
 	STR("policy", O_POLICY, policy),
+	STR("keep-until", O_KEEP_UNTIL, keep_until),
+	STR("keep-for", O_KEEP_FOR, keep_for),
+	FLAG("copy", O_COPY, copy),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };

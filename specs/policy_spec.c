@@ -163,7 +163,8 @@ static void parse_exclude(struct sk_pctx *p, const struct sk_ynode *k, const str
 	const struct sk_ynode *inst, *tags;
 
 	if (pol->n_instances) {
-		sk_pctx_diag(p, k, "selector.exclude applies to a tag selector; with 'instances', leave the instance out of the list");
+		sk_pctx_diag(p, k,
+			     "selector.exclude applies to a tag selector; with 'instances', leave the instance out of the list");
 		return;
 	}
 	if (!sk_pctx_want_map(p, v, "selector.exclude"))
@@ -172,7 +173,8 @@ static void parse_exclude(struct sk_pctx *p, const struct sk_ynode *k, const str
 	inst = sk_pctx_field(v, "instances", NULL);
 	tags = sk_pctx_field(v, "tags", NULL);
 	if (!inst && !tags)
-		sk_pctx_diag(p, k, "selector.exclude needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
+		sk_pctx_diag(p, k,
+			     "selector.exclude needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
 	if (inst)
 		parse_names(p, inst, "selector.exclude.instances", SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
 			    "a DB instance identifier: lowercase letters, digits and single hyphens, starting with a letter",

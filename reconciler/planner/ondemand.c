@@ -34,25 +34,6 @@ static int find_instance(const struct sk_inv_instance **out, const struct sk_inv
 	return 0;
 }
 
-static int selects(bool *out, const struct sk_policy *p, const struct sk_inv_instance *in)
-{
-	const char **keys = calloc(in->n_tags + 1, sizeof(*keys)), **values = calloc(in->n_tags + 1, sizeof(*values));
-
-	if (!keys || !values) {
-		free(keys);
-		free(values);
-		return sk_error_set_oom();
-	}
-	for (size_t i = 0; i < in->n_tags; i++) {
-		keys[i] = in->tags[i].key;
-		values[i] = in->tags[i].value;
-	}
-	*out = sk_policy_selects(p, in->region, in->id, keys, values, in->n_tags);
-	free(keys);
-	free(values);
-	return 0;
-}
-
 /* the policy that decides about the snapshot: named, or the only one with snapshots selecting the instance */
 static int find_policy(const struct sk_policy **out, const struct sk_policyset *set, const struct sk_inv_instance *in,
 		       const char *name)
@@ -61,12 +42,11 @@ static int find_policy(const struct sk_policy **out, const struct sk_policyset *
 
 	for (size_t i = 0; i < set->n_policies; i++) {
 		const struct sk_policy *p = &set->policies[i];
-		bool yes = false;
+		bool yes;
 
 		if (name && strcmp(p->name, name))
 			continue;
-		if (selects(&yes, p, in) < 0)
-			return -1;
+		yes = sk_policy_selects_instance(p, in);
 		if (name && (!yes || !p->has_snapshots))
 			return sk_error_set(SK_ERR_POLICY, "policy '%s' %s instance '%s' in %s", name,
 					    yes ? "takes no snapshots of" : "does not select", in->id, in->region);

@@ -78,6 +78,23 @@ bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct s
 	return p->n_selector_tags > 0;
 }
 
+/* the instance's tags as the two arrays specs/policy.h reads; false when out of memory */
+static bool tag_arrays(const struct sk_inv_instance *in, const char ***keys, const char ***values)
+{
+	*keys = calloc(in->n_tags + 1, sizeof(**keys));
+	*values = calloc(in->n_tags + 1, sizeof(**values));
+	if (!*keys || !*values) {
+		free(*keys);
+		free(*values);
+		return false;
+	}
+	for (size_t i = 0; i < in->n_tags; i++) {
+		(*keys)[i] = in->tags[i].key;
+		(*values)[i] = in->tags[i].value;
+	}
+	return true;
+}
+
 bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_policy *p)
 {
 	const char **keys, **values;
@@ -87,18 +104,22 @@ bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_p
 		return false;
 	if (!p->n_exclude_instances && !p->n_exclude_tags)
 		return true;
-	keys = calloc(in->n_tags + 1, sizeof(*keys));
-	values = calloc(in->n_tags + 1, sizeof(*values));
-	if (!keys || !values) {
-		free(keys);
-		free(values);
+	if (!tag_arrays(in, &keys, &values))
 		return false; /* out of memory: selecting nothing is the safe answer */
-	}
-	for (size_t i = 0; i < in->n_tags; i++) {
-		keys[i] = in->tags[i].key;
-		values[i] = in->tags[i].value;
-	}
 	out = !sk_policy_excludes(p, in->id, keys, values, in->n_tags);
+	free(keys);
+	free(values);
+	return out;
+}
+
+bool sk_policy_selects_instance(const struct sk_policy *p, const struct sk_inv_instance *in)
+{
+	const char **keys, **values;
+	bool out;
+
+	if (!tag_arrays(in, &keys, &values))
+		return false;
+	out = sk_policy_selects(p, in->region, in->id, keys, values, in->n_tags);
 	free(keys);
 	free(values);
 	return out;
