@@ -355,7 +355,8 @@ with Emulator(seed=SEED) as emu:
          "alerts", (r1, r2, r3))
     # and restores: to the latest time, and from a snapshot the runs made
     made_snap = next((c["params"]["DBSnapshotIdentifier"] for c in emu.calls()["calls"]
-                      if c["action"] == "CreateDBSnapshot" and c.get("status") == 200), None)
+                      if c["action"] == "CreateDBSnapshot" and c.get("status") == 200
+                      and c["params"].get("DBInstanceIdentifier") == PROD), None)
     r4 = t.snapkeep("restore", "--instance", PROD, "--latest", "--target", "prod-restored", "--apply", env=env)
     r5 = t.snapkeep("restore", "--instance", PROD, "--from-snapshot", made_snap or "?", "--target", "prod-from-snap",
                     "--apply", env=env)

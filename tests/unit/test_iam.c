@@ -747,7 +747,8 @@ static void test_drills_restore_and_delete_only_tagged_drill_instances(void **st
 	p[0].has_drill = false;
 	doc = build(&set, NULL);
 	assert_false(has_action(doc, "rds:DeleteDBInstance"));
-	assert_false(has_action(doc, "rds:RestoreDBInstanceFromDBSnapshot"));
+	assert_null(statement(doc, "RestoreDrillInstances"));
+	assert_null(statement(doc, "TagDrillInstances"));
 	json_decref(doc);
 }
 
