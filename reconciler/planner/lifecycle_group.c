@@ -408,7 +408,7 @@ const struct sk_aws_tag *sk_lc_tags(struct sk_diff *d, const struct sk_policy *p
 				    const char *slot_text, const char *source_arn, const struct sk_inv_snapshot *source,
 				    size_t *n_out)
 {
-	size_t n = p->n_tags + 5 + (source ? source->n_tags : 0), k = 0, i;
+	size_t n = p->n_tags + SK_OWNERSHIP_TAGS_MAX + (source ? source->n_tags : 0), k = 0, i;
 	const char *until = source ? sk_tag_get(source->tags, source->n_tags, SK_TAG_KEEP_UNTIL) : NULL;
 	struct sk_aws_tag *t = sk_arena_calloc(&d->plan->arena, n, sizeof(*t));
 
@@ -435,21 +435,8 @@ const struct sk_aws_tag *sk_lc_tags(struct sk_diff *d, const struct sk_policy *p
 		if (j == k)
 			k++;
 	}
-	t[k].key = SK_TAG_POLICY;
-	t[k++].value = sk_diff_intern(d, p->name);
-	t[k].key = SK_TAG_INSTANCE;
-	t[k++].value = instance;
-	t[k].key = SK_TAG_SLOT;
-	t[k++].value = slot_text;
-	if (source_arn) {
-		t[k].key = SK_TAG_SOURCE;
-		t[k++].value = source_arn;
-	}
 	/* a copy of an on-demand snapshot is held as long as its source */
-	if (until) {
-		t[k].key = SK_TAG_KEEP_UNTIL;
-		t[k++].value = until;
-	}
+	k += sk_ownership_tags(t + k, sk_diff_intern(d, p->name), instance, slot_text, source_arn, until);
 	*n_out = k;
 	return t;
 }

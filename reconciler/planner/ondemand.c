@@ -76,7 +76,7 @@ static int find_policy(const struct sk_policy **out, const struct sk_policyset *
 static const struct sk_aws_tag *backup_tags(struct sk_plan *pl, const struct sk_policy *p, const char *instance,
 					    const char *taken, const char *until, const char *source_arn, size_t *n_out)
 {
-	struct sk_aws_tag *t = sk_arena_calloc(&pl->arena, p->n_tags + 5, sizeof(*t));
+	struct sk_aws_tag *t = sk_arena_calloc(&pl->arena, p->n_tags + SK_OWNERSHIP_TAGS_MAX, sizeof(*t));
 	size_t k = 0;
 
 	if (!t)
@@ -85,21 +85,7 @@ static const struct sk_aws_tag *backup_tags(struct sk_plan *pl, const struct sk_
 		t[k].key = p->tags[i].key;
 		t[k].value = p->tags[i].value;
 	}
-	t[k].key = SK_TAG_POLICY;
-	t[k++].value = p->name;
-	t[k].key = SK_TAG_INSTANCE;
-	t[k++].value = instance;
-	t[k].key = SK_TAG_SLOT;
-	t[k++].value = taken;
-	if (source_arn) {
-		t[k].key = SK_TAG_SOURCE;
-		t[k++].value = source_arn;
-	}
-	if (until) {
-		t[k].key = SK_TAG_KEEP_UNTIL;
-		t[k++].value = until;
-	}
-	*n_out = k;
+	*n_out = k + sk_ownership_tags(t + k, p->name, instance, taken, source_arn, until);
 	return t;
 }
 
@@ -215,8 +201,8 @@ int sk_plan_backup(struct sk_plan **out, const struct sk_policyset *set, const s
 		return sk_error_set_oom();
 	}
 	made = *added; /* adding the copies may move the plan's actions */
-	if (req->copy && add_copies(pl, p, in, &made, made.tags[p->n_tags + 2].value,
-				    req->keep_until ? made.tags[made.n_tags - 1].value : NULL) < 0) {
+	if (req->copy && add_copies(pl, p, in, &made, sk_tag_get(made.tags, made.n_tags, SK_TAG_SLOT),
+				    sk_tag_get(made.tags, made.n_tags, SK_TAG_KEEP_UNTIL)) < 0) {
 		sk_plan_free(pl);
 		return -1;
 	}

@@ -49,6 +49,28 @@ bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, c
 	return sk_tags_owned_by(s->tags, s->n_tags, policy, instance);
 }
 
+size_t sk_ownership_tags(struct sk_aws_tag *t, const char *policy, const char *instance, const char *slot,
+			 const char *source_arn, const char *keep_until)
+{
+	size_t k = 0;
+
+	t[k].key = SK_TAG_POLICY;
+	t[k++].value = policy;
+	t[k].key = SK_TAG_INSTANCE;
+	t[k++].value = instance;
+	t[k].key = SK_TAG_SLOT;
+	t[k++].value = slot;
+	if (source_arn) {
+		t[k].key = SK_TAG_SOURCE;
+		t[k++].value = source_arn;
+	}
+	if (keep_until) {
+		t[k].key = SK_TAG_KEEP_UNTIL;
+		t[k++].value = keep_until;
+	}
+	return k;
+}
+
 int64_t sk_tags_keep_until(const struct sk_aws_tag *tags, size_t n)
 {
 	const char *v = sk_tag_get(tags, n, SK_TAG_KEEP_UNTIL);

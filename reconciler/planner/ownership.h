@@ -47,6 +47,15 @@
 struct sk_inv_instance;
 struct sk_inv_snapshot;
 
+/*
+ * Writes snapkeep's own tags for what a policy creates into t (room for
+ * SK_OWNERSHIP_TAGS_MAX): policy, instance, slot, and when given the
+ * copy's source ARN and the keep-until time (RFC 3339).  Returns how many.
+ * The values are not copied.
+ */
+#define SK_OWNERSHIP_TAGS_MAX 5
+size_t sk_ownership_tags(struct sk_aws_tag *t, const char *policy, const char *instance, const char *slot,
+			 const char *source_arn, const char *keep_until);
 /* the value of key among tags, or NULL */
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
 
