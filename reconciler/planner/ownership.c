@@ -139,6 +139,8 @@ bool sk_policy_selects_instance(const struct sk_policy *p, const struct sk_inv_i
 	const char **keys, **values;
 	bool out;
 
+	if (sk_tags_drill_of(in->tags, in->n_tags))
+		return false; /* a drill's throw-away instance: never any policy's */
 	if (!tag_arrays(in, &keys, &values))
 		return false;
 	out = sk_policy_selects(p, in->region, in->id, keys, values, in->n_tags);
