@@ -210,6 +210,14 @@ bool sk_aws_is_retryable(long status, const char *code)
 	return false;
 }
 
+bool sk_aws_error_maybe_made(const struct sk_aws_error *err)
+{
+	if (err->attempts <= 0)
+		return false; /* never sent */
+	return err->attempts > 1 || err->http_status == 0 || err->http_status >= 500 ||
+	       !strcmp(err->code, SK_AWS_CODE_UNEXPECTED);
+}
+
 long sk_aws_backoff_ms(int attempt, int base_ms, int max_ms, uint64_t r)
 {
 	uint64_t ceiling = (uint64_t)(base_ms > 0 ? base_ms : 1);

@@ -166,6 +166,16 @@ const char *sk_aws_service_version(const char *service);
  */
 int sk_aws_url_host(struct sk_buf *host, char **path, const char *url);
 
+/*
+ * Was a call that failed with err perhaps made all the same?  When no
+ * answer came (the connection failed, or AWS answered 5xx), when an
+ * earlier attempt's answer was lost before a retry, or when something other
+ * than AWS answered (a proxy may have passed the call on), AWS may have made
+ * the change: the caller journals such a call "unknown", for the next run to
+ * resolve against live state.  false for a call never sent.
+ */
+bool sk_aws_error_maybe_made(const struct sk_aws_error *err);
+
 /* classification, exposed for tests */
 bool sk_aws_code_is_throttle(const char *code);
 bool sk_aws_is_retryable(long http_status, const char *code);

@@ -90,22 +90,6 @@ static int settle_exists(struct sk_apply_run *r, const struct sk_action *a, enum
 			    a->region, a->policy ? a->policy : "");
 }
 
-/*
- * Was a call that did not succeed perhaps made all the same?  When no
- * answer came (the connection failed, or AWS answered 5xx), or when an
- * earlier attempt's answer was lost before a retry, or when something other
- * than AWS answered (a proxy may have passed the call on), AWS may have made
- * the change.  Such a call is journaled "unknown", which leaves its intent
- * open for the next run to resolve against live state.
- */
-static bool maybe_made(const struct sk_aws_error *err)
-{
-	if (err->attempts <= 0)
-		return false; /* never sent */
-	return err->attempts > 1 || err->http_status == 0 || err->http_status >= 500 ||
-	       !strcmp(err->code, SK_AWS_CODE_UNEXPECTED);
-}
-
 /* is the instance's automated-backup replication live in the action's (destination) region? */
 struct replica_check {
 	const char *source_arn;
@@ -237,7 +221,7 @@ static void exec_action(void *ud, size_t k)
 		}
 		break;
 	}
-	if (rc < 0 && !unknown && maybe_made(&err))
+	if (rc < 0 && !unknown && sk_aws_error_maybe_made(&err))
 		unknown = true;
 	if (rc < 0 && (rc == SK_EINTERRUPTED || sk_error_last()->klass == SK_ERR_INTERRUPTED)) {
 		oc = SK_OUTCOME_SKIPPED;

@@ -489,13 +489,6 @@ static json_t *call_json(const struct sk_restore_plan *p)
 	return j;
 }
 
-/* as apply_action.c: no answer, 5xx, a retry or something not AWS answering: the call may have been made */
-static bool maybe_made(const struct sk_aws_error *err)
-{
-	return err->attempts > 0 && (err->attempts > 1 || err->http_status == 0 || err->http_status >= 500 ||
-				     !strcmp(err->code, SK_AWS_CODE_UNEXPECTED));
-}
-
 /* the instance a describe finds carries every tag of this plan (who, when to the second, from what) */
 struct tag_check {
 	const struct sk_restore_plan *p;
@@ -602,7 +595,7 @@ static int request(struct sk_restore_report *rep, const struct sk_restore_plan *
 		sk_strlcpy(rep->request_id, err.request_id, sizeof(rep->request_id));
 		rep->requested = true;
 	} else {
-		bool unknown = maybe_made(&err);
+		bool unknown = sk_aws_error_maybe_made(&err);
 		snprintf(why, sizeof(why), "%s%s", sk_error_message(),
 			 unknown ? "; whether it was made is checked by the next apply" : "");
 		jr.result = unknown ? SK_RESULT_UNKNOWN : "failed";

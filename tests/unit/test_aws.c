@@ -303,6 +303,30 @@ static void test_throttling_and_server_errors_are_retryable(void **state)
 	assert_false(sk_aws_is_retryable(403, "SignatureDoesNotMatch"));
 }
 
+static void test_a_failed_call_was_maybe_made_unless_aws_refused_it_at_once(void **state)
+{
+	struct sk_aws_error e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	assert_false(sk_aws_error_maybe_made(&e)); /* never sent */
+	e.attempts = 1;
+	e.http_status = 400;
+	snprintf(e.code, sizeof(e.code), "DBSnapshotAlreadyExists");
+	assert_false(sk_aws_error_maybe_made(&e)); /* AWS answered no */
+	e.attempts = 2;
+	assert_true(sk_aws_error_maybe_made(&e)); /* the first answer was lost */
+	e.attempts = 1;
+	e.http_status = 0;
+	e.code[0] = '\0';
+	assert_true(sk_aws_error_maybe_made(&e)); /* no answer */
+	e.http_status = 503;
+	assert_true(sk_aws_error_maybe_made(&e));
+	e.http_status = 403;
+	snprintf(e.code, sizeof(e.code), "%s", SK_AWS_CODE_UNEXPECTED);
+	assert_true(sk_aws_error_maybe_made(&e)); /* something not AWS answered */
+}
+
 static void test_backoff_is_full_jitter_under_a_doubling_cap(void **state)
 {
 	uint64_t r;
@@ -729,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_error_response_gives_code_message_and_request_id),
 		cmocka_unit_test(test_error_response_that_is_not_xml_is_not_an_aws_error),
 		cmocka_unit_test(test_throttling_and_server_errors_are_retryable),
+		cmocka_unit_test(test_a_failed_call_was_maybe_made_unless_aws_refused_it_at_once),
 		cmocka_unit_test(test_backoff_is_full_jitter_under_a_doubling_cap),
 		cmocka_unit_test(test_snapshot_identifier_rules),
 		cmocka_unit_test(test_truncated_answers_fail_cleanly),
