@@ -203,8 +203,11 @@ struct sk_cli_printer {
 void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, struct sk_cli_printer *p,
 			   struct sk_session *s, bool apply, FILE *out);
 void sk_cli_printer_free(struct sk_cli_printer *p);
-/* SK_EXIT_* for a finished reconciliation */
-int sk_cli_exit_code(const struct sk_reconcile_report *rep);
+/*
+ * Runs the reconciliation o (from sk_cli_reconcile_opts, with p), prints an
+ * error the callbacks did not, frees p and returns SK_EXIT_*.
+ */
+int sk_cli_reconcile(struct sk_reconcile_opts *o, struct sk_cli_printer *p);
 
 /* the handlers, one per cmd_*.c file */
 int cmd_validate(struct sk_cli *cli);

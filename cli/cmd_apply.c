@@ -85,7 +85,6 @@ int cmd_apply(struct sk_cli *cli)
 {
 	struct sk_reconcile_opts o;
 	struct sk_cli_printer pr;
-	struct sk_reconcile_report rep;
 	struct sk_session s;
 	struct sk_planfile_origin origin;
 	struct sk_saved_how how;
@@ -131,12 +130,7 @@ int cmd_apply(struct sk_cli *cli)
 	o.plan_file = file;
 	o.saved_plan = saved;
 	o.saved_origin = &origin;
-	rc = sk_reconcile(&rep, &o);
-	if (rc < 0 && rep.error[0] && !rep.failed)
-		sk_cli_error("%s", rep.error);
-	rc = sk_cli_exit_code(&rep);
-	sk_reconcile_report_free(&rep);
-	sk_cli_printer_free(&pr);
+	rc = sk_cli_reconcile(&o, &pr);
 done:
 	sk_session_close(&s);
 	json_decref(saved);

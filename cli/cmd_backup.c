@@ -50,7 +50,6 @@ int cmd_backup(struct sk_cli *cli)
 					 .copy = cli->copy };
 	struct sk_reconcile_opts o;
 	struct sk_cli_printer pr;
-	struct sk_reconcile_report rep;
 	struct sk_session s;
 	int64_t now = sk_cli_now(cli);
 	int rc;
@@ -73,12 +72,7 @@ int cmd_backup(struct sk_cli *cli)
 	o.now = now;
 	/* a copy waits for its snapshot; without --copy, only --wait waits */
 	o.wait = cli->wait || cli->copy;
-	rc = sk_reconcile(&rep, &o);
-	if (rc < 0 && rep.error[0] && !rep.failed)
-		sk_cli_error("%s", rep.error);
-	rc = sk_cli_exit_code(&rep);
-	sk_reconcile_report_free(&rep);
-	sk_cli_printer_free(&pr);
+	rc = sk_cli_reconcile(&o, &pr);
 	sk_session_close(&s);
 	return rc;
 }

@@ -441,9 +441,18 @@ void sk_cli_printer_free(struct sk_cli_printer *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-int sk_cli_exit_code(const struct sk_reconcile_report *rep)
+int sk_cli_reconcile(struct sk_reconcile_opts *o, struct sk_cli_printer *p)
 {
-	if (rep->interrupted)
-		return rep->signal == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
-	return rep->ok ? SK_EXIT_OK : SK_EXIT_ERROR;
+	struct sk_reconcile_report rep;
+	int rc;
+
+	if (sk_reconcile(&rep, o) < 0 && rep.error[0] && !rep.failed)
+		sk_cli_error("%s", rep.error);
+	if (rep.interrupted)
+		rc = rep.signal == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
+	else
+		rc = rep.ok ? SK_EXIT_OK : SK_EXIT_ERROR;
+	sk_reconcile_report_free(&rep);
+	sk_cli_printer_free(p);
+	return rc;
 }
