@@ -13,6 +13,7 @@
 #include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/fields.h"
 #include "common/json.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -126,6 +127,86 @@ int sk_state_instance_remove(struct sk_state *s, const char *region, const char 
 	return 0;
 }
 
+/* ---- the members of the file's objects ---- */
+
+enum member_kind {
+	M_STR,     /* char[]: a string, null when "" */
+	M_TIME,    /* int64_t: an RFC 3339 time, null when 0 */
+	M_COUNT,   /* uint64_t: a non-negative integer */
+	M_SECONDS, /* int64_t: a non-negative integer, null when -1 (none) */
+	M_OBJ,     /* a struct: an object whose members a table of its own names */
+};
+
+/* one member of an object, as the file names it and in the order the file writes it */
+struct member {
+	const char *key;
+	enum member_kind kind;
+	size_t off;
+	size_t size;                /* M_STR: the room of the char[] */
+	const struct member *sub;   /* M_OBJ: the struct's members */
+	size_t n_sub;
+};
+
+#define MSTR(T, m, key) { (key), M_STR, SK_FIELD_OFFSET(T, m, char *), sizeof(((T *)0)->m), NULL, 0 }
+#define MTIME(T, m, key) { (key), M_TIME, SK_FIELD_OFFSET(T, m, int64_t), 0, NULL, 0 }
+#define MCOUNT(T, m, key) { (key), M_COUNT, SK_FIELD_OFFSET(T, m, uint64_t), 0, NULL, 0 }
+#define MSECONDS(T, m, key) { (key), M_SECONDS, SK_FIELD_OFFSET(T, m, int64_t), 0, NULL, 0 }
+#define MOBJ(T, m, key, table) { (key), M_OBJ, offsetof(T, m), 0, (table), SK_FIELDS_N(table) }
+
+static const struct member drill_members[] = {
+	MTIME(struct sk_state_drill, at, "at"),
+	MSTR(struct sk_state_drill, outcome, "outcome"),
+	MSTR(struct sk_state_drill, policy, "policy"),
+	MSTR(struct sk_state_drill, source, "source"),
+	MTIME(struct sk_state_drill, source_time, "sourceTime"),
+	MCOUNT(struct sk_state_drill, rto_seconds, "rtoSeconds"),
+	MSECONDS(struct sk_state_drill, rpo_seconds, "rpoSeconds"),
+	MCOUNT(struct sk_state_drill, checks, "checks"),
+	MCOUNT(struct sk_state_drill, checks_passed, "checksPassed"),
+	MSTR(struct sk_state_drill, error, "error"),
+};
+
+/* "lastDrill" follows, written only for a drilled instance (read_drill, instance_json) */
+static const struct member instance_members[] = {
+	MSTR(struct sk_state_instance, policy, "policy"),
+	MSTR(struct sk_state_instance, newest_snapshot, "newestSnapshot"),
+	MTIME(struct sk_state_instance, newest_snapshot_time, "newestSnapshotTime"),
+	MSTR(struct sk_state_instance, newest_copy, "newestCopy"),
+	MSTR(struct sk_state_instance, newest_copy_region, "newestCopyRegion"),
+	MTIME(struct sk_state_instance, newest_copy_time, "newestCopyTime"),
+	MCOUNT(struct sk_state_instance, owned_snapshots, "ownedSnapshots"),
+	MTIME(struct sk_state_instance, last_change, "lastChange"),
+	MSTR(struct sk_state_instance, last_outcome, "lastOutcome"),
+	MSTR(struct sk_state_instance, last_error, "lastError"),
+};
+
+static const struct member applied_members[] = {
+	MSTR(struct sk_state_applied, commit, "commit"),
+	MSTR(struct sk_state_applied, subject, "subject"),
+	MSTR(struct sk_state_applied, ref, "ref"),
+	MTIME(struct sk_state_applied, at, "at"),
+};
+
+static const struct member summary_members[] = {
+	MCOUNT(struct sk_state_summary, actions, "actions"),
+	MCOUNT(struct sk_state_summary, done, "done"),
+	MCOUNT(struct sk_state_summary, already, "alreadyDone"),
+	MCOUNT(struct sk_state_summary, deferred, "deferred"),
+	MCOUNT(struct sk_state_summary, failed, "failed"),
+	MCOUNT(struct sk_state_summary, skipped, "skipped"),
+};
+
+static const struct member run_members[] = {
+	MSTR(struct sk_state_run, command, "command"),
+	MSTR(struct sk_state_run, run_id, "runId"),
+	MSTR(struct sk_state_run, commit, "commit"),
+	MTIME(struct sk_state_run, started_at, "startedAt"),
+	MTIME(struct sk_state_run, finished_at, "finishedAt"),
+	MSTR(struct sk_state_run, outcome, "outcome"),
+	MOBJ(struct sk_state_run, summary, "summary", summary_members),
+	MSTR(struct sk_state_run, error, "error"),
+};
+
 /* ---- writing ---- */
 
 static json_t *str_or_null(const char *s)
@@ -149,7 +230,8 @@ static int cmp_instance(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-static json_t *drill_json(const struct sk_state_drill *d, bool *ok)
+/* an object of obj's members as the table names them; NULL (and *ok false) when out of memory */
+static json_t *members_json(const void *obj, const struct member *m, size_t n, bool *ok)
 {
 	json_t *o = json_object();
 
@@ -157,46 +239,35 @@ static json_t *drill_json(const struct sk_state_drill *d, bool *ok)
 		*ok = false;
 		return NULL;
 	}
-	put(o, "at", sk_json_time(d->at), ok);
-	put(o, "outcome", str_or_null(d->outcome), ok);
-	put(o, "policy", str_or_null(d->policy), ok);
-	put(o, "source", str_or_null(d->source), ok);
-	put(o, "sourceTime", sk_json_time(d->source_time), ok);
-	put(o, "rtoSeconds", json_integer((json_int_t)d->rto_seconds), ok);
-	put(o, "rpoSeconds", d->rpo_seconds >= 0 ? json_integer((json_int_t)d->rpo_seconds) : json_null(), ok);
-	put(o, "checks", json_integer((json_int_t)d->checks), ok);
-	put(o, "checksPassed", json_integer((json_int_t)d->checks_passed), ok);
-	put(o, "error", str_or_null(d->error), ok);
+	for (; n--; m++) {
+		const void *p = (const char *)obj + m->off;
+		const int64_t *t = p;
+		const uint64_t *count = p;
+
+		switch (m->kind) {
+		case M_STR: put(o, m->key, str_or_null(p), ok); break;
+		case M_TIME: put(o, m->key, sk_json_time(*t), ok); break;
+		case M_COUNT: put(o, m->key, json_integer((json_int_t)*count), ok); break;
+		case M_SECONDS: put(o, m->key, *t >= 0 ? json_integer((json_int_t)*t) : json_null(), ok); break;
+		case M_OBJ: put(o, m->key, members_json(p, m->sub, m->n_sub, ok), ok); break;
+		}
+	}
 	return o;
 }
 
 static json_t *instance_json(const struct sk_state_instance *in, bool *ok)
 {
-	json_t *o = json_object();
+	json_t *o = members_json(in, instance_members, SK_FIELDS_N(instance_members), ok);
 
-	if (!o) {
-		*ok = false;
-		return NULL;
-	}
-	put(o, "policy", str_or_null(in->policy), ok);
-	put(o, "newestSnapshot", str_or_null(in->newest_snapshot), ok);
-	put(o, "newestSnapshotTime", sk_json_time(in->newest_snapshot_time), ok);
-	put(o, "newestCopy", str_or_null(in->newest_copy), ok);
-	put(o, "newestCopyRegion", str_or_null(in->newest_copy_region), ok);
-	put(o, "newestCopyTime", sk_json_time(in->newest_copy_time), ok);
-	put(o, "ownedSnapshots", json_integer((json_int_t)in->owned_snapshots), ok);
-	put(o, "lastChange", sk_json_time(in->last_change), ok);
-	put(o, "lastOutcome", str_or_null(in->last_outcome), ok);
-	put(o, "lastError", str_or_null(in->last_error), ok);
-	if (in->last_drill.at)
-		put(o, "lastDrill", drill_json(&in->last_drill, ok), ok);
+	if (o && in->last_drill.at)
+		put(o, "lastDrill", members_json(&in->last_drill, drill_members, SK_FIELDS_N(drill_members), ok), ok);
 	return o;
 }
 
 json_t *sk_state_to_json(const struct sk_state *s)
 {
 	const struct sk_state_instance **sorted = NULL;
-	json_t *root = json_object(), *o, *insts;
+	json_t *root = json_object(), *insts;
 	char key[sizeof(s->instances->region) + sizeof(s->instances->id) + 1];
 	bool ok = root != NULL;
 	size_t i;
@@ -207,40 +278,15 @@ json_t *sk_state_to_json(const struct sk_state *s)
 	put(root, "serial", json_integer((json_int_t)s->serial), &ok);
 	put(root, "lineage", json_string(s->lineage), &ok);
 	put(root, "createdAt", sk_json_time(s->created_at), &ok);
-	if (s->last_applied.commit[0]) {
-		o = json_object();
-		if (o) {
-			put(o, "commit", json_string(s->last_applied.commit), &ok);
-			put(o, "subject", str_or_null(s->last_applied.subject), &ok);
-			put(o, "ref", str_or_null(s->last_applied.ref), &ok);
-			put(o, "at", sk_json_time(s->last_applied.at), &ok);
-		}
-		put(root, "lastApplied", o, &ok);
-	} else {
-		put(root, "lastApplied", json_null(), &ok);
-	}
-	if (s->last_run.command[0]) {
-		const struct sk_state_summary *m = &s->last_run.summary;
-		o = json_object();
-		if (o) {
-			put(o, "command", json_string(s->last_run.command), &ok);
-			put(o, "runId", str_or_null(s->last_run.run_id), &ok);
-			put(o, "commit", str_or_null(s->last_run.commit), &ok);
-			put(o, "startedAt", sk_json_time(s->last_run.started_at), &ok);
-			put(o, "finishedAt", sk_json_time(s->last_run.finished_at), &ok);
-			put(o, "outcome", str_or_null(s->last_run.outcome), &ok);
-			put(o, "summary",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "actions", (json_int_t)m->actions, "done",
-				      (json_int_t)m->done, "alreadyDone", (json_int_t)m->already, "deferred",
-				      (json_int_t)m->deferred, "failed", (json_int_t)m->failed, "skipped",
-				      (json_int_t)m->skipped),
-			    &ok);
-			put(o, "error", str_or_null(s->last_run.error), &ok);
-		}
-		put(root, "lastRun", o, &ok);
-	} else {
-		put(root, "lastRun", json_null(), &ok);
-	}
+	put(root, "lastApplied",
+	    s->last_applied.commit[0]
+		    ? members_json(&s->last_applied, applied_members, SK_FIELDS_N(applied_members), &ok)
+		    : json_null(),
+	    &ok);
+	put(root, "lastRun",
+	    s->last_run.command[0] ? members_json(&s->last_run, run_members, SK_FIELDS_N(run_members), &ok)
+				   : json_null(),
+	    &ok);
 	insts = json_object();
 	if (s->n_instances) {
 		sorted = malloc(s->n_instances * sizeof(*sorted));
@@ -308,14 +354,13 @@ static const char *join(char *buf, size_t len, const char *prefix, const char *k
 	return buf;
 }
 
-enum member { M_STR, M_TIME, M_COUNT, M_OBJ };
-
 /*
  * Reads o's optional member key into dst: a string that must fit dst[size],
- * an RFC 3339 time, a non-negative count or an object; absent or null gives
- * "", 0 or NULL.  Errors name it "<prefix>.<key>".
+ * an RFC 3339 time, a non-negative count (M_SECONDS: or -1) or an object
+ * (dst a const json_t **); absent or null gives "", 0, -1 or NULL.  Errors
+ * name it "<prefix>.<key>".
  */
-static int get(const struct rd *r, enum member kind, void *dst, size_t size, const json_t *o, const char *prefix,
+static int get(const struct rd *r, enum member_kind kind, void *dst, size_t size, const json_t *o, const char *prefix,
 	       const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -326,6 +371,7 @@ static int get(const struct rd *r, enum member kind, void *dst, size_t size, con
 	case M_STR: *(char *)dst = '\0'; break;
 	case M_TIME: *(int64_t *)dst = 0; break;
 	case M_COUNT: *(uint64_t *)dst = 0; break;
+	case M_SECONDS: *(int64_t *)dst = -1; break;
 	case M_OBJ: *(const json_t **)dst = NULL; break;
 	}
 	if (!v || json_is_null(v))
@@ -347,10 +393,14 @@ static int get(const struct rd *r, enum member kind, void *dst, size_t size, con
 				   json_is_string(v) ? json_string_value(v) : type_name(v), json_is_string(v) ? "'" : "");
 		break;
 	case M_COUNT:
+	case M_SECONDS:
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			return bad(r, path, "expected a non-negative integer, got %s",
 				   json_is_integer(v) ? "a negative one" : type_name(v));
-		*(uint64_t *)dst = (uint64_t)json_integer_value(v);
+		if (kind == M_COUNT)
+			*(uint64_t *)dst = (uint64_t)json_integer_value(v);
+		else
+			*(int64_t *)dst = (int64_t)json_integer_value(v);
 		break;
 	case M_OBJ:
 		if (!json_is_object(v))
@@ -361,24 +411,32 @@ static int get(const struct rd *r, enum member kind, void *dst, size_t size, con
 	return 0;
 }
 
-static int get_str(const struct rd *r, char *dst, size_t size, const json_t *o, const char *prefix, const char *key)
-{
-	return get(r, M_STR, dst, size, o, prefix, key);
-}
-
-static int get_time(const struct rd *r, int64_t *dst, const json_t *o, const char *prefix, const char *key)
-{
-	return get(r, M_TIME, dst, 0, o, prefix, key);
-}
-
-static int get_count(const struct rd *r, uint64_t *dst, const json_t *o, const char *prefix, const char *key)
-{
-	return get(r, M_COUNT, dst, 0, o, prefix, key);
-}
-
 static int get_obj(const struct rd *r, const json_t **dst, const json_t *o, const char *prefix, const char *key)
 {
 	return get(r, M_OBJ, dst, 0, o, prefix, key);
+}
+
+/* obj's members from o, as the table names them: first the values, then the objects (an absent one is left as is) */
+static int get_members(const struct rd *r, void *obj, const json_t *o, const char *prefix, const struct member *m,
+		       size_t n)
+{
+	const json_t *sub;
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].kind != M_OBJ && get(r, m[i].kind, (char *)obj + m[i].off, m[i].size, o, prefix, m[i].key) < 0)
+			return -1;
+	for (i = 0; i < n; i++) {
+		if (m[i].kind != M_OBJ)
+			continue;
+		if (get_obj(r, &sub, o, prefix, m[i].key) < 0)
+			return -1;
+		if (sub && get_members(r, (char *)obj + m[i].off, sub, join(path, sizeof(path), prefix, m[i].key),
+				       m[i].sub, m[i].n_sub) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static bool is_hex(const char *s)
@@ -435,7 +493,6 @@ static int read_drill(const struct rd *r, struct sk_state_drill *d, const json_t
 {
 	const json_t *o;
 	char path[400];
-	uint64_t rpo = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->rpo_seconds = -1;
@@ -444,17 +501,8 @@ static int read_drill(const struct rd *r, struct sk_state_drill *d, const json_t
 	if (!o)
 		return 0;
 	join(path, sizeof(path), prefix, "lastDrill");
-	if (get_time(r, &d->at, o, path, "at") < 0 || get_str(r, d->outcome, sizeof(d->outcome), o, path, "outcome") < 0 ||
-	    get_str(r, d->policy, sizeof(d->policy), o, path, "policy") < 0 ||
-	    get_str(r, d->source, sizeof(d->source), o, path, "source") < 0 ||
-	    get_time(r, &d->source_time, o, path, "sourceTime") < 0 ||
-	    get_count(r, &d->rto_seconds, o, path, "rtoSeconds") < 0 ||
-	    get_count(r, &rpo, o, path, "rpoSeconds") < 0 || get_count(r, &d->checks, o, path, "checks") < 0 ||
-	    get_count(r, &d->checks_passed, o, path, "checksPassed") < 0 ||
-	    get_str(r, d->error, sizeof(d->error), o, path, "error") < 0)
+	if (get_members(r, d, o, path, drill_members, SK_FIELDS_N(drill_members)) < 0)
 		return -1;
-	if (json_is_integer(json_object_get(o, "rpoSeconds")))
-		d->rpo_seconds = (int64_t)rpo;
 	if (!d->at)
 		return bad(r, path, "a drill without its time ('at')");
 	return 0;
@@ -482,16 +530,7 @@ static int read_instance(const struct rd *r, struct sk_state *s, const char *key
 		return bad(r, path, "listed twice");
 	if (sk_state_instance(&in, s, region, id, true) < 0)
 		return -1;
-	if (get_str(r, in->policy, sizeof(in->policy), v, path, "policy") < 0 ||
-	    get_str(r, in->newest_snapshot, sizeof(in->newest_snapshot), v, path, "newestSnapshot") < 0 ||
-	    get_time(r, &in->newest_snapshot_time, v, path, "newestSnapshotTime") < 0 ||
-	    get_str(r, in->newest_copy, sizeof(in->newest_copy), v, path, "newestCopy") < 0 ||
-	    get_str(r, in->newest_copy_region, sizeof(in->newest_copy_region), v, path, "newestCopyRegion") < 0 ||
-	    get_time(r, &in->newest_copy_time, v, path, "newestCopyTime") < 0 ||
-	    get_count(r, &in->owned_snapshots, v, path, "ownedSnapshots") < 0 ||
-	    get_time(r, &in->last_change, v, path, "lastChange") < 0 ||
-	    get_str(r, in->last_outcome, sizeof(in->last_outcome), v, path, "lastOutcome") < 0 ||
-	    get_str(r, in->last_error, sizeof(in->last_error), v, path, "lastError") < 0 ||
+	if (get_members(r, in, v, path, instance_members, SK_FIELDS_N(instance_members)) < 0 ||
 	    read_drill(r, &in->last_drill, v, path) < 0)
 		return -1;
 	return 0;
@@ -518,16 +557,13 @@ static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
 	if (!json_is_string(v) || !is_uuid(json_string_value(v)))
 		return bad(r, "lineage", "expected a UUID string");
 	sk_strlcpy(s->lineage, json_string_value(v), sizeof(s->lineage));
-	if (get_time(r, &s->created_at, root, NULL, "createdAt") < 0)
+	if (get(r, M_TIME, &s->created_at, 0, root, NULL, "createdAt") < 0)
 		return -1;
 
 	if (get_obj(r, &o, root, NULL, "lastApplied") < 0)
 		return -1;
 	if (o) {
-		if (get_str(r, s->last_applied.commit, sizeof(s->last_applied.commit), o, "lastApplied", "commit") < 0 ||
-		    get_str(r, s->last_applied.subject, sizeof(s->last_applied.subject), o, "lastApplied", "subject") < 0 ||
-		    get_str(r, s->last_applied.ref, sizeof(s->last_applied.ref), o, "lastApplied", "ref") < 0 ||
-		    get_time(r, &s->last_applied.at, o, "lastApplied", "at") < 0)
+		if (get_members(r, &s->last_applied, o, "lastApplied", applied_members, SK_FIELDS_N(applied_members)) < 0)
 			return -1;
 		if (!s->last_applied.commit[0] || !is_hex(s->last_applied.commit))
 			return bad(r, "lastApplied.commit", "expected a commit id (hexadecimal)");
@@ -536,25 +572,10 @@ static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
 	if (get_obj(r, &o, root, NULL, "lastRun") < 0)
 		return -1;
 	if (o) {
-		struct sk_state_run *run = &s->last_run;
-		if (get_str(r, run->command, sizeof(run->command), o, "lastRun", "command") < 0 ||
-		    get_str(r, run->run_id, sizeof(run->run_id), o, "lastRun", "runId") < 0 ||
-		    get_str(r, run->commit, sizeof(run->commit), o, "lastRun", "commit") < 0 ||
-		    get_time(r, &run->started_at, o, "lastRun", "startedAt") < 0 ||
-		    get_time(r, &run->finished_at, o, "lastRun", "finishedAt") < 0 ||
-		    get_str(r, run->outcome, sizeof(run->outcome), o, "lastRun", "outcome") < 0 ||
-		    get_str(r, run->error, sizeof(run->error), o, "lastRun", "error") < 0 ||
-		    get_obj(r, &m, o, "lastRun", "summary") < 0)
+		if (get_members(r, &s->last_run, o, "lastRun", run_members, SK_FIELDS_N(run_members)) < 0)
 			return -1;
-		if (!run->command[0])
+		if (!s->last_run.command[0])
 			return bad(r, "lastRun.command", "expected the command's name");
-		if (m && (get_count(r, &run->summary.actions, m, "lastRun.summary", "actions") < 0 ||
-			  get_count(r, &run->summary.done, m, "lastRun.summary", "done") < 0 ||
-			  get_count(r, &run->summary.already, m, "lastRun.summary", "alreadyDone") < 0 ||
-			  get_count(r, &run->summary.deferred, m, "lastRun.summary", "deferred") < 0 ||
-			  get_count(r, &run->summary.failed, m, "lastRun.summary", "failed") < 0 ||
-			  get_count(r, &run->summary.skipped, m, "lastRun.summary", "skipped") < 0))
-			return -1;
 	}
 
 	if (get_obj(r, &m, root, NULL, "instances") < 0)
