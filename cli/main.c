@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "specs/guardrails.h"
 #include "reconciler/service/loop.h"
 
 /*
@@ -56,6 +57,9 @@
 #define OPT_DEBUG                                                                         \
 	"  --debug             log each AWS call (method, host, Action, status, RequestId,\n" \
 	"                      attempt, latency) on stderr; also SNAPKEEP_LOG=debug\n"
+#define OPT_GUARDRAILS                                                                        \
+	"  --guardrails FILE   the deployment's floor under every policy (SNAPKEEP_GUARDRAILS):\n" \
+	"                      an action that would cross one is refused, never applied\n"
 #define OPT_VERBOSE "  --verbose           also list every kept snapshot and the rules that keep it\n"
 #define OPT_LOG_FORMAT                                                                        \
 	"  --log-format text|json  stderr lines as text, or one JSON object each\n"           \
@@ -82,16 +86,16 @@ static const struct sk_command commands[] = {
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
-	  "  --detailed-exitcode exit 2 when the plan has changes\n"
+	  "  --detailed-exitcode exit 2 when the plan has changes, 3 when a guardrail refused an action\n"
 	  "  --allow-mass-delete plan deleting more than half of an instance's owned snapshots\n"
-	  OPT_VERBOSE "\n"
+	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "A policy that selects no instance is a warning note (also in --output json, whose \"policies\"\n"
 	  "lists what each policy selects); it is not a change: --detailed-exitcode still exits 0 when\n"
 	  "there is nothing to do.\n"
 	  "Says so when an apply or run holds the state directory's lock: the plan may change\n"
 	  "when it finishes.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
-	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
+	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
 	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
@@ -100,7 +104,7 @@ static const struct sk_command commands[] = {
 	  "                      more (copiesInFlight); those copies follow on the next run\n"
 	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
 	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n"
-	  OPT_VERBOSE "\n"
+	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
 	  "policy commit and the live state it was made from are unchanged. The file says where\n"
 	  "its policies are and how it was made: no other option is needed, and one that\n"
@@ -133,7 +137,7 @@ static const struct sk_command commands[] = {
 	  "  --metrics-namespace NS  CloudWatch namespace (default Snapkeep)\n"
 	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time\n"
 	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
-	  OPT_VERBOSE "\n"
+	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "Alerts are states kept in STATE_DIR/alerts.json: a failed cycle, a policy's failed actions,\n"
 	  "deletions a failed snapshot blocks, a policy that selects no instance. Each is published to\n"
 	  "SNS when it fires, again every --alert-repeat while it fires, and once when it resolves: to\n"
@@ -263,7 +267,7 @@ enum {
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
-	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT,
+	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_GUARDRAILS,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -329,6 +333,7 @@ static const struct cli_option cli_options[] = {
 	FLAG("verbose", O_VERBOSE, verbose),
 	FLAG("observe", O_OBSERVE, observe),
 	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),
+	STR("guardrails", O_GUARDRAILS, guardrails_file),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };
@@ -520,6 +525,7 @@ int main(int argc, char **argv)
 	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
+	cli.guardrails_file = env_or("SNAPKEEP_GUARDRAILS", NULL);
 	if ((env_or("SNAPKEEP_CONNECT_TIMEOUT", NULL) &&
 	     parse_timeout(&cli, "SNAPKEEP_CONNECT_TIMEOUT", getenv("SNAPKEEP_CONNECT_TIMEOUT"), &cli.connect_timeout_ms) < 0) ||
 	    (env_or("SNAPKEEP_CALL_TIMEOUT", NULL) &&
@@ -579,8 +585,12 @@ int main(int argc, char **argv)
 	}
 	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0)
 		return sk_cli_usage(&cli, "--now: %s", sk_error_message());
+	if (cli.guardrails_file && help_lists(cmd->help, "guardrails") &&
+	    sk_guardrails_load(&cli.guardrails, cli.guardrails_file) < 0)
+		return sk_cli_fail();
 	sk_cli_install_signals();
 	rc = cmd->handler(&cli);
+	sk_guardrails_free(cli.guardrails);
 	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */
 	if (sk_cli_stdout_status() < 0 && rc == SK_EXIT_OK)
 		rc = sk_cli_fail();

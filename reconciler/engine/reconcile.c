@@ -15,6 +15,7 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "reconciler/engine/apply.h"
+#include "reconciler/engine/budget.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
@@ -285,6 +286,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
 	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
 	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+	struct sk_plan_deletion *deletions = NULL;
 	struct sk_journal_glue_counts rc_counts;
 	json_t *saved_json = NULL;
 	struct sk_planfile_origin read_origin;
@@ -398,8 +400,13 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	po.n_regions = o->n_regions;
 	po.allow_mass_delete = o->allow_mass_delete;
 	po.basis = saved != NULL;
+	po.guardrails = o->guardrails;
+	if (sk_budget_deletions(&deletions, &po.n_deletions, st) < 0)
+		goto fail;
+	po.deletions = deletions;
 	if (sk_plan_compute(&plan, set, inv, &po) < 0)
 		goto fail;
+	rep->guardrail_refused = plan->n_refused;
 	if (saved && (check_saved_plan(saved, plan, o->plan_file) < 0 ||
 		      check_saved_actions(json_object_get(saved_json, "actions"), plan, o->plan_file) < 0)) {
 		rep->refused = true;
@@ -442,9 +449,12 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	ao.on_outcome_ud = cb->ud;
 	ao.inv = inv;
 	ao.set = set;
+	ao.guardrails = o->guardrails;
 	if (sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
+	if (sk_budget_record(st, todo, &res, po.now, o->guardrails) < 0)
+		goto fail;
 	count_outcomes(rep, todo, &res);
 	rep->interrupted = res.interrupted;
 	if (res.interrupted)
@@ -496,6 +506,7 @@ record:
 	if (!rep->ok && rep->error[0])
 		sk_error_set(sk_error_last()->klass ? sk_error_last()->klass : SK_ERR_PLAN, "%s", rep->error);
 	sk_apply_result_free(&res);
+	free(deletions);
 	sk_plan_free(plan);
 	sk_plan_free(saved);
 	json_decref(saved_json);

@@ -27,6 +27,7 @@
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_guardrails;
 struct sk_planfile_origin;
 struct sk_session;
 struct sk_policyset;
@@ -65,6 +66,7 @@ struct sk_reconcile_opts {
 	size_t n_regions;
 	int64_t now;                        /* 0: the clock */
 	bool allow_mass_delete;
+	const struct sk_guardrails *guardrails; /* the deployment's floor (specs/guardrails.h), or NULL */
 	int concurrency;                    /* mutating calls in flight per region; 0: Settings' */
 	bool wait;                          /* wait for new snapshots, then copy them */
 	const char *plan_file;              /* apply exactly this saved plan */
@@ -85,7 +87,7 @@ struct sk_reconcile_opts {
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
-	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0, .wait = true, \
+	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .guardrails = NULL, .concurrency = 0, .wait = true, \
 	  .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .progress = NULL,         \
 	  .progress_tty = false,                                                                                 \
 	  .cb = { .diags = NULL, .planned = NULL, .confirm = NULL, .applying = NULL, .outcome = NULL,            \
@@ -116,6 +118,7 @@ struct sk_reconcile_report {
 	int signal;          /* interrupted: the cancel flag's value (SIGINT, SIGTERM), 0 if unknown */
 	bool cancelled;      /* the confirm callback said no */
 	bool refused;        /* a saved plan did not match the live state or the commit */
+	size_t guardrail_refused; /* actions the guardrails refused (never applied) */
 	char commit[41];
 	char subject[256];
 	char error[1024];    /* the first error, "" when ok */

@@ -58,6 +58,7 @@ void sk_plan_free(struct sk_plan *p)
 	free(p->instances);
 	free(p->groups);
 	free(p->regions);
+	free(p->refused);
 	sk_arena_free(&p->arena);
 	free(p);
 }

@@ -192,6 +192,17 @@ struct sk_region_summary {
 	size_t n_arriving;
 };
 
+/*
+ * An action a guardrail (specs/guardrails.h) refused: it is not among the
+ * plan's actions and is never applied; the plan shows it with the
+ * guardrail named.
+ */
+struct sk_refusal {
+	struct sk_action action;
+	const char *guardrail; /* "deletionBudget", ... */
+	const char *message;   /* "guardrail deletionBudget (/etc/g.yaml:9:7): ..." */
+};
+
 struct sk_plan {
 	struct sk_arena arena;
 	char commit[41];
@@ -215,6 +226,8 @@ struct sk_plan {
 	size_t n_regions;
 	struct sk_plan_policy *policies; /* in the plan's arena */
 	size_t n_policies;
+	struct sk_refusal *refused; /* actions the guardrails refused, in the order they were planned */
+	size_t n_refused, cap_refused;
 	int copies_at_once; /* copies in progress at once per destination region (Settings copiesInFlight) */
 	/*
 	 * With opts.basis: the live state the plan depends on, one sorted line
@@ -223,15 +236,29 @@ struct sk_plan {
 	char *basis;
 };
 
+/* a deletion of an owned snapshot an earlier run made (the state file's record, for deletion budgets) */
+struct sk_plan_deletion {
+	const char *instance;
+	int64_t at;
+};
+
+struct sk_guardrails;
+
 struct sk_plan_opts {
 	int64_t now;
 	const char *const *regions; /* only policies' instances in these regions; none: every region */
 	size_t n_regions;
 	bool allow_mass_delete;
 	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
+	/* the deployment's guardrails (NULL: none) and the deletions earlier runs made, for their budgets */
+	const struct sk_guardrails *guardrails;
+	const struct sk_plan_deletion *deletions;
+	size_t n_deletions;
 };
 
-#define SK_PLAN_OPTS_INIT { .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false }
+#define SK_PLAN_OPTS_INIT                                                                                  \
+	{ .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false, .guardrails = NULL, \
+	  .deletions = NULL, .n_deletions = 0 }
 
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);

@@ -141,6 +141,13 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 			fputc('\n', f);
 		}
 	}
+	if (p->n_refused) {
+		fprintf(f, "%sRefused by guardrails%s (never applied):\n\n", s.bold, s.reset);
+		for (i = 0; i < p->n_refused; i++) {
+			render_action(&p->refused[i].action, f, &s, false);
+			fprintf(f, "      %sREFUSED: %s%s\n\n", s.del, p->refused[i].message, s.reset);
+		}
+	}
 	if (o && o->verbose) {
 		bool header = false;
 		for (i = 0; i < p->n_decisions; i++) {
@@ -181,7 +188,7 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 		fputc('\n', f);
 	if (!c.create && !c.change && !c.remove) {
 		size_t empty = sk_plan_count_selecting_nothing(p);
-		bool held = false;
+		bool held = p->n_refused > 0;
 		for (i = 0; i < p->n_notes; i++)
 			if (p->notes[i].kind == SK_NOTE_SAFETY || p->notes[i].kind == SK_NOTE_DEFERRED)
 				held = true;
@@ -205,6 +212,9 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	} else
 		fprintf(f, "%sPlan:%s %zu to create, %zu to change, %zu to delete.\n", s.bold, s.reset, c.create, c.change,
 			c.remove);
+	if (p->n_refused)
+		fprintf(f, "%sRefused:%s %zu action%s crossed a guardrail and will not be applied.\n", s.bold, s.reset,
+			p->n_refused, p->n_refused == 1 ? "" : "s");
 }
 
 /* the names of the SK_KEEP_* bits set in keep, as a JSON array */
@@ -398,6 +408,16 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	for (i = 0; i < p->n_actions; i++)
 		json_array_append_new(actions, sk_action_to_json(&p->actions[i]));
 	json_object_set_new(root, "actions", actions);
+	if (p->n_refused) {
+		json_t *refused = json_array();
+		for (i = 0; i < p->n_refused; i++) {
+			json_t *a = sk_action_to_json(&p->refused[i].action);
+			json_object_set_new(a, "guardrail", json_string(p->refused[i].guardrail));
+			json_object_set_new(a, "message", json_string(p->refused[i].message));
+			json_array_append_new(refused, a);
+		}
+		json_object_set_new(root, "refused", refused);
+	}
 	notes = json_array();
 	for (i = 0; i < p->n_notes; i++)
 		json_array_append_new(notes, json_pack("{s:s, s:o, s:o, s:s}", "kind", note_names[p->notes[i].kind],
