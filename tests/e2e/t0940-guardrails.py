@@ -225,9 +225,17 @@ with Emulator(seed=SEED) as emu:
     r = sk("plan", "--output", "json", "--allow-mass-delete", now=later)
     j = r.json()
     refused = [a for a in j.get("refused", []) if a["action"] == "delete"]
-    t.ok(j["actions"] == [] and len(refused) == len(owned(emu)) - 1 and
-         all(a["guardrail"] == "deletionBudget" for a in refused),
-         "keep one, with --allow-mass-delete: every deletion is refused, the window's budget is spent", j["actions"])
+    with open(os.path.join(state, "state.json")) as f:
+        used = sum(1 for d in json.load(f)["deletions"] if d["at"] > iso(later - datetime.timedelta(hours=24)))
+    n_owned = len(owned(emu))
+    allowed = (n_owned + used + 9) // 10 - used
+    t.ok([a["action"] for a in j["actions"]] == ["delete"] * allowed and
+         len(refused) + allowed == n_owned - 1 and
+         sorted(set(a["guardrail"] for a in refused)) == ["deletionBudget", "minSnapshots"],
+         "keep one, with --allow-mass-delete: only what is left of the window's budget (%d) is deleted, the "
+         "other %d deletions are refused" % (allowed, len(refused)), j["actions"])
+    t.is_(sum(a["guardrail"] == "minSnapshots" for a in refused), 2,
+          "minSnapshots: 3 refuses the 2 deletions that would leave fewer than 3 (keep one)")
 
     # a broken guardrails file is an error with file:line:col; nothing runs
     broken = os.path.join(work, "broken.yaml")
