@@ -270,22 +270,31 @@ static struct budget *budget_for(struct enforcer *e, const struct sk_action *a, 
 	return b;
 }
 
-static int check_counts(struct enforcer *e, char *why, size_t len, const struct sk_action *a)
+/* minSnapshots, minCopies: at least that many owned snapshots stay in the deletion's place */
+static int check_kept(struct enforcer *e, char *why, size_t len, const struct sk_action *a)
 {
-	const struct sk_plan_instance *pin = NULL;
-	struct sk_plan_place *place = a->group ? sk_plan_group_place(e->d->plan, a->group, &pin) : NULL;
+	struct sk_plan_place *place = a->group ? sk_plan_group_place(e->d->plan, a->group, NULL) : NULL;
 	const struct sk_inv_snapshot *s = find_snapshot(e->d->inv, a->region, a->target);
 	const struct sk_guardrail_rule *r;
 	struct applies ap;
-	struct budget *b;
 	int k = a->source_region ? SK_GR_MIN_COPIES : SK_GR_MIN_SNAPSHOTS;
-	char t[32];
 
 	applicable(&ap, e->g, a, e->d->inv, s);
 	if ((r = ap.r[k]) && place && (long)place->kept < (long)floor_of(r, k))
 		return refuse(why, len, r, k, "it would leave %zu owned %s of instance '%s' in %s, fewer than %lld",
 			      place->kept, a->source_region ? "copies" : "snapshots", a->instance, a->region,
 			      (long long)floor_of(r, k));
+	return 0;
+}
+
+/* deletionBudget: the instance's deletions in the window stay within it */
+static int check_budget(struct enforcer *e, char *why, size_t len, const struct sk_action *a)
+{
+	const struct sk_inv_snapshot *s = find_snapshot(e->d->inv, a->region, a->target);
+	const struct sk_guardrail_rule *r;
+	struct budget *b;
+	char t[32];
+
 	if (!(b = budget_for(e, a, s)))
 		return -1;
 	if (b->left == 0) {
@@ -363,13 +372,35 @@ static int compact(struct sk_plan *p, const bool *refused)
 	return 0;
 }
 
+/* refuses action i with why (r > 0), or goes on (r == 0) */
+static int settle(struct enforcer *e, size_t i, int r, const char *why, size_t *n)
+{
+	const struct sk_action *a = &e->d->plan->actions[i];
+
+	if (r <= 0)
+		return r;
+	e->refused[i] = true;
+	(*n)++;
+	if (add_refusal(e->d, a, why) < 0)
+		return -1;
+	if (a->kind == SK_ACTION_DELETE)
+		keep_refused(e->d, a);
+	return 0;
+}
+
+/*
+ * Three passes: the guardrails of one action first (what they refuse is
+ * kept, and counts as kept); then the snapshots kept per place, from the
+ * newest deletion back (the newest candidates are the ones kept); then the
+ * budgets, from the oldest deletion on (the oldest go first).
+ */
 int sk_guardrails_enforce(struct sk_diff *d)
 {
 	struct enforcer e;
 	struct sk_plan *p = d->plan;
 	char why[1024];
 	size_t i, n = 0;
-	int rc = -1, r;
+	int rc = -1;
 
 	if (!d->opts->guardrails || !d->opts->guardrails->n_rules || !p->n_actions)
 		return 0;
@@ -378,21 +409,19 @@ int sk_guardrails_enforce(struct sk_diff *d)
 	e.g = d->opts->guardrails;
 	if (!(e.refused = calloc(p->n_actions, sizeof(*e.refused))))
 		return sk_error_set_oom();
-	for (i = 0; i < p->n_actions; i++) {
-		const struct sk_action *a = &p->actions[i];
-		r = sk_guardrails_check(why, sizeof(why), e.g, p, a, d->inv, d->now);
-		if (r == 0 && a->kind == SK_ACTION_DELETE && (r = check_counts(&e, why, sizeof(why), a)) < 0)
+	for (i = 0; i < p->n_actions; i++)
+		if (settle(&e, i, sk_guardrails_check(why, sizeof(why), e.g, p, &p->actions[i], d->inv, d->now), why,
+			   &n) < 0)
 			goto done;
-		if (r == 0)
-			continue;
-		e.refused[i] = true;
-		n++;
-		if (add_refusal(d, a, why) < 0)
+	for (i = p->n_actions; i-- > 0;)
+		if (p->actions[i].kind == SK_ACTION_DELETE && !e.refused[i] &&
+		    settle(&e, i, check_kept(&e, why, sizeof(why), &p->actions[i]), why, &n) < 0)
 			goto done;
-		if (a->kind == SK_ACTION_DELETE)
-			keep_refused(d, a);
-	}
-	/* a copy whose create was refused cannot be: guardrails refuse no create, so depends_on stays whole */
+	for (i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == SK_ACTION_DELETE && !e.refused[i] &&
+		    settle(&e, i, check_budget(&e, why, sizeof(why), &p->actions[i]), why, &n) < 0)
+			goto done;
+	/* guardrails refuse no create, so a copy's depends_on still has its create */
 	rc = n ? compact(p, e.refused) : 0;
 done:
 	if (rc < 0 && sk_error_last()->klass == SK_ERR_NONE)
