@@ -650,7 +650,9 @@ int sk_rds_restore_to_point_in_time(struct sk_aws_client *c, const char *region,
 
 	if (r->restore_time)
 		sk_time_format_rfc3339(ts, r->restore_time);
-	failed = sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0 ||
+	failed = (r->source_automated_backup_arn
+			  ? sk_query_add(&q, "SourceDBInstanceAutomatedBackupsArn", r->source_automated_backup_arn) < 0
+			  : sk_query_add(&q, "SourceDBInstanceIdentifier", r->source_instance) < 0) ||
 		 sk_query_add(&q, "TargetDBInstanceIdentifier", r->instance_id) < 0 ||
 		 (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
 		 (r->restore_time ? sk_query_add(&q, "RestoreTime", ts) < 0

@@ -169,6 +169,7 @@ struct sk_rds_restore {
 	const char *instance_id;     /* the new instance */
 	const char *snapshot_id;     /* from snapshot */
 	const char *source_instance; /* point in time */
+	const char *source_automated_backup_arn; /* point in time from a (replicated) automated backup, instead */
 	int64_t restore_time;        /* point in time; 0: latest restorable */
 	const char *instance_class;  /* NULL: as the source */
 	const struct sk_aws_tag *tags;

@@ -87,6 +87,15 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
+	/* restore (--instance above) */
+	const char *to_time;
+	bool latest;
+	const char *from_snapshot;
+	const char *target;
+	const char *instance_class;
+	bool apply;
+	bool wait;
+	const char *timeout;
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -203,5 +212,6 @@ int cmd_force_unlock(struct sk_cli *cli);
 int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
+int cmd_restore(struct sk_cli *cli);
 
 #endif

@@ -2,7 +2,8 @@
  * cmd_history.c - snapkeep history: what apply did, from the audit journal
  *
  * A table by default, one row per call: its outcome, or how a later run
- * resolved it, or "unresolved" while nothing says how it ended.  With
+ * resolved it, or "unresolved" while nothing says how it ended; a restore
+ * waited for has a second row saying how its new instance ended up.  With
  * --output json, every journal record that passes the filters (intents,
  * outcomes, resolutions and others), one JSON object per line as stored.
  */
@@ -102,6 +103,9 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 	} else if (!strcmp(r->type, "resolution")) {
 		snprintf(result, sizeof(result), "resolved: %s", r->how ? r->how : "?");
 		row(sh, r, result, NULL, r->detail);
+	} else if (!strcmp(r->type, "restore")) {
+		/* what became of a restore's new instance (restore --wait): available, timeout, ... */
+		row(sh, r, r->result ? r->result : "?", NULL, r->detail);
 	} else if (!strcmp(r->type, "intent") && r->id && json_object_get(sh->unresolved, r->id)) {
 		row(sh, r, "unresolved", NULL, "how it ended is not known yet (interrupted?)");
 	}

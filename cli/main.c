@@ -150,6 +150,31 @@ static const struct sk_command commands[] = {
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
 	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
+	{ "restore", cmd_restore, "restore an instance to a point in time or from a snapshot, into a new one",
+	  "--instance ID (--to-time T | --latest | --from-snapshot ID) --target NAME [options]",
+	  "  --instance ID       the instance whose backups are restored\n"
+	  "  --to-time T         the point in time (RFC 3339), inside the instance's restore window\n"
+	  "  --latest            its latest restorable time\n"
+	  "  --from-snapshot ID  a manual snapshot or copy of it (identifier or ARN), in the region\n"
+	  "  --target NAME       the new instance (must not exist)\n"
+	  "  --region R          where the new instance goes and the source is read: the instance's\n"
+	  "                      region, or a DR region holding its replicated automated backups or\n"
+	  "                      a copy of its snapshot (default: AWS_REGION, the profile's region)\n"
+	  "  --instance-class C  the new instance's class (default: the source's)\n"
+	  "  --apply             make the restore call (default: a dry run that makes none)\n"
+	  "  --wait              with --apply: wait until the new instance is available\n"
+	  "  --timeout D         how long --wait waits, e.g. 90m (default 2h)\n"
+	  COMMON_AWS_ACCESS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT "\n"
+	  "Before any call that changes something it reads the restore window (LatestRestorableTime,\n"
+	  "and the earliest restorable time of the automated backups) and refuses a time outside it,\n"
+	  "naming the window; a snapshot must be there, of that instance, and available; the target\n"
+	  "must not exist. The dry run prints the window and the call it would make (action, region,\n"
+	  "parameters). The new instance is tagged with what it was restored from, by whom and when\n"
+	  "(snapkeep:restore, snapkeep:restored-from, snapkeep:restored-by, snapkeep:restored-at).\n"
+	  "The call is journaled (`snapkeep history`), and with --wait how it ended; SIGINT/SIGTERM\n"
+	  "stop the wait, not the restore.\n"
+	  "Exit codes: 0 restored, or the dry run printed; 1 error, or refused (no call was made);\n"
+	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
 	  "                      profile's region, else us-east-1)\n"
@@ -267,7 +292,8 @@ enum {
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
-	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_GUARDRAILS,
+	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
+	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_GUARDRAILS,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -333,6 +359,14 @@ static const struct cli_option cli_options[] = {
 	FLAG("verbose", O_VERBOSE, verbose),
 	FLAG("observe", O_OBSERVE, observe),
 	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),
+	STR("to-time", O_TO_TIME, to_time),
+	FLAG("latest", O_LATEST, latest),
+	STR("from-snapshot", O_FROM_SNAPSHOT, from_snapshot),
+	STR("target", O_TARGET, target),
+	STR("instance-class", O_INSTANCE_CLASS, instance_class),
+	FLAG("apply", O_APPLY, apply),
+	FLAG("wait", O_WAIT, wait),
+	STR("timeout", O_TIMEOUT, timeout),
 	STR("guardrails", O_GUARDRAILS, guardrails_file),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),

@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh - install the Debian packages snapkeep builds and tests with
-# (clang and libFuzzer's runtime only for `make fuzz`).
+# (clang and libFuzzer's runtime only for `make fuzz`; PostgreSQL 15 for the
+# emulator's database-backed instances, libpq for `snapkeep drill`).
 # Checks first and calls apt-get only for what is missing, so it is cheap to
 # run before every build.  Needs root or sudo when something is missing.
 set -eu
@@ -23,6 +24,8 @@ git:cmd:git
 python3:file:/usr/bin/python3
 awscli:file:/usr/bin/aws
 ca-certificates:file:/etc/ssl/certs/ca-certificates.crt
+libpq-dev:pkg:libpq
+postgresql-15:file:/usr/lib/postgresql/15/bin/initdb
 valgrind:cmd:valgrind
 hyperfine:cmd:hyperfine
 time:file:/usr/bin/time

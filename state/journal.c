@@ -220,6 +220,18 @@ static json_t *new_record(const char *type, const char *intent_id)
 	return rec;
 }
 
+/* what an intent says of its call, and the records that name it repeat: run, action, where, what */
+static void set_call(json_t *rec, const struct sk_journal_call *c, bool *ok)
+{
+	set_str(rec, "runId", c->run_id, ok);
+	set_str(rec, "action", c->action, ok);
+	set_str(rec, "region", c->region, ok);
+	set_str(rec, "target", c->target, ok);
+	set_str(rec, "instance", c->instance, ok);
+	set_str(rec, "policy", c->policy, ok);
+	set_str(rec, "commit", c->commit, ok);
+}
+
 int sk_journal_intent(char *out_id, size_t out_len, struct sk_journal *j, const struct sk_journal_call *c)
 {
 	json_t *rec = NULL, *kept = NULL;
@@ -232,13 +244,7 @@ int sk_journal_intent(char *out_id, size_t out_len, struct sk_journal *j, const 
 	rec = new_record("intent", NULL);
 	if (!rec)
 		return -1;
-	set_str(rec, "runId", c->run_id, &ok);
-	set_str(rec, "action", c->action, &ok);
-	set_str(rec, "region", c->region, &ok);
-	set_str(rec, "target", c->target, &ok);
-	set_str(rec, "instance", c->instance, &ok);
-	set_str(rec, "policy", c->policy, &ok);
-	set_str(rec, "commit", c->commit, &ok);
+	set_call(rec, c, &ok);
 	if (c->call && json_object_set_new(rec, "call", json_deep_copy(c->call)) < 0)
 		ok = false;
 	if (!ok) {
@@ -303,24 +309,11 @@ int sk_journal_outcome(struct sk_journal *j, const char *intent_id, const struct
 	return rc;
 }
 
-int sk_journal_resolve(struct sk_journal *j, const json_t *intent, const char *how, const char *detail,
-		       const char *run_id)
+/* writes rec (synced) unless building it failed (!ok), and frees it */
+static int write_record(struct sk_journal *j, json_t *rec, bool ok)
 {
-	const char *intent_id = json_string_value(json_object_get(intent, "id"));
-	json_t *rec;
-	bool ok = true;
 	int rc = -1;
 
-	if (!intent_id || !how)
-		return sk_error_set(SK_ERR_INVALID, "journal resolution without an intent id or how");
-	rec = new_record("resolution", intent_id);
-	if (!rec)
-		return -1;
-	copy_fields(rec, intent, &ok);
-	if (run_id && json_object_set_new(rec, "runId", json_string(run_id)) < 0) /* the resolving run */
-		ok = false;
-	set_str(rec, "how", how, &ok);
-	set_str(rec, "detail", detail && *detail ? detail : NULL, &ok);
 	if (!ok) {
 		sk_error_set_oom();
 	} else {
@@ -332,6 +325,46 @@ int sk_journal_resolve(struct sk_journal *j, const json_t *intent, const char *h
 	return rc;
 }
 
+int sk_journal_resolve(struct sk_journal *j, const json_t *intent, const char *how, const char *detail,
+		       const char *run_id)
+{
+	const char *intent_id = json_string_value(json_object_get(intent, "id"));
+	json_t *rec;
+	bool ok = true;
+
+	if (!intent_id || !how)
+		return sk_error_set(SK_ERR_INVALID, "journal resolution without an intent id or how");
+	rec = new_record("resolution", intent_id);
+	if (!rec)
+		return -1;
+	copy_fields(rec, intent, &ok);
+	if (run_id && json_object_set_new(rec, "runId", json_string(run_id)) < 0) /* the resolving run */
+		ok = false;
+	set_str(rec, "how", how, &ok);
+	set_str(rec, "detail", detail && *detail ? detail : NULL, &ok);
+	return write_record(j, rec, ok);
+}
+
+int sk_journal_restore(struct sk_journal *j, const char *intent_id, const struct sk_journal_restore *r)
+{
+	const struct sk_journal_call c = { .run_id = r->run_id, .action = r->action, .region = r->region,
+					   .target = r->target, .instance = r->instance };
+	json_t *rec;
+	bool ok = true;
+
+	if (!intent_id || !*intent_id || !r->result)
+		return sk_error_set(SK_ERR_INVALID, "journal restore record without an intent or result");
+	rec = new_record("restore", intent_id);
+	if (!rec)
+		return -1;
+	set_call(rec, &c, &ok);
+	set_str(rec, "result", r->result, &ok);
+	set_str(rec, "detail", r->detail && *r->detail ? r->detail : NULL, &ok);
+	if (ok && json_object_set_new(rec, "seconds", json_integer(r->seconds)) < 0)
+		ok = false;
+	return write_record(j, rec, ok);
+}
+
 int sk_journal_append(char *out_id, size_t out_len, struct sk_journal *j, const char *type, const json_t *fields,
 		      bool sync)
 {
@@ -339,7 +372,8 @@ int sk_journal_append(char *out_id, size_t out_len, struct sk_journal *j, const 
 	json_t *rec, *v;
 	int rc = -1;
 
-	if (!type || !*type || !strcmp(type, "intent") || !strcmp(type, "outcome") || !strcmp(type, "resolution"))
+	if (!type || !*type || !strcmp(type, "intent") || !strcmp(type, "outcome") || !strcmp(type, "resolution") ||
+	    !strcmp(type, "restore"))
 		return sk_error_set(SK_ERR_INVALID, "journal: records of type '%s' have their own function",
 				    type ? type : "");
 	rec = new_record(type, NULL);

@@ -111,6 +111,28 @@ int sk_journal_resolve(struct sk_journal *j, const json_t *intent, const char *h
 		       const char *run_id);
 
 /*
+ * How a restore whose call was made ended (`snapkeep restore --wait`): a
+ * "restore" record naming its intent, with the intent's action, region,
+ * target (the new instance), instance (the source) and run, and
+ *   "result": "available", "timeout", "failed" or "interrupted",
+ *   "detail": what was seen, "seconds": how long it was waited for.
+ * The intent's outcome says whether RDS accepted the call; this says what
+ * became of it.  Synced like intents.
+ */
+struct sk_journal_restore {
+	const char *run_id;
+	const char *action;   /* the intent's: "restore-pitr", "restore-snapshot" */
+	const char *region;
+	const char *target;
+	const char *instance;
+	const char *result;
+	const char *detail;
+	int64_t seconds;
+};
+
+int sk_journal_restore(struct sk_journal *j, const char *intent_id, const struct sk_journal_restore *r);
+
+/*
  * Appends any other record {"type": type, "id", "time", ...fields} (e.g.
  * "run" records marking a run's start and end); sync as for intents.
  */

@@ -418,6 +418,32 @@ static void add_instance_statements(struct build *b, const struct sk_policyset *
 	add_tagged_statements(b, set, tagged_sid, actions, n_actions, want);
 }
 
+/*
+ * a restore in region: the new instance (and a live source) db:*, snapshots and
+ * automated backups there, and the option, parameter and subnet groups every
+ * restore names (the defaults when it names none), as RDS authorises it
+ */
+static int add_restore_arns(struct strset *s, struct strset *dbs, const char *region, const char *account)
+{
+	static const char *const kinds[] = { "db", "og", "pg", "subgrp" };
+	const char *partition = sk_iam_partition(region);
+	size_t i;
+
+	if (set_addf(dbs, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0 ||
+	    add_snapshot_arn(s, region, account, "*") < 0 || add_auto_backup_arn(s, region, account) < 0)
+		return -1;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (set_addf(s, "arn:%s:rds:%s:%s:%s:*", partition, region, account, kinds[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* {"Null": {"aws:RequestTag/snapkeep:restore": "false"}}: the request tags the new instance as a restore */
+static json_t *restore_tag_condition(void)
+{
+	return condition1("Null", "aws:RequestTag/" SK_TAG_RESTORE, json_string("false"));
+}
+
 int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o)
 {
 	static const char *const observe[] = { "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
@@ -429,11 +455,12 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 	static const char *const del[] = { "rds:DeleteDBSnapshot" };
 	static const char *const start[] = { "rds:StartDBInstanceAutomatedBackupsReplication" };
 	static const char *const stop[] = { "rds:StopDBInstanceAutomatedBackupsReplication" };
+	static const char *const restore[] = { "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime" };
 	static const char *const kms[] = { "kms:CreateGrant", "kms:DescribeKey" };
 	static const char *const publish[] = { "sns:Publish" };
 	static const char *const put[] = { "cloudwatch:PutMetricData" };
 	struct sk_iam_opts defaults = SK_IAM_OPTS_INIT;
-	struct strset regions = { 0 }, res = { 0 }, names = { 0 }, via = { 0 };
+	struct strset regions = { 0 }, res = { 0 }, names = { 0 }, via = { 0 }, names_db = { 0 };
 	struct build b;
 	json_t *doc = NULL;
 	size_t i, k;
@@ -543,6 +570,27 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 	if (any_stop)
 		add_instance_statements(&b, set, "StopReplication", "StopReplicationTagged", stop, 1, wants_stop, &res);
 	set_free(&res);
+
+	/*
+	 * Restores (`snapkeep restore`) into a new instance, in any region that holds
+	 * a policy instance's backups (its regions, copy regions, replication
+	 * destinations), from the instance, an automated backup or a snapshot there;
+	 * only requests that carry snapkeep:restore (ownership.h), and the tags they
+	 * carry go only on instances
+	 */
+	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		for (k = 0; k < p->n_regions && b.rc == 0; k++)
+			b.rc = add_restore_arns(&res, &names_db, p->regions[k].name, b.account);
+		for (k = 0; p->has_snapshots && k < p->n_copies && b.rc == 0; k++)
+			b.rc = add_restore_arns(&res, &names_db, p->copies[k].region, b.account);
+		if (wants_start(p) && p->replicate.region && b.rc == 0)
+			b.rc = add_restore_arns(&res, &names_db, p->replicate.region, b.account);
+	}
+	add_conditional(&b, "RestoreInstances", restore, 2, &res, restore_tag_condition());
+	add_conditional(&b, "TagRestoredInstances", tag, 1, &names_db, restore_tag_condition());
+	set_free(&res);
+	set_free(&names_db);
 
 	/* KMS through RDS: copies and replication re-encrypt in the destination */
 	for (i = 0; i < set->n_policies && b.rc == 0; i++) {

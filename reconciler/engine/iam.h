@@ -27,6 +27,12 @@
  *                             auto-backup:* where a policy replicates to (replicate.region); with
  *                             a policy saying replicate: false (the destination is not written
  *                             down), in every region the set names too; never in other regions
+ *   RestoreInstances          rds:RestoreDBInstanceFromDBSnapshot, rds:RestoreDBInstanceToPointInTime
+ *                             (`snapkeep restore`) on db:*, snapshot:*, auto-backup:* and the
+ *                             og:*, pg:* and subgrp:* a restore names, in the regions holding the
+ *                             policies' backups (theirs, copy and replication destinations), only
+ *                             when the request carries snapkeep:restore
+ *   TagRestoredInstances      rds:AddTagsToResource (the restore's Tags) on db:* there, likewise
  *   UseKmsForCopies           kms:DescribeKey, kms:CreateGrant through RDS only
  *                             (kms:ViaService rds.<region>.amazonaws.com)
  *   PublishAlerts             sns:Publish on the alerts.snsTopicArn topics

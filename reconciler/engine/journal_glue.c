@@ -229,6 +229,21 @@ static void judge_replication(struct verdict *v, const struct sk_inventory *inv,
 		 instance ? instance : source_arn, yes ? "has" : "has no", region, seen);
 }
 
+/* a restore (`snapkeep restore`): made when its new instance is there */
+static void judge_restore(struct verdict *v, const struct sk_inventory *inv, const char *region, const char *target)
+{
+	const struct sk_inv_instance *in;
+
+	if (!sk_inventory_has_instances(inv, region)) {
+		v->how = NULL;
+		return;
+	}
+	in = sk_inventory_find_instance(inv, region, target);
+	v->how = in ? SK_RESOLVED_COMPLETED : SK_RESOLVED_NOT_MADE;
+	snprintf(v->detail, sizeof(v->detail), in ? "instance '%s' exists in %s" : "no instance '%s' in %s", target,
+		 region);
+}
+
 int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts)
 {
@@ -259,6 +274,8 @@ int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct 
 			judge_modify(&v, inv, call, region, target);
 		} else if (!strcmp(action, "start-replication") || !strcmp(action, "stop-replication")) {
 			judge_replication(&v, inv, call, action, region, sval(rec, "instance"));
+		} else if (!strncmp(action, "restore-", 8)) {
+			judge_restore(&v, inv, region, target);
 		} else {
 			v.how = SK_RESOLVED_UNKNOWN;
 			snprintf(v.detail, sizeof(v.detail), "unknown action '%.64s'", action);

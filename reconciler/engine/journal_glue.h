@@ -54,7 +54,8 @@ struct sk_journal_glue_counts {
  * resolution against inv, a fresh observation: a create or copy whose
  * snapshot exists is "completed", a delete whose snapshot is gone (or
  * deleting) is "completed", a modify whose values are in place (or
- * pending) is "completed", a replication start or stop likewise; otherwise
+ * pending) is "completed", a replication start or stop likewise, a restore
+ * (`snapkeep restore`) whose new instance exists likewise; otherwise
  * "not-made".  Appends one resolution record per intent it can judge, with
  * what it saw as the detail, and leaves intents of regions inv did not
  * observe.  counts may be NULL.

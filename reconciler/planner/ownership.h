@@ -23,6 +23,18 @@
 #define SK_TAG_SLOT "snapkeep:slot"
 #define SK_TAG_SOURCE "snapkeep:source"
 
+/*
+ * An instance `snapkeep restore` made carries what it was restored from:
+ * snapkeep:restore=<instance>@<RFC 3339 time, or "latest"> (or
+ * snapshot/<id>), snapkeep:restored-from=<the source's ARN>, and who and
+ * when (snapkeep:restored-by, snapkeep:restored-at).  The IAM policy lets
+ * restores through only with snapkeep:restore in the request.
+ */
+#define SK_TAG_RESTORE "snapkeep:restore"
+#define SK_TAG_RESTORED_FROM "snapkeep:restored-from"
+#define SK_TAG_RESTORED_BY "snapkeep:restored-by"
+#define SK_TAG_RESTORED_AT "snapkeep:restored-at"
+
 struct sk_inv_snapshot;
 
 /* the value of key among tags, or NULL */

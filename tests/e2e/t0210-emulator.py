@@ -426,7 +426,7 @@ with Emulator(seed=SEED) as emu:
     a = api(emu, "RestoreDBInstanceToPointInTime", {"SourceDBInstanceIdentifier": "enc-db",
                                                     "TargetDBInstanceIdentifier": "pitr",
                                                     "RestoreTime": "2026-01-01T00:00:00Z"})
-    is_error(a, 400, "InvalidParameterValue", "a RestoreTime before the restore window is refused")
+    is_error(a, 400, "InvalidRestoreFault", "a RestoreTime before the restore window is refused")
     a = api(emu, "RestoreDBInstanceToPointInTime", {"SourceDBInstanceIdentifier": "enc-db",
                                                     "TargetDBInstanceIdentifier": "pitr",
                                                     "UseLatestRestorableTime": "true"})

@@ -67,7 +67,8 @@ def used_actions():
 
 USED = used_actions()
 t.ok({"rds:DescribeDBInstances", "rds:CreateDBSnapshot", "rds:DeleteDBSnapshot", "sns:Publish",
-      "cloudwatch:PutMetricData"} <= USED and not any("DeleteDBInstance" in a or "Restore" in a for a in USED),
+      "cloudwatch:PutMetricData", "rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"}
+     <= USED and not any("DeleteDBInstance" in a for a in USED),
      "the actions reconciler/ calls are found in aws/*.c (and not the ones only tools call)", sorted(USED))
 ALLOWED = USED | IMPLIED
 
@@ -200,9 +201,17 @@ spec:
 r, doc = iam(make_repo("automated-only", {"p.yaml": POLICY % "orders"}))
 if t.ok(r.rc == 0 and doc, "a policy with automated backups only", r):
     check_common(doc, "automated-only", [])
-    t.is_(sorted(actions_of(doc)), ["cloudwatch:PutMetricData", "rds:DescribeDBInstanceAutomatedBackups",
-                                    "rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:ModifyDBInstance"],
-          "gets the Describe calls, ModifyDBInstance and metrics, nothing to create, copy, delete or publish")
+    t.is_(sorted(actions_of(doc)), ["cloudwatch:PutMetricData", "rds:AddTagsToResource",
+                                    "rds:DescribeDBInstanceAutomatedBackups", "rds:DescribeDBInstances",
+                                    "rds:DescribeDBSnapshots", "rds:ModifyDBInstance",
+                                    "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime"],
+          "gets the Describe calls, ModifyDBInstance, restores and metrics, nothing to create, copy, delete or "
+          "publish")
+    tagging = [s for s in doc["Statement"] if "rds:AddTagsToResource" in as_list(s["Action"])]
+    t.ok(len(tagging) == 1 and tagging[0]["Sid"] == "TagRestoredInstances"
+         and as_list(tagging[0]["Resource"]) == ["arn:aws:rds:us-east-1:*:db:*"]
+         and tagging[0]["Condition"] == {"Null": {"aws:RequestTag/snapkeep:restore": "false"}},
+         "AddTagsToResource only on instances, for requests tagged snapkeep:restore", tagging)
 t.is_(iam(ex_repo)[0].err, "", "the examples' policy fits an IAM managed policy: no warning")
 many = POLICY.replace("instances: [orders-db]", "instances: [%s]" % ", ".join("db-%03d" % i for i in range(150)))
 r, doc = iam(make_repo("many", {"p.yaml": (many % "many").replace("  automated:", "  snapshots: {schedule: \"@daily\", "
@@ -305,6 +314,17 @@ def needs(call, tags_of, inst_tags):
         if p.get("KmsKeyId"):
             for k in ["kms:CreateGrant", "kms:DescribeKey"]:
                 out.append((k, "*", {"kms:ViaService": "rds.%s.amazonaws.com" % reg}))
+    elif act in ("RestoreDBInstanceToPointInTime", "RestoreDBInstanceFromDBSnapshot"):
+        # the new instance, its source, and the default groups a restore names (as RDS authorises it)
+        target = p.get("TargetDBInstanceIdentifier") or p["DBInstanceIdentifier"]
+        ctx = dict(base, **request_tags(p))
+        src = (snap(reg, p["DBSnapshotIdentifier"]) if "DBSnapshotIdentifier" in p else
+               p.get("SourceDBInstanceAutomatedBackupsArn") or db(reg, p["SourceDBInstanceIdentifier"]))
+        for res in (db(reg, target), src, "arn:aws:rds:%s:%s:og:default:postgres-15" % (reg, ACCOUNT),
+                    "arn:aws:rds:%s:%s:pg:default.postgres15" % (reg, ACCOUNT),
+                    "arn:aws:rds:%s:%s:subgrp:default" % (reg, ACCOUNT)):
+            out.append(("rds:" + act, res, ctx))
+        out.append(("rds:AddTagsToResource", db(reg, target), ctx))
     elif act == "PutMetricData":
         out.append((svc + ":" + act, "*", dict(base, **{"cloudwatch:namespace": p.get("Namespace")})))
     elif act == "Publish":
@@ -330,10 +350,18 @@ with Emulator(seed=SEED) as emu:
     emu.admin("DELETE", "faults")
     t.ok(r1.rc == 0 and r2.rc == 0 and r3.rc == 1, "three runs with the example policies: two apply, one fails and "
          "alerts", (r1, r2, r3))
+    # and restores: to the latest time, and from a snapshot the runs made
+    made_snap = next((c["params"]["DBSnapshotIdentifier"] for c in emu.calls()["calls"]
+                      if c["action"] == "CreateDBSnapshot" and c.get("status") == 200), None)
+    r4 = t.snapkeep("restore", "--instance", PROD, "--latest", "--target", "prod-restored", "--apply", env=env)
+    r5 = t.snapkeep("restore", "--instance", PROD, "--from-snapshot", made_snap or "?", "--target", "prod-from-snap",
+                    "--apply", env=env)
+    t.ok(r4.rc == 0 and r5.rc == 0, "and two restores, to the latest time and from a snapshot", (r4, r5))
     calls = [c for c in emu.calls()["calls"] if c["service"] in IAM_PREFIX and c.get("status") != 0]
     made = sorted(set(c["action"] for c in calls))
     t.ok({"ModifyDBInstance", "CreateDBSnapshot", "CopyDBSnapshot", "DeleteDBSnapshot", "Publish", "PutMetricData",
-          "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication"} <= set(made),
+          "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication",
+          "RestoreDBInstanceToPointInTime", "RestoreDBInstanceFromDBSnapshot"} <= set(made),
          "they made every kind of call", made)
     t.ok({IAM_PREFIX[c["service"]] + ":" + c["action"] for c in calls} <= USED,
          "every call made is one the source scan found")
@@ -381,6 +409,15 @@ with Emulator(seed=SEED) as emu:
     t.ok(not evaluate(doc, "rds:DeleteDBSnapshot", hand,
                       dict(ue1, **{"aws:ResourceTag/snapkeep:policy": "mangu-production"})),
          "DeleteDBSnapshot is denied on a snapshot tagged with the policy but no instance (not owned)")
+    # restores: only requests that tag the new instance snapkeep:restore, only where the backups are
+    pitr = "rds:RestoreDBInstanceToPointInTime"
+    new_db = "arn:aws:rds:us-east-1:%s:db:anything" % ACCOUNT
+    t.ok(evaluate(doc, pitr, new_db, dict(ue1, **{"aws:RequestTag/snapkeep:restore": "x@latest"}))
+         and not evaluate(doc, pitr, new_db, ue1)
+         and not evaluate(doc, "rds:AddTagsToResource", new_db, dict(ue1, **{"aws:RequestTag/team": "x"}))
+         and not evaluate(doc, pitr, "arn:aws:rds:eu-west-1:%s:db:anything" % ACCOUNT,
+                          {"aws:RequestedRegion": "eu-west-1", "aws:RequestTag/snapkeep:restore": "x@latest"}),
+         "restores and their tags are denied without snapkeep:restore in the request, and in regions no policy names")
     # replication is stopped where the policies replicate to, not in every region
     stop = "rds:StopDBInstanceAutomatedBackupsReplication"
     t.ok(evaluate(doc, stop, "arn:aws:rds:us-west-2:%s:auto-backup:ab-x" % ACCOUNT, {"aws:RequestedRegion": "us-west-2"})

@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import model as M  # noqa: E402
+import pg as PG  # noqa: E402
 import rds  # noqa: E402
 import services as S  # noqa: E402
 import sigv4  # noqa: E402
@@ -181,8 +182,9 @@ class Ctx:
 
 
 class App:
-    def __init__(self, model, persister, keys, seed=None, quiet=False):
+    def __init__(self, model, persister, keys, seed=None, quiet=False, pg=None):
         self.model = model
+        self.pg = pg or PG.Postgres(model, changed=persister.poke)
         self.persister = persister
         self.keys = keys
         self.seed = seed
@@ -399,6 +401,8 @@ class App:
             dirty = self.model.dirty
         if dirty:
             self.persister.poke()
+        if mutating:
+            self.pg.sync()  # database-backed instances: servers, backups and restores to start or stop
         entry["ms"] = round((time.monotonic() - started) * 1000, 2)
         if ctx.notes:
             entry["detail"] = ctx.notes
@@ -576,6 +580,8 @@ class App:
                 return 200, {"last": self.seq}
             return 200, self.calls_since(int(q.get("since", 0)), q.get("action"), q.get("service"))
         if path == "/_emulator/faults":
+            if method in ("POST", "PUT") and data.get("kind") == "damage-snapshot":
+                return 200, self.damage(data)
             if method in ("POST", "PUT"):
                 self.faults.set(data)
             elif method == "DELETE":
@@ -593,6 +599,7 @@ class App:
                     else:
                         raise ValueError('clock: give {"set": RFC3339}, {"advance": seconds} or {"real": true}')
                 self.persister.poke()
+                self.pg.sync()
             with m.lock:
                 m.tick()
                 now = m.now()
@@ -623,11 +630,29 @@ class App:
             with m.lock:
                 m.apply_seed(data)
             self.persister.poke()
+            self.pg.sync(full=True)
             return 200, {"ok": True}
         if path == "/_emulator/reset" and method == "POST":
             self.reset()
+            self.pg.sync(full=True)
             return 200, {"ok": True}
         return 404, {"error": "no admin endpoint %s %s" % (method, path)}
+
+    def damage(self, data):
+        """The damage-snapshot fault: a database-backed snapshot's files lose a table (pg.py)."""
+        bad = set(data) - {"kind", "snapshot", "region", "how", "table"}
+        if bad:
+            raise ValueError("damage-snapshot: unknown key(s): %s (known: kind, snapshot, region, how, table)"
+                             % ", ".join(sorted(bad)))
+        if not data.get("snapshot"):
+            raise ValueError("damage-snapshot: snapshot is required")
+        sid = str(data["snapshot"])
+        sid = sid if sid.startswith("rds:") else sid.lower()
+        try:
+            return self.pg.damage(data.get("region") or "us-east-1", sid, data.get("how") or "drop-table",
+                                  data.get("table") or "books")
+        except (PG.PgError, OSError) as e:
+            raise ValueError("damage-snapshot: %s" % e) from None
 
     def set_config(self, data):
         m = self.model
@@ -644,7 +669,7 @@ class App:
                         m.config.setdefault("snapshotQuotas", {})[reg] = int(n)
                 continue
             if k in ("createSeconds", "copySeconds", "restoreSeconds", "credentialsTTL", "restorableLagSeconds",
-                     "clockSkewSeconds") and v is not None:
+                     "clockSkewSeconds", "pgSwitchSeconds") and v is not None:
                 v = float(v)
                 if v < 0:
                     raise ValueError("%s must be >= 0" % k)
@@ -701,7 +726,7 @@ class App:
 
 
 TIME_KEYS = ("created", "originalCreated", "instanceCreated", "backupsSince", "readyAt", "startedAt",
-             "earliest", "latest", "expiration")
+             "earliest", "latest", "expiration", "pgEnd", "pgLatest")
 
 
 def _view(d):
@@ -709,6 +734,8 @@ def _view(d):
     for k in TIME_KEYS:
         if isinstance(v.get(k), (int, float)):
             v[k] = rfc3339(v[k])
+    if isinstance(v.get("database"), dict):
+        v["database"] = dict(v["database"], password="REDACTED")
     return v
 
 
@@ -828,6 +855,9 @@ def parse_args(argv):
                     help="an access key (repeatable); replaces the default key AKIDSNAPKEEPTEST:"
                          "snapkeep-emulator-secret")
     ap.add_argument("--account", help="AWS account id for a fresh state (default: the seed's, else 123456789012)")
+    ap.add_argument("--pg-dir", metavar="DIR",
+                    help="where database-backed instances keep their PostgreSQL clusters, WAL archives and base "
+                         "backups (default: postgres/ next to --state, else a temporary folder removed at exit)")
     ap.add_argument("--quiet", action="store_true", help="do not print one line per call on stderr")
     return ap.parse_args(argv)
 
@@ -862,12 +892,18 @@ def main(argv=None):
     persister = M.Persister(model, args.state)
     persister.flush()
     persister.start()
-    app = App(model, persister, keys, seed, args.quiet)
+    pg_dir = args.pg_dir or (os.path.join(os.path.dirname(os.path.abspath(args.state)), "postgres")
+                             if args.state else None)
+    pg = PG.Postgres(model, pg_dir, changed=persister.poke)
+    app = App(model, persister, keys, seed, args.quiet, pg)
     server = Server((args.host, args.port), Handler)
     server.app = app
     app.port = server.server_address[1]
     t = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     t.start()
+    # database-backed instances: their servers start (or start again) now; the ready file waits for them
+    pg.sync(full=True)
+    pg.wait_up(25)
     if args.ready_file:
         tmp = args.ready_file + ".tmp"
         with open(tmp, "w") as f:
@@ -886,6 +922,7 @@ def main(argv=None):
     while not stop.wait(0.5):
         pass
     server.shutdown()
+    pg.close()
     persister.stop()
     sys.stderr.write("emulator: stopped, state saved\n")
     return 0

@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import hashlib
 import time
+import uuid
 
 DAY = 86400.0
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -33,6 +34,7 @@ DEFAULT_CONFIG = {
     "automatedBackups": True, # daily automated snapshots in each backup window
     "restorableLagSeconds": 300,  # LatestRestorableTime = now - this
     "clockSkewSeconds": 900,  # how far a request's X-Amz-Date may be from wall time (null: unchecked)
+    "pgSwitchSeconds": 2,     # database-backed instances: a WAL segment switch (and archive check) this often
 }
 
 
@@ -136,6 +138,11 @@ def _stable_id(*parts, n=26, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"):
         v, r = divmod(v, len(alphabet))
         out.append(alphabet[r])
     return "".join(out)
+
+
+def pg_snapshot_dir(region, sid):
+    """Where a database-backed snapshot's files go, under the emulator's postgres folder (pg.py)."""
+    return "snapshots/%s/%s-%s" % (region, sid.replace(":", "_"), uuid.uuid4().hex[:8])
 
 
 def valid_identifier(s, maxlen):

@@ -17,7 +17,7 @@ import time
 import uuid
 
 from inventory import (DAY, DEFAULT_ACCOUNT, DEFAULT_CONFIG, Clock, Region, _stable_id, next_daily, next_weekly,
-                       parse_backup_window, parse_maintenance_window, parse_time, rfc3339)
+                       parse_backup_window, parse_maintenance_window, parse_time, pg_snapshot_dir, rfc3339)
 
 
 def _copy_instance(d):
@@ -123,11 +123,23 @@ class Model:
         if ret > 0:
             d["automatedBackupsArn"] = self.new_backup_arn(region)
             d["backupsSince"] = parse_time(spec.get("backupsSince")) if spec.get("backupsSince") else created
+        if spec.get("database") is not None:
+            if d["engine"] != "postgres":
+                raise ValueError("instance %s: a database needs engine postgres, not %s" % (d["id"], d["engine"]))
+            d["database"] = _database(spec["database"], d["id"])
+            d["masterUsername"] = d["database"]["user"]
         return d
 
     def earliest_restorable(self, r, d, now):
         """The oldest instant a point-in-time restore can reach, or None without backups."""
         if d["backupRetentionPeriod"] <= 0 or d["backupsSince"] is None:
+            return None
+        if d.get("database"):
+            # a real server: the end of its oldest base backup, on the wall clock
+            for sid in r.auto_by_inst.get(d["id"], ()):
+                s = r.snapshots[sid]
+                if s["status"] == "available" and s.get("pgEnd") and s.get("dbiResourceId") == d["dbiResourceId"]:
+                    return s["pgEnd"]
             return None
         autos = r.auto_by_inst.get(d["id"])
         if autos:
@@ -140,7 +152,19 @@ class Model:
         e = self.earliest_restorable(r, d, now)
         if e is None or d["status"] not in ("available", "backing-up", "modifying"):
             return None
+        if d.get("database"):
+            return max(e, d.get("pgLatest") or e)  # the last archived WAL, on the wall clock
         return max(e, now - float(self.config.get("restorableLagSeconds") or 0))
+
+    def pg_base_for(self, r, d, t):
+        """The newest available base backup (automated snapshot) of a database-backed instance ending by t."""
+        best = None
+        for sid in r.auto_by_inst.get(d["id"], ()):
+            s = r.snapshots[sid]
+            if s["status"] == "available" and s.get("pgEnd") and s["pgEnd"] <= t and \
+                    s.get("dbiResourceId") == d["dbiResourceId"] and (best is None or s["pgEnd"] > best["pgEnd"]):
+                best = s
+        return best
 
     def set_retention(self, r, d, value, now):
         """Applies a retention change now, as RDS does when it takes effect."""
@@ -163,7 +187,7 @@ class Model:
         if sid in r.snapshots:
             return None
         s = self.snapshot_from_instance(r, d, sid, "automated", t)
-        s["status"] = "available"
+        s["status"] = "creating" if d.get("database") else "available"  # a real base backup takes time
         if d["copyTagsToSnapshot"]:
             s["tags"] = dict(d["tags"])
         r.add_snapshot(s)
@@ -171,6 +195,14 @@ class Model:
         return s
 
     def snapshot_from_instance(self, r, d, sid, typ, t):
+        s = self._snapshot_from_instance(r, d, sid, typ, t)
+        if d.get("database"):
+            # its files: a base backup (tests/emulator/pg.py), made in the background
+            s["database"] = dict(d["database"])
+            s["pgDir"] = pg_snapshot_dir(r.name, sid)
+        return s
+
+    def _snapshot_from_instance(self, r, d, sid, typ, t):
         return {
             "id": sid, "arn": self.arn(r.name, "snapshot", sid), "instance": d["id"],
             "dbiResourceId": d["dbiResourceId"], "type": typ, "status": "creating",
@@ -316,6 +348,8 @@ class Model:
         """Adds a new snapshot or copy that becomes available after N seconds or N describes."""
         secs = self.config.get(seconds_key)
         n = int(self.config.get(describes_key) or 0)
+        if s.get("pgDir"):
+            secs, n = None, 0  # ready when its files are
         s["readyAt"] = (now + float(secs)) if secs is not None and float(secs) >= 0 else None
         s["readyCount"] = (r.describe_count + n) if n > 0 else None
         s["startedAt"] = now
@@ -326,6 +360,8 @@ class Model:
     def start_pending_instance(self, r, d, now):
         secs = self.config.get("restoreSeconds")
         n = int(self.config.get("restoreDescribes") or 0)
+        if d.get("database"):
+            secs, n = None, 0  # available when its server accepts connections
         d["status"] = "creating"
         d["readyAt"] = (now + float(secs)) if secs is not None and float(secs) >= 0 else None
         d["readyCount"] = (r.describe_instances_count + n) if n > 0 else None
@@ -487,6 +523,10 @@ class Model:
     def _seed_instance(self, r, spec, now, history):
         d = self.make_instance(r.name, spec, now)
         r.instances[d["id"]] = d
+        if d.get("database"):
+            # a real server: creating until it accepts connections, and no invented backup history
+            d["status"] = "creating"
+            return d
         if history and d["backupRetentionPeriod"] > 0 and self.config.get("automatedBackups", True) \
                 and d["status"] == "available":
             w = parse_backup_window(d["preferredBackupWindow"])
@@ -573,6 +613,21 @@ class Model:
                              .replace("{time}", rfc3339(t, millis=False)).replace("{k}", str(k))
                              for tk, tv in stags.items()}
                 r.snapshots[sid] = s
+
+
+def _database(spec, iid):
+    """A seed's "database": {"name", "user", "password"}, checked."""
+    if not isinstance(spec, dict):
+        raise ValueError("instance %s: database must be an object {name, user, password}" % iid)
+    out = {}
+    for k in ("name", "user", "password"):
+        v = spec.get(k)
+        if not isinstance(v, str) or not v or "\0" in v:
+            raise ValueError("instance %s: database.%s must be a non-empty string" % (iid, k))
+        out[k] = v
+    if out["user"] == "postgres":
+        raise ValueError("instance %s: database.user must not be postgres (the emulator's superuser)" % iid)
+    return out
 
 
 def _default_port(engine):

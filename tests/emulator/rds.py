@@ -43,9 +43,8 @@ def instance_xml(ctx, d, status=None):
         el("Engine", d["engine"]),
         el("DBInstanceStatus", status or d["status"]),
         el("MasterUsername", d.get("masterUsername", "admin")),
-        "<Endpoint>%s%s%s</Endpoint>" % (
-            el("Address", "%s.c0ffee123456.%s.rds.amazonaws.com" % (d["id"], ctx.region)),
-            el("Port", d["port"]), el("HostedZoneId", "Z2R2ITUGPM61AM")) if d["status"] != "creating" else "",
+        el("DBName", (d.get("database") or {}).get("name")),
+        _endpoint_xml(ctx, d),
         el("AllocatedStorage", d["allocatedStorage"]),
         ts("InstanceCreateTime", d["created"]),
         el("PreferredBackupWindow", d["preferredBackupWindow"]),
@@ -78,6 +77,20 @@ def instance_xml(ctx, d, status=None):
         el("BackupTarget", "region"),
         "</DBInstance>",
     ))
+
+
+def _endpoint_xml(ctx, d):
+    if d.get("database"):
+        # a real server (pg.py): its loopback address, once it accepts connections
+        if not d.get("pgPort") or d["status"] in ("creating", "starting", "failed", "incompatible-restore"):
+            return ""
+        return "<Endpoint>%s%s%s</Endpoint>" % (el("Address", "127.0.0.1"), el("Port", d["pgPort"]),
+                                                el("HostedZoneId", "Z2R2ITUGPM61AM"))
+    if d["status"] == "creating":
+        return ""
+    return "<Endpoint>%s%s%s</Endpoint>" % (
+        el("Address", "%s.c0ffee123456.%s.rds.amazonaws.com" % (d["id"], ctx.region)),
+        el("Port", d["port"]), el("HostedZoneId", "Z2R2ITUGPM61AM"))
 
 
 def native_backup(ctx, r, d):
@@ -337,7 +350,8 @@ def _new_instance(ctx, iid, base, p, now):
 def _instance_base_from(d):
     return {k: d.get(k) for k in ("engine", "engineVersion", "class", "allocatedStorage", "port", "storageEncrypted",
                                   "kmsKeyId", "backupRetentionPeriod", "preferredBackupWindow",
-                                  "preferredMaintenanceWindow", "masterUsername") if d.get(k) is not None}
+                                  "preferredMaintenanceWindow", "masterUsername", "database")
+            if d.get(k) is not None}
 
 
 def restore_db_instance_from_db_snapshot(ctx):
@@ -353,8 +367,13 @@ def restore_db_instance_from_db_snapshot(ctx):
     base.update({"engine": s["engine"], "engineVersion": s["engineVersion"], "allocatedStorage":
                  s["allocatedStorage"], "storageEncrypted": bool(s.get("encrypted")), "kmsKeyId": s.get("kmsKeyId")})
     base.setdefault("backupRetentionPeriod", 1)
+    base.pop("database", None)
+    if s.get("pgDir"):
+        base["database"] = dict(s["database"])  # the snapshot's database, user and password, as RDS
     d = _new_instance(ctx, iid, base, p, ctx.now)
     d["restoredFrom"] = s["arn"]
+    if s.get("pgDir"):
+        d["pgRestore"] = {"kind": "snapshot", "base": s["pgDir"]}
     return instance_xml(ctx, d)
 
 
@@ -387,10 +406,13 @@ def restore_db_instance_to_point_in_time(ctx):
                        "Source database instance %s doesn't have automated backups enabled." % src["id"])
     earliest = m.earliest_restorable(r, src, ctx.now)
     latest = m.latest_restorable(r, src, ctx.now)
-    return _pitr(ctx, target, _instance_base_from(src), earliest, latest, src["arn"])
+    return _pitr(ctx, target, _instance_base_from(src), earliest, latest, src["arn"],
+                 src if src.get("database") else None)
 
 
-def _pitr(ctx, target, base, earliest, latest, source):
+def _pitr(ctx, target, base, earliest, latest, source, pg_src=None):
+    """A point-in-time restore.  pg_src: a database-backed source, whose window is on the wall clock and whose
+    restore is real (pg.py): its newest base backup before the time, then its archived WAL up to the time."""
     p, r = ctx.p, ctx.r
     if target in r.instances:
         raise AwsError("DBInstanceAlreadyExists", "DB instance already exists")
@@ -409,10 +431,20 @@ def _pitr(ctx, target, base, earliest, latest, source):
         except ValueError:
             raise AwsError("InvalidParameterValue", "Invalid RestoreTime: %s" % when) from None
         if t < earliest or t > latest:
-            raise AwsError("InvalidParameterValue", "The restore time %s is outside the restorable window %s - %s."
+            raise AwsError("InvalidRestoreFault", "The restore time %s is outside the restorable window %s - %s."
                            % (when, _iso(earliest), _iso(latest)))
+    else:
+        t = latest
+    pg_base = None
+    if pg_src is not None:
+        pg_base = ctx.m.pg_base_for(r, pg_src, t)
+        if pg_base is None:
+            raise AwsError("InvalidRestoreFault", "No base backup of %s ends before %s." % (pg_src["id"], _iso(t)))
     d = _new_instance(ctx, target, base, p, ctx.now)
     d["restoredFrom"] = source
+    if pg_base is not None:
+        d["pgRestore"] = {"kind": "pitr", "base": pg_base["pgDir"], "target": t,
+                          "wal": "instances/%s/wal" % pg_src["dbiResourceId"]}
     return instance_xml(ctx, d)
 
 

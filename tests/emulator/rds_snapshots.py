@@ -5,7 +5,7 @@ DeleteDBSnapshot, and the tags of snapshots and instances.
 rds.py has the instance and automated-backup actions and the table of
 actions; its docstring says what an action and its ctx are.
 """
-from inventory import AwsError, valid_identifier
+from inventory import AwsError, pg_snapshot_dir, valid_identifier
 from query import el, page, tag_list, ts
 
 SNAPSHOT_TYPES = ("automated", "manual", "shared", "public", "awsbackup")
@@ -317,6 +317,11 @@ def copy_db_snapshot(ctx):
     t = dict(src.get("tags") or {}) if copy_tags else {}
     t.update(tags)
     c["tags"] = t
+    c.pop("pgEnd", None)
+    if src.get("pgDir"):
+        c["pgDir"] = pg_snapshot_dir(ctx.region, target)  # its files are copied in the background (pg.py)
+        c["pgSource"] = src["pgDir"]
+        c["pgEnd"] = src.get("pgEnd")
     m.add_pending(r, c, "copySeconds", "copyDescribes", ctx.now)
     return snapshot_xml(ctx, c)
 

@@ -38,6 +38,8 @@ static const char *const allowed[] = {
 	"rds:DeleteDBSnapshot",
 	"rds:StartDBInstanceAutomatedBackupsReplication",
 	"rds:StopDBInstanceAutomatedBackupsReplication",
+	"rds:RestoreDBInstanceFromDBSnapshot",
+	"rds:RestoreDBInstanceToPointInTime",
 	"kms:DescribeKey",
 	"kms:CreateGrant",
 	"sns:Publish",
@@ -299,12 +301,13 @@ static void test_deletes_require_the_owner_tag(void **state)
 			 "arn:aws:rds:us-west-2:*:snapshot:*");
 	json_decref(doc);
 
-	/* no policy with snapshots: no delete at all */
+	/* no policy with snapshots: no delete at all, and tags only for restores */
 	set_of(&set, &p[2], 1);
 	doc = build(&set, NULL);
 	assert_false(has_action(doc, "rds:DeleteDBSnapshot"));
 	assert_false(has_action(doc, "rds:CreateDBSnapshot"));
-	assert_false(has_action(doc, "rds:AddTagsToResource"));
+	assert_null(statement(doc, "TagSnapshots"));
+	assert_non_null(statement(doc, "TagRestoredInstances"));
 	json_decref(doc);
 }
 
@@ -342,15 +345,20 @@ static void test_tagging_needs_this_sets_owner_tags(void **state)
 	assert_int_equal(json_object_size(null), 2);
 	assert_string_equal(json_string_value(json_object_get(null, "aws:RequestTag/snapkeep:instance")), "false");
 	assert_string_equal(json_string_value(json_object_get(null, "aws:RequestTag/snapkeep:slot")), "false");
-	/* AddTagsToResource appears nowhere else, so nothing grants it without that condition */
+	/*
+	 * AddTagsToResource appears elsewhere only for restores, on instances
+	 * (db:*), so nothing grants it on a snapshot without that condition
+	 */
 	{
 		json_t *s, *a;
 		size_t i, k, n = 0;
 		json_array_foreach(json_object_get(doc, "Statement"), i, s)
 			json_array_foreach(json_object_get(s, "Action"), k, a)
 				n += !strcmp(json_string_value(a), "rds:AddTagsToResource");
-		assert_int_equal(n, 1);
+		assert_int_equal(n, 2);
 	}
+	assert_resources(statement(doc, "TagRestoredInstances"),
+			 "arn:aws:rds:eu-west-1:*:db:* arn:aws:rds:us-east-1:*:db:* arn:aws:rds:us-west-2:*:db:*");
 	json_decref(doc);
 }
 
@@ -392,13 +400,66 @@ static void test_named_instances_get_exact_arns(void **state)
 			 "arn:aws:rds:us-east-1:123456789012:db:billing arn:aws:rds:us-east-1:123456789012:db:orders "
 			 "arn:aws:rds:us-west-2:123456789012:auto-backup:*");
 	assert_resources(statement(doc, "PublishAlerts"), "arn:aws:sns:us-east-1:123456789012:backup-alerts");
-	/* no tag selector: no db:* anywhere */
+	/* no tag selector: no db:* anywhere but in the restores' statements (a new instance has any name) */
 	{
-		char *text = json_dumps(doc, 0);
-		assert_null(strstr(text, ":db:*"));
-		assert_null(strstr(text, "Tagged"));
-		free(text);
+		json_t *st;
+		size_t i;
+		json_array_foreach(json_object_get(doc, "Statement"), i, st) {
+			const char *sid = json_string_value(json_object_get(st, "Sid"));
+			char *text = json_dumps(st, 0);
+			if (strcmp(sid, "RestoreInstances") && strcmp(sid, "TagRestoredInstances"))
+				assert_null(strstr(text, ":db:*"));
+			assert_null(strstr(text, "Tagged"));
+			free(text);
+		}
 	}
+	json_decref(doc);
+}
+
+static void test_restores_need_the_restore_tag(void **state)
+{
+	struct sk_policy p[2];
+	struct sk_policyset set;
+	json_t *doc, *st;
+	size_t i;
+
+	(void)state;
+	policy_prod(&p[0]);
+	policy_staging(&p[1]);
+	set_of(&set, p, 2);
+	doc = build(&set, NULL);
+	check_shape(doc);
+	st = statement(doc, "RestoreInstances");
+	assert_non_null(st);
+	assert_int_equal(json_array_size(json_object_get(st, "Action")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(st, "Action"), 0)),
+			    "rds:RestoreDBInstanceFromDBSnapshot");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(st, "Action"), 1)),
+			    "rds:RestoreDBInstanceToPointInTime");
+	/*
+	 * the policies' regions, the copy region and the replication destination:
+	 * instances, snapshots, backups, and the groups a restore names
+	 */
+	assert_resources(st, "arn:aws:rds:eu-west-1:*:auto-backup:* arn:aws:rds:eu-west-1:*:db:* "
+			     "arn:aws:rds:eu-west-1:*:og:* arn:aws:rds:eu-west-1:*:pg:* "
+			     "arn:aws:rds:eu-west-1:*:snapshot:* arn:aws:rds:eu-west-1:*:subgrp:* "
+			     "arn:aws:rds:us-east-1:*:auto-backup:* arn:aws:rds:us-east-1:*:db:* "
+			     "arn:aws:rds:us-east-1:*:og:* arn:aws:rds:us-east-1:*:pg:* "
+			     "arn:aws:rds:us-east-1:*:snapshot:* arn:aws:rds:us-east-1:*:subgrp:* "
+			     "arn:aws:rds:us-west-2:*:auto-backup:* arn:aws:rds:us-west-2:*:db:* "
+			     "arn:aws:rds:us-west-2:*:og:* arn:aws:rds:us-west-2:*:pg:* "
+			     "arn:aws:rds:us-west-2:*:snapshot:* arn:aws:rds:us-west-2:*:subgrp:*");
+	/* both statements only for a request that tags the new instance as a restore */
+	for (i = 0; i < 2; i++) {
+		json_t *cond = json_object_get(statement(doc, i ? "TagRestoredInstances" : "RestoreInstances"), "Condition");
+		assert_int_equal(json_object_size(cond), 1);
+		assert_int_equal(json_object_size(json_object_get(cond, "Null")), 1);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(cond, "Null"),
+									  "aws:RequestTag/snapkeep:restore")),
+				    "false");
+	}
+	/* never a delete of an instance */
+	assert_false(has_action(doc, "rds:DeleteDBInstance"));
 	json_decref(doc);
 }
 
@@ -584,6 +645,15 @@ static void test_small_policy_document_byte_for_byte(void **state)
 		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:snapshot:*\"],"
 		"\"Condition\":{\"StringEquals\":{\"aws:ResourceTag/snapkeep:policy\":[\"staging\"]},"
 		"\"Null\":{\"aws:ResourceTag/snapkeep:instance\":\"false\"}}},"
+		"{\"Sid\":\"RestoreInstances\",\"Effect\":\"Allow\",\"Action\":[\"rds:RestoreDBInstanceFromDBSnapshot\","
+		"\"rds:RestoreDBInstanceToPointInTime\"],\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:auto-backup:*\","
+		"\"arn:aws:rds:us-east-1:111122223333:db:*\",\"arn:aws:rds:us-east-1:111122223333:og:*\","
+		"\"arn:aws:rds:us-east-1:111122223333:pg:*\",\"arn:aws:rds:us-east-1:111122223333:snapshot:*\","
+		"\"arn:aws:rds:us-east-1:111122223333:subgrp:*\"],"
+		"\"Condition\":{\"Null\":{\"aws:RequestTag/snapkeep:restore\":\"false\"}}},"
+		"{\"Sid\":\"TagRestoredInstances\",\"Effect\":\"Allow\",\"Action\":[\"rds:AddTagsToResource\"],"
+		"\"Resource\":[\"arn:aws:rds:us-east-1:111122223333:db:*\"],"
+		"\"Condition\":{\"Null\":{\"aws:RequestTag/snapkeep:restore\":\"false\"}}},"
 		"{\"Sid\":\"PublishAlerts\",\"Effect\":\"Allow\",\"Action\":[\"sns:Publish\"],"
 		"\"Resource\":[\"arn:aws:sns:us-east-1:111122223333:ops\"]},"
 		"{\"Sid\":\"PutMetrics\",\"Effect\":\"Allow\",\"Action\":[\"cloudwatch:PutMetricData\"],"
@@ -637,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_deletes_require_the_owner_tag),
 		cmocka_unit_test(test_tagging_needs_this_sets_owner_tags),
 		cmocka_unit_test(test_named_instances_get_exact_arns),
+		cmocka_unit_test(test_restores_need_the_restore_tag),
 		cmocka_unit_test(test_tag_selectors_are_granted_under_a_tag_condition),
 		cmocka_unit_test(test_nothing_replicates_nothing_is_granted_for_it),
 		cmocka_unit_test(test_kms_is_only_usable_through_rds),

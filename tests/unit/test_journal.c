@@ -562,6 +562,48 @@ static void test_other_records_are_appended_and_reserved_types_refused(void **st
 	json_decref(fields);
 }
 
+static void test_a_restore_record_names_its_intent_and_how_it_ended(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_journal *j = NULL;
+	struct sk_journal_restore r = { .run_id = "run-1", .action = "restore-pitr", .region = "us-west-2",
+					.target = "db-new", .instance = "db1", .result = "available",
+					.detail = "available after 42 s", .seconds = 42 };
+	char id[SK_JOURNAL_ID_MAX];
+	json_t *all, *rec, *pending = NULL;
+
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	intent(j, id, "restore-pitr", "db-new", "db1");
+	outcome(j, id, "done");
+	assert_int_equal(sk_journal_restore(j, id, &r), 0);
+	r.result = NULL;
+	assert_int_equal(sk_journal_restore(j, id, &r), SK_ERROR); /* a result is required */
+	assert_int_equal(sk_journal_restore(j, "", &r), SK_ERROR);
+	/* the generic append cannot forge one */
+	all = json_object();
+	assert_int_equal(sk_journal_append(NULL, 0, j, "restore", all, true), SK_ERROR);
+	json_decref(all);
+	sk_journal_close(j);
+	all = lines(f->path);
+	assert_int_equal(json_array_size(all), 3);
+	rec = json_array_get(all, 2);
+	assert_string_equal(s(rec, "type"), "restore");
+	assert_string_equal(s(rec, "intent"), id);
+	assert_string_equal(s(rec, "action"), "restore-pitr");
+	assert_string_equal(s(rec, "region"), "us-west-2");
+	assert_string_equal(s(rec, "target"), "db-new");
+	assert_string_equal(s(rec, "instance"), "db1");
+	assert_string_equal(s(rec, "result"), "available");
+	assert_string_equal(s(rec, "detail"), "available after 42 s");
+	assert_int_equal(json_integer_value(json_object_get(rec, "seconds")), 42);
+	assert_non_null(s(rec, "time"));
+	json_decref(all);
+	/* the intent has its outcome: nothing is left open */
+	assert_int_equal(sk_journal_unresolved(&pending, f->dir), 0);
+	assert_int_equal(json_array_size(pending), 0);
+	json_decref(pending);
+}
+
 static void test_run_ids_carry_the_time_and_differ(void **state)
 {
 	char a[SK_JOURNAL_ID_MAX], b[SK_JOURNAL_ID_MAX];
@@ -859,6 +901,55 @@ static void test_glue_resolves_a_crashed_runs_intents_against_live_state(void **
 	sk_inventory_free(inv);
 }
 
+/* a restore that crashed between its intent and its outcome: made when its new instance is there */
+static void test_glue_resolves_a_crashed_restore_by_its_new_instance(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_journal *j = NULL;
+	struct sk_inventory *inv = NULL;
+	struct sk_inv_instance in;
+	struct sk_journal_glue_counts n;
+	json_t *all;
+	size_t i, seen = 0;
+
+	assert_int_equal(sk_inventory_new(&inv), 0);
+	memset(&in, 0, sizeof(in));
+	in.id = "db1-restored";
+	in.region = "us-east-1";
+	in.arn = "arn:aws:rds:us-east-1:123456789012:db:db1-restored";
+	assert_non_null(sk_inventory_add_instance(inv, &in));
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	journal_intent_of(j, "restore-pitr", "us-east-1", "db1-restored", NULL);
+	journal_intent_of(j, "restore-snapshot", "us-east-1", "db1-never", NULL);
+	journal_intent_of(j, "restore-pitr", "us-west-2", "db1-dr", NULL);
+	sk_journal_close(j);
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	assert_int_equal(sk_journal_glue_resolve(j, f->dir, inv, "next-run", &n), 0);
+	sk_journal_close(j);
+	assert_int_equal(n.completed, 1);
+	assert_int_equal(n.not_made, 1);
+	assert_int_equal(n.unknown, 0);
+	assert_int_equal(n.left, 1); /* us-west-2 was not observed */
+	all = lines(f->path);
+	for (i = 0; i < json_array_size(all); i++) {
+		const json_t *rec = json_array_get(all, i);
+		if (strcmp(s(rec, "type"), "resolution"))
+			continue;
+		seen++;
+		if (!strcmp(s(rec, "target"), "db1-restored")) {
+			assert_string_equal(s(rec, "how"), "completed");
+			assert_string_equal(s(rec, "detail"), "instance 'db1-restored' exists in us-east-1");
+		} else {
+			assert_string_equal(s(rec, "target"), "db1-never");
+			assert_string_equal(s(rec, "how"), "not-made");
+			assert_string_equal(s(rec, "detail"), "no instance 'db1-never' in us-east-1");
+		}
+	}
+	assert_int_equal(seen, 2);
+	json_decref(all);
+	sk_inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +970,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appends_from_many_threads_stay_whole_lines_with_unique_ids, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_records_are_appended_and_reserved_types_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_restore_record_names_its_intent_and_how_it_ended, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glue_resolves_a_crashed_restore_by_its_new_instance, setup, teardown),
 		cmocka_unit_test(test_run_ids_carry_the_time_and_differ),
 		cmocka_unit_test(test_parse_line_wants_an_object_with_a_type),
 		cmocka_unit_test_setup_teardown(test_glue_records_the_plan_action_and_commit_before_the_call, setup,
