@@ -215,6 +215,10 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	if (p->n_refused)
 		fprintf(f, "%sRefused:%s %zu action%s crossed a guardrail and will not be applied.\n", s.bold, s.reset,
 			p->n_refused, p->n_refused == 1 ? "" : "s");
+	for (i = 0; i < p->n_warnings; i++)
+		fprintf(f, "\n%sWarning: %s%s\n\n  %s\n  apply makes none of this plan without --allow-destructive=%s\n",
+			s.change, sk_warning_kind_name(p->warnings[i].kind), s.reset, p->warnings[i].message,
+			sk_warning_kind_name(p->warnings[i].kind));
 }
 
 /* the names of the SK_KEEP_* bits set in keep, as a JSON array */
@@ -436,6 +440,17 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 						cents(r->cost_delta)));
 	}
 	json_object_set_new(root, "regions", regions);
+	if (p->n_warnings) {
+		json_t *warnings = json_array();
+		for (i = 0; i < p->n_warnings; i++) {
+			const struct sk_warning *w = &p->warnings[i];
+			json_array_append_new(warnings, json_pack("{s:s, s:o, s:o, s:o, s:s}", "kind",
+								  sk_warning_kind_name(w->kind), "policy", opt_str(w->policy),
+								  "instance", opt_str(w->instance), "region",
+								  opt_str(w->region), "message", w->message));
+		}
+		json_object_set_new(root, "warnings", warnings);
+	}
 	json_object_set_new(root, "policies", policies_json(p));
 	if (p->basis)
 		json_object_set_new(root, "basis", json_string(p->basis));
