@@ -62,6 +62,8 @@ struct sk_cli {
 	bool allow_mass_delete;
 	const char *guardrails_file;        /* --guardrails, SNAPKEEP_GUARDRAILS */
 	struct sk_guardrails *guardrails;   /* read from it before the command runs */
+	const char *allow_destructive_text; /* apply --allow-destructive=KIND[,KIND] */
+	unsigned allow_destructive;         /* ... as 1u << SK_WARN_* */
 	/* apply */
 	bool auto_approve;
 	bool no_wait;
@@ -181,6 +183,8 @@ int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_
 struct sk_plan_opts;
 int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			struct sk_plan_opts *po, struct sk_plan **out);
+/* --allow-destructive's list into cli->allow_destructive; a usage error (printed) for an unknown kind */
+int sk_cli_allow_destructive(struct sk_cli *cli);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);

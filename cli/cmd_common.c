@@ -417,6 +417,7 @@ void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, stru
 	o->now = cli->now;
 	o->allow_mass_delete = cli->allow_mass_delete;
 	o->guardrails = cli->guardrails;
+	o->allow_destructive = cli->allow_destructive;
 	o->concurrency = cli->concurrency;
 	o->wait = !cli->no_wait;
 	o->cancel = &sk_cli_interrupted;

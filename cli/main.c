@@ -103,6 +103,9 @@ static const struct sk_command commands[] = {
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
 	  "                      more (copiesInFlight); those copies follow on the next run\n"
 	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
+	  "  --allow-destructive KIND[,KIND]  apply a plan with these warnings (retention-zero,\n"
+	  "                      replication-off, deletion-protection-off, delete-many,\n"
+	  "                      policy-removed, instance-removed); any other refuses the apply\n"
 	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n"
 	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
@@ -293,7 +296,7 @@ enum {
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
-	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_GUARDRAILS,
+	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -368,6 +371,7 @@ static const struct cli_option cli_options[] = {
 	FLAG("wait", O_WAIT, wait),
 	STR("timeout", O_TIMEOUT, timeout),
 	STR("guardrails", O_GUARDRAILS, guardrails_file),
+	STR("allow-destructive", O_ALLOW_DESTRUCTIVE, allow_destructive_text),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };
@@ -619,6 +623,8 @@ int main(int argc, char **argv)
 	}
 	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0)
 		return sk_cli_usage(&cli, "--now: %s", sk_error_message());
+	if (sk_cli_allow_destructive(&cli) < 0)
+		return SK_EXIT_USAGE;
 	if (cli.guardrails_file && help_lists(cmd->help, "guardrails") &&
 	    sk_guardrails_load(&cli.guardrails, cli.guardrails_file) < 0)
 		return sk_cli_fail();
