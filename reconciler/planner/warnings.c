@@ -197,11 +197,16 @@ static int removals(struct sk_diff *d, const struct sk_policyset *prev)
 	for (i = 0; i < prev->n_policies; i++) {
 		const struct sk_policy *old = &prev->policies[i], *now = policy_named(d->set, old->name);
 		if (!now) {
+			size_t n = orphans(inv, old->name, NULL);
 			if (warn(d, SK_WARN_POLICY_REMOVED, old->name, NULL, NULL,
-				 sk_diff_printf(d, "policy '%s' of the last applied commit %.12s is gone: its %zu snapshots "
-						   "are orphaned, not deleted (nothing manages them any more), and its "
-						   "instances get no new ones",
-						old->name, prev->commit, orphans(inv, old->name, NULL))) < 0)
+				 n ? sk_diff_printf(d, "policy '%s' of the last applied commit %.12s is gone: its %zu "
+						       "snapshots are orphaned, not deleted (nothing manages them any "
+						       "more), and its instances get no new ones",
+						    old->name, prev->commit, n)
+				   : sk_diff_printf(d, "policy '%s' of the last applied commit %.12s is gone: nothing "
+						       "manages its instances' backups any more (their settings stay as "
+						       "they are)",
+						    old->name, prev->commit)) < 0)
 				return -1;
 			continue;
 		}

@@ -180,6 +180,9 @@ with Emulator(seed=SEED) as emu:
         t.is_((rec[0]["commit"], rec[0]["user"], sorted(rec[0]["kinds"])), (bad, "alice", sorted(ALL.split(","))),
               "with the commit, the user ($USER) and the kinds allowed")
         t.ok(rec[0].get("runId") and len(rec[0]["warnings"]) == 4, "and the run and each warning", rec[0])
+    r = t.snapkeep("history", env=env)
+    t.ok(r.rc == 0 and any("allow-destructive" in l and "allowed" in l and "by alice at commit %s" % bad[:12] in l
+                           for l in r.out.splitlines()), "snapkeep history shows who allowed it, at which commit", r)
 
     # one kind alone: deletion protection back on then off again
     t.git_commit(repo, {"policies/orders.yaml": orders(retention=3, protect="true", replicate="false", last=7)},

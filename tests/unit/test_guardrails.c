@@ -1,7 +1,8 @@
 /*
  * test_guardrails.c - the guardrails file (specs/guardrails.c) and the
  * planner's guardrails (reconciler/planner/guardrails.c): what each one
- * refuses, what it leaves, and the deletion budget's arithmetic
+ * refuses, what it leaves, and the deletion budget's arithmetic; and the
+ * loud plans' warnings (reconciler/planner/warnings.c), on the same fixture
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,8 @@ static struct sk_inventory *inventory(int days)
 	return inv;
 }
 
+static const struct sk_policyset *previous_set;
+
 static struct sk_plan *plan(const struct sk_policyset *set, const struct sk_inventory *inv,
 			    const struct sk_guardrails *g, const struct sk_plan_deletion *dels, size_t n_dels)
 {
@@ -115,6 +118,7 @@ static struct sk_plan *plan(const struct sk_policyset *set, const struct sk_inve
 	struct sk_plan *p = NULL;
 
 	po.now = at(NOW);
+	po.previous = previous_set;
 	po.guardrails = g;
 	po.deletions = dels;
 	po.n_deletions = n_dels;
@@ -339,6 +343,123 @@ static void test_guardrails_check_stop_replication_unless_restarted(void **state
 	sk_guardrails_free(g);
 }
 
+static unsigned warned(const struct sk_plan *p)
+{
+	unsigned kinds = 0;
+	size_t i;
+
+	for (i = 0; i < p->n_warnings; i++)
+		kinds |= 1u << p->warnings[i].kind;
+	return kinds;
+}
+
+static struct sk_policyset *with_commit(struct sk_policyset *set, const char *commit)
+{
+	snprintf(set->commit, sizeof(set->commit), "%s", commit);
+	return set;
+}
+
+static void test_warnings_name_each_dangerous_change(void **state)
+{
+	struct sk_policyset *quiet = policy("  automated: {retentionDays: 21}\n", 30);
+	struct sk_policyset *off = policy("  automated: {retentionDays: 0, deletionProtection: false}\n", 30);
+	struct sk_inventory *inv = inventory(5);
+	struct sk_guardrails *g = guardrails("    - minRetentionDays: 1\n");
+	struct sk_plan *p;
+
+	(void)state;
+	p = plan(quiet, inv, NULL, NULL, 0);
+	assert_int_equal(p->n_warnings, 0);
+	sk_plan_free(p);
+	p = plan(off, inv, NULL, NULL, 0);
+	assert_int_equal(warned(p), 1u << SK_WARN_RETENTION_ZERO | 1u << SK_WARN_DELETION_PROTECTION_OFF);
+	assert_string_equal(p->warnings[0].message,
+			    "instance 'db-1' (us-east-1): backup_retention_period 14 → 0 turns automated backups off: AWS "
+			    "deletes every automated backup of it and its point-in-time window");
+	assert_string_equal(sk_warning_kind_name(p->warnings[0].kind), "retention-zero");
+	sk_plan_free(p);
+	/* what a guardrail refused is not warned about: it will not happen */
+	p = plan(off, inv, g, NULL, 0);
+	assert_int_equal(p->n_refused, 1);
+	assert_int_equal(p->n_warnings, 0);
+	sk_plan_free(p);
+	sk_guardrails_free(g);
+	sk_inventory_free(inv);
+	sk_policyset_free(quiet);
+	sk_policyset_free(off);
+}
+
+static void test_warnings_delete_many_only_after_a_retention_change(void **state)
+{
+	struct sk_policyset *was = with_commit(policy("", 20), "1111111111111111111111111111111111111111");
+	struct sk_policyset *same = with_commit(policy("", 10), "2222222222222222222222222222222222222222");
+	struct sk_policyset *now = with_commit(policy("", 10), "3333333333333333333333333333333333333333");
+	struct sk_inventory *inv = inventory(20);
+	struct sk_plan *p;
+
+	(void)state;
+	/* no last applied commit: nothing to compare */
+	previous_set = NULL;
+	p = plan(now, inv, NULL, NULL, 0);
+	assert_int_equal(count(p, SK_ACTION_DELETE), 10);
+	assert_int_equal(p->n_warnings, 0);
+	sk_plan_free(p);
+	/* last 20 -> last 10: half of the 20 go */
+	previous_set = was;
+	p = plan(now, inv, NULL, NULL, 0);
+	assert_int_equal(warned(p), 1u << SK_WARN_DELETE_MANY);
+	assert_non_null(strstr(p->warnings[0].message, "deletes 10 of the 20 snapshots it owns of instance 'db-1'"));
+	sk_plan_free(p);
+	/* the same rules at the last applied commit: the deletions are not a rule change's */
+	previous_set = same;
+	p = plan(now, inv, NULL, NULL, 0);
+	assert_int_equal(p->n_warnings, 0);
+	sk_plan_free(p);
+	previous_set = NULL;
+	sk_inventory_free(inv);
+	sk_policyset_free(was);
+	sk_policyset_free(same);
+	sk_policyset_free(now);
+}
+
+static void test_warnings_name_what_the_repository_dropped(void **state)
+{
+	static const char two[] = "apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: prod}\nspec:\n"
+				  "  regions: [us-east-1]\n  selector: {instances: [db-1]}\n"
+				  "  snapshots: {schedule: \"0 3 * * *\", retain: {last: 30}}\n---\n"
+				  "apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: gone}\nspec:\n"
+				  "  regions: [us-east-1]\n  selector: {instances: [db-1]}\n"
+				  "  automated: {retentionDays: 14}\n";
+	static const char none[] = "apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: prod}\nspec:\n"
+				   "  regions: [us-east-1]\n  selector: {tags: {env: staging}}\n"
+				   "  snapshots: {schedule: \"0 3 * * *\", retain: {last: 30}}\n";
+	struct sk_policyset *was = NULL, *now = NULL;
+	struct sk_inventory *inv = inventory(4);
+	struct sk_plan *p;
+
+	(void)state;
+	assert_int_equal(sk_policyset_parse_buffer(&was, "p.yaml", two, strlen(two)), 0);
+	assert_int_equal(sk_policyset_parse_buffer(&now, "p.yaml", none, strlen(none)), 0);
+	with_commit(was, "1111111111111111111111111111111111111111");
+	with_commit(now, "2222222222222222222222222222222222222222");
+	previous_set = was;
+	p = plan(now, inv, NULL, NULL, 0);
+	assert_int_equal(warned(p), 1u << SK_WARN_POLICY_REMOVED | 1u << SK_WARN_INSTANCE_REMOVED);
+	assert_string_equal(p->warnings[1].message,
+			    "policy 'gone' of the last applied commit 111111111111 is gone: nothing manages its "
+			    "instances' backups any more (their settings stay as they are)");
+	assert_string_equal(p->warnings[0].message,
+			    "instance 'db-1' (us-east-1) was selected by policy 'prod' at the last applied commit "
+			    "111111111111 and is no more: its 4 snapshots are orphaned, not deleted, and it gets no new "
+			    "ones");
+	assert_int_equal(count(p, SK_ACTION_DELETE), 0);
+	sk_plan_free(p);
+	previous_set = NULL;
+	sk_inventory_free(inv);
+	sk_policyset_free(was);
+	sk_policyset_free(now);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +469,9 @@ int main(void)
 		cmocka_unit_test(test_guardrails_budget_counts_earlier_deletions_in_its_window),
 		cmocka_unit_test(test_guardrails_min_age_and_min_kept),
 		cmocka_unit_test(test_guardrails_check_stop_replication_unless_restarted),
+		cmocka_unit_test(test_warnings_name_each_dangerous_change),
+		cmocka_unit_test(test_warnings_delete_many_only_after_a_retention_change),
+		cmocka_unit_test(test_warnings_name_what_the_repository_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
