@@ -30,7 +30,7 @@ VECTORS ?= $(if $(wildcard ../shared/testdata/sigv4),../shared/testdata/sigv4,te
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-PKGS := libcurl openssl yaml-0.1 jansson yajl libgit2 libxml-2.0 libmicrohttpd
+PKGS := libcurl openssl yaml-0.1 jansson yajl libgit2 libxml-2.0 libmicrohttpd libpq gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -137,7 +137,7 @@ deps:
 # The build is a sub-make so that pkg-config is asked again after deps.
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) $(SAN_BIN) $(SAN_UNITS) $(SAN_FUZZ) $(SAN_TOOLS) $(REL_BIN) $(REL_TOOLS) $(REL_UNITS)
-	@BUILD=$(BUILD) PYTHON=$(PYTHON) VECTORS=$(VECTORS) tests/run
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) VECTORS=$(VECTORS) TEST_JOBS=$${TEST_JOBS:-2} tests/run
 
 unit: $(SAN_UNITS)
 	@BUILD=$(BUILD) tests/run --only unit

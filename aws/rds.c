@@ -203,7 +203,7 @@ static const struct sk_field instance_values[] = {
 
 static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instance *d)
 {
-	xmlNodePtr pending, reps, r;
+	xmlNodePtr pending, reps, r, endpoint;
 	size_t k = 0;
 	int rc;
 
@@ -216,6 +216,10 @@ static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instan
 	if (!d->status)
 		d->status = "unknown";
 	if (read_fields(x, n, d, instance_values, SK_FIELDS_N(instance_values)) < 0)
+		return sk_error_prefix("instance '%s'", d->id);
+	endpoint = sk_xml_child(n, "Endpoint");
+	d->endpoint_address = text(x, endpoint, "Address");
+	if ((rc = get_int(endpoint, "Port", &d->endpoint_port)) < 0)
 		return sk_error_prefix("instance '%s'", d->id);
 	pending = sk_xml_child(n, "PendingModifiedValues");
 	if (sk_xml_child(pending, "BackupRetentionPeriod")) {

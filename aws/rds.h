@@ -28,6 +28,8 @@ struct sk_rds_instance {
 	const char *preferred_maintenance_window;
 	const char *kms_key_id;
 	const char *aws_backup_recovery_point_arn; /* NULL unless AWS Backup manages its backups */
+	const char *endpoint_address; /* Endpoint.Address; NULL until RDS gives one */
+	int endpoint_port;            /* Endpoint.Port; 0: none */
 	int backup_retention_period;
 	bool has_pending_retention;
 	int pending_retention;

@@ -31,6 +31,7 @@ enum {
 	SK_EXIT_USAGE = 64,
 	SK_EXIT_SIGINT = 130,
 	SK_EXIT_SIGTERM = 143,
+	SK_VERIFY_UNKNOWN_EXIT = 3, /* verify: UNKNOWN, monitoring plugins' code for "could not check" */
 };
 
 #define SK_CLI_MAX_REGIONS 32
@@ -42,6 +43,9 @@ struct sk_cli {
 	const char *ref;
 	const char *path;
 	bool allow_insecure_git; /* credentials to http:// and git:// remotes too */
+	bool require_signed_commits; /* --require-signed-commits, SNAPKEEP_REQUIRE_SIGNED_COMMITS */
+	const char *gpg_keyring;     /* --gpg-keyring, SNAPKEEP_GPG_KEYRING */
+	const char *allowed_signers; /* --allowed-signers, SNAPKEEP_ALLOWED_SIGNERS */
 	/* AWS */
 	const char *regions[SK_CLI_MAX_REGIONS];
 	size_t n_regions;
@@ -75,6 +79,7 @@ struct sk_cli {
 	/* history */
 	const char *since;
 	const char *instance;
+	const char *policy; /* drill, verify: --policy, only this policy */
 	/* run */
 	const char *interval;
 	const char *git_poll;
@@ -129,6 +134,11 @@ int sk_cli_fail(void);
  */
 #define SK_CLI_STDOUT_CLOSED 1
 int sk_cli_stdout_status(void);
+/*
+ * --require-signed-commits needs the keys (--gpg-keyring, --allowed-signers),
+ * and they need it: 0, or -1 after a usage error
+ */
+int sk_cli_check_signing(const struct sk_cli *cli);
 /* prints "snapkeep <command>: <message>" (a JSON record with JSON logs) and returns SK_EXIT_USAGE */
 int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -143,8 +153,8 @@ struct sk_load_opts;
 struct sk_reconcile_opts;
 struct sk_reconcile_report;
 /*
- * The policy source and state directory from --repo/--ref/--path/--state-dir
- * and --allow-insecure-git; reading with them warns on stderr about a fetch
+ * The policy source and state directory from --repo/--ref/--path/--state-dir,
+ * --allow-insecure-git and the signing options; reading with them warns on stderr about a fetch
  * over plain http and about policy files with uncommitted changes (the
  * commit is read, not them).
  */
@@ -217,5 +227,7 @@ int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);
 int cmd_restore(struct sk_cli *cli);
+int cmd_verify(struct sk_cli *cli);
+int cmd_drill(struct sk_cli *cli);
 
 #endif

@@ -48,6 +48,14 @@ static int take_origin(struct sk_cli *cli, const struct sk_planfile_origin *o, c
 	}
 	if (!cli->allow_mass_delete)
 		cli->allow_mass_delete = o->allow_mass_delete;
+	/* a plan made from a verified commit is verified again, with the same keys unless told others */
+	if (o->require_signed) {
+		cli->require_signed_commits = true;
+		if (!cli->gpg_keyring && !cli->allowed_signers) {
+			cli->gpg_keyring = o->gpg_keyring;
+			cli->allowed_signers = o->allowed_signers;
+		}
+	}
 	if (cli->endpoint && (!o->endpoint || !same_url(cli->endpoint, o->endpoint)))
 		return sk_error_set(SK_ERR_INVALID, "--endpoint '%s' contradicts saved plan '%s', made with %s%s%s; drop "
 						    "the option, or make a new plan",
@@ -96,6 +104,10 @@ int cmd_apply(struct sk_cli *cli)
 			return sk_cli_fail();
 		if (origin.present && take_origin(cli, &origin, file) < 0) {
 			rc = origin_failed(cli);
+			goto done;
+		}
+		if (sk_cli_check_signing(cli) < 0) {
+			rc = SK_EXIT_USAGE;
 			goto done;
 		}
 	}

@@ -119,6 +119,9 @@ void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 	o->path = cli->path;
 	o->state_dir = cli->state_dir;
 	o->allow_insecure_git = cli->allow_insecure_git;
+	o->signing.required = cli->require_signed_commits;
+	o->signing.gpg_keyring = cli->gpg_keyring;
+	o->signing.allowed_signers = cli->allowed_signers;
 	o->on_insecure_fetch = warn_insecure_fetch;
 	o->on_source = sk_cli_warn_uncommitted;
 }

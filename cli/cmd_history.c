@@ -103,8 +103,9 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 	} else if (!strcmp(r->type, "resolution")) {
 		snprintf(result, sizeof(result), "resolved: %s", r->how ? r->how : "?");
 		row(sh, r, result, NULL, r->detail);
-	} else if (!strcmp(r->type, "restore")) {
-		/* what became of a restore's new instance (restore --wait): available, timeout, ... */
+	} else if (!strcmp(r->type, "restore") || !strcmp(r->type, "drill") || !strcmp(r->type, "drill-cleanup")) {
+		/* what became of a restore's new instance (restore --wait): available, timeout, ...;
+		 * restore drills: passed/failed and what they measured; deletions of drill instances a crash left */
 		row(sh, r, r->result ? r->result : "?", NULL, r->detail);
 	} else if (!strcmp(r->type, "allow-destructive")) {
 		/* who let a loud plan through (apply --allow-destructive), at which commit */

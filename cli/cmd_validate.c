@@ -57,6 +57,9 @@ static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool
 	json_object_set_new(root, "valid", json_boolean(valid));
 	json_object_set_new(root, "commit", set && set->commit[0] ? json_string(set->commit) : json_null());
 	json_object_set_new(root, "subject", set && set->subject ? json_string(set->subject) : json_null());
+	if (set && set->signer.format[0])
+		json_object_set_new(root, "signer", json_pack("{s:s, s:s, s:s}", "format", set->signer.format, "name",
+							      set->signer.name, "key", set->signer.key));
 	/* policy files whose uncommitted changes the commit does not have */
 	json_object_set(root, "uncommitted", unc);
 	for (i = 0; set && valid && i < set->n_policies; i++) {
@@ -172,6 +175,11 @@ int cmd_validate(struct sk_cli *cli)
 	printf("Success! %zu polic%s valid", set->n_policies, set->n_policies == 1 ? "y is" : "ies are");
 	if (set->commit[0])
 		printf(" at commit %.12s \"%s\"", set->commit, set->subject ? set->subject : "");
+	if (set->signer.format[0]) {
+		char who[512];
+		sk_signer_describe(who, sizeof(who), &set->signer);
+		printf(", signed by %s", who);
+	}
 	printf(".\n");
 	if (plan)
 		print_selection(plan, warnings);

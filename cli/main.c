@@ -35,6 +35,14 @@
 	"  --path DIR          folder of the repository holding policies (SNAPKEEP_PATH; default: all)\n" \
 	"  --allow-insecure-git  send git credentials (SNAPKEEP_GIT_TOKEN) to http:// and git://\n" \
 	"                      remotes too (SNAPKEEP_ALLOW_INSECURE_GIT=1; default: https and ssh only)\n"
+#define OPT_SIGNING                                                                                  \
+	"  --require-signed-commits  refuse a policy commit not signed by an allowed key: nothing\n"  \
+	"                      is planned or applied (SNAPKEEP_REQUIRE_SIGNED_COMMITS=1); the keys:\n" \
+	"  --gpg-keyring FILE|DIR  OpenPGP public keys allowed to sign: a key file, a folder of\n"      \
+	"                      them, or a GnuPG home, read only (SNAPKEEP_GPG_KEYRING)\n"              \
+	"  --allowed-signers FILE  SSH keys allowed to sign, in git's gpg.ssh.allowedSignersFile\n"    \
+	"                      format (SNAPKEEP_ALLOWED_SIGNERS)\n"
+#define COMMON_SOURCE_SIGNED COMMON_SOURCE OPT_SIGNING
 #define OPT_REGION                                                                        \
 	"  --region R          observe and change only this region; copies into others wait\n" \
 	"                      (repeatable; default: every region a policy names)\n"
@@ -47,6 +55,9 @@
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
+#define OPT_REGION_READ                                                                   \
+	"  --region R          observe and check only this region (repeatable; default: every\n" \
+	"                      region a policy names)\n"
 #define OPT_STATE_DIR                                                                                  \
 	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
 	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"
@@ -71,7 +82,7 @@
 static const struct sk_command commands[] = {
 	{ "validate", cmd_validate, "check the policies in a repository (with --observe, what they select)",
 	  "[options]",
-	  COMMON_SOURCE OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT
+	  COMMON_SOURCE_SIGNED OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT
 	  "  --observe           also observe the regions the policies name (read-only AWS calls) and\n"
 	  "                      report the instances each policy selects\n" COMMON_AWS OPT_DEBUG
 	  "  --inventory FILE    with --observe: read a snapkeep-inventory/v1 file instead of AWS\n\n"
@@ -82,7 +93,7 @@ static const struct sk_command commands[] = {
 	  "conflict on one instance) and a failed observation are errors.\n"
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
-	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
@@ -97,7 +108,7 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
 	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
@@ -127,7 +138,7 @@ static const struct sk_command commands[] = {
 	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR]",
 	  OPT_STATE_DIR OPT_LOG_FORMAT "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
 	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
 	  "  --auto-apply        apply each cycle's plan (default: report drift only)\n"
 	  "  --once              one cycle, then exit (cron, systemd timers, CronJobs)\n"
@@ -147,6 +158,22 @@ static const struct sk_command commands[] = {
 	  "its policy's alerts.snsTopicArn; fleet-wide ones to the Settings' (else every policy's).\n"
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
+	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",
+	  "[--policy NAME] [--instance ID] [--output text|json] [options]",
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --policy NAME       only this policy's instances\n"
+	  "  --instance ID       only this instance\n"
+	  "  --inventory FILE    verify a snapkeep-inventory/v1 file instead of AWS\n"
+	  "  --now TIME          verify as of this RFC 3339 time (default: when observed)\n\n"
+	  "Per instance a policy selects, in its region and each copy region: the newest snapshot's\n"
+	  "age (spec.verify.rpo), each copy region's copies (copyRpo), snapshot status, encryption\n"
+	  "and KMS key (kmsKeys), allocated storage, automated backups (retention, pitrRpo, the\n"
+	  "point-in-time window against retentionDays: pitrWindow), replication where the policy asks\n"
+	  "for it, and the last restore drill (the state's, within drillMaxAge or the drill schedule).\n"
+	  "Makes the list calls plan makes and no other; changes nothing.\n"
+	  "Prints a summary line and one line per problem (--output json: every result).\n"
+	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
+	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
@@ -178,6 +205,22 @@ static const struct sk_command commands[] = {
 	  "stop the wait, not the restore.\n"
 	  "Exit codes: 0 restored, or the dry run printed; 1 error, or refused (no call was made);\n"
 	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
+	{ "drill", cmd_drill, "restore backups into throw-away instances, query them, delete them",
+	  "[--instance ID] [--policy NAME] [options]",
+	  COMMON_SOURCE COMMON_AWS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --instance ID       drill only this instance (default: every instance a policy with a\n"
+	  "                      drill: block selects)\n"
+	  "  --policy NAME       drill only this policy's instances\n\n"
+	  "Each drill restores the newest available snapshot the policy owns (or, with source:\n"
+	  "point-in-time, now minus lag) into snapkeep-drill-<instance> tagged snapkeep:drill, waits\n"
+	  "for it, connects with libpq (sslmode=prefer; the password from the policy's passwordEnv\n"
+	  "or passwordFile only), runs the checks read-only with a statement timeout, and deletes the\n"
+	  "instance whatever happened. It reports each check, the RTO (restore request to checks\n"
+	  "answered) and the RPO (backup time to the newest row a notOlderThanSnapshotBy check reads),\n"
+	  "journals the drill (history shows it), keeps the last result per instance in the state\n"
+	  "and sends one SNS message per failed drill. Drill instances a crash left are deleted first.\n"
+	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 64 bad usage;\n"
+	  "130/143 interrupted by SIGINT/SIGTERM (the drill instance was still deleted).\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
 	  "                      profile's region, else us-east-1)\n"
@@ -271,6 +314,22 @@ int sk_cli_usage(const struct sk_cli *cli, const char *fmt, ...)
 	return SK_EXIT_USAGE;
 }
 
+int sk_cli_check_signing(const struct sk_cli *cli)
+{
+	if (cli->require_signed_commits && !cli->gpg_keyring && !cli->allowed_signers) {
+		sk_cli_usage(cli, "--require-signed-commits needs the keys allowed to sign: --gpg-keyring FILE|DIR "
+				  "and/or --allowed-signers FILE");
+		return -1;
+	}
+	if (!cli->require_signed_commits && (cli->gpg_keyring || cli->allowed_signers)) {
+		sk_cli_usage(cli, "%s checks nothing without --require-signed-commits (or "
+				  "SNAPKEEP_REQUIRE_SIGNED_COMMITS=1)",
+			     cli->gpg_keyring ? "--gpg-keyring" : "--allowed-signers");
+		return -1;
+	}
+	return 0;
+}
+
 static void print_usage(FILE *f)
 {
 	size_t i;
@@ -282,7 +341,7 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'snapkeep <command> --help' for a command's options and exit codes.\n"
 		   "Exit codes: 0 success; 1 error; 2 plan has changes (--detailed-exitcode); 64 bad usage;\n"
-		   "130/143 interrupted.\n");
+		   "130/143 interrupted; verify exits as a monitoring plugin (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).\n");
 }
 
 static void print_command_help(const struct sk_command *c)
@@ -296,7 +355,7 @@ enum {
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
-	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE,
+	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -327,6 +386,9 @@ static const struct cli_option cli_options[] = {
 	STR("ref", O_REF, ref),
 	STR("path", O_PATH, path),
 	FLAG("allow-insecure-git", O_INSECURE_GIT, allow_insecure_git),
+	FLAG("require-signed-commits", O_REQUIRE_SIGNED, require_signed_commits),
+	STR("gpg-keyring", O_GPG_KEYRING, gpg_keyring),
+	STR("allowed-signers", O_ALLOWED_SIGNERS, allowed_signers),
 	OTHER("region", required_argument, O_REGION),
 	STR("endpoint", O_ENDPOINT, endpoint),
 	STR("endpoint-url", O_ENDPOINT, endpoint),
@@ -370,6 +432,7 @@ static const struct cli_option cli_options[] = {
 	FLAG("apply", O_APPLY, apply),
 	FLAG("wait", O_WAIT, wait),
 	STR("timeout", O_TIMEOUT, timeout),
+	STR("policy", O_POLICY, policy),
 	STR("guardrails", O_GUARDRAILS, guardrails_file),
 	STR("allow-destructive", O_ALLOW_DESTRUCTIVE, allow_destructive_text),
 	OTHER("help", no_argument, O_HELP),
@@ -513,7 +576,10 @@ static bool env_true(const char *name)
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
-int main(int argc, char **argv)
+/* the command being run, once known */
+static const struct sk_command *current;
+
+static int run_command(int argc, char **argv)
 {
 	struct sk_cli cli;
 	const struct sk_command *cmd = NULL;
@@ -554,6 +620,7 @@ int main(int argc, char **argv)
 		return SK_EXIT_USAGE;
 	}
 	cli.command = cmd->name;
+	current = cmd;
 	if (wants_json_logs(argc, argv))
 		sk_log_set_json(true);
 	output = env_or("SNAPKEEP_OUTPUT", "text");
@@ -561,6 +628,9 @@ int main(int argc, char **argv)
 	cli.ref = env_or("SNAPKEEP_REF", NULL);
 	cli.path = env_or("SNAPKEEP_PATH", NULL);
 	cli.allow_insecure_git = env_true("SNAPKEEP_ALLOW_INSECURE_GIT");
+	cli.require_signed_commits = env_true("SNAPKEEP_REQUIRE_SIGNED_COMMITS");
+	cli.gpg_keyring = env_or("SNAPKEEP_GPG_KEYRING", NULL);
+	cli.allowed_signers = env_or("SNAPKEEP_ALLOWED_SIGNERS", NULL);
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
 	cli.guardrails_file = env_or("SNAPKEEP_GUARDRAILS", NULL);
@@ -623,6 +693,10 @@ int main(int argc, char **argv)
 	}
 	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0)
 		return sk_cli_usage(&cli, "--now: %s", sk_error_message());
+	/* `apply PLANFILE` may take them from the file: cmd_apply.c checks them then */
+	if (help_lists(cmd->help, "require-signed-commits") && !(!strcmp(cmd->name, "apply") && cli.argc) &&
+	    sk_cli_check_signing(&cli) < 0)
+		return SK_EXIT_USAGE;
 	if (sk_cli_allow_destructive(&cli) < 0)
 		return SK_EXIT_USAGE;
 	if (cli.guardrails_file && help_lists(cmd->help, "guardrails") &&
@@ -634,5 +708,15 @@ int main(int argc, char **argv)
 	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */
 	if (sk_cli_stdout_status() < 0 && rc == SK_EXIT_OK)
 		rc = sk_cli_fail();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run_command(argc, argv);
+
+	/* a monitoring plugin that cannot run as asked says UNKNOWN, never an exit code a monitor reads as another */
+	if (rc == SK_EXIT_USAGE && current && current->handler == cmd_verify)
+		rc = SK_VERIFY_UNKNOWN_EXIT;
 	return rc;
 }

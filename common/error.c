@@ -93,7 +93,7 @@ const char *sk_error_class_name(int klass)
 {
 	static const char *const names[] = {
 		"none", "nomem", "os", "invalid", "http", "aws", "xml", "credentials",
-		"config", "policy", "git", "state", "lock", "plan", "safety", "interrupted", "response",
+		"config", "policy", "git", "state", "lock", "plan", "safety", "interrupted", "response", "signature",
 	};
 	if (klass < 0 || (size_t)klass >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

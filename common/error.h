@@ -41,6 +41,7 @@ enum sk_error_class {
 	SK_ERR_SAFETY,
 	SK_ERR_INTERRUPTED,
 	SK_ERR_RESPONSE, /* an answer that is not AWS's answer to the call (HTML, empty, another action's) */
+	SK_ERR_SIGNATURE, /* the policy commit is not signed by an allowed key (specs/signature.h) */
 };
 
 #define SK_ERROR_MAX 2048

@@ -2,8 +2,11 @@
 # demo.sh - the main job, end to end, against the local AWS emulator:
 # start the emulator seeded with examples/emulator-seed.json, commit
 # examples/policies/ to a fresh git repository, then validate, plan, apply,
-# and plan again (which must say "No changes").  Everything happens under a
-# temporary directory that is removed at the end.
+# and plan again (which must say "No changes"), and end with a restore drill
+# of the production database that must pass: the emulator runs a real
+# PostgreSQL 15 for it (make deps installs postgresql-15), the demo puts a
+# table in it before the snapshot.  Everything happens under a temporary
+# directory that is removed at the end.
 set -eu
 bin=${1:-build/snapkeep}
 PYTHON=${PYTHON:-python3}
@@ -49,6 +52,20 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 export SNAPKEEP_STATE_DIR="$work/state"
 
+# the production instance is a real PostgreSQL server: a table of books in it, for the drill to find
+pg_port=$("$PYTHON" -c '
+import json, sys, urllib.request
+st = json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/state?region=us-east-1&snapshots=0"))
+print(next(i["pgPort"] for i in st["regions"]["us-east-1"]["instances"] if i["id"] == "mangu-publishing-db-production"))
+' "$AWS_ENDPOINT_URL")
+psql=/usr/lib/postgresql/15/bin/psql
+[ -x "$psql" ] || psql=psql
+step "a table of books in the production database (PostgreSQL on 127.0.0.1:$pg_port)"
+PGPASSWORD=demo-drill-password "$psql" -X -q -h 127.0.0.1 -p "$pg_port" -U drill -d mangu_publishing -v ON_ERROR_STOP=1 -c "
+CREATE TABLE books (id int PRIMARY KEY, title text NOT NULL, price numeric NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO books (id, title, price) VALUES (1, 'Dune', 9.50), (2, 'Emma', 4.00), (3, 'Ulysses', 12.00);"
+echo "3 books"
+
 step "committing examples/policies to a git repository"
 repo="$work/policies"
 mkdir -p "$repo"
@@ -77,4 +94,20 @@ out=$("$bin" plan --repo "$repo" --path policies --detailed-exitcode) || {
 echo "$out"
 echo "$out" | grep -q "No changes" || { echo "demo: expected 'No changes'" >&2; exit 1; }
 
-step "done: the live backups match the policy in git"
+step "waiting for the production snapshot (a real base backup)"
+"$PYTHON" -c '
+import json, sys, time, urllib.request
+for _ in range(600):
+    st = json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/state?region=us-east-1"))
+    if any(s.get("tags", {}).get("snapkeep:policy") == "mangu-production" and s["status"] == "available"
+           for s in st["regions"]["us-east-1"]["snapshots"]):
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit("demo: the production snapshot did not become available")
+' "$AWS_ENDPOINT_URL"
+echo "available"
+
+step "snapkeep drill (restore the newest snapshot, query it, delete it)"
+SNAPKEEP_DRILL_PASSWORD=demo-drill-password "$bin" drill --repo "$repo" --path policies --instance mangu-publishing-db-production
+
+step "done: the live backups match the policy in git, and the newest one restores"

@@ -14,6 +14,9 @@ libyaml-dev:pkg:yaml-0.1
 libjansson-dev:pkg:jansson
 libyajl-dev:pkg:yajl
 libgit2-dev:pkg:libgit2
+libgpgme-dev:pkg:gpgme
+gnupg:cmd:gpg
+openssh-client:cmd:ssh-keygen
 libxml2-dev:pkg:libxml-2.0
 libmicrohttpd-dev:pkg:libmicrohttpd
 libcmocka-dev:pkg:cmocka

@@ -280,6 +280,7 @@ static int load_files(struct sk_policyset **out, const struct sk_source *src, co
 		p.set->commit[40] = '\0';
 		p.set->subject = src->subject ? (char *)sk_arena_strdup(&p.set->arena, src->subject) : NULL;
 		p.set->ref = src->ref ? (char *)sk_arena_strdup(&p.set->arena, src->ref) : NULL;
+		p.set->signer = src->signer;
 	}
 	if (n) {
 		p.set->files = sk_arena_calloc(&p.set->arena, n, sizeof(char *));

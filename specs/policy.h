@@ -32,6 +32,7 @@
 #include "common/buf.h"
 #include "specs/cron.h"
 #include "specs/retain.h"
+#include "specs/signature.h"
 
 struct sk_source;
 
@@ -72,6 +73,68 @@ struct sk_policy_copy {
 	char *kms_key_id; /* destination key, or NULL (AWS then uses the default key when the source is not encrypted) */
 	struct sk_retain retain; /* the copies' own retention; SK_RETAIN_INIT (nothing set) keeps every copy */
 	bool has_retain;
+	struct sk_pos pos;
+};
+
+/* spec.verify: a threshold pair, seconds; 0: derived (specs/README.md) */
+struct sk_verify_threshold {
+	int64_t warn;
+	int64_t crit;
+};
+
+/* spec.verify.kmsKeys: the key snapshots in a region must carry */
+struct sk_verify_kms {
+	char *region;
+	char *key; /* id, ARN or alias, as sk_pctx_want_kms() takes it */
+	struct sk_pos pos;
+};
+
+/* spec.verify: what `snapkeep verify` holds the backups to */
+struct sk_policy_verify {
+	struct sk_verify_threshold rpo;         /* age of the newest available snapshot */
+	struct sk_verify_threshold copy_rpo;    /* how long a source may wait for its copy in a copy region */
+	struct sk_verify_threshold pitr_rpo;    /* now - LatestRestorableTime */
+	struct sk_verify_threshold pitr_window; /* how much the PITR window may fall short of retentionDays */
+	int encrypted;                          /* -1: not given (required), 0, 1 */
+	struct sk_verify_kms *kms_keys;
+	size_t n_kms_keys;
+	int64_t drill_max_age;                  /* seconds; 0: as the drill's schedule allows */
+	struct sk_pos pos;
+};
+
+/* spec.drill.checks[]: one query and what its first column of its first row must say */
+enum sk_drill_check_kind {
+	SK_DRILL_AT_LEAST = 0, /* atLeast: a number >= at_least */
+	SK_DRILL_EXPECT,       /* expect: equal to expect (a boolean when expect_bool >= 0) */
+	SK_DRILL_FRESH,        /* notOlderThanSnapshotBy: a timestamp not older than the snapshot by max_age */
+};
+
+struct sk_drill_check {
+	char *name;
+	char *sql;
+	enum sk_drill_check_kind kind;
+	double at_least;
+	char *expect;      /* as written */
+	int expect_bool;   /* -1: expect is not a boolean; 0, 1 */
+	int64_t max_age;   /* seconds */
+	struct sk_pos pos;
+};
+
+/* spec.drill: restore a backup into a throw-away instance and query it */
+struct sk_policy_drill {
+	char *schedule_text;
+	struct sk_cron schedule;
+	bool point_in_time;   /* source: point-in-time (now minus lag); else latest-snapshot */
+	int64_t lag;          /* seconds; point-in-time only */
+	char *instance_class; /* NULL: as the snapshot's instance */
+	char *database;
+	char *user;
+	char *password_env;  /* exactly one of these two */
+	char *password_file;
+	struct sk_drill_check *checks;
+	size_t n_checks;
+	int64_t timeout;           /* seconds, the whole drill; default 2h */
+	int64_t statement_timeout; /* seconds, per check; default 60 */
 	struct sk_pos pos;
 };
 
@@ -123,6 +186,14 @@ struct sk_policy {
 	/* spec.alerts */
 	char *sns_topic_arn; /* or NULL */
 	struct sk_pos sns_topic_arn_pos;
+
+	/* spec.verify: has_verify false when absent (every threshold derived) */
+	bool has_verify;
+	struct sk_policy_verify verify;
+
+	/* spec.drill: has_drill false when absent */
+	bool has_drill;
+	struct sk_policy_drill drill;
 };
 
 /* USD per GB-month of snapshot storage: AWS's published us-east-1 list price, the one default */
@@ -170,6 +241,7 @@ struct sk_policyset {
 	char commit[41];
 	char *subject;
 	char *ref;
+	struct sk_signer signer; /* who signed the commit, when a signature was required; else zeroed */
 	/* private: every string and array above lives here */
 	struct sk_arena arena;
 };

@@ -106,6 +106,54 @@ static json_t *snapshots_json(const struct sk_policy *p)
 	return o;
 }
 
+/* a {warn, crit} pair in seconds; null when derived from the schedule */
+static json_t *threshold_json(const struct sk_verify_threshold *t)
+{
+	if (!t->warn)
+		return json_null();
+	return json_pack("{s:I, s:I}", "warnSeconds", (json_int_t)t->warn, "critSeconds", (json_int_t)t->crit);
+}
+
+static json_t *verify_json(const struct sk_policy_verify *v)
+{
+	json_t *o, *keys = json_object();
+
+	for (size_t i = 0; keys && i < v->n_kms_keys; i++)
+		json_object_set_new(keys, v->kms_keys[i].region, json_string(v->kms_keys[i].key));
+	o = json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "rpo", threshold_json(&v->rpo), "copyRpo",
+		      threshold_json(&v->copy_rpo), "pitrRpo", threshold_json(&v->pitr_rpo), "pitrWindow",
+		      threshold_json(&v->pitr_window), "encrypted", v->encrypted != 0, "kmsKeys", keys);
+	if (o)
+		json_object_set_new(o, "drillMaxAgeSeconds",
+				    v->drill_max_age ? json_integer((json_int_t)v->drill_max_age) : json_null());
+	return o;
+}
+
+static json_t *drill_json(const struct sk_policy_drill *d)
+{
+	static const char *const kinds[] = { "atLeast", "expect", "notOlderThanSnapshotBy" };
+	json_t *checks = json_array(), *o;
+
+	for (size_t i = 0; checks && i < d->n_checks; i++) {
+		const struct sk_drill_check *c = &d->checks[i];
+		json_t *v = c->kind == SK_DRILL_AT_LEAST   ? json_real(c->at_least)
+			    : c->kind == SK_DRILL_FRESH    ? json_integer(c->max_age)
+			    : c->expect_bool >= 0          ? json_boolean(c->expect_bool)
+							   : json_string(c->expect);
+
+		json_array_append_new(checks, json_pack("{s:s, s:s, s:o}", "name", c->name, "sql", c->sql,
+							 kinds[c->kind], v));
+	}
+	o = json_pack("{s:o, s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:I, s:I}", "schedule",
+		      str_or_null(d->schedule_text), "source", d->point_in_time ? "point-in-time" : "latest-snapshot",
+		      "lagSeconds", (json_int_t)d->lag, "instanceClass", str_or_null(d->instance_class), "connect",
+		      "database", str_or_null(d->database), "user", str_or_null(d->user), "passwordEnv",
+		      str_or_null(d->password_env), "passwordFile", str_or_null(d->password_file), "checks", checks,
+		      "timeoutSeconds", (json_int_t)d->timeout, "statementTimeoutSeconds",
+		      (json_int_t)d->statement_timeout);
+	return o;
+}
+
 static json_t *policy_json(const struct sk_policy *p)
 {
 	json_t *o, *regions = json_array(), *sel;
@@ -127,6 +175,11 @@ static json_t *policy_json(const struct sk_policy *p)
 	if (o)
 		json_object_set_new(o, "alerts",
 				    p->sns_topic_arn ? json_pack("{s:s}", "snsTopicArn", p->sns_topic_arn) : json_null());
+	/* only when given: the sets of policies without one print as they always did */
+	if (o && p->has_verify)
+		json_object_set_new(o, "verify", verify_json(&p->verify));
+	if (o && p->has_drill)
+		json_object_set_new(o, "drill", drill_json(&p->drill));
 	return o;
 }
 

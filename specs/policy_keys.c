@@ -17,7 +17,8 @@
 
 const char *const sk_policy_keys_top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
 const char *const sk_policy_keys_metadata[] = { "name", NULL };
-const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", NULL };
+const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", "drill",
+					    "verify",  NULL };
 const char *const sk_policy_keys_selector[] = { "instances", "tags", NULL };
 const char *const sk_policy_keys_automated[] = { "retentionDays",      "window",	   "copyTagsToSnapshot",
 						 "deletionProtection", "applyImmediately", "replicate",
@@ -29,6 +30,15 @@ const char *const sk_policy_keys_retain[] = { "last", "hourly", "daily", "weekly
 					      "monthly", "yearly", "within", NULL };
 const char *const sk_policy_keys_copy[] = { "region", "kmsKeyId", "retain", NULL };
 const char *const sk_policy_keys_alerts[] = { "snsTopicArn", NULL };
+const char *const sk_policy_keys_verify[] = { "rpo",	   "copyRpo", "pitrRpo",	"pitrWindow",
+					      "encrypted", "kmsKeys", "drillMaxAge", NULL };
+const char *const sk_policy_keys_threshold[] = { "warn", "crit", NULL };
+const char *const sk_policy_keys_drill[] = { "schedule",	"source",  "lag",	      "instanceClass",
+					     "connect",	"checks",  "timeout",	      "statementTimeout",
+					     NULL };
+const char *const sk_policy_keys_drill_connect[] = { "database", "user", "passwordEnv", "passwordFile", NULL };
+const char *const sk_policy_keys_drill_check[] = { "name", "sql", "atLeast", "expect", "notOlderThanSnapshotBy",
+						   NULL };
 const char *const sk_policy_keys_settings[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", "copiesInFlight",
 						"alerts", NULL };
 
@@ -44,6 +54,14 @@ const struct sk_policy_keyset sk_policy_keys_sets[] = {
 	{ "spec.snapshots.copies[]", sk_policy_keys_copy },
 	{ "spec.snapshots.copies[].retain", sk_policy_keys_retain },
 	{ "alerts", sk_policy_keys_alerts },
+	{ "spec.verify", sk_policy_keys_verify },
+	{ "spec.verify.rpo", sk_policy_keys_threshold },
+	{ "spec.verify.copyRpo", sk_policy_keys_threshold },
+	{ "spec.verify.pitrRpo", sk_policy_keys_threshold },
+	{ "spec.verify.pitrWindow", sk_policy_keys_threshold },
+	{ "spec.drill", sk_policy_keys_drill },
+	{ "spec.drill.connect", sk_policy_keys_drill_connect },
+	{ "spec.drill.checks[]", sk_policy_keys_drill_check },
 	{ "settings.spec", sk_policy_keys_settings },
 	{ "settings.spec.alerts", sk_policy_keys_alerts },
 	{ NULL, NULL },
@@ -63,6 +81,10 @@ static const struct {
 	{ "retain", sk_policy_keys_retain },
 	{ "copies[]", sk_policy_keys_copy },
 	{ "alerts", sk_policy_keys_alerts },
+	{ "verify", sk_policy_keys_verify },
+	{ "drill", sk_policy_keys_drill },
+	{ "connect", sk_policy_keys_drill_connect },
+	{ "checks[]", sk_policy_keys_drill_check },
 	{ "the top level", sk_policy_keys_top },
 };
 
@@ -93,6 +115,9 @@ const struct sk_policy_pattern sk_policy_keys_patterns[] = {
 	[SK_POLICY_RX_WINDOW] = { "window", "^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$" },
 	[SK_POLICY_RX_WITHIN] = { "within", "^([0-9]{1,5}y)?([0-9]{1,5}m)?([0-9]{1,5}d)?([0-9]{1,5}h)?$" },
 	[SK_POLICY_RX_RESERVED_TAG] = { "reservedTagKey", "^([aA][wW][sS]|[sS][nN][aA][pP][kK][eE][eE][pP]):" },
+	[SK_POLICY_RX_INSTANCE_CLASS] = { "instanceClass", "^db\\.[a-z0-9]+\\.[a-z0-9]+$" },
+	[SK_POLICY_RX_ENV] = { "passwordEnv", "^[A-Za-z_][A-Za-z0-9_]*$" },
+	[SK_POLICY_RX_DURATION] = { "duration", "^([0-9]{1,6}d)?([0-9]{1,6}h)?([0-9]{1,6}m)?([0-9]{1,6}s)?$" },
 	[SK_POLICY_RX_COUNT] = { NULL, NULL },
 };
 

@@ -27,6 +27,11 @@ extern const char *const sk_policy_keys_retain[];
 extern const char *const sk_policy_keys_copy[];
 extern const char *const sk_policy_keys_alerts[];
 extern const char *const sk_policy_keys_settings[];
+extern const char *const sk_policy_keys_verify[];
+extern const char *const sk_policy_keys_threshold[];
+extern const char *const sk_policy_keys_drill[];
+extern const char *const sk_policy_keys_drill_connect[];
+extern const char *const sk_policy_keys_drill_check[];
 
 /* every place with fixed keys ("spec.automated", ...), NULL-terminated */
 extern const struct sk_policy_keyset sk_policy_keys_sets[];
@@ -42,6 +47,9 @@ enum sk_policy_rx {
 	SK_POLICY_RX_WINDOW,
 	SK_POLICY_RX_WITHIN,
 	SK_POLICY_RX_RESERVED_TAG,
+	SK_POLICY_RX_INSTANCE_CLASS,
+	SK_POLICY_RX_ENV,
+	SK_POLICY_RX_DURATION,
 	SK_POLICY_RX_COUNT,
 };
 

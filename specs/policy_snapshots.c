@@ -154,21 +154,29 @@ static int column_in_value(const struct sk_pctx *p, const struct sk_ynode *n, si
 	return n->col + (int)q + (int)sk_pctx_utf8_chars(n->text, off);
 }
 
-static void parse_schedule(struct sk_pctx *p, const struct sk_ynode *v, struct sk_policy *pol)
+bool sk_policy_want_schedule(struct sk_pctx *p, const struct sk_ynode *v, struct sk_cron *out, char **text)
 {
 	char w[SK_PCTX_SHOW_MAX];
 	size_t col = 0;
 
-	pol->schedule_pos = sk_pctx_pos(p, v);
-	if (sk_cron_parse(&pol->schedule, v->text, &col) < 0) {
+	if (sk_cron_parse(out, v->text, &col) < 0) {
 		sk_pctx_diag_at(p, v->line, column_in_value(p, v, col), "schedule '%s': %s", SK_PCTX_SHOWN(w, v),
 				sk_error_message());
-	} else if (sk_cron_next(&pol->schedule, 0) < 0) {
-		sk_pctx_diag(p, v, "schedule '%s' never fires (no month has that day)", SK_PCTX_SHOWN(w, v));
-		pol->schedule.valid = false;
-	} else {
-		pol->schedule_text = sk_pctx_strdup(p, v->text, v->len);
+		return false;
 	}
+	if (sk_cron_next(out, 0) < 0) {
+		sk_pctx_diag(p, v, "schedule '%s' never fires (no month has that day)", SK_PCTX_SHOWN(w, v));
+		out->valid = false;
+		return false;
+	}
+	*text = sk_pctx_strdup(p, v->text, v->len);
+	return true;
+}
+
+static void parse_schedule(struct sk_pctx *p, const struct sk_ynode *v, struct sk_policy *pol)
+{
+	pol->schedule_pos = sk_pctx_pos(p, v);
+	sk_policy_want_schedule(p, v, &pol->schedule, &pol->schedule_text);
 }
 
 void sk_policy_snapshots_parse(struct sk_pctx *p, const struct sk_ynode *key, const struct sk_ynode *n,

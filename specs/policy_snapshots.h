@@ -17,4 +17,11 @@
 void sk_policy_snapshots_parse(struct sk_pctx *p, const struct sk_ynode *key, const struct sk_ynode *n,
 			       struct sk_policy *pol);
 
+/*
+ * A cron schedule (a string node): the parsed schedule in *out and its text
+ * in *text; false, with a diagnostic pointing into the value, when it is
+ * not one or never fires.  spec.drill's schedule is read the same way.
+ */
+bool sk_policy_want_schedule(struct sk_pctx *p, const struct sk_ynode *v, struct sk_cron *out, char **text);
+
 #endif

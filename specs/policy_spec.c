@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "specs/policy_drill.h"
 #include "specs/policy_snapshots.h"
+#include "specs/policy_verify.h"
 
 #define MAX_REGIONS 64
 #define MAX_INSTANCES 1000
@@ -221,6 +223,10 @@ void sk_policy_spec_parse(struct sk_pctx *p, const struct sk_ynode *root, const 
 		sk_policy_snapshots_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "alerts", NULL)))
 		sk_pctx_want_alerts(p, v, &pol.sns_topic_arn, &pol.sns_topic_arn_pos);
+	if ((v = sk_pctx_field(spec, "verify", &k)))
+		sk_policy_verify_parse(p, k, v, &pol);
+	if ((v = sk_pctx_field(spec, "drill", &k)))
+		sk_policy_drill_parse(p, k, v, &pol);
 add:
 	if (sk_buf_add(&p->policies, &pol, sizeof(pol)) < 0)
 		p->oom = true;

@@ -15,6 +15,7 @@
 #include <git2.h>
 
 #include "common/error.h"
+#include "specs/signature.h"
 #include "specs/source_git.h"
 #include "specs/source_remote.h"
 #include "specs/source_tree.h"
@@ -61,6 +62,13 @@ static int resolve(git_commit **out, git_repository *repo, const struct sk_sourc
 	return 0;
 }
 
+/* the commit is signed by an allowed key: who signed it, or SK_ERR_SIGNATURE */
+static int verify(struct sk_signer *out, git_repository *repo, git_commit *commit, const struct sk_source_opts *o)
+{
+	return sk_signature_verify_commit(out, repo, git_commit_id(commit), &o->signing,
+					  o->ref && *o->ref ? o->ref : "HEAD");
+}
+
 /* the repository (in place, or the fetched mirror of a remote) and the commit its ref names */
 static int open_commit(git_repository **repo, git_commit **commit, const struct sk_source_opts *o)
 {
@@ -93,6 +101,8 @@ int sk_source_read(struct sk_source **out, const struct sk_source_opts *o)
 		rc = sk_error_set_oom();
 		goto done;
 	}
+	if (o->signing.required && (rc = verify(&s->signer, repo, commit, o)) < 0)
+		goto done;
 	git_oid_tostr(s->commit, sizeof(s->commit), git_commit_id(commit));
 	msg = git_commit_message(commit);
 	n = msg ? strcspn(msg, "\r\n") : 0;

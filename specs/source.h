@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "specs/signature.h"
+
 struct sk_source_opts {
 	const char *repo;      /* path or URL; NULL: the current directory */
 	const char *ref;       /* NULL: HEAD (for a remote: its default branch) */
@@ -33,6 +35,8 @@ struct sk_source_opts {
 	const char *cache_dir; /* where remote repositories are mirrored; required for URLs */
 	bool no_fetch;         /* remote: use the cache as it is (fails when there is none) */
 	bool allow_insecure;   /* credentials may go to http:// and git:// remotes too */
+	/* signing.required: the commit read must be signed by an allowed key (specs/signature.h) */
+	struct sk_signing_opts signing;
 	/*
 	 * Called before each fetch over plain http:// or git:// (with the URL
 	 * as messages show it, without credentials), to warn; may be NULL.
@@ -43,7 +47,7 @@ struct sk_source_opts {
 
 #define SK_SOURCE_OPTS_INIT                                                                             \
 	{ .repo = NULL, .ref = NULL, .path = NULL, .cache_dir = NULL, .no_fetch = false, .allow_insecure = false, \
-	  .on_insecure_fetch = NULL, .ud = NULL }
+	  .signing = SK_SIGNING_OPTS_INIT, .on_insecure_fetch = NULL, .ud = NULL }
 
 struct sk_source_file {
 	char *path; /* relative to the repository root: "policies/prod.yaml" */
@@ -72,6 +76,7 @@ struct sk_source {
 	char *subject;   /* the commit message's first line */
 	char *ref;       /* as asked ("HEAD", "main", "v1.2", an id) */
 	char *repo;      /* as given */
+	struct sk_signer signer; /* who signed the commit, when signing.required; else zeroed */
 	/* every *.yaml and *.yml blob under path (recursively), sorted by path */
 	struct sk_source_file *files;
 	size_t n_files;
@@ -90,7 +95,9 @@ struct sk_source {
  * "policy repository '/x' not found", "ref 'mian' not found in '/x'",
  * "folder 'policies' not found at main (3f2a9c1d4e5b)", "cannot fetch
  * 'https://...': <libgit2's reason>", "refusing to send SNAPKEEP_GIT_TOKEN
- * over plain http to 'http://...': ...".
+ * over plain http to 'http://...': ...".  With signing.required, a commit
+ * not signed by an allowed key is SK_ERROR with class SK_ERR_SIGNATURE
+ * ("commit 3f2a9c1d4e5b (main) is not signed; ...") and no files are read.
  */
 int sk_source_read(struct sk_source **out, const struct sk_source_opts *o);
 void sk_source_free(struct sk_source *s);

@@ -34,6 +34,8 @@ static const struct {
 	STR(account, "account"),
 	STR(endpoint, "endpoint"),
 	STR(profile, "profile"),
+	STR(gpg_keyring, "gpgKeyring"),
+	STR(allowed_signers, "allowedSigners"),
 };
 
 #undef STR
@@ -63,7 +65,7 @@ static json_t *opt_str(const char *s)
 /* the origin as the file records it; NULL when a value is not UTF-8 (or out of memory) */
 static json_t *origin_json(const struct sk_planfile_origin *o)
 {
-	json_t *regions = json_array();
+	json_t *regions = json_array(), *out;
 	size_t i;
 
 	for (i = 0; regions && i < o->n_regions; i++)
@@ -73,10 +75,19 @@ static json_t *origin_json(const struct sk_planfile_origin *o)
 		}
 	if (!regions)
 		return NULL;
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "repository", opt_str(o->repository), "path",
-			 opt_str(o->path), "ref", opt_str(o->ref), "commit", opt_str(o->commit), "regions", regions,
-			 "allowMassDelete", o->allow_mass_delete, "account", opt_str(o->account), "endpoint",
-			 opt_str(o->endpoint), "profile", opt_str(o->profile));
+	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "repository", opt_str(o->repository), "path",
+			opt_str(o->path), "ref", opt_str(o->ref), "commit", opt_str(o->commit), "regions", regions,
+			"allowMassDelete", o->allow_mass_delete, "account", opt_str(o->account), "endpoint",
+			opt_str(o->endpoint), "profile", opt_str(o->profile));
+	/* only for a verified commit: other origins are written as they were */
+	if (out && o->require_signed &&
+	    (json_object_set_new(out, "requireSignedCommits", json_true()) < 0 ||
+	     json_object_set_new(out, "gpgKeyring", opt_str(o->gpg_keyring)) < 0 ||
+	     json_object_set_new(out, "allowedSigners", opt_str(o->allowed_signers)) < 0)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }
 
 int sk_planfile_write(const char *path, const json_t *plan, const struct sk_planfile_origin *origin)
@@ -151,7 +162,7 @@ static bool is_commit(const char *s)
 
 static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const char *name)
 {
-	const json_t *regions, *v, *mass;
+	const json_t *regions, *v, *mass, *sig;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -170,6 +181,13 @@ static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const c
 	if (mass && !json_is_boolean(mass))
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.allowMassDelete must be true or false", name);
 	out->allow_mass_delete = json_is_true(mass);
+	sig = json_object_get(o, "requireSignedCommits");
+	if (sig && !json_is_boolean(sig))
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.requireSignedCommits must be true or false", name);
+	out->require_signed = json_is_true(sig);
+	if (out->require_signed && !out->gpg_keyring && !out->allowed_signers)
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.requireSignedCommits names no keys "
+						 "(gpgKeyring, allowedSigners)", name);
 	regions = json_object_get(o, "regions");
 	if (regions && !json_is_null(regions) &&
 	    (!json_is_array(regions) || json_array_size(regions) > ORIGIN_MAX_REGIONS))

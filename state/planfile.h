@@ -45,6 +45,9 @@ struct sk_planfile_origin {
 	char *account;          /* the AWS account the observed ARNs named */
 	char *endpoint;         /* the RDS endpoint override (--endpoint, AWS_ENDPOINT_URL...) */
 	char *profile;          /* the AWS profile named (--profile, AWS_PROFILE) */
+	bool require_signed;    /* --require-signed-commits: the commit's signature was verified */
+	char *gpg_keyring;      /* with it: --gpg-keyring as an absolute path, or NULL */
+	char *allowed_signers;  /* with it: --allowed-signers as an absolute path, or NULL */
 };
 
 void sk_planfile_origin_free(struct sk_planfile_origin *o);

@@ -175,6 +175,27 @@ static int cmp_instance(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
+static json_t *drill_json(const struct sk_state_drill *d, bool *ok)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		*ok = false;
+		return NULL;
+	}
+	put(o, "at", sk_json_time(d->at), ok);
+	put(o, "outcome", str_or_null(d->outcome), ok);
+	put(o, "policy", str_or_null(d->policy), ok);
+	put(o, "source", str_or_null(d->source), ok);
+	put(o, "sourceTime", sk_json_time(d->source_time), ok);
+	put(o, "rtoSeconds", json_integer((json_int_t)d->rto_seconds), ok);
+	put(o, "rpoSeconds", d->rpo_seconds >= 0 ? json_integer((json_int_t)d->rpo_seconds) : json_null(), ok);
+	put(o, "checks", json_integer((json_int_t)d->checks), ok);
+	put(o, "checksPassed", json_integer((json_int_t)d->checks_passed), ok);
+	put(o, "error", str_or_null(d->error), ok);
+	return o;
+}
+
 static json_t *instance_json(const struct sk_state_instance *in, bool *ok)
 {
 	json_t *o = json_object();
@@ -193,6 +214,8 @@ static json_t *instance_json(const struct sk_state_instance *in, bool *ok)
 	put(o, "lastChange", sk_json_time(in->last_change), ok);
 	put(o, "lastOutcome", str_or_null(in->last_outcome), ok);
 	put(o, "lastError", str_or_null(in->last_error), ok);
+	if (in->last_drill.at)
+		put(o, "lastDrill", drill_json(&in->last_drill, ok), ok);
 	return o;
 }
 
@@ -442,6 +465,35 @@ static int read_version(const struct rd *r, int *out, const json_t *root)
 	return 0;
 }
 
+static int read_drill(const struct rd *r, struct sk_state_drill *d, const json_t *in, const char *prefix)
+{
+	const json_t *o;
+	char path[400];
+	uint64_t rpo = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->rpo_seconds = -1;
+	if (get_obj(r, &o, in, prefix, "lastDrill") < 0)
+		return -1;
+	if (!o)
+		return 0;
+	join(path, sizeof(path), prefix, "lastDrill");
+	if (get_time(r, &d->at, o, path, "at") < 0 || get_str(r, d->outcome, sizeof(d->outcome), o, path, "outcome") < 0 ||
+	    get_str(r, d->policy, sizeof(d->policy), o, path, "policy") < 0 ||
+	    get_str(r, d->source, sizeof(d->source), o, path, "source") < 0 ||
+	    get_time(r, &d->source_time, o, path, "sourceTime") < 0 ||
+	    get_count(r, &d->rto_seconds, o, path, "rtoSeconds") < 0 ||
+	    get_count(r, &rpo, o, path, "rpoSeconds") < 0 || get_count(r, &d->checks, o, path, "checks") < 0 ||
+	    get_count(r, &d->checks_passed, o, path, "checksPassed") < 0 ||
+	    get_str(r, d->error, sizeof(d->error), o, path, "error") < 0)
+		return -1;
+	if (json_is_integer(json_object_get(o, "rpoSeconds")))
+		d->rpo_seconds = (int64_t)rpo;
+	if (!d->at)
+		return bad(r, path, "a drill without its time ('at')");
+	return 0;
+}
+
 static int read_instance(const struct rd *r, struct sk_state *s, const char *key, const json_t *v)
 {
 	struct sk_state_instance *in;
@@ -473,7 +525,8 @@ static int read_instance(const struct rd *r, struct sk_state *s, const char *key
 	    get_count(r, &in->owned_snapshots, v, path, "ownedSnapshots") < 0 ||
 	    get_time(r, &in->last_change, v, path, "lastChange") < 0 ||
 	    get_str(r, in->last_outcome, sizeof(in->last_outcome), v, path, "lastOutcome") < 0 ||
-	    get_str(r, in->last_error, sizeof(in->last_error), v, path, "lastError") < 0)
+	    get_str(r, in->last_error, sizeof(in->last_error), v, path, "lastError") < 0 ||
+	    read_drill(r, &in->last_drill, v, path) < 0)
 		return -1;
 	return 0;
 }
@@ -690,4 +743,12 @@ done:
 	json_decref(root);
 	free(path);
 	return rc;
+}
+
+const struct sk_state_drill *sk_state_last_drill(const struct sk_state *s, const char *region, const char *id)
+{
+	for (size_t i = 0; s && i < s->n_instances; i++)
+		if (!strcmp(s->instances[i].region, region) && !strcmp(s->instances[i].id, id))
+			return s->instances[i].last_drill.at ? &s->instances[i].last_drill : NULL;
+	return NULL;
 }

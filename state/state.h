@@ -31,6 +31,19 @@
 #define SK_STATE_VERSION 1
 #define SK_STATE_MAX_BYTES ((size_t)64 << 20)
 
+/* the last restore drill of an instance (snapkeep drill, or the loop) */
+struct sk_state_drill {
+	int64_t at;              /* when it finished; 0: never drilled */
+	char outcome[16];        /* "passed", "failed" */
+	char policy[128];
+	char source[256];        /* the snapshot restored, or "" for a point in time */
+	int64_t source_time;     /* the snapshot's time, or the point in time */
+	uint64_t rto_seconds;    /* restore request -> checks answered */
+	int64_t rpo_seconds;     /* backup time -> newest row a check names; -1: no check names one */
+	uint64_t checks, checks_passed;
+	char error[512];         /* the first failed check or error, "" when it passed */
+};
+
 struct sk_state_instance {
 	char region[32];
 	char id[64];                 /* DBInstanceIdentifier (1..63) */
@@ -44,6 +57,7 @@ struct sk_state_instance {
 	int64_t last_change;         /* when a run last changed something for this instance */
 	char last_outcome[32];       /* "ok", "changed", "deferred", "failed", ... (the reconciler's words) */
 	char last_error[512];        /* "" unless the last run failed for it */
+	struct sk_state_drill last_drill; /* .at 0: never drilled */
 };
 
 struct sk_state_summary {
@@ -135,6 +149,12 @@ int sk_state_add_deletion(struct sk_state *s, const char *region, const char *in
 void sk_state_forget_deletions(struct sk_state *s, int64_t before);
 
 void sk_state_free(struct sk_state *s);
+
+/*
+ * The last restore drill of an instance, for readers such as verify: NULL
+ * when the state knows no drill of it.
+ */
+const struct sk_state_drill *sk_state_last_drill(const struct sk_state *s, const char *region, const char *id);
 
 /* a random RFC 4122 version 4 UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
 int sk_state_new_uuid(char out[37]);

@@ -418,6 +418,19 @@ static void add_instance_statements(struct build *b, const struct sk_policyset *
 	add_tagged_statements(b, set, tagged_sid, actions, n_actions, want);
 }
 
+/* the option, parameter and subnet groups every restore names (the defaults when it names none) */
+static int add_group_arns(struct strset *s, const char *region, const char *account)
+{
+	static const char *const kinds[] = { "og", "pg", "subgrp" };
+	const char *partition = sk_iam_partition(region);
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (set_addf(s, "arn:%s:rds:%s:%s:%s:*", partition, region, account, kinds[i]) < 0)
+			return -1;
+	return 0;
+}
+
 /*
  * a restore in region: the new instance (and a live source) db:*, snapshots and
  * automated backups there, and the option, parameter and subnet groups every
@@ -425,23 +438,65 @@ static void add_instance_statements(struct build *b, const struct sk_policyset *
  */
 static int add_restore_arns(struct strset *s, struct strset *dbs, const char *region, const char *account)
 {
-	static const char *const kinds[] = { "db", "og", "pg", "subgrp" };
 	const char *partition = sk_iam_partition(region);
-	size_t i;
 
 	if (set_addf(dbs, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0 ||
-	    add_snapshot_arn(s, region, account, "*") < 0 || add_auto_backup_arn(s, region, account) < 0)
+	    add_snapshot_arn(s, region, account, "*") < 0 || add_auto_backup_arn(s, region, account) < 0 ||
+	    set_addf(s, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0)
 		return -1;
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (set_addf(s, "arn:%s:rds:%s:%s:%s:*", partition, region, account, kinds[i]) < 0)
-			return -1;
-	return 0;
+	return add_group_arns(s, region, account);
 }
 
 /* {"Null": {"aws:RequestTag/snapkeep:restore": "false"}}: the request tags the new instance as a restore */
 static json_t *restore_tag_condition(void)
 {
 	return condition1("Null", "aws:RequestTag/" SK_TAG_RESTORE, json_string("false"));
+}
+
+/*
+ * Restore drills: restore into snapkeep-drill-* (from the policy's own
+ * snapshots, or a point in time of its instances), tag it at creation, and
+ * delete only instances that carry the snapkeep:drill tag.  A restore also
+ * names the default option, parameter and subnet groups.
+ */
+static void add_drill_statements(struct build *b, const struct sk_policyset *set)
+{
+	static const char *const restore[] = { "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime" };
+	static const char *const tag[] = { "rds:AddTagsToResource" };
+	static const char *const del[] = { "rds:DeleteDBInstance" };
+	struct strset res = { 0 }, drills = { 0 };
+	size_t i, k;
+
+	for (i = 0; i < set->n_policies && b->rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		const char *part;
+
+		if (!p->has_drill)
+			continue;
+		for (k = 0; k < p->n_regions && b->rc == 0; k++) {
+			part = sk_iam_partition(p->regions[k].name);
+			b->rc = set_addf(&drills, "arn:%s:rds:%s:%s:db:snapkeep-drill-*", part, p->regions[k].name, b->account);
+			if (b->rc == 0)
+				b->rc = add_group_arns(&res, p->regions[k].name, b->account);
+			if (b->rc == 0 && p->drill.point_in_time && is_tag_selector(p))
+				b->rc = set_addf(&res, "arn:%s:rds:%s:%s:db:*", part, p->regions[k].name, b->account);
+		}
+		if (b->rc == 0 && !p->drill.point_in_time)
+			b->rc = add_own_snapshot_arns(&res, p, b->account, true, false);
+		else if (b->rc == 0 && !is_tag_selector(p))
+			b->rc = add_db_arns(&res, p, b->account);
+	}
+	for (i = 0; i < drills.n && b->rc == 0; i++)
+		b->rc = set_add(&res, drills.v[i]);
+	if (drills.n && b->rc == 0) {
+		add_statement(b, "RestoreDrillInstances", restore, 2, &res, NULL);
+		add_conditional(b, "TagDrillInstances", tag, 1, &drills,
+				condition1("Null", "aws:RequestTag/" SK_TAG_DRILL, json_string("false")));
+		add_conditional(b, "DeleteDrillInstances", del, 1, &drills,
+				condition1("Null", "rds:db-tag/" SK_TAG_DRILL, json_string("false")));
+	}
+	set_free(&res);
+	set_free(&drills);
 }
 
 int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o)
@@ -609,6 +664,8 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 		add_conditional(&b, "UseKmsForCopies", kms, 2, &res,
 			      condition1("StringEquals", "kms:ViaService", set_json(&via)));
 	set_free(&res);
+
+	add_drill_statements(&b, set);
 
 	for (i = 0; i < set->n_policies && b.rc == 0; i++)
 		if (set->policies[i].sns_topic_arn && *set->policies[i].sns_topic_arn)

@@ -26,6 +26,7 @@ int sk_load_source_opts(struct sk_source_opts *o, char **cache_dir, const struct
 	o->path = lo->path;
 	o->no_fetch = lo->no_fetch;
 	o->allow_insecure = lo->allow_insecure_git;
+	o->signing = lo->signing;
 	o->on_insecure_fetch = lo->on_insecure_fetch;
 	o->ud = lo->ud;
 	/* remote repositories are mirrored under the state directory */

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "specs/signature.h"
+
 struct sk_aws_client;
 struct sk_inventory;
 struct sk_observe_stats;
@@ -29,6 +31,7 @@ struct sk_load_opts {
 	const char *state_dir;   /* --state-dir; NULL: the environment's (state/statedir.h) */
 	bool no_fetch;           /* a remote repository is read from its mirror as it is */
 	bool allow_insecure_git; /* git credentials may go to http:// and git:// remotes too */
+	struct sk_signing_opts signing; /* --require-signed-commits and the allowed keys (specs/signature.h) */
 	/* what the caller shows, each may be NULL: a fetch over plain http (specs/source.h) ... */
 	void (*on_insecure_fetch)(void *ud, const char *url);
 	/* ... and the source read, before parsing (its uncommitted policy files) */
@@ -38,7 +41,7 @@ struct sk_load_opts {
 
 #define SK_LOAD_OPTS_INIT                                                                                  \
 	{ .repo = NULL, .ref = NULL, .path = NULL, .state_dir = NULL, .no_fetch = false,                   \
-	  .allow_insecure_git = false, .on_insecure_fetch = NULL, .on_source = NULL, .ud = NULL }
+	  .allow_insecure_git = false, .signing = SK_SIGNING_OPTS_INIT, .on_insecure_fetch = NULL, .on_source = NULL, .ud = NULL }
 
 /*
  * The source options for lo; *cache_dir (free it) is the mirror folder the

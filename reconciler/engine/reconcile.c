@@ -17,6 +17,7 @@
 #include "reconciler/engine/apply.h"
 #include "reconciler/engine/budget.h"
 #include "reconciler/engine/previous.h"
+#include "reconciler/engine/drill.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
@@ -75,6 +76,15 @@ static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *f
 				    "saved plan '%s' was made from policy commit %.12s, but the policies are now at "
 				    "%.12s; make a new plan",
 				    file, saved->commit, fresh->commit);
+	if (saved->signer.format[0] &&
+	    (strcmp(saved->signer.format, fresh->signer.format) || strcmp(saved->signer.key, fresh->signer.key))) {
+		char was[512], now[512];
+		sk_signer_describe(was, sizeof(was), &saved->signer);
+		sk_signer_describe(now, sizeof(now), &fresh->signer);
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' was made from a commit signed by %s, but its signature "
+						 "now verifies as %s%s; make a new plan", file, was, now,
+				    fresh->signer.format[0] ? "" : " (no --require-signed-commits)");
+	}
 	if (!saved->fingerprint[0])
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no fingerprint of live state", file);
 	if (!strcmp(saved->fingerprint, fresh->fingerprint))
@@ -328,6 +338,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	const struct sk_planfile_origin *origin = NULL;
 	struct sk_saved_how how;
 	bool applied = false;
+	size_t n_drill_left = 0;
 	int rc_load;
 
 	memset(rep, 0, sizeof(*rep));
@@ -401,6 +412,11 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	if (rc_load < 0) {
 		if (set && cb->diags)
 			cb->diags(cb->ud, set);
+		/* a commit no allowed key signed: nothing is planned, and the run says it refused */
+		if (sk_error_last()->klass == SK_ERR_SIGNATURE) {
+			rep->stage = "verify";
+			rep->refused = true;
+		}
 		goto fail;
 	}
 	rep->stage = "observe";
@@ -428,6 +444,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown,
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown == 1 ? "" : "s",
 				rc_counts.completed, rc_counts.not_made, rc_counts.unknown);
+		/* drill instances a crashed drill left: ours, and costly; a failed delete is retried next run */
+		if (sk_drill_cleanup(&n_drill_left, o->session->client, inv, journal, run_id, NULL, NULL) < 0)
+			sk_warn("some drill instances left by interrupted drills could not be deleted");
 	}
 	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
 	po.now = saved ? saved->now : o->now ? o->now : sk_time_now();

@@ -124,13 +124,14 @@ struct sk_reconcile_report {
 	bool interrupted;
 	int signal;          /* interrupted: the cancel flag's value (SIGINT, SIGTERM), 0 if unknown */
 	bool cancelled;      /* the confirm callback said no */
-	bool refused;        /* a saved plan did not match the live state or the commit */
+	bool refused;        /* a saved plan did not match the live state or the commit, or the commit was not signed */
 	size_t guardrail_refused; /* actions the guardrails refused (never applied) */
 	bool destructive;    /* the plan had warnings not allowed (apply refused it; the commit is not "applied") */
 	char commit[41];
 	char subject[256];
 	char error[1024];    /* the first error, "" when ok */
-	const char *stage;   /* where it stopped: "state", "lock", "fetch", "observe", "plan", "apply", "record", "done" */
+	/* where it stopped: "state", "lock", "fetch", "verify" (no allowed signature), "observe", "plan", "apply", "record", "done" */
+	const char *stage;
 	int64_t started, finished;
 	struct sk_plan_counts planned;
 	size_t created, copied, changed, deleted, failed, deferred, skipped;

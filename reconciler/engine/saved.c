@@ -3,6 +3,7 @@
  */
 #include "reconciler/engine/saved.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,19 @@ static int dup_opt(char **out, const char *s)
 		return 0;
 	*out = strdup(s);
 	return *out ? 0 : sk_error_set_oom();
+}
+
+/* a keyring's absolute path, so `apply FILE` finds it from anywhere */
+static int dup_path(char **out, const char *what, const char *s)
+{
+	char real[PATH_MAX];
+
+	*out = NULL;
+	if (!s || !*s)
+		return 0;
+	if (!realpath(s, real))
+		return sk_error_set_errno(SK_ERR_SIGNATURE, "cannot find %s '%s'", what, s);
+	return dup_opt(out, real);
 }
 
 /* the account an ARN names into out; false when it names none */
@@ -86,6 +100,10 @@ int sk_saved_origin(struct sk_planfile_origin *out, const struct sk_saved_how *h
 	    dup_opt(&out->account, account_of(inv, account, sizeof(account))) < 0 ||
 	    dup_opt(&out->endpoint, sk_saved_endpoint(how->aws, endpoint, sizeof(endpoint))) < 0 ||
 	    dup_opt(&out->profile, sk_saved_profile(how->aws)) < 0)
+		goto fail;
+	if ((out->require_signed = how->source->signing.required) &&
+	    (dup_path(&out->gpg_keyring, "--gpg-keyring", how->source->signing.gpg_keyring) < 0 ||
+	     dup_path(&out->allowed_signers, "--allowed-signers", how->source->signing.allowed_signers) < 0))
 		goto fail;
 	if (how->n_regions && !(out->regions = calloc(how->n_regions, sizeof(*out->regions)))) {
 		sk_error_set_oom();
@@ -222,6 +240,10 @@ int sk_saved_check(const struct sk_planfile_origin *o, const char *file, const s
 		sk_buf_free(&saved);
 		return rc;
 	}
+	/* verifying a commit that was not verified when planned is fine; the reverse is not */
+	if (o->require_signed && !src->signing.required)
+		return sk_error_set(SK_ERR_INVALID, "no --require-signed-commits contradicts saved plan '%s', made from a "
+						    "commit whose signature was verified" SUFFIX, file);
 	if (how->allow_mass_delete != o->allow_mass_delete)
 		return sk_error_set(SK_ERR_INVALID, "%s contradicts saved plan '%s', made %s --allow-mass-delete" SUFFIX,
 				    how->allow_mass_delete ? "--allow-mass-delete" : "no --allow-mass-delete", file,

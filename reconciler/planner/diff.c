@@ -29,18 +29,6 @@
 
 /* ---- selection: which policy selects which instance ---- */
 
-static bool tags_match(const struct sk_policy *p, const struct sk_inv_instance *in)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_selector_tags; i++) {
-		const char *v = sk_tag_get(in->tags, in->n_tags, p->selector_tags[i].key);
-		if (!v || strcmp(v, p->selector_tags[i].value))
-			return false;
-	}
-	return p->n_selector_tags > 0;
-}
-
 static int add_selection(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
 {
 	struct sk_diff_sel *s = SK_ARRAY_PUSH(d->sel, d->n_sel, d->cap_sel);
@@ -101,8 +89,10 @@ static int select_instances(struct sk_diff *d)
 			} else {
 				size_t b, e;
 				sk_inventory_instance_range(d->inv, region, &b, &e);
+				/* a drill's throw-away instance is never managed, whatever tags it has */
 				for (k = b; k < e; k++)
-					if (tags_match(p, &d->inv->instances[k]) && add_selection(d, p, &d->inv->instances[k]) < 0)
+					if (sk_tags_selected_by(d->inv->instances[k].tags, d->inv->instances[k].n_tags, p) &&
+					    add_selection(d, p, &d->inv->instances[k]) < 0)
 						return -1;
 			}
 		}
@@ -490,10 +480,21 @@ static void unmanaged_instances(struct sk_diff *d)
 		sk_buf_reset(&names);
 		for (k = b; k < e; k++) {
 			const struct sk_inv_instance *in = &d->inv->instances[k];
+			const char *drilled = sk_tags_drill_of(in->tags, in->n_tags);
 			while (s < d->n_sel && d->sel[s].inst < in)
 				s++;
 			if (s < d->n_sel && d->sel[s].inst == in)
 				continue;
+			if (drilled) {
+				/* no drill runs while a plan is made for apply (the lock): a crash left it */
+				sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+					     "drill instance of '%s' left by an interrupted drill (%s): %s", drilled,
+					     in->status ? in->status : "?",
+					     in->status && !strcmp(in->status, "deleting")
+						     ? "it is being deleted"
+						     : "the next drill, apply or run deletes it");
+				continue;
+			}
 			if (n < 20)
 				sk_buf_printf(&names, "%s'%s'", n ? ", " : "", in->id);
 			n++;
@@ -604,6 +605,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 	sk_strlcpy(d.plan->commit, set->commit, sizeof(d.plan->commit));
 	d.plan->subject = set->subject ? strdup(set->subject) : NULL;
 	d.plan->ref = set->ref ? strdup(set->ref) : NULL;
+	d.plan->signer = set->signer;
 	d.plan->now = d.now;
 	d.plan->observed_at = inv->observed_at;
 	d.plan->price_per_gb_month = set->settings.price_per_gb_month > 0 ? set->settings.price_per_gb_month

@@ -80,3 +80,28 @@ int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, cons
 	snprintf(out, SK_SNAPSHOT_ID_MAX + 1, "%.*s-%s-%s", (int)keep, source_id, hex, source_region);
 	return 0;
 }
+
+int sk_naming_drill_instance(char out[SK_INSTANCE_ID_MAX + 1], const char *instance)
+{
+	static const char prefix[] = "snapkeep-drill-";
+	size_t np = sizeof(prefix) - 1, ni, keep;
+	char hex[9];
+
+	out[0] = '\0';
+	if (!instance || !*instance)
+		return sk_error_set(SK_ERR_INVALID, "a drill instance identifier needs an instance");
+	ni = strlen(instance);
+	if (np + ni <= SK_INSTANCE_ID_MAX) {
+		snprintf(out, SK_INSTANCE_ID_MAX + 1, "%s%s", prefix, instance);
+	} else {
+		if (short_hash(hex, instance) < 0)
+			return -1;
+		keep = SK_INSTANCE_ID_MAX - np - 1 - 8;
+		while (keep > 0 && instance[keep - 1] == '-')
+			keep--;
+		snprintf(out, SK_INSTANCE_ID_MAX + 1, "%s%.*s-%s", prefix, (int)keep, instance, hex);
+	}
+	for (char *c = out; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return 0;
+}

@@ -25,4 +25,16 @@ int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, con
 /* 0, or SK_ERROR when the source region leaves no room */
 int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, const char *source_region);
 
+/* RDS DB instance identifiers: 1..63 letters, digits and hyphens */
+#define SK_INSTANCE_ID_MAX 63
+
+/*
+ * The temporary instance a restore drill of instance makes:
+ * "snapkeep-drill-<instance>", the same on every run (a crashed drill's
+ * instance is found again by it and by its tag); when that is longer than
+ * 63 characters, the instance's name is cut and 8 hex digits of its hash
+ * keep it unique.
+ */
+int sk_naming_drill_instance(char out[SK_INSTANCE_ID_MAX + 1], const char *instance);
+
 #endif

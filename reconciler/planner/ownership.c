@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "reconciler/planner/inventory.h"
+#include "specs/policy.h"
 
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 {
@@ -15,6 +16,11 @@ const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key)
 		if (tags[i].key && !strcmp(tags[i].key, key))
 			return tags[i].value;
 	return NULL;
+}
+
+const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n)
+{
+	return sk_tag_get(tags, n, SK_TAG_DRILL);
 }
 
 const char *sk_tags_owner(const struct sk_aws_tag *tags, size_t n)
@@ -44,4 +50,18 @@ bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, c
 bool sk_tag_reserved(const char *key)
 {
 	return !strncmp(key, "aws:", 4) || !strncmp(key, SK_TAG_PREFIX, strlen(SK_TAG_PREFIX));
+}
+
+bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct sk_policy *p)
+{
+	size_t i;
+
+	if (sk_tags_drill_of(tags, n))
+		return false; /* a drill's throw-away instance is never selected, whatever tags it has */
+	for (i = 0; i < p->n_selector_tags; i++) {
+		const char *v = sk_tag_get(tags, n, p->selector_tags[i].key);
+		if (!v || strcmp(v, p->selector_tags[i].value))
+			return false;
+	}
+	return p->n_selector_tags > 0;
 }

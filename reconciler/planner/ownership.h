@@ -22,6 +22,8 @@
 #define SK_TAG_INSTANCE "snapkeep:instance"
 #define SK_TAG_SLOT "snapkeep:slot"
 #define SK_TAG_SOURCE "snapkeep:source"
+/* on a restore drill's temporary instance: the instance whose backup it restores */
+#define SK_TAG_DRILL "snapkeep:drill"
 
 /*
  * An instance `snapkeep restore` made carries what it was restored from:
@@ -52,5 +54,13 @@ bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, c
 
 /* keys that are AWS's (aws:) or snapkeep's own: never copied from a source, never shown as the user's */
 bool sk_tag_reserved(const char *key);
+
+/* does a policy's tag selector (spec.selector.tags: every one) match these tags?  false without one,
+ * and false for a drill's throw-away instance (SK_TAG_DRILL) */
+struct sk_policy;
+bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct sk_policy *p);
+
+/* a restore drill's temporary instance (it carries SK_TAG_DRILL): the instance it restores, else NULL */
+const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n);
 
 #endif

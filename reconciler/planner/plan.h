@@ -19,6 +19,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "reconciler/planner/inventory.h"
+#include "specs/signature.h"
 
 struct sk_policy;
 struct sk_policyset;
@@ -231,6 +232,7 @@ struct sk_plan {
 	char commit[41];
 	char *subject;
 	char *ref;
+	struct sk_signer signer; /* who signed the commit, when a signature was required; format "" otherwise */
 	int64_t now;
 	int64_t observed_at;
 	char fingerprint[65];

@@ -132,6 +132,11 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	if (p->commit[0])
 		fprintf(f, "Policy: commit %.12s \"%s\"%s%s%s\n", p->commit, p->subject ? p->subject : "",
 			p->ref ? " (" : "", p->ref ? p->ref : "", p->ref ? ")" : "");
+	if (p->signer.format[0]) {
+		char who[512];
+		sk_signer_describe(who, sizeof(who), &p->signer);
+		fprintf(f, "Signed by %s, verified.\n", who);
+	}
 	fprintf(f, "Planned at %s from live state observed at %s.\n\n", t1, t2);
 
 	if (p->n_actions) {
@@ -400,6 +405,10 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "commit", p->commit[0] ? json_string(p->commit) : json_null());
 	json_object_set_new(root, "subject", opt_str(p->subject));
 	json_object_set_new(root, "ref", opt_str(p->ref));
+	/* only when a signature was required: plans made without one are as they were */
+	if (p->signer.format[0])
+		json_object_set_new(root, "signer", json_pack("{s:s, s:s, s:s}", "format", p->signer.format, "name",
+							      p->signer.name, "key", p->signer.key));
 	json_object_set_new(root, "now", sk_json_time(p->now));
 	json_object_set_new(root, "observedAt", sk_json_time(p->observed_at));
 	if (p->fingerprint[0])
@@ -550,6 +559,16 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 	p->subject = s ? strdup(s) : NULL;
 	s = json_string_value(json_object_get(j, "ref"));
 	p->ref = s ? strdup(s) : NULL;
+	if ((v = json_object_get(j, "signer")) &&
+	    (!json_is_string(json_object_get(v, "format")) || !json_is_string(json_object_get(v, "name")) ||
+	     !json_is_string(json_object_get(v, "key")) ||
+	     sk_strlcpy(p->signer.format, json_string_value(json_object_get(v, "format")), sizeof(p->signer.format)) ||
+	     sk_strlcpy(p->signer.name, json_string_value(json_object_get(v, "name")), sizeof(p->signer.name)) ||
+	     sk_strlcpy(p->signer.key, json_string_value(json_object_get(v, "key")), sizeof(p->signer.key)) ||
+	     !p->signer.format[0])) {
+		sk_plan_free(p);
+		return sk_error_set(SK_ERR_PLAN, "the plan's \"signer\" is not a format, a name and a key");
+	}
 	p->now = jtime(j, "now");
 	p->observed_at = jtime(j, "observedAt");
 	if (json_is_number(json_object_get(j, "pricePerGBMonth")))

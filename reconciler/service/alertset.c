@@ -17,7 +17,8 @@
 
 #define ALERTS_FORMAT "snapkeep-alerts/v1"
 
-static const char *const kind_names[SK_ALERT_KINDS] = { "cycle", "apply", "blocked", "selects-nothing" };
+static const char *const kind_names[SK_ALERT_KINDS] = { "cycle", "apply", "blocked", "selects-nothing",
+								 "verify" };
 static const char *const heard_names[] = { "nothing", "firing", "resolved" };
 
 const char *sk_alert_kind_name(enum sk_alert_kind k)

@@ -10,6 +10,8 @@
  *   policy:<name>:selects-nothing    the policy selects no instance
  *   instance:<region>/<id>:blocked   a failed or unknown snapshot holds every
  *                                    deletion of the instance's snapshots
+ *   verify:<region>/<id>:<check>     a check of `snapkeep verify` is CRITICAL
+ *                                    (service/verify_watch.h)
  *
  * Each cycle tells the set what it found (sk_alertset_update): an alert
  * starts firing, keeps firing or resolves.  Receivers hear of an alert
@@ -47,12 +49,13 @@ enum sk_alert_kind {
 	SK_ALERT_APPLY,
 	SK_ALERT_BLOCKED,
 	SK_ALERT_SELECTS_NOTHING,
+	SK_ALERT_VERIFY,
 	SK_ALERT_KINDS,
 };
 
 #define SK_ALERT_BIT(k) (1u << (k))
 
-/* "cycle", "apply", "blocked", "selects-nothing" */
+/* "cycle", "apply", "blocked", "selects-nothing", "verify" */
 const char *sk_alert_kind_name(enum sk_alert_kind k);
 
 /* what a cycle found about one alert */

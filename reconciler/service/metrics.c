@@ -547,6 +547,7 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 	static const char *const version_label[] = { "version" };
 	static const char *const kind_label[] = { "kind" };
 	static const char *const policy_label[] = { "policy" };
+	static const char *const drill_labels[] = { "policy", "region", "instance" };
 	struct sk_metrics *m = NULL;
 	int rc;
 
@@ -580,11 +581,17 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 				    NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_DELETED, "Snapshots deleted.", NULL, 0, NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_ALERTS_FIRING,
-				    "Alerts firing, by kind (cycle, apply, blocked, selects-nothing).", kind_label, 1,
+				    "Alerts firing, by kind (cycle, apply, blocked, selects-nothing, verify).", kind_label, 1,
 				    NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_POLICY_SELECTED,
 				    "Instances each policy selects, as the last plan found them (0: it protects nothing).",
-				    policy_label, 1, NULL, 0)) < 0)
+				    policy_label, 1, NULL, 0)) < 0 ||
+	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_DRILL_SUCCESS,
+				    "Whether the last restore drill of each instance passed (1) or failed (0).",
+				    drill_labels, 3, NULL, 0)) < 0 ||
+	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_DRILL_RTO,
+				    "The last restore drill's RTO (restore request to checks answered), in seconds.",
+				    drill_labels, 3, NULL, 0)) < 0)
 		goto fail;
 	if ((rc = sk_metrics_set(m, M_BUILD, (const char *[]){ version ? version : "unknown" }, 1)) < 0 ||
 	    (rc = sk_metrics_add(m, M_CYCLES, (const char *[]){ "success" }, 0)) < 0 ||

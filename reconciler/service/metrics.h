@@ -78,6 +78,9 @@ int sk_metrics_render(struct sk_metrics *m, struct sk_buf *out);
  */
 #define SK_METRIC_ALERTS_FIRING "snapkeep_alerts_firing"
 #define SK_METRIC_POLICY_SELECTED "snapkeep_policy_selected_instances"
+/* restore drills, per {policy, region, instance}: 1 the last drill passed, 0 it failed; its RTO */
+#define SK_METRIC_DRILL_SUCCESS "snapkeep_drill_success"
+#define SK_METRIC_DRILL_RTO "snapkeep_drill_rto_seconds"
 int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version);
 
 /*

@@ -17,11 +17,15 @@
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/alertset.h"
 #include "reconciler/service/loop.h"
+#include "reconciler/engine/drill.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/metrics_http.h"
+#include "reconciler/service/verify_watch.h"
+#include "reconciler/engine/verify_state.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/docs.h"
+#include "state/state.h"
 #include "state/statedir.h"
 
 struct sk_service {
@@ -30,6 +34,10 @@ struct sk_service {
 	struct sk_metrics_server *server;
 	struct sk_session session;
 	bool have_session;
+	/* drills' own session: not cancelled by signals, so a drill instance is deleted after SIGTERM */
+	struct sk_session drill_session;
+	bool have_drill_session;
+	bool any_drill; /* the last policies read have a drill: after an applying cycle, drills may be due */
 	struct sk_metrics *metrics;
 	const char *namespace_;
 	/* what the last policies read said, kept across cycles: alert routes and metric region survive a failed fetch */
@@ -119,6 +127,42 @@ static void selection_metrics(struct sk_service *c, const struct sk_plan *plan)
 }
 
 /*
+ * `snapkeep verify`'s checks on the inventory the plan was made from (no
+ * call more), as gauges and as alert conditions: a check of a policy with
+ * spec.verify that becomes CRITICAL alerts its topic, and again when it
+ * recovers.
+ */
+static void verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv)
+{
+	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
+	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
+	struct sk_verify_report *r = NULL;
+
+	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir) < 0)
+		sk_warn("verify: the drill check is UNKNOWN: %s", sk_error_message());
+	sk_verify_drills_opts(&drills, &vo);
+	vo.now = inv->observed_at;
+	vo.regions = c->o.cycle.regions;
+	vo.n_regions = c->o.cycle.n_regions;
+	if (sk_verify_run(&r, set, inv, &vo) < 0) {
+		sk_warn("cannot verify the backups: %s", sk_error_message());
+	} else {
+		if (sk_verify_watch_metrics(c->metrics, r) < 0)
+			sk_warn("cannot publish verify's metrics: %s", sk_error_message());
+		if (sk_verify_watch_conds(&c->found, r, set) < 0)
+			sk_warn("cannot look for alerts in verify's results: %s", sk_error_message());
+		else
+			c->looked |= SK_ALERT_BIT(SK_ALERT_VERIFY);
+		sk_log(r->worst == SK_VERIFY_OK ? SK_LOG_INFO : SK_LOG_WARN,
+		       "verify %s: %zu instances, %zu critical, %zu warning, %zu unknown", sk_verify_status_name(r->worst),
+		       r->n_instances, r->counts[SK_VERIFY_CRITICAL], r->counts[SK_VERIFY_WARNING],
+		       r->counts[SK_VERIFY_UNKNOWN]);
+	}
+	sk_verify_report_free(r);
+	sk_verify_drills_free(&drills);
+}
+
+/*
  * While the plan is alive: where alerts go, a region for CloudWatch, what
  * each policy selects, and the alerts the plan shows (blocked deletions,
  * policies that select nothing).  A plan with nothing to apply, or one
@@ -146,25 +190,38 @@ static void after_plan(struct sk_service *c, const struct sk_policyset *set, con
  * fetch, the lock) and no topics are known yet, they are read at the
  * watched ref as the repository has it, without fetching again after a
  * failed fetch, and taken even from an invalid set: a broken commit still
- * names where its alerts go.
+ * names where its alerts go.  With --require-signed-commits the topics are
+ * only ever read from a commit that verifies (an unsigned commit must not
+ * say where the alert about it goes): when the watched one does not, from
+ * the last commit applied, as the state file names it.
  */
 static void learn_topics(struct sk_service *c, const struct sk_reconcile_report *rep)
 {
 	struct sk_source_opts so;
 	struct sk_source *src = NULL;
 	struct sk_policyset *set = NULL;
+	struct sk_state *st = NULL;
 	char *cache = NULL;
+	int rc;
 
 	if (rep->commit[0] ? strcmp(rep->commit, c->routes.commit) != 0 : !c->routes.commit[0]) {
 		sk_load_source_opts(&so, &cache, &c->o.cycle.source);
 		if (rep->commit[0])
 			so.ref = rep->commit;
 		so.no_fetch = rep->commit[0] || (rep->stage && !strcmp(rep->stage, "fetch"));
-		if (sk_source_read(&src, &so) == 0 && (sk_policyset_load(&set, src) == 0 || set))
+		rc = sk_source_read(&src, &so);
+		if (rc < 0 && sk_error_last()->klass == SK_ERR_SIGNATURE && c->state_dir &&
+		    sk_state_load(&st, c->state_dir) == 0 && st->last_applied.commit[0]) {
+			so.ref = st->last_applied.commit;
+			so.no_fetch = true;
+			rc = sk_source_read(&src, &so);
+		}
+		if (rc == 0 && (sk_policyset_load(&set, src) == 0 || set))
 			learn_policies(c, set);
 		else
 			sk_debug("reading the alert topics: %s", sk_error_message());
 	}
+	sk_state_free(st);
 	sk_policyset_free(set);
 	sk_source_free(src);
 	free(cache);
@@ -417,10 +474,60 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 {
 	struct sk_service *c = ud;
 
-	(void)inv;
+	c->any_drill = false;
+	for (size_t i = 0; i < set->n_policies; i++)
+		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
+	verify(c, set, inv);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
+}
+
+/*
+ * The drills whose schedule fired since their last run (never drilled: now),
+ * after an applying cycle: they restore and delete instances, so a
+ * drift-only loop runs none.  Each result sets the drill gauges; a failed
+ * drill sends its own SNS message (engine/drill.c).
+ */
+static void run_drills(struct sk_service *c, const struct sk_reconcile_opts *o)
+{
+	struct sk_drill_opts d = SK_DRILL_OPTS_INIT;
+	struct sk_drill_report rep;
+
+	if (!c->any_drill)
+		return;
+	if (!c->have_drill_session) {
+		struct sk_session_opts so = c->o.session;
+
+		so.cancel = NULL;
+		if (sk_session_open(&c->drill_session, &so) < 0) {
+			sk_log(SK_LOG_ERROR, "drills not run: %s", sk_error_message());
+			return;
+		}
+		c->have_drill_session = true;
+	}
+	d.command = "run";
+	d.source = o->source;
+	d.session = &c->drill_session;
+	d.regions = o->regions;
+	d.n_regions = o->n_regions;
+	d.lock_timeout = o->lock_timeout;
+	d.only_due = true;
+	d.cancel = c->o.cancel;
+	sk_drill(&rep, &d);
+	for (size_t i = 0; i < rep.n_results; i++) {
+		const struct sk_drill_result *r = &rep.results[i];
+		const char *labels[] = { r->policy, r->region, r->instance };
+
+		sk_metrics_set(c->metrics, SK_METRIC_DRILL_SUCCESS, labels, r->passed ? 1 : 0);
+		if (r->rto_ms >= 0)
+			sk_metrics_set(c->metrics, SK_METRIC_DRILL_RTO, labels, (double)r->rto_ms / 1000.0);
+		sk_log(r->passed ? SK_LOG_INFO : SK_LOG_ERROR, "drill of %s (%s) %s: %s", r->instance, r->region,
+		       r->passed ? "passed" : "failed", r->passed ? "every check passed" : r->error);
+	}
+	if (rep.error[0] && !rep.failed && !rep.interrupted)
+		sk_log(SK_LOG_ERROR, "drills not run: %s", rep.error);
+	sk_drill_report_free(&rep);
 }
 
 static int cycle(void *ud)
@@ -493,6 +600,8 @@ static int cycle(void *ud)
 	else
 		sk_log(SK_LOG_ERROR, "cycle %zu failed in %s: %s", c->cycles, rep.stage ? rep.stage : "?", rep.error);
 
+	if (r.ok && o.apply && !(cancel && *cancel))
+		run_drills(c, &o);
 	if (!(cancel && *cancel)) {
 		if (!r.ok)
 			learn_topics(c, &rep);
@@ -537,6 +646,10 @@ static void reload(void *ud)
 	}
 	sk_session_close(&c->session);
 	c->session = fresh;
+	if (c->have_drill_session) {
+		sk_session_close(&c->drill_session); /* opened again by the next drill */
+		c->have_drill_session = false;
+	}
 	sk_info("SIGHUP: re-read the AWS configuration and credentials; the policies are read at every cycle");
 }
 
@@ -559,7 +672,8 @@ int sk_service_new(struct sk_service **out, const struct sk_service_opts *o)
 	}
 	if (c->o.alert_repeat_ms <= 0)
 		c->o.alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS;
-	if (sk_metrics_new_snapkeep(&c->metrics, o->version ? o->version : "unknown") < 0)
+	if (sk_metrics_new_snapkeep(&c->metrics, o->version ? o->version : "unknown") < 0 ||
+	    sk_verify_watch_define(c->metrics) < 0)
 		goto fail;
 	load_alerts(c);
 	alert_gauges(c);
@@ -621,6 +735,8 @@ void sk_service_free(struct sk_service *c)
 	sk_metrics_server_stop(c->server);
 	if (c->have_session)
 		sk_session_close(&c->session);
+	if (c->have_drill_session)
+		sk_session_close(&c->drill_session);
 	free_ages(c);
 	sk_alert_routes_free(&c->routes);
 	sk_alertset_free(&c->alerts);

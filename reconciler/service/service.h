@@ -8,7 +8,9 @@
  * cycle is counted in the metrics registry (served on /metrics when an
  * address is given) and sent to CloudWatch, and what it found becomes
  * alert states (alertset.h: a failed cycle, a policy's failed actions,
- * deletions a failed snapshot blocks, a policy that selects nothing),
+ * deletions a failed snapshot blocks, a policy that selects nothing, and
+ * the checks of `snapkeep verify` run on the cycle's inventory:
+ * verify_watch.h),
  * published to SNS when they fire, every alert_repeat_ms while they fire,
  * and once when they resolve.  The states are kept in the state directory
  * (state/docs.h), read afresh every cycle.  The schedule (interval,

@@ -209,6 +209,7 @@ spec = bp["spec"]["properties"]
 auto = spec["automated"]["properties"]
 replicate_obj = [b for b in auto["replicate"]["oneOf"] if b.get("type") == "object"][0]
 snaps = spec["snapshots"]["properties"]
+drill = spec["drill"]["properties"]
 places = {
     "document": set(bp) | set(D["Settings"]["properties"]),
     "metadata": set(D["metadata"]["properties"]),
@@ -221,6 +222,14 @@ places = {
     "spec.snapshots.copies[]": set(snaps["copies"]["items"]["properties"]),
     "spec.snapshots.copies[].retain": set(D["retain"]["properties"]),
     "alerts": set(spec["alerts"]["properties"]),
+    "spec.verify": set(spec["verify"]["properties"]),
+    "spec.verify.rpo": set(D["threshold"]["properties"]),
+    "spec.verify.copyRpo": set(D["threshold"]["properties"]),
+    "spec.verify.pitrRpo": set(D["threshold"]["properties"]),
+    "spec.verify.pitrWindow": set(D["threshold"]["properties"]),
+    "spec.drill": set(drill),
+    "spec.drill.connect": set(drill["connect"]["properties"]),
+    "spec.drill.checks[]": set(drill["checks"]["items"]["properties"]),
     "settings.spec": set(D["Settings"]["properties"]["spec"]["properties"]),
     "settings.spec.alerts": set(D["Settings"]["properties"]["spec"]["properties"]["alerts"]["properties"]),
 }

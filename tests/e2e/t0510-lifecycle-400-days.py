@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# tests/run: start early (one of the longest tests)
 """Issue 5, the snapshot life cycle end to end: 400 simulated days against the emulator.
 
 Policy: a daily schedule (30 3 * * *), retain {daily: 7, weekly: 4,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# tests/run: start early (one of the longest tests)
 """Crash safety: apply is killed with SIGKILL at every mutating call and at
 random moments, then run again; the result must be what an uninterrupted
 apply makes.

@@ -67,9 +67,9 @@ def used_actions():
 
 USED = used_actions()
 t.ok({"rds:DescribeDBInstances", "rds:CreateDBSnapshot", "rds:DeleteDBSnapshot", "sns:Publish",
-      "cloudwatch:PutMetricData", "rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"}
-     <= USED and not any("DeleteDBInstance" in a for a in USED),
-     "the actions reconciler/ calls are found in aws/*.c (and not the ones only tools call)", sorted(USED))
+      "cloudwatch:PutMetricData", "rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot",
+      "rds:DeleteDBInstance"} <= USED and not any("RemoveTags" in a for a in USED),
+     "the actions reconciler/ calls are found in aws/*.c (restores and drills; never RemoveTags)", sorted(USED))
 ALLOWED = USED | IMPLIED
 
 
@@ -325,6 +325,9 @@ def needs(call, tags_of, inst_tags):
                     "arn:aws:rds:%s:%s:subgrp:default" % (reg, ACCOUNT)):
             out.append(("rds:" + act, res, ctx))
         out.append(("rds:AddTagsToResource", db(reg, target), ctx))
+    elif act == "DeleteDBInstance":
+        i = p["DBInstanceIdentifier"]
+        out.append(("rds:" + act, db(reg, i), dict(base, **dbctx(i))))
     elif act == "PutMetricData":
         out.append((svc + ":" + act, "*", dict(base, **{"cloudwatch:namespace": p.get("Namespace")})))
     elif act == "Publish":
@@ -352,7 +355,8 @@ with Emulator(seed=SEED) as emu:
          "alerts", (r1, r2, r3))
     # and restores: to the latest time, and from a snapshot the runs made
     made_snap = next((c["params"]["DBSnapshotIdentifier"] for c in emu.calls()["calls"]
-                      if c["action"] == "CreateDBSnapshot" and c.get("status") == 200), None)
+                      if c["action"] == "CreateDBSnapshot" and c.get("status") == 200
+                      and c["params"].get("DBInstanceIdentifier") == PROD), None)
     r4 = t.snapkeep("restore", "--instance", PROD, "--latest", "--target", "prod-restored", "--apply", env=env)
     r5 = t.snapkeep("restore", "--instance", PROD, "--from-snapshot", made_snap or "?", "--target", "prod-from-snap",
                     "--apply", env=env)
@@ -367,6 +371,10 @@ with Emulator(seed=SEED) as emu:
          "every call made is one the source scan found")
     tags_of = {("us-east-1", s["id"]): s["tags"] for s in seed_snaps}
     inst_tags = {i["id"]: i.get("tags", {}) for i in SEED["regions"]["us-east-1"]["instances"]}
+    for c in calls:  # drill instances carry the tags their restore gave them
+        if c["action"].startswith("RestoreDBInstance"):
+            iid = c["params"].get("DBInstanceIdentifier") or c["params"].get("TargetDBInstanceIdentifier")
+            inst_tags[iid] = {k.split("/", 1)[1]: v for k, v in request_tags(c["params"]).items()}
     for account_args in ([], ["--account", ACCOUNT]):
         r, doc = iam(repo, *account_args)
         denied = []

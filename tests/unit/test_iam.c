@@ -23,9 +23,10 @@
  * Every action snapkeep's reconciler calls: aws/rds.c, aws/sns.c and
  * aws/cloudwatch.c as used by observe.c and apply.c, plus the two KMS
  * actions RDS performs on snapkeep's behalf when it copies or replicates
- * an encrypted snapshot.  (aws/rds.c also implements RemoveTagsFromResource,
- * restores and DeleteDBInstance for test tools; snapkeep itself never
- * calls them, so they must never be granted.)
+ * an encrypted snapshot.  (aws/rds.c also implements RemoveTagsFromResource
+ * for test tools; snapkeep itself never calls it, so it must never be
+ * granted.  Restores and DeleteDBInstance are granted only to policies with
+ * a drill: test_drills_restore_and_delete_only_tagged_drill_instances.)
  */
 static const char *const allowed[] = {
 	"rds:DescribeDBInstances",
@@ -44,9 +45,14 @@ static const char *const allowed[] = {
 	"kms:CreateGrant",
 	"sns:Publish",
 	"cloudwatch:PutMetricData",
+	/* drills only (last: N_DRILL_ACTIONS) */
+	"rds:RestoreDBInstanceFromDBSnapshot",
+	"rds:RestoreDBInstanceToPointInTime",
+	"rds:DeleteDBInstance",
 };
 
 #define N_ALLOWED (sizeof(allowed) / sizeof(allowed[0]))
+#define N_DRILL_ACTIONS 3
 
 /* ---- building policies ---- */
 
@@ -246,8 +252,8 @@ static void test_only_actions_snapkeep_calls_appear(void **state)
 	set_of(&set, p, 3);
 	doc = build(&set, NULL);
 	check_shape(doc);
-	/* this set needs every one of them */
-	for (i = 0; i < N_ALLOWED; i++)
+	/* this set needs every one of them but the drills' */
+	for (i = 0; i < N_ALLOWED - N_DRILL_ACTIONS; i++)
 		if (!has_action(doc, allowed[i]))
 			fail_msg("%s is missing", allowed[i]);
 	assert_false(has_action(doc, "rds:RemoveTagsFromResource"));
@@ -700,6 +706,52 @@ static void test_partitions_and_empty_sets(void **state)
 	assert_non_null(strstr(sk_error_message(), "no policies"));
 }
 
+static void test_drills_restore_and_delete_only_tagged_drill_instances(void **state)
+{
+	struct sk_policy p[1];
+	struct sk_policyset set;
+	json_t *doc, *st, *res;
+	char *text;
+
+	(void)state;
+	policy_prod(&p[0]);
+	p[0].has_drill = true;
+	set_of(&set, p, 1);
+	doc = build(&set, NULL);
+	check_shape(doc);
+	assert_true(has_action(doc, "rds:RestoreDBInstanceFromDBSnapshot"));
+	assert_true(has_action(doc, "rds:DeleteDBInstance"));
+	assert_false(has_action(doc, "rds:RemoveTagsFromResource"));
+	/* deletes: only drill instances, only with the drill tag */
+	assert_non_null(st = statement(doc, "DeleteDrillInstances"));
+	res = json_object_get(st, "Resource");
+	assert_true(json_array_size(res) >= 1);
+	for (size_t i = 0; i < json_array_size(res); i++) {
+		const char *arn = json_string_value(json_array_get(res, i));
+
+		assert_non_null(strstr(arn, ":db:snapkeep-drill-*"));
+	}
+	assert_string_equal(json_string_value(json_array_get(res, 1)), "arn:aws:rds:us-east-1:*:db:snapkeep-drill-*");
+	text = json_dumps(json_object_get(st, "Condition"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"Null\":{\"rds:db-tag/snapkeep:drill\":\"false\"}}");
+	free(text);
+	/* restores: into drill instances, from the policy's own snapshots */
+	assert_non_null(st = statement(doc, "RestoreDrillInstances"));
+	text = json_dumps(json_object_get(st, "Resource"), JSON_COMPACT);
+	assert_non_null(strstr(text, "\"arn:aws:rds:us-east-1:*:db:snapkeep-drill-*\""));
+	assert_non_null(strstr(text, ":snapshot:"));
+	assert_null(strstr(text, ":db:*\""));
+	free(text);
+	json_decref(doc);
+	/* without a drill: neither */
+	p[0].has_drill = false;
+	doc = build(&set, NULL);
+	assert_false(has_action(doc, "rds:DeleteDBInstance"));
+	assert_null(statement(doc, "RestoreDrillInstances"));
+	assert_null(statement(doc, "TagDrillInstances"));
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_output_is_deterministic),
 		cmocka_unit_test(test_small_policy_document_byte_for_byte),
 		cmocka_unit_test(test_partitions_and_empty_sets),
+		cmocka_unit_test(test_drills_restore_and_delete_only_tagged_drill_instances),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,11 +67,42 @@ static void test_copy_identifiers(void **state)
 	}
 }
 
+static void test_drill_instance_identifiers(void **state)
+{
+	char id[SK_INSTANCE_ID_MAX + 1], id2[SK_INSTANCE_ID_MAX + 1];
+	char long1[80], long2[80];
+
+	(void)state;
+	assert_int_equal(sk_naming_drill_instance(id, "db1"), 0);
+	assert_string_equal(id, "snapkeep-drill-db1");
+	assert_int_equal(sk_naming_drill_instance(id, "Orders-DB"), 0);
+	assert_string_equal(id, "snapkeep-drill-orders-db");
+	/* 48 characters fit exactly: 15 + 48 = 63 */
+	memset(long1, 'a', 48);
+	long1[48] = '\0';
+	assert_int_equal(sk_naming_drill_instance(id, long1), 0);
+	assert_int_equal(strlen(id), 63);
+	/* longer: cut, hashed, still 63 at most, different for different instances, no "--" */
+	memset(long1, 'b', 63);
+	long1[63] = '\0';
+	memcpy(long2, long1, 64);
+	long2[62] = 'c';
+	long1[38] = '-';
+	assert_int_equal(sk_naming_drill_instance(id, long1), 0);
+	assert_int_equal(sk_naming_drill_instance(id2, long2), 0);
+	assert_true(strlen(id) <= 63 && strlen(id2) <= 63);
+	assert_string_not_equal(id, id2);
+	assert_null(strstr(id, "--"));
+	assert_int_equal(strncmp(id, "snapkeep-drill-", 15), 0);
+	assert_int_equal(sk_naming_drill_instance(id, ""), SK_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_identifiers),
 		cmocka_unit_test(test_copy_identifiers),
+		cmocka_unit_test(test_drill_instance_identifiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

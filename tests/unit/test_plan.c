@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/inventory_json.h"
 #include "reconciler/planner/diff.h"
@@ -240,6 +241,65 @@ static void test_plan_json_round_trip_keeps_actions(void **state)
 	json_decref(j);
 	json_decref(j2);
 	sk_plan_free(back);
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
+static void test_plan_names_its_signer_only_when_a_signature_was_verified(void **state)
+{
+	struct sk_policyset *set = policies(5);
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_render_opts ro = { false, false };
+	struct sk_plan *p = NULL, *back = NULL;
+	char *text = NULL, *again = NULL;
+	size_t len = 0;
+	json_t *j;
+	FILE *f;
+
+	(void)state;
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	/* no signature required: nothing is said, the JSON has no member */
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	f = open_memstream(&text, &len);
+	sk_plan_render_text(p, f, &ro);
+	fclose(f);
+	assert_null(strstr(text, "Signed by"));
+	free(text);
+	j = sk_plan_to_json(p, false);
+	assert_null(json_object_get(j, "signer"));
+	json_decref(j);
+	sk_plan_free(p);
+
+	sk_strlcpy(set->signer.format, "openpgp", sizeof(set->signer.format));
+	sk_strlcpy(set->signer.name, "Alice <alice@example.com>", sizeof(set->signer.name));
+	sk_strlcpy(set->signer.key, "56D4DB7F674E23DA4D6E5AC157B04924416CB485", sizeof(set->signer.key));
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	f = open_memstream(&text, &len);
+	sk_plan_render_text(p, f, &ro);
+	fclose(f);
+	assert_non_null(strstr(text, "Signed by Alice <alice@example.com> (openpgp key "
+				     "56D4DB7F674E23DA4D6E5AC157B04924416CB485), verified.\nPlanned at "));
+	j = sk_plan_to_json(p, false);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "signer"), "name")),
+			    "Alice <alice@example.com>");
+	/* a saved plan reads it back, and shows it as it was planned */
+	assert_int_equal(sk_plan_from_json(&back, j), 0);
+	assert_string_equal(back->signer.key, p->signer.key);
+	f = open_memstream(&again, &len);
+	sk_plan_render_text(back, f, &ro);
+	fclose(f);
+	assert_string_equal(again, text);
+	sk_plan_free(back);
+	/* a signer without its key is not one */
+	json_object_del(json_object_get(j, "signer"), "key");
+	assert_int_equal(sk_plan_from_json(&back, j), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "\"signer\""));
+	free(text);
+	free(again);
+	json_decref(j);
 	sk_plan_free(p);
 	sk_inventory_free(inv);
 	sk_policyset_free(set);
@@ -724,6 +784,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_does_not_depend_on_inventory_order),
 		cmocka_unit_test(test_plan_json_round_trip_keeps_actions),
+		cmocka_unit_test(test_plan_names_its_signer_only_when_a_signature_was_verified),
 		cmocka_unit_test(test_plan_max_deletions_zero_deletes_nothing),
 		cmocka_unit_test(test_plan_records_dependencies_and_what_it_leaves),
 		cmocka_unit_test(test_plan_names_a_policy_that_selects_nothing),

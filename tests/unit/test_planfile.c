@@ -229,6 +229,9 @@ static void test_saved_plan_origin_round_trips_and_older_files_have_none(void **
 	text = read_file(path);
 	assert_contains(text, "\"origin\": {");
 	assert_contains(text, "\"profile\": null");
+	/* written only for a verified commit */
+	assert_null(strstr(text, "requireSignedCommits"));
+	assert_null(strstr(text, "gpgKeyring"));
 	free(text);
 	assert_int_equal(sk_planfile_read(&out, &back, path), 0);
 	assert_true(json_equal(plan, out));
@@ -245,8 +248,21 @@ static void test_saved_plan_origin_round_trips_and_older_files_have_none(void **
 	assert_string_equal(back.account, "123456789012");
 	assert_string_equal(back.endpoint, "http://127.0.0.1:4566");
 	assert_null(back.profile);
+	assert_false(back.require_signed);
+	assert_null(back.gpg_keyring);
 	sk_planfile_origin_free(&back);
 	sk_planfile_origin_free(&back); /* twice is harmless */
+
+	/* a plan from a verified commit records the keys it was verified with */
+	o.require_signed = true;
+	o.allowed_signers = (char *)"/etc/snapkeep/allowed_signers";
+	assert_int_equal(sk_planfile_write(path, plan, &o), 0);
+	assert_int_equal(sk_planfile_read(&out, &back, path), 0);
+	json_decref(out);
+	assert_true(back.require_signed);
+	assert_null(back.gpg_keyring);
+	assert_string_equal(back.allowed_signers, "/etc/snapkeep/allowed_signers");
+	sk_planfile_origin_free(&back);
 
 	/* a file from before origins: none, and the plan reads as before */
 	assert_int_equal(sk_planfile_write(path, plan, NULL), 0);
@@ -290,6 +306,9 @@ static void test_saved_plan_malformed_origin_is_refused_naming_the_field(void **
 	assert_origin_refused(f, "{\"regions\": [\"us-east-1\", 3]}", "origin.regions[1] is not a region name");
 	assert_origin_refused(f, "{\"allowMassDelete\": \"yes\"}", "origin.allowMassDelete must be true or false");
 	assert_origin_refused(f, "{\"account\": false}", "origin.account must be");
+	assert_origin_refused(f, "{\"requireSignedCommits\": 1}", "origin.requireSignedCommits must be true or false");
+	assert_origin_refused(f, "{\"requireSignedCommits\": true}", "origin.requireSignedCommits names no keys");
+	assert_origin_refused(f, "{\"requireSignedCommits\": true, \"gpgKeyring\": \"\"}", "origin.gpgKeyring must be");
 }
 
 int main(void)

@@ -350,6 +350,57 @@ static void test_state_round_trips_every_field_and_sorts_instances(void **state)
 	sk_state_free(s);
 }
 
+static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL, *r = NULL;
+	struct sk_state_instance *in;
+	const struct sk_state_drill *d;
+	char *text;
+
+	assert_int_equal(sk_state_new(&s), 0);
+	assert_int_equal(sk_state_instance(&in, s, "us-east-1", "orders-db", true), 0);
+	in->last_drill.at = 1767236400;
+	snprintf(in->last_drill.outcome, sizeof(in->last_drill.outcome), "failed");
+	snprintf(in->last_drill.policy, sizeof(in->last_drill.policy), "prod");
+	snprintf(in->last_drill.source, sizeof(in->last_drill.source), "snapkeep-orders-db-20260101-0300");
+	in->last_drill.source_time = 1767236000;
+	in->last_drill.rto_seconds = 312;
+	in->last_drill.rpo_seconds = 5400;
+	in->last_drill.checks = 3;
+	in->last_drill.checks_passed = 2;
+	snprintf(in->last_drill.error, sizeof(in->last_drill.error), "check 'books present': expected at least 1, got 0");
+	assert_int_equal(sk_state_instance(&in, s, "us-east-1", "never", true), 0);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_non_null(d = sk_state_last_drill(r, "us-east-1", "orders-db"));
+	assert_int_equal(d->at, 1767236400);
+	assert_string_equal(d->outcome, "failed");
+	assert_string_equal(d->policy, "prod");
+	assert_string_equal(d->source, "snapkeep-orders-db-20260101-0300");
+	assert_int_equal(d->source_time, 1767236000);
+	assert_int_equal(d->rto_seconds, 312);
+	assert_int_equal(d->rpo_seconds, 5400);
+	assert_int_equal(d->checks, 3);
+	assert_int_equal(d->checks_passed, 2);
+	assert_string_equal(d->error, "check 'books present': expected at least 1, got 0");
+	assert_null(sk_state_last_drill(r, "us-east-1", "never"));
+	assert_null(sk_state_last_drill(r, "eu-west-1", "orders-db"));
+	text = read_file(f->path);
+	assert_contains(text, "\"lastDrill\"");
+	assert_contains(text, "\"rtoSeconds\": 312");
+	free(text);
+	sk_state_free(r);
+	/* no RPO known: null, read back as -1 */
+	assert_int_equal(sk_state_instance(&in, s, "us-east-1", "orders-db", false), 0);
+	in->last_drill.rpo_seconds = -1;
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_int_equal(sk_state_last_drill(r, "us-east-1", "orders-db")->rpo_seconds, -1);
+	sk_state_free(r);
+	sk_state_free(s);
+}
+
 static void test_instance_entries_are_found_added_and_removed(void **state)
 {
 	struct sk_state *s = NULL;
@@ -659,6 +710,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trips_every_field_and_sorts_instances, setup, teardown),
 		cmocka_unit_test(test_instance_entries_are_found_added_and_removed),
+		cmocka_unit_test_setup_teardown(test_last_drill_round_trips_and_is_read_per_instance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_file_is_refused_and_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_state_file_is_refused_and_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_future_format_version_is_refused_not_overwritten, setup, teardown),

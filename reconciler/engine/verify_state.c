@@ -1,0 +1,65 @@
+/*
+ * verify_state.c - the last drill of each instance, from the state file
+ */
+#include "reconciler/engine/verify_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "state/state.h"
+#include "state/statedir.h"
+
+int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir)
+{
+	char *path = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (sk_statedir_resolve(&path, dir) < 0) {
+		sk_error_clear(); /* no state directory can be named: nothing is known of drills */
+		return 0;
+	}
+	if (sk_state_load(&out->st, path) < 0)
+		goto done;
+	out->known = out->st->existed;
+	out->v = calloc(out->st->n_instances + 1, sizeof(*out->v));
+	if (!out->v) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < out->st->n_instances; i++) {
+		const struct sk_state_instance *in = &out->st->instances[i];
+		struct sk_verify_drill *d;
+
+		if (!in->last_drill.at)
+			continue;
+		d = &out->v[out->n++];
+		d->region = in->region;
+		d->instance = in->id;
+		d->at = in->last_drill.at;
+		d->passed = !strcmp(in->last_drill.outcome, "passed");
+		d->detail = in->last_drill.error[0] ? in->last_drill.error : NULL;
+	}
+	rc = 0;
+done:
+	if (rc < 0)
+		sk_verify_drills_free(out);
+	free(path);
+	return rc;
+}
+
+void sk_verify_drills_opts(const struct sk_verify_drills *d, struct sk_verify_opts *o)
+{
+	o->drills = d->v;
+	o->n_drills = d->n;
+	o->drills_known = d->known;
+}
+
+void sk_verify_drills_free(struct sk_verify_drills *d)
+{
+	free(d->v);
+	sk_state_free(d->st);
+	memset(d, 0, sizeof(*d));
+}

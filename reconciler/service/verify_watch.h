@@ -1,0 +1,46 @@
+/*
+ * verify_watch.h - `snapkeep verify` in the run loop: its results as
+ * Prometheus gauges and as alert conditions
+ *
+ * Each cycle that plans runs the checks (planner/verify.h) on the
+ * inventory the plan was made from: no call more than the plan's.  The
+ * gauges (families of sk_verify_watch_define):
+ *
+ *   snapkeep_verify_status{instance,region,check}            0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+ *   snapkeep_verify_newest_snapshot_age_seconds{instance,region}
+ *   snapkeep_verify_copy_wait_seconds{instance,region}       a copy region's oldest source waiting for its copy
+ *   snapkeep_verify_pitr_lag_seconds{instance,region}        now - LatestRestorableTime
+ *
+ * are replaced as a whole each time (an instance no longer checked
+ * disappears); where two policies check one instance, the worse value
+ * counts.  Alerts are opt-in, per policy: a policy with a spec.verify
+ * block (`verify: {}` will do) has its results alert, so that a fleet
+ * that never asked is not paged about, say, unencrypted snapshots it
+ * always had.  Each (instance, region, check) is one alert condition,
+ * verify:<region>/<instance>:<check>, firing while CRITICAL, resolved when
+ * OK or WARNING, left as it is when UNKNOWN (alertset.h), to the topics of
+ * the policies that found it CRITICAL: one SNS message when it becomes
+ * CRITICAL and one when it recovers (and the usual repeats while it stays).
+ */
+#ifndef SK_VERIFY_WATCH_H
+#define SK_VERIFY_WATCH_H
+
+#include "reconciler/planner/verify.h"
+#include "reconciler/service/alertset.h"
+
+struct sk_metrics;
+struct sk_policyset;
+
+#define SK_METRIC_VERIFY_STATUS "snapkeep_verify_status"
+#define SK_METRIC_VERIFY_AGE "snapkeep_verify_newest_snapshot_age_seconds"
+#define SK_METRIC_VERIFY_COPY_WAIT "snapkeep_verify_copy_wait_seconds"
+#define SK_METRIC_VERIFY_PITR_LAG "snapkeep_verify_pitr_lag_seconds"
+
+/* defines the families above in m */
+int sk_verify_watch_define(struct sk_metrics *m);
+/* replaces their series with the report's */
+int sk_verify_watch_metrics(struct sk_metrics *m, const struct sk_verify_report *r);
+/* one condition per (instance, region, check) of the policies of set with spec.verify, added to c */
+int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_report *r, const struct sk_policyset *set);
+
+#endif
