@@ -233,6 +233,14 @@ static const struct member run_members[] = {
 	MSTR(struct sk_state_run, error, "error"),
 };
 
+/* read only: the writer packs a deletion's strings as they are, "" included */
+static const struct member deletion_members[] = {
+	MSTR(struct sk_state_deletion, region, "region"),
+	MSTR(struct sk_state_deletion, instance, "instance"),
+	MSTR(struct sk_state_deletion, snapshot, "snapshot"),
+	MTIME(struct sk_state_deletion, at, "at"),
+};
+
 /* ---- writing ---- */
 
 static json_t *str_or_null(const char *s)
@@ -586,10 +594,7 @@ static int read_deletions(const struct rd *r, struct sk_state *s, const json_t *
 		snprintf(path, sizeof(path), "deletions[%zu]", i);
 		if (!json_is_object(v))
 			return bad(r, path, "expected an object, got %s", type_name(v));
-		if (get_str(r, d.region, sizeof(d.region), v, path, "region") < 0 ||
-		    get_str(r, d.instance, sizeof(d.instance), v, path, "instance") < 0 ||
-		    get_str(r, d.snapshot, sizeof(d.snapshot), v, path, "snapshot") < 0 ||
-		    get_time(r, &d.at, v, path, "at") < 0)
+		if (get_members(r, &d, v, path, deletion_members, SK_FIELDS_N(deletion_members)) < 0)
 			return -1;
 		if (!d.instance[0] || !d.at)
 			return bad(r, path, "expected an instance and a time");
