@@ -3,6 +3,7 @@
  */
 #include "common/json.h"
 
+#include "common/error.h"
 #include "common/timeutil.h"
 
 json_t *sk_json_time(int64_t t)
@@ -23,6 +24,15 @@ int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms)
 		return 0;
 	sk_time_format_rfc3339_ms(t, ms);
 	return json_object_set_new(o, key, json_string(t));
+}
+
+json_t *sk_json_built(json_t *j, bool ok)
+{
+	if (ok)
+		return j;
+	json_decref(j);
+	sk_error_set_oom();
+	return NULL;
 }
 
 int sk_json_set_str_if(json_t *o, const char *key, const char *s)

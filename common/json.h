@@ -7,6 +7,7 @@
 #ifndef SK_JSON_H
 #define SK_JSON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -30,6 +31,13 @@ int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms);
 int sk_json_set_str_if(json_t *o, const char *key, const char *s);
 int sk_json_set_int_if(json_t *o, const char *key, int v);
 int sk_json_set_bool_if(json_t *o, const char *key, int v);
+
+/*
+ * The end of a writer that built j member by member and noted in ok whether
+ * every step succeeded: j when ok, otherwise NULL with j freed and out of
+ * memory recorded.
+ */
+json_t *sk_json_built(json_t *j, bool ok);
 
 /*
  * obj's member f names as JSON: a string (null when NULL), an integer, a

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/fields.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -212,12 +213,7 @@ static json_t *new_record(const char *type, const char *intent_id)
 		if (json_object_set_new(rec, "time", json_null()) < 0)
 			ok = false;
 	}
-	if (!ok) {
-		json_decref(rec);
-		sk_error_set_oom();
-		return NULL;
-	}
-	return rec;
+	return sk_json_built(rec, ok);
 }
 
 /* what an intent says of its call, and the records that name it repeat: run, action, where, what */

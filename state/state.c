@@ -347,12 +347,7 @@ json_t *sk_state_to_json(const struct sk_state *s)
 	}
 done:
 	free(sorted);
-	if (!ok) {
-		json_decref(root);
-		sk_error_set_oom();
-		return NULL;
-	}
-	return root;
+	return sk_json_built(root, ok);
 }
 
 /* ---- reading ---- */

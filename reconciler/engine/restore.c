@@ -15,6 +15,7 @@
 #include "aws/arn.h"
 #include "aws/rds.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -481,12 +482,7 @@ static json_t *call_json(const struct sk_restore_plan *p)
 	ok = ok && json_object_set_new(j, "action", json_string(p->action)) == 0 &&
 	     json_object_set(j, "Tags", tags) == 0;
 	json_decref(tags);
-	if (!ok) {
-		json_decref(j);
-		sk_error_set_oom();
-		return NULL;
-	}
-	return j;
+	return sk_json_built(j, ok);
 }
 
 /* the instance a describe finds carries every tag of this plan (who, when to the second, from what) */

@@ -390,6 +390,20 @@ static void test_json_times_null_or_left_out_when_unknown(void **state)
 	json_decref(o);
 }
 
+static void test_json_built_frees_what_failed_and_says_so(void **state)
+{
+	json_t *o = json_object();
+
+	(void)state;
+	sk_error_clear();
+	assert_ptr_equal(sk_json_built(o, true), o);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_NONE);
+	assert_null(sk_json_built(o, false)); /* o is freed: ASan says so if not */
+	assert_string_equal(sk_error_message(), "out of memory");
+	assert_null(sk_json_built(NULL, false));
+	sk_error_clear();
+}
+
 static void test_arena_memdup_copies_aligned(void **state)
 {
 	struct sk_arena a = SK_ARENA_INIT;
@@ -511,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_buf_strfmt_prints_a_new_string),
 		cmocka_unit_test(test_view_trim_by_takes_its_own_blanks),
 		cmocka_unit_test(test_json_times_null_or_left_out_when_unknown),
+		cmocka_unit_test(test_json_built_frees_what_failed_and_says_so),
 		cmocka_unit_test(test_arena_memdup_copies_aligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
