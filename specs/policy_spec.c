@@ -152,6 +152,25 @@ static void parse_automated(struct sk_pctx *p, const struct sk_ynode *key, const
 			     pol->replicate_mode != SK_REPLICATE_UNSET;
 }
 
+/* what a selector and its exclusion both name: 'instances' and 'tags', at "<what>.instances", "<what>.tags" */
+static void parse_instances_and_tags(struct sk_pctx *p, const char *what, const struct sk_ynode *inst,
+				     const struct sk_ynode *tags, struct sk_policy_name **names, size_t *n_names,
+				     struct sk_policy_kv **kv, size_t *n_kv)
+{
+	char label[64];
+
+	if (inst) {
+		snprintf(label, sizeof(label), "%s.instances", what);
+		parse_names(p, inst, label, SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
+			    "a DB instance identifier: lowercase letters, digits and single hyphens, starting with a letter",
+			    MAX_INSTANCES, names, n_names);
+	}
+	if (tags) {
+		snprintf(label, sizeof(label), "%s.tags", what);
+		sk_pctx_want_tags(p, tags, label, false, 1, MAX_SELECTOR_TAGS, kv, n_kv);
+	}
+}
+
 /*
  * selector.exclude: instances (names) and tags (an instance carrying any one
  * of them is left out), for a tag selector only: with a list of instances,
@@ -175,13 +194,8 @@ static void parse_exclude(struct sk_pctx *p, const struct sk_ynode *k, const str
 	if (!inst && !tags)
 		sk_pctx_diag(p, k,
 			     "selector.exclude needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
-	if (inst)
-		parse_names(p, inst, "selector.exclude.instances", SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
-			    "a DB instance identifier: lowercase letters, digits and single hyphens, starting with a letter",
-			    MAX_INSTANCES, &pol->exclude_instances, &pol->n_exclude_instances);
-	if (tags)
-		sk_pctx_want_tags(p, tags, "selector.exclude.tags", false, 1, MAX_SELECTOR_TAGS, &pol->exclude_tags,
-				  &pol->n_exclude_tags);
+	parse_instances_and_tags(p, "selector.exclude", inst, tags, &pol->exclude_instances, &pol->n_exclude_instances,
+				 &pol->exclude_tags, &pol->n_exclude_tags);
 }
 
 /* spec.suspend: true stops the policy's changes; the plan still shows them */
@@ -209,13 +223,8 @@ static void parse_selector(struct sk_pctx *p, const struct sk_ynode *k, const st
 		sk_pctx_diag(p, tk, "selector must have either 'instances' or 'tags', not both");
 	else if (!inst && !tags)
 		sk_pctx_diag(p, k, "selector needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
-	if (inst)
-		parse_names(p, inst, "selector.instances", SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
-			    "a DB instance identifier: lowercase letters, digits and single hyphens, starting with a letter",
-			    MAX_INSTANCES, &pol->instances, &pol->n_instances);
-	if (tags)
-		sk_pctx_want_tags(p, tags, "selector.tags", false, 1, MAX_SELECTOR_TAGS, &pol->selector_tags,
-				  &pol->n_selector_tags);
+	parse_instances_and_tags(p, "selector", inst, tags, &pol->instances, &pol->n_instances, &pol->selector_tags,
+				 &pol->n_selector_tags);
 	if ((tags = sk_pctx_field(v, "exclude", &tk)))
 		parse_exclude(p, tk, tags, pol);
 }
