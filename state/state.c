@@ -160,7 +160,7 @@ enum member_kind {
 	M_TIME,    /* int64_t: an RFC 3339 time, null when 0 */
 	M_COUNT,   /* uint64_t: a non-negative integer */
 	M_SECONDS, /* int64_t: a non-negative integer, null when -1 (none) */
-	M_OBJ,     /* a struct: an object whose members a table of its own names */
+	M_OBJ,     /* a struct: an object, its members named by a table of its own */
 };
 
 /* one member of an object, as the file names it and in the order the file writes it */
