@@ -98,6 +98,10 @@ struct sk_cli {
 	bool apply;
 	bool wait;
 	const char *timeout;
+	/* backup (--instance, --policy and --wait above) */
+	const char *keep_until;
+	const char *keep_for;
+	bool copy;
 	/* positional arguments left after options */
 	int argc;
 	char **argv;
@@ -206,6 +210,7 @@ int sk_cli_exit_code(const struct sk_reconcile_report *rep);
 int cmd_validate(struct sk_cli *cli);
 int cmd_plan(struct sk_cli *cli);
 int cmd_apply(struct sk_cli *cli);
+int cmd_backup(struct sk_cli *cli);
 int cmd_show(struct sk_cli *cli);
 int cmd_inventory(struct sk_cli *cli);
 int cmd_history(struct sk_cli *cli);

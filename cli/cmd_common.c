@@ -351,6 +351,8 @@ static void print_result(FILE *f, const struct sk_reconcile_report *rep, const s
 		fprintf(f, "; %zu failed", res->failed);
 	if (res->skipped)
 		fprintf(f, "; %zu skipped", res->skipped);
+	if (res->suspended)
+		fprintf(f, "; %zu suspended (spec.suspend), not made", res->suspended);
 	fprintf(f, ".\n");
 	for (i = 0; i < plan->n_actions; i++)
 		if (res->outcomes[i] == SK_OUTCOME_FAILED)

@@ -118,6 +118,23 @@ static const struct sk_command commands[] = {
 	  "contradicts it is a usage error. It must be yours (or root's) and writable by no one else.\n"
 	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
+	{ "backup", cmd_backup, "take an owned snapshot of one instance now (on-demand)",
+	  "--instance ID [--keep-until T | --keep-for D] [--copy] [options]",
+	  "  --instance ID       the DB instance to snapshot (required)\n"
+	  "  --policy NAME       the policy it belongs to (default: the one with snapshots that\n"
+	  "                      selects the instance)\n"
+	  "  --keep-until T      retention keeps it until T (RFC 3339, or a date: its 00:00 UTC),\n"
+	  "                      then treats it as any other owned snapshot (tag snapkeep:keep-until)\n"
+	  "  --keep-for D        the same, D from now: days or hours, such as 90d or 36h\n"
+	  "  --copy              also copy it to the policy's copy regions (waits for the snapshot)\n"
+	  "  --wait              wait until the snapshot is available\n"
+	  "  --auto-approve      do not ask (required without a terminal)\n"
+	  "  --now TIME          take it as of this RFC 3339 time (default: the clock)\n"
+	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT "\n"
+	  "Shows the plan and asks, as apply does. Named <prefix>-<instance>-<yyyymmdd-hhmmss>-ondemand\n"
+	  "and tagged as the policy's, so apply and run treat it as theirs; every call is journaled.\n"
+	  "Without --keep-until or --keep-for, the policy's retention rules decide about it at once.\n"
+	  "Exit codes: 0 taken; 1 error or refused; 64 bad usage; 130/143 interrupted.\n" },
 	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE",
 	  OPT_OUTPUT OPT_COLOR OPT_VERBOSE OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 	{ "inventory", cmd_inventory, "print the observed inventory (for offline plans)", "[options]",
@@ -352,6 +369,7 @@ enum {
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
+	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -429,6 +447,9 @@ static const struct cli_option cli_options[] = {
 	FLAG("wait", O_WAIT, wait),
 	STR("timeout", O_TIMEOUT, timeout),
 	STR("policy", O_POLICY, policy),
+	STR("keep-until", O_KEEP_UNTIL, keep_until),
+	STR("keep-for", O_KEEP_FOR, keep_for),
+	FLAG("copy", O_COPY, copy),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };

@@ -365,6 +365,20 @@ bool sk_policy_has_region(const struct sk_policy *p, const char *region)
 	return false;
 }
 
+bool sk_policy_excludes(const struct sk_policy *p, const char *instance, const char *const *tag_keys,
+			const char *const *tag_values, size_t n_tags)
+{
+	for (size_t i = 0; instance && i < p->n_exclude_instances; i++)
+		if (!strcmp(p->exclude_instances[i].name, instance))
+			return true;
+	for (size_t i = 0; i < p->n_exclude_tags; i++)
+		for (size_t j = 0; j < n_tags; j++)
+			if (tag_keys[j] && tag_values[j] && !strcmp(tag_keys[j], p->exclude_tags[i].key) &&
+			    !strcmp(tag_values[j], p->exclude_tags[i].value))
+				return true;
+	return false;
+}
+
 bool sk_policy_selects(const struct sk_policy *p, const char *region, const char *instance,
 		       const char *const *tag_keys, const char *const *tag_values, size_t n_tags)
 {
@@ -376,7 +390,7 @@ bool sk_policy_selects(const struct sk_policy *p, const char *region, const char
 				return true;
 		return false;
 	}
-	if (!p->n_selector_tags)
+	if (!p->n_selector_tags || sk_policy_excludes(p, instance, tag_keys, tag_values, n_tags))
 		return false;
 	for (size_t i = 0; i < p->n_selector_tags; i++) {
 		bool found = false;

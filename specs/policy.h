@@ -154,6 +154,15 @@ struct sk_policy {
 	struct sk_policy_kv *selector_tags; /* every tag must match */
 	size_t n_selector_tags;
 	struct sk_pos selector_pos;
+	/* spec.selector.exclude: never selected, whatever the tags say (a tag selector only) */
+	struct sk_policy_name *exclude_instances;
+	size_t n_exclude_instances;
+	struct sk_policy_kv *exclude_tags; /* an instance carrying any one of them is left out */
+	size_t n_exclude_tags;
+
+	/* spec.suspend: plan as usual, but apply makes none of the policy's actions (Flux's suspend) */
+	bool suspend;
+	struct sk_pos suspend_pos;
 
 	/* spec.automated: -1 / NULL when not given (left alone) */
 	bool has_automated;      /* any of the settings below is given */
@@ -279,6 +288,9 @@ bool sk_policy_conflicts(const struct sk_policy *a, const struct sk_policy *b, s
 bool sk_policy_selects(const struct sk_policy *p, const char *region, const char *instance,
 		       const char *const *tag_keys, const char *const *tag_values, size_t n_tags);
 bool sk_policy_has_region(const struct sk_policy *p, const char *region);
+/* does selector.exclude leave this instance out (by name, or by any one of its tags)? */
+bool sk_policy_excludes(const struct sk_policy *p, const char *instance, const char *const *tag_keys,
+			const char *const *tag_values, size_t n_tags);
 
 /*
  * The parser's own tables, for tools and the schema test: every place a

@@ -156,6 +156,18 @@ static json_t *drill_json(const struct sk_policy_drill *d)
 	return o;
 }
 
+/* selector.exclude, as given */
+static json_t *exclude_json(const struct sk_policy *p)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (size_t i = 0; a && i < p->n_exclude_instances; i++)
+		json_array_append_new(a, json_string(p->exclude_instances[i].name));
+	json_object_set_new(o, "instances", a);
+	json_object_set_new(o, "tags", kv_json(p->exclude_tags, p->n_exclude_tags));
+	return o;
+}
+
 static json_t *policy_json(const struct sk_policy *p)
 {
 	json_t *o, *regions = json_array(), *sel;
@@ -170,6 +182,8 @@ static json_t *policy_json(const struct sk_policy *p)
 		sel = json_pack("{s:o}", "instances", a);
 	} else {
 		sel = json_pack("{s:o}", "tags", kv_json(p->selector_tags, p->n_selector_tags));
+		if (sel && (p->n_exclude_instances || p->n_exclude_tags))
+			json_object_set_new(sel, "exclude", exclude_json(p));
 	}
 	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "name", str_or_null(p->name), "at", pos_json(&p->pos),
 		      "regions", regions, "selector", sel, "automated", automated_json(p), "snapshots",
@@ -182,6 +196,8 @@ static json_t *policy_json(const struct sk_policy *p)
 		json_object_set_new(o, "verify", verify_json(&p->verify));
 	if (o && p->has_drill)
 		json_object_set_new(o, "drill", drill_json(&p->drill));
+	if (o && p->suspend)
+		json_object_set_new(o, "suspend", json_true());
 	return o;
 }
 

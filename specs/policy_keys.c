@@ -18,8 +18,9 @@
 const char *const sk_policy_keys_top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
 const char *const sk_policy_keys_metadata[] = { "name", NULL };
 const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", "drill",
-					    "verify",  NULL };
-const char *const sk_policy_keys_selector[] = { "instances", "tags", NULL };
+					    "verify",  "suspend", NULL };
+const char *const sk_policy_keys_selector[] = { "instances", "tags", "exclude", NULL };
+const char *const sk_policy_keys_exclude[] = { "instances", "tags", NULL };
 const char *const sk_policy_keys_automated[] = { "retentionDays",      "window",	   "copyTagsToSnapshot",
 						 "deletionProtection", "applyImmediately", "replicate",
 						 NULL };
@@ -47,6 +48,7 @@ const struct sk_policy_keyset sk_policy_keys_sets[] = {
 	{ "metadata", sk_policy_keys_metadata },
 	{ "spec", sk_policy_keys_spec },
 	{ "spec.selector", sk_policy_keys_selector },
+	{ "spec.selector.exclude", sk_policy_keys_exclude },
 	{ "spec.automated", sk_policy_keys_automated },
 	{ "spec.automated.replicate", sk_policy_keys_replicate },
 	{ "spec.snapshots", sk_policy_keys_snapshots },

@@ -20,6 +20,7 @@ extern const char *const sk_policy_keys_top[];
 extern const char *const sk_policy_keys_metadata[];
 extern const char *const sk_policy_keys_spec[];
 extern const char *const sk_policy_keys_selector[];
+extern const char *const sk_policy_keys_exclude[];
 extern const char *const sk_policy_keys_automated[];
 extern const char *const sk_policy_keys_replicate[];
 extern const char *const sk_policy_keys_snapshots[];

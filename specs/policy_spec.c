@@ -152,6 +152,49 @@ static void parse_automated(struct sk_pctx *p, const struct sk_ynode *key, const
 			     pol->replicate_mode != SK_REPLICATE_UNSET;
 }
 
+/*
+ * selector.exclude: instances (names) and tags (an instance carrying any one
+ * of them is left out), for a tag selector only: with a list of instances,
+ * leaving one out of the list says the same
+ */
+static void parse_exclude(struct sk_pctx *p, const struct sk_ynode *k, const struct sk_ynode *v,
+			  struct sk_policy *pol)
+{
+	const struct sk_ynode *inst, *tags;
+
+	if (pol->n_instances) {
+		sk_pctx_diag(p, k,
+			     "selector.exclude applies to a tag selector; with 'instances', leave the instance out of the list");
+		return;
+	}
+	if (!sk_pctx_want_map(p, v, "selector.exclude"))
+		return;
+	sk_pctx_check_keys(p, v, "exclude", sk_policy_keys_exclude);
+	inst = sk_pctx_field(v, "instances", NULL);
+	tags = sk_pctx_field(v, "tags", NULL);
+	if (!inst && !tags)
+		sk_pctx_diag(p, k,
+			     "selector.exclude needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
+	if (inst)
+		parse_names(p, inst, "selector.exclude.instances", SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
+			    "a DB instance identifier: lowercase letters, digits and single hyphens, starting with a letter",
+			    MAX_INSTANCES, &pol->exclude_instances, &pol->n_exclude_instances);
+	if (tags)
+		sk_pctx_want_tags(p, tags, "selector.exclude.tags", false, 1, MAX_SELECTOR_TAGS, &pol->exclude_tags,
+				  &pol->n_exclude_tags);
+}
+
+/* spec.suspend: true stops the policy's changes; the plan still shows them */
+static void parse_suspend(struct sk_pctx *p, const struct sk_ynode *v, struct sk_policy *pol)
+{
+	bool b;
+
+	if (!sk_pctx_want_bool(p, v, "suspend", &b))
+		return;
+	pol->suspend = b;
+	pol->suspend_pos = sk_pctx_pos(p, v);
+}
+
 /* selector: instances (a list of DB instance identifiers) or tags (every one must match) */
 static void parse_selector(struct sk_pctx *p, const struct sk_ynode *k, const struct sk_ynode *v,
 			   struct sk_policy *pol)
@@ -173,6 +216,8 @@ static void parse_selector(struct sk_pctx *p, const struct sk_ynode *k, const st
 	if (tags)
 		sk_pctx_want_tags(p, tags, "selector.tags", false, 1, MAX_SELECTOR_TAGS, &pol->selector_tags,
 				  &pol->n_selector_tags);
+	if ((tags = sk_pctx_field(v, "exclude", &tk)))
+		parse_exclude(p, tk, tags, pol);
 }
 
 static void policy_defaults(struct sk_policy *pol)
@@ -227,6 +272,8 @@ void sk_policy_spec_parse(struct sk_pctx *p, const struct sk_ynode *root, const 
 		sk_policy_verify_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "drill", &k)))
 		sk_policy_drill_parse(p, k, v, &pol);
+	if ((v = sk_pctx_field(spec, "suspend", NULL)))
+		parse_suspend(p, v, &pol);
 add:
 	if (sk_buf_add(&p->policies, &pol, sizeof(pol)) < 0)
 		p->oom = true;

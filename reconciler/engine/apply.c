@@ -14,9 +14,12 @@
 
 #include "common/error.h"
 #include "reconciler/engine/apply_action.h"
+#include "common/log.h"
 #include "reconciler/engine/apply_copies.h"
+#include "reconciler/engine/journal_glue.h"
 
-static const char *const outcome_names[] = { "pending", "done", "already-done", "deferred", "failed", "skipped" };
+static const char *const outcome_names[] = { "pending", "done",	"already-done", "deferred",
+					     "failed",	"skipped", "suspended" };
 
 const char *sk_outcome_name(enum sk_outcome o)
 {
@@ -32,6 +35,28 @@ static int run_phase(struct sk_apply_run *r, unsigned kinds)
 		if ((kinds & (1u << r->plan->actions[i].kind)) && r->res->outcomes[i] == SK_OUTCOME_PENDING)
 			r->idx[r->n_idx++] = i;
 	return sk_apply_actions(r);
+}
+
+/* a suspended policy's actions: recorded as such in the journal and the log, never called */
+static void hold_suspended(struct sk_apply_run *r)
+{
+	const struct sk_plan *p = r->plan;
+	char intent[64];
+	size_t i;
+
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *a = &p->actions[i];
+		const char *why = "its policy is suspended (spec.suspend: true): no call was made";
+
+		if (!a->suspended)
+			continue;
+		if (sk_journal_glue_intent(r->o->journal, r->o->run_id, p, a, intent, sizeof(intent)) < 0)
+			sk_warn("%s", sk_error_message());
+		else
+			sk_journal_glue_outcome(r->o->journal, intent, a, SK_OUTCOME_SUSPENDED,
+						sk_outcome_name(SK_OUTCOME_SUSPENDED), NULL, why);
+		sk_apply_finish(r, i, SK_OUTCOME_SUSPENDED, why);
+	}
 }
 
 /*
@@ -87,6 +112,7 @@ int sk_apply(const struct sk_plan *plan, const struct sk_apply_opts *o, struct s
 	r.o = o;
 	r.res = res;
 	pthread_mutex_init(&r.lock, NULL);
+	hold_suspended(&r);
 
 	if (run_phase(&r, 1u << SK_ACTION_MODIFY | 1u << SK_ACTION_STOP_REPLICATION) < 0 ||
 	    run_phase(&r, 1u << SK_ACTION_START_REPLICATION) < 0 || run_phase(&r, 1u << SK_ACTION_CREATE) < 0)
@@ -115,6 +141,7 @@ done:
 			res->skipped++;
 			break;
 		case SK_OUTCOME_SKIPPED: res->skipped++; break;
+		case SK_OUTCOME_SUSPENDED: res->suspended++; break;
 		}
 	}
 	res->interrupted = o->cancel && *o->cancel;

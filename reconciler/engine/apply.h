@@ -25,6 +25,10 @@
  * snapshot ...: ..."), no AWS call is made, and the journal records its
  * intent with a "failed" outcome.  Without an inventory or a policy set
  * nothing can be checked, so every action is refused (deletes first of all).
+ *
+ * An action the plan marks suspended (its policy says spec.suspend: true)
+ * is never made: its intent and a "suspended" outcome are journaled, no
+ * call is made, and it ends SK_OUTCOME_SUSPENDED.
  */
 #ifndef SK_APPLY_H
 #define SK_APPLY_H
@@ -48,6 +52,7 @@ enum sk_outcome {
 	SK_OUTCOME_DEFERRED, /* left for a later run: copy limit, --no-wait, timeout */
 	SK_OUTCOME_FAILED,
 	SK_OUTCOME_SKIPPED,  /* not attempted: interrupted or its source failed */
+	SK_OUTCOME_SUSPENDED, /* not attempted: its policy is suspended (spec.suspend); journaled so */
 };
 
 struct sk_apply_opts {
@@ -79,7 +84,7 @@ struct sk_apply_result {
 	enum sk_outcome *outcomes; /* one per plan action */
 	char **details;            /* error text or RequestId, per action */
 	int64_t *available_at;     /* creates seen available while apply waited: the snapshot's creation time, else 0 */
-	size_t done, already, deferred, failed, skipped;
+	size_t done, already, deferred, failed, skipped, suspended;
 	bool interrupted;
 };
 

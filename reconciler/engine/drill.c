@@ -168,23 +168,6 @@ static const struct sk_inv_snapshot *newest_owned(const struct sk_inventory *inv
 	return best;
 }
 
-static bool is_drill_instance(const struct sk_inv_instance *in)
-{
-	return sk_tags_drill_of(in->tags, in->n_tags) != NULL;
-}
-
-static bool selects(const struct sk_policy *p, const struct sk_inv_instance *in)
-{
-	const char *keys[64], *values[64];
-	size_t n = in->n_tags < 64 ? in->n_tags : 64;
-
-	for (size_t i = 0; i < n; i++) {
-		keys[i] = in->tags[i].key;
-		values[i] = in->tags[i].value;
-	}
-	return sk_policy_selects(p, in->region, in->id, keys, values, n);
-}
-
 static bool wanted(const struct sk_drill_opts *o, const struct sk_policy *p, const struct sk_inv_instance *in)
 {
 	bool any = o->n_instances == 0, region = o->n_regions == 0;
@@ -576,7 +559,7 @@ static int drill_all(struct sk_drill_report *rep, struct drill_ctx *x)
 			const struct sk_inv_instance *in = &x->inv->instances[i];
 			struct sk_drill_result *r;
 
-			if (is_drill_instance(in) || !selects(p, in) || !wanted(x->o, p, in))
+			if (!sk_policy_selects_instance(p, in) || !wanted(x->o, p, in))
 				continue;
 			rep->selected++;
 			if (!due(x, p, in))

@@ -92,9 +92,7 @@ static int check_selected(const struct guard *g, const struct sk_action *a, cons
 			  const struct sk_inv_instance **out)
 {
 	const struct sk_inv_instance *in;
-	const char **keys, **values;
 	char at[32];
-	size_t i;
 	bool yes;
 
 	*out = NULL;
@@ -103,20 +101,7 @@ static int check_selected(const struct guard *g, const struct sk_action *a, cons
 	in = sk_inventory_find_instance(g->inv, region, a->instance);
 	if (!in)
 		return refuse(a, "instance '%s' is not in the live state observed in %s", a->instance, region);
-	keys = calloc(in->n_tags + 1, sizeof(*keys));
-	values = calloc(in->n_tags + 1, sizeof(*values));
-	if (!keys || !values) {
-		free(keys);
-		free(values);
-		return sk_error_set_oom();
-	}
-	for (i = 0; i < in->n_tags; i++) {
-		keys[i] = in->tags[i].key;
-		values[i] = in->tags[i].value;
-	}
-	yes = sk_policy_selects(p, region, in->id, keys, values, in->n_tags);
-	free(keys);
-	free(values);
+	yes = sk_policy_selects_instance(p, in);
 	if (!yes)
 		return refuse(a, "policy '%s' does not select instance '%s' in %s%s", p->name, in->id, region,
 			      at_commit(at, g->set));
@@ -267,6 +252,9 @@ int sk_guard_action(const struct sk_plan *plan, const struct sk_action *a, const
 	p = policy_named(g->set, a->policy);
 	if (!p)
 		return refuse(a, "policy '%s' is not among the policies%s", str(a->policy), at_commit(at, g->set));
+	/* apply never reaches here with an action the plan marked suspended; a plan that did not mark it is refused */
+	if (p->suspend)
+		return refuse(a, "policy '%s' is suspended (spec.suspend: true)%s", p->name, at_commit(at, g->set));
 	switch (a->kind) {
 	case SK_ACTION_DELETE:
 		return check_delete(g, a);

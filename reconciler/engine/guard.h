@@ -19,7 +19,7 @@
  *            plan creates first, with the ARN the call will copy
  *   create, copy: the tags put on name the policy and the instance
  *
- * The action's policy must exist.  Without an inventory or policies
+ * The action's policy must exist and must not be suspended (spec.suspend).  Without an inventory or policies
  * nothing can be checked, and every action is refused.
  */
 #ifndef SK_GUARD_H

@@ -18,6 +18,7 @@
 #include "reconciler/engine/drill.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/diff.h"
+#include "reconciler/planner/ondemand.h"
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/journal_glue.h"
 #include "reconciler/engine/saved.h"
@@ -417,7 +418,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	po.n_regions = o->n_regions;
 	po.allow_mass_delete = o->allow_mass_delete;
 	po.basis = saved != NULL;
-	if (sk_plan_compute(&plan, set, inv, &po) < 0)
+	if (o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0 : sk_plan_compute(&plan, set, inv, &po) < 0)
 		goto fail;
 	if (saved && (check_saved_plan(saved, plan, o->plan_file) < 0 ||
 		      check_saved_actions(json_object_get(saved_json, "actions"), plan, o->plan_file) < 0)) {

@@ -32,6 +32,7 @@ struct sk_session;
 struct sk_policyset;
 struct sk_inventory;
 struct sk_reconcile_report;
+struct sk_backup_request;
 
 /* every callback is optional; each gets the callbacks' ud */
 struct sk_reconcile_callbacks {
@@ -78,6 +79,8 @@ struct sk_reconcile_opts {
 	const json_t *saved_plan;
 	const struct sk_planfile_origin *saved_origin;
 	volatile sig_atomic_t *cancel;      /* a signal number once interrupted */
+	/* an on-demand backup (`snapkeep backup`): its plan (planner/ondemand.h) instead of the policies' */
+	const struct sk_backup_request *backup;
 	FILE *progress;                     /* apply's progress lines (waiting for snapshots), or NULL */
 	bool progress_tty;                  /* progress rewrites one line */
 	struct sk_reconcile_callbacks cb;
@@ -86,7 +89,8 @@ struct sk_reconcile_opts {
 #define SK_RECONCILE_OPTS_INIT                                                                               \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
 	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0, .wait = true, \
-	  .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .progress = NULL,         \
+	  .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .backup = NULL,           \
+	  .progress = NULL,                                                                                      \
 	  .progress_tty = false,                                                                                 \
 	  .cb = { .diags = NULL, .planned = NULL, .confirm = NULL, .applying = NULL, .outcome = NULL,            \
 		  .applied = NULL, .ud = NULL } }

@@ -54,12 +54,23 @@ void sk_diff_note(struct sk_diff *d, enum sk_note_kind kind, const char *region,
 	sk_buf_free(&b);
 }
 
+/* does the policy named so say spec.suspend: true? */
+static bool policy_suspended(const struct sk_diff *d, const char *name)
+{
+	for (size_t i = 0; name && i < d->set->n_policies; i++)
+		if (!strcmp(d->set->policies[i].name, name))
+			return d->set->policies[i].suspend;
+	return false;
+}
+
 struct sk_action *sk_diff_action(struct sk_diff *d, const struct sk_action *a)
 {
 	struct sk_action *r = sk_plan_add_action(d->plan, a);
 
 	if (!r)
 		d->failed = true;
+	else if (policy_suspended(d, r->policy))
+		r->suspended = true;
 	return r;
 }
 

@@ -23,6 +23,7 @@
 #include "reconciler/planner/context.h"
 #include "reconciler/planner/lifecycle.h"
 #include "reconciler/planner/ownership.h"
+#include "reconciler/planner/windows.h"
 #include "specs/policy.h"
 
 /* ---- selection: which policy selects which instance ---- */
@@ -87,9 +88,9 @@ static int select_instances(struct sk_diff *d)
 			} else {
 				size_t b, e;
 				sk_inventory_instance_range(d->inv, region, &b, &e);
-				/* a drill's throw-away instance is never managed, whatever tags it has */
+				/* a drill's throw-away instance, or one selector.exclude names, is never managed */
 				for (k = b; k < e; k++)
-					if (sk_tags_selected_by(d->inv->instances[k].tags, d->inv->instances[k].n_tags, p) &&
+					if (sk_instance_selected_by(&d->inv->instances[k], p) &&
 					    add_selection(d, p, &d->inv->instances[k]) < 0)
 						return -1;
 			}
@@ -198,6 +199,8 @@ struct desired {
 	int replicate_mode;
 	const struct sk_policy_replicate *replicate;
 	const char *policy; /* the first policy that sets anything */
+	const struct sk_policy *window_policy; /* the one whose window it is */
+	bool suspended;     /* one of the policies that set anything is suspended: hands off the instance */
 };
 
 static void merge_desired(struct desired *w, const struct sk_diff_sel *sel, size_t n)
@@ -212,10 +215,14 @@ static void merge_desired(struct desired *w, const struct sk_diff_sel *sel, size
 			continue;
 		if (!w->policy)
 			w->policy = p->name;
+		if (p->suspend)
+			w->suspended = true;
 		if (w->retention < 0 && p->retention_days >= 0)
 			w->retention = p->retention_days;
-		if (!w->window && p->window)
+		if (!w->window && p->window) {
 			w->window = p->window;
+			w->window_policy = p;
+		}
 		if (w->copy_tags < 0 && p->copy_tags >= 0)
 			w->copy_tags = p->copy_tags;
 		if (w->deletion_protection < 0 && p->deletion_protection >= 0)
@@ -227,6 +234,24 @@ static void merge_desired(struct desired *w, const struct sk_diff_sel *sel, size
 			w->replicate = &p->replicate;
 		}
 	}
+}
+
+/*
+ * The backup window the policies want against the instance's maintenance
+ * window (snapkeep never changes that one): RDS refuses a pair that
+ * overlaps, so the plan does, before any call.
+ */
+static void check_windows(struct sk_diff *d, size_t begin, size_t end)
+{
+	const struct sk_inv_instance *in = d->sel[begin].inst;
+	struct desired w;
+
+	merge_desired(&w, &d->sel[begin], end - begin);
+	if (!w.window || in->aws_backup_arn || sk_windows_check(w.window, in->maintenance_window) == 0)
+		return;
+	sk_diff_error(d, &w.window_policy->window_pos, "policy '%s': instance '%s' in %s: %s; RDS would refuse it "
+		      "(InvalidParameterCombination): move one of them",
+		      w.window_policy->name, in->id, in->region, sk_error_message());
 }
 
 static const char *yesno(int v)
@@ -282,13 +307,14 @@ static size_t find_replicas(struct sk_diff *d, const struct sk_inv_instance *in,
 
 static void replication_action(struct sk_diff *d, enum sk_action_kind kind, const struct sk_inv_instance *in,
 			       const char *dest, const struct sk_policy_replicate *r, const char *policy,
-			       const char *reason)
+			       const char *reason, bool w_suspended)
 {
 	struct sk_action a;
 
 	memset(&a, 0, sizeof(a));
 	a.kind = kind;
 	a.retention = a.copy_tags = a.deletion_protection = -1;
+	a.suspended = w_suspended;
 	a.region = sk_diff_intern(d, dest);
 	a.instance = in->id;
 	a.target = in->id;
@@ -341,8 +367,8 @@ static void diff_replication(struct sk_diff *d, const struct sk_inv_instance *in
 			have_wanted = true;
 			if (!replication_allowed(d, in, reps[i].region, &noted))
 				continue;
-			replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, r, w->policy, why);
-			replication_action(d, SK_ACTION_START_REPLICATION, in, reps[i].region, r, w->policy, why);
+			replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, r, w->policy, why, w->suspended);
+			replication_action(d, SK_ACTION_START_REPLICATION, in, reps[i].region, r, w->policy, why, w->suspended);
 			continue;
 		}
 		if (wanted) {
@@ -354,12 +380,13 @@ static void diff_replication(struct sk_diff *d, const struct sk_inv_instance *in
 		replication_action(d, SK_ACTION_STOP_REPLICATION, in, reps[i].region, w->replicate, w->policy,
 				   w->replicate_mode == SK_REPLICATE_OFF
 					   ? "the policy turns replication off"
-					   : sk_diff_printf(d, "the policy replicates to %s instead", w->replicate->region));
+					   : sk_diff_printf(d, "the policy replicates to %s instead", w->replicate->region),
+				   w->suspended);
 	}
 	if (w->replicate_mode == SK_REPLICATE_ON && !have_wanted &&
 	    replication_allowed(d, in, w->replicate->region, &noted))
 		replication_action(d, SK_ACTION_START_REPLICATION, in, w->replicate->region, w->replicate, w->policy,
-				   "the policy replicates automated backups");
+				   "the policy replicates automated backups", w->suspended);
 }
 
 static void add_change(struct sk_diff *d, struct sk_change *ch, size_t *n, const char *field, const char *before,
@@ -456,6 +483,7 @@ static void diff_automated(struct sk_diff *d, const struct sk_inv_instance *in, 
 		a.reason = "the policy's automated-backup settings differ";
 		a.apply_immediately = w.apply_immediately;
 		a.source_arn = sk_diff_intern(d, in->arn);
+		a.suspended = w.suspended;
 		sk_diff_action(d, &a);
 	}
 	diff_replication(d, in, &w);
@@ -622,6 +650,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 		for (j = i + 1; j < d.n_sel && d.sel[j].inst == d.sel[i].inst; j++)
 			;
 		check_conflicts(&d, i, j);
+		check_windows(&d, i, j);
 	}
 	if (d.n_errors) {
 		sk_error_set(SK_ERR_POLICY, "%s", sk_buf_cstr(&d.errors));

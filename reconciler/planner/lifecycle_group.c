@@ -37,6 +37,10 @@ struct sk_lc_item *sk_lc_group_add_snapshot(struct sk_diff *d, struct sk_lc_grou
 	it->id = s->id;
 	it->available = s->status == SK_SNAP_AVAILABLE;
 	it->gib = s->allocated_gib;
+	if (sk_tags_keep_until(s->tags, s->n_tags) > d->now) {
+		it->held = true;
+		it->keep |= SK_KEEP_UNTIL;
+	}
 	if (source) {
 		it->time = s->original_created ? s->original_created : sk_lc_slot_of(s);
 		sk_diff_basis(d, "snapshot %s/%s status=%s owner=%s source=%s", s->region, s->id, s->status_text,
@@ -134,7 +138,7 @@ static int run_rules(const struct sk_retain *r, bool has_retain, struct sk_lc_gr
 		return -1;
 	for (i = 0; i < g->n; i++) {
 		g->items[i].keep &= ~SK_KEEP_RULE_MASK;
-		if (g->items[i].deferred)
+		if (g->items[i].deferred || g->items[i].held)
 			continue;
 		g->ritems[n].time = g->items[i].time;
 		g->ritems[n].id = g->items[i].id;
@@ -144,7 +148,7 @@ static int run_rules(const struct sk_retain *r, bool has_retain, struct sk_lc_gr
 	if (has_retain && sk_retention_apply(r, g->ritems, n) < 0)
 		return -1;
 	for (i = 0, n = 0; i < g->n; i++) {
-		if (g->items[i].deferred)
+		if (g->items[i].deferred || g->items[i].held)
 			continue;
 		g->items[i].keep |= has_retain ? g->ritems[n].keep : SK_KEEP_NO_RULES;
 		n++;
@@ -404,7 +408,8 @@ const struct sk_aws_tag *sk_lc_tags(struct sk_diff *d, const struct sk_policy *p
 				    const char *slot_text, const char *source_arn, const struct sk_inv_snapshot *source,
 				    size_t *n_out)
 {
-	size_t n = p->n_tags + 4 + (source ? source->n_tags : 0), k = 0, i;
+	size_t n = p->n_tags + SK_OWNERSHIP_TAGS_MAX + (source ? source->n_tags : 0), k = 0, i;
+	const char *until = source ? sk_tag_get(source->tags, source->n_tags, SK_TAG_KEEP_UNTIL) : NULL;
 	struct sk_aws_tag *t = sk_arena_calloc(&d->plan->arena, n, sizeof(*t));
 
 	*n_out = 0;
@@ -430,16 +435,8 @@ const struct sk_aws_tag *sk_lc_tags(struct sk_diff *d, const struct sk_policy *p
 		if (j == k)
 			k++;
 	}
-	t[k].key = SK_TAG_POLICY;
-	t[k++].value = sk_diff_intern(d, p->name);
-	t[k].key = SK_TAG_INSTANCE;
-	t[k++].value = instance;
-	t[k].key = SK_TAG_SLOT;
-	t[k++].value = slot_text;
-	if (source_arn) {
-		t[k].key = SK_TAG_SOURCE;
-		t[k++].value = source_arn;
-	}
+	/* a copy of an on-demand snapshot is held as long as its source */
+	k += sk_ownership_tags(t + k, sk_diff_intern(d, p->name), instance, slot_text, source_arn, until);
 	*n_out = k;
 	return t;
 }

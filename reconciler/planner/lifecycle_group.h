@@ -36,6 +36,7 @@ struct sk_lc_item {
 	bool available;
 	bool planned;
 	bool deferred;  /* a planned copy left for a later run */
+	bool held;      /* its snapkeep:keep-until is ahead: kept, and out of the rules until then */
 	/*
 	 * Refused for the region's quota: never made in this run, but the rules
 	 * count it, so the deletions it would cause make room for the next run

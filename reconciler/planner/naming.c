@@ -4,6 +4,7 @@
 #include "reconciler/planner/naming.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,21 +25,30 @@ static int short_hash(char hex[9], const char *s)
 	return 0;
 }
 
-int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot)
+/* "yyyymmdd-hhmm", or with seconds "yyyymmdd-hhmmss", of t (UTC) */
+static void format_stamp(char out[32], int64_t t, bool seconds)
 {
-	char date[32], full[1024], hex[9];
-	int64_t days, y;
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), y;
+	int secs = (int)(t - days * 86400);
 	unsigned mo, d;
-	int mins;
+
+	sk_time_civil_from_days(days, &y, &mo, &d);
+	if (seconds)
+		snprintf(out, 32, "%04lld%02u%02u-%02d%02d%02d", (long long)y, mo, d, secs / 3600, secs / 60 % 60,
+			 secs % 60);
+	else
+		snprintf(out, 32, "%04lld%02u%02u-%02d%02d", (long long)y, mo, d, secs / 3600, secs / 60 % 60);
+}
+
+/* <prefix>-<instance>-<date>, the instance cut and hashed past 255 characters */
+static int name_with(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, const char *date)
+{
+	char full[1024], hex[9];
 	size_t np, ni, keep;
 
 	out[0] = '\0';
 	if (!prefix || !*prefix || !instance || !*instance)
 		return sk_error_set(SK_ERR_INVALID, "a snapshot identifier needs a prefix and an instance");
-	days = slot >= 0 ? slot / 86400 : -((-slot + 86399) / 86400);
-	mins = (int)((slot - days * 86400) / 60);
-	sk_time_civil_from_days(days, &y, &mo, &d);
-	snprintf(date, sizeof(date), "%04lld%02u%02u-%02d%02d", (long long)y, mo, d, mins / 60, mins % 60);
 	np = strlen(prefix);
 	ni = strlen(instance);
 	if (np + ni + strlen(date) + 2 <= SK_SNAPSHOT_ID_MAX) {
@@ -59,6 +69,22 @@ int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, con
 	return 0;
 }
 
+int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot)
+{
+	char date[32];
+
+	format_stamp(date, slot, false);
+	return name_with(out, prefix, instance, date);
+}
+
+int sk_naming_ondemand(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t at)
+{
+	char date[48];
+
+	format_stamp(date, at, true);
+	strcat(date, "-ondemand");
+	return name_with(out, prefix, instance, date);
+}
 
 int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, const char *source_region)
 {

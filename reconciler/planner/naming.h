@@ -6,6 +6,7 @@
  * DBSnapshotAlreadyExists, and apply checks the existing one is ours.
  *
  *   a snapshot  <prefix>-<instance>-<yyyymmdd-hhmm>   the schedule slot, UTC; lowercase
+ *   on demand   <prefix>-<instance>-<yyyymmdd-hhmmss>-ondemand   (snapkeep backup)
  *   a copy      <source id>-<source region>
  *
  * RDS allows 1..255 letters, digits and hyphens, starting with a letter,
@@ -22,6 +23,12 @@
 
 /* 0, or SK_ERROR for an empty prefix or instance, or a prefix too long to leave room */
 int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t slot);
+/*
+ * An on-demand snapshot (`snapkeep backup`) taken at `at`:
+ * <prefix>-<instance>-<yyyymmdd-hhmmss>-ondemand, so it never takes a
+ * schedule slot's identifier.  Errors as sk_naming_snapshot's.
+ */
+int sk_naming_ondemand(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t at);
 /* 0, or SK_ERROR when the source region leaves no room */
 int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, const char *source_region);
 

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aws/query.h"
 
@@ -22,6 +23,12 @@
 #define SK_TAG_INSTANCE "snapkeep:instance"
 #define SK_TAG_SLOT "snapkeep:slot"
 #define SK_TAG_SOURCE "snapkeep:source"
+/*
+ * On an on-demand snapshot (`snapkeep backup --keep-until`) and its copies:
+ * an RFC 3339 UTC time before which retention keeps it whatever its rules
+ * say; from then on it is an owned snapshot like any other.
+ */
+#define SK_TAG_KEEP_UNTIL "snapkeep:keep-until"
 /* on a restore drill's temporary instance: the instance whose backup it restores */
 #define SK_TAG_DRILL "snapkeep:drill"
 
@@ -37,8 +44,18 @@
 #define SK_TAG_RESTORED_BY "snapkeep:restored-by"
 #define SK_TAG_RESTORED_AT "snapkeep:restored-at"
 
+struct sk_inv_instance;
 struct sk_inv_snapshot;
 
+/*
+ * Writes snapkeep's own tags for what a policy creates into t (room for
+ * SK_OWNERSHIP_TAGS_MAX): policy, instance, slot, and when given the
+ * copy's source ARN and the keep-until time (RFC 3339).  Returns how many.
+ * The values are not copied.
+ */
+#define SK_OWNERSHIP_TAGS_MAX 5
+size_t sk_ownership_tags(struct sk_aws_tag *t, const char *policy, const char *instance, const char *slot,
+			 const char *source_arn, const char *keep_until);
 /* the value of key among tags, or NULL */
 const char *sk_tag_get(const struct sk_aws_tag *tags, size_t n, const char *key);
 
@@ -52,6 +69,8 @@ bool sk_tags_owned_by(const struct sk_aws_tag *tags, size_t n, const char *polic
 /* an inventory snapshot policy owns as instance's: manual, not being deleted, both tags */
 bool sk_snapshot_owned_by(const struct sk_inv_snapshot *s, const char *policy, const char *instance);
 
+/* the time a snapkeep:keep-until tag holds a snapshot until; 0 when it has none (or an unreadable one) */
+int64_t sk_tags_keep_until(const struct sk_aws_tag *tags, size_t n);
 /* keys that are AWS's (aws:) or snapkeep's own: never copied from a source, never shown as the user's */
 bool sk_tag_reserved(const char *key);
 
@@ -59,6 +78,15 @@ bool sk_tag_reserved(const char *key);
  * and false for a drill's throw-away instance (SK_TAG_DRILL) */
 struct sk_policy;
 bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct sk_policy *p);
+/*
+ * Does the tag selector of p select the instance: sk_tags_selected_by()
+ * of its tags, and not left out by the policy's selector.exclude (by its
+ * identifier, or any one of its tags)?
+ */
+bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_policy *p);
+/* sk_policy_selects() of an observed instance (either kind of selector); false for a drill's
+ * throw-away instance (SK_TAG_DRILL) and when out of memory */
+bool sk_policy_selects_instance(const struct sk_policy *p, const struct sk_inv_instance *in);
 
 /* a restore drill's temporary instance (it carries SK_TAG_DRILL): the instance it restores, else NULL */
 const char *sk_tags_drill_of(const struct sk_aws_tag *tags, size_t n);

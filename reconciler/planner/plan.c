@@ -164,6 +164,7 @@ void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out)
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < p->n_actions; i++) {
+		out->suspended += p->actions[i].suspended;
 		switch (p->actions[i].kind) {
 		case SK_ACTION_CREATE:
 		case SK_ACTION_COPY:

@@ -86,6 +86,8 @@ struct sk_action {
 	 */
 	size_t depends_on;
 	size_t group;
+	/* its policy says spec.suspend: true (for a modify, one of the policies it merges): shown, never made */
+	bool suspended;
 };
 
 enum sk_note_kind {
@@ -239,7 +241,8 @@ int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
 
 struct sk_plan_counts {
-	size_t create, change, remove;
+	size_t create, change, remove; /* every action, the suspended ones included */
+	size_t suspended;              /* of those, the ones apply will not make (spec.suspend) */
 };
 void sk_plan_count(const struct sk_plan *p, struct sk_plan_counts *out);
 bool sk_plan_has_changes(const struct sk_plan *p);

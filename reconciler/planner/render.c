@@ -116,6 +116,9 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 	if (a->policy || a->reason)
 		fprintf(f, "      %s%s%s%s%s%s\n", s->dim, a->policy ? "policy " : "", a->policy ? a->policy : "",
 			a->policy && a->reason ? ": " : "", a->reason ? a->reason : "", s->reset);
+	if (a->suspended)
+		fprintf(f, "      %sSuspended:%s the policy says spec.suspend: true; apply makes no call\n", s->bold,
+			s->reset);
 }
 
 void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_render_opts *o)
@@ -207,7 +210,11 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 				s.bold, s.reset);
 		else
 			fprintf(f, "%sNo changes.%s Live backups match the policy.\n", s.bold, s.reset);
-	} else
+	} else if (c.suspended)
+		fprintf(f, "%sPlan:%s %zu to create, %zu to change, %zu to delete; %zu of them suspended "
+			   "(spec.suspend): apply makes none of those.\n",
+			s.bold, s.reset, c.create, c.change, c.remove, c.suspended);
+	else
 		fprintf(f, "%sPlan:%s %zu to create, %zu to change, %zu to delete.\n", s.bold, s.reset, c.create, c.change,
 			c.remove);
 }
@@ -261,6 +268,8 @@ json_t *sk_action_to_json(const struct sk_action *a)
 	json_object_set_new(o, "target", opt_str(a->target));
 	json_object_set_new(o, "policy", opt_str(a->policy));
 	json_object_set_new(o, "reason", opt_str(a->reason));
+	if (a->suspended)
+		json_object_set_new(o, "suspended", json_true());
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
 		changes = json_array();
@@ -402,6 +411,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	json_object_set_new(root, "pricePerGBMonth", json_real(p->price_per_gb_month));
 	json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I}", "create", (json_int_t)c.create, "change",
 						       (json_int_t)c.change, "delete", (json_int_t)c.remove));
+	if (c.suspended)
+		json_object_set_new(json_object_get(root, "summary"), "suspended", json_integer((json_int_t)c.suspended));
 	json_object_set_new(root, "changes", json_boolean(sk_plan_has_changes(p)));
 	actions = json_array();
 	for (i = 0; i < p->n_actions; i++)
@@ -616,6 +627,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 		a.copy_tags = jbool3(v, "copyTagsToSnapshot");
 		a.deletion_protection = jbool3(v, "deletionProtection");
 		a.apply_immediately = json_is_true(json_object_get(v, "applyImmediately"));
+		a.suspended = json_is_true(json_object_get(v, "suspended"));
 		ch = json_object_get(v, "changes");
 		n = json_array_size(ch);
 		if (n > SK_PLAN_MAX_CHANGES)

@@ -248,6 +248,7 @@ static const struct {
 	{ SK_KEEP_MAX_DELETIONS, "max-deletions" },
 	{ SK_KEEP_MASS_DELETE, "mass-delete" },
 	{ SK_KEEP_CREATE_PENDING, "create-pending" },
+	{ SK_KEEP_UNTIL, "keep-until" },
 };
 
 const char *sk_keep_reason_name(unsigned bit)

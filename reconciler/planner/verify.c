@@ -614,7 +614,7 @@ static void verify_policy(struct ctx *c)
 		for (k = b; k < e; k++) {
 			c->in = &c->inv->instances[k];
 			c->instance = c->in->id;
-			if ((!c->o->instance || !strcmp(c->o->instance, c->instance)) && sk_tags_selected_by(c->in->tags, c->in->n_tags, p))
+			if ((!c->o->instance || !strcmp(c->o->instance, c->instance)) && sk_instance_selected_by(c->in, p))
 				verify_instance(c, region);
 		}
 	}

@@ -215,6 +215,7 @@ places = {
     "metadata": set(D["metadata"]["properties"]),
     "spec": set(spec),
     "spec.selector": set(spec["selector"]["properties"]),
+    "spec.selector.exclude": set(spec["selector"]["properties"]["exclude"]["properties"]),
     "spec.automated": set(auto),
     "spec.automated.replicate": set(replicate_obj["properties"]),
     "spec.snapshots": set(snaps),

@@ -195,6 +195,63 @@ static void test_apply_refuses_a_copy_of_a_snapshot_the_policy_does_not_own(void
 	assert_outcome_of_kind(f, SK_ACTION_CREATE, SK_OUTCOME_DONE);
 }
 
+static void test_apply_makes_no_suspended_action_and_journals_each(void **state)
+{
+	struct fx *f = *state;
+	char dir[320];
+	json_t *records, *r, *mut;
+	size_t i, outcomes = 0;
+
+	plan_orders(f, 6, 9);
+	assert_true(f->plan->n_actions > 2);
+	for (i = 0; i < f->plan->n_actions; i++)
+		f->plan->actions[i].suspended = true; /* as the planner marks a suspended policy's actions */
+	snprintf(dir, sizeof(dir), "%s/journal-suspended", emu.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(sk_journal_open(&f->journal, dir), 0);
+	assert_int_equal(apply(f, 4, true), 0);
+
+	assert_int_equal(f->res.suspended, f->plan->n_actions);
+	assert_int_equal(f->res.done + f->res.failed + f->res.skipped + f->res.deferred, 0);
+	for (i = 0; i < f->plan->n_actions; i++) {
+		assert_outcome(f, i, SK_OUTCOME_SUSPENDED);
+		assert_contains(f->res.details[i], "its policy is suspended (spec.suspend: true): no call was made");
+	}
+	mut = emu_mutating(&emu, f->since);
+	assert_int_equal(json_array_size(mut), 0);
+	json_decref(mut);
+	records = json_array();
+	assert_int_equal(sk_journal_read(dir, NULL, collect, records, NULL), 0);
+	json_array_foreach(records, i, r) {
+		if (!strcmp(json_string_value(json_object_get(r, "type")), "intent"))
+			continue;
+		outcomes++;
+		assert_string_equal(json_string_value(json_object_get(r, "result")), "suspended");
+	}
+	assert_int_equal(outcomes, f->plan->n_actions);
+	json_decref(records);
+}
+
+static void test_apply_refuses_an_unmarked_action_of_a_suspended_policy(void **state)
+{
+	struct fx *f = *state;
+	json_t *mut;
+	size_t i;
+
+	plan_orders(f, 6, 9);
+	/* a plan made elsewhere that does not say its policy is suspended */
+	f->set->policies[0].suspend = true;
+	assert_int_equal(apply(f, 4, true), 0);
+
+	for (i = 0; i < f->plan->n_actions; i++)
+		if (f->plan->actions[i].kind != SK_ACTION_COPY && f->plan->actions[i].kind != SK_ACTION_DELETE)
+			assert_refused(f, i, "policy 'orders' is suspended (spec.suspend: true)");
+	assert_int_equal(f->res.done + f->res.already, 0);
+	mut = emu_mutating(&emu, f->since);
+	assert_int_equal(json_array_size(mut), 0);
+	json_decref(mut);
+}
+
 static void test_apply_without_an_inventory_refuses_every_action(void **state)
 {
 	struct fx *f = *state;
@@ -243,6 +300,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_refuses_a_delete_of_a_snapshot_nobody_owns_and_journals_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_a_delete_of_another_policys_snapshot_and_of_the_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_a_modify_of_an_instance_no_policy_selects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_makes_no_suspended_action_and_journals_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_refuses_an_unmarked_action_of_a_suspended_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_a_create_for_a_policy_that_does_not_exist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_a_copy_of_a_snapshot_the_policy_does_not_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_without_an_inventory_refuses_every_action, setup, teardown),

@@ -36,6 +36,26 @@ static void test_snapshot_identifiers(void **state)
 	assert_int_equal(sk_naming_snapshot(id, "", "db", 0), SK_ERROR);
 }
 
+static void test_ondemand_identifiers(void **state)
+{
+	char id[SK_SNAPSHOT_ID_MAX + 1], slot[SK_SNAPSHOT_ID_MAX + 1], inst[300];
+
+	(void)state;
+	assert_int_equal(sk_naming_ondemand(id, "snapkeep", "Orders-DB", 1714879845), 0);
+	assert_string_equal(id, "snapkeep-orders-db-20240505-033045-ondemand");
+	/* never a schedule slot's identifier, even at the same minute */
+	assert_int_equal(sk_naming_snapshot(slot, "snapkeep", "orders-db", 1714879800), 0);
+	assert_int_equal(sk_naming_ondemand(id, "snapkeep", "orders-db", 1714879800), 0);
+	assert_string_not_equal(id, slot);
+	memset(inst, 'a', 250);
+	inst[250] = '\0';
+	assert_int_equal(sk_naming_ondemand(id, "snapkeep", inst, 1714879845), 0);
+	assert_int_equal(strlen(id), 255);
+	assert_string_equal(id + strlen(id) - 25, "-20240505-033045-ondemand");
+	assert_true(sk_rds_valid_snapshot_id(id));
+	assert_int_equal(sk_naming_ondemand(id, "snapkeep", "", 0), SK_ERROR);
+}
+
 static void test_copy_identifiers(void **state)
 {
 	char id[SK_SNAPSHOT_ID_MAX + 1], src[300], other[300];
@@ -101,6 +121,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_identifiers),
+		cmocka_unit_test(test_ondemand_identifiers),
 		cmocka_unit_test(test_copy_identifiers),
 		cmocka_unit_test(test_drill_instance_identifiers),
 	};

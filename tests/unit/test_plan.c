@@ -246,6 +246,135 @@ static void test_plan_json_round_trip_keeps_actions(void **state)
 	sk_policyset_free(set);
 }
 
+static void test_plan_marks_a_suspended_policys_actions_and_leaves_excluded_instances_out(void **state)
+{
+	static const char *const text = "apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: prod}\n"
+					"spec:\n"
+					"  regions: [us-east-1]\n"
+					"  selector:\n"
+					"    tags: {env: prod}\n"
+					"    exclude: {instances: [db-1], tags: {Purpose: restore-test}}\n"
+					"  suspend: true\n"
+					"  snapshots:\n"
+					"    schedule: \"0 3 * * *\"\n"
+					"    retain: {daily: 3, weekly: 2}\n";
+	struct sk_policyset *set = NULL;
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *p = NULL, *back = NULL;
+	struct sk_plan_counts c;
+	struct sk_render_opts ro = { false, false };
+	char *out = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(sk_policyset_parse_buffer(&set, "prod.yaml", text, strlen(text)), 0);
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	assert_true(p->n_actions > 3);
+	for (i = 0; i < p->n_actions; i++) {
+		assert_true(p->actions[i].suspended);
+		assert_string_not_equal(p->actions[i].instance, "db-1");
+	}
+	assert_int_equal(p->policies[0].n_instances, 3);
+	sk_plan_count(p, &c);
+	assert_int_equal(c.suspended, p->n_actions);
+	assert_int_equal(c.create + c.change + c.remove, p->n_actions);
+	/* the text says so per action and in the summary; JSON keeps it through a saved plan */
+	assert_non_null(f = open_memstream(&out, &len));
+	sk_plan_render_text(p, f, &ro);
+	fclose(f);
+	assert_non_null(strstr(out, "      Suspended: the policy says spec.suspend: true; apply makes no call\n"));
+	assert_non_null(strstr(out, "of them suspended (spec.suspend): apply makes none of those."));
+	j = sk_plan_to_json(p, false);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "suspended")),
+			 (json_int_t)p->n_actions);
+	assert_int_equal(sk_plan_from_json(&back, j), 0);
+	for (i = 0; i < back->n_actions; i++)
+		assert_true(back->actions[i].suspended);
+	json_decref(j);
+	free(out);
+	sk_plan_free(back);
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
+/* an on-demand snapshot of db-0 taken on 2 January, held until 1 February */
+static void add_ondemand(struct sk_inventory *inv)
+{
+	struct sk_inv_snapshot s;
+	struct sk_aws_tag tags[4] = { { "snapkeep:policy", "prod" },
+				      { "snapkeep:instance", "db-0" },
+				      { "snapkeep:slot", "2026-01-02T12:00:00Z" },
+				      { SK_TAG_KEEP_UNTIL, "2026-02-01T00:00:00Z" } };
+
+	memset(&s, 0, sizeof(s));
+	s.id = "snapkeep-db-0-20260102-120000-ondemand";
+	s.arn = "arn:aws:rds:us-east-1:" ACCT ":snapshot:snapkeep-db-0-20260102-120000-ondemand";
+	s.instance = "db-0";
+	s.region = "us-east-1";
+	s.status_text = "available";
+	s.status = (uint8_t)sk_snap_status_from("available");
+	s.type = SK_SNAP_MANUAL;
+	s.created = s.original_created = at("2026-01-02T12:00:00Z");
+	s.allocated_gib = 10;
+	s.tags = tags;
+	s.n_tags = 4;
+	assert_non_null(sk_inventory_add_snapshot(inv, &s));
+}
+
+static void test_plan_keeps_a_snapshot_until_its_keep_until_and_then_judges_it(void **state)
+{
+	struct sk_policyset *set = policies(50);
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	const char *id = "snapkeep-db-0-20260102-120000-ondemand";
+	struct sk_plan *p = NULL;
+	bool decided = false, deleted = false;
+	size_t i;
+
+	(void)state;
+	add_ondemand(inv);
+	sk_inventory_sort(inv);
+	assert_int_equal(sk_tags_keep_until((const struct sk_aws_tag[]){ { SK_TAG_KEEP_UNTIL, "2026-02-01T00:00:00Z" } },
+					    1),
+			 at("2026-02-01T00:00:00Z"));
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	for (i = 0; i < p->n_decisions; i++)
+		if (!strcmp(p->decisions[i].snap->id, id)) {
+			decided = true;
+			/* held: out of the rules (daily 3, weekly 2 would not keep 2 January), kept for its date */
+			assert_int_equal(p->decisions[i].keep, SK_KEEP_UNTIL);
+			assert_false(p->decisions[i].deleted);
+		}
+	assert_true(decided);
+	/* the rules still delete older scheduled snapshots around it */
+	for (i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == SK_ACTION_DELETE && !strcmp(p->actions[i].instance, "db-0"))
+			deleted = true;
+	assert_true(deleted);
+	sk_plan_free(p);
+	/* after its date: an owned snapshot like any other, which the rules let go */
+	o.now = at("2026-02-02T03:30:00Z");
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	deleted = false;
+	for (i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == SK_ACTION_DELETE && !strcmp(p->actions[i].target, id))
+			deleted = true;
+	assert_true(deleted);
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 static void test_plan_names_its_signer_only_when_a_signature_was_verified(void **state)
 {
 	struct sk_policyset *set = policies(5);
@@ -784,6 +913,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_does_not_depend_on_inventory_order),
 		cmocka_unit_test(test_plan_json_round_trip_keeps_actions),
+		cmocka_unit_test(test_plan_marks_a_suspended_policys_actions_and_leaves_excluded_instances_out),
+		cmocka_unit_test(test_plan_keeps_a_snapshot_until_its_keep_until_and_then_judges_it),
 		cmocka_unit_test(test_plan_names_its_signer_only_when_a_signature_was_verified),
 		cmocka_unit_test(test_plan_max_deletions_zero_deletes_nothing),
 		cmocka_unit_test(test_plan_records_dependencies_and_what_it_leaves),

@@ -686,6 +686,7 @@ static void test_keep_reason_names(void **state)
 		{ SK_KEEP_MAX_DELETIONS, "max-deletions" },
 		{ SK_KEEP_MASS_DELETE, "mass-delete" },
 		{ SK_KEEP_CREATE_PENDING, "create-pending" },
+		{ SK_KEEP_UNTIL, "keep-until" },
 	};
 	unsigned seen = 0;
 	size_t i;
