@@ -27,6 +27,7 @@ enum {
 	SK_EXIT_OK = 0,
 	SK_EXIT_ERROR = 1,
 	SK_EXIT_CHANGES = 2, /* plan --detailed-exitcode: the plan has changes */
+	SK_EXIT_REFUSED = 3, /* plan --detailed-exitcode: a guardrail refused an action */
 	SK_EXIT_USAGE = 64,
 	SK_EXIT_SIGINT = 130,
 	SK_EXIT_SIGTERM = 143,
@@ -63,6 +64,10 @@ struct sk_cli {
 	const char *plan_file; /* apply FILE, show FILE */
 	bool detailed_exitcode;
 	bool allow_mass_delete;
+	const char *guardrails_file;        /* --guardrails, SNAPKEEP_GUARDRAILS */
+	struct sk_guardrails *guardrails;   /* read from it before the command runs */
+	const char *allow_destructive_text; /* apply --allow-destructive=KIND[,KIND] */
+	unsigned allow_destructive;         /* ... as 1u << SK_WARN_* */
 	/* apply */
 	bool auto_approve;
 	bool no_wait;
@@ -106,6 +111,8 @@ struct sk_cli {
 	int argc;
 	char **argv;
 };
+
+struct sk_guardrails;
 
 struct sk_command {
 	const char *name;
@@ -186,6 +193,12 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
  */
 int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_policyset **set,
 			    struct sk_inventory **inv);
+/* cmd_guardrails.c: plans with the guardrails and the deletions the state directory records */
+struct sk_plan_opts;
+int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
+			struct sk_plan_opts *po, struct sk_plan **out);
+/* --allow-destructive's list into cli->allow_destructive; a usage error (printed) for an unknown kind */
+int sk_cli_allow_destructive(struct sk_cli *cli);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);

@@ -226,7 +226,7 @@ int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, cons
 	po.n_regions = cli->n_regions;
 	po.allow_mass_delete = cli->allow_mass_delete;
 	po.basis = basis;
-	return sk_plan_compute(out, set, inv, &po);
+	return sk_cli_plan_guarded(cli, set, inv, &po, out);
 }
 
 int sk_cli_print_json(json_t *j, FILE *f)
@@ -421,6 +421,8 @@ void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, stru
 	o->n_regions = cli->n_regions;
 	o->now = cli->now;
 	o->allow_mass_delete = cli->allow_mass_delete;
+	o->guardrails = cli->guardrails;
+	o->allow_destructive = cli->allow_destructive;
 	o->concurrency = cli->concurrency;
 	o->wait = !cli->no_wait;
 	o->cancel = &sk_cli_interrupted;

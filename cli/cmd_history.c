@@ -107,6 +107,13 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 		/* what became of a restore's new instance (restore --wait): available, timeout, ...;
 		 * restore drills: passed/failed and what they measured; deletions of drill instances a crash left */
 		row(sh, r, r->result ? r->result : "?", NULL, r->detail);
+	} else if (!strcmp(r->type, "allow-destructive")) {
+		/* who let a loud plan through (apply --allow-destructive), at which commit */
+		struct sk_journal_record c = *r;
+		const char *user = json_string_value(json_object_get(r->json, "user"));
+		c.action = "allow-destructive";
+		snprintf(note, sizeof(note), "by %s at commit %.12s", user ? user : "?", r->commit ? r->commit : "?");
+		row(sh, &c, "allowed", NULL, note);
 	} else if (!strcmp(r->type, "intent") && r->id && json_object_get(sh->unresolved, r->id)) {
 		row(sh, r, "unresolved", NULL, "how it ended is not known yet (interrupted?)");
 	}

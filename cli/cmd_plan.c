@@ -141,7 +141,10 @@ int cmd_plan(struct sk_cli *cli)
 	}
 	if (cli->out_file && !cli->json)
 		print_saved(cli->out_file);
-	rc = cli->detailed_exitcode && sk_plan_has_changes(plan) ? SK_EXIT_CHANGES : SK_EXIT_OK;
+	rc = !cli->detailed_exitcode ? SK_EXIT_OK
+	     : plan->n_refused	     ? SK_EXIT_REFUSED
+	     : sk_plan_has_changes(plan) ? SK_EXIT_CHANGES
+					 : SK_EXIT_OK;
 done:
 	sk_plan_free(plan);
 	sk_inventory_free(inv);

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "specs/guardrails.h"
 #include "reconciler/service/loop.h"
 
 /*
@@ -67,6 +68,9 @@
 #define OPT_DEBUG                                                                         \
 	"  --debug             log each AWS call (method, host, Action, status, RequestId,\n" \
 	"                      attempt, latency) on stderr; also SNAPKEEP_LOG=debug\n"
+#define OPT_GUARDRAILS                                                                        \
+	"  --guardrails FILE   the deployment's floor under every policy (SNAPKEEP_GUARDRAILS):\n" \
+	"                      an action that would cross one is refused, never applied\n"
 #define OPT_VERBOSE "  --verbose           also list every kept snapshot and the rules that keep it\n"
 #define OPT_LOG_FORMAT                                                                        \
 	"  --log-format text|json  stderr lines as text, or one JSON object each\n"           \
@@ -93,16 +97,16 @@ static const struct sk_command commands[] = {
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
-	  "  --detailed-exitcode exit 2 when the plan has changes\n"
+	  "  --detailed-exitcode exit 2 when the plan has changes, 3 when a guardrail refused an action\n"
 	  "  --allow-mass-delete plan deleting more than half of an instance's owned snapshots\n"
-	  OPT_VERBOSE "\n"
+	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "A policy that selects no instance is a warning note (also in --output json, whose \"policies\"\n"
 	  "lists what each policy selects); it is not a change: --detailed-exitcode still exits 0 when\n"
 	  "there is nothing to do.\n"
 	  "Says so when an apply or run holds the state directory's lock: the plan may change\n"
 	  "when it finishes.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
-	  "2 changes present (--detailed-exitcode only); 64 bad usage.\n" },
+	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
 	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
@@ -110,8 +114,11 @@ static const struct sk_command commands[] = {
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
 	  "                      more (copiesInFlight); those copies follow on the next run\n"
 	  "  --allow-mass-delete allow deleting more than half of an instance's owned snapshots\n"
+	  "  --allow-destructive KIND[,KIND]  apply a plan with these warnings (retention-zero,\n"
+	  "                      replication-off, deletion-protection-off, delete-many,\n"
+	  "                      policy-removed, instance-removed); any other refuses the apply\n"
 	  "  --concurrency N     mutating calls in flight per region (default: Settings or 4)\n"
-	  OPT_VERBOSE "\n"
+	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "With PLANFILE (from `plan -out`), applies exactly that plan after checking that the\n"
 	  "policy commit and the live state it was made from are unchanged. The file says where\n"
 	  "its policies are and how it was made: no other option is needed, and one that\n"
@@ -162,7 +169,7 @@ static const struct sk_command commands[] = {
 	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time (with the\n"
 	  "                      month's restore drills: \"all drills passed\", or the last failure)\n"
 	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
-	  OPT_VERBOSE "\n"
+	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "Alerts are states kept in STATE_DIR/alerts.json: a failed cycle, a policy's failed actions,\n"
 	  "deletions a failed snapshot blocks, a policy that selects no instance. Each is published to\n"
 	  "SNS when it fires, again every --alert-repeat while it fires, and once when it resolves: to\n"
@@ -369,7 +376,7 @@ enum {
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
-	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY,
+	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -450,6 +457,8 @@ static const struct cli_option cli_options[] = {
 	STR("keep-until", O_KEEP_UNTIL, keep_until),
 	STR("keep-for", O_KEEP_FOR, keep_for),
 	FLAG("copy", O_COPY, copy),
+	STR("guardrails", O_GUARDRAILS, guardrails_file),
+	STR("allow-destructive", O_ALLOW_DESTRUCTIVE, allow_destructive_text),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };
@@ -648,6 +657,7 @@ static int run_command(int argc, char **argv)
 	cli.allowed_signers = env_or("SNAPKEEP_ALLOWED_SIGNERS", NULL);
 	cli.state_dir = env_or("SNAPKEEP_STATE_DIR", NULL);
 	cli.interval = env_or("SNAPKEEP_INTERVAL", NULL);
+	cli.guardrails_file = env_or("SNAPKEEP_GUARDRAILS", NULL);
 	if ((env_or("SNAPKEEP_CONNECT_TIMEOUT", NULL) &&
 	     parse_timeout(&cli, "SNAPKEEP_CONNECT_TIMEOUT", getenv("SNAPKEEP_CONNECT_TIMEOUT"), &cli.connect_timeout_ms) < 0) ||
 	    (env_or("SNAPKEEP_CALL_TIMEOUT", NULL) &&
@@ -711,8 +721,14 @@ static int run_command(int argc, char **argv)
 	if (help_lists(cmd->help, "require-signed-commits") && !(!strcmp(cmd->name, "apply") && cli.argc) &&
 	    sk_cli_check_signing(&cli) < 0)
 		return SK_EXIT_USAGE;
+	if (sk_cli_allow_destructive(&cli) < 0)
+		return SK_EXIT_USAGE;
+	if (cli.guardrails_file && help_lists(cmd->help, "guardrails") &&
+	    sk_guardrails_load(&cli.guardrails, cli.guardrails_file) < 0)
+		return sk_cli_fail();
 	sk_cli_install_signals();
 	rc = cmd->handler(&cli);
+	sk_guardrails_free(cli.guardrails);
 	/* SIGPIPE is ignored (an apply goes on when its output is gone): a closed stdout is not an error */
 	if (sk_cli_stdout_status() < 0 && rc == SK_EXIT_OK)
 		rc = sk_cli_fail();

@@ -70,7 +70,33 @@ void sk_state_free(struct sk_state *s)
 	if (!s)
 		return;
 	free(s->instances);
+	free(s->deletions);
 	free(s);
+}
+
+int sk_state_add_deletion(struct sk_state *s, const char *region, const char *instance, const char *snapshot,
+			  int64_t at)
+{
+	struct sk_state_deletion *d = SK_ARRAY_PUSH(s->deletions, s->n_deletions, s->cap_deletions);
+
+	if (!d)
+		return -1;
+	memset(d, 0, sizeof(*d));
+	sk_strlcpy(d->region, region ? region : "", sizeof(d->region));
+	sk_strlcpy(d->instance, instance ? instance : "", sizeof(d->instance));
+	sk_strlcpy(d->snapshot, snapshot ? snapshot : "", sizeof(d->snapshot));
+	d->at = at;
+	return 0;
+}
+
+void sk_state_forget_deletions(struct sk_state *s, int64_t before)
+{
+	size_t i, j;
+
+	for (i = 0, j = 0; i < s->n_deletions; i++)
+		if (s->deletions[i].at >= before)
+			s->deletions[j++] = s->deletions[i];
+	s->n_deletions = j;
 }
 
 /* ---- finding and adding instances ---- */
@@ -257,6 +283,14 @@ json_t *sk_state_to_json(const struct sk_state *s)
 		}
 	}
 	put(root, "instances", insts, &ok);
+	if (s->n_deletions) {
+		json_t *dels = json_array();
+		for (i = 0; dels && i < s->n_deletions; i++)
+			json_array_append_new(dels, json_pack("{s:s, s:s, s:s, s:o}", "region", s->deletions[i].region,
+							      "instance", s->deletions[i].instance, "snapshot",
+							      s->deletions[i].snapshot, "at", sk_json_time(s->deletions[i].at)));
+		put(root, "deletions", dels, &ok);
+	}
 done:
 	free(sorted);
 	if (!ok) {
@@ -497,6 +531,35 @@ static int read_instance(const struct rd *r, struct sk_state *s, const char *key
 	return 0;
 }
 
+/* "deletions": [{region, instance, snapshot, at}], oldest first */
+static int read_deletions(const struct rd *r, struct sk_state *s, const json_t *a)
+{
+	const json_t *v;
+	char path[64];
+	size_t i;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return bad(r, "deletions", "expected an array, got %s", type_name(a));
+	json_array_foreach(a, i, v) {
+		struct sk_state_deletion d;
+		snprintf(path, sizeof(path), "deletions[%zu]", i);
+		if (!json_is_object(v))
+			return bad(r, path, "expected an object, got %s", type_name(v));
+		if (get_str(r, d.region, sizeof(d.region), v, path, "region") < 0 ||
+		    get_str(r, d.instance, sizeof(d.instance), v, path, "instance") < 0 ||
+		    get_str(r, d.snapshot, sizeof(d.snapshot), v, path, "snapshot") < 0 ||
+		    get_time(r, &d.at, v, path, "at") < 0)
+			return -1;
+		if (!d.instance[0] || !d.at)
+			return bad(r, path, "expected an instance and a time");
+		if (sk_state_add_deletion(s, d.region, d.instance, d.snapshot, d.at) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
 {
 	const json_t *v, *o, *m;
@@ -563,7 +626,7 @@ static int from_json(struct sk_state *s, const json_t *root, const struct rd *r)
 		if (read_instance(r, s, key, o) < 0)
 			return -1;
 	}
-	return 0;
+	return read_deletions(r, s, json_object_get(root, "deletions"));
 }
 
 int sk_state_parse(struct sk_state **out, const char *text, size_t len, const char *name)

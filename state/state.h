@@ -83,6 +83,18 @@ struct sk_state_applied {
 	int64_t at;
 };
 
+/*
+ * A deletion of an owned snapshot a run made, kept for the guardrails'
+ * deletion budgets (planner/guardrails.h) across runs and restarts; the
+ * reconciler forgets records older than the longest budget window.
+ */
+struct sk_state_deletion {
+	char region[32];     /* where the snapshot was */
+	char instance[64];   /* whose it was */
+	char snapshot[256];
+	int64_t at;
+};
+
 struct sk_state {
 	int version;       /* as read; SK_STATE_VERSION for a fresh state */
 	uint64_t serial;   /* as read; 0 for a fresh state.  sk_state_save() writes serial + 1 */
@@ -92,6 +104,8 @@ struct sk_state {
 	struct sk_state_run last_run;
 	struct sk_state_instance *instances; /* sorted by (region, id) on save */
 	size_t n_instances, cap_instances;
+	struct sk_state_deletion *deletions; /* oldest first; "deletions" in the file, only when there are some */
+	size_t n_deletions, cap_deletions;
 	bool existed;      /* loaded from a file (not fresh): save checks it is unchanged */
 };
 
@@ -128,6 +142,11 @@ int sk_state_instance(struct sk_state_instance **out, struct sk_state *s, const 
 		      bool create);
 /* drops an instance entry (one no policy manages any more); SK_ENOTFOUND when absent */
 int sk_state_instance_remove(struct sk_state *s, const char *region, const char *id);
+
+/* records a deletion at; and forgets those made before `before` (0: none) */
+int sk_state_add_deletion(struct sk_state *s, const char *region, const char *instance, const char *snapshot,
+			  int64_t at);
+void sk_state_forget_deletions(struct sk_state *s, int64_t before);
 
 void sk_state_free(struct sk_state *s);
 

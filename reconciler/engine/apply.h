@@ -41,6 +41,7 @@
 #include "aws/client.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_guardrails;
 struct sk_inventory;
 struct sk_journal;
 struct sk_policyset;
@@ -72,12 +73,13 @@ struct sk_apply_opts {
 	/* what each action is checked against before its call: the live state the plan was made from, its policies */
 	const struct sk_inventory *inv;
 	const struct sk_policyset *set;
+	const struct sk_guardrails *guardrails; /* the deployment's (engine/guard.h), or NULL */
 };
 
 #define SK_APPLY_OPTS_INIT                                                                                  \
 	{ .client = NULL, .journal = NULL, .run_id = NULL, .concurrency = 0, .wait = true, .wait_timeout = 0,    \
 	  .poll_ms = 0, .cancel = NULL, .progress = NULL, .progress_tty = false, .on_outcome = NULL,            \
-	  .on_outcome_ud = NULL, .inv = NULL, .set = NULL }
+	  .on_outcome_ud = NULL, .inv = NULL, .set = NULL, .guardrails = NULL }
 
 struct sk_apply_result {
 	size_t n;

@@ -160,7 +160,7 @@ static void exec_action(void *ud, size_t k)
 		sk_apply_finish(r, i, SK_OUTCOME_FAILED, sk_error_message());
 		return;
 	}
-	if (sk_guard_action(r->plan, a, r->o->inv, r->o->set) < 0) {
+	if (sk_guard_action(r->plan, a, r->o->inv, r->o->set, r->o->guardrails) < 0) {
 		/* journaled as failed with no RequestId: the intent is closed, no call was made */
 		detail = sk_error_message();
 		sk_journal_glue_outcome(r->o->journal, intent, a, SK_OUTCOME_FAILED, sk_outcome_name(SK_OUTCOME_FAILED),

@@ -11,6 +11,7 @@
 #include "aws/arn.h"
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/guardrails.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
@@ -32,6 +33,8 @@ static bool same(const char *a, const char *b)
 }
 
 static int refuse(const struct sk_action *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int check_action(const struct sk_plan *plan, const struct sk_action *a, const struct sk_inventory *inv,
+			const struct sk_policyset *set);
 
 /* "refused delete of snapshot 'x' in us-east-1: <why>; no call was made" (SK_ERR_SAFETY) */
 static int refuse(const struct sk_action *a, const char *fmt, ...)
@@ -239,7 +242,17 @@ static int check_copy(const struct guard *g, const struct sk_action *a, const st
 }
 
 int sk_guard_action(const struct sk_plan *plan, const struct sk_action *a, const struct sk_inventory *inv,
-		    const struct sk_policyset *set)
+		    const struct sk_policyset *set, const struct sk_guardrails *guardrails)
+{
+	char why[1024];
+
+	if (guardrails && inv && sk_guardrails_check(why, sizeof(why), guardrails, plan, a, inv, plan->now))
+		return refuse(a, "%s", why);
+	return check_action(plan, a, inv, set);
+}
+
+static int check_action(const struct sk_plan *plan, const struct sk_action *a, const struct sk_inventory *inv,
+			const struct sk_policyset *set)
 {
 	const struct guard gd = { plan, inv, set }, *g = &gd;
 	const struct sk_policy *p;

@@ -21,12 +21,18 @@
  *
  * The action's policy must exist and must not be suspended (spec.suspend).  Without an inventory or policies
  * nothing can be checked, and every action is refused.
+ *
+ * With the deployment's guardrails (specs/guardrails.h), the action must
+ * also pass those that need only it and the live state
+ * (planner/guardrails.h sk_guardrails_check): the planner already left
+ * out what they refuse, so this refuses only a plan made without them.
  */
 #ifndef SK_GUARD_H
 #define SK_GUARD_H
 
 #include "reconciler/planner/plan.h"
 
+struct sk_guardrails;
 struct sk_inventory;
 struct sk_policyset;
 
@@ -37,6 +43,6 @@ struct sk_policyset;
  * carries no snapkeep:policy tag; no call was made".  Thread-safe.
  */
 int sk_guard_action(const struct sk_plan *plan, const struct sk_action *a, const struct sk_inventory *inv,
-		    const struct sk_policyset *set);
+		    const struct sk_policyset *set, const struct sk_guardrails *guardrails);
 
 #endif

@@ -15,6 +15,8 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "reconciler/engine/apply.h"
+#include "reconciler/engine/budget.h"
+#include "reconciler/engine/previous.h"
 #include "reconciler/engine/drill.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/diff.h"
@@ -215,7 +217,7 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 		r->summary.skipped = res->skipped;
 	}
 	copy_text(r->error, sizeof(r->error), rep->error);
-	if (rep->ok && (o->apply || !rep->changes) && rep->commit[0]) {
+	if (rep->ok && !rep->destructive && (o->apply || !rep->changes) && rep->commit[0]) {
 		copy_text(st->last_applied.commit, sizeof(st->last_applied.commit), rep->commit);
 		copy_text(st->last_applied.subject, sizeof(st->last_applied.subject), rep->subject);
 		copy_text(st->last_applied.ref, sizeof(st->last_applied.ref), ref ? ref : "HEAD");
@@ -274,6 +276,39 @@ static void count_outcomes(struct sk_reconcile_report *rep, const struct sk_plan
 	rep->pending = res->failed + res->deferred + res->skipped;
 }
 
+/* an allowed destructive plan: who allowed which warnings, at which commit, before any call */
+static int journal_allowed(struct sk_journal *j, const char *run_id, const struct sk_plan *plan)
+{
+	json_t *f = json_object(), *kinds = json_array(), *warnings = json_array();
+	unsigned seen = 0;
+	char user[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; f && kinds && warnings && i < plan->n_warnings; i++) {
+		const struct sk_warning *w = &plan->warnings[i];
+		if (!(seen & (1u << w->kind)))
+			json_array_append_new(kinds, json_string(sk_warning_kind_name(w->kind)));
+		seen |= 1u << w->kind;
+		json_array_append_new(warnings, json_pack("{s:s, s:s}", "kind", sk_warning_kind_name(w->kind), "message",
+							  w->message));
+	}
+	if (!f || !kinds || !warnings) {
+		json_decref(f);
+		json_decref(kinds);
+		json_decref(warnings);
+		return sk_error_set_oom();
+	}
+	json_object_set_new(f, "runId", json_string(run_id));
+	json_object_set_new(f, "commit", plan->commit[0] ? json_string(plan->commit) : json_null());
+	json_object_set_new(f, "user", json_string(sk_previous_user(user, sizeof(user))));
+	json_object_set_new(f, "kinds", kinds);
+	json_object_set_new(f, "warnings", warnings);
+	rc = j ? sk_journal_append(NULL, 0, j, "allow-destructive", f, true) : 0;
+	json_decref(f);
+	return rc;
+}
+
 static bool cancelled(const struct sk_reconcile_opts *o)
 {
 	return o->cancel && *o->cancel;
@@ -296,6 +331,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_apply_opts ao = SK_APPLY_OPTS_INIT;
 	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
 	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+	struct sk_plan_deletion *deletions = NULL;
+	struct sk_policyset *previous = NULL;
 	struct sk_journal_glue_counts rc_counts;
 	json_t *saved_json = NULL;
 	struct sk_planfile_origin read_origin;
@@ -418,8 +455,16 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	po.n_regions = o->n_regions;
 	po.allow_mass_delete = o->allow_mass_delete;
 	po.basis = saved != NULL;
+	po.guardrails = o->guardrails;
+	if (sk_budget_deletions(&deletions, &po.n_deletions, st) < 0)
+		goto fail;
+	po.deletions = deletions;
+	sk_previous_load(&previous, &o->source, st->last_applied.commit, set);
+	po.previous = previous;
 	if (o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0 : sk_plan_compute(&plan, set, inv, &po) < 0)
 		goto fail;
+	rep->guardrail_refused = plan->n_refused;
+	rep->destructive = sk_previous_unallowed(plan, o->apply ? o->allow_destructive : 0) != 0;
 	if (saved && (check_saved_plan(saved, plan, o->plan_file) < 0 ||
 		      check_saved_actions(json_object_get(saved_json, "actions"), plan, o->plan_file) < 0)) {
 		rep->refused = true;
@@ -433,6 +478,13 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->pending = todo->n_actions;
 	if (cb->planned)
 		cb->planned(cb->ud, set, inv, plan, shown);
+	if (o->apply && rep->destructive) {
+		sk_previous_refuse(plan, sk_previous_unallowed(plan, o->allow_destructive));
+		rep->refused = true;
+		goto fail;
+	}
+	if (o->apply && plan->n_warnings && journal_allowed(journal, run_id, plan) < 0)
+		goto fail;
 	if (!rep->changes || !o->apply) {
 		rep->ok = true;
 		goto record;
@@ -462,9 +514,12 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	ao.on_outcome_ud = cb->ud;
 	ao.inv = inv;
 	ao.set = set;
+	ao.guardrails = o->guardrails;
 	if (sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
+	if (sk_budget_record(st, todo, &res, po.now, o->guardrails) < 0)
+		goto fail;
 	count_outcomes(rep, todo, &res);
 	rep->interrupted = res.interrupted;
 	if (res.interrupted)
@@ -516,6 +571,8 @@ record:
 	if (!rep->ok && rep->error[0])
 		sk_error_set(sk_error_last()->klass ? sk_error_last()->klass : SK_ERR_PLAN, "%s", rep->error);
 	sk_apply_result_free(&res);
+	free(deletions);
+	sk_policyset_free(previous);
 	sk_plan_free(plan);
 	sk_plan_free(saved);
 	json_decref(saved_json);

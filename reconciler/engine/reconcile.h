@@ -27,6 +27,7 @@
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_guardrails;
 struct sk_planfile_origin;
 struct sk_session;
 struct sk_policyset;
@@ -66,6 +67,14 @@ struct sk_reconcile_opts {
 	size_t n_regions;
 	int64_t now;                        /* 0: the clock */
 	bool allow_mass_delete;
+	const struct sk_guardrails *guardrails; /* the deployment's floor (specs/guardrails.h), or NULL */
+	/*
+	 * The kinds of warning (1u << SK_WARN_*, planner/warnings.h) apply
+	 * may go ahead with: a plan with any other is refused before any
+	 * call, and one with allowed kinds is journaled ("allow-destructive":
+	 * the commit, the user, the warnings) before its first call
+	 */
+	unsigned allow_destructive;
 	int concurrency;                    /* mutating calls in flight per region; 0: Settings' */
 	bool wait;                          /* wait for new snapshots, then copy them */
 	const char *plan_file;              /* apply exactly this saved plan */
@@ -88,9 +97,9 @@ struct sk_reconcile_opts {
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
-	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .concurrency = 0, .wait = true, \
-	  .plan_file = NULL, .saved_plan = NULL, .saved_origin = NULL, .cancel = NULL, .backup = NULL,           \
-	  .progress = NULL,                                                                                      \
+	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
+	  .allow_destructive = 0, .concurrency = 0, .wait = true, .plan_file = NULL, .saved_plan = NULL,        \
+	  .saved_origin = NULL, .cancel = NULL, .backup = NULL, .progress = NULL,                                \
 	  .progress_tty = false,                                                                                 \
 	  .cb = { .diags = NULL, .planned = NULL, .confirm = NULL, .applying = NULL, .outcome = NULL,            \
 		  .applied = NULL, .ud = NULL } }
@@ -120,6 +129,8 @@ struct sk_reconcile_report {
 	int signal;          /* interrupted: the cancel flag's value (SIGINT, SIGTERM), 0 if unknown */
 	bool cancelled;      /* the confirm callback said no */
 	bool refused;        /* a saved plan did not match the live state or the commit, or the commit was not signed */
+	size_t guardrail_refused; /* actions the guardrails refused (never applied) */
+	bool destructive;    /* the plan had warnings not allowed (apply refused it; the commit is not "applied") */
 	char commit[41];
 	char subject[256];
 	char error[1024];    /* the first error, "" when ok */

@@ -21,6 +21,8 @@
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/context.h"
+#include "reconciler/planner/guardrails.h"
+#include "reconciler/planner/warnings.h"
 #include "reconciler/planner/lifecycle.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/windows.h"
@@ -670,7 +672,8 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 		goto done;
 	sk_lifecycle_finish(&d);
 	unmanaged_instances(&d);
-	if (d.failed || region_summaries(&d) < 0)
+	if (d.failed || sk_guardrails_enforce(&d) < 0 || sk_warnings_compute(&d) < 0 ||
+	    region_summaries(&d) < 0)
 		goto done;
 	finish_fingerprint(&d);
 	if (d.failed)

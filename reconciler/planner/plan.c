@@ -21,6 +21,27 @@ const char *sk_action_kind_name(enum sk_action_kind k)
 	return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "unknown";
 }
 
+static const char *const warning_names[SK_WARN_COUNT] = {
+	"retention-zero", "replication-off", "deletion-protection-off", "delete-many", "policy-removed", "instance-removed",
+};
+
+const char *sk_warning_kind_name(enum sk_warning_kind k)
+{
+	return (size_t)k < SK_WARN_COUNT ? warning_names[k] : "unknown";
+}
+
+int sk_warning_kind_from_name(enum sk_warning_kind *out, const char *name)
+{
+	size_t k;
+
+	for (k = 0; name && k < SK_WARN_COUNT; k++)
+		if (!strcmp(name, warning_names[k])) {
+			*out = (enum sk_warning_kind)k;
+			return 0;
+		}
+	return SK_ENOTFOUND;
+}
+
 int sk_action_kind_from_name(enum sk_action_kind *out, const char *name)
 {
 	size_t k;
@@ -58,6 +79,8 @@ void sk_plan_free(struct sk_plan *p)
 	free(p->instances);
 	free(p->groups);
 	free(p->regions);
+	free(p->refused);
+	free(p->warnings);
 	sk_arena_free(&p->arena);
 	free(p);
 }

@@ -195,6 +195,40 @@ struct sk_region_summary {
 	size_t n_arriving;
 };
 
+/*
+ * An action a guardrail (specs/guardrails.h) refused: it is not among the
+ * plan's actions and is never applied; the plan shows it with the
+ * guardrail named.
+ */
+struct sk_refusal {
+	struct sk_action action;
+	const char *guardrail; /* "deletionBudget", ... */
+	const char *message;   /* "guardrail deletionBudget (/etc/g.yaml:9:7): ..." */
+};
+
+/*
+ * A dangerous change the plan makes, or a policy or instance the
+ * repository dropped since the last applied commit (planner/warnings.h):
+ * apply makes none of the plan unless each kind is allowed.
+ */
+enum sk_warning_kind {
+	SK_WARN_RETENTION_ZERO = 0,      /* retention to 0: AWS deletes the automated backups and the PITR window */
+	SK_WARN_REPLICATION_OFF,         /* replication stopped, none started again */
+	SK_WARN_DELETION_PROTECTION_OFF, /* deletion protection turned off */
+	SK_WARN_DELETE_MANY,             /* a place loses more than a quarter of its owned snapshots */
+	SK_WARN_POLICY_REMOVED,          /* a policy of the last applied commit is gone: its snapshots are orphaned */
+	SK_WARN_INSTANCE_REMOVED,        /* an instance it selected is selected no more: the same */
+	SK_WARN_COUNT
+};
+
+struct sk_warning {
+	enum sk_warning_kind kind;
+	const char *policy;
+	const char *instance; /* NULL for a whole policy */
+	const char *region;
+	const char *message;
+};
+
 struct sk_plan {
 	struct sk_arena arena;
 	char commit[41];
@@ -219,6 +253,10 @@ struct sk_plan {
 	size_t n_regions;
 	struct sk_plan_policy *policies; /* in the plan's arena */
 	size_t n_policies;
+	struct sk_refusal *refused; /* actions the guardrails refused, in the order they were planned */
+	size_t n_refused, cap_refused;
+	struct sk_warning *warnings; /* dangerous changes (planner/warnings.h), in plan order, removals last */
+	size_t n_warnings, cap_warnings;
 	int copies_at_once; /* copies in progress at once per destination region (Settings copiesInFlight) */
 	/*
 	 * With opts.basis: the live state the plan depends on, one sorted line
@@ -227,15 +265,31 @@ struct sk_plan {
 	char *basis;
 };
 
+/* a deletion of an owned snapshot an earlier run made (the state file's record, for deletion budgets) */
+struct sk_plan_deletion {
+	const char *instance;
+	int64_t at;
+};
+
+struct sk_guardrails;
+
 struct sk_plan_opts {
 	int64_t now;
 	const char *const *regions; /* only policies' instances in these regions; none: every region */
 	size_t n_regions;
 	bool allow_mass_delete;
 	bool basis; /* record the live state the plan depends on (saved plans): p->basis, p->fingerprint */
+	/* the deployment's guardrails (NULL: none) and the deletions earlier runs made, for their budgets */
+	const struct sk_guardrails *guardrails;
+	const struct sk_plan_deletion *deletions;
+	size_t n_deletions;
+	/* the policies at the last applied commit (NULL: none or the same): what the repository dropped since */
+	const struct sk_policyset *previous;
 };
 
-#define SK_PLAN_OPTS_INIT { .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false }
+#define SK_PLAN_OPTS_INIT                                                                                  \
+	{ .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false, .guardrails = NULL, \
+	  .deletions = NULL, .n_deletions = 0, .previous = NULL }
 
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);
@@ -257,6 +311,9 @@ size_t sk_plan_count_selecting_nothing(const struct sk_plan *p);
  */
 int sk_plan_describe_empty_policy(struct sk_buf *out, const struct sk_plan_policy *pp, const struct sk_policy *p);
 const char *sk_action_kind_name(enum sk_action_kind k);
+/* "retention-zero", ... (--allow-destructive's words); and back: 0, or SK_ENOTFOUND */
+const char *sk_warning_kind_name(enum sk_warning_kind k);
+int sk_warning_kind_from_name(enum sk_warning_kind *out, const char *name);
 /* the kind named "modify", "copy", ...: 0, or SK_ENOTFOUND */
 int sk_action_kind_from_name(enum sk_action_kind *out, const char *name);
 

@@ -149,6 +149,13 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 			fputc('\n', f);
 		}
 	}
+	if (p->n_refused) {
+		fprintf(f, "%sRefused by guardrails%s (never applied):\n\n", s.bold, s.reset);
+		for (i = 0; i < p->n_refused; i++) {
+			render_action(&p->refused[i].action, f, &s, false);
+			fprintf(f, "      %sREFUSED: %s%s\n\n", s.del, p->refused[i].message, s.reset);
+		}
+	}
 	if (o && o->verbose) {
 		bool header = false;
 		for (i = 0; i < p->n_decisions; i++) {
@@ -189,7 +196,7 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 		fputc('\n', f);
 	if (!c.create && !c.change && !c.remove) {
 		size_t empty = sk_plan_count_selecting_nothing(p);
-		bool held = false;
+		bool held = p->n_refused > 0;
 		for (i = 0; i < p->n_notes; i++)
 			if (p->notes[i].kind == SK_NOTE_SAFETY || p->notes[i].kind == SK_NOTE_DEFERRED)
 				held = true;
@@ -217,6 +224,13 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	else
 		fprintf(f, "%sPlan:%s %zu to create, %zu to change, %zu to delete.\n", s.bold, s.reset, c.create, c.change,
 			c.remove);
+	if (p->n_refused)
+		fprintf(f, "%sRefused:%s %zu action%s crossed a guardrail and will not be applied.\n", s.bold, s.reset,
+			p->n_refused, p->n_refused == 1 ? "" : "s");
+	for (i = 0; i < p->n_warnings; i++)
+		fprintf(f, "\n%sWarning: %s%s\n\n  %s\n  apply makes none of this plan without --allow-destructive=%s\n",
+			s.change, sk_warning_kind_name(p->warnings[i].kind), s.reset, p->warnings[i].message,
+			sk_warning_kind_name(p->warnings[i].kind));
 }
 
 /* the names of the SK_KEEP_* bits set in keep, as a JSON array */
@@ -418,6 +432,16 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 	for (i = 0; i < p->n_actions; i++)
 		json_array_append_new(actions, sk_action_to_json(&p->actions[i]));
 	json_object_set_new(root, "actions", actions);
+	if (p->n_refused) {
+		json_t *refused = json_array();
+		for (i = 0; i < p->n_refused; i++) {
+			json_t *a = sk_action_to_json(&p->refused[i].action);
+			json_object_set_new(a, "guardrail", json_string(p->refused[i].guardrail));
+			json_object_set_new(a, "message", json_string(p->refused[i].message));
+			json_array_append_new(refused, a);
+		}
+		json_object_set_new(root, "refused", refused);
+	}
 	notes = json_array();
 	for (i = 0; i < p->n_notes; i++)
 		json_array_append_new(notes, json_pack("{s:s, s:o, s:o, s:s}", "kind", note_names[p->notes[i].kind],
@@ -436,6 +460,17 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 						cents(r->cost_delta)));
 	}
 	json_object_set_new(root, "regions", regions);
+	if (p->n_warnings) {
+		json_t *warnings = json_array();
+		for (i = 0; i < p->n_warnings; i++) {
+			const struct sk_warning *w = &p->warnings[i];
+			json_array_append_new(warnings, json_pack("{s:s, s:o, s:o, s:o, s:s}", "kind",
+								  sk_warning_kind_name(w->kind), "policy", opt_str(w->policy),
+								  "instance", opt_str(w->instance), "region",
+								  opt_str(w->region), "message", w->message));
+		}
+		json_object_set_new(root, "warnings", warnings);
+	}
 	json_object_set_new(root, "policies", policies_json(p));
 	if (p->basis)
 		json_object_set_new(root, "basis", json_string(p->basis));

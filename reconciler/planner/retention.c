@@ -249,6 +249,7 @@ static const struct {
 	{ SK_KEEP_MASS_DELETE, "mass-delete" },
 	{ SK_KEEP_CREATE_PENDING, "create-pending" },
 	{ SK_KEEP_UNTIL, "keep-until" },
+	{ SK_KEEP_GUARDRAIL, "guardrail" },
 };
 
 const char *sk_keep_reason_name(unsigned bit)

@@ -46,10 +46,11 @@ enum sk_keep_reason {
 	SK_KEEP_MASS_DELETE = 1u << 14,  /* would delete more than half without --allow-mass-delete */
 	SK_KEEP_CREATE_PENDING = 1u << 15, /* this plan's create it depends on has not happened yet */
 	SK_KEEP_UNTIL = 1u << 16,        /* its snapkeep:keep-until is still ahead (on-demand backups) */
+	SK_KEEP_GUARDRAIL = 1u << 17,    /* a guardrail refused its deletion (planner/guardrails.h) */
 };
 
 #define SK_KEEP_RULE_MASK 0xffu
-#define SK_KEEP_SAFETY_MASK 0x1ff00u
+#define SK_KEEP_SAFETY_MASK 0x3ff00u
 
 struct sk_retention_item {
 	int64_t time;   /* what the rules look at: creation time (copies: the source's) */

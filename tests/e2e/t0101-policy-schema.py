@@ -307,6 +307,23 @@ for case in cases:
         t.ok(all(accepts.values()), "%s: every schema-accepts entry gives a reason" % case)
     compare(folder, files, expected, accepts, case)
 
+with open(os.path.join(t.TOP, "specs", "guardrails.schema.json")) as f:
+    guardrails_schema = json.load(f)
+kw = []
+schema_keywords(guardrails_schema, "#", kw)
+t.is_(sorted(set(k for k, _ in kw) - KEYWORDS), [], "guardrails.schema.json uses only keywords the checker knows")
+gcheck = Checker(guardrails_schema)
+GOOD_RULE = {"minRetentionDays": 7, "deletionBudget": {"percent": 10, "window": "24h"}}
+for bad, why in [({"minRetentionDays": 40}, "minRetentionDays over 35"),
+                 ({"deletionBudget": {"percent": 10}}, "a budget without a window"),
+                 ({"deletionBudget": {"percent": 10, "count": 2, "window": "1d"}}, "a budget with percent and count"),
+                 ({"minRetention": "soon"}, "minRetention not a duration"),
+                 ({"lowerFloor": 1}, "an unknown key")]:
+    doc = {"apiVersion": "snapkeep/v1", "kind": "Guardrails", "spec": {"rules": [GOOD_RULE, bad]}}
+    t.ok(gcheck.errors(doc, guardrails_schema), "guardrails.schema.json rejects %s" % why)
+t.is_(gcheck.errors({"apiVersion": "snapkeep/v1", "kind": "Guardrails", "spec": {"rules": [GOOD_RULE]}},
+                    guardrails_schema), [], "guardrails.schema.json accepts a good rule")
+
 examples = []
 for base, dirs, names in os.walk(EXAMPLES):
     dirs.sort()
@@ -319,6 +336,11 @@ for path in examples:
     data = load(folder, [name])[name]
     if not any(isinstance(d, dict) and str(d.get("apiVersion", "")).startswith("snapkeep/") for d in data["documents"]):
         continue  # deployment files and the like
+    if any(isinstance(d, dict) and d.get("kind") == "Guardrails" for d in data["documents"]):
+        rel = os.path.relpath(path, t.TOP)
+        t.is_([gcheck.errors(d, guardrails_schema) for d in data["documents"]], [[]],
+              "%s: specs/guardrails.schema.json accepts it" % rel)
+        continue
     seen_policy = True
     rel = os.path.relpath(path, t.TOP)
     res = t.run([TOOL, name], cwd=folder)

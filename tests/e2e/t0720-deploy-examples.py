@@ -144,6 +144,9 @@ with Emulator(seed=SEED) as emu:
     env = dict(base)
     env.update(envf)
     env.update({"SNAPKEEP_REPO": repo, "SNAPKEEP_STATE_DIR": os.path.join(work, "state-systemd")})
+    t.is_(re.findall(r"^Environment=SNAPKEEP_GUARDRAILS=(\S+)$", units["snapkeep.service"], re.M),
+          ["/etc/snapkeep/guardrails.yaml"], "snapkeep.service reads the guardrails from /etc (read-only to it)")
+    env["SNAPKEEP_GUARDRAILS"] = os.path.join(DEPLOY, "guardrails.yaml")  # the example, as installed there
     args = snapkeep_args(unit_value(units["snapkeep.service"], "ExecStart"))
     r = t.snapkeep(*args, env=env)
     log = json_log(r.err)
@@ -170,9 +173,9 @@ with Emulator(seed=SEED) as emu:
         for variant, kind in [("cronjob", "CronJob"), ("deployment", "Deployment")]:
             r = t.run(["kubectl", "kustomize", os.path.join(K8S, variant)], timeout=60)
             kinds = re.findall(r"^kind: (\w+)$", r.out, re.M)
-            t.ok(r.rc == 0 and sorted(kinds) == sorted(["Namespace", "ServiceAccount", "ConfigMap",
+            t.ok(r.rc == 0 and sorted(kinds) == sorted(["Namespace", "ServiceAccount", "ConfigMap", "ConfigMap",
                                                          "PersistentVolumeClaim", kind]),
-                 "kubectl kustomize %s renders the namespace, account, config, volume and the %s"
+                 "kubectl kustomize %s renders the namespace, account, config, guardrails, volume and the %s"
                  % (variant, kind), r)
     else:
         t.ok(True, "kubectl kustomize # SKIP kubectl not installed")
@@ -191,6 +194,17 @@ with Emulator(seed=SEED) as emu:
                 "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None})
     t.ok(cm.get("SNAPKEEP_LOG_FORMAT") == "json" and cm.get("SNAPKEEP_STATE_DIR") == "/var/lib/snapkeep",
          "the ConfigMap asks for JSON logs and puts the state on the volume", cm)
+
+    # the guardrails ConfigMap, mounted read-only where SNAPKEEP_GUARDRAILS points
+    gtext = read(os.path.join(K8S, "common", "guardrails.yaml")).split("guardrails.yaml: |\n", 1)[1]
+    gfile = os.path.join(work, "guardrails.yaml")
+    with open(gfile, "w") as f:
+        f.write("".join(line[4:] + "\n" for line in gtext.splitlines()))
+    cj = read(os.path.join(K8S, "cronjob", "cronjob.yaml"))
+    t.ok(re.search(r"mountPath: /etc/snapkeep/guardrails\n\s+readOnly: true", cj) and
+         "value: /etc/snapkeep/guardrails/guardrails.yaml" in cj,
+         "the CronJob mounts the guardrails read-only and points SNAPKEEP_GUARDRAILS at them")
+    env["SNAPKEEP_GUARDRAILS"] = gfile
 
     since = emu.calls()["last"]
     args = yaml_args(read(os.path.join(K8S, "cronjob", "cronjob.yaml")))

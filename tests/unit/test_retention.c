@@ -687,6 +687,7 @@ static void test_keep_reason_names(void **state)
 		{ SK_KEEP_MASS_DELETE, "mass-delete" },
 		{ SK_KEEP_CREATE_PENDING, "create-pending" },
 		{ SK_KEEP_UNTIL, "keep-until" },
+		{ SK_KEEP_GUARDRAIL, "guardrail" },
 	};
 	unsigned seen = 0;
 	size_t i;
