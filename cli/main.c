@@ -166,13 +166,16 @@ static const struct sk_command commands[] = {
 	  "  --metrics-addr A    serve /metrics and /healthz at A (e.g. 127.0.0.1:9464)\n"
 	  "  --healthz-failures N  /healthz answers 503 after N failed cycles in a row (default 3)\n"
 	  "  --metrics-namespace NS  CloudWatch namespace (default Snapkeep)\n"
-	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time\n"
+	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time (with the\n"
+	  "                      month's restore drills: \"all drills passed\", or the last failure)\n"
 	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
 	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "Alerts are states kept in STATE_DIR/alerts.json: a failed cycle, a policy's failed actions,\n"
 	  "deletions a failed snapshot blocks, a policy that selects no instance. Each is published to\n"
 	  "SNS when it fires, again every --alert-repeat while it fires, and once when it resolves: to\n"
 	  "its policy's alerts.snsTopicArn; fleet-wide ones to the Settings' (else every policy's).\n"
+	  "A CRITICAL verify check is one message when it becomes CRITICAL and one when it recovers,\n"
+	  "never repeated (spec.verify.alerts: false keeps a policy's checks to the gauges).\n"
 	  "SIGTERM/SIGINT stop after the call in flight (exit 0); SIGHUP re-reads configuration.\n"
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",

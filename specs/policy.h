@@ -99,6 +99,7 @@ struct sk_policy_verify {
 	struct sk_verify_kms *kms_keys;
 	size_t n_kms_keys;
 	int64_t drill_max_age;                  /* seconds; 0: as the drill's schedule allows */
+	bool alerts_off;                        /* verify.alerts: false: the run loop does not alert on its checks */
 	struct sk_pos pos;
 };
 

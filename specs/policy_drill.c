@@ -24,6 +24,8 @@
 #define MAX_CHECK_NAME 128
 #define MAX_IDENT 63 /* PostgreSQL's NAMEDATALEN - 1 */
 #define DEFAULT_TIMEOUT (2 * 3600)
+/* no real RDS restore is done this fast; the floor only keeps a typo from failing every drill at once */
+#define MIN_TIMEOUT 10
 #define DEFAULT_STATEMENT_TIMEOUT 60
 #define DURATION_EXPECTED "a duration such as 90s, 15m, 2h or 1d12h (d h m s in that order; m is minutes)"
 
@@ -284,7 +286,7 @@ void sk_policy_drill_parse(struct sk_pctx *p, const struct sk_ynode *key, const 
 	else
 		parse_checks(p, k, v, d);
 	if ((v = sk_pctx_field(n, "timeout", NULL)))
-		want_duration(p, v, "drill.timeout", 60, 48 * 3600, &d->timeout);
+		want_duration(p, v, "drill.timeout", MIN_TIMEOUT, 48 * 3600, &d->timeout);
 	if ((v = sk_pctx_field(n, "statementTimeout", NULL)))
 		want_duration(p, v, "drill.statementTimeout", 1, 24 * 3600, &d->statement_timeout);
 }

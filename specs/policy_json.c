@@ -123,9 +123,11 @@ static json_t *verify_json(const struct sk_policy_verify *v)
 	o = json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "rpo", threshold_json(&v->rpo), "copyRpo",
 		      threshold_json(&v->copy_rpo), "pitrRpo", threshold_json(&v->pitr_rpo), "pitrWindow",
 		      threshold_json(&v->pitr_window), "encrypted", v->encrypted != 0, "kmsKeys", keys);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "drillMaxAgeSeconds",
 				    v->drill_max_age ? json_integer((json_int_t)v->drill_max_age) : json_null());
+		json_object_set_new(o, "alerts", json_boolean(!v->alerts_off));
+	}
 	return o;
 }
 

@@ -32,7 +32,7 @@ const char *const sk_policy_keys_retain[] = { "last", "hourly", "daily", "weekly
 const char *const sk_policy_keys_copy[] = { "region", "kmsKeyId", "retain", NULL };
 const char *const sk_policy_keys_alerts[] = { "snsTopicArn", NULL };
 const char *const sk_policy_keys_verify[] = { "rpo",	   "copyRpo", "pitrRpo",	"pitrWindow",
-					      "encrypted", "kmsKeys", "drillMaxAge", NULL };
+					      "encrypted", "kmsKeys", "drillMaxAge", "alerts", NULL };
 const char *const sk_policy_keys_threshold[] = { "warn", "crit", NULL };
 const char *const sk_policy_keys_drill[] = { "schedule",	"source",  "lag",	      "instanceClass",
 					     "connect",	"checks",  "timeout",	      "statementTimeout",

@@ -162,4 +162,6 @@ void sk_policy_verify_parse(struct sk_pctx *p, const struct sk_ynode *key, const
 	}
 	if ((v = sk_pctx_field(n, "drillMaxAge", NULL)))
 		want_duration(p, v, "verify.drillMaxAge", &pol->verify.drill_max_age);
+	if ((v = sk_pctx_field(n, "alerts", NULL)) && sk_pctx_want_bool(p, v, "verify.alerts", &b))
+		pol->verify.alerts_off = !b;
 }

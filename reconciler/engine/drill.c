@@ -440,6 +440,7 @@ static void run_one(struct drill_ctx *x, const struct sk_policy *p, const struct
 {
 	const struct sk_policy_drill *d = &p->drill;
 	struct sk_instance_wait_opts wo = SK_INSTANCE_WAIT_OPTS_INIT;
+	struct sk_instance_wait_result wr;
 	struct wait_ud w;
 	int64_t t0, left;
 	int rc;
@@ -505,11 +506,14 @@ static void run_one(struct drill_ctx *x, const struct sk_policy *p, const struct
 	wo.cancel = x->o->cancel;
 	wo.on_poll = on_poll;
 	wo.ud = &w;
-	if (sk_instance_wait(NULL, x->c, in->region, r->drill_instance, SK_INSTANCE_WANT_AVAILABLE, &wo) < 0) {
+	if (sk_instance_wait(&wr, x->c, in->region, r->drill_instance, SK_INSTANCE_WANT_AVAILABLE, &wo) < 0) {
 		r->interrupted = cancelled(x->o);
 		if (r->interrupted)
 			fail(r, "interrupted by signal %d while '%s' was being restored", (int)*x->o->cancel,
 			     r->drill_instance);
+		else if (wr.end == SK_INSTANCE_WAIT_TIMEOUT)
+			fail(r, "the drill's timeout (%llds, drill.timeout) ran out while '%s' was being restored (it is %s)",
+			     (long long)d->timeout, r->drill_instance, wr.status[0] ? wr.status : "not listed");
 		else
 			fail(r, "%s", sk_error_message());
 		goto cleanup;

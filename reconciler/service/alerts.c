@@ -20,6 +20,7 @@
 #include "reconciler/engine/apply.h"
 #include "reconciler/planner/plan.h"
 #include "specs/policy.h"
+#include "state/journal.h"
 
 #define SUBJECT_MAX 99 /* SNS: "must be less than 100 characters long" */
 #define ERROR_MAX 8000
@@ -202,6 +203,97 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 	}
 }
 
+/* ---- the month's drills ---- */
+
+/* the month (UTC) second t falls in */
+static void month_of(int64_t t, int64_t *year, unsigned *month)
+{
+	unsigned day;
+
+	sk_time_civil_from_days(t / 86400 - (t % 86400 < 0), year, month, &day);
+}
+
+/* the first second of month m of year y, m 1..12 */
+static int64_t month_start(int64_t y, unsigned m)
+{
+	return sk_time_days_from_civil(y, m, 1) * 86400;
+}
+
+static bool in_month(const struct sk_alert_drills *d, int64_t t)
+{
+	int64_t y;
+	unsigned m;
+
+	month_of(t, &y, &m);
+	return d->month && d->year == y && d->month == m;
+}
+
+static int count_drill(void *ud, const struct sk_journal_record *r)
+{
+	struct sk_alert_summary *s = ud;
+	struct sk_alert_drills *d = in_month(&s->drills_now, r->time_ms / 1000)    ? &s->drills_now
+				    : in_month(&s->drills_prev, r->time_ms / 1000) ? &s->drills_prev
+										   : NULL;
+
+	if (!d || !r->result)
+		return 0;
+	if (!strcmp(r->result, "passed")) {
+		d->passed++;
+	} else {
+		char what[sizeof(d->last_failure) * 2];
+
+		d->failed++;
+		snprintf(what, sizeof(what), "%s (%s): %s", or_empty(r->instance), or_empty(r->region),
+			 r->detail ? r->detail : r->result);
+		sk_utf8_copy(d->last_failure, sizeof(d->last_failure), what);
+	}
+	return 0;
+}
+
+int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, bool declared, int64_t now_ms)
+{
+	struct sk_journal_filter f = SK_JOURNAL_FILTER_INIT;
+	int64_t now = now_ms / 1000;
+	int rc;
+
+	memset(&s->drills_now, 0, sizeof(s->drills_now));
+	memset(&s->drills_prev, 0, sizeof(s->drills_prev));
+	s->drills_declared = declared;
+	month_of(now, &s->drills_now.year, &s->drills_now.month);
+	f.since_ms = month_start(s->drills_now.year, s->drills_now.month) * 1000;
+	if (s->period_start && s->period_start < f.since_ms / 1000) {
+		s->drills_prev.year = s->drills_now.year - (s->drills_now.month == 1);
+		s->drills_prev.month = s->drills_now.month == 1 ? 12 : s->drills_now.month - 1;
+		f.since_ms = month_start(s->drills_prev.year, s->drills_prev.month) * 1000;
+	}
+	f.type = "drill";
+	rc = sk_journal_read(state_dir, &f, count_drill, s, NULL);
+	if (rc == SK_ENOTFOUND)
+		return 0;
+	if (rc < 0) {
+		memset(&s->drills_now, 0, sizeof(s->drills_now));
+		memset(&s->drills_prev, 0, sizeof(s->drills_prev));
+		return -1;
+	}
+	return 0;
+}
+
+/* "Drills in 2026-12 (so far): 3 passed, 0 failed: all drills passed" */
+static int format_drills(struct sk_buf *body, const struct sk_alert_drills *d, bool so_far, bool declared)
+{
+	if (!d->month || (!declared && !d->passed && !d->failed))
+		return 0;
+	if (sk_buf_printf(body, "Drills in %04lld-%02u%s: ", (long long)d->year, d->month, so_far ? " (so far)" : "") <
+	    0)
+		return -1;
+	if (!d->passed && !d->failed)
+		return sk_buf_adds(body, "none ran\n");
+	if (!d->failed)
+		return sk_buf_printf(body, "%zu passed, 0 failed: all drills passed\n", d->passed);
+	return sk_buf_printf(body, "%zu passed, %zu failed: NOT all passed; the last failure: %s\n", d->passed,
+			     d->failed, d->last_failure);
+}
+
 /* "3d4h", "5h12m", "12m" */
 static void format_age(char out[48], int64_t s)
 {
@@ -258,6 +350,10 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
 		rc = sk_buf_printf(body, "Instances watched: %zu; the oldest newest snapshot: %s, %s old\n",
 				   s->n_instances, s->oldest_instance, age);
 	}
+	if (rc == 0)
+		rc = format_drills(body, &s->drills_prev, false, s->drills_declared);
+	if (rc == 0)
+		rc = format_drills(body, &s->drills_now, true, s->drills_declared);
 	return rc;
 }
 

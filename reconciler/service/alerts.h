@@ -4,8 +4,9 @@
  * A finished cycle is described by a plain struct sk_cycle_report
  * (cycle.h), which the service fills.  From it, and from the plan and apply results the
  * cycle had, this module finds the alert conditions (alertset.h keeps them
- * as states), accumulates and formats the daily summary, and builds the
- * CloudWatch datums of the cycle.  Nothing here calls AWS: the caller sends
+ * as states), accumulates and formats the daily summary (with the month's
+ * drills, read from the journal), and builds the CloudWatch datums of the
+ * cycle.  Nothing here calls AWS: the caller sends
  * the messages with sk_sns_publish() and the datums with
  * sk_cloudwatch_put_metric_data() (aws/sns.h, aws/cloudwatch.h).
  */
@@ -64,6 +65,14 @@ void sk_alert_format_elapsed(char out[48], int64_t ms);
 /* "2026-01-01T03:00:00Z" (the second ms falls in), or "unknown" when ms is 0 */
 void sk_alert_format_time(char out[SK_TIME_RFC3339_MAX], int64_t ms);
 
+/* the restore drills of one calendar month (UTC), as the journal records them */
+struct sk_alert_drills {
+	int64_t year;
+	unsigned month;           /* 1..12; 0: not counted */
+	size_t passed, failed;
+	char last_failure[400];   /* "orders-db (us-east-1): <the drill's detail>" of the month's last failed drill */
+};
+
 /* the cycles of one day, added up for the daily summary */
 struct sk_alert_summary {
 	int64_t period_start; /* seconds: when the period began (the last summary sent, or the first cycle) */
@@ -81,6 +90,10 @@ struct sk_alert_summary {
 	char oldest_instance[160]; /* "region/instance", "" when none */
 	int64_t oldest_age;
 	size_t n_instances;
+	/* filled by sk_alert_summary_drills() before formatting, never saved */
+	bool drills_declared;               /* a policy declares spec.drill */
+	struct sk_alert_drills drills_now;  /* the month the summary is sent in, so far */
+	struct sk_alert_drills drills_prev; /* the month before, when the period began in it or earlier */
 };
 
 void sk_alert_summary_reset(struct sk_alert_summary *s);
@@ -88,6 +101,18 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 /* "snapkeep: daily summary 2026-01-02: 96 cycles, 0 failed" and a body; now_ms names the day */
 int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const struct sk_alert_summary *s,
 			    int64_t now_ms);
+/*
+ * Counts the "drill" records of <state_dir>/journal.jsonl (`snapkeep drill`
+ * and the loop's alike) in the month of now_ms and, when the summary's
+ * period began before that month (its first summary), in the month before.
+ * The summary then has a line per counted month:
+ *   Drills in 2026-12 (so far): 3 passed, 0 failed: all drills passed
+ *   Drills in 2026-11: 2 passed, 1 failed: NOT all passed; the last failure: orders-db (us-east-1): ...
+ *   Drills in 2026-12 (so far): none ran
+ * (the last only when `declared`: a fleet without drills gets no line).  A
+ * missing journal counts nothing; an unreadable one is -1 and counts nothing.
+ */
+int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, bool declared, int64_t now_ms);
 /* true when a daily minute (UTC) has passed since the period began: the summary is due */
 bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t now);
 

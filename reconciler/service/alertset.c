@@ -326,6 +326,8 @@ enum sk_alert_notice sk_alertset_due(const struct sk_alert *a, int64_t now_ms, i
 	if (a->firing) {
 		if (a->heard != SK_HEARD_FIRING)
 			return SK_NOTICE_FIRING;
+		if (a->kind == SK_ALERT_VERIFY)
+			return SK_NOTICE_NONE; /* one message on becoming CRITICAL, one on recovery */
 		return now_ms - a->last_sent_ms >= repeat_ms ? SK_NOTICE_REPEAT : SK_NOTICE_NONE;
 	}
 	return a->heard == SK_HEARD_FIRING ? SK_NOTICE_RESOLVED : SK_NOTICE_NONE;
@@ -400,7 +402,9 @@ int sk_alert_format(struct sk_buf *subject, struct sk_buf *body, const struct sk
 		rc = sk_buf_adds(body, "Resolved at ");
 	if (rc == 0)
 		rc = sk_alert_add_commit_line(body, a->commit, a->subject, NULL);
-	if (rc == 0 && n != SK_NOTICE_RESOLVED)
+	if (rc == 0 && n != SK_NOTICE_RESOLVED && a->kind == SK_ALERT_VERIFY)
+		rc = sk_buf_adds(body, "snapkeep says so once more when it is resolved, and not again while it fires.\n");
+	else if (rc == 0 && n != SK_NOTICE_RESOLVED)
 		rc = sk_buf_printf(body, "snapkeep says so again every %s while it fires, and once when it is resolved.\n",
 				   every);
 	return rc;

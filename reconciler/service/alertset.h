@@ -15,8 +15,9 @@
  *
  * Each cycle tells the set what it found (sk_alertset_update): an alert
  * starts firing, keeps firing or resolves.  Receivers hear of an alert
- * when it starts firing, again every repeat interval while it fires, and
- * once when it resolves (sk_alertset_due, sk_alertset_sent); one that
+ * when it starts firing, again every repeat interval while it fires (not
+ * a verify alert: its gauge says it still fires), and once when it
+ * resolves (sk_alertset_due, sk_alertset_sent); one that
  * resolves before anybody heard of it is forgotten quietly.  A message not
  * taken by any topic is tried again after the next cycle.
  *

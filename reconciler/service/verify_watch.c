@@ -137,14 +137,14 @@ static int add_cond(struct sk_alert_conds *c, const struct sk_verify_result *con
 	return sk_alert_conds_add(c, &cond);
 }
 
-/* does the policy ask for verify's alerts (a spec.verify block)? */
+/* does the policy let its checks alert (every one does unless spec.verify.alerts is false)? */
 static bool alerting(const struct sk_policyset *set, const char *policy)
 {
 	size_t i;
 
 	for (i = 0; i < set->n_policies; i++)
 		if (!strcmp(set->policies[i].name, policy))
-			return set->policies[i].has_verify;
+			return !set->policies[i].verify.alerts_off;
 	return false;
 }
 

@@ -13,14 +13,14 @@
  *
  * are replaced as a whole each time (an instance no longer checked
  * disappears); where two policies check one instance, the worse value
- * counts.  Alerts are opt-in, per policy: a policy with a spec.verify
- * block (`verify: {}` will do) has its results alert, so that a fleet
- * that never asked is not paged about, say, unencrypted snapshots it
- * always had.  Each (instance, region, check) is one alert condition,
- * verify:<region>/<instance>:<check>, firing while CRITICAL, resolved when
- * OK or WARNING, left as it is when UNKNOWN (alertset.h), to the topics of
- * the policies that found it CRITICAL: one SNS message when it becomes
- * CRITICAL and one when it recovers (and the usual repeats while it stays).
+ * counts.  Every policy's results alert unless it opts out with
+ * spec.verify.alerts: false (say, a fleet known to have unencrypted
+ * snapshots it does not mean to be paged about).  Each (instance, region,
+ * check) is one alert condition, verify:<region>/<instance>:<check>,
+ * firing while CRITICAL, resolved when OK or WARNING, left as it is when
+ * UNKNOWN (alertset.h), to the topics of the policies that found it
+ * CRITICAL: one SNS message when it becomes CRITICAL and one when it
+ * recovers, never a repeat while it stays (the gauge says so meanwhile).
  */
 #ifndef SK_VERIFY_WATCH_H
 #define SK_VERIFY_WATCH_H
@@ -40,7 +40,7 @@ struct sk_policyset;
 int sk_verify_watch_define(struct sk_metrics *m);
 /* replaces their series with the report's */
 int sk_verify_watch_metrics(struct sk_metrics *m, const struct sk_verify_report *r);
-/* one condition per (instance, region, check) of the policies of set with spec.verify, added to c */
+/* one condition per (instance, region, check) of the policies of set that alert, added to c */
 int sk_verify_watch_conds(struct sk_alert_conds *c, const struct sk_verify_report *r, const struct sk_policyset *set);
 
 #endif

@@ -16,6 +16,10 @@ emulator (tests/emulator/pg.py):
 - a drill SIGKILLed while its instance is being restored leaves the instance:
   `plan` notes it, and the next `drill` deletes it and runs;
 - SIGTERM mid-drill: exit 143, the instance is deleted;
+- a restore slower than the drill's whole timeout (drill.timeout 10s, the
+  emulator's restoreSeconds 30, which holds an instance without a database
+  in `creating`): the drill fails naming the timeout, the instance is still
+  deleted, one SNS message;
 - `run --auto-apply` runs a due drill after its cycle and publishes
   snapkeep_drill_success and snapkeep_drill_rto_seconds; the next cycle runs
   none (not due until the schedule fires);
@@ -53,6 +57,8 @@ if not os.access(os.path.join(PGBIN, "initdb"), os.X_OK):
     sys.exit(0)
 
 
+# the emulator's snapshots are unencrypted, which verify finds CRITICAL: the loop below would alert on it, so
+# verify's checks stay gauges here (t0810 tests verify's alerts) and the SNS counts are the drills' own
 def policy(checks, extra="", instance="books-db", name="books"):
     return """apiVersion: snapkeep/v1
 kind: BackupPolicy
@@ -62,6 +68,7 @@ spec:
   selector: {instances: [%s]}
   snapshots: {schedule: "@hourly", retain: {last: 5}}
   alerts: {snsTopicArn: "%s"}
+  verify: {alerts: false}
   drill:
     schedule: "0 6 1 * *"
     source: latest-snapshot
@@ -295,6 +302,26 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     t.is_(drill_calls(mark), ["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"], "one restore, one delete")
     emu.config(restoreSeconds=0)
     wait_gone(emu, "snapkeep-drill-books-db")
+
+    # ---- the whole drill's timeout: the restore takes longer (a restore without a database waits restoreSeconds) ----
+    t.git_commit(repo, {"policies/plain.yaml": policy(GOOD, instance="plain-db", name="plain").replace(
+        "timeout: 10m", "timeout: 10s")}, "plain: a 10 s drill")
+    emu.config(restoreSeconds=30)
+    mark, sent = emu.calls()["last"], len(messages())
+    started = time.time()
+    r = sk("drill", "--instance", "plain-db")
+    took = time.time() - started
+    t.is_(r.rc, 1, "a restore slower than drill.timeout: exit 1") or t.diag(r)
+    t.contains(r.out, "FAILED plain-db (us-east-1): the drill's timeout (10s, drill.timeout) ran out while "
+               "'snapkeep-drill-plain-db' was being restored (it is creating)", "the drill fails naming the timeout")
+    t.ok(10 <= took < 28, "it gives up after the timeout, not the restore (%.1f s)" % took)
+    t.is_(drill_calls(mark), ["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"], "the instance is still deleted")
+    t.ok(gone_or_deleting(emu, "snapkeep-drill-plain-db"), "it is gone or being deleted")
+    t.is_(len(messages()) - sent, 1, "one SNS message for the failed drill")
+    emu.config(restoreSeconds=0)
+    os.remove(os.path.join(repo, "policies", "plain.yaml"))
+    t.git(repo, "commit", "-qam", "plain: no drill")
+    wait_gone(emu, "snapkeep-drill-plain-db")
     before = len(messages())
 
     # ---- the loop runs a due drill (never drilled in this state: due now) after an applying cycle ----

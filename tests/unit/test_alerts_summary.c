@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -333,6 +335,98 @@ static void test_summary_survives_a_restart(void **state)
 	sk_buf_free(&b2);
 }
 
+/* journal lines as `snapkeep drill` writes them (the fields the summary reads) */
+static void write_journal(const char *dir, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/journal.jsonl", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static const char *summary_body(struct sk_buf *body, const struct sk_alert_summary *s, int64_t now_ms)
+{
+	struct sk_buf subject = SK_BUF_INIT;
+
+	sk_buf_reset(body);
+	assert_int_equal(sk_alert_format_summary(&subject, body, s, now_ms), 0);
+	sk_buf_free(&subject);
+	return sk_buf_cstr(body);
+}
+
+#define DEC3_0900 1796288400000LL /* 2026-12-03T09:00:00Z in ms */
+#define DEC1_0900 1796115600000LL /* 2026-12-01T09:00:00Z in ms */
+
+/* the month's drills from the journal: "all drills passed", or the last failure; the month before on its first summary */
+static void test_summary_counts_the_months_drills(void **state)
+{
+	char dir[] = "/tmp/sk-summary-drills-XXXXXX", path[300];
+	struct sk_alert_summary s;
+	struct sk_buf body = SK_BUF_INIT;
+	const char *b;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sk_alert_summary_reset(&s);
+	s.period_start = DEC3_0900 / 1000 - 86400;
+
+	/* no journal: a fleet with drills hears that none ran; one without gets no line */
+	assert_int_equal(sk_alert_summary_drills(&s, dir, true, DEC3_0900), 0);
+	assert_non_null(strstr(summary_body(&body, &s, DEC3_0900), "Drills in 2026-12 (so far): none ran\n"));
+	assert_int_equal(sk_alert_summary_drills(&s, dir, false, DEC3_0900), 0);
+	assert_null(strstr(summary_body(&body, &s, DEC3_0900), "Drills"));
+
+	write_journal(dir,
+		      "{\"type\":\"drill\",\"id\":\"a.1\",\"time\":\"2026-11-01T06:20:00Z\",\"action\":\"drill\","
+		      "\"region\":\"us-east-1\",\"instance\":\"orders-db\",\"result\":\"failed\","
+		      "\"detail\":\"check 'books present' failed: 0 rows\"}\n"
+		      "{\"type\":\"drill\",\"id\":\"a.2\",\"time\":\"2026-11-30T23:59:59Z\",\"action\":\"drill\","
+		      "\"region\":\"us-east-1\",\"instance\":\"orders-db\",\"result\":\"passed\"}\n"
+		      "{\"type\":\"intent\",\"id\":\"a.3\",\"time\":\"2026-12-01T06:00:00Z\",\"action\":\"create\","
+		      "\"region\":\"us-east-1\",\"instance\":\"orders-db\",\"result\":\"failed\"}\n"
+		      "{\"type\":\"drill\",\"id\":\"b.1\",\"time\":\"2026-12-01T06:20:00Z\",\"action\":\"drill\","
+		      "\"region\":\"us-east-1\",\"instance\":\"orders-db\",\"result\":\"passed\"}\n"
+		      "{\"type\":\"drill\",\"id\":\"b.2\",\"time\":\"2026-12-01T06:25:00Z\",\"action\":\"drill\","
+		      "\"region\":\"eu-west-1\",\"instance\":\"billing-db\",\"result\":\"passed\"}\n");
+	/* mid-month: this month so far, every drill passed; November is not repeated */
+	assert_int_equal(sk_alert_summary_drills(&s, dir, true, DEC3_0900), 0);
+	assert_int_equal(s.drills_now.passed, 2);
+	assert_int_equal(s.drills_now.failed, 0);
+	b = summary_body(&body, &s, DEC3_0900);
+	assert_non_null(strstr(b, "Drills in 2026-12 (so far): 2 passed, 0 failed: all drills passed\n"));
+	assert_null(strstr(b, "2026-11"));
+
+	/* the first summary of December (its period began in November) also closes November, with its failure */
+	s.period_start = DEC1_0900 / 1000 - 86400;
+	assert_int_equal(sk_alert_summary_drills(&s, dir, false, DEC1_0900), 0);
+	b = summary_body(&body, &s, DEC1_0900);
+	assert_non_null(strstr(b, "Drills in 2026-11: 1 passed, 1 failed: NOT all passed; the last failure: orders-db "
+				  "(us-east-1): check 'books present' failed: 0 rows\n"));
+	assert_non_null(strstr(b, "Drills in 2026-12 (so far): 2 passed, 0 failed: all drills passed\n"));
+	assert_true(strstr(b, "2026-11:") < strstr(b, "2026-12 (so far)"));
+
+	/* not saved with the summary: a reloaded one counts afresh */
+	{
+		json_t *j = sk_alert_summary_to_json(&s);
+		struct sk_alert_summary back;
+
+		assert_non_null(j);
+		assert_null(json_object_get(j, "drills"));
+		assert_int_equal(sk_alert_summary_from_json(&back, j), 0);
+		assert_int_equal(back.drills_now.month, 0);
+		json_decref(j);
+	}
+
+	snprintf(path, sizeof(path), "%s/journal.jsonl", dir);
+	unlink(path);
+	rmdir(dir);
+	sk_buf_free(&body);
+}
+
 static void test_cloudwatch_datums_of_a_cycle(void **state)
 {
 	struct sk_cycle_datums d;
@@ -448,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_summary_with_any_subject_bytes_can_be_saved),
 		cmocka_unit_test(test_summary_times),
 		cmocka_unit_test(test_summary_survives_a_restart),
+		cmocka_unit_test(test_summary_counts_the_months_drills),
 		cmocka_unit_test(test_cloudwatch_datums_of_a_cycle),
 		cmocka_unit_test(test_newest_of_each_place_the_run_left),
 	};

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "reconciler/planner/verify.h"
 #include "reconciler/service/metrics.h"
@@ -37,7 +38,7 @@ static void result(struct sk_verify_report *r, const char *policy, const char *i
 	v->message = "instance 'x' in us-east-1: what was found";
 }
 
-/* prod, a and b have spec.verify; quiet has none */
+/* prod, a and b have spec.verify; plain has none (it alerts all the same); quiet says alerts: false */
 static struct sk_policyset *policies(void)
 {
 	static const char *const text =
@@ -47,8 +48,10 @@ static struct sk_policyset *policies(void)
 		"  regions: [us-east-1]\n  selector: {instances: [db-2]}\n  verify: {}\n---\n"
 		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: b}\nspec:\n"
 		"  regions: [us-east-1]\n  selector: {instances: [db-2]}\n  verify: {}\n---\n"
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: plain}\nspec:\n"
+		"  regions: [us-east-1]\n  selector: {instances: [db-4]}\n---\n"
 		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: quiet}\nspec:\n"
-		"  regions: [us-east-1]\n  selector: {instances: [db-3]}\n";
+		"  regions: [us-east-1]\n  selector: {instances: [db-3]}\n  verify: {alerts: false}\n";
 	struct sk_policyset *set = NULL;
 
 	if (sk_policyset_parse_buffer(&set, "p.yaml", text, strlen(text)) != 0)
@@ -81,10 +84,14 @@ static void test_verify_watch_conds_fire_on_critical_only(void **state)
 	/* two policies on db-2's age: one finds it CRITICAL, the other OK: it fires, to the first one's topic */
 	result(&r, "a", "db-2", SK_CHECK_SNAPSHOT_AGE, SK_VERIFY_OK, 10);
 	result(&r, "b", "db-2", SK_CHECK_SNAPSHOT_AGE, SK_VERIFY_CRITICAL, 10);
-	/* quiet, without spec.verify: no condition, CRITICAL or not */
+	/* plain, without spec.verify, alerts by default; quiet, with alerts: false, has no condition */
+	result(&r, "plain", "db-4", SK_CHECK_ENCRYPTION, SK_VERIFY_CRITICAL, -1);
 	result(&r, "quiet", "db-3", SK_CHECK_ENCRYPTION, SK_VERIFY_CRITICAL, -1);
 	assert_int_equal(sk_verify_watch_conds(&c, &r, set), 0);
-	assert_int_equal(c.n, 4);
+	assert_int_equal(c.n, 5);
+	a = cond(&c, "verify:us-east-1/db-4:encryption");
+	assert_int_equal(a->found, SK_FOUND_FIRING);
+	assert_string_equal(a->policies[0], "plain");
 	a = cond(&c, "verify:us-east-1/db-1:snapshot-age");
 	assert_int_equal(a->kind, SK_ALERT_VERIFY);
 	assert_int_equal(a->found, SK_FOUND_FIRING);
@@ -133,11 +140,45 @@ static void test_verify_watch_gauges_take_the_worse(void **state)
 	free(r.results);
 }
 
+/* a verify alert is told once when it fires and once when it resolves, never repeated; others repeat */
+static void test_verify_watch_alert_never_repeats(void **state)
+{
+	const int64_t repeat = 4 * 3600 * 1000LL, t0 = 1800000000000LL;
+	struct sk_alert a;
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	int64_t t;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.key = "verify:us-east-1/db-1:encryption";
+	a.kind = SK_ALERT_VERIFY;
+	a.firing = true;
+	a.since_ms = t0;
+	a.cycles = 1;
+	assert_int_equal(sk_alertset_due(&a, t0, repeat), SK_NOTICE_FIRING);
+	sk_alertset_sent(&a, SK_NOTICE_FIRING, t0);
+	for (t = t0 + 60000; t < t0 + 10 * repeat; t += repeat / 3)
+		assert_int_equal(sk_alertset_due(&a, t, repeat), SK_NOTICE_NONE);
+	assert_int_equal(sk_alert_format(&subject, &body, &a, SK_NOTICE_FIRING, t0, repeat), 0);
+	assert_non_null(strstr(sk_buf_cstr(&body), "once more when it is resolved, and not again while it fires"));
+	assert_null(strstr(sk_buf_cstr(&body), "again every"));
+	a.firing = false;
+	a.resolved_ms = t0 + 10 * repeat;
+	assert_int_equal(sk_alertset_due(&a, a.resolved_ms, repeat), SK_NOTICE_RESOLVED);
+	/* the same history for an apply alert repeats */
+	a.kind = SK_ALERT_APPLY;
+	a.firing = true;
+	assert_int_equal(sk_alertset_due(&a, t0 + repeat, repeat), SK_NOTICE_REPEAT);
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verify_watch_conds_fire_on_critical_only),
 		cmocka_unit_test(test_verify_watch_gauges_take_the_worse),
+		cmocka_unit_test(test_verify_watch_alert_never_repeats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
