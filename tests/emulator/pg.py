@@ -678,6 +678,8 @@ class Postgres:
             self._write_conf(c, port)
             self._start(c, port)
             try:
+                # pg_ctl -w can return before the server takes connections ("Hot standby mode is disabled")
+                self._wait_promoted(c, timeout=120)
                 if how == "drop-table":
                     self._psql(port, "DROP TABLE %s CASCADE;\n" % ident(table), db=db.get("name", "postgres"))
                     relfile = None
