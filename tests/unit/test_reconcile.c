@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/sh_fixture.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,25 +80,6 @@ static json_t *orders_seed(void)
 			 "snapshots", east, "us-west-2", "instances", "snapshots", west);
 }
 
-/* runs a command (printf-style, through sh); 0 when it exited 0 */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	struct sk_buf cmd = SK_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	sk_buf_vprintf(&cmd, fmt, ap);
-	va_end(ap);
-	sk_buf_adds(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.ptr);
-	if (rc != 0)
-		fprintf(stderr, "# command failed (%d): %s\n", rc, cmd.ptr);
-	sk_buf_free(&cmd);
-	return rc == 0 ? 0 : -1;
-}
-
 static int write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -136,11 +119,11 @@ static int make_repo(void)
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 	setenv("HOME", emu.dir, 1);
 	snprintf(repo, sizeof(repo), "%s/policies-repo", emu.dir);
-	if (sh("git init -q -b main '%s' && mkdir -p '%s/policies'", repo, repo) < 0)
+	if (sh_run("git init -q -b main '%s' && mkdir -p '%s/policies'", repo, repo) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/policies/orders.yaml", repo);
 	if (write_file(path, EMU_ORDERS) < 0 ||
-	    sh("cd '%s' && git add -A && git commit -q -m 'orders: 14-day PITR, daily snapshots'", repo) < 0)
+	    sh_run("cd '%s' && git add -A && git commit -q -m 'orders: 14-day PITR, daily snapshots'", repo) < 0)
 		return -1;
 	bad = malloc(n + 1);
 	if (!bad)
@@ -148,7 +131,7 @@ static int make_repo(void)
 	memcpy(bad, EMU_ORDERS, n + 1);
 	memcpy(bad + (at - EMU_ORDERS), "retentionDays: 40", 17);
 	n = write_file(path, bad) == 0 &&
-	    sh("cd '%s' && git checkout -q -b bad && git commit -q -am 'orders: keep 40 days' && git checkout -q main",
+	    sh_run("cd '%s' && git checkout -q -b bad && git commit -q -am 'orders: keep 40 days' && git checkout -q main",
 	       repo) == 0;
 	free(bad);
 	if (!n)
@@ -476,7 +459,7 @@ static void test_reconcile_records_a_subject_of_any_bytes(void **state)
 	snprintf(want, sizeof(want), "caf? %.249s", msg + 5);
 	snprintf(path, sizeof(path), "%s/subject-msg", emu.dir);
 	assert_int_equal(write_file(path, msg), 0);
-	assert_int_equal(sh("cd '%s' && git checkout -q -B subjects main && git -c i18n.commitEncoding=ISO-8859-1 "
+	assert_int_equal(sh_run("cd '%s' && git checkout -q -B subjects main && git -c i18n.commitEncoding=ISO-8859-1 "
 			    "commit -q --allow-empty -F '%s' && git checkout -q main",
 			    repo, path),
 			 0);

@@ -17,30 +17,14 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/sh_fixture.h"
+
 #include "common/buf.h"
 #include "common/error.h"
 #include "specs/signature.h"
 #include "specs/source.h"
 
 static char top[256];
-
-/* runs a shell command (printf-style) quietly, fails the test when it fails */
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	struct sk_buf cmd = SK_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	sk_buf_vprintf(&cmd, fmt, ap);
-	va_end(ap);
-	sk_buf_adds(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.ptr);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, cmd.ptr);
-	sk_buf_free(&cmd);
-}
 
 static char *slurp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *slurp(const char *fmt, ...)
@@ -80,7 +64,7 @@ static int setup(void **state)
 	if (!mkdtemp(top))
 		return -1;
 	/* alice is allowed; carol signs but is not listed */
-	sh("cd %s && ssh-keygen -q -t ed25519 -N '' -C alice -f alice && ssh-keygen -q -t ed25519 -N '' -C carol -f carol"
+	sh_ok("cd %s && ssh-keygen -q -t ed25519 -N '' -C alice -f alice && ssh-keygen -q -t ed25519 -N '' -C carol -f carol"
 	   " && printf 'alice@example.com %%s\\n' \"$(cut -d' ' -f1,2 alice.pub)\" > allowed_signers"
 	   " && printf 'orders: 30 days\\n' > data && printf 'orders: 1 day\\n' > tampered"
 	   " && cp data data2 && ssh-keygen -Y sign -n git -f alice data && ssh-keygen -Y sign -n git -f carol data2"
@@ -92,7 +76,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	sh("rm -rf '%s'", top);
+	sh_ok("rm -rf '%s'", top);
 	return 0;
 }
 
@@ -138,7 +122,7 @@ static void test_gpg_keyring_that_is_missing_or_holds_no_key_is_refused(void **s
 	(void)state;
 	snprintf(missing, sizeof(missing), "%s/no-such.asc", top);
 	snprintf(empty, sizeof(empty), "%s/empty-keys", top);
-	sh("mkdir -p %s && printf 'not a key\\n' > %s/notes.txt", empty, empty);
+	sh_ok("mkdir -p %s && printf 'not a key\\n' > %s/notes.txt", empty, empty);
 	o.required = true;
 	o.gpg_keyring = missing;
 	assert_int_equal(sk_signature_verify_buffer(&s, pgp, strlen(pgp), "x", 1, &o, "commit 3f2a9c1d4e5b"), SK_ERROR);
@@ -175,7 +159,7 @@ static void test_ssh_signatures_verify_as_git_verifies_them(void **state)
 	assert_int_equal(ssh_verify(&s, "data.sig", "data"), 0);
 	assert_string_equal(s.format, "ssh");
 	assert_string_equal(s.name, "alice@example.com");
-	sh("cd %s && ssh-keygen -l -f alice.pub | cut -d' ' -f2 | tee alice.fp", top);
+	sh_ok("cd %s && ssh-keygen -l -f alice.pub | cut -d' ' -f2 | tee alice.fp", top);
 	fp = slurp("%s/alice.fp", top);
 	fp[strcspn(fp, "\n")] = '\0';
 	assert_string_equal(s.key, fp);
@@ -202,7 +186,7 @@ static void test_source_refuses_an_unsigned_commit_and_names_the_signer_of_a_sig
 	(void)state;
 	snprintf(repo, sizeof(repo), "%s/repo", top);
 	snprintf(allowed, sizeof(allowed), "%s/allowed_signers", top);
-	sh("export HOME=%s GIT_CONFIG_NOSYSTEM=1; git init -q -b main %s && cd %s && git config user.name T &&"
+	sh_ok("export HOME=%s GIT_CONFIG_NOSYSTEM=1; git init -q -b main %s && cd %s && git config user.name T &&"
 	   " git config user.email t@example.com && echo 'a: 1' > p.yaml && git add p.yaml && git commit -q -m unsigned &&"
 	   " git tag unsigned && echo 'a: 2' > p.yaml && git add p.yaml &&"
 	   " git -c gpg.format=ssh -c user.signingkey=%s/alice commit -q -S -m signed",

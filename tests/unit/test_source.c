@@ -17,30 +17,14 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/sh_fixture.h"
+
 #include "common/buf.h"
 #include "common/error.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 
 static char top[256];
-
-/* runs a shell command (printf-style), fails the test when it fails */
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	struct sk_buf cmd = SK_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	sk_buf_vprintf(&cmd, fmt, ap);
-	va_end(ap);
-	sk_buf_adds(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.ptr);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, cmd.ptr);
-	sk_buf_free(&cmd);
-}
 
 /* the first line a command prints */
 static char *capture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -71,7 +55,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	sh("mkdir -p \"$(dirname '%s')\"", path);
+	sh_ok("mkdir -p \"$(dirname '%s')\"", path);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
@@ -111,7 +95,7 @@ static int teardown(void **state)
 /* a work repository with two commits on main: v1 (30 days), then 7 days */
 static void make_repo(const char *dir)
 {
-	sh("git init -q -b main '%s'", dir);
+	sh_ok("git init -q -b main '%s'", dir);
 	write_file(dir, "policies/prod.yaml", POLICY("prod", "30"));
 	write_file(dir, "policies/staging.yml", POLICY("staging", "3"));
 	write_file(dir, "policies/eu/db.yaml", POLICY("eu", "5"));
@@ -119,10 +103,10 @@ static void make_repo(const char *dir)
 	write_file(dir, "policies/.drafts/x.yaml", "not: even valid: yaml: here\n");
 	write_file(dir, ".github/workflows/ci.yml", "on: push\n");
 	write_file(dir, "other.yaml", "elsewhere: true\n");
-	sh("cd '%s' && git add -A && git commit -q -m 'first policies' -m 'with a body'", dir);
-	sh("cd '%s' && git tag -a v1 -m 'release one' && git tag v1-light", dir);
+	sh_ok("cd '%s' && git add -A && git commit -q -m 'first policies' -m 'with a body'", dir);
+	sh_ok("cd '%s' && git tag -a v1 -m 'release one' && git tag v1-light", dir);
 	write_file(dir, "policies/prod.yaml", POLICY("prod", "7"));
-	sh("cd '%s' && git commit -q -am 'prod keeps 7 days'", dir);
+	sh_ok("cd '%s' && git commit -q -am 'prod keeps 7 days'", dir);
 }
 
 static const struct sk_source_file *find(const struct sk_source *s, const char *path)
@@ -244,7 +228,7 @@ static void test_each_read_sees_new_commits(void **state)
 	assert_string_equal(id, s->commit);
 	sk_source_free(s);
 	write_file(repo, "policies/new.yaml", POLICY("new", "1"));
-	sh("cd '%s' && git add -A && git commit -q -m 'add new'", repo);
+	sh_ok("cd '%s' && git add -A && git commit -q -m 'add new'", repo);
 	s = read_ok(repo, "main", "policies");
 	assert_string_equal(s->subject, "add new");
 	assert_non_null(find(s, "policies/new.yaml"));
@@ -262,7 +246,7 @@ static void test_bare_repository_works(void **state)
 	snprintf(repo, sizeof(repo), "%s/forbare", top);
 	snprintf(bare, sizeof(bare), "%s/bare.git", top);
 	make_repo(repo);
-	sh("git clone -q --bare '%s' '%s'", repo, bare);
+	sh_ok("git clone -q --bare '%s' '%s'", repo, bare);
 	s = read_ok(bare, NULL, "policies");
 	assert_string_equal(s->commit, capture("git -C '%s' rev-parse main", repo));
 	assert_int_equal(s->n_files, 3);
@@ -291,11 +275,11 @@ static void test_missing_things_are_one_clear_error(void **state)
 	snprintf(plain, sizeof(plain), "%s/nowhere", top);
 	read_fails(plain, NULL, NULL, msg);
 	snprintf(plain, sizeof(plain), "%s/plain", top);
-	sh("mkdir -p '%s'", plain);
+	sh_ok("mkdir -p '%s'", plain);
 	snprintf(msg, sizeof(msg), "'%s' is not a git repository", plain);
 	read_fails(plain, NULL, NULL, msg);
 	snprintf(empty, sizeof(empty), "%s/empty", top);
-	sh("git init -q -b main '%s'", empty);
+	sh_ok("git init -q -b main '%s'", empty);
 	snprintf(msg, sizeof(msg), "repository '%s' has no commits", empty);
 	read_fails(empty, NULL, NULL, msg);
 	/* a folder with no policy files is read; the policy set then says so */
@@ -308,7 +292,7 @@ static void test_missing_things_are_one_clear_error(void **state)
 		assert_int_equal(s->n_files, 1);
 		sk_source_free(s);
 		write_file(repo, "docs/a.txt", "x\n");
-		sh("cd '%s' && git add -A && git commit -q -m docs", repo);
+		sh_ok("cd '%s' && git add -A && git commit -q -m docs", repo);
 		s = read_ok(repo, NULL, "docs");
 		assert_int_equal(s->n_files, 0);
 		assert_int_equal(sk_policyset_load(&set, s), SK_ERROR);
@@ -332,7 +316,7 @@ static void test_remote_is_mirrored_and_fetched_again(void **state)
 	snprintf(clone, sizeof(clone), "%s/pusher", top);
 	snprintf(cache, sizeof(cache), "%s/state/cache/git", top);
 	make_repo(repo);
-	sh("git clone -q --bare '%s' '%s'", repo, bare);
+	sh_ok("git clone -q --bare '%s' '%s'", repo, bare);
 	snprintf(url, sizeof(url), "file://%s", bare);
 	o.repo = url;
 	o.path = "policies";
@@ -358,9 +342,9 @@ static void test_remote_is_mirrored_and_fetched_again(void **state)
 			    capture("git -C '%s' rev-parse v1^{commit}", bare));
 
 	/* someone pushes: the next read fetches it */
-	sh("git clone -q '%s' '%s'", bare, clone);
+	sh_ok("git clone -q '%s' '%s'", bare, clone);
 	write_file(clone, "policies/prod.yaml", POLICY("prod", "14"));
-	sh("cd '%s' && git commit -q -am 'prod keeps 14 days' && git push -q origin main", clone);
+	sh_ok("cd '%s' && git commit -q -am 'prod keeps 14 days' && git push -q origin main", clone);
 	snprintf(second, sizeof(second), "%s", capture("git -C '%s' rev-parse main", bare));
 	assert_string_not_equal(first, second);
 
@@ -378,10 +362,10 @@ static void test_remote_is_mirrored_and_fetched_again(void **state)
 	assert_non_null(strstr(find(s, "policies/prod.yaml")->data, "retentionDays: 14"));
 	sk_source_free(s);
 	/* a deleted branch goes, a new tag comes */
-	sh("cd '%s' && git push -q origin main:feature", clone);
+	sh_ok("cd '%s' && git push -q origin main:feature", clone);
 	assert_int_equal(sk_source_resolve(id, &o), 0);
 	assert_string_equal(capture("git -C '%s' rev-parse --verify -q feature", mirror), second);
-	sh("cd '%s' && git push -q origin :feature && git tag v2 && git push -q origin v2", clone);
+	sh_ok("cd '%s' && git push -q origin :feature && git tag v2 && git push -q origin v2", clone);
 	assert_int_equal(sk_source_resolve(id, &o), 0);
 	assert_string_equal(capture("git -C '%s' rev-parse --verify -q feature", mirror), "");
 	assert_string_equal(capture("git -C '%s' rev-parse --verify -q v2", mirror), second);
@@ -403,8 +387,8 @@ static void test_remote_head_follows_its_default_branch(void **state)
 	snprintf(bare, sizeof(bare), "%s/trunk.git", top);
 	snprintf(cache, sizeof(cache), "%s/cache2", top);
 	make_repo(repo);
-	sh("cd '%s' && git checkout -q -b trunk HEAD~1 && git commit -q --allow-empty -m 'on trunk'", repo);
-	sh("git clone -q --bare '%s' '%s' && git -C '%s' symbolic-ref HEAD refs/heads/trunk", repo, bare, bare);
+	sh_ok("cd '%s' && git checkout -q -b trunk HEAD~1 && git commit -q --allow-empty -m 'on trunk'", repo);
+	sh_ok("git clone -q --bare '%s' '%s' && git -C '%s' symbolic-ref HEAD refs/heads/trunk", repo, bare, bare);
 	snprintf(url, sizeof(url), "file://%s", bare);
 	o.repo = url;
 	o.cache_dir = cache;
@@ -476,10 +460,10 @@ static void test_uncommitted_policy_files_are_reported_not_read(void **state)
 
 	write_file(repo, "policies/prod.yaml", POLICY("prod", "1"));          /* modified, not staged */
 	write_file(repo, "policies/staging.yml", POLICY("staging", "2"));     /* staged */
-	sh("cd '%s' && git add policies/staging.yml", repo);
+	sh_ok("cd '%s' && git add policies/staging.yml", repo);
 	write_file(repo, "policies/new.yaml", POLICY("new", "1"));            /* untracked */
 	write_file(repo, "policies/team/deep.yml", POLICY("deep", "1"));      /* in an untracked folder */
-	sh("rm '%s/policies/eu/db.yaml'", repo);                              /* deleted */
+	sh_ok("rm '%s/policies/eu/db.yaml'", repo);                              /* deleted */
 	write_file(repo, "policies/notes.txt", "not a policy\n");             /* not *.yaml */
 	write_file(repo, "policies/.drafts/y.yaml", "hidden: true\n");        /* hidden, as the read skips it */
 	write_file(repo, ".gitignore", "ignored.yaml\n");
@@ -505,19 +489,19 @@ static void test_uncommitted_policy_files_are_reported_not_read(void **state)
 	assert_string_equal(uncommitted_at(repo, NULL, "policies/eu"), "policies/eu/db.yaml:deleted");
 	/* a staged new file that was then edited is modified; a staged new file is staged */
 	write_file(repo, "policies/added.yaml", POLICY("added", "1"));
-	sh("cd '%s' && git add policies/added.yaml", repo);
+	sh_ok("cd '%s' && git add policies/added.yaml", repo);
 	assert_non_null(strstr(uncommitted_at(repo, NULL, "policies"), "policies/added.yaml:staged"));
 	write_file(repo, "policies/added.yaml", POLICY("added", "2"));
 	assert_non_null(strstr(uncommitted_at(repo, NULL, "policies"), "policies/added.yaml:modified"));
 
 	/* other refs say nothing, even one at the same commit */
-	sh("cd '%s' && git branch other", repo);
+	sh_ok("cd '%s' && git branch other", repo);
 	assert_string_equal(uncommitted_at(repo, "other", "policies"), "");
 	assert_string_equal(uncommitted_at(repo, "v1", "policies"), "");
 	assert_string_equal(uncommitted_at(repo, "HEAD~1", "policies"), "");
 	assert_string_equal(uncommitted_at(repo, head, "policies"), "");
 	/* a detached HEAD is still the checkout; the branch no longer is */
-	sh("cd '%s' && git checkout -q --detach", repo);
+	sh_ok("cd '%s' && git checkout -q --detach", repo);
 	assert_non_null(strstr(uncommitted_at(repo, NULL, "policies"), "policies/prod.yaml:modified"));
 	assert_string_equal(uncommitted_at(repo, "main", "policies"), "");
 }
@@ -533,7 +517,7 @@ static void test_bare_and_remote_repositories_have_no_uncommitted_files(void **s
 	snprintf(bare, sizeof(bare), "%s/dirty2.git", top);
 	snprintf(cache, sizeof(cache), "%s/cache-dirty", top);
 	make_repo(repo);
-	sh("git clone -q --bare '%s' '%s'", repo, bare);
+	sh_ok("git clone -q --bare '%s' '%s'", repo, bare);
 	write_file(repo, "policies/prod.yaml", POLICY("prod", "1"));
 	assert_string_equal(uncommitted_at(bare, NULL, "policies"), "");
 	/* a file:// remote of a work tree is read through its bare mirror */
@@ -713,7 +697,7 @@ static void test_locate_gives_absolute_paths_and_urls_without_credentials(void *
 	assert_int_equal(chdir(cwd), 0);
 	/* a bare repository is its own folder */
 	snprintf(bare, sizeof(bare), "%s/located-bare.git", top);
-	sh("git clone -q --bare '%s' '%s'", repo, bare);
+	sh_ok("git clone -q --bare '%s' '%s'", repo, bare);
 	assert_non_null(realpath(bare, real));
 	assert_located(bare, real);
 	/* a folder that is not there */
