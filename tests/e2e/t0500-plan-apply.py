@@ -61,10 +61,6 @@ spec:
 %s""" % (name, sel, retention, extra)
 
 
-def mutating(emu, since):
-    return [c["action"] for c in emu.calls(since=since)["calls"] if c.get("mutating")]
-
-
 work = t.tmpdir()
 repo = os.path.join(work, "policies")
 state = os.path.join(work, "state")
@@ -91,7 +87,7 @@ with Emulator(seed=SEED) as emu:
     calls = emu.calls(since=since)["calls"]
     t.is_(sorted(set(c["action"] for c in calls)), ["DescribeDBInstances", "DescribeDBSnapshots"],
           "plan makes only list calls")
-    t.ok(not mutating(emu, since), "plan mutates nothing")
+    t.ok(not emu.mutating(since), "plan mutates nothing")
 
     second = t.git_commit(repo, {"policies/orders.yaml": policy("orders", instances=["orders-db"], retention=30)},
                           "orders: 30-day PITR")
@@ -120,7 +116,7 @@ with Emulator(seed=SEED) as emu:
     since = emu.calls()["last"]
     r = sk("apply", "--repo", repo, "--path", "policies", "--auto-approve")
     t.is_(r.rc, 0, "apply succeeds") or t.diag(r)
-    t.is_(mutating(emu, since), ["ModifyDBInstance"], "apply makes exactly the planned call")
+    t.is_(emu.mutating(since), ["ModifyDBInstance"], "apply makes exactly the planned call")
     inst = [i for i in emu.state()["regions"]["us-east-1"]["instances"] if i["id"] == "orders-db"][0]
     t.is_(inst["backupRetentionPeriod"], 30, "the instance now keeps 30 days")
 
@@ -158,7 +154,7 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 1 and "instance 'ghost-db' not found in us-east-1" in r.err and "policies/orders.yaml:" in r.err,
          "a missing instance fails clearly, with its location", r.err)
     r = sk("apply", "--repo", repo, "--path", "policies", "--auto-approve")
-    t.ok(r.rc == 1 and not mutating(emu, since), "and apply mutates nothing", r)
+    t.ok(r.rc == 1 and not emu.mutating(since), "and apply mutates nothing", r)
 
     # two policies conflicting on one instance (one by name, one by tag)
     t.git_commit(repo, {"policies/orders.yaml": policy("orders", instances=["orders-db"], retention=30),

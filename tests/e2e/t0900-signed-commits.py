@@ -180,9 +180,6 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
 
     VERIFY = ["--require-signed-commits", "--gpg-keyring", keyring, "--allowed-signers", allowed]
 
-    def mutating(since):
-        return [c["action"] for c in emu.calls(since=since)["calls"] if c.get("mutating")]
-
     def retention():
         return emu.state()["regions"]["us-east-1"]["instances"][0]["backupRetentionPeriod"]
 
@@ -222,7 +219,7 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
         t.ok(p.rc == 1 and a.rc == 1 and why in p.err and why in a.err and "commit %s (%s)" % (cid[:12], ref) in a.err,
              "%s is refused by plan and apply: '%s'" % (what, why), (p, a))
         t.is_(len(a.err.strip().splitlines()), 1, "%s: one line on stderr" % what)
-        t.is_(mutating(since), [], "%s: no mutating call" % what)
+        t.is_(emu.mutating(since), [], "%s: no mutating call" % what)
         t.ok(p.out == "" and a.out == "", "%s: no plan is printed" % what, (p.out, a.out))
     t.is_(retention(), 7, "orders-db still keeps 7 days")
     st = json.load(open(os.path.join(state, "state.json")))
@@ -262,13 +259,13 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     r = sk("apply", planfile, "--auto-approve")
     t.ok(r.rc == 1 and "unknown key" in r.err and alice in r.err,
          "apply FILE verifies again, with the keys the file names: refused once Alice's key is gone", r)
-    t.is_(mutating(since), [], "and makes no mutating call")
+    t.is_(emu.mutating(since), [], "and makes no mutating call")
     with open(keyring, "w") as f:
         f.write(gpg("--armor", "--export", alice, eve, rita))
     since = emu.calls()["last"]
     r = sk("apply", planfile, "--auto-approve")
     t.ok(r.rc == 0 and alice_line in r.out, "apply FILE of a good signature applies, naming the signer", r)
-    t.is_(mutating(since), ["ModifyDBInstance"], "exactly the planned call")
+    t.is_(emu.mutating(since), ["ModifyDBInstance"], "exactly the planned call")
     t.is_(retention(), 30, "orders-db now keeps 30 days")
 
     # ---- good SSH signature ----
@@ -279,7 +276,7 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     since = emu.calls()["last"]
     r = sk("apply", *src("ssh-good"), *VERIFY, "--auto-approve")
     t.ok(r.rc == 0 and bob_line in r.out, "apply of a good SSH signature applies, naming the signer", r)
-    t.is_(mutating(since), ["ModifyDBInstance"], "exactly the planned call")
+    t.is_(emu.mutating(since), ["ModifyDBInstance"], "exactly the planned call")
     t.is_(retention(), 14, "orders-db now keeps 14 days")
 
     # ---- the run loop: an unsigned commit is refused and alerts ----
@@ -288,7 +285,7 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     r = sk("run", "--once", "--auto-apply", *src("unsigned"), *VERIFY)
     t.ok(r.rc == 1 and "failed in verify" in r.err and "is not signed" in r.err,
          "run --once refuses an unsigned commit: the cycle fails in verify", r)
-    t.is_(sorted(set(mutating(since))), ["Publish", "PutMetricData"],
+    t.is_(sorted(set(emu.mutating(since))), ["Publish", "PutMetricData"],
           "its only mutating calls are the alert and the cycle's metrics: nothing on RDS")
     msgs = [m for m in emu.sns_messages() if m["TopicArn"] == TOPIC]
     t.ok(len(msgs) == 1 and "verify" in msgs[0]["Subject"] and "is not signed" in msgs[0]["Message"],

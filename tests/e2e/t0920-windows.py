@@ -34,10 +34,6 @@ spec:
 """ % (name, instance, window)
 
 
-def mutating(emu, since):
-    return [c["action"] for c in emu.calls(since=since)["calls"] if c.get("mutating")]
-
-
 work = t.tmpdir()
 repo = os.path.join(work, "policies")
 with Emulator(seed=SEED) as emu:
@@ -62,13 +58,13 @@ with Emulator(seed=SEED) as emu:
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 1, "apply refuses the same plan") or t.diag(r)
     t.contains(r.err, "overlaps maintenance window", "with the same error")
-    t.is_(mutating(emu, since), [], "no mutating call was made (it used to fail only at ModifyDBInstance)")
+    t.is_(emu.mutating(since), [], "no mutating call was made (it used to fail only at ModifyDBInstance)")
 
     # touching is not overlapping: AWS (and the emulator) accept it
     t.git_commit(repo, {"policies/orders.yaml": policy("orders", "orders-db", "04:00-05:00")}, "orders: touching")
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 0, "a window that ends where the maintenance window starts is applied") or t.diag(r)
-    t.is_(mutating(emu, since), ["ModifyDBInstance"], "the emulator (AWS's rule) accepts it")
+    t.is_(emu.mutating(since), ["ModifyDBInstance"], "the emulator (AWS's rule) accepts it")
     inst = {i["id"]: i for i in emu.state(region="us-east-1")["regions"]["us-east-1"]["instances"]}
     t.is_(inst["orders-db"]["preferredBackupWindow"], "04:00-05:00", "the window is in place")
 
@@ -89,5 +85,5 @@ with Emulator(seed=SEED) as emu:
     t.is_(r.rc, 1, "a window under 30 minutes (wrapping midnight) is refused") or t.diag(r)
     t.contains(r.err + r.out, "policies/night.yaml:8:13: policy 'night': window '23:50-00:10' must be at least 30 minutes",
                "at the policy's file:line:col")
-    t.is_(mutating(emu, since), [], "no mutating call")
+    t.is_(emu.mutating(since), [], "no mutating call")
 t.done()

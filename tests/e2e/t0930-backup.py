@@ -58,10 +58,6 @@ def snaps(emu, region):
     return {s["id"]: s for s in emu.state(region=region)["regions"][region]["snapshots"] if s["type"] == "manual"}
 
 
-def mutating(emu, since):
-    return [c["action"] for c in emu.calls(since=since)["calls"] if c.get("mutating")]
-
-
 work = t.tmpdir()
 repo = os.path.join(work, "policies")
 with Emulator(seed=SEED) as emu:
@@ -92,14 +88,14 @@ with Emulator(seed=SEED) as emu:
          "an instance whose policy takes no snapshots is refused", r)
     r = sk("backup", "--instance", "orders-db", "--keep-until", "2026-02-01", now="2026-01-10T12:00:00Z")
     t.ok(r.rc == 1 and "--auto-approve" in r.err, "without a terminal, backup wants --auto-approve as apply does", r)
-    t.is_(mutating(emu, since), [], "none of the refused backups made a mutating call")
+    t.is_(emu.mutating(since), [], "none of the refused backups made a mutating call")
 
     r = sk("backup", "--instance", "orders-db", "--keep-until", "2026-02-01", "--copy", "--auto-approve",
            now="2026-01-10T12:00:00Z")
     t.is_(r.rc, 0, "backup --keep-until --copy succeeds") or t.diag(r)
     t.contains(r.out, "+ db-snapshot %s (us-east-1)" % ONDEMAND, "the plan shows the snapshot, named by the naming rule")
     t.contains(r.out, "kept until 2026-02-01T00:00:00Z", "and why it is kept")
-    t.is_(mutating(emu, since), ["CreateDBSnapshot", "CopyDBSnapshot"], "one create, then one copy")
+    t.is_(emu.mutating(since), ["CreateDBSnapshot", "CopyDBSnapshot"], "one create, then one copy")
     east, west = snaps(emu, "us-east-1"), snaps(emu, "us-west-2")
     t.ok(ONDEMAND in east, "the snapshot exists in us-east-1", sorted(east))
     tg = tags(east.get(ONDEMAND, {}))

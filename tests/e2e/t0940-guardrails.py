@@ -88,10 +88,6 @@ spec:
 """ % (retention, protect, replicate, HOUR, last)
 
 
-def mutating(emu, since):
-    return [c["action"] for c in emu.calls(since=since)["calls"] if c.get("mutating")]
-
-
 def owned(emu):
     return sorted(s["id"] for s in emu.state(region="us-east-1")["regions"]["us-east-1"]["snapshots"]
                   if s["type"] == "manual")
@@ -166,7 +162,7 @@ with Emulator(seed=SEED) as emu:
     since = emu.calls()["last"]
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 0, "apply applies what the guardrails allow") or t.diag(r)
-    t.is_(mutating(emu, since), ["DeleteDBSnapshot"] * 5,
+    t.is_(emu.mutating(since), ["DeleteDBSnapshot"] * 5,
           "the emulator's call log: 5 deletions, no ModifyDBInstance, no StopDBInstanceAutomatedBackupsReplication")
     inst = emu.state(region="us-east-1")["regions"]["us-east-1"]["instances"][0]
     t.is_((inst["backupRetentionPeriod"], inst["deletionProtection"]), (14, True),
@@ -197,7 +193,7 @@ with Emulator(seed=SEED) as emu:
             r = sk("apply", "--auto-approve", now=when)
         if r.rc != 0:
             t.diag(r)
-    calls = mutating(emu, since)
+    calls = emu.mutating(since)
     t.is_(calls.count("DeleteDBSnapshot"), 0,
           "10 consecutive runs within 24 h (one `run --once`, one after an emulator restart) delete nothing more")
     t.ok("ModifyDBInstance" not in calls and "StopDBInstanceAutomatedBackupsReplication" not in calls,
@@ -217,7 +213,7 @@ with Emulator(seed=SEED) as emu:
     since = emu.calls()["last"]
     r = sk("apply", "--auto-approve", now=later)
     t.is_(r.rc, 0, "apply 25 h later succeeds") or t.diag(r)
-    t.is_(mutating(emu, since).count("DeleteDBSnapshot"), (n_owned + 9) // 10,
+    t.is_(emu.mutating(since).count("DeleteDBSnapshot"), (n_owned + 9) // 10,
           "and deletes 10%% of the %d owned, rounded up: the budget renews" % n_owned)
 
     # the minimum kept and the minimum age, in their own instance of the commit

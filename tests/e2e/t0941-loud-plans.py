@@ -93,10 +93,6 @@ spec:
 """ % (", ".join(instances), N)
 
 
-def mutating(emu, since):
-    return [c["action"] for c in emu.calls(since=since)["calls"] if c.get("mutating") and c["service"] == "rds"]
-
-
 def journal(state, kind):
     with open(os.path.join(state, "journal.jsonl")) as f:
         return [r for r in map(json.loads, f) if r.get("type") == kind]
@@ -149,19 +145,19 @@ with Emulator(seed=SEED) as emu:
     t.contains(r.err, "apply refused: the plan is destructive (retention-zero: instance 'orders-db'",
                "with one line saying why")
     t.contains(r.err, "name each kind: --allow-destructive=%s; nothing was applied" % ALL, "and how to allow it")
-    t.is_(mutating(emu, since), [], "the emulator's call log: no mutating call")
+    t.is_(emu.mutating(since, service="rds"), [], "the emulator's call log: no mutating call")
 
     r = sk("apply", "--auto-approve", "--allow-destructive=retention-zero,replication-off")
     t.is_(r.rc, 1, "naming some of the kinds is not enough") or t.diag(r)
     t.contains(r.err, "--allow-destructive=deletion-protection-off,delete-many;", "the refusal names the rest")
-    t.is_(mutating(emu, since), [], "still no mutating call")
+    t.is_(emu.mutating(since, service="rds"), [], "still no mutating call")
     r = sk("apply", "--auto-approve", "--allow-destructive=retention-zero,everything")
     t.ok(r.rc == 64 and "unknown kind 'everything'" in r.err, "an unknown kind is a usage error", r)
 
     # run --auto-apply refuses too, and alerts
     r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=env)
     t.is_(r.rc, 1, "run --once --auto-apply refuses the plan") or t.diag(r)
-    t.is_(mutating(emu, since), [], "and makes no mutating RDS call")
+    t.is_(emu.mutating(since, service="rds"), [], "and makes no mutating RDS call")
     msgs = [m for m in emu.sns_messages() if "allow-destructive" in m["Message"]]
     t.ok(msgs, "and alerts (SNS) with the reason", emu.sns_messages()[-1:])
     with open(os.path.join(state, "state.json")) as f:
@@ -171,7 +167,7 @@ with Emulator(seed=SEED) as emu:
     # exactly the named kinds: all of them
     r = sk("apply", "--auto-approve", "--allow-destructive=" + ALL)
     t.is_(r.rc, 0, "--allow-destructive naming every kind applies the plan") or t.diag(r)
-    calls = mutating(emu, since)
+    calls = emu.mutating(since, service="rds")
     t.ok("ModifyDBInstance" in calls and "StopDBInstanceAutomatedBackupsReplication" in calls and
          calls.count("DeleteDBSnapshot") == 5, "the modify, the replication stop and the 5 deletions are made", calls)
     rec = journal(state, "allow-destructive")
@@ -196,7 +192,7 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 1 and "--allow-destructive=deletion-protection-off;" in r.err,
          "allowing another kind does not let deletion-protection-off through", r)
     r = sk("apply", "--auto-approve", "--allow-destructive=deletion-protection-off")
-    t.is_((r.rc, mutating(emu, since)), (0, ["ModifyDBInstance"]), "naming exactly it does")
+    t.is_((r.rc, emu.mutating(since, service="rds")), (0, ["ModifyDBInstance"]), "naming exactly it does")
 
     # what the repository dropped: an instance, then a policy
     t.git_commit(repo, {"policies/billing.yaml": billing(["billing-db"])}, "billing: audit-db no more")
@@ -209,7 +205,7 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 1 and "--allow-destructive=instance-removed;" in r.err, "apply wants it allowed", r)
     r = sk("apply", "--auto-approve", "--allow-destructive=instance-removed")
     t.is_(r.rc, 0, "and applies once it is") or t.diag(r)
-    t.is_(mutating(emu, since), [], "no snapshot of the orphaned instance is deleted")
+    t.is_(emu.mutating(since, service="rds"), [], "no snapshot of the orphaned instance is deleted")
     r = sk("plan")
     t.ok("Warning:" not in r.out, "the next plan is quiet: the commit was applied", r.out)
 
@@ -222,6 +218,6 @@ with Emulator(seed=SEED) as emu:
          "a policy dropped from the repository is a warning: its snapshots are orphaned, not deleted", w)
     since = emu.calls()["last"]
     r = sk("apply", "--auto-approve", "--allow-destructive=policy-removed")
-    t.is_((r.rc, mutating(emu, since)), (0, []), "allowed, it applies and deletes nothing")
+    t.is_((r.rc, emu.mutating(since, service="rds")), (0, []), "allowed, it applies and deletes nothing")
 
 t.done()

@@ -183,6 +183,10 @@ class Emulator:
     def calls(self, since=0, action=None, service=None):
         return self.admin("GET", "calls", query={"since": since, "action": action, "service": service})
 
+    def mutating(self, since=0, service=None):
+        """the actions of the mutating calls since `since` (a call log mark), of one service or all"""
+        return [c["action"] for c in self.calls(since=since, service=service)["calls"] if c.get("mutating")]
+
     def state(self, region=None, snapshots=True):
         return self.admin("GET", "state", query={"region": region, "snapshots": None if snapshots else "0"})
 
