@@ -244,8 +244,15 @@ static void judge_restore(struct verdict *v, const struct sk_inventory *inv, con
 		 region);
 }
 
-int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
-			    struct sk_journal_glue_counts *counts)
+const char *sk_journal_glue_shard_region(const json_t *intent)
+{
+	const char *source = sval(json_object_get(intent, "call"), "sourceRegion");
+
+	return source ? source : sval(intent, "region");
+}
+
+static int resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
+		   const char *shard_region, struct sk_journal_glue_counts *counts)
 {
 	struct sk_journal_glue_counts local;
 	json_t *pending = NULL, *rec;
@@ -265,6 +272,11 @@ int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct 
 		struct verdict v;
 
 		memset(&v, 0, sizeof(v));
+		if (shard_region && (!sk_journal_glue_shard_region(rec) ||
+				     strcmp(sk_journal_glue_shard_region(rec), shard_region))) {
+			counts->other_shards++;
+			continue;
+		}
 		if (!action || !region || !target) {
 			v.how = SK_RESOLVED_UNKNOWN;
 			snprintf(v.detail, sizeof(v.detail), "the intent does not name its action, region and target");
@@ -298,4 +310,16 @@ int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct 
 done:
 	json_decref(pending);
 	return rc;
+}
+
+int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
+			    struct sk_journal_glue_counts *counts)
+{
+	return resolve(j, dir, inv, run_id, NULL, counts);
+}
+
+int sk_journal_glue_resolve_shard(struct sk_journal *j, const char *dir, const struct sk_inventory *inv,
+				  const char *run_id, const char *region, struct sk_journal_glue_counts *counts)
+{
+	return resolve(j, dir, inv, run_id, region, counts);
 }

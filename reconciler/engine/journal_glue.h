@@ -47,6 +47,7 @@ struct sk_journal_glue_counts {
 	size_t not_made;  /* it is not: the plan will decide again */
 	size_t unknown;   /* live state cannot say (e.g. the target is someone else's) */
 	size_t left;      /* its region was not observed: left for a later run */
+	size_t other_shards; /* sk_journal_glue_resolve_shard: another shard's, left to it */
 };
 
 /*
@@ -62,5 +63,22 @@ struct sk_journal_glue_counts {
  */
 int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts);
+
+/*
+ * The shard an intent belongs to is the region of the instance its call
+ * concerns: a copy's, a copy deletion's and a replication's is their
+ * sourceRegion (the call is sent elsewhere), any other the region the call
+ * is sent to.  NULL when the intent names neither.
+ */
+const char *sk_journal_glue_shard_region(const json_t *intent);
+
+/*
+ * The same, for the intents of one shard alone (region, as
+ * sk_journal_glue_shard_region() reads it): its lock is held, so whoever
+ * wrote them is done or dead, while other shards' may be in flight in a
+ * live replica; those are left alone (counted in other_shards).
+ */
+int sk_journal_glue_resolve_shard(struct sk_journal *j, const char *dir, const struct sk_inventory *inv,
+				  const char *run_id, const char *region, struct sk_journal_glue_counts *counts);
 
 #endif

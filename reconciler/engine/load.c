@@ -71,7 +71,7 @@ int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const st
 	int rc;
 
 	*out = NULL;
-	if (sk_plan_regions(&rl, set, o->regions, o->n_regions) < 0)
+	if (sk_plan_regions(&rl, set, o->regions, o->n_regions, o->shard) < 0)
 		return -1;
 	n = rl.n_full + rl.n_snapshots;
 	if (!n) {

@@ -60,11 +60,12 @@ int sk_load_policies(struct sk_policyset **out, const struct sk_load_opts *lo);
 struct sk_load_observe_opts {
 	const char *const *regions; /* only these regions (--region); none: every region the policies name */
 	size_t n_regions;
+	bool shard;                 /* regions name shards: their copy regions too (sk_plan_regions) */
 	int64_t now;                /* observedAt; 0: the clock */
 	FILE *progress;             /* "Observing N regions..." goes here, or nowhere when NULL */
 };
 
-#define SK_LOAD_OBSERVE_OPTS_INIT { .regions = NULL, .n_regions = 0, .now = 0, .progress = NULL }
+#define SK_LOAD_OBSERVE_OPTS_INIT { .regions = NULL, .n_regions = 0, .shard = false, .now = 0, .progress = NULL }
 
 /* observes every region the policy set needs, with list calls only (engine/observe.h) */
 int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_policyset *set,

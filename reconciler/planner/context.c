@@ -149,6 +149,11 @@ bool sk_diff_region_wanted(const struct sk_diff *d, const char *region)
 	return false;
 }
 
+bool sk_diff_dest_wanted(const struct sk_diff *d, const char *dest)
+{
+	return d->opts->shard || sk_diff_region_wanted(d, dest);
+}
+
 int sk_diff_cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

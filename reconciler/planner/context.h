@@ -79,6 +79,11 @@ struct sk_diff_region *sk_diff_region(struct sk_diff *d, const char *region);
 bool sk_diff_quota_room(struct sk_diff_region *reg, const char *instance, bool copy);
 /* is the region among the ones the plan observes and changes (--region; none: every region)? */
 bool sk_diff_region_wanted(const struct sk_diff *d, const char *region);
+/*
+ * may a wanted instance's copies or replication go to region dest?  With
+ * opts.shard always (its shard owns them), else when dest is wanted
+ */
+bool sk_diff_dest_wanted(const struct sk_diff *d, const char *dest);
 int sk_diff_cmp_strp(const void *a, const void *b);
 
 #endif

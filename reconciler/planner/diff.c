@@ -334,7 +334,7 @@ static void replication_action(struct sk_diff *d, enum sk_action_kind kind, cons
 /* a replication call goes to the destination region: none to a region outside --region */
 static bool replication_allowed(struct sk_diff *d, const struct sk_inv_instance *in, const char *dest, bool *noted)
 {
-	if (sk_diff_region_wanted(d, dest))
+	if (sk_diff_dest_wanted(d, dest))
 		return true;
 	if (!*noted)
 		sk_diff_note(d, SK_NOTE_DEFERRED, in->region, in->id,
@@ -722,7 +722,7 @@ static bool only_has(const char *const *only, size_t n_only, const char *region)
 }
 
 int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *set, const char *const *only,
-		    size_t n_only)
+		    size_t n_only, bool shard)
 {
 	const char **copies = NULL;
 	size_t nc = 0, i, j;
@@ -738,13 +738,17 @@ int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset 
 			if (add_unique(&out->full, &out->n_full, p->regions[j].name) < 0)
 				goto fail;
 		}
-		/* a copy region outside --region is not observed: its copies are left for a run that names it */
-		for (j = 0; p->has_snapshots && j < p->n_copies; j++)
-			if (only_has(only, n_only, p->copies[j].region) && add_unique(&copies, &nc, p->copies[j].region) < 0)
+		/*
+		 * a copy region outside --region is not observed: its copies are left
+		 * for a run that names it; a shard's copies go wherever its policies say
+		 */
+		for (j = 0; p->has_snapshots && (any || !shard) && j < p->n_copies; j++)
+			if ((shard || only_has(only, n_only, p->copies[j].region)) &&
+			    add_unique(&copies, &nc, p->copies[j].region) < 0)
 				goto fail;
 		/* a replication's region is only listed for its automated backups */
 		if (any && p->replicate_mode == SK_REPLICATE_ON && p->replicate.region &&
-		    only_has(only, n_only, p->replicate.region) &&
+		    (shard || only_has(only, n_only, p->replicate.region)) &&
 		    add_unique(&out->backups, &out->n_backups, p->replicate.region) < 0)
 			goto fail;
 	}

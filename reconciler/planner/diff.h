@@ -40,11 +40,14 @@ struct sk_plan_region_lists {
 
 /*
  * The regions to observe for the policy set: with only (--region), those
- * of them alone, else every region the policies name.  The names point
- * into the set.  Free the lists with sk_plan_region_lists_free().
+ * of them alone, else every region the policies name.  With shard
+ * (sk_plan_opts.shard), only names the instances' regions, and the copy
+ * and replication regions of the policies there are observed wherever
+ * they are.  The names point into the set.  Free the lists with
+ * sk_plan_region_lists_free().
  */
 int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *policies, const char *const *only,
-		    size_t n_only);
+		    size_t n_only, bool shard);
 void sk_plan_region_lists_free(struct sk_plan_region_lists *l);
 
 #endif

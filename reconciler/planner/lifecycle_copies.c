@@ -67,7 +67,7 @@ int sk_lc_copies_hold_outside(struct sk_lc_copies *cs, struct sk_diff *d, const 
 
 	for (c = 0; c < p->n_copies; c++) {
 		struct sk_lc_outside *o;
-		if (!strcmp(p->copies[c].region, in->region) || sk_diff_region_wanted(d, p->copies[c].region))
+		if (!strcmp(p->copies[c].region, in->region) || sk_diff_dest_wanted(d, p->copies[c].region))
 			continue;
 		if (!(o = outside_of(cs, d, p, p->copies[c].region)))
 			return -1;
@@ -307,7 +307,7 @@ int sk_lc_copies_plan(struct sk_lc_copies *cs, struct sk_diff *d, const struct s
 	if (!strcmp(c->region, in->region))
 		return 0;
 	summary->region = sk_diff_intern(d, c->region);
-	if (!sk_diff_region_wanted(d, c->region)) {
+	if (!sk_diff_dest_wanted(d, c->region)) {
 		struct sk_lc_outside *o = outside_of(cs, d, p, c->region);
 		if (!o)
 			return -1;
@@ -429,8 +429,12 @@ int sk_lc_copies_only(struct sk_lc_copies *cs, struct sk_diff *d)
 {
 	size_t i, c, j;
 
-	/* without --region every source region is observed: copies follow their sources (sk_lc_copies_plan) */
-	if (!d->opts->n_regions)
+	/*
+	 * without --region every source region is observed: copies follow their
+	 * sources (sk_lc_copies_plan); a shard's copies into other shards are
+	 * its own, and the ones made into it are its sources' shards'
+	 */
+	if (!d->opts->n_regions || d->opts->shard)
 		return 0;
 	for (i = 0; i < d->set->n_policies; i++) {
 		const struct sk_policy *p = &d->set->policies[i];

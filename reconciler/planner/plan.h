@@ -285,11 +285,19 @@ struct sk_plan_opts {
 	size_t n_deletions;
 	/* the policies at the last applied commit (NULL: none or the same): what the repository dropped since */
 	const struct sk_policyset *previous;
+	/*
+	 * regions name shards (`snapkeep run` over PostgreSQL): the instances
+	 * in them and everything of theirs wherever it is (their copies in
+	 * other regions, made and deleted; their replication); nothing of an
+	 * instance elsewhere, not even its copies into these regions (its own
+	 * shard owns them).  Without shard, regions keep today's meaning.
+	 */
+	bool shard;
 };
 
 #define SK_PLAN_OPTS_INIT                                                                                  \
 	{ .now = 0, .regions = NULL, .n_regions = 0, .allow_mass_delete = false, .basis = false, .guardrails = NULL, \
-	  .deletions = NULL, .n_deletions = 0, .previous = NULL }
+	  .deletions = NULL, .n_deletions = 0, .previous = NULL, .shard = false }
 
 int sk_plan_new(struct sk_plan **out);
 void sk_plan_free(struct sk_plan *p);

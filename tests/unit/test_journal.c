@@ -901,6 +901,47 @@ static void test_glue_resolves_a_crashed_runs_intents_against_live_state(void **
 	sk_inventory_free(inv);
 }
 
+/*
+ * Resolving one shard's intents (a `run` replica holds its lock): those
+ * of its instances, a copy's and a copy deletion's by their sourceRegion
+ * wherever the call went; another shard's are left to it, as a live
+ * replica may be making them.
+ */
+static void test_glue_resolves_only_the_shards_intents(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_journal *j = NULL;
+	struct sk_inventory *inv = NULL;
+	struct sk_journal_glue_counts n;
+	json_t *pending = NULL;
+	size_t i;
+
+	assert_int_equal(sk_inventory_new(&inv), 0);
+	assert_int_equal(sk_inventory_add_region(inv, "us-east-1"), 0);
+	assert_int_equal(sk_inventory_add_region(inv, "us-west-2"), 0);
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	journal_intent_of(j, "create", "us-east-1", "snap-east", NULL);
+	journal_intent_of(j, "copy", "us-west-2", "snap-east-copy", json_pack("{s:s}", "sourceRegion", "us-east-1"));
+	journal_intent_of(j, "delete", "us-west-2", "snap-east-old-copy",
+			  json_pack("{s:s}", "sourceRegion", "us-east-1"));
+	journal_intent_of(j, "create", "us-west-2", "snap-west", NULL);
+	journal_intent_of(j, "copy", "us-east-1", "snap-west-copy", json_pack("{s:s}", "sourceRegion", "us-west-2"));
+	sk_journal_close(j);
+
+	assert_int_equal(sk_journal_open(&j, f->dir), 0);
+	assert_int_equal(sk_journal_glue_resolve_shard(j, f->dir, inv, "next-run", "us-east-1", &n), 0);
+	sk_journal_close(j);
+	assert_int_equal(n.not_made, 2);   /* the create and the copy: not there */
+	assert_int_equal(n.completed, 1);  /* the deletion: gone */
+	assert_int_equal(n.other_shards, 2);
+	assert_int_equal(sk_journal_unresolved(&pending, f->dir), 0);
+	assert_int_equal(json_array_size(pending), 2);
+	for (i = 0; i < 2; i++)
+		assert_string_equal(sk_journal_glue_shard_region(json_array_get(pending, i)), "us-west-2");
+	json_decref(pending);
+	sk_inventory_free(inv);
+}
+
 /* a restore that crashed between its intent and its outcome: made when its new instance is there */
 static void test_glue_resolves_a_crashed_restore_by_its_new_instance(void **state)
 {
@@ -972,6 +1013,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_records_are_appended_and_reserved_types_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_restore_record_names_its_intent_and_how_it_ended, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glue_resolves_a_crashed_restore_by_its_new_instance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glue_resolves_only_the_shards_intents, setup, teardown),
 		cmocka_unit_test(test_run_ids_carry_the_time_and_differ),
 		cmocka_unit_test(test_parse_line_wants_an_object_with_a_type),
 		cmocka_unit_test_setup_teardown(test_glue_records_the_plan_action_and_commit_before_the_call, setup,

@@ -646,6 +646,84 @@ static void test_plan_names_a_policy_that_selects_nothing(void **state)
 	sk_policyset_free(set);
 }
 
+/* every action of a plan as JSON, one per line */
+static char *actions_text(const struct sk_plan *p)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < p->n_actions; i++) {
+		json_t *j = sk_action_to_json(&p->actions[i]);
+		char *t = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+		assert_non_null(t);
+		assert_int_equal(sk_buf_printf(&b, "%s\n", t), 0);
+		free(t);
+		json_decref(j);
+	}
+	text = sk_buf_detach(&b);
+	return text ? text : strdup("");
+}
+
+/*
+ * A shard (sk_plan_opts.shard) owns its instances' copies in other regions:
+ * the shard us-east-1 plans exactly what a plan of every region plans here
+ * (creates, copies into us-west-2 and their deletions), and the shard
+ * us-west-2 touches none of them, where --region us-west-2 deletes copies
+ * by their rules (two replicas doing both would delete them twice).
+ */
+static void test_plan_shard_owns_its_copies_in_other_regions(void **state)
+{
+	static const char *const east[] = { "us-east-1" }, *const west[] = { "us-west-2" };
+	struct sk_policyset *set = policies(50);
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *all = NULL, *p = NULL;
+	char *want, *got;
+	size_t i, copies = 0, copy_deletes = 0;
+
+	(void)state;
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	assert_int_equal(sk_plan_compute(&all, set, inv, &o), 0);
+	for (i = 0; i < all->n_actions; i++) {
+		copies += all->actions[i].kind == SK_ACTION_COPY;
+		copy_deletes += all->actions[i].kind == SK_ACTION_DELETE && !strcmp(all->actions[i].region, "us-west-2");
+	}
+	assert_true(copies > 0);
+	assert_true(copy_deletes > 0);
+	want = actions_text(all);
+
+	o.shard = true;
+	o.regions = east;
+	o.n_regions = 1;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	got = actions_text(p);
+	assert_string_equal(got, want);
+	for (i = 0; i < p->n_notes; i++)
+		assert_null(strstr(p->notes[i].message, "--region"));
+	free(got);
+	sk_plan_free(p);
+
+	o.regions = west;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	assert_int_equal(p->n_actions, 0);
+	sk_plan_free(p);
+
+	/* today's --region us-west-2 does delete copies there: the two meanings differ */
+	o.shard = false;
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), 0);
+	for (i = 0, copy_deletes = 0; i < p->n_actions; i++)
+		copy_deletes += p->actions[i].kind == SK_ACTION_DELETE;
+	assert_true(copy_deletes > 0);
+	sk_plan_free(p);
+
+	free(want);
+	sk_plan_free(all);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 /* a failed snapshot that holds deletions is a fact of the plan, for run's alert, not only a note */
 static void test_plan_records_what_blocks_deletions(void **state)
 {
@@ -813,7 +891,7 @@ static void test_plan_regions_observe_copy_regions_for_snapshots_only(void **sta
 	(void)state;
 	assert_int_equal(sk_policyset_parse_buffer(&set, "p.yaml", yaml, strlen(yaml)), 0);
 	/* every region: us-west-2 is only copied (and replicated) to */
-	assert_int_equal(sk_plan_regions(&l, set, NULL, 0), 0);
+	assert_int_equal(sk_plan_regions(&l, set, NULL, 0, false), 0);
 	assert_int_equal(l.n_full, 2);
 	assert_string_equal(l.full[0], "eu-west-1");
 	assert_string_equal(l.full[1], "us-east-1");
@@ -823,18 +901,31 @@ static void test_plan_regions_observe_copy_regions_for_snapshots_only(void **sta
 	assert_string_equal(l.backups[0], "us-west-2");
 	sk_plan_region_lists_free(&l);
 	/* --region us-west-2: its snapshots alone; a's replication is a's region's business */
-	assert_int_equal(sk_plan_regions(&l, set, west, 1), 0);
+	assert_int_equal(sk_plan_regions(&l, set, west, 1, false), 0);
 	assert_int_equal(l.n_full, 0);
 	assert_int_equal(l.n_snapshots, 1);
 	assert_string_equal(l.snapshots[0], "us-west-2");
 	assert_int_equal(l.n_backups, 0);
 	sk_plan_region_lists_free(&l);
 	/* --region us-east-1: a source region (of a) that b copies to is observed fully, and nothing else */
-	assert_int_equal(sk_plan_regions(&l, set, east, 1), 0);
+	assert_int_equal(sk_plan_regions(&l, set, east, 1, false), 0);
 	assert_int_equal(l.n_full, 1);
 	assert_string_equal(l.full[0], "us-east-1");
 	assert_int_equal(l.n_snapshots, 0);
 	assert_int_equal(l.n_backups, 0);
+	sk_plan_region_lists_free(&l);
+	/* the shard us-east-1: a's copy and replication region too, not b's (eu-west-1's shard owns its copies) */
+	assert_int_equal(sk_plan_regions(&l, set, east, 1, true), 0);
+	assert_int_equal(l.n_full, 1);
+	assert_string_equal(l.full[0], "us-east-1");
+	assert_int_equal(l.n_snapshots, 1);
+	assert_string_equal(l.snapshots[0], "us-west-2");
+	assert_int_equal(l.n_backups, 1);
+	assert_string_equal(l.backups[0], "us-west-2");
+	sk_plan_region_lists_free(&l);
+	/* the shard us-west-2 names no instance: nothing of a's is its business */
+	assert_int_equal(sk_plan_regions(&l, set, west, 1, true), 0);
+	assert_int_equal(l.n_full + l.n_snapshots + l.n_backups, 0);
 	sk_plan_region_lists_free(&l);
 	sk_policyset_free(set);
 }
@@ -923,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_inventory_reader_reads_elements_cut_by_its_buffer),
 		cmocka_unit_test(test_inventory_reader_error_names_the_line_an_element_starts),
 		cmocka_unit_test(test_plan_regions_observe_copy_regions_for_snapshots_only),
+		cmocka_unit_test(test_plan_shard_owns_its_copies_in_other_regions),
 		cmocka_unit_test(test_inventory_snapshots_only_regions_say_nothing_of_instances),
 	};
 
