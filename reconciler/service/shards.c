@@ -1,0 +1,128 @@
+/*
+ * shards.c - the shards of a cycle, rotated by replica
+ */
+#include "reconciler/service/shards.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/error.h"
+#include "common/str.h"
+#include "specs/policy.h"
+
+static bool wanted(const char *const *regions, size_t n, const char *region)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(regions[i], region))
+			return true;
+	return n == 0;
+}
+
+static int cmp_shard(const void *a, const void *b)
+{
+	const struct sk_shard *x = a, *y = b;
+	int c = strcmp(x->account, y->account);
+
+	return c ? c : strcmp(x->region, y->region);
+}
+
+int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *set, const char *const *regions,
+		   size_t n_regions)
+{
+	struct sk_shard *v = NULL;
+	size_t nv = 0, cap = 0, i, j, k;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < set->n_policies; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		for (j = 0; j < p->n_regions; j++) {
+			const char *region = p->regions[j].name;
+			struct sk_shard *s;
+			if (!wanted(regions, n_regions, region))
+				continue;
+			for (k = 0; k < nv && strcmp(v[k].region, region); k++)
+				;
+			if (k < nv)
+				continue;
+			if (!(s = SK_ARRAY_PUSH(v, nv, cap))) {
+				free(v);
+				return -1;
+			}
+			s->account = "";
+			s->region = region;
+			snprintf(s->name, sizeof(s->name), "%s", region);
+		}
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_shard);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+uint64_t sk_shards_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void reverse(struct sk_shard *v, size_t from, size_t to)
+{
+	struct sk_shard tmp;
+
+	while (from + 1 < to) {
+		tmp = v[from];
+		v[from++] = v[--to];
+		v[to] = tmp;
+	}
+}
+
+void sk_shards_rotate(struct sk_shard *v, size_t n, const char *replica)
+{
+	size_t start;
+
+	if (n < 2)
+		return;
+	/* v[start] first: three reversals rotate in place */
+	start = (size_t)(sk_shards_hash(replica) % n);
+	reverse(v, 0, start);
+	reverse(v, start, n);
+	reverse(v, 0, n);
+}
+
+int sk_replica_id(char *out, size_t len, const char *flag)
+{
+	const char *env = getenv(SK_REPLICA_ENV), *p;
+	char host[256];
+
+	if (flag) {
+		if (!*flag)
+			return sk_error_set(SK_ERR_INVALID, "--replica-id is empty");
+		for (p = flag; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				return sk_error_set(SK_ERR_INVALID, "--replica-id '%s' has a space or control character",
+						    flag);
+		sk_strlcpy(out, flag, len);
+		return 0;
+	}
+	if (env && *env) {
+		sk_strlcpy(out, env, len);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "pid-%ld", (long)getpid());
+	host[sizeof(host) - 1] = '\0';
+	sk_strlcpy(out, host, len);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * shards.h - which shards a `snapkeep run` replica tries, and in which order
+ *
+ * A shard is one (account, region): the instances of that account in that
+ * region and everything of theirs (their snapshots, their copies in other
+ * regions, their replication: planner sk_plan_opts.shard).  A copy from
+ * us-east-1 to us-west-2 belongs to the shard of its source instance
+ * (account, us-east-1), which makes and deletes it; the shard us-west-2
+ * never touches it.  So every mutation has exactly one shard, and a shard
+ * is applied by one replica at a time (its lock, state/backend.h).
+ *
+ * The shards of a cycle are every (account, region) a policy names in
+ * spec.regions (a region policies only copy to has no shard: nothing
+ * lives there that is not another shard's), within the run's --region
+ * options, in one sorted order; each replica starts at its own place in
+ * it, sk_shards_rotate(), so replicas first try different shards and
+ * share the fleet without a coordinator.  A replica's place is
+ * FNV-1a-64(replica id) modulo the number of shards.
+ *
+ * The replica id is --replica-id, else $SNAPKEEP_REPLICA_ID, else the host
+ * name (on Kubernetes a pod's host name is its pod name).
+ */
+#ifndef SK_SHARDS_H
+#define SK_SHARDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sk_policyset;
+
+#define SK_REPLICA_ENV "SNAPKEEP_REPLICA_ID"
+
+struct sk_shard {
+	const char *account; /* "" the caller's own account */
+	const char *region;
+	char name[96];       /* "account/region", or "region" for the caller's own account */
+};
+
+/*
+ * The shards the policies name, sorted by account then region, each once;
+ * with regions (n_regions > 0) only those.  The names point into set.
+ * *out (free() it) may be NULL when there are none.
+ */
+int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *set, const char *const *regions,
+		   size_t n_regions);
+
+/* FNV-1a, 64 bits */
+uint64_t sk_shards_hash(const char *s);
+
+/* rotates v so that it starts at the replica's place: sk_shards_hash(replica) % n */
+void sk_shards_rotate(struct sk_shard *v, size_t n, const char *replica);
+
+/*
+ * The replica id: flag when set, else $SNAPKEEP_REPLICA_ID, else the host
+ * name.  Written into out (truncated to len); SK_ERR_INVALID for an
+ * empty flag or one with a space or control character.
+ */
+int sk_replica_id(char *out, size_t len, const char *flag);
+
+#endif
