@@ -338,6 +338,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_planfile_origin read_origin;
 	const struct sk_planfile_origin *origin = NULL;
 	struct sk_saved_how how;
+	const char *const *regions = o->shard_region ? &o->shard_region : o->regions;
+	size_t n_regions = o->shard_region ? 1 : o->n_regions;
 	bool applied = false;
 	size_t n_drill_left = 0;
 	int rc_load;
@@ -356,9 +358,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	lo.timeout = o->lock_timeout;
 	lo.cancel = o->cancel;
 	rep->stage = "lock";
-	if (sk_lock_acquire(&lock, dir, &lo) < 0)
+	/* a shard's lock is the caller's: it excludes the whole-state lock */
+	if (!o->shard_region && sk_lock_acquire(&lock, dir, &lo) < 0)
 		goto fail;
-	if (sk_lock_stale_holder(lock)) {
+	if (lock && sk_lock_stale_holder(lock)) {
 		char who[512];
 		sk_lock_holder_describe(who, sizeof(who), sk_lock_stale_holder(lock));
 		sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
@@ -387,8 +390,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		}
 		/* it is made again as it was made: the same source, regions and options */
 		how.source = &o->source;
-		how.regions = o->regions;
-		how.n_regions = o->n_regions;
+		how.regions = regions;
+		how.n_regions = n_regions;
 		how.allow_mass_delete = o->allow_mass_delete;
 		how.aws = o->session ? o->session->config : NULL;
 		if (origin && origin->present && origin->commit && strcmp(origin->commit, saved->commit)) {
@@ -425,8 +428,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		sk_error_set(SK_ERR_INVALID, "reconciling needs an AWS session");
 		goto fail;
 	}
-	oo.regions = o->regions;
-	oo.n_regions = o->n_regions;
+	oo.regions = regions;
+	oo.n_regions = n_regions;
+	oo.shard = o->shard_region != NULL;
 	oo.now = o->now ? o->now : sk_time_now();
 	oo.progress = o->progress_tty ? o->progress : NULL;
 	if (sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
@@ -438,7 +442,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->stage = "plan";
 	if (o->apply) {
 		memset(&rc_counts, 0, sizeof(rc_counts));
-		if (sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
+		if (o->shard_region ? sk_journal_glue_resolve_shard(journal, dir, inv, run_id, o->shard_region, &rc_counts) < 0
+				    : sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
 			goto fail;
 		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
 			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
@@ -451,8 +456,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	}
 	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
 	po.now = saved ? saved->now : o->now ? o->now : sk_time_now();
-	po.regions = o->regions;
-	po.n_regions = o->n_regions;
+	po.regions = regions;
+	po.n_regions = n_regions;
+	po.shard = o->shard_region != NULL;
 	po.allow_mass_delete = o->allow_mass_delete;
 	po.basis = saved != NULL;
 	po.guardrails = o->guardrails;
@@ -554,7 +560,7 @@ record:
 	rep->finished = sk_time_now();
 	if (todo)
 		summarize_instances(rep, todo, applied ? &res : NULL);
-	if (st && lock) {
+	if (st && (lock || o->shard_region)) {
 		struct sk_error keep = *sk_error_last();
 		record_state(st, rep, o, run_id, o->source.ref, applied ? &res : NULL, rep->refused);
 		if (sk_state_save(st, dir) < 0) {

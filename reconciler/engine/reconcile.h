@@ -65,6 +65,16 @@ struct sk_reconcile_opts {
 	struct sk_session *session;         /* open; required */
 	const char *const *regions;         /* only these regions; none: every region the policies name */
 	size_t n_regions;
+	/*
+	 * One shard (account, region) of `snapkeep run` over shards
+	 * (service/shards.h), whose lock the caller holds: no whole-state lock
+	 * is taken; regions are ignored: the shard's region is planned as a
+	 * shard (sk_plan_opts.shard: its instances and their copies wherever
+	 * they go), and only the shard's journal intents are resolved.
+	 * shard_region NULL: the whole fleet, as before.
+	 */
+	const char *shard_account;          /* "" or NULL: the caller's own */
+	const char *shard_region;
 	int64_t now;                        /* 0: the clock */
 	bool allow_mass_delete;
 	const struct sk_guardrails *guardrails; /* the deployment's floor (specs/guardrails.h), or NULL */
@@ -97,7 +107,7 @@ struct sk_reconcile_opts {
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
-	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
+	  .regions = NULL, .n_regions = 0, .shard_account = NULL, .shard_region = NULL, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
 	  .allow_destructive = 0, .concurrency = 0, .wait = true, .plan_file = NULL, .saved_plan = NULL,        \
 	  .saved_origin = NULL, .cancel = NULL, .backup = NULL, .progress = NULL,                                \
 	  .progress_tty = false,                                                                                 \

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ struct sk_metrics_server {
 	struct sk_metrics *metrics;
 	int healthz_failures;
 	int port;
+	pthread_mutex_t mu; /* guards problem: the loop sets it, the server's thread reads it */
+	char problem[512];
 };
 
 int sk_metrics_parse_addr(const char *addr, char **host, int *port)
@@ -112,12 +115,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/healthz")) {
 		int n = sk_metrics_consecutive_failures(s->metrics);
 		struct sk_buf b = SK_BUF_INIT;
+		char problem[sizeof(s->problem)];
 		size_t len;
 
-		if (n < s->healthz_failures)
+		pthread_mutex_lock(&s->mu);
+		memcpy(problem, s->problem, sizeof(problem));
+		pthread_mutex_unlock(&s->mu);
+		if (n < s->healthz_failures && !problem[0])
 			return reply(c, MHD_HTTP_OK, text, ok, strlen(ok), false);
-		if (sk_buf_printf(&b, "unhealthy: %d consecutive failed cycles\n", n) < 0)
+		if ((n >= s->healthz_failures && sk_buf_printf(&b, "unhealthy: %d consecutive failed cycles\n", n) < 0) ||
+		    (problem[0] && sk_buf_printf(&b, "unhealthy: %s\n", problem) < 0)) {
+			sk_buf_free(&b);
 			return MHD_NO;
+		}
 		len = b.len;
 		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text, sk_buf_detach(&b), len, true);
 	}
@@ -197,6 +207,7 @@ int sk_metrics_server_start(struct sk_metrics_server **out, struct sk_metrics *m
 		goto done;
 	}
 	s->metrics = m;
+	pthread_mutex_init(&s->mu, NULL);
 	s->healthz_failures = healthz_failures > 0 ? healthz_failures : 1;
 	if ((rc = listen_on(addr, host, port, &fd, &family, &s->port)) < 0)
 		goto done;
@@ -214,9 +225,21 @@ int sk_metrics_server_start(struct sk_metrics_server **out, struct sk_metrics *m
 	s = NULL;
 	rc = 0;
 done:
+	if (s)
+		pthread_mutex_destroy(&s->mu);
 	free(s);
 	free(host);
 	return rc;
+}
+
+void sk_metrics_server_set_problem(struct sk_metrics_server *s, const char *problem)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->problem, sizeof(s->problem), "%s", problem ? problem : "");
+	s->problem[strcspn(s->problem, "\n")] = '\0';
+	pthread_mutex_unlock(&s->mu);
 }
 
 int sk_metrics_server_port(const struct sk_metrics_server *s)
@@ -229,5 +252,6 @@ void sk_metrics_server_stop(struct sk_metrics_server *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon); /* closes the listening socket */
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

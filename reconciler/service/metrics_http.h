@@ -10,7 +10,8 @@ struct sk_metrics;
  * The HTTP endpoint (libmicrohttpd, its own thread):
  *   GET /metrics  200, Content-Type: text/plain; version=0.0.4; charset=utf-8
  *   GET /healthz  200 "ok", or 503 "unhealthy: N consecutive failed cycles"
- *                 once N >= healthz_failures
+ *                 once N >= healthz_failures, and 503 "unhealthy: PROBLEM"
+ *                 while a problem is set (the state backend is unavailable)
  *   anything else 404; methods other than GET and HEAD 405 (Allow: GET, HEAD)
  * addr is "host:port": an IPv4 address or host name ("127.0.0.1:9464",
  * "localhost:9464"), "[IPv6]:port" ("[::1]:9464"), or ":port" for every
@@ -20,6 +21,12 @@ struct sk_metrics_server;
 
 int sk_metrics_server_start(struct sk_metrics_server **out, struct sk_metrics *m, const char *addr,
 			    int healthz_failures);
+/*
+ * What makes the process unhealthy whatever its cycles did, one line (the
+ * state backend's error: "PostgreSQL '...' is unavailable: ..."); NULL or
+ * "" clears it.  Safe while the server answers.
+ */
+void sk_metrics_server_set_problem(struct sk_metrics_server *s, const char *problem);
 /* the port actually bound */
 int sk_metrics_server_port(const struct sk_metrics_server *s);
 void sk_metrics_server_stop(struct sk_metrics_server *s);

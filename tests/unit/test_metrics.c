@@ -475,6 +475,20 @@ static void test_server_serves_metrics_and_health(void **state)
 	assert_int_equal(a.status, 200);
 	sk_buf_free(&a.body);
 
+	/* the state backend down: still served, 503 with its error, whatever the cycles did; then cleared */
+	sk_metrics_server_set_problem(s, "PostgreSQL 'postgres://snap:***@db/snapkeep' is unavailable: connection refused\nmore");
+	http(&a, "GET", url);
+	assert_int_equal(a.status, 503);
+	assert_string_equal(sk_buf_cstr(&a.body),
+			    "unhealthy: PostgreSQL 'postgres://snap:***@db/snapkeep' is unavailable: connection refused\n");
+	sk_buf_free(&a.body);
+	sk_metrics_server_set_problem(s, NULL);
+	http(&a, "GET", url);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(sk_buf_cstr(&a.body), "ok\n");
+	sk_buf_free(&a.body);
+	sk_metrics_server_set_problem(NULL, "no server: a no-op");
+
 	http(&a, "POST", url);
 	assert_int_equal(a.status, 405);
 	assert_string_equal(a.allow, "GET, HEAD");
