@@ -86,6 +86,7 @@ struct sk_cli {
 	const char *metrics_addr;
 	const char *log_format;
 	const char *metrics_namespace;
+	const char *replica_id;       /* run: --replica-id */
 	bool once;
 	bool auto_apply;
 	int healthz_failures;

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
@@ -445,11 +446,27 @@ void sk_cli_printer_free(struct sk_cli_printer *p)
 
 int sk_cli_reconcile(struct sk_reconcile_opts *o, struct sk_cli_printer *p)
 {
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
+	struct sk_backend *b = NULL;
 	struct sk_reconcile_report rep;
 	int rc;
 
+	/* PostgreSQL: the state, the journal and the lock `run` replicas share (their shards wait for it) */
+	bo.spec = sk_backend_choose(NULL, NULL);
+	if (!o->backend && bo.spec && sk_backend_is_pg(bo.spec)) {
+		bo.state_dir = o->source.state_dir;
+		if (sk_backend_open(&b, &bo) < 0) {
+			sk_cli_printer_free(p);
+			return sk_cli_fail();
+		}
+		o->backend = b;
+	}
 	if (sk_reconcile(&rep, o) < 0 && rep.error[0] && !rep.failed)
 		sk_cli_error("%s", rep.error);
+	if (b) {
+		o->backend = NULL;
+		sk_backend_close(b);
+	}
 	if (rep.interrupted)
 		rc = rep.signal == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
 	else

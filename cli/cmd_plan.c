@@ -20,6 +20,7 @@
 #include "reconciler/planner/render.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
+#include "state/backend.h"
 #include "state/lock.h"
 #include "state/planfile.h"
 #include "state/statedir.h"
@@ -38,9 +39,24 @@ static long peak_rss_kib(void)
  */
 static void note_held_lock(const struct sk_cli *cli)
 {
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
+	struct sk_backend *b = NULL;
 	struct sk_lock_holder h;
 	char *dir = NULL, who[512];
 
+	/* PostgreSQL: an apply's whole-state lock, or a run replica's shard */
+	bo.spec = sk_backend_choose(NULL, NULL);
+	if (bo.spec && sk_backend_is_pg(bo.spec)) {
+		bo.state_dir = cli->state_dir;
+		bo.create = false;
+		if (sk_backend_open(&b, &bo) == 0 && sk_backend_lock_peek(&h, b) == 1) {
+			sk_lock_holder_describe(who, sizeof(who), &h);
+			sk_warn("%s holds a lock in %s: this plan may change when it finishes", who, sk_backend_name(b));
+		}
+		sk_backend_close(b);
+		sk_error_clear();
+		return;
+	}
 	if (sk_statedir_resolve(&dir, cli->state_dir) == 0 && sk_lock_peek(&h, dir) == 1) {
 		sk_lock_holder_describe(who, sizeof(who), &h);
 		sk_warn("%s holds the state directory '%s': this plan may change when it finishes", who, dir);

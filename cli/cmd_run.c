@@ -13,6 +13,7 @@
 #include "reconciler/service/loop.h"
 #include "reconciler/service/metrics_http.h"
 #include "reconciler/service/service.h"
+#include "reconciler/service/shards.h"
 
 static volatile sig_atomic_t hup;
 
@@ -45,6 +46,11 @@ int cmd_run(struct sk_cli *cli)
 		if (e < 0)
 			return sk_cli_usage(cli, "%s", sk_error_message());
 	}
+	if (cli->replica_id) {
+		char id[128];
+		if (sk_replica_id(id, sizeof(id), cli->replica_id) < 0)
+			return sk_cli_usage(cli, "%s", sk_error_message());
+	}
 	if (sk_log_level() < SK_LOG_INFO)
 		sk_log_set_level(SK_LOG_INFO);
 	/* the plans go to stdout unless every line must be JSON; an empty plan says nothing */
@@ -57,6 +63,7 @@ int cmd_run(struct sk_cli *cli)
 	so.metrics_namespace = cli->metrics_namespace;
 	so.summary = cli->summary_at != NULL;
 	so.once = cli->once;
+	so.replica_id = cli->replica_id;
 	so.cancel = &sk_cli_interrupted;
 	so.reload_flag = &hup;
 	/* a SIGHUP from now on re-reads the configuration instead of ending the process */

@@ -152,8 +152,13 @@ static const struct sk_command commands[] = {
 	{ "history", cmd_history, "show the audit journal", "[--since TIME] [--instance ID] [--output json]",
 	  OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
 	  "  --instance ID       only records about this instance\n\n" EXIT_CODES_BASIC },
-	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR]",
-	  OPT_STATE_DIR OPT_LOG_FORMAT "\nRefuses while the holder is alive. " EXIT_CODES_BASIC },
+	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR] [--region R [--account A]]",
+	  OPT_STATE_DIR OPT_LOG_FORMAT
+	  "  --region R          the shard (A, R) a `run` replica takes, not the whole-state lock\n"
+	  "  --account A         the shard's account (default: the caller's own)\n"
+	  "\nWith $SNAPKEEP_STATE_BACKEND (PostgreSQL), the holder row in snapkeep_locks; the holder is\n"
+	  "named by host, pid and PostgreSQL session.\n"
+	  "Refuses while the holder is alive. " EXIT_CODES_BASIC },
 	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
 	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
@@ -169,7 +174,14 @@ static const struct sk_command commands[] = {
 	  "  --summary-at HH:MM  publish a daily summary to the alerts topic at this UTC time (with the\n"
 	  "                      month's restore drills: \"all drills passed\", or the last failure)\n"
 	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
+	  "  --replica-id ID     this replica's name among those sharing a PostgreSQL state backend\n"
+	  "                      (default: $SNAPKEEP_REPLICA_ID, else the host name: the pod name)\n"
 	  OPT_GUARDRAILS OPT_VERBOSE "\n"
+	  "With a PostgreSQL state backend ($SNAPKEEP_STATE_BACKEND), replicas share the fleet shard\n"
+	  "by shard: a shard is an (account, region) and everything of its instances, their copies in\n"
+	  "other regions included. Each cycle a replica tries every shard in its own order, takes the\n"
+	  "free ones one at a time, reconciles and gives each back; one another replica holds is\n"
+	  "skipped. A replica that dies loses its locks with its connection.\n"
 	  "Alerts are states kept in STATE_DIR/alerts.json: a failed cycle, a policy's failed actions,\n"
 	  "deletions a failed snapshot blocks, a policy that selects no instance. Each is published to\n"
 	  "SNS when it fires, again every --alert-repeat while it fires, and once when it resolves: to\n"
@@ -376,7 +388,7 @@ enum {
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
-	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE,
+	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE, O_REPLICA_ID,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -459,6 +471,7 @@ static const struct cli_option cli_options[] = {
 	FLAG("copy", O_COPY, copy),
 	STR("guardrails", O_GUARDRAILS, guardrails_file),
 	STR("allow-destructive", O_ALLOW_DESTRUCTIVE, allow_destructive_text),
+	STR("replica-id", O_REPLICA_ID, replica_id),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };

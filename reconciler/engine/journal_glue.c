@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/render.h"
+#include "state/backend.h"
 #include "state/journal.h"
 
 int sk_journal_glue_intent(struct sk_journal *j, const char *run_id, const struct sk_plan *p,
@@ -251,8 +252,8 @@ const char *sk_journal_glue_shard_region(const json_t *intent)
 	return source ? source : sval(intent, "region");
 }
 
-static int resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
-		   const char *shard_region, struct sk_journal_glue_counts *counts)
+static int resolve(struct sk_journal *j, const char *dir, struct sk_backend *b, const struct sk_inventory *inv,
+		   const char *run_id, const char *shard_region, struct sk_journal_glue_counts *counts)
 {
 	struct sk_journal_glue_counts local;
 	json_t *pending = NULL, *rec;
@@ -264,7 +265,7 @@ static int resolve(struct sk_journal *j, const char *dir, const struct sk_invent
 	memset(counts, 0, sizeof(*counts));
 	if (!j)
 		return 0;
-	if (sk_journal_unresolved(&pending, dir) < 0)
+	if ((b ? sk_backend_journal_unresolved(&pending, b) : sk_journal_unresolved(&pending, dir)) < 0)
 		return -1;
 	json_array_foreach(pending, i, rec) {
 		const char *action = sval(rec, "action"), *region = sval(rec, "region"), *target = sval(rec, "target");
@@ -315,11 +316,17 @@ done:
 int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts)
 {
-	return resolve(j, dir, inv, run_id, NULL, counts);
+	return resolve(j, dir, NULL, inv, run_id, NULL, counts);
 }
 
 int sk_journal_glue_resolve_shard(struct sk_journal *j, const char *dir, const struct sk_inventory *inv,
 				  const char *run_id, const char *region, struct sk_journal_glue_counts *counts)
 {
-	return resolve(j, dir, inv, run_id, region, counts);
+	return resolve(j, dir, NULL, inv, run_id, region, counts);
+}
+
+int sk_journal_glue_resolve_backend(struct sk_journal *j, struct sk_backend *b, const struct sk_inventory *inv,
+				    const char *run_id, const char *region, struct sk_journal_glue_counts *counts)
+{
+	return resolve(j, NULL, b, inv, run_id, region, counts);
 }

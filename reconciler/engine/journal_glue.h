@@ -81,4 +81,9 @@ const char *sk_journal_glue_shard_region(const json_t *intent);
 int sk_journal_glue_resolve_shard(struct sk_journal *j, const char *dir, const struct sk_inventory *inv,
 				  const char *run_id, const char *region, struct sk_journal_glue_counts *counts);
 
+/* the same over a state backend's journal (state/backend.h); region NULL: every intent */
+struct sk_backend;
+int sk_journal_glue_resolve_backend(struct sk_journal *j, struct sk_backend *b, const struct sk_inventory *inv,
+				    const char *run_id, const char *region, struct sk_journal_glue_counts *counts);
+
 #endif

@@ -26,6 +26,7 @@
 #include "reconciler/engine/saved.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
+#include "state/backend.h"
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/planfile.h"
@@ -320,7 +321,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	char *dir = NULL;
 	char run_id[SK_JOURNAL_ID_MAX] = "";
 	struct sk_lock *lock = NULL;
+	struct sk_backend_lock *blk = NULL;
+	const struct sk_lock_holder *stale = NULL;
 	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
+	char shard[160] = "";
 	struct sk_state *st = NULL;
 	struct sk_journal *journal = NULL;
 	struct sk_policyset *set = NULL;
@@ -359,15 +363,20 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	lo.cancel = o->cancel;
 	rep->stage = "lock";
 	/* a shard's lock is the caller's: it excludes the whole-state lock */
-	if (!o->shard_region && sk_lock_acquire(&lock, dir, &lo) < 0)
+	if (o->shard_region)
+		snprintf(shard, sizeof(shard), "%s/%s", o->shard_account ? o->shard_account : "", o->shard_region);
+	else if (o->backend ? sk_backend_lock(&blk, o->backend, &lo) < 0 : sk_lock_acquire(&lock, dir, &lo) < 0)
 		goto fail;
-	if (lock && sk_lock_stale_holder(lock)) {
+	stale = blk ? sk_backend_lock_stale_holder(blk) : lock ? sk_lock_stale_holder(lock) : NULL;
+	if (stale) {
 		char who[512];
-		sk_lock_holder_describe(who, sizeof(who), sk_lock_stale_holder(lock));
+		sk_lock_holder_describe(who, sizeof(who), stale);
 		sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
 	}
 	rep->stage = "state";
-	if (sk_state_load(&st, dir) < 0 || sk_journal_open(&journal, dir) < 0)
+	if (o->backend ? sk_backend_state_load(&st, o->backend, shard[0] ? shard : NULL) < 0 ||
+				 sk_backend_journal_open(&journal, o->backend) < 0
+		       : sk_state_load(&st, dir) < 0 || sk_journal_open(&journal, dir) < 0)
 		goto fail;
 	rep->stage = "fetch";
 
@@ -442,8 +451,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->stage = "plan";
 	if (o->apply) {
 		memset(&rc_counts, 0, sizeof(rc_counts));
-		if (o->shard_region ? sk_journal_glue_resolve_shard(journal, dir, inv, run_id, o->shard_region, &rc_counts) < 0
-				    : sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
+		if (o->backend ? sk_journal_glue_resolve_backend(journal, o->backend, inv, run_id, o->shard_region,
+								 &rc_counts) < 0
+		    : o->shard_region ? sk_journal_glue_resolve_shard(journal, dir, inv, run_id, o->shard_region, &rc_counts) < 0
+				      : sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
 			goto fail;
 		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
 			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
@@ -560,10 +571,10 @@ record:
 	rep->finished = sk_time_now();
 	if (todo)
 		summarize_instances(rep, todo, applied ? &res : NULL);
-	if (st && (lock || o->shard_region)) {
+	if (st && (lock || blk || o->shard_region)) {
 		struct sk_error keep = *sk_error_last();
 		record_state(st, rep, o, run_id, o->source.ref, applied ? &res : NULL, rep->refused);
-		if (sk_state_save(st, dir) < 0) {
+		if ((o->backend ? sk_backend_state_save(st, o->backend, shard[0] ? shard : NULL) : sk_state_save(st, dir)) < 0) {
 			sk_warn("%s", sk_error_message());
 			if (rep->ok) {
 				rep->stage = "record";
@@ -588,6 +599,7 @@ record:
 	sk_journal_close(journal);
 	sk_state_free(st);
 	sk_lock_release(lock);
+	sk_backend_unlock(blk);
 	free(dir);
 	return rep->ok ? 0 : -1;
 }

@@ -75,6 +75,14 @@ struct sk_reconcile_opts {
 	 */
 	const char *shard_account;          /* "" or NULL: the caller's own */
 	const char *shard_region;
+	/*
+	 * Where the state, the journal and the lock live (state/backend.h);
+	 * NULL: the state directory (source.state_dir), as before backends.
+	 * With a backend the whole-state lock is sk_backend_lock() (on
+	 * PostgreSQL it waits for every shard a `run` replica holds), and a
+	 * shard's state is its own (sk_backend_state_load(shard)).
+	 */
+	struct sk_backend *backend;
 	int64_t now;                        /* 0: the clock */
 	bool allow_mass_delete;
 	const struct sk_guardrails *guardrails; /* the deployment's floor (specs/guardrails.h), or NULL */
@@ -107,7 +115,7 @@ struct sk_reconcile_opts {
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
-	  .regions = NULL, .n_regions = 0, .shard_account = NULL, .shard_region = NULL, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
+	  .regions = NULL, .n_regions = 0, .shard_account = NULL, .shard_region = NULL, .backend = NULL, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
 	  .allow_destructive = 0, .concurrency = 0, .wait = true, .plan_file = NULL, .saved_plan = NULL,        \
 	  .saved_origin = NULL, .cancel = NULL, .backup = NULL, .progress = NULL,                                \
 	  .progress_tty = false,                                                                                 \

@@ -58,6 +58,18 @@ struct sk_service_opts {
 	int64_t interval_ms;
 	int64_t git_poll_ms;           /* 0: no polling */
 	bool once;
+	/*
+	 * The state backend (state/backend.h: --state-backend, else
+	 * $SNAPKEEP_STATE_BACKEND; NULL: the directory).  With PostgreSQL the
+	 * loop works shard by shard (shards.h): each cycle it tries every shard
+	 * the policies name in an order rotated by replica_id, takes the free
+	 * ones one at a time, reconciles each alone and gives it back; one
+	 * another replica holds is skipped this cycle.  While the backend
+	 * cannot be reached, cycles fail at stage "state", /healthz says why,
+	 * and the loop carries on when it is back.
+	 */
+	const char *state_backend;
+	const char *replica_id;             /* NULL: sk_replica_id()'s */
 	volatile sig_atomic_t *cancel;      /* SIGTERM/SIGINT */
 	volatile sig_atomic_t *reload_flag; /* SIGHUP */
 };
@@ -66,7 +78,8 @@ struct sk_service_opts {
 	{ .cycle = SK_RECONCILE_OPTS_INIT, .session = SK_SESSION_OPTS_INIT, .version = NULL,                 \
 	  .metrics_addr = NULL, .healthz_failures = 3, .metrics_namespace = NULL, .summary = false,          \
 	  .summary_minute = 0, .alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS, .interval_ms = 15 * 60 * 1000, \
-	  .git_poll_ms = 0, .once = false, .cancel = NULL, .reload_flag = NULL }
+	  .git_poll_ms = 0, .once = false, .state_backend = NULL, .replica_id = NULL, .cancel = NULL,         \
+	  .reload_flag = NULL }
 
 struct sk_service;
 

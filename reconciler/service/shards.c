@@ -11,7 +11,27 @@
 #include "common/array.h"
 #include "common/error.h"
 #include "common/str.h"
+#include "reconciler/service/metrics.h"
 #include "specs/policy.h"
+
+int sk_shards_define_metrics(struct sk_metrics *m)
+{
+	static const char *const shard[] = { "account", "region" };
+	static const char *const shard_outcome[] = { "account", "region", "outcome" };
+
+	if (sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_SHARD_HELD,
+			      "1 while this replica holds the shard, 0 once it gave it back.", shard, 2, NULL, 0) < 0 ||
+	    sk_metrics_define(m, SK_METRIC_COUNTER, SK_METRIC_SHARD_CYCLES,
+			      "Shards this replica took, by outcome (success, failure, fresh: reconciled lately, given "
+			      "back).",
+			      shard_outcome, 3, NULL, 0) < 0 ||
+	    sk_metrics_define(m, SK_METRIC_COUNTER, SK_METRIC_SHARDS_SKIPPED,
+			      "Shards skipped because another replica held them.", shard, 2, NULL, 0) < 0 ||
+	    sk_metrics_define(m, SK_METRIC_GAUGE, SK_METRIC_BACKEND_UP,
+			      "1 when the state backend answered the last try, else 0.", NULL, 0, NULL, 0) < 0)
+		return -1;
+	return 0;
+}
 
 static bool wanted(const char *const *regions, size_t n, const char *region)
 {
@@ -57,6 +77,7 @@ int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *
 			s->account = "";
 			s->region = region;
 			snprintf(s->name, sizeof(s->name), "%s", region);
+			snprintf(s->key, sizeof(s->key), "/%s", region);
 		}
 	}
 	if (nv)

@@ -26,14 +26,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sk_metrics;
 struct sk_policyset;
+
+/*
+ * The families a replica exports about its shards, per {account, region}
+ * (account "" for the caller's own):
+ *   snapkeep_shard_held        gauge: 1 while this replica holds the shard,
+ *                              0 once it gave it back (a series per shard
+ *                              it reconciled in its last cycle)
+ *   snapkeep_shard_cycles_total{account,region,outcome="success|failure|fresh"}
+ *                              shards this replica took, by how it went
+ *                              ("fresh": reconciled less than half an
+ *                              interval ago by some replica, given back)
+ *   snapkeep_shards_skipped_total{account,region}
+ *                              tries that found another replica holding it
+ *   snapkeep_state_backend_up  gauge: 1 when the last try to reach the
+ *                              state backend worked, else 0
+ */
+#define SK_METRIC_SHARD_HELD "snapkeep_shard_held"
+#define SK_METRIC_SHARD_CYCLES "snapkeep_shard_cycles_total"
+#define SK_METRIC_SHARDS_SKIPPED "snapkeep_shards_skipped_total"
+#define SK_METRIC_BACKEND_UP "snapkeep_state_backend_up"
+int sk_shards_define_metrics(struct sk_metrics *m);
 
 #define SK_REPLICA_ENV "SNAPKEEP_REPLICA_ID"
 
 struct sk_shard {
 	const char *account; /* "" the caller's own account */
 	const char *region;
-	char name[96];       /* "account/region", or "region" for the caller's own account */
+	char name[96];       /* "account/region", or "region" for the caller's own account: for people */
+	char key[96];        /* "account/region" ("/region" for the caller's own): the backend's shard state */
 };
 
 /*

@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Three `snapkeep run --auto-apply` replicas on one PostgreSQL 15 (started
+here: initdb + pg_ctl on a free loopback port) share a fleet of three
+regions (issue 17, "Done when"):
+
+- they converge it: every instance's settings, the day's snapshot and its
+  copy in the next region; `plan` says no changes afterwards;
+- the emulator's call log shows no mutation made twice, and every mutation
+  made by a replica while it held the shard of the instance it concerns
+  (a copy's: its source instance's); the replicas' logs of taking and
+  giving back shards show no shard held by two replicas at once;
+- SIGKILL of a replica in the middle of an apply (a commit adds a second
+  copy region; one CopyDBSnapshot is made and its answer held back): another replica takes its shard within one interval, says the
+  holder died, resolves the open intent against live state, and the fleet
+  converges with nothing made twice and nothing missing;
+- PostgreSQL stopped mid-cycle: the replicas keep serving /healthz, 503
+  naming the error, their cycles fail at stage "state"; once it is back
+  they carry on by themselves and converge a commit made meanwhile.
+
+Each replica signs with its own access key, so the call log says who made
+each call.  Intervals are 3 s and the fleet small (3 regions x 2
+instances) to keep the test short."""
+import datetime as dt
+import json
+import os
+import re
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import sktest as t
+import pgserver
+from emulator_ctl import Emulator
+from runproc import RunProc, metric
+
+if not pgserver.available():
+    t.plan(1)
+    t.skip("three replicas on PostgreSQL", "PostgreSQL 15 is not installed (make deps)")
+    t.done()
+    sys.exit(0)
+
+ACCOUNT = "123456789012"
+REGIONS = ["eu-west-1", "us-east-1", "us-west-2"]
+COPY_TO = {"us-east-1": "us-west-2", "us-west-2": "eu-west-1", "eu-west-1": "us-east-1"}
+SHORT = {"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1"}
+INTERVAL = 3
+REPLICAS = ["snapkeep-0", "snapkeep-1", "snapkeep-2"]
+KEYS = {r: ("AKIDREPLICA%d" % i, "replica-secret-%d" % i) for i, r in enumerate(REPLICAS)}
+HOME = {}  # instance -> its region (its shard)
+SEED = {"account": ACCOUNT, "config": {"createSeconds": 1, "copySeconds": 1}, "regions": {}}
+for region in REGIONS:
+    insts = []
+    for k in range(2):
+        iid = "%s-db-%d" % (SHORT[region], k)
+        HOME[iid] = region
+        insts.append({"id": iid, "backupRetentionPeriod": 1, "preferredBackupWindow": "03:00-04:00",
+                      "tags": {"fleet": "prod"}})
+    SEED["regions"][region] = {"instances": insts}
+
+
+def copy_regions(region, both):
+    return [COPY_TO[region]] + ([r for r in REGIONS if r not in (region, COPY_TO[region])] if both else [])
+
+
+def policy(region, retention=7, both=False):
+    return """apiVersion: snapkeep/v1
+kind: BackupPolicy
+metadata: {name: fleet-%s}
+spec:
+  regions: [%s]
+  selector: {tags: {fleet: prod}}
+  automated: {retentionDays: %d, window: "03:00-04:00"}
+  snapshots:
+    schedule: "@daily"
+    retain: {daily: 3}
+    copies: [%s]
+""" % (SHORT[region], region, retention,
+       ", ".join("{region: %s, retain: {daily: 3}}" % r for r in copy_regions(region, both)))
+
+
+def commit(retention, both, message):
+    return t.git_commit(repo, {"policies/%s.yaml" % SHORT[r]: policy(r, retention, both) for r in REGIONS}, message)
+
+
+def when(s):
+    return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def shard_intervals(procs, killed_at=None):
+    """[(shard, replica, start, end)] from the replicas' JSON logs; a killed replica's open one ends at its death"""
+    out = []
+    for name, p in procs.items():
+        open_ = {}
+        for line in p.err().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            m = re.match(r"(took|released) shard (\S+) \(replica (\S+)\)", rec.get("msg", ""))
+            if not m:
+                continue
+            if m.group(1) == "took":
+                open_[m.group(2)] = when(rec["time"])
+            elif m.group(2) in open_:
+                out.append((m.group(2), name, open_.pop(m.group(2)), when(rec["time"])))
+        for shard, start in open_.items():
+            out.append((shard, name, start, (killed_at or {}).get(name, time.time())))
+    return out
+
+
+def overlaps(iv):
+    bad = []
+    for i, a in enumerate(iv):
+        for b in iv[i + 1:]:
+            if a[0] == b[0] and a[1] != b[1] and a[2] < b[3] and b[2] < a[3]:
+                bad.append((a, b))
+    return bad
+
+
+def shard_of(call):
+    """the shard (home region of the instance) a mutating call belongs to"""
+    p = call.get("params") or {}
+    name = p.get("DBInstanceIdentifier") or p.get("TargetDBSnapshotIdentifier") or p.get("DBSnapshotIdentifier") or ""
+    for iid, region in HOME.items():
+        if name == iid or ("-%s-" % iid) in name:
+            return region
+    return None
+
+
+def target_of(call):
+    p = call.get("params") or {}
+    return (call["action"], call["region"], p.get("TargetDBSnapshotIdentifier") or p.get("DBSnapshotIdentifier")
+            or p.get("DBInstanceIdentifier"))
+
+
+def change_of(call):
+    """a mutation: its target, and for a modify what it sets (each commit sets another retention)"""
+    p = call.get("params") or {}
+    return target_of(call) + ((json.dumps(p, sort_keys=True),) if call["action"] == "ModifyDBInstance" else ())
+
+
+def check_calls(emu, since, procs, what, killed_at=None):
+    """no mutation twice; each made by a replica while it held the call's shard; no shard held twice at once"""
+    calls = [c for c in emu.calls(since=since, service="rds")["calls"] if c.get("mutating")]
+    seen, twice, errors = set(), [], []
+    for c in calls:
+        k = change_of(c)
+        if k in seen:
+            twice.append(k)
+        seen.add(k)
+        if c.get("error"):
+            errors.append((k, c["error"]))
+    t.ok(calls and not twice, "%s: %d mutations, none made twice" % (what, len(calls)), twice)
+    t.ok(not errors, "%s: no mutation failed (no AlreadyExists, no not-found)" % what, errors)
+    iv = shard_intervals(procs, killed_at)
+    t.ok(not overlaps(iv), "%s: no shard was held by two replicas at the same time (%d holds)" % (what, len(iv)),
+         overlaps(iv))
+    by_key = {KEYS[r][0]: r for r in REPLICAS}
+    outside = []
+    for c in calls:
+        who, shard, at = by_key.get(c.get("accessKey")), shard_of(c), when(c["wall"])
+        if not any(s == shard and r == who and a - 0.05 <= at <= b + 0.05 for s, r, a, b in iv):
+            outside.append((c["action"], c["region"], target_of(c)[2], who, shard))
+    t.ok(not outside, "%s: every mutation was made by a replica holding its instance's shard" % what, outside)
+    return calls
+
+
+def converged(emu, retention, both):
+    """every instance: its retention, the day's snapshot at home and one copy in each copy region"""
+    day = time.strftime("%Y%m%d", time.gmtime())
+    st = emu.state()
+    missing = []
+    for region in REGIONS:
+        r = st["regions"][region]
+        for inst in r["instances"]:
+            if inst["backupRetentionPeriod"] != retention:
+                missing.append(("retention", inst["id"], inst["backupRetentionPeriod"]))
+    for iid, region in HOME.items():
+        own = [s for s in st["regions"][region]["snapshots"]
+               if s["id"].startswith("snapkeep-%s-%s" % (iid, day)) and s["status"] == "available"]
+        if len(own) != 1:
+            missing.append(("snapshot", iid, len(own)))
+        for dest in copy_regions(region, both):
+            copies = [s for s in st["regions"][dest]["snapshots"]
+                      if s["id"].startswith("snapkeep-%s-%s" % (iid, day)) and s["status"] == "available"]
+            if len(copies) != 1:
+                missing.append(("copy", iid, dest, len(copies)))
+    return missing
+
+
+def wait_converged(emu, retention, both, timeout):
+    deadline = time.time() + timeout
+    while True:
+        left = converged(emu, retention, both)
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.5)
+
+
+
+work = t.tmpdir()
+repo = os.path.join(work, "policies")
+t.git_repo(repo, {"policies/%s.yaml" % SHORT[r]: policy(r) for r in REGIONS}, "fleet: 7 days, one copy region")
+keys = os.path.join(work, "keys.json")
+with open(keys, "w") as f:
+    json.dump(dict([v for v in KEYS.values()] + [("AKIDSNAPKEEPTEST", "snapkeep-emulator-secret")]), f)
+
+with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as emu:
+    base = emu.env()
+    base.update(pg.env())
+    base.update({"SNAPKEEP_STATE_BACKEND": pg.url(), "NO_COLOR": "1", "SNAPKEEP_LOG": "debug",
+                 "SNAPKEEP_LOG_FORMAT": "json", "AWS_MAX_ATTEMPTS": "2"})
+    procs = {}
+    for r in REPLICAS:
+        env = dict(base, AWS_ACCESS_KEY_ID=KEYS[r][0], AWS_SECRET_ACCESS_KEY=KEYS[r][1],
+                   SNAPKEEP_STATE_DIR=os.path.join(work, "state-" + r))
+        procs[r] = RunProc(["--repo", repo, "--path", "policies", "--interval", "%ds" % INTERVAL, "--auto-apply",
+                            "--metrics-addr", "127.0.0.1:0", "--replica-id", r], env=env, workdir=work, name=r)
+    killed_at = {}
+    try:
+        # ---- the three converge the fleet ----
+        left = wait_converged(emu, 7, False, 90)
+        t.ok(not left, "three replicas converge 3 regions x 2 instances (settings, snapshots, copies)",
+             [left] + [procs[r].err()[-3000:] for r in REPLICAS])
+        time.sleep(INTERVAL)
+        calls1 = check_calls(emu, 0, procs, "converging")
+        took = {r: procs[r].count(r"took shard") for r in REPLICAS}
+        t.ok(sum(1 for n in took.values() if n) >= 2, "the shards are shared: %s took shards" % took)
+        for r in REPLICAS:
+            ms = procs[r].metrics()
+            held = [k for k in ms if k[0] == "snapkeep_shard_cycles_total"]
+            if took[r]:
+                t.ok(held and metric(ms, "snapkeep_state_backend_up") == 1,
+                     "%s: /metrics counts its shards by {account, region, outcome}, the backend up" % r, held)
+                break
+        status, body, _ = procs[REPLICAS[0]].http("/healthz")
+        t.is_((status, body), (200, "ok\n"), "/healthz is ok while PostgreSQL answers")
+        rc = t.snapkeep("plan", "--repo", repo, "--path", "policies", "--detailed-exitcode",
+                        env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "state-plan")))
+        t.ok(rc.rc == 0, "plan over the same PostgreSQL: no changes", rc.err.strip()[-1500:])
+
+        # ---- SIGKILL in the middle of an apply ----
+        mark = emu.calls()["last"]
+        emu.faults(mutating=True, hold=1, count=1, holdMs=20000, actions=["CopyDBSnapshot"])
+        commit(9, True, "fleet: 9 days, a second copy region")
+        held = None
+        deadline = time.time() + 30
+        while not held and time.time() < deadline:
+            held = next((c for c in emu.calls(since=mark, service="rds")["calls"] if c.get("fault") == "hold"), None)
+            time.sleep(0.05)
+        t.ok(held, "a CopyDBSnapshot (to the new copy region) is made and its answer held back")
+        if not held:
+            t.bail("no call was held: " + procs[REPLICAS[0]].err()[-2000:])
+        victim = next(r for r in REPLICAS if KEYS[r][0] == held["accessKey"])
+        shard = shard_of(held)
+        procs[victim].kill()
+        killed_at[victim] = time.time()
+        emu.admin("DELETE", "faults")
+        others = [r for r in REPLICAS if r != victim]
+        rx = r"took shard %s from a holder that died" % re.escape(shard)
+        took_over = None
+        while not took_over and time.time() < killed_at[victim] + 2 * INTERVAL + 15:
+            took_over = next((r for r in others if procs[r].count(rx)), None)
+            time.sleep(0.1)
+        after = time.time() - killed_at[victim]
+        t.ok(took_over, "%s killed holding shard %s: %s takes it, naming the dead holder" % (victim, shard, took_over))
+        t.ok(after < INTERVAL * 1.1 + 10, "within one interval and a cycle (%.1f s after the kill)" % after)
+        left = wait_converged(emu, 9, True, 90)
+        t.ok(not left, "the fleet converges the new commit without the killed replica", left)
+        time.sleep(INTERVAL)
+        check_calls(emu, mark, procs, "after the kill", killed_at)
+        made = [c for c in emu.calls(since=mark, service="rds")["calls"]
+                if target_of(c) == target_of(held)]
+        t.is_(len(made), 1, "the held copy was made once, not again by the replica that took over")
+        t.ok(procs[took_over].count(r"resolved copy %s \(%s\) of an earlier run: completed"
+                                    % (re.escape(target_of(held)[2]), held["region"])) == 1,
+             "%s resolves the killed replica's open intent against live state: completed" % took_over)
+        h = t.snapkeep("history", "--output", "json", env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "h")))
+        recs = [json.loads(x) for x in h.out.splitlines() if x.strip()] if h.rc == 0 else []
+        res = [x for x in recs if x.get("type") == "resolution" and x.get("target") == target_of(held)[2]]
+        t.ok(len(res) == 1 and res[0].get("how") == "completed",
+             "history (read from PostgreSQL) shows that resolution once", res or h.err[-300:])
+
+        # ---- PostgreSQL stopped mid-cycle (a modify made, its answer held), then back ----
+        alive = others
+        mark = emu.calls()["last"]
+        emu.faults(mutating=True, hold=1, count=1, holdMs=20000, actions=["ModifyDBInstance"])
+        commit(10, True, "fleet: 10 days")
+        held = None
+        deadline = time.time() + 30
+        while not held and time.time() < deadline:
+            held = next((c for c in emu.calls(since=mark, service="rds")["calls"] if c.get("fault") == "hold"), None)
+            time.sleep(0.05)
+        t.ok(held, "a replica is mid-apply: a ModifyDBInstance made, its answer held back")
+        pg.stop("fast")
+        stopped = time.time()
+        emu.admin("DELETE", "faults")
+        down = {}
+        while len(down) < len(alive) and time.time() < stopped + 30:
+            for r in alive:
+                if r not in down:
+                    status, body, _ = procs[r].http("/healthz")
+                    if status == 503:
+                        down[r] = body
+            time.sleep(0.2)
+        t.is_(sorted(down), sorted(alive), "with PostgreSQL down every replica still serves /healthz: 503")
+        t.ok(all("PostgreSQL" in b for b in down.values()), "naming the backend's error", down)
+        t.ok(all(procs[r].wait_for(r"cycle \d+ failed in (state|lock)", timeout=15) for r in alive),
+             "their cycles fail at stage state (or lock) meanwhile")
+        time.sleep(INTERVAL)
+        pg.start()
+        back = time.time()
+        ok = {}
+        while len(ok) < len(alive) and time.time() < back + 40:
+            for r in alive:
+                if r not in ok and procs[r].http("/healthz")[0] == 200:
+                    ok[r] = time.time() - back
+            time.sleep(0.2)
+        t.is_(sorted(ok), sorted(alive), "once it is back, /healthz is 200 again without a restart (%s)" % ok)
+        left = wait_converged(emu, 10, True, 90)
+        t.ok(not left, "and they converge the commit", left)
+        rx = r"resolved modify %s \(%s\) of an earlier run: completed" % (re.escape(target_of(held)[2]), held["region"])
+        deadline = time.time() + 3 * INTERVAL + 10
+        while not sum(procs[r].count(rx) for r in alive) and time.time() < deadline:
+            time.sleep(0.2)
+        t.is_(sum(procs[r].count(rx) for r in alive), 1,
+              "the modify whose outcome could not be recorded is resolved once, as completed")
+        time.sleep(INTERVAL)
+        check_calls(emu, 0, procs, "the whole test", killed_at)
+        rc = t.snapkeep("plan", "--repo", repo, "--path", "policies", "--detailed-exitcode",
+                        env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "state-plan")))
+        t.ok(rc.rc == 0, "nothing half-written: plan reads the state and finds no changes", rc.err[-1500:])
+    finally:
+        for r in REPLICAS:
+            procs[r].stop()
+t.done()
