@@ -29,6 +29,8 @@ struct sk_journal {
 	char token[SK_JOURNAL_ID_MAX]; /* record ids are "<token>.<seq>" */
 	unsigned long seq;
 	json_t *open_intents; /* id -> intent record, until its outcome */
+	sk_journal_sink sink; /* instead of fd, when set */
+	void *sink_ud;
 };
 
 static int random_hex(char *out, size_t n_bytes)
@@ -139,6 +141,33 @@ fail:
 	return -1;
 }
 
+int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_sink sink, void *ud)
+{
+	struct sk_journal *j;
+
+	*out = NULL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return sk_error_set_oom();
+	j->fd = -1;
+	pthread_mutex_init(&j->mu, NULL);
+	j->sink = sink;
+	j->sink_ud = ud;
+	j->open_intents = json_object();
+	j->path = strdup(name);
+	if (!j->open_intents || !j->path) {
+		sk_error_set_oom();
+		goto fail;
+	}
+	if (sk_journal_new_run_id(j->token) < 0)
+		goto fail;
+	*out = j;
+	return 0;
+fail:
+	sk_journal_close(j);
+	return -1;
+}
+
 void sk_journal_close(struct sk_journal *j)
 {
 	if (!j)
@@ -181,6 +210,13 @@ static int write_locked(struct sk_journal *j, json_t *rec, bool sync, char *out_
 		sk_error_set(SK_ERR_STATE, "journal record of %zu bytes is too large", n);
 		goto done;
 	}
+	if (j->sink) {
+		struct sk_journal_record view;
+
+		if (sk_journal_record_view(&view, rec) < 0 || j->sink(j->sink_ud, &view, text, n) < 0)
+			goto done;
+		goto written;
+	}
 	text[n] = '\n'; /* json_dumps's NUL becomes the newline: one write per record */
 	if (sk_file_write_full(j->fd, text, n + 1) < 0) {
 		sk_error_set_errno(SK_ERR_STATE, "cannot write the journal '%s'", j->path);
@@ -190,6 +226,7 @@ static int write_locked(struct sk_journal *j, json_t *rec, bool sync, char *out_
 		sk_error_set_errno(SK_ERR_STATE, "cannot sync the journal '%s'", j->path);
 		goto done;
 	}
+written:
 	if (out_id)
 		sk_strlcpy(out_id, id, out_len);
 	rc = 0;
@@ -459,7 +496,7 @@ int sk_journal_parse_line(struct sk_journal_record *out, json_t **out_json, cons
 	return 0;
 }
 
-static bool matches(const struct sk_journal_record *r, const struct sk_journal_filter *f)
+bool sk_journal_matches(const struct sk_journal_record *r, const struct sk_journal_filter *f)
 {
 	if (!f)
 		return true;
@@ -523,7 +560,7 @@ int sk_journal_read(const char *dir, const struct sk_journal_filter *f, sk_journ
 		}
 		r.line = lineno;
 		stats->records++;
-		if (matches(&r, f)) {
+		if (sk_journal_matches(&r, f)) {
 			stats->matched++;
 			rc = cb ? cb(ud, &r) : 0;
 			if (rc) {
@@ -566,7 +603,18 @@ static int collect(void *ud, const struct sk_journal_record *r)
 	return 0;
 }
 
+static int read_dir(void *src, const struct sk_journal_filter *f, sk_journal_cb cb, void *ud,
+		    struct sk_journal_stats *stats)
+{
+	return sk_journal_read(src, f, cb, ud, stats);
+}
+
 int sk_journal_unresolved(json_t **out, const char *dir)
+{
+	return sk_journal_unresolved_from(out, read_dir, (void *)dir);
+}
+
+int sk_journal_unresolved_from(json_t **out, sk_journal_reader read, void *src)
 {
 	struct pending p;
 	const char *k;
@@ -581,7 +629,7 @@ int sk_journal_unresolved(json_t **out, const char *dir)
 		json_decref(arr);
 		return sk_error_set_oom();
 	}
-	rc = sk_journal_read(dir, NULL, collect, &p, NULL);
+	rc = read(src, NULL, collect, &p, NULL);
 	if (rc == SK_ENOTFOUND)
 		rc = 0;
 	if (rc == 0) {

@@ -48,12 +48,23 @@
 #define SK_RESOLVED_UNKNOWN "unknown"     /* live state cannot tell; the plan decides again */
 
 struct sk_journal;
+struct sk_journal_record;
 
 /*
  * Opens <dir>/journal.jsonl for appending (created 0600, O_APPEND,
  * O_CLOEXEC), ending a torn last line first.  Errors name the path.
  */
 int sk_journal_open(struct sk_journal **out, const char *dir);
+/*
+ * A journal whose records go to sink instead of a file (the PostgreSQL
+ * backend, state/pgstate.h): each finished record, as its view and as the
+ * one line of JSON the file would hold (without the newline), called under
+ * the journal's mutex.  The sink makes the record durable before it
+ * returns 0 (a transaction per record); any failure fails the write, so
+ * no call is made without its intent.  name is used in messages.
+ */
+typedef int (*sk_journal_sink)(void *ud, const struct sk_journal_record *r, const char *text, size_t len);
+int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_sink sink, void *ud);
 /* NULL is a no-op */
 void sk_journal_close(struct sk_journal *j);
 const char *sk_journal_path(const struct sk_journal *j);
@@ -181,6 +192,9 @@ struct sk_journal_stats {
 
 typedef int (*sk_journal_cb)(void *ud, const struct sk_journal_record *r);
 
+/* does r pass f (NULL: every record)? */
+bool sk_journal_matches(const struct sk_journal_record *r, const struct sk_journal_filter *f);
+
 /*
  * Streams <dir>/journal.jsonl in order, one record in memory at a time,
  * calling cb for each that passes the filter (f may be NULL); cb returning
@@ -198,5 +212,10 @@ int sk_journal_read(const char *dir, const struct sk_journal_filter *f, sk_journ
  * journal).  Memory holds only the unresolved ones.
  */
 int sk_journal_unresolved(json_t **out, const char *dir);
+
+/* the same over any reader of records (a backend's), src its first argument */
+typedef int (*sk_journal_reader)(void *src, const struct sk_journal_filter *f, sk_journal_cb cb, void *ud,
+				 struct sk_journal_stats *stats);
+int sk_journal_unresolved_from(json_t **out, sk_journal_reader read, void *src);
 
 #endif

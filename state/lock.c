@@ -101,8 +101,9 @@ void sk_lock_holder_describe(char *out, size_t len, const struct sk_lock_holder 
 	}
 	if (h->since)
 		sk_time_format_rfc3339(since, h->since);
-	snprintf(out, len, "%s (pid %ld on host %s%s%s%s%s)", h->command, h->pid, h->host, h->run_id[0] ? ", run " : "",
-		 h->run_id, since[0] ? ", since " : "", since);
+	snprintf(out, len, "%s (pid %ld on host %s%s%s%s%s%s%s)", h->command, h->pid, h->host,
+		 h->run_id[0] ? ", run " : "", h->run_id, since[0] ? ", since " : "", since, h->session[0] ? ", " : "",
+		 h->session);
 }
 
 static bool same_host(const char *host)
@@ -182,7 +183,7 @@ static void busy_holder(struct sk_lock_holder *h, int fd)
 	}
 }
 
-static int locked_error(const char *dir, const struct sk_lock_holder *h, int timeout)
+static int locked_error(const char *what, const struct sk_lock_holder *h, int timeout)
 {
 	char who[512], wait[96];
 
@@ -191,7 +192,7 @@ static int locked_error(const char *dir, const struct sk_lock_holder *h, int tim
 		snprintf(wait, sizeof(wait), "; gave up after waiting %ds (--lock-timeout)", timeout);
 	else
 		snprintf(wait, sizeof(wait), "; wait for it to finish, or pass --lock-timeout SECONDS");
-	sk_error_set(SK_ERR_LOCK, "state directory '%s' is locked by %s%s%s", dir, who,
+	sk_error_set(SK_ERR_LOCK, "%s is locked by %s%s%s", what, who,
 		     h->known && !sk_lock_holder_alive(h)
 			     ? "; that process is gone but the lock is still held, by a process that inherited it"
 			     : "",
@@ -200,6 +201,15 @@ static int locked_error(const char *dir, const struct sk_lock_holder *h, int tim
 }
 
 int sk_lock_acquire(struct sk_lock **out, const char *dir, const struct sk_lock_opts *o)
+{
+	char what[PATH_MAX + 32];
+
+	snprintf(what, sizeof(what), "state directory '%s'", dir);
+	return sk_lock_acquire_file(out, dir, SK_LOCK_FILE, what, o);
+}
+
+int sk_lock_acquire_file(struct sk_lock **out, const char *dir, const char *name, const char *what,
+			 const struct sk_lock_opts *o)
 {
 	struct sk_lock *l = NULL;
 	int timeout = o && o->timeout > 0 ? o->timeout : 0;
@@ -212,7 +222,7 @@ int sk_lock_acquire(struct sk_lock **out, const char *dir, const struct sk_lock_
 	if (!l)
 		return sk_error_set_oom();
 	l->fd = -1;
-	l->path = sk_file_join(dir, SK_LOCK_FILE);
+	l->path = sk_file_join(dir, name);
 	if (!l->path)
 		goto done;
 	for (;;) {
@@ -236,13 +246,13 @@ int sk_lock_acquire(struct sk_lock **out, const char *dir, const struct sk_lock_
 		}
 		if (o && o->cancel && *o->cancel) {
 			rc = SK_EINTERRUPTED;
-			sk_error_set(SK_ERR_INTERRUPTED, "interrupted while waiting for the lock of '%s'", dir);
+			sk_error_set(SK_ERR_INTERRUPTED, "interrupted while waiting for the lock of %s", what);
 			goto done;
 		}
 		if (sk_time_mono_ms() - start >= (int64_t)timeout * 1000) {
 			struct sk_lock_holder h;
 			busy_holder(&h, fd);
-			rc = locked_error(dir, &h, timeout);
+			rc = locked_error(what, &h, timeout);
 			goto done;
 		}
 		nap_ms(poll);
@@ -292,11 +302,12 @@ void sk_lock_release(struct sk_lock *l)
  * *path (free() it, whatever the result): SK_ENOTFOUND (no error recorded)
  * when there is none.
  */
-static int open_lock_file(int *fd, char **path, struct sk_lock_holder *out, const char *dir, int flags)
+static int open_lock_file(int *fd, char **path, struct sk_lock_holder *out, const char *dir, const char *name,
+			  int flags)
 {
 	memset(out, 0, sizeof(*out));
 	*fd = -1;
-	*path = sk_file_join(dir, SK_LOCK_FILE);
+	*path = sk_file_join(dir, name);
 	if (!*path)
 		return -1;
 	*fd = open(*path, flags | O_CLOEXEC | O_NOFOLLOW);
@@ -309,8 +320,13 @@ static int open_lock_file(int *fd, char **path, struct sk_lock_holder *out, cons
 
 int sk_lock_read_holder(struct sk_lock_holder *out, const char *dir)
 {
+	return sk_lock_read_holder_file(out, dir, SK_LOCK_FILE);
+}
+
+int sk_lock_read_holder_file(struct sk_lock_holder *out, const char *dir, const char *name)
+{
 	char *path;
-	int fd, rc = open_lock_file(&fd, &path, out, dir, O_RDONLY);
+	int fd, rc = open_lock_file(&fd, &path, out, dir, name, O_RDONLY);
 
 	if (rc == SK_ENOTFOUND)
 		rc = 0;
@@ -325,15 +341,28 @@ int sk_lock_read_holder(struct sk_lock_holder *out, const char *dir)
 
 int sk_lock_peek(struct sk_lock_holder *out, const char *dir)
 {
-	if (sk_lock_read_holder(out, dir) < 0)
+	return sk_lock_peek_file(out, dir, SK_LOCK_FILE);
+}
+
+int sk_lock_peek_file(struct sk_lock_holder *out, const char *dir, const char *name)
+{
+	if (sk_lock_read_holder_file(out, dir, name) < 0)
 		return -1;
 	return out->known && sk_lock_holder_alive(out) ? 1 : 0;
 }
 
 int sk_lock_force_unlock(struct sk_lock_holder *out, const char *dir)
 {
+	char what[PATH_MAX + 32];
+
+	snprintf(what, sizeof(what), "'%s'", dir);
+	return sk_lock_force_unlock_file(out, dir, SK_LOCK_FILE, what);
+}
+
+int sk_lock_force_unlock_file(struct sk_lock_holder *out, const char *dir, const char *name, const char *what)
+{
 	char *path;
-	int fd, rc = open_lock_file(&fd, &path, out, dir, O_RDWR);
+	int fd, rc = open_lock_file(&fd, &path, out, dir, name, O_RDWR);
 
 	if (rc < 0)
 		goto done;
@@ -349,7 +378,7 @@ int sk_lock_force_unlock(struct sk_lock_holder *out, const char *dir)
 		{
 			char who[512];
 			sk_lock_holder_describe(who, sizeof(who), out);
-			sk_error_set(SK_ERR_LOCK, "refusing to unlock '%s': it is held by %s, which is still running%s", dir,
+			sk_error_set(SK_ERR_LOCK, "refusing to unlock %s: it is held by %s, which is still running%s", what,
 				     who,
 				     out->known && !sk_lock_holder_alive(out)
 					     ? " (its process is gone, but a process that inherited the lock holds it)"

@@ -31,6 +31,7 @@ struct sk_lock_holder {
 	char command[32];
 	char run_id[64];
 	int64_t since;
+	char session[128]; /* PostgreSQL backend: "session 4242 from 10.0.0.7" (pg_stat_activity); "" otherwise */
 };
 
 struct sk_lock_opts {
@@ -51,6 +52,18 @@ struct sk_lock_opts {
  * waiting; SK_ERROR for filesystem errors.
  */
 int sk_lock_acquire(struct sk_lock **out, const char *dir, const struct sk_lock_opts *o);
+
+/*
+ * The same on the lock file <dir>/<name> (name may hold one folder, which
+ * must exist: the directory backend's shard locks "shards/<key>.lock",
+ * state/backend.h); what names the lock in messages ("shard
+ * '1111/us-east-1' in state directory '/s'").
+ */
+int sk_lock_acquire_file(struct sk_lock **out, const char *dir, const char *name, const char *what,
+			 const struct sk_lock_opts *o);
+int sk_lock_read_holder_file(struct sk_lock_holder *out, const char *dir, const char *name);
+int sk_lock_peek_file(struct sk_lock_holder *out, const char *dir, const char *name);
+int sk_lock_force_unlock_file(struct sk_lock_holder *out, const char *dir, const char *name, const char *what);
 
 /*
  * The record a previous holder left behind without releasing (it was

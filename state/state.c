@@ -679,8 +679,13 @@ done:
 
 int sk_state_load(struct sk_state **out, const char *dir)
 {
+	return sk_state_load_named(out, dir, SK_STATE_FILE);
+}
+
+int sk_state_load_named(struct sk_state **out, const char *dir, const char *name)
+{
 	struct sk_buf text = SK_BUF_INIT;
-	char *path = sk_file_join(dir, SK_STATE_FILE);
+	char *path = sk_file_join(dir, name);
 	int rc;
 
 	*out = NULL;
@@ -738,7 +743,12 @@ done:
 
 int sk_state_save(struct sk_state *s, const char *dir)
 {
-	char *path = sk_file_join(dir, SK_STATE_FILE);
+	return sk_state_save_named(s, dir, SK_STATE_FILE);
+}
+
+int sk_state_save_named(struct sk_state *s, const char *dir, const char *name)
+{
+	char *path = sk_file_join(dir, name);
 	json_t *root = NULL;
 	int rc = -1;
 

@@ -131,6 +131,10 @@ int sk_state_parse(struct sk_state **out, const char *text, size_t len, const ch
  */
 int sk_state_save(struct sk_state *s, const char *dir);
 
+/* the same on <dir>/<name> (the directory backend's shard states, state/backend.h) */
+int sk_state_load_named(struct sk_state **out, const char *dir, const char *name);
+int sk_state_save_named(struct sk_state *s, const char *dir, const char *name);
+
 /* the JSON written by save (the in-memory serial, not serial + 1) */
 json_t *sk_state_to_json(const struct sk_state *s);
 

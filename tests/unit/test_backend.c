@@ -1,0 +1,287 @@
+/*
+ * test_backend.c - shard locks and the whole-state lock, on the state
+ * directory and on PostgreSQL
+ *
+ * Contention is tested between real processes (fork): both backends' locks
+ * belong to a process (an open file, a PostgreSQL session) and go when it
+ * dies.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "state/backend.h"
+#include "backend_fixture.h"
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' does not contain '%s'", hay, needle);
+}
+
+/*
+ * Forks a child that opens its own backend, takes shard (account, region)
+ * (or the whole-state lock when region is NULL), says so on the pipe and
+ * waits to be killed.  Returns its pid once it holds the lock.
+ */
+static pid_t holder_child(const struct bfx *f, const char *account, const char *region)
+{
+	int fds[2];
+	char c = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sk_backend_opts o = SK_BACKEND_OPTS_INIT;
+		struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
+		struct sk_backend *b = NULL;
+		struct sk_backend_lock *l = NULL;
+		bool held = false;
+
+		close(fds[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test does not leave it behind */
+		o.spec = f->spec;
+		o.state_dir = f->dir;
+		lo.command = "run";
+		lo.run_id = "child-run";
+		if (sk_backend_open(&b, &o) < 0)
+			_exit(2);
+		if (region ? sk_backend_shard_trylock(&held, NULL, b, account, region, &lo) < 0 || !held
+			   : sk_backend_lock(&l, b, &lo) < 0)
+			_exit(3);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1) {
+		int st;
+		waitpid(pid, &st, 0);
+		fail_msg("the child could not take the lock (exit %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	close(fds[0]);
+	return pid;
+}
+
+static void kill_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_shard_keys_are_stable_and_documented(void **state)
+{
+	(void)bfx_get(state);
+	/* first 8 bytes of SHA-256("snapkeep:shard:1111/us-east-1"), big-endian, signed */
+	assert_true(sk_backend_shard_key("1111", "us-east-1") == sk_backend_shard_key("1111", "us-east-1"));
+	assert_true(sk_backend_shard_key("1111", "us-east-1") != sk_backend_shard_key("1111", "us-west-2"));
+	assert_true(sk_backend_shard_key("", "us-east-1") != sk_backend_shard_key("1111", "us-east-1"));
+	assert_true(sk_backend_shard_key("1111", "us-east-1") != sk_backend_state_key());
+	/* `printf 'snapkeep:shard:1111/us-east-1' | sha256sum`: 7d5518af2c938a45... */
+	assert_true(sk_backend_shard_key("1111", "us-east-1") == (int64_t)0x7d5518af2c938a45LL);
+}
+
+static void test_a_free_shard_is_taken_and_given_back(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = bfx_open(f);
+	struct sk_lock_holder h, stale;
+	const char *const *names;
+	bool held = false;
+
+	assert_int_equal(sk_backend_shard_trylock(&held, &stale, b, "1111", "us-east-1", NULL), 0);
+	assert_true(held);
+	assert_false(stale.known);
+	assert_true(sk_backend_shard_held(b, "1111", "us-east-1"));
+	assert_false(sk_backend_shard_held(b, "1111", "us-west-2"));
+	assert_int_equal(sk_backend_shards(&names, b), 1);
+	assert_string_equal(names[0], "1111/us-east-1");
+	/* a second shard beside it */
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, b, "1111", "us-west-2", NULL), 0);
+	assert_true(held);
+	assert_int_equal(sk_backend_shards(&names, b), 2);
+	/* taking one held already says no, without an error */
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, b, "1111", "us-east-1", NULL), 0);
+	assert_false(held);
+	assert_int_equal(sk_backend_shard_holder(&h, b, "1111", "us-east-1"), 1);
+	assert_int_equal(h.pid, (long)getpid());
+	assert_int_equal(sk_backend_shard_unlock(b, "1111", "us-east-1"), 0);
+	assert_int_equal(sk_backend_shard_unlock(b, "1111", "us-east-1"), SK_ENOTFOUND);
+	assert_false(sk_backend_shard_held(b, "1111", "us-east-1"));
+	assert_int_equal(sk_backend_shard_holder(&h, b, "1111", "us-east-1"), 0);
+	assert_int_equal(sk_backend_shards(&names, b), 1);
+	sk_backend_close(b);
+}
+
+static void test_a_shard_another_process_holds_is_not_taken_and_its_holder_is_named(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	pid_t child = holder_child(f, "1111", "us-east-1");
+	struct sk_backend *b = bfx_open(f);
+	struct sk_lock_holder h;
+	char who[768];
+	bool held = true;
+
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, b, "1111", "us-east-1", NULL), 0);
+	assert_false(held);
+	assert_int_equal(sk_backend_shard_holder(&h, b, "1111", "us-east-1"), 1);
+	assert_int_equal(h.pid, (long)child);
+	assert_string_equal(h.command, "run");
+	assert_string_equal(h.run_id, "child-run");
+	sk_lock_holder_describe(who, sizeof(who), &h);
+	assert_contains(who, "run (pid ");
+	if (f->pg)
+		assert_contains(who, "PostgreSQL session ");
+	/* other shards are free */
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, b, "1111", "us-west-2", NULL), 0);
+	assert_true(held);
+	kill_child(child);
+	sk_backend_close(b);
+}
+
+static void test_a_dead_holders_shard_is_free_and_its_record_reported_stale(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	pid_t child = holder_child(f, "", "eu-west-1");
+	struct sk_backend *b = bfx_open(f);
+	struct sk_lock_holder stale;
+	bool held = false;
+	int tries = 0;
+
+	kill_child(child);
+	/* PostgreSQL sees the session end a moment after the process */
+	do {
+		assert_int_equal(sk_backend_shard_trylock(&held, &stale, b, "", "eu-west-1", NULL), 0);
+		if (!held)
+			usleep(50 * 1000);
+	} while (!held && ++tries < 100);
+	assert_true(held);
+	assert_true(stale.known);
+	assert_int_equal(stale.pid, (long)child);
+	assert_string_equal(stale.command, "run");
+	sk_backend_close(b);
+}
+
+static void test_the_whole_state_lock_and_shard_locks_exclude_each_other(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	pid_t child = holder_child(f, "", "us-east-1");
+	struct sk_backend *b = bfx_open(f);
+	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
+	struct sk_backend_lock *l = NULL;
+	bool held = true;
+
+	/* a replica holds a shard: apply's whole-state lock waits, then names it */
+	lo.command = "apply";
+	assert_int_equal(sk_backend_lock(&l, b, &lo), SK_ELOCKED);
+	assert_null(l);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_LOCK);
+	assert_contains(sk_error_message(), "is locked by run (pid ");
+	assert_contains(sk_error_message(), "--lock-timeout");
+	kill_child(child);
+
+	/* apply holds the whole state: no shard can be taken */
+	child = holder_child(f, NULL, NULL);
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, b, "", "us-west-2", NULL), 0);
+	assert_false(held);
+	kill_child(child);
+	sk_backend_close(b);
+}
+
+static void test_the_whole_state_lock_is_taken_released_and_peeked(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = bfx_open(f), *other = bfx_open(f);
+	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
+	struct sk_backend_lock *l = NULL;
+	struct sk_lock_holder h;
+
+	lo.command = "apply";
+	lo.run_id = "r-1";
+	assert_int_equal(sk_backend_lock(&l, b, &lo), 0);
+	assert_null(sk_backend_lock_stale_holder(l));
+	assert_int_equal(sk_backend_lock_peek(&h, other), 1);
+	assert_string_equal(h.command, "apply");
+	assert_string_equal(h.run_id, "r-1");
+	sk_backend_unlock(l);
+	assert_int_equal(sk_backend_lock_peek(&h, other), 0);
+	sk_backend_close(other);
+	sk_backend_close(b);
+}
+
+static void test_force_unlock_refuses_a_live_holder_and_clears_a_dead_ones_record(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	pid_t child = holder_child(f, "2222", "us-east-1");
+	struct sk_backend *b = bfx_open(f);
+	struct sk_lock_holder h;
+	int rc, tries = 0;
+
+	assert_int_equal(sk_backend_force_unlock(&h, b, "2222", "us-east-1"), SK_ELOCKED);
+	assert_contains(sk_error_message(), "refusing to unlock shard '2222/us-east-1'");
+	assert_int_equal(h.pid, (long)child);
+	kill_child(child);
+	do {
+		rc = sk_backend_force_unlock(&h, b, "2222", "us-east-1");
+		if (rc == SK_ELOCKED)
+			usleep(50 * 1000);
+	} while (rc == SK_ELOCKED && ++tries < 100);
+	assert_int_equal(rc, 0);
+	assert_true(h.known);
+	assert_int_equal(h.pid, (long)child);
+	/* nothing left to clear */
+	assert_int_equal(sk_backend_force_unlock(&h, b, "2222", "us-east-1"), SK_ENOTFOUND);
+	sk_backend_close(b);
+}
+
+static void test_closing_the_backend_releases_its_shards(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = bfx_open(f), *other;
+	bool held = false;
+
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, b, "", "ap-south-1", NULL), 0);
+	assert_true(held);
+	sk_backend_close(b);
+	other = bfx_open(f);
+	assert_int_equal(sk_backend_shard_trylock(&held, NULL, other, "", "ap-south-1", NULL), 0);
+	assert_true(held);
+	sk_backend_close(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_shard_keys_are_stable_and_documented, bfx_setup, bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_a_free_shard_is_taken_and_given_back, bfx_setup, bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_a_shard_another_process_holds_is_not_taken_and_its_holder_is_named,
+						bfx_setup, bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_a_dead_holders_shard_is_free_and_its_record_reported_stale, bfx_setup,
+						bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_the_whole_state_lock_and_shard_locks_exclude_each_other, bfx_setup,
+						bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_the_whole_state_lock_is_taken_released_and_peeked, bfx_setup,
+						bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_force_unlock_refuses_a_live_holder_and_clears_a_dead_ones_record,
+						bfx_setup, bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_closing_the_backend_releases_its_shards, bfx_setup, bfx_teardown),
+	};
+
+	return bfx_run_both(tests, sizeof(tests) / sizeof(tests[0]));
+}
