@@ -7,8 +7,8 @@ the Kubernetes manifests work as written, against the emulator.
   settings, runs one cycle and exits 0, logging JSON; snapkeep-run.service's
   ExecStart loops, `systemctl reload` (its ExecReload: SIGHUP) starts a
   cycle, and its KillSignal (SIGTERM) stops it with exit 0.
-- Kubernetes: `kubectl kustomize` renders both variants (when kubectl is
-  installed); the CronJob's args, with the ConfigMap's environment and the
+- Kubernetes: `kubectl kustomize` renders the three variants (when kubectl is
+  installed; `replicas`: 3 pods over a PostgreSQL state backend, t1010 runs them); the CronJob's args, with the ConfigMap's environment and the
   credentials the EKS pod identity webhook injects for the ServiceAccount's
   role (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: no keys), run a cycle
   with web-identity credentials; the Deployment's args loop and answer the
@@ -177,8 +177,17 @@ with Emulator(seed=SEED) as emu:
                                                          "PersistentVolumeClaim", kind]),
                  "kubectl kustomize %s renders the namespace, account, config, guardrails, volume and the %s"
                  % (variant, kind), r)
+        r = t.run(["kubectl", "kustomize", os.path.join(K8S, "replicas")], timeout=60)
+        kinds = re.findall(r"^kind: (\w+)$", r.out, re.M)
+        t.ok(r.rc == 0 and sorted(kinds) == sorted(["Namespace", "ServiceAccount", "ConfigMap", "ConfigMap", "Secret",
+                                                     "Deployment"])
+             and re.search(r"^  replicas: 3$", r.out, re.M) and "name: snapkeep-state-backend" in r.out
+             and "fieldPath: metadata.name" in r.out and re.search(r"readinessProbe:\s+httpGet:\s+path: /healthz", r.out),
+             "kubectl kustomize replicas renders 3 replicas, the backend's Secret, the pod name as replica id, "
+             "readiness from /healthz, and no volume", r)
     else:
         t.ok(True, "kubectl kustomize # SKIP kubectl not installed")
+        t.ok(True, "kubectl kustomize replicas # SKIP kubectl not installed")
 
     cm = configmap_data(read(os.path.join(K8S, "common", "configmap.yaml")))
     sa = read(os.path.join(K8S, "common", "serviceaccount.yaml"))
