@@ -262,9 +262,15 @@ int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct 
 	json_array_foreach(pending, i, rec) {
 		const char *action = sval(rec, "action"), *region = sval(rec, "region"), *target = sval(rec, "target");
 		const json_t *call = json_object_get(rec, "call");
+		const char *account = sval(call, "account");
 		struct verdict v;
 
 		memset(&v, 0, sizeof(v));
+		/* an intent is judged against its own account's inventory only (none: the caller's own) */
+		if (account ? !inv->account || strcmp(account, inv->account) : inv->account != NULL) {
+			counts->left++;
+			continue;
+		}
 		if (!action || !region || !target) {
 			v.how = SK_RESOLVED_UNKNOWN;
 			snprintf(v.detail, sizeof(v.detail), "the intent does not name its action, region and target");

@@ -23,6 +23,7 @@ struct sk_observe_stats;
 struct sk_policyset;
 struct sk_source;
 struct sk_source_opts;
+struct sk_slots;
 
 struct sk_load_opts {
 	const char *repo;        /* path or URL; NULL: the current directory */
@@ -62,9 +63,12 @@ struct sk_load_observe_opts {
 	size_t n_regions;
 	int64_t now;                /* observedAt; 0: the clock */
 	FILE *progress;             /* "Observing N regions..." goes here, or nowhere when NULL */
+	int max_parallel;           /* regions observed at once; 0: SK_OBSERVE_PARALLEL */
+	struct sk_slots *slots;     /* a bound shared with other observations (several accounts), or NULL */
 };
 
-#define SK_LOAD_OBSERVE_OPTS_INIT { .regions = NULL, .n_regions = 0, .now = 0, .progress = NULL }
+#define SK_LOAD_OBSERVE_OPTS_INIT                                                                         \
+	{ .regions = NULL, .n_regions = 0, .now = 0, .progress = NULL, .max_parallel = 0, .slots = NULL }
 
 /* observes every region the policy set needs, with list calls only (engine/observe.h) */
 int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_policyset *set,

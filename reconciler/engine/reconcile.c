@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/apply.h"
 #include "reconciler/engine/budget.h"
 #include "reconciler/engine/previous.h"
@@ -159,6 +160,7 @@ static int summarize_instances(struct sk_reconcile_report *rep, const struct sk_
 	for (i = 0; i < plan->n_instances; i++) {
 		const struct sk_plan_instance *pi = &plan->instances[i];
 		struct sk_reconcile_instance *ri = &rep->instances[rep->n_instances++];
+		copy_text(ri->account, sizeof(ri->account), pi->account ? pi->account : "");
 		copy_text(ri->instance, sizeof(ri->instance), pi->instance);
 		copy_text(ri->policy, sizeof(ri->policy), pi->policy);
 		ri->automated_only = pi->automated_only;
@@ -229,7 +231,7 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 		struct sk_state_instance *si;
 		size_t k, owned = ri->own.owned;
 		/* the state file is about the snapshots snapkeep owns */
-		if (ri->automated_only || sk_state_instance(&si, st, ri->own.region, ri->instance, true) < 0)
+		if (ri->automated_only || sk_state_instance_in(&si, st, ri->account, ri->own.region, ri->instance, true) < 0)
 			continue;
 		for (k = 0; k < ri->n_copies; k++) {
 			owned += ri->copies[k].owned;
@@ -314,6 +316,42 @@ static bool cancelled(const struct sk_reconcile_opts *o)
 	return o->cancel && *o->cancel;
 }
 
+/* several accounts: what a saved plan or a backup cannot do yet, said before anything is observed */
+static int check_accounts(const struct sk_reconcile_opts *o, const struct sk_policyset *set)
+{
+	if (!set->settings.n_accounts) {
+		if (o->n_accounts)
+			return sk_error_set(SK_ERR_INVALID, "--account '%s': Settings lists no accounts (the run is the "
+							    "caller's own account)", o->accounts[0]);
+		return 0;
+	}
+	if (o->plan_file)
+		return sk_error_set(SK_ERR_INVALID, "saved plan '%s': a saved plan over several accounts is not supported; "
+						    "plan and apply without -out", o->plan_file);
+	if (o->backup)
+		return sk_error_set(SK_ERR_INVALID, "backup: an on-demand backup over several accounts is not supported");
+	return 0;
+}
+
+/* the accounts not observed, as the run's error: the rest was planned (and applied) */
+static void partial_error(struct sk_reconcile_report *rep, const struct sk_plan *plan)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	size_t i;
+
+	rep->unobserved = plan->n_unobserved;
+	if (!plan->n_unobserved)
+		return;
+	sk_buf_printf(&b, "%zu account%s not observed, nothing planned or applied there:", plan->n_unobserved,
+		      plan->n_unobserved == 1 ? "" : "s");
+	for (i = 0; i < plan->n_unobserved; i++)
+		sk_buf_printf(&b, "%s %s (%s)", i ? ";" : "", plan->unobserved[i].account, plan->unobserved[i].error);
+	if (!rep->error[0])
+		copy_text(rep->error, sizeof(rep->error), sk_buf_cstr(&b));
+	sk_buf_free(&b);
+	rep->ok = false;
+}
+
 int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o)
 {
 	const struct sk_reconcile_callbacks *cb = &o->cb;
@@ -338,6 +376,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_planfile_origin read_origin;
 	const struct sk_planfile_origin *origin = NULL;
 	struct sk_saved_how how;
+	struct sk_accounts accts;
+	bool multi = false;
+	int parallel;
 	bool applied = false;
 	size_t n_drill_left = 0;
 	int rc_load;
@@ -345,6 +386,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	memset(rep, 0, sizeof(*rep));
 	memset(&res, 0, sizeof(res));
 	memset(&read_origin, 0, sizeof(read_origin));
+	memset(&accts, 0, sizeof(accts));
 	rep->started = sk_time_now();
 
 	/* an unusable state directory is reported before anything else happens */
@@ -425,20 +467,41 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		sk_error_set(SK_ERR_INVALID, "reconciling needs an AWS session");
 		goto fail;
 	}
+	if (check_accounts(o, set) < 0)
+		goto fail;
+	multi = set->settings.n_accounts > 0;
+	parallel = o->parallel > 0 ? o->parallel : set->settings.parallel;
 	oo.regions = o->regions;
 	oo.n_regions = o->n_regions;
 	oo.now = o->now ? o->now : sk_time_now();
 	oo.progress = o->progress_tty ? o->progress : NULL;
-	if (sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
+	if (multi ? sk_accounts_open(&accts, o->session, set, o->accounts, o->n_accounts) < 0 ||
+			    sk_accounts_observe(&accts, &oo, parallel) < 0
+		  : sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
 		goto fail;
 	if (saved && sk_saved_check_account(origin, o->plan_file, inv) < 0) {
 		rep->refused = true;
 		goto fail;
 	}
 	rep->stage = "plan";
+	memset(&rc_counts, 0, sizeof(rc_counts));
+	for (size_t k = 0; o->apply && k < accts.n; k++) {
+		/* each account's intents against its own inventory; a crashed drill's instances likewise */
+		struct sk_account_run *r = &accts.v[k];
+		struct sk_journal_glue_counts one;
+		if (!r->observed)
+			continue;
+		if (sk_journal_glue_resolve(journal, dir, r->inv, run_id, &one) < 0)
+			goto fail;
+		rc_counts.completed += one.completed;
+		rc_counts.not_made += one.not_made;
+		rc_counts.unknown += one.unknown;
+		if (sk_drill_cleanup(&n_drill_left, r->client, r->inv, journal, run_id, NULL, NULL) < 0)
+			sk_warn("account %s: some drill instances left by interrupted drills could not be deleted",
+				r->target->id);
+	}
 	if (o->apply) {
-		memset(&rc_counts, 0, sizeof(rc_counts));
-		if (sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
+		if (!multi && sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
 			goto fail;
 		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
 			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
@@ -446,7 +509,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown == 1 ? "" : "s",
 				rc_counts.completed, rc_counts.not_made, rc_counts.unknown);
 		/* drill instances a crashed drill left: ours, and costly; a failed delete is retried next run */
-		if (sk_drill_cleanup(&n_drill_left, o->session->client, inv, journal, run_id, NULL, NULL) < 0)
+		if (!multi && sk_drill_cleanup(&n_drill_left, o->session->client, inv, journal, run_id, NULL, NULL) < 0)
 			sk_warn("some drill instances left by interrupted drills could not be deleted");
 	}
 	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
@@ -461,7 +524,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	po.deletions = deletions;
 	sk_previous_load(&previous, &o->source, st->last_applied.commit, set);
 	po.previous = previous;
-	if (o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0 : sk_plan_compute(&plan, set, inv, &po) < 0)
+	if (multi ? sk_accounts_plan(&plan, &accts, set, &po) < 0
+	    : o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0
+			: sk_plan_compute(&plan, set, inv, &po) < 0)
 		goto fail;
 	rep->guardrail_refused = plan->n_refused;
 	rep->destructive = sk_previous_unallowed(plan, o->apply ? o->allow_destructive : 0) != 0;
@@ -487,6 +552,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		goto fail;
 	if (!rep->changes || !o->apply) {
 		rep->ok = true;
+		partial_error(rep, plan);
 		goto record;
 	}
 	if (cb->confirm && !saved) {
@@ -515,7 +581,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	ao.inv = inv;
 	ao.set = set;
 	ao.guardrails = o->guardrails;
-	if (sk_apply(todo, &ao, &res) < 0)
+	if (multi ? sk_accounts_apply(todo, &accts, &ao, parallel, &res) < 0 : sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
 	if (sk_budget_record(st, todo, &res, po.now, o->guardrails) < 0)
@@ -537,6 +603,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		if (!rep->error[0])
 			copy_text(rep->error, sizeof(rep->error), "interrupted");
 	}
+	partial_error(rep, plan);
 	if (cb->applied)
 		cb->applied(cb->ud, shown, &res, rep);
 	goto record;
@@ -578,6 +645,7 @@ record:
 	json_decref(saved_json);
 	sk_planfile_origin_free(&read_origin);
 	sk_inventory_free(inv);
+	sk_accounts_close(&accts);
 	sk_policyset_free(set);
 	sk_journal_close(journal);
 	sk_state_free(st);

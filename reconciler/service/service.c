@@ -480,7 +480,8 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 	for (size_t i = 0; i < set->n_policies; i++)
 		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
-	verify(c, set, inv);
+	if (inv) /* several accounts: no one inventory (verify per account is not done in `run`) */
+		verify(c, set, inv);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }

@@ -163,11 +163,11 @@ def other_action(table, action):
 class Ctx:
     """What an action sees."""
 
-    def __init__(self, app, region, params, who, host):
+    def __init__(self, app, region, params, who, host, model=None):
         self.app = app
-        self.m = app.model
+        self.m = model or app.model  # the caller's account
         self.region = region
-        self.r = app.model.region(region)
+        self.r = self.m.region(region)
         self.p = Params(params)
         self.now = app.model.now()
         self.who = who
@@ -178,7 +178,7 @@ class Ctx:
         self.notes.append(s)
 
     def check_presigned(self, url, action, source_region, expect):
-        return self.app.check_presigned(url, action, source_region, self.region, expect)
+        return self.app.check_presigned(url, action, source_region, self.region, expect, self.m.account)
 
 
 class App:
@@ -215,13 +215,18 @@ class App:
         return rec["secret"]
 
     def who(self, akid):
+        """The caller: its ARN, user id and account.  Static keys are the default account's; issued
+        credentials act in the account of their identity ARN (an assumed role's: the role's account)."""
         if akid in self.keys:
             return {"arn": "arn:aws:iam::%s:user/snapkeep-test" % self.model.account,
-                    "userId": "AIDA" + _stable_id(akid, n=17)}
+                    "userId": "AIDA" + _stable_id(akid, n=17), "account": self.model.account}
         rec = self.model.credentials.get(akid) or {}
-        return {"arn": rec.get("arn", "unknown"), "userId": rec.get("userId", "unknown")}
+        arn = rec.get("arn", "unknown")
+        parts = arn.split(":")
+        acct = parts[4] if len(parts) > 5 and len(parts[4]) == 12 and parts[4].isdigit() else self.model.account
+        return {"arn": arn, "userId": rec.get("userId", "unknown"), "account": acct}
 
-    def check_presigned(self, url, action, source_region, dest_region, expect):
+    def check_presigned(self, url, action, source_region, dest_region, expect, account=None):
         """None when url is a valid, unexpired presigned request for action in source_region; else why not."""
         try:
             u = urllib.parse.urlsplit(url)
@@ -247,9 +252,14 @@ class App:
             return "signed for %s, not %s/rds" % ("/".join(cred[2:4]), source_region)
         req = sigv4.Request("GET", u.path or "/", u.query, [("Host", u.netloc)], b"")
         try:
-            sigv4.verify(req, self.lookup, now=time.time(), skew=None)
+            ident = sigv4.verify(req, self.lookup, now=time.time(), skew=None)
         except sigv4.AuthError as e:
             return "%s: %s" % (e.code, e.message)
+        if account is not None:
+            with self.model.lock:
+                signer = self.who(ident.access_key)["account"]
+            if signer != account:
+                return "signed by account %s, not the caller's %s" % (signer, account)
         return None
 
     # ---- call log ----
@@ -362,6 +372,7 @@ class App:
             entry["accessKey"] = ident.access_key
             with self.model.lock:
                 who = self.who(ident.access_key)
+            entry["account"] = who["account"]
         if service not in SERVICES:
             return self.reply_error(h, entry, None, AwsError(
                 "InvalidAction", "The service '%s' is not served by this endpoint" % service), rid)
@@ -382,7 +393,8 @@ class App:
         started = time.monotonic()
         with self.model.lock:
             self.model.tick()
-            ctx = Ctx(self, region, params, who, h.headers.get("Host"))
+            ctx = Ctx(self, region, params, who, h.headers.get("Host"),
+                      self.model.for_account(who["account"]) if who else None)
             try:
                 inner = fn(ctx) if fn else ""
                 text = response(answered_as, ns, inner, rid)
@@ -691,21 +703,29 @@ class App:
             m = self.model
             m.account, m.clock, m.config, m.regions = fresh.account, fresh.clock, fresh.config, fresh.regions
             m.sns, m.metrics, m.credentials, m.last_tick = [], [], {}, fresh.last_tick
+            m.accounts = fresh.accounts
+            for sub in m.accounts.values():
+                m._share(sub)
             m.rebuild_schedule(m.now())
             m.touch()
         self.faults.set({})
         self.persister.poke()
 
     def state_view(self, q):
-        m = self.model
+        """One account's view (?account=ID; default: the default account's), with every account's id."""
+        acct = q.get("account")
+        if acct is not None and acct != self.model.account and acct not in self.model.accounts:
+            raise ValueError("no account %s (accounts: %s)" % (acct, ", ".join(
+                x.account for x in self.model.all_accounts())))
+        m = self.model.for_account(acct)
         want = q.get("region")
         with_snaps = q.get("snapshots", "1") not in ("0", "false")
-        out = {"account": m.account, "now": rfc3339(m.now()), "frozen": m.clock.frozen,
-               "config": dict(m.config), "regions": {}}
+        out = {"account": m.account, "accounts": [x.account for x in self.model.all_accounts()],
+               "now": rfc3339(m.now()), "frozen": m.clock.frozen, "config": dict(m.config), "regions": {}}
         for name, r in sorted(m.regions.items()):
             if want and name != want:
                 continue
-            ctx = Ctx(self, name, {}, None, None)
+            ctx = Ctx(self, name, {}, None, None, m)
             backups = [_view(b) for b in rds._backups_in_region(ctx).values()]
             reg = {
                 "instances": [dict(_view(d), latestRestorableTime=rfc3339(m.latest_restorable(r, d, ctx.now)),
