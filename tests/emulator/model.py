@@ -16,6 +16,8 @@ import threading
 import time
 import uuid
 
+import sts
+
 from inventory import (DAY, DEFAULT_ACCOUNT, DEFAULT_CONFIG, Clock, Region, _stable_id, next_daily, next_weekly,
                        parse_backup_window, parse_maintenance_window, parse_time, pg_snapshot_dir, rfc3339)
 
@@ -37,6 +39,7 @@ class Model:
         self.sns = []
         self.metrics = []
         self.credentials = {}  # issued temporary credentials: akid -> {...}
+        self.iam = sts.empty_iam()  # roles and their trust, SSO permission sets and tokens (sts.py)
         self.last_tick = time.time()
         self.created = time.time()
         self.dirty = False
@@ -425,6 +428,7 @@ class Model:
             "sns": self.sns,
             "metrics": self.metrics,
             "credentials": self.credentials,
+            "iam": self.iam,
             "callSeq": self.call_seq,
         }
 
@@ -439,6 +443,7 @@ class Model:
         v["sns"] = list(self.sns)
         v["metrics"] = list(self.metrics)
         v["credentials"] = dict(self.credentials)
+        v["iam"] = copy.deepcopy(self.iam)
         v["regions"] = {n: {
             "instances": [_copy_instance(x) for x in r.instances.values()],
             "snapshots": list(r.snapshots.values()),  # copy-on-write records: see Region.replace_snapshot
@@ -477,6 +482,7 @@ class Model:
         self.sns = d.get("sns") or []
         self.metrics = d.get("metrics") or []
         self.credentials = d.get("credentials") or {}
+        self.iam = d.get("iam") or sts.empty_iam()
         self.call_seq = int(d.get("callSeq") or 0)
         # catch up with time that passed while stopped (a running clock), then plan ahead
         self.rebuild_schedule(self.last_tick)
@@ -497,6 +503,7 @@ class Model:
         if now is None:
             now = self.now()
         history = seed.get("automatedHistory", True)
+        sts.apply_seed(self, seed, now)
         for name, rs in (seed.get("regions") or {}).items():
             r = self.region(name)
             for k in rs.get("kmsKeys") or []:
