@@ -28,6 +28,8 @@ int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
 	cc.config = s->config;
 	cc.web_identity = sk_sts_web_identity;
 	cc.web_identity_ud = s->sts;
+	cc.assume_role = sk_sts_assume_role_exchange;
+	cc.assume_role_ud = s->sts;
 	if (sk_credentials_provider_chain_new(&s->credentials, &cc) < 0)
 		goto fail;
 	ao.config = s->config;

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """emulator.py - snapkeep's local AWS endpoint: RDS, SNS, CloudWatch and STS
 over the Query API on one port, with SigV4 checks, persisted state, a
-controllable clock, fault injection, a call log, and the IMDS / ECS
-credential endpoints.  Python 3 standard library only.
+controllable clock, fault injection, a call log, the IMDS / ECS
+credential endpoints and the SSO portal's GetRoleCredentials.  Python 3 standard library only.
 
     python3 tests/emulator/emulator.py --port 0 --ready-file PORTFILE \\
         --state state.json --seed examples/emulator-seed.json
@@ -33,6 +33,7 @@ import model as M  # noqa: E402
 import pg as PG  # noqa: E402
 import rds  # noqa: E402
 import services as S  # noqa: E402
+import sts  # noqa: E402
 import sigv4  # noqa: E402
 from inventory import DEFAULT_CONFIG, AwsError, _stable_id, parse_time, rfc3339  # noqa: E402
 from query import Params, error_response, response  # noqa: E402
@@ -44,11 +45,12 @@ SERVICES = {
     "rds": (rds.NS, rds.ACTIONS),
     "sns": (S.SNS_NS, S.SNS_ACTIONS),
     "monitoring": (S.CW_NS, S.CW_ACTIONS),
-    "sts": (S.STS_NS, S.STS_ACTIONS),
+    "sts": (sts.STS_NS, sts.STS_ACTIONS),
 }
 
 # parameters that carry secrets (NextToken and the like do not)
-SECRET_PARAM = re.compile(r"password|secret|webidentitytoken|sessiontoken|securitytoken|samlassertion", re.I)
+SECRET_PARAM = re.compile(r"password|secret|webidentitytoken|sessiontoken|securitytoken|samlassertion|externalid|tokencode",
+                          re.I)
 
 
 def redact_params(params):
@@ -295,6 +297,8 @@ class App:
             return self.imds(h, method, raw_path)
         if raw_path.startswith("/ecs/") or raw_path.startswith("/v2/credentials"):
             return self.ecs(h, method, raw_path)
+        if raw_path == "/federation/credentials":
+            return self.sso(h, method, raw_query)
         return self.aws(h, method, raw_path, raw_query, body)
 
     def aws(self, h, method, raw_path, raw_query, body):
@@ -320,7 +324,7 @@ class App:
         scope = sigv4.scope_of(req)
         if scope:
             service, region = scope
-        elif action in S.UNSIGNED_ACTIONS:
+        elif action in sts.UNSIGNED_ACTIONS:
             service, region = "sts", "us-east-1"
         else:
             service, region = None, None
@@ -362,7 +366,7 @@ class App:
             return
 
         who = None
-        if scope or action not in S.UNSIGNED_ACTIONS:
+        if scope or action not in sts.UNSIGNED_ACTIONS:
             try:
                 skew = self.model.config.get("clockSkewSeconds")
                 ident = sigv4.verify(req, self.lookup, now=time.time(),
@@ -477,7 +481,7 @@ class App:
         with self.model.lock:
             m = self.model
             now = m.now()
-            akid, rec = S.issue_credentials(m, source, role_arn, "AROA" + _stable_id(role_arn, n=17) + ":" + source,
+            akid, rec = sts.issue_credentials(m, source, role_arn, "AROA" + _stable_id(role_arn, n=17) + ":" + source,
                                             float(m.config.get("credentialsTTL") or 3600), now)
         self.persister.poke()
         return akid, rec, now
@@ -557,6 +561,30 @@ class App:
         self._cred_entry("ecs", "ECSCredentials", 200, {"accessKey": akid})
         return h.reply(200, json.dumps(doc).encode(), "application/json")
 
+    # ---- the SSO portal (IAM Identity Center) ----
+
+    def sso(self, h, method, raw_query):
+        q = dict(urllib.parse.parse_qsl(raw_query))
+        if self._cred_fault(h, "sso", "GetRoleCredentials"):
+            return
+        extra = {"params": {k: q[k] for k in ("account_id", "role_name") if k in q}}
+        try:
+            if method != "GET":
+                raise sts.SsoError("InvalidRequestException", "GetRoleCredentials is a GET", 400)
+            with self.model.lock:
+                doc = sts.sso_get_role_credentials(self.model, h.headers.get("x-amz-sso_bearer_token"),
+                                                   q.get("account_id"), q.get("role_name"), self.model.now())
+        except sts.SsoError as e:
+            extra["error"] = e.kind
+            self._cred_entry("sso", "GetRoleCredentials", e.status, extra)
+            return h.reply(e.status, json.dumps({"message": e.message}).encode(), "application/json",
+                           {"x-amzn-ErrorType": e.kind + ":http://internal.amazon.com/coral/com.amazonaws.switchboard"
+                                                         ".portal/"})
+        self.persister.poke()
+        extra["accessKey"] = doc["roleCredentials"]["accessKeyId"]
+        self._cred_entry("sso", "GetRoleCredentials", 200, extra)
+        return h.reply(200, json.dumps(doc).encode(), "application/json")
+
     # ---- admin API ----
 
     def admin(self, h, method, path, raw_query, body):
@@ -631,6 +659,11 @@ class App:
                     m.touch()
                 data_ = [x for x in m.metrics if not q.get("namespace") or x["Namespace"] == q["namespace"]]
             return 200, {"metrics": data_}
+        if path == "/_emulator/sso/token" and method == "POST":
+            with m.lock:
+                tok, exp = sts.sso_new_token(m, data.get("user"), float(data.get("expiresIn", 3600)), m.now())
+            self.persister.poke()
+            return 200, {"accessToken": tok, "expiresAt": rfc3339(exp, millis=False)}
         if path == "/_emulator/credentials":
             with m.lock:
                 now = m.now()
@@ -703,6 +736,7 @@ class App:
             m = self.model
             m.account, m.clock, m.config, m.regions = fresh.account, fresh.clock, fresh.config, fresh.regions
             m.sns, m.metrics, m.credentials, m.last_tick = [], [], {}, fresh.last_tick
+            m.iam = fresh.iam
             m.accounts = fresh.accounts
             for sub in m.accounts.values():
                 m._share(sub)

@@ -22,6 +22,8 @@ import threading
 import time
 import uuid
 
+import sts
+
 from inventory import (DAY, DEFAULT_ACCOUNT, DEFAULT_CONFIG, Clock, Region, _stable_id, next_daily, next_weekly,
                        parse_backup_window, parse_maintenance_window, parse_time, pg_snapshot_dir, rfc3339)
 
@@ -43,6 +45,7 @@ class Model:
         self.sns = []
         self.metrics = []
         self.credentials = {}  # issued temporary credentials: akid -> {...}
+        self.iam = sts.empty_iam()  # roles and their trust, SSO permission sets and tokens (sts.py)
         self.last_tick = time.time()
         self.created = time.time()
         self.dirty = False
@@ -72,7 +75,7 @@ class Model:
     def _share(self, m):
         m.parent = self
         m.lock, m.clock, m.config, m.credentials = self.lock, self.clock, self.config, self.credentials
-        m.sns, m.metrics, m.rng, m.created = self.sns, self.metrics, self.rng, self.created
+        m.sns, m.metrics, m.rng, m.created, m.iam = self.sns, self.metrics, self.rng, self.created, self.iam
 
     def all_accounts(self):
         """Every account's model, the default account's first."""
@@ -469,6 +472,7 @@ class Model:
             "sns": self.sns,
             "metrics": self.metrics,
             "credentials": self.credentials,
+            "iam": self.iam,
             "callSeq": self.call_seq,
         }
 
@@ -483,6 +487,7 @@ class Model:
         v["sns"] = list(self.sns)
         v["metrics"] = list(self.metrics)
         v["credentials"] = dict(self.credentials)
+        v["iam"] = copy.deepcopy(self.iam)
         v["regions"] = _regions_view(self.regions)
         v["accounts"] = {a: {"regions": _regions_view(m.regions), "lastTick": m.last_tick}
                          for a, m in self.accounts.items()}
@@ -501,6 +506,7 @@ class Model:
         self.sns = d.get("sns") or []
         self.metrics = d.get("metrics") or []
         self.credentials = d.get("credentials") or {}
+        self.iam = d.get("iam") or sts.empty_iam()
         self.call_seq = int(d.get("callSeq") or 0)
         self.accounts = {}
         for a, ad in (d.get("accounts") or {}).items():
@@ -526,6 +532,7 @@ class Model:
         if now is None:
             now = self.now()
         history = seed.get("automatedHistory", True)
+        sts.apply_seed(self, seed, now)
         self._seed_regions(seed, now, history)
         # other accounts: {"accounts": {"111111111111": {"regions": {...}, "generate": ...}}}
         for acct, aseed in sorted((seed.get("accounts") or {}).items()):
