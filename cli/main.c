@@ -54,6 +54,9 @@
 	"  --call-timeout D    limit per AWS call, every retry included (SNAPKEEP_CALL_TIMEOUT;\n"  \
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
+#define OPT_ACCOUNT                                                                                  \
+	"  --account ID        only this one of Settings' accounts (repeatable; default: every account\n" \
+	"                      a policy covers)\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
 #define OPT_REGION_READ                                                                   \
 	"  --region R          observe and check only this region (repeatable; default: every\n" \
@@ -93,7 +96,7 @@ static const struct sk_command commands[] = {
 	  "conflict on one instance) and a failed observation are errors.\n"
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
-	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT OPT_STATE_DIR COMMON_OUTPUT
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
@@ -105,10 +108,13 @@ static const struct sk_command commands[] = {
 	  "there is nothing to do.\n"
 	  "Says so when an apply or run holds the state directory's lock: the plan may change\n"
 	  "when it finishes.\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role; one\n"
+	  "that cannot be (its role refused, a region unreadable) is named and the others planned.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
-	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only); 64 bad usage.\n" },
+	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only);\n"
+	  "4 partial: some accounts were not observed (the plan names them); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
-	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
@@ -123,7 +129,8 @@ static const struct sk_command commands[] = {
 	  "policy commit and the live state it was made from are unchanged. The file says where\n"
 	  "its policies are and how it was made: no other option is needed, and one that\n"
 	  "contradicts it is a usage error. It must be yours (or root's) and writable by no one else.\n"
-	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
+	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 4 partial: some accounts\n"
+	  "were not observed and nothing was applied there (the rest was); 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
 	{ "backup", cmd_backup, "take an owned snapshot of one instance now (on-demand)",
 	  "--instance ID [--keep-until T | --keep-for D] [--copy] [options]",
@@ -441,7 +448,7 @@ static const struct cli_option cli_options[] = {
 	INT("healthz-failures", O_HEALTHZ, healthz_failures, 1, 1000),
 	STR("metrics-namespace", O_NAMESPACE, metrics_namespace),
 	STR("summary-at", O_SUMMARY_AT, summary_at),
-	STR("account", O_ACCOUNT, account),
+	OTHER("account", required_argument, O_ACCOUNT),
 	FLAG("verbose", O_VERBOSE, verbose),
 	FLAG("observe", O_OBSERVE, observe),
 	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),
@@ -686,6 +693,12 @@ static int run_command(int argc, char **argv)
 			if (cli.n_regions == SK_CLI_MAX_REGIONS)
 				return sk_cli_usage(&cli, "at most %d --region options", SK_CLI_MAX_REGIONS);
 			cli.regions[cli.n_regions++] = optarg;
+			break;
+		case O_ACCOUNT:
+			if (cli.n_accounts == SK_CLI_MAX_REGIONS)
+				return sk_cli_usage(&cli, "at most %d --account options", SK_CLI_MAX_REGIONS);
+			cli.accounts[cli.n_accounts++] = optarg;
+			cli.account = optarg; /* iam-policy's: the account in the ARNs */
 			break;
 		case O_OUTPUT: output = optarg; break;
 		case O_COLOR: cli.color = 1; break;

@@ -12,6 +12,7 @@
 #include "common/utf8.h"
 #include "reconciler/engine/parallel.h"
 #include "reconciler/engine/session.h"
+#include "reconciler/planner/diff.h"
 #include "reconciler/planner/inventory.h"
 
 /*

@@ -206,6 +206,7 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 	copy_text(r->outcome, sizeof(r->outcome),
 		  rep->interrupted ? "interrupted"
 		  : refused	  ? "refused"
+		  : rep->partial  ? "partial"
 		  : !rep->ok	  ? "failed"
 		  : !rep->changes ? "no-changes"
 		  : !o->apply	  ? "drift"
@@ -349,6 +350,7 @@ static void partial_error(struct sk_reconcile_report *rep, const struct sk_plan 
 	if (!rep->error[0])
 		copy_text(rep->error, sizeof(rep->error), sk_buf_cstr(&b));
 	sk_buf_free(&b);
+	rep->partial = rep->ok;
 	rep->ok = false;
 }
 

@@ -138,6 +138,7 @@ struct sk_reconcile_report {
 	bool cancelled;      /* the confirm callback said no */
 	bool refused;        /* a saved plan did not match the live state or the commit, or the commit was not signed */
 	size_t unobserved;   /* accounts not observed (several accounts): nothing was planned or applied there */
+	bool partial;        /* all went well but for those accounts (ok is false, error names them) */
 	size_t guardrail_refused; /* actions the guardrails refused (never applied) */
 	bool destructive;    /* the plan had warnings not allowed (apply refused it; the commit is not "applied") */
 	char commit[41];
