@@ -133,9 +133,8 @@ static void parse_accounts(struct sk_pctx *p, const struct sk_ynode *v)
 			ok = false;
 		for (size_t k = 0; ok && k < s->n_accounts; k++) {
 			if (!strcmp(s->accounts[k].id, a.id)) {
-				sk_pctx_diag_pos(p, &a.pos, "accounts[%zu]: account %s is listed twice (first at %s:%d:%d)", i,
-						 a.id, s->accounts[k].pos.file, s->accounts[k].pos.line,
-						 s->accounts[k].pos.col);
+				sk_pctx_diag(p, it, "accounts[%zu]: account %s is listed twice (first at %s:%d:%d)", i, a.id,
+					     s->accounts[k].pos.file, s->accounts[k].pos.line, s->accounts[k].pos.col);
 				ok = false;
 			}
 		}

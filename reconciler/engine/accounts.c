@@ -130,7 +130,7 @@ static void observe_account(void *ud, size_t i)
 	    sk_load_observe(&r->inv, r->client, &r->set, ob->o, NULL) < 0 ||
 	    !(r->inv->account = sk_inventory_intern(r->inv, r->target->id))) {
 		sk_utf8_copy(r->error, sizeof(r->error), sk_error_message());
-		sk_warn("account %s was not observed: %s", r->target->id, r->error);
+		sk_debug("account %s was not observed: %s", r->target->id, r->error);
 		sk_inventory_free(r->inv);
 		r->inv = NULL;
 	} else {

@@ -298,6 +298,7 @@ int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *regi
 		return -1;
 	}
 	n->kind = kind;
+	n->account = NULL;
 	n->region = sk_plan_strdup(p, region);
 	n->instance = sk_plan_strdup(p, instance);
 	n->message = sk_arena_strdup(&p->arena, msg);
