@@ -97,6 +97,7 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
+	const char *trust;   /* iam-policy with Settings' accounts: the base identity the roles trust */
 	/* restore (--instance above) */
 	const char *to_time;
 	bool latest;

@@ -203,10 +203,17 @@ static const struct sk_command commands[] = {
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
-	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
+	  "  --account ID        the AWS account in the ARNs (default \"*\": any account); with\n"
+	  "                      Settings' accounts, only this one of them (repeatable)\n"
+	  "  --trust ARN|ID      with Settings' accounts: the identity snapkeep runs as (its base\n"
+	  "                      credentials), which each account's role must trust (required there)\n"
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
-	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
+	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n"
+	  "With Settings' accounts: {\"basePolicy\": sts:AssumeRole on each role, for the base identity;\n"
+	  "\"accounts\": [{\"account\", \"roleArn\", \"rolePolicy\", \"trustPolicy\"}]}, each role's policy\n"
+	  "for the policies covering its account and the trust policy it needs (with its ExternalId).\n"
+	  EXIT_CODES_BASIC },
 	{ "restore", cmd_restore, "restore an instance to a point in time or from a snapshot, into a new one",
 	  "--instance ID (--to-time T | --latest | --from-snapshot ID) --target NAME [options]",
 	  "  --instance ID       the instance whose backups are restored\n"
@@ -380,7 +387,7 @@ enum {
 	O_REPO = 256, O_REF, O_PATH, O_REGION, O_ENDPOINT, O_PROFILE, O_STATE_DIR, O_LOCK_TIMEOUT, O_INVENTORY,
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
-	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
+	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_TRUST, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
 	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE,
@@ -449,6 +456,7 @@ static const struct cli_option cli_options[] = {
 	STR("metrics-namespace", O_NAMESPACE, metrics_namespace),
 	STR("summary-at", O_SUMMARY_AT, summary_at),
 	OTHER("account", required_argument, O_ACCOUNT),
+	STR("trust", O_TRUST, trust),
 	FLAG("verbose", O_VERBOSE, verbose),
 	FLAG("observe", O_OBSERVE, observe),
 	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),

@@ -10,18 +10,14 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "reconciler/engine/iam.h"
 #include "reconciler/engine/parallel.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/inventory.h"
 
-/*
- * A view of set with only the policies that cover account: the struct is
- * copied (its arena is set's, never freed through the view) and the
- * policies array is the caller's to free.
- */
-static int narrow(struct sk_policyset *view, struct sk_policy **policies, const struct sk_policyset *set,
-		  const char *account)
+int sk_accounts_narrow(struct sk_policyset *view, struct sk_policy **policies, const struct sk_policyset *set,
+		       const char *account)
 {
 	size_t i;
 
@@ -65,7 +61,7 @@ int sk_accounts_open(struct sk_accounts *out, struct sk_session *s, const struct
 			continue;
 		memset(r, 0, sizeof(*r));
 		r->target = t;
-		if (narrow(&r->set, &r->policies, set, t->id) < 0)
+		if (sk_accounts_narrow(&r->set, &r->policies, set, t->id) < 0)
 			goto fail;
 		/* an account no policy covers is not looked at */
 		if (!r->set.n_policies) {
@@ -185,7 +181,7 @@ int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct s
 			continue;
 		}
 		if (po->previous) {
-			if (narrow(&previous, &prev_policies, po->previous, r->target->id) < 0)
+			if (sk_accounts_narrow(&previous, &prev_policies, po->previous, r->target->id) < 0)
 				goto fail;
 			each.previous = &previous;
 		}
@@ -292,5 +288,88 @@ done:
 	free(ap.parts);
 	free(ap.rc);
 	free(ap.errors);
+	return rc;
+}
+
+/* the trust policy of a target account's role: the base identity may assume it, with its external id */
+static json_t *trust_policy(const char *trust, const char *external_id)
+{
+	json_t *st = json_pack("{s:s, s:s, s:{s:s}, s:s}", "Sid", "SnapkeepAssumes", "Effect", "Allow", "Principal",
+			       "AWS", trust, "Action", "sts:AssumeRole");
+
+	if (st && external_id)
+		json_object_set_new(st, "Condition", json_pack("{s:{s:s}}", "StringEquals", "sts:ExternalId", external_id));
+	return json_pack("{s:s, s:[o]}", "Version", "2012-10-17", "Statement", st);
+}
+
+int sk_accounts_iam(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o, const char *trust,
+		    const char *const *only, size_t n_only)
+{
+	const struct sk_settings *st = &set->settings;
+	json_t *root = json_object(), *accounts = json_array(), *roles = json_array();
+	size_t i, k;
+	int rc = -1;
+
+	*out = NULL;
+	if (!root || !accounts || !roles) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (k = 0; k < n_only; k++)
+		if (!sk_settings_account(st, only[k])) {
+			sk_error_set(SK_ERR_INVALID, "account '%s' is not one of Settings' accounts", only[k]);
+			goto done;
+		}
+	for (i = 0; i < st->n_accounts; i++) {
+		const struct sk_settings_account *t = &st->accounts[i];
+		struct sk_iam_opts each = *o;
+		struct sk_policyset view;
+		struct sk_policy *policies = NULL;
+		json_t *doc = NULL, *one;
+		bool wanted = n_only == 0;
+		int r;
+
+		for (k = 0; k < n_only && !wanted; k++)
+			wanted = !strcmp(only[k], t->id);
+		if (!wanted)
+			continue;
+		if (sk_accounts_narrow(&view, &policies, set, t->id) < 0)
+			goto done;
+		each.account = t->id;
+		each.metrics = false; /* `run` puts its metrics with the base identity: basePolicy */
+		r = view.n_policies ? sk_iam_policy(&doc, &view, &each) : 0;
+		free(policies);
+		if (r < 0)
+			goto done;
+		if (!doc)
+			continue; /* no policy covers it: no role needed */
+		one = json_pack("{s:s, s:s, s:o, s:o}", "account", t->id, "roleArn", t->role_arn, "rolePolicy", doc,
+				"trustPolicy", trust_policy(trust, t->external_id));
+		if (!one || json_array_append_new(accounts, one) < 0 ||
+		    json_array_append_new(roles, json_string(t->role_arn)) < 0) {
+			sk_error_set_oom();
+			goto done;
+		}
+	}
+	/* what the base identity needs: to assume each role, and (`run`) to put its metrics */
+	json_object_set_new(root, "basePolicy",
+			    json_pack("{s:s, s:[{s:s, s:s, s:s, s:O}]}", "Version", "2012-10-17", "Statement", "Sid",
+				      "AssumeTargetAccountRoles", "Effect", "Allow", "Action", "sts:AssumeRole",
+				      "Resource", roles));
+	if (o->metrics)
+		json_array_append_new(
+			json_object_get(json_object_get(root, "basePolicy"), "Statement"),
+			json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:s}}}", "Sid", "PutMetrics", "Effect", "Allow", "Action",
+				  "cloudwatch:PutMetricData", "Resource", "*", "Condition", "StringEquals",
+				  "cloudwatch:namespace", o->namespace_ && *o->namespace_ ? o->namespace_ : "Snapkeep"));
+	json_object_set_new(root, "accounts", accounts);
+	accounts = NULL;
+	*out = root;
+	root = NULL;
+	rc = 0;
+done:
+	json_decref(roles);
+	json_decref(accounts);
+	json_decref(root);
 	return rc;
 }

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "reconciler/engine/apply.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/plan.h"
@@ -88,5 +90,26 @@ int sk_accounts_apply(const struct sk_plan *plan, struct sk_accounts *a, const s
 
 /* the run of account id, or NULL */
 struct sk_account_run *sk_accounts_find(struct sk_accounts *a, const char *id);
+
+/*
+ * A view of set with only the policies that cover account: the struct is
+ * copied (its arena is set's: never free the view) and *policies, the
+ * view's array, is the caller's to free.
+ */
+int sk_accounts_narrow(struct sk_policyset *view, struct sk_policy **policies, const struct sk_policyset *set,
+		       const char *account);
+
+/*
+ * `iam-policy` over Settings' accounts (only those in only[] when
+ * n_only > 0): {"basePolicy": what the base identity needs (sts:AssumeRole
+ * on each role), "accounts": [{"account", "roleArn", "rolePolicy": the
+ * role's least-privilege policy (engine/iam.h) for the policies covering
+ * the account, its ARNs in that account, "trustPolicy": the role's trust
+ * policy, trusting principal trust (the base identity's ARN, or an account
+ * id) with the account's ExternalId as a condition}]}.
+ */
+struct sk_iam_opts;
+int sk_accounts_iam(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o, const char *trust,
+		    const char *const *only, size_t n_only);
 
 #endif

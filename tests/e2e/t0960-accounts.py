@@ -92,6 +92,22 @@ with Emulator(seed=SEED) as emu:
     st0 = emu.state(snapshots=False)
     t.is_(sorted(st0["accounts"]), sorted([BASE] + ACCOUNTS), "the emulator serves four accounts")
 
+    # ---- iam-policy: each role's policy in its account, the trust it needs ----
+    r = t.snapkeep("iam-policy", "--repo", repo, "--path", "policies", env=env)
+    t.ok(r.rc == 64 and "--trust is required" in r.err, "iam-policy needs --trust with Settings' accounts", r)
+    r = t.snapkeep("iam-policy", "--repo", repo, "--path", "policies", "--trust", BASE, env=env)
+    doc = r.json() if r.rc == 0 else {}
+    t.is_([a["account"] for a in doc.get("accounts", [])], ACCOUNTS, "iam-policy: one role per account")
+    t.is_(doc.get("basePolicy", {}).get("Statement", [{}])[0].get("Resource"),
+          ["arn:aws:iam::%s:role/snapkeep" % a for a in ACCOUNTS], "the base identity may assume each role")
+    arns = [res for a in doc.get("accounts", [])[:1] for st in a["rolePolicy"]["Statement"]
+            for res in st["Resource"] if res.startswith("arn:aws:rds:")]
+    t.ok(arns and all(x.split(":")[4] == ACCOUNTS[0] for x in arns), "a role's policy names its own account only")
+    trust = doc.get("accounts", [{}])[0].get("trustPolicy", {}).get("Statement", [{}])[0]
+    t.ok(trust.get("Principal") == {"AWS": "arn:aws:iam::%s:root" % BASE} and
+         trust.get("Condition") == {"StringEquals": {"sts:ExternalId": EXT[ACCOUNTS[0]]}},
+         "the trust policy trusts the base identity with the ExternalId", trust)
+
     # ---- plan: two accounts planned, the third named ----
     since = emu.calls()["last"]
     r = sk("plan")
