@@ -57,6 +57,7 @@ struct sk_service {
 };
 
 struct known_newest {
+	char account[16];
 	char region[32];
 	char instance[64];
 	int64_t time;
@@ -96,6 +97,7 @@ static void learn_newest(struct sk_service *c, const struct sk_reconcile_report 
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		sk_strlcpy(c->known[i].account, nw[i].account, sizeof(c->known[i].account));
 		sk_strlcpy(c->known[i].region, nw[i].region, sizeof(c->known[i].region));
 		sk_strlcpy(c->known[i].instance, nw[i].instance, sizeof(c->known[i].instance));
 		c->known[i].time = nw[i].time;
@@ -581,6 +583,7 @@ static int cycle(void *ud)
 	learn_newest(c, &rep);
 	now = r.finished_ms / 1000;
 	for (i = 0; i < c->n_known; i++) {
+		c->ages[i].account = c->known[i].account;
 		c->ages[i].region = c->known[i].region;
 		c->ages[i].instance = c->known[i].instance;
 		c->ages[i].seconds = now > c->known[i].time ? now - c->known[i].time : 0;
