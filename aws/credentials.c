@@ -160,15 +160,27 @@ done:
 
 /* ---- the provider ------------------------------------------------------ */
 
-enum kind { K_STATIC, K_CHAIN };
+enum kind { K_STATIC, K_CHAIN, K_ASSUME_ROLE };
+
+struct role {
+	char *arn, *session, *external_id, *region;
+	int duration;
+};
 
 struct sk_credentials_provider {
 	enum kind kind;
 	pthread_mutex_t lock;
 	struct sk_credentials cached; /* valid when access_key_id is set */
+	struct sk_buf chain;          /* how cached was got (describe()); no secrets */
+	struct sk_buf fetching;       /* the same for a fetch under way */
 	const struct sk_aws_config *cfg;
-	sk_web_identity_fn web_identity; /* the STS exchange the chain was handed, or NULL */
+	sk_web_identity_fn web_identity; /* the STS exchanges the chain was handed, or NULL */
 	void *web_identity_ud;
+	sk_assume_role_fn assume_role;
+	void *assume_role_ud;
+	/* K_ASSUME_ROLE: the role and the provider whose credentials assume it */
+	struct role role;
+	struct sk_credentials_provider *base;
 	int64_t (*clock)(void *ud);
 	void *clock_ud;
 	unsigned fetches;
@@ -187,6 +199,8 @@ static int provider_new(struct sk_credentials_provider **out, enum kind kind)
 	if (!p)
 		return sk_error_set_oom();
 	p->kind = kind;
+	sk_buf_init(&p->chain, 0);
+	sk_buf_init(&p->fetching, 0);
 	if (pthread_mutex_init(&p->lock, NULL) != 0) {
 		free(p);
 		return sk_error_set(SK_ERR_OS, "cannot create a mutex");
@@ -202,7 +216,8 @@ int sk_credentials_provider_static_new(struct sk_credentials_provider **out, con
 
 	if (provider_new(&p, K_STATIC) < 0)
 		return -1;
-	if (set_keys(&p->cached, access_key_id, secret_access_key, session_token, "static") < 0) {
+	if (set_keys(&p->cached, access_key_id, secret_access_key, session_token, "static") < 0 ||
+	    sk_buf_adds(&p->chain, "static") < 0) {
 		sk_credentials_provider_free(p);
 		return -1;
 	}
@@ -221,6 +236,58 @@ int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, cons
 	p->cfg = opts->config;
 	p->web_identity = opts->web_identity;
 	p->web_identity_ud = opts->web_identity_ud;
+	p->assume_role = opts->assume_role;
+	p->assume_role_ud = opts->assume_role_ud;
+	*out = p;
+	return 0;
+}
+
+static void role_free(struct role *r)
+{
+	free(r->arn);
+	free(r->session);
+	sk_str_cleanse_free(r->external_id);
+	free(r->region);
+	memset(r, 0, sizeof(*r));
+}
+
+static int role_set(struct role *r, const struct sk_assume_role_opts *o, const char *region)
+{
+	memset(r, 0, sizeof(*r));
+	r->arn = strdup(o->role_arn);
+	r->session = o->session_name && *o->session_name ? strdup(o->session_name) : NULL;
+	r->external_id = o->external_id && *o->external_id ? strdup(o->external_id) : NULL;
+	r->region = strdup(region && *region ? region : "us-east-1");
+	r->duration = o->duration_seconds;
+	if (!r->arn || !r->region || (o->session_name && *o->session_name && !r->session) ||
+	    (o->external_id && *o->external_id && !r->external_id)) {
+		role_free(r);
+		return sk_error_set_oom();
+	}
+	return 0;
+}
+
+int sk_credentials_provider_assume_role_new(struct sk_credentials_provider **out, struct sk_credentials_provider *base,
+					    const struct sk_assume_role_opts *o, const char *region,
+					    sk_assume_role_fn exchange, void *ud)
+{
+	struct sk_credentials_provider *p;
+
+	*out = NULL;
+	if (!base || !o || !o->role_arn || !*o->role_arn || !exchange)
+		return sk_error_set(SK_ERR_INVALID, "an assume-role provider needs base credentials, a role ARN and an "
+						    "STS exchange");
+	if (o->duration_seconds < 0)
+		return sk_error_set(SK_ERR_INVALID, "role '%s': duration_seconds must not be negative", o->role_arn);
+	if (provider_new(&p, K_ASSUME_ROLE) < 0)
+		return -1;
+	if (role_set(&p->role, o, region) < 0) {
+		sk_credentials_provider_free(p);
+		return -1;
+	}
+	p->base = base;
+	p->assume_role = exchange;
+	p->assume_role_ud = ud;
 	*out = p;
 	return 0;
 }
@@ -243,11 +310,27 @@ unsigned sk_credentials_provider_fetches(struct sk_credentials_provider *p)
 	return n;
 }
 
+int sk_credentials_provider_describe(struct sk_credentials_provider *p, struct sk_buf *out)
+{
+	int rc;
+
+	sk_buf_reset(out);
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	rc = sk_buf_add(out, p->chain.ptr ? p->chain.ptr : "", p->chain.len);
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
 void sk_credentials_provider_free(struct sk_credentials_provider *p)
 {
 	if (!p)
 		return;
 	sk_credentials_clear(&p->cached);
+	sk_buf_free(&p->chain);
+	sk_buf_free(&p->fetching);
+	role_free(&p->role);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -832,9 +915,12 @@ static int run_chain(struct sk_credentials_provider *p, struct sk_credentials *o
 
 	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		sk_buf_reset(&why);
+		sk_buf_reset(&p->fetching);
 		rc = sources[i].get(p, out, &why);
 		if (rc == 0) {
 			sk_debug("aws credentials: from %s", out->source);
+			if (!p->fetching.len)
+				sk_buf_adds(&p->fetching, out->source);
 			break;
 		}
 		sk_credentials_clear(out);
@@ -849,6 +935,29 @@ static int run_chain(struct sk_credentials_provider *p, struct sk_credentials *o
 	sk_buf_free(&tried);
 	sk_buf_free(&why);
 	return rc == 0 ? 0 : SK_ERROR;
+}
+
+/* one AssumeRole with the base's credentials of this moment */
+static int assume(struct sk_credentials_provider *p, struct sk_credentials *out)
+{
+	struct sk_assume_role_opts o = SK_ASSUME_ROLE_OPTS_INIT;
+	struct sk_buf base = SK_BUF_INIT;
+	int rc;
+
+	o.role_arn = p->role.arn;
+	o.session_name = p->role.session;
+	o.external_id = p->role.external_id;
+	o.duration_seconds = p->role.duration;
+	rc = p->assume_role(p->assume_role_ud, p->base, p->role.region, &o, out);
+	if (rc == 0) {
+		out->source = "assume-role";
+		sk_buf_reset(&p->fetching);
+		if (sk_credentials_provider_describe(p->base, &base) < 0 ||
+		    sk_buf_printf(&p->fetching, "assume-role %s <- %s", p->role.arn, base.len ? base.ptr : "?") < 0)
+			rc = -1;
+	}
+	sk_buf_free(&base);
+	return rc;
 }
 
 static bool fresh(const struct sk_credentials *c, int64_t t, int64_t margin)
@@ -872,12 +981,17 @@ int sk_credentials_provider_get(struct sk_credentials_provider *p, struct sk_cre
 		goto done;
 	}
 	p->fetches++;
-	if (run_chain(p, &got) == 0) {
+	if ((p->kind == K_ASSUME_ROLE ? assume(p, &got) : run_chain(p, &got)) == 0) {
+		struct sk_buf swap = p->chain;
 		sk_credentials_clear(&p->cached);
 		p->cached = got;
+		p->chain = p->fetching;
+		p->fetching = swap;
+		sk_buf_reset(&p->fetching);
 		rc = sk_credentials_copy(out, &p->cached);
 		goto done;
 	}
+	sk_credentials_clear(&got);
 	if (fresh(&p->cached, t, 0)) {
 		/* a failed refresh: what we have is still good for a while */
 		char exp[SK_TIME_RFC3339_MAX];

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
+
 struct sk_aws_config;
 
 struct sk_credentials {
@@ -39,7 +41,8 @@ struct sk_credentials {
 	char *session_token; /* NULL for long-term keys */
 	int64_t expiration;  /* seconds since the epoch; 0: does not expire */
 	const char *source;  /* static string: "environment", "shared-credentials-file",
-	                        "shared-config-file", "web-identity", "ecs", "imds", "static" */
+	                        "shared-config-file", "web-identity", "ecs", "imds", "static",
+	                        "assume-role", "credential-process", "sso" */
 };
 
 #define SK_CREDENTIALS_INIT                                                                             \
@@ -63,15 +66,45 @@ struct sk_credentials_provider;
 typedef int (*sk_web_identity_fn)(void *ud, const char *region, const char *role_arn, const char *session_name,
 				  const char *token, struct sk_credentials *out);
 
+/*
+ * What STS AssumeRole is asked for.  The strings are copied by whoever
+ * keeps them (sk_credentials_provider_assume_role_new).
+ */
+struct sk_assume_role_opts {
+	const char *role_arn;     /* required */
+	const char *session_name; /* RoleSessionName; NULL: "snapkeep-<unix time>" */
+	const char *external_id;  /* ExternalId; NULL: none (never logged, never in a message) */
+	int duration_seconds;     /* DurationSeconds; 0: STS's default, one hour */
+};
+
+#define SK_ASSUME_ROLE_OPTS_INIT { .role_arn = NULL, .session_name = NULL, .external_id = NULL, .duration_seconds = 0 }
+
+/*
+ * The AssumeRole exchange: signs AssumeRole for o with base's credentials
+ * and fills out (source "assume-role"), or sets an error (naming the role,
+ * never a secret or the external id) and returns SK_ERROR.  As with the web
+ * identity exchange, this file makes no client: sts.h has one,
+ * sk_sts_assume_role_exchange() with a struct sk_aws_client * as ud.
+ */
+typedef int (*sk_assume_role_fn)(void *ud, struct sk_credentials_provider *base, const char *region,
+				 const struct sk_assume_role_opts *o, struct sk_credentials *out);
+
 struct sk_credentials_chain_opts {
 	/* required: profile, file paths, region; must outlive the provider */
 	const struct sk_aws_config *config;
 	/* NULL: a configured web identity is an error that says so */
 	sk_web_identity_fn web_identity;
 	void *web_identity_ud;
+	/* NULL: a profile with role_arn + source_profile or credential_source is an error that says so */
+	sk_assume_role_fn assume_role;
+	void *assume_role_ud;
 };
 
-#define SK_CREDENTIALS_CHAIN_OPTS_INIT { .config = NULL, .web_identity = NULL, .web_identity_ud = NULL }
+#define SK_CREDENTIALS_CHAIN_OPTS_INIT                                                                  \
+	{                                                                                               \
+		.config = NULL, .web_identity = NULL, .web_identity_ud = NULL, .assume_role = NULL,     \
+		.assume_role_ud = NULL                                                                  \
+	}
 
 /*
  * The default chain.  Nothing is read until the first get().  A source
@@ -85,6 +118,23 @@ int sk_credentials_provider_chain_new(struct sk_credentials_provider **out, cons
 int sk_credentials_provider_static_new(struct sk_credentials_provider **out, const char *access_key_id,
 				       const char *secret_access_key, const char *session_token);
 /*
+ * A role assumed from base's credentials (STS AssumeRole through
+ * exchange(ud, ...), e.g. sk_sts_assume_role_exchange with the session's
+ * STS client), as the AWS CLI assumes a profile's role_arn from its
+ * source_profile, and as snapkeep assumes a role in each target account
+ * from the base credentials.  o's strings and region (STS's region; NULL:
+ * us-east-1) are copied; base is borrowed and must outlive the provider.
+ * Nothing is called until the first get(); the credentials are cached and
+ * assumed again 5 minutes before they expire, with base's credentials of
+ * that moment (base refreshes its own), so a long `run` loop never signs
+ * with expired credentials.  Its description (below) reads "assume-role
+ * <role ARN> <- <base's description>".
+ */
+int sk_credentials_provider_assume_role_new(struct sk_credentials_provider **out, struct sk_credentials_provider *base,
+					    const struct sk_assume_role_opts *o, const char *region,
+					    sk_assume_role_fn exchange, void *ud);
+
+/*
  * Copies current credentials into *out (clear it after use).  On failure:
  * SK_ERROR, class SK_ERR_CREDENTIALS, a message saying which sources were
  * tried and why each gave nothing, e.g.
@@ -93,6 +143,15 @@ int sk_credentials_provider_static_new(struct sk_credentials_provider **out, con
  */
 int sk_credentials_provider_get(struct sk_credentials_provider *p, struct sk_credentials *out);
 void sk_credentials_provider_free(struct sk_credentials_provider *p);
+
+/*
+ * How the current credentials were got, for `snapkeep whoami`: the source
+ * and, for roles, the chain down to the first credentials, e.g.
+ * "assume-role arn:aws:iam::111111111111:role/snapkeep <- source_profile
+ * base (shared-credentials-file)".  Written into out (reset first); "" before
+ * the first successful get().  Never holds a secret.
+ */
+int sk_credentials_provider_describe(struct sk_credentials_provider *p, struct sk_buf *out);
 
 /* tests: the wall clock the refresh logic reads (NULL: the real one) */
 void sk_credentials_provider_set_clock(struct sk_credentials_provider *p, int64_t (*clock)(void *ud), void *ud);

@@ -28,6 +28,7 @@ enum {
 	SK_EXIT_ERROR = 1,
 	SK_EXIT_CHANGES = 2, /* plan --detailed-exitcode: the plan has changes */
 	SK_EXIT_REFUSED = 3, /* plan --detailed-exitcode: a guardrail refused an action */
+	SK_EXIT_PARTIAL = 4, /* several accounts: some were not observed (nothing planned or applied there) */
 	SK_EXIT_USAGE = 64,
 	SK_EXIT_SIGINT = 130,
 	SK_EXIT_SIGTERM = 143,
@@ -49,6 +50,8 @@ struct sk_cli {
 	/* AWS */
 	const char *regions[SK_CLI_MAX_REGIONS];
 	size_t n_regions;
+	const char *accounts[SK_CLI_MAX_REGIONS]; /* --account: only these of Settings' accounts */
+	size_t n_accounts;
 	const char *endpoint;
 	const char *profile;
 	long connect_timeout_ms; /* --connect-timeout, SNAPKEEP_CONNECT_TIMEOUT; 0: the client's default */
@@ -95,6 +98,7 @@ struct sk_cli {
 	bool verbose; /* plan: list kept snapshots too */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
+	const char *trust;   /* iam-policy with Settings' accounts: the base identity the roles trust */
 	/* restore (--instance above) */
 	const char *to_time;
 	bool latest;
@@ -196,8 +200,10 @@ int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_
 			    struct sk_inventory **inv);
 /* cmd_guardrails.c: plans with the guardrails and the deletions the state directory records */
 struct sk_plan_opts;
+/* with accounts (several accounts, engine/accounts.h), each observed account's plan in one */
+struct sk_accounts;
 int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
-			struct sk_plan_opts *po, struct sk_plan **out);
+			struct sk_accounts *accounts, struct sk_plan_opts *po, struct sk_plan **out);
 /* --allow-destructive's list into cli->allow_destructive; a usage error (printed) for an unknown kind */
 int sk_cli_allow_destructive(struct sk_cli *cli);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,

@@ -227,7 +227,7 @@ int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, cons
 	po.n_regions = cli->n_regions;
 	po.allow_mass_delete = cli->allow_mass_delete;
 	po.basis = basis;
-	return sk_cli_plan_guarded(cli, set, inv, &po, out);
+	return sk_cli_plan_guarded(cli, set, inv, NULL, &po, out);
 }
 
 int sk_cli_print_json(json_t *j, FILE *f)
@@ -420,6 +420,8 @@ void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, stru
 	o->session = s;
 	o->regions = cli->regions;
 	o->n_regions = cli->n_regions;
+	o->accounts = cli->accounts;
+	o->n_accounts = cli->n_accounts;
 	o->now = cli->now;
 	o->allow_mass_delete = cli->allow_mass_delete;
 	o->guardrails = cli->guardrails;
@@ -470,7 +472,7 @@ int sk_cli_reconcile(struct sk_reconcile_opts *o, struct sk_cli_printer *p)
 	if (rep.interrupted)
 		rc = rep.signal == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
 	else
-		rc = rep.ok ? SK_EXIT_OK : SK_EXIT_ERROR;
+		rc = rep.ok ? SK_EXIT_OK : rep.partial ? SK_EXIT_PARTIAL : SK_EXIT_ERROR;
 	sk_reconcile_report_free(&rep);
 	sk_cli_printer_free(p);
 	return rc;

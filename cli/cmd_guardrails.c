@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/budget.h"
 #include "reconciler/engine/previous.h"
 #include "reconciler/planner/diff.h"
@@ -29,7 +30,7 @@ static bool has_budget(const struct sk_guardrails *g)
 }
 
 int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
-			struct sk_plan_opts *po, struct sk_plan **out)
+			struct sk_accounts *accounts, struct sk_plan_opts *po, struct sk_plan **out)
 {
 	struct sk_plan_deletion *dels = NULL;
 	struct sk_policyset *prev = NULL;
@@ -54,7 +55,7 @@ int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, cons
 		sk_previous_load(&prev, &lo, st->last_applied.commit, set);
 		po->previous = prev;
 	}
-	rc = sk_plan_compute(out, set, inv, po);
+	rc = accounts ? sk_accounts_plan(out, accounts, set, po) : sk_plan_compute(out, set, inv, po);
 done:
 	free(dels);
 	sk_policyset_free(prev);

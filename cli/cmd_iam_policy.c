@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "cli/cli.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/iam.h"
 #include "specs/policy.h"
 
@@ -32,6 +33,34 @@ int cmd_iam_policy(struct sk_cli *cli)
 	}
 	o.namespace_ = cli->metrics_namespace;
 	o.account = cli->account;
+	if (set->settings.n_accounts) {
+		char principal[64];
+		const char *trust = cli->trust;
+		if (!trust) {
+			rc = sk_cli_usage(cli, "--trust is required with Settings' accounts: the ARN (or account id) of "
+					       "the identity snapkeep runs as, which each account's role must trust");
+			goto done;
+		}
+		if (strlen(trust) == 12 && strspn(trust, "0123456789") == 12) {
+			snprintf(principal, sizeof(principal), "arn:aws:iam::%s:root", trust);
+			trust = principal;
+		} else if (strncmp(trust, "arn:aws", 7) != 0 || !strstr(trust, ":iam::")) {
+			rc = sk_cli_usage(cli, "--trust '%s' must be an IAM ARN (arn:aws:iam::<account>:role/<name>) or "
+					       "an account id", trust);
+			goto done;
+		}
+		if (sk_accounts_iam(&doc, set, &o, trust, cli->accounts, cli->n_accounts) < 0 ||
+		    sk_cli_print_json(doc, stdout) < 0) {
+			rc = sk_cli_fail();
+			goto done;
+		}
+		rc = SK_EXIT_OK;
+		goto done;
+	}
+	if (cli->trust) {
+		rc = sk_cli_usage(cli, "--trust: Settings lists no accounts (no role to assume)");
+		goto done;
+	}
 	if (sk_iam_policy(&doc, set, &o) < 0 || sk_cli_print_json(doc, stdout) < 0) {
 		rc = sk_cli_fail();
 		goto done;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "aws/config.h"
 #include "common/error.h"
@@ -13,6 +14,7 @@
 #include "common/timeutil.h"
 #include "cli/cli.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/engine/saved.h"
@@ -117,6 +119,64 @@ static void print_saved(const char *file)
 		printf("(%s is relative to this directory; from anywhere: snapkeep apply %s)\n", file, abs);
 }
 
+/*
+ * Several accounts (Settings' accounts): each observed with its role, all
+ * in one plan; the accounts not observed are named, and exit 4 says so.
+ * A saved plan or an inventory file speaks for one account only.
+ */
+static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
+{
+	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
+	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+	struct sk_accounts accts;
+	struct sk_plan *plan = NULL;
+	struct sk_session s;
+	int rc = SK_EXIT_ERROR;
+
+	memset(&s, 0, sizeof(s));
+	memset(&accts, 0, sizeof(accts));
+	if (cli->out_file)
+		return sk_cli_usage(cli, "-out: a saved plan over several accounts (Settings' accounts) is not supported");
+	if (cli->inventory)
+		return sk_cli_usage(cli, "--inventory: an inventory file is one account's; the policies list several "
+					 "(Settings' accounts)");
+	oo.regions = cli->regions;
+	oo.n_regions = cli->n_regions;
+	oo.now = sk_cli_now(cli);
+	oo.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL;
+	po.now = sk_cli_now(cli);
+	po.regions = cli->regions;
+	po.n_regions = cli->n_regions;
+	po.allow_mass_delete = cli->allow_mass_delete;
+	if (sk_cli_open_session(cli, &s) < 0 ||
+	    sk_accounts_open(&accts, &s, set, cli->accounts, cli->n_accounts) < 0 ||
+	    sk_accounts_observe(&accts, &oo, set->settings.parallel) < 0 ||
+	    sk_cli_plan_guarded(cli, set, NULL, &accts, &po, &plan) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (plan->n_unobserved) {
+		sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s", plan->n_unobserved, accts.n,
+			     accts.n == 1 ? "" : "s", plan->unobserved[0].account, plan->unobserved[0].error,
+			     plan->n_unobserved > 1 ? "; see the plan for the others" : "");
+		rc = SK_EXIT_PARTIAL;
+	} else {
+		rc = !cli->detailed_exitcode ? SK_EXIT_OK
+		     : plan->n_refused ? SK_EXIT_REFUSED
+		     : sk_plan_has_changes(plan) ? SK_EXIT_CHANGES
+						 : SK_EXIT_OK;
+	}
+done:
+	sk_plan_free(plan);
+	sk_accounts_close(&accts);
+	sk_session_close(&s);
+	return rc;
+}
+
 int cmd_plan(struct sk_cli *cli)
 {
 	struct sk_policyset *set = NULL;
@@ -132,7 +192,21 @@ int cmd_plan(struct sk_cli *cli)
 	if (!cli->inventory)
 		note_held_lock(cli);
 	t0 = sk_time_mono_ms();
-	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0) {
+	memset(&s, 0, sizeof(s));
+	if (sk_cli_load_policies(cli, &set, false) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (set->settings.n_accounts) {
+		rc = plan_accounts(cli, set);
+		goto done;
+	}
+	if (cli->n_accounts) {
+		rc = sk_cli_usage(cli, "--account '%s': Settings lists no accounts (the plan is the caller's own "
+				       "account)", cli->accounts[0]);
+		goto done;
+	}
+	if ((!cli->inventory && sk_cli_open_session(cli, &s) < 0) || sk_cli_observe(cli, &s, set, &inv, NULL) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}

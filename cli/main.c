@@ -54,6 +54,9 @@
 	"  --call-timeout D    limit per AWS call, every retry included (SNAPKEEP_CALL_TIMEOUT;\n"  \
 	"                      default 30s); an attempt that receives nothing for 10s (or a third\n" \
 	"                      of the call timeout, if longer) is retried\n"
+#define OPT_ACCOUNT                                                                                  \
+	"  --account ID        only this one of Settings' accounts (repeatable; default: every account\n" \
+	"                      a policy covers)\n"
 #define COMMON_AWS OPT_REGION COMMON_AWS_ACCESS
 #define OPT_REGION_READ                                                                   \
 	"  --region R          observe and check only this region (repeatable; default: every\n" \
@@ -93,7 +96,7 @@ static const struct sk_command commands[] = {
 	  "conflict on one instance) and a failed observation are errors.\n"
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
-	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_STATE_DIR COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT OPT_STATE_DIR COMMON_OUTPUT
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
@@ -105,10 +108,13 @@ static const struct sk_command commands[] = {
 	  "there is nothing to do.\n"
 	  "Says so when an apply or run holds the state directory's lock: the plan may change\n"
 	  "when it finishes.\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role; one\n"
+	  "that cannot be (its role refused, a region unreadable) is named and the others planned.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
-	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only); 64 bad usage.\n" },
+	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only);\n"
+	  "4 partial: some accounts were not observed (the plan names them); 64 bad usage.\n" },
 	{ "apply", cmd_apply, "make live backups match the policy", "[options] [PLANFILE]",
-	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT COMMON_STATE COMMON_OUTPUT
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          apply as of this RFC 3339 time (default: the clock)\n"
 	  "  --no-wait           do not wait for new snapshots, nor for copies in progress to start\n"
@@ -123,7 +129,8 @@ static const struct sk_command commands[] = {
 	  "policy commit and the live state it was made from are unchanged. The file says where\n"
 	  "its policies are and how it was made: no other option is needed, and one that\n"
 	  "contradicts it is a usage error. It must be yours (or root's) and writable by no one else.\n"
-	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 64 bad usage;\n"
+	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 4 partial: some accounts\n"
+	  "were not observed and nothing was applied there (the rest was); 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
 	{ "backup", cmd_backup, "take an owned snapshot of one instance now (on-demand)",
 	  "--instance ID [--keep-until T | --keep-for D] [--copy] [options]",
@@ -208,10 +215,17 @@ static const struct sk_command commands[] = {
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
-	  "  --account ID        the AWS account in the ARNs (default \"*\": any account)\n"
+	  "  --account ID        the AWS account in the ARNs (default \"*\": any account); with\n"
+	  "                      Settings' accounts, only this one of them (repeatable)\n"
+	  "  --trust ARN|ID      with Settings' accounts: the identity snapkeep runs as (its base\n"
+	  "                      credentials), which each account's role must trust (required there)\n"
 	  "  --metrics-namespace NS  the CloudWatch namespace `run` puts metrics in (default Snapkeep)\n\n"
 	  "Only the actions snapkeep calls, on the policies' instances and regions; DeleteDBSnapshot\n"
-	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n" EXIT_CODES_BASIC },
+	  "only on snapshots tagged snapkeep:policy with one of the policies' names.\n"
+	  "With Settings' accounts: {\"basePolicy\": sts:AssumeRole on each role, for the base identity;\n"
+	  "\"accounts\": [{\"account\", \"roleArn\", \"rolePolicy\", \"trustPolicy\"}]}, each role's policy\n"
+	  "for the policies covering its account and the trust policy it needs (with its ExternalId).\n"
+	  EXIT_CODES_BASIC },
 	{ "restore", cmd_restore, "restore an instance to a point in time or from a snapshot, into a new one",
 	  "--instance ID (--to-time T | --latest | --from-snapshot ID) --target NAME [options]",
 	  "  --instance ID       the instance whose backups are restored\n"
@@ -385,7 +399,7 @@ enum {
 	O_REPO = 256, O_REF, O_PATH, O_REGION, O_ENDPOINT, O_PROFILE, O_STATE_DIR, O_LOCK_TIMEOUT, O_INVENTORY,
 	O_NOW, O_OUT, O_DETAILED, O_MASS, O_AUTO_APPROVE, O_NO_WAIT, O_CONCURRENCY, O_OUTPUT, O_COLOR, O_NO_COLOR,
 	O_DEBUG, O_SINCE, O_INSTANCE, O_INTERVAL, O_GIT_POLL, O_METRICS_ADDR, O_LOG_FORMAT, O_ONCE, O_AUTO_APPLY,
-	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_VERBOSE, O_INSECURE_GIT,
+	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_TRUST, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
 	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE, O_REPLICA_ID,
@@ -453,7 +467,8 @@ static const struct cli_option cli_options[] = {
 	INT("healthz-failures", O_HEALTHZ, healthz_failures, 1, 1000),
 	STR("metrics-namespace", O_NAMESPACE, metrics_namespace),
 	STR("summary-at", O_SUMMARY_AT, summary_at),
-	STR("account", O_ACCOUNT, account),
+	OTHER("account", required_argument, O_ACCOUNT),
+	STR("trust", O_TRUST, trust),
 	FLAG("verbose", O_VERBOSE, verbose),
 	FLAG("observe", O_OBSERVE, observe),
 	STR("alert-repeat", O_ALERT_REPEAT, alert_repeat),
@@ -699,6 +714,12 @@ static int run_command(int argc, char **argv)
 			if (cli.n_regions == SK_CLI_MAX_REGIONS)
 				return sk_cli_usage(&cli, "at most %d --region options", SK_CLI_MAX_REGIONS);
 			cli.regions[cli.n_regions++] = optarg;
+			break;
+		case O_ACCOUNT:
+			if (cli.n_accounts == SK_CLI_MAX_REGIONS)
+				return sk_cli_usage(&cli, "at most %d --account options", SK_CLI_MAX_REGIONS);
+			cli.accounts[cli.n_accounts++] = optarg;
+			cli.account = optarg; /* iam-policy's: the account in the ARNs */
 			break;
 		case O_OUTPUT: output = optarg; break;
 		case O_COLOR: cli.color = 1; break;

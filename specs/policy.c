@@ -204,6 +204,7 @@ static int finish(struct sk_pctx *p)
 		}
 	}
 	sk_policy_check_set(p, set->policies, set->n_policies);
+	sk_policy_settings_check_accounts(p, set->policies, set->n_policies);
 	if (set->n_policies == 0 && p->diags.len == 0) {
 		struct sk_pos none = { NULL, 0, 0 };
 
@@ -258,6 +259,7 @@ static struct sk_policyset *new_set(void)
 	set->settings.price_per_gb_month = SK_DEFAULT_PRICE_PER_GB_MONTH;
 	set->settings.concurrency = DEFAULT_CONCURRENCY;
 	set->settings.copies_in_flight = SK_COPIES_IN_FLIGHT_MAX;
+	set->settings.parallel = SK_DEFAULT_PARALLEL;
 	return set;
 }
 
@@ -353,6 +355,24 @@ int sk_settings_quota(const struct sk_settings *s, const char *region)
 		if (s->region_quotas[i].region && !strcmp(s->region_quotas[i].region, region))
 			return s->region_quotas[i].quota;
 	return s->snapshot_quota > 0 ? s->snapshot_quota : DEFAULT_QUOTA;
+}
+
+bool sk_policy_in_account(const struct sk_policy *p, const char *account)
+{
+	if (!p->n_accounts)
+		return true;
+	for (size_t i = 0; account && i < p->n_accounts; i++)
+		if (!strcmp(p->accounts[i].name, account))
+			return true;
+	return false;
+}
+
+const struct sk_settings_account *sk_settings_account(const struct sk_settings *s, const char *account)
+{
+	for (size_t i = 0; account && i < s->n_accounts; i++)
+		if (!strcmp(s->accounts[i].id, account))
+			return &s->accounts[i];
+	return NULL;
 }
 
 bool sk_policy_has_region(const struct sk_policy *p, const char *region)

@@ -144,6 +144,10 @@ struct sk_policy {
 	struct sk_pos pos; /* the document */
 	struct sk_pos name_pos; /* metadata.name's value */
 
+	/* spec.accounts: Settings' accounts it covers; none: all of them (or the caller's own when Settings lists none) */
+	struct sk_policy_name *accounts;
+	size_t n_accounts;
+
 	/* spec.regions: at least one */
 	struct sk_policy_name *regions;
 	size_t n_regions;
@@ -226,6 +230,20 @@ struct sk_settings_quota {
 	struct sk_pos pos;
 };
 
+/*
+ * Settings' accounts: a target account and the role snapkeep assumes there
+ * from the base credentials (roleArn in that account; externalId when its
+ * trust policy asks for one)
+ */
+struct sk_settings_account {
+	char *id;          /* 12 digits */
+	char *role_arn;    /* arn:aws:iam::<id>:role/... */
+	char *external_id; /* or NULL */
+	struct sk_pos pos;
+};
+
+#define SK_DEFAULT_PARALLEL 8
+
 struct sk_settings {
 	int snapshot_quota;           /* manual snapshots per region; default 100 */
 	struct sk_settings_quota *region_quotas; /* per-region overrides */
@@ -235,6 +253,10 @@ struct sk_settings {
 	char *sns_topic_arn;          /* spec.alerts.snsTopicArn: fleet-wide alerts (`run`), or NULL */
 	struct sk_pos sns_topic_arn_pos;
 	int copies_in_flight;         /* copies in progress per destination region; default SK_COPIES_IN_FLIGHT_MAX */
+	/* spec.accounts: the target accounts; none: the caller's own account only */
+	struct sk_settings_account *accounts;
+	size_t n_accounts;
+	int parallel;                 /* (account, region) places observed and applied at once; default SK_DEFAULT_PARALLEL */
 	bool present;
 	struct sk_pos pos;
 };
@@ -288,6 +310,10 @@ bool sk_policy_conflicts(const struct sk_policy *a, const struct sk_policy *b, s
 bool sk_policy_selects(const struct sk_policy *p, const char *region, const char *instance,
 		       const char *const *tag_keys, const char *const *tag_values, size_t n_tags);
 bool sk_policy_has_region(const struct sk_policy *p, const char *region);
+/* does p cover account (one of Settings' accounts)? a policy listing none covers them all */
+bool sk_policy_in_account(const struct sk_policy *p, const char *account);
+/* Settings' entry for account, or NULL */
+const struct sk_settings_account *sk_settings_account(const struct sk_settings *s, const char *account);
 /* does selector.exclude leave this instance out (by name, or by any one of its tags)? */
 bool sk_policy_excludes(const struct sk_policy *p, const char *instance, const char *const *tag_keys,
 			const char *const *tag_values, size_t n_tags);

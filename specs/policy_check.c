@@ -25,6 +25,17 @@ static bool shares_instance(const struct sk_policy *a, const struct sk_policy *b
 	return false;
 }
 
+/* the same instance name in two accounts is two instances: policies of disjoint accounts never meet */
+static bool shares_account(const struct sk_policy *a, const struct sk_policy *b)
+{
+	if (!a->n_accounts || !b->n_accounts)
+		return true;
+	for (size_t i = 0; i < a->n_accounts; i++)
+		if (sk_policy_in_account(b, a->accounts[i].name))
+			return true;
+	return false;
+}
+
 static const char *shared_region(const struct sk_policy *a, const struct sk_policy *b)
 {
 	for (size_t i = 0; i < a->n_regions; i++)
@@ -142,7 +153,7 @@ void sk_policy_check_set(struct sk_pctx *p, const struct sk_policy *pols, size_t
 						 b->name, a->name_pos.file, a->name_pos.line, a->name_pos.col);
 				continue;
 			}
-			if (!shares_instance(a, b, &inst))
+			if (!shares_instance(a, b, &inst) || !shares_account(a, b))
 				continue;
 			if ((region = shared_region(a, b))) {
 				struct sk_buf why = SK_BUF_INIT;

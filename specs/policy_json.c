@@ -198,20 +198,37 @@ static json_t *policy_json(const struct sk_policy *p)
 		json_object_set_new(o, "drill", drill_json(&p->drill));
 	if (o && p->suspend)
 		json_object_set_new(o, "suspend", json_true());
+	if (o && p->n_accounts) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < p->n_accounts; i++)
+			json_array_append_new(a, json_string(p->accounts[i].name));
+		json_object_set_new(o, "accounts", a);
+	}
 	return o;
 }
 
 static json_t *settings_json(const struct sk_settings *s)
 {
-	json_t *q = json_object();
+	json_t *q = json_object(), *o;
 
 	for (size_t i = 0; q && i < s->n_region_quotas; i++)
 		if (s->region_quotas[i].region)
 			json_object_set_new(q, s->region_quotas[i].region, json_integer(s->region_quotas[i].quota));
-	return json_pack("{s:b, s:i, s:o, s:f, s:i, s:i, s:o}", "present", s->present, "snapshotQuota",
-			 s->snapshot_quota, "regionQuotas", q, "pricePerGBMonth", s->price_per_gb_month, "concurrency",
-			 s->concurrency, "copiesInFlight", s->copies_in_flight, "alerts",
-			 s->sns_topic_arn ? json_pack("{s:s}", "snsTopicArn", s->sns_topic_arn) : json_null());
+	o = json_pack("{s:b, s:i, s:o, s:f, s:i, s:i, s:o}", "present", s->present, "snapshotQuota", s->snapshot_quota,
+		      "regionQuotas", q, "pricePerGBMonth", s->price_per_gb_month, "concurrency", s->concurrency,
+		      "copiesInFlight", s->copies_in_flight, "alerts",
+		      s->sns_topic_arn ? json_pack("{s:s}", "snsTopicArn", s->sns_topic_arn) : json_null());
+	/* only over several accounts: the sets without them print as they always did */
+	if (o && s->n_accounts) {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < s->n_accounts; i++)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "id", s->accounts[i].id, "roleArn",
+							   s->accounts[i].role_arn, "externalId",
+							   str_or_null(s->accounts[i].external_id)));
+		json_object_set_new(o, "accounts", a);
+		json_object_set_new(o, "parallel", json_integer(s->parallel));
+	}
+	return o;
 }
 
 int sk_policyset_format_json(struct sk_buf *out, const struct sk_policyset *set, unsigned flags)

@@ -18,7 +18,7 @@
 const char *const sk_policy_keys_top[] = { "apiVersion", "kind", "metadata", "spec", NULL };
 const char *const sk_policy_keys_metadata[] = { "name", NULL };
 const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", "drill",
-					    "verify",  "suspend", NULL };
+					    "verify",  "suspend",  "accounts", NULL };
 const char *const sk_policy_keys_selector[] = { "instances", "tags", "exclude", NULL };
 const char *const sk_policy_keys_exclude[] = { "instances", "tags", NULL };
 const char *const sk_policy_keys_automated[] = { "retentionDays",      "window",	   "copyTagsToSnapshot",
@@ -41,7 +41,8 @@ const char *const sk_policy_keys_drill_connect[] = { "database", "user", "passwo
 const char *const sk_policy_keys_drill_check[] = { "name", "sql", "atLeast", "expect", "notOlderThanSnapshotBy",
 						   NULL };
 const char *const sk_policy_keys_settings[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", "copiesInFlight",
-						"alerts", NULL };
+						"alerts", "accounts", "parallel", NULL };
+const char *const sk_policy_keys_account[] = { "id", "roleArn", "externalId", NULL };
 
 const struct sk_policy_keyset sk_policy_keys_sets[] = {
 	{ "document", sk_policy_keys_top },
@@ -66,6 +67,7 @@ const struct sk_policy_keyset sk_policy_keys_sets[] = {
 	{ "spec.drill.checks[]", sk_policy_keys_drill_check },
 	{ "settings.spec", sk_policy_keys_settings },
 	{ "settings.spec.alerts", sk_policy_keys_alerts },
+	{ "settings.spec.accounts[]", sk_policy_keys_account },
 	{ NULL, NULL },
 };
 
@@ -120,6 +122,9 @@ const struct sk_policy_pattern sk_policy_keys_patterns[] = {
 	[SK_POLICY_RX_INSTANCE_CLASS] = { "instanceClass", "^db\\.[a-z0-9]+\\.[a-z0-9]+$" },
 	[SK_POLICY_RX_ENV] = { "passwordEnv", "^[A-Za-z_][A-Za-z0-9_]*$" },
 	[SK_POLICY_RX_DURATION] = { "duration", "^([0-9]{1,6}d)?([0-9]{1,6}h)?([0-9]{1,6}m)?([0-9]{1,6}s)?$" },
+	[SK_POLICY_RX_ACCOUNT] = { "account", "^[0-9]{12}$" },
+	[SK_POLICY_RX_ROLE_ARN] = { "roleArn", "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$" },
+	[SK_POLICY_RX_EXTERNAL_ID] = { "externalId", "^[A-Za-z0-9+=,.@:/_-]{2,1224}$" },
 	[SK_POLICY_RX_COUNT] = { NULL, NULL },
 };
 

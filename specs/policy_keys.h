@@ -28,6 +28,7 @@ extern const char *const sk_policy_keys_retain[];
 extern const char *const sk_policy_keys_copy[];
 extern const char *const sk_policy_keys_alerts[];
 extern const char *const sk_policy_keys_settings[];
+extern const char *const sk_policy_keys_account[];
 extern const char *const sk_policy_keys_verify[];
 extern const char *const sk_policy_keys_threshold[];
 extern const char *const sk_policy_keys_drill[];
@@ -51,6 +52,9 @@ enum sk_policy_rx {
 	SK_POLICY_RX_INSTANCE_CLASS,
 	SK_POLICY_RX_ENV,
 	SK_POLICY_RX_DURATION,
+	SK_POLICY_RX_ACCOUNT,
+	SK_POLICY_RX_ROLE_ARN,
+	SK_POLICY_RX_EXTERNAL_ID,
 	SK_POLICY_RX_COUNT,
 };
 

@@ -1,7 +1,9 @@
 /*
  * policy_settings.c - the Settings document: manual snapshot quotas (one
  * for every region, or per region), the storage price, mutating calls and
- * copies in flight, and the fleet-wide alerts topic
+ * copies in flight, the fleet-wide alerts topic, and the target accounts
+ * (each with the role to assume there) and how many (account, region)
+ * places are worked on at once
  *
  * At most one Settings document per set; what it leaves out keeps the
  * defaults the set was made with (policy.c).
@@ -65,6 +67,108 @@ static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
 	}
 }
 
+#define MAX_ACCOUNTS 1000
+#define ACCOUNT_EXPECTED "an AWS account id: 12 digits, quoted (\"111111111111\")"
+#define ROLE_ARN_EXPECTED "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+#define EXTERNAL_ID_EXPECTED "2..1224 letters, digits or +=,.@:/_-"
+
+bool sk_pctx_want_account(struct sk_pctx *p, const struct sk_ynode *n, const char *label, char **out)
+{
+	char v[SK_PCTX_SHOW_MAX];
+
+	/* an unquoted 111111111111 is a YAML number: said plainly rather than "must be a string" */
+	if (n->type == SK_Y_SCALAR && n->kind == SK_YK_INT) {
+		sk_pctx_diag(p, n, "%s %s must be quoted: an account id is a string of 12 digits, not a number", label,
+			     SK_PCTX_SHOWN(v, n));
+		return false;
+	}
+	return sk_pctx_want_pattern(p, n, label, SK_POLICY_RX_ACCOUNT, 12, ACCOUNT_EXPECTED, out);
+}
+
+/* accounts: [{id, roleArn, externalId}, ...]; the role must be in its account, each id listed once */
+static void parse_accounts(struct sk_pctx *p, const struct sk_ynode *v)
+{
+	struct sk_settings *s = &p->set->settings;
+	char label[64], w[SK_PCTX_SHOW_MAX];
+
+	if (!sk_pctx_want_seq(p, v, "accounts"))
+		return;
+	if (v->n_kids == 0 || v->n_kids > MAX_ACCOUNTS) {
+		sk_pctx_diag(p, v, "accounts must list 1..%d accounts, got %zu", MAX_ACCOUNTS, v->n_kids);
+		return;
+	}
+	if (!(s->accounts = sk_pctx_calloc(p, v->n_kids, sizeof(*s->accounts))))
+		return;
+	for (size_t i = 0; i < v->n_kids; i++) {
+		const struct sk_ynode *it = v->kids[i], *f;
+		struct sk_settings_account a = { NULL, NULL, NULL, sk_pctx_pos(p, it) };
+		bool ok = true;
+
+		snprintf(label, sizeof(label), "accounts[%zu]", i);
+		if (!sk_pctx_want_map(p, it, label))
+			continue;
+		sk_pctx_check_keys(p, it, label, sk_policy_keys_account);
+		snprintf(label, sizeof(label), "accounts[%zu].id", i);
+		if (!(f = sk_pctx_field(it, "id", NULL))) {
+			sk_pctx_diag(p, it, "accounts[%zu] needs an 'id' (the account's 12 digits)", i);
+			ok = false;
+		} else if (!sk_pctx_want_account(p, f, label, &a.id)) {
+			ok = false;
+		}
+		snprintf(label, sizeof(label), "accounts[%zu].roleArn", i);
+		if (!(f = sk_pctx_field(it, "roleArn", NULL))) {
+			sk_pctx_diag(p, it, "accounts[%zu] needs a 'roleArn' (the role snapkeep assumes in it)", i);
+			ok = false;
+		} else if (!sk_pctx_want_pattern(p, f, label, SK_POLICY_RX_ROLE_ARN, 2048, ROLE_ARN_EXPECTED, &a.role_arn)) {
+			ok = false;
+		} else if (a.id && strncmp(strstr(a.role_arn, "::") + 2, a.id, 12) != 0) {
+			sk_pctx_diag(p, f, "%s '%s' is a role in account %.12s, not in account %s", label,
+				     SK_PCTX_SHOWN(w, f), strstr(a.role_arn, "::") + 2, a.id);
+			ok = false;
+		}
+		snprintf(label, sizeof(label), "accounts[%zu].externalId", i);
+		if ((f = sk_pctx_field(it, "externalId", NULL)) &&
+		    !sk_pctx_want_pattern(p, f, label, SK_POLICY_RX_EXTERNAL_ID, 1224, EXTERNAL_ID_EXPECTED,
+					  &a.external_id))
+			ok = false;
+		for (size_t k = 0; ok && k < s->n_accounts; k++) {
+			if (!strcmp(s->accounts[k].id, a.id)) {
+				sk_pctx_diag(p, it, "accounts[%zu]: account %s is listed twice (first at %s:%d:%d)", i, a.id,
+					     s->accounts[k].pos.file, s->accounts[k].pos.line, s->accounts[k].pos.col);
+				ok = false;
+			}
+		}
+		if (ok)
+			s->accounts[s->n_accounts++] = a;
+	}
+}
+
+void sk_policy_settings_check_accounts(struct sk_pctx *p, const struct sk_policy *pols, size_t n)
+{
+	const struct sk_settings *s = &p->set->settings;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < pols[i].n_accounts; k++) {
+			const struct sk_policy_name *a = &pols[i].accounts[k];
+			struct sk_buf known = SK_BUF_INIT;
+
+			if (sk_settings_account(s, a->name))
+				continue;
+			for (size_t j = 0; j < s->n_accounts; j++)
+				sk_buf_printf(&known, "%s%s", j ? ", " : "", s->accounts[j].id);
+			if (s->n_accounts)
+				sk_pctx_diag_pos(p, &a->pos, "policy '%s': account %s is not one of Settings' accounts (%s)",
+						 pols[i].name, a->name, sk_buf_cstr(&known));
+			else
+				sk_pctx_diag_pos(p, &a->pos,
+						 "policy '%s': account %s is not one of Settings' accounts (Settings lists "
+						 "none: add it to a Settings document's spec.accounts with its roleArn)",
+						 pols[i].name, a->name);
+			sk_buf_free(&known);
+		}
+	}
+}
+
 void sk_policy_settings_parse(struct sk_pctx *p, const struct sk_ynode *root, const struct sk_ynode *spec)
 {
 	struct sk_settings *s = &p->set->settings;
@@ -102,4 +206,8 @@ void sk_policy_settings_parse(struct sk_pctx *p, const struct sk_ynode *root, co
 		sk_pctx_want_alerts(p, v, &s->sns_topic_arn, &s->sns_topic_arn_pos);
 	if ((v = sk_pctx_field(spec, "copiesInFlight", NULL)))
 		sk_pctx_want_int(p, v, "copiesInFlight", 1, SK_COPIES_IN_FLIGHT_MAX, NULL, &s->copies_in_flight);
+	if ((v = sk_pctx_field(spec, "accounts", NULL)))
+		parse_accounts(p, v);
+	if ((v = sk_pctx_field(spec, "parallel", NULL)))
+		sk_pctx_want_int(p, v, "parallel", 1, 64, NULL, &s->parallel);
 }

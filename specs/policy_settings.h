@@ -17,4 +17,10 @@
  */
 void sk_policy_settings_parse(struct sk_pctx *p, const struct sk_ynode *root, const struct sk_ynode *spec);
 
+/* every account a policy's spec.accounts names must be one of Settings' (run once all files were read) */
+void sk_policy_settings_check_accounts(struct sk_pctx *p, const struct sk_policy *pols, size_t n);
+
+/* an account id: a quoted string of 12 digits (an unquoted one is a YAML number, said so); the copy in *out */
+bool sk_pctx_want_account(struct sk_pctx *p, const struct sk_ynode *n, const char *label, char **out);
+
 #endif

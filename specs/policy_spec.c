@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "specs/policy_drill.h"
+#include "specs/policy_settings.h"
 #include "specs/policy_snapshots.h"
 #include "specs/policy_verify.h"
 
@@ -199,6 +200,39 @@ static void parse_exclude(struct sk_pctx *p, const struct sk_ynode *k, const str
 }
 
 /* spec.suspend: true stops the policy's changes; the plan still shows them */
+/* accounts: ["111111111111", ...], each one of Settings' accounts (checked once every file is read) */
+static void parse_accounts(struct sk_pctx *p, const struct sk_ynode *v, struct sk_policy *pol)
+{
+	char label[48];
+
+	if (!sk_pctx_want_seq(p, v, "accounts"))
+		return;
+	if (v->n_kids == 0) {
+		sk_pctx_diag(p, v, "accounts must not be empty (leave it out to cover every account Settings lists)");
+		return;
+	}
+	if (!(pol->accounts = sk_pctx_calloc(p, v->n_kids, sizeof(*pol->accounts))))
+		return;
+	for (size_t i = 0; i < v->n_kids; i++) {
+		const struct sk_ynode *it = v->kids[i];
+		struct sk_policy_name a = { NULL, sk_pctx_pos(p, it) };
+		bool dup = false;
+
+		snprintf(label, sizeof(label), "accounts[%zu]", i);
+		if (!sk_pctx_want_account(p, it, label, &a.name))
+			continue;
+		for (size_t k = 0; k < pol->n_accounts && !dup; k++) {
+			if (!strcmp(pol->accounts[k].name, a.name)) {
+				sk_pctx_diag(p, it, "%s '%s' is listed twice (first at %s:%d:%d)", label, a.name,
+					     pol->accounts[k].pos.file, pol->accounts[k].pos.line, pol->accounts[k].pos.col);
+				dup = true;
+			}
+		}
+		if (!dup)
+			pol->accounts[pol->n_accounts++] = a;
+	}
+}
+
 static void parse_suspend(struct sk_pctx *p, const struct sk_ynode *v, struct sk_policy *pol)
 {
 	bool b;
@@ -283,6 +317,8 @@ void sk_policy_spec_parse(struct sk_pctx *p, const struct sk_ynode *root, const 
 		sk_policy_drill_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "suspend", NULL)))
 		parse_suspend(p, v, &pol);
+	if ((v = sk_pctx_field(spec, "accounts", NULL)))
+		parse_accounts(p, v, &pol);
 add:
 	if (sk_buf_add(&p->policies, &pol, sizeof(pol)) < 0)
 		p->oom = true;

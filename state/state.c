@@ -102,12 +102,14 @@ void sk_state_forget_deletions(struct sk_state *s, int64_t before)
 
 /* ---- finding and adding instances ---- */
 
-static struct sk_state_instance *find(const struct sk_state *s, const char *region, const char *id, size_t *at)
+static struct sk_state_instance *find_in(const struct sk_state *s, const char *account, const char *region,
+					 const char *id, size_t *at)
 {
 	size_t i;
 
 	for (i = 0; i < s->n_instances; i++)
-		if (!strcmp(s->instances[i].region, region) && !strcmp(s->instances[i].id, id)) {
+		if (!strcmp(s->instances[i].account, account) && !strcmp(s->instances[i].region, region) &&
+		    !strcmp(s->instances[i].id, id)) {
 			if (at)
 				*at = i;
 			return &s->instances[i];
@@ -115,17 +117,30 @@ static struct sk_state_instance *find(const struct sk_state *s, const char *regi
 	return NULL;
 }
 
+static struct sk_state_instance *find(const struct sk_state *s, const char *region, const char *id, size_t *at)
+{
+	return find_in(s, "", region, id, at);
+}
+
 int sk_state_instance(struct sk_state_instance **out, struct sk_state *s, const char *region, const char *id,
 		      bool create)
+{
+	return sk_state_instance_in(out, s, NULL, region, id, create);
+}
+
+int sk_state_instance_in(struct sk_state_instance **out, struct sk_state *s, const char *account, const char *region,
+			 const char *id, bool create)
 {
 	struct sk_state_instance *in;
 
 	*out = NULL;
+	if (!account)
+		account = "";
 	if (!region || !id || !*region || !*id || strlen(region) >= sizeof(in->region) || strlen(id) >= sizeof(in->id) ||
-	    strchr(region, '/'))
-		return sk_error_set(SK_ERR_INVALID, "state: bad instance key '%s/%s'", region ? region : "",
-				    id ? id : "");
-	in = find(s, region, id, NULL);
+	    strchr(region, '/') || strlen(account) >= sizeof(in->account) || strchr(account, '/'))
+		return sk_error_set(SK_ERR_INVALID, "state: bad instance key '%s%s%s/%s'", account, *account ? "/" : "",
+				    region ? region : "", id ? id : "");
+	in = find_in(s, account, region, id, NULL);
 	if (in) {
 		*out = in;
 		return 0;
@@ -136,6 +151,7 @@ int sk_state_instance(struct sk_state_instance **out, struct sk_state *s, const 
 	if (!in)
 		return -1;
 	memset(in, 0, sizeof(*in));
+	sk_strlcpy(in->account, account, sizeof(in->account));
 	sk_strlcpy(in->region, region, sizeof(in->region));
 	sk_strlcpy(in->id, id, sizeof(in->id));
 	*out = in;
@@ -259,7 +275,11 @@ static int cmp_instance(const void *a, const void *b)
 {
 	const struct sk_state_instance *x = *(const struct sk_state_instance *const *)a;
 	const struct sk_state_instance *y = *(const struct sk_state_instance *const *)b;
-	int c = strcmp(x->region, y->region);
+	int c = strcmp(x->account, y->account);
+
+	if (c)
+		return c;
+	c = strcmp(x->region, y->region);
 
 	return c ? c : strcmp(x->id, y->id);
 }
@@ -302,7 +322,7 @@ json_t *sk_state_to_json(const struct sk_state *s)
 {
 	const struct sk_state_instance **sorted = NULL;
 	json_t *root = json_object(), *insts;
-	char key[sizeof(s->instances->region) + sizeof(s->instances->id) + 1];
+	char key[sizeof(s->instances->account) + sizeof(s->instances->region) + sizeof(s->instances->id) + 2];
 	bool ok = root != NULL;
 	size_t i;
 
@@ -332,7 +352,8 @@ json_t *sk_state_to_json(const struct sk_state *s)
 			sorted[i] = &s->instances[i];
 		qsort(sorted, s->n_instances, sizeof(*sorted), cmp_instance);
 		for (i = 0; i < s->n_instances; i++) {
-			snprintf(key, sizeof(key), "%s/%s", sorted[i]->region, sorted[i]->id);
+			snprintf(key, sizeof(key), "%s%s%s/%s", sorted[i]->account, sorted[i]->account[0] ? "/" : "",
+				 sorted[i]->region, sorted[i]->id);
 			put(insts, key, instance_json(sorted[i], &ok), &ok);
 		}
 	}
@@ -548,13 +569,20 @@ static int read_drill(const struct rd *r, struct sk_state_drill *d, const json_t
 static int read_instance(const struct rd *r, struct sk_state *s, const char *key, const json_t *v)
 {
 	struct sk_state_instance *in;
-	char path[320], region[64], id[128];
+	char path[320], account[16] = "", region[64], id[128];
 	const char *slash = strchr(key, '/');
 	size_t rl;
 
 	snprintf(path, sizeof(path), "instances.%.256s", key);
+	/* "<account>/<region>/<id>"; "<region>/<id>" is the caller's own account */
+	if (slash && slash - key == 12 && strspn(key, "0123456789") == 12 && strchr(slash + 1, '/')) {
+		memcpy(account, key, 12);
+		account[12] = '\0';
+		key = slash + 1;
+		slash = strchr(key, '/');
+	}
 	if (!slash || slash == key || !slash[1] || strchr(slash + 1, '/'))
-		return bad(r, path, "the key must be '<region>/<instance id>'");
+		return bad(r, path, "the key must be '<region>/<instance id>' or '<account>/<region>/<instance id>'");
 	rl = (size_t)(slash - key);
 	if (rl >= sizeof(in->region) || strlen(slash + 1) >= sizeof(in->id))
 		return bad(r, path, "region or instance id too long");
@@ -563,9 +591,9 @@ static int read_instance(const struct rd *r, struct sk_state *s, const char *key
 	sk_strlcpy(id, slash + 1, sizeof(id));
 	if (!json_is_object(v))
 		return bad(r, path, "expected an object, got %s", type_name(v));
-	if (find(s, region, id, NULL))
+	if (find_in(s, account, region, id, NULL))
 		return bad(r, path, "listed twice");
-	if (sk_state_instance(&in, s, region, id, true) < 0)
+	if (sk_state_instance_in(&in, s, account, region, id, true) < 0)
 		return -1;
 	if (get_members(r, in, v, path, instance_members, SK_FIELDS_N(instance_members)) < 0 ||
 	    read_drill(r, &in->last_drill, v, path) < 0)

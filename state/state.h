@@ -45,6 +45,7 @@ struct sk_state_drill {
 };
 
 struct sk_state_instance {
+	char account[16];            /* one of Settings' accounts; "": the caller's own (files before accounts) */
 	char region[32];
 	char id[64];                 /* DBInstanceIdentifier (1..63) */
 	char policy[128];            /* the policy that manages it */
@@ -139,11 +140,20 @@ int sk_state_save_named(struct sk_state *s, const char *dir, const char *name);
 json_t *sk_state_to_json(const struct sk_state *s);
 
 /*
- * The instance entry for region/id; with create, added when missing
- * (SK_ENOTFOUND without it).  Pointers stay valid until the next add.
+ * The instance entry for region/id (of the caller's own account); with
+ * create, added when missing (SK_ENOTFOUND without it).  Pointers stay
+ * valid until the next add.
  */
 int sk_state_instance(struct sk_state_instance **out, struct sk_state *s, const char *region, const char *id,
 		      bool create);
+/*
+ * The same in account (NULL or "": the caller's own).  The file keys an
+ * instance "<account>/<region>/<id>", and "<region>/<id>" in the caller's
+ * own account (as files before accounts did): the same instance name in
+ * two accounts is two entries.
+ */
+int sk_state_instance_in(struct sk_state_instance **out, struct sk_state *s, const char *account, const char *region,
+			 const char *id, bool create);
 /* drops an instance entry (one no policy manages any more); SK_ENOTFOUND when absent */
 int sk_state_instance_remove(struct sk_state *s, const char *region, const char *id);
 

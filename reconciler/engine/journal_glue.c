@@ -270,12 +270,18 @@ static int resolve(struct sk_journal *j, const char *dir, struct sk_backend *b, 
 	json_array_foreach(pending, i, rec) {
 		const char *action = sval(rec, "action"), *region = sval(rec, "region"), *target = sval(rec, "target");
 		const json_t *call = json_object_get(rec, "call");
+		const char *account = sval(call, "account");
 		struct verdict v;
 
 		memset(&v, 0, sizeof(v));
 		if (shard_region && (!sk_journal_glue_shard_region(rec) ||
 				     strcmp(sk_journal_glue_shard_region(rec), shard_region))) {
 			counts->other_shards++;
+			continue;
+		}
+		/* an intent is judged against its own account's inventory only (none: the caller's own) */
+		if (account ? !inv->account || strcmp(account, inv->account) : inv->account != NULL) {
+			counts->left++;
 			continue;
 		}
 		if (!action || !region || !target) {

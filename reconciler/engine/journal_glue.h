@@ -59,7 +59,8 @@ struct sk_journal_glue_counts {
  * (`snapkeep restore`) whose new instance exists likewise; otherwise
  * "not-made".  Appends one resolution record per intent it can judge, with
  * what it saw as the detail, and leaves intents of regions inv did not
- * observe.  counts may be NULL.
+ * observe, and of accounts other than inv->account (an intent's account is
+ * its call's "account"; none: the caller's own).  counts may be NULL.
  */
 int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts);

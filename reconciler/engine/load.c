@@ -86,6 +86,8 @@ int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const st
 	oo.backup_regions = rl.backups;
 	oo.n_backup_regions = rl.n_backups;
 	oo.now = o->now;
+	oo.max_parallel = o->max_parallel;
+	oo.slots = o->slots;
 	if (o->progress)
 		fprintf(o->progress, "Observing %zu region%s...\n", n, n == 1 ? "" : "s");
 	rc = sk_observe(out, c, &oo, stats);

@@ -23,6 +23,7 @@ struct sk_observe_stats;
 struct sk_policyset;
 struct sk_source;
 struct sk_source_opts;
+struct sk_slots;
 
 struct sk_load_opts {
 	const char *repo;        /* path or URL; NULL: the current directory */
@@ -63,9 +64,13 @@ struct sk_load_observe_opts {
 	bool shard;                 /* regions name shards: their copy regions too (sk_plan_regions) */
 	int64_t now;                /* observedAt; 0: the clock */
 	FILE *progress;             /* "Observing N regions..." goes here, or nowhere when NULL */
+	int max_parallel;           /* regions observed at once; 0: SK_OBSERVE_PARALLEL */
+	struct sk_slots *slots;     /* a bound shared with other observations (several accounts), or NULL */
 };
 
-#define SK_LOAD_OBSERVE_OPTS_INIT { .regions = NULL, .n_regions = 0, .shard = false, .now = 0, .progress = NULL }
+#define SK_LOAD_OBSERVE_OPTS_INIT                                                                         \
+	{ .regions = NULL, .n_regions = 0, .shard = false, .now = 0, .progress = NULL, .max_parallel = 0,       \
+	  .slots = NULL }
 
 /* observes every region the policy set needs, with list calls only (engine/observe.h) */
 int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_policyset *set,

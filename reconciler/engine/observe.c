@@ -135,8 +135,10 @@ static void observe_region(void *ud, size_t i)
 {
 	struct job *j = &((struct job *)ud)[i];
 	struct sk_aws_error err;
-	int64_t t0 = sk_time_mono_ms();
+	int64_t t0;
 
+	sk_slots_take(j->sh->opts->slots);
+	t0 = sk_time_mono_ms();
 	j->rc = 0;
 	if (j->full)
 		j->rc = sk_rds_describe_db_instances(j->sh->client, j->region, NULL, on_instance, j, &err);
@@ -147,6 +149,7 @@ static void observe_region(void *ud, size_t i)
 								      &err);
 	if (j->rc != 0)
 		j->error = *sk_error_last();
+	sk_slots_give(j->sh->opts->slots);
 	sk_debug("observed %s: %zu instances, %zu snapshots in %lld ms", j->region, j->n_instances, j->n_snapshots,
 		 (long long)(sk_time_mono_ms() - t0));
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "aws/client.h"
+#include "reconciler/engine/parallel.h"
 #include "reconciler/planner/inventory.h"
 
 struct sk_observe_opts {
@@ -27,13 +28,14 @@ struct sk_observe_opts {
 	bool skip_snapshots; /* instances only */
 	int64_t now;         /* observedAt */
 	int max_parallel;    /* regions observed at once; 0: SK_OBSERVE_PARALLEL */
+	struct sk_slots *slots; /* a bound shared with other observations (several accounts), or NULL */
 };
 
 #define SK_OBSERVE_PARALLEL 8
 
 #define SK_OBSERVE_OPTS_INIT                                                                          \
 	{ .regions = NULL, .n_regions = 0, .snapshot_regions = NULL, .n_snapshot_regions = 0, .backup_regions = NULL, \
-	  .n_backup_regions = 0, .skip_snapshots = false, .now = 0, .max_parallel = 0 }
+	  .n_backup_regions = 0, .skip_snapshots = false, .now = 0, .max_parallel = 0, .slots = NULL }
 
 struct sk_observe_stats {
 	size_t calls;

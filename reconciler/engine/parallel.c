@@ -144,3 +144,37 @@ done:
 	free(groups);
 	return rc;
 }
+
+void sk_slots_init(struct sk_slots *s, int n)
+{
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->free = n > 0 ? n : 1;
+}
+
+void sk_slots_destroy(struct sk_slots *s)
+{
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+}
+
+void sk_slots_take(struct sk_slots *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	while (s->free <= 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	s->free--;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void sk_slots_give(struct sk_slots *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->free++;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}

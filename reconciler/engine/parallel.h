@@ -11,9 +11,26 @@
 #ifndef SK_PARALLEL_H
 #define SK_PARALLEL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 typedef void (*sk_task_fn)(void *ud, size_t index);
+
+/*
+ * A bound that several runs of tasks share (accounts observed side by side,
+ * each over its regions): at most n tasks hold a slot at once.
+ */
+struct sk_slots {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int free;
+};
+
+void sk_slots_init(struct sk_slots *s, int n);
+void sk_slots_destroy(struct sk_slots *s);
+/* waits for a free slot (NULL: no bound) */
+void sk_slots_take(struct sk_slots *s);
+void sk_slots_give(struct sk_slots *s);
 
 /* runs fn(ud, i) for every i < n on at most max_threads threads; returns when all are done */
 int sk_parallel_for(size_t n, int max_threads, sk_task_fn fn, void *ud);

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/apply.h"
 #include "reconciler/engine/budget.h"
 #include "reconciler/engine/previous.h"
@@ -160,6 +161,7 @@ static int summarize_instances(struct sk_reconcile_report *rep, const struct sk_
 	for (i = 0; i < plan->n_instances; i++) {
 		const struct sk_plan_instance *pi = &plan->instances[i];
 		struct sk_reconcile_instance *ri = &rep->instances[rep->n_instances++];
+		copy_text(ri->account, sizeof(ri->account), pi->account ? pi->account : "");
 		copy_text(ri->instance, sizeof(ri->instance), pi->instance);
 		copy_text(ri->policy, sizeof(ri->policy), pi->policy);
 		ri->automated_only = pi->automated_only;
@@ -205,6 +207,7 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 	copy_text(r->outcome, sizeof(r->outcome),
 		  rep->interrupted ? "interrupted"
 		  : refused	  ? "refused"
+		  : rep->partial  ? "partial"
 		  : !rep->ok	  ? "failed"
 		  : !rep->changes ? "no-changes"
 		  : !o->apply	  ? "drift"
@@ -230,7 +233,7 @@ static void record_state(struct sk_state *st, const struct sk_reconcile_report *
 		struct sk_state_instance *si;
 		size_t k, owned = ri->own.owned;
 		/* the state file is about the snapshots snapkeep owns */
-		if (ri->automated_only || sk_state_instance(&si, st, ri->own.region, ri->instance, true) < 0)
+		if (ri->automated_only || sk_state_instance_in(&si, st, ri->account, ri->own.region, ri->instance, true) < 0)
 			continue;
 		for (k = 0; k < ri->n_copies; k++) {
 			owned += ri->copies[k].owned;
@@ -310,9 +313,61 @@ static int journal_allowed(struct sk_journal *j, const char *run_id, const struc
 	return rc;
 }
 
+/*
+ * The intents earlier runs left open: over the backend's journal or the
+ * directory's; a shard's alone when reconciling one (other shards' may be
+ * in flight in another replica)
+ */
+static int resolve_intents(const struct sk_reconcile_opts *o, struct sk_journal *journal, const char *dir,
+			   const struct sk_inventory *inv, const char *run_id, struct sk_journal_glue_counts *counts)
+{
+	if (o->backend)
+		return sk_journal_glue_resolve_backend(journal, o->backend, inv, run_id, o->shard_region, counts);
+	if (o->shard_region)
+		return sk_journal_glue_resolve_shard(journal, dir, inv, run_id, o->shard_region, counts);
+	return sk_journal_glue_resolve(journal, dir, inv, run_id, counts);
+}
+
 static bool cancelled(const struct sk_reconcile_opts *o)
 {
 	return o->cancel && *o->cancel;
+}
+
+/* several accounts: what a saved plan or a backup cannot do yet, said before anything is observed */
+static int check_accounts(const struct sk_reconcile_opts *o, const struct sk_policyset *set)
+{
+	if (!set->settings.n_accounts) {
+		if (o->n_accounts)
+			return sk_error_set(SK_ERR_INVALID, "--account '%s': Settings lists no accounts (the run is the "
+							    "caller's own account)", o->accounts[0]);
+		return 0;
+	}
+	if (o->plan_file)
+		return sk_error_set(SK_ERR_INVALID, "saved plan '%s': a saved plan over several accounts is not supported; "
+						    "plan and apply without -out", o->plan_file);
+	if (o->backup)
+		return sk_error_set(SK_ERR_INVALID, "backup: an on-demand backup over several accounts is not supported");
+	return 0;
+}
+
+/* the accounts not observed, as the run's error: the rest was planned (and applied) */
+static void partial_error(struct sk_reconcile_report *rep, const struct sk_plan *plan)
+{
+	struct sk_buf b = SK_BUF_INIT;
+	size_t i;
+
+	rep->unobserved = plan->n_unobserved;
+	if (!plan->n_unobserved)
+		return;
+	sk_buf_printf(&b, "%zu account%s not observed, nothing planned or applied there:", plan->n_unobserved,
+		      plan->n_unobserved == 1 ? "" : "s");
+	for (i = 0; i < plan->n_unobserved; i++)
+		sk_buf_printf(&b, "%s %s (%s)", i ? ";" : "", plan->unobserved[i].account, plan->unobserved[i].error);
+	if (!rep->error[0])
+		copy_text(rep->error, sizeof(rep->error), sk_buf_cstr(&b));
+	sk_buf_free(&b);
+	rep->partial = rep->ok;
+	rep->ok = false;
 }
 
 int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o)
@@ -344,6 +399,13 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	struct sk_saved_how how;
 	const char *const *regions = o->shard_region ? &o->shard_region : o->regions;
 	size_t n_regions = o->shard_region ? 1 : o->n_regions;
+	/* a shard of one of Settings' accounts: that account alone */
+	bool one_account = o->shard_region && o->shard_account && *o->shard_account;
+	const char *const *accounts = one_account ? &o->shard_account : o->accounts;
+	size_t n_accounts = one_account ? 1 : o->n_accounts;
+	struct sk_accounts accts;
+	bool multi = false;
+	int parallel;
 	bool applied = false;
 	size_t n_drill_left = 0;
 	int rc_load;
@@ -351,6 +413,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	memset(rep, 0, sizeof(*rep));
 	memset(&res, 0, sizeof(res));
 	memset(&read_origin, 0, sizeof(read_origin));
+	memset(&accts, 0, sizeof(accts));
 	rep->started = sk_time_now();
 
 	/* an unusable state directory is reported before anything else happens */
@@ -437,24 +500,42 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		sk_error_set(SK_ERR_INVALID, "reconciling needs an AWS session");
 		goto fail;
 	}
+	if (check_accounts(o, set) < 0)
+		goto fail;
+	multi = set->settings.n_accounts > 0;
+	parallel = o->parallel > 0 ? o->parallel : set->settings.parallel;
 	oo.regions = regions;
 	oo.n_regions = n_regions;
 	oo.shard = o->shard_region != NULL;
 	oo.now = o->now ? o->now : sk_time_now();
 	oo.progress = o->progress_tty ? o->progress : NULL;
-	if (sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
+	if (multi ? sk_accounts_open(&accts, o->session, set, accounts, n_accounts) < 0 ||
+			    sk_accounts_observe(&accts, &oo, parallel) < 0
+		  : sk_load_observe(&inv, o->session->client, set, &oo, NULL) < 0)
 		goto fail;
 	if (saved && sk_saved_check_account(origin, o->plan_file, inv) < 0) {
 		rep->refused = true;
 		goto fail;
 	}
 	rep->stage = "plan";
+	memset(&rc_counts, 0, sizeof(rc_counts));
+	for (size_t k = 0; o->apply && k < accts.n; k++) {
+		/* each account's intents against its own inventory; a crashed drill's instances likewise */
+		struct sk_account_run *r = &accts.v[k];
+		struct sk_journal_glue_counts one;
+		if (!r->observed)
+			continue;
+		if (resolve_intents(o, journal, dir, r->inv, run_id, &one) < 0)
+			goto fail;
+		rc_counts.completed += one.completed;
+		rc_counts.not_made += one.not_made;
+		rc_counts.unknown += one.unknown;
+		if (sk_drill_cleanup(&n_drill_left, r->client, r->inv, journal, run_id, NULL, NULL) < 0)
+			sk_warn("account %s: some drill instances left by interrupted drills could not be deleted",
+				r->target->id);
+	}
 	if (o->apply) {
-		memset(&rc_counts, 0, sizeof(rc_counts));
-		if (o->backend ? sk_journal_glue_resolve_backend(journal, o->backend, inv, run_id, o->shard_region,
-								 &rc_counts) < 0
-		    : o->shard_region ? sk_journal_glue_resolve_shard(journal, dir, inv, run_id, o->shard_region, &rc_counts) < 0
-				      : sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
+		if (!multi && resolve_intents(o, journal, dir, inv, run_id, &rc_counts) < 0)
 			goto fail;
 		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
 			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
@@ -462,7 +543,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 				rc_counts.completed + rc_counts.not_made + rc_counts.unknown == 1 ? "" : "s",
 				rc_counts.completed, rc_counts.not_made, rc_counts.unknown);
 		/* drill instances a crashed drill left: ours, and costly; a failed delete is retried next run */
-		if (sk_drill_cleanup(&n_drill_left, o->session->client, inv, journal, run_id, NULL, NULL) < 0)
+		if (!multi && sk_drill_cleanup(&n_drill_left, o->session->client, inv, journal, run_id, NULL, NULL) < 0)
 			sk_warn("some drill instances left by interrupted drills could not be deleted");
 	}
 	/* a saved plan is made again as it was made: at its time, from the live state it recorded */
@@ -478,7 +559,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	po.deletions = deletions;
 	sk_previous_load(&previous, &o->source, st->last_applied.commit, set);
 	po.previous = previous;
-	if (o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0 : sk_plan_compute(&plan, set, inv, &po) < 0)
+	if (multi ? sk_accounts_plan(&plan, &accts, set, &po) < 0
+	    : o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0
+			: sk_plan_compute(&plan, set, inv, &po) < 0)
 		goto fail;
 	rep->guardrail_refused = plan->n_refused;
 	rep->destructive = sk_previous_unallowed(plan, o->apply ? o->allow_destructive : 0) != 0;
@@ -504,6 +587,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		goto fail;
 	if (!rep->changes || !o->apply) {
 		rep->ok = true;
+		partial_error(rep, plan);
 		goto record;
 	}
 	if (cb->confirm && !saved) {
@@ -532,7 +616,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	ao.inv = inv;
 	ao.set = set;
 	ao.guardrails = o->guardrails;
-	if (sk_apply(todo, &ao, &res) < 0)
+	if (multi ? sk_accounts_apply(todo, &accts, &ao, parallel, &res) < 0 : sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
 	if (sk_budget_record(st, todo, &res, po.now, o->guardrails) < 0)
@@ -554,6 +638,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		if (!rep->error[0])
 			copy_text(rep->error, sizeof(rep->error), "interrupted");
 	}
+	partial_error(rep, plan);
 	if (cb->applied)
 		cb->applied(cb->ud, shown, &res, rep);
 	goto record;
@@ -595,6 +680,7 @@ record:
 	json_decref(saved_json);
 	sk_planfile_origin_free(&read_origin);
 	sk_inventory_free(inv);
+	sk_accounts_close(&accts);
 	sk_policyset_free(set);
 	sk_journal_close(journal);
 	sk_state_free(st);

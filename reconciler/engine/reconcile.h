@@ -42,6 +42,8 @@ struct sk_reconcile_callbacks {
 	/*
 	 * The plan is made, while the policies, the inventory and the plan are
 	 * alive; todo is what apply will execute (the saved plan, or plan).
+	 * Over several accounts inv is NULL: each account has its own (the
+	 * plan's parts were made from them).
 	 */
 	void (*planned)(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
 			const struct sk_plan *plan, const struct sk_plan *todo);
@@ -83,6 +85,10 @@ struct sk_reconcile_opts {
 	 * shard's state is its own (sk_backend_state_load(shard)).
 	 */
 	struct sk_backend *backend;
+	/* only these of Settings' accounts (engine/accounts.h); none: every account a policy covers */
+	const char *const *accounts;
+	size_t n_accounts;
+	int parallel;                       /* (account, region) places at once; 0: Settings' parallel */
 	int64_t now;                        /* 0: the clock */
 	bool allow_mass_delete;
 	const struct sk_guardrails *guardrails; /* the deployment's floor (specs/guardrails.h), or NULL */
@@ -115,7 +121,9 @@ struct sk_reconcile_opts {
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
 	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
-	  .regions = NULL, .n_regions = 0, .shard_account = NULL, .shard_region = NULL, .backend = NULL, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
+	  .regions = NULL, .n_regions = 0, .shard_account = NULL, .shard_region = NULL, .backend = NULL,         \
+	  .accounts = NULL, .n_accounts = 0, .parallel = 0, .now = 0, .allow_mass_delete = false,                \
+	  .guardrails = NULL,                                                                                    \
 	  .allow_destructive = 0, .concurrency = 0, .wait = true, .plan_file = NULL, .saved_plan = NULL,        \
 	  .saved_origin = NULL, .cancel = NULL, .backup = NULL, .progress = NULL,                                \
 	  .progress_tty = false,                                                                                 \
@@ -132,6 +140,7 @@ struct sk_reconcile_place {
 
 /* what the run leaves of one (policy, instance) whose snapshots it manages (the plan's summary) */
 struct sk_reconcile_instance {
+	char account[16]; /* "" the caller's own */
 	char instance[64];
 	char policy[128];
 	bool automated_only; /* the policy takes no snapshots: own.newest is an automated one */
@@ -147,6 +156,8 @@ struct sk_reconcile_report {
 	int signal;          /* interrupted: the cancel flag's value (SIGINT, SIGTERM), 0 if unknown */
 	bool cancelled;      /* the confirm callback said no */
 	bool refused;        /* a saved plan did not match the live state or the commit, or the commit was not signed */
+	size_t unobserved;   /* accounts not observed (several accounts): nothing was planned or applied there */
+	bool partial;        /* all went well but for those accounts (ok is false, error names them) */
 	size_t guardrail_refused; /* actions the guardrails refused (never applied) */
 	bool destructive;    /* the plan had warnings not allowed (apply refused it; the commit is not "applied") */
 	char commit[41];

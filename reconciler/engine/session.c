@@ -28,6 +28,8 @@ int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
 	cc.config = s->config;
 	cc.web_identity = sk_sts_web_identity;
 	cc.web_identity_ud = s->sts;
+	cc.assume_role = sk_sts_assume_role_exchange;
+	cc.assume_role_ud = s->sts;
 	if (sk_credentials_provider_chain_new(&s->credentials, &cc) < 0)
 		goto fail;
 	ao.config = s->config;
@@ -39,10 +41,35 @@ int sk_session_open(struct sk_session *s, const struct sk_session_opts *o)
 	ao.on_attempt_ud = o->on_attempt_ud;
 	if (sk_aws_client_new(&s->client, &ao) < 0)
 		goto fail;
+	s->client_opts = ao;
+	s->client_opts.credentials = NULL;
 	return 0;
 fail:
 	sk_session_close(s);
 	return -1;
+}
+
+int sk_session_account_client(struct sk_aws_client **client, struct sk_credentials_provider **credentials,
+			      struct sk_session *s, const char *role_arn, const char *external_id)
+{
+	struct sk_assume_role_opts ar = SK_ASSUME_ROLE_OPTS_INIT;
+	struct sk_aws_client_opts ao = s->client_opts;
+
+	*client = NULL;
+	*credentials = NULL;
+	ar.role_arn = role_arn;
+	ar.session_name = "snapkeep";
+	ar.external_id = external_id;
+	if (sk_credentials_provider_assume_role_new(credentials, s->credentials, &ar, s->config->region,
+						    sk_sts_assume_role_exchange, s->sts) < 0)
+		return -1;
+	ao.credentials = *credentials;
+	if (sk_aws_client_new(client, &ao) < 0) {
+		sk_credentials_provider_free(*credentials);
+		*credentials = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void sk_session_close(struct sk_session *s)

@@ -33,9 +33,21 @@ struct sk_session {
 	struct sk_aws_client *sts; /* unsigned calls only: the credentials chain's web identity exchange */
 	struct sk_credentials_provider *credentials;
 	struct sk_aws_client *client;
+	struct sk_aws_client_opts client_opts; /* how client was made (credentials aside): for other accounts' */
 };
 
 int sk_session_open(struct sk_session *s, const struct sk_session_opts *o);
 void sk_session_close(struct sk_session *s);
+
+/*
+ * A client that acts in another account: role_arn assumed from the
+ * session's credentials (with external_id when not NULL; it never reaches
+ * a log or a message), refreshed before it expires; its calls go out as
+ * the session's (endpoint, timeouts, cancel, on_attempt).  Nothing is
+ * called until the first call.  Free both (client first); the session must
+ * outlive them.
+ */
+int sk_session_account_client(struct sk_aws_client **client, struct sk_credentials_provider **credentials,
+			      struct sk_session *s, const char *role_arn, const char *external_id);
 
 #endif

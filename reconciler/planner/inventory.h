@@ -96,6 +96,7 @@ struct sk_inv_autobackup {
 
 struct sk_inventory {
 	struct sk_arena arena;
+	const char *account; /* the account observed (interned), NULL: the caller's own */
 	int64_t observed_at;
 	const char **regions; /* observed regions, interned, sorted */
 	size_t n_regions, cap_regions;

@@ -81,8 +81,132 @@ void sk_plan_free(struct sk_plan *p)
 	free(p->regions);
 	free(p->refused);
 	free(p->warnings);
+	for (size_t i = 0; i < p->n_parts; i++)
+		sk_plan_free(p->parts[i].plan);
+	free(p->parts);
+	free(p->unobserved);
 	sk_arena_free(&p->arena);
 	free(p);
+}
+
+int sk_plan_set_account(struct sk_plan *part, const char *account)
+{
+	const char *a = sk_plan_strdup(part, account);
+	size_t i;
+
+	if (!a)
+		return sk_error_set_oom();
+	for (i = 0; i < part->n_actions; i++)
+		part->actions[i].account = a;
+	for (i = 0; i < part->n_refused; i++)
+		part->refused[i].action.account = a;
+	for (i = 0; i < part->n_notes; i++)
+		part->notes[i].account = a;
+	for (i = 0; i < part->n_instances; i++)
+		part->instances[i].account = a;
+	for (i = 0; i < part->n_policies; i++)
+		part->policies[i].account = a;
+	for (i = 0; i < part->n_regions; i++)
+		part->regions[i].account = a;
+	for (i = 0; i < part->n_warnings; i++)
+		part->warnings[i].account = a;
+	return 0;
+}
+
+/* appends n items of size sz at from to *items (n_items of them, cap_items room), growing it */
+static int append(void **items, size_t *n_items, size_t *cap_items, const void *from, size_t n, size_t sz)
+{
+	size_t want = *n_items + n;
+	void *grown;
+
+	if (!n)
+		return 0;
+	if (want < *n_items || want > SIZE_MAX / sz)
+		return sk_error_set_oom();
+	if (want > *cap_items) {
+		size_t cap = *cap_items ? *cap_items : 8;
+		while (cap < want)
+			cap = cap > SIZE_MAX / 2 / sz ? want : cap * 2;
+		if (!(grown = realloc(*items, cap * sz)))
+			return sk_error_set_oom();
+		*items = grown;
+		*cap_items = cap;
+	}
+	memcpy((char *)*items + *n_items * sz, from, n * sz);
+	*n_items = want;
+	return 0;
+}
+
+#define APPEND(field, n_field, cap_field, from, n)                                                      \
+	append((void **)&(field), &(n_field), &(cap_field), (from), (n), sizeof(*(field)))
+
+int sk_plan_absorb(struct sk_plan *into, struct sk_plan *part, const char *account)
+{
+	size_t a0 = into->n_actions, g0 = into->n_groups, i0 = into->n_instances, i;
+	size_t cap_regions = into->n_regions, n_policies = into->n_policies;
+	struct sk_plan_part pp = { NULL, part, a0 };
+	struct sk_plan_policy *policies = NULL;
+
+	if (sk_plan_set_account(part, account) < 0)
+		return -1;
+	pp.account = part->n_actions ? part->actions[0].account : sk_plan_strdup(part, account);
+
+	if (!into->n_parts) {
+		memcpy(into->commit, part->commit, sizeof(into->commit));
+		into->signer = part->signer;
+		if ((part->subject && !(into->subject = strdup(part->subject))) ||
+		    (part->ref && !(into->ref = strdup(part->ref))))
+			return sk_error_set_oom();
+		into->copies_at_once = part->copies_at_once;
+		into->price_per_gb_month = part->price_per_gb_month;
+	}
+	if (APPEND(into->actions, into->n_actions, into->cap_actions, part->actions, part->n_actions) < 0 ||
+	    APPEND(into->notes, into->n_notes, into->cap_notes, part->notes, part->n_notes) < 0 ||
+	    APPEND(into->decisions, into->n_decisions, into->cap_decisions, part->decisions, part->n_decisions) < 0 ||
+	    APPEND(into->instances, into->n_instances, into->cap_instances, part->instances, part->n_instances) < 0 ||
+	    APPEND(into->groups, into->n_groups, into->cap_groups, part->groups, part->n_groups) < 0 ||
+	    APPEND(into->regions, into->n_regions, cap_regions, part->regions, part->n_regions) < 0 ||
+	    APPEND(into->refused, into->n_refused, into->cap_refused, part->refused, part->n_refused) < 0 ||
+	    APPEND(into->warnings, into->n_warnings, into->cap_warnings, part->warnings, part->n_warnings) < 0)
+		return -1;
+	/* the policies live in the plan's arena: a new array there, the parts' entries copied */
+	if (part->n_policies) {
+		if (!(policies = sk_arena_calloc(&into->arena, n_policies + part->n_policies, sizeof(*policies))))
+			return sk_error_set_oom();
+		if (n_policies)
+			memcpy(policies, into->policies, n_policies * sizeof(*policies));
+		memcpy(policies + n_policies, part->policies, part->n_policies * sizeof(*policies));
+		into->policies = policies;
+		into->n_policies = n_policies + part->n_policies;
+	}
+	for (i = a0; i < into->n_actions; i++) {
+		if (into->actions[i].depends_on)
+			into->actions[i].depends_on += a0;
+		if (into->actions[i].group)
+			into->actions[i].group += g0;
+	}
+	for (i = g0; i < into->n_groups; i++)
+		into->groups[i].instance += i0;
+	if (into->observed_at == 0 || (part->observed_at && part->observed_at < into->observed_at))
+		into->observed_at = part->observed_at;
+	return APPEND(into->parts, into->n_parts, into->cap_parts, &pp, 1);
+}
+
+int sk_plan_add_unobserved(struct sk_plan *p, const char *account, const char *error)
+{
+	struct sk_plan_unobserved u = { sk_plan_strdup(p, account), sk_plan_strdup(p, error ? error : "not observed") };
+
+	if (!u.account || !u.error)
+		return sk_error_set_oom();
+	return APPEND(p->unobserved, p->n_unobserved, p->cap_unobserved, &u, 1);
+}
+
+const struct sk_plan_part *sk_plan_part_of(const struct sk_plan *p, size_t i)
+{
+	for (size_t k = 0; k < p->n_parts; k++)
+		if (i >= p->parts[k].first_action && i < p->parts[k].first_action + p->parts[k].plan->n_actions)
+			return &p->parts[k];
+	return NULL;
 }
 
 const char *sk_plan_strdup(struct sk_plan *p, const char *s)
@@ -174,6 +298,7 @@ int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *regi
 		return -1;
 	}
 	n->kind = kind;
+	n->account = NULL;
 	n->region = sk_plan_strdup(p, region);
 	n->instance = sk_plan_strdup(p, instance);
 	n->message = sk_arena_strdup(&p->arena, msg);

@@ -44,6 +44,7 @@ struct sk_change {
 
 struct sk_action {
 	enum sk_action_kind kind;
+	const char *account;  /* the account it is made in (Settings' accounts); NULL: the caller's own */
 	const char *region;   /* where the call is sent */
 	const char *instance; /* the instance it concerns */
 	const char *target;   /* the snapshot (create, copy, delete) or the instance */
@@ -101,6 +102,7 @@ enum sk_note_kind {
 
 struct sk_note {
 	enum sk_note_kind kind;
+	const char *account; /* NULL: the caller's own, or the plan as a whole */
 	const char *region;
 	const char *instance;
 	const char *message;
@@ -141,6 +143,7 @@ struct sk_plan_place {
  * own.newest is the newest automated snapshot, what keeps it restorable.
  */
 struct sk_plan_instance {
+	const char *account; /* NULL: the caller's own */
 	const char *policy;
 	const char *instance;
 	bool automated_only;
@@ -169,6 +172,7 @@ struct sk_plan_selected {
  * nothing: the plan carries a warning note for it.
  */
 struct sk_plan_policy {
+	const char *account; /* where it looked (NULL: the caller's own) */
 	const char *name;
 	const char **regions;
 	size_t n_regions;
@@ -177,6 +181,7 @@ struct sk_plan_policy {
 };
 
 struct sk_region_summary {
+	const char *account; /* NULL: the caller's own */
 	const char *region;
 	size_t manual_before;
 	size_t manual_after;
@@ -223,10 +228,29 @@ enum sk_warning_kind {
 
 struct sk_warning {
 	enum sk_warning_kind kind;
+	const char *account; /* NULL: the caller's own */
 	const char *policy;
 	const char *instance; /* NULL for a whole policy */
 	const char *region;
 	const char *message;
+};
+
+/*
+ * A plan over several accounts is made of one plan per account
+ * (sk_plan_absorb): each part is the account's own plan, which apply makes
+ * with the account's credentials; its actions are the whole plan's
+ * [first_action, first_action + part->n_actions).
+ */
+struct sk_plan_part {
+	const char *account;
+	struct sk_plan *plan;
+	size_t first_action;
+};
+
+/* an account the plan could not look at: nothing is planned or applied there */
+struct sk_plan_unobserved {
+	const char *account;
+	const char *error; /* why: the role could not be assumed, a region could not be listed */
 };
 
 struct sk_plan {
@@ -258,6 +282,11 @@ struct sk_plan {
 	struct sk_warning *warnings; /* dangerous changes (planner/warnings.h), in plan order, removals last */
 	size_t n_warnings, cap_warnings;
 	int copies_at_once; /* copies in progress at once per destination region (Settings copiesInFlight) */
+	/* several accounts: the plan of each observed one (owned), and the ones not observed */
+	struct sk_plan_part *parts;
+	size_t n_parts, cap_parts;
+	struct sk_plan_unobserved *unobserved;
+	size_t n_unobserved, cap_unobserved;
 	/*
 	 * With opts.basis: the live state the plan depends on, one sorted line
 	 * per fact ("instance us-east-1/db1 retention=7 ..."), and its SHA-256.
@@ -337,5 +366,23 @@ struct sk_plan_place *sk_plan_group_place(const struct sk_plan *p, size_t g, con
 int sk_plan_add_note(struct sk_plan *p, enum sk_note_kind kind, const char *region, const char *instance,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 const char *sk_plan_strdup(struct sk_plan *p, const char *s);
+
+/*
+ * Several accounts.  sk_plan_set_account() names account on everything
+ * part holds (its actions then say where apply makes them, and what the
+ * journal records); sk_plan_absorb() does so, then appends part's actions, notes,
+ * decisions, summaries, groups, regions, policies, refusals and warnings
+ * to into (dependencies and groups renumbered) and takes part over: it
+ * lives, unchanged, in into->parts until into is freed.  The first part
+ * absorbed gives into its commit, subject, ref and signer.  The same
+ * instance name in two accounts is two instances: nothing of one part
+ * refers to another.
+ */
+int sk_plan_set_account(struct sk_plan *part, const char *account);
+/* on failure part is not taken over: the caller frees it (and into, which may point into it) */
+int sk_plan_absorb(struct sk_plan *into, struct sk_plan *part, const char *account);
+int sk_plan_add_unobserved(struct sk_plan *p, const char *account, const char *error);
+/* the part holding action i of p (several accounts), or NULL */
+const struct sk_plan_part *sk_plan_part_of(const struct sk_plan *p, size_t i);
 
 #endif

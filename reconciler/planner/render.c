@@ -58,11 +58,12 @@ static void render_tags(const struct sk_action *a, FILE *f)
 		fputc('\n', f);
 }
 
-/* "  ~ db-instance <name> (<region>)", the line that heads an action, the sign in color */
+/* "  ~ db-instance <name> (<region>[, account <id>])", the line that heads an action, the sign in color */
 static void render_head(FILE *f, const struct style *s, const char *color, char sign, const char *type,
-			const char *name, const char *region)
+			const char *name, const char *region, const char *account)
 {
-	fprintf(f, "  %s%c%s %s %s%s%s (%s)\n", color, sign, s->reset, type, s->bold, name, s->reset, region);
+	fprintf(f, "  %s%c%s %s %s%s%s (%s%s%s)\n", color, sign, s->reset, type, s->bold, name, s->reset, region,
+		account ? ", account " : "", account ? account : "");
 }
 
 static void render_action(const struct sk_action *a, FILE *f, const struct style *s, bool verbose)
@@ -72,7 +73,7 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
-		render_head(f, s, s->change, '~', "db-instance", a->target, a->region);
+		render_head(f, s, s->change, '~', "db-instance", a->target, a->region, a->account);
 		for (i = 0; i < a->n_changes; i++)
 			fprintf(f, "      %s: %s → %s\n", a->changes[i].field, a->changes[i].before, a->changes[i].after);
 		if (a->apply_immediately)
@@ -80,18 +81,18 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		break;
 	case SK_ACTION_START_REPLICATION:
 		render_head(f, s, s->change, '~', "db-instance", a->instance,
-			    a->source_region ? a->source_region : a->region);
+			    a->source_region ? a->source_region : a->region, a->account);
 		fprintf(f, "      automated_backup_replication: none → %s, %d days%s%s\n", a->region,
 			a->replica_retention, a->kms_key_id ? ", kms " : "", a->kms_key_id ? a->kms_key_id : "");
 		break;
 	case SK_ACTION_STOP_REPLICATION:
 		render_head(f, s, s->change, '~', "db-instance", a->instance,
-			    a->source_region ? a->source_region : a->region);
+			    a->source_region ? a->source_region : a->region, a->account);
 		fprintf(f, "      automated_backup_replication: %s → none\n", a->region);
 		break;
 	case SK_ACTION_CREATE:
 	case SK_ACTION_COPY:
-		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region);
+		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region, a->account);
 		if (a->kind == SK_ACTION_CREATE) {
 			fmt_time(t1, a->slot);
 			fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
@@ -106,7 +107,7 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		break;
 	case SK_ACTION_DELETE:
 		fmt_time(t1, a->source_created);
-		render_head(f, s, s->del, '-', "db-snapshot", a->target, a->region);
+		render_head(f, s, s->del, '-', "db-snapshot", a->target, a->region, a->account);
 		if (a->source_region)
 			fprintf(f, "      of %s, copied from %s, source created %s\n", a->instance, a->source_region, t1);
 		else
@@ -178,22 +179,27 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 		fprintf(f, "Notes:\n");
 		for (i = 0; i < p->n_notes; i++) {
 			const struct sk_note *n = &p->notes[i];
-			fprintf(f, "  %s%s%s%s%s%s%s\n", note_names[n->kind], n->instance ? " " : "",
+			fprintf(f, "  %s%s%s%s%s%s%s%s\n", note_names[n->kind], n->instance ? " " : "",
 				n->instance ? n->instance : "", n->region ? " (" : "", n->region ? n->region : "",
-				n->region ? ")" : "", "");
+				n->region && n->account ? ", account " : "", n->region && n->account ? n->account : "",
+				n->region ? ")" : "");
 			fprintf(f, "      %s\n", n->message);
 		}
 		fputc('\n', f);
 	}
 	for (i = 0; i < p->n_regions; i++) {
 		const struct sk_region_summary *r = &p->regions[i];
-		fprintf(f, "Snapshots in %s: manual %zu → %zu (quota %d); kept, not managed: %zu manual, %zu automated; "
+		fprintf(f, "Snapshots in %s%s%s%s: manual %zu → %zu (quota %d); kept, not managed: %zu manual, %zu automated; "
 			   "storage %+lld GiB, %+.2f USD/month\n",
-			r->region, r->manual_before, r->manual_after, r->quota, r->unmanaged, r->automated,
+			r->region, r->account ? " (account " : "", r->account ? r->account : "", r->account ? ")" : "",
+			r->manual_before, r->manual_after, r->quota, r->unmanaged, r->automated,
 			(long long)r->gib_delta, r->cost_delta);
 	}
 	if (p->n_regions)
 		fputc('\n', f);
+	for (i = 0; i < p->n_unobserved; i++)
+		fprintf(f, "%sAccount %s was not observed:%s %s\n  nothing is planned or applied there\n\n", s.del,
+			p->unobserved[i].account, s.reset, p->unobserved[i].error);
 	if (!c.create && !c.change && !c.remove) {
 		size_t empty = sk_plan_count_selecting_nothing(p);
 		bool held = p->n_refused > 0;
@@ -277,6 +283,9 @@ json_t *sk_action_to_json(const struct sk_action *a)
 	size_t i;
 
 	json_object_set_new(o, "action", json_string(sk_action_kind_name(a->kind)));
+	/* only in plans over several accounts: a single account's plans are as they were */
+	if (a->account)
+		json_object_set_new(o, "account", json_string(a->account));
 	json_object_set_new(o, "region", opt_str(a->region));
 	json_object_set_new(o, "instance", opt_str(a->instance));
 	json_object_set_new(o, "target", opt_str(a->target));
@@ -394,8 +403,10 @@ static json_t *policies_json(const struct sk_plan *p)
 		for (k = 0; k < pp->n_instances; k++)
 			json_array_append_new(insts, json_pack("{s:s, s:s}", "region", pp->instances[k].region, "id",
 							       pp->instances[k].instance));
-		json_array_append_new(out, json_pack("{s:s, s:o, s:o}", "name", pp->name, "regions", regions,
-						     "instances", insts));
+		json_t *one = json_pack("{s:s, s:o, s:o}", "name", pp->name, "regions", regions, "instances", insts);
+		if (one && pp->account)
+			json_object_set_new(one, "account", json_string(pp->account));
+		json_array_append_new(out, one);
 	}
 	return out;
 }
@@ -443,23 +454,40 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 		json_object_set_new(root, "refused", refused);
 	}
 	notes = json_array();
-	for (i = 0; i < p->n_notes; i++)
-		json_array_append_new(notes, json_pack("{s:s, s:o, s:o, s:s}", "kind", note_names[p->notes[i].kind],
-						       "region", opt_str(p->notes[i].region), "instance",
-						       opt_str(p->notes[i].instance), "message", p->notes[i].message));
+	for (i = 0; i < p->n_notes; i++) {
+		json_t *n = json_pack("{s:s, s:o, s:o, s:s}", "kind", note_names[p->notes[i].kind], "region",
+				      opt_str(p->notes[i].region), "instance", opt_str(p->notes[i].instance), "message",
+				      p->notes[i].message);
+		if (n && p->notes[i].account)
+			json_object_set_new(n, "account", json_string(p->notes[i].account));
+		json_array_append_new(notes, n);
+	}
 	json_object_set_new(root, "notes", notes);
 	regions = json_array();
 	for (i = 0; i < p->n_regions; i++) {
 		const struct sk_region_summary *r = &p->regions[i];
-		json_array_append_new(regions,
-				      json_pack("{s:s, s:{s:I, s:I, s:i}, s:I, s:I, s:I, s:f}", "region", r->region,
-						"manualSnapshots", "before", (json_int_t)r->manual_before, "after",
-						(json_int_t)r->manual_after, "quota", r->quota, "automatedSnapshots",
-						(json_int_t)r->automated, "unmanagedSnapshots", (json_int_t)r->unmanaged,
-						"storageGiBDelta", (json_int_t)r->gib_delta, "monthlyCostDelta",
-						cents(r->cost_delta)));
+		json_t *rj = json_pack("{s:s, s:{s:I, s:I, s:i}, s:I, s:I, s:I, s:f}", "region", r->region,
+				       "manualSnapshots", "before", (json_int_t)r->manual_before, "after",
+				       (json_int_t)r->manual_after, "quota", r->quota, "automatedSnapshots",
+				       (json_int_t)r->automated, "unmanagedSnapshots", (json_int_t)r->unmanaged,
+				       "storageGiBDelta", (json_int_t)r->gib_delta, "monthlyCostDelta", cents(r->cost_delta));
+		if (rj && r->account)
+			json_object_set_new(rj, "account", json_string(r->account));
+		json_array_append_new(regions, rj);
 	}
 	json_object_set_new(root, "regions", regions);
+	/* several accounts: which were observed, and which not (nothing is planned or applied there) */
+	if (p->n_parts || p->n_unobserved) {
+		json_t *acc = json_object(), *seen = json_array(), *unseen = json_array();
+		for (i = 0; i < p->n_parts; i++)
+			json_array_append_new(seen, json_string(p->parts[i].account));
+		for (i = 0; i < p->n_unobserved; i++)
+			json_array_append_new(unseen, json_pack("{s:s, s:s}", "account", p->unobserved[i].account, "error",
+								p->unobserved[i].error));
+		json_object_set_new(acc, "observed", seen);
+		json_object_set_new(acc, "notObserved", unseen);
+		json_object_set_new(root, "accounts", acc);
+	}
 	if (p->n_warnings) {
 		json_t *warnings = json_array();
 		for (i = 0; i < p->n_warnings; i++) {
@@ -648,6 +676,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 			sk_plan_free(p);
 			return sk_error_set(SK_ERR_PLAN, "action %zu: unknown kind '%s'", i + 1, kind ? kind : "");
 		}
+		a.account = jstr(p, v, "account");
 		a.region = jstr(p, v, "region");
 		a.instance = jstr(p, v, "instance");
 		a.target = jstr(p, v, "target");

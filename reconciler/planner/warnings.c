@@ -22,6 +22,7 @@ static int warn(struct sk_diff *d, enum sk_warning_kind kind, const char *policy
 	if (!message || !(w = SK_ARRAY_PUSH(p->warnings, p->n_warnings, p->cap_warnings)))
 		return -1;
 	w->kind = kind;
+	w->account = NULL;
 	w->policy = policy ? sk_diff_intern(d, policy) : NULL;
 	w->instance = instance ? sk_diff_intern(d, instance) : NULL;
 	w->region = region ? sk_diff_intern(d, region) : NULL;

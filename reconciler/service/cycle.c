@@ -9,10 +9,12 @@
 #include "common/error.h"
 #include "reconciler/engine/reconcile.h"
 
-static void add(struct sk_newest *out, size_t *n, const char *instance, const struct sk_reconcile_place *p)
+static void add(struct sk_newest *out, size_t *n, const char *account, const char *instance,
+		const struct sk_reconcile_place *p)
 {
 	if (!p->region[0] || !p->newest[0] || !p->newest_time)
 		return;
+	out[*n].account = account;
 	out[*n].region = p->region;
 	out[*n].instance = instance;
 	out[*n].time = p->newest_time;
@@ -23,7 +25,10 @@ static void add(struct sk_newest *out, size_t *n, const char *instance, const st
 static int cmp_newest(const void *pa, const void *pb)
 {
 	const struct sk_newest *a = pa, *b = pb;
-	int c = strcmp(a->region, b->region);
+	int c = strcmp(a->account, b->account);
+
+	if (!c)
+		c = strcmp(a->region, b->region);
 
 	if (!c)
 		c = strcmp(a->instance, b->instance);
@@ -47,9 +52,9 @@ int sk_cycle_newest(struct sk_newest **out, size_t *n, const struct sk_reconcile
 		return sk_error_set_oom();
 	for (i = 0; i < rep->n_instances; i++) {
 		const struct sk_reconcile_instance *ri = &rep->instances[i];
-		add(v, n, ri->instance, &ri->own);
+		add(v, n, ri->account, ri->instance, &ri->own);
 		for (k = 0; k < ri->n_copies; k++)
-			add(v, n, ri->instance, &ri->copies[k]);
+			add(v, n, ri->account, ri->instance, &ri->copies[k]);
 	}
 	if (!*n) {
 		free(v);
@@ -58,7 +63,8 @@ int sk_cycle_newest(struct sk_newest **out, size_t *n, const struct sk_reconcile
 	/* two policies managing one instance: its newest is the newer of theirs */
 	qsort(v, *n, sizeof(*v), cmp_newest);
 	for (i = 1, k = 1; i < *n; i++)
-		if (strcmp(v[i].region, v[k - 1].region) || strcmp(v[i].instance, v[k - 1].instance))
+		if (strcmp(v[i].account, v[k - 1].account) || strcmp(v[i].region, v[k - 1].region) ||
+		    strcmp(v[i].instance, v[k - 1].instance))
 			v[k++] = v[i];
 	*n = k;
 	*out = v;

@@ -17,6 +17,7 @@ struct sk_instance_age {
 	const char *region;
 	const char *instance;
 	int64_t seconds;
+	const char *account; /* "" or NULL: the caller's own */
 };
 
 struct sk_cycle_report {
@@ -43,6 +44,7 @@ struct sk_reconcile_report;
 
 /* the newest available snapshot of one instance in one region (its own, or a copy region) */
 struct sk_newest {
+	const char *account; /* "": the caller's own */
 	const char *region;
 	const char *instance;
 	int64_t time; /* its creation time (a copy's: its source's) */

@@ -445,15 +445,20 @@ static int add_sample(struct sk_buf *b, const struct family *f, const char *suff
 	rc = sk_buf_printf(b, "%s%s", f->name, suffix);
 	if (rc == 0 && (f->n_labels || le)) {
 		rc = sk_buf_addc(b, '{');
+		bool any = false;
 		for (i = 0; rc == 0 && i < f->n_labels; i++) {
-			rc = sk_buf_printf(b, "%s%s=\"", i ? "," : "", f->labels[i]);
+			/* an empty value is no label, as Prometheus reads it (the caller's own account) */
+			if (!s->values[i][0])
+				continue;
+			rc = sk_buf_printf(b, "%s%s=\"", any ? "," : "", f->labels[i]);
 			if (rc == 0)
 				rc = add_escaped(b, s->values[i], true);
 			if (rc == 0)
 				rc = sk_buf_addc(b, '"');
+			any = true;
 		}
 		if (rc == 0 && le)
-			rc = sk_buf_printf(b, "%sle=\"%s\"", f->n_labels ? "," : "", le);
+			rc = sk_buf_printf(b, "%sle=\"%s\"", any ? "," : "", le);
 		if (rc == 0)
 			rc = sk_buf_addc(b, '}');
 	}
@@ -543,7 +548,7 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 	static const double duration_buckets[] = { 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600 };
 	static const char *const outcome[] = { "outcome" };
 	static const char *const call_labels[] = { "service", "action", "outcome" };
-	static const char *const age_labels[] = { "region", "instance" };
+	static const char *const age_labels[] = { "account", "region", "instance" };
 	static const char *const version_label[] = { "version" };
 	static const char *const kind_label[] = { "kind" };
 	static const char *const policy_label[] = { "policy" };
@@ -574,8 +579,9 @@ int sk_metrics_new_snapkeep(struct sk_metrics **out, const char *version)
 	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, M_FAILURES, "Failed cycles since the last successful one.",
 				    NULL, 0, NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_GAUGE, M_AGE,
-				    "Age of the newest available snapshot of each managed instance, in seconds.",
-				    age_labels, 2, NULL, 0)) < 0 ||
+				    "Age of the newest available snapshot of each managed instance, in seconds (account: "
+				    "one of Settings' accounts, none for the caller's own).",
+				    age_labels, 3, NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_CREATED, "Snapshots created.", NULL, 0, NULL, 0)) < 0 ||
 	    (rc = sk_metrics_define(m, SK_METRIC_COUNTER, M_COPIED, "Snapshots copied to another region.", NULL, 0,
 				    NULL, 0)) < 0 ||
@@ -659,7 +665,8 @@ int sk_metrics_record_cycle(struct sk_metrics *m, const struct sk_cycle_report *
 		if ((rc = clear_locked(m, M_AGE)) < 0)
 			goto done;
 		for (i = 0; i < r->n_ages; i++) {
-			const char *v[2] = { r->ages[i].region, r->ages[i].instance };
+			const char *v[3] = { r->ages[i].account ? r->ages[i].account : "", r->ages[i].region,
+					     r->ages[i].instance };
 			if ((rc = update_locked(m, OP_SET, M_AGE, v, (double)r->ages[i].seconds)) < 0)
 				goto done;
 		}

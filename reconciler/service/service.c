@@ -63,6 +63,7 @@ struct sk_service {
 };
 
 struct known_newest {
+	char account[16];
 	char region[32];
 	char instance[64];
 	int64_t time;
@@ -102,6 +103,7 @@ static void learn_newest(struct sk_service *c, const struct sk_reconcile_report 
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		sk_strlcpy(c->known[i].account, nw[i].account, sizeof(c->known[i].account));
 		sk_strlcpy(c->known[i].region, nw[i].region, sizeof(c->known[i].region));
 		sk_strlcpy(c->known[i].instance, nw[i].instance, sizeof(c->known[i].instance));
 		c->known[i].time = nw[i].time;
@@ -486,7 +488,8 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 	for (size_t i = 0; i < set->n_policies; i++)
 		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
-	verify(c, set, inv);
+	if (inv) /* several accounts: no one inventory (verify per account is not done in `run`) */
+		verify(c, set, inv);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }
@@ -701,7 +704,7 @@ static int reconcile_shards(struct sk_service *c, const struct sk_reconcile_opts
 	}
 	sk_strlcpy(rep->commit, set->commit, sizeof(rep->commit));
 	sk_strlcpy(rep->subject, set->subject ? set->subject : "", sizeof(rep->subject));
-	if (sk_shards_list(&v, &n, set, o->regions, o->n_regions) < 0)
+	if (sk_shards_list(&v, &n, set, o->regions, o->n_regions, o->accounts, o->n_accounts) < 0)
 		goto fail;
 	sk_shards_rotate(v, n, c->replica);
 	sk_metrics_clear(c->metrics, SK_METRIC_SHARD_HELD);
@@ -831,6 +834,7 @@ static int cycle(void *ud)
 	learn_newest(c, &rep);
 	now = r.finished_ms / 1000;
 	for (i = 0; i < c->n_known; i++) {
+		c->ages[i].account = c->known[i].account;
 		c->ages[i].region = c->known[i].region;
 		c->ages[i].instance = c->known[i].instance;
 		c->ages[i].seconds = now > c->known[i].time ? now - c->known[i].time : 0;

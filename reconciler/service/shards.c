@@ -51,11 +51,30 @@ static int cmp_shard(const void *a, const void *b)
 	return c ? c : strcmp(x->region, y->region);
 }
 
-int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *set, const char *const *regions,
-		   size_t n_regions)
+/* (account, region) once */
+static int add(struct sk_shard **v, size_t *n, size_t *cap, const char *account, const char *region)
 {
+	struct sk_shard *s;
+	size_t k;
+
+	for (k = 0; k < *n; k++)
+		if (!strcmp((*v)[k].region, region) && !strcmp((*v)[k].account, account))
+			return 0;
+	if (!(s = SK_ARRAY_PUSH(*v, *n, *cap)))
+		return -1;
+	s->account = account;
+	s->region = region;
+	snprintf(s->name, sizeof(s->name), "%s%s%s", account, *account ? "/" : "", region);
+	snprintf(s->key, sizeof(s->key), "%s/%s", account, region);
+	return 0;
+}
+
+int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *set, const char *const *regions,
+		   size_t n_regions, const char *const *accounts, size_t n_accounts)
+{
+	const struct sk_settings *st = &set->settings;
 	struct sk_shard *v = NULL;
-	size_t nv = 0, cap = 0, i, j, k;
+	size_t nv = 0, cap = 0, i, j, a;
 
 	*out = NULL;
 	*n = 0;
@@ -63,21 +82,18 @@ int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *
 		const struct sk_policy *p = &set->policies[i];
 		for (j = 0; j < p->n_regions; j++) {
 			const char *region = p->regions[j].name;
-			struct sk_shard *s;
 			if (!wanted(regions, n_regions, region))
 				continue;
-			for (k = 0; k < nv && strcmp(v[k].region, region); k++)
-				;
-			if (k < nv)
-				continue;
-			if (!(s = SK_ARRAY_PUSH(v, nv, cap))) {
-				free(v);
-				return -1;
+			/* Settings' accounts the policy covers; none listed: the caller's own */
+			if (!st->n_accounts && add(&v, &nv, &cap, "", region) < 0)
+				goto fail;
+			for (a = 0; a < st->n_accounts; a++) {
+				const char *acct = st->accounts[a].id;
+				if (!sk_policy_in_account(p, acct) || !wanted(accounts, n_accounts, acct))
+					continue;
+				if (add(&v, &nv, &cap, acct, region) < 0)
+					goto fail;
 			}
-			s->account = "";
-			s->region = region;
-			snprintf(s->name, sizeof(s->name), "%s", region);
-			snprintf(s->key, sizeof(s->key), "/%s", region);
 		}
 	}
 	if (nv)
@@ -85,6 +101,9 @@ int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *
 	*out = v;
 	*n = nv;
 	return 0;
+fail:
+	free(v);
+	return -1;
 }
 
 uint64_t sk_shards_hash(const char *s)

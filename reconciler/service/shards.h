@@ -9,10 +9,10 @@
  * never touches it.  So every mutation has exactly one shard, and a shard
  * is applied by one replica at a time (its lock, state/backend.h).
  *
- * The shards of a cycle are every (account, region) a policy names in
- * spec.regions (a region policies only copy to has no shard: nothing
- * lives there that is not another shard's), within the run's --region
- * options, in one sorted order; each replica starts at its own place in
+ * The shards of a cycle are every (account, region) the policies name:
+ * spec.regions in each account a policy covers (a region policies only
+ * copy to has no shard: nothing lives there that is not another shard's),
+ * within the run's --region and --account options, in one sorted order; each replica starts at its own place in
  * it, sk_shards_rotate(), so replicas first try different shards and
  * share the fleet without a coordinator.  A replica's place is
  * FNV-1a-64(replica id) modulo the number of shards.
@@ -60,12 +60,15 @@ struct sk_shard {
 };
 
 /*
- * The shards the policies name, sorted by account then region, each once;
- * with regions (n_regions > 0) only those.  The names point into set.
- * *out (free() it) may be NULL when there are none.
+ * The shards the policies name, sorted by account then region, each once:
+ * every region of a policy, in each of Settings' accounts the policy
+ * covers (spec.accounts), or the caller's own ("") when Settings lists
+ * none; with regions (n_regions > 0) or accounts (n_accounts > 0, --account)
+ * only those.  The names point into set.  *out (free() it) may be NULL
+ * when there are none.
  */
 int sk_shards_list(struct sk_shard **out, size_t *n, const struct sk_policyset *set, const char *const *regions,
-		   size_t n_regions);
+		   size_t n_regions, const char *const *accounts, size_t n_accounts);
 
 /* FNV-1a, 64 bits */
 uint64_t sk_shards_hash(const char *s);

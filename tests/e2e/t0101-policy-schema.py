@@ -233,6 +233,8 @@ places = {
     "spec.drill.checks[]": set(drill["checks"]["items"]["properties"]),
     "settings.spec": set(D["Settings"]["properties"]["spec"]["properties"]),
     "settings.spec.alerts": set(D["Settings"]["properties"]["spec"]["properties"]["alerts"]["properties"]),
+    "settings.spec.accounts[]": set(D["Settings"]["properties"]["spec"]["properties"]["accounts"]["items"]
+                                    ["properties"]),
 }
 t.is_(sorted(tables["places"]), sorted(places), "the parser and the schema know the same places")
 for place, keys in sorted(tables["places"].items()):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """emulator.py - snapkeep's local AWS endpoint: RDS, SNS, CloudWatch and STS
 over the Query API on one port, with SigV4 checks, persisted state, a
-controllable clock, fault injection, a call log, and the IMDS / ECS
-credential endpoints.  Python 3 standard library only.
+controllable clock, fault injection, a call log, the IMDS / ECS
+credential endpoints and the SSO portal's GetRoleCredentials.  Python 3 standard library only.
 
     python3 tests/emulator/emulator.py --port 0 --ready-file PORTFILE \\
         --state state.json --seed examples/emulator-seed.json
@@ -33,6 +33,7 @@ import model as M  # noqa: E402
 import pg as PG  # noqa: E402
 import rds  # noqa: E402
 import services as S  # noqa: E402
+import sts  # noqa: E402
 import sigv4  # noqa: E402
 from inventory import DEFAULT_CONFIG, AwsError, _stable_id, parse_time, rfc3339  # noqa: E402
 from query import Params, error_response, response  # noqa: E402
@@ -44,11 +45,12 @@ SERVICES = {
     "rds": (rds.NS, rds.ACTIONS),
     "sns": (S.SNS_NS, S.SNS_ACTIONS),
     "monitoring": (S.CW_NS, S.CW_ACTIONS),
-    "sts": (S.STS_NS, S.STS_ACTIONS),
+    "sts": (sts.STS_NS, sts.STS_ACTIONS),
 }
 
 # parameters that carry secrets (NextToken and the like do not)
-SECRET_PARAM = re.compile(r"password|secret|webidentitytoken|sessiontoken|securitytoken|samlassertion", re.I)
+SECRET_PARAM = re.compile(r"password|secret|webidentitytoken|sessiontoken|securitytoken|samlassertion|externalid|tokencode",
+                          re.I)
 
 
 def redact_params(params):
@@ -163,11 +165,11 @@ def other_action(table, action):
 class Ctx:
     """What an action sees."""
 
-    def __init__(self, app, region, params, who, host):
+    def __init__(self, app, region, params, who, host, model=None):
         self.app = app
-        self.m = app.model
+        self.m = model or app.model  # the caller's account
         self.region = region
-        self.r = app.model.region(region)
+        self.r = self.m.region(region)
         self.p = Params(params)
         self.now = app.model.now()
         self.who = who
@@ -178,7 +180,7 @@ class Ctx:
         self.notes.append(s)
 
     def check_presigned(self, url, action, source_region, expect):
-        return self.app.check_presigned(url, action, source_region, self.region, expect)
+        return self.app.check_presigned(url, action, source_region, self.region, expect, self.m.account)
 
 
 class App:
@@ -215,13 +217,18 @@ class App:
         return rec["secret"]
 
     def who(self, akid):
+        """The caller: its ARN, user id and account.  Static keys are the default account's; issued
+        credentials act in the account of their identity ARN (an assumed role's: the role's account)."""
         if akid in self.keys:
             return {"arn": "arn:aws:iam::%s:user/snapkeep-test" % self.model.account,
-                    "userId": "AIDA" + _stable_id(akid, n=17)}
+                    "userId": "AIDA" + _stable_id(akid, n=17), "account": self.model.account}
         rec = self.model.credentials.get(akid) or {}
-        return {"arn": rec.get("arn", "unknown"), "userId": rec.get("userId", "unknown")}
+        arn = rec.get("arn", "unknown")
+        parts = arn.split(":")
+        acct = parts[4] if len(parts) > 5 and len(parts[4]) == 12 and parts[4].isdigit() else self.model.account
+        return {"arn": arn, "userId": rec.get("userId", "unknown"), "account": acct}
 
-    def check_presigned(self, url, action, source_region, dest_region, expect):
+    def check_presigned(self, url, action, source_region, dest_region, expect, account=None):
         """None when url is a valid, unexpired presigned request for action in source_region; else why not."""
         try:
             u = urllib.parse.urlsplit(url)
@@ -247,9 +254,14 @@ class App:
             return "signed for %s, not %s/rds" % ("/".join(cred[2:4]), source_region)
         req = sigv4.Request("GET", u.path or "/", u.query, [("Host", u.netloc)], b"")
         try:
-            sigv4.verify(req, self.lookup, now=time.time(), skew=None)
+            ident = sigv4.verify(req, self.lookup, now=time.time(), skew=None)
         except sigv4.AuthError as e:
             return "%s: %s" % (e.code, e.message)
+        if account is not None:
+            with self.model.lock:
+                signer = self.who(ident.access_key)["account"]
+            if signer != account:
+                return "signed by account %s, not the caller's %s" % (signer, account)
         return None
 
     # ---- call log ----
@@ -285,6 +297,8 @@ class App:
             return self.imds(h, method, raw_path)
         if raw_path.startswith("/ecs/") or raw_path.startswith("/v2/credentials"):
             return self.ecs(h, method, raw_path)
+        if raw_path == "/federation/credentials":
+            return self.sso(h, method, raw_query)
         return self.aws(h, method, raw_path, raw_query, body)
 
     def aws(self, h, method, raw_path, raw_query, body):
@@ -310,7 +324,7 @@ class App:
         scope = sigv4.scope_of(req)
         if scope:
             service, region = scope
-        elif action in S.UNSIGNED_ACTIONS:
+        elif action in sts.UNSIGNED_ACTIONS:
             service, region = "sts", "us-east-1"
         else:
             service, region = None, None
@@ -352,7 +366,7 @@ class App:
             return
 
         who = None
-        if scope or action not in S.UNSIGNED_ACTIONS:
+        if scope or action not in sts.UNSIGNED_ACTIONS:
             try:
                 skew = self.model.config.get("clockSkewSeconds")
                 ident = sigv4.verify(req, self.lookup, now=time.time(),
@@ -362,6 +376,7 @@ class App:
             entry["accessKey"] = ident.access_key
             with self.model.lock:
                 who = self.who(ident.access_key)
+            entry["account"] = who["account"]
         if service not in SERVICES:
             return self.reply_error(h, entry, None, AwsError(
                 "InvalidAction", "The service '%s' is not served by this endpoint" % service), rid)
@@ -382,7 +397,8 @@ class App:
         started = time.monotonic()
         with self.model.lock:
             self.model.tick()
-            ctx = Ctx(self, region, params, who, h.headers.get("Host"))
+            ctx = Ctx(self, region, params, who, h.headers.get("Host"),
+                      self.model.for_account(who["account"]) if who else None)
             try:
                 inner = fn(ctx) if fn else ""
                 text = response(answered_as, ns, inner, rid)
@@ -465,7 +481,7 @@ class App:
         with self.model.lock:
             m = self.model
             now = m.now()
-            akid, rec = S.issue_credentials(m, source, role_arn, "AROA" + _stable_id(role_arn, n=17) + ":" + source,
+            akid, rec = sts.issue_credentials(m, source, role_arn, "AROA" + _stable_id(role_arn, n=17) + ":" + source,
                                             float(m.config.get("credentialsTTL") or 3600), now)
         self.persister.poke()
         return akid, rec, now
@@ -545,6 +561,30 @@ class App:
         self._cred_entry("ecs", "ECSCredentials", 200, {"accessKey": akid})
         return h.reply(200, json.dumps(doc).encode(), "application/json")
 
+    # ---- the SSO portal (IAM Identity Center) ----
+
+    def sso(self, h, method, raw_query):
+        q = dict(urllib.parse.parse_qsl(raw_query))
+        if self._cred_fault(h, "sso", "GetRoleCredentials"):
+            return
+        extra = {"params": {k: q[k] for k in ("account_id", "role_name") if k in q}}
+        try:
+            if method != "GET":
+                raise sts.SsoError("InvalidRequestException", "GetRoleCredentials is a GET", 400)
+            with self.model.lock:
+                doc = sts.sso_get_role_credentials(self.model, h.headers.get("x-amz-sso_bearer_token"),
+                                                   q.get("account_id"), q.get("role_name"), self.model.now())
+        except sts.SsoError as e:
+            extra["error"] = e.kind
+            self._cred_entry("sso", "GetRoleCredentials", e.status, extra)
+            return h.reply(e.status, json.dumps({"message": e.message}).encode(), "application/json",
+                           {"x-amzn-ErrorType": e.kind + ":http://internal.amazon.com/coral/com.amazonaws.switchboard"
+                                                         ".portal/"})
+        self.persister.poke()
+        extra["accessKey"] = doc["roleCredentials"]["accessKeyId"]
+        self._cred_entry("sso", "GetRoleCredentials", 200, extra)
+        return h.reply(200, json.dumps(doc).encode(), "application/json")
+
     # ---- admin API ----
 
     def admin(self, h, method, path, raw_query, body):
@@ -619,6 +659,11 @@ class App:
                     m.touch()
                 data_ = [x for x in m.metrics if not q.get("namespace") or x["Namespace"] == q["namespace"]]
             return 200, {"metrics": data_}
+        if path == "/_emulator/sso/token" and method == "POST":
+            with m.lock:
+                tok, exp = sts.sso_new_token(m, data.get("user"), float(data.get("expiresIn", 3600)), m.now())
+            self.persister.poke()
+            return 200, {"accessToken": tok, "expiresAt": rfc3339(exp, millis=False)}
         if path == "/_emulator/credentials":
             with m.lock:
                 now = m.now()
@@ -691,21 +736,30 @@ class App:
             m = self.model
             m.account, m.clock, m.config, m.regions = fresh.account, fresh.clock, fresh.config, fresh.regions
             m.sns, m.metrics, m.credentials, m.last_tick = [], [], {}, fresh.last_tick
+            m.iam = fresh.iam
+            m.accounts = fresh.accounts
+            for sub in m.accounts.values():
+                m._share(sub)
             m.rebuild_schedule(m.now())
             m.touch()
         self.faults.set({})
         self.persister.poke()
 
     def state_view(self, q):
-        m = self.model
+        """One account's view (?account=ID; default: the default account's), with every account's id."""
+        acct = q.get("account")
+        if acct is not None and acct != self.model.account and acct not in self.model.accounts:
+            raise ValueError("no account %s (accounts: %s)" % (acct, ", ".join(
+                x.account for x in self.model.all_accounts())))
+        m = self.model.for_account(acct)
         want = q.get("region")
         with_snaps = q.get("snapshots", "1") not in ("0", "false")
-        out = {"account": m.account, "now": rfc3339(m.now()), "frozen": m.clock.frozen,
-               "config": dict(m.config), "regions": {}}
+        out = {"account": m.account, "accounts": [x.account for x in self.model.all_accounts()],
+               "now": rfc3339(m.now()), "frozen": m.clock.frozen, "config": dict(m.config), "regions": {}}
         for name, r in sorted(m.regions.items()):
             if want and name != want:
                 continue
-            ctx = Ctx(self, name, {}, None, None)
+            ctx = Ctx(self, name, {}, None, None, m)
             backups = [_view(b) for b in rds._backups_in_region(ctx).values()]
             reg = {
                 "instances": [dict(_view(d), latestRestorableTime=rfc3339(m.latest_restorable(r, d, ctx.now)),

@@ -3,6 +3,12 @@ backups, topics, metrics, issued credentials; the clock and the life-cycle
 events it drives; persistence to one JSON file.  Its parts (Region, Clock,
 times, windows) are in inventory.py.
 
+Several accounts: the Model is the default account (the one the static keys
+belong to); each other account is a Model of its own in .accounts, with its
+own regions and schedule, sharing the lock, the clock, the configuration,
+the issued credentials and the SNS / CloudWatch records with it.  Events,
+ticks and clock changes run through every account.
+
 Every method expects the caller to hold Model.lock.  Times are seconds since
 the epoch (floats) in memory and in the state file; the admin view renders
 them as RFC 3339.
@@ -15,6 +21,8 @@ import random
 import threading
 import time
 import uuid
+
+import sts
 
 from inventory import (DAY, DEFAULT_ACCOUNT, DEFAULT_CONFIG, Clock, Region, _stable_id, next_daily, next_weekly,
                        parse_backup_window, parse_maintenance_window, parse_time, pg_snapshot_dir, rfc3339)
@@ -37,6 +45,7 @@ class Model:
         self.sns = []
         self.metrics = []
         self.credentials = {}  # issued temporary credentials: akid -> {...}
+        self.iam = sts.empty_iam()  # roles and their trust, SSO permission sets and tokens (sts.py)
         self.last_tick = time.time()
         self.created = time.time()
         self.dirty = False
@@ -45,6 +54,32 @@ class Model:
         self._heap = []
         self._hseq = 0
         self._sched = {}  # (region, instance id) -> {"v", "backup", "expire", "maint", "ready"}
+        self.parent = None  # the default account's model, for another account's
+        self.accounts = {}  # the other accounts: id -> Model (on the default account's model only)
+
+    # ---- accounts ----
+
+    def for_account(self, account):
+        """The model of account (made, empty, on first use); the default account's for None or its own id."""
+        root = self.parent or self
+        if account is None or account == root.account:
+            return root
+        m = root.accounts.get(account)
+        if m is None:
+            m = root.accounts[account] = Model(account)
+            root._share(m)
+            m.last_tick = root.last_tick
+            root.touch()
+        return m
+
+    def _share(self, m):
+        m.parent = self
+        m.lock, m.clock, m.config, m.credentials = self.lock, self.clock, self.config, self.credentials
+        m.sns, m.metrics, m.rng, m.created, m.iam = self.sns, self.metrics, self.rng, self.created, self.iam
+
+    def all_accounts(self):
+        """Every account's model, the default account's first."""
+        return [self] + [self.accounts[k] for k in sorted(self.accounts)]
 
     # ---- regions and lookups ----
 
@@ -63,6 +98,8 @@ class Model:
 
     def touch(self):
         self.dirty = True
+        if self.parent is not None:
+            self.parent.dirty = True
 
     def quota(self, region):
         q = self.config.get("snapshotQuotas") or {}
@@ -258,9 +295,13 @@ class Model:
                 self.schedule_instance(r, d, now)
             for sid in r.pending:
                 self.schedule_snapshot(r, r.snapshots[sid])
+        for m in self.accounts.values():
+            m.rebuild_schedule(now)
 
     def advance_to(self, target):
-        """Runs every event due at or before target, in time order."""
+        """Runs every event due at or before target, in time order (in each account)."""
+        for m in self.accounts.values():
+            m.advance_to(target)
         heap = self._heap
         while heap and heap[0][0] <= target:
             t, _, kind, rname, key, v = heapq.heappop(heap)
@@ -378,7 +419,7 @@ class Model:
             self.clock.t = t
         else:
             self.clock.t = t
-            self.last_tick = t
+            self._reset_tick(t)
             self.rebuild_schedule(t)
         self.touch()
 
@@ -390,7 +431,7 @@ class Model:
                 self.clock.t = target
             else:
                 self.clock.offset += secs
-            self.last_tick = target
+            self._reset_tick(target)
             self.rebuild_schedule(target)
         else:
             self.advance_to(target)
@@ -407,9 +448,13 @@ class Model:
         if now >= self.last_tick:
             self.advance_to(now)
         else:
-            self.last_tick = now
+            self._reset_tick(now)
             self.rebuild_schedule(now)
         self.touch()
+
+    def _reset_tick(self, t):
+        for m in self.all_accounts():
+            m.last_tick = t
 
     # ---- persistence ----
 
@@ -422,9 +467,12 @@ class Model:
             "lastTick": self.last_tick,
             "config": self.config,
             "regions": {n: r.to_json() for n, r in self.regions.items()},
+            "accounts": {a: {"regions": {n: r.to_json() for n, r in m.regions.items()}, "lastTick": m.last_tick}
+                         for a, m in self.accounts.items()},
             "sns": self.sns,
             "metrics": self.metrics,
             "credentials": self.credentials,
+            "iam": self.iam,
             "callSeq": self.call_seq,
         }
 
@@ -439,14 +487,10 @@ class Model:
         v["sns"] = list(self.sns)
         v["metrics"] = list(self.metrics)
         v["credentials"] = dict(self.credentials)
-        v["regions"] = {n: {
-            "instances": [_copy_instance(x) for x in r.instances.values()],
-            "snapshots": list(r.snapshots.values()),  # copy-on-write records: see Region.replace_snapshot
-            "automatedBackups": copy.deepcopy(list(r.backups.values())),
-            "topics": [dict(x) for x in r.topics.values()],
-            "kmsKeys": list(r.kms_keys), "describeCount": r.describe_count,
-            "describeInstancesCount": r.describe_instances_count,
-        } for n, r in self.regions.items()}
+        v["iam"] = copy.deepcopy(self.iam)
+        v["regions"] = _regions_view(self.regions)
+        v["accounts"] = {a: {"regions": _regions_view(m.regions), "lastTick": m.last_tick}
+                         for a, m in self.accounts.items()}
         return v
 
     def load(self, d):
@@ -458,26 +502,17 @@ class Model:
         self.last_tick = float(d.get("lastTick") or time.time())
         self.config = copy.deepcopy(DEFAULT_CONFIG)  # snapshotQuotas is a dict of its own
         self.config.update(d.get("config") or {})
-        self.regions = {}
-        for name, rd in (d.get("regions") or {}).items():
-            r = Region(name)
-            for x in rd.get("instances", []):
-                r.instances[x["id"]] = x
-            for x in rd.get("snapshots", []):
-                r.snapshots[x["id"]] = x
-            for x in rd.get("automatedBackups", []):
-                r.backups[x["arn"]] = x
-            for x in rd.get("topics", []):
-                r.topics[x["name"]] = x
-            r.kms_keys = rd.get("kmsKeys") or ["alias/aws/rds"]
-            r.describe_count = rd.get("describeCount", 0)
-            r.describe_instances_count = rd.get("describeInstancesCount", 0)
-            r.reindex()
-            self.regions[name] = r
+        self.regions = _load_regions(d.get("regions") or {})
         self.sns = d.get("sns") or []
         self.metrics = d.get("metrics") or []
         self.credentials = d.get("credentials") or {}
+        self.iam = d.get("iam") or sts.empty_iam()
         self.call_seq = int(d.get("callSeq") or 0)
+        self.accounts = {}
+        for a, ad in (d.get("accounts") or {}).items():
+            m = self.for_account(str(a))
+            m.regions = _load_regions(ad.get("regions") or {})
+            m.last_tick = float(ad.get("lastTick") or self.last_tick)
         # catch up with time that passed while stopped (a running clock), then plan ahead
         self.rebuild_schedule(self.last_tick)
         self.tick()
@@ -497,6 +532,29 @@ class Model:
         if now is None:
             now = self.now()
         history = seed.get("automatedHistory", True)
+        sts.apply_seed(self, seed, now)
+        self._seed_regions(seed, now, history)
+        # other accounts: {"accounts": {"111111111111": {"regions": {...}, "generate": ...}}}
+        for acct, aseed in sorted((seed.get("accounts") or {}).items()):
+            acct = str(acct)
+            if len(acct) != 12 or not acct.isdigit():
+                raise ValueError("seed: account id %r must be 12 digits" % acct)
+            if not isinstance(aseed, dict):
+                raise ValueError("seed: account %s must be an object {regions, generate}" % acct)
+            m = self.for_account(acct)
+            m._seed_regions(aseed, now, aseed.get("automatedHistory", history))
+            for r in m.regions.values():
+                r.reindex()
+        for r in self.regions.values():
+            r.reindex()
+        self.rebuild_schedule(now)
+        self.last_tick = now
+        for m in self.accounts.values():
+            m.last_tick = now
+        self.touch()
+
+    def _seed_regions(self, seed, now, history):
+        """A seed's (or one account's) regions and generated inventory."""
         for name, rs in (seed.get("regions") or {}).items():
             r = self.region(name)
             for k in rs.get("kmsKeys") or []:
@@ -514,11 +572,6 @@ class Model:
             gens = [gens]
         for g in gens or []:
             self._generate(g, now, history)
-        for r in self.regions.values():
-            r.reindex()
-        self.rebuild_schedule(now)
-        self.last_tick = now
-        self.touch()
 
     def _seed_instance(self, r, spec, now, history):
         d = self.make_instance(r.name, spec, now)
@@ -613,6 +666,37 @@ class Model:
                              .replace("{time}", rfc3339(t, millis=False)).replace("{k}", str(k))
                              for tk, tv in stags.items()}
                 r.snapshots[sid] = s
+
+
+def _regions_view(regions):
+    return {n: {
+        "instances": [_copy_instance(x) for x in r.instances.values()],
+        "snapshots": list(r.snapshots.values()),  # copy-on-write records: see Region.replace_snapshot
+        "automatedBackups": copy.deepcopy(list(r.backups.values())),
+        "topics": [dict(x) for x in r.topics.values()],
+        "kmsKeys": list(r.kms_keys), "describeCount": r.describe_count,
+        "describeInstancesCount": r.describe_instances_count,
+    } for n, r in regions.items()}
+
+
+def _load_regions(regions):
+    out = {}
+    for name, rd in regions.items():
+        r = Region(name)
+        for x in rd.get("instances", []):
+            r.instances[x["id"]] = x
+        for x in rd.get("snapshots", []):
+            r.snapshots[x["id"]] = x
+        for x in rd.get("automatedBackups", []):
+            r.backups[x["arn"]] = x
+        for x in rd.get("topics", []):
+            r.topics[x["name"]] = x
+        r.kms_keys = rd.get("kmsKeys") or ["alias/aws/rds"]
+        r.describe_count = rd.get("describeCount", 0)
+        r.describe_instances_count = rd.get("describeInstancesCount", 0)
+        r.reindex()
+        out[name] = r
+    return out
 
 
 def _database(spec, iid):

@@ -1,16 +1,14 @@
-"""services - SNS, CloudWatch and STS Query APIs, and the temporary
-credentials the emulator issues (STS web identity, IMDS, ECS)."""
+"""services - SNS and CloudWatch Query APIs (STS and the credentials the
+emulator issues are in sts.py)."""
 import math
 import re
-import secrets
 import uuid
 
 from inventory import AwsError, parse_time, rfc3339
-from query import el, esc
+from query import el
 
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
 CW_NS = "http://monitoring.amazonaws.com/doc/2010-08-01/"
-STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 KEEP = 10000  # SNS messages and metric data kept
 
@@ -225,72 +223,3 @@ CW_ACTIONS = {
     "PutMetricData": (cw_put_metric_data, True),
     "ListMetrics": (cw_list_metrics, False),
 }
-
-
-# ---- STS and issued credentials ----
-
-def _rand(alphabet, n):
-    return "".join(secrets.choice(alphabet) for _ in range(n))
-
-
-def issue_credentials(m, source, arn, user_id, lifetime, now):
-    """New temporary credentials valid until now + lifetime on the emulator clock."""
-    akid = "ASIA" + _rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-    rec = {
-        "secret": _rand("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+", 40),
-        "token": "IQoJb3JpZ2luX2Vj" + _rand("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 180),
-        "expiration": now + lifetime, "arn": arn, "userId": user_id, "source": source, "issued": now,
-    }
-    for k in [k for k, v in m.credentials.items() if v["expiration"] < now - 86400]:
-        del m.credentials[k]
-    m.credentials[akid] = rec
-    m.touch()
-    return akid, rec
-
-
-def sts_get_caller_identity(ctx):
-    who = ctx.who
-    return "%s%s%s" % (el("Arn", who["arn"]), el("UserId", who["userId"]), el("Account", ctx.m.account))
-
-
-def sts_assume_role_with_web_identity(ctx):
-    p, m = ctx.p, ctx.m
-    role = p.req("RoleArn")
-    session = p.req("RoleSessionName")
-    token = p.req("WebIdentityToken")
-    dur = p.int("DurationSeconds", 3600, 900, 43200,
-                what="1 validation error detected: Value '%s' at 'durationSeconds' failed to satisfy constraint: "
-                "Member must have value between 900 and 43200" % p.get("DurationSeconds"))
-    rm = re.fullmatch(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})", role)
-    if not rm:
-        raise AwsError("ValidationError", "1 validation error detected: Value '%s' at 'roleArn' failed to satisfy "
-                       "constraint: Member must be a role ARN" % role)
-    if not re.fullmatch(r"[\w+=,.@-]{2,64}", session):
-        raise AwsError("ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to "
-                       "satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*" % session)
-    if token != m.config.get("webIdentityToken"):
-        raise AwsError("InvalidIdentityToken", "The ID Token provided is not a valid JWT. (You may see this error if "
-                       "you sent an Access Token)")
-    ttl = m.config.get("credentialsTTL")
-    lifetime = float(ttl) if ttl is not None else float(dur)
-    role_name = rm.group(2)
-    role_id = "AROA" + _rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17)
-    arn = "arn:aws:sts::%s:assumed-role/%s/%s" % (rm.group(1), role_name, session)
-    akid, rec = issue_credentials(m, "web-identity", arn, "%s:%s" % (role_id, session), lifetime, ctx.now)
-    return "".join((
-        el("SubjectFromWebIdentityToken", "system:serviceaccount:snapkeep:snapkeep"),
-        el("Audience", "sts.amazonaws.com"),
-        "<AssumedRoleUser>%s%s</AssumedRoleUser>" % (el("Arn", arn), el("AssumedRoleId", rec["userId"])),
-        "<Credentials>%s%s%s%s</Credentials>" % (
-            el("SessionToken", rec["token"]), el("SecretAccessKey", rec["secret"]),
-            "<Expiration>%s</Expiration>" % esc(rfc3339(rec["expiration"], millis=False)), el("AccessKeyId", akid)),
-        el("Provider", "arn:aws:iam::%s:oidc-provider/oidc.eks.%s.amazonaws.com/id/EXAMPLE" % (m.account, ctx.region)),
-    ))
-
-
-STS_ACTIONS = {
-    "GetCallerIdentity": (sts_get_caller_identity, False),
-    "AssumeRoleWithWebIdentity": (sts_assume_role_with_web_identity, True),
-}
-
-UNSIGNED_ACTIONS = {"AssumeRoleWithWebIdentity"}

@@ -255,7 +255,10 @@ static void test_concurrent_updates_are_all_counted(void **state)
 
 static void test_record_cycle_tracks_failures_and_ages(void **state)
 {
-	struct sk_instance_age ages[2] = { { "us-east-1", "db-b", 7200 }, { "eu-west-1", "db-a", 60 } };
+	/* db-a in the caller's own account and in account 111111111111: two series */
+	struct sk_instance_age ages[3] = { { "us-east-1", "db-b", 7200, NULL },
+					   { "eu-west-1", "db-a", 60, NULL },
+					   { "eu-west-1", "db-a", 30, "111111111111" } };
 	struct sk_cycle_report r;
 	struct sk_metrics *m;
 	char *text;
@@ -274,8 +277,8 @@ static void test_record_cycle_tracks_failures_and_ages(void **state)
 	assert_int_equal(sk_metrics_record_cycle(m, &r), 0);
 	assert_int_equal(sk_metrics_consecutive_failures(m), 0);
 	assert_true(sk_metrics_get(m, "snapkeep_last_success_timestamp_seconds", NULL) == 1767225602.5);
-	assert_true(sk_metrics_get(m, "snapkeep_newest_snapshot_age_seconds", (const char *[]){ "us-east-1", "db-b" }) ==
-		    7200);
+	assert_true(sk_metrics_get(m, "snapkeep_newest_snapshot_age_seconds",
+				   (const char *[]){ "", "us-east-1", "db-b" }) == 7200);
 
 	/* two failures without ages keep the last ages; the success time stays */
 	r.ok = false;
@@ -289,17 +292,19 @@ static void test_record_cycle_tracks_failures_and_ages(void **state)
 	assert_true(sk_metrics_get(m, "snapkeep_consecutive_failures", NULL) == 2);
 	assert_true(sk_metrics_get(m, "snapkeep_last_success_timestamp_seconds", NULL) == 1767225602.5);
 	assert_true(sk_metrics_get(m, "snapkeep_cycles_total", (const char *[]){ "failure" }) == 2);
-	assert_true(sk_metrics_get(m, "snapkeep_newest_snapshot_age_seconds", (const char *[]){ "eu-west-1", "db-a" }) ==
-		    60);
+	assert_true(sk_metrics_get(m, "snapkeep_newest_snapshot_age_seconds",
+				   (const char *[]){ "", "eu-west-1", "db-a" }) == 60);
 
 	/* a success resets the count and replaces the ages: db-b is gone */
 	r.ok = true;
 	r.ages = &ages[1];
-	r.n_ages = 1;
+	r.n_ages = 2;
 	assert_int_equal(sk_metrics_record_cycle(m, &r), 0);
 	assert_int_equal(sk_metrics_consecutive_failures(m), 0);
 	assert_true(isnan(sk_metrics_get(m, "snapkeep_newest_snapshot_age_seconds",
-					 (const char *[]){ "us-east-1", "db-b" })));
+					 (const char *[]){ "", "us-east-1", "db-b" })));
+	assert_true(sk_metrics_get(m, "snapkeep_newest_snapshot_age_seconds",
+				   (const char *[]){ "111111111111", "eu-west-1", "db-a" }) == 30);
 	assert_true(sk_metrics_get(m, "snapkeep_snapshots_created_total", NULL) == 2);
 	assert_true(sk_metrics_get(m, "snapkeep_cycle_duration_seconds", NULL) == 4);
 
@@ -314,6 +319,8 @@ static void test_record_cycle_tracks_failures_and_ages(void **state)
 	assert_non_null(strstr(text, "snapkeep_cycle_duration_seconds_count 4\n"));
 	assert_non_null(strstr(text, "snapkeep_pending_actions 4\n"));
 	assert_non_null(strstr(text, "snapkeep_newest_snapshot_age_seconds{region=\"eu-west-1\",instance=\"db-a\"} 60\n"));
+	assert_non_null(strstr(text, "snapkeep_newest_snapshot_age_seconds{account=\"111111111111\",region=\"eu-west-1\","
+				     "instance=\"db-a\"} 30\n"));
 	assert_null(strstr(text, "db-b"));
 	assert_non_null(strstr(text, "snapkeep_last_success_timestamp_seconds 1767225662.5\n"));
 	free(text);

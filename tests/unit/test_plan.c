@@ -461,6 +461,92 @@ static void test_plan_max_deletions_zero_deletes_nothing(void **state)
 }
 
 /* what apply and the state file read from the plan: explicit dependencies and per-instance summaries */
+/*
+ * Two accounts with the same inventory (the same instance names): one plan
+ * of two parts, each action naming its account, dependencies and groups
+ * renumbered into their own part, and the account not observed named.
+ */
+static void test_plan_over_accounts_keeps_each_accounts_actions_apart(void **state)
+{
+	struct sk_policyset *set = policies(50);
+	struct sk_inventory *inv = inventory(0);
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *one = NULL, *a = NULL, *b = NULL, *all = NULL;
+	char *text = NULL;
+	size_t len = 0, i, n;
+	FILE *f;
+	json_t *j;
+
+	(void)state;
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	assert_int_equal(sk_plan_compute(&one, set, inv, &o), 0);
+	assert_int_equal(sk_plan_compute(&a, set, inv, &o), 0);
+	assert_int_equal(sk_plan_compute(&b, set, inv, &o), 0);
+	n = one->n_actions;
+	assert_true(n > 5);
+	assert_int_equal(sk_plan_new(&all), 0);
+	assert_int_equal(sk_plan_absorb(all, a, "111111111111"), 0);
+	assert_int_equal(sk_plan_absorb(all, b, "222222222222"), 0);
+	assert_int_equal(sk_plan_add_unobserved(all, "333333333333", "sts AssumeRole: AccessDenied"), 0);
+	assert_int_equal(all->n_actions, 2 * n);
+	assert_int_equal(all->n_instances, 2 * one->n_instances);
+	assert_int_equal(all->n_parts, 2);
+	assert_string_equal(all->commit, one->commit);
+	for (i = 0; i < n; i++) {
+		const struct sk_action *x = &all->actions[i], *y = &all->actions[n + i];
+		const struct sk_plan_instance *px = NULL, *py = NULL;
+		assert_string_equal(x->account, "111111111111");
+		assert_string_equal(y->account, "222222222222");
+		assert_string_equal(x->target, y->target);
+		/* the part still holds the account's own plan, what apply makes with the account's client */
+		assert_ptr_equal(sk_plan_part_of(all, i)->plan, a);
+		assert_ptr_equal(sk_plan_part_of(all, n + i)->plan, b);
+		assert_string_equal(a->actions[i].account, "111111111111");
+		if (one->actions[i].depends_on) {
+			assert_int_equal(x->depends_on, one->actions[i].depends_on);
+			assert_int_equal(y->depends_on, one->actions[i].depends_on + n);
+			assert_string_equal(all->actions[y->depends_on - 1].account, "222222222222");
+		}
+		if (one->actions[i].group) {
+			assert_non_null(sk_plan_group_place(all, x->group, &px));
+			assert_non_null(sk_plan_group_place(all, y->group, &py));
+			assert_string_equal(px->account, "111111111111");
+			assert_string_equal(py->account, "222222222222");
+			assert_string_equal(px->instance, py->instance);
+		}
+	}
+	assert_null(sk_plan_part_of(all, 2 * n));
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	sk_plan_render_text(all, f, NULL);
+	fclose(f);
+	assert_non_null(strstr(text, ", account 111111111111)"));
+	assert_non_null(strstr(text, ", account 222222222222)"));
+	assert_non_null(strstr(text, "Account 333333333333 was not observed: sts AssumeRole: AccessDenied"));
+	assert_non_null(strstr(text, "Snapshots in us-west-2 (account 222222222222)"));
+	free(text);
+	j = sk_plan_to_json(all, false);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "actions"), n), "account")),
+			    "222222222222");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "accounts"), "observed")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "accounts"),
+												"notObserved"), 0), "account")),
+			    "333333333333");
+	json_decref(j);
+	/* a single account's plan is as it was: no account anywhere */
+	j = sk_plan_to_json(one, false);
+	assert_null(json_object_get(j, "accounts"));
+	assert_null(json_object_get(json_array_get(json_object_get(j, "actions"), 0), "account"));
+	json_decref(j);
+	sk_plan_free(all);
+	sk_plan_free(one);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 static void test_plan_records_dependencies_and_what_it_leaves(void **state)
 {
 	struct sk_policyset *set = policies(50);
@@ -1003,6 +1089,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_does_not_depend_on_inventory_order),
+		cmocka_unit_test(test_plan_over_accounts_keeps_each_accounts_actions_apart),
 		cmocka_unit_test(test_plan_json_round_trip_keeps_actions),
 		cmocka_unit_test(test_plan_marks_a_suspended_policys_actions_and_leaves_excluded_instances_out),
 		cmocka_unit_test(test_plan_keeps_a_snapshot_until_its_keep_until_and_then_judges_it),

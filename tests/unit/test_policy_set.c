@@ -175,7 +175,7 @@ static void test_settings_errors(void **state)
 		  "p.yaml:11:82: settings 's': pricePerGBMonth must be a number, got string 'cheap'\n"
 		  "p.yaml:11:102: settings 's': concurrency must be 1..64, got 65\n"
 		  "p.yaml:11:106: settings 's': unknown key 'retries' in 'spec' (expected one of: snapshotQuota, "
-		  "pricePerGBMonth, concurrency, copiesInFlight, alerts)\n" },
+		  "pricePerGBMonth, concurrency, copiesInFlight, alerts, accounts, parallel)\n" },
 		{ SETTINGS("s") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: t}\n",
 		  "p.yaml:12:1: settings 't': a second Settings document (the first is at p.yaml:8:1); at most one is allowed\n" },
 		{ SETTINGS("s") "spec: {pricePerGBMonth: .inf}\n",
@@ -183,6 +183,98 @@ static void test_settings_errors(void **state)
 		/* AWS allows 20 copies in progress per destination region: more is not a setting */
 		{ SETTINGS("s") "spec: {copiesInFlight: 21}\n", "p.yaml:11:24: settings 's': copiesInFlight must be 1..20, got 21\n" },
 		{ SETTINGS("s") "spec: {copiesInFlight: 0}\n", "p.yaml:11:24: settings 's': copiesInFlight must be 1..20, got 0\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect(cases[i].yaml, cases[i].want);
+}
+
+/* ---- several accounts: Settings' accounts, a policy's spec.accounts ---- */
+
+#define ACCOUNTS_SETTINGS(extra)                                                                            \
+	"---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\nspec:\n  parallel: 3\n  accounts:\n" \
+	"    - {id: \"111111111111\", roleArn: \"arn:aws:iam::111111111111:role/snapkeep\", externalId: \"ext-1\"}\n" \
+	"    - {id: \"222222222222\", roleArn: \"arn:aws:iam::222222222222:role/ops/snapkeep\"}\n" extra
+
+static void test_settings_accounts_and_policies_that_select_them(void **state)
+{
+	struct sk_policyset *set =
+		parse("p.yaml",
+		      HEAD("all") "---\n" HEAD("one") "  accounts: [\"222222222222\"]\n"
+				  "  automated: {retentionDays: 3}\n---\n" HEAD("other") "  accounts: [\"111111111111\"]\n"
+				  "  automated: {retentionDays: 5}\n" ACCOUNTS_SETTINGS(""),
+		      0);
+	const struct sk_settings *s = &set->settings;
+	const struct sk_settings_account *a;
+
+	(void)state;
+	assert_int_equal(s->n_accounts, 2);
+	assert_int_equal(s->parallel, 3);
+	assert_non_null(a = sk_settings_account(s, "111111111111"));
+	assert_string_equal(a->role_arn, "arn:aws:iam::111111111111:role/snapkeep");
+	assert_string_equal(a->external_id, "ext-1");
+	assert_int_equal(a->pos.line, 32);
+	assert_non_null(a = sk_settings_account(s, "222222222222"));
+	assert_null(a->external_id);
+	assert_null(sk_settings_account(s, "333333333333"));
+	/* no spec.accounts: every account; otherwise the ones listed */
+	assert_true(sk_policy_in_account(&set->policies[0], "111111111111"));
+	assert_true(sk_policy_in_account(&set->policies[0], "222222222222"));
+	assert_false(sk_policy_in_account(&set->policies[1], "111111111111"));
+	assert_true(sk_policy_in_account(&set->policies[1], "222222222222"));
+	assert_int_equal(set->policies[1].accounts[0].pos.line, 14);
+	/* 'one' and 'other' name db1 with other retentions, in different accounts: no conflict */
+	assert_true(sk_policy_in_account(&set->policies[2], "111111111111"));
+	sk_policyset_free(set);
+
+	/* without Settings' accounts: the caller's own account, one plan as before */
+	set = parse("p.yaml", HEAD("p"), 0);
+	assert_int_equal(set->settings.n_accounts, 0);
+	assert_int_equal(set->settings.parallel, SK_DEFAULT_PARALLEL);
+	assert_true(sk_policy_in_account(&set->policies[0], NULL));
+	sk_policyset_free(set);
+}
+
+static void test_account_errors_name_their_place(void **state)
+{
+	static const struct {
+		const char *yaml, *want;
+	} cases[] = {
+		/* a policy names an account Settings does not list */
+		{ HEAD("p") "  accounts: [\"111111111111\", \"444444444444\"]\n" ACCOUNTS_SETTINGS(""),
+		  "p.yaml:7:30: policy 'p': account 444444444444 is not one of Settings' accounts (111111111111, "
+		  "222222222222)\n" },
+		{ HEAD("p") "  accounts: [\"111111111111\"]\n",
+		  "p.yaml:7:14: policy 'p': account 111111111111 is not one of Settings' accounts (Settings lists none: "
+		  "add it to a Settings document's spec.accounts with its roleArn)\n" },
+		{ HEAD("p") "  accounts: [111111111111, \"12345\", \"111111111111\"]\n" ACCOUNTS_SETTINGS(""),
+		  "p.yaml:7:14: policy 'p': accounts[0] 111111111111 must be quoted: an account id is a string of 12 "
+		  "digits, not a number\n"
+		  "p.yaml:7:28: policy 'p': accounts[1] '12345' must be an AWS account id: 12 digits, quoted "
+		  "(\"111111111111\")\n" },
+		{ HEAD("p") "  accounts: [\"111111111111\", \"111111111111\"]\n" ACCOUNTS_SETTINGS(""),
+		  "p.yaml:7:30: policy 'p': accounts[1] '111111111111' is listed twice (first at p.yaml:7:14)\n" },
+		{ HEAD("p") "  accounts: []\n" ACCOUNTS_SETTINGS(""),
+		  "p.yaml:7:13: policy 'p': accounts must not be empty (leave it out to cover every account Settings "
+		  "lists)\n" },
+		/* Settings: the role in another account, a bad external id, a duplicate, missing keys */
+		{ HEAD("p") ACCOUNTS_SETTINGS(
+			  "    - {id: \"333333333333\", roleArn: \"arn:aws:iam::444444444444:role/x\"}\n"
+			  "    - {id: \"555555555555\", roleArn: \"arn:aws:iam::555555555555:role/x\", externalId: \"a b\"}\n"
+			  "    - {id: \"111111111111\", roleArn: \"arn:aws:iam::111111111111:role/y\"}\n"
+			  "    - {roleArn: \"arn:aws:iam::666666666666:role/x\", region: x}\n"),
+		  "p.yaml:16:37: settings 's': accounts[2].roleArn 'arn:aws:iam::444444444444:role/x' is a role in "
+		  "account 444444444444, not in account 333333333333\n"
+		  "p.yaml:17:85: settings 's': accounts[3].externalId 'a b' must be 2..1224 letters, digits or "
+		  "+=,.@:/_-\n"
+		  "p.yaml:18:7: settings 's': accounts[4]: account 111111111111 is listed twice (first at p.yaml:14:7)\n"
+		  "p.yaml:19:7: settings 's': accounts[5] needs an 'id' (the account's 12 digits)\n"
+		  "p.yaml:19:53: settings 's': unknown key 'region' in 'accounts[5]' ('region' belongs in 'replicate')\n" },
+		{ HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n"
+			    "spec: {accounts: [{id: \"111111111111\"}], parallel: 0}\n",
+		  "p.yaml:11:19: settings 's': accounts[0] needs a 'roleArn' (the role snapkeep assumes in it)\n"
+		  "p.yaml:11:52: settings 's': parallel must be 1..64, got 0\n" },
 	};
 
 	(void)state;
@@ -295,6 +387,8 @@ int main(void)
 		cmocka_unit_test(test_replication_conflicts_are_found),
 		cmocka_unit_test(test_same_prefix_on_one_instance_is_an_error),
 		cmocka_unit_test(test_settings_document),
+		cmocka_unit_test(test_settings_accounts_and_policies_that_select_them),
+		cmocka_unit_test(test_account_errors_name_their_place),
 		cmocka_unit_test(test_settings_errors),
 		cmocka_unit_test(test_a_set_without_policies_is_an_error),
 		cmocka_unit_test(test_source_details_are_copied_into_the_set),

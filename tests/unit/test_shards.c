@@ -50,7 +50,7 @@ static void test_shards_are_the_policies_regions_sorted_once(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(sk_shards_list(&v, &n, set, NULL, 0), 0);
+	assert_int_equal(sk_shards_list(&v, &n, set, NULL, 0, NULL, 0), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0].region, "eu-west-1");
 	assert_string_equal(v[1].region, "us-east-1");
@@ -69,11 +69,11 @@ static void test_shards_within_the_region_options(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(sk_shards_list(&v, &n, set, only, 2), 0);
+	assert_int_equal(sk_shards_list(&v, &n, set, only, 2, NULL, 0), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].region, "us-west-2");
 	free(v);
-	assert_int_equal(sk_shards_list(&v, &n, set, only + 1, 1), 0);
+	assert_int_equal(sk_shards_list(&v, &n, set, only + 1, 1, NULL, 0), 0);
 	assert_int_equal(n, 0);
 	assert_null(v);
 	sk_policyset_free(set);

@@ -429,6 +429,53 @@ static void test_instance_entries_are_found_added_and_removed(void **state)
 	sk_state_free(NULL);
 }
 
+/* the same instance name in two accounts is two entries; the caller's own keeps today's key */
+static void test_instances_are_keyed_by_account(void **state)
+{
+	struct fixture *f = *state;
+	struct sk_state *s = NULL, *r = NULL;
+	struct sk_state_instance *own, *a, *b, *x;
+	char *text;
+
+	assert_int_equal(sk_state_new(&s), 0);
+	assert_int_equal(sk_state_instance(&own, s, "us-east-1", "orders-db", true), 0);
+	own->owned_snapshots = 1;
+	assert_int_equal(sk_state_instance_in(&a, s, "111111111111", "us-east-1", "orders-db", true), 0);
+	a->owned_snapshots = 2;
+	assert_int_equal(sk_state_instance_in(&b, s, "222222222222", "us-east-1", "orders-db", true), 0);
+	b->owned_snapshots = 3;
+	assert_int_equal(s->n_instances, 3);
+	/* "" and NULL are the caller's own */
+	assert_int_equal(sk_state_instance_in(&x, s, "", "us-east-1", "orders-db", false), 0);
+	assert_int_equal(x->owned_snapshots, 1);
+	assert_int_equal(sk_state_instance_in(&x, s, "333333333333", "us-east-1", "orders-db", false), SK_ENOTFOUND);
+	assert_int_equal(sk_state_instance_in(&x, s, "1111/1111", "us-east-1", "orders-db", true), SK_ERROR);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+
+	text = read_file(f->path);
+	assert_contains(text, "\"us-east-1/orders-db\"");
+	assert_contains(text, "\"111111111111/us-east-1/orders-db\"");
+	assert_contains(text, "\"222222222222/us-east-1/orders-db\"");
+	free(text);
+	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_int_equal(r->n_instances, 3);
+	assert_int_equal(sk_state_instance_in(&x, r, "222222222222", "us-east-1", "orders-db", false), 0);
+	assert_int_equal(x->owned_snapshots, 3);
+	assert_string_equal(x->account, "222222222222");
+	assert_int_equal(sk_state_instance(&x, r, "us-east-1", "orders-db", false), 0);
+	assert_int_equal(x->owned_snapshots, 1);
+	assert_string_equal(x->account, "");
+	sk_state_free(r);
+	sk_state_free(s);
+
+	/* a key of three parts needs an account of 12 digits first */
+	write_file(f->path, "{\"format\": \"snapkeep-state/v1\", \"serial\": 1, \"lineage\": "
+			    "\"0f8fad5b-d9cb-469f-a165-70867728950e\", \"instances\": {\"prod/us-east-1/db\": {}}}");
+	assert_int_equal(sk_state_load(&r, f->dir), SK_ERROR);
+	assert_contains(sk_error_message(), "'<account>/<region>/<instance id>'");
+	assert_null(r);
+}
+
 /* loading must fail with SK_ERR_STATE, name the file and want, and leave the file untouched */
 static void assert_refused(struct fixture *f, const char *text, const char *want)
 {
@@ -710,6 +757,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trips_every_field_and_sorts_instances, setup, teardown),
 		cmocka_unit_test(test_instance_entries_are_found_added_and_removed),
+		cmocka_unit_test_setup_teardown(test_instances_are_keyed_by_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_drill_round_trips_and_is_read_per_instance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_file_is_refused_and_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_state_file_is_refused_and_left_alone, setup, teardown),

@@ -187,8 +187,10 @@ class Emulator:
         """the actions of the mutating calls since `since` (a call log mark), of one service or all"""
         return [c["action"] for c in self.calls(since=since, service=service)["calls"] if c.get("mutating")]
 
-    def state(self, region=None, snapshots=True):
-        return self.admin("GET", "state", query={"region": region, "snapshots": None if snapshots else "0"})
+    def state(self, region=None, snapshots=True, account=None):
+        """the admin view of one account (default: the seed's default account)"""
+        return self.admin("GET", "state", query={"region": region, "snapshots": None if snapshots else "0",
+                                                 "account": account})
 
     def sns_messages(self):
         return self.admin("GET", "sns")["messages"]

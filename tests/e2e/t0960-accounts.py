@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Several accounts: a three-account fleet against the emulator (two
+instances each, the same instance name in all three), Settings' accounts
+with a role to assume in each from the base credentials (the static key of
+account 123456789012), one of them with a wrong external id.  The plan
+shows the two reachable accounts and names the failing one (text and
+JSON, exit 4); apply converges the two and makes no call in the third;
+fixing the id and applying again converges the third; the emulator's call
+log proves that every RDS call was made with the credentials of the
+account it touched and that no copy crossed accounts.  The state file keys
+instances by account, --account narrows a run to some accounts, and an
+unknown --account is refused.
+
+Aurora clusters (one per account in issue 15's Done-when) come with the
+"aurora" lane; this fleet is instances only."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import sktest as t
+from emulator_ctl import Emulator
+
+BASE = "123456789012"
+ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+EXT = {a: "ext-" + a[:3] for a in ACCOUNTS}
+
+
+def instance(iid):
+    return {"id": iid, "engine": "postgres", "backupRetentionPeriod": 7, "preferredBackupWindow": "03:00-04:00",
+            "preferredMaintenanceWindow": "sun:05:00-sun:06:00", "tags": {"backup": "daily"}}
+
+
+SEED = {
+    "account": BASE,
+    "regions": {"us-east-1": {"instances": [instance("orders-db")]}},  # the base account's: no policy covers it
+    "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
+    "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])]},
+                                 "us-west-2": {"instances": []}}} for a in ACCOUNTS},
+}
+
+
+def settings(ext3):
+    lines = ["apiVersion: snapkeep/v1", "kind: Settings", "metadata: {name: fleet}", "spec:", "  parallel: 4",
+             "  accounts:"]
+    for a in ACCOUNTS:
+        lines.append('    - {id: "%s", roleArn: "arn:aws:iam::%s:role/snapkeep", externalId: "%s"}'
+                     % (a, a, ext3 if a == ACCOUNTS[2] else EXT[a]))
+    return "\n".join(lines) + "\n"
+
+
+POLICY = """apiVersion: snapkeep/v1
+kind: BackupPolicy
+metadata: {name: fleet}
+spec:
+  regions: [us-east-1]
+  selector: {tags: {backup: daily}}
+  automated: {retentionDays: 14}
+  snapshots:
+    schedule: "30 4 * * *"
+    retain: {last: 2}
+    copies:
+      - {region: us-west-2}
+"""
+NOW = "2026-03-02T05:00:00Z"
+
+
+def owned(emu, account, region):
+    st = emu.state(region=region, account=account)["regions"].get(region) or {}
+    return sorted(s["id"] for s in st.get("snapshots", []) if s["type"] == "manual")
+
+
+def retention(emu, account):
+    st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
+    return {d["id"]: d["backupRetentionPeriod"] for d in st["instances"]}
+
+
+work = t.tmpdir()
+repo = os.path.join(work, "policies")
+with Emulator(seed=SEED) as emu:
+    env = emu.env()
+    env["SNAPKEEP_STATE_DIR"] = os.path.join(work, "state")
+    env["NO_COLOR"] = "1"
+    emu.config(createSeconds=0, copySeconds=0)
+    emu.clock(set=NOW)
+    t.git_repo(repo, {"policies/settings.yaml": settings("wrong-id"), "policies/fleet.yaml": POLICY},
+               "fleet: three accounts")
+
+    def sk(*args):
+        return t.snapkeep(*(list(args) + ["--repo", repo, "--path", "policies", "--now", NOW]), env=env)
+
+    st0 = emu.state(snapshots=False)
+    t.is_(sorted(st0["accounts"]), sorted([BASE] + ACCOUNTS), "the emulator serves four accounts")
+
+    # ---- iam-policy: each role's policy in its account, the trust it needs ----
+    r = t.snapkeep("iam-policy", "--repo", repo, "--path", "policies", env=env)
+    t.ok(r.rc == 64 and "--trust is required" in r.err, "iam-policy needs --trust with Settings' accounts", r)
+    r = t.snapkeep("iam-policy", "--repo", repo, "--path", "policies", "--trust", BASE, env=env)
+    doc = r.json() if r.rc == 0 else {}
+    t.is_([a["account"] for a in doc.get("accounts", [])], ACCOUNTS, "iam-policy: one role per account")
+    t.is_(doc.get("basePolicy", {}).get("Statement", [{}])[0].get("Resource"),
+          ["arn:aws:iam::%s:role/snapkeep" % a for a in ACCOUNTS], "the base identity may assume each role")
+    arns = [res for a in doc.get("accounts", [])[:1] for st in a["rolePolicy"]["Statement"]
+            for res in st["Resource"] if res.startswith("arn:aws:rds:")]
+    t.ok(arns and all(x.split(":")[4] == ACCOUNTS[0] for x in arns), "a role's policy names its own account only")
+    trust = doc.get("accounts", [{}])[0].get("trustPolicy", {}).get("Statement", [{}])[0]
+    t.ok(trust.get("Principal") == {"AWS": "arn:aws:iam::%s:root" % BASE} and
+         trust.get("Condition") == {"StringEquals": {"sts:ExternalId": EXT[ACCOUNTS[0]]}},
+         "the trust policy trusts the base identity with the ExternalId", trust)
+
+    # ---- plan: two accounts planned, the third named ----
+    since = emu.calls()["last"]
+    r = sk("plan")
+    t.is_(r.rc, 4, "plan exits 4 (partial) when an account is not observed")
+    t.ok("Account 333333333333 was not observed:" in r.out and "AccessDenied" in r.out,
+         "the plan names the failing account and why", r)
+    t.ok("ExternalId" not in r.err and "wrong-id" not in r.out + r.err, "the external id never shows", r)
+    for a in ACCOUNTS[:2]:
+        t.ok("db-instance orders-db (us-east-1, account %s)" % a in r.out, "plan shows orders-db in %s" % a, r)
+        t.ok("(us-east-1, account %s)" % a in r.out and "acct-%s-db" % a[:3] in r.out,
+             "plan shows account %s's own instance" % a, r)
+    t.ok("account 333333333333)" not in r.out, "nothing is planned in 333333333333", r)
+    t.ok("Plan: 8 to create, 4 to change, 0 to delete." in r.out, "two accounts x two instances: 8 + 4", r)
+    t.is_(emu.mutating(since, service="rds"), [], "plan makes no RDS change")
+
+    r = sk("plan", "--output", "json")
+    t.is_(r.rc, 4, "plan --output json exits 4 too")
+    p = r.json()
+    t.is_(p["accounts"]["observed"], ACCOUNTS[:2], "JSON: the observed accounts")
+    t.is_([u["account"] for u in p["accounts"]["notObserved"]], ACCOUNTS[2:], "JSON: the account not observed")
+    t.ok(all(a.get("account") in ACCOUNTS[:2] for a in p["actions"]), "JSON: every action names its account")
+    t.is_(sorted({(a["account"], a["instance"]) for a in p["actions"] if a["instance"] == "orders-db"}),
+          [(ACCOUNTS[0], "orders-db"), (ACCOUNTS[1], "orders-db")], "orders-db twice: one per account")
+
+    # ---- --account narrows; an unknown one is refused ----
+    r = sk("plan", "--output", "json", "--account", ACCOUNTS[1])
+    t.ok(r.rc == 0 and {a["account"] for a in r.json()["actions"]} == {ACCOUNTS[1]},
+         "--account 222222222222 plans that account only (exit 0)", r)
+    r = sk("plan", "--account", "444444444444")
+    t.ok(r.rc == 1 and "account '444444444444' is not one of Settings' accounts" in r.err,
+         "an --account Settings does not list is refused", r)
+
+    # ---- apply: the two converge, nothing happens in the third ----
+    since = emu.calls()["last"]
+    r = sk("apply", "--auto-approve")
+    t.is_(r.rc, 4, "apply exits 4: applied where it could, one account not observed")
+    t.ok("333333333333" in r.err, "apply names the account it could not reach", r)
+    for a in ACCOUNTS[:2]:
+        t.is_(retention(emu, a), {"orders-db": 14, "acct-%s-db" % a[:3]: 14}, "retention set in %s" % a)
+        t.is_(len(owned(emu, a, "us-east-1")), 2, "a snapshot of each instance in %s" % a)
+        t.is_(len(owned(emu, a, "us-west-2")), 2, "a copy of each in %s's us-west-2" % a)
+    t.is_(retention(emu, ACCOUNTS[2]), {"orders-db": 7, "acct-333-db": 7}, "333333333333 untouched")
+    t.is_(owned(emu, ACCOUNTS[2], "us-east-1") + owned(emu, ACCOUNTS[2], "us-west-2"), [],
+          "no snapshot in 333333333333")
+    t.is_(retention(emu, BASE), {"orders-db": 7}, "the base account is no target: untouched")
+
+    calls = [c for c in emu.calls(since=since)["calls"]]
+    rds = [c for c in calls if c.get("service") == "rds"]
+    t.ok(rds and all(c.get("account") in ACCOUNTS[:2] for c in rds),
+         "every RDS call acted in a reachable target account (none in the base account or 333333333333)",
+         sorted({c.get("account") for c in rds}))
+    sts = [c for c in calls if c.get("action") == "AssumeRole"]
+    t.ok(sts and all(c.get("account") == BASE for c in sts), "AssumeRole is called with the base credentials")
+    denied = [c for c in sts if c.get("error") == "AccessDenied"]
+    t.ok(denied and all(ACCOUNTS[2] in c["params"].get("RoleArn", "") for c in denied),
+         "only 333333333333's role was refused")
+    crossed = []
+    for c in rds:
+        if c["action"] != "CopyDBSnapshot":
+            continue
+        src = c["params"].get("SourceDBSnapshotIdentifier", "")
+        if not src.startswith("arn:aws:rds:") or src.split(":")[4] != c["account"]:
+            crossed.append((c["account"], src))
+    t.is_(crossed, [], "every copy's source is in the account that copies it")
+    t.ok(len([c for c in rds if c["action"] == "CopyDBSnapshot"]) == 4, "four copies: two per account")
+
+    state = json.load(open(os.path.join(work, "state", "state.json")))
+    keys = sorted(state["instances"])
+    t.is_(keys, sorted("%s/us-east-1/%s" % (a, i) for a in ACCOUNTS[:2] for i in ("orders-db", "acct-%s-db" % a[:3])),
+          "state.json keys instances by account")
+    t.is_(state["lastRun"]["outcome"], "partial", "the run is recorded as partial")
+    journal = open(os.path.join(work, "state", "journal.jsonl")).read().splitlines()
+    intents = [json.loads(x) for x in journal if '"type":"intent"' in x.replace(" ", "")]
+    t.ok(intents and all(i.get("call", {}).get("account") in ACCOUNTS[:2] for i in intents),
+         "every journal intent names its account", intents[:1])
+
+    # ---- the id fixed: the third converges, the others have nothing to do ----
+    t.git_commit(repo, {"policies/settings.yaml": settings(EXT[ACCOUNTS[2]])}, "fleet: the right external id")
+    since = emu.calls()["last"]
+    r = sk("apply", "--auto-approve")
+    t.is_(r.rc, 0, "apply exits 0 once every account is reachable")
+    t.is_(retention(emu, ACCOUNTS[2]), {"orders-db": 14, "acct-333-db": 14}, "333333333333 converged: retention")
+    t.is_((len(owned(emu, ACCOUNTS[2], "us-east-1")), len(owned(emu, ACCOUNTS[2], "us-west-2"))), (2, 2),
+          "333333333333 converged: snapshots and copies")
+    rds = [c for c in emu.calls(since=since)["calls"] if c.get("service") == "rds" and c.get("mutating")]
+    t.ok(rds and all(c.get("account") == ACCOUNTS[2] for c in rds),
+         "the second apply changes only 333333333333", sorted({c.get("account") for c in rds}))
+    for a in ACCOUNTS[:2]:
+        t.is_(len(owned(emu, a, "us-east-1")), 2, "%s keeps its snapshots" % a)
+    r = sk("plan", "--detailed-exitcode")
+    t.ok(r.rc == 0 and "No changes." in r.out, "a last plan: no changes in any account", r)
+    state = json.load(open(os.path.join(work, "state", "state.json")))
+    t.is_(len(state["instances"]), 6, "state.json: six instances, two per account")
+t.done()
