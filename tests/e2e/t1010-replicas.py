@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Three `snapkeep run --auto-apply` replicas on one PostgreSQL 15 (started
-here: initdb + pg_ctl on a free loopback port) share a fleet of three
-regions (issue 17, "Done when"):
+here: initdb + pg_ctl on a free loopback port) share a fleet of 4 accounts
+x 3 regions, 12 shards, each account's role assumed from the replicas' base
+credentials (issue 17, "Done when"):
 
 - they converge it: every instance's settings, the day's snapshot and its
   copy in the next region; `plan` says no changes afterwards;
@@ -17,9 +18,10 @@ regions (issue 17, "Done when"):
   naming the error, their cycles fail at stage "state"; once it is back
   they carry on by themselves and converge a commit made meanwhile.
 
-Each replica signs with its own access key, so the call log says who made
-each call.  Intervals are 3 s and the fleet small (3 regions x 2
-instances) to keep the test short."""
+The call log names each call's account; with the replicas' logs of taking
+and giving back shards (JSON, millisecond times), each mutation is matched
+to the one replica that held its shard then.  Intervals are 3 s and the
+fleet small (one instance per shard) to keep the test short."""
 import datetime as dt
 import json
 import os
@@ -40,23 +42,28 @@ if not pgserver.available():
     t.done()
     sys.exit(0)
 
-ACCOUNT = "123456789012"
+BASE = "123456789012"
+ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
 REGIONS = ["eu-west-1", "us-east-1", "us-west-2"]
 COPY_TO = {"us-east-1": "us-west-2", "us-west-2": "eu-west-1", "eu-west-1": "us-east-1"}
 SHORT = {"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1"}
 INTERVAL = 3
 REPLICAS = ["snapkeep-0", "snapkeep-1", "snapkeep-2"]
 KEYS = {r: ("AKIDREPLICA%d" % i, "replica-secret-%d" % i) for i, r in enumerate(REPLICAS)}
-HOME = {}  # instance -> its region (its shard)
-SEED = {"account": ACCOUNT, "config": {"createSeconds": 1, "copySeconds": 1}, "regions": {}}
-for region in REGIONS:
-    insts = []
-    for k in range(2):
-        iid = "%s-db-%d" % (SHORT[region], k)
+HOME = {}  # instance -> its region (with the call's account: its shard)
+SEED = {"account": BASE, "config": {"createSeconds": 1, "copySeconds": 1},
+        "regions": {"us-east-1": {"instances": []}},  # the base account: the replicas' own keys, no instance
+        "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE]} for a in ACCOUNTS],
+        "accounts": {}}
+for a in ACCOUNTS:
+    SEED["accounts"][a] = {"regions": {}}
+    for region in REGIONS:
+        iid = "%s-db" % SHORT[region]
         HOME[iid] = region
-        insts.append({"id": iid, "backupRetentionPeriod": 1, "preferredBackupWindow": "03:00-04:00",
-                      "tags": {"fleet": "prod"}})
-    SEED["regions"][region] = {"instances": insts}
+        SEED["accounts"][a]["regions"][region] = {"instances": [
+            {"id": iid, "backupRetentionPeriod": 1, "preferredBackupWindow": "03:00-04:00", "tags": {"fleet": "prod"}}]}
+SETTINGS = "apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: fleet}\nspec:\n  accounts:\n" + "".join(
+    '    - {id: "%s", roleArn: "arn:aws:iam::%s:role/snapkeep"}\n' % (a, a) for a in ACCOUNTS)
 
 
 def copy_regions(region, both):
@@ -79,8 +86,14 @@ spec:
        ", ".join("{region: %s, retain: {daily: 3}}" % r for r in copy_regions(region, both)))
 
 
+def files(retention=7, both=False):
+    f = {"policies/%s.yaml" % SHORT[r]: policy(r, retention, both) for r in REGIONS}
+    f["policies/settings.yaml"] = SETTINGS
+    return f
+
+
 def commit(retention, both, message):
-    return t.git_commit(repo, {"policies/%s.yaml" % SHORT[r]: policy(r, retention, both) for r in REGIONS}, message)
+    return t.git_commit(repo, files(retention, both), message)
 
 
 def when(s):
@@ -119,12 +132,12 @@ def overlaps(iv):
 
 
 def shard_of(call):
-    """the shard (home region of the instance) a mutating call belongs to"""
+    """the shard "account/region" (its instance's home region) a mutating call belongs to"""
     p = call.get("params") or {}
     name = p.get("DBInstanceIdentifier") or p.get("TargetDBSnapshotIdentifier") or p.get("DBSnapshotIdentifier") or ""
     for iid, region in HOME.items():
-        if name == iid or ("-%s-" % iid) in name:
-            return region
+        if name == iid or name.startswith("snapkeep-%s-" % iid):
+            return "%s/%s" % (call.get("account"), region)
     return None
 
 
@@ -135,9 +148,14 @@ def target_of(call):
 
 
 def change_of(call):
-    """a mutation: its target, and for a modify what it sets (each commit sets another retention)"""
+    """a mutation: its account and target, and for a modify what it sets (each commit sets another retention)"""
     p = call.get("params") or {}
-    return target_of(call) + ((json.dumps(p, sort_keys=True),) if call["action"] == "ModifyDBInstance" else ())
+    return (call.get("account"),) + target_of(call) + (
+        (json.dumps(p, sort_keys=True),) if call["action"] == "ModifyDBInstance" else ())
+
+
+def holders(iv, shard, at):
+    return sorted({r for s, r, a, b in iv if s == shard and a - 0.05 <= at <= b + 0.05})
 
 
 def check_calls(emu, since, procs, what, killed_at=None):
@@ -156,36 +174,36 @@ def check_calls(emu, since, procs, what, killed_at=None):
     iv = shard_intervals(procs, killed_at)
     t.ok(not overlaps(iv), "%s: no shard was held by two replicas at the same time (%d holds)" % (what, len(iv)),
          overlaps(iv))
-    by_key = {KEYS[r][0]: r for r in REPLICAS}
     outside = []
     for c in calls:
-        who, shard, at = by_key.get(c.get("accessKey")), shard_of(c), when(c["wall"])
-        if not any(s == shard and r == who and a - 0.05 <= at <= b + 0.05 for s, r, a, b in iv):
-            outside.append((c["action"], c["region"], target_of(c)[2], who, shard))
-    t.ok(not outside, "%s: every mutation was made by a replica holding its instance's shard" % what, outside)
+        h = holders(iv, shard_of(c), when(c["wall"]))
+        if len(h) != 1:
+            outside.append((c["action"], c["region"], target_of(c)[2], shard_of(c), h))
+    t.ok(not outside, "%s: every mutation was made while exactly one replica held its instance's shard" % what,
+         outside)
     return calls
 
 
 def converged(emu, retention, both):
-    """every instance: its retention, the day's snapshot at home and one copy in each copy region"""
+    """every instance of every account: its retention, the day's snapshot at home and one copy per copy region"""
     day = time.strftime("%Y%m%d", time.gmtime())
-    st = emu.state()
     missing = []
-    for region in REGIONS:
-        r = st["regions"][region]
-        for inst in r["instances"]:
-            if inst["backupRetentionPeriod"] != retention:
-                missing.append(("retention", inst["id"], inst["backupRetentionPeriod"]))
-    for iid, region in HOME.items():
-        own = [s for s in st["regions"][region]["snapshots"]
-               if s["id"].startswith("snapkeep-%s-%s" % (iid, day)) and s["status"] == "available"]
-        if len(own) != 1:
-            missing.append(("snapshot", iid, len(own)))
-        for dest in copy_regions(region, both):
-            copies = [s for s in st["regions"][dest]["snapshots"]
-                      if s["id"].startswith("snapkeep-%s-%s" % (iid, day)) and s["status"] == "available"]
-            if len(copies) != 1:
-                missing.append(("copy", iid, dest, len(copies)))
+    for a in ACCOUNTS:
+        st = emu.state(account=a)
+        for region in REGIONS:
+            for inst in st["regions"][region]["instances"]:
+                if inst["backupRetentionPeriod"] != retention:
+                    missing.append(("retention", a, inst["id"], inst["backupRetentionPeriod"]))
+        for iid, region in HOME.items():
+            own = [s for s in st["regions"][region]["snapshots"]
+                   if s["id"].startswith("snapkeep-%s-%s" % (iid, day)) and s["status"] == "available"]
+            if len(own) != 1:
+                missing.append(("snapshot", a, iid, len(own)))
+            for dest in copy_regions(region, both):
+                copies = [s for s in st["regions"][dest]["snapshots"]
+                          if s["id"].startswith("snapkeep-%s-%s" % (iid, day)) and s["status"] == "available"]
+                if len(copies) != 1:
+                    missing.append(("copy", a, iid, dest, len(copies)))
     return missing
 
 
@@ -201,7 +219,7 @@ def wait_converged(emu, retention, both, timeout):
 
 work = t.tmpdir()
 repo = os.path.join(work, "policies")
-t.git_repo(repo, {"policies/%s.yaml" % SHORT[r]: policy(r) for r in REGIONS}, "fleet: 7 days, one copy region")
+t.git_repo(repo, files(), "fleet: 4 accounts, 7 days, one copy region")
 keys = os.path.join(work, "keys.json")
 with open(keys, "w") as f:
     json.dump(dict([v for v in KEYS.values()] + [("AKIDSNAPKEEPTEST", "snapkeep-emulator-secret")]), f)
@@ -220,8 +238,8 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
     killed_at = {}
     try:
         # ---- the three converge the fleet ----
-        left = wait_converged(emu, 7, False, 90)
-        t.ok(not left, "three replicas converge 3 regions x 2 instances (settings, snapshots, copies)",
+        left = wait_converged(emu, 7, False, 150)
+        t.ok(not left, "three replicas converge 4 accounts x 3 regions (settings, snapshots, copies)",
              [left] + [procs[r].err()[-3000:] for r in REPLICAS])
         time.sleep(INTERVAL)
         calls1 = check_calls(emu, 0, procs, "converging")
@@ -252,8 +270,9 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
         t.ok(held, "a CopyDBSnapshot (to the new copy region) is made and its answer held back")
         if not held:
             t.bail("no call was held: " + procs[REPLICAS[0]].err()[-2000:])
-        victim = next(r for r in REPLICAS if KEYS[r][0] == held["accessKey"])
         shard = shard_of(held)
+        victim = (holders(shard_intervals(procs), shard, when(held["wall"])) or [None])[0]
+        t.ok(victim, "one replica holds its shard %s: %s" % (shard, victim))
         procs[victim].kill()
         killed_at[victim] = time.time()
         emu.admin("DELETE", "faults")
@@ -266,12 +285,12 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
         after = time.time() - killed_at[victim]
         t.ok(took_over, "%s killed holding shard %s: %s takes it, naming the dead holder" % (victim, shard, took_over))
         t.ok(after < INTERVAL * 1.1 + 10, "within one interval and a cycle (%.1f s after the kill)" % after)
-        left = wait_converged(emu, 9, True, 90)
+        left = wait_converged(emu, 9, True, 150)
         t.ok(not left, "the fleet converges the new commit without the killed replica", left)
         time.sleep(INTERVAL)
         check_calls(emu, mark, procs, "after the kill", killed_at)
         made = [c for c in emu.calls(since=mark, service="rds")["calls"]
-                if target_of(c) == target_of(held)]
+                if change_of(c) == change_of(held)]
         t.is_(len(made), 1, "the held copy was made once, not again by the replica that took over")
         t.ok(procs[took_over].count(r"resolved copy %s \(%s\) of an earlier run: completed"
                                     % (re.escape(target_of(held)[2]), held["region"])) == 1,
@@ -318,7 +337,7 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
                     ok[r] = time.time() - back
             time.sleep(0.2)
         t.is_(sorted(ok), sorted(alive), "once it is back, /healthz is 200 again without a restart (%s)" % ok)
-        left = wait_converged(emu, 10, True, 90)
+        left = wait_converged(emu, 10, True, 150)
         t.ok(not left, "and they converge the commit", left)
         rx = r"resolved modify %s \(%s\) of an earlier run: completed" % (re.escape(target_of(held)[2]), held["region"])
         deadline = time.time() + 3 * INTERVAL + 10
