@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# tests/run: start early (one of the longest tests)
 """Three `snapkeep run --auto-apply` replicas on one PostgreSQL 15 (started
 here: initdb + pg_ctl on a free loopback port) share a fleet of 4 accounts
 x 3 regions, 12 shards, each account's role assumed from the replicas' base
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 
@@ -295,11 +297,10 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
         t.ok(procs[took_over].count(r"resolved copy %s \(%s\) of an earlier run: completed"
                                     % (re.escape(target_of(held)[2]), held["region"])) == 1,
              "%s resolves the killed replica's open intent against live state: completed" % took_over)
-        h = t.snapkeep("history", "--output", "json", env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "h")))
-        recs = [json.loads(x) for x in h.out.splitlines() if x.strip()] if h.rc == 0 else []
-        res = [x for x in recs if x.get("type") == "resolution" and x.get("target") == target_of(held)[2]]
-        t.ok(len(res) == 1 and res[0].get("how") == "completed",
-             "history (read from PostgreSQL) shows that resolution once", res or h.err[-300:])
+        rows = pg.psql("SELECT record->>'how', run_id FROM snapkeep_journal WHERE type = 'resolution' "
+                       "AND target = '%s'" % target_of(held)[2], db="snapkeep")
+        t.ok(len(rows) == 1 and rows[0].startswith("completed|"),
+             "the resolution is one row of the journal table in PostgreSQL, for auditors", rows)
 
         # ---- PostgreSQL stopped mid-cycle (a modify made, its answer held), then back ----
         alive = others
@@ -312,6 +313,14 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
             held = next((c for c in emu.calls(since=mark, service="rds")["calls"] if c.get("fault") == "hold"), None)
             time.sleep(0.05)
         t.ok(held, "a replica is mid-apply: a ModifyDBInstance made, its answer held back")
+        shard = shard_of(held)
+        holder = (holders(shard_intervals(procs, killed_at), shard, when(held["wall"])) or [None])[0]
+        acct, region = shard.split("/")
+        r = t.snapkeep("force-unlock", "--account", acct, "--region", region,
+                       env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "fu")))
+        t.ok(r.rc == 1 and holder and "pid %d on host %s" % (procs[holder].proc.pid, socket.gethostname()) in r.err
+             and "session" in r.err,
+             "force-unlock of shard %s refuses while %s holds it, naming its host, pid and session" % (shard, holder), r)
         pg.stop("fast")
         stopped = time.time()
         emu.admin("DELETE", "faults")
@@ -350,6 +359,12 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
         rc = t.snapkeep("plan", "--repo", repo, "--path", "policies", "--detailed-exitcode",
                         env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "state-plan")))
         t.ok(rc.rc == 0, "nothing half-written: plan reads the state and finds no changes", rc.err[-1500:])
+        rcs = {r: procs[r].stop() for r in REPLICAS if r not in killed_at}
+        t.ok(all(v == 0 for v in rcs.values()), "SIGTERM stops the live replicas with exit 0 (%s)" % rcs)
+        r = t.snapkeep("force-unlock", "--account", ACCOUNTS[0], "--region", REGIONS[0],
+                       env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "fu")))
+        t.ok(r.rc == 0 and "No holder of shard '%s/%s' is recorded" % (ACCOUNTS[0], REGIONS[0]) in r.out,
+             "replicas stopped with SIGTERM gave their shards back: force-unlock finds nothing to clear", r)
     finally:
         for r in REPLICAS:
             procs[r].stop()
