@@ -321,6 +321,13 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
         t.ok(r.rc == 1 and holder and "pid %d on host %s" % (procs[holder].proc.pid, socket.gethostname()) in r.err
              and "session" in r.err,
              "force-unlock of shard %s refuses while %s holds it, naming its host, pid and session" % (shard, holder), r)
+        started = time.time()
+        r = t.snapkeep("apply", "--repo", repo, "--path", "policies", "--auto-approve", "--lock-timeout", "1",
+                       env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "state-apply")))
+        took = time.time() - started
+        t.ok(r.rc == 1 and "is locked by run (pid" in r.err and "--lock-timeout" in r.err and 1 <= took < 15,
+             "a manual apply over the same PostgreSQL waits --lock-timeout 1 for the shards, then refuses naming a "
+             "holder (%.1f s)" % took, r)
         pg.stop("fast")
         stopped = time.time()
         emu.admin("DELETE", "faults")
