@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
@@ -109,6 +110,16 @@ void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src)
 	sk_buf_free(&line);
 }
 
+int sk_cli_open_backend(struct sk_backend **out, const struct sk_cli *cli, bool create)
+{
+	struct sk_backend_opts o = SK_BACKEND_OPTS_INIT;
+
+	o.spec = cli->state_backend;
+	o.state_dir = cli->state_dir;
+	o.create = create;
+	return sk_backend_open(out, &o);
+}
+
 void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 {
 	struct sk_load_opts init = SK_LOAD_OPTS_INIT;
@@ -118,6 +129,7 @@ void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 	o->ref = cli->ref;
 	o->path = cli->path;
 	o->state_dir = cli->state_dir;
+	o->state_backend = cli->state_backend;
 	o->allow_insecure_git = cli->allow_insecure_git;
 	o->signing.required = cli->require_signed_commits;
 	o->signing.gpg_keyring = cli->gpg_keyring;

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
@@ -39,13 +40,20 @@ static long peak_rss_kib(void)
 static void note_held_lock(const struct sk_cli *cli)
 {
 	struct sk_lock_holder h;
-	char *dir = NULL, who[512];
+	struct sk_backend *b = NULL;
+	char *dir = NULL, who[768];
 
-	if (sk_statedir_resolve(&dir, cli->state_dir) == 0 && sk_lock_peek(&h, dir) == 1) {
+	if (!cli->state_backend) {
+		if (sk_statedir_resolve(&dir, cli->state_dir) == 0 && sk_lock_peek(&h, dir) == 1) {
+			sk_lock_holder_describe(who, sizeof(who), &h);
+			sk_warn("%s holds the state directory '%s': this plan may change when it finishes", who, dir);
+		}
+	} else if (sk_cli_open_backend(&b, cli, false) == 0 && sk_backend_lock_peek(&h, b) == 1) {
 		sk_lock_holder_describe(who, sizeof(who), &h);
-		sk_warn("%s holds the state directory '%s': this plan may change when it finishes", who, dir);
+		sk_warn("%s holds %s: this plan may change when it finishes", who, sk_backend_name(b));
 	}
 	sk_error_clear();
+	sk_backend_close(b);
 	free(dir);
 }
 

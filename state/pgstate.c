@@ -245,7 +245,8 @@ int sk_pg_fail(struct sk_pg *pg, const char *what, const PGresult *res)
 {
 	char msg[1024];
 
-	one_line(msg, sizeof(msg), res ? PQresultErrorMessage(res) : NULL, pg->password);
+	/* the primary message only: PostgreSQL's "LINE 1: ..." would echo the statement */
+	one_line(msg, sizeof(msg), res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL, pg->password);
 	if (!msg[0])
 		one_line(msg, sizeof(msg), PQerrorMessage(pg->conn), pg->password);
 	if (PQstatus(pg->conn) == CONNECTION_BAD)
@@ -372,6 +373,33 @@ fail:
 	return -1;
 }
 
+/*
+ * Why a connection failed, in words that say what to do: the server could
+ * not be reached (down: the run loop tries again next cycle), it refused
+ * the login, or the string names something that is not there.
+ */
+static int connect_error(struct sk_pg *pg, const char *msg)
+{
+	static const char *const down[] = { "Connection refused", "could not connect", "timeout expired",
+					    "could not translate host name", "No route to host", "Network is unreachable",
+					    "server closed the connection", "the database system is starting up",
+					    "the database system is shutting down", "Connection reset",
+					    "could not receive data" };
+	static const char *const login[] = { "password authentication failed", "no password supplied",
+					     "authentication failed", "pg_hba.conf" };
+
+	for (size_t i = 0; i < sizeof(down) / sizeof(down[0]); i++)
+		if (strstr(msg, down[i]))
+			return sk_error_set(SK_ERR_STATE, "%s is unavailable: %s", pg->name, msg);
+	for (size_t i = 0; i < sizeof(login) / sizeof(login[0]); i++)
+		if (strstr(msg, login[i]))
+			return sk_error_set(SK_ERR_STATE,
+					    "%s refused the login: %s (the password comes from the string, PGPASSWORD or "
+					    "the password file)",
+					    pg->name, msg);
+	return sk_error_set(SK_ERR_STATE, "cannot connect to %s: %s", pg->name, msg);
+}
+
 static int connect_db(struct sk_pg *pg)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", "connect_timeout", NULL };
@@ -385,7 +413,7 @@ static int connect_db(struct sk_pg *pg)
 		return sk_error_set_oom();
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		one_line(msg, sizeof(msg), PQerrorMessage(pg->conn), pg->password);
-		return sk_error_set(SK_ERR_STATE, "%s is unavailable: %s", pg->name, msg);
+		return connect_error(pg, msg);
 	}
 	pg->backend_pid = PQbackendPID(pg->conn);
 	return 0;

@@ -244,7 +244,7 @@ static void judge_restore(struct verdict *v, const struct sk_inventory *inv, con
 		 region);
 }
 
-int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
+int sk_journal_glue_resolve(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts)
 {
 	struct sk_journal_glue_counts local;
@@ -257,7 +257,7 @@ int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct 
 	memset(counts, 0, sizeof(*counts));
 	if (!j)
 		return 0;
-	if (sk_journal_unresolved(&pending, dir) < 0)
+	if (sk_journal_pending(&pending, j) < 0)
 		return -1;
 	json_array_foreach(pending, i, rec) {
 		const char *action = sval(rec, "action"), *region = sval(rec, "region"), *target = sval(rec, "target");

@@ -50,7 +50,7 @@ struct sk_journal_glue_counts {
 };
 
 /*
- * Resolves every intent in <dir>'s journal that has no outcome or
+ * Resolves every intent in j's journal (file or table) that has no outcome or
  * resolution against inv, a fresh observation: a create or copy whose
  * snapshot exists is "completed", a delete whose snapshot is gone (or
  * deleting) is "completed", a modify whose values are in place (or
@@ -60,7 +60,7 @@ struct sk_journal_glue_counts {
  * what it saw as the detail, and leaves intents of regions inv did not
  * observe.  counts may be NULL.
  */
-int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
+int sk_journal_glue_resolve(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts);
 
 #endif

@@ -26,6 +26,7 @@
 #include "reconciler/engine/saved.h"
 #include "reconciler/engine/session.h"
 #include "specs/policy.h"
+#include "state/backend.h"
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/planfile.h"
@@ -317,9 +318,11 @@ static bool cancelled(const struct sk_reconcile_opts *o)
 int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o)
 {
 	const struct sk_reconcile_callbacks *cb = &o->cb;
-	char *dir = NULL;
+	struct sk_backend *opened = NULL, *backend = o->backend;
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
 	char run_id[SK_JOURNAL_ID_MAX] = "";
-	struct sk_lock *lock = NULL;
+	struct sk_backend_lock *lock = NULL;
+	bool locked = false;
 	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
 	struct sk_state *st = NULL;
 	struct sk_journal *journal = NULL;
@@ -347,24 +350,31 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	memset(&read_origin, 0, sizeof(read_origin));
 	rep->started = sk_time_now();
 
-	/* an unusable state directory is reported before anything else happens */
+	/* an unusable state directory or database is reported before anything else happens */
 	rep->stage = "state";
-	if (sk_statedir_open(&dir, o->source.state_dir) < 0 || sk_journal_new_run_id(run_id) < 0)
+	bo.spec = o->source.state_backend;
+	bo.state_dir = o->source.state_dir;
+	if ((!backend && sk_backend_open(&opened, &bo) < 0) || sk_journal_new_run_id(run_id) < 0)
 		goto fail;
+	if (!backend)
+		backend = opened;
 	lo.command = o->command;
 	lo.run_id = run_id;
 	lo.timeout = o->lock_timeout;
 	lo.cancel = o->cancel;
 	rep->stage = "lock";
-	if (sk_lock_acquire(&lock, dir, &lo) < 0)
-		goto fail;
-	if (sk_lock_stale_holder(lock)) {
-		char who[512];
-		sk_lock_holder_describe(who, sizeof(who), sk_lock_stale_holder(lock));
-		sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
+	if (!o->shard) {
+		if (sk_backend_lock(&lock, backend, &lo) < 0)
+			goto fail;
+		if (sk_backend_lock_stale_holder(lock)) {
+			char who[768];
+			sk_lock_holder_describe(who, sizeof(who), sk_backend_lock_stale_holder(lock));
+			sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
+		}
 	}
+	locked = true; /* the whole state, or the caller's shard */
 	rep->stage = "state";
-	if (sk_state_load(&st, dir) < 0 || sk_journal_open(&journal, dir) < 0)
+	if (sk_backend_state_load(&st, backend, o->shard) < 0 || sk_backend_journal_open(&journal, backend) < 0)
 		goto fail;
 	rep->stage = "fetch";
 
@@ -438,7 +448,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	rep->stage = "plan";
 	if (o->apply) {
 		memset(&rc_counts, 0, sizeof(rc_counts));
-		if (sk_journal_glue_resolve(journal, dir, inv, run_id, &rc_counts) < 0)
+		if (sk_journal_glue_resolve(journal, inv, run_id, &rc_counts) < 0)
 			goto fail;
 		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
 			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
@@ -554,10 +564,10 @@ record:
 	rep->finished = sk_time_now();
 	if (todo)
 		summarize_instances(rep, todo, applied ? &res : NULL);
-	if (st && lock) {
+	if (st && locked) {
 		struct sk_error keep = *sk_error_last();
 		record_state(st, rep, o, run_id, o->source.ref, applied ? &res : NULL, rep->refused);
-		if (sk_state_save(st, dir) < 0) {
+		if (sk_backend_state_save(st, backend, o->shard) < 0) {
 			sk_warn("%s", sk_error_message());
 			if (rep->ok) {
 				rep->stage = "record";
@@ -581,8 +591,8 @@ record:
 	sk_policyset_free(set);
 	sk_journal_close(journal);
 	sk_state_free(st);
-	sk_lock_release(lock);
-	free(dir);
+	sk_backend_unlock(lock);
+	sk_backend_close(opened);
 	return rep->ok ? 0 : -1;
 }
 

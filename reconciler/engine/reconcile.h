@@ -57,10 +57,20 @@ struct sk_reconcile_callbacks {
 	void *ud;
 };
 
+struct sk_backend;
+
 struct sk_reconcile_opts {
 	const char *command;                /* "apply", "run": recorded in the lock and the state */
 	bool apply;                         /* false: plan and report drift only */
-	struct sk_load_opts source;         /* the policies, and the state directory */
+	struct sk_load_opts source;         /* the policies, and the state directory / backend */
+	/*
+	 * An open state backend (state/backend.h) to use instead of opening
+	 * source.state_backend; and with shard ("account/region"), the shard
+	 * whose lock the caller holds: its state is loaded and saved, and no
+	 * whole-state lock is taken.  NULL: open one, take the whole-state lock.
+	 */
+	struct sk_backend *backend;
+	const char *shard;
 	int lock_timeout;                   /* seconds to wait for another run's lock */
 	struct sk_session *session;         /* open; required */
 	const char *const *regions;         /* only these regions; none: every region the policies name */
@@ -96,7 +106,8 @@ struct sk_reconcile_opts {
 };
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
-	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
+	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .backend = NULL, .shard = NULL,         \
+	  .lock_timeout = 0, .session = NULL,                                                                    \
 	  .regions = NULL, .n_regions = 0, .now = 0, .allow_mass_delete = false, .guardrails = NULL,             \
 	  .allow_destructive = 0, .concurrency = 0, .wait = true, .plan_file = NULL, .saved_plan = NULL,        \
 	  .saved_origin = NULL, .cancel = NULL, .backup = NULL, .progress = NULL,                                \

@@ -730,7 +730,7 @@ static void test_glue_with_no_journal_records_nothing(void **state)
 	assert_int_equal(sk_journal_glue_intent(NULL, "run", NULL, &a, id, sizeof(id)), 0);
 	assert_string_equal(id, "");
 	sk_journal_glue_outcome(NULL, id, &a, 1, "done", NULL, NULL);
-	assert_int_equal(sk_journal_glue_resolve(NULL, f->dir, NULL, "run", NULL), 0);
+	assert_int_equal(sk_journal_glue_resolve(NULL, NULL, "run", NULL), 0);
 	assert_int_equal(stat(f->path, &st), -1);
 }
 
@@ -863,7 +863,7 @@ static void test_glue_resolves_a_crashed_runs_intents_against_live_state(void **
 	sk_journal_close(j);
 
 	assert_int_equal(sk_journal_open(&j, f->dir), 0);
-	assert_int_equal(sk_journal_glue_resolve(j, f->dir, inv, "next-run", &n), 0);
+	assert_int_equal(sk_journal_glue_resolve(j, inv, "next-run", &n), 0);
 	sk_journal_close(j);
 	assert_int_equal(n.completed, 5);
 	assert_int_equal(n.not_made, 3);
@@ -924,7 +924,7 @@ static void test_glue_resolves_a_crashed_restore_by_its_new_instance(void **stat
 	journal_intent_of(j, "restore-pitr", "us-west-2", "db1-dr", NULL);
 	sk_journal_close(j);
 	assert_int_equal(sk_journal_open(&j, f->dir), 0);
-	assert_int_equal(sk_journal_glue_resolve(j, f->dir, inv, "next-run", &n), 0);
+	assert_int_equal(sk_journal_glue_resolve(j, inv, "next-run", &n), 0);
 	sk_journal_close(j);
 	assert_int_equal(n.completed, 1);
 	assert_int_equal(n.not_made, 1);
