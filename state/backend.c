@@ -633,21 +633,32 @@ int sk_backend_plan_applied(char *run_id, size_t len, struct sk_backend *b, cons
 /* ---- `snapkeep state push` ---- */
 
 struct push_ctx {
-	struct sk_pg *pg;
+	struct sk_backend *to;
 	struct sk_backend_push_report *rep;
 };
+
+int sk_backend_journal_import(bool *inserted, struct sk_backend *b, const struct sk_journal_record *r)
+{
+	char *text;
+	int rc;
+
+	*inserted = false;
+	if (b->kind != SK_BACKEND_PG)
+		return sk_error_set(SK_ERR_INVALID, "records are imported into PostgreSQL only");
+	text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER); /* as the writer wrote it */
+	if (!text)
+		return sk_error_set_oom();
+	rc = sk_pgjournal_insert(inserted, b->pg, r, text, strlen(text));
+	free(text);
+	return rc;
+}
 
 static int push_record(void *ud, const struct sk_journal_record *r)
 {
 	struct push_ctx *x = ud;
-	char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER); /* as the writer wrote it */
 	bool inserted = false;
-	int rc;
+	int rc = sk_backend_journal_import(&inserted, x->to, r);
 
-	if (!text)
-		return sk_error_set_oom();
-	rc = sk_pgjournal_insert(&inserted, x->pg, r, text, strlen(text));
-	free(text);
 	if (rc < 0) {
 		sk_error_prefix("journal record '%s'", r->id ? r->id : "?");
 		return -1;
@@ -664,7 +675,7 @@ int sk_backend_push(struct sk_backend_push_report *out, struct sk_backend *to, c
 	struct sk_backend_lock *lock = NULL;
 	struct sk_journal_stats stats;
 	struct sk_state *st = NULL;
-	struct push_ctx x = { .pg = to->pg, .rep = out };
+	struct push_ctx x = { .to = to, .rep = out };
 	bool began = false;
 	int rc = -1, e;
 

@@ -212,6 +212,13 @@ int sk_backend_plan_applied(char *run_id, size_t len, struct sk_backend *b, cons
 
 /* ---- moving from the directory: `snapkeep state push` ---- */
 
+/*
+ * Stores a record read elsewhere (another journal) as it is, unless one
+ * with its id is there (*inserted false).  PostgreSQL only: the directory's
+ * journal is written by its own writer.
+ */
+int sk_backend_journal_import(bool *inserted, struct sk_backend *b, const struct sk_journal_record *r);
+
 struct sk_backend_push_report {
 	bool state_found;      /* dir held a state.json */
 	bool state_pushed;     /* it was stored (false: PostgreSQL held it, or a later serial, already) */
