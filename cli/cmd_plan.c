@@ -92,6 +92,14 @@ static int save_plan(struct sk_cli *cli, const struct sk_session *s, const struc
 		goto done;
 	}
 	rc = sk_planfile_write(cli->out_file, j, &origin);
+	if (rc == 0 && cli->state_backend && plan->fingerprint[0]) {
+		/* the database keeps the saved plans' fingerprints, for auditors (a warning when it cannot) */
+		struct sk_backend *b = NULL;
+		if (sk_cli_open_backend(&b, cli, true) < 0 || sk_backend_plan_record(b, plan->fingerprint, plan->commit) < 0)
+			sk_warn("the saved plan's fingerprint was not recorded: %s", sk_error_message());
+		sk_error_clear();
+		sk_backend_close(b);
+	}
 done:
 	json_decref(j);
 	sk_planfile_origin_free(&origin);

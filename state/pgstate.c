@@ -706,6 +706,8 @@ int sk_pg_plan_record(struct sk_pg *pg, const char *fingerprint, const char *com
 {
 	const char *params[2] = { fingerprint, commit };
 
+	if (!pg->schema)
+		return 0; /* nothing is created for it */
 	return sk_pg_exec(NULL, pg, "cannot record the saved plan",
 			  "INSERT INTO snapkeep_saved_plans (fingerprint, commit) VALUES ($1, $2) "
 			  "ON CONFLICT (fingerprint) DO NOTHING",

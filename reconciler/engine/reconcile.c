@@ -528,6 +528,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	if (sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
+	if (saved && saved->fingerprint[0] && sk_backend_plan_mark_applied(backend, saved->fingerprint, run_id) < 0) {
+		sk_warn("the saved plan was not marked applied: %s", sk_error_message());
+		sk_error_clear();
+	}
 	if (sk_budget_record(st, todo, &res, po.now, o->guardrails) < 0)
 		goto fail;
 	count_outcomes(rep, todo, &res);
