@@ -8,6 +8,9 @@ the postgres user (runuser).  Stopped (immediate) and removed on exit.
         pg.psql("CREATE DATABASE sk")
         url = pg.url("sk")          # postgres://postgres:<pw>@127.0.0.1:<port>/sk?sslmode=disable
         pg.restart()                # stop and start again on the same port
+
+PgServer(durable=True) runs with fsync on, as a production server would
+(benchmarks); tests run without it.
 """
 import os
 import pwd
@@ -41,7 +44,9 @@ def _free_port():
 
 
 class PgServer:
-    def __init__(self):
+    def __init__(self, durable=False):
+        """durable: fsync on, as a production server (benchmarks); tests run without it"""
+        self.durable = durable
         self.dir = tempfile.mkdtemp(prefix="sk-e2e-pgstate-")
         self.port = None
         self.running = False
@@ -71,8 +76,8 @@ class PgServer:
     def start(self):
         for _ in range(5):
             port = self.port or _free_port()
-            opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40 "
-                    "-c shared_buffers=16MB" % (port, self.dir))
+            opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%s -c max_connections=40 "
+                    "-c shared_buffers=16MB" % (port, self.dir, "on" if self.durable else "off"))
             r = self._run([os.path.join(PGBIN, "pg_ctl"), "-D", os.path.join(self.dir, "data"), "-l",
                            os.path.join(self.dir, "log"), "-o", opts, "-w", "-t", "60", "start"], check=False)
             if r.returncode == 0:
