@@ -58,6 +58,7 @@ struct sk_cli {
 	long call_timeout_ms;    /* --call-timeout, SNAPKEEP_CALL_TIMEOUT; 0: the client's default */
 	/* state */
 	const char *state_dir;
+	const char *state_backend; /* --state-backend, SNAPKEEP_STATE_BACKEND (state/backend.h); NULL: the directory */
 	int lock_timeout;
 	/* planning */
 	const char *inventory;
@@ -142,6 +143,9 @@ int sk_cli_fail(void);
  * for any other write error (set: "cannot write to standard output: ...").
  */
 #define SK_CLI_STDOUT_CLOSED 1
+struct sk_backend;
+/* opens the state backend the options name (create: commands that write; else nothing is written) */
+int sk_cli_open_backend(struct sk_backend **out, const struct sk_cli *cli, bool create);
 int sk_cli_stdout_status(void);
 /*
  * --require-signed-commits needs the keys (--gpg-keyring, --allowed-signers),
@@ -238,6 +242,7 @@ int cmd_show(struct sk_cli *cli);
 int cmd_inventory(struct sk_cli *cli);
 int cmd_history(struct sk_cli *cli);
 int cmd_force_unlock(struct sk_cli *cli);
+int cmd_state(struct sk_cli *cli);
 int cmd_run(struct sk_cli *cli);
 int cmd_iam_policy(struct sk_cli *cli);
 int cmd_whoami(struct sk_cli *cli);

@@ -110,6 +110,16 @@ void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src)
 	sk_buf_free(&line);
 }
 
+int sk_cli_open_backend(struct sk_backend **out, const struct sk_cli *cli, bool create)
+{
+	struct sk_backend_opts o = SK_BACKEND_OPTS_INIT;
+
+	o.spec = cli->state_backend;
+	o.state_dir = cli->state_dir;
+	o.create = create;
+	return sk_backend_open(out, &o);
+}
+
 void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 {
 	struct sk_load_opts init = SK_LOAD_OPTS_INIT;
@@ -119,6 +129,7 @@ void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 	o->ref = cli->ref;
 	o->path = cli->path;
 	o->state_dir = cli->state_dir;
+	o->state_backend = cli->state_backend;
 	o->allow_insecure_git = cli->allow_insecure_git;
 	o->signing.required = cli->require_signed_commits;
 	o->signing.gpg_keyring = cli->gpg_keyring;
@@ -448,27 +459,11 @@ void sk_cli_printer_free(struct sk_cli_printer *p)
 
 int sk_cli_reconcile(struct sk_reconcile_opts *o, struct sk_cli_printer *p)
 {
-	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
-	struct sk_backend *b = NULL;
 	struct sk_reconcile_report rep;
 	int rc;
 
-	/* PostgreSQL: the state, the journal and the lock `run` replicas share (their shards wait for it) */
-	bo.spec = sk_backend_choose(NULL, NULL);
-	if (!o->backend && bo.spec && sk_backend_is_pg(bo.spec)) {
-		bo.state_dir = o->source.state_dir;
-		if (sk_backend_open(&b, &bo) < 0) {
-			sk_cli_printer_free(p);
-			return sk_cli_fail();
-		}
-		o->backend = b;
-	}
 	if (sk_reconcile(&rep, o) < 0 && rep.error[0] && !rep.failed)
 		sk_cli_error("%s", rep.error);
-	if (b) {
-		o->backend = NULL;
-		sk_backend_close(b);
-	}
 	if (rep.interrupted)
 		rc = rep.signal == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
 	else

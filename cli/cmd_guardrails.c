@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "common/error.h"
 #include "reconciler/engine/accounts.h"
 #include "reconciler/engine/budget.h"
@@ -29,6 +30,19 @@ static bool has_budget(const struct sk_guardrails *g)
 	return false;
 }
 
+/* the state, from the directory or the backend the options name (nothing is written) */
+static int load_state(struct sk_state **st, char **dir, const struct sk_cli *cli)
+{
+	struct sk_backend *b = NULL;
+	int rc;
+
+	if (!cli->state_backend)
+		return sk_statedir_resolve(dir, cli->state_dir) < 0 || sk_state_load(st, *dir) < 0 ? -1 : 0;
+	rc = sk_cli_open_backend(&b, cli, false) < 0 || sk_backend_state_load(st, b, NULL) < 0 ? -1 : 0;
+	sk_backend_close(b);
+	return rc;
+}
+
 int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			struct sk_accounts *accounts, struct sk_plan_opts *po, struct sk_plan **out)
 {
@@ -42,11 +56,11 @@ int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, cons
 	po->guardrails = cli->guardrails;
 	if (has_budget(cli->guardrails)) {
 		/* a budget needs what was deleted: no state, no plan */
-		if (sk_statedir_resolve(&dir, cli->state_dir) < 0 || sk_state_load(&st, dir) < 0 ||
+		if (load_state(&st, &dir, cli) < 0 ||
 		    sk_budget_deletions(&dels, &po->n_deletions, st) < 0)
 			goto done;
 		po->deletions = dels;
-	} else if (!cli->inventory && (sk_statedir_resolve(&dir, cli->state_dir) < 0 || sk_state_load(&st, dir) < 0)) {
+	} else if (!cli->inventory && load_state(&st, &dir, cli) < 0) {
 		/* the last applied commit only names what the repository dropped: plan on without it */
 		sk_error_clear();
 	}

@@ -20,6 +20,7 @@
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "state/journal.h"
 #include "state/statedir.h"
 
@@ -126,6 +127,7 @@ int cmd_history(struct sk_cli *cli)
 	struct sk_journal_stats st;
 	struct show sh;
 	json_t *pending = NULL, *v;
+	struct sk_backend *b = NULL;
 	char *dir = NULL;
 	size_t i;
 	int rc = SK_EXIT_ERROR, e;
@@ -139,16 +141,27 @@ int cmd_history(struct sk_cli *cli)
 	f.instance = cli->instance;
 	sh.json = cli->json;
 	f.quiet = !sh.json; /* text makes two passes: warn in the first only */
-	if (sk_statedir_resolve(&dir, cli->state_dir) < 0)
-		return sk_cli_fail();
-	e = sk_statedir_exists(dir);
-	if (e < 0 && e != SK_ENOTFOUND) {
-		rc = sk_cli_fail();
-		goto done;
+	if (cli->state_backend) {
+		/* PostgreSQL: read as it is, nothing created */
+		if (sk_cli_open_backend(&b, cli, false) < 0)
+			return sk_cli_fail();
+		e = 0;
+	} else {
+		if (sk_statedir_resolve(&dir, cli->state_dir) < 0)
+			return sk_cli_fail();
+		e = sk_statedir_exists(dir);
+		if (e < 0 && e != SK_ENOTFOUND) {
+			rc = sk_cli_fail();
+			goto done;
+		}
+		if (e == 0 && sk_cli_open_backend(&b, cli, false) < 0) {
+			rc = sk_cli_fail();
+			goto done;
+		}
 	}
 	if (e == 0 && !sh.json) {
 		/* rows for calls nothing says the end of: the intents themselves */
-		if (sk_journal_unresolved(&pending, dir) < 0) {
+		if (sk_backend_journal_unresolved(&pending, b) < 0) {
 			rc = sk_cli_fail();
 			goto done;
 		}
@@ -164,10 +177,14 @@ int cmd_history(struct sk_cli *cli)
 				json_object_set(sh.unresolved, id, v);
 		}
 	}
-	e = e == 0 ? sk_journal_read(dir, &f, show_record, &sh, &st) : SK_ENOTFOUND;
+	e = e == 0 ? sk_backend_journal_read(b, &f, show_record, &sh, &st) : SK_ENOTFOUND;
 	if (e == SK_ENOTFOUND) {
-		if (!sh.json)
-			sk_warn("no history yet: no journal in '%s'", dir);
+		if (!sh.json) {
+			if (b && sk_backend_kind(b) == SK_BACKEND_PG)
+				sk_warn("no history yet: no journal in %s", sk_backend_name(b));
+			else
+				sk_warn("no history yet: no journal in '%s'", dir);
+		}
 		rc = SK_EXIT_OK;
 		goto done;
 	}
@@ -197,6 +214,7 @@ int cmd_history(struct sk_cli *cli)
 done:
 	json_decref(sh.unresolved);
 	json_decref(pending);
+	sk_backend_close(b);
 	free(dir);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/engine/accounts.h"
 #include "reconciler/engine/load.h"
@@ -41,29 +42,21 @@ static long peak_rss_kib(void)
  */
 static void note_held_lock(const struct sk_cli *cli)
 {
-	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
-	struct sk_backend *b = NULL;
 	struct sk_lock_holder h;
-	char *dir = NULL, who[512];
+	struct sk_backend *b = NULL;
+	char *dir = NULL, who[768];
 
-	/* PostgreSQL: an apply's whole-state lock, or a run replica's shard */
-	bo.spec = sk_backend_choose(NULL, NULL);
-	if (bo.spec && sk_backend_is_pg(bo.spec)) {
-		bo.state_dir = cli->state_dir;
-		bo.create = false;
-		if (sk_backend_open(&b, &bo) == 0 && sk_backend_lock_peek(&h, b) == 1) {
+	if (!cli->state_backend) {
+		if (sk_statedir_resolve(&dir, cli->state_dir) == 0 && sk_lock_peek(&h, dir) == 1) {
 			sk_lock_holder_describe(who, sizeof(who), &h);
-			sk_warn("%s holds a lock in %s: this plan may change when it finishes", who, sk_backend_name(b));
+			sk_warn("%s holds the state directory '%s': this plan may change when it finishes", who, dir);
 		}
-		sk_backend_close(b);
-		sk_error_clear();
-		return;
-	}
-	if (sk_statedir_resolve(&dir, cli->state_dir) == 0 && sk_lock_peek(&h, dir) == 1) {
+	} else if (sk_cli_open_backend(&b, cli, false) == 0 && sk_backend_lock_peek(&h, b) == 1) {
 		sk_lock_holder_describe(who, sizeof(who), &h);
-		sk_warn("%s holds the state directory '%s': this plan may change when it finishes", who, dir);
+		sk_warn("%s holds %s: this plan may change when it finishes", who, sk_backend_name(b));
 	}
 	sk_error_clear();
+	sk_backend_close(b);
 	free(dir);
 }
 
@@ -102,6 +95,14 @@ static int save_plan(struct sk_cli *cli, const struct sk_session *s, const struc
 		goto done;
 	}
 	rc = sk_planfile_write(cli->out_file, j, &origin);
+	if (rc == 0 && cli->state_backend && plan->fingerprint[0]) {
+		/* the database keeps the saved plans' fingerprints, for auditors (a warning when it cannot) */
+		struct sk_backend *b = NULL;
+		if (sk_cli_open_backend(&b, cli, true) < 0 || sk_backend_plan_record(b, plan->fingerprint, plan->commit) < 0)
+			sk_warn("the saved plan's fingerprint was not recorded: %s", sk_error_message());
+		sk_error_clear();
+		sk_backend_close(b);
+	}
 done:
 	json_decref(j);
 	sk_planfile_origin_free(&origin);

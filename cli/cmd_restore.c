@@ -288,6 +288,7 @@ int cmd_restore(struct sk_cli *cli)
 	}
 	o.client = s.client;
 	o.state_dir = cli->state_dir;
+	o.state_backend = cli->state_backend;
 	o.lock_timeout = cli->lock_timeout;
 	o.apply = cli->apply;
 	o.wait = cli->wait;

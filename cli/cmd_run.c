@@ -64,6 +64,7 @@ int cmd_run(struct sk_cli *cli)
 	so.summary = cli->summary_at != NULL;
 	so.once = cli->once;
 	so.replica_id = cli->replica_id;
+	so.state_backend = cli->state_backend;
 	so.cancel = &sk_cli_interrupted;
 	so.reload_flag = &hup;
 	/* a SIGHUP from now on re-reads the configuration instead of ending the process */

@@ -109,7 +109,7 @@ int cmd_verify(struct sk_cli *cli)
 		goto done;
 	}
 	t1 = sk_time_mono_ms();
-	if (sk_verify_drills_load(&drills, cli->state_dir) < 0) {
+	if (sk_verify_drills_load(&drills, cli->state_dir, cli->state_backend) < 0) {
 		sk_warn("the drill check is UNKNOWN: %s", sk_error_message());
 		sk_error_clear();
 	}

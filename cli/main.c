@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "state/backend.h"
 #include "specs/guardrails.h"
 #include "reconciler/service/loop.h"
 
@@ -63,7 +64,10 @@
 	"                      region a policy names)\n"
 #define OPT_STATE_DIR                                                                                  \
 	"  --state-dir DIR     state directory: lock, journal, mirrors of remote repositories\n"             \
-	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"
+	"                      (SNAPKEEP_STATE_DIR; default $XDG_STATE_HOME/snapkeep)\n"                   \
+	"  --state-backend URL keep the state, journal and locks in PostgreSQL: postgres://user@host/db\n"  \
+	"                      (SNAPKEEP_STATE_BACKEND; the password as libpq takes it: PGPASSWORD,\n"     \
+	"                      PGPASSFILE, ~/.pgpass; default: the state directory)\n"
 #define OPT_LOCK_TIMEOUT "  --lock-timeout S    wait up to S seconds for another run's lock (default 0)\n"
 #define COMMON_STATE OPT_STATE_DIR OPT_LOCK_TIMEOUT
 #define OPT_OUTPUT "  --output text|json  output format (SNAPKEEP_OUTPUT; default text)\n"
@@ -163,9 +167,17 @@ static const struct sk_command commands[] = {
 	  OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --region R          the shard (A, R) a `run` replica takes, not the whole-state lock\n"
 	  "  --account A         the shard's account (default: the caller's own)\n"
-	  "\nWith $SNAPKEEP_STATE_BACKEND (PostgreSQL), the holder row in snapkeep_locks; the holder is\n"
-	  "named by host, pid and PostgreSQL session.\n"
+	  "\nWith a PostgreSQL state backend (--state-backend), the holder row in snapkeep_locks; the\n"
+	  "holder is named by host, pid and PostgreSQL session.\n"
 	  "Refuses while the holder is alive. " EXIT_CODES_BASIC },
+	{ "state", cmd_state, "move the state into PostgreSQL (state push)", "push --state-backend URL [--state-dir DIR]",
+	  OPT_STATE_DIR OPT_LOCK_TIMEOUT OPT_LOG_FORMAT "\n"
+	  "push copies the state directory's state file and journal into the PostgreSQL database\n"
+	  "--state-backend names, holding both locks, in one transaction (all or nothing). Run again,\n"
+	  "it copies only what is new: records already there (by id) and a state at that serial are\n"
+	  "left; a state of another lineage is refused. The directory is not changed. The migration\n"
+	  "path: push, point every snapkeep at the database, push once more after the last run on\n"
+	  "the directory (specs/state-postgres.md).\n" EXIT_CODES_BASIC },
 	{ "run", cmd_run, "reconcile periodically (a controller loop)", "[options]",
 	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT
 	  "  --interval D        time between cycles, e.g. 15m (default 15m)\n"
@@ -402,7 +414,7 @@ enum {
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_TRUST, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
-	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE, O_REPLICA_ID,
+	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE, O_STATE_BACKEND, O_REPLICA_ID,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -443,6 +455,7 @@ static const struct cli_option cli_options[] = {
 	TIMEOUT("connect-timeout", O_CONNECT_TIMEOUT, connect_timeout_ms),
 	TIMEOUT("call-timeout", O_CALL_TIMEOUT, call_timeout_ms),
 	STR("state-dir", O_STATE_DIR, state_dir),
+	STR("state-backend", O_STATE_BACKEND, state_backend),
 	INT("lock-timeout", O_LOCK_TIMEOUT, lock_timeout, 0, 86400),
 	STR("inventory", O_INVENTORY, inventory),
 	STR("now", O_NOW, now_text),
@@ -749,6 +762,10 @@ static int run_command(int argc, char **argv)
 		else
 			sk_log_set_json(false);
 	}
+	/* the flag, else SNAPKEEP_STATE_BACKEND; "dir" (or nothing) is the state directory */
+	cli.state_backend = sk_backend_choose(cli.state_backend, NULL);
+	if (cli.state_backend && !sk_backend_is_pg(cli.state_backend))
+		return sk_cli_usage(&cli, "--state-backend must be a PostgreSQL connection string (postgres://...) or 'dir'");
 	if (cli.now_text && sk_time_parse_rfc3339(&cli.now, cli.now_text) < 0)
 		return sk_cli_usage(&cli, "--now: %s", sk_error_message());
 	/* `apply PLANFILE` may take them from the file: cmd_apply.c checks them then */

@@ -629,3 +629,97 @@ int sk_backend_plan_applied(char *run_id, size_t len, struct sk_backend *b, cons
 		run_id[0] = '\0';
 	return 0;
 }
+
+/* ---- `snapkeep state push` ---- */
+
+struct push_ctx {
+	struct sk_backend *to;
+	struct sk_backend_push_report *rep;
+};
+
+int sk_backend_journal_import(bool *inserted, struct sk_backend *b, const struct sk_journal_record *r)
+{
+	char *text;
+	int rc;
+
+	*inserted = false;
+	if (b->kind != SK_BACKEND_PG)
+		return sk_error_set(SK_ERR_INVALID, "records are imported into PostgreSQL only");
+	text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER); /* as the writer wrote it */
+	if (!text)
+		return sk_error_set_oom();
+	rc = sk_pgjournal_insert(inserted, b->pg, r, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static int push_record(void *ud, const struct sk_journal_record *r)
+{
+	struct push_ctx *x = ud;
+	bool inserted = false;
+	int rc = sk_backend_journal_import(&inserted, x->to, r);
+
+	if (rc < 0) {
+		sk_error_prefix("journal record '%s'", r->id ? r->id : "?");
+		return -1;
+	}
+	x->rep->records++;
+	x->rep->inserted += inserted;
+	return 0;
+}
+
+int sk_backend_push(struct sk_backend_push_report *out, struct sk_backend *to, const char *dir,
+		    const struct sk_lock_opts *o)
+{
+	struct sk_lock *dir_lock = NULL;
+	struct sk_backend_lock *lock = NULL;
+	struct sk_journal_stats stats;
+	struct sk_state *st = NULL;
+	struct push_ctx x = { .to = to, .rep = out };
+	bool began = false;
+	int rc = -1, e;
+
+	memset(out, 0, sizeof(*out));
+	if (to->kind != SK_BACKEND_PG)
+		return sk_error_set(SK_ERR_CONFIG, "state push copies into PostgreSQL: name it with --state-backend");
+	if (sk_statedir_exists(dir) == SK_ENOTFOUND)
+		return sk_error_set(SK_ERR_STATE, "state directory '%s' does not exist: nothing to push", dir);
+	if (sk_lock_acquire(&dir_lock, dir, o) < 0 || sk_backend_lock(&lock, to, o) < 0)
+		goto done;
+	if (sk_state_load(&st, dir) < 0)
+		goto done;
+	if (st->existed) {
+		out->state_found = true;
+		out->serial = st->serial;
+		sk_strlcpy(out->lineage, st->lineage, sizeof(out->lineage));
+	}
+	if (sk_pg_exec(NULL, to->pg, "cannot begin the push", "BEGIN", 0, NULL) < 0)
+		goto done;
+	began = true;
+	if (st->existed && sk_pg_state_push(&out->state_pushed, to->pg, "", st) < 0)
+		goto done;
+	e = sk_journal_read(dir, NULL, push_record, &x, &stats);
+	if (e < 0 && e != SK_ENOTFOUND)
+		goto done;
+	if (e > 0)
+		goto done; /* push_record failed: its message stands */
+	out->damaged = stats.damaged;
+	if (sk_pg_exec(NULL, to->pg, "cannot commit the push", "COMMIT", 0, NULL) < 0)
+		goto done;
+	began = false;
+	rc = 0;
+done:
+	if (began) {
+		char keep[SK_ERROR_MAX];
+
+		sk_strlcpy(keep, sk_error_message(), sizeof(keep));
+		sk_pg_exec(NULL, to->pg, "cannot roll the push back", "ROLLBACK", 0, NULL);
+		sk_error_set(SK_ERR_STATE, "%s; nothing was pushed", keep);
+		out->state_pushed = false;
+		out->inserted = 0;
+	}
+	sk_state_free(st);
+	sk_backend_unlock(lock);
+	sk_lock_release(dir_lock);
+	return rc;
+}

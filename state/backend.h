@@ -210,4 +210,36 @@ int sk_backend_plan_record(struct sk_backend *b, const char *fingerprint, const 
 int sk_backend_plan_mark_applied(struct sk_backend *b, const char *fingerprint, const char *run_id);
 int sk_backend_plan_applied(char *run_id, size_t len, struct sk_backend *b, const char *fingerprint);
 
+/* ---- moving from the directory: `snapkeep state push` ---- */
+
+/*
+ * Stores a record read elsewhere (another journal) as it is, unless one
+ * with its id is there (*inserted false).  PostgreSQL only: the directory's
+ * journal is written by its own writer.
+ */
+int sk_backend_journal_import(bool *inserted, struct sk_backend *b, const struct sk_journal_record *r);
+
+struct sk_backend_push_report {
+	bool state_found;      /* dir held a state.json */
+	bool state_pushed;     /* it was stored (false: PostgreSQL held it, or a later serial, already) */
+	uint64_t serial;
+	char lineage[37];
+	size_t records;        /* journal records read */
+	size_t inserted;       /* ... stored now (the others were there already) */
+	size_t damaged;        /* lines of the journal skipped (sk_journal_read) */
+};
+
+/*
+ * Copies the state directory dir's state.json (as the whole-fleet state)
+ * and journal.jsonl into the PostgreSQL backend to, holding dir's lock and
+ * to's whole-state lock (o: how long to wait for them).  Idempotent: a
+ * record already there (same id) is left, a state at that serial or later
+ * of the same lineage too; one of another lineage is refused.  The journal
+ * goes in one transaction: all of it or nothing.  The directory is not
+ * changed.  Shard states (shards/) are not copied: a shard's next cycle
+ * writes its own.
+ */
+int sk_backend_push(struct sk_backend_push_report *out, struct sk_backend *to, const char *dir,
+		    const struct sk_lock_opts *o);
+
 #endif

@@ -31,6 +31,9 @@ struct sk_journal {
 	json_t *open_intents; /* id -> intent record, until its outcome */
 	sk_journal_sink sink; /* instead of fd, when set */
 	void *sink_ud;
+	sk_journal_reader read; /* what the sink wrote */
+	void *read_src;
+	char *dir;              /* the file's directory */
 };
 
 static int random_hex(char *out, size_t n_bytes)
@@ -84,8 +87,9 @@ int sk_journal_open(struct sk_journal **out, const char *dir)
 	pthread_mutex_init(&j->mu, NULL);
 	j->open_intents = json_object();
 	j->path = sk_file_join(dir, SK_JOURNAL_FILE);
-	if (!j->open_intents || !j->path) {
-		if (!j->open_intents)
+	j->dir = strdup(dir);
+	if (!j->open_intents || !j->path || !j->dir) {
+		if (!j->open_intents || !j->dir)
 			sk_error_set_oom();
 		goto fail;
 	}
@@ -141,7 +145,8 @@ fail:
 	return -1;
 }
 
-int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_sink sink, void *ud)
+int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_sink sink, void *ud,
+			 sk_journal_reader read, void *src)
 {
 	struct sk_journal *j;
 
@@ -153,6 +158,8 @@ int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_s
 	pthread_mutex_init(&j->mu, NULL);
 	j->sink = sink;
 	j->sink_ud = ud;
+	j->read = read;
+	j->read_src = src;
 	j->open_intents = json_object();
 	j->path = strdup(name);
 	if (!j->open_intents || !j->path) {
@@ -177,6 +184,7 @@ void sk_journal_close(struct sk_journal *j)
 	json_decref(j->open_intents);
 	pthread_mutex_destroy(&j->mu);
 	free(j->path);
+	free(j->dir);
 	free(j);
 }
 
@@ -612,6 +620,13 @@ static int read_dir(void *src, const struct sk_journal_filter *f, sk_journal_cb 
 int sk_journal_unresolved(json_t **out, const char *dir)
 {
 	return sk_journal_unresolved_from(out, read_dir, (void *)dir);
+}
+
+int sk_journal_pending(json_t **out, struct sk_journal *j)
+{
+	if (j->sink)
+		return sk_journal_unresolved_from(out, j->read, j->read_src);
+	return sk_journal_unresolved(out, j->dir);
 }
 
 int sk_journal_unresolved_from(json_t **out, sk_journal_reader read, void *src)

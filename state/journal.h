@@ -64,7 +64,14 @@ int sk_journal_open(struct sk_journal **out, const char *dir);
  * no call is made without its intent.  name is used in messages.
  */
 typedef int (*sk_journal_sink)(void *ud, const struct sk_journal_record *r, const char *text, size_t len);
-int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_sink sink, void *ud);
+struct sk_journal_filter;
+struct sk_journal_stats;
+typedef int (*sk_journal_cb)(void *ud, const struct sk_journal_record *r);
+typedef int (*sk_journal_reader)(void *src, const struct sk_journal_filter *f, sk_journal_cb cb, void *ud,
+				 struct sk_journal_stats *stats);
+/* read reads back what sink wrote (sk_journal_pending), with src its first argument */
+int sk_journal_open_sink(struct sk_journal **out, const char *name, sk_journal_sink sink, void *ud,
+			 sk_journal_reader read, void *src);
 /* NULL is a no-op */
 void sk_journal_close(struct sk_journal *j);
 const char *sk_journal_path(const struct sk_journal *j);
@@ -190,8 +197,6 @@ struct sk_journal_stats {
 	bool torn_tail;  /* the last line was incomplete (a crash mid-write) */
 };
 
-typedef int (*sk_journal_cb)(void *ud, const struct sk_journal_record *r);
-
 /* does r pass f (NULL: every record)? */
 bool sk_journal_matches(const struct sk_journal_record *r, const struct sk_journal_filter *f);
 
@@ -214,8 +219,9 @@ int sk_journal_read(const char *dir, const struct sk_journal_filter *f, sk_journ
 int sk_journal_unresolved(json_t **out, const char *dir);
 
 /* the same over any reader of records (a backend's), src its first argument */
-typedef int (*sk_journal_reader)(void *src, const struct sk_journal_filter *f, sk_journal_cb cb, void *ud,
-				 struct sk_journal_stats *stats);
 int sk_journal_unresolved_from(json_t **out, sk_journal_reader read, void *src);
+
+/* sk_journal_unresolved() of where j writes (its file, or its sink's reader) */
+int sk_journal_pending(json_t **out, struct sk_journal *j);
 
 #endif

@@ -62,11 +62,17 @@ static int sink(void *ud, const struct sk_journal_record *r, const char *text, s
 	return 0;
 }
 
+static int read_rows(void *src, const struct sk_journal_filter *f, sk_journal_cb cb, void *ud,
+		     struct sk_journal_stats *stats)
+{
+	return sk_pgjournal_read(src, f, cb, ud, stats);
+}
+
 int sk_pgjournal_open(struct sk_journal **out, struct sk_pg *pg)
 {
 	if (!sk_pg_has_schema(pg))
 		return sk_error_set(SK_ERR_STATE, "%s has no snapkeep schema", sk_pg_name(pg));
-	return sk_journal_open_sink(out, sk_pg_name(pg), sink, pg);
+	return sk_journal_open_sink(out, sk_pg_name(pg), sink, pg, read_rows, pg);
 }
 
 /* streams the rows of a query (seq, record) through cb, one at a time */

@@ -31,7 +31,11 @@ int sk_pgjournal_open(struct sk_journal **out, struct sk_pg *pg);
 int sk_pgjournal_insert(bool *inserted, struct sk_pg *pg, const struct sk_journal_record *r, const char *text,
 			size_t len);
 
-/* sk_journal_read() of the table: rows in the order written, the filter asked of PostgreSQL */
+/*
+ * sk_journal_read() of the table: rows in the order written, the filter
+ * asked of PostgreSQL (stats->records counts the rows it returned, so it
+ * equals stats->matched; r->line is the row's seq)
+ */
 int sk_pgjournal_read(struct sk_pg *pg, const struct sk_journal_filter *f, sk_journal_cb cb, void *ud,
 		      struct sk_journal_stats *stats);
 

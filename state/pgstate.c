@@ -245,7 +245,8 @@ int sk_pg_fail(struct sk_pg *pg, const char *what, const PGresult *res)
 {
 	char msg[1024];
 
-	one_line(msg, sizeof(msg), res ? PQresultErrorMessage(res) : NULL, pg->password);
+	/* the primary message only: PostgreSQL's "LINE 1: ..." would echo the statement */
+	one_line(msg, sizeof(msg), res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL, pg->password);
 	if (!msg[0])
 		one_line(msg, sizeof(msg), PQerrorMessage(pg->conn), pg->password);
 	if (PQstatus(pg->conn) == CONNECTION_BAD)
@@ -372,6 +373,33 @@ fail:
 	return -1;
 }
 
+/*
+ * Why a connection failed, in words that say what to do: the server could
+ * not be reached (down: the run loop tries again next cycle), it refused
+ * the login, or the string names something that is not there.
+ */
+static int connect_error(struct sk_pg *pg, const char *msg)
+{
+	static const char *const down[] = { "Connection refused", "could not connect", "timeout expired",
+					    "could not translate host name", "No route to host", "Network is unreachable",
+					    "server closed the connection", "the database system is starting up",
+					    "the database system is shutting down", "Connection reset",
+					    "could not receive data" };
+	static const char *const login[] = { "password authentication failed", "no password supplied",
+					     "authentication failed", "pg_hba.conf" };
+
+	for (size_t i = 0; i < sizeof(down) / sizeof(down[0]); i++)
+		if (strstr(msg, down[i]))
+			return sk_error_set(SK_ERR_STATE, "%s is unavailable: %s", pg->name, msg);
+	for (size_t i = 0; i < sizeof(login) / sizeof(login[0]); i++)
+		if (strstr(msg, login[i]))
+			return sk_error_set(SK_ERR_STATE,
+					    "%s refused the login: %s (the password comes from the string, PGPASSWORD or "
+					    "the password file)",
+					    pg->name, msg);
+	return sk_error_set(SK_ERR_STATE, "cannot connect to %s: %s", pg->name, msg);
+}
+
 static int connect_db(struct sk_pg *pg)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", "connect_timeout", NULL };
@@ -385,7 +413,7 @@ static int connect_db(struct sk_pg *pg)
 		return sk_error_set_oom();
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		one_line(msg, sizeof(msg), PQerrorMessage(pg->conn), pg->password);
-		return sk_error_set(SK_ERR_STATE, "%s is unavailable: %s", pg->name, msg);
+		return connect_error(pg, msg);
 	}
 	pg->backend_pid = PQbackendPID(pg->conn);
 	return 0;
@@ -500,6 +528,15 @@ int sk_pg_check(struct sk_pg *pg, bool *reconnected)
 
 /* ---- state rows ---- */
 
+/* "the state of shard 'x' in PostgreSQL '...'", or "the state in ..." for the whole fleet's */
+static void state_name(char *out, size_t len, const struct sk_pg *pg, const char *shard)
+{
+	if (*shard)
+		snprintf(out, len, "the state of shard '%s' in %s", shard, pg->name);
+	else
+		snprintf(out, len, "the state in %s", pg->name);
+}
+
 int sk_pg_state_load(struct sk_state **out, struct sk_pg *pg, const char *shard)
 {
 	const char *params[1] = { shard };
@@ -517,7 +554,7 @@ int sk_pg_state_load(struct sk_state **out, struct sk_pg *pg, const char *shard)
 		PQclear(res);
 		return sk_state_new(out);
 	}
-	snprintf(name, sizeof(name), "%s, state of shard '%s'", pg->name, shard);
+	state_name(name, sizeof(name), pg, shard);
 	rc = sk_state_parse(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), name);
 	PQclear(res);
 	return rc;
@@ -566,19 +603,56 @@ done:
 	return rc;
 }
 
+/*
+ * Why an update found no row as loaded, in the state file's words
+ * (state.h): another lineage, another serial; a row gone is written again
+ */
+static int changed_error(bool *again, struct sk_pg *pg, const char *shard, const struct sk_state *s)
+{
+	const char *params[1] = { shard };
+	char name[1200];
+	PGresult *res = NULL;
+	int rc;
+
+	*again = false;
+	state_name(name, sizeof(name), pg, shard);
+	if (sk_pg_exec(&res, pg, "cannot read the state", "SELECT serial, lineage FROM snapkeep_state WHERE shard = $1",
+		       1, params) < 0)
+		return -1;
+	if (PQntuples(res) == 0) {
+		*again = true; /* removed meanwhile: writing it again loses nothing */
+		rc = 0;
+	} else if (strcmp(PQgetvalue(res, 0, 1), s->lineage)) {
+		rc = sk_error_set(SK_ERR_STATE,
+				  "%s now has lineage %s, not %s: another state was put in its place; not overwriting it",
+				  name, PQgetvalue(res, 0, 1), s->lineage);
+	} else {
+		rc = sk_error_set(SK_ERR_STATE,
+				  "%s was written by another run (serial %s, read %" PRIu64 "); not overwriting it", name,
+				  PQgetvalue(res, 0, 0), s->serial);
+	}
+	PQclear(res);
+	return rc;
+}
+
 int sk_pg_state_save(struct sk_state *s, struct sk_pg *pg, const char *shard)
 {
-	bool stored;
+	char name[1200];
+	bool stored, again = false;
 
 	if (!pg->schema)
 		return sk_error_set(SK_ERR_STATE, "%s has no snapkeep schema; nothing was saved", pg->name);
+	state_name(name, sizeof(name), pg, shard);
 	if (store_state(&stored, pg, shard, s, s->serial + 1, !s->existed, s->serial) < 0)
 		return -1;
-	if (!stored)
+	if (!stored && !s->existed)
 		return sk_error_set(SK_ERR_STATE,
-				    "%s: the state of shard '%s' was %s by another process since it was loaded "
-				    "(serial %" PRIu64 "); nothing was saved",
-				    pg->name, shard, s->existed ? "changed" : "created", s->serial);
+				    "%s was created by another process after this one started; not overwriting it", name);
+	if (!stored && (changed_error(&again, pg, shard, s) < 0 ||
+			store_state(&stored, pg, shard, s, s->serial + 1, true, 0) < 0))
+		return -1;
+	if (!stored)
+		return sk_error_set(SK_ERR_STATE, "%s was created by another process meanwhile; not overwriting it", name);
 	s->serial++;
 	s->existed = true;
 	return 0;
@@ -632,6 +706,8 @@ int sk_pg_plan_record(struct sk_pg *pg, const char *fingerprint, const char *com
 {
 	const char *params[2] = { fingerprint, commit };
 
+	if (!pg->schema)
+		return 0; /* nothing is created for it */
 	return sk_pg_exec(NULL, pg, "cannot record the saved plan",
 			  "INSERT INTO snapkeep_saved_plans (fingerprint, commit) VALUES ($1, $2) "
 			  "ON CONFLICT (fingerprint) DO NOTHING",

@@ -31,6 +31,7 @@
 #include "reconciler/planner/naming.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
+#include "state/backend.h"
 #include "state/journal.h"
 #include "state/lock.h"
 #include "state/state.h"
@@ -46,7 +47,7 @@ struct drill_ctx {
 	const struct sk_inventory *inv;
 	struct sk_journal *journal;
 	struct sk_state *st;
-	const char *dir;
+	struct sk_backend *backend;
 	const char *run_id;
 	int64_t now;
 };
@@ -404,7 +405,7 @@ static void record_state(struct drill_ctx *x, const struct sk_drill_result *r)
 	d->checks = r->n_checks;
 	d->checks_passed = r->n_passed;
 	copy(d->error, sizeof(d->error), r->error);
-	if (sk_state_save(x->st, x->dir) < 0)
+	if (sk_backend_state_save(x->st, x->backend, NULL) < 0)
 		sk_warn("cannot save the drill of '%s' in the state: %s", r->instance, sk_error_message());
 }
 
@@ -599,12 +600,13 @@ int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
 {
 	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
 	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
-	struct sk_lock *lock = NULL;
+	struct sk_backend_lock *lock = NULL;
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
+	struct sk_backend *backend = NULL;
 	struct sk_policyset *set = NULL;
 	struct sk_inventory *inv = NULL;
 	struct drill_ctx x;
 	char run_id[SK_JOURNAL_ID_MAX] = "";
-	char *dir = NULL;
 	int rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -613,20 +615,22 @@ int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
 		sk_error_set(SK_ERR_INVALID, "a drill needs an AWS session");
 		goto done;
 	}
-	if (sk_statedir_open(&dir, o->source.state_dir) < 0 || sk_journal_new_run_id(run_id) < 0)
+	bo.spec = o->source.state_backend;
+	bo.state_dir = o->source.state_dir;
+	if (sk_backend_open(&backend, &bo) < 0 || sk_journal_new_run_id(run_id) < 0)
 		goto done;
 	lo.command = o->command ? o->command : "drill";
 	lo.run_id = run_id;
 	lo.timeout = o->lock_timeout;
 	lo.cancel = o->cancel;
-	if (sk_lock_acquire(&lock, dir, &lo) < 0)
+	if (sk_backend_lock(&lock, backend, &lo) < 0)
 		goto done;
 	x.o = o;
 	x.c = o->session->client;
-	x.dir = dir;
+	x.backend = backend;
 	x.run_id = run_id;
 	x.now = o->now ? o->now : sk_time_now();
-	if (sk_state_load(&x.st, dir) < 0 || sk_journal_open(&x.journal, dir) < 0)
+	if (sk_backend_state_load(&x.st, backend, NULL) < 0 || sk_backend_journal_open(&x.journal, backend) < 0)
 		goto done;
 	if (sk_load_policies(&set, &o->source) < 0)
 		goto done;
@@ -649,8 +653,8 @@ done:
 	sk_policyset_free(set);
 	sk_journal_close(x.journal);
 	sk_state_free(x.st);
-	sk_lock_release(lock);
-	free(dir);
+	sk_backend_unlock(lock);
+	sk_backend_close(backend);
 	return rc;
 }
 

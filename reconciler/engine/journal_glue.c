@@ -11,7 +11,6 @@
 #include "common/log.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/render.h"
-#include "state/backend.h"
 #include "state/journal.h"
 
 int sk_journal_glue_intent(struct sk_journal *j, const char *run_id, const struct sk_plan *p,
@@ -252,8 +251,8 @@ const char *sk_journal_glue_shard_region(const json_t *intent)
 	return source ? source : sval(intent, "region");
 }
 
-static int resolve(struct sk_journal *j, const char *dir, struct sk_backend *b, const struct sk_inventory *inv,
-		   const char *run_id, const char *shard_region, struct sk_journal_glue_counts *counts)
+static int resolve(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id, const char *shard_region,
+		   struct sk_journal_glue_counts *counts)
 {
 	struct sk_journal_glue_counts local;
 	json_t *pending = NULL, *rec;
@@ -265,7 +264,7 @@ static int resolve(struct sk_journal *j, const char *dir, struct sk_backend *b, 
 	memset(counts, 0, sizeof(*counts));
 	if (!j)
 		return 0;
-	if ((b ? sk_backend_journal_unresolved(&pending, b) : sk_journal_unresolved(&pending, dir)) < 0)
+	if (sk_journal_pending(&pending, j) < 0)
 		return -1;
 	json_array_foreach(pending, i, rec) {
 		const char *action = sval(rec, "action"), *region = sval(rec, "region"), *target = sval(rec, "target");
@@ -319,20 +318,14 @@ done:
 	return rc;
 }
 
-int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
+int sk_journal_glue_resolve(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts)
 {
-	return resolve(j, dir, NULL, inv, run_id, NULL, counts);
+	return resolve(j, inv, run_id, NULL, counts);
 }
 
-int sk_journal_glue_resolve_shard(struct sk_journal *j, const char *dir, const struct sk_inventory *inv,
-				  const char *run_id, const char *region, struct sk_journal_glue_counts *counts)
+int sk_journal_glue_resolve_shard(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id,
+				  const char *region, struct sk_journal_glue_counts *counts)
 {
-	return resolve(j, dir, NULL, inv, run_id, region, counts);
-}
-
-int sk_journal_glue_resolve_backend(struct sk_journal *j, struct sk_backend *b, const struct sk_inventory *inv,
-				    const char *run_id, const char *region, struct sk_journal_glue_counts *counts)
-{
-	return resolve(j, NULL, b, inv, run_id, region, counts);
+	return resolve(j, inv, run_id, region, counts);
 }

@@ -51,7 +51,7 @@ struct sk_journal_glue_counts {
 };
 
 /*
- * Resolves every intent in <dir>'s journal that has no outcome or
+ * Resolves every intent in j's journal (file or table) that has no outcome or
  * resolution against inv, a fresh observation: a create or copy whose
  * snapshot exists is "completed", a delete whose snapshot is gone (or
  * deleting) is "completed", a modify whose values are in place (or
@@ -62,7 +62,7 @@ struct sk_journal_glue_counts {
  * observe, and of accounts other than inv->account (an intent's account is
  * its call's "account"; none: the caller's own).  counts may be NULL.
  */
-int sk_journal_glue_resolve(struct sk_journal *j, const char *dir, const struct sk_inventory *inv, const char *run_id,
+int sk_journal_glue_resolve(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id,
 			    struct sk_journal_glue_counts *counts);
 
 /*
@@ -79,12 +79,7 @@ const char *sk_journal_glue_shard_region(const json_t *intent);
  * wrote them is done or dead, while other shards' may be in flight in a
  * live replica; those are left alone (counted in other_shards).
  */
-int sk_journal_glue_resolve_shard(struct sk_journal *j, const char *dir, const struct sk_inventory *inv,
-				  const char *run_id, const char *region, struct sk_journal_glue_counts *counts);
-
-/* the same over a state backend's journal (state/backend.h); region NULL: every intent */
-struct sk_backend;
-int sk_journal_glue_resolve_backend(struct sk_journal *j, struct sk_backend *b, const struct sk_inventory *inv,
-				    const char *run_id, const char *region, struct sk_journal_glue_counts *counts);
+int sk_journal_glue_resolve_shard(struct sk_journal *j, const struct sk_inventory *inv, const char *run_id,
+				  const char *region, struct sk_journal_glue_counts *counts);
 
 #endif

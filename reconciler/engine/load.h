@@ -30,6 +30,7 @@ struct sk_load_opts {
 	const char *ref;         /* NULL: HEAD */
 	const char *path;        /* folder of the repository; NULL: the whole tree */
 	const char *state_dir;   /* --state-dir; NULL: the environment's (state/statedir.h) */
+	const char *state_backend; /* --state-backend as chosen (state/backend.h sk_backend_choose); NULL: the directory */
 	bool no_fetch;           /* a remote repository is read from its mirror as it is */
 	bool allow_insecure_git; /* git credentials may go to http:// and git:// remotes too */
 	struct sk_signing_opts signing; /* --require-signed-commits and the allowed keys (specs/signature.h) */
@@ -41,7 +42,7 @@ struct sk_load_opts {
 };
 
 #define SK_LOAD_OPTS_INIT                                                                                  \
-	{ .repo = NULL, .ref = NULL, .path = NULL, .state_dir = NULL, .no_fetch = false,                   \
+	{ .repo = NULL, .ref = NULL, .path = NULL, .state_dir = NULL, .state_backend = NULL, .no_fetch = false, \
 	  .allow_insecure_git = false, .signing = SK_SIGNING_OPTS_INIT, .on_insecure_fetch = NULL, .on_source = NULL, .ud = NULL }
 
 /*

@@ -314,18 +314,15 @@ static int journal_allowed(struct sk_journal *j, const char *run_id, const struc
 }
 
 /*
- * The intents earlier runs left open: over the backend's journal or the
- * directory's; a shard's alone when reconciling one (other shards' may be
- * in flight in another replica)
+ * The intents earlier runs left open; a shard's alone when reconciling one
+ * (other shards' may be in flight in another replica)
  */
-static int resolve_intents(const struct sk_reconcile_opts *o, struct sk_journal *journal, const char *dir,
-			   const struct sk_inventory *inv, const char *run_id, struct sk_journal_glue_counts *counts)
+static int resolve_intents(const struct sk_reconcile_opts *o, struct sk_journal *journal, const struct sk_inventory *inv,
+			   const char *run_id, struct sk_journal_glue_counts *counts)
 {
-	if (o->backend)
-		return sk_journal_glue_resolve_backend(journal, o->backend, inv, run_id, o->shard_region, counts);
 	if (o->shard_region)
-		return sk_journal_glue_resolve_shard(journal, dir, inv, run_id, o->shard_region, counts);
-	return sk_journal_glue_resolve(journal, dir, inv, run_id, counts);
+		return sk_journal_glue_resolve_shard(journal, inv, run_id, o->shard_region, counts);
+	return sk_journal_glue_resolve(journal, inv, run_id, counts);
 }
 
 static bool cancelled(const struct sk_reconcile_opts *o)
@@ -373,11 +370,11 @@ static void partial_error(struct sk_reconcile_report *rep, const struct sk_plan 
 int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts *o)
 {
 	const struct sk_reconcile_callbacks *cb = &o->cb;
-	char *dir = NULL;
+	struct sk_backend *opened = NULL, *backend = o->backend;
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
 	char run_id[SK_JOURNAL_ID_MAX] = "";
-	struct sk_lock *lock = NULL;
-	struct sk_backend_lock *blk = NULL;
-	const struct sk_lock_holder *stale = NULL;
+	struct sk_backend_lock *lock = NULL;
+	bool locked = false;
 	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
 	char shard[160] = "";
 	struct sk_state *st = NULL;
@@ -416,30 +413,37 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	memset(&accts, 0, sizeof(accts));
 	rep->started = sk_time_now();
 
-	/* an unusable state directory is reported before anything else happens */
+	/* an unusable state directory or database is reported before anything else happens */
 	rep->stage = "state";
-	if (sk_statedir_open(&dir, o->source.state_dir) < 0 || sk_journal_new_run_id(run_id) < 0)
+	bo.spec = o->source.state_backend;
+	bo.state_dir = o->source.state_dir;
+	if ((!backend && sk_backend_open(&opened, &bo) < 0) || sk_journal_new_run_id(run_id) < 0)
 		goto fail;
+	if (!backend)
+		backend = opened;
 	lo.command = o->command;
 	lo.run_id = run_id;
 	lo.timeout = o->lock_timeout;
 	lo.cancel = o->cancel;
 	rep->stage = "lock";
 	/* a shard's lock is the caller's: it excludes the whole-state lock */
-	if (o->shard_region)
+	if (o->shard)
+		snprintf(shard, sizeof(shard), "%s", o->shard);
+	else if (o->shard_region)
 		snprintf(shard, sizeof(shard), "%s/%s", o->shard_account ? o->shard_account : "", o->shard_region);
-	else if (o->backend ? sk_backend_lock(&blk, o->backend, &lo) < 0 : sk_lock_acquire(&lock, dir, &lo) < 0)
-		goto fail;
-	stale = blk ? sk_backend_lock_stale_holder(blk) : lock ? sk_lock_stale_holder(lock) : NULL;
-	if (stale) {
-		char who[512];
-		sk_lock_holder_describe(who, sizeof(who), stale);
-		sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
+	if (!shard[0]) {
+		if (sk_backend_lock(&lock, backend, &lo) < 0)
+			goto fail;
+		if (sk_backend_lock_stale_holder(lock)) {
+			char who[768];
+			sk_lock_holder_describe(who, sizeof(who), sk_backend_lock_stale_holder(lock));
+			sk_warn("the previous run did not finish: %s; its journal is resolved against live state", who);
+		}
 	}
+	locked = true; /* the whole state, or the caller's shard */
 	rep->stage = "state";
-	if (o->backend ? sk_backend_state_load(&st, o->backend, shard[0] ? shard : NULL) < 0 ||
-				 sk_backend_journal_open(&journal, o->backend) < 0
-		       : sk_state_load(&st, dir) < 0 || sk_journal_open(&journal, dir) < 0)
+	if (sk_backend_state_load(&st, backend, shard[0] ? shard : NULL) < 0 ||
+	    sk_backend_journal_open(&journal, backend) < 0)
 		goto fail;
 	rep->stage = "fetch";
 
@@ -525,7 +529,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		struct sk_journal_glue_counts one;
 		if (!r->observed)
 			continue;
-		if (resolve_intents(o, journal, dir, r->inv, run_id, &one) < 0)
+		if (resolve_intents(o, journal, r->inv, run_id, &one) < 0)
 			goto fail;
 		rc_counts.completed += one.completed;
 		rc_counts.not_made += one.not_made;
@@ -535,7 +539,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 				r->target->id);
 	}
 	if (o->apply) {
-		if (!multi && resolve_intents(o, journal, dir, inv, run_id, &rc_counts) < 0)
+		if (!multi && resolve_intents(o, journal, inv, run_id, &rc_counts) < 0)
 			goto fail;
 		if (rc_counts.completed + rc_counts.not_made + rc_counts.unknown)
 			sk_info("resolved %zu interrupted call%s of an earlier run: %zu completed, %zu not made, %zu unknown",
@@ -619,6 +623,10 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	if (multi ? sk_accounts_apply(todo, &accts, &ao, parallel, &res) < 0 : sk_apply(todo, &ao, &res) < 0)
 		goto fail;
 	applied = true;
+	if (saved && saved->fingerprint[0] && sk_backend_plan_mark_applied(backend, saved->fingerprint, run_id) < 0) {
+		sk_warn("the saved plan was not marked applied: %s", sk_error_message());
+		sk_error_clear();
+	}
 	if (sk_budget_record(st, todo, &res, po.now, o->guardrails) < 0)
 		goto fail;
 	count_outcomes(rep, todo, &res);
@@ -656,10 +664,10 @@ record:
 	rep->finished = sk_time_now();
 	if (todo)
 		summarize_instances(rep, todo, applied ? &res : NULL);
-	if (st && (lock || blk || o->shard_region)) {
+	if (st && locked) {
 		struct sk_error keep = *sk_error_last();
 		record_state(st, rep, o, run_id, o->source.ref, applied ? &res : NULL, rep->refused);
-		if ((o->backend ? sk_backend_state_save(st, o->backend, shard[0] ? shard : NULL) : sk_state_save(st, dir)) < 0) {
+		if (sk_backend_state_save(st, backend, shard[0] ? shard : NULL) < 0) {
 			sk_warn("%s", sk_error_message());
 			if (rep->ok) {
 				rep->stage = "record";
@@ -684,9 +692,8 @@ record:
 	sk_policyset_free(set);
 	sk_journal_close(journal);
 	sk_state_free(st);
-	sk_lock_release(lock);
-	sk_backend_unlock(blk);
-	free(dir);
+	sk_backend_unlock(lock);
+	sk_backend_close(opened);
 	return rep->ok ? 0 : -1;
 }
 

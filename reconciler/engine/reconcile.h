@@ -59,10 +59,20 @@ struct sk_reconcile_callbacks {
 	void *ud;
 };
 
+struct sk_backend;
+
 struct sk_reconcile_opts {
 	const char *command;                /* "apply", "run": recorded in the lock and the state */
 	bool apply;                         /* false: plan and report drift only */
-	struct sk_load_opts source;         /* the policies, and the state directory */
+	struct sk_load_opts source;         /* the policies, and the state directory / backend */
+	/*
+	 * An open state backend (state/backend.h) to use instead of opening
+	 * source.state_backend; and with shard ("account/region"), the shard
+	 * whose lock the caller holds: its state is loaded and saved, and no
+	 * whole-state lock is taken.  NULL: open one, take the whole-state lock.
+	 */
+	struct sk_backend *backend;
+	const char *shard;
 	int lock_timeout;                   /* seconds to wait for another run's lock */
 	struct sk_session *session;         /* open; required */
 	const char *const *regions;         /* only these regions; none: every region the policies name */
@@ -72,19 +82,12 @@ struct sk_reconcile_opts {
 	 * (service/shards.h), whose lock the caller holds: no whole-state lock
 	 * is taken; regions are ignored: the shard's region is planned as a
 	 * shard (sk_plan_opts.shard: its instances and their copies wherever
-	 * they go), and only the shard's journal intents are resolved.
-	 * shard_region NULL: the whole fleet, as before.
+	 * they go), only the shard's journal intents are resolved, and its
+	 * state is "account/region" (shard, when not given).  shard_region
+	 * NULL: the whole fleet, as before.
 	 */
 	const char *shard_account;          /* "" or NULL: the caller's own */
 	const char *shard_region;
-	/*
-	 * Where the state, the journal and the lock live (state/backend.h);
-	 * NULL: the state directory (source.state_dir), as before backends.
-	 * With a backend the whole-state lock is sk_backend_lock() (on
-	 * PostgreSQL it waits for every shard a `run` replica holds), and a
-	 * shard's state is its own (sk_backend_state_load(shard)).
-	 */
-	struct sk_backend *backend;
 	/* only these of Settings' accounts (engine/accounts.h); none: every account a policy covers */
 	const char *const *accounts;
 	size_t n_accounts;
@@ -120,10 +123,10 @@ struct sk_reconcile_opts {
 };
 
 #define SK_RECONCILE_OPTS_INIT                                                                               \
-	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .lock_timeout = 0, .session = NULL,     \
-	  .regions = NULL, .n_regions = 0, .shard_account = NULL, .shard_region = NULL, .backend = NULL,         \
-	  .accounts = NULL, .n_accounts = 0, .parallel = 0, .now = 0, .allow_mass_delete = false,                \
-	  .guardrails = NULL,                                                                                    \
+	{ .command = "apply", .apply = true, .source = SK_LOAD_OPTS_INIT, .backend = NULL, .shard = NULL,         \
+	  .lock_timeout = 0, .session = NULL, .regions = NULL, .n_regions = 0, .shard_account = NULL,             \
+	  .shard_region = NULL, .accounts = NULL, .n_accounts = 0, .parallel = 0, .now = 0,                       \
+	  .allow_mass_delete = false, .guardrails = NULL,                                                        \
 	  .allow_destructive = 0, .concurrency = 0, .wait = true, .plan_file = NULL, .saved_plan = NULL,        \
 	  .saved_origin = NULL, .cancel = NULL, .backup = NULL, .progress = NULL,                                \
 	  .progress_tty = false,                                                                                 \

@@ -20,6 +20,7 @@
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/ownership.h"
+#include "state/backend.h"
 #include "state/lock.h"
 #include "state/statedir.h"
 
@@ -610,12 +611,12 @@ static int request(struct sk_restore_report *rep, const struct sk_restore_plan *
 
 /* the lock (waiting up to timeout s), the journal, a record, and both given back; a failure is a warning */
 static void record_wait(const struct sk_restore_report *rep, const struct sk_restore_plan *p,
-			const struct sk_restore_opts *o, const char *dir, const char *intent_id)
+			const struct sk_restore_opts *o, struct sk_backend *backend, const char *intent_id)
 {
 	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
 	struct sk_journal_restore jr = { .run_id = rep->run_id, .action = p->journal_action, .region = p->region,
 					 .target = p->target, .instance = p->instance };
-	struct sk_lock *lock = NULL;
+	struct sk_backend_lock *lock = NULL;
 	struct sk_journal *journal = NULL;
 	char detail[SK_ERROR_MAX];
 
@@ -643,11 +644,11 @@ static void record_wait(const struct sk_restore_report *rep, const struct sk_res
 	lo.command = "restore";
 	lo.run_id = rep->run_id;
 	lo.timeout = o->lock_timeout > 60 ? o->lock_timeout : 60;
-	if (sk_lock_acquire(&lock, dir, &lo) < 0 || sk_journal_open(&journal, dir) < 0 ||
+	if (sk_backend_lock(&lock, backend, &lo) < 0 || sk_backend_journal_open(&journal, backend) < 0 ||
 	    sk_journal_restore(journal, intent_id, &jr) < 0)
 		sk_warn("could not record how restore %s ended (%s): %s", p->target, jr.result, sk_error_message());
 	sk_journal_close(journal);
-	sk_lock_release(lock);
+	sk_backend_unlock(lock);
 }
 
 int sk_restore(struct sk_restore_report *out, const struct sk_restore_request *r, const struct sk_restore_opts *o)
@@ -656,10 +657,12 @@ int sk_restore(struct sk_restore_report *out, const struct sk_restore_request *r
 	struct sk_restore_report *rep = out ? out : &local;
 	struct sk_restore_plan *p = NULL;
 	struct sk_lock_opts lo = SK_LOCK_OPTS_INIT;
-	struct sk_lock *lock = NULL;
+	struct sk_backend_lock *lock = NULL;
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
+	struct sk_backend *backend = NULL;
 	struct sk_journal *journal = NULL;
 	struct sk_instance_wait_opts wo = SK_INSTANCE_WAIT_OPTS_INIT;
-	char *dir = NULL, intent_id[SK_JOURNAL_ID_MAX] = "", saved[SK_ERROR_MAX];
+	char intent_id[SK_JOURNAL_ID_MAX] = "", saved[SK_ERROR_MAX];
 	int rc = -1, klass;
 
 	memset(rep, 0, sizeof(*rep));
@@ -681,24 +684,26 @@ int sk_restore(struct sk_restore_report *out, const struct sk_restore_request *r
 		goto done;
 	}
 	rep->stage = "state";
-	if (sk_statedir_open(&dir, o->state_dir) < 0 || sk_journal_new_run_id(rep->run_id) < 0)
+	bo.spec = o->state_backend;
+	bo.state_dir = o->state_dir;
+	if (sk_backend_open(&backend, &bo) < 0 || sk_journal_new_run_id(rep->run_id) < 0)
 		goto done;
 	rep->stage = "lock";
 	lo.command = "restore";
 	lo.run_id = rep->run_id;
 	lo.timeout = o->lock_timeout;
 	lo.cancel = o->cancel;
-	if ((rc = sk_lock_acquire(&lock, dir, &lo)) < 0)
+	if ((rc = sk_backend_lock(&lock, backend, &lo)) < 0)
 		goto done;
 	rc = -1;
 	rep->stage = "state";
-	if (sk_journal_open(&journal, dir) < 0)
+	if (sk_backend_journal_open(&journal, backend) < 0)
 		goto done;
 	rc = request(rep, p, o, journal, intent_id, sizeof(intent_id));
 	/* the lock is held only for the call: a wait of an hour must not stop `snapkeep run` */
 	sk_journal_close(journal);
 	journal = NULL;
-	sk_lock_release(lock);
+	sk_backend_unlock(lock);
 	lock = NULL;
 	if (rc < 0)
 		goto done;
@@ -719,7 +724,7 @@ int sk_restore(struct sk_restore_report *out, const struct sk_restore_request *r
 	/* recording must not lose the wait's message */
 	klass = sk_error_last()->klass;
 	sk_strlcpy(saved, sk_error_message(), sizeof(saved));
-	record_wait(rep, p, o, dir, intent_id);
+	record_wait(rep, p, o, backend, intent_id);
 	if (rc < 0)
 		sk_error_set(klass, "%s", saved);
 	else
@@ -728,8 +733,8 @@ done:
 	if (rc < 0 && cancelled(o))
 		rep->signal = (int)*o->cancel;
 	sk_journal_close(journal);
-	sk_lock_release(lock);
-	free(dir);
+	sk_backend_unlock(lock);
+	sk_backend_close(backend);
 	sk_restore_plan_free(p);
 	return rc;
 }

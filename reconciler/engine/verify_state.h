@@ -26,11 +26,12 @@ struct sk_verify_drills {
 #define SK_VERIFY_DRILLS_INIT { .v = NULL, .n = 0, .known = false, .st = NULL }
 
 /*
- * Reads <dir>/state.json (dir NULL: the environment's, state/statedir.h).
- * No state file, or no directory: 0 with known false.  An unreadable or
- * corrupt file: SK_ERROR, naming it.
+ * Reads <dir>/state.json (dir NULL: the environment's, state/statedir.h),
+ * or the state in backend (a connection string, state/backend.h) unless
+ * NULL.  No state file, or no directory: 0 with known false.  An
+ * unreadable or corrupt file: SK_ERROR, naming it.
  */
-int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir);
+int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir, const char *backend);
 /* hands the drills to the checks */
 void sk_verify_drills_opts(const struct sk_verify_drills *d, struct sk_verify_opts *o);
 void sk_verify_drills_free(struct sk_verify_drills *d);

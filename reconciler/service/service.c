@@ -146,7 +146,7 @@ static void verify(struct sk_service *c, const struct sk_policyset *set, const s
 	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
 	struct sk_verify_report *r = NULL;
 
-	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir) < 0)
+	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir, c->o.cycle.source.state_backend) < 0)
 		sk_warn("verify: the drill check is UNKNOWN: %s", sk_error_message());
 	sk_verify_drills_opts(&drills, &vo);
 	vo.now = inv->observed_at;
@@ -664,6 +664,7 @@ static int reconcile_one(struct sk_service *c, const struct sk_reconcile_opts *o
 	so.shard_account = sh->account;
 	so.shard_region = sh->region;
 	so.backend = c->backend;
+	so.shard = sh->key;
 	rc = sk_reconcile(&part, &so);
 	if (rc == 0 && so.apply && !(c->o.cancel && *c->o.cancel))
 		run_drills(c, &so);

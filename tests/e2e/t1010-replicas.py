@@ -227,9 +227,11 @@ with open(keys, "w") as f:
     json.dump(dict([v for v in KEYS.values()] + [("AKIDSNAPKEEPTEST", "snapkeep-emulator-secret")]), f)
 
 with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as emu:
+    pg.psql("CREATE DATABASE snapkeep")
     base = emu.env()
-    base.update(pg.env())
-    base.update({"SNAPKEEP_STATE_BACKEND": pg.url(), "NO_COLOR": "1", "SNAPKEEP_LOG": "debug",
+    base.update({"PGPASSWORD": None, "PGPASSFILE": None, "PGHOST": None, "PGPORT": None, "PGUSER": None,
+                 "PGDATABASE": None, "PGSERVICE": None, "PGCONNECT_TIMEOUT": "5"})
+    base.update({"SNAPKEEP_STATE_BACKEND": pg.url("snapkeep"), "NO_COLOR": "1", "SNAPKEEP_LOG": "debug",
                  "SNAPKEEP_LOG_FORMAT": "json", "AWS_MAX_ATTEMPTS": "2"})
     procs = {}
     for r in REPLICAS:
@@ -298,7 +300,7 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
                                     % (re.escape(target_of(held)[2]), held["region"])) == 1,
              "%s resolves the killed replica's open intent against live state: completed" % took_over)
         rows = pg.psql("SELECT record->>'how', run_id FROM snapkeep_journal WHERE type = 'resolution' "
-                       "AND target = '%s'" % target_of(held)[2], db="snapkeep")
+                       "AND target = '%s'" % target_of(held)[2], db="snapkeep").splitlines()
         t.ok(len(rows) == 1 and rows[0].startswith("completed|"),
              "the resolution is one row of the journal table in PostgreSQL, for auditors", rows)
 
@@ -340,7 +342,8 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
                         down[r] = body
             time.sleep(0.2)
         t.is_(sorted(down), sorted(alive), "with PostgreSQL down every replica still serves /healthz: 503")
-        t.ok(all("PostgreSQL" in b for b in down.values()), "naming the backend's error", down)
+        t.ok(all("PostgreSQL" in b and pgserver.PASSWORD not in b for b in down.values()),
+             "naming the backend's error, the password masked", down)
         t.ok(all(procs[r].wait_for(r"cycle \d+ failed in (state|lock)", timeout=15) for r in alive),
              "their cycles fail at stage state (or lock) meanwhile")
         time.sleep(INTERVAL)
@@ -367,6 +370,8 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
                         env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "state-plan")))
         t.ok(rc.rc == 0, "nothing half-written: plan reads the state and finds no changes", rc.err[-1500:])
         rcs = {r: procs[r].stop() for r in REPLICAS if r not in killed_at}
+        t.ok(not any(pgserver.PASSWORD in procs[r].err() + procs[r].out() for r in REPLICAS),
+             "the connection string's password is in no replica's output")
         t.ok(all(v == 0 for v in rcs.values()), "SIGTERM stops the live replicas with exit 0 (%s)" % rcs)
         r = t.snapkeep("force-unlock", "--account", ACCOUNTS[0], "--region", REGIONS[0],
                        env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "fu")))

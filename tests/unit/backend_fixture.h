@@ -161,8 +161,7 @@ BFX_FN int bfx_run_both(const struct CMUnitTest *tests, size_t n)
 	int failed = _cmocka_run_group_tests("directory", tests, n, bfx_group_dir, bfx_group_teardown);
 
 	failed += _cmocka_run_group_tests("postgresql", tests, n, bfx_group_pg, bfx_group_teardown);
-	pgfx_stop(&bfx_server);
-	return failed;
+	return failed; /* the server stops at exit (pg_fixture.h) */
 }
 
 #endif

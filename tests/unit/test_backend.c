@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "state/backend.h"
 #include "backend_fixture.h"
@@ -265,6 +267,152 @@ static void test_closing_the_backend_releases_its_shards(void **state)
 	sk_backend_close(other);
 }
 
+static void test_shard_states_are_kept_apart_from_the_whole_fleets(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = bfx_open(f);
+	struct sk_state *whole = NULL, *east = NULL, *west = NULL, *r = NULL;
+	struct sk_state_instance *in;
+
+	assert_int_equal(sk_backend_state_load(&whole, b, NULL), 0);
+	assert_int_equal(sk_backend_state_load(&east, b, "1111/us-east-1"), 0);
+	assert_int_equal(sk_backend_state_load(&west, b, "1111/us-west-2"), 0);
+	assert_false(east->existed);
+	assert_int_equal(sk_state_instance(&in, east, "us-east-1", "db1", true), 0);
+	assert_int_equal(sk_backend_state_save(east, b, "1111/us-east-1"), 0);
+	assert_int_equal(sk_backend_state_save(east, b, "1111/us-east-1"), 0);
+	assert_int_equal(sk_backend_state_save(west, b, "1111/us-west-2"), 0);
+	assert_int_equal(sk_backend_state_save(whole, b, NULL), 0);
+	assert_int_equal(sk_backend_state_load(&r, b, "1111/us-east-1"), 0);
+	assert_int_equal(r->serial, 2);
+	assert_int_equal(r->n_instances, 1);
+	assert_string_equal(r->lineage, east->lineage);
+	sk_state_free(r);
+	assert_int_equal(sk_backend_state_load(&r, b, NULL), 0);
+	assert_int_equal(r->serial, 1);
+	assert_int_equal(r->n_instances, 0);
+	assert_string_equal(r->lineage, whole->lineage);
+	sk_state_free(r);
+	if (!f->pg) {
+		char path[512];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/shards/%016llx.json", f->dir,
+			 (unsigned long long)(uint64_t)sk_backend_shard_key("1111", "us-east-1"));
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	sk_state_free(whole);
+	sk_state_free(east);
+	sk_state_free(west);
+	sk_backend_close(b);
+}
+
+static void test_saved_plan_fingerprints_are_kept_in_postgresql(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = bfx_open(f);
+	char run[64];
+
+	assert_int_equal(sk_backend_plan_record(b, "9d1c", "3f2a9c1d4e5b60718293a4b5c6d7e8f901234567"), 0);
+	assert_int_equal(sk_backend_plan_applied(run, sizeof(run), b, "9d1c"), 0);
+	assert_int_equal(sk_backend_plan_mark_applied(b, "9d1c", "run-9"), 0);
+	/* the directory keeps none: its saved plans are only files */
+	assert_int_equal(sk_backend_plan_applied(run, sizeof(run), b, "9d1c"), f->pg ? 1 : 0);
+	assert_string_equal(run, f->pg ? "run-9" : "");
+	assert_int_equal(sk_backend_plan_applied(run, sizeof(run), b, "other"), 0);
+	sk_backend_close(b);
+}
+
+static int collect_text(void *ud, const struct sk_journal_record *r)
+{
+	char *t = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	sk_buf_printf(ud, "%s\n", t);
+	free(t);
+	return 0;
+}
+
+/* a directory with a state (serial 2) and a journal of three records */
+static void make_source_dir(char *out, size_t len, const struct bfx *f, const char *name, char lineage[37])
+{
+	struct sk_state *st = NULL;
+	struct sk_journal *j = NULL;
+	struct sk_journal_call c = SK_JOURNAL_CALL_INIT;
+	struct sk_journal_result r = SK_JOURNAL_RESULT_INIT;
+	char id[SK_JOURNAL_ID_MAX];
+
+	snprintf(out, len, "%s/%s", f->dir, name);
+	assert_int_equal(mkdir(out, 0700), 0);
+	assert_int_equal(sk_state_load(&st, out), 0);
+	assert_int_equal(sk_state_save(st, out), 0);
+	assert_int_equal(sk_state_save(st, out), 0);
+	memcpy(lineage, st->lineage, 37);
+	sk_state_free(st);
+	assert_int_equal(sk_journal_open(&j, out), 0);
+	c.run_id = "run-1";
+	c.action = "create";
+	c.region = "us-east-1";
+	c.target = "snap-1";
+	c.instance = "db1";
+	assert_int_equal(sk_journal_intent(id, sizeof(id), j, &c), 0);
+	r.result = "done";
+	assert_int_equal(sk_journal_outcome(j, id, &r), 0);
+	c.target = "snap-2";
+	assert_int_equal(sk_journal_intent(id, sizeof(id), j, &c), 0); /* left open */
+	sk_journal_close(j);
+}
+
+static void test_state_push_copies_a_directory_once_and_refuses_another_lineage(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = bfx_open(f);
+	struct sk_backend_push_report rep;
+	struct sk_buf from_dir = SK_BUF_INIT, from_pg = SK_BUF_INIT;
+	struct sk_state *st = NULL;
+	char src[300], other[300], lineage[37], lineage2[37];
+	json_t *pending = NULL;
+
+	make_source_dir(src, sizeof(src), f, "src", lineage);
+	if (!f->pg) {
+		assert_int_equal(sk_backend_push(&rep, b, src, NULL), SK_ERROR);
+		assert_contains(sk_error_message(), "state push copies into PostgreSQL");
+		sk_backend_close(b);
+		return;
+	}
+	assert_int_equal(sk_backend_push(&rep, b, src, NULL), 0);
+	assert_true(rep.state_found && rep.state_pushed);
+	assert_int_equal(rep.serial, 2);
+	assert_int_equal(rep.records, 3);
+	assert_int_equal(rep.inserted, 3);
+	/* the same records, in the same order, as the same text; the open intent stays open */
+	assert_int_equal(sk_journal_read(src, NULL, collect_text, &from_dir, NULL), 0);
+	assert_int_equal(sk_backend_journal_read(b, NULL, collect_text, &from_pg, NULL), 0);
+	assert_string_equal(sk_buf_cstr(&from_pg), sk_buf_cstr(&from_dir));
+	assert_int_equal(sk_backend_journal_unresolved(&pending, b), 0);
+	assert_int_equal(json_array_size(pending), 1);
+	json_decref(pending);
+	assert_int_equal(sk_backend_state_load(&st, b, NULL), 0);
+	assert_int_equal(st->serial, 2);
+	assert_string_equal(st->lineage, lineage);
+	sk_state_free(st);
+	/* again: nothing twice */
+	assert_int_equal(sk_backend_push(&rep, b, src, NULL), 0);
+	assert_false(rep.state_pushed);
+	assert_int_equal(rep.records, 3);
+	assert_int_equal(rep.inserted, 0);
+	/* another state directory's state of another lineage: refused, and nothing of it pushed */
+	make_source_dir(other, sizeof(other), f, "other", lineage2);
+	assert_int_equal(sk_backend_push(&rep, b, other, NULL), SK_ERROR);
+	assert_contains(sk_error_message(), "already holds a state of another lineage");
+	assert_contains(sk_error_message(), "nothing was pushed");
+	sk_buf_reset(&from_pg);
+	assert_int_equal(sk_backend_journal_read(b, NULL, collect_text, &from_pg, NULL), 0);
+	assert_string_equal(sk_buf_cstr(&from_pg), sk_buf_cstr(&from_dir));
+	sk_buf_free(&from_dir);
+	sk_buf_free(&from_pg);
+	sk_backend_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +429,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_force_unlock_refuses_a_live_holder_and_clears_a_dead_ones_record,
 						bfx_setup, bfx_teardown),
 		cmocka_unit_test_setup_teardown(test_closing_the_backend_releases_its_shards, bfx_setup, bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_shard_states_are_kept_apart_from_the_whole_fleets, bfx_setup,
+						bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_saved_plan_fingerprints_are_kept_in_postgresql, bfx_setup,
+						bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_state_push_copies_a_directory_once_and_refuses_another_lineage,
+						bfx_setup, bfx_teardown),
 	};
 
 	return bfx_run_both(tests, sizeof(tests) / sizeof(tests[0]));

@@ -27,6 +27,104 @@
 #include "state/statedir.h"
 
 #include "state_fixture.h"
+#include "state/backend.h"
+#include "backend_fixture.h"
+
+/*
+ * The state file's tests that are about the state (not the file) run on
+ * both backends (backend_fixture.h): they load and save through sload()
+ * and ssave(), and put or read the stored text with swrite() and sread()
+ * (the file, or the row of the whole fleet's state in snapkeep_state).
+ */
+struct sfx {
+	struct bfx *bx;
+	char dir[256];
+	char path[300];
+	struct sk_backend *b;
+};
+
+static int bsetup(void **state)
+{
+	struct sfx *f = calloc(1, sizeof(*f));
+
+	if (!f || bfx_setup(state) < 0)
+		return -1;
+	f->bx = *state;
+	snprintf(f->dir, sizeof(f->dir), "%s", f->bx->dir);
+	snprintf(f->path, sizeof(f->path), "%s/state.json", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int bteardown(void **state)
+{
+	struct sfx *f = *state;
+
+	sk_backend_close(f->b);
+	*state = f->bx;
+	bfx_teardown(state);
+	free(f);
+	return 0;
+}
+
+static struct sfx *sfx(void **state)
+{
+	struct sfx *f = *state;
+	void *inner = f->bx;
+
+	bfx_get(&inner);
+	if (f->bx->pg && !f->b)
+		f->b = bfx_open(f->bx);
+	return f;
+}
+
+static int sload(struct sk_state **out, struct sfx *f)
+{
+	return f->bx->pg ? sk_backend_state_load(out, f->b, NULL) : sk_state_load(out, f->dir);
+}
+
+static int ssave(struct sk_state *s, struct sfx *f)
+{
+	return f->bx->pg ? sk_backend_state_save(s, f->b, NULL) : sk_state_save(s, f->dir);
+}
+
+/* what names the stored state in messages */
+static const char *sname(const struct sfx *f)
+{
+	return f->bx->pg ? "PostgreSQL 'postgres://postgres:***@127.0.0.1:" : f->path;
+}
+
+/* puts text where the state is kept (PostgreSQL: as the row's JSON, which must be valid JSON) */
+static void swrite(struct sfx *f, const char *text)
+{
+	char *sql;
+
+	if (!f->bx->pg) {
+		write_file(f->path, text);
+		return;
+	}
+	sql = sk_buf_strfmt("INSERT INTO snapkeep_state (shard, serial, lineage, state) VALUES ('', 0, '', $sk$%s$sk$) "
+			    "ON CONFLICT (shard) DO UPDATE SET state = EXCLUDED.state",
+			    text);
+	assert_int_equal(pgfx_psql(&bfx_server, BFX_DB, sql, NULL, 0), 0);
+	free(sql);
+}
+
+/* the stored text; NULL when there is none */
+static char *sread(struct sfx *f)
+{
+	char out[65536];
+
+	if (!f->bx->pg) {
+		struct stat st;
+		return stat(f->path, &st) == 0 ? read_file(f->path) : NULL;
+	}
+	assert_int_equal(pgfx_psql(&bfx_server, BFX_DB, "SELECT count(*) || ':' || coalesce(max(state::text), '') "
+							"FROM snapkeep_state WHERE shard = ''",
+				   out, sizeof(out)),
+			 0);
+	return strncmp(out, "0:", 2) ? strdup(strchr(out, ':') + 1) : NULL;
+}
 
 static bool can_bypass_permissions(void)
 {
@@ -214,11 +312,11 @@ static void test_statedir_a_group_can_write_is_a_warning(void **state)
 
 static void test_missing_state_file_is_a_fresh_state_and_is_not_created(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 	struct sk_state *s = NULL;
 	char *names;
 
-	assert_int_equal(sk_state_load(&s, f->dir), 0);
+	assert_int_equal(sload(&s, f), 0);
 	assert_non_null(s);
 	assert_int_equal(s->serial, 0);
 	assert_int_equal(s->version, SK_STATE_VERSION);
@@ -229,36 +327,39 @@ static void test_missing_state_file_is_a_fresh_state_and_is_not_created(void **s
 	names = listing(f->dir);
 	assert_string_equal(names, "");
 	free(names);
+	assert_null(sread(f)); /* no file, no row */
 	sk_state_free(s);
 }
 
 static void test_save_increments_serial_keeps_lineage_mode_0600_no_temp_files(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 	struct sk_state *s = NULL, *again = NULL;
 	char lineage[37], *names;
 	struct stat st;
 
-	assert_int_equal(sk_state_load(&s, f->dir), 0);
+	assert_int_equal(sload(&s, f), 0);
 	memcpy(lineage, s->lineage, sizeof(lineage));
-	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(ssave(s, f), 0);
 	assert_int_equal(s->serial, 1);
-	assert_int_equal(sk_state_save(s, f->dir), 0);
+	assert_int_equal(ssave(s, f), 0);
 	assert_int_equal(s->serial, 2);
-	assert_int_equal(stat(f->path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
+	if (!f->bx->pg) {
+		assert_int_equal(stat(f->path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
 	names = listing(f->dir);
-	assert_string_equal(names, "state.json");
+	assert_string_equal(names, f->bx->pg ? "" : "state.json"); /* PostgreSQL: nothing in the directory */
 	free(names);
 
-	assert_int_equal(sk_state_load(&again, f->dir), 0);
+	assert_int_equal(sload(&again, f), 0);
 	assert_true(again->existed);
 	assert_int_equal(again->serial, 2);
 	assert_string_equal(again->lineage, lineage);
-	assert_int_equal(sk_state_save(again, f->dir), 0);
+	assert_int_equal(ssave(again, f), 0);
 	sk_state_free(again);
 	again = NULL;
-	assert_int_equal(sk_state_load(&again, f->dir), 0);
+	assert_int_equal(sload(&again, f), 0);
 	assert_int_equal(again->serial, 3);
 	assert_string_equal(again->lineage, lineage);
 	sk_state_free(again);
@@ -301,15 +402,15 @@ static void fill(struct sk_state *s)
 
 static void test_state_round_trips_every_field_and_sorts_instances(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 	struct sk_state *s = NULL, *r = NULL;
 	struct sk_state_instance *in;
 	char *text;
 
 	assert_int_equal(sk_state_new(&s), 0);
 	fill(s);
-	assert_int_equal(sk_state_save(s, f->dir), 0);
-	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_int_equal(ssave(s, f), 0);
+	assert_int_equal(sload(&r, f), 0);
 	assert_string_equal(r->last_applied.commit, s->last_applied.commit);
 	assert_string_equal(r->last_applied.subject, "prod: keep 14 days");
 	assert_string_equal(r->last_applied.ref, "main");
@@ -339,7 +440,7 @@ static void test_state_round_trips_every_field_and_sorts_instances(void **state)
 	assert_int_equal(sk_state_instance(&in, r, "us-west-2", "nope", false), SK_ENOTFOUND);
 
 	/* the file: sorted instance keys, the documented names */
-	text = read_file(f->path);
+	text = sread(f);
 	assert_contains(text, "\"format\": \"snapkeep-state/v1\"");
 	assert_contains(text, "\"serial\": 1");
 	assert_true(strstr(text, "\"eu-west-1/orders-db\"") < strstr(text, "\"us-west-2/zeta\""));
@@ -352,7 +453,7 @@ static void test_state_round_trips_every_field_and_sorts_instances(void **state)
 
 static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 	struct sk_state *s = NULL, *r = NULL;
 	struct sk_state_instance *in;
 	const struct sk_state_drill *d;
@@ -371,8 +472,8 @@ static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 	in->last_drill.checks_passed = 2;
 	snprintf(in->last_drill.error, sizeof(in->last_drill.error), "check 'books present': expected at least 1, got 0");
 	assert_int_equal(sk_state_instance(&in, s, "us-east-1", "never", true), 0);
-	assert_int_equal(sk_state_save(s, f->dir), 0);
-	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_int_equal(ssave(s, f), 0);
+	assert_int_equal(sload(&r, f), 0);
 	assert_non_null(d = sk_state_last_drill(r, "us-east-1", "orders-db"));
 	assert_int_equal(d->at, 1767236400);
 	assert_string_equal(d->outcome, "failed");
@@ -386,7 +487,7 @@ static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 	assert_string_equal(d->error, "check 'books present': expected at least 1, got 0");
 	assert_null(sk_state_last_drill(r, "us-east-1", "never"));
 	assert_null(sk_state_last_drill(r, "eu-west-1", "orders-db"));
-	text = read_file(f->path);
+	text = sread(f);
 	assert_contains(text, "\"lastDrill\"");
 	assert_contains(text, "\"rtoSeconds\": 312");
 	free(text);
@@ -394,8 +495,8 @@ static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 	/* no RPO known: null, read back as -1 */
 	assert_int_equal(sk_state_instance(&in, s, "us-east-1", "orders-db", false), 0);
 	in->last_drill.rpo_seconds = -1;
-	assert_int_equal(sk_state_save(s, f->dir), 0);
-	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_int_equal(ssave(s, f), 0);
+	assert_int_equal(sload(&r, f), 0);
 	assert_int_equal(sk_state_last_drill(r, "us-east-1", "orders-db")->rpo_seconds, -1);
 	sk_state_free(r);
 	sk_state_free(s);
@@ -477,20 +578,34 @@ static void test_instances_are_keyed_by_account(void **state)
 }
 
 /* loading must fail with SK_ERR_STATE, name the file and want, and leave the file untouched */
-static void assert_refused(struct fixture *f, const char *text, const char *want)
+static void assert_refused_in(struct sfx *f, const char *text, const char *want)
 {
 	struct sk_state *s = (struct sk_state *)1;
 	char *after;
 
-	write_file(f->path, text);
-	assert_int_equal(sk_state_load(&s, f->dir), SK_ERROR);
+	swrite(f, text);
+	assert_int_equal(sload(&s, f), SK_ERROR);
 	assert_null(s);
 	assert_int_equal(sk_error_last()->klass, SK_ERR_STATE);
-	assert_contains(sk_error_message(), f->path);
+	assert_contains(sk_error_message(), sname(f));
 	assert_contains(sk_error_message(), want);
-	after = read_file(f->path);
-	assert_string_equal(after, text);
+	after = sread(f);
+	/* PostgreSQL's json type keeps the text as it was given (psql drops the last newline) */
+	assert_int_equal(strncmp(after, text, strlen(after)), 0);
+	assert_true(strlen(text) - strlen(after) <= (f->bx->pg && text[strlen(text) - 1] == '\n' ? 1u : 0u));
 	free(after);
+}
+
+/* the same on the file (the tests of the file's own damage) */
+static void assert_refused(struct fixture *f, const char *text, const char *want)
+{
+	struct sfx d = { 0 };
+	struct bfx b = { 0 };
+
+	d.bx = &b;
+	snprintf(d.dir, sizeof(d.dir), "%s", f->dir);
+	snprintf(d.path, sizeof(d.path), "%s", f->path);
+	assert_refused_in(&d, text, want);
 }
 
 static void test_corrupt_state_file_is_refused_and_left_alone(void **state)
@@ -524,53 +639,53 @@ static void test_truncated_state_file_is_refused_and_left_alone(void **state)
 
 static void test_future_format_version_is_refused_not_overwritten(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 
-	assert_refused(f,
+	assert_refused_in(f,
 		       "{\"format\": \"snapkeep-state/v2\", \"serial\": 9, \"lineage\": "
 		       "\"0b0e8b0e-4f1c-4c7e-9a53-2b1d6c1f3a10\", \"somethingNew\": {}}\n",
 		       "has format snapkeep-state/v2, newer than this snapkeep reads (snapkeep-state/v1)");
 	assert_contains(sk_error_message(), "the file was not changed");
-	assert_refused(f, "{\"format\": \"snapkeep-state/vX\"}", "unknown format 'snapkeep-state/vX'");
-	assert_refused(f, "{\"format\": \"snapkeep-state/v0\"}", "unknown format");
+	assert_refused_in(f, "{\"format\": \"snapkeep-state/vX\"}", "unknown format 'snapkeep-state/vX'");
+	assert_refused_in(f, "{\"format\": \"snapkeep-state/v0\"}", "unknown format");
 }
 
 #define HEAD "{\"format\": \"snapkeep-state/v1\", \"lineage\": \"0b0e8b0e-4f1c-4c7e-9a53-2b1d6c1f3a10\", "
 
 static void test_wrongly_typed_fields_are_named(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 
-	assert_refused(f, HEAD "\"serial\": \"3\"}", "serial: expected an integer, got a string");
-	assert_refused(f, HEAD "\"serial\": -1}", "serial: must not be negative");
-	assert_refused(f,
+	assert_refused_in(f, HEAD "\"serial\": \"3\"}", "serial: expected an integer, got a string");
+	assert_refused_in(f, HEAD "\"serial\": -1}", "serial: must not be negative");
+	assert_refused_in(f,
 		       "{\"format\": \"snapkeep-state/v1\", \"serial\": 1, \"lineage\": \"not-a-uuid\"}",
 		       "lineage: expected a UUID string");
-	assert_refused(f, HEAD "\"serial\": 1, \"lastApplied\": [1]}", "lastApplied: expected an object, got an array");
-	assert_refused(f, HEAD "\"serial\": 1, \"lastApplied\": {\"commit\": \"zzz\"}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"lastApplied\": [1]}", "lastApplied: expected an object, got an array");
+	assert_refused_in(f, HEAD "\"serial\": 1, \"lastApplied\": {\"commit\": \"zzz\"}}",
 		       "lastApplied.commit: expected a commit id");
-	assert_refused(f, HEAD "\"serial\": 1, \"lastRun\": {\"command\": \"apply\", \"summary\": {\"done\": -2}}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"lastRun\": {\"command\": \"apply\", \"summary\": {\"done\": -2}}}",
 		       "lastRun.summary.done: expected a non-negative integer, got a negative one");
-	assert_refused(f, HEAD "\"serial\": 1, \"lastRun\": {\"command\": \"apply\", \"startedAt\": \"yesterday\"}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"lastRun\": {\"command\": \"apply\", \"startedAt\": \"yesterday\"}}",
 		       "lastRun.startedAt: expected an RFC 3339 time, got 'yesterday'");
-	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"db1\": {}}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"instances\": {\"db1\": {}}}",
 		       "instances.db1: the key must be '<region>/<instance id>'");
-	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"newestSnapshotTime\": 12}}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"newestSnapshotTime\": 12}}}",
 		       "instances.us-east-1/db1.newestSnapshotTime: expected an RFC 3339 time, got an integer");
-	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"policy\": true}}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"policy\": true}}}",
 		       "instances.us-east-1/db1.policy: expected a string, got a boolean");
-	assert_refused(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"policy\": \"a\\u0000b\"}}}",
+	assert_refused_in(f, HEAD "\"serial\": 1, \"instances\": {\"us-east-1/db1\": {\"policy\": \"a\\u0000b\"}}}",
 		       "is not allowed"); /* jansson refuses \u0000 in strings */
-	assert_refused(f, HEAD "\"serial\": 1, \"instances\": []}", "instances: expected an object, got an array");
+	assert_refused_in(f, HEAD "\"serial\": 1, \"instances\": []}", "instances: expected an object, got an array");
 }
 
 static void test_unknown_fields_of_the_same_version_are_ignored(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 	struct sk_state *s = NULL;
 
-	write_file(f->path, HEAD "\"serial\": 4, \"later\": 1, \"instances\": {\"us-east-1/db1\": {\"x\": [1]}}}");
-	assert_int_equal(sk_state_load(&s, f->dir), 0);
+	swrite(f, HEAD "\"serial\": 4, \"later\": 1, \"instances\": {\"us-east-1/db1\": {\"x\": [1]}}}");
+	assert_int_equal(sload(&s, f), 0);
 	assert_int_equal(s->serial, 4);
 	assert_int_equal(s->n_instances, 1);
 	assert_string_equal(s->instances[0].region, "us-east-1");
@@ -580,39 +695,39 @@ static void test_unknown_fields_of_the_same_version_are_ignored(void **state)
 
 static void test_save_refuses_a_file_another_run_wrote_meanwhile(void **state)
 {
-	struct fixture *f = *state;
+	struct sfx *f = sfx(state);
 	struct sk_state *a = NULL, *b = NULL, *fresh = NULL;
 	char *before, *after;
 
 	assert_int_equal(sk_state_new(&a), 0);
-	assert_int_equal(sk_state_save(a, f->dir), 0);
+	assert_int_equal(ssave(a, f), 0);
 	sk_state_free(a);
 	a = NULL;
-	assert_int_equal(sk_state_load(&a, f->dir), 0);
-	assert_int_equal(sk_state_load(&b, f->dir), 0);
+	assert_int_equal(sload(&a, f), 0);
+	assert_int_equal(sload(&b, f), 0);
 	snprintf(a->last_run.command, sizeof(a->last_run.command), "apply");
-	assert_int_equal(sk_state_save(a, f->dir), 0);
-	before = read_file(f->path);
-	assert_int_equal(sk_state_save(b, f->dir), SK_ERROR);
+	assert_int_equal(ssave(a, f), 0);
+	before = sread(f);
+	assert_int_equal(ssave(b, f), SK_ERROR);
 	assert_contains(sk_error_message(), "written by another run (serial 2, read 1)");
-	after = read_file(f->path);
+	after = sread(f);
 	assert_string_equal(before, after);
 	free(after);
 
 	/* a fresh state must not replace a file that appeared after it was made */
 	assert_int_equal(sk_state_new(&fresh), 0);
-	assert_int_equal(sk_state_save(fresh, f->dir), SK_ERROR);
+	assert_int_equal(ssave(fresh, f), SK_ERROR);
 	assert_contains(sk_error_message(), "created by another process");
-	after = read_file(f->path);
+	after = sread(f);
 	assert_string_equal(before, after);
 	free(after);
 
 	/* nor a state of another lineage put in its place */
 	sk_state_free(b);
 	b = NULL;
-	assert_int_equal(sk_state_load(&b, f->dir), 0);
+	assert_int_equal(sload(&b, f), 0);
 	snprintf(b->lineage, sizeof(b->lineage), "%s", fresh->lineage);
-	assert_int_equal(sk_state_save(b, f->dir), SK_ERROR);
+	assert_int_equal(ssave(b, f), SK_ERROR);
 	assert_contains(sk_error_message(), "another state was put in its place");
 	free(before);
 	sk_state_free(fresh);
@@ -744,7 +859,7 @@ static void test_docs_round_trip_each_with_its_own_bytes(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest dir_only[] = {
 		cmocka_unit_test(test_statedir_flag_beats_env_beats_xdg_beats_home),
 		cmocka_unit_test_setup_teardown(test_statedir_prepare_creates_nested_dirs_0700_and_leaves_no_probe, setup,
 						teardown),
@@ -752,19 +867,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statedir_unwritable_is_refused_naming_path_and_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statedir_others_can_write_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statedir_a_group_can_write_is_a_warning, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_state_file_is_a_fresh_state_and_is_not_created, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_increments_serial_keeps_lineage_mode_0600_no_temp_files, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_round_trips_every_field_and_sorts_instances, setup, teardown),
 		cmocka_unit_test(test_instance_entries_are_found_added_and_removed),
 		cmocka_unit_test_setup_teardown(test_instances_are_keyed_by_account, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_drill_round_trips_and_is_read_per_instance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_file_is_refused_and_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_state_file_is_refused_and_left_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_future_format_version_is_refused_not_overwritten, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrongly_typed_fields_are_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_fields_of_the_same_version_are_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_refuses_a_file_another_run_wrote_meanwhile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_save_keeps_the_old_file_and_leaves_no_temp_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir_that_vanished_fails_to_save_with_a_clear_error, setup,
@@ -773,6 +879,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_atomic_write_replaces_and_names_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docs_round_trip_each_with_its_own_bytes, setup, teardown),
 	};
+	/* on the directory and on PostgreSQL */
+	const struct CMUnitTest both[] = {
+		cmocka_unit_test_setup_teardown(test_missing_state_file_is_a_fresh_state_and_is_not_created, bsetup,
+						bteardown),
+		cmocka_unit_test_setup_teardown(test_save_increments_serial_keeps_lineage_mode_0600_no_temp_files, bsetup,
+						bteardown),
+		cmocka_unit_test_setup_teardown(test_state_round_trips_every_field_and_sorts_instances, bsetup, bteardown),
+		cmocka_unit_test_setup_teardown(test_last_drill_round_trips_and_is_read_per_instance, bsetup, bteardown),
+		cmocka_unit_test_setup_teardown(test_future_format_version_is_refused_not_overwritten, bsetup, bteardown),
+		cmocka_unit_test_setup_teardown(test_wrongly_typed_fields_are_named, bsetup, bteardown),
+		cmocka_unit_test_setup_teardown(test_unknown_fields_of_the_same_version_are_ignored, bsetup, bteardown),
+		cmocka_unit_test_setup_teardown(test_save_refuses_a_file_another_run_wrote_meanwhile, bsetup, bteardown),
+	};
+	int failed = _cmocka_run_group_tests("directory only", dir_only, sizeof(dir_only) / sizeof(dir_only[0]), NULL,
+					     NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return failed + bfx_run_both(both, sizeof(both) / sizeof(both[0]));
 }

@@ -1,15 +1,17 @@
-"""pgserver - a throw-away PostgreSQL 15 server for e2e tests of the state backend.
+"""pgserver - a real PostgreSQL 15 for e2e scripts that use the PostgreSQL
+state backend: initdb + pg_ctl on a free loopback port in a temporary
+folder, password authentication over TCP (scram-sha-256), trust over the
+folder's Unix socket for psql().  As root, every PostgreSQL program runs as
+the postgres user (runuser).  Stopped (immediate) and removed on exit.
 
-    with PgServer() as pg:                 # initdb + pg_ctl start on a free loopback port
-        url = pg.url("snapkeep")           # postgresql://snapkeep@127.0.0.1:PORT/snapkeep (password in pg.env())
-        pg.psql("SELECT 1", db="snapkeep")
-        pg.stop(); pg.start()              # the same data and port: "PostgreSQL restarted"
+    with PgServer() as pg:
+        pg.psql("CREATE DATABASE sk")
+        url = pg.url("sk")          # postgres://postgres:<pw>@127.0.0.1:<port>/sk?sslmode=disable
+        pg.restart()                # stop and start again on the same port
 
-As root, every PostgreSQL program runs as the postgres user (runuser -u
-postgres --) and the folder is given to it, as tests/unit/pg_fixture.h and
-tests/emulator/pg.py do.  The role snapkeep owns the database snapkeep and
-logs in with a password over TCP (scram-sha-256); the superuser only over
-the folder's Unix socket (trust)."""
+PgServer(durable=True) runs with fsync on, as a production server would
+(benchmarks); tests run without it.
+"""
 import os
 import pwd
 import shutil
@@ -17,8 +19,8 @@ import socket
 import subprocess
 import tempfile
 
-PGBIN = os.environ.get("SNAPKEEP_PG_BIN") or "/usr/lib/postgresql/15/bin"
-PASSWORD = "snapkeep-e2e-password"
+PGBIN = os.environ.get("SNAPKEEP_PG_BIN", "/usr/lib/postgresql/15/bin")
+PASSWORD = "e2e-superuser-pw"
 
 
 def available():
@@ -32,84 +34,86 @@ def available():
     return True
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def _free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
 
 
 class PgServer:
-    def __init__(self, base=None):
-        self.root = os.geteuid() == 0
-        self.base = base or tempfile.mkdtemp(prefix="sk-e2e-pg-")
-        self.data = os.path.join(self.base, "data")
-        self.log = os.path.join(self.base, "server.log")
-        self.port = free_port()
+    def __init__(self, durable=False):
+        """durable: fsync on, as a production server (benchmarks); tests run without it"""
+        self.durable = durable
+        self.dir = tempfile.mkdtemp(prefix="sk-e2e-pgstate-")
+        self.port = None
         self.running = False
-        if self.root:
-            user = pwd.getpwnam("postgres")
-            p = self.base
-            while os.path.dirname(p) != p:  # every folder above must let postgres through
-                p = os.path.dirname(p)
-                st = os.stat(p)
-                if not st.st_mode & 0o001:
-                    os.chmod(p, st.st_mode | 0o001)
-            os.chown(self.base, user.pw_uid, user.pw_gid)
-        self._run([self._bin("initdb"), "-D", self.data, "-U", "postgres", "--auth-local=trust",
-                   "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
-        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
-            f.write("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"
-                    "fsync = off\nlog_min_messages = warning\n" % (self.port, self.base))
-        self.start()
-        self.psql("CREATE ROLE snapkeep LOGIN PASSWORD '%s'" % PASSWORD)
-        self.psql("CREATE DATABASE snapkeep OWNER snapkeep")
 
-    def _bin(self, name):
-        return os.path.join(PGBIN, name)
-
-    def _run(self, argv, check=True, timeout=120):
-        if self.root:
+    def _run(self, argv, check=True, input=None):
+        if os.geteuid() == 0:
             argv = ["runuser", "-u", "postgres", "--"] + argv
-        p = subprocess.run(argv, cwd=self.base, capture_output=True, text=True, timeout=timeout,
-                           env=dict(os.environ, LC_ALL="C"))
-        if check and p.returncode:
-            prog = os.path.basename(argv[4] if self.root else argv[0])
-            raise RuntimeError("%s failed (exit %d): %s" % (prog, p.returncode, (p.stderr or p.stdout).strip()[-400:]))
-        return p
+        r = subprocess.run(argv, capture_output=True, text=True, input=input, timeout=120)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s failed: %s%s" % (argv[0 if os.geteuid() else 4], r.stdout, r.stderr))
+        return r
+
+    def __enter__(self):
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        pwfile = os.path.join(self.dir, "pwfile")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        os.chmod(pwfile, 0o644)
+        self._run([os.path.join(PGBIN, "initdb"), "-D", os.path.join(self.dir, "data"), "-U", "postgres",
+                   "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile", pwfile, "-E", "UTF8",
+                   "--no-sync", "--no-instructions"])
+        self.start()
+        return self
 
     def start(self):
-        self._run([self._bin("pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "60", "start"])
-        self.running = True
+        for _ in range(5):
+            port = self.port or _free_port()
+            opts = ("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%s -c max_connections=40 "
+                    "-c shared_buffers=16MB" % (port, self.dir, "on" if self.durable else "off"))
+            r = self._run([os.path.join(PGBIN, "pg_ctl"), "-D", os.path.join(self.dir, "data"), "-l",
+                           os.path.join(self.dir, "log"), "-o", opts, "-w", "-t", "60", "start"], check=False)
+            if r.returncode == 0:
+                self.port = port
+                self.running = True
+                return
+            if self.port:
+                break
+        raise RuntimeError("pg_ctl start failed: " + self.log())
 
     def stop(self, mode="fast"):
         if self.running:
-            self._run([self._bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "60", "stop"], check=False)
-        self.running = False
+            self._run([os.path.join(PGBIN, "pg_ctl"), "-D", os.path.join(self.dir, "data"), "-m", mode, "-w",
+                       "stop"], check=False)
+            self.running = False
 
-    def psql(self, sql, db="postgres"):
-        """sql as the superuser over the socket; the rows, '|'-separated"""
-        p = self._run([self._bin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.base,
-                       "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql])
-        return [ln for ln in p.stdout.splitlines() if ln]
+    def restart(self):
+        self.stop()
+        self.start()
 
-    def url(self, db="snapkeep"):
-        return "postgresql://snapkeep@127.0.0.1:%d/%s" % (self.port, db)
+    def log(self):
+        try:
+            return open(os.path.join(self.dir, "log")).read()[-4000:]
+        except OSError:
+            return ""
 
-    def env(self):
-        """what a snapkeep process needs beside SNAPKEEP_STATE_BACKEND: the password as libpq reads it"""
-        return {"PGPASSWORD": PASSWORD, "PGPASSFILE": None, "PGHOST": None, "PGPORT": None, "PGUSER": None,
-                "PGDATABASE": None, "PGSERVICE": None, "PGCONNECT_TIMEOUT": "5"}
+    def psql(self, sql, db="postgres", check=True):
+        r = self._run([os.path.join(PGBIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
+                       self.dir, "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql], check=check)
+        return r.stdout.strip() if check else r
 
-    def close(self):
-        self.stop("immediate")
-        if os.environ.get("SNAPKEEP_KEEP") != "1":
-            shutil.rmtree(self.base, ignore_errors=True)
-
-    def __enter__(self):
-        return self
+    def url(self, db, user="postgres", password=PASSWORD):
+        auth = user if password is None else "%s:%s" % (user, password)
+        return "postgres://%s@127.0.0.1:%d/%s?sslmode=disable" % (auth, self.port, db)
 
     def __exit__(self, *exc):
-        self.close()
+        self.stop(mode="immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
         return False
