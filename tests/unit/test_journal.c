@@ -1076,6 +1076,7 @@ static void test_glue_with_postgresql_gone_stops_the_call(void **state)
 	struct sk_action a;
 	char id[64], sql[128];
 	bool lost = false;
+	json_t *all;
 
 	make_create(&a);
 	assert_int_equal(jopen(&j, f), 0);
@@ -1092,7 +1093,9 @@ static void test_glue_with_postgresql_gone_stops_the_call(void **state)
 	assert_int_equal(sk_backend_check(pgb(f), &lost), 0);
 	assert_true(lost);
 	assert_int_equal(sk_journal_glue_intent(j, "run", NULL, &a, id, sizeof(id)), 0);
-	assert_int_equal(json_array_size(lines(f)), 2);
+	all = lines(f);
+	assert_int_equal(json_array_size(all), 2);
+	json_decref(all);
 	sk_journal_close(j);
 }
 
