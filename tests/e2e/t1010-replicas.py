@@ -303,6 +303,11 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
                        "AND target = '%s'" % target_of(held)[2], db="snapkeep").splitlines()
         t.ok(len(rows) == 1 and rows[0].startswith("completed|"),
              "the resolution is one row of the journal table in PostgreSQL, for auditors", rows)
+        h = t.snapkeep("history", "--output", "json", env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "h")))
+        recs = [json.loads(x) for x in h.out.splitlines() if x.strip()] if h.rc == 0 else []
+        res = [x for x in recs if x.get("type") == "resolution" and x.get("target") == target_of(held)[2]]
+        t.ok(len(res) == 1 and res[0].get("how") == "completed", "and `snapkeep history` shows it",
+             res or h.err[-500:])
 
         # ---- PostgreSQL stopped mid-cycle (a modify made, its answer held), then back ----
         alive = others
