@@ -350,6 +350,20 @@ static void shard_file(char *out, size_t len, int64_t key, const char *ext)
 	snprintf(out, len, SHARDS_DIR "/%016" PRIx64 "%s", (uint64_t)key, ext);
 }
 
+/* <dir>/shards, made 0700 when missing; errors of class klass */
+static int make_shards_dir(const struct sk_backend *b, int klass)
+{
+	char *shards = sk_file_join(b->dir, SHARDS_DIR);
+	int rc = 0;
+
+	if (!shards)
+		return -1;
+	if (mkdir(shards, 0700) < 0 && errno != EEXIST)
+		rc = sk_error_set_errno(klass, "cannot create '%s'", shards);
+	free(shards);
+	return rc;
+}
+
 /* the directory's shared flock on <dir>/lock, held while any shard is: 1 taken, 0 busy, -1 */
 static int dir_shared(struct sk_backend *b)
 {
@@ -390,19 +404,12 @@ static void dir_shared_drop(struct sk_backend *b)
 static int dir_trylock(bool *held, struct sk_lock_holder *stale, struct sk_backend *b, struct shard *s,
 		       const struct sk_lock_opts *o)
 {
-	char file[64], what[PATH_MAX + 160], *shards;
+	char file[64], what[PATH_MAX + 160];
 	struct sk_lock_opts one = SK_LOCK_OPTS_INIT;
 	int rc;
 
-	shards = sk_file_join(b->dir, SHARDS_DIR);
-	if (!shards)
+	if (make_shards_dir(b, SK_ERR_LOCK) < 0)
 		return -1;
-	if (mkdir(shards, 0700) < 0 && errno != EEXIST) {
-		sk_error_set_errno(SK_ERR_LOCK, "cannot create '%s'", shards);
-		free(shards);
-		return -1;
-	}
-	free(shards);
 	rc = dir_shared(b);
 	if (rc <= 0)
 		return rc;
@@ -570,21 +577,14 @@ int sk_backend_state_load(struct sk_state **out, struct sk_backend *b, const cha
 
 int sk_backend_state_save(struct sk_state *s, struct sk_backend *b, const char *shard)
 {
-	char file[64], *shards;
+	char file[64];
 
 	if (b->kind == SK_BACKEND_PG)
 		return sk_pg_state_save(s, b->pg, shard ? shard : "");
 	if (!shard)
 		return sk_state_save(s, b->dir);
-	shards = sk_file_join(b->dir, SHARDS_DIR);
-	if (!shards)
+	if (make_shards_dir(b, SK_ERR_STATE) < 0)
 		return -1;
-	if (mkdir(shards, 0700) < 0 && errno != EEXIST) {
-		sk_error_set_errno(SK_ERR_STATE, "cannot create '%s'", shards);
-		free(shards);
-		return -1;
-	}
-	free(shards);
 	shard_file(file, sizeof(file), shard_text_key(shard), ".json");
 	return sk_state_save_named(s, b->dir, file);
 }

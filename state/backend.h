@@ -11,8 +11,9 @@
  *   "postgresql://...", or libpq's "host=... dbname=..." form).
  *
  * Which one: --state-backend, else $SNAPKEEP_STATE_BACKEND, else the
- * Settings document's stateBackend (when the caller has read it), else the
  * directory; the first that is set wins (sk_backend_choose()).  The
+ * Settings document names none: the backend is opened, and its lock
+ * taken, before the policies are read (specs/state-postgres.md).  The
  * password comes from where libpq takes it ($PGPASSWORD, $PGPASSFILE or
  * ~/.pgpass, or the string itself); every message and log line shows the
  * string with the password masked (sk_backend_name()).  The state
@@ -73,8 +74,8 @@ struct sk_backend;
 
 /*
  * The backend to use: flag (--state-backend), else $SNAPKEEP_STATE_BACKEND,
- * else settings (the Settings document's stateBackend), else NULL (the
- * directory).  "" and "dir" mean the directory too.  Points into its
+ * else settings (a caller's own default; the CLI passes NULL), else NULL
+ * (the directory).  "" and "dir" mean the directory too.  Points into its
  * arguments or the environment.
  */
 const char *sk_backend_choose(const char *flag, const char *settings);
