@@ -197,6 +197,11 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 			sk_error_prefix("--inventory");
 		return rc;
 	}
+	/* one inventory is one account's: the caller's own would be read for every account the policies name */
+	if (set->settings.n_accounts)
+		return sk_error_set(SK_ERR_INVALID, "%s over several accounts (Settings' accounts) is not supported: it "
+						    "observes one account; `plan` and `apply` cover them all",
+				    cli->command);
 	oo.regions = cli->regions;
 	oo.n_regions = cli->n_regions;
 	oo.now = sk_cli_now(cli);
