@@ -228,11 +228,13 @@ static int read_all(int fd, struct sk_buf *out, int64_t deadline, const char *pr
 int sk_process_credentials(struct sk_credentials *out, const char *cmdline, const char *profile, long timeout_ms)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
 	struct sk_buf output = SK_BUF_INIT;
 	char **argv = NULL;
 	size_t argc = 0, cap;
 	int fds[2] = { -1, -1 }, status = 0, rd, e;
-	bool have_fa = false;
+	bool have_fa = false, have_attr = false;
 	pid_t pid = -1;
 	int rc = -1;
 
@@ -261,7 +263,20 @@ int sk_process_credentials(struct sk_credentials *out, const char *cmdline, cons
 		sk_error_set_oom();
 		goto done;
 	}
-	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	/* the program starts with no signal blocked and every handler at its default, whatever ours are */
+	if (posix_spawnattr_init(&attr) != 0) {
+		sk_error_set_oom();
+		goto done;
+	}
+	have_attr = true;
+	sigemptyset(&none);
+	sigfillset(&all);
+	if (posix_spawnattr_setsigmask(&attr, &none) != 0 || posix_spawnattr_setsigdefault(&attr, &all) != 0 ||
+	    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0) {
+		sk_error_set(SK_ERR_OS, "profile '%s': cannot set up credential_process's signals", profile);
+		goto done;
+	}
+	e = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	if (e != 0) {
 		pid = -1;
 		errno = e;
@@ -306,6 +321,8 @@ done:
 	}
 	if (have_fa)
 		posix_spawn_file_actions_destroy(&fa);
+	if (have_attr)
+		posix_spawnattr_destroy(&attr);
 	if (fds[0] >= 0)
 		close(fds[0]);
 	if (fds[1] >= 0)
