@@ -173,28 +173,36 @@ int sk_creds_from_web_identity(const struct sk_creds_ctx *x, struct sk_credentia
 	/* with --profile only the profile's web identity counts (botocore's disable_env_vars) */
 	const char *token_file = sk_creds_explicit_profile(x) ? NULL : sk_creds_env("AWS_WEB_IDENTITY_TOKEN_FILE");
 	const char *role;
+	int rc;
 
 	if (token_file) {
 		role = sk_creds_env("AWS_ROLE_ARN");
 		if (!role)
 			return sk_creds_say(why, SK_ERROR, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
-		return sk_creds_web_identity(x, role, sk_creds_env("AWS_ROLE_SESSION_NAME"), token_file,
-					     "AWS_WEB_IDENTITY_TOKEN_FILE", out, why);
-	}
-	if (sk_creds_profiles_check(x->profiles, why) < 0)
-		return SK_ERROR;
-	if ((token_file = sk_creds_profile_get(x->profiles, cfg->profile, "web_identity_token_file")) != NULL &&
-	    *token_file) {
+		rc = sk_creds_web_identity(x, role, sk_creds_env("AWS_ROLE_SESSION_NAME"), token_file,
+					   "AWS_WEB_IDENTITY_TOKEN_FILE", out, why);
+	} else {
+		if (sk_creds_profiles_check(x->profiles, why) < 0)
+			return SK_ERROR;
+		token_file = sk_creds_profile_get(x->profiles, cfg->profile, "web_identity_token_file");
+		if (!token_file || !*token_file) {
+			if (sk_creds_explicit_profile(x))
+				return sk_creds_say(why, SK_ENOTFOUND, "profile '%s' has no web_identity_token_file (the "
+								       "variables are skipped with --profile)", cfg->profile);
+			return sk_creds_say(why, SK_ENOTFOUND, "AWS_WEB_IDENTITY_TOKEN_FILE not set");
+		}
 		role = sk_creds_profile_get(x->profiles, cfg->profile, "role_arn");
 		if (!role || !*role)
-			return sk_creds_say(why, SK_ERROR, "profile '%s' has web_identity_token_file but no role_arn", cfg->profile);
-		return sk_creds_web_identity(x, role, sk_creds_profile_get(x->profiles, cfg->profile, "role_session_name"),
-					     token_file, "the profile's web_identity_token_file", out, why);
+			return sk_creds_say(why, SK_ERROR, "profile '%s' has web_identity_token_file but no role_arn",
+					    cfg->profile);
+		rc = sk_creds_web_identity(x, role, sk_creds_profile_get(x->profiles, cfg->profile, "role_session_name"),
+					   token_file, "the profile's web_identity_token_file", out, why);
 	}
-	if (sk_creds_explicit_profile(x))
-		return sk_creds_say(why, SK_ENOTFOUND, "profile '%s' has no web_identity_token_file (the variables are skipped "
-					      "with --profile)", cfg->profile);
-	return sk_creds_say(why, SK_ENOTFOUND, "AWS_WEB_IDENTITY_TOKEN_FILE not set");
+	if (rc == 0 && x->desc) {
+		sk_buf_reset(x->desc);
+		sk_buf_printf(x->desc, "web-identity %s", role);
+	}
+	return rc;
 }
 
 int sk_creds_web_identity(const struct sk_creds_ctx *x, const char *role, const char *session, const char *token_file,
