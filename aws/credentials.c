@@ -119,6 +119,8 @@ int sk_credentials_parse_json(struct sk_credentials *out, const char *json, size
 	}
 	rc = 0;
 done:
+	sk_creds_wipe_json(root, "SecretAccessKey");
+	sk_creds_wipe_json(root, "Token");
 	json_decref(root);
 	return rc;
 }

@@ -135,6 +135,14 @@ int sk_creds_set_keys(struct sk_credentials *out, const char *id, const char *se
  * botocore drops its EnvProvider when the profile is explicit; one named by
  * AWS_PROFILE does not.
  */
+void sk_creds_wipe_json(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+}
+
 bool sk_creds_explicit_profile(const struct sk_creds_ctx *x)
 {
 	return x->cfg->profile_source == SK_AWS_PROFILE_FLAG;

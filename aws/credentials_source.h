@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "aws/config.h"
 #include "aws/credentials.h"
 #include "common/buf.h"
@@ -44,6 +46,8 @@ int sk_creds_set_keys(struct sk_credentials *out, const char *id, const char *se
 		      const char *source);
 /* reads a small file that holds a secret (a token), trimmed; wipe out after use */
 int sk_creds_read_secret_file(struct sk_buf *out, const char *path, const char *what);
+/* wipes the string obj holds under key (jansson's copy of a secret) before the document is freed */
+void sk_creds_wipe_json(json_t *obj, const char *key);
 /* --profile was given: it outranks the environment's keys and web identity variables */
 bool sk_creds_explicit_profile(const struct sk_creds_ctx *x);
 

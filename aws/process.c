@@ -163,15 +163,8 @@ int sk_process_parse(struct sk_credentials *out, const char *json, size_t len, c
 	}
 	rc = 0;
 done:
-	if (root) {
-		const char *k[] = { "SecretAccessKey", "SessionToken" };
-		size_t i;
-		for (i = 0; i < 2; i++) {
-			json_t *s = json_object_get(root, k[i]);
-			if (json_is_string(s))
-				OPENSSL_cleanse((char *)json_string_value(s), json_string_length(s));
-		}
-	}
+	sk_creds_wipe_json(root, "SecretAccessKey");
+	sk_creds_wipe_json(root, "SessionToken");
 	json_decref(root);
 	return rc;
 }

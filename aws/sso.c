@@ -104,12 +104,7 @@ int sk_sso_parse_token(struct sk_buf *token, const char *json, size_t len, const
 	}
 	rc = sk_buf_adds(token, tok);
 done:
-	if (root) {
-		/* jansson's copy of the token */
-		json_t *a = json_object_get(root, "accessToken");
-		if (json_is_string(a))
-			OPENSSL_cleanse((char *)json_string_value(a), json_string_length(a));
-	}
+	sk_creds_wipe_json(root, "accessToken");
 	json_decref(root);
 	return rc;
 }
@@ -267,15 +262,8 @@ static int call_portal(struct sk_credentials *out, const struct sk_aws_config *c
 		 (long long)out->expiration);
 	rc = 0;
 done:
-	if (root) {
-		const char *k[] = { "secretAccessKey", "sessionToken" };
-		size_t i;
-		for (i = 0; i < 2; i++) {
-			json_t *s = json_object_get(json_object_get(root, "roleCredentials"), k[i]);
-			if (json_is_string(s))
-				OPENSSL_cleanse((char *)json_string_value(s), json_string_length(s));
-		}
-	}
+	sk_creds_wipe_json(json_object_get(root, "roleCredentials"), "secretAccessKey");
+	sk_creds_wipe_json(json_object_get(root, "roleCredentials"), "sessionToken");
 	json_decref(root);
 	sk_http_free(h);
 	sk_buf_cleanse_free(&resp.body);
