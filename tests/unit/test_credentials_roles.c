@@ -8,7 +8,8 @@
  * 111111111111's "snapkeep" trusts the test's account and wants an
  * external id; 222222222222's "hop" trusts only that role.  The profile
  * tests read roles from shared files, as the AWS CLI does (two hops, a
- * profile naming itself, loops, mfa_serial, credential_source).
+ * profile naming itself, loops, mfa_serial, credential_source); the SSO
+ * test writes the token into the AWS CLI's cache under a scratch HOME.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials.h"
+#include "aws/sso.h"
 #include "aws/sts.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -448,6 +450,75 @@ static void test_profile_chain_is_assumed_again_before_expiry(void **state)
 	sk_credentials_clear(&c);
 }
 
+/* ---- IAM Identity Center, the portal played by the emulator ------------------- */
+
+static void write_sso_token(const char *session, const char *token, int64_t expires)
+{
+	struct sk_sso_profile sp = { .profile = "x", .session = session };
+	struct sk_buf path = SK_BUF_INIT;
+	char dir[512], when[SK_TIME_RFC3339_MAX];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "mkdir -p '%s/.aws/sso/cache'", emu.dir);
+	assert_int_equal(system(dir), 0);
+	assert_int_equal(sk_sso_cache_path(&path, emu.dir, &sp), 0);
+	sk_time_format_rfc3339(when, expires);
+	f = fopen(path.ptr, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"startUrl\": \"https://corp.awsapps.com/start\", \"region\": \"us-east-1\", \"accessToken\": \"%s\", "
+		   "\"expiresAt\": \"%s\"}", token, when);
+	fclose(f);
+	sk_buf_free(&path);
+}
+
+#define SSO_PROFILES                                                                                           \
+	"[profile dev]\nsso_session = corp\nsso_account_id = 333333333333\nsso_role_name = Admin\n"               \
+	"[profile other]\nsso_session = corp\nsso_account_id = 333333333333\nsso_role_name = ReadOnly\n"          \
+	"[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+
+static void test_sso_role_credentials_from_the_portal(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_caller_identity id;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	struct sk_buf d = SK_BUF_INIT;
+	json_t *tok, *ask = json_pack("{s:s, s:i}", "user", "alice", "expiresIn", 3600);
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	emu_post(&emu, "seed", json_pack("{s:{s:[{s:s, s:s, s:[s]}]}}", "sso", "permissionSets", "accountId",
+					 "333333333333", "roleName", "Admin", "users", "alice"));
+	tok = emu_admin(&emu, "POST", "sso/token", ask);
+	json_decref(ask);
+	assert_non_null(tok);
+	setenv("HOME", emu.dir, 1);
+	write_sso_token("corp", json_string_value(json_object_get(tok, "accessToken")), sk_time_now() + 3600);
+	open_profile(s, "dev", SSO_PROFILES, "");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	assert_string_equal(id.account, "333333333333");
+	assert_non_null(strstr(id.arn, ":assumed-role/AWSReservedSSO_Admin_"));
+	assert_int_equal(sk_credentials_provider_describe(s->credentials, &d), 0);
+	assert_string_equal(d.ptr, "sso account 333333333333 role Admin (sso_session corp)");
+
+	/* a role the user is not given: the portal's ForbiddenException, named */
+	open_profile(s, "other", SSO_PROFILES, "");
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "IAM Identity Center gives no access to role 'ReadOnly' in account "
+						   "333333333333 (ForbiddenException: No access)"));
+	assert_null(strstr(sk_error_message(), json_string_value(json_object_get(tok, "accessToken"))));
+
+	/* the token expired at the portal (emulator clock) though the cache says otherwise */
+	emu_post(&emu, "clock", json_pack("{s:i}", "advance", 7200));
+	open_profile(s, "dev", SSO_PROFILES, "");
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "refused the cached token (UnauthorizedException: Session token not "
+						   "found or invalid); run `aws sso login --profile dev`"));
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+	json_decref(tok);
+	sk_buf_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +535,7 @@ int main(void)
 						restore_env),
 		cmocka_unit_test_setup_teardown(test_profile_credential_source_environment, setup, restore_env),
 		cmocka_unit_test_setup_teardown(test_profile_chain_is_assumed_again_before_expiry, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_sso_role_credentials_from_the_portal, setup, restore_env),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, emu_group_teardown);
