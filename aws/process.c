@@ -242,6 +242,11 @@ int sk_process_credentials(struct sk_credentials *out, const char *cmdline, cons
 	if (sk_array_reserve(&argv, &cap, argc + 1, sizeof(*argv)) < 0) /* the NULL that ends argv */
 		goto done;
 	argv[argc] = NULL;
+	/* a path is checked here: posix_spawnp's own report of a failed exec is not there under every libc or tool */
+	if (strchr(argv[0], '/') && access(argv[0], X_OK) < 0) {
+		sk_error_set_errno(SK_ERR_CREDENTIALS, "profile '%s': cannot run credential_process '%s'", profile, argv[0]);
+		goto done;
+	}
 	/* close-on-exec: the child gets its stdout by dup2, and no other program we start gets either end */
 	if (pipe(fds) < 0 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) < 0) {
 		sk_error_set_errno(SK_ERR_OS, "profile '%s': credential_process: pipe", profile);
@@ -297,9 +302,10 @@ int sk_process_credentials(struct sk_credentials *out, const char *cmdline, cons
 		goto done;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		sk_error_set(SK_ERR_CREDENTIALS, "profile '%s': credential_process '%s' exited with status %d (its own "
-						 "messages, if any, went to stderr)", profile, argv[0],
-			     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		sk_error_set(SK_ERR_CREDENTIALS, "profile '%s': credential_process '%s' exited with status %d (%s)", profile,
+			     argv[0], code,
+			     code == 127 ? "not found, or not a program?" : "its own messages, if any, went to stderr");
 		goto done;
 	}
 	rc = sk_process_parse(out, output.ptr, output.len, profile);

@@ -57,8 +57,8 @@ int cmd_whoami(struct sk_cli *cli)
 	if (cli->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s?}", "account", id.account, "arn",
 				      id.arn, "userId", id.user_id, "credentialSource", creds.source ? creds.source : "unknown",
-				      "credentialChain", sk_buf_cstr(&chain), "accessKeyId", key, "region", region, "expiration", exp[0] ? exp : NULL, "profile",
-				      s.config->profile, "profileSource", from);
+				      "credentialChain", sk_buf_cstr(&chain), "accessKeyId", key, "region", region,
+				      "expiration", exp[0] ? exp : NULL, "profile", s.config->profile, "profileSource", from);
 		char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 		if (text)
 			printf("%s\n", text);
