@@ -354,7 +354,11 @@ static int run_chain(struct sk_credentials_provider *p, struct sk_credentials *o
 		if (rc != SK_ENOTFOUND)
 			break;
 	}
-	if (rc != 0)
+	/* a source that is configured but fails is the whole story; the ones before it only were not configured */
+	if (rc != 0 && rc != SK_ENOTFOUND)
+		sk_error_set(SK_ERR_CREDENTIALS, "cannot get AWS credentials from %s: %s", sources[i].label,
+			     why.len ? why.ptr : "it failed");
+	else if (rc != 0)
 		sk_error_set(SK_ERR_CREDENTIALS, "no AWS credentials found: %s", sk_buf_cstr(&tried));
 	sk_creds_profiles_free(&profiles);
 	sk_buf_free(&tried);

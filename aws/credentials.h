@@ -139,10 +139,13 @@ int sk_credentials_provider_assume_role_new(struct sk_credentials_provider **out
 
 /*
  * Copies current credentials into *out (clear it after use).  On failure:
- * SK_ERROR, class SK_ERR_CREDENTIALS, a message saying which sources were
- * tried and why each gave nothing, e.g.
+ * SK_ERROR, class SK_ERR_CREDENTIALS, and one message: when nothing is
+ * configured, which sources were tried and why each gave nothing, e.g.
  * "no AWS credentials found: environment: AWS_ACCESS_KEY_ID not set; shared
- * files: profile 'default' not in ~/.aws/credentials; ..."
+ * files: profile 'default' not in ~/.aws/credentials; ..."; when a source is
+ * configured but fails, that source's failure: "cannot get AWS credentials
+ * from assume role: profile 'prod': role '...': sts AssumeRole in us-east-1:
+ * AccessDenied: ..."
  */
 int sk_credentials_provider_get(struct sk_credentials_provider *p, struct sk_credentials *out);
 void sk_credentials_provider_free(struct sk_credentials_provider *p);
