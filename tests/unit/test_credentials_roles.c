@@ -350,6 +350,8 @@ static int restore_env(void **state)
 	"[profile second]\nrole_arn = " HOP "\nsource_profile = first\nrole_session_name = two\n"              \
 	"[profile a]\nrole_arn = " ROLE "\nsource_profile = b\n[profile b]\nrole_arn = " HOP "\nsource_profile = a\n" \
 	"[profile env]\nrole_arn = " ROLE "\ncredential_source = Environment\nexternal_id = " EXTERNAL_ID "\n"  \
+	"[profile task]\nrole_arn = " ROLE "\ncredential_source = EcsContainer\nexternal_id = " EXTERNAL_ID       \
+	"\nrole_session_name = task\n"                                                                         \
 	"[profile mfa]\nrole_arn = " ROLE "\nsource_profile = base\nmfa_serial = arn:aws:iam::1:mfa/u\n"
 
 static void test_profile_two_hops_sign_as_the_last_role(void **state)
@@ -421,6 +423,24 @@ static void test_profile_credential_source_environment(void **state)
 	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), SK_ERROR);
 	assert_non_null(strstr(sk_error_message(), "credential_source Environment gave no credentials: AWS_ACCESS_KEY_ID "
 						   "not set"));
+}
+
+static void test_profile_credential_source_ecs_container(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_caller_identity id;
+	struct sk_buf d = SK_BUF_INIT;
+	char url[128];
+
+	snprintf(url, sizeof(url), "%s/ecs/credentials", emu.url);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+	open_profile(s, "task", PROFILES, "");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	assert_string_equal(id.arn, "arn:aws:sts::111111111111:assumed-role/snapkeep/task");
+	assert_int_equal(sk_credentials_provider_describe(s->credentials, &d), 0);
+	assert_string_equal(d.ptr, "assume-role " ROLE " <- credential_source EcsContainer (ecs)");
+	sk_buf_free(&d);
 }
 
 static void test_profile_chain_is_assumed_again_before_expiry(void **state)
@@ -534,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_profile_loops_and_mfa_are_refused_before_any_call, setup,
 						restore_env),
 		cmocka_unit_test_setup_teardown(test_profile_credential_source_environment, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_profile_credential_source_ecs_container, setup, restore_env),
 		cmocka_unit_test_setup_teardown(test_profile_chain_is_assumed_again_before_expiry, setup, restore_env),
 		cmocka_unit_test_setup_teardown(test_sso_role_credentials_from_the_portal, setup, restore_env),
 	};
