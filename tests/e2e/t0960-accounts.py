@@ -145,6 +145,8 @@ with Emulator(seed=SEED) as emu:
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 4, "apply exits 4: applied where it could, one account not observed")
     t.ok("333333333333" in r.err, "apply names the account it could not reach", r)
+    t.ok("  create snapkeep-orders-db-20260302-0430 (us-east-1, account 222222222222): done" in r.out,
+         "apply's outcome lines name the account", r)
     for a in ACCOUNTS[:2]:
         t.is_(retention(emu, a), {"orders-db": 14, "acct-%s-db" % a[:3]: 14}, "retention set in %s" % a)
         t.is_(len(owned(emu, a, "us-east-1")), 2, "a snapshot of each instance in %s" % a)
