@@ -29,6 +29,7 @@ static const struct {
 	{ "sns", "AWS_ENDPOINT_URL_SNS" },
 	{ "monitoring", "AWS_ENDPOINT_URL_CLOUDWATCH" },
 	{ "sts", "AWS_ENDPOINT_URL_STS" },
+	{ "portal.sso", "AWS_ENDPOINT_URL_SSO" },
 };
 
 #define N_SERVICES (sizeof(service_envs) / sizeof(service_envs[0]))
@@ -328,6 +329,11 @@ const char *sk_aws_config_profile_value(const struct sk_aws_config *cfg, const c
 	if (!cfg || !cfg->priv || !cfg->priv->section)
 		return NULL;
 	return sk_ini_get(&cfg->priv->ini, cfg->priv->section, key);
+}
+
+const struct sk_ini *sk_aws_config_file(const struct sk_aws_config *cfg)
+{
+	return &cfg->priv->ini;
 }
 
 bool sk_aws_config_has_profile(const struct sk_aws_config *cfg)

@@ -4,7 +4,8 @@
  *
  * Region: the flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile's
  * "region" in the config file.  Endpoint: the flag, then
- * AWS_ENDPOINT_URL_<SERVICE> (RDS, SNS, CLOUDWATCH, STS), then
+ * AWS_ENDPOINT_URL_<SERVICE> (RDS, SNS, CLOUDWATCH, STS, SSO: the IAM
+ * Identity Center portal, service "portal.sso"), then
  * AWS_ENDPOINT_URL, then the profile's endpoint_url, then AWS's public
  * endpoint for the service and region (https://rds.us-east-1.amazonaws.com;
  * the host ends in the region's partition's DNS suffix, arn.h:
@@ -27,6 +28,8 @@
 #include <stddef.h>
 
 #include "common/buf.h"
+
+struct sk_ini;
 
 struct sk_aws_config_opts {
 	const char *profile;      /* --profile */
@@ -58,13 +61,16 @@ struct sk_aws_config {
 int sk_aws_config_load(struct sk_aws_config **out, const struct sk_aws_config_opts *opts);
 void sk_aws_config_free(struct sk_aws_config *cfg);
 /*
- * The endpoint URL for a service ("rds", "sns", "monitoring", "sts") in a
+ * The endpoint URL for a service ("rds", "sns", "monitoring", "sts",
+ * "portal.sso": https://portal.sso.us-east-1.amazonaws.com) in a
  * region, written into out (reset first), without a trailing slash.
  */
 int sk_aws_config_endpoint(const struct sk_aws_config *cfg, const char *service, const char *region,
 			   struct sk_buf *out);
 /* a value from the profile's section of the config file (e.g. "role_arn"), or NULL */
 const char *sk_aws_config_profile_value(const struct sk_aws_config *cfg, const char *key);
+/* the parsed config file (every profile's and sso-session's section), empty when there is none */
+const struct sk_ini *sk_aws_config_file(const struct sk_aws_config *cfg);
 /* whether the config file has a section for the profile */
 bool sk_aws_config_has_profile(const struct sk_aws_config *cfg);
 /* what named the profile, for messages: "--profile", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"; NULL when nothing did */

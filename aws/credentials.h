@@ -1,17 +1,20 @@
 /*
  * credentials.h - where AWS credentials come from, in the SDKs' order
  *
- * The default chain, as aws-c-auth's credentials_provider_chain.c and the
- * AWS CLI: environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN); shared files (AWS_SHARED_CREDENTIALS_FILE or
- * ~/.aws/credentials, AWS_CONFIG_FILE or ~/.aws/config, profile from
- * --profile or AWS_PROFILE or "default"); web identity
- * (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN [+ AWS_ROLE_SESSION_NAME], STS
- * AssumeRoleWithWebIdentity); ECS container credentials
- * (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI from 169.254.170.2,
- * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]); EC2 IMDSv2 (PUT token, then GET,
- * 1 s timeouts, AWS_EC2_METADATA_DISABLED=true skips it,
- * AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address).
+ * The default chain, in botocore's order (the AWS CLI's): environment
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the
+ * profile's role (role_arn with source_profile or credential_source,
+ * credentials_profile.h); web identity (AWS_WEB_IDENTITY_TOKEN_FILE +
+ * AWS_ROLE_ARN [+ AWS_ROLE_SESSION_NAME], or the profile's
+ * web_identity_token_file, STS AssumeRoleWithWebIdentity); IAM Identity
+ * Center (the profile's sso_session or sso_start_url, sso.h); shared files
+ * (the profile's keys in AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
+ * then its credential_process, process.h, then its keys in AWS_CONFIG_FILE
+ * or ~/.aws/config; profile from --profile or AWS_PROFILE or "default");
+ * ECS container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or
+ * _RELATIVE_URI from 169.254.170.2, AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]);
+ * EC2 IMDSv2 (PUT token, then GET, 1 s timeouts, AWS_EC2_METADATA_DISABLED=true
+ * skips it, AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address).
  *
  * A profile named with --profile outranks the environment, as in the AWS
  * CLI: the environment's keys and its web identity variables are skipped,
@@ -136,10 +139,13 @@ int sk_credentials_provider_assume_role_new(struct sk_credentials_provider **out
 
 /*
  * Copies current credentials into *out (clear it after use).  On failure:
- * SK_ERROR, class SK_ERR_CREDENTIALS, a message saying which sources were
- * tried and why each gave nothing, e.g.
+ * SK_ERROR, class SK_ERR_CREDENTIALS, and one message: when nothing is
+ * configured, which sources were tried and why each gave nothing, e.g.
  * "no AWS credentials found: environment: AWS_ACCESS_KEY_ID not set; shared
- * files: profile 'default' not in ~/.aws/credentials; ..."
+ * files: profile 'default' not in ~/.aws/credentials; ..."; when a source is
+ * configured but fails, that source's failure: "cannot get AWS credentials
+ * from assume role: profile 'prod': role '...': sts AssumeRole in us-east-1:
+ * AccessDenied: ..."
  */
 int sk_credentials_provider_get(struct sk_credentials_provider *p, struct sk_credentials *out);
 void sk_credentials_provider_free(struct sk_credentials_provider *p);

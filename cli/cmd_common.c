@@ -209,6 +209,11 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 			sk_error_prefix("--inventory");
 		return rc;
 	}
+	/* one inventory is one account's: the caller's own would be read for every account the policies name */
+	if (set->settings.n_accounts)
+		return sk_error_set(SK_ERR_INVALID, "%s over several accounts (Settings' accounts) is not supported: it "
+						    "observes one account; `plan` and `apply` cover them all",
+				    cli->command);
 	oo.regions = cli->regions;
 	oo.n_regions = cli->n_regions;
 	oo.now = sk_cli_now(cli);
@@ -343,8 +348,9 @@ static void show_outcome(void *ud, const struct sk_action *a, enum sk_outcome o,
 	if (!p->out || p->cli->json)
 		return;
 	pthread_mutex_lock(&p->lock);
-	fprintf(p->out, "  %s %s (%s): %s%s%s\n", sk_action_kind_name(a->kind), a->target, a->region, sk_outcome_name(o),
-		why ? ": " : "", why ? detail : "");
+	fprintf(p->out, "  %s %s (%s%s%s): %s%s%s\n", sk_action_kind_name(a->kind), a->target, a->region,
+		a->account ? ", account " : "", a->account ? a->account : "", sk_outcome_name(o), why ? ": " : "",
+		why ? detail : "");
 	fflush(p->out);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -368,8 +374,10 @@ static void print_result(FILE *f, const struct sk_reconcile_report *rep, const s
 	fprintf(f, ".\n");
 	for (i = 0; i < plan->n_actions; i++)
 		if (res->outcomes[i] == SK_OUTCOME_FAILED)
-			fprintf(f, "  failed: %s %s (%s): %s\n", sk_action_kind_name(plan->actions[i].kind),
+			fprintf(f, "  failed: %s %s (%s%s%s): %s\n", sk_action_kind_name(plan->actions[i].kind),
 				plan->actions[i].target, plan->actions[i].region,
+				plan->actions[i].account ? ", account " : "",
+				plan->actions[i].account ? plan->actions[i].account : "",
 				res->details[i] ? res->details[i] : "unknown error");
 }
 
@@ -380,12 +388,15 @@ static json_t *result_json(const struct sk_plan *plan, const struct sk_apply_res
 	size_t i;
 
 	json_object_set_new(root, "plan", sk_plan_to_json(plan, false));
-	for (i = 0; res && i < plan->n_actions; i++)
-		json_array_append_new(outs, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "action",
-						      sk_action_kind_name(plan->actions[i].kind), "target",
-						      plan->actions[i].target, "region", plan->actions[i].region,
-						      "outcome", sk_outcome_name(res->outcomes[i]), "detail",
-						      res->details[i]));
+	for (i = 0; res && i < plan->n_actions; i++) {
+		json_t *one = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "action", sk_action_kind_name(plan->actions[i].kind),
+					"target", plan->actions[i].target, "region", plan->actions[i].region, "outcome",
+					sk_outcome_name(res->outcomes[i]), "detail", res->details[i]);
+		/* over several accounts only: the output of one account's apply is as it was */
+		if (one && plan->actions[i].account)
+			json_object_set_new(one, "account", json_string(plan->actions[i].account));
+		json_array_append_new(outs, one);
+	}
 	json_object_set_new(root, "outcomes", outs);
 	json_object_set_new(root, "summary",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "created", (json_int_t)rep->created,

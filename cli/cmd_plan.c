@@ -120,6 +120,15 @@ static void print_saved(const char *file)
 		printf("(%s is relative to this directory; from anywhere: snapkeep apply %s)\n", file, abs);
 }
 
+/* 0, or with --detailed-exitcode 3 when a guardrail refused an action, 2 when there are changes */
+static int exit_code(const struct sk_cli *cli, const struct sk_plan *plan)
+{
+	return !cli->detailed_exitcode ? SK_EXIT_OK
+	       : plan->n_refused      ? SK_EXIT_REFUSED
+	       : sk_plan_has_changes(plan) ? SK_EXIT_CHANGES
+					   : SK_EXIT_OK;
+}
+
 /*
  * Several accounts (Settings' accounts): each observed with its role, all
  * in one plan; the accounts not observed are named, and exit 4 says so.
@@ -166,10 +175,7 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 			     plan->n_unobserved > 1 ? "; see the plan for the others" : "");
 		rc = SK_EXIT_PARTIAL;
 	} else {
-		rc = !cli->detailed_exitcode ? SK_EXIT_OK
-		     : plan->n_refused ? SK_EXIT_REFUSED
-		     : sk_plan_has_changes(plan) ? SK_EXIT_CHANGES
-						 : SK_EXIT_OK;
+		rc = exit_code(cli, plan);
 	}
 done:
 	sk_plan_free(plan);
@@ -232,10 +238,7 @@ int cmd_plan(struct sk_cli *cli)
 	}
 	if (cli->out_file && !cli->json)
 		print_saved(cli->out_file);
-	rc = !cli->detailed_exitcode ? SK_EXIT_OK
-	     : plan->n_refused	     ? SK_EXIT_REFUSED
-	     : sk_plan_has_changes(plan) ? SK_EXIT_CHANGES
-					 : SK_EXIT_OK;
+	rc = exit_code(cli, plan);
 done:
 	sk_plan_free(plan);
 	sk_inventory_free(inv);

@@ -1,5 +1,7 @@
 /*
- * cmd_whoami.c - snapkeep whoami: which identity and credential source are in use
+ * cmd_whoami.c - snapkeep whoami: which identity and credential source are
+ * in use, and the chain that led to them ("assume-role arn:... <-
+ * source_profile base (shared-credentials-file)")
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ int cmd_whoami(struct sk_cli *cli)
 	struct sk_session s;
 	struct sk_caller_identity id;
 	struct sk_credentials creds = SK_CREDENTIALS_INIT;
+	struct sk_buf chain = SK_BUF_INIT;
 	const char *region, *from;
 	char exp[SK_TIME_RFC3339_MAX] = "";
 	int rc = SK_EXIT_ERROR;
@@ -42,6 +45,7 @@ int cmd_whoami(struct sk_cli *cli)
 		return sk_cli_fail();
 	region = s.config->region ? s.config->region : "us-east-1";
 	if (sk_credentials_provider_get(s.credentials, &creds) < 0 ||
+	    sk_credentials_provider_describe(s.credentials, &chain) < 0 ||
 	    sk_sts_get_caller_identity(s.client, region, &id, NULL) < 0) {
 		rc = sk_cli_fail();
 		goto done;
@@ -51,10 +55,10 @@ int cmd_whoami(struct sk_cli *cli)
 	mask(key, sizeof(key), creds.access_key_id);
 	from = sk_aws_config_profile_source(s.config);
 	if (cli->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s?}", "account", id.account, "arn", id.arn,
-				      "userId", id.user_id, "credentialSource", creds.source ? creds.source : "unknown",
-				      "accessKeyId", key, "region", region, "expiration", exp[0] ? exp : NULL, "profile",
-				      s.config->profile, "profileSource", from);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s?}", "account", id.account, "arn",
+				      id.arn, "userId", id.user_id, "credentialSource", creds.source ? creds.source : "unknown",
+				      "credentialChain", sk_buf_cstr(&chain), "accessKeyId", key, "region", region,
+				      "expiration", exp[0] ? exp : NULL, "profile", s.config->profile, "profileSource", from);
 		char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 		if (text)
 			printf("%s\n", text);
@@ -62,14 +66,15 @@ int cmd_whoami(struct sk_cli *cli)
 		json_decref(o);
 	} else {
 		printf("account:     %s\narn:         %s\nuser id:     %s\ncredentials: %s (access key %s%s%s)\n"
-		       "profile:     %s%s%s%s\nregion:      %s\n",
+		       "chain:       %s\nprofile:     %s%s%s%s\nregion:      %s\n",
 		       id.account, id.arn, id.user_id, creds.source ? creds.source : "unknown", key,
-		       exp[0] ? ", expires " : "", exp, s.config->profile, from ? " (from " : "", from ? from : "",
-		       from ? ")" : "", region);
+		       exp[0] ? ", expires " : "", exp, sk_buf_cstr(&chain), s.config->profile, from ? " (from " : "",
+		       from ? from : "", from ? ")" : "", region);
 	}
 	rc = SK_EXIT_OK;
 done:
 	sk_credentials_clear(&creds);
+	sk_buf_free(&chain);
 	sk_session_close(&s);
 	return rc;
 }

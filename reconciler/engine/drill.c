@@ -634,6 +634,11 @@ int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
 		goto done;
 	if (sk_load_policies(&set, &o->source) < 0)
 		goto done;
+	if (set->settings.n_accounts) {
+		sk_error_set(SK_ERR_INVALID, "drills over several accounts (Settings' accounts) are not supported: a drill "
+					     "works in the caller's own account");
+		goto done;
+	}
 	x.set = set;
 	oo.regions = o->regions;
 	oo.n_regions = o->n_regions;

@@ -258,12 +258,12 @@ with Emulator(seed=SEED, args=keys_args()) as emu:
     everything.update(imds)
     order = []
     no_files = {"AWS_PROFILE": None, "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_CONFIG_FILE": "/dev/null"}
-    for drop in (no_files, {"AWS_WEB_IDENTITY_TOKEN_FILE": None}, {"AWS_CONTAINER_CREDENTIALS_FULL_URI": None}, {}):
+    for drop in ({"AWS_WEB_IDENTITY_TOKEN_FILE": None}, no_files, {"AWS_CONTAINER_CREDENTIALS_FULL_URI": None}, {}):
         r, got = creds(base_env(emu, **everything))
         order.append(got[0]["source"] if got else r.err)
         everything.update(drop)
-    t.is_(order, ["shared-credentials-file", "web-identity", "ecs", "imds"],
-          "chain: shared files, then web identity, then ecs, then imds")
+    t.is_(order, ["web-identity", "shared-credentials-file", "ecs", "imds"],
+          "chain: web identity, then shared files (botocore's order), then ecs, then imds")
 
     # ---- refresh before expiry ----
     emu.config(credentialsTTL=3600)
@@ -286,7 +286,7 @@ with Emulator(seed=SEED, args=keys_args()) as emu:
     # ---- nothing found ----
     r = tool(base_env(emu, AWS_PROFILE=None), "whoami")
     t.ok(r.rc == 1 and len(r.err.strip().splitlines()) == 1 and all(
-        s in r.err for s in ("environment:", "shared files:", "web identity:", "ecs:", "imds:")),
+        s in r.err for s in ("environment:", "assume role:", "web identity:", "sso:", "shared files:", "ecs:", "imds:")),
          "no credentials: one line naming every source and why it gave nothing", r)
 
     # ---- no secret anywhere ----

@@ -145,6 +145,8 @@ with Emulator(seed=SEED) as emu:
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 4, "apply exits 4: applied where it could, one account not observed")
     t.ok("333333333333" in r.err, "apply names the account it could not reach", r)
+    t.ok("  create snapkeep-orders-db-20260302-0430 (us-east-1, account 222222222222): done" in r.out,
+         "apply's outcome lines name the account", r)
     for a in ACCOUNTS[:2]:
         t.is_(retention(emu, a), {"orders-db": 14, "acct-%s-db" % a[:3]: 14}, "retention set in %s" % a)
         t.is_(len(owned(emu, a, "us-east-1")), 2, "a snapshot of each instance in %s" % a)
@@ -184,6 +186,11 @@ with Emulator(seed=SEED) as emu:
     t.ok(intents and all(i.get("call", {}).get("account") in ACCOUNTS[:2] for i in intents),
          "every journal intent names its account", intents[:1])
 
+    # ---- the emulator keeps every account across a restart ----
+    emu.restart()
+    t.is_(sorted(emu.state(snapshots=False)["accounts"]), sorted([BASE] + ACCOUNTS), "accounts survive a restart")
+    t.is_(len(owned(emu, ACCOUNTS[1], "us-west-2")), 2, "and so do their inventories")
+
     # ---- the id fixed: the third converges, the others have nothing to do ----
     t.git_commit(repo, {"policies/settings.yaml": settings(EXT[ACCOUNTS[2]])}, "fleet: the right external id")
     since = emu.calls()["last"]
@@ -201,4 +208,15 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 0 and "No changes." in r.out, "a last plan: no changes in any account", r)
     state = json.load(open(os.path.join(work, "state", "state.json")))
     t.is_(len(state["instances"]), 6, "state.json: six instances, two per account")
+    since = emu.calls()["last"]
+    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=env)
+    t.ok(r.rc == 0, "run --once over the three accounts: exit 0", r)
+    # run's clock is the wall clock, past the emulator's frozen one: today's slot is due in every account
+    made = [(c["account"], c["action"]) for c in emu.calls(since=since, service="rds")["calls"] if c.get("mutating")]
+    t.is_(sorted(set(made)), sorted((a, x) for a in ACCOUNTS for x in ("CopyDBSnapshot", "CreateDBSnapshot")),
+          "run --once takes today's snapshots and copies in each account, with its own credentials")
+    t.is_(len(made), 12, "two snapshots and two copies per account")
+    r = sk("verify")
+    t.ok(r.rc == 3 and "verify over several accounts (Settings' accounts) is not supported" in r.out + r.err,
+         "verify says it covers one account (UNKNOWN, 3)", r)
 t.done()

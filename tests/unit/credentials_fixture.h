@@ -271,6 +271,8 @@ CREDS_FN int load_profile(struct loaded *l, const char *profile)
 	cc.config = l->cfg;
 	cc.web_identity = sk_sts_web_identity;
 	cc.web_identity_ud = l->sts;
+	cc.assume_role = sk_sts_assume_role_exchange;
+	cc.assume_role_ud = l->sts;
 	if (sk_credentials_provider_chain_new(&l->p, &cc) < 0)
 		return -1;
 	return sk_credentials_provider_get(l->p, &l->c);

@@ -27,8 +27,8 @@
 #define JAN1_0300 1767236400000LL /* 2026-01-01T03:00:00Z in ms */
 
 static const struct sk_instance_age two_ages[] = {
-	{ "us-east-1", "orders", 3600 },
-	{ "eu-west-1", "billing", 90000 },
+	{ "us-east-1", "orders", 3600, NULL },
+	{ "eu-west-1", "billing", 90000, NULL },
 };
 
 static void failed_apply(struct sk_cycle_report *r)

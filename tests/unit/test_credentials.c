@@ -115,21 +115,49 @@ static void test_malformed_credentials_file_error_names_line_not_content(void **
 	unload(&l);
 }
 
-static void test_unsupported_profile_kinds_say_so(void **state)
+static void test_role_profiles_are_checked_before_any_call(void **state)
 {
 	struct loaded l;
 
 	(void)state;
-	write_file("config", "[profile sso]\nsso_start_url = https://x.awsapps.com/start\n"
-			     "[profile chained]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n");
+	write_file("credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n");
+	write_file("config", "[profile nosource]\nrole_arn = arn:aws:iam::1:role/r\n"
+			     "[profile both]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
+			     "credential_source = Environment\n"
+			     "[profile badsource]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Laptop\n"
+			     "[profile ghost]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = nobody\n"
+			     "[profile dur]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
+			     "duration_seconds = 10\n"
+			     "[profile sso]\nsso_start_url = https://x.awsapps.com/start\n");
+	setenv("AWS_PROFILE", "nosource", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "profile 'nosource' has role_arn but neither source_profile nor "
+						   "credential_source"));
+	unload(&l);
+	setenv("AWS_PROFILE", "both", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "profile 'both' has both source_profile and credential_source"));
+	unload(&l);
+	setenv("AWS_PROFILE", "badsource", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "credential_source 'Laptop' is not Environment, Ec2InstanceMetadata "
+						   "or EcsContainer"));
+	unload(&l);
+	setenv("AWS_PROFILE", "ghost", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "the source_profile 'nobody' of profile 'ghost' is in neither"));
+	unload(&l);
+	setenv("AWS_PROFILE", "dur", 1);
+	assert_int_equal(load(&l), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "duration_seconds must be a whole number from 900 to 43200, got '10'"));
+	unload(&l);
+	/* an SSO profile that names no account or role */
 	setenv("AWS_PROFILE", "sso", 1);
 	assert_int_equal(load(&l), SK_ERROR);
-	assert_non_null(strstr(sk_error_message(), "IAM Identity Center"));
+	assert_non_null(strstr(sk_error_message(), "profile 'sso' uses IAM Identity Center but lacks sso_region"));
 	unload(&l);
-	setenv("AWS_PROFILE", "chained", 1);
-	assert_int_equal(load(&l), SK_ERROR);
-	assert_non_null(strstr(sk_error_message(), "source_profile"));
-	unload(&l);
+	/* nothing was sent anywhere */
+	assert_int_equal(fake.sts_posts, 0);
 }
 
 static void test_web_identity_from_environment(void **state)
@@ -436,7 +464,7 @@ int main(void)
 		cmocka_unit_test_setup(test_config_file_profile_keys, setup),
 		cmocka_unit_test_setup(test_credentials_file_wins_over_config_file, setup),
 		cmocka_unit_test_setup(test_malformed_credentials_file_error_names_line_not_content, setup),
-		cmocka_unit_test_setup(test_unsupported_profile_kinds_say_so, setup),
+		cmocka_unit_test_setup(test_role_profiles_are_checked_before_any_call, setup),
 		cmocka_unit_test_setup(test_web_identity_from_environment, setup),
 		cmocka_unit_test_setup(test_web_identity_from_profile, setup),
 		cmocka_unit_test_setup(test_web_identity_refused_by_sts_is_an_error_without_the_token, setup),

@@ -125,7 +125,8 @@ static void test_unknown_profile_never_falls_through(void **state)
 
 /* ---- the chain ---------------------------------------------------------- */
 
-static void test_chain_order_env_files_web_ecs_imds(void **state)
+/* botocore's order: environment, the profile's role, web identity, SSO, the files, ECS, IMDS */
+static void test_chain_order_env_web_files_ecs_imds(void **state)
 {
 	struct loaded l;
 
@@ -143,13 +144,13 @@ static void test_chain_order_env_files_web_ecs_imds(void **state)
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
 	assert_int_equal(load(&l), 0);
-	assert_string_equal(l.c.source, "shared-credentials-file");
-	unload(&l);
-	write_file("credentials", "");
-	assert_int_equal(load(&l), 0);
 	assert_string_equal(l.c.source, "web-identity");
 	unload(&l);
 	unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	assert_int_equal(load(&l), 0);
+	assert_string_equal(l.c.source, "shared-credentials-file");
+	unload(&l);
+	write_file("credentials", "");
 	assert_int_equal(load(&l), 0);
 	assert_string_equal(l.c.source, "ecs");
 	unload(&l);
@@ -331,7 +332,7 @@ int main(void)
 		cmocka_unit_test_setup(test_profile_flag_skips_the_environments_web_identity_too, setup),
 		cmocka_unit_test_setup(test_profile_flag_uses_the_profiles_web_identity, setup),
 		cmocka_unit_test_setup(test_unknown_profile_never_falls_through, setup),
-		cmocka_unit_test_setup(test_chain_order_env_files_web_ecs_imds, setup),
+		cmocka_unit_test_setup(test_chain_order_env_web_files_ecs_imds, setup),
 		cmocka_unit_test_setup(test_nothing_found_lists_every_source_in_one_line, setup),
 		cmocka_unit_test_setup(test_imds_unreachable_is_reported_quickly, setup),
 		cmocka_unit_test_setup(test_temporary_credentials_refresh_five_minutes_early, setup),

@@ -6,7 +6,10 @@
  *
  * The emulator's seed defines the roles (tests/emulator/README.md):
  * 111111111111's "snapkeep" trusts the test's account and wants an
- * external id; 222222222222's "hop" trusts only that role.
+ * external id; 222222222222's "hop" trusts only that role.  The profile
+ * tests read roles from shared files, as the AWS CLI does (two hops, a
+ * profile naming itself, loops, mfa_serial, credential_source); the SSO
+ * test writes the token into the AWS CLI's cache under a scratch HOME.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials.h"
+#include "aws/sso.h"
 #include "aws/sts.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -87,13 +91,45 @@ static void identity_of(struct sk_session *s, const struct sk_credentials *creds
 	sk_credentials_provider_free(p);
 }
 
-/* how many calls in the emulator's log failed with code */
-static int failed_with(const char *code)
+/* the call log's last sequence number, a mark for logged() */
+static json_int_t mark(void)
 {
-	json_t *calls = emu_admin(&emu, "GET", "calls", NULL), *c;
+	json_t *calls = emu_admin(&emu, "GET", "calls", NULL);
+	json_int_t n = json_integer_value(json_object_get(calls, "last"));
+
+	json_decref(calls);
+	return n;
+}
+
+/* how many calls of action the emulator logged since the mark */
+static int logged(const char *action, json_int_t since)
+{
+	char path[64];
+	json_t *calls, *c;
 	size_t i;
 	int n = 0;
 
+	snprintf(path, sizeof(path), "calls?since=%lld", (long long)since);
+	calls = emu_admin(&emu, "GET", path, NULL);
+	json_array_foreach(json_object_get(calls, "calls"), i, c) {
+		const char *a = json_string_value(json_object_get(c, "action"));
+		if (a && !strcmp(a, action))
+			n++;
+	}
+	json_decref(calls);
+	return n;
+}
+
+/* how many calls since the mark failed with code */
+static int failed_with(const char *code, json_int_t since)
+{
+	char path[64];
+	json_t *calls, *c;
+	size_t i;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "calls?since=%lld", (long long)since);
+	calls = emu_admin(&emu, "GET", path, NULL);
 	assert_non_null(calls);
 	json_array_foreach(json_object_get(calls, "calls"), i, c) {
 		const char *e = json_string_value(json_object_get(c, "error"));
@@ -214,6 +250,8 @@ static void test_provider_refreshes_five_minutes_before_expiry(void **state)
 	char first[64];
 	int64_t exp;
 
+	json_int_t since = mark();
+
 	/* sessions of 6 minutes: the refresh window opens a minute after each is issued */
 	emu_post(&emu, "config", json_pack("{s:i}", "credentialsTTL", 360));
 	o.role_arn = ROLE;
@@ -236,7 +274,7 @@ static void test_provider_refreshes_five_minutes_before_expiry(void **state)
 	assert_int_equal(sk_credentials_provider_get(p, &c), 0);
 	assert_string_not_equal(c.access_key_id, first);
 	assert_int_equal(sk_credentials_provider_fetches(p), 2);
-	assert_int_equal(failed_with("ExpiredToken"), 0);
+	assert_int_equal(failed_with("ExpiredToken", since), 0);
 	sk_credentials_clear(&c);
 	sk_credentials_provider_free(p);
 }
@@ -270,6 +308,237 @@ static void test_expired_session_token_is_refused_by_the_emulator(void **state)
 	sk_credentials_clear(&c);
 }
 
+/* ---- roles from the shared files ------------------------------------------ */
+
+/* a session on profile, with these files (in the emulator's scratch folder) */
+static void open_profile(struct sk_session *s, const char *profile, const char *config, const char *credentials)
+{
+	struct sk_session_opts so = SK_SESSION_OPTS_INIT;
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/config", emu.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(config, f);
+	fclose(f);
+	setenv("AWS_CONFIG_FILE", path, 1);
+	snprintf(path, sizeof(path), "%s/credentials", emu.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(credentials, f);
+	fclose(f);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+	sk_session_close(s);
+	so.profile = profile;
+	assert_int_equal(emu_session_open(s, &so), 0);
+}
+
+static int restore_env(void **state)
+{
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	setenv("AWS_ACCESS_KEY_ID", EMU_ACCESS_KEY, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", EMU_SECRET_KEY, 1);
+	return teardown(state);
+}
+
+#define BASE_KEYS "[base]\naws_access_key_id = " EMU_ACCESS_KEY "\naws_secret_access_key = " EMU_SECRET_KEY "\n"
+#define PROFILES                                                                                               \
+	"[profile first]\nrole_arn = " ROLE "\nsource_profile = base\nexternal_id = " EXTERNAL_ID              \
+	"\nrole_session_name = one\n"                                                                          \
+	"[profile second]\nrole_arn = " HOP "\nsource_profile = first\nrole_session_name = two\n"              \
+	"[profile a]\nrole_arn = " ROLE "\nsource_profile = b\n[profile b]\nrole_arn = " HOP "\nsource_profile = a\n" \
+	"[profile env]\nrole_arn = " ROLE "\ncredential_source = Environment\nexternal_id = " EXTERNAL_ID "\n"  \
+	"[profile task]\nrole_arn = " ROLE "\ncredential_source = EcsContainer\nexternal_id = " EXTERNAL_ID       \
+	"\nrole_session_name = task\n"                                                                         \
+	"[profile mfa]\nrole_arn = " ROLE "\nsource_profile = base\nmfa_serial = arn:aws:iam::1:mfa/u\n"
+
+static void test_profile_two_hops_sign_as_the_last_role(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	struct sk_caller_identity id;
+	struct sk_buf d = SK_BUF_INIT;
+	json_int_t since = mark();
+
+	unsetenv("AWS_ACCESS_KEY_ID"); /* --profile outranks them anyway */
+	open_profile(s, "second", PROFILES, BASE_KEYS);
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	assert_string_equal(id.arn, "arn:aws:sts::222222222222:assumed-role/hop/two");
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), 0);
+	assert_string_equal(c.source, "assume-role");
+	assert_int_equal(sk_credentials_provider_describe(s->credentials, &d), 0);
+	assert_string_equal(d.ptr, "assume-role " HOP " <- source_profile first <- assume-role " ROLE
+				   " <- source_profile base (shared-credentials-file)");
+	assert_int_equal(logged("AssumeRole", since), 2);
+	sk_buf_free(&d);
+	sk_credentials_clear(&c);
+}
+
+static void test_profile_naming_itself_uses_its_own_keys(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_caller_identity id;
+
+	open_profile(s, "self", "[profile self]\nrole_arn = " ROLE "\nsource_profile = self\nexternal_id = " EXTERNAL_ID
+				"\nrole_session_name = me\n",
+		     "[self]\naws_access_key_id = " EMU_ACCESS_KEY "\naws_secret_access_key = " EMU_SECRET_KEY "\n");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	assert_string_equal(id.arn, "arn:aws:sts::111111111111:assumed-role/snapkeep/me");
+}
+
+static void test_profile_loops_and_mfa_are_refused_before_any_call(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	json_int_t since = mark();
+
+	open_profile(s, "a", PROFILES, BASE_KEYS);
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "profile 'b': source_profile loops (a -> b -> a)"));
+	open_profile(s, "mfa", PROFILES, BASE_KEYS);
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "profile 'mfa': role '" ROLE "' needs an MFA code (mfa_serial); not "
+						   "supported unattended"));
+	assert_int_equal(logged("AssumeRole", since), 0);
+}
+
+static void test_profile_credential_source_environment(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_caller_identity id;
+	struct sk_buf d = SK_BUF_INIT;
+
+	open_profile(s, "env", PROFILES, "");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	assert_string_equal(id.account, "111111111111");
+	assert_int_equal(sk_credentials_provider_describe(s->credentials, &d), 0);
+	assert_string_equal(d.ptr, "assume-role " ROLE " <- credential_source Environment (environment)");
+	sk_buf_free(&d);
+	/* without the variables: one error naming the source */
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	open_profile(s, "env", PROFILES, "");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "credential_source Environment gave no credentials: AWS_ACCESS_KEY_ID "
+						   "not set"));
+}
+
+static void test_profile_credential_source_ecs_container(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_caller_identity id;
+	struct sk_buf d = SK_BUF_INIT;
+	char url[128];
+
+	snprintf(url, sizeof(url), "%s/ecs/credentials", emu.url);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+	open_profile(s, "task", PROFILES, "");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	assert_string_equal(id.arn, "arn:aws:sts::111111111111:assumed-role/snapkeep/task");
+	assert_int_equal(sk_credentials_provider_describe(s->credentials, &d), 0);
+	assert_string_equal(d.ptr, "assume-role " ROLE " <- credential_source EcsContainer (ecs)");
+	sk_buf_free(&d);
+}
+
+static void test_profile_chain_is_assumed_again_before_expiry(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	char first[64];
+	int64_t exp;
+	json_int_t since = mark();
+
+	emu_post(&emu, "config", json_pack("{s:i}", "credentialsTTL", 360));
+	open_profile(s, "second", PROFILES, BASE_KEYS);
+	fake_now = sk_time_now();
+	sk_credentials_provider_set_clock(s->credentials, test_clock, NULL);
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), 0);
+	snprintf(first, sizeof(first), "%s", c.access_key_id);
+	exp = c.expiration;
+	fake_now = exp - 301;
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), 0);
+	assert_string_equal(c.access_key_id, first);
+	assert_int_equal(logged("AssumeRole", since), 2);
+	fake_now = exp - 299; /* both hops assumed again, while the old session still works */
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), 0);
+	assert_string_not_equal(c.access_key_id, first);
+	assert_int_equal(logged("AssumeRole", since), 4);
+	assert_int_equal(failed_with("ExpiredToken", since), 0);
+	sk_credentials_clear(&c);
+}
+
+/* ---- IAM Identity Center, the portal played by the emulator ------------------- */
+
+static void write_sso_token(const char *session, const char *token, int64_t expires)
+{
+	struct sk_sso_profile sp = { .profile = "x", .session = session };
+	struct sk_buf path = SK_BUF_INIT;
+	char dir[512], when[SK_TIME_RFC3339_MAX];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "mkdir -p '%s/.aws/sso/cache'", emu.dir);
+	assert_int_equal(system(dir), 0);
+	assert_int_equal(sk_sso_cache_path(&path, emu.dir, &sp), 0);
+	sk_time_format_rfc3339(when, expires);
+	f = fopen(path.ptr, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"startUrl\": \"https://corp.awsapps.com/start\", \"region\": \"us-east-1\", \"accessToken\": \"%s\", "
+		   "\"expiresAt\": \"%s\"}", token, when);
+	fclose(f);
+	sk_buf_free(&path);
+}
+
+#define SSO_PROFILES                                                                                           \
+	"[profile dev]\nsso_session = corp\nsso_account_id = 333333333333\nsso_role_name = Admin\n"               \
+	"[profile other]\nsso_session = corp\nsso_account_id = 333333333333\nsso_role_name = ReadOnly\n"          \
+	"[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+
+static void test_sso_role_credentials_from_the_portal(void **state)
+{
+	struct sk_session *s = *state;
+	struct sk_caller_identity id;
+	struct sk_credentials c = SK_CREDENTIALS_INIT;
+	struct sk_buf d = SK_BUF_INIT;
+	json_t *tok, *ask = json_pack("{s:s, s:i}", "user", "alice", "expiresIn", 3600);
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	emu_post(&emu, "seed", json_pack("{s:{s:[{s:s, s:s, s:[s]}]}}", "sso", "permissionSets", "accountId",
+					 "333333333333", "roleName", "Admin", "users", "alice"));
+	tok = emu_admin(&emu, "POST", "sso/token", ask);
+	json_decref(ask);
+	assert_non_null(tok);
+	setenv("HOME", emu.dir, 1);
+	write_sso_token("corp", json_string_value(json_object_get(tok, "accessToken")), sk_time_now() + 3600);
+	open_profile(s, "dev", SSO_PROFILES, "");
+	assert_int_equal(sk_sts_get_caller_identity(s->client, "us-east-1", &id, NULL), 0);
+	assert_string_equal(id.account, "333333333333");
+	assert_non_null(strstr(id.arn, ":assumed-role/AWSReservedSSO_Admin_"));
+	assert_int_equal(sk_credentials_provider_describe(s->credentials, &d), 0);
+	assert_string_equal(d.ptr, "sso account 333333333333 role Admin (sso_session corp)");
+
+	/* a role the user is not given: the portal's ForbiddenException, named */
+	open_profile(s, "other", SSO_PROFILES, "");
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "IAM Identity Center gives no access to role 'ReadOnly' in account "
+						   "333333333333 (ForbiddenException: No access)"));
+	assert_null(strstr(sk_error_message(), json_string_value(json_object_get(tok, "accessToken"))));
+
+	/* the token expired at the portal (emulator clock) though the cache says otherwise */
+	emu_post(&emu, "clock", json_pack("{s:i}", "advance", 7200));
+	open_profile(s, "dev", SSO_PROFILES, "");
+	assert_int_equal(sk_credentials_provider_get(s->credentials, &c), SK_ERROR);
+	assert_non_null(strstr(sk_error_message(), "refused the cached token (UnauthorizedException: Session token not "
+						   "found or invalid); run `aws sso login --profile dev`"));
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+	json_decref(tok);
+	sk_buf_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +549,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_provider_chains_two_roles_and_describes_the_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_refreshes_five_minutes_before_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_session_token_is_refused_by_the_emulator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile_two_hops_sign_as_the_last_role, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_profile_naming_itself_uses_its_own_keys, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_profile_loops_and_mfa_are_refused_before_any_call, setup,
+						restore_env),
+		cmocka_unit_test_setup_teardown(test_profile_credential_source_environment, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_profile_credential_source_ecs_container, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_profile_chain_is_assumed_again_before_expiry, setup, restore_env),
+		cmocka_unit_test_setup_teardown(test_sso_role_credentials_from_the_portal, setup, restore_env),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, emu_group_teardown);

@@ -986,7 +986,7 @@ static void test_glue_resolves_a_crashed_runs_intents_against_live_state(void **
  */
 static void test_glue_resolves_only_the_shards_intents(void **state)
 {
-	struct fixture *f = *state;
+	struct fixture *f = fx(state);
 	struct sk_journal *j = NULL;
 	struct sk_inventory *inv = NULL;
 	struct sk_journal_glue_counts n;
@@ -1017,6 +1017,54 @@ static void test_glue_resolves_only_the_shards_intents(void **state)
 		assert_string_equal(sk_journal_glue_shard_region(json_array_get(pending, i)), "us-west-2");
 	json_decref(pending);
 	sk_inventory_free(inv);
+}
+
+/*
+ * Several accounts: an intent is judged against its own account's
+ * inventory only (its call's "account"; none: the caller's own).  The same
+ * snapshot name made in two accounts resolves in the account whose
+ * inventory holds it, and is left for the other's.
+ */
+static void test_glue_resolves_each_accounts_intents_against_its_own_inventory(void **state)
+{
+	struct fixture *f = fx(state);
+	struct sk_journal *j = NULL;
+	struct sk_inventory *a = NULL, *own = NULL;
+	struct sk_journal_glue_counts n;
+	json_t *pending = NULL;
+
+	assert_int_equal(sk_inventory_new(&a), 0);
+	a->account = sk_inventory_intern(a, "111111111111");
+	add_snapshot(a, "us-east-1", "snap-made", "prod", "available");
+	assert_int_equal(sk_inventory_new(&own), 0);
+	add_snapshot(own, "us-east-1", "snap-made", "prod", "available");
+
+	assert_int_equal(jopen(&j, f), 0);
+	journal_intent_of(j, "create", "us-east-1", "snap-made", json_pack("{s:s}", "account", "111111111111"));
+	journal_intent_of(j, "create", "us-east-1", "snap-made", json_pack("{s:s}", "account", "222222222222"));
+	journal_intent_of(j, "create", "us-east-1", "snap-made", NULL);
+	sk_journal_close(j);
+
+	/* account 111111111111's inventory: its intent only */
+	assert_int_equal(jopen(&j, f), 0);
+	assert_int_equal(sk_journal_glue_resolve(j, a, "next-run", &n), 0);
+	sk_journal_close(j);
+	assert_int_equal(n.completed, 1);
+	assert_int_equal(n.not_made + n.unknown, 0);
+	assert_int_equal(n.left, 2);
+	/* the caller's own: the intent without an account */
+	assert_int_equal(jopen(&j, f), 0);
+	assert_int_equal(sk_journal_glue_resolve(j, own, "next-run", &n), 0);
+	sk_journal_close(j);
+	assert_int_equal(n.completed, 1);
+	assert_int_equal(n.left, 1);
+	/* 222222222222 was not observed: its intent waits for a run that observes it */
+	assert_int_equal(junresolved(&pending, f), 0);
+	assert_int_equal(json_array_size(pending), 1);
+	assert_string_equal(s(json_object_get(json_array_get(pending, 0), "call"), "account"), "222222222222");
+	json_decref(pending);
+	sk_inventory_free(own);
+	sk_inventory_free(a);
 }
 
 /* a restore that crashed between its intent and its outcome: made when its new instance is there */
@@ -1121,6 +1169,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_glue_records_the_plan_action_and_commit_before_the_call, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_glue_resolves_a_crashed_runs_intents_against_live_state, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_glue_resolves_each_accounts_intents_against_its_own_inventory, setup,
 						teardown),
 	};
 	/* the file itself, and what needs no journal */
