@@ -374,6 +374,13 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
         rc = t.snapkeep("plan", "--repo", repo, "--path", "policies", "--detailed-exitcode",
                         env=dict(base, SNAPKEEP_STATE_DIR=os.path.join(work, "state-plan")))
         t.ok(rc.rc == 0, "nothing half-written: plan reads the state and finds no changes", rc.err[-1500:])
+        alive = [r for r in REPLICAS if r not in killed_at]
+        skipped = {r: sum(v for k, v in procs[r].metrics().items() if k[0] == "snapkeep_shards_skipped_total")
+                   for r in alive}
+        logged = {r: procs[r].count(r"is held by another replica: skipped this cycle") for r in alive}
+        t.ok(sum(skipped.values()) > 0 and all(skipped[r] == logged[r] for r in alive),
+             "shards another replica held were skipped: counted in snapkeep_shards_skipped_total as logged "
+             "(%s, logged %s)" % (skipped, logged))
         rcs = {r: procs[r].stop() for r in REPLICAS if r not in killed_at}
         t.ok(not any(pgserver.PASSWORD in procs[r].err() + procs[r].out() for r in REPLICAS),
              "the connection string's password is in no replica's output")
