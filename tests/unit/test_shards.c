@@ -57,6 +57,7 @@ static void test_shards_are_the_policies_regions_sorted_once(void **state)
 	assert_string_equal(v[2].region, "us-west-2");
 	assert_string_equal(v[1].account, "");
 	assert_string_equal(v[1].name, "us-east-1");
+	assert_string_equal(v[1].key, "/us-east-1");
 	free(v);
 	sk_policyset_free(set);
 }
@@ -76,6 +77,55 @@ static void test_shards_within_the_region_options(void **state)
 	assert_int_equal(sk_shards_list(&v, &n, set, only + 1, 1, NULL, 0), 0);
 	assert_int_equal(n, 0);
 	assert_null(v);
+	sk_policyset_free(set);
+}
+
+/* Settings' accounts: each policy's regions in each account it covers; --account narrows */
+static void test_shards_are_accounts_times_regions(void **state)
+{
+	static const char *const yaml = "apiVersion: snapkeep/v1\n"
+					"kind: Settings\n"
+					"metadata: {name: fleet}\n"
+					"spec:\n"
+					"  accounts:\n"
+					"    - {id: \"111111111111\", roleArn: \"arn:aws:iam::111111111111:role/snapkeep\"}\n"
+					"    - {id: \"222222222222\", roleArn: \"arn:aws:iam::222222222222:role/snapkeep\"}\n"
+					"---\n"
+					"apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: all}\n"
+					"spec:\n"
+					"  regions: [us-east-1]\n"
+					"  selector: {instances: [db-a]}\n"
+					"  automated: {retentionDays: 7}\n"
+					"---\n"
+					"apiVersion: snapkeep/v1\n"
+					"kind: BackupPolicy\n"
+					"metadata: {name: two}\n"
+					"spec:\n"
+					"  accounts: [\"222222222222\"]\n"
+					"  regions: [eu-west-1]\n"
+					"  selector: {instances: [db-b]}\n"
+					"  automated: {retentionDays: 7}\n";
+	static const char *const only[] = { "222222222222" };
+	struct sk_policyset *set = NULL;
+	struct sk_shard *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(sk_policyset_parse_buffer(&set, "p.yaml", yaml, strlen(yaml)), 0);
+	assert_int_equal(sk_shards_list(&v, &n, set, NULL, 0, NULL, 0), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "111111111111/us-east-1");
+	assert_string_equal(v[1].name, "222222222222/eu-west-1");
+	assert_string_equal(v[2].name, "222222222222/us-east-1");
+	assert_string_equal(v[2].key, "222222222222/us-east-1");
+	assert_string_equal(v[2].account, "222222222222");
+	free(v);
+	assert_int_equal(sk_shards_list(&v, &n, set, NULL, 0, only, 1), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "222222222222/eu-west-1");
+	free(v);
 	sk_policyset_free(set);
 }
 
@@ -137,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shards_are_the_policies_regions_sorted_once),
 		cmocka_unit_test(test_shards_within_the_region_options),
+		cmocka_unit_test(test_shards_are_accounts_times_regions),
 		cmocka_unit_test(test_shards_rotate_by_replica),
 		cmocka_unit_test(test_replica_id_from_flag_env_or_host),
 	};
