@@ -16,6 +16,8 @@ import threading
 import time
 import uuid
 
+import rds_clusters
+
 from inventory import (DAY, DEFAULT_ACCOUNT, DEFAULT_CONFIG, Clock, Region, _stable_id, next_daily, next_weekly,
                        parse_backup_window, parse_maintenance_window, parse_time, pg_snapshot_dir, rfc3339)
 
@@ -446,6 +448,9 @@ class Model:
             "topics": [dict(x) for x in r.topics.values()],
             "kmsKeys": list(r.kms_keys), "describeCount": r.describe_count,
             "describeInstancesCount": r.describe_instances_count,
+            "clusters": copy.deepcopy(list(r.clusters.values())),
+            "clusterSnapshots": copy.deepcopy(list(r.cluster_snapshots.values())),
+            "clusterDescribeCount": r.cluster_describe_count,
         } for n, r in self.regions.items()}
         return v
 
@@ -472,6 +477,9 @@ class Model:
             r.kms_keys = rd.get("kmsKeys") or ["alias/aws/rds"]
             r.describe_count = rd.get("describeCount", 0)
             r.describe_instances_count = rd.get("describeInstancesCount", 0)
+            r.clusters = {x["id"]: x for x in rd.get("clusters", [])}
+            r.cluster_snapshots = {x["id"]: x for x in rd.get("clusterSnapshots", [])}
+            r.cluster_describe_count = rd.get("clusterDescribeCount", 0)
             r.reindex()
             self.regions[name] = r
         self.sns = d.get("sns") or []
@@ -509,6 +517,10 @@ class Model:
                 self._seed_instance(r, spec, now, history)
             for spec in rs.get("snapshots") or []:
                 self._seed_snapshot(r, spec, now)
+            for spec in rs.get("clusters") or []:
+                rds_clusters.seed_cluster(self, r, spec, now)
+            for spec in rs.get("clusterSnapshots") or []:
+                rds_clusters.seed_cluster_snapshot(self, r, spec, now)
         gens = seed.get("generate")
         if isinstance(gens, dict):
             gens = [gens]
