@@ -124,7 +124,8 @@ static const char *item_arn(struct sk_diff *d, struct sk_lc_item *it, const stru
 	if (it->snap && (arn = sk_inv_snapshot_arn(it->snap, buf, sizeof(buf))))
 		return it->arn = sk_diff_intern(d, arn);
 	if (instance_arn_parts(d, in, part, acct))
-		it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, it->id);
+		it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:%s:%s", part, in->region, acct,
+					 in->is_cluster ? "cluster-snapshot" : "snapshot", it->id);
 	return it->arn;
 }
 

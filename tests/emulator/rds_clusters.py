@@ -111,8 +111,9 @@ def settle(m, r, now):
         w = parse_backup_window(c["preferredBackupWindow"])
         if c["status"] != "available" or not w or not m.config.get("automatedBackups", True):
             continue
+        # from where the last look stopped: a longer retention keeps what comes, it brings nothing back
         since = max(c["backupsSince"] or c["created"], now - ret * DAY)
-        t = next_daily(w[0], since - 1)
+        t = c.get("autoNext") or next_daily(w[0], since - 1)
         while t <= now:
             sid = "rds:%s-%s" % (c["id"], time.strftime("%Y-%m-%d-%H-%M", time.gmtime(t)))
             if sid not in r.cluster_snapshots:
@@ -122,7 +123,10 @@ def settle(m, r, now):
                     s["tags"] = dict(c["tags"])
                 r.cluster_snapshots[sid] = s
                 m.touch()
-            t += DAY
+            t = next_daily(w[0], t)
+        if c.get("autoNext") != t:
+            c["autoNext"] = t
+            m.touch()
         for sid, s in list(r.cluster_snapshots.items()):
             if s["type"] == "automated" and s["cluster"] == c["id"] and s["created"] + ret * DAY <= now:
                 del r.cluster_snapshots[sid]
