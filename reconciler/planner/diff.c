@@ -297,9 +297,10 @@ static void check_windows(struct sk_diff *d, size_t begin, size_t end)
 	merge_desired(&w, &d->sel[begin], end - begin);
 	if (!w.window || in->aws_backup_arn || sk_windows_check(w.window, in->maintenance_window) == 0)
 		return;
-	sk_diff_error(d, &w.window_policy->window_pos, "policy '%s': instance '%s' in %s: %s; RDS would refuse it "
+	sk_diff_error(d, &w.window_policy->window_pos, "policy '%s': %s '%s' in %s: %s; RDS would refuse it "
 		      "(InvalidParameterCombination): move one of them",
-		      w.window_policy->name, in->id, in->region, sk_error_message());
+		      w.window_policy->name, in->is_cluster ? "cluster" : "instance", in->id, in->region,
+		      sk_error_message());
 }
 
 static const char *yesno(int v)
