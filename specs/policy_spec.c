@@ -246,9 +246,10 @@ static void parse_selector(struct sk_pctx *p, const struct sk_ynode *k, const st
 	inst = sk_pctx_field(v, "instances", NULL);
 	clus = sk_pctx_field(v, "clusters", &kk);
 	tags = sk_pctx_field(v, "tags", &tk);
-	if ((inst != NULL) + (clus != NULL) + (tags != NULL) > 1)
-		sk_pctx_diag(p, tags ? tk : kk, "selector must have one of 'instances', 'clusters' or 'tags', not %s",
-			     inst && clus && tags ? "all three" : "two");
+	if (inst && tags && !clus)
+		sk_pctx_diag(p, tk, "selector must have either 'instances' or 'tags', not both");
+	else if ((inst != NULL) + (clus != NULL) + (tags != NULL) > 1)
+		sk_pctx_diag(p, tags ? tk : kk, "selector must have one of 'instances', 'clusters' or 'tags', not more");
 	else if (!inst && !clus && !tags)
 		sk_pctx_diag(p, k, "selector needs 'instances' (a list of DB instance identifiers), 'clusters' (a list "
 			     "of Aurora DB cluster identifiers) or 'tags' (a mapping)");
