@@ -279,6 +279,9 @@ with Emulator(seed=SEED) as emu:
           "the snapshot whose answer was lost is not taken again")
     recs, _ = sc.journal()
     t.ok(not ck.unresolved(recs), "every intent of the journal is resolved", ck.unresolved(recs))
+    res = [x for x in recs if x["type"] == "resolution" and x.get("action") == "create"
+           and x.get("target", "").lower() == slot]
+    t.ok(res and res[0]["how"] == "completed", "the killed CreateDBClusterSnapshot is resolved as completed", res)
     t.ok(slot in owned(cluster_snaps(emu, SRC)) and any(
         c["tags"].get("snapkeep:source", "").endswith(":" + slot) for c in owned(cluster_snaps(emu, DST)).values()),
         "today's cluster snapshot and its copy exist once")
