@@ -146,6 +146,21 @@ with Emulator(seed=SEED) as emu:
     t.contains(r.out, "+ db-cluster-snapshot snapkeep-ledger-20260601-0330 (us-east-1)",
                "and the cluster snapshot")
 
+    # the inventory file speaks for clusters too: an offline plan is the live plan, cluster flags and all
+    r = sk("inventory", *src, "--output", "json", "--now", iso(START))
+    inv_file = os.path.join(work, "inventory.json")
+    with open(inv_file, "w") as f:
+        f.write(r.out)
+    live = sk("plan", *src, "--now", iso(START), "--output", "json")
+    off_env = dict(env, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
+    off = t.snapkeep("plan", *src, "--inventory", inv_file, "--now", iso(START), "--output", "json", env=off_env)
+    units = [x for x in (r.json().get("instances", []) if r.rc == 0 else []) if x["id"].startswith("ledger")]
+    t.ok(r.rc == 0 and sorted((x["id"], x.get("cluster", False), x.get("dbClusterIdentifier")) for x in units) ==
+         [("ledger", True, None), ("ledger-1", False, "ledger"), ("ledger-2", False, "ledger")],
+         "inventory --output json: the cluster (cluster: true) and its members (dbClusterIdentifier)", units)
+    t.ok(off.rc == 0 and live.rc == 0 and off.json()["actions"] == live.json()["actions"],
+         "plan --inventory FILE, with no AWS, makes the live plan's cluster actions", (off.err, off.out[:500]))
+
     # ---- 16 days of applies ----
     made = {}       # source id -> created (seconds)
     expected = set()
