@@ -315,9 +315,14 @@ void sk_policy_spec_parse(struct sk_pctx *p, const struct sk_ynode *root, const 
 		sk_policy_snapshots_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "alerts", NULL)))
 		sk_pctx_want_alerts(p, v, &pol.sns_topic_arn, &pol.sns_topic_arn_pos);
-	if ((v = sk_pctx_field(spec, "verify", &k)))
+	/* verify and drill read instances' backups and restore instances: not Aurora's */
+	if ((v = sk_pctx_field(spec, "verify", &k)) && pol.clusters)
+		sk_pctx_diag(p, k, "verify applies to DB instances; this policy selects Aurora clusters");
+	else if (v)
 		sk_policy_verify_parse(p, k, v, &pol);
-	if ((v = sk_pctx_field(spec, "drill", &k)))
+	if ((v = sk_pctx_field(spec, "drill", &k)) && pol.clusters)
+		sk_pctx_diag(p, k, "drill applies to DB instances; this policy selects Aurora clusters");
+	else if (v)
 		sk_policy_drill_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "suspend", NULL)))
 		parse_suspend(p, v, &pol);

@@ -497,6 +497,9 @@ static void test_selector_clusters_and_kind(void **state)
 	sk_buf_printf(&y, "%s  selector: {clusters: [ledger], tags: {a: b}}\n", head);
 	expect(y.ptr, "p.yaml:6:34: policy 'p': selector must have one of 'instances', 'clusters' or 'tags', not more\n");
 	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {clusters: [ledger]}\n  verify: {rpo: {warn: 1d, crit: 2d}}\n", head);
+	expect(y.ptr, "p.yaml:7:3: policy 'p': verify applies to DB instances; this policy selects Aurora clusters\n");
+	sk_buf_reset(&y);
 	sk_buf_printf(&y, "%s  selector: {clusters: [Ledger_1]}\n", head);
 	expect(y.ptr, "p.yaml:6:25: policy 'p': selector.clusters[0] 'Ledger_1' must be a DB cluster identifier: "
 		      "lowercase letters, digits and single hyphens, starting with a letter\n");
