@@ -265,39 +265,56 @@ with Emulator(seed=SEED) as emu:
     t.is_(left, [max(before)], "converged: only the newest owned cluster snapshot is left")
     t.ok(victim in {s["id"] for s in cluster_snaps(emu, SRC)}, "the one no longer owned was never deleted")
 
-    # ---- SIGKILL while CreateDBClusterSnapshot's answer is held, then convergence ----
-    now = START + dt.timedelta(days=DAYS)
-    emu.clock(set=iso(now))
+    # ---- SIGKILL while each cluster call's answer is held, then convergence ----
     sc = ck.Scenario(emu, work)
     sc.state = state
-    since = sc.since = emu.calls()["last"]
-    emu.faults(actions=["CreateDBClusterSnapshot"], hold=1.0, count=1, holdMs=60000)
-    proc = sc.start("apply", "--auto-approve", *src, "--now", iso(now))
-    held = sc.wait_for(lambda m: any(c.get("fault") == "hold" for c in m), proc=proc)
-    ck.kill(proc)
-    emu.faults()
-    t.ok(held, "apply reached CreateDBClusterSnapshot and was killed while its answer was held",
-         (proc.out(), proc.err()))
-    recs, _ = sc.journal()
-    t.ok(ck.unresolved(recs), "the killed call's intent is open in the journal")
-    runs = None
-    for n in range(1, 4):
-        r = sk("apply", *src, "--now", iso(now), "--auto-approve")
-        if sk("plan", *src, "--now", iso(now), "--detailed-exitcode").rc == 0:
-            runs = n
-            break
-    t.ok(runs, "a rerun converges (%s apply)" % runs, r.out[-1500:] + r.err[-1500:])
-    creates = [c for c in emu.calls(since=since)["calls"] if c["action"] == "CreateDBClusterSnapshot"
-               and c.get("status") == 200]
-    slot = "snapkeep-ledger-%s-0330" % now.strftime("%Y%m%d")
-    t.is_([c["params"]["DBClusterSnapshotIdentifier"] for c in creates], [slot],
-          "the snapshot whose answer was lost is not taken again")
-    recs, _ = sc.journal()
-    t.ok(not ck.unresolved(recs), "every intent of the journal is resolved", ck.unresolved(recs))
-    res = [x for x in recs if x["type"] == "resolution" and x.get("action") == "create"
-           and x.get("target", "").lower() == slot]
-    t.ok(res and res[0]["how"] == "completed", "the killed CreateDBClusterSnapshot is resolved as completed", res)
-    t.ok(slot in owned(cluster_snaps(emu, SRC)) and any(
-        c["tags"].get("snapkeep:source", "").endswith(":" + slot) for c in owned(cluster_snaps(emu, DST)).values()),
-        "today's cluster snapshot and its copy exist once")
+    allow = ("--allow-mass-delete", "--allow-destructive", "delete-many")
+    JOURNAL = {"CreateDBClusterSnapshot": "create", "CopyDBClusterSnapshot": "copy",
+               "DeleteDBClusterSnapshot": "delete", "ModifyDBCluster": "modify"}
+    TARGET = {"CreateDBClusterSnapshot": "DBClusterSnapshotIdentifier",
+              "CopyDBClusterSnapshot": "TargetDBClusterSnapshotIdentifier",
+              "DeleteDBClusterSnapshot": "DBClusterSnapshotIdentifier", "ModifyDBCluster": "DBClusterIdentifier"}
+    for day, action in ((DAYS, "CreateDBClusterSnapshot"), (DAYS + 1, "CopyDBClusterSnapshot"),
+                        (DAYS + 2, "DeleteDBClusterSnapshot"), (DAYS + 2, "ModifyDBCluster")):
+        now = START + dt.timedelta(days=day)
+        emu.clock(set=iso(now))
+        if action == "ModifyDBCluster":
+            t.git_commit(repo, {"policies/ledger.yaml": policy({"last": 1}, "    maxDeletionsPerRun: 1\n").replace(
+                "retentionDays: 7", "retentionDays: 10")}, "ledger: a 10-day PITR window")
+        since = sc.since = emu.calls()["last"]
+        emu.faults(actions=[action], hold=1.0, count=1, holdMs=60000)
+        proc = sc.start("apply", "--auto-approve", *src, "--now", iso(now), *allow)
+        held = sc.wait_for(lambda m: any(c.get("fault") == "hold" for c in m), proc=proc)
+        ck.kill(proc)
+        emu.faults()
+        what = "killed while %s's answer was held" % action
+        if not t.ok(held, "apply reached %s and was %s" % (action, what), (proc.out(), proc.err())):
+            continue
+        target = [c for c in held if c.get("fault") == "hold"][0]["params"][TARGET[action]].lower()
+        recs, _ = sc.journal()
+        t.ok([x for x in ck.unresolved(recs) if x["target"].lower() == target],
+             "%s: the call's intent is open in the journal" % what)
+        runs, r = None, None
+        for n in range(1, 4):
+            r = sk("apply", *src, "--now", iso(now), "--auto-approve", *allow)
+            if sk("plan", *src, "--now", iso(now), "--detailed-exitcode", "--allow-mass-delete").rc == 0:
+                runs = n
+                break
+        t.ok(runs, "%s: a rerun converges (%s apply)" % (what, runs), r.out[-1500:] + r.err[-1500:])
+        made = [c["params"][TARGET[action]].lower() for c in emu.calls(since=since)["calls"]
+                if c["action"] == action and c.get("status") == 200]
+        t.is_(made.count(target), 1, "%s: the call whose answer was lost is not made again" % what)
+        recs, _ = sc.journal()
+        res = [x for x in recs if x["type"] == "resolution" and x.get("action") == JOURNAL[action]
+               and x.get("target", "").lower() == target]
+        t.ok(not ck.unresolved(recs) and res and res[0]["how"] == "completed",
+             "%s: every intent is resolved, the killed call as completed" % what, res or ck.unresolved(recs))
+        slot = "snapkeep-ledger-%s-0330" % now.strftime("%Y%m%d")
+        copies = [c for c in owned(cluster_snaps(emu, DST)).values()
+                  if c["tags"].get("snapkeep:source", "").endswith(":" + slot)]
+        t.ok(sorted(owned(cluster_snaps(emu, SRC))) == [slot] and len(copies) == 1,
+             "%s: the day's cluster snapshot is the one owned one left (last: 1), and its copy exists once" % what,
+             (sorted(owned(cluster_snaps(emu, SRC))), copies))
+    c = [x for x in emu.state(region=SRC)["regions"][SRC]["clusters"] if x["id"] == "ledger"][0]
+    t.is_(c["backupRetentionPeriod"], 10, "the killed ModifyDBCluster's change is in place")
 t.done()
