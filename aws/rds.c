@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/arn.h"
 #include "aws/config.h"
 #include "aws/credentials.h"
 #include "aws/sigv4.h"
@@ -26,6 +27,7 @@ struct item_ctx {
 	size_t cap_tags;
 	const char **strs;
 	size_t cap_strs;
+	char source_region[64]; /* a cluster snapshot copy's source region, from its source's ARN */
 };
 
 static void ctx_free(struct item_ctx *x)
@@ -143,24 +145,79 @@ static const struct sk_field snapshot_values[] = {
 	BOOL(encrypted, "Encrypted"),
 };
 
+/* a DBClusterSnapshot: the same struct, other names (a copy keeps its source's SnapshotCreateTime) */
+static const struct sk_field cluster_snapshot_texts[] = {
+	STR(id, "DBClusterSnapshotIdentifier"),
+	STR(arn, "DBClusterSnapshotArn"),
+	STR(instance_id, "DBClusterIdentifier"),
+	STR(dbi_resource_id, "DbClusterResourceId"),
+	STR(status, "Status"),
+	STR(type, "SnapshotType"),
+	STR(engine, "Engine"),
+	STR(kms_key_id, "KmsKeyId"),
+	STR(source_snapshot, "SourceDBClusterSnapshotArn"),
+};
+
+static const struct sk_field cluster_snapshot_values[] = {
+	TIME(created, "SnapshotCreateTime"),
+	TIME(instance_created, "ClusterCreateTime"),
+	INT(percent_progress, "PercentProgress"),
+	INT(allocated_gib, "AllocatedStorage"),
+	BOOL(encrypted, "StorageEncrypted"),
+};
+
 #undef STR
 #undef INT
 #undef BOOL
 #undef TIME
 
-static int parse_snapshot(struct item_ctx *x, xmlNodePtr n, struct sk_rds_snapshot *s)
+/* what tells a DBSnapshot from a DBClusterSnapshot, and a DBInstance from a DBCluster */
+struct shape {
+	const char *element; /* "DBSnapshot", ... */
+	const char *id;      /* its identifier's element, for the error when it has none */
+	const char *what;    /* "snapshot", ..., for error prefixes */
+	const struct sk_field *texts, *values;
+	size_t n_texts, n_values;
+	bool cluster;
+};
+
+#define SHAPE(el, idel, what, t, v, cl) { el, idel, what, t, v, SK_FIELDS_N(t), SK_FIELDS_N(v), cl }
+
+static const struct shape snapshot_shape =
+	SHAPE("DBSnapshot", "DBSnapshotIdentifier", "snapshot", snapshot_texts, snapshot_values, false);
+static const struct shape cluster_snapshot_shape = SHAPE("DBClusterSnapshot", "DBClusterSnapshotIdentifier",
+							 "cluster snapshot", cluster_snapshot_texts,
+							 cluster_snapshot_values, true);
+
+/* a cluster snapshot copied from another region: that region, from its source's ARN */
+static void cluster_copy_region(struct item_ctx *x, struct sk_rds_snapshot *s)
+{
+	struct sk_arn src, own;
+
+	if (!s->source_snapshot || sk_arn_parse(&src, s->source_snapshot) < 0)
+		return;
+	if (s->arn && sk_arn_parse(&own, s->arn) == 0 && own.region.len == src.region.len &&
+	    !memcmp(own.region.ptr, src.region.ptr, src.region.len))
+		return;
+	if (sk_arn_part_copy(x->source_region, sizeof(x->source_region), src.region) == 0 && x->source_region[0])
+		s->source_region = x->source_region;
+}
+
+static int parse_snapshot(struct item_ctx *x, xmlNodePtr n, const struct shape *sh, struct sk_rds_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
-	(void)read_fields(x, n, s, snapshot_texts, SK_FIELDS_N(snapshot_texts));
+	s->is_cluster = sh->cluster;
+	(void)read_fields(x, n, s, sh->texts, sh->n_texts);
 	if (!s->id)
-		return sk_error_set(SK_ERR_XML, "a DBSnapshot without a DBSnapshotIdentifier");
+		return sk_error_set(SK_ERR_XML, "a %s without a %s", sh->element, sh->id);
 	if (!s->status)
 		s->status = "unknown";
 	if (!s->type)
 		s->type = "manual";
-	if (read_fields(x, n, s, snapshot_values, SK_FIELDS_N(snapshot_values)) < 0 ||
-	    read_tags(x, n, &s->tags, &s->n_tags) < 0)
-		return sk_error_prefix("snapshot '%s'", s->id);
+	if (read_fields(x, n, s, sh->values, sh->n_values) < 0 || read_tags(x, n, &s->tags, &s->n_tags) < 0)
+		return sk_error_prefix("%s '%s'", sh->what, s->id);
+	if (sh->cluster)
+		cluster_copy_region(x, s);
 	if (!s->original_created)
 		s->original_created = s->created;
 	return 0;
@@ -179,6 +236,7 @@ static const struct sk_field instance_texts[] = {
 	STR(engine, "Engine"),
 	STR(engine_version, "EngineVersion"),
 	STR(instance_class, "DBInstanceClass"),
+	STR(cluster_id, "DBClusterIdentifier"),
 	STR(preferred_backup_window, "PreferredBackupWindow"),
 	STR(preferred_maintenance_window, "PreferredMaintenanceWindow"),
 	STR(kms_key_id, "KmsKeyId"),
@@ -196,36 +254,72 @@ static const struct sk_field instance_values[] = {
 	TIME(latest_restorable_time, "LatestRestorableTime"),
 };
 
+/* a DBCluster: the same struct, other names (Aurora reports AllocatedStorage 1) */
+static const struct sk_field cluster_texts[] = {
+	STR(id, "DBClusterIdentifier"),
+	STR(arn, "DBClusterArn"),
+	STR(dbi_resource_id, "DbClusterResourceId"),
+	STR(status, "Status"),
+	STR(engine, "Engine"),
+	STR(engine_version, "EngineVersion"),
+	STR(preferred_backup_window, "PreferredBackupWindow"),
+	STR(preferred_maintenance_window, "PreferredMaintenanceWindow"),
+	STR(kms_key_id, "KmsKeyId"),
+	STR(aws_backup_recovery_point_arn, "AwsBackupRecoveryPointArn"),
+	STR(endpoint_address, "Endpoint"),
+};
+
+static const struct sk_field cluster_values[] = {
+	INT(backup_retention_period, "BackupRetentionPeriod"),
+	BOOL(copy_tags_to_snapshot, "CopyTagsToSnapshot"),
+	BOOL(deletion_protection, "DeletionProtection"),
+	BOOL(storage_encrypted, "StorageEncrypted"),
+	BOOL(multi_az, "MultiAZ"),
+	INT(allocated_gib, "AllocatedStorage"),
+	INT(endpoint_port, "Port"),
+	TIME(created, "ClusterCreateTime"),
+	TIME(latest_restorable_time, "LatestRestorableTime"),
+};
+
 #undef STR
 #undef INT
 #undef BOOL
 #undef TIME
 
-static int parse_instance(struct item_ctx *x, xmlNodePtr n, struct sk_rds_instance *d)
+static const struct shape instance_shape =
+	SHAPE("DBInstance", "DBInstanceIdentifier", "instance", instance_texts, instance_values, false);
+static const struct shape cluster_shape =
+	SHAPE("DBCluster", "DBClusterIdentifier", "cluster", cluster_texts, cluster_values, true);
+
+static int parse_instance(struct item_ctx *x, xmlNodePtr n, const struct shape *sh, struct sk_rds_instance *d)
 {
 	xmlNodePtr pending, reps, r, endpoint;
 	size_t k = 0;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	(void)read_fields(x, n, d, instance_texts, SK_FIELDS_N(instance_texts));
+	d->is_cluster = sh->cluster;
+	(void)read_fields(x, n, d, sh->texts, sh->n_texts);
 	if (d->aws_backup_recovery_point_arn && !*d->aws_backup_recovery_point_arn)
 		d->aws_backup_recovery_point_arn = NULL;
 	if (!d->id)
-		return sk_error_set(SK_ERR_XML, "a DBInstance without a DBInstanceIdentifier");
+		return sk_error_set(SK_ERR_XML, "a %s without a %s", sh->element, sh->id);
 	if (!d->status)
 		d->status = "unknown";
-	if (read_fields(x, n, d, instance_values, SK_FIELDS_N(instance_values)) < 0)
-		return sk_error_prefix("instance '%s'", d->id);
-	endpoint = sk_xml_child(n, "Endpoint");
-	d->endpoint_address = text(x, endpoint, "Address");
-	if ((rc = get_int(endpoint, "Port", &d->endpoint_port)) < 0)
-		return sk_error_prefix("instance '%s'", d->id);
+	if (read_fields(x, n, d, sh->values, sh->n_values) < 0)
+		return sk_error_prefix("%s '%s'", sh->what, d->id);
+	if (!sh->cluster) {
+		/* an instance's endpoint is a structure; a cluster's, a name (its port beside it) */
+		endpoint = sk_xml_child(n, "Endpoint");
+		d->endpoint_address = text(x, endpoint, "Address");
+		if ((rc = get_int(endpoint, "Port", &d->endpoint_port)) < 0)
+			return sk_error_prefix("%s '%s'", sh->what, d->id);
+	}
 	pending = sk_xml_child(n, "PendingModifiedValues");
 	if (sk_xml_child(pending, "BackupRetentionPeriod")) {
 		d->has_pending_retention = true;
 		if ((rc = get_int(pending, "BackupRetentionPeriod", &d->pending_retention)) < 0)
-			return sk_error_prefix("instance '%s'", d->id);
+			return sk_error_prefix("%s '%s'", sh->what, d->id);
 	}
 	reps = sk_xml_child(n, "DBInstanceAutomatedBackupsReplications");
 	for (r = sk_xml_child(reps, "DBInstanceAutomatedBackupsReplication"); r;
@@ -272,7 +366,7 @@ static int parse_automated_backup(struct item_ctx *x, xmlNodePtr n, struct sk_rd
 	return 0;
 }
 
-enum kind { K_SNAPSHOT, K_INSTANCE, K_AUTOBACKUP };
+enum kind { K_SNAPSHOT, K_INSTANCE, K_AUTOBACKUP, K_CLUSTER_SNAPSHOT, K_CLUSTER };
 
 struct page_ud {
 	enum kind kind;
@@ -296,15 +390,18 @@ static int on_item(void *vud, xmlNodePtr node)
 
 	sk_xml_scratch_reset(&p->x.scratch);
 	switch (p->kind) {
-	case K_SNAPSHOT: {
+	case K_SNAPSHOT:
+	case K_CLUSTER_SNAPSHOT: {
 		struct sk_rds_snapshot s;
-		if ((rc = parse_snapshot(&p->x, node, &s)) < 0)
+		if ((rc = parse_snapshot(&p->x, node, p->kind == K_SNAPSHOT ? &snapshot_shape : &cluster_snapshot_shape,
+					 &s)) < 0)
 			return rc;
 		return ((sk_rds_snapshot_cb)p->cb)(p->ud, &s);
 	}
-	case K_INSTANCE: {
+	case K_INSTANCE:
+	case K_CLUSTER: {
 		struct sk_rds_instance d;
-		if ((rc = parse_instance(&p->x, node, &d)) < 0)
+		if ((rc = parse_instance(&p->x, node, p->kind == K_INSTANCE ? &instance_shape : &cluster_shape, &d)) < 0)
 			return rc;
 		return ((sk_rds_instance_cb)p->cb)(p->ud, &d);
 	}
@@ -318,15 +415,43 @@ static int on_item(void *vud, xmlNodePtr node)
 	return 0;
 }
 
-static int add_describe_params(struct sk_query *q, const struct sk_rds_describe_opts *o)
+/*
+ * The names of one family of calls: DB instances and their snapshots, or
+ * Aurora DB clusters and theirs.  Every call below is written once and
+ * takes the family it speaks for.
+ */
+struct family {
+	const char *parent_param;   /* "DBInstanceIdentifier" */
+	const char *snapshot_param; /* "DBSnapshotIdentifier" */
+	const char *parent_el, *parents, *describe_parents; /* "DBInstance", "DBInstances", "DescribeDBInstances" */
+	const char *snapshot_el, *snapshots, *describe_snapshots;
+	const char *modify, *create, *copy, *delete;
+	const char *copy_source, *copy_target; /* "SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier" */
+	enum kind parent_kind, snapshot_kind;
+};
+
+static const struct family instances = {
+	"DBInstanceIdentifier", "DBSnapshotIdentifier", "DBInstance", "DBInstances", "DescribeDBInstances",
+	"DBSnapshot", "DBSnapshots", "DescribeDBSnapshots", "ModifyDBInstance", "CreateDBSnapshot", "CopyDBSnapshot",
+	"DeleteDBSnapshot", "SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier", K_INSTANCE, K_SNAPSHOT,
+};
+
+static const struct family clusters = {
+	"DBClusterIdentifier", "DBClusterSnapshotIdentifier", "DBCluster", "DBClusters", "DescribeDBClusters",
+	"DBClusterSnapshot", "DBClusterSnapshots", "DescribeDBClusterSnapshots", "ModifyDBCluster",
+	"CreateDBClusterSnapshot", "CopyDBClusterSnapshot", "DeleteDBClusterSnapshot",
+	"SourceDBClusterSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier", K_CLUSTER, K_CLUSTER_SNAPSHOT,
+};
+
+static int add_describe_params(struct sk_query *q, const struct family *fam, const struct sk_rds_describe_opts *o)
 {
 	size_t i;
 
 	if (!o)
 		return 0;
-	if (o->instance_id && sk_query_add(q, "DBInstanceIdentifier", o->instance_id) < 0)
+	if (o->instance_id && sk_query_add(q, fam->parent_param, o->instance_id) < 0)
 		return -1;
-	if (o->snapshot_id && sk_query_add(q, "DBSnapshotIdentifier", o->snapshot_id) < 0)
+	if (o->snapshot_id && sk_query_add(q, fam->snapshot_param, o->snapshot_id) < 0)
 		return -1;
 	if (o->snapshot_type && sk_query_add(q, "SnapshotType", o->snapshot_type) < 0)
 		return -1;
@@ -337,15 +462,15 @@ static int add_describe_params(struct sk_query *q, const struct sk_rds_describe_
 }
 
 static int describe(struct sk_aws_client *c, const char *region, const char *action, const char *list,
-		    const char *item, const struct sk_rds_describe_opts *o, enum kind kind, void *cb, void *ud,
-		    struct sk_aws_error *err)
+		    const char *item, const struct family *fam, const struct sk_rds_describe_opts *o, enum kind kind,
+		    void *cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
 	struct page_ud p;
 	int rc;
 
 	page_init(&p, kind, cb, ud);
-	rc = add_describe_params(&q, o);
+	rc = add_describe_params(&q, fam, o);
 	if (rc == 0)
 		rc = sk_aws_paginate(c, "rds", region, action, &q, o && o->page_size ? o->page_size : 100, list, item,
 				     on_item, &p, err);
@@ -354,18 +479,45 @@ static int describe(struct sk_aws_client *c, const char *region, const char *act
 	return rc;
 }
 
+static int describe_parents(struct sk_aws_client *c, const char *region, const struct family *fam,
+			    const struct sk_rds_describe_opts *o, sk_rds_instance_cb cb, void *ud,
+			    struct sk_aws_error *err)
+{
+	return describe(c, region, fam->describe_parents, fam->parents, fam->parent_el, fam, o, fam->parent_kind,
+			(void *)cb, ud, err);
+}
+
+static int describe_snapshots(struct sk_aws_client *c, const char *region, const struct family *fam,
+			      const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud,
+			      struct sk_aws_error *err)
+{
+	return describe(c, region, fam->describe_snapshots, fam->snapshots, fam->snapshot_el, fam, o,
+			fam->snapshot_kind, (void *)cb, ud, err);
+}
+
 int sk_rds_describe_db_instances(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
 				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
 {
-	return describe(c, region, "DescribeDBInstances", "DBInstances", "DBInstance", o, K_INSTANCE, (void *)cb, ud,
-			err);
+	return describe_parents(c, region, &instances, o, cb, ud, err);
 }
 
 int sk_rds_describe_db_snapshots(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
 				 sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
 {
-	return describe(c, region, "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot", o, K_SNAPSHOT, (void *)cb, ud,
-			err);
+	return describe_snapshots(c, region, &instances, o, cb, ud, err);
+}
+
+int sk_rds_describe_db_clusters(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
+				sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return describe_parents(c, region, &clusters, o, cb, ud, err);
+}
+
+int sk_rds_describe_db_cluster_snapshots(struct sk_aws_client *c, const char *region,
+					 const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud,
+					 struct sk_aws_error *err)
+{
+	return describe_snapshots(c, region, &clusters, o, cb, ud, err);
 }
 
 int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const char *region,
@@ -373,7 +525,7 @@ int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const
 						  sk_rds_automated_backup_cb cb, void *ud, struct sk_aws_error *err)
 {
 	return describe(c, region, "DescribeDBInstanceAutomatedBackups", "DBInstanceAutomatedBackups",
-			"DBInstanceAutomatedBackup", o, K_AUTOBACKUP, (void *)cb, ud, err);
+			"DBInstanceAutomatedBackup", &instances, o, K_AUTOBACKUP, (void *)cb, ud, err);
 }
 
 /* calls action and hands the one item under <Result>/<element> to cb */
@@ -411,15 +563,15 @@ static int call_built(struct sk_aws_client *c, const char *region, const char *a
 }
 
 /*
- * Retry safety: ModifyDBInstance sets absolute values, so sending it twice
- * leaves the instance as sending it once.
+ * Retry safety: ModifyDBInstance and ModifyDBCluster set absolute values,
+ * so sending one twice leaves the instance or cluster as sending it once.
  */
-int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
-			      sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+static int modify(struct sk_aws_client *c, const char *region, const struct family *fam,
+		  const struct sk_rds_modify *m, sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
 	bool failed =
-		sk_query_add(&q, "DBInstanceIdentifier", m->instance_id) < 0 ||
+		sk_query_add(&q, fam->parent_param, m->instance_id) < 0 ||
 		(m->backup_retention_period >= 0 &&
 		 sk_query_add_int(&q, "BackupRetentionPeriod", m->backup_retention_period) < 0) ||
 		(m->preferred_backup_window &&
@@ -430,25 +582,52 @@ int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const
 		 sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0) ||
 		sk_query_add_bool(&q, "ApplyImmediately", m->apply_immediately) < 0;
 
-	return call_built(c, region, "ModifyDBInstance", &q, failed, "DBInstance", K_INSTANCE, (void *)cb, ud, err);
+	return call_built(c, region, fam->modify, &q, failed, fam->parent_el, fam->parent_kind, (void *)cb, ud, err);
+}
+
+int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
+			      sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return modify(c, region, &instances, m, cb, ud, err);
+}
+
+int sk_rds_modify_db_cluster(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
+			     sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return modify(c, region, &clusters, m, cb, ud, err);
 }
 
 /*
  * Retry safety: snapkeep's snapshot identifiers are deterministic (instance
  * and schedule slot), so a retry after a lost answer gets
- * DBSnapshotAlreadyExists, which the caller counts as done when the
- * existing snapshot carries its tags.
+ * DBSnapshotAlreadyExists (DBClusterSnapshotAlreadyExistsFault), which the
+ * caller counts as done when the existing snapshot carries its tags.
  */
+static int create(struct sk_aws_client *c, const char *region, const struct family *fam, const char *snapshot_id,
+		  const char *parent_id, const struct sk_aws_tag *tags, size_t n_tags, sk_rds_snapshot_cb cb, void *ud,
+		  struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	bool failed = sk_query_add(&q, fam->snapshot_param, snapshot_id) < 0 ||
+		      sk_query_add(&q, fam->parent_param, parent_id) < 0 ||
+		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
+
+	return call_built(c, region, fam->create, &q, failed, fam->snapshot_el, fam->snapshot_kind, (void *)cb, ud,
+			  err);
+}
+
 int sk_rds_create_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
 			      const char *instance_id, const struct sk_aws_tag *tags, size_t n_tags,
 			      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
 {
-	struct sk_query q = SK_QUERY_INIT;
-	bool failed = sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) < 0 ||
-		      sk_query_add(&q, "DBInstanceIdentifier", instance_id) < 0 ||
-		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
+	return create(c, region, &instances, snapshot_id, instance_id, tags, n_tags, cb, ud, err);
+}
 
-	return call_built(c, region, "CreateDBSnapshot", &q, failed, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
+int sk_rds_create_db_cluster_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
+				      const char *cluster_id, const struct sk_aws_tag *tags, size_t n_tags,
+				      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return create(c, region, &clusters, snapshot_id, cluster_id, tags, n_tags, cb, ud, err);
 }
 
 int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char *source_region,
@@ -522,47 +701,73 @@ done:
 
 /*
  * Retry safety: the target identifier is deterministic, so a retry after a
- * lost answer gets DBSnapshotAlreadyExists, which the caller counts as done
- * for a copy carrying its tags.
+ * lost answer gets DBSnapshotAlreadyExists (DBClusterSnapshotAlreadyExistsFault),
+ * which the caller counts as done for a copy carrying its tags.
  */
-int sk_rds_copy_db_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
-			    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+static int copy_snapshot(struct sk_aws_client *c, const char *dest_region, const struct family *fam,
+			 const struct sk_rds_copy *copy, sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT, pre = SK_QUERY_INIT;
 	struct sk_buf url = SK_BUF_INIT;
 	bool failed;
 	int rc;
 
-	failed = sk_query_add(&q, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
-		 sk_query_add(&q, "TargetDBSnapshotIdentifier", copy->target_id) < 0 ||
+	failed = sk_query_add(&q, fam->copy_source, copy->source_arn) < 0 ||
+		 sk_query_add(&q, fam->copy_target, copy->target_id) < 0 ||
 		 (copy->kms_key_id && sk_query_add(&q, "KmsKeyId", copy->kms_key_id) < 0) ||
 		 (copy->copy_tags && sk_query_add_bool(&q, "CopyTags", true) < 0) ||
 		 sk_query_add_tags(&q, "Tags", "Tag", copy->tags, copy->n_tags) < 0;
 	if (!failed && copy->source_region && strcmp(copy->source_region, dest_region)) {
 		/* the presigned request carries the copy's identifying parameters, as the SDKs send */
-		failed = sk_query_add(&pre, "SourceDBSnapshotIdentifier", copy->source_arn) < 0 ||
-			 sk_query_add(&pre, "TargetDBSnapshotIdentifier", copy->target_id) < 0 ||
+		failed = sk_query_add(&pre, fam->copy_source, copy->source_arn) < 0 ||
+			 sk_query_add(&pre, fam->copy_target, copy->target_id) < 0 ||
 			 (copy->kms_key_id && sk_query_add(&pre, "KmsKeyId", copy->kms_key_id) < 0) ||
-			 sk_rds_presigned_url(c, &url, copy->source_region, dest_region, "CopyDBSnapshot", &pre) < 0 ||
+			 sk_rds_presigned_url(c, &url, copy->source_region, dest_region, fam->copy, &pre) < 0 ||
 			 sk_query_add(&q, "PreSignedUrl", url.ptr) < 0;
 	}
-	rc = call_built(c, dest_region, "CopyDBSnapshot", &q, failed, "DBSnapshot", K_SNAPSHOT, (void *)cb, ud, err);
+	rc = call_built(c, dest_region, fam->copy, &q, failed, fam->snapshot_el, fam->snapshot_kind, (void *)cb, ud,
+			err);
 	sk_buf_cleanse_free(&url); /* holds a signature */
 	sk_query_free(&pre);
 	return rc;
 }
 
+int sk_rds_copy_db_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
+			    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return copy_snapshot(c, dest_region, &instances, copy, cb, ud, err);
+}
+
+int sk_rds_copy_db_cluster_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
+				    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err)
+{
+	return copy_snapshot(c, dest_region, &clusters, copy, cb, ud, err);
+}
+
 /*
- * Retry safety: deleting twice gets DBSnapshotNotFound the second time,
- * which the caller counts as done.
+ * Retry safety: deleting twice gets DBSnapshotNotFound
+ * (DBClusterSnapshotNotFoundFault) the second time, which the caller counts
+ * as done.
  */
+static int delete_snapshot(struct sk_aws_client *c, const char *region, const struct family *fam,
+			   const char *snapshot_id, struct sk_aws_error *err)
+{
+	struct sk_query q = SK_QUERY_INIT;
+	bool failed = sk_query_add(&q, fam->snapshot_param, snapshot_id) < 0;
+
+	return call_built(c, region, fam->delete, &q, failed, NULL, fam->snapshot_kind, NULL, NULL, err);
+}
+
 int sk_rds_delete_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
 			      struct sk_aws_error *err)
 {
-	struct sk_query q = SK_QUERY_INIT;
-	bool failed = sk_query_add(&q, "DBSnapshotIdentifier", snapshot_id) < 0;
+	return delete_snapshot(c, region, &instances, snapshot_id, err);
+}
 
-	return call_built(c, region, "DeleteDBSnapshot", &q, failed, NULL, K_SNAPSHOT, NULL, NULL, err);
+int sk_rds_delete_db_cluster_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
+				      struct sk_aws_error *err)
+{
+	return delete_snapshot(c, region, &clusters, snapshot_id, err);
 }
 
 /* Retry safety: setting a tag to a value is idempotent. */
@@ -738,6 +943,16 @@ int sk_rds_parse_snapshot_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb
 int sk_rds_parse_instances_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud)
 {
 	return parse_doc(xml, len, "DBInstance", K_INSTANCE, (void *)cb, ud);
+}
+
+int sk_rds_parse_clusters_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud)
+{
+	return parse_doc(xml, len, "DBCluster", K_CLUSTER, (void *)cb, ud);
+}
+
+int sk_rds_parse_cluster_snapshots_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb, void *ud)
+{
+	return parse_doc(xml, len, "DBClusterSnapshot", K_CLUSTER_SNAPSHOT, (void *)cb, ud);
 }
 
 int sk_rds_parse_automated_backups_xml(const char *xml, size_t len, sk_rds_automated_backup_cb cb, void *ud)

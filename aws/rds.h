@@ -5,6 +5,12 @@
  * callback as a struct whose strings point into the current page: copy
  * what you keep.  Mutating calls say, at each definition in rds.c, why
  * retrying them is safe.
+ *
+ * Aurora: a DB cluster reads into struct sk_rds_instance (is_cluster set)
+ * and a DB cluster snapshot into struct sk_rds_snapshot (is_cluster set),
+ * through the same readers, pages and errors as instances and snapshots;
+ * the cluster calls take the same option structs, the identifiers in them
+ * being the cluster's.
  */
 #ifndef SK_RDS_H
 #define SK_RDS_H
@@ -28,6 +34,7 @@ struct sk_rds_instance {
 	const char *preferred_maintenance_window;
 	const char *kms_key_id;
 	const char *aws_backup_recovery_point_arn; /* NULL unless AWS Backup manages its backups */
+	const char *cluster_id;       /* DBClusterIdentifier: the Aurora cluster it is a member of; NULL: none */
 	const char *endpoint_address; /* Endpoint.Address; NULL until RDS gives one */
 	int endpoint_port;            /* Endpoint.Port; 0: none */
 	int backup_retention_period;
@@ -44,6 +51,7 @@ struct sk_rds_instance {
 	size_t n_replications;
 	const struct sk_aws_tag *tags;
 	size_t n_tags;
+	bool is_cluster; /* a DBCluster: id is its DBClusterIdentifier, arn its DBClusterArn */
 };
 
 struct sk_rds_snapshot {
@@ -65,6 +73,12 @@ struct sk_rds_snapshot {
 	bool encrypted;
 	const struct sk_aws_tag *tags;
 	size_t n_tags;
+	/*
+	 * A DBClusterSnapshot: instance_id is its DBClusterIdentifier, source_snapshot
+	 * its SourceDBClusterSnapshotArn and source_region that ARN's region when it
+	 * is another (RDS keeps a copy's SnapshotCreateTime: original_created = created)
+	 */
+	bool is_cluster;
 };
 
 struct sk_rds_automated_backup {
@@ -91,8 +105,8 @@ typedef int (*sk_rds_snapshot_cb)(void *ud, const struct sk_rds_snapshot *snap);
 typedef int (*sk_rds_automated_backup_cb)(void *ud, const struct sk_rds_automated_backup *b);
 
 struct sk_rds_describe_opts {
-	const char *instance_id; /* DBInstanceIdentifier */
-	const char *snapshot_id; /* DBSnapshotIdentifier (snapshots only) */
+	const char *instance_id; /* DBInstanceIdentifier (DBClusterIdentifier for the cluster calls) */
+	const char *snapshot_id; /* DBSnapshotIdentifier, DBClusterSnapshotIdentifier (snapshots only) */
 	const char *snapshot_type; /* SnapshotType (snapshots only) */
 	const struct sk_rds_filter *filters;
 	size_t n_filters;
@@ -107,6 +121,12 @@ int sk_rds_describe_db_instances(struct sk_aws_client *c, const char *region, co
 				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
 int sk_rds_describe_db_snapshots(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
 				 sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
+/* Aurora: DescribeDBClusters, DescribeDBClusterSnapshots */
+int sk_rds_describe_db_clusters(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
+				sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
+int sk_rds_describe_db_cluster_snapshots(struct sk_aws_client *c, const char *region,
+					 const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud,
+					 struct sk_aws_error *err);
 int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const char *region,
 						  const struct sk_rds_describe_opts *o,
 						  sk_rds_automated_backup_cb cb, void *ud,
@@ -114,7 +134,7 @@ int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const
 
 /* -1 in an int field / NULL in a string field: leave unchanged */
 struct sk_rds_modify {
-	const char *instance_id;
+	const char *instance_id; /* the cluster's identifier for ModifyDBCluster */
 	int backup_retention_period;
 	const char *preferred_backup_window;
 	int copy_tags_to_snapshot;
@@ -130,9 +150,16 @@ struct sk_rds_modify {
 int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
 			      sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
 
+/* ModifyDBCluster: cb sees the cluster as RDS returned it */
+int sk_rds_modify_db_cluster(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
+			     sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
+
 int sk_rds_create_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
 			      const char *instance_id, const struct sk_aws_tag *tags, size_t n_tags,
 			      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
+int sk_rds_create_db_cluster_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
+				      const char *cluster_id, const struct sk_aws_tag *tags, size_t n_tags,
+				      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
 
 struct sk_rds_copy {
 	const char *source_region; /* where the source snapshot lives */
@@ -149,6 +176,11 @@ int sk_rds_copy_db_snapshot(struct sk_aws_client *c, const char *dest_region, co
 			    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
 int sk_rds_delete_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
 			      struct sk_aws_error *err);
+/* CopyDBClusterSnapshot, DeleteDBClusterSnapshot: as the two above */
+int sk_rds_copy_db_cluster_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
+				    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
+int sk_rds_delete_db_cluster_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
+				      struct sk_aws_error *err);
 int sk_rds_add_tags(struct sk_aws_client *c, const char *region, const char *arn, const struct sk_aws_tag *tags,
 		    size_t n_tags, struct sk_aws_error *err);
 int sk_rds_remove_tags(struct sk_aws_client *c, const char *region, const char *arn, const char *const *keys,
@@ -188,7 +220,7 @@ int sk_rds_delete_db_instance(struct sk_aws_client *c, const char *region, const
 
 /*
  * Builds the SigV4 query-presigned URL for `action` in source_region that
- * CopyDBSnapshot and StartDBInstanceAutomatedBackupsReplication carry as
+ * CopyDBSnapshot, CopyDBClusterSnapshot and StartDBInstanceAutomatedBackupsReplication carry as
  * PreSignedUrl (what the SDKs derive from their SourceRegion convenience):
  * the action's own parameters plus DestinationRegion.  out is reset first.
  */
@@ -202,6 +234,9 @@ bool sk_rds_valid_snapshot_id(const char *id);
 struct sk_rds_parse_ctx;
 int sk_rds_parse_snapshot_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb, void *ud);
 int sk_rds_parse_instances_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud);
+/* every <DBCluster> / <DBClusterSnapshot> element */
+int sk_rds_parse_clusters_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud);
+int sk_rds_parse_cluster_snapshots_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb, void *ud);
 int sk_rds_parse_automated_backups_xml(const char *xml, size_t len, sk_rds_automated_backup_cb cb, void *ud);
 
 #endif

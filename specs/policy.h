@@ -152,9 +152,16 @@ struct sk_policy {
 	struct sk_policy_name *regions;
 	size_t n_regions;
 
-	/* spec.selector: instances or tags (exactly one of them) */
-	struct sk_policy_name *instances;
+	/* spec.selector: instances, clusters or tags (exactly one of them) */
+	struct sk_policy_name *instances; /* with clusters: the DB cluster identifiers of selector.clusters */
 	size_t n_instances;
+	/*
+	 * The selector picks Aurora DB clusters (selector.clusters, or a tag
+	 * selector with kind: cluster), not DB instances: the policy's settings
+	 * go to ModifyDBCluster and its snapshots are DB cluster snapshots.
+	 */
+	bool clusters;
+	struct sk_pos kind_pos; /* selector.kind's value, when given */
 	struct sk_policy_kv *selector_tags; /* every tag must match */
 	size_t n_selector_tags;
 	struct sk_pos selector_pos;

@@ -16,6 +16,9 @@
 
 static bool shares_instance(const struct sk_policy *a, const struct sk_policy *b, const char **inst)
 {
+	/* a cluster and an instance of one name are two databases */
+	if (a->clusters != b->clusters)
+		return false;
 	for (size_t i = 0; i < a->n_instances; i++)
 		for (size_t j = 0; j < b->n_instances; j++)
 			if (!strcmp(a->instances[i].name, b->instances[j].name)) {

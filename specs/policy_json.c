@@ -179,11 +179,13 @@ static json_t *policy_json(const struct sk_policy *p)
 
 		for (size_t i = 0; a && i < p->n_instances; i++)
 			json_array_append_new(a, json_string(p->instances[i].name));
-		sel = json_pack("{s:o}", "instances", a);
+		sel = json_pack("{s:o}", p->clusters ? "clusters" : "instances", a);
 	} else {
 		sel = json_pack("{s:o}", "tags", kv_json(p->selector_tags, p->n_selector_tags));
 		if (sel && (p->n_exclude_instances || p->n_exclude_tags))
 			json_object_set_new(sel, "exclude", exclude_json(p));
+		if (sel && p->clusters)
+			json_object_set_new(sel, "kind", json_string("cluster"));
 	}
 	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "name", str_or_null(p->name), "at", pos_json(&p->pos),
 		      "regions", regions, "selector", sel, "automated", automated_json(p), "snapshots",

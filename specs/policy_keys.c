@@ -19,7 +19,7 @@ const char *const sk_policy_keys_top[] = { "apiVersion", "kind", "metadata", "sp
 const char *const sk_policy_keys_metadata[] = { "name", NULL };
 const char *const sk_policy_keys_spec[] = { "regions", "selector", "automated", "snapshots", "alerts", "drill",
 					    "verify",  "suspend",  "accounts", NULL };
-const char *const sk_policy_keys_selector[] = { "instances", "tags", "exclude", NULL };
+const char *const sk_policy_keys_selector[] = { "instances", "clusters", "tags", "kind", "exclude", NULL };
 const char *const sk_policy_keys_exclude[] = { "instances", "tags", NULL };
 const char *const sk_policy_keys_automated[] = { "retentionDays",      "window",	   "copyTagsToSnapshot",
 						 "deletionProtection", "applyImmediately", "replicate",

@@ -243,22 +243,60 @@ static void parse_suspend(struct sk_pctx *p, const struct sk_ynode *v, struct sk
 	pol->suspend_pos = sk_pctx_pos(p, v);
 }
 
-/* selector: instances (a list of DB instance identifiers) or tags (every one must match) */
+/*
+ * selector.kind: what a tag selector picks, "instance" (the default) or
+ * "cluster" (Aurora DB clusters); with 'clusters' it can only say "cluster"
+ */
+static void parse_kind(struct sk_pctx *p, const struct sk_ynode *v, bool named_instances, bool named_clusters,
+		       struct sk_policy *pol)
+{
+	const char *s = v->kind == SK_YK_STRING ? v->text : NULL;
+
+	if (!s || (strcmp(s, "instance") && strcmp(s, "cluster"))) {
+		sk_pctx_diag(p, v, "selector.kind must be 'instance' or 'cluster'");
+		return;
+	}
+	pol->kind_pos = sk_pctx_pos(p, v);
+	if (!strcmp(s, "cluster") && named_instances)
+		sk_pctx_diag(p, v, "selector.kind 'cluster' with 'instances': name the clusters in 'clusters' instead");
+	else if (!strcmp(s, "instance") && named_clusters)
+		sk_pctx_diag(p, v, "selector.kind 'instance' with 'clusters': a list of clusters selects clusters");
+	else
+		pol->clusters = !strcmp(s, "cluster");
+}
+
+/*
+ * selector: instances (a list of DB instance identifiers), clusters (a list
+ * of Aurora DB cluster identifiers) or tags (every one must match; kind:
+ * cluster matches clusters' tags)
+ */
 static void parse_selector(struct sk_pctx *p, const struct sk_ynode *k, const struct sk_ynode *v,
 			   struct sk_policy *pol)
 {
-	const struct sk_ynode *inst, *tags, *tk;
+	const struct sk_ynode *inst, *clus, *tags, *tk, *kk, *kind;
 
 	pol->selector_pos = sk_pctx_pos(p, k);
 	sk_pctx_check_keys(p, v, "selector", sk_policy_keys_selector);
 	inst = sk_pctx_field(v, "instances", NULL);
+	clus = sk_pctx_field(v, "clusters", &kk);
 	tags = sk_pctx_field(v, "tags", &tk);
-	if (inst && tags)
+	if (inst && tags && !clus)
 		sk_pctx_diag(p, tk, "selector must have either 'instances' or 'tags', not both");
-	else if (!inst && !tags)
-		sk_pctx_diag(p, k, "selector needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)");
-	parse_instances_and_tags(p, "selector", inst, tags, &pol->instances, &pol->n_instances, &pol->selector_tags,
-				 &pol->n_selector_tags);
+	else if ((inst != NULL) + (clus != NULL) + (tags != NULL) > 1)
+		sk_pctx_diag(p, tags ? tk : kk, "selector must have one of 'instances', 'clusters' or 'tags', not more");
+	else if (!inst && !clus && !tags)
+		sk_pctx_diag(p, k, "selector needs 'instances' (a list of DB instance identifiers), 'clusters' (a list "
+			     "of Aurora DB cluster identifiers) or 'tags' (a mapping)");
+	if ((kind = sk_pctx_field(v, "kind", NULL)))
+		parse_kind(p, kind, inst != NULL, clus != NULL, pol);
+	if (clus && !inst) {
+		pol->clusters = true;
+		parse_names(p, clus, "selector.clusters", SK_POLICY_RX_INSTANCE, SK_POLICY_MAX_NAME,
+			    "a DB cluster identifier: lowercase letters, digits and single hyphens, starting with a letter",
+			    MAX_INSTANCES, &pol->instances, &pol->n_instances);
+	}
+	parse_instances_and_tags(p, "selector", inst, clus && !inst ? NULL : tags, &pol->instances, &pol->n_instances,
+				 &pol->selector_tags, &pol->n_selector_tags);
 	if ((tags = sk_pctx_field(v, "exclude", &tk)))
 		parse_exclude(p, tk, tags, pol);
 }
@@ -311,9 +349,14 @@ void sk_policy_spec_parse(struct sk_pctx *p, const struct sk_ynode *root, const 
 		sk_policy_snapshots_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "alerts", NULL)))
 		sk_pctx_want_alerts(p, v, &pol.sns_topic_arn, &pol.sns_topic_arn_pos);
-	if ((v = sk_pctx_field(spec, "verify", &k)))
+	/* verify and drill read instances' backups and restore instances: not Aurora's */
+	if ((v = sk_pctx_field(spec, "verify", &k)) && pol.clusters)
+		sk_pctx_diag(p, k, "verify applies to DB instances; this policy selects Aurora clusters");
+	else if (v)
 		sk_policy_verify_parse(p, k, v, &pol);
-	if ((v = sk_pctx_field(spec, "drill", &k)))
+	if ((v = sk_pctx_field(spec, "drill", &k)) && pol.clusters)
+		sk_pctx_diag(p, k, "drill applies to DB instances; this policy selects Aurora clusters");
+	else if (v)
 		sk_policy_drill_parse(p, k, v, &pol);
 	if ((v = sk_pctx_field(spec, "suspend", NULL)))
 		parse_suspend(p, v, &pol);

@@ -56,10 +56,18 @@ static int check_owner(void *ud, const struct sk_rds_snapshot *s)
 	return 0;
 }
 
+int sk_apply_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
+				const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud)
+{
+	return cluster ? sk_rds_describe_db_cluster_snapshots(c, region, o, cb, ud, NULL)
+		       : sk_rds_describe_db_snapshots(c, region, o, cb, ud, NULL);
+}
+
 /*
- * After DBSnapshotAlreadyExists for our identifier: 1 when the snapshot is
- * ours (an earlier attempt or run made it), 0 when it is someone else's, -1
- * when the describe failed (interrupted, no answer): then nobody knows.
+ * After DBSnapshotAlreadyExists (DBClusterSnapshotAlreadyExistsFault) for
+ * our identifier: 1 when the snapshot is ours (an earlier attempt or run
+ * made it), 0 when it is someone else's, -1 when the describe failed
+ * (interrupted, no answer): then nobody knows.
  */
 static int exists_and_ours(struct sk_apply_run *r, const struct sk_action *a)
 {
@@ -67,9 +75,20 @@ static int exists_and_ours(struct sk_apply_run *r, const struct sk_action *a)
 	struct owner_check c = { a->policy, a->instance, false, false };
 
 	d.snapshot_id = a->target;
-	if (sk_rds_describe_db_snapshots(r->o->client, a->region, &d, check_owner, &c, NULL) < 0)
+	if (sk_apply_describe_snapshots(r->o->client, a->region, a->cluster, &d, check_owner, &c) < 0)
 		return -1;
 	return c.seen && c.ours;
+}
+
+/* the error codes of the two families: the snapshot exists already, or is not found */
+static bool already_exists(const struct sk_action *a, const struct sk_aws_error *err)
+{
+	return !strcmp(err->code, a->cluster ? "DBClusterSnapshotAlreadyExistsFault" : "DBSnapshotAlreadyExists");
+}
+
+static bool not_found(const struct sk_action *a, const struct sk_aws_error *err)
+{
+	return !strcmp(err->code, a->cluster ? "DBClusterSnapshotNotFoundFault" : "DBSnapshotNotFound");
 }
 
 /* DBSnapshotAlreadyExists for a create or copy: already made, someone else's, or unknown */
@@ -161,7 +180,8 @@ static void exec_action(void *ud, size_t k)
 		m.copy_tags_to_snapshot = a->copy_tags;
 		m.deletion_protection = a->deletion_protection;
 		m.apply_immediately = a->apply_immediately;
-		rc = sk_rds_modify_db_instance(r->o->client, a->region, &m, NULL, NULL, &err);
+		rc = a->cluster ? sk_rds_modify_db_cluster(r->o->client, a->region, &m, NULL, NULL, &err)
+				: sk_rds_modify_db_instance(r->o->client, a->region, &m, NULL, NULL, &err);
 		break;
 	}
 	case SK_ACTION_START_REPLICATION: {
@@ -186,9 +206,11 @@ static void exec_action(void *ud, size_t k)
 		}
 		break;
 	case SK_ACTION_CREATE:
-		rc = sk_rds_create_db_snapshot(r->o->client, a->region, a->target, a->instance,
-					       a->tags, a->n_tags, NULL, NULL, &err);
-		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists"))
+		rc = a->cluster ? sk_rds_create_db_cluster_snapshot(r->o->client, a->region, a->target, a->instance,
+								    a->tags, a->n_tags, NULL, NULL, &err)
+				: sk_rds_create_db_snapshot(r->o->client, a->region, a->target, a->instance, a->tags,
+							    a->n_tags, NULL, NULL, &err);
+		if (rc < 0 && already_exists(a, &err))
 			rc = settle_exists(r, a, &oc, &unknown);
 		break;
 	case SK_ACTION_COPY: {
@@ -201,8 +223,9 @@ static void exec_action(void *ud, size_t k)
 		cp.copy_tags = false; /* our tags are explicit; aws: tags are never copied */
 		cp.tags = a->tags;
 		cp.n_tags = a->n_tags;
-		rc = sk_rds_copy_db_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err);
-		if (rc < 0 && !strcmp(err.code, "DBSnapshotAlreadyExists")) {
+		rc = a->cluster ? sk_rds_copy_db_cluster_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err)
+				: sk_rds_copy_db_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err);
+		if (rc < 0 && already_exists(a, &err)) {
 			rc = settle_exists(r, a, &oc, &unknown);
 		} else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
 			rc = 0;
@@ -214,8 +237,9 @@ static void exec_action(void *ud, size_t k)
 		break;
 	}
 	case SK_ACTION_DELETE:
-		rc = sk_rds_delete_db_snapshot(r->o->client, a->region, a->target, &err);
-		if (rc < 0 && !strcmp(err.code, "DBSnapshotNotFound")) {
+		rc = a->cluster ? sk_rds_delete_db_cluster_snapshot(r->o->client, a->region, a->target, &err)
+				: sk_rds_delete_db_snapshot(r->o->client, a->region, a->target, &err);
+		if (rc < 0 && not_found(a, &err)) {
 			rc = 0;
 			oc = SK_OUTCOME_ALREADY;
 		}

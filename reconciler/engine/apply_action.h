@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws/rds.h"
 #include "reconciler/engine/apply.h"
 
 struct sk_apply_run {
@@ -41,5 +42,9 @@ void sk_apply_finish(struct sk_apply_run *r, size_t i, enum sk_outcome oc, const
  * r->refused instead (its queue tries it again).
  */
 int sk_apply_actions(struct sk_apply_run *r);
+
+/* DescribeDBClusterSnapshots for cluster snapshots, DescribeDBSnapshots for the others (err not kept) */
+int sk_apply_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
+				const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud);
 
 #endif

@@ -57,9 +57,10 @@ static void nap_ms(long ms, const struct sk_apply_run *r)
 	}
 }
 
-/* a snapshot waited for: its create's region and index, sorted by region */
+/* a snapshot waited for: its create's region, kind and index, sorted by region and kind */
 struct waited {
 	const char *region;
+	bool cluster;
 	size_t action;
 };
 
@@ -68,6 +69,8 @@ static int cmp_waited(const void *pa, const void *pb)
 	const struct waited *a = pa, *b = pb;
 	int c = strcmp(a->region, b->region);
 
+	if (!c)
+		c = (int)a->cluster - (int)b->cluster;
 	return c ? c : (a->action > b->action) - (a->action < b->action);
 }
 
@@ -79,13 +82,14 @@ static size_t poll_once(struct sk_apply_run *r, const struct waited *wait, size_
 
 	while (i < n) {
 		const char *region = wait[i].region;
+		bool cluster = wait[i].cluster;
 		struct waiter w;
 		size_t j = i;
 
 		w.n = 0;
 		w.state = state;
 		w.available_at = r->res->available_at;
-		for (; j < n && !strcmp(wait[j].region, region) && w.n < 100; j++) {
+		for (; j < n && !strcmp(wait[j].region, region) && wait[j].cluster == cluster && w.n < 100; j++) {
 			if (state[wait[j].action] != 0)
 				continue;
 			w.ids[w.n] = p->actions[wait[j].action].target;
@@ -93,10 +97,10 @@ static size_t poll_once(struct sk_apply_run *r, const struct waited *wait, size_
 		}
 		if (w.n) {
 			struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
-			struct sk_rds_filter f = { "db-snapshot-id", w.ids, w.n };
+			struct sk_rds_filter f = { cluster ? "db-cluster-snapshot-id" : "db-snapshot-id", w.ids, w.n };
 			d.filters = &f;
 			d.n_filters = 1;
-			if (sk_rds_describe_db_snapshots(r->o->client, region, &d, on_poll, &w, NULL) < 0)
+			if (sk_apply_describe_snapshots(r->o->client, region, cluster, &d, on_poll, &w) < 0)
 				sk_warn("while waiting for snapshots in %s: %s", region, sk_error_message());
 		}
 		i = j;
@@ -139,6 +143,7 @@ void sk_apply_wait_for_creates(struct sk_apply_run *r)
 		if (!needed[k - 1] && sk_apply_made(r->res->outcomes[k - 1])) {
 			needed[k - 1] = true;
 			wait[n].region = p->actions[k - 1].region;
+			wait[n].cluster = p->actions[k - 1].cluster;
 			wait[n++].action = k - 1;
 		}
 	}
@@ -225,6 +230,7 @@ struct dest {
 	size_t n_watch;
 	size_t *queue;      /* the copy actions to start here, newest source first */
 	size_t n_queue;
+	bool clusters;      /* some are Aurora cluster snapshot copies: their describe too */
 };
 
 struct copies {
@@ -296,6 +302,7 @@ static int copies_init(struct copies *c, const struct sk_apply_run *r)
 			c->d[c->n++].limit = limit;
 		}
 		c->d[k].n_queue++;
+		c->d[k].clusters |= a->cluster;
 	}
 	/* the copies arriving in each destination before the run: the plan's summary of its region says */
 	for (i = 0; i < p->n_regions; i++)
@@ -424,9 +431,9 @@ static int on_watched(void *ud, const struct sk_rds_snapshot *s)
 	size_t i;
 
 	for (i = 0; i < w->n; i++)
-		if (!strcasecmp(w->ids[i], s->id))
-			w->busy[i] = !strcmp(s->status, "creating") || !strcmp(s->status, "pending") ||
-				     !strcmp(s->status, "copying");
+		if (!strcasecmp(w->ids[i], s->id) &&
+		    (!strcmp(s->status, "creating") || !strcmp(s->status, "pending") || !strcmp(s->status, "copying")))
+			w->busy[i] = true;
 	return 0;
 }
 
@@ -441,13 +448,19 @@ static void poll_copies(struct sk_apply_run *r, struct dest *d)
 		struct sk_rds_filter f = { "db-snapshot-id", d->watch + at, 0 };
 		struct watched w = { d->watch + at, 0, busy };
 		size_t n = d->n_watch - at < 100 ? d->n_watch - at : 100;
+		bool failed;
 		/* an identifier missing from the answer is gone: not in progress either */
 		for (i = 0; i < n; i++)
 			busy[i] = false;
 		f.n_values = w.n = n;
 		o.filters = &f;
 		o.n_filters = 1;
-		if (sk_rds_describe_db_snapshots(r->o->client, d->region, &o, on_watched, &w, NULL) < 0) {
+		failed = sk_rds_describe_db_snapshots(r->o->client, d->region, &o, on_watched, &w, NULL) < 0;
+		if (!failed && d->clusters) {
+			f.name = "db-cluster-snapshot-id";
+			failed = sk_rds_describe_db_cluster_snapshots(r->o->client, d->region, &o, on_watched, &w, NULL) < 0;
+		}
+		if (failed) {
 			sk_warn("while waiting for copies in %s: %s", d->region, sk_error_message());
 			at += n;
 			continue;

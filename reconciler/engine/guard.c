@@ -44,7 +44,8 @@ static int refuse(const struct sk_action *a, const char *fmt, ...)
 
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
-		snprintf(what, sizeof(what), "instance '%s' in %s", str(a->target), str(a->region));
+		snprintf(what, sizeof(what), "%s '%s' in %s", a->cluster ? "cluster" : "instance", str(a->target),
+			 str(a->region));
 		break;
 	case SK_ACTION_START_REPLICATION:
 	case SK_ACTION_STOP_REPLICATION:
@@ -101,13 +102,15 @@ static int check_selected(const struct guard *g, const struct sk_action *a, cons
 	*out = NULL;
 	if (!a->instance || !region)
 		return refuse(a, "it names no instance or region");
-	in = sk_inventory_find_instance(g->inv, region, a->instance);
+	in = a->cluster ? sk_inventory_find_cluster(g->inv, region, a->instance)
+			: sk_inventory_find_instance(g->inv, region, a->instance);
 	if (!in)
-		return refuse(a, "instance '%s' is not in the live state observed in %s", a->instance, region);
+		return refuse(a, "%s '%s' is not in the live state observed in %s", a->cluster ? "cluster" : "instance",
+			      a->instance, region);
 	yes = sk_policy_selects_instance(p, in);
 	if (!yes)
-		return refuse(a, "policy '%s' does not select instance '%s' in %s%s", p->name, in->id, region,
-			      at_commit(at, g->set));
+		return refuse(a, "policy '%s' does not select %s '%s' in %s%s", p->name,
+			      a->cluster ? "cluster" : "instance", in->id, region, at_commit(at, g->set));
 	*out = in;
 	return 0;
 }
@@ -129,18 +132,19 @@ static int64_t snap_time(const struct sk_inv_snapshot *s)
 	return t;
 }
 
-/* the snapshot id in region, looked up among instance's first */
+/* the snapshot id in region, of the kind (cluster snapshot or not), looked up among instance's first */
 static const struct sk_inv_snapshot *find_snapshot(const struct sk_inventory *inv, const char *region,
-						   const char *instance, const char *id)
+						   const char *instance, const char *id, bool cluster)
 {
 	size_t b, e, i;
 
 	sk_inventory_snapshot_range(inv, region, instance, &b, &e);
 	for (i = b; i < e; i++)
-		if (!strcmp(inv->snapshots[i].id, id))
+		if (!strcmp(inv->snapshots[i].id, id) && inv->snapshots[i].cluster == cluster)
 			return &inv->snapshots[i];
 	for (i = 0; i < inv->n_snapshots; i++)
-		if (!strcmp(inv->snapshots[i].id, id) && !strcmp(inv->snapshots[i].region, region))
+		if (!strcmp(inv->snapshots[i].id, id) && !strcmp(inv->snapshots[i].region, region) &&
+		    inv->snapshots[i].cluster == cluster)
 			return &inv->snapshots[i];
 	return NULL;
 }
@@ -170,7 +174,7 @@ static int check_delete(const struct guard *g, const struct sk_action *a)
 
 	if (!a->instance)
 		return refuse(a, "it names no instance");
-	s = find_snapshot(inv, a->region, a->instance, a->target);
+	s = find_snapshot(inv, a->region, a->instance, a->target, a->cluster);
 	if (!s)
 		return refuse(a, "it is not in the live state observed in %s", a->region);
 	if (!sk_snapshot_owned_by(s, a->policy, a->instance)) {
@@ -182,7 +186,8 @@ static int check_delete(const struct guard *g, const struct sk_action *a)
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *o = &inv->snapshots[i];
 		int64_t to, tn;
-		if (o->status != SK_SNAP_AVAILABLE || is_copy(o) != is_copy(s) || !sk_snapshot_owned_by(o, a->policy, a->instance))
+		if (o->status != SK_SNAP_AVAILABLE || is_copy(o) != is_copy(s) || o->cluster != s->cluster ||
+		    !sk_snapshot_owned_by(o, a->policy, a->instance))
 			continue;
 		to = snap_time(o);
 		tn = newest ? snap_time(newest) : 0;
@@ -195,14 +200,17 @@ static int check_delete(const struct guard *g, const struct sk_action *a)
 	return 0;
 }
 
-/* the ARN of snapshot id of instance in, as RDS names it (the instance's ARN, resource snapshot:ID); NULL when unknown */
+/*
+ * The ARN of snapshot id of instance in, as RDS names it (the instance's
+ * ARN, resource snapshot:ID; a cluster's, cluster-snapshot:ID); NULL when unknown
+ */
 static const char *snapshot_arn_of(char *out, size_t len, const struct sk_inv_instance *in, const char *id)
 {
 	struct sk_arn a;
 
-	if (!in->arn || sk_arn_parse(&a, in->arn) < 0 || !sk_arn_part_is(a.resource_type, "db"))
+	if (!in->arn || sk_arn_parse(&a, in->arn) < 0 || !sk_arn_part_is(a.resource_type, in->is_cluster ? "cluster" : "db"))
 		return NULL;
-	a.resource_type = sk_arn_str("snapshot");
+	a.resource_type = sk_arn_str(in->is_cluster ? "cluster-snapshot" : "snapshot");
 	a.sep = ':';
 	a.resource_id = sk_arn_str(id);
 	return sk_arn_format(out, len, &a) == 0 ? out : NULL;
@@ -224,7 +232,8 @@ static int check_copy(const struct guard *g, const struct sk_action *a, const st
 				      a->policy, a->instance);
 		arn = snapshot_arn_of(buf, sizeof(buf), in, a->source_snapshot);
 	} else {
-		const struct sk_inv_snapshot *s = find_snapshot(g->inv, a->source_region, a->instance, a->source_snapshot);
+		const struct sk_inv_snapshot *s =
+			find_snapshot(g->inv, a->source_region, a->instance, a->source_snapshot, a->cluster);
 		if (!s)
 			return refuse(a, "its source is not in the live state observed in %s", a->source_region);
 		if (!sk_snapshot_owned_by(s, a->policy, a->instance) || is_copy(s)) {

@@ -111,6 +111,7 @@ struct build {
 	const char *account;
 	json_t *statements;
 	int rc;
+	bool clusters; /* the statements being built are for the policies that select Aurora clusters */
 };
 
 static json_t *strings_json(const char *const *v, size_t n)
@@ -189,7 +190,7 @@ static bool is_tag_selector(const struct sk_policy *p)
 	return p->n_selector_tags > 0;
 }
 
-/* arn:<partition>:rds:<region>:<account>:db:<instance> for every region x named instance */
+/* arn:<partition>:rds:<region>:<account>:db:<instance> (cluster:<cluster>) for every region x named one */
 static int add_db_arns(struct strset *s, const struct sk_policy *p, const char *account)
 {
 	size_t r, i;
@@ -197,8 +198,8 @@ static int add_db_arns(struct strset *s, const struct sk_policy *p, const char *
 
 	for (r = 0; rc == 0 && r < p->n_regions; r++)
 		for (i = 0; rc == 0 && i < p->n_instances; i++)
-			rc = set_addf(s, "arn:%s:rds:%s:%s:db:%s", sk_iam_partition(p->regions[r].name),
-				      p->regions[r].name, account, p->instances[i].name);
+			rc = set_addf(s, "arn:%s:rds:%s:%s:%s:%s", sk_iam_partition(p->regions[r].name),
+				      p->regions[r].name, account, p->clusters ? "cluster" : "db", p->instances[i].name);
 	return rc;
 }
 
@@ -207,9 +208,10 @@ static const char *prefix_of(const struct sk_policy *p)
 	return p->prefix && *p->prefix ? p->prefix : "snapkeep";
 }
 
-static int add_snapshot_arn(struct strset *s, const char *region, const char *account, const char *what)
+static int add_snapshot_arn(struct strset *s, const char *region, const char *account, const char *what, bool cluster)
 {
-	return set_addf(s, "arn:%s:rds:%s:%s:snapshot:%s", sk_iam_partition(region), region, account, what);
+	return set_addf(s, "arn:%s:rds:%s:%s:%s:%s", sk_iam_partition(region), region, account,
+			cluster ? "cluster-snapshot" : "snapshot", what);
 }
 
 /* <prefix>-* in the policy's regions and, with copies, in the copy regions */
@@ -221,9 +223,9 @@ static int add_own_snapshot_arns(struct strset *s, const struct sk_policy *p, co
 	int rc = sk_buf_printf(&pat, "%s-*", prefix_of(p));
 
 	for (i = 0; rc == 0 && sources && i < p->n_regions; i++)
-		rc = add_snapshot_arn(s, p->regions[i].name, account, pat.ptr);
+		rc = add_snapshot_arn(s, p->regions[i].name, account, pat.ptr, p->clusters);
 	for (i = 0; rc == 0 && copies && i < p->n_copies; i++)
-		rc = add_snapshot_arn(s, p->copies[i].region, account, pat.ptr);
+		rc = add_snapshot_arn(s, p->copies[i].region, account, pat.ptr, p->clusters);
 	sk_buf_free(&pat);
 	return rc;
 }
@@ -329,7 +331,7 @@ static void add_tagged_statements(struct build *b, const struct sk_policyset *se
 	}
 	for (i = 0; i < set->n_policies; i++) {
 		const struct sk_policy *p = &set->policies[i];
-		if (!is_tag_selector(p) || !want(p))
+		if (!is_tag_selector(p) || !want(p) || p->clusters != b->clusters)
 			continue;
 		if (!(t[n].key = tagged_key(p))) {
 			b->rc = sk_error_set_oom();
@@ -348,12 +350,12 @@ static void add_tagged_statements(struct build *b, const struct sk_policyset *se
 		if (i && !strcmp(t[i].key, t[i - 1].key))
 			continue;
 		for (k = 0; k < p->n_regions && b->rc == 0; k++)
-			b->rc = set_addf(&res, "arn:%s:rds:%s:%s:db:*", sk_iam_partition(p->regions[k].name),
-					 p->regions[k].name, b->account);
+			b->rc = set_addf(&res, "arn:%s:rds:%s:%s:%s:*", sk_iam_partition(p->regions[k].name),
+					 p->regions[k].name, b->account, p->clusters ? "cluster" : "db");
 		tags = json_object();
 		for (k = 0; tags && k < p->n_selector_tags; k++) {
 			struct sk_buf key = SK_BUF_INIT;
-			if (sk_buf_printf(&key, "rds:db-tag/%s", p->selector_tags[k].key) < 0 ||
+			if (sk_buf_printf(&key, "rds:%s-tag/%s", p->clusters ? "cluster" : "db", p->selector_tags[k].key) < 0 ||
 			    json_object_set_new(tags, key.ptr, json_string(p->selector_tags[k].value)) < 0) {
 				json_decref(tags);
 				tags = NULL;
@@ -411,7 +413,7 @@ static void add_instance_statements(struct build *b, const struct sk_policyset *
 
 	for (i = 0; i < set->n_policies && b->rc == 0; i++) {
 		const struct sk_policy *p = &set->policies[i];
-		if (want(p) && !is_tag_selector(p))
+		if (want(p) && !is_tag_selector(p) && p->clusters == b->clusters)
 			b->rc = add_db_arns(extra, p, b->account);
 	}
 	add_statement(b, sid, actions, n_actions, extra, NULL);
@@ -441,7 +443,7 @@ static int add_restore_arns(struct strset *s, struct strset *dbs, const char *re
 	const char *partition = sk_iam_partition(region);
 
 	if (set_addf(dbs, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0 ||
-	    add_snapshot_arn(s, region, account, "*") < 0 || add_auto_backup_arn(s, region, account) < 0 ||
+	    add_snapshot_arn(s, region, account, "*", false) < 0 || add_auto_backup_arn(s, region, account) < 0 ||
 	    set_addf(s, "arn:%s:rds:%s:%s:db:*", partition, region, account) < 0)
 		return -1;
 	return add_group_arns(s, region, account);
@@ -499,15 +501,87 @@ static void add_drill_statements(struct build *b, const struct sk_policyset *set
 	set_free(&drills);
 }
 
+/* the actions and statement names of one kind: DB instances and their snapshots, or Aurora clusters and theirs */
+struct kind {
+	const char *modify, *create, *copy, *del; /* the rds: actions */
+	const char *modify_sid, *modify_tagged_sid, *create_sid, *create_tagged_sid, *tag_sid, *copy_sid, *delete_sid;
+};
+
+static const struct kind instance_kind = {
+	"rds:ModifyDBInstance", "rds:CreateDBSnapshot", "rds:CopyDBSnapshot", "rds:DeleteDBSnapshot",
+	"ModifyInstances", "ModifyTaggedInstances", "CreateSnapshots", "CreateSnapshotsOfTaggedInstances",
+	"TagSnapshots", "CopySnapshots", "DeleteOwnedSnapshots",
+};
+
+static const struct kind cluster_kind = {
+	"rds:ModifyDBCluster", "rds:CreateDBClusterSnapshot", "rds:CopyDBClusterSnapshot", "rds:DeleteDBClusterSnapshot",
+	"ModifyClusters", "ModifyTaggedClusters", "CreateClusterSnapshots", "CreateSnapshotsOfTaggedClusters",
+	"TagClusterSnapshots", "CopyClusterSnapshots", "DeleteOwnedClusterSnapshots",
+};
+
+/*
+ * Modify, create, tag, copy and delete, for the policies of b->clusters'
+ * kind: the same grants for instances and for Aurora clusters, each on its
+ * own resources (db / snapshot, cluster / cluster-snapshot ARNs)
+ */
+static void add_lifecycle_statements(struct build *b, const struct sk_policyset *set, const struct kind *kd,
+				     struct strset *names)
+{
+	static const char *const tag[] = { "rds:AddTagsToResource" };
+	struct strset res = { 0 };
+	size_t i, k;
+
+	add_instance_statements(b, set, kd->modify_sid, kd->modify_tagged_sid, &kd->modify, 1, wants_modify, &res);
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b->rc == 0; i++)
+		if (wants_create(&set->policies[i]) && set->policies[i].clusters == b->clusters)
+			b->rc = add_own_snapshot_arns(&res, &set->policies[i], b->account, true, false);
+	add_instance_statements(b, set, kd->create_sid, kd->create_tagged_sid, &kd->create, 1, wants_create, &res);
+	set_free(&res);
+
+	/*
+	 * Tags go on at creation and copy only (RDS checks AddTagsToResource then
+	 * too), always with snapkeep:policy naming a policy of this set and the
+	 * instance and slot tags.  IAM cannot tell that check from a direct call
+	 * on an existing snapshot (RDS has no key like EC2's ec2:CreateAction), so
+	 * this is as narrow as a grant can be: see iam.h.
+	 */
+	for (i = 0; i < set->n_policies && b->rc == 0; i++)
+		if (wants_create(&set->policies[i]) && set->policies[i].clusters == b->clusters)
+			b->rc = add_own_snapshot_arns(&res, &set->policies[i], b->account, true, true);
+	if (b->rc == 0 && res.n)
+		add_conditional(b, kd->tag_sid, tag, 1, &res, owner_tags_condition("aws:RequestTag", names));
+	set_free(&res);
+
+	for (i = 0; i < set->n_policies && b->rc == 0; i++)
+		if (wants_create(&set->policies[i]) && set->policies[i].n_copies && set->policies[i].clusters == b->clusters)
+			b->rc = add_own_snapshot_arns(&res, &set->policies[i], b->account, true, true);
+	add_statement(b, kd->copy_sid, &kd->copy, 1, &res, NULL);
+	set_free(&res);
+
+	/* deletes: any snapshot in a managed region, but only one a policy of this set owns by its tags */
+	for (i = 0; i < set->n_policies && b->rc == 0; i++) {
+		const struct sk_policy *p = &set->policies[i];
+		if (!p->has_snapshots || p->clusters != b->clusters)
+			continue;
+		for (k = 0; k < p->n_regions && b->rc == 0; k++)
+			b->rc = add_snapshot_arn(&res, p->regions[k].name, b->account, "*", p->clusters);
+		for (k = 0; k < p->n_copies && b->rc == 0; k++)
+			b->rc = add_snapshot_arn(&res, p->copies[k].region, b->account, "*", p->clusters);
+	}
+	if (b->rc == 0 && res.n)
+		add_conditional(b, kd->delete_sid, &kd->del, 1, &res, owner_tags_condition("aws:ResourceTag", names));
+	set_free(&res);
+}
+
 int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_iam_opts *o)
 {
+	/* the last two only where a policy selects Aurora clusters */
 	static const char *const observe[] = { "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
-					       "rds:DescribeDBInstanceAutomatedBackups" };
-	static const char *const modify[] = { "rds:ModifyDBInstance" };
-	static const char *const create[] = { "rds:CreateDBSnapshot" };
+					       "rds:DescribeDBInstanceAutomatedBackups", "rds:DescribeDBClusters",
+					       "rds:DescribeDBClusterSnapshots" };
 	static const char *const tag[] = { "rds:AddTagsToResource" };
-	static const char *const copy[] = { "rds:CopyDBSnapshot" };
-	static const char *const del[] = { "rds:DeleteDBSnapshot" };
 	static const char *const start[] = { "rds:StartDBInstanceAutomatedBackupsReplication" };
 	static const char *const stop[] = { "rds:StopDBInstanceAutomatedBackupsReplication" };
 	static const char *const restore[] = { "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime" };
@@ -519,7 +593,7 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 	struct build b;
 	json_t *doc = NULL;
 	size_t i, k;
-	bool any_stop = false, any_off = false;
+	bool any_stop = false, any_off = false, any_clusters = false;
 
 	*out = NULL;
 	if (!o)
@@ -540,60 +614,24 @@ int sk_iam_policy(json_t **out, const struct sk_policyset *set, const struct sk_
 			b.rc = set_add(&regions, p->copies[k].region);
 		if (wants_start(p) && p->replicate.region && b.rc == 0)
 			b.rc = set_add(&regions, p->replicate.region);
+		any_clusters |= p->clusters;
 	}
-	if (b.rc == 0 && (b.rc = set_add(&res, "*")) == 0)
-		add_conditional(&b, "Observe", observe, 3, &res,
-			      condition1("StringEquals", "aws:RequestedRegion", set_json(&regions)));
-	set_free(&res);
-
-	add_instance_statements(&b, set, "ModifyInstances", "ModifyTaggedInstances", modify, 1, wants_modify, &res);
-	set_free(&res);
-
-	for (i = 0; i < set->n_policies && b.rc == 0; i++)
-		if (wants_create(&set->policies[i]))
-			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, false);
-	add_instance_statements(&b, set, "CreateSnapshots", "CreateSnapshotsOfTaggedInstances", create, 1,
-				wants_create, &res);
-	set_free(&res);
-
 	/* the policies whose snapshots this set owns: the values snapkeep:policy may have */
 	for (i = 0; i < set->n_policies && b.rc == 0; i++)
 		if (set->policies[i].has_snapshots)
 			b.rc = set_add(&names, set->policies[i].name);
-
-	/*
-	 * Tags go on at creation and copy only (RDS checks AddTagsToResource then
-	 * too), always with snapkeep:policy naming a policy of this set and the
-	 * instance and slot tags.  IAM cannot tell that check from a direct call
-	 * on an existing snapshot (RDS has no key like EC2's ec2:CreateAction), so
-	 * this is as narrow as a grant can be: see iam.h.
-	 */
-	for (i = 0; i < set->n_policies && b.rc == 0; i++)
-		if (wants_create(&set->policies[i]))
-			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, true);
-	if (b.rc == 0 && res.n)
-		add_conditional(&b, "TagSnapshots", tag, 1, &res, owner_tags_condition("aws:RequestTag", &names));
+	if (b.rc == 0 && (b.rc = set_add(&res, "*")) == 0)
+		add_conditional(&b, "Observe", observe, any_clusters ? 5 : 3, &res,
+			      condition1("StringEquals", "aws:RequestedRegion", set_json(&regions)));
 	set_free(&res);
 
-	for (i = 0; i < set->n_policies && b.rc == 0; i++)
-		if (wants_create(&set->policies[i]) && set->policies[i].n_copies)
-			b.rc = add_own_snapshot_arns(&res, &set->policies[i], b.account, true, true);
-	add_statement(&b, "CopySnapshots", copy, 1, &res, NULL);
-	set_free(&res);
-
-	/* deletes: any snapshot in a managed region, but only one a policy of this set owns by its tags */
-	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
-		const struct sk_policy *p = &set->policies[i];
-		if (!p->has_snapshots)
-			continue;
-		for (k = 0; k < p->n_regions && b.rc == 0; k++)
-			b.rc = add_snapshot_arn(&res, p->regions[k].name, b.account, "*");
-		for (k = 0; k < p->n_copies && b.rc == 0; k++)
-			b.rc = add_snapshot_arn(&res, p->copies[k].region, b.account, "*");
+	b.clusters = false;
+	add_lifecycle_statements(&b, set, &instance_kind, &names);
+	if (any_clusters) {
+		b.clusters = true;
+		add_lifecycle_statements(&b, set, &cluster_kind, &names);
+		b.clusters = false;
 	}
-	if (b.rc == 0 && res.n)
-		add_conditional(&b, "DeleteOwnedSnapshots", del, 1, &res, owner_tags_condition("aws:ResourceTag", &names));
-	set_free(&res);
 
 	for (i = 0; i < set->n_policies && b.rc == 0; i++) {
 		const struct sk_policy *p = &set->policies[i];

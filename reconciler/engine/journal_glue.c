@@ -76,14 +76,22 @@ static const char *sval(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static const struct sk_inv_snapshot *find_snapshot(const struct sk_inventory *inv, const char *region, const char *id)
+/* a DB snapshot, or (cluster) a DB cluster snapshot: the call's "cluster" says which */
+static const struct sk_inv_snapshot *find_snapshot(const struct sk_inventory *inv, const char *region, const char *id,
+						   bool cluster)
 {
 	size_t i;
 
 	for (i = 0; i < inv->n_snapshots; i++)
-		if (!strcmp(inv->snapshots[i].id, id) && !strcmp(inv->snapshots[i].region, region))
+		if (!strcmp(inv->snapshots[i].id, id) && !strcmp(inv->snapshots[i].region, region) &&
+		    inv->snapshots[i].cluster == cluster)
 			return &inv->snapshots[i];
 	return NULL;
+}
+
+static bool is_cluster_call(const json_t *call)
+{
+	return json_is_true(json_object_get(call, "cluster"));
 }
 
 struct verdict {
@@ -92,7 +100,7 @@ struct verdict {
 };
 
 static void judge_snapshot(struct verdict *v, const struct sk_inventory *inv, const char *action, const char *region,
-			   const char *target, const char *policy)
+			   const char *target, const char *policy, bool cluster)
 {
 	const struct sk_inv_snapshot *s;
 	const char *owner;
@@ -101,7 +109,7 @@ static void judge_snapshot(struct verdict *v, const struct sk_inventory *inv, co
 		v->how = NULL;
 		return;
 	}
-	s = find_snapshot(inv, region, target);
+	s = find_snapshot(inv, region, target, cluster);
 	if (!strcmp(action, "delete")) {
 		if (!s) {
 			v->how = SK_RESOLVED_COMPLETED;
@@ -143,10 +151,12 @@ static void judge_modify(struct verdict *v, const struct sk_inventory *inv, cons
 		v->how = NULL;
 		return;
 	}
-	in = sk_inventory_find_instance(inv, region, target);
+	in = is_cluster_call(call) ? sk_inventory_find_cluster(inv, region, target)
+				   : sk_inventory_find_instance(inv, region, target);
 	if (!in) {
 		v->how = SK_RESOLVED_UNKNOWN;
-		snprintf(v->detail, sizeof(v->detail), "instance '%s' is not in %s", target, region);
+		snprintf(v->detail, sizeof(v->detail), "%s '%s' is not in %s", is_cluster_call(call) ? "cluster" : "instance",
+			 target, region);
 		return;
 	}
 	x = json_object_get(call, "backupRetentionPeriod");
@@ -287,7 +297,7 @@ static int resolve(struct sk_journal *j, const struct sk_inventory *inv, const c
 			v.how = SK_RESOLVED_UNKNOWN;
 			snprintf(v.detail, sizeof(v.detail), "the intent does not name its action, region and target");
 		} else if (!strcmp(action, "create") || !strcmp(action, "copy") || !strcmp(action, "delete")) {
-			judge_snapshot(&v, inv, action, region, target, sval(rec, "policy"));
+			judge_snapshot(&v, inv, action, region, target, sval(rec, "policy"), is_cluster_call(call));
 		} else if (!strcmp(action, "modify")) {
 			judge_modify(&v, inv, call, region, target);
 		} else if (!strcmp(action, "start-replication") || !strcmp(action, "stop-replication")) {

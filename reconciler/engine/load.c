@@ -85,6 +85,10 @@ int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const st
 	oo.n_snapshot_regions = rl.n_snapshots;
 	oo.backup_regions = rl.backups;
 	oo.n_backup_regions = rl.n_backups;
+	oo.cluster_regions = rl.clusters;
+	oo.n_cluster_regions = rl.n_clusters;
+	oo.cluster_snapshot_regions = rl.cluster_snapshots;
+	oo.n_cluster_snapshot_regions = rl.n_cluster_snapshots;
 	oo.now = o->now;
 	oo.max_parallel = o->max_parallel;
 	oo.slots = o->slots;

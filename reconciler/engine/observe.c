@@ -26,6 +26,8 @@ struct job {
 	bool full;      /* instances and snapshots */
 	bool snapshots; /* snapshots only */
 	bool backups;   /* automated backups */
+	bool clusters;  /* Aurora clusters and their snapshots */
+	bool cluster_snapshots; /* Aurora cluster snapshots only */
 	int rc;
 	struct sk_error error;
 	size_t calls;
@@ -84,6 +86,8 @@ static int on_instance(void *ud, const struct sk_rds_instance *d)
 	in.n_replications = d->n_replications;
 	in.tags = d->tags;
 	in.n_tags = d->n_tags;
+	in.cluster = d->cluster_id;
+	in.is_cluster = d->is_cluster;
 	return add(j, I_INSTANCE, &in);
 }
 
@@ -109,6 +113,7 @@ static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
 	in.encrypted = s->encrypted;
 	in.tags = s->tags;
 	in.n_tags = (uint16_t)(s->n_tags < UINT16_MAX ? s->n_tags : UINT16_MAX);
+	in.cluster = s->is_cluster;
 	return add(j, I_SNAPSHOT, &in);
 }
 
@@ -147,6 +152,10 @@ static void observe_region(void *ud, size_t i)
 	if (j->rc == 0 && j->backups)
 		j->rc = sk_rds_describe_db_instance_automated_backups(j->sh->client, j->region, NULL, on_backup, j,
 								      &err);
+	if (j->rc == 0 && j->clusters)
+		j->rc = sk_rds_describe_db_clusters(j->sh->client, j->region, NULL, on_instance, j, &err);
+	if (j->rc == 0 && (j->clusters || j->cluster_snapshots) && !j->sh->opts->skip_snapshots)
+		j->rc = sk_rds_describe_db_cluster_snapshots(j->sh->client, j->region, NULL, on_snapshot, j, &err);
 	if (j->rc != 0)
 		j->error = *sk_error_last();
 	sk_slots_give(j->sh->opts->slots);
@@ -182,7 +191,9 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	if (sk_inventory_new(&sh.inv) < 0)
 		goto done;
 	sh.inv->observed_at = o->now ? o->now : sk_time_now();
-	regions = calloc(o->n_regions + o->n_snapshot_regions + o->n_backup_regions + 1, sizeof(*regions));
+	regions = calloc(o->n_regions + o->n_snapshot_regions + o->n_backup_regions + o->n_cluster_regions +
+				 o->n_cluster_snapshot_regions + 1,
+			 sizeof(*regions));
 	if (!regions) {
 		sk_error_set_oom();
 		goto done;
@@ -196,6 +207,12 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	for (i = 0; i < o->n_backup_regions; i++)
 		if (!in_list(regions, n, o->backup_regions[i]))
 			regions[n++] = o->backup_regions[i];
+	for (i = 0; i < o->n_cluster_regions; i++)
+		if (!in_list(regions, n, o->cluster_regions[i]))
+			regions[n++] = o->cluster_regions[i];
+	for (i = 0; i < o->n_cluster_snapshot_regions; i++)
+		if (!in_list(regions, n, o->cluster_snapshot_regions[i]))
+			regions[n++] = o->cluster_snapshot_regions[i];
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs) {
 		sk_error_set_oom();
@@ -207,6 +224,9 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 		jobs[i].full = in_list(o->regions, o->n_regions, regions[i]);
 		jobs[i].snapshots = !jobs[i].full && in_list(o->snapshot_regions, o->n_snapshot_regions, regions[i]);
 		jobs[i].backups = in_list(o->backup_regions, o->n_backup_regions, regions[i]);
+		jobs[i].clusters = in_list(o->cluster_regions, o->n_cluster_regions, regions[i]);
+		jobs[i].cluster_snapshots =
+			!jobs[i].clusters && in_list(o->cluster_snapshot_regions, o->n_cluster_snapshot_regions, regions[i]);
 		/* a region only listed for its automated backups is not an observed inventory region */
 		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
 			goto done;

@@ -4,7 +4,10 @@
  * Per region: DescribeDBInstances and DescribeDBSnapshots pages (tags come
  * in TagList); DescribeDBSnapshots pages alone in the regions policies only
  * copy to; and DescribeDBInstanceAutomatedBackups pages only in the regions
- * where some policy replicates automated backups to.  Never a call per
+ * where some policy replicates automated backups to.  Aurora only where a
+ * policy selects clusters: DescribeDBClusters and DescribeDBClusterSnapshots
+ * pages in its regions, DescribeDBClusterSnapshots pages in its copy regions;
+ * a region no cluster policy names gets no cluster call.  Never a call per
  * instance or per snapshot.  Regions are observed in parallel, at most
  * max_parallel at a time.
  */
@@ -25,6 +28,11 @@ struct sk_observe_opts {
 	size_t n_snapshot_regions;
 	const char *const *backup_regions; /* also DescribeDBInstanceAutomatedBackups */
 	size_t n_backup_regions;
+	/* Aurora: also DescribeDBClusters + DescribeDBClusterSnapshots; DescribeDBClusterSnapshots alone */
+	const char *const *cluster_regions;
+	size_t n_cluster_regions;
+	const char *const *cluster_snapshot_regions;
+	size_t n_cluster_snapshot_regions;
 	bool skip_snapshots; /* instances only */
 	int64_t now;         /* observedAt */
 	int max_parallel;    /* regions observed at once; 0: SK_OBSERVE_PARALLEL */
@@ -35,7 +43,8 @@ struct sk_observe_opts {
 
 #define SK_OBSERVE_OPTS_INIT                                                                          \
 	{ .regions = NULL, .n_regions = 0, .snapshot_regions = NULL, .n_snapshot_regions = 0, .backup_regions = NULL, \
-	  .n_backup_regions = 0, .skip_snapshots = false, .now = 0, .max_parallel = 0, .slots = NULL }
+	  .n_backup_regions = 0, .cluster_regions = NULL, .n_cluster_regions = 0, .cluster_snapshot_regions = NULL,   \
+	  .n_cluster_snapshot_regions = 0, .skip_snapshots = false, .now = 0, .max_parallel = 0, .slots = NULL }
 
 struct sk_observe_stats {
 	size_t calls;

@@ -41,6 +41,19 @@ static int add_selection(struct sk_diff *d, const struct sk_policy *p, const str
 	return 0;
 }
 
+/*
+ * An instance a policy for instances selected, that belongs to an Aurora
+ * cluster: the cluster takes the snapshots and holds the backup settings,
+ * so the member is never managed on its own
+ */
+static void member_note(struct sk_diff *d, const struct sk_policy *p, const struct sk_inv_instance *in)
+{
+	sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
+		     "policy '%s' selects instance '%s', a member of Aurora cluster '%s': left alone; a member is "
+		     "managed through its cluster (select it with selector.clusters), never snapshotted on its own",
+		     p->name, in->id, in->cluster);
+}
+
 static int cmp_sel(const void *pa, const void *pb)
 {
 	const struct sk_diff_sel *a = pa, *b = pb;
@@ -77,24 +90,33 @@ static int select_instances(struct sk_diff *d)
 			if (p->n_instances) {
 				for (k = 0; k < p->n_instances; k++) {
 					const struct sk_inv_instance *in =
-						sk_inventory_find_instance(d->inv, region, p->instances[k].name);
+						p->clusters
+							? sk_inventory_find_cluster(d->inv, region, p->instances[k].name)
+							: sk_inventory_find_instance(d->inv, region, p->instances[k].name);
 					if (!in) {
-						sk_diff_error(d, &p->instances[k].pos,
-							      "policy '%s': instance '%s' not found in %s", p->name,
+						sk_diff_error(d, &p->instances[k].pos, "policy '%s': %s '%s' not found in %s",
+							      p->name, p->clusters ? "cluster" : "instance",
 							      p->instances[k].name, region);
 						continue;
 					}
-					if (add_selection(d, p, in) < 0)
+					if (in->cluster && !in->is_cluster)
+						member_note(d, p, in);
+					else if (add_selection(d, p, in) < 0)
 						return -1;
 				}
 			} else {
 				size_t b, e;
 				sk_inventory_instance_range(d->inv, region, &b, &e);
 				/* a drill's throw-away instance, or one selector.exclude names, is never managed */
-				for (k = b; k < e; k++)
-					if (sk_instance_selected_by(&d->inv->instances[k], p) &&
-					    add_selection(d, p, &d->inv->instances[k]) < 0)
+				for (k = b; k < e; k++) {
+					const struct sk_inv_instance *in = &d->inv->instances[k];
+					if (!sk_instance_selected_by(in, p))
+						continue;
+					if (in->cluster && !in->is_cluster)
+						member_note(d, p, in);
+					else if (add_selection(d, p, in) < 0)
 						return -1;
+				}
 			}
 		}
 	}
@@ -239,6 +261,30 @@ static void merge_desired(struct desired *w, const struct sk_diff_sel *sel, size
 }
 
 /*
+ * What RDS refuses for an Aurora cluster, refused by the plan before any
+ * call: a retention of 0 (Aurora keeps automated backups 1 to 35 days) and
+ * automated-backup replication (an Aurora cluster replicates as a global
+ * database, which snapkeep does not manage).
+ */
+static void check_cluster(struct sk_diff *d, size_t begin, size_t end)
+{
+	const struct sk_inv_instance *in = d->sel[begin].inst;
+	size_t i;
+
+	for (i = begin; in->is_cluster && i < end; i++) {
+		const struct sk_policy *p = d->sel[i].policy;
+		if (p->has_automated && p->retention_days == 0)
+			sk_diff_error(d, &p->retention_pos, "policy '%s': Aurora cluster '%s' in %s keeps automated "
+				      "backups 1 to 35 days; RDS refuses retentionDays 0 (InvalidParameterValue)",
+				      p->name, in->id, in->region);
+		if (p->replicate_mode != SK_REPLICATE_UNSET)
+			sk_diff_error(d, &p->selector_pos, "policy '%s': automated.replicate applies to DB instances; "
+				      "Aurora cluster '%s' in %s has no automated-backup replication (use copies)",
+				      p->name, in->id, in->region);
+	}
+}
+
+/*
  * The backup window the policies want against the instance's maintenance
  * window (snapkeep never changes that one): RDS refuses a pair that
  * overlaps, so the plan does, before any call.
@@ -251,9 +297,10 @@ static void check_windows(struct sk_diff *d, size_t begin, size_t end)
 	merge_desired(&w, &d->sel[begin], end - begin);
 	if (!w.window || in->aws_backup_arn || sk_windows_check(w.window, in->maintenance_window) == 0)
 		return;
-	sk_diff_error(d, &w.window_policy->window_pos, "policy '%s': instance '%s' in %s: %s; RDS would refuse it "
+	sk_diff_error(d, &w.window_policy->window_pos, "policy '%s': %s '%s' in %s: %s; RDS would refuse it "
 		      "(InvalidParameterCombination): move one of them",
-		      w.window_policy->name, in->id, in->region, sk_error_message());
+		      w.window_policy->name, in->is_cluster ? "cluster" : "instance", in->id, in->region,
+		      sk_error_message());
 }
 
 static const char *yesno(int v)
@@ -414,8 +461,8 @@ static void diff_automated(struct sk_diff *d, const struct sk_inv_instance *in, 
 	merge_desired(&w, sel, n_sel);
 	if (!w.policy)
 		return;
-	sk_diff_basis(d, "instance %s/%s status=%s retention=%d pending=%d window=%s copytags=%d protect=%d backup=%s",
-		      in->region, in->id, in->status ? in->status : "", in->retention,
+	sk_diff_basis(d, "%s %s/%s status=%s retention=%d pending=%d window=%s copytags=%d protect=%d backup=%s",
+		      in->is_cluster ? "cluster" : "instance", in->region, in->id, in->status ? in->status : "", in->retention,
 		      in->has_pending_retention ? in->pending_retention : -1, in->backup_window ? in->backup_window : "",
 		      in->copy_tags, in->deletion_protection, in->aws_backup_arn ? in->aws_backup_arn : "");
 	if (in->aws_backup_arn && (w.retention >= 0 || w.window || w.replicate_mode)) {
@@ -486,9 +533,11 @@ static void diff_automated(struct sk_diff *d, const struct sk_inv_instance *in, 
 		a.apply_immediately = w.apply_immediately;
 		a.source_arn = sk_diff_intern(d, in->arn);
 		a.suspended = w.suspended;
+		a.cluster = in->is_cluster;
 		sk_diff_action(d, &a);
 	}
-	diff_replication(d, in, &w);
+	if (!in->is_cluster)
+		diff_replication(d, in, &w);
 }
 
 /* ---- the whole plan ---- */
@@ -513,6 +562,9 @@ static void unmanaged_instances(struct sk_diff *d)
 				s++;
 			if (s < d->n_sel && d->sel[s].inst == in)
 				continue;
+			/* a member of an observed cluster is the cluster's: the cluster is listed, or managed */
+			if (in->cluster && !in->is_cluster && sk_inventory_find_cluster(d->inv, in->region, in->cluster))
+				continue;
 			if (drilled) {
 				/* no drill runs while a plan is made for apply (the lock): a crash left it */
 				sk_diff_note(d, SK_NOTE_WARNING, in->region, in->id,
@@ -524,7 +576,7 @@ static void unmanaged_instances(struct sk_diff *d)
 				continue;
 			}
 			if (n < 20)
-				sk_buf_printf(&names, "%s'%s'", n ? ", " : "", in->id);
+				sk_buf_printf(&names, "%s%s'%s'", n ? ", " : "", in->is_cluster ? "cluster " : "", in->id);
 			n++;
 		}
 		if (n)
@@ -653,6 +705,7 @@ int sk_plan_compute(struct sk_plan **out, const struct sk_policyset *set, const 
 			;
 		check_conflicts(&d, i, j);
 		check_windows(&d, i, j);
+		check_cluster(&d, i, j);
 	}
 	if (d.n_errors) {
 		sk_error_set(SK_ERR_POLICY, "%s", sk_buf_cstr(&d.errors));
@@ -724,8 +777,8 @@ static bool only_has(const char *const *only, size_t n_only, const char *region)
 int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *set, const char *const *only,
 		    size_t n_only, bool shard)
 {
-	const char **copies = NULL;
-	size_t nc = 0, i, j;
+	const char **copies = NULL, **cluster_copies = NULL;
+	size_t nc = 0, ncc = 0, i, j;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < set->n_policies; i++) {
@@ -735,7 +788,8 @@ int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset 
 			if (!only_has(only, n_only, p->regions[j].name))
 				continue;
 			any = true;
-			if (add_unique(&out->full, &out->n_full, p->regions[j].name) < 0)
+			if (add_unique(&out->full, &out->n_full, p->regions[j].name) < 0 ||
+			    (p->clusters && add_unique(&out->clusters, &out->n_clusters, p->regions[j].name) < 0))
 				goto fail;
 		}
 		/*
@@ -744,7 +798,8 @@ int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset 
 		 */
 		for (j = 0; p->has_snapshots && (any || !shard) && j < p->n_copies; j++)
 			if ((shard || only_has(only, n_only, p->copies[j].region)) &&
-			    add_unique(&copies, &nc, p->copies[j].region) < 0)
+			    (add_unique(&copies, &nc, p->copies[j].region) < 0 ||
+			     (p->clusters && add_unique(&cluster_copies, &ncc, p->copies[j].region) < 0)))
 				goto fail;
 		/* a replication's region is only listed for its automated backups */
 		if (any && p->replicate_mode == SK_REPLICATE_ON && p->replicate.region &&
@@ -759,16 +814,31 @@ int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset 
 		if (j == out->n_full && add_unique(&out->snapshots, &out->n_snapshots, copies[i]) < 0)
 			goto fail;
 	}
+	/* and a region clusters are only copied to, for its cluster snapshots alone */
+	for (i = 0; i < ncc; i++) {
+		for (j = 0; j < out->n_clusters && strcmp(out->clusters[j], cluster_copies[i]); j++)
+			;
+		if (j == out->n_clusters &&
+		    add_unique(&out->cluster_snapshots, &out->n_cluster_snapshots, cluster_copies[i]) < 0)
+			goto fail;
+	}
 	free(copies);
+	free(cluster_copies);
 	if (out->n_full)
 		qsort(out->full, out->n_full, sizeof(*out->full), sk_diff_cmp_strp);
 	if (out->n_snapshots)
 		qsort(out->snapshots, out->n_snapshots, sizeof(*out->snapshots), sk_diff_cmp_strp);
 	if (out->n_backups)
 		qsort(out->backups, out->n_backups, sizeof(*out->backups), sk_diff_cmp_strp);
+	if (out->n_clusters)
+		qsort(out->clusters, out->n_clusters, sizeof(*out->clusters), sk_diff_cmp_strp);
+	if (out->n_cluster_snapshots)
+		qsort(out->cluster_snapshots, out->n_cluster_snapshots, sizeof(*out->cluster_snapshots),
+		      sk_diff_cmp_strp);
 	return 0;
 fail:
 	free(copies);
+	free(cluster_copies);
 	sk_plan_region_lists_free(out);
 	return -1;
 }
@@ -780,5 +850,7 @@ void sk_plan_region_lists_free(struct sk_plan_region_lists *l)
 	free(l->full);
 	free(l->snapshots);
 	free(l->backups);
+	free(l->clusters);
+	free(l->cluster_snapshots);
 	memset(l, 0, sizeof(*l));
 }

@@ -36,6 +36,11 @@ struct sk_plan_region_lists {
 	size_t n_snapshots;
 	const char **backups;   /* automated backups too: the regions policies replicate them to */
 	size_t n_backups;
+	/* Aurora: clusters and their snapshots where policies select clusters; cluster snapshots where they copy */
+	const char **clusters;
+	size_t n_clusters;
+	const char **cluster_snapshots; /* not in clusters */
+	size_t n_cluster_snapshots;
 };
 
 /*

@@ -170,6 +170,7 @@ struct sk_inv_instance *sk_inventory_add_instance(struct sk_inventory *inv, cons
 	INTERN(maintenance_window);
 	INTERN(kms_key_id);
 	DUP(aws_backup_arn);
+	INTERN(cluster);
 	out->replications = NULL;
 	if (in->n_replications) {
 		out->replications = sk_arena_alloc(&inv->arena, in->n_replications * sizeof(*out->replications));
@@ -332,7 +333,9 @@ static int cmp_instance(const void *pa, const void *pb)
 	const struct sk_inv_instance *a = pa, *b = pb;
 	int c = cmp_ptr_str(a->region, b->region);
 
-	return c ? c : cmp_ptr_str(a->id, b->id);
+	if (!c)
+		c = cmp_ptr_str(a->id, b->id);
+	return c ? c : (int)a->is_cluster - (int)b->is_cluster;
 }
 
 static int cmp_snapshot(const void *pa, const void *pb)
@@ -387,8 +390,8 @@ void sk_inventory_sort(struct sk_inventory *inv)
 		qsort(inv->snapshots, inv->n_snapshots, sizeof(*inv->snapshots), cmp_snapshot);
 }
 
-const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
-							 const char *id)
+static const struct sk_inv_instance *find_unit(const struct sk_inventory *inv, const char *region, const char *id,
+					       bool cluster)
 {
 	size_t lo = 0, hi = inv->n_instances;
 
@@ -399,6 +402,8 @@ const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_invento
 		if (!c)
 			c = strcmp(m->id, id);
 		if (!c)
+			c = (int)m->is_cluster - (int)cluster;
+		if (!c)
 			return m;
 		if (c < 0)
 			lo = mid + 1;
@@ -406,6 +411,18 @@ const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_invento
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
+							 const char *id)
+{
+	return find_unit(inv, region, id, false);
+}
+
+const struct sk_inv_instance *sk_inventory_find_cluster(const struct sk_inventory *inv, const char *region,
+							const char *id)
+{
+	return find_unit(inv, region, id, true);
 }
 
 /* the first snapshot whose (region, instance) is not less than the key; with instance NULL, than the region */

@@ -1,5 +1,7 @@
 /*
  * inventory.h - what was observed: instances, snapshots, automated backups
+ * (and Aurora DB clusters as units of their own, their cluster snapshots as
+ * snapshots: the is_cluster / cluster flags tell them apart)
  *
  * Filled from AWS by observe.c or read from a snapkeep-inventory/v1 JSON
  * file by inventory_json.h (specs/inventory.md documents the format), so
@@ -54,6 +56,10 @@ struct sk_inv_instance {
 	size_t n_replications;
 	const struct sk_aws_tag *tags;
 	size_t n_tags;
+	/* Aurora: an instance that is a member of cluster (managed through it); NULL: none */
+	const char *cluster;
+	/* Aurora: this is a DB cluster (id its DBClusterIdentifier), not an instance; sorts after an instance of its id */
+	bool is_cluster;
 };
 
 struct sk_inv_snapshot {
@@ -79,6 +85,7 @@ struct sk_inv_snapshot {
 	uint8_t type;   /* enum sk_snap_type */
 	uint8_t status; /* enum sk_snap_status */
 	bool encrypted;
+	bool cluster; /* a DB cluster snapshot: instance is its DBClusterIdentifier */
 };
 
 struct sk_inv_autobackup {
@@ -145,6 +152,9 @@ void sk_inventory_sort(struct sk_inventory *inv);
 /* binary searches: the inventory must be sorted (observe and read_json sort it) */
 const struct sk_inv_instance *sk_inventory_find_instance(const struct sk_inventory *inv, const char *region,
 							 const char *id);
+/* the DB cluster (is_cluster) of that identifier, or NULL */
+const struct sk_inv_instance *sk_inventory_find_cluster(const struct sk_inventory *inv, const char *region,
+							const char *id);
 /* the snapshots of (region, instance) are inv->snapshots[*begin .. *end), oldest first */
 void sk_inventory_snapshot_range(const struct sk_inventory *inv, const char *region, const char *instance,
 				 size_t *begin, size_t *end);

@@ -34,7 +34,7 @@
 	X(F_INSTANCE, "instance") X(F_TYPE, "type") X(F_CREATED, "created")                               \
 	X(F_ORIGINAL_CREATED, "originalCreated") X(F_ENCRYPTED, "encrypted")                              \
 	X(F_SOURCE_REGION, "sourceRegion") X(F_SOURCE_ARN, "sourceArn") X(F_INSTANCE_ARN, "instanceArn")  \
-	X(F_EARLIEST, "earliest") X(F_LATEST, "latest")
+	X(F_EARLIEST, "earliest") X(F_LATEST, "latest") X(F_CLUSTER_ID, "dbClusterIdentifier") X(F_CLUSTER, "cluster")
 
 #define ENUM(f, s) f,
 enum field { FIELDS(ENUM) N_FIELDS };
@@ -60,11 +60,11 @@ struct sk_inv_element_kind {
 static const enum field instance_fields[] = {
 	F_ID, F_REGION, F_ARN, F_ENGINE, F_STATUS, F_RETENTION, F_PENDING_RETENTION, F_BACKUP_WINDOW,
 	F_MAINTENANCE_WINDOW, F_COPY_TAGS, F_DELETION_PROTECTION, F_STORAGE_ENCRYPTED, F_KMS_KEY_ID,
-	F_ALLOCATED_GIB, F_AWS_BACKUP_ARN, F_LATEST_RESTORABLE, F_REPLICATIONS, F_TAGS,
+	F_ALLOCATED_GIB, F_AWS_BACKUP_ARN, F_LATEST_RESTORABLE, F_REPLICATIONS, F_TAGS, F_CLUSTER_ID, F_CLUSTER,
 };
 static const enum field snapshot_fields[] = {
 	F_ID, F_ARN, F_INSTANCE, F_REGION, F_TYPE, F_STATUS, F_CREATED, F_ORIGINAL_CREATED,
-	F_ENCRYPTED, F_KMS_KEY_ID, F_ALLOCATED_GIB, F_SOURCE_REGION, F_SOURCE_ARN, F_TAGS,
+	F_ENCRYPTED, F_KMS_KEY_ID, F_ALLOCATED_GIB, F_SOURCE_REGION, F_SOURCE_ARN, F_TAGS, F_CLUSTER,
 };
 static const enum field autobackup_fields[] = {
 	F_ARN, F_REGION, F_SOURCE_REGION, F_INSTANCE, F_INSTANCE_ARN, F_STATUS, F_RETENTION, F_KMS_KEY_ID,
@@ -386,7 +386,8 @@ static int finish_instance(struct sk_inv_element *e)
 	    field_bool(e, F_COPY_TAGS, &d.copy_tags) < 0 ||
 	    field_bool(e, F_DELETION_PROTECTION, &d.deletion_protection) < 0 ||
 	    field_bool(e, F_STORAGE_ENCRYPTED, &d.encrypted) < 0 ||
-	    field_time(e, F_LATEST_RESTORABLE, &d.latest_restorable) < 0)
+	    field_time(e, F_LATEST_RESTORABLE, &d.latest_restorable) < 0 ||
+	    field_str(e, F_CLUSTER_ID, false, &d.cluster) < 0 || field_bool(e, F_CLUSTER, &d.is_cluster) < 0)
 		return -1;
 	/* a hand-written file may leave the status out: the instance is there, so take it as available */
 	if (!d.status)
@@ -435,7 +436,7 @@ static int finish_snapshot(struct sk_inv_element *e)
 	    field_str(e, F_SOURCE_REGION, false, &s.source_region) < 0 ||
 	    field_str(e, F_SOURCE_ARN, false, &s.source_arn) < 0 || field_time(e, F_CREATED, &s.created) < 0 ||
 	    field_time(e, F_ORIGINAL_CREATED, &s.original_created) < 0 || field_bool(e, F_ENCRYPTED, &enc) < 0 ||
-	    field_int(e, F_ALLOCATED_GIB, 0, INT_MAX_GIB, 0, &n) < 0)
+	    field_int(e, F_ALLOCATED_GIB, 0, INT_MAX_GIB, 0, &n) < 0 || field_bool(e, F_CLUSTER, &s.cluster) < 0)
 		return -1;
 	s.type = (uint8_t)sk_snap_type_from(type);
 	s.status = (uint8_t)sk_snap_status_from(s.status_text);

@@ -125,6 +125,11 @@ static json_t *instance_json(const struct sk_inventory *inv, size_t i)
 	set_fields(o, d, instance_tail, SK_FIELDS_N(instance_tail));
 	json_object_set_new(o, "replications", strings_json(d->replications, d->n_replications));
 	json_object_set_new(o, "tags", tags_json(d->tags, d->n_tags));
+	/* Aurora, only when so: files without clusters read and print as they always did */
+	if (d->cluster)
+		set_str(o, "dbClusterIdentifier", d->cluster);
+	if (d->is_cluster)
+		json_object_set_new(o, "cluster", json_true());
 	return o;
 }
 
@@ -148,6 +153,8 @@ static json_t *snapshot_json(const struct sk_inventory *inv, size_t i)
 	set_str(o, "sourceRegion", s->source_region);
 	set_str(o, "sourceArn", s->source_arn);
 	json_object_set_new(o, "tags", tags_json(s->tags, s->n_tags));
+	if (s->cluster)
+		json_object_set_new(o, "cluster", json_true());
 	return o;
 }
 

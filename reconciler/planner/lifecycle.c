@@ -129,16 +129,17 @@ static const struct sk_inv_snapshot *find_bad(const struct sk_diff *d, const str
 {
 	size_t b, e, i, c;
 
+	/* (a cluster and an instance may share an identifier: each looks at its own kind of snapshot only) */
 	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
 	for (i = b; i < e; i++)
-		if (sk_lc_bad_status(&d->inv->snapshots[i]))
+		if (sk_lc_bad_status(&d->inv->snapshots[i]) && d->inv->snapshots[i].cluster == in->is_cluster)
 			return &d->inv->snapshots[i];
 	for (c = 0; c < p->n_copies; c++) {
 		if (!strcmp(p->copies[c].region, in->region))
 			continue;
 		sk_inventory_snapshot_range(d->inv, p->copies[c].region, in->id, &b, &e);
 		for (i = b; i < e; i++)
-			if (sk_lc_bad_status(&d->inv->snapshots[i]) &&
+			if (sk_lc_bad_status(&d->inv->snapshots[i]) && d->inv->snapshots[i].cluster == in->is_cluster &&
 			    sk_lc_copy_from_region(&d->inv->snapshots[i], in->region))
 				return &d->inv->snapshots[i];
 	}
@@ -161,7 +162,7 @@ int sk_lifecycle_automated(struct sk_diff *d, const struct sk_policy *p, const s
 	sk_inventory_snapshot_range(d->inv, in->region, in->id, &b, &e);
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
-		if (s->type == SK_SNAP_AUTOMATED && s->status == SK_SNAP_AVAILABLE &&
+		if (s->type == SK_SNAP_AUTOMATED && s->status == SK_SNAP_AVAILABLE && s->cluster == in->is_cluster &&
 		    (!newest || s->created > newest->created))
 			newest = s;
 	}
@@ -191,6 +192,8 @@ static int add_own(struct sk_diff *d, struct sk_lc_group *g, const struct sk_pol
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *tslot;
+		if (s->cluster != p->clusters)
+			continue; /* the other namespace: a DB snapshot and a DB cluster snapshot may share an identifier */
 		if (slot->id && !strcmp(s->id, slot->id)) {
 			slot->taken = true;
 			if (!sk_snapshot_owned_by(s, p->name, in->id) && s->status != SK_SNAP_DELETING)

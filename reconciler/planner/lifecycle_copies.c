@@ -124,7 +124,8 @@ static const char *item_arn(struct sk_diff *d, struct sk_lc_item *it, const stru
 	if (it->snap && (arn = sk_inv_snapshot_arn(it->snap, buf, sizeof(buf))))
 		return it->arn = sk_diff_intern(d, arn);
 	if (instance_arn_parts(d, in, part, acct))
-		it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:snapshot:%s", part, in->region, acct, it->id);
+		it->arn = sk_diff_printf(d, "arn:%s:rds:%s:%s:%s:%s", part, in->region, acct,
+					 in->is_cluster ? "cluster-snapshot" : "snapshot", it->id);
 	return it->arn;
 }
 
@@ -153,7 +154,7 @@ static int add_copies(struct sk_diff *d, struct sk_lc_group *g, const struct sk_
 	for (i = b; i < e; i++) {
 		const struct sk_inv_snapshot *s = &d->inv->snapshots[i];
 		const char *source = sk_lc_copy_source(s);
-		if (!sk_lc_copy_from_region(s, from))
+		if (!sk_lc_copy_from_region(s, from) || s->cluster != p->clusters)
 			continue;
 		if (bad && !*bad && sk_lc_bad_status(s))
 			*bad = s;
@@ -190,7 +191,8 @@ static int add_missing(struct sk_lc_copies *cs, struct sk_diff *d, const struct 
 		for (k = s->planned ? SIZE_MAX : sk_lc_index_first(cs->index, d->inv, in->region, s->id); k != SIZE_MAX;
 		     k = cs->index->next[k]) {
 			const struct sk_inv_snapshot *cp = &d->inv->snapshots[k];
-			if (!strcmp(cp->region, c->region) && sk_snapshot_owned_by(cp, p->name, in->id))
+			if (!strcmp(cp->region, c->region) && cp->cluster == p->clusters &&
+			    sk_snapshot_owned_by(cp, p->name, in->id))
 				have = true;
 		}
 		if (have)

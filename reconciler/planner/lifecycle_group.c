@@ -402,6 +402,7 @@ void sk_lc_action(struct sk_diff *d, struct sk_action *a, enum sk_action_kind ki
 	a->instance = instance;
 	a->target = target;
 	a->policy = sk_diff_intern(d, p->name);
+	a->cluster = p->clusters; /* a policy's snapshots are all of one kind: cluster snapshots for clusters */
 }
 
 const struct sk_aws_tag *sk_lc_tags(struct sk_diff *d, const struct sk_policy *p, const char *instance,

@@ -122,7 +122,8 @@ bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_p
 	const char **keys, **values;
 	bool out;
 
-	if (!sk_tags_selected_by(in->tags, in->n_tags, p))
+	/* a policy selects DB instances or Aurora clusters, never both */
+	if (in->is_cluster != p->clusters || !sk_tags_selected_by(in->tags, in->n_tags, p))
 		return false;
 	if (!p->n_exclude_instances && !p->n_exclude_tags)
 		return true;
@@ -141,6 +142,8 @@ bool sk_policy_selects_instance(const struct sk_policy *p, const struct sk_inv_i
 
 	if (sk_tags_drill_of(in->tags, in->n_tags))
 		return false; /* a drill's throw-away instance: never any policy's */
+	if (in->is_cluster != p->clusters || (in->cluster && !in->is_cluster))
+		return false; /* the other kind, or a member of a cluster: managed through its cluster */
 	if (!tag_arrays(in, &keys, &values))
 		return false;
 	out = sk_policy_selects(p, in->region, in->id, keys, values, in->n_tags);

@@ -86,6 +86,7 @@ bool sk_tags_selected_by(const struct sk_aws_tag *tags, size_t n, const struct s
 bool sk_instance_selected_by(const struct sk_inv_instance *in, const struct sk_policy *p);
 /* sk_policy_selects() of an observed instance (either kind of selector); false for a drill's
  * throw-away instance (SK_TAG_DRILL) and when out of memory */
+/* (a policy with selector.clusters selects only clusters, one without only instances that are no cluster's members) */
 bool sk_policy_selects_instance(const struct sk_policy *p, const struct sk_inv_instance *in);
 
 /* a restore drill's temporary instance (it carries SK_TAG_DRILL): the instance it restores, else NULL */

@@ -25,7 +25,7 @@ struct sk_policy;
 struct sk_policyset;
 
 enum sk_action_kind {
-	SK_ACTION_MODIFY = 0,        /* ModifyDBInstance */
+	SK_ACTION_MODIFY = 0,        /* ModifyDBInstance (ModifyDBCluster for a cluster: sk_action.cluster) */
 	SK_ACTION_START_REPLICATION, /* StartDBInstanceAutomatedBackupsReplication */
 	SK_ACTION_STOP_REPLICATION,  /* StopDBInstanceAutomatedBackupsReplication */
 	SK_ACTION_CREATE,            /* CreateDBSnapshot */
@@ -89,6 +89,11 @@ struct sk_action {
 	size_t group;
 	/* its policy says spec.suspend: true (for a modify, one of the policies it merges): shown, never made */
 	bool suspended;
+	/*
+	 * Aurora: instance is a DB cluster; the calls are ModifyDBCluster and
+	 * Create/Copy/DeleteDBClusterSnapshot, and target a cluster snapshot
+	 */
+	bool cluster;
 };
 
 enum sk_note_kind {

@@ -69,11 +69,12 @@ static void render_head(FILE *f, const struct style *s, const char *color, char 
 static void render_action(const struct sk_action *a, FILE *f, const struct style *s, bool verbose)
 {
 	char t1[SK_TIME_RFC3339_MAX];
+	const char *snapshot = a->cluster ? "db-cluster-snapshot" : "db-snapshot";
 	size_t i;
 
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
-		render_head(f, s, s->change, '~', "db-instance", a->target, a->region, a->account);
+		render_head(f, s, s->change, '~', a->cluster ? "db-cluster" : "db-instance", a->target, a->region, a->account);
 		for (i = 0; i < a->n_changes; i++)
 			fprintf(f, "      %s: %s → %s\n", a->changes[i].field, a->changes[i].before, a->changes[i].after);
 		if (a->apply_immediately)
@@ -92,7 +93,7 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		break;
 	case SK_ACTION_CREATE:
 	case SK_ACTION_COPY:
-		render_head(f, s, s->add, '+', "db-snapshot", a->target, a->region, a->account);
+		render_head(f, s, s->add, '+', snapshot, a->target, a->region, a->account);
 		if (a->kind == SK_ACTION_CREATE) {
 			fmt_time(t1, a->slot);
 			fprintf(f, "      of %s, schedule slot %s\n", a->instance, t1);
@@ -107,7 +108,7 @@ static void render_action(const struct sk_action *a, FILE *f, const struct style
 		break;
 	case SK_ACTION_DELETE:
 		fmt_time(t1, a->source_created);
-		render_head(f, s, s->del, '-', "db-snapshot", a->target, a->region, a->account);
+		render_head(f, s, s->del, '-', snapshot, a->target, a->region, a->account);
 		if (a->source_region)
 			fprintf(f, "      of %s, copied from %s, source created %s\n", a->instance, a->source_region, t1);
 		else
@@ -293,6 +294,8 @@ json_t *sk_action_to_json(const struct sk_action *a)
 	json_object_set_new(o, "reason", opt_str(a->reason));
 	if (a->suspended)
 		json_object_set_new(o, "suspended", json_true());
+	if (a->cluster)
+		json_object_set_new(o, "cluster", json_true());
 	switch (a->kind) {
 	case SK_ACTION_MODIFY:
 		changes = json_array();
@@ -692,6 +695,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 		a.deletion_protection = jbool3(v, "deletionProtection");
 		a.apply_immediately = json_is_true(json_object_get(v, "applyImmediately"));
 		a.suspended = json_is_true(json_object_get(v, "suspended"));
+		a.cluster = json_is_true(json_object_get(v, "cluster"));
 		ch = json_object_get(v, "changes");
 		n = json_array_size(ch);
 		if (n > SK_PLAN_MAX_CHANGES)

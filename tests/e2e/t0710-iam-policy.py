@@ -54,12 +54,19 @@ def used_actions():
     for svc_file in ["rds", "sns", "cloudwatch"]:
         with open(os.path.join(t.TOP, "aws", svc_file + ".c")) as f:
             src = f.read()
+        # rds.c's families of calls (instances, Aurora clusters): their action names, by the helper that sends them
+        families = {name: re.findall(r'"(\w+)"', body)
+                    for name, body in re.findall(r"static const struct family (\w+) = \{(.*?)\};", src, re.S)}
+        helper = {"describe_parents": 4, "describe_snapshots": 7, "modify": 8, "create": 9, "copy_snapshot": 10,
+                  "delete_snapshot": 11}
         # each top-level function: "int sk_x(...)\n{ ... \n}"
         for name, body in re.findall(r"^int (sk_\w+)\([^)]*\)\n\{(.*?)^\}", src, re.S | re.M):
             if name not in called:
                 continue
             for m in re.finditer(r'(?:call_one|call_built|describe)\(c, \w+, "(\w+)"', body):
                 out.add("rds:" + m.group(1))
+            for m in re.finditer(r"\b(%s)\(c, \w+, &(\w+)" % "|".join(helper), body):
+                out.add("rds:" + families[m.group(2)][helper[m.group(1)]])
             for m in re.finditer(r'sk_aws_call\(c, "(\w+)", \w+, "(\w+)"', body):
                 out.add("%s:%s" % (IAM_PREFIX[m.group(1)], m.group(2)))
     return out
@@ -151,7 +158,8 @@ r, doc = iam(ex_repo, env=no_aws)
 t.ok(r.rc == 0 and doc, "iam-policy prints JSON for the example policies, with no AWS reachable", r)
 if doc:
     check_shape(doc, "examples")
-    t.is_(snapshot_policies(examples), ["mangu-production", "mangu-staging"], "both examples keep snapshots")
+    t.is_(snapshot_policies(examples), ["mangu-ledger", "mangu-production", "mangu-staging"],
+          "the three examples keep snapshots")
     check_common(doc, "examples", snapshot_policies(examples))
     rds_granted = {a for a in actions_of(doc) if a.startswith("rds:")}
     rds_used = {a for a in USED if a.startswith("rds:")}
@@ -164,6 +172,21 @@ if doc:
     obs = [s for s in doc["Statement"] if "rds:DescribeDBInstances" in as_list(s["Action"])]
     t.ok(len(obs) == 1 and sorted(obs[0]["Condition"]["StringEquals"]["aws:RequestedRegion"]) ==
          ["us-east-1", "us-west-2"], "Describe calls only in the managed and DR regions", obs)
+    # Aurora (examples/policies/ledger-aurora.yaml): the cluster's own actions on cluster ARNs only
+    cl = {s["Sid"]: s for s in doc["Statement"] if any("Cluster" in a for a in as_list(s["Action"]))}
+    t.ok(as_list(cl.get("ModifyClusters", {}).get("Resource")) == ["arn:aws:rds:us-east-1:*:cluster:mangu-ledger"]
+         and as_list(cl.get("ModifyClusters", {}).get("Action")) == ["rds:ModifyDBCluster"],
+         "ModifyDBCluster only on the named cluster", cl.get("ModifyClusters"))
+    dcl = cl.get("DeleteOwnedClusterSnapshots", {})
+    t.ok(sorted(as_list(dcl.get("Resource"))) == ["arn:aws:rds:us-east-1:*:cluster-snapshot:*",
+                                                   "arn:aws:rds:us-west-2:*:cluster-snapshot:*"]
+         and "mangu-ledger" in dcl.get("Condition", {}).get("StringEquals", {}).get(
+             "aws:ResourceTag/snapkeep:policy", []),
+         "DeleteDBClusterSnapshot only on cluster snapshots snapkeep:policy names as owned", dcl)
+    t.ok(not [s for s in doc["Statement"] if any(a in ("rds:ModifyDBInstance", "rds:CreateDBSnapshot")
+                                                 for a in as_list(s["Action"]))
+              and any(":cluster" in r or "mangu-ledger" in r for r in as_list(s["Resource"]))],
+         "no instance action on a cluster's ARN")
     kms = [s for s in doc["Statement"] if any(a.startswith("kms:") for a in as_list(s["Action"]))]
     t.ok(kms and all("kms:ViaService" in s.get("Condition", {}).get("StringEquals", {}) for s in kms),
          "KMS only through RDS (kms:ViaService)", kms)
@@ -239,8 +262,13 @@ SEED = {"account": ACCOUNT, "regions": {
                                 {"id": "mangu-staging-db", "backupRetentionPeriod": 1,
                                  "tags": {"Environment": "staging"}},
                                 {"id": "unrelated-db", "tags": {"Environment": "dev"}}],
-                  "snapshots": seed_snaps, "topics": ["backup-alerts"]},
+                  "snapshots": seed_snaps, "topics": ["backup-alerts"],
+                  "clusters": [{"id": "mangu-ledger", "members": ["mangu-ledger-1"], "storageEncrypted": True,
+                                "tags": {"Team": "payments"}}]},
     "us-west-2": {"instances": [], "kmsKeys": ["alias/dr"]}}}
+
+
+CLUSTER_TAGS = {c["id"]: c.get("tags", {}) for c in SEED["regions"]["us-east-1"]["clusters"]}
 
 
 def evaluate(doc, action, resource, ctx):
@@ -280,6 +308,9 @@ def needs(call, tags_of, inst_tags):
     db = lambda region, i: "arn:aws:rds:%s:%s:db:%s" % (region, ACCOUNT, i)  # noqa: E731
     snap = lambda region, i: "arn:aws:rds:%s:%s:snapshot:%s" % (region, ACCOUNT, i)  # noqa: E731
     dbctx = lambda i: {"rds:db-tag/" + k: v for k, v in inst_tags.get(i, {}).items()}  # noqa: E731
+    cl = lambda region, i: "arn:aws:rds:%s:%s:cluster:%s" % (region, ACCOUNT, i)  # noqa: E731
+    csnap = lambda region, i: "arn:aws:rds:%s:%s:cluster-snapshot:%s" % (region, ACCOUNT, i)  # noqa: E731
+    clctx = lambda i: {"rds:cluster-tag/" + k: v for k, v in CLUSTER_TAGS.get(i, {}).items()}  # noqa: E731
     base = {"aws:RequestedRegion": reg}
     out = []
     if act.startswith("Describe"):
@@ -303,6 +334,30 @@ def needs(call, tags_of, inst_tags):
         if p.get("KmsKeyId"):
             for k in ["kms:CreateGrant", "kms:DescribeKey"]:
                 out.append((k, "*", {"kms:ViaService": "rds.%s.amazonaws.com" % reg}))
+    elif act == "ModifyDBCluster":
+        i = p["DBClusterIdentifier"]
+        out.append(("rds:" + act, cl(reg, i), dict(base, **clctx(i))))
+    elif act == "CreateDBClusterSnapshot":
+        i = p["DBClusterIdentifier"]
+        out += [("rds:" + act, cl(reg, i), dict(base, **clctx(i))),
+                ("rds:" + act, csnap(reg, p["DBClusterSnapshotIdentifier"]), base)]
+        if any(k.startswith("Tags.") for k in p):
+            out.append(("rds:AddTagsToResource", csnap(reg, p["DBClusterSnapshotIdentifier"]),
+                        dict(base, **request_tags(p))))
+    elif act == "CopyDBClusterSnapshot":
+        src = p["SourceDBClusterSnapshotIdentifier"]
+        out += [("rds:" + act, csnap(reg, p["TargetDBClusterSnapshotIdentifier"]), base),
+                ("rds:" + act, src, {"aws:RequestedRegion": src.split(":")[3]})]
+        if any(k.startswith("Tags.") for k in p) or p.get("CopyTags") == "true":
+            out.append(("rds:AddTagsToResource", csnap(reg, p["TargetDBClusterSnapshotIdentifier"]),
+                        dict(base, **request_tags(p))))
+        if p.get("KmsKeyId"):
+            for k in ["kms:CreateGrant", "kms:DescribeKey"]:
+                out.append((k, "*", {"kms:ViaService": "rds.%s.amazonaws.com" % reg}))
+    elif act == "DeleteDBClusterSnapshot":
+        i = p["DBClusterSnapshotIdentifier"]
+        ctx = dict(base, **{"aws:ResourceTag/" + k: v for k, v in tags_of.get((reg, i), {}).items()})
+        out.append(("rds:" + act, csnap(reg, i), ctx))
     elif act == "DeleteDBSnapshot":
         i = p["DBSnapshotIdentifier"]
         ctx = dict(base, **{"aws:ResourceTag/" + k: v for k, v in tags_of.get((reg, i), {}).items()})
@@ -365,7 +420,8 @@ with Emulator(seed=SEED) as emu:
     made = sorted(set(c["action"] for c in calls))
     t.ok({"ModifyDBInstance", "CreateDBSnapshot", "CopyDBSnapshot", "DeleteDBSnapshot", "Publish", "PutMetricData",
           "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication",
-          "RestoreDBInstanceToPointInTime", "RestoreDBInstanceFromDBSnapshot"} <= set(made),
+          "RestoreDBInstanceToPointInTime", "RestoreDBInstanceFromDBSnapshot", "ModifyDBCluster",
+          "CreateDBClusterSnapshot", "CopyDBClusterSnapshot"} <= set(made),
          "they made every kind of call", made)
     t.ok({IAM_PREFIX[c["service"]] + ":" + c["action"] for c in calls} <= USED,
          "every call made is one the source scan found")

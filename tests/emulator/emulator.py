@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M  # noqa: E402
 import pg as PG  # noqa: E402
 import rds  # noqa: E402
+import rds_clusters  # noqa: E402
 import services as S  # noqa: E402
 import sts  # noqa: E402
 import sigv4  # noqa: E402
@@ -775,12 +776,16 @@ class App:
             }
             if with_snaps:
                 reg["snapshots"] = [_view(r.snapshots[i]) for i in r.all_ids]
+            if r.clusters or r.cluster_snapshots:
+                rds_clusters.settle(m, r, ctx.now)
+                reg["clusters"] = [_view(c) for _, c in sorted(r.clusters.items())]
+                reg["clusterSnapshots"] = [_view(x) for _, x in sorted(r.cluster_snapshots.items())]
             out["regions"][name] = reg
         return out
 
 
 TIME_KEYS = ("created", "originalCreated", "instanceCreated", "backupsSince", "readyAt", "startedAt",
-             "earliest", "latest", "expiration", "pgEnd", "pgLatest")
+             "earliest", "latest", "expiration", "pgEnd", "pgLatest", "clusterCreated")
 
 
 def _view(d):

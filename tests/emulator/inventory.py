@@ -186,6 +186,9 @@ class Region:
         self.kms_keys = []
         self.describe_count = 0
         self.describe_instances_count = 0
+        self.clusters = {}           # Aurora: id -> cluster (rds_clusters.py)
+        self.cluster_snapshots = {}  # id -> DB cluster snapshot
+        self.cluster_describe_count = 0
         self.reindex()
 
     def reindex(self):
@@ -272,7 +275,9 @@ class Region:
         return {"instances": list(self.instances.values()), "snapshots": list(self.snapshots.values()),
                 "automatedBackups": list(self.backups.values()), "topics": list(self.topics.values()),
                 "kmsKeys": self.kms_keys, "describeCount": self.describe_count,
-                "describeInstancesCount": self.describe_instances_count}
+                "describeInstancesCount": self.describe_instances_count,
+                "clusters": list(self.clusters.values()), "clusterSnapshots": list(self.cluster_snapshots.values()),
+                "clusterDescribeCount": self.cluster_describe_count}
 
 
 def _sorted_remove(lst, x):

@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 
+import rds_clusters
 import sts
 
 from inventory import (DAY, DEFAULT_ACCOUNT, DEFAULT_CONFIG, Clock, Region, _stable_id, next_daily, next_weekly,
@@ -567,6 +568,10 @@ class Model:
                 self._seed_instance(r, spec, now, history)
             for spec in rs.get("snapshots") or []:
                 self._seed_snapshot(r, spec, now)
+            for spec in rs.get("clusters") or []:
+                rds_clusters.seed_cluster(self, r, spec, now)
+            for spec in rs.get("clusterSnapshots") or []:
+                rds_clusters.seed_cluster_snapshot(self, r, spec, now)
         gens = seed.get("generate")
         if isinstance(gens, dict):
             gens = [gens]
@@ -676,6 +681,9 @@ def _regions_view(regions):
         "topics": [dict(x) for x in r.topics.values()],
         "kmsKeys": list(r.kms_keys), "describeCount": r.describe_count,
         "describeInstancesCount": r.describe_instances_count,
+        "clusters": copy.deepcopy(list(r.clusters.values())),
+        "clusterSnapshots": copy.deepcopy(list(r.cluster_snapshots.values())),
+        "clusterDescribeCount": r.cluster_describe_count,
     } for n, r in regions.items()}
 
 
@@ -694,6 +702,9 @@ def _load_regions(regions):
         r.kms_keys = rd.get("kmsKeys") or ["alias/aws/rds"]
         r.describe_count = rd.get("describeCount", 0)
         r.describe_instances_count = rd.get("describeInstancesCount", 0)
+        r.clusters = {x["id"]: x for x in rd.get("clusters", [])}
+        r.cluster_snapshots = {x["id"]: x for x in rd.get("clusterSnapshots", [])}
+        r.cluster_describe_count = rd.get("clusterDescribeCount", 0)
         r.reindex()
         out[name] = r
     return out

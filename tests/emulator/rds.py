@@ -13,6 +13,7 @@ import time
 
 from inventory import DAY, AwsError, parse_backup_window, parse_maintenance_window, parse_time
 from query import el, page, tag_list, ts
+import rds_clusters
 from rds_snapshots import (PRESIGN_FAILED, add_tags_to_resource, check_id, copy_db_snapshot, create_db_snapshot,
                            delete_db_snapshot, describe_db_snapshots, find_instance, find_snapshot,
                            list_tags_for_resource, loose_instance_id, parse_arn, quota_check,
@@ -48,7 +49,7 @@ def instance_xml(ctx, d, status=None):
         el("AllocatedStorage", d["allocatedStorage"]),
         ts("InstanceCreateTime", d["created"]),
         el("PreferredBackupWindow", d["preferredBackupWindow"]),
-        el("BackupRetentionPeriod", d["backupRetentionPeriod"]),
+        el("BackupRetentionPeriod", _retention_of(r, d)),
         "<DBSecurityGroups/><VpcSecurityGroups/>",
         el("AvailabilityZone", d.get("availabilityZone")),
         el("PreferredMaintenanceWindow", d["preferredMaintenanceWindow"]),
@@ -65,6 +66,7 @@ def instance_xml(ctx, d, status=None):
         el("StorageEncrypted", bool(d["storageEncrypted"])),
         el("KmsKeyId", d.get("kmsKeyId") if d["storageEncrypted"] else None),
         el("DbiResourceId", d["dbiResourceId"]),
+        el("DBClusterIdentifier", d.get("cluster")),
         el("CACertificateIdentifier", "rds-ca-rsa2048-g1"),
         el("CopyTagsToSnapshot", bool(d["copyTagsToSnapshot"])),
         el("MonitoringInterval", 0),
@@ -77,6 +79,12 @@ def instance_xml(ctx, d, status=None):
         el("BackupTarget", "region"),
         "</DBInstance>",
     ))
+
+
+def _retention_of(r, d):
+    """An Aurora member reports its cluster's BackupRetentionPeriod: the cluster keeps the backups."""
+    c = r.clusters.get(d["cluster"]) if d.get("cluster") else None
+    return c["backupRetentionPeriod"] if c else d["backupRetentionPeriod"]
 
 
 def _endpoint_xml(ctx, d):
@@ -174,7 +182,11 @@ def describe_db_instances(ctx):
     if "engine" in filters:
         engines = set(filters["engine"])
         preds.append(lambda d: d["engine"] in engines)
-    if "db-cluster-id" in filters or "domain" in filters:
+    if "db-cluster-id" in filters:
+        clusters = {v.lower() for v in filters["db-cluster-id"]}
+        preds.append(lambda d: d.get("cluster") in clusters or (d.get("cluster") and ctx.m.arn(
+            ctx.region, "cluster", d["cluster"]) in filters["db-cluster-id"]))
+    if "domain" in filters:
         preds.append(lambda d: False)
     insts = r.instances
     pred = (lambda i: all(f(insts[i]) for f in preds)) if preds else None
@@ -247,6 +259,9 @@ def modify_db_instance(ctx):
     protect = p.bool("DeletionProtection")
     if d["status"] not in ("available", "backing-up", "modifying", "storage-optimization"):
         raise AwsError("InvalidDBInstanceState", "Database instance is not in available state.")
+    if d.get("cluster") and (ret is not None or bw is not None or copy_tags is not None):
+        raise AwsError("InvalidParameterCombination", "The requested DB Instance is a member of a DB Cluster. Set "
+                       "backup retention period, backup window and copy-tags-to-snapshot for the DB Cluster.")
     if bw is not None:
         w = parse_backup_window(bw)
         if w is None:
@@ -606,3 +621,4 @@ ACTIONS = {
     "RestoreDBInstanceToPointInTime": (restore_db_instance_to_point_in_time, True),
     "DeleteDBInstance": (delete_db_instance, True),
 }
+ACTIONS.update(rds_clusters.ACTIONS)

@@ -242,6 +242,9 @@ def create_db_snapshot(ctx):
     sid = check_id(p.req("DBSnapshotIdentifier"), "DBSnapshotIdentifier", 255)
     d = find_instance(ctx, p.req("DBInstanceIdentifier"))
     tags = p.tags()
+    if d.get("cluster"):
+        raise AwsError("InvalidDBInstanceState", "The specified instance %s is a member of DB cluster %s: take a "
+                       "snapshot of the cluster with CreateDBClusterSnapshot." % (d["id"], d["cluster"]))
     if sid in r.snapshots:
         raise AwsError("DBSnapshotAlreadyExists",
                        "Cannot create the snapshot because a snapshot with the identifier %s already exists." % sid)
@@ -362,6 +365,9 @@ def _tag_target(ctx):
         if s is None:
             raise AwsError("DBSnapshotNotFound", "DBSnapshot %s not found." % rid, 404)
         return s
+    if kind in ("cluster", "cluster-snapshot"):
+        import rds_clusters
+        return rds_clusters.tag_target(ctx, kind, rid)
     raise AwsError("InvalidParameterValue", "Tagging resources of type '%s' is not supported here" % kind)
 
 
@@ -392,7 +398,7 @@ def remove_tags_from_resource(ctx):
 
 
 def _set_tags(ctx, obj, tags):
-    if "type" in obj and obj.get("id") in ctx.r.snapshots:
+    if "type" in obj and "cluster" not in obj and obj.get("id") in ctx.r.snapshots:
         ctx.r.replace_snapshot(obj["id"], tags=tags)  # snapshot records are copy-on-write
     else:
         obj["tags"] = tags

@@ -256,6 +256,129 @@ static void test_rds_pending_retention_is_read(void **state)
 	assert_int_equal(c.retention, 0);
 }
 
+/* Aurora: a DBCluster reads into sk_rds_instance, a DBClusterSnapshot into sk_rds_snapshot, with the cluster's names */
+struct cluster_seen {
+	int n;
+	bool is_cluster;
+	char id[64], arn[128], window[32], endpoint[128], kms[128];
+	int retention, allocated, port;
+	bool copy_tags, protect, encrypted;
+};
+
+static int collect_cluster(void *ud, const struct sk_rds_instance *d)
+{
+	struct cluster_seen *c = ud;
+
+	c->n++;
+	c->is_cluster = d->is_cluster;
+	snprintf(c->id, sizeof(c->id), "%s", d->id);
+	snprintf(c->arn, sizeof(c->arn), "%s", d->arn ? d->arn : "");
+	snprintf(c->window, sizeof(c->window), "%s", d->preferred_backup_window ? d->preferred_backup_window : "");
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", d->endpoint_address ? d->endpoint_address : "");
+	snprintf(c->kms, sizeof(c->kms), "%s", d->kms_key_id ? d->kms_key_id : "");
+	c->retention = d->backup_retention_period;
+	c->allocated = d->allocated_gib;
+	c->port = d->endpoint_port;
+	c->copy_tags = d->copy_tags_to_snapshot;
+	c->protect = d->deletion_protection;
+	c->encrypted = d->storage_encrypted;
+	return 0;
+}
+
+struct csnap_seen {
+	int n;
+	bool is_cluster[2];
+	char id[2][64], cluster[2][64], source[2][128], region[2][32], type[2][16];
+	int64_t created[2], original[2];
+};
+
+static int collect_csnap(void *ud, const struct sk_rds_snapshot *s)
+{
+	struct csnap_seen *c = ud;
+	int i = c->n++;
+
+	if (i >= 2)
+		return 0;
+	c->is_cluster[i] = s->is_cluster;
+	snprintf(c->id[i], sizeof(c->id[i]), "%s", s->id);
+	snprintf(c->cluster[i], sizeof(c->cluster[i]), "%s", s->instance_id ? s->instance_id : "");
+	snprintf(c->source[i], sizeof(c->source[i]), "%s", s->source_snapshot ? s->source_snapshot : "");
+	snprintf(c->region[i], sizeof(c->region[i]), "%s", s->source_region ? s->source_region : "");
+	snprintf(c->type[i], sizeof(c->type[i]), "%s", s->type);
+	c->created[i] = s->created;
+	c->original[i] = s->original_created;
+	return 0;
+}
+
+static void test_rds_reads_clusters_and_cluster_snapshots(void **state)
+{
+	const char *clusters =
+		"<DescribeDBClustersResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><DescribeDBClustersResult>"
+		"<DBClusters><DBCluster><AllocatedStorage>1</AllocatedStorage><BackupRetentionPeriod>7</BackupRetentionPeriod>"
+		"<DBClusterIdentifier>ledger</DBClusterIdentifier><Status>available</Status>"
+		"<Endpoint>ledger.cluster-c0ffee.us-east-1.rds.amazonaws.com</Endpoint><Engine>aurora-postgresql</Engine>"
+		"<Port>5432</Port><PreferredBackupWindow>07:00-07:30</PreferredBackupWindow>"
+		"<DBClusterMembers><DBClusterMember><DBInstanceIdentifier>ledger-1</DBInstanceIdentifier>"
+		"<IsClusterWriter>true</IsClusterWriter></DBClusterMember></DBClusterMembers>"
+		"<StorageEncrypted>true</StorageEncrypted><KmsKeyId>arn:aws:kms:us-east-1:123456789012:key/k</KmsKeyId>"
+		"<DBClusterArn>arn:aws:rds:us-east-1:123456789012:cluster:ledger</DBClusterArn>"
+		"<DeletionProtection>true</DeletionProtection><CopyTagsToSnapshot>true</CopyTagsToSnapshot>"
+		"<TagList/></DBCluster></DBClusters></DescribeDBClustersResult></DescribeDBClustersResponse>";
+	const char *snaps =
+		"<DescribeDBClusterSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
+		"<DescribeDBClusterSnapshotsResult><DBClusterSnapshots>"
+		"<DBClusterSnapshot><DBClusterSnapshotIdentifier>s1-dr</DBClusterSnapshotIdentifier>"
+		"<DBClusterIdentifier>ledger</DBClusterIdentifier><SnapshotCreateTime>2026-06-01T03:30:00Z</SnapshotCreateTime>"
+		"<Status>copying</Status><SnapshotType>manual</SnapshotType>"
+		"<DBClusterSnapshotArn>arn:aws:rds:us-west-2:123456789012:cluster-snapshot:s1-dr</DBClusterSnapshotArn>"
+		"<SourceDBClusterSnapshotArn>arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1</SourceDBClusterSnapshotArn>"
+		"</DBClusterSnapshot>"
+		"<DBClusterSnapshot><DBClusterSnapshotIdentifier>s1-same</DBClusterSnapshotIdentifier>"
+		"<DBClusterIdentifier>ledger</DBClusterIdentifier><SnapshotCreateTime>2026-06-01T03:30:00Z</SnapshotCreateTime>"
+		"<Status>available</Status><SnapshotType>manual</SnapshotType>"
+		"<DBClusterSnapshotArn>arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1-same</DBClusterSnapshotArn>"
+		"<SourceDBClusterSnapshotArn>arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1</SourceDBClusterSnapshotArn>"
+		"</DBClusterSnapshot></DBClusterSnapshots></DescribeDBClusterSnapshotsResult>"
+		"</DescribeDBClusterSnapshotsResponse>";
+	struct cluster_seen c;
+	struct csnap_seen s;
+	int64_t t;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_clusters_xml(clusters, strlen(clusters), collect_cluster, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_true(c.is_cluster);
+	assert_string_equal(c.id, "ledger");
+	assert_string_equal(c.arn, "arn:aws:rds:us-east-1:123456789012:cluster:ledger");
+	assert_string_equal(c.window, "07:00-07:30");
+	assert_string_equal(c.endpoint, "ledger.cluster-c0ffee.us-east-1.rds.amazonaws.com");
+	assert_string_equal(c.kms, "arn:aws:kms:us-east-1:123456789012:key/k");
+	assert_int_equal(c.retention, 7);
+	assert_int_equal(c.allocated, 1);
+	assert_int_equal(c.port, 5432);
+	assert_true(c.copy_tags && c.protect && c.encrypted);
+	/* a member's DBInstanceIdentifier inside the cluster is not read as an instance of its own */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(sk_rds_parse_instances_xml(clusters, strlen(clusters), collect_cluster, &c), 0);
+	assert_int_equal(c.n, 0);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(sk_rds_parse_cluster_snapshots_xml(snaps, strlen(snaps), collect_csnap, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_true(s.is_cluster[0] && s.is_cluster[1]);
+	assert_string_equal(s.id[0], "s1-dr");
+	assert_string_equal(s.cluster[0], "ledger");
+	assert_string_equal(s.type[0], "manual");
+	assert_string_equal(s.source[0], "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:s1");
+	/* a copy from another region names it (from its source's ARN); one in the same region does not */
+	assert_string_equal(s.region[0], "us-east-1");
+	assert_string_equal(s.region[1], "");
+	assert_int_equal(sk_time_parse_rfc3339(&t, "2026-06-01T03:30:00Z"), 0);
+	assert_int_equal(s.created[0], t);
+	assert_int_equal(s.original[0], t);
+}
+
 static void test_error_response_gives_code_message_and_request_id(void **state)
 {
 	size_t len;
@@ -750,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_rds_automated_backups_sample_ignores_stray_text),
 		cmocka_unit_test(test_rds_modify_sample_reads_backup_settings),
 		cmocka_unit_test(test_rds_pending_retention_is_read),
+		cmocka_unit_test(test_rds_reads_clusters_and_cluster_snapshots),
 		cmocka_unit_test(test_error_response_gives_code_message_and_request_id),
 		cmocka_unit_test(test_error_response_that_is_not_xml_is_not_an_aws_error),
 		cmocka_unit_test(test_throttling_and_server_errors_are_retryable),

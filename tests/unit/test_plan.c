@@ -1085,6 +1085,206 @@ static void test_inventory_snapshots_only_regions_say_nothing_of_instances(void 
 	sk_inventory_free(inv);
 }
 
+/* ---- Aurora: clusters are units of their own, members never alone ---- */
+
+static struct sk_policyset *policy_text(const char *yaml)
+{
+	struct sk_policyset *set = NULL;
+
+	assert_int_equal(sk_policyset_parse_buffer(&set, "p.yaml", yaml, strlen(yaml)), 0);
+	return set;
+}
+
+static void add_unit(struct sk_inventory *inv, const char *id, bool cluster, const char *member_of, int retention)
+{
+	struct sk_inv_instance in;
+	struct sk_aws_tag tag = { "env", "prod" };
+	char arn[96];
+
+	snprintf(arn, sizeof(arn), "arn:aws:rds:us-east-1:" ACCT ":%s:%s", cluster ? "cluster" : "db", id);
+	memset(&in, 0, sizeof(in));
+	in.id = id;
+	in.region = "us-east-1";
+	in.arn = arn;
+	in.status = "available";
+	in.retention = retention;
+	in.backup_window = "01:00-01:30";
+	in.maintenance_window = "sun:05:00-sun:06:00";
+	in.encrypted = true;
+	in.allocated_gib = cluster ? 1 : 20;
+	in.is_cluster = cluster;
+	in.cluster = member_of;
+	in.tags = &tag;
+	in.n_tags = 1;
+	assert_non_null(sk_inventory_add_instance(inv, &in));
+}
+
+static struct sk_inventory *aurora_inventory(void)
+{
+	struct sk_inventory *inv = NULL;
+
+	assert_int_equal(sk_inventory_new(&inv), 0);
+	assert_int_equal(sk_inventory_add_region(inv, "us-east-1"), 0);
+	assert_int_equal(sk_inventory_add_snapshot_region(inv, "us-west-2"), 0);
+	add_unit(inv, "ledger", true, NULL, 1);
+	add_unit(inv, "ledger-1", false, "ledger", 1);
+	add_unit(inv, "ledger", false, NULL, 3); /* an instance of the cluster's name: another database */
+	{
+		/* the cluster's snapshot of today's slot, owned by the cluster's policy: another namespace than the
+		 * instance's DB snapshot of the same identifier */
+		struct sk_inv_snapshot cs;
+		struct sk_aws_tag tags[2] = { { "snapkeep:policy", "ledger" }, { "snapkeep:instance", "ledger" } };
+		memset(&cs, 0, sizeof(cs));
+		cs.id = "snapkeep-ledger-20260112-0300";
+		cs.arn = "arn:aws:rds:us-east-1:" ACCT ":cluster-snapshot:snapkeep-ledger-20260112-0300";
+		cs.instance = "ledger";
+		cs.region = "us-east-1";
+		cs.status_text = "available";
+		cs.status = SK_SNAP_AVAILABLE;
+		cs.type = SK_SNAP_MANUAL;
+		cs.created = at("2026-01-12T03:05:00Z");
+		cs.tags = tags;
+		cs.n_tags = 2;
+		cs.cluster = true;
+		assert_non_null(sk_inventory_add_snapshot(inv, &cs));
+	}
+	inv->observed_at = at("2026-01-12T03:30:00Z");
+	sk_inventory_sort(inv);
+	return inv;
+}
+
+static struct sk_plan *plan_of(const struct sk_policyset *set, const struct sk_inventory *inv, int want_rc)
+{
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *p = NULL;
+
+	o.now = at("2026-01-12T03:30:00Z");
+	assert_int_equal(sk_plan_compute(&p, set, inv, &o), want_rc);
+	return p;
+}
+
+static void test_plan_manages_a_cluster_through_cluster_calls(void **state)
+{
+	struct sk_policyset *set = policy_text(
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: ledger}\nspec:\n  regions: [us-east-1]\n"
+		"  selector: {clusters: [ledger]}\n  automated: {retentionDays: 7, deletionProtection: true}\n"
+		"  snapshots:\n    schedule: \"0 3 * * *\"\n    retain: {daily: 3}\n"
+		"    copies: [{region: us-west-2, kmsKeyId: alias/dr}]\n");
+	struct sk_inventory *inv = aurora_inventory();
+	struct sk_plan *p = plan_of(set, inv, 0), *back = NULL;
+	json_t *j;
+	size_t i, kinds = 0;
+
+	(void)state;
+	/* today's slot has its cluster snapshot: the settings and its copy */
+	assert_int_equal(p->n_actions, 2);
+	for (i = 0; i < p->n_actions; i++) {
+		const struct sk_action *a = &p->actions[i];
+		assert_true(a->cluster);
+		assert_string_equal(a->instance, "ledger");
+		kinds |= 1u << a->kind;
+		if (a->kind == SK_ACTION_MODIFY)
+			assert_int_equal(a->retention, 7);
+		if (a->kind == SK_ACTION_COPY)
+			assert_string_equal(a->source_arn,
+					    "arn:aws:rds:us-east-1:" ACCT ":cluster-snapshot:snapkeep-ledger-20260112-0300");
+	}
+	assert_int_equal(kinds, (1u << SK_ACTION_MODIFY) | (1u << SK_ACTION_COPY));
+	/* a saved plan keeps what the calls are */
+	j = sk_plan_to_json(p, false);
+	assert_int_equal(sk_plan_from_json(&back, j), 0);
+	for (i = 0; i < back->n_actions; i++)
+		assert_true(back->actions[i].cluster);
+	json_decref(j);
+	sk_plan_free(back);
+	sk_plan_free(p);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
+static void test_plan_never_snapshots_a_member_alone(void **state)
+{
+	/* a tag selector for instances matches the member and the instance named like the cluster */
+	struct sk_policyset *set = policy_text(
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: prod}\nspec:\n  regions: [us-east-1]\n"
+		"  selector: {tags: {env: prod}}\n  automated: {retentionDays: 7}\n"
+		"  snapshots:\n    schedule: \"0 3 * * *\"\n    retain: {daily: 3}\n");
+	struct sk_inventory *inv = aurora_inventory();
+	struct sk_plan *p = plan_of(set, inv, 0);
+	size_t i;
+	bool noted = false;
+
+	(void)state;
+	/* the instance "ledger" only: a modify and a create (the cluster snapshot of the same identifier is not its
+	 * slot's), neither for the cluster nor the member */
+	assert_int_equal(p->n_actions, 2);
+	assert_int_equal(p->actions[1].kind, SK_ACTION_CREATE);
+	assert_string_equal(p->actions[1].target, "snapkeep-ledger-20260112-0300");
+	for (i = 0; i < p->n_actions; i++) {
+		assert_false(p->actions[i].cluster);
+		assert_string_equal(p->actions[i].instance, "ledger");
+	}
+	for (i = 0; i < p->n_notes; i++)
+		noted |= p->notes[i].instance && !strcmp(p->notes[i].instance, "ledger-1") &&
+			 strstr(p->notes[i].message, "member of Aurora cluster 'ledger'") &&
+			 strstr(p->notes[i].message, "never snapshotted on its own");
+	assert_true(noted);
+	sk_plan_free(p);
+	sk_policyset_free(set);
+	set = policy_text("apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: prod}\nspec:\n"
+			  "  regions: [us-east-1]\n  selector: {instances: [ledger-1]}\n  automated: {retentionDays: 7}\n");
+	p = plan_of(set, inv, 0);
+	assert_int_equal(p->n_actions, 0);
+	sk_plan_free(p);
+	sk_policyset_free(set);
+	sk_inventory_free(inv);
+}
+
+static void test_plan_refuses_what_rds_refuses_for_clusters(void **state)
+{
+	struct sk_policyset *set = policy_text(
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: ledger}\nspec:\n  regions: [us-east-1]\n"
+		"  selector: {tags: {env: prod}, kind: cluster}\n  automated: {retentionDays: 0}\n");
+	struct sk_inventory *inv = aurora_inventory();
+
+	(void)state;
+	assert_null(plan_of(set, inv, SK_ERROR));
+	assert_int_equal(sk_error_last()->klass, SK_ERR_POLICY);
+	assert_non_null(strstr(sk_error_message(), "p.yaml:7:"));
+	assert_non_null(strstr(sk_error_message(), "Aurora cluster 'ledger' in us-east-1 keeps automated backups 1 to 35"));
+	sk_policyset_free(set);
+	set = policy_text("apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: ledger}\nspec:\n"
+			  "  regions: [us-east-1]\n  selector: {clusters: [nope]}\n  automated: {retentionDays: 7}\n");
+	assert_null(plan_of(set, inv, SK_ERROR));
+	assert_non_null(strstr(sk_error_message(), "p.yaml:6:25: policy 'ledger': cluster 'nope' not found in us-east-1"));
+	sk_policyset_free(set);
+	sk_inventory_free(inv);
+}
+
+static void test_plan_regions_name_cluster_regions_only_for_cluster_policies(void **state)
+{
+	struct sk_policyset *set = NULL;
+	struct sk_plan_region_lists l;
+	const char *yaml =
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: a}\nspec:\n  regions: [us-east-1]\n"
+		"  selector: {clusters: [ledger]}\n  snapshots:\n    schedule: \"0 3 * * *\"\n    retain: {daily: 3}\n"
+		"    copies: [{region: us-west-2}]\n---\n"
+		"apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: b}\nspec:\n  regions: [eu-west-1]\n"
+		"  selector: {instances: [db]}\n  snapshots:\n    schedule: \"0 3 * * *\"\n    retain: {daily: 3}\n"
+		"    copies: [{region: eu-central-1}]\n";
+
+	(void)state;
+	assert_int_equal(sk_policyset_parse_buffer(&set, "p.yaml", yaml, strlen(yaml)), 0);
+	assert_int_equal(sk_plan_regions(&l, set, NULL, 0), 0);
+	assert_int_equal(l.n_clusters, 1);
+	assert_string_equal(l.clusters[0], "us-east-1");
+	assert_int_equal(l.n_cluster_snapshots, 1);
+	assert_string_equal(l.cluster_snapshots[0], "us-west-2");
+	assert_int_equal(l.n_full, 2);
+	sk_plan_region_lists_free(&l);
+	sk_policyset_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1103,6 +1303,10 @@ int main(void)
 		cmocka_unit_test(test_plan_regions_observe_copy_regions_for_snapshots_only),
 		cmocka_unit_test(test_plan_shard_owns_its_copies_in_other_regions),
 		cmocka_unit_test(test_inventory_snapshots_only_regions_say_nothing_of_instances),
+		cmocka_unit_test(test_plan_manages_a_cluster_through_cluster_calls),
+		cmocka_unit_test(test_plan_never_snapshots_a_member_alone),
+		cmocka_unit_test(test_plan_refuses_what_rds_refuses_for_clusters),
+		cmocka_unit_test(test_plan_regions_name_cluster_regions_only_for_cluster_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

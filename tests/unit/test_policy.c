@@ -443,7 +443,7 @@ static void test_selector_needs_exactly_one_of_instances_or_tags(void **state)
 
 	(void)state;
 	expect("apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: p}\nspec:\n  regions: [us-east-1]\n  selector: {}\n",
-	       "p.yaml:6:3: policy 'p': selector needs 'instances' (a list of DB instance identifiers) or 'tags' (a mapping)\n");
+	       "p.yaml:6:3: policy 'p': selector needs 'instances' (a list of DB instance identifiers), 'clusters' (a list of Aurora DB cluster identifiers) or 'tags' (a mapping)\n");
 	expect("apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: p}\nspec:\n  regions: [us-east-1]\n  selector: {instances: [db], tags: {a: b}}\n",
 	       "p.yaml:6:31: policy 'p': selector must have either 'instances' or 'tags', not both\n");
 	expect("apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: p}\nspec:\n  regions: [us-east-1]\n  selector: {instances: [DB_1, db-, a--b, db1, db1]}\n",
@@ -455,6 +455,55 @@ static void test_selector_needs_exactly_one_of_instances_or_tags(void **state)
 	assert_int_equal(set->policies[0].n_selector_tags, 2);
 	assert_string_equal(set->policies[0].selector_tags[1].key, "aws:cloudformation:stack-name");
 	sk_policyset_free(set);
+}
+
+/* Aurora: selector.clusters, or a tag selector with kind: cluster; kind checked with its place */
+static void test_selector_clusters_and_kind(void **state)
+{
+	const char *head = "apiVersion: snapkeep/v1\nkind: BackupPolicy\nmetadata: {name: p}\nspec:\n  regions: [us-east-1]\n";
+	struct sk_buf y = SK_BUF_INIT;
+	struct sk_policyset *set;
+
+	(void)state;
+	sk_buf_printf(&y, "%s  selector: {clusters: [ledger, orders]}\n", head);
+	set = parse("p.yaml", y.ptr, 0);
+	assert_true(set->policies[0].clusters);
+	assert_int_equal(set->policies[0].n_instances, 2);
+	assert_string_equal(set->policies[0].instances[1].name, "orders");
+	sk_policyset_free(set);
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {tags: {tier: gold}, kind: cluster}\n", head);
+	set = parse("p.yaml", y.ptr, 0);
+	assert_true(set->policies[0].clusters);
+	assert_int_equal(set->policies[0].n_selector_tags, 1);
+	sk_policyset_free(set);
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {tags: {tier: gold}, kind: instance}\n", head);
+	set = parse("p.yaml", y.ptr, 0);
+	assert_false(set->policies[0].clusters);
+	sk_policyset_free(set);
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {tags: {tier: gold}, kind: database}\n", head);
+	expect(y.ptr, "p.yaml:6:40: policy 'p': selector.kind must be 'instance' or 'cluster'\n");
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {instances: [db], kind: cluster}\n", head);
+	expect(y.ptr, "p.yaml:6:37: policy 'p': selector.kind 'cluster' with 'instances': name the clusters in "
+		      "'clusters' instead\n");
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {clusters: [ledger], kind: instance}\n", head);
+	expect(y.ptr, "p.yaml:6:40: policy 'p': selector.kind 'instance' with 'clusters': a list of clusters selects "
+		      "clusters\n");
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {clusters: [ledger], tags: {a: b}}\n", head);
+	expect(y.ptr, "p.yaml:6:34: policy 'p': selector must have one of 'instances', 'clusters' or 'tags', not more\n");
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {clusters: [ledger]}\n  verify: {rpo: {warn: 1d, crit: 2d}}\n", head);
+	expect(y.ptr, "p.yaml:7:3: policy 'p': verify applies to DB instances; this policy selects Aurora clusters\n");
+	sk_buf_reset(&y);
+	sk_buf_printf(&y, "%s  selector: {clusters: [Ledger_1]}\n", head);
+	expect(y.ptr, "p.yaml:6:25: policy 'p': selector.clusters[0] 'Ledger_1' must be a DB cluster identifier: "
+		      "lowercase letters, digits and single hyphens, starting with a letter\n");
+	sk_buf_free(&y);
 }
 
 static void test_regions_are_checked(void **state)
@@ -595,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_api_version_and_kind),
 		cmocka_unit_test(test_metadata_name_is_required_and_checked),
 		cmocka_unit_test(test_selector_needs_exactly_one_of_instances_or_tags),
+		cmocka_unit_test(test_selector_clusters_and_kind),
 		cmocka_unit_test(test_regions_are_checked),
 		cmocka_unit_test(test_copies_and_replication_must_leave_the_source_region),
 		cmocka_unit_test(test_replication_needs_automated_backups),
