@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh - install the Debian packages snapkeep builds and tests with
 # (clang and libFuzzer's runtime only for `make fuzz`; PostgreSQL 15 for the
-# emulator's database-backed instances, libpq for `snapkeep drill`).
+# emulator's database-backed instances, libpq for `snapkeep drill`; Chromium
+# for the HTML report's test in a real headless browser).
 # Checks first and calls apt-get only for what is missing, so it is cheap to
 # run before every build.  Needs root or sudo when something is missing.
 set -eu
@@ -32,6 +33,7 @@ postgresql-15:file:/usr/lib/postgresql/15/bin/initdb
 valgrind:cmd:valgrind
 hyperfine:cmd:hyperfine
 time:file:/usr/bin/time
+chromium:cmd:chromium
 clang:cmd:clang
 libclang-rt-14-dev:fuzzer:libclang_rt.fuzzer-x86_64.a
 '
