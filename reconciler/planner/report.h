@@ -59,7 +59,7 @@
  * SK_DEFAULT_PRICE_PER_GB_MONTH); transfer is what a month of the policy's
  * cross-region copies would move, each a full copy of the instance's
  * allocated size at Settings transferPricePerGB (default
- * SK_DEFAULT_TRANSFER_PRICE_PER_GB).  Both are an UPPER BOUND: RDS
+ * SK_DEFAULT_TRANSFER_PRICE_PER_GB, specs/policy.h).  Both are an UPPER BOUND: RDS
  * snapshots are incremental and bill only changed blocks.  delta is what
  * the current plan's creates, copies and deletes would change.
  *
@@ -88,9 +88,6 @@ struct sk_state;
 struct sk_journal_record;
 
 #define SK_REPORT_FORMAT "snapkeep-report/v1"
-
-/* USD per GB of a cross-region snapshot copy: AWS's published inter-region data transfer out, us-east-1 */
-#define SK_DEFAULT_TRANSFER_PRICE_PER_GB 0.02
 
 enum sk_report_verdict {
 	SK_REPORT_COMPLIANT = 0,
@@ -277,7 +274,7 @@ struct sk_report {
 	size_t n_events;
 	size_t journal_damaged;                  /* lines of the journal skipped */
 
-	struct sk_arena arena;                   /* every array and string the report made */
+	struct sk_arena arena;                   /* the strings the report made (its arrays are its own) */
 };
 
 /*
