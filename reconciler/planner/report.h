@@ -4,7 +4,7 @@
  *
  * Pure, as the rest of the planner: the policies, an inventory (live, or
  * an exported snapkeep-inventory/v1 file), the plan made from them, the
- * state (last drills) and the journal's records in; a struct sk_report
+ * last drills (the state's) and the journal's records (report_journal.h) in; a struct sk_report
  * out.  No I/O and no clock: the same inputs make the same report.  The
  * renderers (report_render.h: text, markdown, CSV, JSON; report_html.h:
  * the HTML page with its SVG charts) only read the model.
@@ -84,8 +84,8 @@
 struct sk_policyset;
 struct sk_inventory;
 struct sk_plan;
-struct sk_state;
-struct sk_journal_record;
+struct sk_verify_drill;
+struct sk_report_journal; /* report_journal.h: the journal's records, digested */
 
 #define SK_REPORT_FORMAT "snapkeep-report/v1"
 
@@ -277,30 +277,22 @@ struct sk_report {
 	struct sk_arena arena;                   /* the strings the report made (its arrays are its own) */
 };
 
-/*
- * The journal, read in one pass: sk_journal_read()'s callback hands every
- * record to sk_report_journal_add() (records from since on, at least;
- * older ones are ignored).  Outcomes are matched to their intents by id,
- * so a completed create knows its size.  Pure: it only remembers.
- */
-struct sk_report_journal;
-int sk_report_journal_new(struct sk_report_journal **out, int64_t since);
-int sk_report_journal_add(struct sk_report_journal *j, const struct sk_journal_record *rec);
-void sk_report_journal_free(struct sk_report_journal *j);
-
 struct sk_report_input {
 	const struct sk_policyset *set;
 	const struct sk_inventory *inv;
 	const struct sk_plan *plan;                /* made from set and inv at now */
-	const struct sk_state *state;              /* last drills; NULL: none known */
+	/* the last drill per instance (engine/verify_state.h reads them from the state); known false: none read */
+	const struct sk_verify_drill *drills;
+	size_t n_drills;
+	bool drills_known;
 	const struct sk_report_journal *journal;   /* NULL: no journal */
 	int64_t now;
 	int64_t since, until;                      /* the history window; until 0: now */
 };
 
 #define SK_REPORT_INPUT_INIT                                                                               \
-	{ .set = NULL, .inv = NULL, .plan = NULL, .state = NULL, .journal = NULL, .now = 0, .since = 0,      \
-	  .until = 0 }
+	{ .set = NULL, .inv = NULL, .plan = NULL, .drills = NULL, .n_drills = 0, .drills_known = false,    \
+	  .journal = NULL, .now = 0, .since = 0, .until = 0 }
 
 /*
  * Builds the report: 0 with *out set, or SK_ERROR (out of memory, or an

@@ -88,6 +88,7 @@ struct sk_verify_drill {
 	int64_t at;          /* when it finished */
 	bool passed;
 	const char *detail;  /* what failed, or NULL */
+	uint64_t rto_seconds; /* restore request to checks answered (the report shows it) */
 };
 
 struct sk_verify_opts {
