@@ -302,6 +302,11 @@ struct sk_report_input {
 int sk_report_build(struct sk_report **out, const struct sk_report_input *in);
 void sk_report_free(struct sk_report *r);
 
+/* "2026-11" as [2026-11-01T00:00:00Z, 2026-12-01T00:00:00Z): 0, or -1 (SK_ERR_INVALID, naming it) */
+int sk_report_month_range(int64_t *since, int64_t *until, const char *month);
+/* "2026-11" for any time t in December 2026: the calendar month a monthly report covers */
+void sk_report_month_before(char out[8], int64_t t);
+
 /* the region's entry, or NULL */
 const struct sk_report_region *sk_report_region(const struct sk_report *r, const char *region);
 
