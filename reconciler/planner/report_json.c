@@ -199,7 +199,7 @@ int sk_report_render_json(FILE *f, const struct sk_report *r)
 			 cost_json(&r->total), "prices", "currency", "USD", "transferPerGB", r->transfer_price,
 			 "upperBound", 1, "timelineFrom", sk_json_time(r->timeline_from), "policies", policies_json(r),
 			 "regions", regions_json(r), "history", history_json(r));
-	if (!root || !(head = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII)))
+	if (!root || !(head = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12))))
 		goto oom;
 	/* the head without its closing brace, then the instances one by one */
 	len = strlen(head);
@@ -210,7 +210,7 @@ int sk_report_render_json(FILE *f, const struct sk_report *r)
 			goto oom;
 		if (i)
 			fputc(',', f);
-		rc = json_dumpf(one, f, JSON_COMPACT | JSON_ENSURE_ASCII);
+		rc = json_dumpf(one, f, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12));
 		json_decref(one);
 		if (rc < 0)
 			break;

@@ -138,10 +138,16 @@ def journal(days=12, failure=True, drill=True):
                  call={"allocatedGiB": 20}, **common)
         rec("outcome", t + dt.timedelta(minutes=5, seconds=2), intent=it, action="copy", region="us-west-2",
             target=sid, result="done", **common)
-        old = "snapkeep-orders-db-%s" % (t - dt.timedelta(days=45)).strftime("%Y%m%d-0300")
-        it = rec("intent", t + dt.timedelta(minutes=6), action="delete", region="us-east-1", target=old,
-                 call={"allocatedGiB": 20}, **common)
-        rec("outcome", t + dt.timedelta(minutes=6, seconds=1), intent=it, action="delete", region="us-east-1",
+        if i % 3 == 0:  # storage grows: two creates for each delete
+            old = "snapkeep-orders-db-%s" % (t - dt.timedelta(days=45)).strftime("%Y%m%d-0300")
+            it = rec("intent", t + dt.timedelta(minutes=6), action="delete", region="us-east-1", target=old,
+                     call={"allocatedGiB": 20}, **common)
+            rec("outcome", t + dt.timedelta(minutes=6, seconds=1), intent=it, action="delete", region="us-east-1",
+                target=old, result="done", **common)
+        old = "snapkeep-orders-db-%s" % (t - dt.timedelta(days=3)).strftime("%Y%m%d-0300")
+        it = rec("intent", t + dt.timedelta(minutes=7), action="delete", region="us-west-2", target=old,
+                 call={"allocatedGiB": 20, "sourceRegion": "us-east-1"}, **common)
+        rec("outcome", t + dt.timedelta(minutes=7, seconds=1), intent=it, action="delete", region="us-west-2",
             target=old, result="done", **common)
     if failure:
         t = (NOW - dt.timedelta(days=3)).replace(hour=3, minute=7, second=0)
