@@ -176,7 +176,7 @@ static struct sk_report_region *region_of(struct ctx *c, const char *region)
 
 /* ---- regions ---- */
 
-static enum sk_report_owner owner_of(const struct sk_inv_snapshot *s, const struct sk_inv_instance *in)
+enum sk_report_owner sk_report_snapshot_owner(const struct sk_inv_snapshot *s, const struct sk_inv_instance *in)
 {
 	if (s->type == SK_SNAP_OTHER)
 		return SK_OWNER_AWS_BACKUP;
@@ -239,7 +239,7 @@ static int build_regions(struct ctx *c)
 		struct sk_report_region *g = region_of(c, s->region);
 		if (!g)
 			continue;
-		g->by_owner[owner_of(s, sk_inventory_find_instance(inv, s->region, s->instance))]++;
+		g->by_owner[sk_report_snapshot_owner(s, sk_inventory_find_instance(inv, s->region, s->instance))]++;
 		if (s->type == SK_SNAP_MANUAL)
 			g->manual++;
 		g->cost.gib += s->allocated_gib;
@@ -641,7 +641,7 @@ static void list_snapshots(struct ctx *c, struct sk_report_instance *ri, const s
 			rs->gib = s->allocated_gib;
 			rs->encrypted = s->encrypted;
 			rs->copy = sk_lc_copy_source(s) != NULL;
-			rs->owner = owner_of(s, in);
+			rs->owner = sk_report_snapshot_owner(s, in);
 			if (c->decision[i]) {
 				const struct sk_decision *d = &c->plan->decisions[c->decision[i] - 1];
 				if (d->policy && !strcmp(d->policy, p->name)) {

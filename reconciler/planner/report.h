@@ -112,6 +112,10 @@ enum sk_report_owner {
 
 /* "snapkeep", "aws-backup", "automated", "manual" */
 const char *sk_report_owner_name(enum sk_report_owner o);
+/* who owns an inventory snapshot; in: its instance (AWS Backup may manage its automated backups), or NULL */
+struct sk_inv_snapshot;
+struct sk_inv_instance;
+enum sk_report_owner sk_report_snapshot_owner(const struct sk_inv_snapshot *s, const struct sk_inv_instance *in);
 
 /* one check of one instance: a row of the compliance table and of the CSV */
 struct sk_report_check {

@@ -15,6 +15,7 @@
 #include "common/array.h"
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/render_markdown.h"
 #include "reconciler/planner/verify.h"
 
 #define DAY ((int64_t)86400)
@@ -119,16 +120,6 @@ static void table_text(FILE *f, const struct table *t, const char *indent)
 	}
 }
 
-/* markdown: pipes escaped, newlines as spaces */
-static void put_md(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`' || *s == '<' || *s == '[')
-			fputc('\\', f);
-		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
-	}
-}
-
 static void table_markdown(FILE *f, const struct table *t)
 {
 	size_t i, c, rows = t->cols ? t->n / t->cols : 0;
@@ -137,7 +128,7 @@ static void table_markdown(FILE *f, const struct table *t)
 		fputc('|', f);
 		for (c = 0; c < t->cols; c++) {
 			fputc(' ', f);
-			put_md(f, t->cells[i * t->cols + c]);
+			sk_markdown_cell(f, t->cells[i * t->cols + c]);
 			fputs(" |", f);
 		}
 		fputc('\n', f);
