@@ -73,6 +73,7 @@ struct sk_cli {
 	bool no_wait;
 	int concurrency;
 	/* output */
+	const char *output; /* --output as given: "text", "json", "markdown" (plan), "csv" (inventory) */
 	bool json;
 	int color; /* -1 auto, 0 never, 1 always */
 	bool debug;
@@ -92,6 +93,10 @@ struct sk_cli {
 	const char *summary_at;
 	const char *alert_repeat;
 	bool verbose; /* plan: list kept snapshots too */
+	/* report (--since above; --out is out_file) */
+	const char *format;    /* text, markdown, json, csv, html */
+	const char *month;     /* YYYY-MM */
+	const char *report_at; /* run: a cron schedule for the monthly report */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
 	/* restore (--instance above) */
@@ -237,5 +242,6 @@ int cmd_whoami(struct sk_cli *cli);
 int cmd_restore(struct sk_cli *cli);
 int cmd_verify(struct sk_cli *cli);
 int cmd_drill(struct sk_cli *cli);
+int cmd_report(struct sk_cli *cli);
 
 #endif

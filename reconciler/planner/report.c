@@ -12,6 +12,7 @@
 
 #include "common/array.h"
 #include "common/error.h"
+#include "common/timeutil.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/lifecycle_index.h"
 #include "reconciler/planner/ownership.h"
@@ -85,6 +86,34 @@ const struct sk_report_region *sk_report_region(const struct sk_report *r, const
 	return bsearch(region, r->regions, r->n_regions, sizeof(*r->regions), cmp_region);
 }
 
+int sk_report_month_range(int64_t *since, int64_t *until, const char *month)
+{
+	unsigned y, m;
+	char extra;
+
+	if (!month || strlen(month) != 7 || sscanf(month, "%4u-%2u%c", &y, &m, &extra) != 2 || month[4] != '-' ||
+	    y < 1970 || y > 9999 || m < 1 || m > 12)
+		return sk_error_set(SK_ERR_INVALID, "'%s' is not a month (YYYY-MM, e.g. 2026-11)", month ? month : "");
+	*since = sk_time_days_from_civil(y, m, 1) * DAY;
+	*until = sk_time_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * DAY;
+	return 0;
+}
+
+void sk_report_month_before(char out[8], int64_t t)
+{
+	int64_t y;
+	unsigned m, d;
+
+	sk_time_civil_from_days((t - ((t % DAY) + DAY) % DAY) / DAY, &y, &m, &d);
+	if (m == 1) {
+		y--;
+		m = 12;
+	} else {
+		m--;
+	}
+	snprintf(out, 8, "%04u-%02u", (unsigned)(y < 0 ? 0 : y % 10000), m % 100);
+}
+
 /* ---- the builder's state ---- */
 
 /* an action of the plan, by the instance it concerns */
@@ -147,7 +176,7 @@ static struct sk_report_region *region_of(struct ctx *c, const char *region)
 
 /* ---- regions ---- */
 
-static enum sk_report_owner owner_of(const struct sk_inv_snapshot *s, const struct sk_inv_instance *in)
+enum sk_report_owner sk_report_snapshot_owner(const struct sk_inv_snapshot *s, const struct sk_inv_instance *in)
 {
 	if (s->type == SK_SNAP_OTHER)
 		return SK_OWNER_AWS_BACKUP;
@@ -210,7 +239,7 @@ static int build_regions(struct ctx *c)
 		struct sk_report_region *g = region_of(c, s->region);
 		if (!g)
 			continue;
-		g->by_owner[owner_of(s, sk_inventory_find_instance(inv, s->region, s->instance))]++;
+		g->by_owner[sk_report_snapshot_owner(s, sk_inventory_find_instance(inv, s->region, s->instance))]++;
 		if (s->type == SK_SNAP_MANUAL)
 			g->manual++;
 		g->cost.gib += s->allocated_gib;
@@ -401,7 +430,8 @@ static void settings_checks(struct ctx *c, struct sk_report_instance *ri, const 
 					 "wants %d days", p->retention_days));
 		else if ((ch = planned_change(c, home, id, "backup_retention_period")))
 			add_check(c, ri, "backup-retention", home, days_text(c, p->retention_days), live, SK_REPORT_DRIFT,
-				  fmt(c, "backup retention is %s days, the policy wants %s", ch->before, ch->after));
+				  fmt(c, "backup retention is %s, the policy wants %s (the next apply changes it)",
+				      days_text(c, in->retention), days_text(c, p->retention_days)));
 		else
 			add_check(c, ri, "backup-retention", home, days_text(c, p->retention_days), live,
 				  SK_REPORT_COMPLIANT, NULL);
@@ -611,7 +641,7 @@ static void list_snapshots(struct ctx *c, struct sk_report_instance *ri, const s
 			rs->gib = s->allocated_gib;
 			rs->encrypted = s->encrypted;
 			rs->copy = sk_lc_copy_source(s) != NULL;
-			rs->owner = owner_of(s, in);
+			rs->owner = sk_report_snapshot_owner(s, in);
 			if (c->decision[i]) {
 				const struct sk_decision *d = &c->plan->decisions[c->decision[i] - 1];
 				if (d->policy && !strcmp(d->policy, p->name)) {

@@ -112,6 +112,10 @@ enum sk_report_owner {
 
 /* "snapkeep", "aws-backup", "automated", "manual" */
 const char *sk_report_owner_name(enum sk_report_owner o);
+/* who owns an inventory snapshot; in: its instance (AWS Backup may manage its automated backups), or NULL */
+struct sk_inv_snapshot;
+struct sk_inv_instance;
+enum sk_report_owner sk_report_snapshot_owner(const struct sk_inv_snapshot *s, const struct sk_inv_instance *in);
 
 /* one check of one instance: a row of the compliance table and of the CSV */
 struct sk_report_check {
@@ -301,6 +305,11 @@ struct sk_report_input {
  */
 int sk_report_build(struct sk_report **out, const struct sk_report_input *in);
 void sk_report_free(struct sk_report *r);
+
+/* "2026-11" as [2026-11-01T00:00:00Z, 2026-12-01T00:00:00Z): 0, or -1 (SK_ERR_INVALID, naming it) */
+int sk_report_month_range(int64_t *since, int64_t *until, const char *month);
+/* "2026-11" for any time t in December 2026: the calendar month a monthly report covers */
+void sk_report_month_before(char out[8], int64_t t);
 
 /* the region's entry, or NULL */
 const struct sk_report_region *sk_report_region(const struct sk_report *r, const char *region);
