@@ -21,7 +21,7 @@
 #define TL_RIGHT 14.0
 #define TL_TOP 4.0
 #define TL_LANE_HEAD 18.0
-#define TL_ROW 13.0
+#define TL_ROW 14.0
 #define TL_LANE_GAP 6.0
 #define TL_AXIS 26.0
 #define TL_MARK_R 4.5
@@ -97,7 +97,8 @@ int sk_chart_timeline_axis(struct sk_buf *out, const struct sk_report *r)
 {
 	struct sk_svg_scale x = time_scale(r);
 
-	if (sk_buf_adds(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"defs\" width=\"0\" height=\"0\" aria-hidden=\"true\"><defs><g id=\"tl-axis\">") < 0 ||
+	if (sk_buf_adds(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"defs\" width=\"0\" height=\"0\" "
+			     "aria-hidden=\"true\"><defs><g id=\"tl-axis\">") < 0 ||
 	    sk_svg_axis_time(out, &x, 0, 0, 8) < 0)
 		return -1;
 	return sk_buf_adds(out, "</g></defs></svg>");
@@ -168,16 +169,19 @@ static int detail_marks(struct sk_buf *out, struct sk_buf *t, const struct sk_re
 	return 0;
 }
 
-/* one path for the row's n snapshots: a dot per pixel column ("M12.3 40h0") */
+/*
+ * One path for the row's n snapshots: a round dot per pixel column, the
+ * first placed ("M141 28h0"), each next one moved to from the last ("m6 0h0").
+ */
 static int dense_marks(struct sk_buf *out, struct sk_buf *t, const struct sk_report *r, const struct sk_svg_scale *x,
 		       size_t b, size_t e, enum sk_chart_row row, double y, size_t n, const char *region)
 {
-	char num[SK_SVG_NUM_MAX], ys[SK_SVG_NUM_MAX], first[SK_TIME_RFC3339_MAX], last[SK_TIME_RFC3339_MAX];
-	double px, last_px = -1e9;
+	char first[SK_TIME_RFC3339_MAX], last[SK_TIME_RFC3339_MAX];
+	long px, last_px = 0;
+	bool any = false;
 	int64_t t0 = 0, t1 = 0;
 	size_t i;
 
-	sk_svg_num(ys, y);
 	if (sk_buf_printf(out, "<path class=\"mk k-%s\" data-n=\"%zu\" data-rule=\"%s\" d=\"", ROWS[row].key, n,
 			  ROWS[row].key) < 0)
 		return -1;
@@ -191,12 +195,13 @@ static int dense_marks(struct sk_buf *out, struct sk_buf *t, const struct sk_rep
 			t0 = when;
 		if (when > t1)
 			t1 = when;
-		px = round(mark_x(x, r, s));
-		if (px == last_px)
+		px = lround(mark_x(x, r, s));
+		if (any && px == last_px)
 			continue;
-		last_px = px;
-		if (sk_buf_printf(out, "M%s %sh0", sk_svg_num(num, px), ys) < 0)
+		if ((any ? sk_buf_printf(out, "m%ld 0h0", px - last_px) : sk_buf_printf(out, "M%ld %ldh0", px, lround(y))) < 0)
 			return -1;
+		any = true;
+		last_px = px;
 	}
 	sk_time_format_rfc3339(first, t0);
 	sk_time_format_rfc3339(last, t1);
@@ -246,8 +251,7 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 	}
 	height += TL_AXIS;
 
-	if (sk_buf_printf(&label, "snapshots of %s (policy %s) by region and the retention rule that keeps each",
-			  in->instance, in->policy) < 0 ||
+	if (sk_buf_printf(&label, "snapshots of %s by region and rule", in->instance) < 0 ||
 	    sk_svg_start(out, TL_WIDTH, height) < 0 || sk_svg_attr(out, "class", "timeline") < 0 ||
 	    sk_svg_attr(out, "role", "img") < 0 || sk_svg_attr(out, "aria-label", sk_buf_cstr(&label)) < 0 ||
 	    sk_svg_attr(out, "data-instance", in->instance) < 0 || sk_svg_attr(out, "data-policy", in->policy) < 0 ||
@@ -276,7 +280,7 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 			y += TL_ROW;
 		}
 		for (k = 0; k < SK_CHART_ROWS; k++) {
-			double cy = y + TL_ROW / 2;
+			double cy = y + TL_ROW / 2; /* whole pixels: shorter paths */
 
 			if (!counts[k])
 				continue;

@@ -25,6 +25,7 @@ static const char CSS[] =
 	"main{max-width:1200px;margin:0 auto;padding:16px}"
 	"h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 .5em;border-bottom:1px solid var(--line);"
 	"padding-bottom:.2em}h3{font-size:1.05em;margin:0 0 .3em;word-break:break-all}"
+	"figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}"
 	"a{color:#0b57d0}.mute,.meta{color:var(--mute)}.meta{font-size:.9em;margin:.2em 0}"
 	"nav{display:flex;flex-wrap:wrap;gap:.3em 1em;margin:.4em 0 1em;font-size:.95em}"
 	".cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}"
@@ -38,8 +39,9 @@ static const char CSS[] =
 	"table{border-collapse:collapse;width:100%;font-size:.9em}"
 	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}"
 	"th{background:var(--soft);white-space:nowrap}th a{color:inherit}td.num,th.num{text-align:right}"
-	"tr.row.at-risk td:first-child{box-shadow:inset 4px 0 var(--risk)}"
-	"tr.row.drift td:first-child{box-shadow:inset 4px 0 #d4a72c}"
+	"table.compliance td:nth-child(n+6):nth-child(-n+9){text-align:right}"
+	"tr[data-verdict=at-risk] td:first-child{box-shadow:inset 4px 0 var(--risk)}"
+	"tr[data-verdict=drift] td:first-child{box-shadow:inset 4px 0 #d4a72c}"
 	"table.compliance tbody.alt{display:none}table.compliance tbody.alt:target{display:table-row-group}"
 	"table.compliance:has(tbody.alt:target) tbody.default{display:none}"
 	".sortnote{font-size:.85em;color:var(--mute)}"
@@ -48,10 +50,12 @@ static const char CSS[] =
 	"section.instance .why{margin:.2em 0}"
 	"table.checks{margin:.4em 0;font-size:.85em}"
 	"svg{display:block;width:100%;height:auto;max-width:1000px}svg.defs{position:absolute;width:0;height:0}"
-	"svg text{font:11px system-ui,sans-serif;fill:var(--fg)}svg text.tick,svg text.rl{fill:var(--mute)}"
-	"svg .lane-bg{fill:var(--soft)}svg text.lane-head{font-weight:600}"
-	"svg .axis,svg .tick{stroke:#8c959f}svg text.tick{stroke:none}svg .grid{stroke:#eaeef2}"
-	"svg .rowline{stroke:#e3e8ee}svg .now{stroke:#0b57d0;stroke-dasharray:3 3}"
+	".chart{overflow-x:auto}"
+	/* no "svg " in front: the shared axis is drawn through <use>, whose copy has no svg ancestor */
+	"text{font:11px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;fill:var(--fg)}"
+	"text.tick,text.rl{fill:var(--mute)}text.lane-head{font-weight:600}.lane-bg{fill:var(--soft)}"
+	".axis,line.tick{stroke:#8c959f}.grid{stroke:#eaeef2}.rowline{stroke:#e3e8ee}"
+	".now{stroke:#0b57d0;stroke-dasharray:3 3}"
 	".k-yearly{--c:#3e1f8c}.k-monthly{--c:#6639ba}.k-weekly{--c:#0969da}.k-daily{--c:#1a7f37}"
 	".k-hourly{--c:#4ac26b}.k-last{--c:#bf8700}.k-within{--c:#1b7c83}.k-all{--c:#57606a}"
 	".k-safety{--c:#953800}.k-deleted{--c:#cf222e}.k-automated{--c:#8c959f}.k-aws-backup{--c:#0550ae}"
@@ -63,15 +67,22 @@ static const char CSS[] =
 	".line{fill:none;stroke-width:2}.c0{stroke:#0969da;fill:#0969da}.c1{stroke:#cf222e;fill:#cf222e}"
 	".c2{stroke:#1a7f37;fill:#1a7f37}.c3{stroke:#8250df;fill:#8250df}.c4{stroke:#bf8700;fill:#bf8700}"
 	".c5{stroke:#1b7c83;fill:#1b7c83}.c6{stroke:#953800;fill:#953800}.c7{stroke:#57606a;fill:#57606a}"
-	"polyline.line{fill:none}svg text.end{stroke:none}"
+	"polyline.line{fill:none}text.end{stroke:none}"
 	".qtrack{fill:#eaeef2}.qbar{fill:#0969da}.qbar.over{fill:#cf222e}.qafter{stroke:var(--fg);stroke-width:2}"
-	".two{display:grid;grid-template-columns:1fr 1fr;gap:16px}"
-	"@media (max-width:700px){main{padding:10px}.two{grid-template-columns:1fr}"
+	"@media (max-width:700px){main{padding:10px}svg.timeline{min-width:620px}svg.series{min-width:560px}"
+	"svg.quota{min-width:520px}"
 	"table.compliance thead{display:none}table.compliance tr{display:block;border:1px solid var(--line);"
 	"border-radius:8px;margin:8px 0;padding:4px 0}"
 	"table.compliance td{display:flex;gap:.6em;border:0;padding:2px 10px}"
-	"table.compliance td::before{content:attr(data-label);min-width:8.5em;color:var(--mute);font-weight:600}"
-	"table.compliance td.num{text-align:left}tr.row td:first-child{box-shadow:none!important}"
+	"table.compliance td::before{min-width:8.5em;color:var(--mute);font-weight:600}"
+	/* the column names, for rows shown as cards */
+	"table.compliance td:nth-child(1)::before{content:'Verdict'}table.compliance td:nth-child(2)::before{content:'Instance'}"
+	"table.compliance td:nth-child(3)::before{content:'Policy'}table.compliance td:nth-child(4)::before{content:'Region'}"
+	"table.compliance td:nth-child(5)::before{content:'Why'}table.compliance td:nth-child(6)::before{content:'Newest'}"
+	"table.compliance td:nth-child(7)::before{content:'Snapshots'}"
+	"table.compliance td:nth-child(8)::before{content:'Next apply'}"
+	"table.compliance td:nth-child(9)::before{content:'Cost/month'}table.compliance td:nth-child(10)::before{content:'Drill'}"
+	"table.compliance td:nth-child(n){text-align:left}tr.row td:first-child{box-shadow:none!important}"
 	".sortnote{display:none}}"
 	"@media print{nav,.sortnote{display:none}main{max-width:none;padding:0}body{font-size:11pt}"
 	"a{color:inherit;text-decoration:none}h2{break-after:avoid}"
@@ -171,24 +182,21 @@ static int row(struct sk_buf *out, const struct sk_report *r, size_t i)
 	const struct sk_report_instance *in = &r->instances[i];
 	char age[48];
 
-	if (sk_buf_printf(out, "<tr class=\"row %s\" data-verdict=\"%s\"", sk_report_verdict_key(in->verdict),
-			  sk_report_verdict_key(in->verdict)) < 0 ||
+	if (sk_buf_printf(out, "<tr class=\"row\" data-verdict=\"%s\"", sk_report_verdict_key(in->verdict)) < 0 ||
 	    sk_buf_adds(out, " data-instance=\"") < 0 || esc(out, in->instance) < 0 ||
-	    sk_buf_adds(out, "\"><td data-label=\"Verdict\">") < 0 || verdict_badge(out, in->verdict) < 0 ||
-	    sk_buf_printf(out, "</td><td data-label=\"Instance\"><a href=\"#i-%zu\">", i) < 0 || esc(out, in->instance) < 0 ||
-	    sk_buf_adds(out, "</a></td><td data-label=\"Policy\">") < 0 || esc(out, in->policy) < 0 ||
-	    sk_buf_adds(out, "</td><td data-label=\"Region\">") < 0 || esc(out, in->region) < 0 ||
-	    sk_buf_adds(out, "</td><td data-label=\"Why\">") < 0 ||
+	    sk_buf_adds(out, "\"><td>") < 0 || verdict_badge(out, in->verdict) < 0 ||
+	    sk_buf_printf(out, "</td><td><a href=\"#i-%zu\">", i) < 0 || esc(out, in->instance) < 0 ||
+	    sk_buf_adds(out, "</a></td><td>") < 0 || esc(out, in->policy) < 0 ||
+	    sk_buf_adds(out, "</td><td>") < 0 || esc(out, in->region) < 0 ||
+	    sk_buf_adds(out, "</td><td>") < 0 ||
 	    esc(out, in->reason ? in->reason : (in->observed ? "as the policy says" : "not observed")) < 0)
 		return -1;
 	if (in->newest)
 		sk_verify_format_duration(age, r->now - in->newest);
-	if (sk_buf_printf(out, "</td><td data-label=\"Newest\" class=\"num\">%s%s</td>", in->newest ? age : "none",
+	if (sk_buf_printf(out, "</td><td>%s%s</td>", in->newest ? age : "none",
 			  in->newest ? " ago" : "") < 0 ||
-	    sk_buf_printf(out, "<td data-label=\"Snapshots\" class=\"num\">%zu</td>", in->n_snapshots) < 0 ||
-	    sk_buf_printf(out, "<td data-label=\"Next apply\" class=\"num\">+%zu −%zu</td>", in->creating, in->deleting) < 0 ||
-	    sk_buf_adds(out, "<td data-label=\"Cost/month\" class=\"num\">") < 0 ||
-	    money(out, in->cost.storage + in->cost.transfer) < 0 || sk_buf_adds(out, "</td><td data-label=\"Drill\">") < 0)
+	    sk_buf_printf(out, "<td>%zu</td><td>+%zu −%zu</td><td>", in->n_snapshots, in->creating, in->deleting) < 0 ||
+	    money(out, in->cost.storage + in->cost.transfer) < 0 || sk_buf_adds(out, "</td><td>") < 0)
 		return -1;
 	if (!in->drill_at) {
 		if (sk_buf_adds(out, "<span class=\"mute\">never</span>") < 0)
@@ -304,9 +312,10 @@ static int instance(struct sk_buf *out, const struct sk_report *r, size_t i, boo
 	    money(out, in->cost.storage + in->cost.transfer) < 0 || sk_buf_adds(out, " a month</p>") < 0 ||
 	    (in->reason && (sk_buf_adds(out, "<p class=\"why\">") < 0 || esc(out, in->reason) < 0 ||
 			    sk_buf_adds(out, "</p>") < 0)) ||
-	    checks(out, r, in) < 0 || sk_chart_timeline(out, r, i, dense) < 0)
+	    checks(out, r, in) < 0 || sk_buf_adds(out, "<div class=\"chart\">") < 0 ||
+	    sk_chart_timeline(out, r, i, dense) < 0)
 		return -1;
-	return sk_buf_adds(out, "</section>");
+	return sk_buf_adds(out, "</div></section>");
 }
 
 /* ---- regions: cost table, storage, quota ---- */
@@ -448,13 +457,16 @@ int sk_report_html(struct sk_buf *out, const struct sk_report *r)
 		if (instance(out, r, i, dense || r->instances[i].n_snapshots > SK_REPORT_HTML_DETAIL_INSTANCE_MAX) < 0)
 			return -1;
 	if (sk_buf_adds(out, "<h2 id=\"storage-h\">Storage and cost</h2>") < 0 || regions(out, r) < 0 ||
-	    sk_buf_adds(out, "<div class=\"two\"><figure><figcaption>Storage held, GiB, per region</figcaption>") < 0 ||
+	    sk_buf_adds(out, "<figure><figcaption>Storage held, GiB, per region, at the end of each day</figcaption>"
+			     "<div class=\"chart\">") < 0 ||
 	    sk_chart_storage(out, r, false) < 0 ||
-	    sk_buf_adds(out, "</figure><figure><figcaption>Cost, USD a month, per region</figcaption>") < 0 ||
-	    sk_chart_storage(out, r, true) < 0 || sk_buf_adds(out, "</figure></div>") < 0 ||
+	    sk_buf_adds(out, "</div></figure><figure><figcaption>Cost, USD a month, per region</figcaption>"
+			     "<div class=\"chart\">") < 0 ||
+	    sk_chart_storage(out, r, true) < 0 || sk_buf_adds(out, "</div></figure>") < 0 ||
 	    sk_buf_adds(out, "<h2 id=\"quota-h\">Manual snapshot quota</h2><p class=\"meta\">The bar is now; the black "
 			     "line is after the plan.</p>") < 0 ||
-	    sk_chart_quota(out, r) < 0 || sk_buf_adds(out, "<h2 id=\"history-h\">History</h2>") < 0 || history(out, r) < 0)
+	    sk_buf_adds(out, "<div class=\"chart\">") < 0 || sk_chart_quota(out, r) < 0 ||
+	    sk_buf_adds(out, "</div><h2 id=\"history-h\">History</h2>") < 0 || history(out, r) < 0)
 		return -1;
 	return sk_buf_adds(out, "<footer><p class=\"meta\">snapkeep-report/v1 · one file, nothing fetched: inline CSS and "
 				"SVG.</p></footer></main></body></html>\n");
