@@ -356,6 +356,14 @@ int sk_settings_quota(const struct sk_settings *s, const char *region)
 	return s->snapshot_quota > 0 ? s->snapshot_quota : DEFAULT_QUOTA;
 }
 
+const struct sk_policy *sk_policyset_policy(const struct sk_policyset *set, const char *name)
+{
+	for (size_t i = 0; set && name && i < set->n_policies; i++)
+		if (!strcmp(set->policies[i].name, name))
+			return &set->policies[i];
+	return NULL;
+}
+
 double sk_settings_price(const struct sk_settings *s, const char *region)
 {
 	if (!s)

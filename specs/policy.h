@@ -287,6 +287,8 @@ void sk_policy_diag_format(struct sk_buf *out, const struct sk_policy_diag *d);
 
 /* the quota for a region (Settings, else 100) */
 int sk_settings_quota(const struct sk_settings *s, const char *region);
+/* the set's policy named name, or NULL */
+const struct sk_policy *sk_policyset_policy(const struct sk_policyset *set, const char *name);
 /* USD per GB-month of snapshot storage in a region (pricePerGBMonth's region, its default, else 0.095) */
 double sk_settings_price(const struct sk_settings *s, const char *region);
 

@@ -136,17 +136,11 @@ struct ctx {
 };
 
 /* a string printed into the report's arena; NULL (and c->failed) when out of memory */
-static const char *fmt(struct ctx *c, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static const char *fmt(struct ctx *c, const char *f, ...)
-{
-	char buf[1024];
-	const char *s;
-	va_list ap;
+#define fmt(c, ...) checked((c), sk_arena_printf(&(c)->r->arena, __VA_ARGS__))
 
-	va_start(ap, f);
-	vsnprintf(buf, sizeof(buf), f, ap);
-	va_end(ap);
-	if (!(s = sk_arena_strdup(&c->r->arena, buf)))
+static const char *checked(struct ctx *c, const char *s)
+{
+	if (!s)
 		c->failed = true;
 	return s;
 }
@@ -704,16 +698,6 @@ static void instance_cost(struct ctx *c, struct sk_report_instance *ri, const st
 
 /* ---- per instance ---- */
 
-static const struct sk_policy *policy_named(const struct sk_policyset *set, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < set->n_policies; i++)
-		if (!strcmp(set->policies[i].name, name))
-			return &set->policies[i];
-	return NULL;
-}
-
 static const struct sk_verify_drill *drill_of(const struct sk_report_input *in, const char *region, const char *id)
 {
 	size_t i;
@@ -728,7 +712,7 @@ static const struct sk_verify_drill *drill_of(const struct sk_report_input *in, 
 static void build_instance(struct ctx *c, const struct sk_verify_result *v, size_t n)
 {
 	struct sk_report *r = c->r;
-	const struct sk_policy *p = policy_named(c->in->set, v[0].policy);
+	const struct sk_policy *p = sk_policyset_policy(c->in->set, v[0].policy);
 	const struct sk_inv_instance *in;
 	const struct sk_verify_result *repl = NULL;
 	const struct sk_verify_drill *dr;

@@ -63,18 +63,12 @@ static void row(struct table *t, ...)
 	va_end(ap);
 }
 
-/* a cell printed into the table's arena */
-static const char *cell(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *cell(struct table *t, const char *fmt, ...)
-{
-	char buf[512];
-	const char *s;
-	va_list ap;
+/* a cell printed into the table's arena ("" when out of memory: failed is set) */
+#define cell(t, ...) cell_checked((t), sk_arena_printf(&(t)->arena, __VA_ARGS__))
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (!(s = sk_arena_strdup(&t->arena, buf)))
+static const char *cell_checked(struct table *t, const char *s)
+{
+	if (!s)
 		t->failed = true;
 	return s ? s : "";
 }
@@ -331,7 +325,29 @@ static void totals_text(char *out, size_t len, const struct sk_report *r)
 
 /* ---- text ---- */
 
+/* the sections' tables: compliance, problems, snapshots, quota, cost by region and by policy, history */
 #define TABLES 7
+
+static void tables_init(struct table t[TABLES])
+{
+	static const size_t cols[TABLES] = { 6, 7, 8, 6, 6, 6, 8 };
+	size_t i;
+
+	for (i = 0; i < TABLES; i++)
+		table_init(&t[i], cols[i]);
+}
+
+static bool tables_free(struct table t[TABLES])
+{
+	bool failed = false;
+	size_t i;
+
+	for (i = 0; i < TABLES; i++) {
+		failed |= t[i].failed;
+		table_free(&t[i]);
+	}
+	return failed;
+}
 
 int sk_report_render_text(FILE *f, const struct sk_report *r)
 {
@@ -340,13 +356,7 @@ int sk_report_render_text(FILE *f, const struct sk_report *r)
 	bool failed = false;
 	size_t i;
 
-	table_init(&t[0], 6);
-	table_init(&t[1], 7);
-	table_init(&t[2], 8);
-	table_init(&t[3], 6);
-	table_init(&t[4], 6);
-	table_init(&t[5], 6);
-	table_init(&t[6], 8);
+	tables_init(t);
 	minute_text(now, r->now);
 	minute_text(observed, r->observed_at ? r->observed_at : r->now);
 	counts_text(counts, sizeof(counts), r->counts);
@@ -407,10 +417,7 @@ int sk_report_render_text(FILE *f, const struct sk_report *r)
 			fprintf(f, "  (%zu damaged journal line%s skipped)\n", r->journal_damaged,
 				r->journal_damaged == 1 ? "" : "s");
 	}
-	for (i = 0; i < TABLES; i++) {
-		failed |= t[i].failed;
-		table_free(&t[i]);
-	}
+	failed |= tables_free(t);
 	return finish(f, failed);
 }
 
@@ -421,15 +428,8 @@ int sk_report_render_markdown(FILE *f, const struct sk_report *r)
 	struct table t[TABLES];
 	char now[32], since[16], until[16], counts[128], totals[256];
 	bool failed = false;
-	size_t i;
 
-	table_init(&t[0], 6);
-	table_init(&t[1], 7);
-	table_init(&t[2], 8);
-	table_init(&t[3], 6);
-	table_init(&t[4], 6);
-	table_init(&t[5], 6);
-	table_init(&t[6], 8);
+	tables_init(t);
 	minute_text(now, r->now);
 	counts_text(counts, sizeof(counts), r->counts);
 	fprintf(f, "# snapkeep report, %s\n\n", now);
@@ -478,10 +478,7 @@ int sk_report_render_markdown(FILE *f, const struct sk_report *r)
 			table_free(&ev);
 		}
 	}
-	for (i = 0; i < TABLES; i++) {
-		failed |= t[i].failed;
-		table_free(&t[i]);
-	}
+	failed |= tables_free(t);
 	return finish(f, failed);
 }
 
