@@ -553,6 +553,8 @@ static void verify_check(struct ctx *c, struct sk_report_instance *ri, const str
 		live = v->status == SK_VERIFY_UNKNOWN ? "unknown"
 		       : v->value < 0		      ? "never"
 		       : ri->drill_at && !ri->drill_passed ? fmt(c, "failed %s ago", dur(c, v->value))
+		       : ri->drill_rto_seconds		   ? fmt(c, "passed %s ago, RTO %s", dur(c, v->value),
+								 dur(c, (int64_t)ri->drill_rto_seconds))
 							   : fmt(c, "passed %s ago", dur(c, v->value));
 		break;
 	case SK_CHECK_INSTANCE:
