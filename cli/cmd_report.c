@@ -133,6 +133,8 @@ int cmd_report(struct sk_cli *cli)
 		return sk_cli_usage(cli, "--since and --month cannot be used together");
 	ro.now = sk_cli_now(cli);
 	ro.state_dir = cli->state_dir;
+	ro.regions = cli->regions;
+	ro.n_regions = cli->n_regions;
 	if (cli->month) {
 		if (sk_report_month_range(&ro.since, &ro.until, cli->month) < 0)
 			return sk_cli_usage(cli, "--month: %s", sk_error_message());

@@ -55,6 +55,8 @@ int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set,
 	in.now = o->now;
 	in.since = o->since;
 	in.until = o->until;
+	in.regions = o->regions;
+	in.n_regions = o->n_regions;
 	if (sk_report_build(out, &in) < 0)
 		goto done;
 	(*out)->journal_damaged = st.damaged;

@@ -960,6 +960,8 @@ int sk_report_build(struct sk_report **out, const struct sk_report_input *in)
 	vo.drills = in->drills;
 	vo.n_drills = in->n_drills;
 	vo.drills_known = in->drills_known;
+	vo.regions = in->regions;
+	vo.n_regions = in->n_regions;
 	if (build_regions(&c) < 0 || index_actions(&c) < 0)
 		goto done;
 	if (sk_verify_run(&vr, in->set, in->inv, &vo) < 0)

@@ -290,13 +290,16 @@ struct sk_report_input {
 	size_t n_drills;
 	bool drills_known;
 	const struct sk_report_journal *journal;   /* NULL: no journal */
+	/* only these regions were observed (--region): the others are left out; none: every region */
+	const char *const *regions;
+	size_t n_regions;
 	int64_t now;
 	int64_t since, until;                      /* the history window; until 0: now */
 };
 
 #define SK_REPORT_INPUT_INIT                                                                               \
 	{ .set = NULL, .inv = NULL, .plan = NULL, .drills = NULL, .n_drills = 0, .drills_known = false,    \
-	  .journal = NULL, .now = 0, .since = 0, .until = 0 }
+	  .journal = NULL, .regions = NULL, .n_regions = 0, .now = 0, .since = 0, .until = 0 }
 
 /*
  * Builds the report: 0 with *out set, or SK_ERROR (out of memory, or an

@@ -451,6 +451,8 @@ static void monthly_report(struct sk_service *c, const struct sk_policyset *set,
 
 	ro.now = plan->now;
 	ro.state_dir = c->state_dir;
+	ro.regions = c->o.cycle.regions;
+	ro.n_regions = c->o.cycle.n_regions;
 	if ((due = sk_report_at_due(month, &c->o.report_at, c->state_dir, ro.now)) <= 0) {
 		if (due < 0)
 			sk_warn("--report-at: %s", sk_error_message());

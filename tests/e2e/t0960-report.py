@@ -186,6 +186,11 @@ with Emulator(seed={"account": ACCOUNT, "regions": {"us-east-1": {}}}) as emu:
     r = t.snapkeep("report", "--repo", drift, "--path", "policies", "--inventory",
                    os.path.join(CASES, "drift", "inventory.json"), "--since", "yesterday", env=env)
     t.ok(r.rc == 64 and "--since" in r.err, "a bad --since is bad usage (64)", r)
+    r = t.snapkeep("report", "--repo", drift, "--path", "policies", "--inventory",
+                   os.path.join(CASES, "drift", "inventory.json"), "--now", "2026-11-30T10:00:00Z", "--region",
+                   "us-west-2", "--format", "json", env=env)
+    t.ok(r.rc == 0 and json.loads(r.out or "{}").get("instances") == [],
+         "--region: only that region's instances (none here), the others left out, not AT RISK", r)
     r = t.snapkeep("report", "--repo", drift, "--path", "policies", "--inventory", "/nonexistent.json", env=env)
     t.ok(r.rc == 2, "an error is exit code 2, not 1 (which says 'not compliant')", r)
 
