@@ -77,6 +77,7 @@ struct sk_cli {
 	bool no_wait;
 	int concurrency;
 	/* output */
+	const char *output; /* --output as given: "text", "json", "markdown" (plan), "csv" (inventory) */
 	bool json;
 	int color; /* -1 auto, 0 never, 1 always */
 	bool debug;
@@ -97,6 +98,10 @@ struct sk_cli {
 	const char *summary_at;
 	const char *alert_repeat;
 	bool verbose; /* plan: list kept snapshots too */
+	/* report (--since above; --out is out_file) */
+	const char *format;    /* text, markdown, json, csv, html */
+	const char *month;     /* YYYY-MM */
+	const char *report_at; /* run: a cron schedule for the monthly report */
 	bool observe; /* validate: observe and report what each policy selects */
 	const char *account; /* iam-policy */
 	const char *trust;   /* iam-policy with Settings' accounts: the base identity the roles trust */
@@ -249,5 +254,6 @@ int cmd_whoami(struct sk_cli *cli);
 int cmd_restore(struct sk_cli *cli);
 int cmd_verify(struct sk_cli *cli);
 int cmd_drill(struct sk_cli *cli);
+int cmd_report(struct sk_cli *cli);
 
 #endif

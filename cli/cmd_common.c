@@ -23,6 +23,7 @@
 #include "reconciler/planner/plan.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/render.h"
+#include "reconciler/planner/render_markdown.h"
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/inventory_json.h"
@@ -266,6 +267,8 @@ int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f)
 
 	if (cli->json)
 		return sk_plan_write_json(p, f, true);
+	if (cli->output && !strcmp(cli->output, "markdown"))
+		return sk_plan_render_markdown(p, f);
 	memset(&ro, 0, sizeof(ro));
 	ro.color = sk_cli_use_color(cli, f);
 	ro.verbose = cli->verbose;

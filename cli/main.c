@@ -101,6 +101,7 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
 	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT OPT_STATE_DIR COMMON_OUTPUT
+	  "  --output markdown   a compact plan for a pull-request comment (a summary and a table)\n"
 	  "  --inventory FILE    plan from a snapkeep-inventory/v1 file instead of AWS\n"
 	  "  --now TIME          plan as of this RFC 3339 time (default: the clock)\n"
 	  "  -out FILE           save the plan for `snapkeep apply FILE`\n"
@@ -157,6 +158,8 @@ static const struct sk_command commands[] = {
 	  OPT_OUTPUT OPT_COLOR OPT_VERBOSE OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 	{ "inventory", cmd_inventory, "print the observed inventory (for offline plans)", "[options]",
 	  COMMON_SOURCE COMMON_AWS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  "  --output csv        one row per snapshot (RFC 4180): id, created, encrypted, size (GiB),\n"
+	  "                      status, region, owner (snapkeep, aws-backup, automated, manual)\n"
 	  "  --inventory FILE    read a snapkeep-inventory/v1 file instead of AWS (and write it back)\n"
 	  "  --now TIME          the observation time to record (default: the clock)\n\n"
 	  "With --output json, writes the snapkeep-inventory/v1 format (specs/inventory.md).\n" EXIT_CODES_BASIC },
@@ -195,6 +198,9 @@ static const struct sk_command commands[] = {
 	  "  --alert-repeat D    repeat a firing alert's message this often while it fires (default 4h)\n"
 	  "  --replica-id ID     this replica's name among those sharing a PostgreSQL state backend\n"
 	  "                      (default: $SNAPKEEP_REPLICA_ID, else the host name: the pod name)\n"
+	  "  --report-at CRON    when the schedule fires (e.g. \"0 7 1 * *\"), publish the last month's\n"
+	  "                      compliance summary to the alerts topic and write the HTML report to\n"
+	  "                      STATE_DIR/reports/YYYY-MM.html (the last 24 are kept)\n"
 	  OPT_GUARDRAILS OPT_VERBOSE "\n"
 	  "With a PostgreSQL state backend ($SNAPKEEP_STATE_BACKEND), replicas share the fleet shard\n"
 	  "by shard: a shard is an (account, region) and everything of its instances, their copies in\n"
@@ -225,6 +231,27 @@ static const struct sk_command commands[] = {
 	  "Prints a summary line and one line per problem (--output json: every result).\n"
 	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
+	{ "report", cmd_report, "compliance, cost and history: for people, tickets and auditors",
+	  "[--format text|markdown|json|csv|html] [-out FILE|DIR] [--since D | --month YYYY-MM] [options]",
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_DEBUG OPT_LOG_FORMAT
+	  "  --format F          text (default); markdown (tickets, pull requests); json (snapkeep-report/v1,\n"
+	  "                      specs/report.schema.json); csv (one row per instance-check, RFC 4180);\n"
+	  "                      html (one self-contained page with charts)\n"
+	  "  -out FILE|DIR       write the report there (a directory: report-<day or month>.<ext>)\n"
+	  "  --since D           history over the last D (720h, 30d, 12w) or since an RFC 3339 time\n"
+	  "                      (default 30d)\n"
+	  "  --month YYYY-MM     history over that calendar month (UTC) instead\n"
+	  "  --inventory FILE    report on a snapkeep-inventory/v1 file: no AWS call at all\n"
+	  "  --now TIME          report as of this RFC 3339 time (default: the clock)\n\n"
+	  "Compliance per policy and instance: backup settings against the policy (drift), newest\n"
+	  "snapshot age, copies per copy region, encryption and key, snapshot status, point-in-time\n"
+	  "window, replication, the last drill, manual snapshot quota per region; one verdict each,\n"
+	  "COMPLIANT, DRIFT or AT RISK, with the reason. Snapshots by owner and the retention rule\n"
+	  "that keeps each; monthly cost per instance, region and policy from allocated sizes and\n"
+	  "Settings' prices (an upper bound: snapshots are incremental) and the plan's delta; the\n"
+	  "history from the state directory's journal. Makes the list calls plan makes, no other.\n"
+	  "Exit codes: 0 every instance COMPLIANT; 1 some instance DRIFT or AT RISK; 2 error;\n"
+	  "64 bad usage.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --account ID        the AWS account in the ARNs (default \"*\": any account); with\n"
@@ -414,7 +441,8 @@ enum {
 	O_HEALTHZ, O_NAMESPACE, O_SUMMARY_AT, O_HELP, O_VERSION, O_ACCOUNT, O_TRUST, O_VERBOSE, O_INSECURE_GIT,
 	O_CONNECT_TIMEOUT, O_CALL_TIMEOUT, O_OBSERVE, O_ALERT_REPEAT, O_TO_TIME, O_LATEST, O_FROM_SNAPSHOT, O_TARGET,
 	O_INSTANCE_CLASS, O_APPLY, O_WAIT, O_TIMEOUT, O_POLICY, O_REQUIRE_SIGNED, O_GPG_KEYRING, O_ALLOWED_SIGNERS,
-	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE, O_STATE_BACKEND, O_REPLICA_ID,
+	O_KEEP_UNTIL, O_KEEP_FOR, O_COPY, O_GUARDRAILS, O_ALLOW_DESTRUCTIVE, O_STATE_BACKEND, O_REPLICA_ID, O_FORMAT,
+	O_MONTH, O_REPORT_AT,
 };
 
 /* what an option sets in struct sk_cli (SET_NONE: main() handles it) */
@@ -500,6 +528,9 @@ static const struct cli_option cli_options[] = {
 	STR("guardrails", O_GUARDRAILS, guardrails_file),
 	STR("allow-destructive", O_ALLOW_DESTRUCTIVE, allow_destructive_text),
 	STR("replica-id", O_REPLICA_ID, replica_id),
+	STR("format", O_FORMAT, format),
+	STR("month", O_MONTH, month),
+	STR("report-at", O_REPORT_AT, report_at),
 	OTHER("help", no_argument, O_HELP),
 	OTHER("version", no_argument, O_VERSION),
 };
@@ -748,10 +779,17 @@ static int run_command(int argc, char **argv)
 	}
 	cli.argc = argc - optind;
 	cli.argv = argv + optind;
+	cli.output = output;
 	if (!strcmp(output, "json"))
 		cli.json = true;
+	else if (!strcmp(output, "markdown") && cmd->handler == cmd_plan)
+		; /* a compact plan for a pull-request comment */
+	else if (!strcmp(output, "csv") && cmd->handler == cmd_inventory)
+		; /* one row per snapshot */
 	else if (strcmp(output, "text"))
-		return sk_cli_usage(&cli, "--output must be text or json, got '%s'", output);
+		return sk_cli_usage(&cli, "--output must be text or json%s, got '%s'",
+				    cmd->handler == cmd_plan ? " or markdown" : cmd->handler == cmd_inventory ? " or csv" : "",
+				    output);
 	if (cli.debug)
 		sk_log_set_level(SK_LOG_DEBUG);
 	if (cli.log_format) {

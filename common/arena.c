@@ -3,7 +3,9 @@
  */
 #include "common/arena.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +136,17 @@ void *sk_arena_memdup(struct sk_arena *a, const void *p, size_t size)
 	if (d && size)
 		memcpy(d, p, size);
 	return d;
+}
+
+const char *sk_arena_printf(struct sk_arena *a, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return sk_arena_strdup(a, buf);
 }
 
 const char *sk_arena_strndup(struct sk_arena *a, const char *s, size_t len)

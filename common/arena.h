@@ -31,6 +31,8 @@ void *sk_arena_memdup(struct sk_arena *a, const void *p, size_t size);
 /* a copy in the arena; NULL stays NULL; NULL also on allocation failure (error set) */
 const char *sk_arena_strdup(struct sk_arena *a, const char *s);
 const char *sk_arena_strndup(struct sk_arena *a, const char *s, size_t len);
+/* a string printed from fmt into the arena (at most 1023 bytes, cut there); NULL on allocation failure (set) */
+const char *sk_arena_printf(struct sk_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* the one arena copy of s; NULL stays NULL */
 const char *sk_arena_intern(struct sk_arena *a, const char *s);
 /* the same for s[0..len), which holds no NUL */

@@ -1,7 +1,9 @@
 #!/bin/sh
 # deps.sh - install the Debian packages snapkeep builds and tests with
 # (clang and libFuzzer's runtime only for `make fuzz`; PostgreSQL 15 for the
-# emulator's database-backed instances, libpq for `snapkeep drill`).
+# emulator's database-backed instances, libpq for `snapkeep drill`; Chromium
+# for the HTML report's test in a real headless browser; python3-jsonschema for the
+# report JSON's schema test).
 # Checks first and calls apt-get only for what is missing, so it is cheap to
 # run before every build.  Needs root or sudo when something is missing.
 set -eu
@@ -25,6 +27,7 @@ gcc:cmd:gcc
 make:cmd:make
 git:cmd:git
 python3:file:/usr/bin/python3
+python3-jsonschema:py:jsonschema
 awscli:file:/usr/bin/aws
 ca-certificates:file:/etc/ssl/certs/ca-certificates.crt
 libpq-dev:pkg:libpq
@@ -32,6 +35,7 @@ postgresql-15:file:/usr/lib/postgresql/15/bin/initdb
 valgrind:cmd:valgrind
 hyperfine:cmd:hyperfine
 time:file:/usr/bin/time
+chromium:cmd:chromium
 clang:cmd:clang
 libclang-rt-14-dev:fuzzer:libclang_rt.fuzzer-x86_64.a
 '
@@ -46,6 +50,8 @@ for c in $checks; do
 	pkg) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$what" && continue ;;
 	cmd) command -v "$what" >/dev/null 2>&1 && continue ;;
 	file) [ -e "$what" ] && continue ;;
+	# a Python module the tests import (the report JSON's schema test)
+	py) python3 -c "import $what" >/dev/null 2>&1 && continue ;;
 	# `make fuzz`: libFuzzer's runtime, in the clang's own runtime folder
 	fuzzer) command -v clang >/dev/null 2>&1 && [ -e "$(clang -print-runtime-dir)/$what" ] && continue ;;
 	esac

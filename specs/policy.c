@@ -257,6 +257,7 @@ static struct sk_policyset *new_set(void)
 	set->arena = (struct sk_arena)SK_ARENA_INIT;
 	set->settings.snapshot_quota = DEFAULT_QUOTA;
 	set->settings.price_per_gb_month = SK_DEFAULT_PRICE_PER_GB_MONTH;
+	set->settings.transfer_price_per_gb = SK_DEFAULT_TRANSFER_PRICE_PER_GB;
 	set->settings.concurrency = DEFAULT_CONCURRENCY;
 	set->settings.copies_in_flight = SK_COPIES_IN_FLIGHT_MAX;
 	set->settings.parallel = SK_DEFAULT_PARALLEL;
@@ -373,6 +374,24 @@ const struct sk_settings_account *sk_settings_account(const struct sk_settings *
 		if (!strcmp(s->accounts[i].id, account))
 			return &s->accounts[i];
 	return NULL;
+}
+
+const struct sk_policy *sk_policyset_policy(const struct sk_policyset *set, const char *name)
+{
+	for (size_t i = 0; set && name && i < set->n_policies; i++)
+		if (!strcmp(set->policies[i].name, name))
+			return &set->policies[i];
+	return NULL;
+}
+
+double sk_settings_price(const struct sk_settings *s, const char *region)
+{
+	if (!s)
+		return SK_DEFAULT_PRICE_PER_GB_MONTH;
+	for (size_t i = 0; region && i < s->n_region_prices; i++)
+		if (!strcmp(s->region_prices[i].region, region))
+			return s->region_prices[i].price;
+	return s->price_per_gb_month >= 0 ? s->price_per_gb_month : SK_DEFAULT_PRICE_PER_GB_MONTH;
 }
 
 bool sk_policy_has_region(const struct sk_policy *p, const char *region)

@@ -219,6 +219,8 @@ struct sk_policy {
 
 /* USD per GB-month of snapshot storage: AWS's published us-east-1 list price, the one default */
 #define SK_DEFAULT_PRICE_PER_GB_MONTH 0.095
+/* USD per GB of a cross-region snapshot copy: AWS's published inter-region data transfer out of us-east-1 */
+#define SK_DEFAULT_TRANSFER_PRICE_PER_GB 0.02
 
 /*
  * Cross-region snapshot copies in progress into one destination region, per
@@ -251,11 +253,21 @@ struct sk_settings_account {
 
 #define SK_DEFAULT_PARALLEL 8
 
+/* pricePerGBMonth's per-region prices (a mapping with `default:` and region names) */
+struct sk_settings_price {
+	char *region;
+	double price;
+	struct sk_pos pos;
+};
+
 struct sk_settings {
 	int snapshot_quota;           /* manual snapshots per region; default 100 */
 	struct sk_settings_quota *region_quotas; /* per-region overrides */
 	size_t n_region_quotas;
-	double price_per_gb_month;    /* default SK_DEFAULT_PRICE_PER_GB_MONTH */
+	double price_per_gb_month;    /* default SK_DEFAULT_PRICE_PER_GB_MONTH (or pricePerGBMonth.default) */
+	struct sk_settings_price *region_prices; /* per-region overrides */
+	size_t n_region_prices;
+	double transfer_price_per_gb; /* transferPricePerGB: cross-region copies; default SK_DEFAULT_TRANSFER_PRICE_PER_GB */
 	int concurrency;              /* mutating calls in flight per region; default 4 */
 	char *sns_topic_arn;          /* spec.alerts.snsTopicArn: fleet-wide alerts (`run`), or NULL */
 	struct sk_pos sns_topic_arn_pos;
@@ -304,6 +316,10 @@ void sk_policy_diag_format(struct sk_buf *out, const struct sk_policy_diag *d);
 
 /* the quota for a region (Settings, else 100) */
 int sk_settings_quota(const struct sk_settings *s, const char *region);
+/* the set's policy named name, or NULL */
+const struct sk_policy *sk_policyset_policy(const struct sk_policyset *set, const char *name);
+/* USD per GB-month of snapshot storage in a region (pricePerGBMonth's region, its default, else 0.095) */
+double sk_settings_price(const struct sk_settings *s, const char *region);
 
 /*
  * Two policies that may select the same instance: do their automated

@@ -40,8 +40,8 @@ const char *const sk_policy_keys_drill[] = { "schedule",	"source",  "lag",	     
 const char *const sk_policy_keys_drill_connect[] = { "database", "user", "passwordEnv", "passwordFile", NULL };
 const char *const sk_policy_keys_drill_check[] = { "name", "sql", "atLeast", "expect", "notOlderThanSnapshotBy",
 						   NULL };
-const char *const sk_policy_keys_settings[] = { "snapshotQuota", "pricePerGBMonth", "concurrency", "copiesInFlight",
-						"alerts", "accounts", "parallel", NULL };
+const char *const sk_policy_keys_settings[] = { "snapshotQuota", "pricePerGBMonth", "transferPricePerGB", "concurrency",
+						"copiesInFlight", "alerts", "accounts", "parallel", NULL };
 const char *const sk_policy_keys_account[] = { "id", "roleArn", "externalId", NULL };
 
 const struct sk_policy_keyset sk_policy_keys_sets[] = {

@@ -1,9 +1,10 @@
 /*
  * policy_settings.c - the Settings document: manual snapshot quotas (one
- * for every region, or per region), the storage price, mutating calls and
- * copies in flight, the fleet-wide alerts topic, and the target accounts
- * (each with the role to assume there) and how many (account, region)
- * places are worked on at once
+ * for every region, or per region), the storage price (one, or per region)
+ * and the cross-region transfer price, mutating calls and copies in
+ * flight, the fleet-wide alerts topic, and the target accounts (each with
+ * the role to assume there) and how many (account, region) places are
+ * worked on at once
  *
  * At most one Settings document per set; what it leaves out keeps the
  * defaults the set was made with (policy.c).
@@ -49,7 +50,8 @@ static void parse_quota_map(struct sk_pctx *p, const struct sk_ynode *v)
 	}
 }
 
-static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
+/* a price in USD, 0..1000: true with *out set, else a diagnostic naming label */
+static bool want_price(struct sk_pctx *p, const struct sk_ynode *v, const char *label, const char *unit, double *out)
 {
 	char d[SK_PCTX_DESCRIBE_MAX], w[SK_PCTX_SHOW_MAX];
 
@@ -58,12 +60,59 @@ static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
 		bool special = strpbrk(v->text, "nN") != NULL;
 		double x = special ? NAN : strtod(v->text, NULL);
 
-		if (!isfinite(x) || x < 0 || x > 1000)
-			sk_pctx_diag(p, v, "pricePerGBMonth must be 0..1000 (USD per GB-month), got %s", SK_PCTX_SHOWN(w, v));
-		else
-			p->set->settings.price_per_gb_month = x;
+		if (isfinite(x) && x >= 0 && x <= 1000) {
+			*out = x;
+			return true;
+		}
+		sk_pctx_diag(p, v, "%s must be 0..1000 (%s), got %s", label, unit, SK_PCTX_SHOWN(w, v));
 	} else if (!sk_pctx_is_alias(v)) {
-		sk_pctx_diag(p, v, "pricePerGBMonth must be a number, got %s", sk_pctx_describe(d, v));
+		sk_pctx_diag(p, v, "%s must be a number, got %s", label, sk_pctx_describe(d, v));
+	}
+	return false;
+}
+
+/* pricePerGBMonth: a number, or {default: N, us-east-1: N, ...} */
+static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
+{
+	struct sk_settings *s = &p->set->settings;
+	const char *unit = "USD per GB-month";
+	char w[SK_PCTX_SHOW_MAX], label[SK_PCTX_SHOW_MAX + 32];
+
+	if (v->type != SK_Y_MAP) {
+		want_price(p, v, "pricePerGBMonth", unit, &s->price_per_gb_month);
+		return;
+	}
+	sk_pctx_check_keys(p, v, "pricePerGBMonth", NULL);
+	if (v->n_kids == 0)
+		sk_pctx_diag(p, v, "pricePerGBMonth must not be an empty mapping");
+	s->region_prices = sk_arena_calloc(&p->set->arena, v->n_kids / 2 + 1, sizeof(*s->region_prices));
+	if (!s->region_prices) {
+		p->oom = true;
+		return;
+	}
+	for (size_t i = 0; i + 1 < v->n_kids; i += 2) {
+		const struct sk_ynode *k = v->kids[i];
+		double x;
+
+		if (k->type != SK_Y_SCALAR)
+			continue;
+		if (!(k->len == 7 && !memcmp(k->text, "default", 7)) &&
+		    (k->len > 32 || memchr(k->text, '\0', k->len) || !sk_policy_keys_match(SK_POLICY_RX_REGION, k->text))) {
+			sk_pctx_diag(p, k, "pricePerGBMonth key '%s' must be 'default' or " SK_POLICY_REGION_EXPECTED,
+				     SK_PCTX_SHOWN(w, k));
+			continue;
+		}
+		snprintf(label, sizeof(label), "pricePerGBMonth.%s", SK_PCTX_SHOWN(w, k));
+		if (!want_price(p, v->kids[i + 1], label, unit, &x))
+			continue;
+		if (!strcmp(k->text, "default")) {
+			s->price_per_gb_month = x;
+			continue;
+		}
+		s->region_prices[s->n_region_prices] = (struct sk_settings_price){ sk_pctx_strdup(p, k->text, k->len), x,
+										  sk_pctx_pos(p, k) };
+		if (s->region_prices[s->n_region_prices].region)
+			s->n_region_prices++;
 	}
 }
 
@@ -200,6 +249,8 @@ void sk_policy_settings_parse(struct sk_pctx *p, const struct sk_ynode *root, co
 	}
 	if ((v = sk_pctx_field(spec, "pricePerGBMonth", NULL)))
 		parse_price(p, v);
+	if ((v = sk_pctx_field(spec, "transferPricePerGB", NULL)))
+		want_price(p, v, "transferPricePerGB", "USD per GB copied to another region", &s->transfer_price_per_gb);
 	if ((v = sk_pctx_field(spec, "concurrency", NULL)))
 		sk_pctx_want_int(p, v, "concurrency", 1, 64, NULL, &s->concurrency);
 	if ((v = sk_pctx_field(spec, "alerts", NULL)))

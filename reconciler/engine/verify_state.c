@@ -53,6 +53,7 @@ int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir, const c
 		d->at = in->last_drill.at;
 		d->passed = !strcmp(in->last_drill.outcome, "passed");
 		d->detail = in->last_drill.error[0] ? in->last_drill.error : NULL;
+		d->rto_seconds = in->last_drill.rto_seconds;
 	}
 	rc = 0;
 done:

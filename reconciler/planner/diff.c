@@ -652,7 +652,7 @@ static int region_summaries(struct sk_diff *d)
 		s->automated = r->automated;
 		s->unmanaged = r->manual - r->decided;
 		s->gib_delta = r->gib_delta;
-		s->cost_delta = (double)r->gib_delta * d->plan->price_per_gb_month;
+		s->cost_delta = (double)r->gib_delta * sk_settings_price(&d->set->settings, s->region);
 		s->copies = r->copies;
 		s->arriving = r->arriving;
 		s->n_arriving = r->arriving ? r->copies_inflight : 0;

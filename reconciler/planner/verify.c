@@ -125,6 +125,7 @@ struct ctx {
 	const struct sk_policy *p;
 	const struct sk_inv_instance *in; /* NULL: not observed */
 	const char *instance;
+	const char *home; /* the instance's region */
 	struct sk_verify_limits lim;
 	bool failed;
 };
@@ -155,12 +156,13 @@ static void add(struct ctx *c, const char *region, enum sk_verify_check check, e
 	res->policy = sk_arena_intern(&r->arena, c->p->name);
 	res->instance = sk_arena_intern(&r->arena, c->instance);
 	res->region = sk_arena_intern(&r->arena, region);
+	res->home = sk_arena_intern(&r->arena, c->home);
 	res->check = check;
 	res->status = st;
 	res->snapshot = snapshot ? sk_arena_strdup(&r->arena, snapshot) : NULL;
 	res->value = value;
 	res->message = sk_arena_strdup(&r->arena, msg);
-	if (!res->policy || !res->instance || !res->region || !res->message || (snapshot && !res->snapshot)) {
+	if (!res->policy || !res->instance || !res->region || !res->home || !res->message || (snapshot && !res->snapshot)) {
 		c->failed = true;
 		return;
 	}
@@ -589,6 +591,7 @@ static void verify_policy(struct ctx *c)
 	sk_verify_limits(&c->lim, p, c->o->now);
 	for (j = 0; j < p->n_regions && !c->failed; j++) {
 		const char *region = p->regions[j].name;
+		c->home = region;
 		if (!region_wanted(c->o, region))
 			continue;
 		if (!sk_inventory_has_instances(c->inv, region)) {

@@ -88,6 +88,7 @@ struct sk_verify_drill {
 	int64_t at;          /* when it finished */
 	bool passed;
 	const char *detail;  /* what failed, or NULL */
+	uint64_t rto_seconds; /* restore request to checks answered (the report shows it) */
 };
 
 struct sk_verify_opts {
@@ -111,6 +112,7 @@ struct sk_verify_result {
 	const char *policy;
 	const char *instance;
 	const char *region;   /* where the check looked (a copy region for copy checks) */
+	const char *home;     /* the instance's own region (region, but for the checks of its copy regions) */
 	enum sk_verify_check check;
 	enum sk_verify_status status;
 	const char *snapshot; /* the snapshot it names, or NULL */
