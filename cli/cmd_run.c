@@ -13,6 +13,7 @@
 #include "reconciler/service/loop.h"
 #include "reconciler/service/metrics_http.h"
 #include "reconciler/service/service.h"
+#include "specs/cron.h"
 
 static volatile sig_atomic_t hup;
 
@@ -37,6 +38,9 @@ int cmd_run(struct sk_cli *cli)
 	    (cli->summary_at && sk_alert_parse_time_of_day(&so.summary_minute, cli->summary_at) < 0) ||
 	    (cli->alert_repeat && sk_loop_parse_duration(&so.alert_repeat_ms, cli->alert_repeat, false) < 0))
 		return sk_cli_usage(cli, "%s", sk_error_message());
+	if (cli->report_at && sk_cron_parse(&so.report_at, cli->report_at, NULL) < 0)
+		return sk_cli_usage(cli, "--report-at: %s", sk_error_message());
+	so.report = cli->report_at != NULL;
 	/* a typo in the address is bad usage, found before anything starts; a busy port is found when binding */
 	if (cli->metrics_addr) {
 		char *host = NULL;

@@ -568,7 +568,9 @@ static void verify_check(struct ctx *c, struct sk_report_instance *ri, const str
 	default:
 		break;
 	}
-	add_check(c, ri, name, v->region, desired, live, verdict, v->status == SK_VERIFY_OK ? NULL : v->message);
+	/* verify's report is freed before this one: its words are copied */
+	add_check(c, ri, name, v->region, desired, live, verdict,
+		  v->status == SK_VERIFY_OK ? NULL : intern(c, v->message));
 }
 
 static void quota_checks(struct ctx *c, struct sk_report_instance *ri)

@@ -252,12 +252,12 @@ static void quota_table(struct table *t, const struct sk_report *r)
 {
 	size_t i;
 
-	row(t, "REGION", "MANUAL", "AFTER PLAN", "QUOTA", "USE", "");
+	row(t, "REGION", "MANUAL", "AFTER PLAN", "QUOTA", "USE", "STATUS");
 	for (i = 0; i < r->n_regions; i++) {
 		const struct sk_report_region *g = &r->regions[i];
 		size_t most = g->manual > g->manual_after ? g->manual : g->manual_after;
 		row(t, g->region, cell(t, "%zu", g->manual), cell(t, "%zu", g->manual_after), cell(t, "%d", g->quota),
-		    g->quota > 0 ? cell(t, "%zu%%", most * 100 / (size_t)g->quota) : "", g->over_quota ? "OVER QUOTA" : "");
+		    g->quota > 0 ? cell(t, "%zu%%", most * 100 / (size_t)g->quota) : "", g->over_quota ? "OVER QUOTA" : "ok");
 	}
 }
 

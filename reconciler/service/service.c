@@ -20,8 +20,11 @@
 #include "reconciler/engine/drill.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/metrics_http.h"
+#include "reconciler/service/report_at.h"
 #include "reconciler/service/verify_watch.h"
 #include "reconciler/engine/verify_state.h"
+#include "reconciler/engine/report_state.h"
+#include "reconciler/planner/report_render.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 #include "state/docs.h"
@@ -429,6 +432,52 @@ save:
 	sk_buf_free(&body);
 }
 
+/*
+ * --report-at: when the schedule fired since the last month was reported,
+ * the month's report from this cycle's observation and plan: its summary
+ * to the fleet's alerts topic, then the page, which marks the month done
+ * (a summary no topic took is tried again next cycle)
+ */
+static void monthly_report(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv,
+			   const struct sk_plan *plan)
+{
+	struct sk_report_state_opts ro = SK_REPORT_STATE_OPTS_INIT;
+	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
+	struct sk_report *r = NULL;
+	const char **topics = NULL;
+	size_t n = 0;
+	char month[8];
+	int due;
+
+	ro.now = plan->now;
+	ro.state_dir = c->state_dir;
+	if ((due = sk_report_at_due(month, &c->o.report_at, c->state_dir, ro.now)) <= 0) {
+		if (due < 0)
+			sk_warn("--report-at: %s", sk_error_message());
+		return;
+	}
+	if (sk_report_month_range(&ro.since, &ro.until, month) < 0 || sk_report_from_state(&r, set, inv, plan, &ro) < 0 ||
+	    sk_alert_route(&topics, &n, &c->routes, NULL, 0) < 0 || sk_report_summary(&subject, &body, r, month) < 0) {
+		sk_warn("--report-at: cannot make the report of %s: %s", month, sk_error_message());
+		goto done;
+	}
+	if (!n)
+		sk_warn("--report-at: neither the Settings nor any policy names alerts.snsTopicArn; the summary of %s "
+			"goes nowhere", month);
+	else if (publish(c, topics, n, &subject, &body) == 0)
+		goto done; /* not one topic took it: the next cycle tries again */
+	if (sk_report_at_write(c->state_dir, month, r) < 0)
+		sk_warn("--report-at: cannot write the report of %s: %s", month, sk_error_message());
+	else
+		sk_info("the report of %s (%s) is in %s/%s/%s.html", month, sk_report_verdict_name(r->verdict),
+			c->state_dir, SK_REPORT_AT_DIR, month);
+done:
+	sk_report_free(r);
+	free(topics);
+	sk_buf_free(&subject);
+	sk_buf_free(&body);
+}
+
 /* the caller's callbacks, after the service's own */
 static void diags(void *ud, const struct sk_policyset *set)
 {
@@ -481,6 +530,8 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
 	verify(c, set, inv);
+	if (c->o.report && c->state_dir)
+		monthly_report(c, set, inv, plan);
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }

@@ -22,6 +22,9 @@
  * restarted loop neither loses the day's cycles nor misses the time it was
  * down over.
  *
+ * The monthly report (report_at) is the same: the page it writes in the
+ * state directory says the month was reported.
+ *
  * Ages of the newest snapshots are kept as the snapshots' creation times:
  * a cycle that cannot observe reports them older by the time that passed,
  * so an alarm on NewestSnapshotAgeSeconds still fires while snapkeep cannot
@@ -36,6 +39,7 @@
 
 #include "reconciler/engine/reconcile.h"
 #include "reconciler/engine/session.h"
+#include "specs/cron.h"
 
 #define SK_ALERT_REPEAT_DEFAULT_MS ((int64_t)4 * 3600 * 1000)
 
@@ -54,6 +58,8 @@ struct sk_service_opts {
 	const char *metrics_namespace; /* CloudWatch; NULL: "Snapkeep" */
 	bool summary;                  /* publish a daily summary ... */
 	int summary_minute;            /* ... at this minute of the UTC day */
+	bool report;                   /* --report-at: the monthly report (report_at.h) ... */
+	struct sk_cron report_at;      /* ... when this schedule fires */
 	int64_t alert_repeat_ms;       /* a firing alert's message again after this long; 0: 4 hours */
 	int64_t interval_ms;
 	int64_t git_poll_ms;           /* 0: no polling */
@@ -65,7 +71,7 @@ struct sk_service_opts {
 #define SK_SERVICE_OPTS_INIT                                                                                \
 	{ .cycle = SK_RECONCILE_OPTS_INIT, .session = SK_SESSION_OPTS_INIT, .version = NULL,                 \
 	  .metrics_addr = NULL, .healthz_failures = 3, .metrics_namespace = NULL, .summary = false,          \
-	  .summary_minute = 0, .alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS, .interval_ms = 15 * 60 * 1000, \
+	  .summary_minute = 0, .report = false, .report_at = { 0 }, .alert_repeat_ms = SK_ALERT_REPEAT_DEFAULT_MS, .interval_ms = 15 * 60 * 1000, \
 	  .git_poll_ms = 0, .once = false, .cancel = NULL, .reload_flag = NULL }
 
 struct sk_service;
