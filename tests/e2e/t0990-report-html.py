@@ -109,19 +109,19 @@ for d in (1, 2):
     snaps.append({"id": sid, "arn": arn("us-east-1", sid), "instance": "api-db", "region": "us-east-1",
                   "type": "automated", "status": "available", "created": iso(when), "encrypted": True,
                   "allocatedGiB": 50, "tags": {}})
-# billing-db: settings drift (copy tags off), 6 dailies, the 3 newest copied
+# billing-db: settings drift (copy tags off), 6 dailies, the 3 newest copied; the dearest (200 GiB)
 for d in range(6):
-    snaps.append(owned("billing-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=5), gib=20))
+    snaps.append(owned("billing-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=5), gib=200))
 for src in snaps[-6:-3]:
     snaps.append(owned("billing-db", dt.datetime.strptime(src["created"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=dt.timezone.utc), region="us-west-2", gib=20, source=src))
+        tzinfo=dt.timezone.utc), region="us-west-2", gib=200, source=src))
 # ledger-db: the newest snapshot is 9 days old (stale), unencrypted
 for d in (9, 10, 11):
     snaps.append(owned("ledger-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=6), gib=10))
     snaps[-1]["encrypted"] = False
 
 INVENTORY = {"format": "snapkeep-inventory/v1", "observedAt": NOW, "regions": ["us-east-1", "us-west-2"],
-             "instances": [instance("api-db"), instance("billing-db", copy_tags=False, gib=20),
+             "instances": [instance("api-db"), instance("billing-db", copy_tags=False, gib=200),
                            instance("ledger-db", gib=10, encrypted=False)],
              "snapshots": snaps,
              "automatedBackups": [automated_backup(i) for i in ("api-db", "billing-db", "ledger-db")]}
@@ -200,8 +200,11 @@ canary = os.path.join(work, "canary.html")
 with open(canary, "w") as f:
     f.write('<!DOCTYPE html><title>canary</title><img src="http://canary.example/pixel.png">')
 
+# the rows in the order they are seen: top to bottom on the screen
+SHOWN = ("[...document.querySelectorAll('#compliance tr.row')].map(r => [r.cells[0].getBoundingClientRect().top, "
+         "r.dataset.instance]).sort((a, b) => a[0] - b[0]).map(x => x[1])")
 DOM = """(() => {
-  const rows = [...document.querySelectorAll('#by-verdict tr.row')];
+  const rows = [...document.querySelectorAll('#compliance tr.row')];
   const charts = [...document.querySelectorAll('svg.timeline')].map(s => {
     const marks = [...s.querySelectorAll('.mk')];
     const rules = {};
@@ -211,10 +214,10 @@ DOM = """(() => {
   });
   return {rows: rows.map(r => [r.dataset.instance, r.dataset.verdict, r.cells[0].innerText.trim()]),
           charts, title: document.title,
-          altShown: getComputedStyle(document.getElementById('by-instance')).display,
+          shownOrder: SHOWN,
           scripts: document.scripts.length,
           overflow: document.documentElement.scrollWidth - window.innerWidth};
-})()"""
+})()""".replace("SHOWN", SHOWN)
 
 browser_dir = os.path.join(work, "chromium")
 try:
@@ -230,15 +233,16 @@ try:
                      clip={"x": 0, "y": 0, "width": 1280, "height": min(int(top), 1600)})
         # the Instance column's header link: a same-page link, :target shows that order
         b.eval("document.querySelector('th a[href=\"#by-instance\"]').click()")
-        sorted_view = b.eval("[...document.querySelectorAll('#by-instance tr.row')].map(r => r.dataset.instance)")
-        shown = b.eval("[getComputedStyle(document.getElementById('by-instance')).display,"
-                       " getComputedStyle(document.getElementById('by-verdict')).display]")
+        sorted_view = b.eval(SHOWN)
+        b.eval("document.querySelector('th a[href=\"#by-cost\"]').click()")
+        cost_view = b.eval(SHOWN)
         b.open("file://" + page, width=390, height=844, mobile=True)
         phone = b.eval("({overflow: document.documentElement.scrollWidth - window.innerWidth,"
-                       " card: getComputedStyle(document.querySelector('#by-verdict tr.row')).display,"
+                       " card: getComputedStyle(document.querySelector('#compliance tr.row')).display,"
                        " font: parseFloat(getComputedStyle(document.body).fontSize),"
-                       " label: getComputedStyle(document.querySelector('#by-verdict tr.row td'), '::before').content})")
+                       " label: getComputedStyle(document.querySelector('#compliance tr.row td'), '::before').content})")
         b.screenshot(os.path.join(ART, "phone.png"), full_page=True)
+        phone_sorted = b.eval("document.querySelector('th a[href=\"#by-instance\"]').click()") or b.eval(SHOWN)
         b.call("Emulation.setEmulatedMedia", {"media": "print"}, session=True)
         printed = b.eval("getComputedStyle(document.querySelector('nav')).display")
         b.pdf(os.path.join(ART, "report.pdf"))
@@ -261,9 +265,10 @@ t.ok(all(verdict_words[v] in text for _, v, text in dom["rows"]), "each verdict 
      dom["rows"])
 t.is_(dict((i, v) for i, v, _ in dom["rows"]), {"api-db": "compliant", "billing-db": "drift", "ledger-db": "at-risk"},
       "api-db is compliant, billing-db drifts (copy tags off), ledger-db is at risk (stale, unencrypted)")
-t.is_(dom["altShown"], "none", "the other orders are hidden until asked for")
-t.is_(shown, ["table-row-group", "none"], "#by-instance shows that order instead, without script")
-t.is_(sorted_view, ["api-db", "billing-db", "ledger-db"], "that order is by instance name")
+t.is_(dom["shownOrder"], [x[0] for x in dom["rows"]], "the rows are seen worst first")
+t.is_(sorted_view, ["api-db", "billing-db", "ledger-db"], "the Instance header's link shows them by name, without script")
+t.is_(cost_view, ["billing-db", "api-db", "ledger-db"], "the Cost header's link shows the dearest first")
+t.is_(phone_sorted, ["api-db", "billing-db", "ledger-db"], "the orders work on the phone's cards too")
 
 # one timeline per instance, every snapshot a mark, each in its rule's row
 charts = dict((c["instance"], c) for c in dom["charts"])
