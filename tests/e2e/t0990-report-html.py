@@ -204,13 +204,22 @@ with open(canary, "w") as f:
 SHOWN = ("[...document.querySelectorAll('#compliance tr.row')].map(r => [r.cells[0].getBoundingClientRect().top, "
          "r.dataset.instance]).sort((a, b) => a[0] - b[0]).map(x => x[1])")
 DOM = """(() => {
+  // drawn: scrolled to, the point at the middle of its first mark is that mark (or one beside it)
+  const drawn = s => {
+    const m = s.querySelector('.mk');
+    if (!m) return s.getBoundingClientRect().height > 40;
+    m.scrollIntoView({block: 'center'});
+    const r = m.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return !!hit && !!hit.closest('.mk') && hit.ownerSVGElement === s;
+  };
   const rows = [...document.querySelectorAll('#compliance tr.row')];
   const charts = [...document.querySelectorAll('svg.timeline')].map(s => {
     const marks = [...s.querySelectorAll('.mk')];
     const rules = {};
     for (const m of marks) rules[m.dataset.rule] = (rules[m.dataset.rule] || 0) + Number(m.dataset.n);
     return {instance: s.dataset.instance, n: marks.reduce((a, m) => a + Number(m.dataset.n), 0),
-            shown: s.getBoundingClientRect().width > 0, rules};
+            shown: drawn(s), rules};
   });
   return {rows: rows.map(r => [r.dataset.instance, r.dataset.verdict, r.cells[0].innerText.trim()]),
           charts, title: document.title,
@@ -274,7 +283,8 @@ t.is_(phone_sorted, ["api-db", "billing-db", "ledger-db"], "the orders work on t
 charts = dict((c["instance"], c) for c in dom["charts"])
 t.is_(len(dom["charts"]), 3, "one SVG timeline per instance")
 t.is_(dict((k, v["n"]) for k, v in charts.items()), EXPECTED_MARKS, "as many marks as each instance's snapshots")
-t.ok(all(c["shown"] for c in dom["charts"]), "every timeline is drawn")
+t.ok(all(c["shown"] for c in dom["charts"]), "every timeline is drawn: its marks are what is on screen there",
+     dom["charts"])
 for iid in ("api-db", "billing-db", "ledger-db"):
     t.is_(charts.get(iid, {}).get("rules"), want_rules.get(iid), "%s: marks per rule as the plan decides" % iid)
 
