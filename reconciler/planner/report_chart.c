@@ -265,7 +265,7 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 	struct sk_svg_scale x = time_scale(r);
 	struct sk_buf title = SK_BUF_INIT, label = SK_BUF_INIT;
 	size_t counts[SK_CHART_ROWS], li, k, b, e, rows;
-	double height = TL_TOP, y;
+	double height = TL_TOP, y, now_x;
 	int rc = -1;
 
 	/* the height: each lane's head and used rows (an empty lane says so in one row) */
@@ -322,7 +322,8 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 		y += TL_LANE_GAP;
 	}
 	/* now, and the shared axis */
-	if (sk_svg_line(out, sk_svg_scale_map(&x, (double)r->now), TL_TOP, sk_svg_scale_map(&x, (double)r->now), y, "now") < 0 ||
+	now_x = sk_svg_scale_map(&x, (double)r->now);
+	if (sk_svg_line(out, now_x, TL_TOP, now_x, y, "now") < 0 ||
 	    sk_svg_open(out, "use") < 0 || sk_svg_attr(out, "href", "#tl-axis") < 0 || sk_svg_attr_num(out, "y", y) < 0 ||
 	    sk_svg_close(out, "use", NULL) < 0 || sk_svg_end(out, "svg") < 0)
 		goto done;
@@ -390,11 +391,13 @@ int sk_chart_storage(struct sk_buf *out, const struct sk_report *r, bool cost)
 		sk_error_set_oom();
 		goto done;
 	}
-	if (sk_svg_start(out, ST_WIDTH, ST_HEIGHT) < 0 || sk_svg_attr(out, "class", cost ? "series cost" : "series storage") < 0 ||
+	if (sk_svg_start(out, ST_WIDTH, ST_HEIGHT) < 0 ||
+	    sk_svg_attr(out, "class", cost ? "series cost" : "series storage") < 0 ||
 	    sk_svg_attr(out, "role", "img") < 0 ||
 	    sk_svg_attr(out, "aria-label", cost ? "snapshot storage cost per region, USD per month, day by day" :
 						  "snapshot storage per region, GiB, day by day") < 0 ||
-	    sk_svg_body(out) < 0 || sk_svg_axis_value(out, &y, ST_LEFT, ST_WIDTH - ST_RIGHT, 5, cost ? "$" : "", cost ? "" : " GiB") < 0 ||
+	    sk_svg_body(out) < 0 ||
+	    sk_svg_axis_value(out, &y, ST_LEFT, ST_WIDTH - ST_RIGHT, 5, cost ? "$" : "", cost ? "" : " GiB") < 0 ||
 	    sk_svg_axis_time(out, &x, ST_HEIGHT - ST_BOTTOM, ST_TOP, 8) < 0)
 		goto done;
 	for (k = 0; k < r->n_regions; k++) {
