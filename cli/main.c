@@ -201,12 +201,12 @@ static const struct sk_command commands[] = {
 	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "report", cmd_report, "compliance, cost and history: for people, tickets and auditors",
-	  "[--format text|markdown|json|csv|html] [--out FILE|DIR] [--since D | --month YYYY-MM] [options]",
+	  "[--format text|markdown|json|csv|html] [-out FILE|DIR] [--since D | --month YYYY-MM] [options]",
 	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_DEBUG OPT_LOG_FORMAT
 	  "  --format F          text (default); markdown (tickets, pull requests); json (snapkeep-report/v1,\n"
 	  "                      specs/report.schema.json); csv (one row per instance-check, RFC 4180);\n"
 	  "                      html (one self-contained page with charts)\n"
-	  "  --out FILE|DIR      write the report there (a directory: report-<day or month>.<ext>)\n"
+	  "  -out FILE|DIR       write the report there (a directory: report-<day or month>.<ext>)\n"
 	  "  --since D           history over the last D (720h, 30d, 12w) or since an RFC 3339 time\n"
 	  "                      (default 30d)\n"
 	  "  --month YYYY-MM     history over that calendar month (UTC) instead\n"

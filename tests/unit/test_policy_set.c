@@ -159,6 +159,18 @@ static void test_settings_document(void **state)
 
 	set = parse("s.yaml", SETTINGS("s") "spec: {snapshotQuota: 300}\n", 0);
 	assert_int_equal(sk_settings_quota(&set->settings, "us-east-1"), 300);
+	/* the defaults: AWS's published us-east-1 storage price, and inter-region transfer */
+	assert_true(sk_settings_price(&set->settings, "eu-west-1") == SK_DEFAULT_PRICE_PER_GB_MONTH);
+	assert_true(set->settings.transfer_price_per_gb == SK_DEFAULT_TRANSFER_PRICE_PER_GB);
+	sk_policyset_free(set);
+
+	/* prices per region, with a default; the transfer price */
+	set = parse("s.yaml", SETTINGS("s") "spec: {pricePerGBMonth: {default: 0.1, eu-west-1: 0.125}, "
+					   "transferPricePerGB: 0.09}\n", 0);
+	assert_true(sk_settings_price(&set->settings, "eu-west-1") == 0.125);
+	assert_true(sk_settings_price(&set->settings, "us-east-1") == 0.1);
+	assert_true(set->settings.transfer_price_per_gb == 0.09);
+	assert_true(sk_settings_price(NULL, "us-east-1") == SK_DEFAULT_PRICE_PER_GB_MONTH);
 	sk_policyset_free(set);
 }
 
@@ -175,7 +187,12 @@ static void test_settings_errors(void **state)
 		  "p.yaml:11:82: settings 's': pricePerGBMonth must be a number, got string 'cheap'\n"
 		  "p.yaml:11:102: settings 's': concurrency must be 1..64, got 65\n"
 		  "p.yaml:11:106: settings 's': unknown key 'retries' in 'spec' (expected one of: snapshotQuota, "
-		  "pricePerGBMonth, concurrency, copiesInFlight, alerts)\n" },
+		  "pricePerGBMonth, transferPricePerGB, concurrency, copiesInFlight, alerts)\n" },
+		{ SETTINGS("s") "spec: {pricePerGBMonth: {mars-1: 0.1, us-east-1: -1}, transferPricePerGB: free}\n",
+		  "p.yaml:11:26: settings 's': pricePerGBMonth key 'mars-1' must be 'default' or an AWS region name such as "
+		  "us-east-1\n"
+		  "p.yaml:11:50: settings 's': pricePerGBMonth.us-east-1 must be 0..1000 (USD per GB-month), got -1\n"
+		  "p.yaml:11:75: settings 's': transferPricePerGB must be a number, got string 'free'\n" },
 		{ SETTINGS("s") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: t}\n",
 		  "p.yaml:12:1: settings 't': a second Settings document (the first is at p.yaml:8:1); at most one is allowed\n" },
 		{ SETTINGS("s") "spec: {pricePerGBMonth: .inf}\n",

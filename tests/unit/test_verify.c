@@ -487,7 +487,7 @@ static void test_verify_replication_and_status(void **state)
 static void test_verify_drill(void **state)
 {
 	struct knobs k = fine();
-	struct sk_verify_drill d = { "us-east-1", "db-1", NOW - 10 * D, true, NULL };
+	struct sk_verify_drill d = { "us-east-1", "db-1", NOW - 10 * D, true, NULL, 0 };
 	struct sk_verify_opts o = SK_VERIFY_OPTS_INIT;
 	struct sk_verify_report *r;
 
