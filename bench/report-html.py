@@ -68,7 +68,7 @@ def main():
             runs = [timed(base + extra, env) for _ in range(a.runs)]
             bad = [r for r in runs if r[2] not in (0, 1)]
             if bad:
-                print("  %s failed (exit %d): %s" % (label, bad[0][2], bad[0][3][-800:]), flush=True)
+                print("  %s failed (exit %d): %s" % (label, bad[0][2], bad[0][3].split("\tCommand being timed")[0][-800:]), flush=True)
                 continue
             print("  %-14s median %.2f s wall, peak RSS %.0f MiB (%d runs)%s" %
                   (label, statistics.median(r[0] for r in runs), max(r[1] for r in runs), a.runs,
@@ -79,7 +79,7 @@ def main():
             marks = sum(int(n) for n in re.findall(r'class="mk [^"]*" data-n="(\d+)"', html))
             charts = html.count('class="timeline"')
             print("  page: %.2f MB (target < 5 MB), %d timelines, %d snapshot marks, %d compliance rows" %
-                  (len(html.encode()) / 1e6, charts, marks, html.count('<tr class="row"') // 3), flush=True)
+                  (len(html.encode()) / 1e6, charts, marks, html.count('<tr class="row"')), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

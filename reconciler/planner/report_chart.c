@@ -174,7 +174,7 @@ static int detail_marks(struct sk_buf *out, struct sk_buf *t, const struct sk_re
  * first placed ("M141 28h0"), each next one moved to from the last ("m6 0h0").
  */
 static int dense_marks(struct sk_buf *out, struct sk_buf *t, const struct sk_report *r, const struct sk_svg_scale *x,
-		       size_t b, size_t e, enum sk_chart_row row, double y, size_t n, const char *region)
+		       size_t b, size_t e, enum sk_chart_row row, double y, size_t n)
 {
 	char first[SK_TIME_RFC3339_MAX], last[SK_TIME_RFC3339_MAX];
 	long px, last_px = 0;
@@ -207,8 +207,7 @@ static int dense_marks(struct sk_buf *out, struct sk_buf *t, const struct sk_rep
 	sk_time_format_rfc3339(last, t1);
 	first[10] = last[10] = '\0';
 	sk_buf_reset(t);
-	if (sk_buf_printf(t, "%s in %s: %zu snapshot%s, %s to %s", ROWS[row].label, region, n, n == 1 ? "" : "s", first,
-			  last) < 0 ||
+	if (sk_buf_printf(t, "%s: %zu snapshot%s, %s to %s", ROWS[row].label, n, n == 1 ? "" : "s", first, last) < 0 ||
 	    sk_buf_addc(out, '"') < 0)
 		return -1;
 	return sk_svg_close(out, "path", sk_buf_cstr(t));
@@ -233,13 +232,40 @@ static size_t used_rows(const size_t counts[SK_CHART_ROWS])
 	return n;
 }
 
+/* the used rows' labels, in one group, and their guide lines, in one path, from y down */
+static int lane_rows(struct sk_buf *out, const size_t counts[SK_CHART_ROWS], double y)
+{
+	double cy = y + TL_ROW / 2;
+	size_t k;
+
+	if (sk_buf_adds(out, "<g class=\"rl\" text-anchor=\"end\">") < 0)
+		return -1;
+	for (k = 0; k < SK_CHART_ROWS; k++) {
+		if (!counts[k])
+			continue;
+		if (sk_svg_text(out, TL_LEFT - 8, cy + 4, NULL, NULL, ROWS[k].label) < 0)
+			return -1;
+		cy += TL_ROW;
+	}
+	if (sk_buf_adds(out, "</g><path class=\"rowline\" d=\"") < 0)
+		return -1;
+	for (k = 0, cy = y + TL_ROW / 2; k < SK_CHART_ROWS; k++) {
+		if (!counts[k])
+			continue;
+		if (sk_buf_printf(out, "M%ld %ldH%ld", lround(TL_LEFT), lround(cy), lround(TL_WIDTH - TL_RIGHT)) < 0)
+			return -1;
+		cy += TL_ROW;
+	}
+	return sk_buf_adds(out, "\"/>");
+}
+
 int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx, bool dense)
 {
 	const struct sk_report_instance *in = &r->instances[idx];
 	struct sk_svg_scale x = time_scale(r);
 	struct sk_buf title = SK_BUF_INIT, label = SK_BUF_INIT;
 	size_t counts[SK_CHART_ROWS], li, k, b, e, rows;
-	double height = TL_TOP, y;
+	double height = TL_TOP, y, now_x;
 	int rc = -1;
 
 	/* the height: each lane's head and used rows (an empty lane says so in one row) */
@@ -274,6 +300,8 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 		    sk_svg_text(out, 4, y + 13, NULL, "lane-head", sk_buf_cstr(&label)) < 0)
 			goto done;
 		y += TL_LANE_HEAD;
+		if (rows && lane_rows(out, counts, y) < 0)
+			goto done;
 		if (!rows) {
 			if (sk_svg_text(out, TL_LEFT, y + 9, NULL, "none", "no snapshots here") < 0)
 				goto done;
@@ -284,10 +312,7 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 
 			if (!counts[k])
 				continue;
-			if (sk_svg_text(out, TL_LEFT - 8, cy + 4, "end", "rl", ROWS[k].label) < 0 ||
-			    sk_svg_line(out, TL_LEFT, cy, TL_WIDTH - TL_RIGHT, cy, "rowline") < 0)
-				goto done;
-			if (dense ? dense_marks(out, &title, r, &x, b, e, (enum sk_chart_row)k, cy, counts[k], region) :
+			if (dense ? dense_marks(out, &title, r, &x, b, e, (enum sk_chart_row)k, cy, counts[k]) :
 				    detail_marks(out, &title, r, &x, b, e, (enum sk_chart_row)k, cy))
 				goto done;
 			y += TL_ROW;
@@ -297,7 +322,8 @@ int sk_chart_timeline(struct sk_buf *out, const struct sk_report *r, size_t idx,
 		y += TL_LANE_GAP;
 	}
 	/* now, and the shared axis */
-	if (sk_svg_line(out, sk_svg_scale_map(&x, (double)r->now), TL_TOP, sk_svg_scale_map(&x, (double)r->now), y, "now") < 0 ||
+	now_x = sk_svg_scale_map(&x, (double)r->now);
+	if (sk_svg_line(out, now_x, TL_TOP, now_x, y, "now") < 0 ||
 	    sk_svg_open(out, "use") < 0 || sk_svg_attr(out, "href", "#tl-axis") < 0 || sk_svg_attr_num(out, "y", y) < 0 ||
 	    sk_svg_close(out, "use", NULL) < 0 || sk_svg_end(out, "svg") < 0)
 		goto done;
@@ -365,11 +391,13 @@ int sk_chart_storage(struct sk_buf *out, const struct sk_report *r, bool cost)
 		sk_error_set_oom();
 		goto done;
 	}
-	if (sk_svg_start(out, ST_WIDTH, ST_HEIGHT) < 0 || sk_svg_attr(out, "class", cost ? "series cost" : "series storage") < 0 ||
+	if (sk_svg_start(out, ST_WIDTH, ST_HEIGHT) < 0 ||
+	    sk_svg_attr(out, "class", cost ? "series cost" : "series storage") < 0 ||
 	    sk_svg_attr(out, "role", "img") < 0 ||
 	    sk_svg_attr(out, "aria-label", cost ? "snapshot storage cost per region, USD per month, day by day" :
 						  "snapshot storage per region, GiB, day by day") < 0 ||
-	    sk_svg_body(out) < 0 || sk_svg_axis_value(out, &y, ST_LEFT, ST_WIDTH - ST_RIGHT, 5, cost ? "$" : "", cost ? "" : " GiB") < 0 ||
+	    sk_svg_body(out) < 0 ||
+	    sk_svg_axis_value(out, &y, ST_LEFT, ST_WIDTH - ST_RIGHT, 5, cost ? "$" : "", cost ? "" : " GiB") < 0 ||
 	    sk_svg_axis_time(out, &x, ST_HEIGHT - ST_BOTTOM, ST_TOP, 8) < 0)
 		goto done;
 	for (k = 0; k < r->n_regions; k++) {

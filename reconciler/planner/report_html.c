@@ -39,11 +39,16 @@ static const char CSS[] =
 	"table{border-collapse:collapse;width:100%;font-size:.9em}"
 	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}"
 	"th{background:var(--soft);white-space:nowrap}th a{color:inherit}td.num,th.num{text-align:right}"
-	"table.compliance td:nth-child(n+6):nth-child(-n+9){text-align:right}"
+	"table.compliance td:nth-child(n+6):nth-child(-n+9){text-align:right;white-space:nowrap}"
+	"table.compliance td:nth-child(4){white-space:nowrap}"
 	"tr[data-verdict=at-risk] td:first-child{box-shadow:inset 4px 0 var(--risk)}"
 	"tr[data-verdict=drift] td:first-child{box-shadow:inset 4px 0 #d4a72c}"
-	"table.compliance tbody.alt{display:none}table.compliance tbody.alt:target{display:table-row-group}"
-	"table.compliance:has(tbody.alt:target) tbody.default{display:none}"
+	/* one table in three orders, no script: a grid whose cells take the :target order's rank */
+	"table.compliance{display:grid;grid-template-columns:repeat(4,auto) minmax(14em,1fr) repeat(5,auto)}"
+	"table.compliance thead,table.compliance tbody,table.compliance tr{display:contents}"
+	"table.compliance th{order:-1}"
+	"#by-instance:target~.scroll table.compliance :is(tr,td){order:var(--n)}"
+	"#by-cost:target~.scroll table.compliance :is(tr,td){order:var(--c)}"
 	".sortnote{font-size:.85em;color:var(--mute)}"
 	"section.instance{border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:12px 0;"
 	"break-inside:avoid}"
@@ -53,7 +58,8 @@ static const char CSS[] =
 	".chart{overflow-x:auto}"
 	/* no "svg " in front: the shared axis is drawn through <use>, whose copy has no svg ancestor */
 	"text{font:11px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;fill:var(--fg)}"
-	"text.tick,text.rl{fill:var(--mute)}text.lane-head{font-weight:600}.lane-bg{fill:var(--soft)}"
+	"text.tick,text.rl,.rl text{fill:var(--mute)}.rowline{fill:none}"
+	"text.lane-head{font-weight:600}.lane-bg{fill:var(--soft)}"
 	".axis,line.tick{stroke:#8c959f}.grid{stroke:#eaeef2}.rowline{stroke:#e3e8ee}"
 	".now{stroke:#0b57d0;stroke-dasharray:3 3}"
 	".k-yearly{--c:#3e1f8c}.k-monthly{--c:#6639ba}.k-weekly{--c:#0969da}.k-daily{--c:#1a7f37}"
@@ -70,24 +76,28 @@ static const char CSS[] =
 	"polyline.line{fill:none}text.end{stroke:none}"
 	".qtrack{fill:#eaeef2}.qbar{fill:#0969da}.qbar.over{fill:#cf222e}.qafter{stroke:var(--fg);stroke-width:2}"
 	"@media (max-width:700px){main{padding:10px}svg.timeline{min-width:620px}svg.series{min-width:560px}"
+	"table.checks,table.regions,table.events{min-width:560px}"
 	"svg.quota{min-width:520px}"
+	"table.compliance{display:flex;flex-direction:column}"
 	"table.compliance thead{display:none}table.compliance tr{display:block;border:1px solid var(--line);"
 	"border-radius:8px;margin:8px 0;padding:4px 0}"
 	"table.compliance td{display:flex;gap:.6em;border:0;padding:2px 10px}"
 	"table.compliance td::before{min-width:8.5em;color:var(--mute);font-weight:600}"
 	/* the column names, for rows shown as cards */
-	"table.compliance td:nth-child(1)::before{content:'Verdict'}table.compliance td:nth-child(2)::before{content:'Instance'}"
+	"table.compliance td:nth-child(1)::before{content:'Verdict'}"
+	"table.compliance td:nth-child(2)::before{content:'Instance'}"
 	"table.compliance td:nth-child(3)::before{content:'Policy'}table.compliance td:nth-child(4)::before{content:'Region'}"
 	"table.compliance td:nth-child(5)::before{content:'Why'}table.compliance td:nth-child(6)::before{content:'Newest'}"
 	"table.compliance td:nth-child(7)::before{content:'Snapshots'}"
 	"table.compliance td:nth-child(8)::before{content:'Next apply'}"
-	"table.compliance td:nth-child(9)::before{content:'Cost/month'}table.compliance td:nth-child(10)::before{content:'Drill'}"
+	"table.compliance td:nth-child(9)::before{content:'Cost/month'}"
+	"table.compliance td:nth-child(10)::before{content:'Drill'}"
 	"table.compliance td:nth-child(n){text-align:left}tr.row td:first-child{box-shadow:none!important}"
 	".sortnote{display:none}}"
 	"@media print{nav,.sortnote{display:none}main{max-width:none;padding:0}body{font-size:11pt}"
 	"a{color:inherit;text-decoration:none}h2{break-after:avoid}"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-	"table.compliance tbody.alt{display:none!important}table.compliance tbody.default{display:table-row-group!important}}";
+	"table.compliance :is(tr,td){order:0!important}}";
 
 /* ---- small writers ---- */
 
@@ -177,14 +187,16 @@ static int cmp_cost(const void *a, const void *b)
 	return cmp_instance(a, b);
 }
 
-static int row(struct sk_buf *out, const struct sk_report *r, size_t i)
+/* instance i's row, with its ranks by instance and by cost */
+static int row(struct sk_buf *out, const struct sk_report *r, size_t i, size_t by_name, size_t by_cost)
 {
 	const struct sk_report_instance *in = &r->instances[i];
 	char age[48];
 
 	if (sk_buf_printf(out, "<tr class=\"row\" data-verdict=\"%s\"", sk_report_verdict_key(in->verdict)) < 0 ||
 	    sk_buf_adds(out, " data-instance=\"") < 0 || esc(out, in->instance) < 0 ||
-	    sk_buf_adds(out, "\"><td>") < 0 || verdict_badge(out, in->verdict) < 0 ||
+	    sk_buf_printf(out, "\" style=\"--n:%zu;--c:%zu\"><td>", by_name, by_cost) < 0 ||
+	    verdict_badge(out, in->verdict) < 0 ||
 	    sk_buf_printf(out, "</td><td><a href=\"#i-%zu\">", i) < 0 || esc(out, in->instance) < 0 ||
 	    sk_buf_adds(out, "</a></td><td>") < 0 || esc(out, in->policy) < 0 ||
 	    sk_buf_adds(out, "</td><td>") < 0 || esc(out, in->region) < 0 ||
@@ -211,52 +223,59 @@ static int row(struct sk_buf *out, const struct sk_report *r, size_t i)
 	return sk_buf_adds(out, "</td></tr>");
 }
 
+/*
+ * One table, rows worst first; the other orders without script: each row
+ * carries its rank by instance (--n) and by cost (--c), the table is a CSS
+ * grid whose rows (display: contents) lay out their cells, and when the
+ * header link's anchor is the :target, the cells take that rank as their
+ * CSS order.
+ */
 static int compliance(struct sk_buf *out, const struct sk_report *r)
 {
-	static const struct {
-		const char *id;
-		const char *cls;
-		int (*by)(const void *a, const void *b);
-	} orders[] = {
-		{ "by-verdict", "default", cmp_verdict },
-		{ "by-instance", "alt", cmp_instance },
-		{ "by-cost", "alt", cmp_cost },
-	};
 	const struct sk_report_instance **order = NULL;
-	size_t i, o;
+	size_t *by_name = NULL, *by_cost = NULL, i;
 	int rc = -1;
 
 	if (!r->n_instances)
 		return sk_buf_adds(out, "<p class=\"none\">No policy selects an instance.</p>");
 	order = calloc(r->n_instances, sizeof(*order));
-	if (!order)
-		return sk_error_set_oom();
+	by_name = calloc(r->n_instances, sizeof(*by_name));
+	by_cost = calloc(r->n_instances, sizeof(*by_cost));
+	if (!order || !by_name || !by_cost) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < r->n_instances; i++)
+		order[i] = &r->instances[i];
+	qsort(order, r->n_instances, sizeof(*order), cmp_instance);
+	for (i = 0; i < r->n_instances; i++)
+		by_name[order[i] - r->instances] = i;
+	qsort(order, r->n_instances, sizeof(*order), cmp_cost);
+	for (i = 0; i < r->n_instances; i++)
+		by_cost[order[i] - r->instances] = i;
+	qsort(order, r->n_instances, sizeof(*order), cmp_verdict);
 	if (sk_buf_adds(out,
 			"<p class=\"sortnote\">Order by <a href=\"#by-verdict\">verdict</a> · <a href=\"#by-instance\">instance</a>"
-			" · <a href=\"#by-cost\">cost</a></p>"
+			" · <a href=\"#by-cost\">cost</a></p><i id=\"by-verdict\"></i><i id=\"by-instance\"></i><i id=\"by-cost\"></i>"
 			"<div class=\"scroll\"><table class=\"compliance\" id=\"compliance\"><thead><tr>"
 			"<th><a href=\"#by-verdict\">Verdict</a></th><th><a href=\"#by-instance\">Instance</a></th>"
 			"<th>Policy</th><th>Region</th><th>Why</th><th class=\"num\">Newest</th><th class=\"num\">Snapshots</th>"
 			"<th class=\"num\">Next apply</th><th class=\"num\"><a href=\"#by-cost\">Cost/month</a></th><th>Drill</th>"
-			"</tr></thead>") < 0)
+			"</tr></thead><tbody>") < 0)
 		goto done;
-	for (o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
-		for (i = 0; i < r->n_instances; i++)
-			order[i] = &r->instances[i];
-		qsort(order, r->n_instances, sizeof(*order), orders[o].by);
-		if (sk_buf_printf(out, "<tbody id=\"%s\" class=\"%s\">", orders[o].id, orders[o].cls) < 0)
-			goto done;
-		for (i = 0; i < r->n_instances; i++)
-			if (row(out, r, (size_t)(order[i] - r->instances)) < 0)
-				goto done;
-		if (sk_buf_adds(out, "</tbody>") < 0)
+	for (i = 0; i < r->n_instances; i++) {
+		size_t k = (size_t)(order[i] - r->instances);
+
+		if (row(out, r, k, by_name[k], by_cost[k]) < 0)
 			goto done;
 	}
-	if (sk_buf_adds(out, "</table></div>") < 0)
+	if (sk_buf_adds(out, "</tbody></table></div>") < 0)
 		goto done;
 	rc = 0;
 done:
 	free(order);
+	free(by_name);
+	free(by_cost);
 	return rc;
 }
 
@@ -294,8 +313,12 @@ static int checks(struct sk_buf *out, const struct sk_report *r, const struct sk
 static int instance(struct sk_buf *out, const struct sk_report *r, size_t i, bool dense)
 {
 	const struct sk_report_instance *in = &r->instances[i];
+	size_t k, bad = 0;
 	char age[48];
 
+	/* the reason is the first failing check's: said in the checks' table when there is one */
+	for (k = 0; k < in->n_checks; k++)
+		bad += r->checks[in->first_check + k].verdict != SK_REPORT_COMPLIANT;
 	if (sk_buf_printf(out, "<section class=\"instance\" id=\"i-%zu\" data-verdict=\"%s\" data-instance=\"", i,
 			  sk_report_verdict_key(in->verdict)) < 0 ||
 	    esc(out, in->instance) < 0 || sk_buf_adds(out, "\"><h3>") < 0 || esc(out, in->instance) < 0 ||
@@ -310,7 +333,7 @@ static int instance(struct sk_buf *out, const struct sk_report *r, size_t i, boo
 	if (sk_buf_printf(out, " · newest snapshot %s%s · next apply +%zu −%zu · ", in->newest ? age : "none",
 			  in->newest ? " ago" : "", in->creating, in->deleting) < 0 ||
 	    money(out, in->cost.storage + in->cost.transfer) < 0 || sk_buf_adds(out, " a month</p>") < 0 ||
-	    (in->reason && (sk_buf_adds(out, "<p class=\"why\">") < 0 || esc(out, in->reason) < 0 ||
+	    (in->reason && !bad && (sk_buf_adds(out, "<p class=\"why\">") < 0 || esc(out, in->reason) < 0 ||
 			    sk_buf_adds(out, "</p>") < 0)) ||
 	    checks(out, r, in) < 0 || sk_buf_adds(out, "<div class=\"chart\">") < 0 ||
 	    sk_chart_timeline(out, r, i, dense) < 0)

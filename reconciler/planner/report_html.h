@@ -10,9 +10,10 @@
  *   a header      the verdict counts, the cost, the commit, the times
  *   compliance    a table, one row per (policy, instance) (tr.row with
  *                 data-verdict, data-instance), the verdict as a word and a
- *                 colour; three orders without script (by verdict, the
- *                 default; by instance; by cost), each a <tbody> the header
- *                 links show through :target
+ *                 colour, worst first; by instance or by cost through the
+ *                 header links, without script: each row carries its ranks
+ *                 (--n, --c) and the CSS grid orders the cells by the rank
+ *                 whose anchor is the :target
  *   snapshots     per instance a section (section.instance) with its
  *                 checks and its timeline (report_chart.h), the legend once
  *   storage       storage and cost per region over the history window,

@@ -43,7 +43,7 @@ metadata: {name: prod}
 spec:
   regions: [us-east-1]
   selector: {tags: {env: prod}}
-  automated: {retentionDays: 7, window: "03:00-03:30"}
+  automated: {retentionDays: 7, window: "03:00-03:30", copyTagsToSnapshot: true}
   snapshots:
     schedule: "0 3 * * *"
     retain: {daily: 7, weekly: 4, monthly: 3}
@@ -77,40 +77,54 @@ def owned(instance, when, region="us-east-1", gib=50, source=None):
     return s
 
 
-def instance(iid, retention=7, gib=50, encrypted=True):
+def instance(iid, copy_tags=True, gib=50, encrypted=True):
     return {"id": iid, "region": "us-east-1", "arn": "arn:aws:rds:us-east-1:%s:db:%s" % (ACCT, iid),
-            "engine": "postgres", "status": "available", "backupRetentionPeriod": retention,
-            "preferredBackupWindow": "03:00-03:30", "copyTagsToSnapshot": False, "deletionProtection": False,
-            "storageEncrypted": encrypted, "allocatedGiB": gib, "tags": {"env": "prod"}}
+            "engine": "postgres", "status": "available", "backupRetentionPeriod": 7,
+            "preferredBackupWindow": "03:00-03:30", "copyTagsToSnapshot": copy_tags, "deletionProtection": False,
+            "storageEncrypted": encrypted, "allocatedGiB": gib, "tags": {"env": "prod"},
+            "latestRestorableTime": iso(now - dt.timedelta(minutes=5))}
+
+
+def automated_backup(iid):
+    """its point-in-time window: the 7 days the policy wants"""
+    return {"arn": "arn:aws:rds:us-east-1:%s:auto-backup:ab-%s" % (ACCT, iid), "region": "us-east-1",
+            "sourceRegion": "us-east-1", "instance": iid,
+            "instanceArn": "arn:aws:rds:us-east-1:%s:db:%s" % (ACCT, iid), "status": "active",
+            "backupRetentionPeriod": 7, "earliest": iso(now - dt.timedelta(days=7, hours=2)),
+            "latest": iso(now - dt.timedelta(minutes=5))}
 
 
 snaps = []
-# orders-db: a daily for 12 days, firsts of the 4 months before; copies of the 5 newest; 2 automated
+# api-db: a daily for 12 days, firsts of the 4 months before; copies of the 5 newest; 2 automated
 for d in range(12):
-    snaps.append(owned("orders-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=4)))
+    snaps.append(owned("api-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=4)))
 for m in (8, 9, 10, 11):
-    snaps.append(owned("orders-db", dt.datetime(2026, m, 1, 3, 4, tzinfo=dt.timezone.utc)))
+    snaps.append(owned("api-db", dt.datetime(2026, m, 1, 3, 4, tzinfo=dt.timezone.utc)))
 for src in snaps[:5]:
-    snaps.append(owned("orders-db", dt.datetime.strptime(src["created"], "%Y-%m-%dT%H:%M:%SZ").replace(
+    snaps.append(owned("api-db", dt.datetime.strptime(src["created"], "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=dt.timezone.utc), region="us-west-2", source=src))
 for d in (1, 2):
     when = (now - dt.timedelta(days=d)).replace(hour=3, minute=20)
-    sid = "rds:orders-db-%s" % when.strftime("%Y-%m-%d-03-20")
-    snaps.append({"id": sid, "arn": arn("us-east-1", sid), "instance": "orders-db", "region": "us-east-1",
+    sid = "rds:api-db-%s" % when.strftime("%Y-%m-%d-03-20")
+    snaps.append({"id": sid, "arn": arn("us-east-1", sid), "instance": "api-db", "region": "us-east-1",
                   "type": "automated", "status": "available", "created": iso(when), "encrypted": True,
                   "allocatedGiB": 50, "tags": {}})
-# billing-db: settings drift (retention 1), 6 dailies
+# billing-db: settings drift (copy tags off), 6 dailies, the 3 newest copied; the dearest (200 GiB)
 for d in range(6):
-    snaps.append(owned("billing-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=5), gib=20))
+    snaps.append(owned("billing-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=5), gib=200))
+for src in snaps[-6:-3]:
+    snaps.append(owned("billing-db", dt.datetime.strptime(src["created"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=dt.timezone.utc), region="us-west-2", gib=200, source=src))
 # ledger-db: the newest snapshot is 9 days old (stale), unencrypted
 for d in (9, 10, 11):
     snaps.append(owned("ledger-db", (now - dt.timedelta(days=d)).replace(hour=3, minute=6), gib=10))
     snaps[-1]["encrypted"] = False
 
 INVENTORY = {"format": "snapkeep-inventory/v1", "observedAt": NOW, "regions": ["us-east-1", "us-west-2"],
-             "instances": [instance("orders-db"), instance("billing-db", retention=1, gib=20),
+             "instances": [instance("api-db"), instance("billing-db", copy_tags=False, gib=200),
                            instance("ledger-db", gib=10, encrypted=False)],
-             "snapshots": snaps, "automatedBackups": []}
+             "snapshots": snaps,
+             "automatedBackups": [automated_backup(i) for i in ("api-db", "billing-db", "ledger-db")]}
 EXPECTED_MARKS = {}
 for s in snaps:
     EXPECTED_MARKS[s["instance"]] = EXPECTED_MARKS.get(s["instance"], 0) + 1
@@ -134,10 +148,10 @@ with open(os.path.join(state, "journal.jsonl"), "w") as f:
             rid = "20261101T030000Z-0000beef"
             intent = {"type": "intent", "id": "%s.%d" % (rid, n), "time": iso(day.replace(hour=3, minute=n % 60)),
                       "runId": rid, "action": action, "region": region, "target": "snap-%d" % n,
-                      "instance": "orders-db", "policy": "prod", "call": {"action": action, "allocatedGiB": gib}}
+                      "instance": "api-db", "policy": "prod", "call": {"action": action, "allocatedGiB": gib}}
             outcome = {"type": "outcome", "id": "%s.%do" % (rid, n), "intent": intent["id"],
                        "time": iso(day.replace(hour=3, minute=n % 60, second=30)), "runId": rid, "action": action,
-                       "region": region, "target": intent["target"], "instance": "orders-db", "policy": "prod",
+                       "region": region, "target": intent["target"], "instance": "api-db", "policy": "prod",
                        "result": "done"}
             f.write(json.dumps(intent) + "\n" + json.dumps(outcome) + "\n")
 
@@ -175,8 +189,8 @@ for dcs in decisions:
     key = "deleted" if dcs["decision"] == "delete" else coarsest(dcs["rules"])
     per = want_rules.setdefault(dcs["instance"], {})
     per[key] = per.get(key, 0) + 1
-want_rules.setdefault("orders-db", {})["automated"] = 2
-t.ok(want_rules.get("orders-db", {}).get("deleted", 0) > 0, "the plan deletes some of orders-db's snapshots",
+want_rules.setdefault("api-db", {})["automated"] = 2
+t.ok(want_rules.get("api-db", {}).get("deleted", 0) > 0, "the plan deletes some of api-db's snapshots",
      want_rules)
 
 ART = os.path.join(t.BUILD, "artifacts", "t0990")
@@ -186,21 +200,33 @@ canary = os.path.join(work, "canary.html")
 with open(canary, "w") as f:
     f.write('<!DOCTYPE html><title>canary</title><img src="http://canary.example/pixel.png">')
 
+# the rows in the order they are seen: top to bottom on the screen
+SHOWN = ("[...document.querySelectorAll('#compliance tr.row')].map(r => [r.cells[0].getBoundingClientRect().top, "
+         "r.dataset.instance]).sort((a, b) => a[0] - b[0]).map(x => x[1])")
 DOM = """(() => {
-  const rows = [...document.querySelectorAll('#by-verdict tr.row')];
+  // drawn: scrolled to, the point at the middle of its first mark is that mark (or one beside it)
+  const drawn = s => {
+    const m = s.querySelector('.mk');
+    if (!m) return s.getBoundingClientRect().height > 40;
+    m.scrollIntoView({block: 'center'});
+    const r = m.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return !!hit && !!hit.closest('.mk') && hit.ownerSVGElement === s;
+  };
+  const rows = [...document.querySelectorAll('#compliance tr.row')];
   const charts = [...document.querySelectorAll('svg.timeline')].map(s => {
     const marks = [...s.querySelectorAll('.mk')];
     const rules = {};
     for (const m of marks) rules[m.dataset.rule] = (rules[m.dataset.rule] || 0) + Number(m.dataset.n);
     return {instance: s.dataset.instance, n: marks.reduce((a, m) => a + Number(m.dataset.n), 0),
-            shown: s.getBoundingClientRect().width > 0, rules};
+            shown: drawn(s), rules};
   });
   return {rows: rows.map(r => [r.dataset.instance, r.dataset.verdict, r.cells[0].innerText.trim()]),
           charts, title: document.title,
-          altShown: getComputedStyle(document.getElementById('by-instance')).display,
+          shownOrder: SHOWN,
           scripts: document.scripts.length,
           overflow: document.documentElement.scrollWidth - window.innerWidth};
-})()"""
+})()""".replace("SHOWN", SHOWN)
 
 browser_dir = os.path.join(work, "chromium")
 try:
@@ -214,16 +240,18 @@ try:
                      " const r = s.getBoundingClientRect(); return Math.ceil(r.bottom + window.scrollY + 12); })()")
         b.screenshot(os.path.join(ART, "report-cropped.png"),
                      clip={"x": 0, "y": 0, "width": 1280, "height": min(int(top), 1600)})
-        b.open("file://" + page + "#by-instance", width=1280, height=900)
-        sorted_view = b.eval("[...document.querySelectorAll('#by-instance tr.row')].map(r => r.dataset.instance)")
-        shown = b.eval("[getComputedStyle(document.getElementById('by-instance')).display,"
-                       " getComputedStyle(document.getElementById('by-verdict')).display]")
+        # the Instance column's header link: a same-page link, :target shows that order
+        b.eval("document.querySelector('th a[href=\"#by-instance\"]').click()")
+        sorted_view = b.eval(SHOWN)
+        b.eval("document.querySelector('th a[href=\"#by-cost\"]').click()")
+        cost_view = b.eval(SHOWN)
         b.open("file://" + page, width=390, height=844, mobile=True)
         phone = b.eval("({overflow: document.documentElement.scrollWidth - window.innerWidth,"
-                       " card: getComputedStyle(document.querySelector('#by-verdict tr.row')).display,"
+                       " card: getComputedStyle(document.querySelector('#compliance tr.row')).display,"
                        " font: parseFloat(getComputedStyle(document.body).fontSize),"
-                       " label: getComputedStyle(document.querySelector('#by-verdict tr.row td'), '::before').content})")
+                       " label: getComputedStyle(document.querySelector('#compliance tr.row td'), '::before').content})")
         b.screenshot(os.path.join(ART, "phone.png"), full_page=True)
+        phone_sorted = b.eval("document.querySelector('th a[href=\"#by-instance\"]').click()") or b.eval(SHOWN)
         b.call("Emulation.setEmulatedMedia", {"media": "print"}, session=True)
         printed = b.eval("getComputedStyle(document.querySelector('nav')).display")
         b.pdf(os.path.join(ART, "report.pdf"))
@@ -239,22 +267,25 @@ t.ok("<script" not in html and dom["scripts"] == 0, "the page has no script")
 
 # the compliance table
 t.is_(dom["title"], "snapkeep report", "the page loads in Chromium")
-t.is_(sorted(x[0] for x in dom["rows"]), ["billing-db", "ledger-db", "orders-db"], "a table row per instance")
+t.is_(sorted(x[0] for x in dom["rows"]), ["api-db", "billing-db", "ledger-db"], "a table row per instance")
 t.is_(dom["rows"][0][1], "at-risk", "worst first: the stale, unencrypted instance leads")
 verdict_words = {"compliant": "COMPLIANT", "drift": "DRIFT", "at-risk": "AT RISK"}
 t.ok(all(verdict_words[v] in text for _, v, text in dom["rows"]), "each verdict in words, not colour alone",
      dom["rows"])
-t.is_(dict((i, v) for i, v, _ in dom["rows"]).get("billing-db"), "drift", "billing-db drifts (retention 1 day)")
-t.is_(dom["altShown"], "none", "the other orders are hidden until asked for")
-t.is_(shown, ["table-row-group", "none"], "#by-instance shows that order instead, without script")
-t.is_(sorted_view, ["billing-db", "ledger-db", "orders-db"], "that order is by instance name")
+t.is_(dict((i, v) for i, v, _ in dom["rows"]), {"api-db": "compliant", "billing-db": "drift", "ledger-db": "at-risk"},
+      "api-db is compliant, billing-db drifts (copy tags off), ledger-db is at risk (stale, unencrypted)")
+t.is_(dom["shownOrder"], [x[0] for x in dom["rows"]], "the rows are seen worst first")
+t.is_(sorted_view, ["api-db", "billing-db", "ledger-db"], "the Instance header's link shows them by name, without script")
+t.is_(cost_view, ["billing-db", "api-db", "ledger-db"], "the Cost header's link shows the dearest first")
+t.is_(phone_sorted, ["api-db", "billing-db", "ledger-db"], "the orders work on the phone's cards too")
 
 # one timeline per instance, every snapshot a mark, each in its rule's row
 charts = dict((c["instance"], c) for c in dom["charts"])
 t.is_(len(dom["charts"]), 3, "one SVG timeline per instance")
 t.is_(dict((k, v["n"]) for k, v in charts.items()), EXPECTED_MARKS, "as many marks as each instance's snapshots")
-t.ok(all(c["shown"] for c in dom["charts"]), "every timeline is drawn")
-for iid in ("orders-db", "billing-db", "ledger-db"):
+t.ok(all(c["shown"] for c in dom["charts"]), "every timeline is drawn: its marks are what is on screen there",
+     dom["charts"])
+for iid in ("api-db", "billing-db", "ledger-db"):
     t.is_(charts.get(iid, {}).get("rules"), want_rules.get(iid), "%s: marks per rule as the plan decides" % iid)
 
 # phone and print

@@ -172,6 +172,7 @@ class Browser:
             params["captureBeyondViewport"] = True
         if clip:
             params["clip"] = dict(clip, scale=1)
+            params["captureBeyondViewport"] = True  # a clip may reach below the viewport
         data = self.call("Page.captureScreenshot", params, session=True)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
