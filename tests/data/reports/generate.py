@@ -5,7 +5,7 @@ expected exit code of `snapkeep report`).  One case per verdict: compliant,
 drift, missing-copy, stale, unencrypted, over-quota, and awkward-text
 (quotes, commas and newlines in what the report quotes: CSV must survive
 them).  The expected.* files are the binary's output, written by
-t0960-report.py with SNAPKEEP_UPDATE_GOLDEN=1 and read before committing.
+t0961-report.py with SNAPKEEP_UPDATE_GOLDEN=1 and read before committing.
 
     python3 tests/data/reports/generate.py     (rewrites the inputs)
 """
