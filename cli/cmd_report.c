@@ -133,6 +133,7 @@ int cmd_report(struct sk_cli *cli)
 		return sk_cli_usage(cli, "--since and --month cannot be used together");
 	ro.now = sk_cli_now(cli);
 	ro.state_dir = cli->state_dir;
+	ro.state_backend = cli->state_backend;
 	ro.regions = cli->regions;
 	ro.n_regions = cli->n_regions;
 	if (cli->month) {

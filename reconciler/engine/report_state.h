@@ -18,6 +18,7 @@
 
 struct sk_report_state_opts {
 	const char *state_dir; /* NULL: the environment's (state/statedir.h) */
+	const char *state_backend; /* a PostgreSQL backend (state/backend.h) to read instead; NULL: the directory */
 	int64_t now;
 	int64_t since, until;  /* the history window; until 0: now */
 	const char *const *regions; /* only these regions were observed; none: every region */
@@ -25,7 +26,7 @@ struct sk_report_state_opts {
 };
 
 #define SK_REPORT_STATE_OPTS_INIT                                                                          \
-	{ .state_dir = NULL, .now = 0, .since = 0, .until = 0, .regions = NULL, .n_regions = 0 }
+	{ .state_dir = NULL, .state_backend = NULL, .now = 0, .since = 0, .until = 0, .regions = NULL, .n_regions = 0 }
 
 int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
 			 const struct sk_plan *plan, const struct sk_report_state_opts *o);

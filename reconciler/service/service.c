@@ -459,6 +459,7 @@ static void monthly_report(struct sk_service *c, const struct sk_policyset *set,
 
 	ro.now = plan->now;
 	ro.state_dir = c->state_dir;
+	ro.state_backend = c->o.state_backend;
 	ro.regions = c->o.cycle.regions;
 	ro.n_regions = c->o.cycle.n_regions;
 	if ((due = sk_report_at_due(month, &c->o.report_at, c->state_dir, ro.now)) <= 0) {
