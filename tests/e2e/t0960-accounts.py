@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Several accounts: a three-account fleet against the emulator (two
-instances each, the same instance name in all three), Settings' accounts
+instances and one Aurora cluster each, the same instance and cluster names
+in all three), Settings' accounts
 with a role to assume in each from the base credentials (the static key of
 account 123456789012), one of them with a wrong external id.  The plan
 shows the two reachable accounts and names the failing one (text and
@@ -9,10 +10,13 @@ fixing the id and applying again converges the third; the emulator's call
 log proves that every RDS call was made with the credentials of the
 account it touched and that no copy crossed accounts.  The state file keys
 instances by account, --account narrows a run to some accounts, and an
-unknown --account is refused.
+unknown --account is refused.  The clusters (a cluster policy naming the
+accounts in spec.accounts) go the same way: planned and converged in the
+reachable accounts only, cluster calls made in the cluster's account with
+its credentials, cluster copies never crossing accounts.
 
-Aurora clusters (one per account in issue 15's Done-when) come with the
-"aurora" lane; this fleet is instances only."""
+restore with Settings' accounts needs --account to pick its target
+account and then acts there through that account's role."""
 import json
 import os
 import sys
@@ -35,7 +39,9 @@ SEED = {
     "account": BASE,
     "regions": {"us-east-1": {"instances": [instance("orders-db")]}},  # the base account's: no policy covers it
     "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
-    "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])]},
+    "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])],
+                                               "clusters": [{"id": "ledger", "members": ["ledger-1"],
+                                                             "backupRetentionPeriod": 1}]},
                                  "us-west-2": {"instances": []}}} for a in ACCOUNTS},
 }
 
@@ -62,6 +68,21 @@ spec:
     copies:
       - {region: us-west-2}
 """
+CLUSTERS = """apiVersion: snapkeep/v1
+kind: BackupPolicy
+metadata: {name: ledgers}
+spec:
+  accounts: ["%s"]
+  regions: [us-east-1]
+  selector: {clusters: [ledger]}
+  automated: {retentionDays: 10}
+  snapshots:
+    schedule: "30 4 * * *"
+    retain: {last: 2}
+    copies:
+      - {region: us-west-2}
+""" % '", "'.join(ACCOUNTS)
+CLUSTER_CALLS = {"ModifyDBCluster", "CreateDBClusterSnapshot", "CopyDBClusterSnapshot", "DeleteDBClusterSnapshot"}
 NOW = "2026-03-02T05:00:00Z"
 
 
@@ -70,9 +91,19 @@ def owned(emu, account, region):
     return sorted(s["id"] for s in st.get("snapshots", []) if s["type"] == "manual")
 
 
+def cluster_owned(emu, account, region):
+    st = emu.state(region=region, account=account)["regions"].get(region) or {}
+    return sorted(s["id"] for s in st.get("clusterSnapshots", []) if s["type"] == "manual")
+
+
+def cluster_retention(emu, account):
+    st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
+    return {c["id"]: c["backupRetentionPeriod"] for c in st.get("clusters", [])}
+
+
 def retention(emu, account):
     st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
-    return {d["id"]: d["backupRetentionPeriod"] for d in st["instances"]}
+    return {d["id"]: d["backupRetentionPeriod"] for d in st["instances"] if not d.get("cluster")}
 
 
 work = t.tmpdir()
@@ -83,7 +114,8 @@ with Emulator(seed=SEED) as emu:
     env["NO_COLOR"] = "1"
     emu.config(createSeconds=0, copySeconds=0)
     emu.clock(set=NOW)
-    t.git_repo(repo, {"policies/settings.yaml": settings("wrong-id"), "policies/fleet.yaml": POLICY},
+    t.git_repo(repo, {"policies/settings.yaml": settings("wrong-id"), "policies/fleet.yaml": POLICY,
+                     "policies/ledgers.yaml": CLUSTERS},
                "fleet: three accounts")
 
     def sk(*args):
@@ -119,8 +151,10 @@ with Emulator(seed=SEED) as emu:
         t.ok("db-instance orders-db (us-east-1, account %s)" % a in r.out, "plan shows orders-db in %s" % a, r)
         t.ok("(us-east-1, account %s)" % a in r.out and "acct-%s-db" % a[:3] in r.out,
              "plan shows account %s's own instance" % a, r)
+        t.ok("ledger (us-east-1, account %s)" % a in r.out, "plan shows the cluster ledger in %s" % a, r)
     t.ok("account 333333333333)" not in r.out, "nothing is planned in 333333333333", r)
-    t.ok("Plan: 8 to create, 4 to change, 0 to delete." in r.out, "two accounts x two instances: 8 + 4", r)
+    t.ok("Plan: 12 to create, 6 to change, 0 to delete." in r.out,
+         "two accounts x (two instances + one cluster): 12 + 6", r)
     t.is_(emu.mutating(since, service="rds"), [], "plan makes no RDS change")
 
     r = sk("plan", "--output", "json")
@@ -131,6 +165,9 @@ with Emulator(seed=SEED) as emu:
     t.ok(all(a.get("account") in ACCOUNTS[:2] for a in p["actions"]), "JSON: every action names its account")
     t.is_(sorted({(a["account"], a["instance"]) for a in p["actions"] if a["instance"] == "orders-db"}),
           [(ACCOUNTS[0], "orders-db"), (ACCOUNTS[1], "orders-db")], "orders-db twice: one per account")
+    t.is_(sorted({(a["account"], a["action"]) for a in p["actions"] if a["instance"] == "ledger"}),
+          sorted((x, y) for x in ACCOUNTS[:2] for y in ("copy", "create", "modify")),
+          "the cluster ledger: settings, a snapshot and a copy in each reachable account")
 
     # ---- --account narrows; an unknown one is refused ----
     r = sk("plan", "--output", "json", "--account", ACCOUNTS[1])
@@ -151,7 +188,13 @@ with Emulator(seed=SEED) as emu:
         t.is_(retention(emu, a), {"orders-db": 14, "acct-%s-db" % a[:3]: 14}, "retention set in %s" % a)
         t.is_(len(owned(emu, a, "us-east-1")), 2, "a snapshot of each instance in %s" % a)
         t.is_(len(owned(emu, a, "us-west-2")), 2, "a copy of each in %s's us-west-2" % a)
+        t.is_(cluster_retention(emu, a), {"ledger": 10}, "the cluster's retention set in %s" % a)
+        t.is_(len(cluster_owned(emu, a, "us-east-1")), 1, "a cluster snapshot in %s" % a)
+        t.is_(len(cluster_owned(emu, a, "us-west-2")), 1, "a cluster copy in %s's us-west-2" % a)
     t.is_(retention(emu, ACCOUNTS[2]), {"orders-db": 7, "acct-333-db": 7}, "333333333333 untouched")
+    t.is_(cluster_retention(emu, ACCOUNTS[2]), {"ledger": 1}, "333333333333's cluster untouched")
+    t.is_(cluster_owned(emu, ACCOUNTS[2], "us-east-1") + cluster_owned(emu, ACCOUNTS[2], "us-west-2"), [],
+          "no cluster snapshot in 333333333333")
     t.is_(owned(emu, ACCOUNTS[2], "us-east-1") + owned(emu, ACCOUNTS[2], "us-west-2"), [],
           "no snapshot in 333333333333")
     t.is_(retention(emu, BASE), {"orders-db": 7}, "the base account is no target: untouched")
@@ -175,11 +218,24 @@ with Emulator(seed=SEED) as emu:
             crossed.append((c["account"], src))
     t.is_(crossed, [], "every copy's source is in the account that copies it")
     t.ok(len([c for c in rds if c["action"] == "CopyDBSnapshot"]) == 4, "four copies: two per account")
+    ccalls = sorted((c["account"], c["action"]) for c in rds if c["action"] in CLUSTER_CALLS)
+    t.is_(ccalls, sorted((a, x) for a in ACCOUNTS[:2]
+                         for x in ("CopyDBClusterSnapshot", "CreateDBClusterSnapshot", "ModifyDBCluster")),
+          "cluster calls: settings, a snapshot and a copy in each reachable account, none elsewhere")
+    issued = {x["accessKey"]: x["arn"] for x in emu.credentials()["issued"]}
+    keyed = [(c["account"], issued.get(c.get("accessKey"), "")) for c in rds if c["action"] in CLUSTER_CALLS]
+    t.ok(keyed and all(arn.startswith("arn:aws:sts::%s:assumed-role/snapkeep/" % a) for a, arn in keyed),
+         "every cluster call is signed with its account's assumed credentials", keyed)
+    crossed = [(c["account"], c["params"].get("SourceDBClusterSnapshotIdentifier", "")) for c in rds
+               if c["action"] == "CopyDBClusterSnapshot"]
+    t.ok(crossed and all(s.startswith("arn:aws:rds:") and s.split(":")[4] == a for a, s in crossed),
+         "every cluster copy's source is in the account that copies it", crossed)
 
     state = json.load(open(os.path.join(work, "state", "state.json")))
     keys = sorted(state["instances"])
-    t.is_(keys, sorted("%s/us-east-1/%s" % (a, i) for a in ACCOUNTS[:2] for i in ("orders-db", "acct-%s-db" % a[:3])),
-          "state.json keys instances by account")
+    t.is_(keys, sorted("%s/us-east-1/%s" % (a, i) for a in ACCOUNTS[:2]
+                       for i in ("orders-db", "acct-%s-db" % a[:3], "ledger")),
+          "state.json keys instances and clusters by account")
     t.is_(state["lastRun"]["outcome"], "partial", "the run is recorded as partial")
     journal = open(os.path.join(work, "state", "journal.jsonl")).read().splitlines()
     intents = [json.loads(x) for x in journal if '"type":"intent"' in x.replace(" ", "")]
@@ -190,6 +246,8 @@ with Emulator(seed=SEED) as emu:
     emu.restart()
     t.is_(sorted(emu.state(snapshots=False)["accounts"]), sorted([BASE] + ACCOUNTS), "accounts survive a restart")
     t.is_(len(owned(emu, ACCOUNTS[1], "us-west-2")), 2, "and so do their inventories")
+    t.is_((cluster_retention(emu, ACCOUNTS[1]), len(cluster_owned(emu, ACCOUNTS[1], "us-west-2"))), ({"ledger": 10}, 1),
+          "and their clusters and cluster snapshots")
 
     # ---- the id fixed: the third converges, the others have nothing to do ----
     t.git_commit(repo, {"policies/settings.yaml": settings(EXT[ACCOUNTS[2]])}, "fleet: the right external id")
@@ -197,6 +255,9 @@ with Emulator(seed=SEED) as emu:
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 0, "apply exits 0 once every account is reachable")
     t.is_(retention(emu, ACCOUNTS[2]), {"orders-db": 14, "acct-333-db": 14}, "333333333333 converged: retention")
+    t.is_(cluster_retention(emu, ACCOUNTS[2]), {"ledger": 10}, "333333333333 converged: the cluster's retention")
+    t.is_((len(cluster_owned(emu, ACCOUNTS[2], "us-east-1")), len(cluster_owned(emu, ACCOUNTS[2], "us-west-2"))),
+          (1, 1), "333333333333 converged: the cluster's snapshot and copy")
     t.is_((len(owned(emu, ACCOUNTS[2], "us-east-1")), len(owned(emu, ACCOUNTS[2], "us-west-2"))), (2, 2),
           "333333333333 converged: snapshots and copies")
     rds = [c for c in emu.calls(since=since)["calls"] if c.get("service") == "rds" and c.get("mutating")]
@@ -207,15 +268,16 @@ with Emulator(seed=SEED) as emu:
     r = sk("plan", "--detailed-exitcode")
     t.ok(r.rc == 0 and "No changes." in r.out, "a last plan: no changes in any account", r)
     state = json.load(open(os.path.join(work, "state", "state.json")))
-    t.is_(len(state["instances"]), 6, "state.json: six instances, two per account")
+    t.is_(len(state["instances"]), 9, "state.json: two instances and a cluster per account")
     since = emu.calls()["last"]
     r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=env)
     t.ok(r.rc == 0, "run --once over the three accounts: exit 0", r)
     # run's clock is the wall clock, past the emulator's frozen one: today's slot is due in every account
     made = [(c["account"], c["action"]) for c in emu.calls(since=since, service="rds")["calls"] if c.get("mutating")]
-    t.is_(sorted(set(made)), sorted((a, x) for a in ACCOUNTS for x in ("CopyDBSnapshot", "CreateDBSnapshot")),
+    t.is_(sorted(set(made)), sorted((a, x) for a in ACCOUNTS for x in ("CopyDBSnapshot", "CreateDBSnapshot",
+                                                                      "CopyDBClusterSnapshot", "CreateDBClusterSnapshot")),
           "run --once takes today's snapshots and copies in each account, with its own credentials")
-    t.is_(len(made), 12, "two snapshots and two copies per account")
+    t.is_(len(made), 18, "per account: two snapshots and two copies, a cluster snapshot and its copy")
     r = sk("verify")
     t.ok(r.rc == 3 and "verify over several accounts (Settings' accounts) is not supported" in r.out + r.err,
          "verify says it covers one account (UNKNOWN, 3)", r)
