@@ -6,6 +6,11 @@
  * with --apply makes it, with --wait waits for the new instance, drawing
  * progress on stderr: one line rewritten on a terminal, else a line every
  * 30 s.
+ *
+ * With Settings' accounts (read from --repo/SNAPKEEP_REPO, or from the
+ * current directory when --account is given) a restore needs --account ID,
+ * the one target account it acts in, and is made with that account's role
+ * assumed from the base credentials, as plan and apply do.
  */
 #include <pwd.h>
 #include <signal.h>
@@ -20,7 +25,9 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "aws/credentials.h"
 #include "cli/cli.h"
+#include "specs/policy.h"
 #include "reconciler/engine/restore.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/service/loop.h"
@@ -251,11 +258,62 @@ static int read_request(struct sk_cli *cli, struct sk_restore_request *r, int *t
 	return 0;
 }
 
+/*
+ * The client of the account to restore in: the session's own when Settings
+ * (consulted with --repo, SNAPKEEP_REPO or --account) lists no accounts, else
+ * that of --account's role (*client and *credentials are then the caller's
+ * to free).  0, -1 after sk_error_set(), or SK_EXIT_USAGE after saying why.
+ */
+static int account_client(struct sk_cli *cli, struct sk_session *s, struct sk_aws_client **client,
+			  struct sk_credentials_provider **credentials, const char **account)
+{
+	struct sk_policyset *set = NULL;
+	const struct sk_settings_account *t;
+	int rc = -1;
+
+	*client = s->client;
+	*credentials = NULL;
+	*account = NULL;
+	if (!cli->repo && !cli->n_accounts)
+		return 0;
+	if (sk_cli_load_policies(cli, &set, false) < 0)
+		return -1;
+	if (!set->settings.n_accounts) {
+		rc = cli->n_accounts ? sk_cli_usage(cli, "--account picks one of Settings' accounts; Settings lists none")
+				     : 0;
+		goto done;
+	}
+	if (cli->n_accounts != 1) {
+		rc = sk_cli_usage(cli, cli->n_accounts ? "--account names the one account to restore in; got %zu"
+						       : "restore with Settings' accounts needs --account ID: the one "
+							 "account to restore in (Settings lists %zu)",
+				  cli->n_accounts ? cli->n_accounts : set->settings.n_accounts);
+		goto done;
+	}
+	if (!(t = sk_settings_account(&set->settings, cli->accounts[0]))) {
+		sk_error_set(SK_ERR_INVALID, "account '%s' is not one of Settings' accounts", cli->accounts[0]);
+		goto done;
+	}
+	if (sk_session_account_client(client, credentials, s, t->role_arn, t->external_id) < 0) {
+		sk_error_prefix("account %s", t->id);
+		*client = s->client;
+		goto done;
+	}
+	*account = cli->accounts[0];
+	rc = 0;
+done:
+	sk_policyset_free(set);
+	return rc;
+}
+
 int cmd_restore(struct sk_cli *cli)
 {
 	struct sk_restore_request r = SK_RESTORE_REQUEST_INIT;
 	struct sk_restore_opts o = SK_RESTORE_OPTS_INIT;
 	struct sk_restore_report rep;
+	struct sk_credentials_provider *acct_creds = NULL;
+	struct sk_aws_client *client = NULL;
+	const char *account = NULL;
 	struct sk_session s;
 	struct printer pr;
 	char by[320];
@@ -269,6 +327,13 @@ int cmd_restore(struct sk_cli *cli)
 		code = sk_cli_fail();
 		goto done;
 	}
+	if ((code = account_client(cli, &s, &client, &acct_creds, &account)) != 0) {
+		if (code < 0)
+			code = sk_cli_fail();
+		goto done;
+	}
+	if (account)
+		sk_log(SK_LOG_DEBUG, "restore: in account %s, with its role", account);
 	r.region = cli->n_regions ? cli->regions[0] : s.config->region;
 	if (!r.region) {
 		code = sk_cli_usage(cli, "no region: give --region, or set AWS_REGION or the profile's region");
@@ -286,7 +351,7 @@ int cmd_restore(struct sk_cli *cli)
 		code = sk_cli_fail();
 		goto done;
 	}
-	o.client = s.client;
+	o.client = client;
 	o.state_dir = cli->state_dir;
 	o.state_backend = cli->state_backend;
 	o.lock_timeout = cli->lock_timeout;
@@ -332,6 +397,9 @@ int cmd_restore(struct sk_cli *cli)
 	}
 done:
 	json_decref(pr.json);
+	if (client != s.client)
+		sk_aws_client_free(client);
+	sk_credentials_provider_free(acct_creds);
 	sk_session_close(&s);
 	return code;
 }

@@ -281,4 +281,38 @@ with Emulator(seed=SEED) as emu:
     r = sk("verify")
     t.ok(r.rc == 3 and "verify over several accounts (Settings' accounts) is not supported" in r.out + r.err,
          "verify says it covers one account (UNKNOWN, 3)", r)
+
+    # ---- restore: one target account, picked by --account, acted in with its role ----
+    def instances(account):
+        st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
+        return sorted(d["id"] for d in st["instances"])
+
+    rs = ["restore", "--instance", "orders-db", "--latest", "--target", "orders-restored", "--repo", repo,
+          "--path", "policies"]
+    r = t.snapkeep(*rs, env=env)
+    t.ok(r.rc == 64 and "restore with Settings' accounts needs --account ID" in r.err,
+         "restore with Settings' accounts and no --account is refused (64)", r)
+    r = t.snapkeep(*(rs + ["--account", ACCOUNTS[0], "--account", ACCOUNTS[1]]), env=env)
+    t.ok(r.rc == 64 and "--account names the one account to restore in; got 2" in r.err,
+         "restore takes one --account", r)
+    r = t.snapkeep(*(rs + ["--account", "444444444444"]), env=env)
+    t.ok(r.rc == 1 and "account '444444444444' is not one of Settings' accounts" in r.err,
+         "restore refuses an account Settings does not list", r)
+    since = emu.calls()["last"]
+    r = t.snapkeep(*(rs + ["--account", ACCOUNTS[1], "--output", "json"]), env=env)
+    doc = r.json() if r.rc == 0 else {}
+    t.ok(doc.get("dryRun") is True and doc.get("source", {}).get("arn", "").split(":")[4:5] == [ACCOUNTS[1]],
+         "the dry run reads orders-db in 222222222222", r)
+    r = t.snapkeep(*(rs + ["--account", ACCOUNTS[1], "--apply"]), env=env)
+    t.is_(r.rc, 0, "restore --account 222222222222 --apply exits 0") or t.diag(r)
+    t.ok("orders-restored" in instances(ACCOUNTS[1]), "the new instance is in 222222222222")
+    t.ok(all("orders-restored" not in instances(a) for a in (BASE, ACCOUNTS[0], ACCOUNTS[2])),
+         "and in no other account")
+    rds = [c for c in emu.calls(since=since)["calls"] if c.get("service") == "rds"]
+    issued = {x["accessKey"]: x["arn"] for x in emu.credentials()["issued"]}
+    t.ok(rds and all(c.get("account") == ACCOUNTS[1] and issued.get(c.get("accessKey"), "").startswith(
+        "arn:aws:sts::%s:assumed-role/snapkeep/" % ACCOUNTS[1]) for c in rds),
+         "every restore call is made in 222222222222 with its role's credentials",
+         sorted({(c.get("account"), c["action"]) for c in rds}))
+    t.ok(any(c["action"] == "RestoreDBInstanceToPointInTime" for c in rds), "the restore call was made")
 t.done()
