@@ -20,6 +20,7 @@
 #include "reconciler/engine/apply.h"
 #include "reconciler/planner/plan.h"
 #include "specs/policy.h"
+#include "state/backend.h"
 #include "state/journal.h"
 
 #define SUBJECT_MAX 99 /* SNS: "must be less than 100 characters long" */
@@ -250,9 +251,12 @@ static int count_drill(void *ud, const struct sk_journal_record *r)
 	return 0;
 }
 
-int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, bool declared, int64_t now_ms)
+int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, const char *backend, bool declared,
+			    int64_t now_ms)
 {
 	struct sk_journal_filter f = SK_JOURNAL_FILTER_INIT;
+	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
+	struct sk_backend *b = NULL;
 	int64_t now = now_ms / 1000;
 	int rc;
 
@@ -267,7 +271,17 @@ int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, b
 		f.since_ms = month_start(s->drills_prev.year, s->drills_prev.month) * 1000;
 	}
 	f.type = "drill";
-	rc = sk_journal_read(state_dir, &f, count_drill, s, NULL);
+	if (backend) {
+		bo.spec = backend;
+		bo.state_dir = state_dir;
+		bo.create = false; /* read only: no schema yet reads as no journal */
+		rc = sk_backend_open(&b, &bo);
+		if (rc == 0)
+			rc = sk_backend_journal_read(b, &f, count_drill, s, NULL);
+		sk_backend_close(b);
+	} else {
+		rc = sk_journal_read(state_dir, &f, count_drill, s, NULL);
+	}
 	if (rc == SK_ENOTFOUND)
 		return 0;
 	if (rc < 0) {

@@ -102,8 +102,10 @@ void sk_alert_summary_add(struct sk_alert_summary *s, const struct sk_cycle_repo
 int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const struct sk_alert_summary *s,
 			    int64_t now_ms);
 /*
- * Counts the "drill" records of <state_dir>/journal.jsonl (`snapkeep drill`
- * and the loop's alike) in the month of now_ms and, when the summary's
+ * Counts the "drill" records of the journal (`snapkeep drill` and the
+ * loop's alike: <state_dir>/journal.jsonl, or the journal of the state
+ * backend `backend` names when it is not NULL, e.g. PostgreSQL's table, as
+ * `history` reads it) in the month of now_ms and, when the summary's
  * period began before that month (its first summary), in the month before.
  * The summary then has a line per counted month:
  *   Drills in 2026-12 (so far): 3 passed, 0 failed: all drills passed
@@ -112,7 +114,8 @@ int sk_alert_format_summary(struct sk_buf *subject, struct sk_buf *body, const s
  * (the last only when `declared`: a fleet without drills gets no line).  A
  * missing journal counts nothing; an unreadable one is -1 and counts nothing.
  */
-int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, bool declared, int64_t now_ms);
+int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, const char *backend, bool declared,
+			    int64_t now_ms);
 /* true when a daily minute (UTC) has passed since the period began: the summary is due */
 bool sk_alert_summary_due(const struct sk_alert_summary *s, int minute, int64_t now);
 

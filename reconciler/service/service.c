@@ -420,7 +420,7 @@ static void daily_summary(struct sk_service *c, const struct sk_cycle_report *r)
 		/* a fleet-wide message: the Settings topic, else every policy's */
 		if (sk_alert_route(&topics, &n, &c->routes, NULL, 0) < 0)
 			goto save;
-		if (sk_alert_summary_drills(&s, c->state_dir, c->any_drill, sk_time_now_ms()) < 0)
+		if (sk_alert_summary_drills(&s, c->state_dir, c->o.state_backend, c->any_drill, sk_time_now_ms()) < 0)
 			sk_warn("the daily summary counts no drills: %s", sk_error_message());
 		if (!n) {
 			sk_warn("--summary-at: neither the Settings nor any policy names alerts.snsTopicArn; the daily "

@@ -23,6 +23,9 @@
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/alertset.h"
 #include "reconciler/service/cycle.h"
+#include "state/journal.h"
+#include "common/timeutil.h"
+#include "backend_fixture.h"
 
 #define JAN1_0300 1767236400000LL /* 2026-01-01T03:00:00Z in ms */
 
@@ -375,9 +378,9 @@ static void test_summary_counts_the_months_drills(void **state)
 	s.period_start = DEC3_0900 / 1000 - 86400;
 
 	/* no journal: a fleet with drills hears that none ran; one without gets no line */
-	assert_int_equal(sk_alert_summary_drills(&s, dir, true, DEC3_0900), 0);
+	assert_int_equal(sk_alert_summary_drills(&s, dir, NULL, true, DEC3_0900), 0);
 	assert_non_null(strstr(summary_body(&body, &s, DEC3_0900), "Drills in 2026-12 (so far): none ran\n"));
-	assert_int_equal(sk_alert_summary_drills(&s, dir, false, DEC3_0900), 0);
+	assert_int_equal(sk_alert_summary_drills(&s, dir, NULL, false, DEC3_0900), 0);
 	assert_null(strstr(summary_body(&body, &s, DEC3_0900), "Drills"));
 
 	write_journal(dir,
@@ -393,7 +396,7 @@ static void test_summary_counts_the_months_drills(void **state)
 		      "{\"type\":\"drill\",\"id\":\"b.2\",\"time\":\"2026-12-01T06:25:00Z\",\"action\":\"drill\","
 		      "\"region\":\"eu-west-1\",\"instance\":\"billing-db\",\"result\":\"passed\"}\n");
 	/* mid-month: this month so far, every drill passed; November is not repeated */
-	assert_int_equal(sk_alert_summary_drills(&s, dir, true, DEC3_0900), 0);
+	assert_int_equal(sk_alert_summary_drills(&s, dir, NULL, true, DEC3_0900), 0);
 	assert_int_equal(s.drills_now.passed, 2);
 	assert_int_equal(s.drills_now.failed, 0);
 	b = summary_body(&body, &s, DEC3_0900);
@@ -402,7 +405,7 @@ static void test_summary_counts_the_months_drills(void **state)
 
 	/* the first summary of December (its period began in November) also closes November, with its failure */
 	s.period_start = DEC1_0900 / 1000 - 86400;
-	assert_int_equal(sk_alert_summary_drills(&s, dir, false, DEC1_0900), 0);
+	assert_int_equal(sk_alert_summary_drills(&s, dir, NULL, false, DEC1_0900), 0);
 	b = summary_body(&body, &s, DEC1_0900);
 	assert_non_null(strstr(b, "Drills in 2026-11: 1 passed, 1 failed: NOT all passed; the last failure: orders-db "
 				  "(us-east-1): check 'books present' failed: 0 rows\n"));
@@ -533,6 +536,58 @@ static void test_newest_of_each_place_the_run_left(void **state)
 	assert_null(nw);
 }
 
+/* one drill record written through the backend's journal, as `snapkeep drill` writes it */
+static void journal_drill(struct sk_journal *j, const char *instance, const char *result, const char *detail)
+{
+	char id[SK_JOURNAL_ID_MAX];
+	json_t *fields = json_pack("{s:s, s:s, s:s, s:s}", "action", "drill", "region", "us-east-1", "instance",
+				   instance, "result", result);
+
+	assert_non_null(fields);
+	if (detail)
+		json_object_set_new(fields, "detail", json_string(detail));
+	assert_int_equal(sk_journal_append(id, sizeof(id), j, "drill", fields, true), 0);
+	json_decref(fields);
+}
+
+/* the drill count reads the journal of the backend in use: the directory's, or PostgreSQL's table */
+static void test_summary_counts_drills_on_the_backend(void **state)
+{
+	struct bfx *f = bfx_get(state);
+	struct sk_alert_summary s;
+	struct sk_buf body = SK_BUF_INIT;
+	struct sk_backend *b;
+	struct sk_journal *j = NULL;
+	int64_t now = sk_time_now_ms();
+
+	sk_alert_summary_reset(&s);
+	s.period_start = now / 1000 - 3600;
+	/* nothing written yet (PostgreSQL: no schema): no drill, and no error */
+	assert_int_equal(sk_alert_summary_drills(&s, f->dir, f->spec, true, now), 0);
+	assert_int_equal(s.drills_now.passed + s.drills_now.failed, 0);
+
+	b = bfx_open(f);
+	assert_int_equal(sk_backend_journal_open(&j, b), 0);
+	journal_drill(j, "orders-db", "passed", NULL);
+	journal_drill(j, "billing-db", "failed", "check 'books present' failed: 0 rows");
+	journal_drill(j, "orders-db", "passed", NULL);
+	sk_journal_close(j);
+	sk_backend_close(b);
+
+	now = sk_time_now_ms();
+	assert_int_equal(sk_alert_summary_drills(&s, f->dir, f->spec, true, now), 0);
+	assert_int_equal(s.drills_now.passed, 2);
+	assert_int_equal(s.drills_now.failed, 1);
+	assert_non_null(strstr(summary_body(&body, &s, now), "2 passed, 1 failed: NOT all passed; the last failure: "
+							     "billing-db (us-east-1): check 'books present' failed"));
+	if (f->pg) {
+		/* the directory holds no journal: what is counted came from PostgreSQL */
+		assert_int_equal(sk_alert_summary_drills(&s, f->dir, NULL, true, now), 0);
+		assert_int_equal(s.drills_now.passed + s.drills_now.failed, 0);
+	}
+	sk_buf_free(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,5 +602,10 @@ int main(void)
 		cmocka_unit_test(test_newest_of_each_place_the_run_left),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest on_backends[] = {
+		cmocka_unit_test_setup_teardown(test_summary_counts_drills_on_the_backend, bfx_setup, bfx_teardown),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	return failed + bfx_run_both(on_backends, sizeof(on_backends) / sizeof(on_backends[0]));
 }
