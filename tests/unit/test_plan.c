@@ -1275,7 +1275,7 @@ static void test_plan_regions_name_cluster_regions_only_for_cluster_policies(voi
 
 	(void)state;
 	assert_int_equal(sk_policyset_parse_buffer(&set, "p.yaml", yaml, strlen(yaml)), 0);
-	assert_int_equal(sk_plan_regions(&l, set, NULL, 0), 0);
+	assert_int_equal(sk_plan_regions(&l, set, NULL, 0, false), 0);
 	assert_int_equal(l.n_clusters, 1);
 	assert_string_equal(l.clusters[0], "us-east-1");
 	assert_int_equal(l.n_cluster_snapshots, 1);
