@@ -352,6 +352,7 @@ int cmd_restore(struct sk_cli *cli)
 		goto done;
 	}
 	o.client = client;
+	o.account = account;
 	o.state_dir = cli->state_dir;
 	o.state_backend = cli->state_backend;
 	o.lock_timeout = cli->lock_timeout;

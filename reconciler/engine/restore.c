@@ -570,6 +570,10 @@ static int request(struct sk_restore_report *rep, const struct sk_restore_plan *
 
 	if (!params)
 		return -1;
+	if (o->account && json_object_set_new(params, "account", json_string(o->account)) < 0) {
+		json_decref(params);
+		return sk_error_set_oom();
+	}
 	jc.run_id = rep->run_id;
 	jc.action = p->journal_action;
 	jc.region = p->region;

@@ -124,6 +124,7 @@ void sk_restore_window_text(char *out, size_t len, const struct sk_restore_plan 
 
 struct sk_restore_opts {
 	struct sk_aws_client *client;
+	const char *account;           /* Settings' account client acts in (journaled with the call); NULL: the caller's */
 	const char *state_dir;         /* journal and lock (apply only); NULL: the default */
 	const char *state_backend;     /* the state backend (state/backend.h); NULL: the directory */
 	int lock_timeout;              /* seconds to wait for another run's lock */
@@ -141,7 +142,7 @@ struct sk_restore_opts {
 };
 
 #define SK_RESTORE_OPTS_INIT                                                                                  \
-	{ .client = NULL, .state_dir = NULL, .state_backend = NULL, .lock_timeout = 0, .apply = false, .wait = false, .wait_timeout = 0,  \
+	{ .client = NULL, .account = NULL, .state_dir = NULL, .state_backend = NULL, .lock_timeout = 0, .apply = false, .wait = false, .wait_timeout = 0,  \
 	  .poll_ms = 0, .cancel = NULL, .on_plan = NULL, .on_requested = NULL, .on_poll = NULL, .ud = NULL }
 
 struct sk_restore_report {

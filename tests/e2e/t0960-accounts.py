@@ -315,4 +315,8 @@ with Emulator(seed=SEED) as emu:
          "every restore call is made in 222222222222 with its role's credentials",
          sorted({(c.get("account"), c["action"]) for c in rds}))
     t.ok(any(c["action"] == "RestoreDBInstanceToPointInTime" for c in rds), "the restore call was made")
+    journal = [json.loads(x) for x in open(os.path.join(work, "state", "journal.jsonl")).read().splitlines()]
+    restores = [x for x in journal if x.get("type") == "intent" and x.get("action", "").startswith("restore")]
+    t.ok(len(restores) == 1 and restores[0].get("call", {}).get("account") == ACCOUNTS[1],
+         "the restore's journal intent names its account", restores)
 t.done()
