@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/report_state.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/inventory.h"
@@ -28,7 +30,7 @@
 #include "specs/guardrails.h"
 #include "specs/policy.h"
 
-/* exit codes: report's own, as --help says */
+/* exit codes: report's own, as --help says; 4 (SK_EXIT_PARTIAL) as plan's when some account was not observed */
 enum { REPORT_COMPLIANT = 0, REPORT_NOT_COMPLIANT = 1, REPORT_ERROR = 2 };
 
 #define DEFAULT_SINCE_DAYS 30
@@ -108,8 +110,37 @@ done:
 	return rc;
 }
 
+/*
+ * Several accounts (Settings' accounts): each observed with its role and
+ * planned as `plan` does (engine/accounts.h), one report over them all.
+ */
+static int report_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			   const struct sk_policyset *set, struct sk_plan **plan, struct sk_report **r,
+			   const struct sk_report_state_opts *ro)
+{
+	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
+	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+
+	if (cli->inventory)
+		return sk_error_set(SK_ERR_INVALID, "--inventory: an inventory file is one account's; the policies "
+						    "list several (Settings' accounts)");
+	oo.regions = cli->regions;
+	oo.n_regions = cli->n_regions;
+	oo.now = sk_cli_now(cli);
+	oo.progress = isatty(STDERR_FILENO) && !sk_log_is_json() ? stderr : NULL;
+	po.now = sk_cli_now(cli);
+	po.regions = cli->regions;
+	po.n_regions = cli->n_regions;
+	if (sk_cli_open_session(cli, s) < 0 || sk_accounts_open(accts, s, set, cli->accounts, cli->n_accounts) < 0 ||
+	    sk_accounts_observe(accts, &oo, set->settings.parallel) < 0 ||
+	    sk_cli_plan_guarded(cli, set, NULL, accts, &po, plan) < 0)
+		return -1;
+	return sk_report_from_state_accounts(r, set, accts, *plan, ro);
+}
+
 int cmd_report(struct sk_cli *cli)
 {
+	struct sk_accounts accts;
 	struct sk_report_state_opts ro = SK_REPORT_STATE_OPTS_INIT;
 	struct sk_policyset *set = NULL;
 	struct sk_inventory *inv = NULL;
@@ -122,6 +153,7 @@ int cmd_report(struct sk_cli *cli)
 	int rc = REPORT_ERROR;
 
 	memset(&s, 0, sizeof(s));
+	memset(&accts, 0, sizeof(accts));
 	if (cli->argc)
 		return sk_cli_usage(cli, "unexpected argument '%s'", cli->argv[0]);
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -156,8 +188,21 @@ int cmd_report(struct sk_cli *cli)
 		sk_cli_fail();
 		goto done;
 	}
-	if (sk_cli_load_and_observe(cli, &s, &set, &inv) < 0 || sk_cli_compute_plan(cli, set, inv, false, &plan) < 0 ||
-	    sk_report_from_state(&r, set, inv, plan, &ro) < 0) {
+	if (sk_cli_load_policies(cli, &set, false) < 0) {
+		sk_cli_fail();
+		goto done;
+	}
+	if (set->settings.n_accounts) {
+		if (report_accounts(cli, &s, &accts, set, &plan, &r, &ro) < 0) {
+			sk_cli_fail();
+			goto done;
+		}
+	} else if (cli->n_accounts) {
+		rc = sk_cli_usage(cli, "--account '%s': Settings lists no accounts (the report is the caller's own "
+				       "account)", cli->accounts[0]);
+		goto done;
+	} else if ((!cli->inventory && sk_cli_open_session(cli, &s) < 0) || sk_cli_observe(cli, &s, set, &inv, NULL) < 0 ||
+		   sk_cli_compute_plan(cli, set, inv, false, &plan) < 0 || sk_report_from_state(&r, set, inv, plan, &ro) < 0) {
 		sk_cli_fail();
 		goto done;
 	}
@@ -173,12 +218,20 @@ int cmd_report(struct sk_cli *cli)
 		sk_cli_fail();
 		goto done;
 	}
-	rc = r->verdict == SK_REPORT_COMPLIANT ? REPORT_COMPLIANT : REPORT_NOT_COMPLIANT;
+	if (r->n_unobserved) {
+		sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s", r->n_unobserved, accts.n,
+			     accts.n == 1 ? "" : "s", r->unobserved[0].account, r->unobserved[0].error,
+			     r->n_unobserved > 1 ? "; see the report for the others" : "");
+		rc = SK_EXIT_PARTIAL;
+	} else {
+		rc = r->verdict == SK_REPORT_COMPLIANT ? REPORT_COMPLIANT : REPORT_NOT_COMPLIANT;
+	}
 done:
 	free(path);
 	sk_report_free(r);
 	sk_plan_free(plan);
 	sk_inventory_free(inv);
+	sk_accounts_close(&accts);
 	sk_policyset_free(set);
 	sk_session_close(&s);
 	return rc;

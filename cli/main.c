@@ -233,7 +233,7 @@ static const struct sk_command commands[] = {
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "report", cmd_report, "compliance, cost and history: for people, tickets and auditors",
 	  "[--format text|markdown|json|csv|html] [-out FILE|DIR] [--since D | --month YYYY-MM] [options]",
-	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_DEBUG OPT_LOG_FORMAT
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_ACCOUNT OPT_STATE_DIR OPT_DEBUG OPT_LOG_FORMAT
 	  "  --format F          text (default); markdown (tickets, pull requests); json (snapkeep-report/v1,\n"
 	  "                      specs/report.schema.json); csv (one row per instance-check, RFC 4180);\n"
 	  "                      html (one self-contained page with charts)\n"
@@ -250,7 +250,11 @@ static const struct sk_command commands[] = {
 	  "that keeps each; monthly cost per instance, region and policy from allocated sizes and\n"
 	  "Settings' prices (an upper bound: snapshots are incremental) and the plan's delta; the\n"
 	  "history from the state directory's journal. Makes the list calls plan makes, no other.\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role, as\n"
+	  "plan does; every instance carries its account (JSON \"account\", a CSV column, text\n"
+	  "<account>/<instance>), and the accounts that cannot be observed are named.\n"
 	  "Exit codes: 0 every instance COMPLIANT; 1 some instance DRIFT or AT RISK; 2 error;\n"
+	  "4 partial: some accounts were not observed (as plan; whatever the others' verdict);\n"
 	  "64 bad usage.\n" },
 	{ "iam-policy", cmd_iam_policy, "print the least-privilege IAM policy the policies need", "[options]",
 	  COMMON_SOURCE OPT_STATE_DIR OPT_LOG_FORMAT

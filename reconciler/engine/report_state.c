@@ -4,8 +4,10 @@
 #include "reconciler/engine/report_state.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/verify_state.h"
 #include "reconciler/planner/report_journal.h"
 #include "state/backend.h"
@@ -17,8 +19,63 @@ static int add_record(void *ud, const struct sk_journal_record *rec)
 	return sk_report_journal_add(ud, rec);
 }
 
-int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
-			 const struct sk_plan *plan, const struct sk_report_state_opts *o)
+/* the part of plan made for account, or NULL */
+static const struct sk_plan *part_of(const struct sk_plan *plan, const char *account)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n_parts; i++)
+		if (plan->parts[i].account && !strcmp(plan->parts[i].account, account))
+			return plan->parts[i].plan;
+	return NULL;
+}
+
+/* each observed account's report, joined; in: the drills, journal and times */
+static int build_accounts(struct sk_report **out, struct sk_accounts *a, const struct sk_plan *plan,
+			  const struct sk_report_input *in)
+{
+	struct sk_report **parts = calloc(a->n ? a->n : 1, sizeof(*parts));
+	const char **accounts = calloc(a->n ? a->n : 1, sizeof(*accounts));
+	struct sk_report_unobserved *un = calloc(plan->n_unobserved ? plan->n_unobserved : 1, sizeof(*un));
+	size_t i, n = 0;
+	int rc = -1;
+
+	if (!parts || !accounts || !un) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < a->n; i++) {
+		struct sk_account_run *run = &a->v[i];
+		struct sk_report_input pin = *in;
+		const struct sk_plan *pp;
+
+		if (!run->observed || !run->inv || !(pp = part_of(plan, run->target->id)))
+			continue;
+		pin.set = &run->set;
+		pin.inv = run->inv;
+		pin.plan = pp;
+		pin.journal = NULL; /* the history is the joined report's, once */
+		if (sk_report_build(&parts[n], &pin) < 0)
+			goto done;
+		accounts[n++] = run->target->id;
+	}
+	for (i = 0; i < plan->n_unobserved; i++) {
+		un[i].account = plan->unobserved[i].account;
+		un[i].error = plan->unobserved[i].error;
+	}
+	rc = sk_report_join(out, parts, accounts, n, un, plan->n_unobserved, in);
+	n = 0;
+done:
+	for (i = 0; i < n; i++)
+		sk_report_free(parts[i]);
+	free(parts);
+	free(accounts);
+	free(un);
+	return rc;
+}
+
+static int from_state(struct sk_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
+		      struct sk_accounts *accts, const struct sk_plan *plan, const struct sk_report_state_opts *o)
 {
 	struct sk_report_input in = SK_REPORT_INPUT_INIT;
 	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
@@ -70,7 +127,7 @@ int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set,
 	in.until = o->until;
 	in.regions = o->regions;
 	in.n_regions = o->n_regions;
-	if (sk_report_build(out, &in) < 0)
+	if ((accts ? build_accounts(out, accts, plan, &in) : sk_report_build(out, &in)) < 0)
 		goto done;
 	(*out)->journal_damaged = st.damaged;
 	rc = 0;
@@ -80,4 +137,16 @@ done:
 	sk_backend_close(b);
 	free(dir);
 	return rc;
+}
+
+int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
+			 const struct sk_plan *plan, const struct sk_report_state_opts *o)
+{
+	return from_state(out, set, inv, NULL, plan, o);
+}
+
+int sk_report_from_state_accounts(struct sk_report **out, const struct sk_policyset *set, struct sk_accounts *a,
+				  const struct sk_plan *plan, const struct sk_report_state_opts *o)
+{
+	return from_state(out, set, NULL, a, plan, o);
 }

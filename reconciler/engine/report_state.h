@@ -31,4 +31,14 @@ struct sk_report_state_opts {
 int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
 			 const struct sk_plan *plan, const struct sk_report_state_opts *o);
 
+/*
+ * Several accounts (engine/accounts.h): each observed account's report from
+ * its policies, inventory and part of plan (made by sk_accounts_plan from
+ * a), joined (planner/report.h sk_report_join) with the state's history;
+ * the plan's unobserved accounts are the report's.
+ */
+struct sk_accounts;
+int sk_report_from_state_accounts(struct sk_report **out, const struct sk_policyset *set, struct sk_accounts *a,
+				  const struct sk_plan *plan, const struct sk_report_state_opts *o);
+
 #endif

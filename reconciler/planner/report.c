@@ -65,6 +65,11 @@ void sk_report_free(struct sk_report *r)
 	free(r->storage_gib);
 	free(r->storage_cost);
 	free(r->events);
+	for (size_t i = 0; i < r->n_parts; i++)
+		sk_report_free(r->parts[i]);
+	free(r->parts);
+	free(r->accounts);
+	free(r->unobserved);
 	sk_arena_free(&r->arena);
 	free(r);
 }
@@ -981,6 +986,202 @@ done:
 	sk_verify_report_free(vr);
 	free(c.acts);
 	free(c.decision);
+	sk_report_free(r);
+	return rc;
+}
+
+/* ---- several accounts ---- */
+
+static void add_cost(struct sk_report_cost *to, const struct sk_report_cost *c)
+{
+	to->gib += c->gib;
+	to->storage += c->storage;
+	to->transfer += c->transfer;
+	to->gib_delta += c->gib_delta;
+	to->delta += c->delta;
+}
+
+/* appends part's instances of policy (with their checks and snapshots) to r */
+static int join_instances(struct sk_report *r, size_t *caps, const struct sk_report *part, const char *account,
+			  const char *policy)
+{
+	size_t i, k;
+
+	for (i = 0; i < part->n_instances; i++) {
+		const struct sk_report_instance *pi = &part->instances[i];
+		struct sk_report_instance *ri;
+
+		if (strcmp(pi->policy, policy))
+			continue;
+		if (!(ri = SK_ARRAY_PUSH(r->instances, r->n_instances, caps[0])))
+			return sk_error_set_oom();
+		*ri = *pi;
+		ri->account = account;
+		ri->first_check = r->n_checks;
+		ri->first_snapshot = r->n_snapshots;
+		for (k = pi->first_check; k < pi->first_check + pi->n_checks; k++) {
+			struct sk_report_check *c = SK_ARRAY_PUSH(r->checks, r->n_checks, caps[1]);
+			if (!c)
+				return sk_error_set_oom();
+			*c = part->checks[k];
+		}
+		for (k = pi->first_snapshot; k < pi->first_snapshot + pi->n_snapshots; k++) {
+			struct sk_report_snapshot *s = SK_ARRAY_PUSH(r->snapshots, r->n_snapshots, caps[2]);
+			if (!s)
+				return sk_error_set_oom();
+			*s = part->snapshots[k];
+		}
+	}
+	return 0;
+}
+
+/* the regions of every part, summed by name (sorted) */
+static int join_regions(struct ctx *c)
+{
+	struct sk_report *r = c->r;
+	size_t i, k, total = 0, n = 0;
+
+	for (i = 0; i < r->n_parts; i++)
+		total += r->parts[i]->n_regions;
+	if (!(r->regions = calloc(total ? total : 1, sizeof(*r->regions))))
+		return sk_error_set_oom();
+	for (i = 0; i < r->n_parts; i++)
+		for (k = 0; k < r->parts[i]->n_regions; k++)
+			r->regions[n++] = r->parts[i]->regions[k];
+	if (n)
+		qsort(r->regions, n, sizeof(*r->regions), cmp_str); /* region is the first member */
+	for (i = 0; i < n; i++) {
+		struct sk_report_region *g, *s = &r->regions[i];
+		size_t o;
+
+		if (!r->n_regions || strcmp(r->regions[r->n_regions - 1].region, s->region)) {
+			struct sk_report_region one = *s;
+			one.region = intern(c, s->region);
+			r->regions[r->n_regions++] = one;
+			continue;
+		}
+		g = &r->regions[r->n_regions - 1];
+		g->manual += s->manual;
+		g->manual_after += s->manual_after;
+		g->over_quota = g->over_quota || s->over_quota; /* the quota is each account's own */
+		for (o = 0; o < SK_REPORT_OWNERS; o++)
+			g->by_owner[o] += s->by_owner[o];
+		add_cost(&g->cost, &s->cost);
+	}
+	return c->failed ? sk_error_set_oom() : 0;
+}
+
+int sk_report_join(struct sk_report **out, struct sk_report **parts, const char *const *accounts, size_t n,
+		   const struct sk_report_unobserved *unobserved, size_t n_unobserved, const struct sk_report_input *in)
+{
+	struct sk_report *r = NULL;
+	struct ctx c;
+	size_t caps[3] = { 0, 0, 0 }, i, k;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	if (!in || !in->set || in->now <= 0) {
+		sk_error_set(SK_ERR_INVALID, "a report needs the policies and the time");
+		goto fail;
+	}
+	if (!(r = calloc(1, sizeof(*r))))
+		goto oom_parts;
+	r->arena = (struct sk_arena)SK_ARENA_INIT;
+	r->parts = calloc(n ? n : 1, sizeof(*r->parts));
+	r->accounts = calloc(n ? n : 1, sizeof(*r->accounts));
+	r->unobserved = calloc(n_unobserved ? n_unobserved : 1, sizeof(*r->unobserved));
+	if (!r->parts || !r->accounts || !r->unobserved)
+		goto oom_parts;
+	for (i = 0; i < n; i++) {
+		r->parts[r->n_parts++] = parts[i];
+		r->accounts[r->n_accounts++] = accounts[i];
+	}
+	n = 0; /* the parts are r's now */
+	for (i = 0; i < n_unobserved; i++)
+		r->unobserved[r->n_unobserved++] = unobserved[i];
+	r->now = in->now;
+	r->since = in->since;
+	r->until = in->until ? in->until : in->now;
+	snprintf(r->commit, sizeof(r->commit), "%s", in->set->commit);
+	r->transfer_price = in->set->settings.transfer_price_per_gb >= 0 ? in->set->settings.transfer_price_per_gb
+									 : SK_DEFAULT_TRANSFER_PRICE_PER_GB;
+	c.r = r;
+	c.in = in;
+	for (i = 0; i < r->n_parts; i++) {
+		const struct sk_report *p = r->parts[i];
+		if (p->observed_at > r->observed_at)
+			r->observed_at = p->observed_at;
+		if (p->timeline_from && (!r->timeline_from || p->timeline_from < r->timeline_from))
+			r->timeline_from = p->timeline_from;
+	}
+	if (!(r->policies = calloc(in->set->n_policies ? in->set->n_policies : 1, sizeof(*r->policies))))
+		goto oom;
+	r->n_policies = in->set->n_policies;
+	for (k = 0; k < in->set->n_policies; k++) {
+		struct sk_report_policy *rp = &r->policies[k];
+		bool seen = false;
+
+		rp->name = intern(&c, in->set->policies[k].name);
+		rp->first_instance = r->n_instances;
+		rp->selects_nothing = true;
+		for (i = 0; i < r->n_parts && !c.failed; i++) {
+			const struct sk_report *p = r->parts[i];
+			size_t j;
+			if (join_instances(r, caps, p, r->accounts[i], rp->name) < 0)
+				goto done;
+			for (j = 0; j < p->n_policies; j++)
+				if (!strcmp(p->policies[j].name, rp->name)) {
+					seen = true;
+					rp->selects_nothing = rp->selects_nothing && p->policies[j].selects_nothing;
+				}
+		}
+		rp->selects_nothing = seen && rp->selects_nothing;
+		rp->n_instances = r->n_instances - rp->first_instance;
+		for (i = rp->first_instance; i < r->n_instances; i++) {
+			const struct sk_report_instance *ri = &r->instances[i];
+			rp->counts[ri->verdict]++;
+			if (ri->verdict > rp->verdict)
+				rp->verdict = ri->verdict;
+			add_cost(&rp->cost, &ri->cost);
+		}
+	}
+	if (c.failed || join_regions(&c) < 0)
+		goto oom;
+	for (k = 0; k < r->n_instances; k++) {
+		r->counts[r->instances[k].verdict]++;
+		if (r->instances[k].verdict > r->verdict)
+			r->verdict = r->instances[k].verdict;
+		r->total.transfer += r->instances[k].cost.transfer;
+	}
+	for (k = 0; k < r->n_regions; k++) {
+		r->total.gib += r->regions[k].cost.gib;
+		r->total.storage += r->regions[k].cost.storage;
+		r->total.gib_delta += r->regions[k].cost.gib_delta;
+		r->total.delta += r->regions[k].cost.delta;
+	}
+	if (build_history(&c) < 0)
+		goto done;
+	if (!r->timeline_from)
+		r->timeline_from = r->now - MONTH;
+	else if (r->timeline_from < r->now - TIMELINE_MAX)
+		r->timeline_from = r->now - TIMELINE_MAX;
+	*out = r;
+	r = NULL;
+	rc = 0;
+	goto done;
+oom_parts:
+	if (r) {
+		free(r->parts);
+		r->parts = NULL;
+		r->n_parts = 0;
+	}
+oom:
+	sk_error_set_oom();
+fail:
+	for (i = 0; i < n; i++)
+		sk_report_free(parts[i]);
+done:
 	sk_report_free(r);
 	return rc;
 }

@@ -164,6 +164,7 @@ struct sk_report_cost {
 
 /* one (policy, instance) */
 struct sk_report_instance {
+	const char *account;     /* the account it is in (Settings' accounts); NULL: the caller's own */
 	const char *policy;
 	const char *region;
 	const char *instance;
@@ -243,6 +244,12 @@ struct sk_report_event {
 	const char *detail;   /* the error ("DBSnapshotAlreadyExists: ...") or the drill's summary, or NULL */
 };
 
+/* an account the report could not look at (Settings' accounts): its instances are not in the report */
+struct sk_report_unobserved {
+	const char *account;
+	const char *error;
+};
+
 struct sk_report {
 	int64_t now;              /* the time the report is made at */
 	int64_t observed_at;      /* the inventory's */
@@ -278,6 +285,19 @@ struct sk_report {
 	size_t n_events;
 	size_t journal_damaged;                  /* lines of the journal skipped */
 
+	/*
+	 * Several accounts (sk_report_join): the accounts observed, in
+	 * Settings' order, and those not observed; n_accounts 0: one account,
+	 * the caller's own.  parts: each account's report, owned (the
+	 * instances, checks and snapshots point into them).
+	 */
+	const char **accounts;
+	size_t n_accounts;
+	struct sk_report_unobserved *unobserved;
+	size_t n_unobserved;
+	struct sk_report **parts;
+	size_t n_parts;
+
 	struct sk_arena arena;                   /* the strings the report made (its arrays are its own) */
 };
 
@@ -308,6 +328,19 @@ struct sk_report_input {
  */
 int sk_report_build(struct sk_report **out, const struct sk_report_input *in);
 void sk_report_free(struct sk_report *r);
+
+/*
+ * Several accounts: one report of the reports of each observed account
+ * (parts[i], built with its policies, inventory and plan part, without a
+ * journal, is accounts[i]'s), and the accounts not observed.  Instances
+ * come by policy (in->set's order), then account, each carrying its
+ * account; regions are summed over the accounts; the history is built
+ * once from in->journal over the joined regions; in gives set, journal,
+ * now, since and until.  Takes the parts (freed on failure too); the
+ * strings of accounts and unobserved must outlive the report.
+ */
+int sk_report_join(struct sk_report **out, struct sk_report **parts, const char *const *accounts, size_t n,
+		   const struct sk_report_unobserved *unobserved, size_t n_unobserved, const struct sk_report_input *in);
 
 /* "2026-11" as [2026-11-01T00:00:00Z, 2026-12-01T00:00:00Z): 0, or -1 (SK_ERR_INVALID, naming it) */
 int sk_report_month_range(int64_t *since, int64_t *until, const char *month);

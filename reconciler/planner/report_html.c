@@ -187,6 +187,14 @@ static int cmp_cost(const void *a, const void *b)
 	return cmp_instance(a, b);
 }
 
+/* the instance as people read it: "<account>/<instance>" when the report covers several accounts */
+static int esc_name(struct sk_buf *out, const struct sk_report_instance *in)
+{
+	if (in->account && (esc(out, in->account) < 0 || sk_buf_addc(out, '/') < 0))
+		return -1;
+	return esc(out, in->instance);
+}
+
 /* instance i's row, with its ranks by instance and by cost */
 static int row(struct sk_buf *out, const struct sk_report *r, size_t i, size_t by_name, size_t by_cost)
 {
@@ -197,7 +205,7 @@ static int row(struct sk_buf *out, const struct sk_report *r, size_t i, size_t b
 	    sk_buf_adds(out, " data-instance=\"") < 0 || esc(out, in->instance) < 0 ||
 	    sk_buf_printf(out, "\" style=\"--n:%zu;--c:%zu\"><td>", by_name, by_cost) < 0 ||
 	    verdict_badge(out, in->verdict) < 0 ||
-	    sk_buf_printf(out, "</td><td><a href=\"#i-%zu\">", i) < 0 || esc(out, in->instance) < 0 ||
+	    sk_buf_printf(out, "</td><td><a href=\"#i-%zu\">", i) < 0 || esc_name(out, in) < 0 ||
 	    sk_buf_adds(out, "</a></td><td>") < 0 || esc(out, in->policy) < 0 ||
 	    sk_buf_adds(out, "</td><td>") < 0 || esc(out, in->region) < 0 ||
 	    sk_buf_adds(out, "</td><td>") < 0 ||
@@ -321,7 +329,7 @@ static int instance(struct sk_buf *out, const struct sk_report *r, size_t i, boo
 		bad += r->checks[in->first_check + k].verdict != SK_REPORT_COMPLIANT;
 	if (sk_buf_printf(out, "<section class=\"instance\" id=\"i-%zu\" data-verdict=\"%s\" data-instance=\"", i,
 			  sk_report_verdict_key(in->verdict)) < 0 ||
-	    esc(out, in->instance) < 0 || sk_buf_adds(out, "\"><h3>") < 0 || esc(out, in->instance) < 0 ||
+	    esc(out, in->instance) < 0 || sk_buf_adds(out, "\"><h3>") < 0 || esc_name(out, in) < 0 ||
 	    sk_buf_addc(out, ' ') < 0 || verdict_badge(out, in->verdict) < 0 ||
 	    sk_buf_adds(out, "</h3><p class=\"meta\">policy ") < 0 || esc(out, in->policy) < 0 ||
 	    sk_buf_adds(out, " · ") < 0 || esc(out, in->region) < 0 ||
@@ -453,6 +461,17 @@ static int header(struct sk_buf *out, const struct sk_report *r)
 	    money(out, r->total.storage + r->total.transfer) < 0 ||
 	    sk_buf_printf(out, "</b>a month, at most (%zu instances, %zu snapshots)</div></div></header>", r->n_instances,
 			  r->n_snapshots) < 0)
+		return -1;
+	if ((r->n_accounts || r->n_unobserved) &&
+	    sk_buf_printf(out, "<p class=\"meta\" id=\"accounts\">%zu account%s observed", r->n_accounts,
+			  r->n_accounts == 1 ? "" : "s") < 0)
+		return -1;
+	for (v = 0; v < r->n_unobserved; v++)
+		if (sk_buf_adds(out, "; <b>not observed</b>: ") < 0 || esc(out, r->unobserved[v].account) < 0 ||
+		    sk_buf_adds(out, " (") < 0 || esc(out, r->unobserved[v].error ? r->unobserved[v].error : "") < 0 ||
+		    sk_buf_addc(out, ')') < 0)
+			return -1;
+	if ((r->n_accounts || r->n_unobserved) && sk_buf_adds(out, ".</p>") < 0)
 		return -1;
 	return sk_buf_adds(out, "<nav><a href=\"#compliance-h\">Compliance</a><a href=\"#snapshots-h\">Snapshots</a>"
 				"<a href=\"#storage-h\">Storage and cost</a><a href=\"#quota-h\">Quota</a>"

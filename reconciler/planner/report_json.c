@@ -148,6 +148,20 @@ static json_t *policies_json(const struct sk_report *r)
 	return a;
 }
 
+/* several accounts: {"observed": [ids], "notObserved": [{"account", "error"}]} */
+static json_t *accounts_json(const struct sk_report *r)
+{
+	json_t *seen = json_array(), *not = json_array();
+	size_t k;
+
+	for (k = 0; seen && k < r->n_accounts; k++)
+		json_array_append_new(seen, json_string(r->accounts[k]));
+	for (k = 0; not && k < r->n_unobserved; k++)
+		json_array_append_new(not, json_pack("{s:s, s:s}", "account", r->unobserved[k].account, "error",
+						     r->unobserved[k].error ? r->unobserved[k].error : ""));
+	return json_pack("{s:o, s:o}", "observed", seen ? seen : json_null(), "notObserved", not ? not : json_null());
+}
+
 static json_t *instance_json(const struct sk_report *r, const struct sk_report_instance *ri)
 {
 	json_t *o, *checks = json_array(), *snaps = json_array(), *regions = json_array(), *drill;
@@ -182,6 +196,10 @@ static json_t *instance_json(const struct sk_report *r, const struct sk_report_i
 		      "deleting", (json_int_t)ri->deleting, "creating", (json_int_t)ri->creating, "cost",
 		      cost_json(&ri->cost), "drill", drill ? drill : json_null(), "regions", regions ? regions : json_null(),
 		      "checks", checks ? checks : json_null(), "snapshots", snaps ? snaps : json_null());
+	if (o && ri->account && json_object_set_new(o, "account", json_string(ri->account)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -199,6 +217,10 @@ int sk_report_render_json(FILE *f, const struct sk_report *r)
 			 cost_json(&r->total), "prices", "currency", "USD", "transferPerGB", r->transfer_price,
 			 "upperBound", 1, "timelineFrom", sk_json_time(r->timeline_from), "policies", policies_json(r),
 			 "regions", regions_json(r), "history", history_json(r));
+	if (root && (r->n_accounts || r->n_unobserved) && json_object_set_new(root, "accounts", accounts_json(r)) < 0) {
+		json_decref(root);
+		root = NULL;
+	}
 	if (!root || !(head = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12))))
 		goto oom;
 	/* the head without its closing brace, then the instances one by one */

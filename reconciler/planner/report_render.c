@@ -193,6 +193,12 @@ static const char *age_text(struct table *t, const struct sk_report *r, int64_t 
 	return cell(t, "%s ago", d);
 }
 
+/* the instance as the tables name it: "<account>/<instance>" when the report covers several accounts */
+static const char *instance_text(struct table *t, const struct sk_report_instance *ri)
+{
+	return ri->account ? cell(t, "%s/%s", ri->account, ri->instance) : ri->instance;
+}
+
 /* ---- the sections, shared by text and markdown ---- */
 
 static void compliance_table(struct table *t, const struct sk_report *r)
@@ -202,7 +208,7 @@ static void compliance_table(struct table *t, const struct sk_report *r)
 	row(t, "POLICY", "INSTANCE", "REGION", "VERDICT", "NEWEST", "REASON");
 	for (i = 0; i < r->n_instances && i < SHOWN_MAX; i++) {
 		const struct sk_report_instance *ri = &r->instances[i];
-		row(t, ri->policy, ri->instance, ri->region, sk_report_verdict_name(ri->verdict), age_text(t, r, ri->newest),
+		row(t, ri->policy, instance_text(t, ri), ri->region, sk_report_verdict_name(ri->verdict), age_text(t, r, ri->newest),
 		    ri->reason ? ri->reason : "");
 	}
 }
@@ -219,7 +225,7 @@ static void problems_table(struct table *t, const struct sk_report *r)
 			const struct sk_report_check *c = &r->checks[k];
 			if (c->verdict == SK_REPORT_COMPLIANT)
 				continue;
-			row(t, ri->policy, ri->instance, c->name, c->region, c->desired, c->live,
+			row(t, ri->policy, instance_text(t, ri), c->name, c->region, c->desired, c->live,
 			    sk_report_verdict_name(c->verdict));
 			shown++;
 		}
@@ -363,6 +369,11 @@ int sk_report_render_text(FILE *f, const struct sk_report *r)
 	fprintf(f, "SNAPKEEP REPORT %s, observed %s%s%.12s\n", now, observed, r->commit[0] ? ", commit " : "", r->commit);
 	fprintf(f, "Overall: %s (%zu instance%s: %s)\n", sk_report_verdict_name(r->verdict), r->n_instances,
 		r->n_instances == 1 ? "" : "s", counts);
+	if (r->n_accounts || r->n_unobserved)
+		fprintf(f, "Accounts: %zu observed (instances are named <account>/<instance>), %zu not observed\n",
+			r->n_accounts, r->n_unobserved);
+	for (i = 0; i < r->n_unobserved; i++)
+		fprintf(f, "  account %s not observed: %s\n", r->unobserved[i].account, r->unobserved[i].error);
 
 	fprintf(f, "\nCompliance\n");
 	compliance_table(&t[0], r);
@@ -428,6 +439,7 @@ int sk_report_render_markdown(FILE *f, const struct sk_report *r)
 	struct table t[TABLES];
 	char now[32], since[16], until[16], counts[128], totals[256];
 	bool failed = false;
+	size_t i;
 
 	tables_init(t);
 	minute_text(now, r->now);
@@ -437,6 +449,12 @@ int sk_report_render_markdown(FILE *f, const struct sk_report *r)
 		r->n_instances == 1 ? "" : "s", counts);
 	if (r->commit[0])
 		fprintf(f, ", policy commit `%.12s`", r->commit);
+	if (r->n_accounts || r->n_unobserved)
+		fprintf(f, "\n\nAccounts: %zu observed (instances are named `<account>/<instance>`), %zu not observed",
+			r->n_accounts, r->n_unobserved);
+	for (i = 0; i < r->n_unobserved; i++)
+		fprintf(f, "%s- account `%s` **not observed**: %s", i ? "\n" : "\n\n", r->unobserved[i].account,
+			r->unobserved[i].error);
 	fprintf(f, "\n\n## Compliance\n\n");
 	compliance_table(&t[0], r);
 	table_markdown(f, &t[0]);
@@ -515,18 +533,19 @@ int sk_report_csv_row(FILE *f, const char *const *fields, size_t n)
 int sk_report_render_csv(FILE *f, const struct sk_report *r)
 {
 	static const char *const head[] = { "policy", "instance", "region", "verdict", "check",
-					    "check_region", "desired", "live", "check_verdict", "reason" };
-	size_t i, k;
+					    "check_region", "desired", "live", "check_verdict", "reason", "account" };
+	/* the account column only when the report covers several accounts (Settings' accounts) */
+	size_t i, k, cols = r->n_accounts || r->n_unobserved ? 11 : 10;
 
-	sk_report_csv_row(f, head, sizeof(head) / sizeof(head[0]));
+	sk_report_csv_row(f, head, cols);
 	for (i = 0; i < r->n_instances; i++) {
 		const struct sk_report_instance *ri = &r->instances[i];
 		for (k = ri->first_check; k < ri->first_check + ri->n_checks; k++) {
 			const struct sk_report_check *c = &r->checks[k];
 			const char *row_[] = { ri->policy, ri->instance, ri->region, sk_report_verdict_name(ri->verdict),
 					       c->name, c->region, c->desired, c->live, sk_report_verdict_name(c->verdict),
-					       c->reason ? c->reason : "" };
-			sk_report_csv_row(f, row_, sizeof(row_) / sizeof(row_[0]));
+					       c->reason ? c->reason : "", ri->account ? ri->account : "" };
+			sk_report_csv_row(f, row_, cols);
 		}
 	}
 	return finish(f, false);

@@ -17,6 +17,8 @@ its credentials, cluster copies never crossing accounts.
 
 restore with Settings' accounts needs --account to pick its target
 account and then acts there through that account's role."""
+import csv
+import io
 import json
 import os
 import sys
@@ -24,6 +26,12 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
 from emulator_ctl import Emulator
+
+try:
+    import jsonschema
+except ImportError:  # scripts/deps.sh installs python3-jsonschema
+    t.bail("python3-jsonschema is missing: run `make deps`")
+REPORT_SCHEMA = json.load(open(os.path.join(t.TOP, "specs", "report.schema.json")))
 
 BASE = "123456789012"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
@@ -168,6 +176,51 @@ with Emulator(seed=SEED) as emu:
     t.is_(sorted({(a["account"], a["action"]) for a in p["actions"] if a["instance"] == "ledger"}),
           sorted((x, y) for x in ACCOUNTS[:2] for y in ("copy", "create", "modify")),
           "the cluster ledger: settings, a snapshot and a copy in each reachable account")
+
+    # ---- report: every instance row carries its account, the failing account named ----
+    since = emu.calls()["last"]
+    r = sk("report", "--format", "json")
+    t.is_(r.rc, 4, "report exits 4 (partial, as plan) when an account is not observed")
+    t.ok("333333333333" in r.err, "report names the account it could not observe on stderr", r)
+    doc = json.loads(r.out) if r.out.strip() else {}
+    try:
+        jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(doc)
+        t.ok(True, "report over accounts: the JSON is valid against specs/report.schema.json")
+    except (ValueError, jsonschema.ValidationError) as e:
+        t.ok(False, "report over accounts: the JSON is valid against specs/report.schema.json", str(e)[:2000])
+    t.is_(doc.get("accounts", {}).get("observed"), ACCOUNTS[:2], "report JSON: the observed accounts")
+    t.is_([u["account"] for u in doc.get("accounts", {}).get("notObserved", [])], ACCOUNTS[2:],
+          "report JSON: the account not observed")
+    t.ok("AccessDenied" in json.dumps(doc.get("accounts", {}).get("notObserved")),
+         "report JSON: why it was not observed", doc.get("accounts"))
+    rows = {(i.get("account"), i["policy"], i["instance"]) for i in doc.get("instances", [])}
+    want = {(a, "fleet", n) for a in ACCOUNTS[:2] for n in ("orders-db", "acct-%s-db" % a[:3])}
+    t.ok(want <= rows, "report JSON: orders-db and each account's own instance, once per reachable account",
+         sorted(rows, key=str))
+    t.ok(all(i.get("account") in ACCOUNTS[:2] for i in doc.get("instances", [])),
+         "report JSON: every instance row names a reachable account", sorted(rows, key=str))
+    t.is_(doc.get("counts", {}) and sum(doc["counts"].values()), len(doc.get("instances", [])),
+          "report JSON: the counts cover every row")
+    r = sk("report", "--format", "csv")
+    t.is_(r.rc, 4, "report --format csv exits 4 too")
+    crows = list(csv.reader(io.StringIO(r.out, newline="")))
+    t.is_(crows[0][-1] if crows else None, "account", "CSV: an account column, last")
+    got = {(row[-1], row[1]) for row in crows[1:] if row[0] == "fleet"}
+    t.is_(got, {(a, n) for a in ACCOUNTS[:2] for n in ("orders-db", "acct-%s-db" % a[:3])},
+          "CSV: fleet's rows for both reachable accounts, with their account ids")
+    t.ok(all(len(row) == len(crows[0]) for row in crows), "CSV: every row has every column")
+    r = sk("report")
+    t.ok(r.rc == 4 and "account 333333333333 not observed" in r.out and
+         "%s/orders-db" % ACCOUNTS[0] in r.out and "%s/orders-db" % ACCOUNTS[1] in r.out,
+         "report text: instances named <account>/<instance>, the failing account named", r)
+    r = sk("report", "--format", "markdown")
+    t.ok(r.rc == 4 and "account `333333333333` **not observed**" in r.out and "%s/orders-db" % ACCOUNTS[1] in r.out,
+         "report markdown: the account in each row, the failing account named", r)
+    r = sk("report", "--format", "html")
+    t.ok(r.rc == 4 and 'id="accounts"' in r.out and "not observed</b>: 333333333333" in r.out and
+         ">%s/orders-db<" % ACCOUNTS[0] in r.out, "report html: the account in each row, the failing account named",
+         r.out[:300])
+    t.is_(emu.mutating(since, service="rds"), [], "report makes no RDS change")
 
     # ---- --account narrows; an unknown one is refused ----
     r = sk("plan", "--output", "json", "--account", ACCOUNTS[1])
