@@ -56,20 +56,43 @@ static int parse_since(int64_t *out_ms, const char *s)
 struct show {
 	bool json;
 	json_t *unresolved; /* intent id -> record */
+	json_t *accounts;   /* intent id -> the account it was made in (Settings' accounts), as read */
 	size_t rows;
 };
+
+/* the account an intent names (in its call, or at its top level for a restore's), or NULL */
+static const char *intent_account(const struct sk_journal_record *r)
+{
+	const char *a = json_string_value(json_object_get(json_object_get(r->json, "call"), "account"));
+
+	return a ? a : json_string_value(json_object_get(r->json, "account"));
+}
+
+/* the account of a record: its own intent's for an outcome or resolution; NULL: the caller's own */
+static const char *record_account(struct show *sh, const struct sk_journal_record *r)
+{
+	if (!strcmp(r->type, "intent"))
+		return intent_account(r);
+	return r->intent ? json_string_value(json_object_get(sh->accounts, r->intent)) : NULL;
+}
 
 static void row(struct show *sh, const struct sk_journal_record *r, const char *result, const char *request_id,
 		const char *note)
 {
-	char when[SK_TIME_RFC3339_MAX] = "-";
+	char when[SK_TIME_RFC3339_MAX] = "-", target[512];
+	const char *account = record_account(sh, r);
 
+	/* over Settings' accounts: <account>/<target>, as `report` names instances */
+	if (account)
+		snprintf(target, sizeof(target), "%s/%s", account, r->target ? r->target : "-");
+	else
+		snprintf(target, sizeof(target), "%s", r->target ? r->target : "-");
 	if (!sh->rows++)
 		printf("%-20s  %-17s  %-40s  %-14s  %-19s  %-36s  %s\n", "TIME", "ACTION", "TARGET", "REGION", "RESULT",
 		       "REQUEST ID", "ERROR / DETAIL");
 	if (r->time_ms)
 		sk_time_format_rfc3339(when, r->time_ms / 1000);
-	printf("%-20s  %-17s  %-40s  %-14s  %-19s  ", when, r->action ? r->action : "-", r->target ? r->target : "-",
+	printf("%-20s  %-17s  %-40s  %-14s  %-19s  ", when, r->action ? r->action : "-", target,
 	       r->region ? r->region : "-", result);
 	if (note && *note)
 		printf("%-36s  %s\n", request_id && *request_id ? request_id : "-", note);
@@ -92,6 +115,10 @@ static int show_record(void *ud, const struct sk_journal_record *r)
 		free(text);
 		return 0;
 	}
+	if (!strcmp(r->type, "intent") && r->id && intent_account(r) &&
+	    ((!sh->accounts && !(sh->accounts = json_object())) ||
+	     json_object_set_new(sh->accounts, r->id, json_string(intent_account(r))) < 0))
+		return sk_error_set_oom();
 	if (!strcmp(r->type, "outcome")) {
 		sk_strlcpy(result, r->result ? r->result : "?", sizeof(result));
 		/* snapkeep's own account first: it names the AWS error and says what was made of it */
@@ -213,6 +240,7 @@ int cmd_history(struct sk_cli *cli)
 	rc = sk_cli_stdout_status() < 0 ? sk_cli_fail() : SK_EXIT_OK;
 done:
 	json_decref(sh.unresolved);
+	json_decref(sh.accounts);
 	json_decref(pending);
 	sk_backend_close(b);
 	free(dir);

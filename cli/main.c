@@ -165,7 +165,8 @@ static const struct sk_command commands[] = {
 	  "With --output json, writes the snapkeep-inventory/v1 format (specs/inventory.md).\n" EXIT_CODES_BASIC },
 	{ "history", cmd_history, "show the audit journal", "[--since TIME] [--instance ID] [--output json]",
 	  OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT "  --since TIME        only records at or after TIME (RFC 3339, or 24h, 7d)\n"
-	  "  --instance ID       only records about this instance\n\n" EXIT_CODES_BASIC },
+	  "  --instance ID       only records about this instance\n\n"
+	  "A call made in one of Settings' accounts names its target <account>/<target>.\n" EXIT_CODES_BASIC },
 	{ "force-unlock", cmd_force_unlock, "clear a lock whose holder is gone", "[--state-dir DIR] [--region R [--account A]]",
 	  OPT_STATE_DIR OPT_LOG_FORMAT
 	  "  --region R          the shard (A, R) a `run` replica takes, not the whole-state lock\n"

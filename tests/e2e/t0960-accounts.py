@@ -251,6 +251,10 @@ with Emulator(seed=SEED) as emu:
     t.is_(owned(emu, ACCOUNTS[2], "us-east-1") + owned(emu, ACCOUNTS[2], "us-west-2"), [],
           "no snapshot in 333333333333")
     t.is_(retention(emu, BASE), {"orders-db": 7}, "the base account is no target: untouched")
+    r = t.snapkeep("history", env=env)
+    t.ok(r.rc == 0 and "222222222222/snapkeep-orders-db-20260302-0430" in r.out and
+         "111111111111/snapkeep-orders-db-20260302-0430" in r.out,
+         "history names each call's target <account>/<target>", r)
 
     calls = [c for c in emu.calls(since=since)["calls"]]
     rds = [c for c in calls if c.get("service") == "rds"]

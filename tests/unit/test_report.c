@@ -24,6 +24,7 @@
 #include "reconciler/planner/plan.h"
 #include "reconciler/planner/report.h"
 #include "reconciler/planner/report_journal.h"
+#include "reconciler/planner/report_json.h"
 #include "reconciler/planner/report_render.h"
 #include "reconciler/planner/retention.h"
 #include "specs/policy.h"
@@ -433,6 +434,71 @@ static void test_report_csv_quotes_what_needs_it(void **state)
 	free(text);
 }
 
+/* two accounts' reports joined: rows carry their account, regions and verdicts sum, the unobserved named */
+static void test_report_join_accounts(void **state)
+{
+	struct knobs ka = fine(), kb = fine();
+	struct fixture a, b;
+	struct sk_report_input in = SK_REPORT_INPUT_INIT;
+	struct sk_report *parts[2], *r = NULL;
+	const char *const accounts[] = { "111111111111", "222222222222" };
+	const struct sk_report_unobserved un = { "333333333333", "AccessDenied: not authorized" };
+	const struct sk_report_region *g;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mf;
+
+	(void)state;
+	kb.retention = 1; /* drift in the second account */
+	build(&a, &ka, NULL);
+	build(&b, &kb, NULL);
+	parts[0] = a.r;
+	parts[1] = b.r;
+	in.set = a.set;
+	in.now = NOW;
+	in.since = NOW - 30 * D;
+	if (sk_report_join(&r, parts, accounts, 2, &un, 1, &in) != 0)
+		fail_msg("join: %s", sk_error_message());
+	a.r = b.r = NULL; /* the joined report's now */
+	assert_int_equal(r->n_instances, 2);
+	assert_string_equal(r->instances[0].account, "111111111111");
+	assert_string_equal(r->instances[1].account, "222222222222");
+	assert_string_equal(r->instances[0].instance, "db-1");
+	assert_string_equal(r->instances[1].instance, "db-1");
+	assert_int_equal(r->instances[0].verdict, SK_REPORT_COMPLIANT);
+	assert_int_equal(r->instances[1].verdict, SK_REPORT_DRIFT);
+	assert_int_equal(r->verdict, SK_REPORT_DRIFT);
+	assert_int_equal(r->counts[SK_REPORT_COMPLIANT], 1);
+	assert_int_equal(r->counts[SK_REPORT_DRIFT], 1);
+	assert_int_equal(r->n_policies, 1);
+	assert_int_equal(r->policies[0].n_instances, 2);
+	/* each instance's checks and snapshots are its own after the join */
+	assert_int_equal(r->instances[1].first_check, r->instances[0].n_checks);
+	assert_int_equal(r->instances[1].first_snapshot, r->instances[0].n_snapshots);
+	assert_int_equal(r->n_checks, r->instances[0].n_checks + r->instances[1].n_checks);
+	assert_non_null(g = sk_report_region(r, "us-east-1"));
+	assert_int_equal(g->manual, 2 * 11);
+	assert_int_equal(r->total.gib, 2 * r->parts[0]->total.gib);
+	assert_int_equal(r->n_unobserved, 1);
+	assert_string_equal(r->unobserved[0].account, "333333333333");
+	assert_non_null(mf = open_memstream(&text, &len));
+	assert_int_equal(sk_report_render_json(mf, r), 0);
+	fclose(mf);
+	assert_non_null(strstr(text, "\"account\":\"222222222222\""));
+	assert_non_null(strstr(text, "\"notObserved\":[{\"account\":\"333333333333\""));
+	free(text);
+	text = NULL;
+	assert_non_null(mf = open_memstream(&text, &len));
+	assert_int_equal(sk_report_render_csv(mf, r), 0);
+	fclose(mf);
+	assert_non_null(strstr(text, ",account\r\n"));
+	assert_non_null(strstr(text, ",222222222222\r\n"));
+	free(text);
+	sk_report_free(r);
+	teardown_fixture(&a);
+	teardown_fixture(&b);
+}
+
 static void test_report_needs_its_inputs(void **state)
 {
 	struct sk_report_input in = SK_REPORT_INPUT_INIT;
@@ -457,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_report_history_counts_days_and_walks_storage_back),
 		cmocka_unit_test(test_report_month_range),
 		cmocka_unit_test(test_report_csv_quotes_what_needs_it),
+		cmocka_unit_test(test_report_join_accounts),
 		cmocka_unit_test(test_report_needs_its_inputs),
 	};
 
