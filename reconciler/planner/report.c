@@ -804,6 +804,25 @@ static int build_instances(struct ctx *c, const struct sk_verify_report *vr)
 	return c->failed ? sk_error_set_oom() : 0;
 }
 
+/* the report's verdict, counts and totals: its instances' and regions' */
+static void sum_totals(struct sk_report *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->n_instances; k++) {
+		r->counts[r->instances[k].verdict]++;
+		if (r->instances[k].verdict > r->verdict)
+			r->verdict = r->instances[k].verdict;
+		r->total.transfer += r->instances[k].cost.transfer;
+	}
+	for (k = 0; k < r->n_regions; k++) {
+		r->total.gib += r->regions[k].cost.gib;
+		r->total.storage += r->regions[k].cost.storage;
+		r->total.gib_delta += r->regions[k].cost.gib_delta;
+		r->total.delta += r->regions[k].cost.delta;
+	}
+}
+
 static int build_policies(struct ctx *c)
 {
 	struct sk_report *r = c->r;
@@ -838,18 +857,7 @@ static int build_policies(struct ctx *c)
 			if (!strcmp(c->plan->policies[k].name, rp->name))
 				rp->selects_nothing = sk_plan_policy_selects_nothing(&c->plan->policies[k]);
 	}
-	for (k = 0; k < r->n_instances; k++) {
-		r->counts[r->instances[k].verdict]++;
-		if (r->instances[k].verdict > r->verdict)
-			r->verdict = r->instances[k].verdict;
-		r->total.transfer += r->instances[k].cost.transfer;
-	}
-	for (k = 0; k < r->n_regions; k++) {
-		r->total.gib += r->regions[k].cost.gib;
-		r->total.storage += r->regions[k].cost.storage;
-		r->total.gib_delta += r->regions[k].cost.gib_delta;
-		r->total.delta += r->regions[k].cost.delta;
-	}
+	sum_totals(r);
 	return c->failed ? sk_error_set_oom() : 0;
 }
 
@@ -1148,18 +1156,7 @@ int sk_report_join(struct sk_report **out, struct sk_report **parts, const char 
 	}
 	if (c.failed || join_regions(&c) < 0)
 		goto oom;
-	for (k = 0; k < r->n_instances; k++) {
-		r->counts[r->instances[k].verdict]++;
-		if (r->instances[k].verdict > r->verdict)
-			r->verdict = r->instances[k].verdict;
-		r->total.transfer += r->instances[k].cost.transfer;
-	}
-	for (k = 0; k < r->n_regions; k++) {
-		r->total.gib += r->regions[k].cost.gib;
-		r->total.storage += r->regions[k].cost.storage;
-		r->total.gib_delta += r->regions[k].cost.gib_delta;
-		r->total.delta += r->regions[k].cost.delta;
-	}
+	sum_totals(r);
 	if (build_history(&c) < 0)
 		goto done;
 	if (!r->timeline_from)
