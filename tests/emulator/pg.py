@@ -454,6 +454,12 @@ class Postgres:
                         os.unlink(os.path.join(c.data, n))
                 wal_from = self.path(restore["wal"]) if restore.get("kind") == "pitr" else None
                 if wal_from:
+                    # the archive as it is now: the source goes on archiving while this one recovers, and the
+                    # fallback below (no commit after the target yet) must not replay commits made after it
+                    frozen = os.path.join(c.dir, "restore-wal")
+                    self._rm(frozen)
+                    self._copy(wal_from, frozen)
+                    wal_from = frozen
                     with open(os.path.join(c.data, "recovery.signal"), "w"):
                         pass
                     self._chown(os.path.join(c.data, "recovery.signal"))
@@ -473,6 +479,8 @@ class Postgres:
                     self._write_conf(c, port, None, wal_from)
                     self._start(c, port)
                     self._wait_promoted(c)
+                if wal_from:
+                    self._rm(wal_from)
             else:
                 if not os.path.exists(os.path.join(c.data, "PG_VERSION")):
                     fresh = True
