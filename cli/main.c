@@ -433,8 +433,10 @@ static void print_usage(FILE *f)
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'snapkeep <command> --help' for a command's options and exit codes.\n"
-		   "Exit codes: 0 success; 1 error; 2 plan has changes (--detailed-exitcode); 64 bad usage;\n"
-		   "130/143 interrupted; verify exits as a monitoring plugin (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).\n");
+		   "Exit codes: 0 success; 1 error; 2 plan has changes (--detailed-exitcode); 3 a guardrail\n"
+		   "refused an action (--detailed-exitcode); 4 partial: some accounts were not observed;\n"
+		   "64 bad usage; 130/143 interrupted; report exits 1 when anything is not compliant; verify\n"
+		   "exits as a monitoring plugin (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).\n");
 }
 
 static void print_command_help(const struct sk_command *c)
