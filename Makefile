@@ -137,7 +137,7 @@ deps:
 # The build is a sub-make so that pkg-config is asked again after deps.
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) $(SAN_BIN) $(SAN_UNITS) $(SAN_FUZZ) $(SAN_TOOLS) $(REL_BIN) $(REL_TOOLS) $(REL_UNITS)
-	@BUILD=$(BUILD) PYTHON=$(PYTHON) VECTORS=$(VECTORS) TEST_JOBS=$${TEST_JOBS:-2} tests/run
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) VECTORS=$(VECTORS) TEST_JOBS=$${TEST_JOBS:-3} tests/run
 
 unit: $(SAN_UNITS)
 	@BUILD=$(BUILD) tests/run --only unit
