@@ -942,6 +942,15 @@ static int build_history(struct ctx *c)
 
 /* ---- the report ---- */
 
+/* the timeline starts a month back when nothing older is known, and never more than TIMELINE_MAX back */
+static void clamp_timeline(struct sk_report *r)
+{
+	if (!r->timeline_from)
+		r->timeline_from = r->now - MONTH;
+	else if (r->timeline_from < r->now - TIMELINE_MAX)
+		r->timeline_from = r->now - TIMELINE_MAX;
+}
+
 int sk_report_build(struct sk_report **out, const struct sk_report_input *in)
 {
 	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
@@ -981,10 +990,7 @@ int sk_report_build(struct sk_report **out, const struct sk_report_input *in)
 		goto done;
 	if (build_instances(&c, vr) < 0 || build_policies(&c) < 0 || build_history(&c) < 0)
 		goto done;
-	if (!r->timeline_from)
-		r->timeline_from = r->now - MONTH;
-	else if (r->timeline_from < r->now - TIMELINE_MAX)
-		r->timeline_from = r->now - TIMELINE_MAX;
+	clamp_timeline(r);
 	*out = r;
 	r = NULL;
 	rc = 0;
@@ -1159,10 +1165,7 @@ int sk_report_join(struct sk_report **out, struct sk_report **parts, const char 
 	sum_totals(r);
 	if (build_history(&c) < 0)
 		goto done;
-	if (!r->timeline_from)
-		r->timeline_from = r->now - MONTH;
-	else if (r->timeline_from < r->now - TIMELINE_MAX)
-		r->timeline_from = r->now - TIMELINE_MAX;
+	clamp_timeline(r);
 	*out = r;
 	r = NULL;
 	rc = 0;
