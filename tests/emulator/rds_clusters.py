@@ -19,7 +19,7 @@ import time
 
 from inventory import DAY, AwsError, next_daily, parse_backup_window, parse_time, _stable_id
 from query import el, page, tag_list, ts
-from rds_snapshots import BAD_ID, PRESIGN_FAILED, parse_arn, resolve_kms
+from rds_snapshots import BAD_ID, copy_key, parse_arn
 from inventory import valid_identifier
 
 PENDING = ("creating", "copying")
@@ -461,23 +461,8 @@ def copy_db_cluster_snapshot(ctx):
     if src["status"] != "available":
         raise AwsError("InvalidDBClusterSnapshotStateFault",
                        "DB cluster snapshot %s is not in the available state (it is %s)." % (src_id, src["status"]))
-    kms = p.get("KmsKeyId")
-    url = p.get("PreSignedUrl")
-    if cross and src.get("encrypted") and not kms:
-        raise AwsError("InvalidParameterValue", "KmsKeyId is required to copy an encrypted DB cluster snapshot across "
-                       "regions: KMS keys are specific to the region they are created in.")
-    if cross and (url or src.get("encrypted")):
-        if not url:
-            ctx.note("PreSignedUrl missing for an encrypted cross-region copy")
-            raise AwsError("InvalidParameterValue", PRESIGN_FAILED)
-        why = ctx.check_presigned(url, "CopyDBClusterSnapshot", src_region,
-                                  {"SourceDBClusterSnapshotIdentifier": src_ident})
-        if why:
-            ctx.note("PreSignedUrl refused: " + why)
-            raise AwsError("InvalidParameterValue", PRESIGN_FAILED)
-    if not cross and url:
-        ctx.note("PreSignedUrl ignored for a same-region copy")
-    kms_arn = resolve_kms(ctx, kms) if kms else None
+    kms_arn = copy_key(ctx, p, src, cross, src_region, "CopyDBClusterSnapshot", "SourceDBClusterSnapshotIdentifier",
+                       src_ident, "DB cluster snapshot")
     if cross:
         limit = int(m.config.get("copyLimit", 20))
         inflight = sum(1 for s in r.cluster_snapshots.values() if s.get("crossRegion") and s["status"] in PENDING)

@@ -258,6 +258,27 @@ def create_db_snapshot(ctx):
     return snapshot_xml(ctx, s)
 
 
+
+def copy_key(ctx, p, src, cross, src_region, action, source_param, src_ident, what):
+    """A copy's KmsKeyId and PreSignedUrl, checked as RDS does (CopyDBSnapshot and
+    CopyDBClusterSnapshot alike): the destination key ARN, or None."""
+    kms = p.get("KmsKeyId")
+    url = p.get("PreSignedUrl")
+    if cross and src.get("encrypted") and not kms:
+        raise AwsError("InvalidParameterValue", "KmsKeyId is required to copy an encrypted %s across regions: "
+                       "KMS keys are specific to the region they are created in." % what)
+    if cross and (url or src.get("encrypted")):
+        if not url:
+            ctx.note("PreSignedUrl missing for an encrypted cross-region copy")
+            raise AwsError("InvalidParameterValue", PRESIGN_FAILED)
+        why = ctx.check_presigned(url, action, src_region, {source_param: src_ident})
+        if why:
+            ctx.note("PreSignedUrl refused: " + why)
+            raise AwsError("InvalidParameterValue", PRESIGN_FAILED)
+    if not cross and url:
+        ctx.note("PreSignedUrl ignored for a same-region copy")
+    return resolve_kms(ctx, kms) if kms else None
+
 def copy_db_snapshot(ctx):
     m, r, p = ctx.m, ctx.r, ctx.p
     src_ident = p.req("SourceDBSnapshotIdentifier")
@@ -285,23 +306,8 @@ def copy_db_snapshot(ctx):
     if src["status"] != "available":
         raise AwsError("InvalidDBSnapshotState", "Snapshot %s is not in the available state (it is %s)."
                        % (src_id, src["status"]))
-    kms = p.get("KmsKeyId")
-    url = p.get("PreSignedUrl")
-    if cross and src.get("encrypted") and not kms:
-        raise AwsError("InvalidParameterValue", "KmsKeyId is required to copy an encrypted snapshot across regions: "
-                       "KMS keys are specific to the region they are created in.")
-    if cross and (url or src.get("encrypted")):
-        if not url:
-            ctx.note("PreSignedUrl missing for an encrypted cross-region copy")
-            raise AwsError("InvalidParameterValue", PRESIGN_FAILED)
-        why = ctx.check_presigned(url, "CopyDBSnapshot", src_region,
-                                  {"SourceDBSnapshotIdentifier": src_ident})
-        if why:
-            ctx.note("PreSignedUrl refused: " + why)
-            raise AwsError("InvalidParameterValue", PRESIGN_FAILED)
-    if not cross and url:
-        ctx.note("PreSignedUrl ignored for a same-region copy")
-    kms_arn = resolve_kms(ctx, kms) if kms else None
+    kms_arn = copy_key(ctx, p, src, cross, src_region, "CopyDBSnapshot", "SourceDBSnapshotIdentifier", src_ident,
+                       "snapshot")
     if cross:
         limit = int(m.config.get("copyLimit", 20))
         if r.copies_in_flight() >= limit:
