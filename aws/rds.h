@@ -6,11 +6,13 @@
  * what you keep.  Mutating calls say, at each definition in rds.c, why
  * retrying them is safe.
  *
- * Aurora: a DB cluster reads into struct sk_rds_instance (is_cluster set)
- * and a DB cluster snapshot into struct sk_rds_snapshot (is_cluster set),
- * through the same readers, pages and errors as instances and snapshots;
- * the cluster calls take the same option structs, the identifiers in them
- * being the cluster's.
+ * Aurora: the calls that take `cluster` speak, when it is true, to DB
+ * clusters and their snapshots (DescribeDBClusters, ModifyDBCluster,
+ * CreateDBClusterSnapshot, ...) instead of DB instances and theirs.  A DB
+ * cluster reads into struct sk_rds_instance (is_cluster set) and a DB
+ * cluster snapshot into struct sk_rds_snapshot (is_cluster set), through
+ * the same readers, pages and errors; the option structs are the same, the
+ * identifiers in them being the cluster's.  rds_xml.h reads the answers.
  */
 #ifndef SK_RDS_H
 #define SK_RDS_H
@@ -117,16 +119,12 @@ struct sk_rds_describe_opts {
 	{ .instance_id = NULL, .snapshot_id = NULL, .snapshot_type = NULL, .filters = NULL, .n_filters = 0, \
 	  .page_size = 0 }
 
-int sk_rds_describe_db_instances(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
-				 sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
-int sk_rds_describe_db_snapshots(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
-				 sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
-/* Aurora: DescribeDBClusters, DescribeDBClusterSnapshots */
-int sk_rds_describe_db_clusters(struct sk_aws_client *c, const char *region, const struct sk_rds_describe_opts *o,
-				sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
-int sk_rds_describe_db_cluster_snapshots(struct sk_aws_client *c, const char *region,
-					 const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud,
-					 struct sk_aws_error *err);
+/* DescribeDBInstances, DescribeDBSnapshots (cluster: DescribeDBClusters, DescribeDBClusterSnapshots) */
+int sk_rds_describe_dbs(struct sk_aws_client *c, const char *region, bool cluster,
+			const struct sk_rds_describe_opts *o, sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
+int sk_rds_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
+			      const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud,
+			      struct sk_aws_error *err);
 int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const char *region,
 						  const struct sk_rds_describe_opts *o,
 						  sk_rds_automated_backup_cb cb, void *ud,
@@ -146,20 +144,14 @@ struct sk_rds_modify {
 	{ .instance_id = NULL, .backup_retention_period = -1, .preferred_backup_window = NULL,                  \
 	  .copy_tags_to_snapshot = -1, .deletion_protection = -1, .apply_immediately = false }
 
-/* cb (may be NULL) sees the instance as RDS returned it */
-int sk_rds_modify_db_instance(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
-			      sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
+/* ModifyDBInstance (cluster: ModifyDBCluster); cb (may be NULL) sees the instance or cluster as RDS returned it */
+int sk_rds_modify_db(struct sk_aws_client *c, const char *region, bool cluster, const struct sk_rds_modify *m,
+		     sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
 
-/* ModifyDBCluster: cb sees the cluster as RDS returned it */
-int sk_rds_modify_db_cluster(struct sk_aws_client *c, const char *region, const struct sk_rds_modify *m,
-			     sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err);
-
-int sk_rds_create_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
-			      const char *instance_id, const struct sk_aws_tag *tags, size_t n_tags,
-			      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
-int sk_rds_create_db_cluster_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
-				      const char *cluster_id, const struct sk_aws_tag *tags, size_t n_tags,
-				      sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
+/* CreateDBSnapshot of instance db_id (cluster: CreateDBClusterSnapshot of cluster db_id) */
+int sk_rds_create_snapshot(struct sk_aws_client *c, const char *region, bool cluster, const char *snapshot_id,
+			   const char *db_id, const struct sk_aws_tag *tags, size_t n_tags, sk_rds_snapshot_cb cb,
+			   void *ud, struct sk_aws_error *err);
 
 struct sk_rds_copy {
 	const char *source_region; /* where the source snapshot lives */
@@ -171,16 +163,15 @@ struct sk_rds_copy {
 	size_t n_tags;
 };
 
-/* sent to dest_region; builds the PreSignedUrl for the source region when it differs */
-int sk_rds_copy_db_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
-			    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
-int sk_rds_delete_db_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
-			      struct sk_aws_error *err);
-/* CopyDBClusterSnapshot, DeleteDBClusterSnapshot: as the two above */
-int sk_rds_copy_db_cluster_snapshot(struct sk_aws_client *c, const char *dest_region, const struct sk_rds_copy *copy,
-				    sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
-int sk_rds_delete_db_cluster_snapshot(struct sk_aws_client *c, const char *region, const char *snapshot_id,
-				      struct sk_aws_error *err);
+/*
+ * CopyDBSnapshot (cluster: CopyDBClusterSnapshot), sent to dest_region;
+ * builds the PreSignedUrl for the source region when it differs
+ */
+int sk_rds_copy_snapshot(struct sk_aws_client *c, const char *dest_region, bool cluster,
+			 const struct sk_rds_copy *copy, sk_rds_snapshot_cb cb, void *ud, struct sk_aws_error *err);
+/* DeleteDBSnapshot (cluster: DeleteDBClusterSnapshot) */
+int sk_rds_delete_snapshot(struct sk_aws_client *c, const char *region, bool cluster, const char *snapshot_id,
+			   struct sk_aws_error *err);
 int sk_rds_add_tags(struct sk_aws_client *c, const char *region, const char *arn, const struct sk_aws_tag *tags,
 		    size_t n_tags, struct sk_aws_error *err);
 int sk_rds_remove_tags(struct sk_aws_client *c, const char *region, const char *arn, const char *const *keys,
@@ -229,14 +220,5 @@ int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char
 
 /* identifier rules for snapshots: letters, digits, hyphens; 1-255; a letter first; no "--", no trailing '-' */
 bool sk_rds_valid_snapshot_id(const char *id);
-
-/* reads one <DBSnapshot>/<DBInstance>/<DBInstanceAutomatedBackup> element (tests, other callers) */
-struct sk_rds_parse_ctx;
-int sk_rds_parse_snapshot_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb, void *ud);
-int sk_rds_parse_instances_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud);
-/* every <DBCluster> / <DBClusterSnapshot> element */
-int sk_rds_parse_clusters_xml(const char *xml, size_t len, sk_rds_instance_cb cb, void *ud);
-int sk_rds_parse_cluster_snapshots_xml(const char *xml, size_t len, sk_rds_snapshot_cb cb, void *ud);
-int sk_rds_parse_automated_backups_xml(const char *xml, size_t len, sk_rds_automated_backup_cb cb, void *ud);
 
 #endif

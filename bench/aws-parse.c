@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/rds.h"
+#include "aws/rds_xml.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"

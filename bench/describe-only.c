@@ -50,9 +50,9 @@ static void *run(void *arg)
 {
 	struct job *j = arg;
 
-	j->rc = j->snapshots_only ? 0 : sk_rds_describe_db_instances(j->client, j->region, NULL, count_instance, j, NULL);
+	j->rc = j->snapshots_only ? 0 : sk_rds_describe_dbs(j->client, j->region, false, NULL, count_instance, j, NULL);
 	if (j->rc == 0)
-		j->rc = sk_rds_describe_db_snapshots(j->client, j->region, NULL, count_snapshot, j, NULL);
+		j->rc = sk_rds_describe_snapshots(j->client, j->region, false, NULL, count_snapshot, j, NULL);
 	if (j->rc)
 		snprintf(j->error, sizeof(j->error), "%s", sk_error_message());
 	return NULL;

@@ -59,8 +59,7 @@ static int check_owner(void *ud, const struct sk_rds_snapshot *s)
 int sk_apply_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
 				const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud)
 {
-	return cluster ? sk_rds_describe_db_cluster_snapshots(c, region, o, cb, ud, NULL)
-		       : sk_rds_describe_db_snapshots(c, region, o, cb, ud, NULL);
+	return sk_rds_describe_snapshots(c, region, cluster, o, cb, ud, NULL);
 }
 
 /*
@@ -180,8 +179,7 @@ static void exec_action(void *ud, size_t k)
 		m.copy_tags_to_snapshot = a->copy_tags;
 		m.deletion_protection = a->deletion_protection;
 		m.apply_immediately = a->apply_immediately;
-		rc = a->cluster ? sk_rds_modify_db_cluster(r->o->client, a->region, &m, NULL, NULL, &err)
-				: sk_rds_modify_db_instance(r->o->client, a->region, &m, NULL, NULL, &err);
+		rc = sk_rds_modify_db(r->o->client, a->region, a->cluster, &m, NULL, NULL, &err);
 		break;
 	}
 	case SK_ACTION_START_REPLICATION: {
@@ -206,10 +204,8 @@ static void exec_action(void *ud, size_t k)
 		}
 		break;
 	case SK_ACTION_CREATE:
-		rc = a->cluster ? sk_rds_create_db_cluster_snapshot(r->o->client, a->region, a->target, a->instance,
-								    a->tags, a->n_tags, NULL, NULL, &err)
-				: sk_rds_create_db_snapshot(r->o->client, a->region, a->target, a->instance, a->tags,
-							    a->n_tags, NULL, NULL, &err);
+		rc = sk_rds_create_snapshot(r->o->client, a->region, a->cluster, a->target, a->instance, a->tags,
+					    a->n_tags, NULL, NULL, &err);
 		if (rc < 0 && already_exists(a, &err))
 			rc = settle_exists(r, a, &oc, &unknown);
 		break;
@@ -223,8 +219,7 @@ static void exec_action(void *ud, size_t k)
 		cp.copy_tags = false; /* our tags are explicit; aws: tags are never copied */
 		cp.tags = a->tags;
 		cp.n_tags = a->n_tags;
-		rc = a->cluster ? sk_rds_copy_db_cluster_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err)
-				: sk_rds_copy_db_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err);
+		rc = sk_rds_copy_snapshot(r->o->client, a->region, a->cluster, &cp, NULL, NULL, &err);
 		if (rc < 0 && already_exists(a, &err)) {
 			rc = settle_exists(r, a, &oc, &unknown);
 		} else if (rc < 0 && !strcmp(err.code, "SnapshotQuotaExceeded") && strstr(err.message, "copy")) {
@@ -237,8 +232,7 @@ static void exec_action(void *ud, size_t k)
 		break;
 	}
 	case SK_ACTION_DELETE:
-		rc = a->cluster ? sk_rds_delete_db_cluster_snapshot(r->o->client, a->region, a->target, &err)
-				: sk_rds_delete_db_snapshot(r->o->client, a->region, a->target, &err);
+		rc = sk_rds_delete_snapshot(r->o->client, a->region, a->cluster, a->target, &err);
 		if (rc < 0 && not_found(a, &err)) {
 			rc = 0;
 			oc = SK_OUTCOME_ALREADY;

@@ -455,10 +455,10 @@ static void poll_copies(struct sk_apply_run *r, struct dest *d)
 		f.n_values = w.n = n;
 		o.filters = &f;
 		o.n_filters = 1;
-		failed = sk_rds_describe_db_snapshots(r->o->client, d->region, &o, on_watched, &w, NULL) < 0;
+		failed = sk_rds_describe_snapshots(r->o->client, d->region, false, &o, on_watched, &w, NULL) < 0;
 		if (!failed && d->clusters) {
 			f.name = "db-cluster-snapshot-id";
-			failed = sk_rds_describe_db_cluster_snapshots(r->o->client, d->region, &o, on_watched, &w, NULL) < 0;
+			failed = sk_rds_describe_snapshots(r->o->client, d->region, true, &o, on_watched, &w, NULL) < 0;
 		}
 		if (failed) {
 			sk_warn("while waiting for copies in %s: %s", d->region, sk_error_message());

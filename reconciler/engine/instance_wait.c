@@ -114,7 +114,7 @@ int sk_instance_wait(struct sk_instance_wait_result *out, struct sk_aws_client *
 		u.seen = false;
 		u.elapsed_ms = sk_time_mono_ms() - start;
 		d.instance_id = instance_id;
-		if (sk_rds_describe_db_instances(c, region, &d, on_instance, &u, &err) < 0) {
+		if (sk_rds_describe_dbs(c, region, false, &d, on_instance, &u, &err) < 0) {
 			if (!strcmp(err.code, "DBInstanceNotFound")) {
 				if (want == SK_INSTANCE_WANT_DELETED) {
 					snprintf(u.status, sizeof(u.status), "deleted");

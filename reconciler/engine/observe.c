@@ -146,16 +146,16 @@ static void observe_region(void *ud, size_t i)
 	t0 = sk_time_mono_ms();
 	j->rc = 0;
 	if (j->full)
-		j->rc = sk_rds_describe_db_instances(j->sh->client, j->region, NULL, on_instance, j, &err);
+		j->rc = sk_rds_describe_dbs(j->sh->client, j->region, false, NULL, on_instance, j, &err);
 	if (j->rc == 0 && (j->full || j->snapshots) && !j->sh->opts->skip_snapshots)
-		j->rc = sk_rds_describe_db_snapshots(j->sh->client, j->region, NULL, on_snapshot, j, &err);
+		j->rc = sk_rds_describe_snapshots(j->sh->client, j->region, false, NULL, on_snapshot, j, &err);
 	if (j->rc == 0 && j->backups)
 		j->rc = sk_rds_describe_db_instance_automated_backups(j->sh->client, j->region, NULL, on_backup, j,
 								      &err);
 	if (j->rc == 0 && j->clusters)
-		j->rc = sk_rds_describe_db_clusters(j->sh->client, j->region, NULL, on_instance, j, &err);
+		j->rc = sk_rds_describe_dbs(j->sh->client, j->region, true, NULL, on_instance, j, &err);
 	if (j->rc == 0 && (j->clusters || j->cluster_snapshots) && !j->sh->opts->skip_snapshots)
-		j->rc = sk_rds_describe_db_cluster_snapshots(j->sh->client, j->region, NULL, on_snapshot, j, &err);
+		j->rc = sk_rds_describe_snapshots(j->sh->client, j->region, true, NULL, on_snapshot, j, &err);
 	if (j->rc != 0)
 		j->error = *sk_error_last();
 	sk_slots_give(j->sh->opts->slots);

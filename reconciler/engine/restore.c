@@ -119,7 +119,7 @@ static int find_instance(struct found_instance *f, struct sk_aws_client *c, cons
 	memset(&err, 0, sizeof(err));
 	f->id = id;
 	d.instance_id = id;
-	return found_or_absent(sk_rds_describe_db_instances(c, region, &d, on_instance, f, &err), &err,
+	return found_or_absent(sk_rds_describe_dbs(c, region, false, &d, on_instance, f, &err), &err,
 			       "DBInstanceNotFound");
 }
 
@@ -221,7 +221,7 @@ static int find_snapshot(struct found_snapshot *f, struct sk_aws_client *c, cons
 	memset(&err, 0, sizeof(err));
 	f->id = id;
 	d.snapshot_id = id;
-	return found_or_absent(sk_rds_describe_db_snapshots(c, region, &d, on_snapshot, f, &err), &err,
+	return found_or_absent(sk_rds_describe_snapshots(c, region, false, &d, on_snapshot, f, &err), &err,
 			       "DBSnapshotNotFound");
 }
 
@@ -523,7 +523,7 @@ static bool made_by_this_call(struct sk_aws_client *c, const struct sk_restore_p
 	/* the call's error stays the one reported, whatever this describe meets */
 	sk_strlcpy(saved, sk_error_message(), sizeof(saved));
 	d.instance_id = p->target;
-	if (sk_rds_describe_db_instances(c, p->region, &d, on_target, &t, NULL) < 0)
+	if (sk_rds_describe_dbs(c, p->region, false, &d, on_target, &t, NULL) < 0)
 		sk_error_set(klass, "%s", saved);
 	return t.ours;
 }

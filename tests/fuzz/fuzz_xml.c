@@ -16,7 +16,7 @@
 #include <libxml/parser.h>
 
 #include "aws/client.h"
-#include "aws/rds.h"
+#include "aws/rds_xml.h"
 
 static volatile size_t sink;
 

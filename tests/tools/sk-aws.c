@@ -214,14 +214,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(call, "describe-instances")) {
 		struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
 		d.instance_id = n > 0 ? a[0] : NULL;
-		rc = sk_rds_describe_db_instances(c, region, &d, on_instance, NULL, &err);
+		rc = sk_rds_describe_dbs(c, region, false, &d, on_instance, NULL, &err);
 	} else if (!strcmp(call, "describe-snapshots")) {
 		struct sk_rds_describe_opts d = SK_RDS_DESCRIBE_OPTS_INIT;
 		d.instance_id = opt(a, n, "instance");
 		d.snapshot_type = opt(a, n, "type");
 		d.snapshot_id = opt(a, n, "id");
 		d.page_size = opt(a, n, "page") ? atoi(opt(a, n, "page")) : 0;
-		rc = sk_rds_describe_db_snapshots(c, region, &d, on_snapshot, NULL, &err);
+		rc = sk_rds_describe_snapshots(c, region, false, &d, on_snapshot, NULL, &err);
 	} else if (!strcmp(call, "describe-automated-backups")) {
 		rc = sk_rds_describe_db_instance_automated_backups(c, region, NULL, on_backup, NULL, &err);
 	} else if (!strcmp(call, "modify") && n >= 1) {
@@ -235,10 +235,10 @@ int main(int argc, char **argv)
 		if (opt(a, n, "deletion-protection"))
 			m.deletion_protection = !strcmp(opt(a, n, "deletion-protection"), "true");
 		m.apply_immediately = opt(a, n, "apply-immediately") && !strcmp(opt(a, n, "apply-immediately"), "true");
-		rc = sk_rds_modify_db_instance(c, region, &m, on_instance, NULL, &err);
+		rc = sk_rds_modify_db(c, region, false, &m, on_instance, NULL, &err);
 	} else if (!strcmp(call, "create-snapshot") && n >= 2) {
 		size_t nt = parse_tags(a + 2, n - 2, tags, 32);
-		rc = sk_rds_create_db_snapshot(c, region, a[0], a[1], tags, nt, on_snapshot, NULL, &err);
+		rc = sk_rds_create_snapshot(c, region, false, a[0], a[1], tags, nt, on_snapshot, NULL, &err);
 	} else if (!strcmp(call, "copy-snapshot") && n >= 3) {
 		struct sk_rds_copy cp;
 		size_t nt;
@@ -260,9 +260,9 @@ int main(int argc, char **argv)
 		}
 		cp.tags = tags;
 		cp.n_tags = nt;
-		rc = sk_rds_copy_db_snapshot(c, region, &cp, on_snapshot, NULL, &err);
+		rc = sk_rds_copy_snapshot(c, region, false, &cp, on_snapshot, NULL, &err);
 	} else if (!strcmp(call, "delete-snapshot") && n >= 1) {
-		rc = sk_rds_delete_db_snapshot(c, region, a[0], &err);
+		rc = sk_rds_delete_snapshot(c, region, false, a[0], &err);
 	} else if (!strcmp(call, "add-tags") && n >= 2) {
 		size_t nt = parse_tags(a + 1, n - 1, tags, 32);
 		rc = sk_rds_add_tags(c, region, a[0], tags, nt, &err);

@@ -162,7 +162,7 @@ static void test_apply_counts_copies_arriving_before_the_run(void **state)
 	cp.source_region = "us-east-1";
 	cp.source_arn = "arn:aws:rds:us-east-1:" EMU_ACCOUNT ":snapshot:snapkeep-db-a-20260305-0430";
 	cp.target_id = "operator-copy";
-	if (sk_rds_copy_db_snapshot(f->s.client, "us-west-2", &cp, NULL, NULL, &err) < 0)
+	if (sk_rds_copy_snapshot(f->s.client, "us-west-2", false, &cp, NULL, NULL, &err) < 0)
 		fail_msg("%s", sk_error_message());
 	snprintf(yaml, sizeof(yaml), "%s%s", EMU_ORDERS, AT_ONCE_1);
 	make_plan(f, yaml, false);

@@ -16,7 +16,7 @@
 
 #include "aws/client.h"
 #include "aws/query.h"
-#include "aws/rds.h"
+#include "aws/rds_xml.h"
 #include "aws/sns.h"
 #include "aws/xml.h"
 #include "common/buf.h"

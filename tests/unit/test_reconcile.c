@@ -621,7 +621,7 @@ static void test_reconcile_refuses_a_saved_plan_whose_live_state_changed(void **
 	/* someone changes the instance after the plan was saved */
 	m.instance_id = "db-a";
 	m.backup_retention_period = 10;
-	if (sk_rds_modify_db_instance(f->s.client, "us-east-1", &m, NULL, NULL, &err) < 0)
+	if (sk_rds_modify_db(f->s.client, "us-east-1", false, &m, NULL, NULL, &err) < 0)
 		fail_msg("%s", sk_error_message());
 
 	since = emu_mark(&emu);
