@@ -10,7 +10,7 @@
  * logs one warning ("retrying DescribeDBInstances in us-east-1 (attempt
  * 2/5): timed out").
  *
- * Only AWS's answer counts as one (sk_aws_classify_response): a 2xx answer
+ * Only AWS's answer counts as one (answer.h, sk_aws_classify_response): a 2xx answer
  * must be XML whose root element is <ActionResponse> in the service's
  * namespace, carrying ResponseMetadata/RequestId.  An HTML page (captive
  * portal, proxy login), an empty body or another action's answer is an
@@ -43,6 +43,7 @@
 
 #include <libxml/tree.h>
 
+#include "aws/answer.h"
 #include "aws/query.h"
 #include "common/error.h"
 
@@ -91,33 +92,6 @@ struct sk_aws_client_opts {
 #define SK_AWS_TIMEOUT_MIN_MS 100L
 #define SK_AWS_TIMEOUT_MAX_MS (3600L * 1000L)
 
-/* the code in sk_aws_error for an answer that is not AWS's (HTML, empty, another action's, ...) */
-#define SK_AWS_CODE_UNEXPECTED "UnexpectedResponse"
-
-struct sk_aws_error {
-	long http_status;  /* 0 when no HTTP answer arrived */
-	/* "DBSnapshotNotFound"; SK_AWS_CODE_UNEXPECTED for an answer that is not AWS's; "" for transport errors */
-	char code[128];
-	/* room for the longest message: an unexpected answer's quotes up to 80 bytes of Content-Type,
-	 * 100 of namespace and 120 of body, each byte escaped to up to 4 characters */
-	char message[SK_ERROR_MAX];
-	char request_id[128];
-	bool retryable;
-	bool throttled;
-	int attempts;
-};
-
-struct sk_aws_response {
-	xmlDocPtr doc;
-	xmlNodePtr root;   /* <ActionResponse> */
-	xmlNodePtr result; /* <ActionResult>, or NULL when the answer has none (AddTagsToResource, ...) */
-	char request_id[128];
-	char host[256]; /* the endpoint that answered, host[:port] */
-	int attempts;
-};
-
-#define SK_AWS_RESPONSE_INIT { .doc = NULL, .root = NULL, .result = NULL, .request_id = "", .host = "", .attempts = 0 }
-
 struct sk_aws_client;
 
 int sk_aws_client_new(struct sk_aws_client **out, const struct sk_aws_client_opts *opts);
@@ -140,7 +114,6 @@ int sk_aws_call(struct sk_aws_client *c, const char *service, const char *region
 /* the same, unsigned (STS AssumeRoleWithWebIdentity) */
 int sk_aws_call_unsigned(struct sk_aws_client *c, const char *service, const char *region, const char *action,
 			 const struct sk_query *params, struct sk_aws_response *out, struct sk_aws_error *err);
-void sk_aws_response_free(struct sk_aws_response *r);
 
 /*
  * Marker/MaxRecords pagination: calls action with params plus
@@ -166,58 +139,10 @@ const char *sk_aws_service_version(const char *service);
  */
 int sk_aws_url_host(struct sk_buf *host, char **path, const char *url);
 
-/*
- * Was a call that failed with err perhaps made all the same?  When no
- * answer came (the connection failed, or AWS answered 5xx), when an
- * earlier attempt's answer was lost before a retry, or when something other
- * than AWS answered (a proxy may have passed the call on), AWS may have made
- * the change: the caller journals such a call "unknown", for the next run to
- * resolve against live state.  false for a call never sent.
- */
-bool sk_aws_error_maybe_made(const struct sk_aws_error *err);
-
-/* classification, exposed for tests */
-bool sk_aws_code_is_throttle(const char *code);
-bool sk_aws_is_retryable(long http_status, const char *code);
 /* full jitter: a delay in [0, min(max, base * 2^(attempt-1))] ms drawn from r */
 long sk_aws_backoff_ms(int attempt, int base_ms, int max_ms, uint64_t r);
-/* reads an <ErrorResponse> (or <Response><Errors>) body into err; 0 if it was one */
-int sk_aws_parse_error(struct sk_aws_error *err, const char *body, size_t len);
 /* the XML namespace of a service's answers ("http://rds.amazonaws.com/doc/2014-10-31/"), or NULL */
 const char *sk_aws_service_namespace(const char *service);
-
-/* one HTTP answer, as sk_aws_classify_response() sees it */
-struct sk_aws_answer {
-	const char *service;      /* "rds" */
-	const char *action;       /* "DescribeDBInstances" */
-	const char *host;         /* the endpoint, host[:port], for messages */
-	long status;              /* the HTTP status (an answer arrived) */
-	const char *content_type; /* the Content-Type header, or NULL */
-	const char *request_id;   /* the x-amzn-RequestId header, or NULL */
-	const char *body;
-	size_t len;
-};
-
-/*
- * What an answer is.  0: a 2xx answer that is the expected one (an XML
- * document whose root element is <ActionResponse> in the service's
- * namespace, with a non-empty ResponseMetadata/RequestId); out holds the
- * document (free it with sk_aws_response_free).  Otherwise SK_ERROR with err
- * filled and one message recorded (without the "service action in region"
- * prefix the call adds):
- * - SK_ERR_AWS: a non-2xx AWS error answer (<ErrorResponse>); err->code is
- *   AWS's code; err->retryable as sk_aws_is_retryable();
- * - SK_ERR_RESPONSE: anything else: an HTML page, an empty body, text that is
- *   not XML, another action's answer, a wrong namespace, no RequestId, or a
- *   non-2xx answer that is not an AWS error.  err->code is
- *   SK_AWS_CODE_UNEXPECTED and the message names the host, the status, the
- *   Content-Type and the first bytes of the body (at most 120, escaped, cut
- *   before anything that looks like a credential).  Such an answer with a
- *   2xx status is not retryable: what answered (a captive portal, a proxy's
- *   page, a wrong endpoint) will answer the same in a second; with a 5xx or
- *   429 status it is retried like any (a load balancer's 503 page).
- */
-int sk_aws_classify_response(struct sk_aws_response *out, struct sk_aws_error *err, const struct sk_aws_answer *a);
 
 /*
  * Checks a timeout from the command line, the environment or Settings:
