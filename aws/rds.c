@@ -12,56 +12,54 @@
 #include "aws/sigv4.h"
 #include "common/timeutil.h"
 
+/* a kind of item: the describe call that lists it, its list's and its own element */
+struct listing {
+	const char *describe; /* "DescribeDBInstances" */
+	const char *list;     /* "DBInstances" */
+	const char *item;     /* "DBInstance": also what a call that returns one answers */
+	enum sk_rds_kind kind;
+};
+
 /*
  * The names of one family of calls: DB instances and their snapshots, or
  * Aurora DB clusters and theirs.  Every call below is written once and
  * speaks for families[cluster].
  */
 struct family {
-	const char *parent_param;   /* "DBInstanceIdentifier" */
+	const char *db_param;       /* "DBInstanceIdentifier" */
 	const char *snapshot_param; /* "DBSnapshotIdentifier" */
-	const char *parent_el, *parents, *describe_parents; /* "DBInstance", "DBInstances", "DescribeDBInstances" */
-	const char *snapshot_el, *snapshots, *describe_snapshots;
+	struct listing dbs, snapshots;
 	const char *modify, *create, *copy, *delete;
 	const char *copy_source, *copy_target; /* "SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier" */
-	enum sk_rds_kind parent_kind, snapshot_kind;
 };
 
 /* [false]: DB instances, [true]: Aurora DB clusters */
 static const struct family families[2] = {
-	[false] = { .parent_param = "DBInstanceIdentifier",
+	[false] = { .db_param = "DBInstanceIdentifier",
 		    .snapshot_param = "DBSnapshotIdentifier",
-		    .parent_el = "DBInstance",
-		    .parents = "DBInstances",
-		    .describe_parents = "DescribeDBInstances",
-		    .snapshot_el = "DBSnapshot",
-		    .snapshots = "DBSnapshots",
-		    .describe_snapshots = "DescribeDBSnapshots",
+		    .dbs = { "DescribeDBInstances", "DBInstances", "DBInstance", SK_RDS_INSTANCE },
+		    .snapshots = { "DescribeDBSnapshots", "DBSnapshots", "DBSnapshot", SK_RDS_SNAPSHOT },
 		    .modify = "ModifyDBInstance",
 		    .create = "CreateDBSnapshot",
 		    .copy = "CopyDBSnapshot",
 		    .delete = "DeleteDBSnapshot",
 		    .copy_source = "SourceDBSnapshotIdentifier",
-		    .copy_target = "TargetDBSnapshotIdentifier",
-		    .parent_kind = SK_RDS_INSTANCE,
-		    .snapshot_kind = SK_RDS_SNAPSHOT },
-	[true] = { .parent_param = "DBClusterIdentifier",
+		    .copy_target = "TargetDBSnapshotIdentifier" },
+	[true] = { .db_param = "DBClusterIdentifier",
 		   .snapshot_param = "DBClusterSnapshotIdentifier",
-		   .parent_el = "DBCluster",
-		   .parents = "DBClusters",
-		   .describe_parents = "DescribeDBClusters",
-		   .snapshot_el = "DBClusterSnapshot",
-		   .snapshots = "DBClusterSnapshots",
-		   .describe_snapshots = "DescribeDBClusterSnapshots",
+		   .dbs = { "DescribeDBClusters", "DBClusters", "DBCluster", SK_RDS_CLUSTER },
+		   .snapshots = { "DescribeDBClusterSnapshots", "DBClusterSnapshots", "DBClusterSnapshot",
+				  SK_RDS_CLUSTER_SNAPSHOT },
 		   .modify = "ModifyDBCluster",
 		   .create = "CreateDBClusterSnapshot",
 		   .copy = "CopyDBClusterSnapshot",
 		   .delete = "DeleteDBClusterSnapshot",
 		   .copy_source = "SourceDBClusterSnapshotIdentifier",
-		   .copy_target = "TargetDBClusterSnapshotIdentifier",
-		   .parent_kind = SK_RDS_CLUSTER,
-		   .snapshot_kind = SK_RDS_CLUSTER_SNAPSHOT },
+		   .copy_target = "TargetDBClusterSnapshotIdentifier" },
 };
+
+static const struct listing automated_backups = { "DescribeDBInstanceAutomatedBackups", "DBInstanceAutomatedBackups",
+						  "DBInstanceAutomatedBackup", SK_RDS_AUTOBACKUP };
 
 static int add_describe_params(struct sk_query *q, const struct family *fam, const struct sk_rds_describe_opts *o)
 {
@@ -69,7 +67,7 @@ static int add_describe_params(struct sk_query *q, const struct family *fam, con
 
 	if (!o)
 		return 0;
-	if (o->instance_id && sk_query_add(q, fam->parent_param, o->instance_id) < 0)
+	if (o->instance_id && sk_query_add(q, fam->db_param, o->instance_id) < 0)
 		return -1;
 	if (o->snapshot_id && sk_query_add(q, fam->snapshot_param, o->snapshot_id) < 0)
 		return -1;
@@ -81,19 +79,19 @@ static int add_describe_params(struct sk_query *q, const struct family *fam, con
 	return 0;
 }
 
-static int describe(struct sk_aws_client *c, const char *region, const char *action, const char *list,
-		    const char *item, const struct family *fam, const struct sk_rds_describe_opts *o, enum sk_rds_kind kind,
-		    void *cb, void *ud, struct sk_aws_error *err)
+/* every item l lists, through the family's parameters for o */
+static int describe(struct sk_aws_client *c, const char *region, const struct family *fam, const struct listing *l,
+		    const struct sk_rds_describe_opts *o, void *cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_query q = SK_QUERY_INIT;
 	struct sk_rds_reader p;
 	int rc;
 
-	sk_rds_reader_init(&p, kind, cb, ud);
+	sk_rds_reader_init(&p, l->kind, cb, ud);
 	rc = add_describe_params(&q, fam, o);
 	if (rc == 0)
-		rc = sk_aws_paginate(c, "rds", region, action, &q, o && o->page_size ? o->page_size : 100, list, item,
-				     sk_rds_reader_item, &p, err);
+		rc = sk_aws_paginate(c, "rds", region, l->describe, &q, o && o->page_size ? o->page_size : 100, l->list,
+				     l->item, sk_rds_reader_item, &p, err);
 	sk_rds_reader_free(&p);
 	sk_query_free(&q);
 	return rc;
@@ -102,33 +100,26 @@ static int describe(struct sk_aws_client *c, const char *region, const char *act
 int sk_rds_describe_dbs(struct sk_aws_client *c, const char *region, bool cluster,
 			const struct sk_rds_describe_opts *o, sk_rds_instance_cb cb, void *ud, struct sk_aws_error *err)
 {
-	const struct family *fam = &families[cluster];
-
-	return describe(c, region, fam->describe_parents, fam->parents, fam->parent_el, fam, o, fam->parent_kind,
-			(void *)cb, ud, err);
+	return describe(c, region, &families[cluster], &families[cluster].dbs, o, (void *)cb, ud, err);
 }
 
 int sk_rds_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
 			      const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud,
 			      struct sk_aws_error *err)
 {
-	const struct family *fam = &families[cluster];
-
-	return describe(c, region, fam->describe_snapshots, fam->snapshots, fam->snapshot_el, fam, o,
-			fam->snapshot_kind, (void *)cb, ud, err);
+	return describe(c, region, &families[cluster], &families[cluster].snapshots, o, (void *)cb, ud, err);
 }
 
 int sk_rds_describe_db_instance_automated_backups(struct sk_aws_client *c, const char *region,
 						  const struct sk_rds_describe_opts *o,
 						  sk_rds_automated_backup_cb cb, void *ud, struct sk_aws_error *err)
 {
-	return describe(c, region, "DescribeDBInstanceAutomatedBackups", "DBInstanceAutomatedBackups",
-			"DBInstanceAutomatedBackup", &families[false], o, SK_RDS_AUTOBACKUP, (void *)cb, ud, err);
+	return describe(c, region, &families[false], &automated_backups, o, (void *)cb, ud, err);
 }
 
-/* calls action and hands the one item under <Result>/<element> to cb */
+/* calls action and hands the one item under <Result>/<answer->item> to cb (answer NULL: reads none) */
 static int call_one(struct sk_aws_client *c, const char *region, const char *action, const struct sk_query *q,
-		    const char *element, enum sk_rds_kind kind, void *cb, void *ud, struct sk_aws_error *err)
+		    const struct listing *answer, void *cb, void *ud, struct sk_aws_error *err)
 {
 	struct sk_aws_response resp = SK_AWS_RESPONSE_INIT;
 	struct sk_rds_reader p;
@@ -138,11 +129,12 @@ static int call_one(struct sk_aws_client *c, const char *region, const char *act
 	rc = sk_aws_call(c, "rds", region, action, q, &resp, err);
 	if (rc != 0)
 		return rc;
-	sk_rds_reader_init(&p, kind, cb, ud);
-	n = element ? sk_xml_child(resp.result, element) : NULL;
-	if (cb && n)
+	n = answer && cb ? sk_xml_child(resp.result, answer->item) : NULL;
+	if (n) {
+		sk_rds_reader_init(&p, answer->kind, cb, ud);
 		rc = sk_rds_reader_item(&p, n);
-	sk_rds_reader_free(&p);
+		sk_rds_reader_free(&p);
+	}
 	sk_aws_response_free(&resp);
 	return rc;
 }
@@ -152,9 +144,9 @@ static int call_one(struct sk_aws_client *c, const char *region, const char *act
  * error then set), and frees q either way
  */
 static int call_built(struct sk_aws_client *c, const char *region, const char *action, struct sk_query *q,
-		      bool failed, const char *element, enum sk_rds_kind kind, void *cb, void *ud, struct sk_aws_error *err)
+		      bool failed, const struct listing *answer, void *cb, void *ud, struct sk_aws_error *err)
 {
-	int rc = failed ? -1 : call_one(c, region, action, q, element, kind, cb, ud, err);
+	int rc = failed ? -1 : call_one(c, region, action, q, answer, cb, ud, err);
 
 	sk_query_free(q);
 	return rc;
@@ -170,7 +162,7 @@ int sk_rds_modify_db(struct sk_aws_client *c, const char *region, bool cluster, 
 	const struct family *fam = &families[cluster];
 	struct sk_query q = SK_QUERY_INIT;
 	bool failed =
-		sk_query_add(&q, fam->parent_param, m->instance_id) < 0 ||
+		sk_query_add(&q, fam->db_param, m->instance_id) < 0 ||
 		(m->backup_retention_period >= 0 &&
 		 sk_query_add_int(&q, "BackupRetentionPeriod", m->backup_retention_period) < 0) ||
 		(m->preferred_backup_window &&
@@ -181,7 +173,7 @@ int sk_rds_modify_db(struct sk_aws_client *c, const char *region, bool cluster, 
 		 sk_query_add_bool(&q, "DeletionProtection", m->deletion_protection) < 0) ||
 		sk_query_add_bool(&q, "ApplyImmediately", m->apply_immediately) < 0;
 
-	return call_built(c, region, fam->modify, &q, failed, fam->parent_el, fam->parent_kind, (void *)cb, ud, err);
+	return call_built(c, region, fam->modify, &q, failed, &fam->dbs, (void *)cb, ud, err);
 }
 
 /*
@@ -197,11 +189,10 @@ int sk_rds_create_snapshot(struct sk_aws_client *c, const char *region, bool clu
 	const struct family *fam = &families[cluster];
 	struct sk_query q = SK_QUERY_INIT;
 	bool failed = sk_query_add(&q, fam->snapshot_param, snapshot_id) < 0 ||
-		      sk_query_add(&q, fam->parent_param, db_id) < 0 ||
+		      sk_query_add(&q, fam->db_param, db_id) < 0 ||
 		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
 
-	return call_built(c, region, fam->create, &q, failed, fam->snapshot_el, fam->snapshot_kind, (void *)cb, ud,
-			  err);
+	return call_built(c, region, fam->create, &q, failed, &fam->snapshots, (void *)cb, ud, err);
 }
 
 int sk_rds_presigned_url(struct sk_aws_client *c, struct sk_buf *out, const char *source_region,
@@ -300,8 +291,7 @@ int sk_rds_copy_snapshot(struct sk_aws_client *c, const char *dest_region, bool 
 			 sk_rds_presigned_url(c, &url, copy->source_region, dest_region, fam->copy, &pre) < 0 ||
 			 sk_query_add(&q, "PreSignedUrl", url.ptr) < 0;
 	}
-	rc = call_built(c, dest_region, fam->copy, &q, failed, fam->snapshot_el, fam->snapshot_kind, (void *)cb, ud,
-			err);
+	rc = call_built(c, dest_region, fam->copy, &q, failed, &fam->snapshots, (void *)cb, ud, err);
 	sk_buf_cleanse_free(&url); /* holds a signature */
 	sk_query_free(&pre);
 	return rc;
@@ -319,7 +309,7 @@ int sk_rds_delete_snapshot(struct sk_aws_client *c, const char *region, bool clu
 	struct sk_query q = SK_QUERY_INIT;
 	bool failed = sk_query_add(&q, fam->snapshot_param, snapshot_id) < 0;
 
-	return call_built(c, region, fam->delete, &q, failed, NULL, fam->snapshot_kind, NULL, NULL, err);
+	return call_built(c, region, fam->delete, &q, failed, NULL, NULL, NULL, err);
 }
 
 /* Retry safety: setting a tag to a value is idempotent. */
@@ -330,7 +320,7 @@ int sk_rds_add_tags(struct sk_aws_client *c, const char *region, const char *arn
 	bool failed = sk_query_add(&q, "ResourceName", arn) < 0 ||
 		      sk_query_add_tags(&q, "Tags", "Tag", tags, n_tags) < 0;
 
-	return call_built(c, region, "AddTagsToResource", &q, failed, NULL, SK_RDS_SNAPSHOT, NULL, NULL, err);
+	return call_built(c, region, "AddTagsToResource", &q, failed, NULL, NULL, NULL, err);
 }
 
 /* Retry safety: removing an absent tag is not an error. */
@@ -341,7 +331,7 @@ int sk_rds_remove_tags(struct sk_aws_client *c, const char *region, const char *
 	bool failed = sk_query_add(&q, "ResourceName", arn) < 0 ||
 		      sk_query_add_list(&q, "TagKeys", "member", keys, n_keys) < 0;
 
-	return call_built(c, region, "RemoveTagsFromResource", &q, failed, NULL, SK_RDS_SNAPSHOT, NULL, NULL, err);
+	return call_built(c, region, "RemoveTagsFromResource", &q, failed, NULL, NULL, NULL, err);
 }
 
 /*
@@ -366,8 +356,8 @@ int sk_rds_start_automated_backups_replication(struct sk_aws_client *c, const ch
 		failed = sk_rds_presigned_url(c, &url, r->source_region, dest_region,
 					      "StartDBInstanceAutomatedBackupsReplication", &q) < 0 ||
 			 sk_query_add(&q, "PreSignedUrl", url.ptr) < 0;
-	rc = call_built(c, dest_region, "StartDBInstanceAutomatedBackupsReplication", &q, failed, NULL, SK_RDS_AUTOBACKUP,
-			NULL, NULL, err);
+	rc = call_built(c, dest_region, "StartDBInstanceAutomatedBackupsReplication", &q, failed, NULL, NULL, NULL,
+			err);
 	sk_buf_cleanse_free(&url);
 	return rc;
 }
@@ -383,8 +373,8 @@ int sk_rds_stop_automated_backups_replication(struct sk_aws_client *c, const cha
 	struct sk_query q = SK_QUERY_INIT;
 	bool failed = sk_query_add(&q, "SourceDBInstanceArn", source_instance_arn) < 0;
 
-	return call_built(c, dest_region, "StopDBInstanceAutomatedBackupsReplication", &q, failed, NULL, SK_RDS_AUTOBACKUP,
-			  NULL, NULL, err);
+	return call_built(c, dest_region, "StopDBInstanceAutomatedBackupsReplication", &q, failed, NULL, NULL, NULL,
+			  err);
 }
 
 /* Retry safety: the new instance's identifier is the caller's; a retry gets DBInstanceAlreadyExists. */
@@ -397,8 +387,8 @@ int sk_rds_restore_from_snapshot(struct sk_aws_client *c, const char *region, co
 		      (r->instance_class && sk_query_add(&q, "DBInstanceClass", r->instance_class) < 0) ||
 		      sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0;
 
-	return call_built(c, region, "RestoreDBInstanceFromDBSnapshot", &q, failed, "DBInstance", SK_RDS_INSTANCE,
-			  (void *)cb, ud, err);
+	return call_built(c, region, "RestoreDBInstanceFromDBSnapshot", &q, failed, &families[false].dbs, (void *)cb,
+			  ud, err);
 }
 
 /* Retry safety: as restore from snapshot, the target identifier is the caller's. */
@@ -419,8 +409,8 @@ int sk_rds_restore_to_point_in_time(struct sk_aws_client *c, const char *region,
 		 (r->restore_time ? sk_query_add(&q, "RestoreTime", ts) < 0
 				  : sk_query_add_bool(&q, "UseLatestRestorableTime", true) < 0) ||
 		 sk_query_add_tags(&q, "Tags", "Tag", r->tags, r->n_tags) < 0;
-	return call_built(c, region, "RestoreDBInstanceToPointInTime", &q, failed, "DBInstance", SK_RDS_INSTANCE,
-			  (void *)cb, ud, err);
+	return call_built(c, region, "RestoreDBInstanceToPointInTime", &q, failed, &families[false].dbs, (void *)cb,
+			  ud, err);
 }
 
 /* Retry safety: a second delete answers DBInstanceNotFound or InvalidDBInstanceState (deleting). */
@@ -434,7 +424,7 @@ int sk_rds_delete_db_instance(struct sk_aws_client *c, const char *region, const
 		      (final_snapshot_id && sk_query_add(&q, "FinalDBSnapshotIdentifier", final_snapshot_id) < 0) ||
 		      sk_query_add_bool(&q, "DeleteAutomatedBackups", delete_automated_backups) < 0;
 
-	return call_built(c, region, "DeleteDBInstance", &q, failed, NULL, SK_RDS_INSTANCE, NULL, NULL, err);
+	return call_built(c, region, "DeleteDBInstance", &q, failed, NULL, NULL, NULL, err);
 }
 
 bool sk_rds_valid_snapshot_id(const char *id)

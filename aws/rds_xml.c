@@ -204,28 +204,36 @@ static int parse_snapshot(struct sk_rds_item_ctx *x, xmlNodePtr n, const struct 
 #define BOOL(m, name) SK_FIELD_BOOL(struct sk_rds_instance, m, name)
 #define TIME(m, name) SK_FIELD_TIME(struct sk_rds_instance, m, name)
 
-static const struct sk_field instance_texts[] = {
-	STR(id, "DBInstanceIdentifier"),
-	STR(arn, "DBInstanceArn"),
-	STR(dbi_resource_id, "DbiResourceId"),
-	STR(status, "DBInstanceStatus"),
+/* what a DBInstance and a DBCluster name alike: engine, backup settings, storage */
+static const struct sk_field db_texts[] = {
 	STR(engine, "Engine"),
 	STR(engine_version, "EngineVersion"),
-	STR(instance_class, "DBInstanceClass"),
-	STR(cluster_id, "DBClusterIdentifier"),
 	STR(preferred_backup_window, "PreferredBackupWindow"),
 	STR(preferred_maintenance_window, "PreferredMaintenanceWindow"),
 	STR(kms_key_id, "KmsKeyId"),
 	STR(aws_backup_recovery_point_arn, "AwsBackupRecoveryPointArn"),
 };
 
-static const struct sk_field instance_values[] = {
+/* read before the shape's values */
+static const struct sk_field db_values[] = {
 	INT(backup_retention_period, "BackupRetentionPeriod"),
 	BOOL(copy_tags_to_snapshot, "CopyTagsToSnapshot"),
 	BOOL(deletion_protection, "DeletionProtection"),
 	BOOL(storage_encrypted, "StorageEncrypted"),
 	BOOL(multi_az, "MultiAZ"),
 	INT(allocated_gib, "AllocatedStorage"),
+};
+
+static const struct sk_field instance_texts[] = {
+	STR(id, "DBInstanceIdentifier"),
+	STR(arn, "DBInstanceArn"),
+	STR(dbi_resource_id, "DbiResourceId"),
+	STR(status, "DBInstanceStatus"),
+	STR(instance_class, "DBInstanceClass"),
+	STR(cluster_id, "DBClusterIdentifier"),
+};
+
+static const struct sk_field instance_values[] = {
 	TIME(created, "InstanceCreateTime"),
 	TIME(latest_restorable_time, "LatestRestorableTime"),
 };
@@ -236,22 +244,10 @@ static const struct sk_field cluster_texts[] = {
 	STR(arn, "DBClusterArn"),
 	STR(dbi_resource_id, "DbClusterResourceId"),
 	STR(status, "Status"),
-	STR(engine, "Engine"),
-	STR(engine_version, "EngineVersion"),
-	STR(preferred_backup_window, "PreferredBackupWindow"),
-	STR(preferred_maintenance_window, "PreferredMaintenanceWindow"),
-	STR(kms_key_id, "KmsKeyId"),
-	STR(aws_backup_recovery_point_arn, "AwsBackupRecoveryPointArn"),
 	STR(endpoint_address, "Endpoint"),
 };
 
 static const struct sk_field cluster_values[] = {
-	INT(backup_retention_period, "BackupRetentionPeriod"),
-	BOOL(copy_tags_to_snapshot, "CopyTagsToSnapshot"),
-	BOOL(deletion_protection, "DeletionProtection"),
-	BOOL(storage_encrypted, "StorageEncrypted"),
-	BOOL(multi_az, "MultiAZ"),
-	INT(allocated_gib, "AllocatedStorage"),
 	INT(endpoint_port, "Port"),
 	TIME(created, "ClusterCreateTime"),
 	TIME(latest_restorable_time, "LatestRestorableTime"),
@@ -275,6 +271,7 @@ static int parse_instance(struct sk_rds_item_ctx *x, xmlNodePtr n, const struct 
 
 	memset(d, 0, sizeof(*d));
 	d->is_cluster = sh->cluster;
+	(void)read_fields(x, n, d, db_texts, SK_FIELDS_N(db_texts));
 	(void)read_fields(x, n, d, sh->texts, sh->n_texts);
 	if (d->aws_backup_recovery_point_arn && !*d->aws_backup_recovery_point_arn)
 		d->aws_backup_recovery_point_arn = NULL;
@@ -282,7 +279,8 @@ static int parse_instance(struct sk_rds_item_ctx *x, xmlNodePtr n, const struct 
 		return sk_error_set(SK_ERR_XML, "a %s without a %s", sh->element, sh->id);
 	if (!d->status)
 		d->status = "unknown";
-	if (read_fields(x, n, d, sh->values, sh->n_values) < 0)
+	if (read_fields(x, n, d, db_values, SK_FIELDS_N(db_values)) < 0 ||
+	    read_fields(x, n, d, sh->values, sh->n_values) < 0)
 		return sk_error_prefix("%s '%s'", sh->what, d->id);
 	if (!sh->cluster) {
 		/* an instance's endpoint is a structure; a cluster's, a name (its port beside it) */
@@ -350,37 +348,42 @@ void sk_rds_reader_init(struct sk_rds_reader *p, enum sk_rds_kind kind, void *cb
 	p->ud = ud;
 }
 
+/* the element each kind reads, but automated backups (one shape only) */
+static const struct shape *const shapes[] = {
+	[SK_RDS_SNAPSHOT] = &snapshot_shape,
+	[SK_RDS_INSTANCE] = &instance_shape,
+	[SK_RDS_CLUSTER_SNAPSHOT] = &cluster_snapshot_shape,
+	[SK_RDS_CLUSTER] = &cluster_shape,
+};
+
 int sk_rds_reader_item(void *vud, xmlNodePtr node)
 {
 	struct sk_rds_reader *p = vud;
-	int rc;
+	union {
+		struct sk_rds_snapshot s;
+		struct sk_rds_instance d;
+		struct sk_rds_automated_backup b;
+	} it;
+	int rc = 0;
 
 	sk_xml_scratch_reset(&p->x.scratch);
 	switch (p->kind) {
 	case SK_RDS_SNAPSHOT:
-	case SK_RDS_CLUSTER_SNAPSHOT: {
-		const struct shape *sh = p->kind == SK_RDS_SNAPSHOT ? &snapshot_shape : &cluster_snapshot_shape;
-		struct sk_rds_snapshot s;
-		if ((rc = parse_snapshot(&p->x, node, sh, &s)) < 0)
-			return rc;
-		return ((sk_rds_snapshot_cb)p->cb)(p->ud, &s);
-	}
+	case SK_RDS_CLUSTER_SNAPSHOT:
+		if ((rc = parse_snapshot(&p->x, node, shapes[p->kind], &it.s)) == 0)
+			rc = ((sk_rds_snapshot_cb)p->cb)(p->ud, &it.s);
+		break;
 	case SK_RDS_INSTANCE:
-	case SK_RDS_CLUSTER: {
-		const struct shape *sh = p->kind == SK_RDS_INSTANCE ? &instance_shape : &cluster_shape;
-		struct sk_rds_instance d;
-		if ((rc = parse_instance(&p->x, node, sh, &d)) < 0)
-			return rc;
-		return ((sk_rds_instance_cb)p->cb)(p->ud, &d);
+	case SK_RDS_CLUSTER:
+		if ((rc = parse_instance(&p->x, node, shapes[p->kind], &it.d)) == 0)
+			rc = ((sk_rds_instance_cb)p->cb)(p->ud, &it.d);
+		break;
+	case SK_RDS_AUTOBACKUP:
+		if ((rc = parse_automated_backup(&p->x, node, &it.b)) == 0)
+			rc = ((sk_rds_automated_backup_cb)p->cb)(p->ud, &it.b);
+		break;
 	}
-	case SK_RDS_AUTOBACKUP: {
-		struct sk_rds_automated_backup b;
-		if ((rc = parse_automated_backup(&p->x, node, &b)) < 0)
-			return rc;
-		return ((sk_rds_automated_backup_cb)p->cb)(p->ud, &b);
-	}
-	}
-	return 0;
+	return rc;
 }
 
 void sk_rds_reader_free(struct sk_rds_reader *p)
