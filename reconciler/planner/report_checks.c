@@ -128,6 +128,18 @@ static const char *dur(struct sk_report_ctx *c, int64_t s)
 	return fmt(c, "%s", d);
 }
 
+/*
+ * a duration kept under a limit, in words: "<before>at most <limit><after>"
+ * wanted, "<before><value><after>" found, none when value < 0 (nothing to
+ * measure)
+ */
+static void within(struct sk_report_ctx *c, const char **desired, const char **live, const char *before,
+		   const char *after, int64_t limit, int64_t value, const char *none)
+{
+	*desired = fmt(c, "%sat most %s%s", before, dur(c, limit), after);
+	*live = value >= 0 ? fmt(c, "%s%s%s", before, dur(c, value), after) : none;
+}
+
 static const struct sk_report_snapshot *find_listed(const struct sk_report_ctx *c, const struct sk_report_instance *ri,
 						    const char *id)
 {
@@ -161,8 +173,7 @@ static void verify_check(struct sk_report_ctx *c, struct sk_report_instance *ri,
 
 	switch (v->check) {
 	case SK_CHECK_SNAPSHOT_AGE:
-		desired = fmt(c, "at most %s old", dur(c, lim->rpo.warn));
-		live = v->value >= 0 ? fmt(c, "%s old", dur(c, v->value)) : "none";
+		within(c, &desired, &live, "", " old", lim->rpo.warn, v->value, "none");
 		break;
 	case SK_CHECK_COPY:
 		desired = fmt(c, "copied within %s", dur(c, lim->copy_rpo.warn));
@@ -185,12 +196,10 @@ static void verify_check(struct sk_report_ctx *c, struct sk_report_instance *ri,
 		live = s ? fmt(c, "%u GiB", s->gib) : "";
 		break;
 	case SK_CHECK_PITR_LATEST:
-		desired = fmt(c, "at most %s behind", dur(c, lim->pitr_rpo.warn));
-		live = v->value >= 0 ? fmt(c, "%s behind", dur(c, v->value)) : "none";
+		within(c, &desired, &live, "", " behind", lim->pitr_rpo.warn, v->value, "none");
 		break;
 	case SK_CHECK_PITR_WINDOW:
-		desired = fmt(c, "short by at most %s", dur(c, lim->pitr_window.warn));
-		live = v->value >= 0 ? fmt(c, "short by %s", dur(c, v->value)) : "no window";
+		within(c, &desired, &live, "short by ", "", lim->pitr_window.warn, v->value, "no window");
 		break;
 	case SK_CHECK_DRILL:
 		desired = fmt(c, "passed within %s", dur(c, lim->drill_max_age));
