@@ -763,17 +763,14 @@ done:
 
 static int add_unique(const char ***list, size_t *n, const char *s)
 {
-	size_t i;
-	const char **l;
+	size_t i, cap = *n; /* the lists keep no capacity: a few regions each */
 
 	for (i = 0; i < *n; i++)
 		if (!strcmp((*list)[i], s))
 			return 0;
-	l = realloc(*list, (*n + 1) * sizeof(*l));
-	if (!l)
-		return sk_error_set_oom();
-	l[(*n)++] = s;
-	*list = l;
+	if (sk_array_reserve(list, &cap, *n + 1, sizeof(**list)) < 0)
+		return -1;
+	(*list)[(*n)++] = s;
 	return 0;
 }
 
