@@ -615,32 +615,35 @@ static int cycle(void *ud)
 	o.session = &c->session;
 	o.command = "run";
 	o.cancel = cancel;
-	o.cb.diags = diags;
-	o.cb.planned = planned;
-	o.cb.confirm = NULL; /* nobody to ask */
-	o.cb.applying = applying;
-	o.cb.outcome = outcome;
-	o.cb.applied = applied;
-	o.cb.ud = c;
+	o.cb = (struct sk_reconcile_callbacks){
+		.diags = diags,
+		.planned = planned,
+		.confirm = NULL, /* nobody to ask */
+		.applying = applying,
+		.outcome = outcome,
+		.applied = applied,
+		.ud = c,
+	};
 	rc = c->sharded ? sk_shard_cycle_run(&rep, &c->shards, &o) : sk_reconcile(&rep, &o);
 
-	memset(&r, 0, sizeof(r));
-	r.commit = rep.commit;
-	r.subject = rep.subject;
-	r.ref = o.source.ref ? o.source.ref : "HEAD";
-	r.started_ms = started;
-	r.finished_ms = sk_time_now_ms();
-	r.ok = rc == 0;
-	r.applied = o.apply;
-	r.stage = rep.stage;
-	r.error = rep.error;
-	r.to_create = rep.planned.create;
-	r.to_change = rep.planned.change;
-	r.to_delete = rep.planned.remove;
-	r.pending = rep.pending;
-	r.created = rep.created;
-	r.copied = rep.copied;
-	r.deleted = rep.deleted;
+	r = (struct sk_cycle_report){
+		.commit = rep.commit,
+		.subject = rep.subject,
+		.ref = o.source.ref ? o.source.ref : "HEAD",
+		.started_ms = started,
+		.finished_ms = sk_time_now_ms(),
+		.ok = rc == 0,
+		.applied = o.apply,
+		.stage = rep.stage,
+		.error = rep.error,
+		.to_create = rep.planned.create,
+		.to_change = rep.planned.change,
+		.to_delete = rep.planned.remove,
+		.pending = rep.pending,
+		.created = rep.created,
+		.copied = rep.copied,
+		.deleted = rep.deleted,
+	};
 	/* as of now: the ages this cycle left, or the last ones known grown by the time since */
 	learn_newest(c, &rep);
 	now = r.finished_ms / 1000;
