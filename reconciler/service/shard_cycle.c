@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/reconcile.h"
 #include "reconciler/service/metrics.h"
 #include "reconciler/service/metrics_http.h"
 #include "reconciler/service/shards.h"

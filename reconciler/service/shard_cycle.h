@@ -15,11 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "reconciler/engine/reconcile.h"
-
 struct sk_backend;
 struct sk_metrics;
 struct sk_metrics_server;
+struct sk_reconcile_opts;
+struct sk_reconcile_report;
 
 struct sk_shard_cycle {
 	const char *state_backend;        /* the connection string (sk_backend_choose()) */
