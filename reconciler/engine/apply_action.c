@@ -214,15 +214,16 @@ static void exec_action(void *ud, size_t k)
 			rc = settle_exists(r, a, &oc, &unknown);
 		break;
 	case SK_ACTION_COPY: {
-		struct sk_rds_copy cp;
-		memset(&cp, 0, sizeof(cp));
-		cp.source_region = a->source_region;
-		cp.source_arn = a->source_arn;
-		cp.target_id = a->target;
-		cp.kms_key_id = a->kms_key_id;
-		cp.copy_tags = false; /* our tags are explicit; aws: tags are never copied */
-		cp.tags = a->tags;
-		cp.n_tags = a->n_tags;
+		const struct sk_rds_copy cp = {
+			.source_region = a->source_region,
+			.source_arn = a->source_arn,
+			.target_id = a->target,
+			.kms_key_id = a->kms_key_id,
+			.copy_tags = false, /* our tags are explicit; aws: tags are never copied */
+			.tags = a->tags,
+			.n_tags = a->n_tags,
+		};
+
 		rc = a->cluster ? sk_rds_copy_db_cluster_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err)
 				: sk_rds_copy_db_snapshot(r->o->client, a->region, &cp, NULL, NULL, &err);
 		if (rc < 0 && already_exists(a, &err)) {
