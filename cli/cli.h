@@ -218,6 +218,12 @@ int sk_cli_allow_destructive(struct sk_cli *cli);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);
+/*
+ * "2 of 3 accounts not observed: <first> (<why>); see the <where> for the
+ * others" on stderr, for a plan or report over several accounts; returns
+ * SK_EXIT_PARTIAL
+ */
+int sk_cli_unobserved(size_t n, size_t n_accounts, const char *account, const char *error, const char *where);
 int sk_cli_print_json(json_t *j, FILE *f);
 
 /* what apply and run show of a reconciliation: the callbacks' state */

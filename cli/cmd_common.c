@@ -245,6 +245,13 @@ int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, cons
 	return sk_cli_plan_guarded(cli, set, inv, NULL, &po, out);
 }
 
+int sk_cli_unobserved(size_t n, size_t n_accounts, const char *account, const char *error, const char *where)
+{
+	sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s%s%s", n, n_accounts, n_accounts == 1 ? "" : "s",
+		     account, error, n > 1 ? "; see the " : "", n > 1 ? where : "", n > 1 ? " for the others" : "");
+	return SK_EXIT_PARTIAL;
+}
+
 int sk_cli_print_json(json_t *j, FILE *f)
 {
 	char *text;

@@ -169,14 +169,11 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 		rc = sk_cli_fail();
 		goto done;
 	}
-	if (plan->n_unobserved) {
-		sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s", plan->n_unobserved, accts.n,
-			     accts.n == 1 ? "" : "s", plan->unobserved[0].account, plan->unobserved[0].error,
-			     plan->n_unobserved > 1 ? "; see the plan for the others" : "");
-		rc = SK_EXIT_PARTIAL;
-	} else {
+	if (plan->n_unobserved)
+		rc = sk_cli_unobserved(plan->n_unobserved, accts.n, plan->unobserved[0].account, plan->unobserved[0].error,
+				       "plan");
+	else
 		rc = exit_code(cli, plan);
-	}
 done:
 	sk_plan_free(plan);
 	sk_accounts_close(&accts);

@@ -218,14 +218,11 @@ int cmd_report(struct sk_cli *cli)
 		sk_cli_fail();
 		goto done;
 	}
-	if (r->n_unobserved) {
-		sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s", r->n_unobserved, accts.n,
-			     accts.n == 1 ? "" : "s", r->unobserved[0].account, r->unobserved[0].error,
-			     r->n_unobserved > 1 ? "; see the report for the others" : "");
-		rc = SK_EXIT_PARTIAL;
-	} else {
+	if (r->n_unobserved)
+		rc = sk_cli_unobserved(r->n_unobserved, accts.n, r->unobserved[0].account, r->unobserved[0].error,
+				       "report");
+	else
 		rc = r->verdict == SK_REPORT_COMPLIANT ? REPORT_COMPLIANT : REPORT_NOT_COMPLIANT;
-	}
 done:
 	free(path);
 	sk_report_free(r);
