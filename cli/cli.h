@@ -217,6 +217,13 @@ int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, cons
 int sk_cli_allow_destructive(struct sk_cli *cli);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out);
+/*
+ * Several accounts (Settings' accounts): opens the session s and each
+ * account's (engine/accounts.h), observes them and plans them in one, as
+ * sk_cli_compute_plan() plans one.  Close accts and s whatever it returns.
+ */
+int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			 const struct sk_policyset *set, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);
 /*
  * "2 of 3 accounts not observed: <first> (<why>); see the <where> for the

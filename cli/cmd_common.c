@@ -18,6 +18,7 @@
 #include "common/timeutil.h"
 #include "cli/cli.h"
 #include "state/backend.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
@@ -195,10 +196,21 @@ static int read_inventory(struct sk_inventory **out, const char *path)
 	return rc;
 }
 
+/* --region and --now; "Observing N regions..." on a terminal, unless stderr takes JSON */
+static void observe_opts(struct sk_load_observe_opts *oo, const struct sk_cli *cli)
+{
+	*oo = (struct sk_load_observe_opts){
+		.regions = cli->regions,
+		.n_regions = cli->n_regions,
+		.now = sk_cli_now(cli),
+		.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL,
+	};
+}
+
 int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
 		   struct sk_inventory **out, struct sk_observe_stats *stats)
 {
-	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
+	struct sk_load_observe_opts oo;
 	int rc;
 
 	*out = NULL;
@@ -213,10 +225,7 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 		return sk_error_set(SK_ERR_INVALID, "%s over several accounts (Settings' accounts) is not supported: it "
 						    "observes one account; `plan` and `apply` cover them all",
 				    cli->command);
-	oo.regions = cli->regions;
-	oo.n_regions = cli->n_regions;
-	oo.now = sk_cli_now(cli);
-	oo.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL;
+	observe_opts(&oo, cli);
 	return sk_load_observe(out, s->client, set, &oo, stats);
 }
 
@@ -232,17 +241,39 @@ int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_
 	return sk_cli_observe(cli, s, *set, inv, NULL);
 }
 
+/* --now, --region and --allow-mass-delete */
+static void plan_opts(struct sk_plan_opts *po, const struct sk_cli *cli)
+{
+	*po = (struct sk_plan_opts){
+		.now = sk_cli_now(cli),
+		.regions = cli->regions,
+		.n_regions = cli->n_regions,
+		.allow_mass_delete = cli->allow_mass_delete,
+	};
+}
+
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out)
 {
-	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+	struct sk_plan_opts po;
 
-	po.now = sk_cli_now(cli);
-	po.regions = cli->regions;
-	po.n_regions = cli->n_regions;
-	po.allow_mass_delete = cli->allow_mass_delete;
+	plan_opts(&po, cli);
 	po.basis = basis;
 	return sk_cli_plan_guarded(cli, set, inv, NULL, &po, out);
+}
+
+int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			 const struct sk_policyset *set, struct sk_plan **out)
+{
+	struct sk_load_observe_opts oo;
+	struct sk_plan_opts po;
+
+	observe_opts(&oo, cli);
+	plan_opts(&po, cli);
+	if (sk_cli_open_session(cli, s) < 0 || sk_accounts_open(accts, s, set, cli->accounts, cli->n_accounts) < 0 ||
+	    sk_accounts_observe(accts, &oo, set->settings.parallel) < 0)
+		return -1;
+	return sk_cli_plan_guarded(cli, set, NULL, accts, &po, out);
 }
 
 int sk_cli_unobserved(size_t n, size_t n_accounts, const char *account, const char *error, const char *where)
