@@ -173,13 +173,15 @@ static void exec_action(void *ud, size_t k)
 	}
 	switch (a->kind) {
 	case SK_ACTION_MODIFY: {
-		struct sk_rds_modify m = SK_RDS_MODIFY_INIT;
-		m.instance_id = a->target;
-		m.backup_retention_period = a->retention;
-		m.preferred_backup_window = a->window;
-		m.copy_tags_to_snapshot = a->copy_tags;
-		m.deletion_protection = a->deletion_protection;
-		m.apply_immediately = a->apply_immediately;
+		const struct sk_rds_modify m = {
+			.instance_id = a->target,
+			.backup_retention_period = a->retention,
+			.preferred_backup_window = a->window,
+			.copy_tags_to_snapshot = a->copy_tags,
+			.deletion_protection = a->deletion_protection,
+			.apply_immediately = a->apply_immediately,
+		};
+
 		rc = a->cluster ? sk_rds_modify_db_cluster(r->o->client, a->region, &m, NULL, NULL, &err)
 				: sk_rds_modify_db_instance(r->o->client, a->region, &m, NULL, NULL, &err);
 		break;
