@@ -1,13 +1,14 @@
 /*
  * cli.h - what the command handlers share (the binary only, not the library)
  *
- * The binary's one header, for every file of cli/: main.c parses the
+ * The binary's shared header, for every file of cli/: main.c parses the
  * options every command accepts into struct sk_cli, dispatches through the
- * command table and defines the first group of sk_cli_* functions below
- * (signals, color, errors, usage); cmd_common.c defines the rest (reading
- * policies, opening a session, observing, planning, printing); each
- * cmd_*.c file holds one command's handler.  Handlers return an exit code
- * from the list in main.c's --help.
+ * command table (commands.c, with its own commands.h) and defines the
+ * first group of sk_cli_* functions below (signals, color, errors, usage);
+ * cmd_common.c defines the rest (reading policies, opening a session,
+ * observing, planning, printing); each cmd_*.c file holds one command's
+ * handler.  Handlers return an exit code from the list in --help
+ * (commands.c).
  */
 #ifndef SK_CLI_H
 #define SK_CLI_H
