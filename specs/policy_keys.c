@@ -94,7 +94,14 @@ static const struct {
 
 const char *sk_policy_keys_home(const char *key, const char *const *except)
 {
-	for (size_t i = 0; i < sizeof(hint_places) / sizeof(hint_places[0]); i++) {
+	size_t n = sizeof(hint_places) / sizeof(hint_places[0]), i;
+
+	/* the places are a Policy's: a Settings document's (spec, accounts[]) keys are not mixed up with them */
+	for (i = 0; i < n && hint_places[i].keys != except; i++)
+		;
+	if (i == n)
+		return NULL;
+	for (i = 0; i < n; i++) {
 		if (hint_places[i].keys == except)
 			continue;
 		for (size_t j = 0; hint_places[i].keys[j]; j++)

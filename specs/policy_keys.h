@@ -67,7 +67,8 @@ bool sk_policy_keys_match(enum sk_policy_rx rx, const char *s);
 /* the candidate nearest to key (case-insensitive, transpositions count one), or NULL when none is near */
 const char *sk_policy_keys_nearest(const char *key, const char *const *candidates);
 
-/* the place other than `except` whose keys hold key, as messages name it ("automated"), or NULL */
+/* the place of a Policy other than `except` whose keys hold key, as messages name it ("automated"), or NULL
+ * (always NULL when `except` is not one of a Policy's places: Settings keys are their own) */
 const char *sk_policy_keys_home(const char *key, const char *const *except);
 
 #endif

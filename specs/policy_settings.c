@@ -16,11 +16,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * a key of a per-region map (snapshotQuota, pricePerGBMonth): 'default' or a
+ * region; true with label set to "<what>.<key>", else a diagnostic
+ */
+static bool region_key(struct sk_pctx *p, const struct sk_ynode *k, const char *what, char *label, size_t size)
+{
+	char w[SK_PCTX_SHOW_MAX];
+
+	if (k->type != SK_Y_SCALAR)
+		return false;
+	if (!(k->len == 7 && !memcmp(k->text, "default", 7)) &&
+	    (k->len > 32 || memchr(k->text, '\0', k->len) || !sk_policy_keys_match(SK_POLICY_RX_REGION, k->text))) {
+		sk_pctx_diag(p, k, "%s key '%s' must be 'default' or " SK_POLICY_REGION_EXPECTED, what, SK_PCTX_SHOWN(w, k));
+		return false;
+	}
+	snprintf(label, size, "%s.%s", what, SK_PCTX_SHOWN(w, k));
+	return true;
+}
+
 /* snapshotQuota: {default: N, us-east-1: N, ...}; each valid entry goes to p->quotas */
 static void parse_quota_map(struct sk_pctx *p, const struct sk_ynode *v)
 {
 	struct sk_settings *s = &p->set->settings;
-	char w[SK_PCTX_SHOW_MAX];
 
 	sk_pctx_check_keys(p, v, "snapshotQuota", NULL);
 	if (v->n_kids == 0)
@@ -30,15 +48,8 @@ static void parse_quota_map(struct sk_pctx *p, const struct sk_ynode *v)
 		struct sk_settings_quota sq = { NULL, 0, sk_pctx_pos(p, k) };
 		char label[SK_PCTX_SHOW_MAX + 32];
 
-		if (k->type != SK_Y_SCALAR)
+		if (!region_key(p, k, "snapshotQuota", label, sizeof(label)))
 			continue;
-		if (!(k->len == 7 && !memcmp(k->text, "default", 7)) &&
-		    (k->len > 32 || memchr(k->text, '\0', k->len) || !sk_policy_keys_match(SK_POLICY_RX_REGION, k->text))) {
-			sk_pctx_diag(p, k, "snapshotQuota key '%s' must be 'default' or " SK_POLICY_REGION_EXPECTED,
-				     SK_PCTX_SHOWN(w, k));
-			continue;
-		}
-		snprintf(label, sizeof(label), "snapshotQuota.%s", SK_PCTX_SHOWN(w, k));
 		if (!sk_pctx_want_int(p, q, label, 1, 100000, NULL, &sq.quota))
 			continue;
 		if (strcmp(k->text, "default") != 0)
@@ -76,7 +87,7 @@ static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
 {
 	struct sk_settings *s = &p->set->settings;
 	const char *unit = "USD per GB-month";
-	char w[SK_PCTX_SHOW_MAX], label[SK_PCTX_SHOW_MAX + 32];
+	char label[SK_PCTX_SHOW_MAX + 32];
 
 	if (v->type != SK_Y_MAP) {
 		want_price(p, v, "pricePerGBMonth", unit, &s->price_per_gb_month);
@@ -94,15 +105,8 @@ static void parse_price(struct sk_pctx *p, const struct sk_ynode *v)
 		const struct sk_ynode *k = v->kids[i];
 		double x;
 
-		if (k->type != SK_Y_SCALAR)
+		if (!region_key(p, k, "pricePerGBMonth", label, sizeof(label)))
 			continue;
-		if (!(k->len == 7 && !memcmp(k->text, "default", 7)) &&
-		    (k->len > 32 || memchr(k->text, '\0', k->len) || !sk_policy_keys_match(SK_POLICY_RX_REGION, k->text))) {
-			sk_pctx_diag(p, k, "pricePerGBMonth key '%s' must be 'default' or " SK_POLICY_REGION_EXPECTED,
-				     SK_PCTX_SHOWN(w, k));
-			continue;
-		}
-		snprintf(label, sizeof(label), "pricePerGBMonth.%s", SK_PCTX_SHOWN(w, k));
 		if (!want_price(p, v->kids[i + 1], label, unit, &x))
 			continue;
 		if (!strcmp(k->text, "default")) {

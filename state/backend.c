@@ -133,6 +133,22 @@ fail:
 	return -1;
 }
 
+int sk_backend_open_read(struct sk_backend **out, const char *spec, const char *state_dir)
+{
+	struct sk_backend_opts o = SK_BACKEND_OPTS_INIT;
+
+	o.spec = spec;
+	o.state_dir = state_dir;
+	o.create = false;
+	if (sk_backend_open(out, &o) < 0) {
+		/* the directory's only SK_ERR_CONFIG: sk_statedir_resolve() found none to name */
+		if (spec || sk_error_last()->klass != SK_ERR_CONFIG)
+			return -1;
+		sk_error_clear();
+	}
+	return 0;
+}
+
 static void shard_free(struct sk_backend *b, struct shard *s)
 {
 	if (b->kind == SK_BACKEND_DIR)

@@ -103,6 +103,14 @@ struct sk_backend_opts {
  * was made by a newer snapkeep.  Nothing is written when it fails.
  */
 int sk_backend_open(struct sk_backend **out, const struct sk_backend_opts *o);
+/*
+ * Opens the backend spec names (NULL: the directory state_dir names) to
+ * read what it holds, writing nothing (create false), for the reports and
+ * checks that make do without state: when no state directory can be named
+ * (no --state-dir, $SNAPKEEP_STATE_DIR nor HOME), *out is NULL and 0 is
+ * returned, the error cleared.
+ */
+int sk_backend_open_read(struct sk_backend **out, const char *spec, const char *state_dir);
 /* releases every lock still held, closes; NULL is a no-op */
 void sk_backend_close(struct sk_backend *b);
 

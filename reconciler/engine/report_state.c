@@ -12,7 +12,6 @@
 #include "reconciler/planner/report_journal.h"
 #include "state/backend.h"
 #include "state/journal.h"
-#include "state/statedir.h"
 
 static int add_record(void *ud, const struct sk_journal_record *rec)
 {
@@ -83,31 +82,19 @@ static int from_state(struct sk_report **out, const struct sk_policyset *set, co
 	struct sk_journal_stats st = { 0 };
 	struct sk_report_journal *j = NULL;
 	struct sk_backend *b = NULL;
-	char *dir = NULL;
 	int rc = -1, e;
 
 	*out = NULL;
 	if (sk_verify_drills_load(&drills, o->state_dir, o->state_backend) < 0)
 		goto done;
-	if (o->state_backend) {
-		struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
-
-		bo.spec = o->state_backend;
-		bo.state_dir = o->state_dir;
-		bo.create = false;
-		if (sk_report_journal_new(&j, o->since) < 0 || sk_backend_open(&b, &bo) < 0)
-			goto done;
-		f.since_ms = (o->since > 7 * 86400 ? o->since - 7 * 86400 : 0) * 1000;
-		if (sk_backend_journal_read(b, &f, add_record, j, &st) < 0)
-			goto done;
-	} else if (sk_statedir_resolve(&dir, o->state_dir) < 0) {
-		sk_error_clear(); /* no state directory can be named: no history */
-	} else {
+	if (sk_backend_open_read(&b, o->state_backend, o->state_dir) < 0)
+		goto done;
+	if (b) { /* else no state directory can be named: no history */
 		if (sk_report_journal_new(&j, o->since) < 0)
 			goto done;
 		/* intents a little older than the window carry the sizes of what completed in it */
 		f.since_ms = (o->since > 7 * 86400 ? o->since - 7 * 86400 : 0) * 1000;
-		e = sk_statedir_exists(dir) == 0 ? sk_journal_read(dir, &f, add_record, j, &st) : SK_ENOTFOUND;
+		e = sk_backend_journal_read(b, &f, add_record, j, &st);
 		if (e == SK_ENOTFOUND) {
 			sk_report_journal_free(j);
 			j = NULL;
@@ -135,7 +122,6 @@ done:
 	sk_report_journal_free(j);
 	sk_verify_drills_free(&drills);
 	sk_backend_close(b);
-	free(dir);
 	return rc;
 }
 

@@ -561,7 +561,8 @@ static bool cancelled(const struct sk_restore_opts *o)
 static int request(struct sk_restore_report *rep, const struct sk_restore_plan *p, const struct sk_restore_opts *o,
 		   struct sk_journal *journal, char *intent_id, size_t intent_len)
 {
-	struct sk_journal_call jc = SK_JOURNAL_CALL_INIT;
+	struct sk_journal_call jc = { .run_id = rep->run_id, .action = p->journal_action, .region = p->region,
+				      .target = p->target, .instance = p->instance };
 	struct sk_journal_result jr = SK_JOURNAL_RESULT_INIT;
 	struct sk_aws_error err;
 	json_t *params = call_json(p);
@@ -574,11 +575,6 @@ static int request(struct sk_restore_report *rep, const struct sk_restore_plan *
 		json_decref(params);
 		return sk_error_set_oom();
 	}
-	jc.run_id = rep->run_id;
-	jc.action = p->journal_action;
-	jc.region = p->region;
-	jc.target = p->target;
-	jc.instance = p->instance;
 	jc.call = params;
 	rc = sk_journal_intent(intent_id, intent_len, journal, &jc);
 	json_decref(params);

@@ -9,32 +9,23 @@
 #include "common/error.h"
 #include "state/backend.h"
 #include "state/state.h"
-#include "state/statedir.h"
 
 int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir, const char *backend)
 {
-	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
 	struct sk_backend *b = NULL;
-	char *path = NULL;
 	size_t i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (backend) {
-		bo.spec = backend;
-		bo.state_dir = dir;
-		bo.create = false;
-		rc = sk_backend_open(&b, &bo) < 0 || sk_backend_state_load(&out->st, b, NULL) < 0 ? -1 : 0;
-		sk_backend_close(b);
-		if (rc < 0)
-			goto done;
-		rc = -1;
-	} else if (sk_statedir_resolve(&path, dir) < 0) {
-		sk_error_clear(); /* no state directory can be named: nothing is known of drills */
-		return 0;
-	} else if (sk_state_load(&out->st, path) < 0) {
+	if (sk_backend_open_read(&b, backend, dir) < 0)
+		return -1;
+	if (!b)
+		return 0; /* no state directory can be named: nothing is known of drills */
+	rc = sk_backend_state_load(&out->st, b, NULL);
+	sk_backend_close(b);
+	if (rc < 0)
 		goto done;
-	}
+	rc = -1;
 	out->known = out->st->existed;
 	out->v = calloc(out->st->n_instances + 1, sizeof(*out->v));
 	if (!out->v) {
@@ -59,7 +50,6 @@ int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir, const c
 done:
 	if (rc < 0)
 		sk_verify_drills_free(out);
-	free(path);
 	return rc;
 }
 

@@ -542,6 +542,18 @@ static void diff_automated(struct sk_diff *d, const struct sk_inv_instance *in, 
 
 /* ---- the whole plan ---- */
 
+/* "2 instances", "1 cluster", "2 instances and 1 cluster" */
+static const char *units(char *s, size_t size, size_t instances, size_t clusters)
+{
+	int k = 0;
+
+	if (instances || !clusters)
+		k = snprintf(s, size, "%zu instance%s", instances, instances == 1 ? "" : "s");
+	if (clusters && k >= 0 && (size_t)k < size)
+		snprintf(s + k, size - (size_t)k, "%s%zu cluster%s", k ? " and " : "", clusters, clusters == 1 ? "" : "s");
+	return s;
+}
+
 static void unmanaged_instances(struct sk_diff *d)
 {
 	struct sk_buf names = SK_BUF_INIT;
@@ -549,7 +561,8 @@ static void unmanaged_instances(struct sk_diff *d)
 
 	/* d->sel is sorted by instance pointer, i.e. in inventory order, as the regions' ranges are */
 	for (r = 0; r < d->inv->n_regions; r++) {
-		size_t b, e, n = 0;
+		size_t b, e, n = 0, clusters = 0;
+		char counted[96];
 		/* a region observed for its snapshots alone says nothing of its instances */
 		if (!sk_diff_region_wanted(d, d->inv->regions[r]) || !sk_inventory_has_instances(d->inv, d->inv->regions[r]))
 			continue;
@@ -578,11 +591,11 @@ static void unmanaged_instances(struct sk_diff *d)
 			if (n < 20)
 				sk_buf_printf(&names, "%s%s'%s'", n ? ", " : "", in->is_cluster ? "cluster " : "", in->id);
 			n++;
+			clusters += in->is_cluster;
 		}
 		if (n)
-			sk_diff_note(d, SK_NOTE_UNMANAGED, d->inv->regions[r], NULL,
-				     "%zu instance%s no policy selects, left alone: %s%s", n, n == 1 ? "" : "s",
-				     sk_buf_cstr(&names), n > 20 ? ", ..." : "");
+			sk_diff_note(d, SK_NOTE_UNMANAGED, d->inv->regions[r], NULL, "%s no policy selects, left alone: %s%s",
+				     units(counted, sizeof(counted), n - clusters, clusters), sk_buf_cstr(&names), n > 20 ? ", ..." : "");
 	}
 	sk_buf_free(&names);
 }
@@ -750,17 +763,14 @@ done:
 
 static int add_unique(const char ***list, size_t *n, const char *s)
 {
-	size_t i;
-	const char **l;
+	size_t i, cap = *n; /* the lists keep no capacity: a few regions each */
 
 	for (i = 0; i < *n; i++)
 		if (!strcmp((*list)[i], s))
 			return 0;
-	l = realloc(*list, (*n + 1) * sizeof(*l));
-	if (!l)
-		return sk_error_set_oom();
-	l[(*n)++] = s;
-	*list = l;
+	if (sk_array_reserve(list, &cap, *n + 1, sizeof(**list)) < 0)
+		return -1;
+	(*list)[(*n)++] = s;
 	return 0;
 }
 

@@ -116,24 +116,14 @@ int sk_plan_set_account(struct sk_plan *part, const char *account)
 /* appends n items of size sz at from to *items (n_items of them, cap_items room), growing it */
 static int append(void **items, size_t *n_items, size_t *cap_items, const void *from, size_t n, size_t sz)
 {
-	size_t want = *n_items + n;
-	void *grown;
-
 	if (!n)
 		return 0;
-	if (want < *n_items || want > SIZE_MAX / sz)
+	if (*n_items + n < *n_items)
 		return sk_error_set_oom();
-	if (want > *cap_items) {
-		size_t cap = *cap_items ? *cap_items : 8;
-		while (cap < want)
-			cap = cap > SIZE_MAX / 2 / sz ? want : cap * 2;
-		if (!(grown = realloc(*items, cap * sz)))
-			return sk_error_set_oom();
-		*items = grown;
-		*cap_items = cap;
-	}
+	if (sk_array_reserve(items, cap_items, *n_items + n, sz) < 0)
+		return -1;
 	memcpy((char *)*items + *n_items * sz, from, n * sz);
-	*n_items = want;
+	*n_items += n;
 	return 0;
 }
 

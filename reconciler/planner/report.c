@@ -1,11 +1,13 @@
 /*
  * report.c - the report model from the policies, an inventory, its plan,
- * the last drills and the journal (report.h)
+ * the last drills and the journal (report.h): regions, instances with
+ * their snapshots and cost, policies, and the join over several accounts.
+ * Each instance's checks are report_checks.c's, the history
+ * report_history.c's; report_context.h is the state they share.
  */
 #include "reconciler/planner/report.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,9 @@
 #include "reconciler/planner/lifecycle_index.h"
 #include "reconciler/planner/ownership.h"
 #include "reconciler/planner/plan.h"
-#include "reconciler/planner/report_journal.h"
+#include "reconciler/planner/report_checks.h"
+#include "reconciler/planner/report_context.h"
+#include "reconciler/planner/report_history.h"
 #include "reconciler/planner/retention.h"
 #include "reconciler/planner/verify.h"
 #include "specs/policy.h"
@@ -25,7 +29,6 @@
 #define DAY ((int64_t)86400)
 #define MONTH (30 * DAY)
 #define TIMELINE_MAX (400 * DAY)
-#define MAX_DAYS 3700 /* ten years of history, one entry per day */
 
 static const char *const verdict_names[] = { "COMPLIANT", "DRIFT", "AT RISK" };
 static const char *const verdict_keys[] = { "compliant", "drift", "at-risk" };
@@ -119,56 +122,16 @@ void sk_report_month_before(char out[8], int64_t t)
 	snprintf(out, 8, "%04u-%02u", (unsigned)(y < 0 ? 0 : y % 10000), m % 100);
 }
 
-/* ---- the builder's state ---- */
+/* ---- the builder's helpers ---- */
 
-/* an action of the plan, by the instance it concerns */
-struct act {
-	const char *home; /* the instance's region */
-	const struct sk_action *a;
-};
-
-struct ctx {
-	struct sk_report *r;
-	const struct sk_report_input *in;
-	const struct sk_inventory *inv;
-	const struct sk_plan *plan;
-	const struct sk_settings *settings;
-	struct act *acts; /* sorted by (home, instance) */
-	size_t n_acts;
-	uint32_t *decision; /* per inventory snapshot: 1 + its decision's index, 0: none */
-	size_t cap_checks, cap_snapshots, cap_instances;
-	bool failed;
-};
-
-/* a string printed into the report's arena; NULL (and c->failed) when out of memory */
-#define fmt(c, ...) checked((c), sk_arena_printf(&(c)->r->arena, __VA_ARGS__))
-
-static const char *checked(struct ctx *c, const char *s)
-{
-	if (!s)
-		c->failed = true;
-	return s;
-}
-
-static const char *intern(struct ctx *c, const char *s)
-{
-	const char *k;
-
-	if (!s)
-		return NULL;
-	if (!(k = sk_arena_intern(&c->r->arena, s)))
-		c->failed = true;
-	return k;
-}
-
-static double price(const struct ctx *c, const char *region)
+static double price(const struct sk_report_ctx *c, const char *region)
 {
 	const struct sk_report_region *g = sk_report_region(c->r, region);
 
 	return g ? g->price : sk_settings_price(c->settings, region);
 }
 
-static struct sk_report_region *region_of(struct ctx *c, const char *region)
+static struct sk_report_region *region_of(struct sk_report_ctx *c, const char *region)
 {
 	return (struct sk_report_region *)sk_report_region(c->r, region);
 }
@@ -184,7 +147,7 @@ enum sk_report_owner sk_report_snapshot_owner(const struct sk_inv_snapshot *s, c
 	return sk_snapshot_owner(s) ? SK_OWNER_SNAPKEEP : SK_OWNER_MANUAL;
 }
 
-static int build_regions(struct ctx *c)
+static int build_regions(struct sk_report_ctx *c)
 {
 	const struct sk_inventory *inv = c->inv;
 	const struct sk_policyset *set = c->in->set;
@@ -226,7 +189,7 @@ static int build_regions(struct ctx *c)
 		if (r->n_regions && !strcmp(r->regions[r->n_regions - 1].region, names[i]))
 			continue;
 		g = &r->regions[r->n_regions++];
-		g->region = intern(c, names[i]);
+		g->region = sk_report_ctx_intern(c, names[i]);
 		g->price = sk_settings_price(c->settings, names[i]);
 		g->quota = sk_settings_quota(c->settings, names[i]);
 	}
@@ -265,335 +228,6 @@ oom:
 	return sk_error_set_oom();
 }
 
-/* ---- the plan's actions, by instance ---- */
-
-static const char *action_home(const struct sk_action *a)
-{
-	switch (a->kind) {
-	case SK_ACTION_COPY:
-	case SK_ACTION_START_REPLICATION:
-	case SK_ACTION_STOP_REPLICATION:
-		return a->source_region ? a->source_region : a->region;
-	case SK_ACTION_DELETE:
-		return a->source_region ? a->source_region : a->region;
-	default:
-		return a->region;
-	}
-}
-
-static int cmp_act(const void *x, const void *y)
-{
-	const struct act *a = x, *b = y;
-	int d = strcmp(a->home, b->home);
-
-	return d ? d : strcmp(a->a->instance ? a->a->instance : "", b->a->instance ? b->a->instance : "");
-}
-
-static int index_actions(struct ctx *c)
-{
-	const struct sk_plan *p = c->plan;
-	size_t i;
-
-	c->acts = calloc(p->n_actions ? p->n_actions : 1, sizeof(*c->acts));
-	if (!c->acts)
-		return sk_error_set_oom();
-	for (i = 0; i < p->n_actions; i++) {
-		const char *home = action_home(&p->actions[i]);
-		if (!home || !p->actions[i].instance)
-			continue;
-		c->acts[c->n_acts].home = home;
-		c->acts[c->n_acts++].a = &p->actions[i];
-	}
-	qsort(c->acts, c->n_acts, sizeof(*c->acts), cmp_act);
-	/* the decisions, by the snapshot they are about (the plan was made from this inventory) */
-	c->decision = calloc(c->inv->n_snapshots ? c->inv->n_snapshots : 1, sizeof(*c->decision));
-	if (!c->decision)
-		return sk_error_set_oom();
-	for (i = 0; i < p->n_decisions && i < UINT32_MAX - 1; i++) {
-		const struct sk_inv_snapshot *s = p->decisions[i].snap;
-		if (s >= c->inv->snapshots && s < c->inv->snapshots + c->inv->n_snapshots)
-			c->decision[s - c->inv->snapshots] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-/* the plan's actions for (home, instance): acts[*b .. *e) */
-static void actions_of(const struct ctx *c, const char *home, const char *instance, size_t *b, size_t *e)
-{
-	size_t lo = 0, hi = c->n_acts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(c->acts[mid].home, home);
-		if (!d)
-			d = strcmp(c->acts[mid].a->instance, instance);
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*b = lo;
-	for (hi = lo; hi < c->n_acts && !strcmp(c->acts[hi].home, home) && !strcmp(c->acts[hi].a->instance, instance);
-	     hi++)
-		;
-	*e = hi;
-}
-
-/* the change the plan makes to field of the instance, or NULL */
-static const struct sk_change *planned_change(const struct ctx *c, const char *home, const char *instance,
-					      const char *field)
-{
-	size_t b, e, i, k;
-
-	actions_of(c, home, instance, &b, &e);
-	for (i = b; i < e; i++) {
-		const struct sk_action *a = c->acts[i].a;
-		if (a->kind != SK_ACTION_MODIFY)
-			continue;
-		for (k = 0; k < a->n_changes; k++)
-			if (!strcmp(a->changes[k].field, field))
-				return &a->changes[k];
-	}
-	return NULL;
-}
-
-static bool planned_kind(const struct ctx *c, const char *home, const char *instance, enum sk_action_kind kind)
-{
-	size_t b, e, i;
-
-	actions_of(c, home, instance, &b, &e);
-	for (i = b; i < e; i++)
-		if (c->acts[i].a->kind == kind)
-			return true;
-	return false;
-}
-
-/* ---- checks ---- */
-
-static void add_check(struct ctx *c, struct sk_report_instance *ri, const char *name, const char *region,
-		      const char *desired, const char *live, enum sk_report_verdict v, const char *reason)
-{
-	struct sk_report *r = c->r;
-	struct sk_report_check *k;
-
-	if (c->failed)
-		return;
-	if (!(k = SK_ARRAY_PUSH(r->checks, r->n_checks, c->cap_checks))) {
-		c->failed = true;
-		return;
-	}
-	k->name = name;
-	k->region = intern(c, region);
-	k->desired = desired ? desired : "";
-	k->live = live ? live : "";
-	k->verdict = v;
-	k->reason = v == SK_REPORT_COMPLIANT ? NULL : reason;
-	ri->n_checks++;
-	if (v > ri->verdict || (v != SK_REPORT_COMPLIANT && !ri->reason)) {
-		if (v > ri->verdict || !ri->reason)
-			ri->reason = k->reason;
-		if (v > ri->verdict)
-			ri->verdict = v;
-	}
-}
-
-static const char *yesno(int v)
-{
-	return v ? "yes" : "no";
-}
-
-static const char *days_text(struct ctx *c, int d)
-{
-	return fmt(c, "%d day%s", d, d == 1 ? "" : "s");
-}
-
-/* the settings the policy sets: desired from it, live from the inventory, drift when the plan changes them */
-static void settings_checks(struct ctx *c, struct sk_report_instance *ri, const struct sk_policy *p,
-			    const struct sk_inv_instance *in, const struct sk_verify_result *repl)
-{
-	const char *home = ri->region, *id = ri->instance;
-	const struct sk_change *ch;
-
-	if (p->retention_days >= 0) {
-		const char *live = in->has_pending_retention && in->pending_retention != in->retention
-					   ? fmt(c, "%d day%s (%d pending)", in->retention, in->retention == 1 ? "" : "s",
-						 in->pending_retention)
-					   : days_text(c, in->retention);
-		if (in->aws_backup_arn)
-			add_check(c, ri, "backup-retention", home, days_text(c, p->retention_days),
-				  fmt(c, "%s (AWS Backup manages it)", live), SK_REPORT_COMPLIANT, NULL);
-		else if (p->retention_days > 0 && in->retention == 0 &&
-			 !(in->has_pending_retention && in->pending_retention > 0))
-			add_check(c, ri, "backup-retention", home, days_text(c, p->retention_days), live, SK_REPORT_AT_RISK,
-				  fmt(c, "automated backups are off (retention 0): no point-in-time restore; the policy "
-					 "wants %d days", p->retention_days));
-		else if ((ch = planned_change(c, home, id, "backup_retention_period")))
-			add_check(c, ri, "backup-retention", home, days_text(c, p->retention_days), live, SK_REPORT_DRIFT,
-				  fmt(c, "backup retention is %s, the policy wants %s (the next apply changes it)",
-				      days_text(c, in->retention), days_text(c, p->retention_days)));
-		else
-			add_check(c, ri, "backup-retention", home, days_text(c, p->retention_days), live,
-				  SK_REPORT_COMPLIANT, NULL);
-	}
-	if (p->window) {
-		const char *live = in->backup_window ? in->backup_window : "none";
-		ch = planned_change(c, home, id, "preferred_backup_window");
-		add_check(c, ri, "backup-window", home, p->window, live, ch ? SK_REPORT_DRIFT : SK_REPORT_COMPLIANT,
-			  ch ? fmt(c, "backup window is %s, the policy wants %s", live, p->window) : NULL);
-	}
-	if (p->copy_tags >= 0) {
-		ch = planned_change(c, home, id, "copy_tags_to_snapshot");
-		add_check(c, ri, "copy-tags", home, yesno(p->copy_tags), yesno(in->copy_tags),
-			  ch ? SK_REPORT_DRIFT : SK_REPORT_COMPLIANT,
-			  ch ? fmt(c, "CopyTagsToSnapshot is %s, the policy wants %s", yesno(in->copy_tags),
-				   yesno(p->copy_tags))
-			     : NULL);
-	}
-	if (p->deletion_protection >= 0) {
-		ch = planned_change(c, home, id, "deletion_protection");
-		add_check(c, ri, "deletion-protection", home, yesno(p->deletion_protection), yesno(in->deletion_protection),
-			  ch ? SK_REPORT_DRIFT : SK_REPORT_COMPLIANT,
-			  ch ? fmt(c, "deletion protection is %s, the policy wants %s", yesno(in->deletion_protection) ,
-				   yesno(p->deletion_protection))
-			     : NULL);
-	}
-	if (p->replicate_mode == SK_REPLICATE_ON) {
-		const char *want = fmt(c, "to %s", p->replicate.region);
-		const char *live = in->n_replications ? want : "off";
-		if (repl && repl->status != SK_VERIFY_OK)
-			add_check(c, ri, "replication", home, want, repl->status == SK_VERIFY_CRITICAL ? "off" : "not replicating",
-				  SK_REPORT_DRIFT, fmt(c, "%s", repl->message));
-		else if (planned_kind(c, home, id, SK_ACTION_START_REPLICATION))
-			add_check(c, ri, "replication", home, want, live, SK_REPORT_DRIFT,
-				  fmt(c, "automated backups are not replicated to %s", p->replicate.region));
-		else
-			add_check(c, ri, "replication", home, want, live, SK_REPORT_COMPLIANT, NULL);
-	} else if (p->replicate_mode == SK_REPLICATE_OFF) {
-		bool stop = planned_kind(c, home, id, SK_ACTION_STOP_REPLICATION);
-		add_check(c, ri, "replication", home, "off", in->n_replications ? "on" : "off",
-			  stop ? SK_REPORT_DRIFT : SK_REPORT_COMPLIANT,
-			  stop ? fmt(c, "automated backups are replicated, the policy wants none") : NULL);
-	}
-}
-
-static enum sk_report_verdict verdict_of(enum sk_verify_status s)
-{
-	return s == SK_VERIFY_OK ? SK_REPORT_COMPLIANT : s == SK_VERIFY_WARNING ? SK_REPORT_DRIFT : SK_REPORT_AT_RISK;
-}
-
-static const char *dur(struct ctx *c, int64_t s)
-{
-	char d[48];
-
-	sk_verify_format_duration(d, s);
-	return fmt(c, "%s", d);
-}
-
-static const struct sk_report_snapshot *find_listed(const struct ctx *c, const struct sk_report_instance *ri,
-						    const char *id)
-{
-	size_t i;
-
-	for (i = ri->first_snapshot; id && i < ri->first_snapshot + ri->n_snapshots; i++)
-		if (!strcmp(c->r->snapshots[i].id, id))
-			return &c->r->snapshots[i];
-	return NULL;
-}
-
-/* owned copies the instance has in region */
-static size_t copies_in(const struct ctx *c, const struct sk_report_instance *ri, const char *region)
-{
-	size_t i, n = 0;
-
-	for (i = ri->first_snapshot; i < ri->first_snapshot + ri->n_snapshots; i++)
-		if (c->r->snapshots[i].copy && c->r->snapshots[i].owner == SK_OWNER_SNAPKEEP &&
-		    !strcmp(c->r->snapshots[i].region, region))
-			n++;
-	return n;
-}
-
-/* one of verify's results as a row: desired and live put in words */
-static void verify_check(struct ctx *c, struct sk_report_instance *ri, const struct sk_verify_result *v,
-			 const struct sk_verify_limits *lim, const struct sk_policy *p)
-{
-	enum sk_report_verdict verdict = verdict_of(v->status);
-	const char *name = sk_verify_check_name(v->check), *desired = "", *live = "";
-	const struct sk_report_snapshot *s;
-
-	switch (v->check) {
-	case SK_CHECK_SNAPSHOT_AGE:
-		desired = fmt(c, "at most %s old", dur(c, lim->rpo.warn));
-		live = v->value >= 0 ? fmt(c, "%s old", dur(c, v->value)) : "none";
-		break;
-	case SK_CHECK_COPY:
-		desired = fmt(c, "copied within %s", dur(c, lim->copy_rpo.warn));
-		live = !copies_in(c, ri, v->region) ? (v->snapshot ? "missing" : "nothing to copy yet")
-		       : v->value > 0		      ? fmt(c, "waiting %s", dur(c, v->value))
-						      : "up to date";
-		break;
-	case SK_CHECK_STATUS:
-		desired = "none failed";
-		live = v->snapshot ? fmt(c, "failed: %s", v->snapshot) : "none failed";
-		break;
-	case SK_CHECK_ENCRYPTION:
-		desired = p->has_verify && p->verify.encrypted == 0 ? "not checked" : "encrypted";
-		s = find_listed(c, ri, v->snapshot);
-		live = v->status == SK_VERIFY_OK ? desired : s && !s->encrypted ? "unencrypted" : "another key";
-		break;
-	case SK_CHECK_STORAGE:
-		desired = ri->allocated_gib > 0 ? fmt(c, "at least %d GiB", ri->allocated_gib) : "";
-		s = find_listed(c, ri, v->snapshot);
-		live = s ? fmt(c, "%u GiB", s->gib) : "";
-		break;
-	case SK_CHECK_PITR_LATEST:
-		desired = fmt(c, "at most %s behind", dur(c, lim->pitr_rpo.warn));
-		live = v->value >= 0 ? fmt(c, "%s behind", dur(c, v->value)) : "none";
-		break;
-	case SK_CHECK_PITR_WINDOW:
-		desired = fmt(c, "short by at most %s", dur(c, lim->pitr_window.warn));
-		live = v->value >= 0 ? fmt(c, "short by %s", dur(c, v->value)) : "no window";
-		break;
-	case SK_CHECK_DRILL:
-		desired = fmt(c, "passed within %s", dur(c, lim->drill_max_age));
-		live = v->status == SK_VERIFY_UNKNOWN ? "unknown"
-		       : v->value < 0		      ? "never"
-		       : ri->drill_at && !ri->drill_passed ? fmt(c, "failed %s ago", dur(c, v->value))
-		       : ri->drill_rto_seconds		   ? fmt(c, "passed %s ago, RTO %s", dur(c, v->value),
-								 dur(c, (int64_t)ri->drill_rto_seconds))
-							   : fmt(c, "passed %s ago", dur(c, v->value));
-		break;
-	case SK_CHECK_INSTANCE:
-		desired = "observed";
-		live = strstr(v->message, "not observed") ? "region not observed" : "not found";
-		break;
-	default:
-		break;
-	}
-	/* verify's report is freed before this one: its words are copied */
-	add_check(c, ri, name, v->region, desired, live, verdict,
-		  v->status == SK_VERIFY_OK ? NULL : intern(c, v->message));
-}
-
-static void quota_checks(struct ctx *c, struct sk_report_instance *ri)
-{
-	size_t i;
-
-	for (i = 0; i < ri->n_regions; i++) {
-		const struct sk_report_region *g = sk_report_region(c->r, ri->regions[i]);
-		if (!g || g->quota <= 0)
-			continue;
-		add_check(c, ri, "quota", g->region, fmt(c, "at most %d manual", g->quota),
-			  g->manual_after != g->manual ? fmt(c, "%zu manual (%zu after the plan)", g->manual, g->manual_after)
-						       : fmt(c, "%zu manual", g->manual),
-			  g->over_quota ? SK_REPORT_AT_RISK : SK_REPORT_COMPLIANT,
-			  g->over_quota ? fmt(c, "%s holds %zu manual snapshots%s, over its quota of %d: new snapshots "
-						  "there fail",
-					      g->region, g->manual > g->manual_after ? g->manual : g->manual_after,
-					      g->manual_after > g->manual ? " after the plan" : "", g->quota)
-					: NULL);
-	}
-}
-
 /* ---- snapshots, newest, cost ---- */
 
 static const char *rule_of(unsigned keep)
@@ -614,7 +248,7 @@ static const char *rule_of(unsigned keep)
 	return NULL;
 }
 
-static void list_snapshots(struct ctx *c, struct sk_report_instance *ri, const struct sk_policy *p,
+static void list_snapshots(struct sk_report_ctx *c, struct sk_report_instance *ri, const struct sk_policy *p,
 			   const struct sk_inv_instance *in)
 {
 	struct sk_report *r = c->r;
@@ -669,12 +303,12 @@ static void list_snapshots(struct ctx *c, struct sk_report_instance *ri, const s
 }
 
 /* what the plan's creates, copies and deletes change for the instance, and a month of copies' transfer */
-static void instance_cost(struct ctx *c, struct sk_report_instance *ri, const struct sk_policy *p,
+static void instance_cost(struct sk_report_ctx *c, struct sk_report_instance *ri, const struct sk_policy *p,
 			  const struct sk_verify_limits *lim)
 {
 	size_t b, e, i;
 
-	actions_of(c, ri->region, ri->instance, &b, &e);
+	sk_report_ctx_actions_of(c, ri->region, ri->instance, &b, &e);
 	for (i = b; i < e; i++) {
 		const struct sk_action *a = c->acts[i].a;
 		int64_t g = a->gib;
@@ -716,12 +350,11 @@ static const struct sk_verify_drill *drill_of(const struct sk_report_input *in, 
 }
 
 /* the instance of verify's results v[0 .. n): every check, its snapshots and costs */
-static void build_instance(struct ctx *c, const struct sk_verify_result *v, size_t n)
+static void build_instance(struct sk_report_ctx *c, const struct sk_verify_result *v, size_t n)
 {
 	struct sk_report *r = c->r;
 	const struct sk_policy *p = sk_policyset_policy(c->in->set, v[0].policy);
 	const struct sk_inv_instance *in;
-	const struct sk_verify_result *repl = NULL;
 	const struct sk_verify_drill *dr;
 	struct sk_report_instance *ri;
 	struct sk_verify_limits lim;
@@ -734,9 +367,9 @@ static void build_instance(struct ctx *c, const struct sk_verify_result *v, size
 		return;
 	}
 	memset(ri, 0, sizeof(*ri));
-	ri->policy = intern(c, p->name);
-	ri->region = intern(c, v[0].home);
-	ri->instance = intern(c, v[0].instance);
+	ri->policy = sk_report_ctx_intern(c, p->name);
+	ri->region = sk_report_ctx_intern(c, v[0].home);
+	ri->instance = sk_report_ctx_intern(c, v[0].instance);
 	in = strcmp(v[0].instance, "*") ? sk_inventory_find_instance(c->inv, v[0].home, v[0].instance) : NULL;
 	ri->observed = in != NULL;
 	if (in) {
@@ -749,7 +382,7 @@ static void build_instance(struct ctx *c, const struct sk_verify_result *v, size
 		ri->drill_at = dr->at;
 		ri->drill_passed = dr->passed;
 		ri->drill_rto_seconds = dr->rto_seconds;
-		ri->drill_error = dr->passed ? NULL : dr->detail ? intern(c, dr->detail) : "failed";
+		ri->drill_error = dr->passed ? NULL : dr->detail ? sk_report_ctx_intern(c, dr->detail) : "failed";
 	}
 	/* lanes: its own region, then the copy regions */
 	ri->regions = sk_arena_calloc(&r->arena, 1 + (p->has_snapshots ? p->n_copies : 0), sizeof(*ri->regions));
@@ -759,23 +392,13 @@ static void build_instance(struct ctx *c, const struct sk_verify_result *v, size
 	}
 	ri->regions[ri->n_regions++] = ri->region;
 	for (i = 0; p->has_snapshots && i < p->n_copies; i++)
-		ri->regions[ri->n_regions++] = intern(c, p->copies[i].region);
+		ri->regions[ri->n_regions++] = sk_report_ctx_intern(c, p->copies[i].region);
 	sk_verify_limits(&lim, p, c->in->now);
 	if (in)
 		list_snapshots(c, ri, p, in);
 	else
 		ri->first_snapshot = r->n_snapshots;
-	ri->first_check = r->n_checks;
-	for (i = 0; i < n; i++)
-		if (v[i].check == SK_CHECK_REPLICATION)
-			repl = &v[i];
-	if (in)
-		settings_checks(c, ri, p, in, repl);
-	for (i = 0; i < n && !c->failed; i++)
-		if (v[i].check != SK_CHECK_PITR_RETENTION && v[i].check != SK_CHECK_REPLICATION)
-			verify_check(c, ri, &v[i], &lim, p);
-	if (in && p->has_snapshots)
-		quota_checks(c, ri);
+	sk_report_checks(c, ri, p, in, v, n, &lim);
 	if (in)
 		instance_cost(c, ri, p, &lim);
 }
@@ -792,7 +415,7 @@ static bool starts_instance(const struct sk_verify_result *prev, const struct sk
 	return v->check == SK_CHECK_SNAPSHOT_AGE || (v->check == SK_CHECK_INSTANCE && !strcmp(v->region, v->home));
 }
 
-static int build_instances(struct ctx *c, const struct sk_verify_report *vr)
+static int build_instances(struct sk_report_ctx *c, const struct sk_verify_report *vr)
 {
 	size_t i, j;
 
@@ -802,6 +425,24 @@ static int build_instances(struct ctx *c, const struct sk_verify_report *vr)
 		build_instance(c, &vr->results[i], j - i);
 	}
 	return c->failed ? sk_error_set_oom() : 0;
+}
+
+static void add_cost(struct sk_report_cost *to, const struct sk_report_cost *c)
+{
+	to->gib += c->gib;
+	to->storage += c->storage;
+	to->transfer += c->transfer;
+	to->gib_delta += c->gib_delta;
+	to->delta += c->delta;
+}
+
+/* ri counted in its policy's verdicts and cost */
+static void policy_add(struct sk_report_policy *rp, const struct sk_report_instance *ri)
+{
+	rp->counts[ri->verdict]++;
+	if (ri->verdict > rp->verdict)
+		rp->verdict = ri->verdict;
+	add_cost(&rp->cost, &ri->cost);
 }
 
 /* the report's verdict, counts and totals: its instances' and regions' */
@@ -823,7 +464,7 @@ static void sum_totals(struct sk_report *r)
 	}
 }
 
-static int build_policies(struct ctx *c)
+static int build_policies(struct sk_report_ctx *c)
 {
 	struct sk_report *r = c->r;
 	const struct sk_policyset *set = c->in->set;
@@ -835,7 +476,7 @@ static int build_policies(struct ctx *c)
 	r->n_policies = set->n_policies;
 	for (i = 0; i < set->n_policies; i++) {
 		struct sk_report_policy *rp = &r->policies[i];
-		rp->name = intern(c, set->policies[i].name);
+		rp->name = sk_report_ctx_intern(c, set->policies[i].name);
 		rp->first_instance = r->n_instances;
 		for (k = 0; k < r->n_instances; k++) {
 			const struct sk_report_instance *ri = &r->instances[k];
@@ -844,14 +485,7 @@ static int build_policies(struct ctx *c)
 			if (!rp->n_instances)
 				rp->first_instance = k;
 			rp->n_instances++;
-			rp->counts[ri->verdict]++;
-			if (ri->verdict > rp->verdict)
-				rp->verdict = ri->verdict;
-			rp->cost.gib += ri->cost.gib;
-			rp->cost.storage += ri->cost.storage;
-			rp->cost.transfer += ri->cost.transfer;
-			rp->cost.gib_delta += ri->cost.gib_delta;
-			rp->cost.delta += ri->cost.delta;
+			policy_add(rp, ri);
 		}
 		for (k = 0; k < c->plan->n_policies; k++)
 			if (!strcmp(c->plan->policies[k].name, rp->name))
@@ -861,86 +495,24 @@ static int build_policies(struct ctx *c)
 	return c->failed ? sk_error_set_oom() : 0;
 }
 
-/* ---- history ---- */
-
-static int build_history(struct ctx *c)
-{
-	struct sk_report *r = c->r;
-	const struct sk_report_journal *j = c->in->journal;
-	int64_t from = r->since - ((r->since % DAY) + DAY) % DAY, span;
-	int64_t *after = NULL; /* per (day bucket, region): storage changed by events in it; bucket n_days: later */
-	size_t n_days, i, d, k, nr = r->n_regions ? r->n_regions : 1, cells, cap_events = 0;
-
-	if (r->until <= r->since)
-		return sk_error_set(SK_ERR_INVALID, "the history window ends before it begins");
-	span = r->until - from;
-	n_days = (size_t)((span + DAY - 1) / DAY);
-	if (n_days > MAX_DAYS)
-		return sk_error_set(SK_ERR_INVALID, "the history window spans %zu days, more than %d", n_days, MAX_DAYS);
-	cells = (n_days + 1) * nr;
-	r->days = calloc(n_days, sizeof(*r->days));
-	r->storage_gib = calloc(n_days * nr, sizeof(*r->storage_gib));
-	r->storage_cost = calloc(n_days * nr, sizeof(*r->storage_cost));
-	after = calloc(cells, sizeof(*after));
-	if (!r->days || !r->storage_gib || !r->storage_cost || !after) {
-		free(after);
-		return sk_error_set_oom();
-	}
-	r->n_days = n_days;
-	for (d = 0; d < n_days; d++)
-		r->days[d].day = from + (int64_t)d * DAY;
-	r->has_journal = j != NULL;
-	for (i = 0; j && i < j->n_events; i++) {
-		const struct sk_report_journal_event *e = &j->events[i];
-		const struct sk_report_region *g;
-		size_t day;
-
-		if (e->time < from)
-			continue;
-		day = e->time >= r->until ? n_days : (size_t)((e->time - from) / DAY);
-		if (e->gib && (g = sk_report_region(r, e->region)))
-			after[day * nr + (size_t)(g - r->regions)] += e->gib;
-		if (day >= n_days || e->time < r->since)
-			continue;
-		if (e->failed) {
-			r->days[day].counts[SK_EVENT_FAILED]++;
-			r->totals[SK_EVENT_FAILED]++;
-		}
-		if (!e->failed || e->kind == SK_EVENT_DRILL) {
-			r->days[day].counts[e->kind]++;
-			r->totals[e->kind]++;
-		}
-		if (e->failed || e->kind == SK_EVENT_DRILL) {
-			struct sk_report_event *ev = SK_ARRAY_PUSH(r->events, r->n_events, cap_events);
-			if (!ev) {
-				free(after);
-				return -1;
-			}
-			ev->time = e->time;
-			ev->kind = e->failed ? SK_EVENT_FAILED : e->kind;
-			ev->action = intern(c, e->action);
-			ev->region = intern(c, e->region);
-			ev->instance = intern(c, e->instance);
-			ev->target = intern(c, e->target);
-			ev->detail = e->detail ? sk_arena_strdup(&r->arena, e->detail) : NULL;
-			if (e->detail && !ev->detail)
-				c->failed = true;
-		}
-	}
-	/* storage at the end of day d: now's, less what happened after d */
-	for (k = 0; k < r->n_regions; k++) {
-		int64_t gib = r->regions[k].cost.gib;
-		for (d = n_days; d-- > 0;) {
-			gib -= after[(d + 1) * nr + k];
-			r->storage_gib[d * nr + k] = gib < 0 ? 0 : gib;
-			r->storage_cost[d * nr + k] = (double)(gib < 0 ? 0 : gib) * r->regions[k].price;
-		}
-	}
-	free(after);
-	return c->failed ? sk_error_set_oom() : 0;
-}
-
 /* ---- the report ---- */
+
+/* an empty report at in->now over its history window, with the policies' commit and transfer price */
+static struct sk_report *report_new(const struct sk_report_input *in)
+{
+	struct sk_report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->arena = (struct sk_arena)SK_ARENA_INIT;
+	r->now = in->now;
+	r->since = in->since;
+	r->until = in->until ? in->until : in->now;
+	snprintf(r->commit, sizeof(r->commit), "%s", in->set->commit);
+	r->transfer_price = in->set->settings.transfer_price_per_gb >= 0 ? in->set->settings.transfer_price_per_gb
+									 : SK_DEFAULT_TRANSFER_PRICE_PER_GB;
+	return r;
+}
 
 /* the timeline starts a month back when nothing older is known, and never more than TIMELINE_MAX back */
 static void clamp_timeline(struct sk_report *r)
@@ -956,25 +528,16 @@ int sk_report_build(struct sk_report **out, const struct sk_report_input *in)
 	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
 	struct sk_verify_report *vr = NULL;
 	struct sk_report *r = NULL;
-	struct ctx c;
+	struct sk_report_ctx c = { .in = in };
 	int rc = -1;
 
 	*out = NULL;
 	if (!in || !in->set || !in->inv || !in->plan || in->now <= 0)
 		return sk_error_set(SK_ERR_INVALID, "a report needs the policies, an inventory, its plan and the time");
-	memset(&c, 0, sizeof(c));
-	if (!(r = calloc(1, sizeof(*r))))
+	if (!(r = report_new(in)))
 		return sk_error_set_oom();
-	r->arena = (struct sk_arena)SK_ARENA_INIT;
-	r->now = in->now;
 	r->observed_at = in->inv->observed_at;
-	r->since = in->since;
-	r->until = in->until ? in->until : in->now;
-	snprintf(r->commit, sizeof(r->commit), "%s", in->set->commit);
-	r->transfer_price = in->set->settings.transfer_price_per_gb >= 0 ? in->set->settings.transfer_price_per_gb
-									 : SK_DEFAULT_TRANSFER_PRICE_PER_GB;
 	c.r = r;
-	c.in = in;
 	c.inv = in->inv;
 	c.plan = in->plan;
 	c.settings = &in->set->settings;
@@ -984,11 +547,11 @@ int sk_report_build(struct sk_report **out, const struct sk_report_input *in)
 	vo.drills_known = in->drills_known;
 	vo.regions = in->regions;
 	vo.n_regions = in->n_regions;
-	if (build_regions(&c) < 0 || index_actions(&c) < 0)
+	if (build_regions(&c) < 0 || sk_report_ctx_index_actions(&c) < 0)
 		goto done;
 	if (sk_verify_run(&vr, in->set, in->inv, &vo) < 0)
 		goto done;
-	if (build_instances(&c, vr) < 0 || build_policies(&c) < 0 || build_history(&c) < 0)
+	if (build_instances(&c, vr) < 0 || build_policies(&c) < 0 || sk_report_history(&c) < 0)
 		goto done;
 	clamp_timeline(r);
 	*out = r;
@@ -998,22 +561,12 @@ done:
 	if (rc < 0 && c.failed && sk_error_last()->klass == SK_ERR_NONE)
 		sk_error_set_oom();
 	sk_verify_report_free(vr);
-	free(c.acts);
-	free(c.decision);
+	sk_report_ctx_release(&c);
 	sk_report_free(r);
 	return rc;
 }
 
 /* ---- several accounts ---- */
-
-static void add_cost(struct sk_report_cost *to, const struct sk_report_cost *c)
-{
-	to->gib += c->gib;
-	to->storage += c->storage;
-	to->transfer += c->transfer;
-	to->gib_delta += c->gib_delta;
-	to->delta += c->delta;
-}
 
 /* appends part's instances of policy (with their checks and snapshots) to r */
 static int join_instances(struct sk_report *r, size_t *caps, const struct sk_report *part, const char *account,
@@ -1050,7 +603,7 @@ static int join_instances(struct sk_report *r, size_t *caps, const struct sk_rep
 }
 
 /* the regions of every part, summed by name (sorted) */
-static int join_regions(struct ctx *c)
+static int join_regions(struct sk_report_ctx *c)
 {
 	struct sk_report *r = c->r;
 	size_t i, k, total = 0, n = 0;
@@ -1070,7 +623,7 @@ static int join_regions(struct ctx *c)
 
 		if (!r->n_regions || strcmp(r->regions[r->n_regions - 1].region, s->region)) {
 			struct sk_report_region one = *s;
-			one.region = intern(c, s->region);
+			one.region = sk_report_ctx_intern(c, s->region);
 			r->regions[r->n_regions++] = one;
 			continue;
 		}
@@ -1089,19 +642,17 @@ int sk_report_join(struct sk_report **out, struct sk_report **parts, const char 
 		   const struct sk_report_unobserved *unobserved, size_t n_unobserved, const struct sk_report_input *in)
 {
 	struct sk_report *r = NULL;
-	struct ctx c;
+	struct sk_report_ctx c = { .in = in };
 	size_t caps[3] = { 0, 0, 0 }, i, k;
 	int rc = -1;
 
 	*out = NULL;
-	memset(&c, 0, sizeof(c));
 	if (!in || !in->set || in->now <= 0) {
 		sk_error_set(SK_ERR_INVALID, "a report needs the policies and the time");
 		goto fail;
 	}
-	if (!(r = calloc(1, sizeof(*r))))
+	if (!(r = report_new(in)))
 		goto oom_parts;
-	r->arena = (struct sk_arena)SK_ARENA_INIT;
 	r->parts = calloc(n ? n : 1, sizeof(*r->parts));
 	r->accounts = calloc(n ? n : 1, sizeof(*r->accounts));
 	r->unobserved = calloc(n_unobserved ? n_unobserved : 1, sizeof(*r->unobserved));
@@ -1114,14 +665,7 @@ int sk_report_join(struct sk_report **out, struct sk_report **parts, const char 
 	n = 0; /* the parts are r's now */
 	for (i = 0; i < n_unobserved; i++)
 		r->unobserved[r->n_unobserved++] = unobserved[i];
-	r->now = in->now;
-	r->since = in->since;
-	r->until = in->until ? in->until : in->now;
-	snprintf(r->commit, sizeof(r->commit), "%s", in->set->commit);
-	r->transfer_price = in->set->settings.transfer_price_per_gb >= 0 ? in->set->settings.transfer_price_per_gb
-									 : SK_DEFAULT_TRANSFER_PRICE_PER_GB;
 	c.r = r;
-	c.in = in;
 	for (i = 0; i < r->n_parts; i++) {
 		const struct sk_report *p = r->parts[i];
 		if (p->observed_at > r->observed_at)
@@ -1136,7 +680,7 @@ int sk_report_join(struct sk_report **out, struct sk_report **parts, const char 
 		struct sk_report_policy *rp = &r->policies[k];
 		bool seen = false;
 
-		rp->name = intern(&c, in->set->policies[k].name);
+		rp->name = sk_report_ctx_intern(&c, in->set->policies[k].name);
 		rp->first_instance = r->n_instances;
 		rp->selects_nothing = true;
 		for (i = 0; i < r->n_parts && !c.failed; i++) {
@@ -1152,18 +696,13 @@ int sk_report_join(struct sk_report **out, struct sk_report **parts, const char 
 		}
 		rp->selects_nothing = seen && rp->selects_nothing;
 		rp->n_instances = r->n_instances - rp->first_instance;
-		for (i = rp->first_instance; i < r->n_instances; i++) {
-			const struct sk_report_instance *ri = &r->instances[i];
-			rp->counts[ri->verdict]++;
-			if (ri->verdict > rp->verdict)
-				rp->verdict = ri->verdict;
-			add_cost(&rp->cost, &ri->cost);
-		}
+		for (i = rp->first_instance; i < r->n_instances; i++)
+			policy_add(rp, &r->instances[i]);
 	}
 	if (c.failed || join_regions(&c) < 0)
 		goto oom;
 	sum_totals(r);
-	if (build_history(&c) < 0)
+	if (sk_report_history(&c) < 0)
 		goto done;
 	clamp_timeline(r);
 	*out = r;

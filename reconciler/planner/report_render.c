@@ -329,46 +329,81 @@ static void totals_text(char *out, size_t len, const struct sk_report *r)
 	}
 }
 
-/* ---- text ---- */
+/* ---- what text and markdown both say ---- */
 
-/* the sections' tables: compliance, problems, snapshots, quota, cost by region and by policy, history */
-#define TABLES 7
+/* the sections' tables */
+enum {
+	T_COMPLIANCE,
+	T_PROBLEMS,
+	T_SNAPSHOTS,
+	T_QUOTA,
+	T_COST_REGIONS,
+	T_COST_POLICIES,
+	T_HISTORY,
+	T_EVENTS,
+	TABLES
+};
 
-static void tables_init(struct table t[TABLES])
+/* the report's tables and the words around them, laid out by text or markdown */
+struct sections {
+	struct table t[TABLES];
+	char now[32], observed[32], since[16], until[16], counts[128], totals[256];
+};
+
+static void sections_make(struct sections *s, const struct sk_report *r)
 {
-	static const size_t cols[TABLES] = { 6, 7, 8, 6, 6, 6, 8 };
+	static const size_t cols[TABLES] = { 6, 7, 8, 6, 6, 6, 8, 7 };
 	size_t i;
 
 	for (i = 0; i < TABLES; i++)
-		table_init(&t[i], cols[i]);
+		table_init(&s->t[i], cols[i]);
+	compliance_table(&s->t[T_COMPLIANCE], r);
+	problems_table(&s->t[T_PROBLEMS], r);
+	snapshots_table(&s->t[T_SNAPSHOTS], r);
+	quota_table(&s->t[T_QUOTA], r);
+	cost_tables(&s->t[T_COST_REGIONS], &s->t[T_COST_POLICIES], r);
+	history_table(&s->t[T_HISTORY], r);
+	events_table(&s->t[T_EVENTS], r);
+	minute_text(s->now, r->now);
+	minute_text(s->observed, r->observed_at ? r->observed_at : r->now);
+	day_text(s->since, r->since);
+	day_text(s->until, r->until - 1);
+	counts_text(s->counts, sizeof(s->counts), r->counts);
+	totals_text(s->totals, sizeof(s->totals), r);
 }
 
-static bool tables_free(struct table t[TABLES])
+/* frees the tables, then as finish() */
+static int sections_finish(struct sections *s, FILE *f)
 {
 	bool failed = false;
 	size_t i;
 
 	for (i = 0; i < TABLES; i++) {
-		failed |= t[i].failed;
-		table_free(&t[i]);
+		failed |= s->t[i].failed;
+		table_free(&s->t[i]);
 	}
-	return failed;
+	return finish(f, failed);
 }
+
+/* a table with rows below its header */
+static bool has_rows(const struct table *t)
+{
+	return t->n > t->cols;
+}
+
+/* ---- text ---- */
 
 int sk_report_render_text(FILE *f, const struct sk_report *r)
 {
-	struct table t[TABLES];
-	char now[32], observed[32], since[16], until[16], counts[128], totals[256];
-	bool failed = false;
+	struct sections s;
+	struct table *t = s.t;
 	size_t i;
 
-	tables_init(t);
-	minute_text(now, r->now);
-	minute_text(observed, r->observed_at ? r->observed_at : r->now);
-	counts_text(counts, sizeof(counts), r->counts);
-	fprintf(f, "SNAPKEEP REPORT %s, observed %s%s%.12s\n", now, observed, r->commit[0] ? ", commit " : "", r->commit);
+	sections_make(&s, r);
+	fprintf(f, "SNAPKEEP REPORT %s, observed %s%s%.12s\n", s.now, s.observed, r->commit[0] ? ", commit " : "",
+		r->commit);
 	fprintf(f, "Overall: %s (%zu instance%s: %s)\n", sk_report_verdict_name(r->verdict), r->n_instances,
-		r->n_instances == 1 ? "" : "s", counts);
+		r->n_instances == 1 ? "" : "s", s.counts);
 	if (r->n_accounts || r->n_unobserved)
 		fprintf(f, "Accounts: %zu observed (instances are named <account>/<instance>), %zu not observed\n",
 			r->n_accounts, r->n_unobserved);
@@ -376,77 +411,59 @@ int sk_report_render_text(FILE *f, const struct sk_report *r)
 		fprintf(f, "  account %s not observed: %s\n", r->unobserved[i].account, r->unobserved[i].error);
 
 	fprintf(f, "\nCompliance\n");
-	compliance_table(&t[0], r);
-	table_text(f, &t[0], "  ");
+	table_text(f, &t[T_COMPLIANCE], "  ");
 	if (r->n_instances > SHOWN_MAX)
 		fprintf(f, "  ... and %zu more instances (--format csv or json lists every one)\n", r->n_instances - SHOWN_MAX);
 	if (r->counts[SK_REPORT_DRIFT] + r->counts[SK_REPORT_AT_RISK]) {
 		fprintf(f, "\nChecks not as the policy wants\n");
-		problems_table(&t[1], r);
-		table_text(f, &t[1], "  ");
+		table_text(f, &t[T_PROBLEMS], "  ");
 	}
 	for (i = 0; i < r->n_policies; i++)
 		if (r->policies[i].selects_nothing)
 			fprintf(f, "  policy '%s' selects no instance: it protects no database\n", r->policies[i].name);
 
 	fprintf(f, "\nSnapshots by owner\n");
-	snapshots_table(&t[2], r);
-	table_text(f, &t[2], "  ");
+	table_text(f, &t[T_SNAPSHOTS], "  ");
 
 	fprintf(f, "\nQuota (manual snapshots per region)\n");
-	quota_table(&t[3], r);
-	table_text(f, &t[3], "  ");
+	table_text(f, &t[T_QUOTA], "  ");
 
 	fprintf(f, "\nCost (USD per month; an upper bound: RDS snapshots are incremental, each counted whole)\n");
-	cost_tables(&t[4], &t[5], r);
-	table_text(f, &t[4], "  ");
+	table_text(f, &t[T_COST_REGIONS], "  ");
 	fputc('\n', f);
-	table_text(f, &t[5], "  ");
+	table_text(f, &t[T_COST_POLICIES], "  ");
 	fprintf(f, "  transfer: a month of cross-region copies at %.3f USD/GB\n", r->transfer_price);
 
-	day_text(since, r->since);
-	day_text(until, r->until - 1);
-	fprintf(f, "\nHistory %s .. %s\n", since, until);
+	fprintf(f, "\nHistory %s .. %s\n", s.since, s.until);
 	if (!r->has_journal) {
 		fprintf(f, "  no journal in the state directory\n");
 	} else {
-		totals_text(totals, sizeof(totals), r);
-		fprintf(f, "  %s\n", totals);
-		history_table(&t[6], r);
-		if (t[6].n > t[6].cols)
-			table_text(f, &t[6], "  ");
+		fprintf(f, "  %s\n", s.totals);
+		if (has_rows(&t[T_HISTORY]))
+			table_text(f, &t[T_HISTORY], "  ");
 		if (r->n_events) {
-			struct table ev;
-			table_init(&ev, 7);
 			fprintf(f, "\n  Failures and drills\n");
-			events_table(&ev, r);
-			table_text(f, &ev, "  ");
-			failed |= ev.failed;
-			table_free(&ev);
+			table_text(f, &t[T_EVENTS], "  ");
 		}
 		if (r->journal_damaged)
 			fprintf(f, "  (%zu damaged journal line%s skipped)\n", r->journal_damaged,
 				r->journal_damaged == 1 ? "" : "s");
 	}
-	failed |= tables_free(t);
-	return finish(f, failed);
+	return sections_finish(&s, f);
 }
 
 /* ---- markdown ---- */
 
 int sk_report_render_markdown(FILE *f, const struct sk_report *r)
 {
-	struct table t[TABLES];
-	char now[32], since[16], until[16], counts[128], totals[256];
-	bool failed = false;
+	struct sections s;
+	struct table *t = s.t;
 	size_t i;
 
-	tables_init(t);
-	minute_text(now, r->now);
-	counts_text(counts, sizeof(counts), r->counts);
-	fprintf(f, "# snapkeep report, %s\n\n", now);
+	sections_make(&s, r);
+	fprintf(f, "# snapkeep report, %s\n\n", s.now);
 	fprintf(f, "**Overall: %s** (%zu instance%s: %s)", sk_report_verdict_name(r->verdict), r->n_instances,
-		r->n_instances == 1 ? "" : "s", counts);
+		r->n_instances == 1 ? "" : "s", s.counts);
 	if (r->commit[0])
 		fprintf(f, ", policy commit `%.12s`", r->commit);
 	if (r->n_accounts || r->n_unobserved)
@@ -456,48 +473,33 @@ int sk_report_render_markdown(FILE *f, const struct sk_report *r)
 		fprintf(f, "%s- account `%s` **not observed**: %s", i ? "\n" : "\n\n", r->unobserved[i].account,
 			r->unobserved[i].error);
 	fprintf(f, "\n\n## Compliance\n\n");
-	compliance_table(&t[0], r);
-	table_markdown(f, &t[0]);
+	table_markdown(f, &t[T_COMPLIANCE]);
 	if (r->counts[SK_REPORT_DRIFT] + r->counts[SK_REPORT_AT_RISK]) {
 		fprintf(f, "### Checks not as the policy wants\n\n");
-		problems_table(&t[1], r);
-		table_markdown(f, &t[1]);
+		table_markdown(f, &t[T_PROBLEMS]);
 	}
 	fprintf(f, "## Snapshots by owner\n\n");
-	snapshots_table(&t[2], r);
-	table_markdown(f, &t[2]);
+	table_markdown(f, &t[T_SNAPSHOTS]);
 	fprintf(f, "## Quota\n\n");
-	quota_table(&t[3], r);
-	table_markdown(f, &t[3]);
+	table_markdown(f, &t[T_QUOTA]);
 	fprintf(f, "## Cost\n\nUSD per month, an **upper bound**: RDS snapshots are incremental, and each is counted "
 		   "whole; transfer is a month of cross-region copies at %.3f USD/GB.\n\n",
 		r->transfer_price);
-	cost_tables(&t[4], &t[5], r);
-	table_markdown(f, &t[4]);
-	table_markdown(f, &t[5]);
-	day_text(since, r->since);
-	day_text(until, r->until - 1);
-	fprintf(f, "## History %s .. %s\n\n", since, until);
+	table_markdown(f, &t[T_COST_REGIONS]);
+	table_markdown(f, &t[T_COST_POLICIES]);
+	fprintf(f, "## History %s .. %s\n\n", s.since, s.until);
 	if (!r->has_journal) {
 		fprintf(f, "No journal in the state directory.\n");
 	} else {
-		totals_text(totals, sizeof(totals), r);
-		fprintf(f, "%s\n\n", totals);
-		history_table(&t[6], r);
-		if (t[6].n > t[6].cols)
-			table_markdown(f, &t[6]);
+		fprintf(f, "%s\n\n", s.totals);
+		if (has_rows(&t[T_HISTORY]))
+			table_markdown(f, &t[T_HISTORY]);
 		if (r->n_events) {
-			struct table ev;
-			table_init(&ev, 7);
 			fprintf(f, "### Failures and drills\n\n");
-			events_table(&ev, r);
-			table_markdown(f, &ev);
-			failed |= ev.failed;
-			table_free(&ev);
+			table_markdown(f, &t[T_EVENTS]);
 		}
 	}
-	failed |= tables_free(t);
-	return finish(f, failed);
+	return sections_finish(&s, f);
 }
 
 /* ---- CSV ---- */

@@ -255,7 +255,6 @@ int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, c
 			    int64_t now_ms)
 {
 	struct sk_journal_filter f = SK_JOURNAL_FILTER_INIT;
-	struct sk_backend_opts bo = SK_BACKEND_OPTS_INIT;
 	struct sk_backend *b = NULL;
 	int64_t now = now_ms / 1000;
 	int rc;
@@ -271,17 +270,11 @@ int sk_alert_summary_drills(struct sk_alert_summary *s, const char *state_dir, c
 		f.since_ms = month_start(s->drills_prev.year, s->drills_prev.month) * 1000;
 	}
 	f.type = "drill";
-	if (backend) {
-		bo.spec = backend;
-		bo.state_dir = state_dir;
-		bo.create = false; /* read only: no schema yet reads as no journal */
-		rc = sk_backend_open(&b, &bo);
-		if (rc == 0)
-			rc = sk_backend_journal_read(b, &f, count_drill, s, NULL);
-		sk_backend_close(b);
-	} else {
-		rc = sk_journal_read(state_dir, &f, count_drill, s, NULL);
-	}
+	/* read only: no state directory to name, or no schema yet, reads as no journal */
+	rc = sk_backend_open_read(&b, backend, state_dir);
+	if (rc == 0)
+		rc = b ? sk_backend_journal_read(b, &f, count_drill, s, NULL) : SK_ENOTFOUND;
+	sk_backend_close(b);
 	if (rc == SK_ENOTFOUND)
 		return 0;
 	if (rc < 0) {

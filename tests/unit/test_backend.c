@@ -413,6 +413,63 @@ static void test_state_push_copies_a_directory_once_and_refuses_another_lineage(
 	sk_backend_close(b);
 }
 
+/* saves an environment variable and unsets it; restore_env() puts it back */
+static char *unset_env(const char *name)
+{
+	const char *v = getenv(name);
+	char *saved = v ? strdup(v) : NULL;
+
+	unsetenv(name);
+	return saved;
+}
+
+static void restore_env(const char *name, char *saved)
+{
+	if (saved)
+		setenv(name, saved, 1);
+	free(saved);
+}
+
+static void test_opening_to_read_writes_nothing_and_needs_no_state_directory(void **state)
+{
+	static const char *const vars[] = { "SNAPKEEP_STATE_DIR", "XDG_STATE_HOME", "HOME" };
+	struct bfx *f = bfx_get(state);
+	struct sk_backend *b = NULL;
+	char *saved[3];
+	char never[300];
+	struct stat st;
+	size_t i;
+
+	/* a state directory that does not exist yet is read as empty, and not made */
+	snprintf(never, sizeof(never), "%s/never", f->dir);
+	assert_int_equal(sk_backend_open_read(&b, f->spec, never), 0);
+	assert_non_null(b);
+	assert_int_equal(sk_backend_journal_read(b, NULL, NULL, NULL, NULL), SK_ENOTFOUND);
+	sk_backend_close(b);
+	assert_int_equal(stat(never, &st), -1);
+
+	/* none can be named: the directory is no backend and no error; PostgreSQL opens without one */
+	for (i = 0; i < 3; i++)
+		saved[i] = unset_env(vars[i]);
+	b = NULL;
+	assert_int_equal(sk_backend_open_read(&b, f->spec, NULL), 0);
+	if (f->spec) {
+		assert_non_null(b);
+		assert_null(sk_backend_dir(b));
+	} else {
+		assert_null(b);
+		assert_int_equal(sk_error_last()->klass, SK_ERR_NONE);
+	}
+	sk_backend_close(b);
+	for (i = 0; i < 3; i++)
+		restore_env(vars[i], saved[i]);
+
+	/* a backend that is neither is still an error */
+	assert_int_equal(sk_backend_open_read(&b, "https://state.example.com", f->dir), SK_ERROR);
+	assert_null(b);
+	assert_contains(sk_error_message(), "is not a PostgreSQL connection string");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +491,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_saved_plan_fingerprints_are_kept_in_postgresql, bfx_setup,
 						bfx_teardown),
 		cmocka_unit_test_setup_teardown(test_state_push_copies_a_directory_once_and_refuses_another_lineage,
+						bfx_setup, bfx_teardown),
+		cmocka_unit_test_setup_teardown(test_opening_to_read_writes_nothing_and_needs_no_state_directory,
 						bfx_setup, bfx_teardown),
 	};
 

@@ -287,7 +287,7 @@ static void test_account_errors_name_their_place(void **state)
 		  "+=,.@:/_-\n"
 		  "p.yaml:18:7: settings 's': accounts[4]: account 111111111111 is listed twice (first at p.yaml:14:7)\n"
 		  "p.yaml:19:7: settings 's': accounts[5] needs an 'id' (the account's 12 digits)\n"
-		  "p.yaml:19:53: settings 's': unknown key 'region' in 'accounts[5]' ('region' belongs in 'replicate')\n" },
+		  "p.yaml:19:53: settings 's': unknown key 'region' in 'accounts[5]' (expected one of: id, roleArn, externalId)\n" },
 		{ HEAD("p") "---\napiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: s}\n"
 			    "spec: {accounts: [{id: \"111111111111\"}], parallel: 0}\n",
 		  "p.yaml:11:19: settings 's': accounts[0] needs a 'roleArn' (the role snapkeep assumes in it)\n"

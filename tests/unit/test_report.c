@@ -1,6 +1,7 @@
 /*
- * test_report.c - the report model (reconciler/planner/report.c), its
- * journal digest (report_journal.c) and its CSV (report_render.c)
+ * test_report.c - the report model (reconciler/planner/report.c, its checks
+ * in report_checks.c, its history in report_history.c), its journal digest
+ * (report_journal.c) and its CSV (report_render.c)
  *
  * One instance, db-1 in us-east-1, 100 GiB, with ten daily snapshots the
  * policy owns (retain last 6: the next apply deletes four), copies of the
@@ -42,7 +43,7 @@ static const char *const POLICY = "apiVersion: snapkeep/v1\n"
 				  "spec:\n"
 				  "  regions: [us-east-1]\n"
 				  "  selector: {instances: [db-1]}\n"
-				  "  automated: {retentionDays: 7, deletionProtection: true}\n"
+				  "  automated: {retentionDays: 7, deletionProtection: true%s}\n"
 				  "  snapshots:\n"
 				  "    schedule: \"0 3 * * *\"\n"
 				  "    retain: {last: 6}\n"
@@ -62,6 +63,9 @@ struct knobs {
 	int quota;
 	bool unencrypted;    /* the newest snapshot */
 	int64_t newest_age;  /* of the newest owned snapshot */
+	const char *automated; /* more of the policy's automated settings (", window: ..."), or NULL */
+	const char *window;  /* the instance's backup window, or NULL */
+	bool copy_tags;      /* its CopyTagsToSnapshot */
 };
 
 static struct knobs fine(void)
@@ -116,7 +120,7 @@ static void build(struct fixture *f, const struct knobs *k, const struct sk_repo
 	int i;
 
 	memset(f, 0, sizeof(*f));
-	snprintf(text, sizeof(text), POLICY, k->quota);
+	snprintf(text, sizeof(text), POLICY, k->automated ? k->automated : "", k->quota);
 	if (sk_policyset_parse_buffer(&f->set, "prod.yaml", text, strlen(text)) != 0)
 		fail_msg("policy: %s", sk_error_message());
 	assert_int_equal(sk_inventory_new(&f->inv), 0);
@@ -133,6 +137,8 @@ static void build(struct fixture *f, const struct knobs *k, const struct sk_repo
 	inst.allocated_gib = 100;
 	inst.retention = k->retention;
 	inst.deletion_protection = k->protect;
+	inst.backup_window = k->window;
+	inst.copy_tags = k->copy_tags;
 	inst.latest_restorable = NOW - 300;
 	assert_non_null(sk_inventory_add_instance(f->inv, &inst));
 	for (i = 0; i < 10; i++) {
@@ -278,6 +284,48 @@ static void test_report_drift_is_what_the_plan_modifies(void **state)
 	assert_non_null(strstr(c->reason, "backup retention is 3 days, the policy wants 7 days"));
 	assert_int_equal(check(f.r, "deletion-protection", NULL)->verdict, SK_REPORT_DRIFT);
 	assert_string_equal(f.r->instances[0].reason, c->reason);
+	teardown_fixture(&f);
+}
+
+/* the plain settings a modify changes (report_checks.c setting_check): each names what is live and what is wanted */
+static void test_report_settings_drift_names_live_and_wanted(void **state)
+{
+	struct knobs k = fine();
+	struct fixture f;
+	const struct sk_report_check *c;
+
+	(void)state;
+	k.automated = ", window: \"03:00-03:30\", copyTagsToSnapshot: true";
+	build(&f, &k, NULL);
+	assert_int_equal(f.r->instances[0].verdict, SK_REPORT_DRIFT);
+	c = check(f.r, "backup-window", NULL);
+	assert_int_equal(c->verdict, SK_REPORT_DRIFT);
+	assert_string_equal(c->desired, "03:00-03:30");
+	assert_string_equal(c->live, "none");
+	assert_string_equal(c->reason, "backup window is none, the policy wants 03:00-03:30");
+	c = check(f.r, "copy-tags", NULL);
+	assert_int_equal(c->verdict, SK_REPORT_DRIFT);
+	assert_string_equal(c->live, "no");
+	assert_string_equal(c->reason, "CopyTagsToSnapshot is no, the policy wants yes");
+	c = check(f.r, "deletion-protection", NULL);
+	assert_int_equal(c->verdict, SK_REPORT_COMPLIANT);
+	assert_null(c->reason);
+	teardown_fixture(&f);
+
+	/* as the policy wants: compliant, no reason; the PITR checks put their limits in words */
+	k.window = "03:00-03:30";
+	k.copy_tags = true;
+	build(&f, &k, NULL);
+	c = check(f.r, "backup-window", NULL);
+	assert_int_equal(c->verdict, SK_REPORT_COMPLIANT);
+	assert_string_equal(c->live, "03:00-03:30");
+	assert_null(c->reason);
+	assert_int_equal(check(f.r, "copy-tags", NULL)->verdict, SK_REPORT_COMPLIANT);
+	c = check(f.r, "pitr-latest", NULL);
+	assert_string_equal(c->live, "5m behind");
+	assert_true(!strncmp(c->desired, "at most ", 8) && strstr(c->desired, " behind"));
+	assert_true(!strncmp(check(f.r, "pitr-window", NULL)->desired, "short by at most ", 17));
+	assert_int_equal(f.r->instances[0].verdict, SK_REPORT_COMPLIANT);
 	teardown_fixture(&f);
 }
 
@@ -518,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_report_compliant_instance),
 		cmocka_unit_test(test_report_cost_per_region_price_and_transfer),
 		cmocka_unit_test(test_report_drift_is_what_the_plan_modifies),
+		cmocka_unit_test(test_report_settings_drift_names_live_and_wanted),
 		cmocka_unit_test(test_report_retention_off_is_at_risk),
 		cmocka_unit_test(test_report_stale_unencrypted_over_quota_are_at_risk),
 		cmocka_unit_test(test_report_history_counts_days_and_walks_storage_back),
