@@ -44,6 +44,16 @@ void sk_strv_free(char **v, size_t n)
 	free(v);
 }
 
+bool sk_strv_has(const char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
 int sk_strp_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

@@ -23,6 +23,9 @@ char *sk_strdup(const char *s);
 /* frees v[0..n) and v itself; NULL is a no-op */
 void sk_strv_free(char **v, size_t n);
 
+/* whether s is one of v[0..n) (by strcmp()) */
+bool sk_strv_has(const char *const *v, size_t n, const char *s);
+
 /* qsort()'s comparison of two char * items, by strcmp() */
 int sk_strp_cmp(const void *a, const void *b);
 

@@ -10,6 +10,7 @@
 
 #include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "specs/policy.h"
 
 const char *sk_diff_printf(struct sk_diff *d, const char *fmt, ...)
@@ -139,14 +140,7 @@ bool sk_diff_quota_room(struct sk_diff_region *reg, const char *instance, bool c
 
 bool sk_diff_region_wanted(const struct sk_diff *d, const char *region)
 {
-	size_t i;
-
-	if (!d->opts->n_regions)
-		return true;
-	for (i = 0; i < d->opts->n_regions; i++)
-		if (!strcmp(d->opts->regions[i], region))
-			return true;
-	return false;
+	return !d->opts->n_regions || sk_strv_has(d->opts->regions, d->opts->n_regions, region);
 }
 
 bool sk_diff_dest_wanted(const struct sk_diff *d, const char *dest)

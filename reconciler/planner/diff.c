@@ -776,12 +776,7 @@ static int add_unique(const char ***list, size_t *n, const char *s)
 
 static bool only_has(const char *const *only, size_t n_only, const char *region)
 {
-	size_t k;
-
-	for (k = 0; k < n_only; k++)
-		if (!strcmp(only[k], region))
-			return true;
-	return !n_only;
+	return !n_only || sk_strv_has(only, n_only, region);
 }
 
 int sk_plan_regions(struct sk_plan_region_lists *out, const struct sk_policyset *set, const char *const *only,

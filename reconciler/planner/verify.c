@@ -11,6 +11,7 @@
 
 #include "common/array.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "reconciler/planner/inventory.h"
 #include "reconciler/planner/lifecycle_index.h"
 #include "reconciler/planner/ownership.h"
@@ -543,14 +544,7 @@ static void check_drill(struct ctx *c, const char *region)
 
 static bool region_wanted(const struct sk_verify_opts *o, const char *region)
 {
-	size_t i;
-
-	if (!o->n_regions)
-		return true;
-	for (i = 0; i < o->n_regions; i++)
-		if (!strcmp(o->regions[i], region))
-			return true;
-	return false;
+	return !o->n_regions || sk_strv_has(o->regions, o->n_regions, region);
 }
 
 static void verify_instance(struct ctx *c, const char *region)

@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/str.h"
 #include "reconciler/planner/report_html.h"
 #include "state/fileio.h"
 
@@ -63,7 +65,7 @@ static int prune(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL, **grown;
+	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	int rc = 0;
 
@@ -72,16 +74,8 @@ static int prune(const char *dir)
 	while ((e = readdir(d))) {
 		if (!is_page(e->d_name))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			if (!(grown = realloc(names, cap * sizeof(*names)))) {
-				rc = sk_error_set_oom();
-				goto done;
-			}
-			names = grown;
-		}
-		if (!(names[n] = strdup(e->d_name))) {
-			rc = sk_error_set_oom();
+		if (SK_ARRAY_GROW(names, cap, n + 1) < 0 || !(names[n] = sk_strdup(e->d_name))) {
+			rc = -1;
 			goto done;
 		}
 		n++;
@@ -92,9 +86,7 @@ static int prune(const char *dir)
 		if (unlinkat(dirfd(d), names[i], 0) != 0 && errno != ENOENT)
 			rc = sk_error_set_errno(SK_ERR_OS, "cannot remove the old report '%s/%s'", dir, names[i]);
 done:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	sk_strv_free(names, n);
 	closedir(d);
 	return rc;
 }

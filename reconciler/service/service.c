@@ -150,7 +150,7 @@ static void verify(struct sk_service *c, const struct sk_policyset *set, const s
 	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
 	struct sk_verify_report *r = NULL;
 
-	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir, c->o.cycle.source.state_backend) < 0)
+	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir, c->o.state_backend) < 0)
 		sk_warn("verify: the drill check is UNKNOWN: %s", sk_error_message());
 	sk_verify_drills_opts(&drills, &vo);
 	vo.now = inv->observed_at;

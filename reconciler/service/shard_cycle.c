@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -47,7 +48,7 @@ static int backend_ready(struct sk_shard_cycle *c)
 /* part's results added to total; part's instances move to total */
 static int merge_report(struct sk_reconcile_report *total, struct sk_reconcile_report *part)
 {
-	struct sk_reconcile_instance *v;
+	size_t cap;
 
 	if (!part->ok && total->ok) {
 		total->ok = false;
@@ -80,11 +81,10 @@ static int merge_report(struct sk_reconcile_report *total, struct sk_reconcile_r
 	total->pending += part->pending;
 	if (!part->n_instances)
 		return 0;
-	v = realloc(total->instances, (total->n_instances + part->n_instances) * sizeof(*v));
-	if (!v)
-		return sk_error_set_oom();
-	memcpy(v + total->n_instances, part->instances, part->n_instances * sizeof(*v));
-	total->instances = v;
+	cap = total->n_instances; /* the report keeps no capacity */
+	if (sk_array_reserve(&total->instances, &cap, total->n_instances + part->n_instances, sizeof(*total->instances)) < 0)
+		return -1;
+	memcpy(total->instances + total->n_instances, part->instances, part->n_instances * sizeof(*total->instances));
 	total->n_instances += part->n_instances;
 	free(part->instances); /* the copies arrays now belong to total */
 	part->instances = NULL;

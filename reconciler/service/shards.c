@@ -33,14 +33,10 @@ int sk_shards_define_metrics(struct sk_metrics *m)
 	return 0;
 }
 
+/* a filter's list: empty wants everything */
 static bool wanted(const char *const *regions, size_t n, const char *region)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(regions[i], region))
-			return true;
-	return n == 0;
+	return n == 0 || sk_strv_has(regions, n, region);
 }
 
 static int cmp_shard(const void *a, const void *b)

@@ -331,6 +331,11 @@ static void test_str_helpers_dup_sort_and_free(void **state)
 	assert_string_equal(v[1], "apple");
 	assert_string_equal(v[2], "fig");
 	assert_string_equal(v[3], "pear");
+	assert_true(sk_strv_has((const char *const *)v, 4, "fig"));
+	assert_true(sk_strv_has(in, 4, "apple"));
+	assert_false(sk_strv_has(in, 4, "appl"));
+	assert_false(sk_strv_has(in, 3, "apple") && sk_strv_has(in, 1, "fig"));
+	assert_false(sk_strv_has(NULL, 0, "pear"));
 	sk_strv_free(v, 4); /* ASan: every string and the array freed */
 	sk_strv_free(NULL, 3);
 	assert_non_null(empty);
