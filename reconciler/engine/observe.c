@@ -10,6 +10,7 @@
 #include "aws/rds.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/engine/parallel.h"
 #include "reconciler/planner/diff.h"
@@ -164,16 +165,6 @@ static void observe_region(void *ud, size_t i)
 		 (long long)(sk_time_mono_ms() - t0));
 }
 
-static bool in_list(const char *const *list, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
-
 int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_observe_opts *o,
 	       struct sk_observe_stats *stats)
 {
@@ -208,7 +199,7 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	}
 	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
 		for (i = 0; i < lists[k].n; i++)
-			if (!in_list(regions, n, lists[k].v[i]))
+			if (!sk_strv_has(regions, n, lists[k].v[i]))
 				regions[n++] = lists[k].v[i];
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs) {
@@ -218,12 +209,12 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	for (i = 0; i < n; i++) {
 		jobs[i].sh = &sh;
 		jobs[i].region = regions[i];
-		jobs[i].full = in_list(rl->full, rl->n_full, regions[i]);
-		jobs[i].snapshots = !jobs[i].full && in_list(rl->snapshots, rl->n_snapshots, regions[i]);
-		jobs[i].backups = in_list(rl->backups, rl->n_backups, regions[i]);
-		jobs[i].clusters = in_list(rl->clusters, rl->n_clusters, regions[i]);
+		jobs[i].full = sk_strv_has(rl->full, rl->n_full, regions[i]);
+		jobs[i].snapshots = !jobs[i].full && sk_strv_has(rl->snapshots, rl->n_snapshots, regions[i]);
+		jobs[i].backups = sk_strv_has(rl->backups, rl->n_backups, regions[i]);
+		jobs[i].clusters = sk_strv_has(rl->clusters, rl->n_clusters, regions[i]);
 		jobs[i].cluster_snapshots =
-			!jobs[i].clusters && in_list(rl->cluster_snapshots, rl->n_cluster_snapshots, regions[i]);
+			!jobs[i].clusters && sk_strv_has(rl->cluster_snapshots, rl->n_cluster_snapshots, regions[i]);
 		/* a region only listed for its automated backups is not an observed inventory region */
 		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
 			goto done;
