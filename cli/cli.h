@@ -1,13 +1,14 @@
 /*
  * cli.h - what the command handlers share (the binary only, not the library)
  *
- * The binary's one header, for every file of cli/: main.c parses the
+ * The binary's shared header, for every file of cli/: main.c parses the
  * options every command accepts into struct sk_cli, dispatches through the
- * command table and defines the first group of sk_cli_* functions below
- * (signals, color, errors, usage); cmd_common.c defines the rest (reading
- * policies, opening a session, observing, planning, printing); each
- * cmd_*.c file holds one command's handler.  Handlers return an exit code
- * from the list in main.c's --help.
+ * command table (commands.c, with its own commands.h) and defines the
+ * first group of sk_cli_* functions below (signals, color, errors, usage);
+ * cmd_common.c defines the rest (reading policies, opening a session,
+ * observing, planning, printing); each cmd_*.c file holds one command's
+ * handler.  Handlers return an exit code from the list in --help
+ * (commands.c).
  */
 #ifndef SK_CLI_H
 #define SK_CLI_H
@@ -217,7 +218,20 @@ int sk_cli_plan_guarded(struct sk_cli *cli, const struct sk_policyset *set, cons
 int sk_cli_allow_destructive(struct sk_cli *cli);
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out);
+/*
+ * Several accounts (Settings' accounts): opens the session s and each
+ * account's (engine/accounts.h), observes them and plans them in one, as
+ * sk_cli_compute_plan() plans one.  Close accts and s whatever it returns.
+ */
+int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			 const struct sk_policyset *set, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);
+/*
+ * "2 of 3 accounts not observed: <first> (<why>); see the <where> for the
+ * others" on stderr, for a plan or report over several accounts; returns
+ * SK_EXIT_PARTIAL
+ */
+int sk_cli_unobserved(size_t n, size_t n_accounts, const char *account, const char *error, const char *where);
 int sk_cli_print_json(json_t *j, FILE *f);
 
 /* what apply and run show of a reconciliation: the callbacks' state */

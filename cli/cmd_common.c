@@ -18,6 +18,7 @@
 #include "common/timeutil.h"
 #include "cli/cli.h"
 #include "state/backend.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
@@ -123,20 +124,19 @@ int sk_cli_open_backend(struct sk_backend **out, const struct sk_cli *cli, bool 
 
 void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 {
-	struct sk_load_opts init = SK_LOAD_OPTS_INIT;
-
-	*o = init;
-	o->repo = cli->repo;
-	o->ref = cli->ref;
-	o->path = cli->path;
-	o->state_dir = cli->state_dir;
-	o->state_backend = cli->state_backend;
-	o->allow_insecure_git = cli->allow_insecure_git;
-	o->signing.required = cli->require_signed_commits;
-	o->signing.gpg_keyring = cli->gpg_keyring;
-	o->signing.allowed_signers = cli->allowed_signers;
-	o->on_insecure_fetch = warn_insecure_fetch;
-	o->on_source = sk_cli_warn_uncommitted;
+	*o = (struct sk_load_opts){
+		.repo = cli->repo,
+		.ref = cli->ref,
+		.path = cli->path,
+		.state_dir = cli->state_dir,
+		.state_backend = cli->state_backend,
+		.allow_insecure_git = cli->allow_insecure_git,
+		.signing = { .required = cli->require_signed_commits,
+			     .gpg_keyring = cli->gpg_keyring,
+			     .allowed_signers = cli->allowed_signers },
+		.on_insecure_fetch = warn_insecure_fetch,
+		.on_source = sk_cli_warn_uncommitted,
+	};
 }
 
 int sk_cli_load_policies(struct sk_cli *cli, struct sk_policyset **out, bool quiet)
@@ -163,15 +163,14 @@ int sk_cli_load_policies_from(const struct sk_load_opts *lo, struct sk_policyset
 
 void sk_cli_session_opts(const struct sk_cli *cli, struct sk_session_opts *so)
 {
-	struct sk_session_opts init = SK_SESSION_OPTS_INIT;
-
-	*so = init;
-	so->profile = cli->profile;
-	so->region = cli->n_regions ? cli->regions[0] : NULL;
-	so->endpoint = cli->endpoint;
-	so->connect_timeout_ms = cli->connect_timeout_ms;
-	so->call_timeout_ms = cli->call_timeout_ms;
-	so->cancel = &sk_cli_interrupted;
+	*so = (struct sk_session_opts){
+		.profile = cli->profile,
+		.region = cli->n_regions ? cli->regions[0] : NULL,
+		.endpoint = cli->endpoint,
+		.connect_timeout_ms = cli->connect_timeout_ms,
+		.call_timeout_ms = cli->call_timeout_ms,
+		.cancel = &sk_cli_interrupted,
+	};
 }
 
 int sk_cli_open_session(struct sk_cli *cli, struct sk_session *s)
@@ -197,10 +196,21 @@ static int read_inventory(struct sk_inventory **out, const char *path)
 	return rc;
 }
 
+/* --region and --now; "Observing N regions..." on a terminal, unless stderr takes JSON */
+static void observe_opts(struct sk_load_observe_opts *oo, const struct sk_cli *cli)
+{
+	*oo = (struct sk_load_observe_opts){
+		.regions = cli->regions,
+		.n_regions = cli->n_regions,
+		.now = sk_cli_now(cli),
+		.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL,
+	};
+}
+
 int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
 		   struct sk_inventory **out, struct sk_observe_stats *stats)
 {
-	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
+	struct sk_load_observe_opts oo;
 	int rc;
 
 	*out = NULL;
@@ -215,10 +225,7 @@ int sk_cli_observe(struct sk_cli *cli, struct sk_session *s, const struct sk_pol
 		return sk_error_set(SK_ERR_INVALID, "%s over several accounts (Settings' accounts) is not supported: it "
 						    "observes one account; `plan` and `apply` cover them all",
 				    cli->command);
-	oo.regions = cli->regions;
-	oo.n_regions = cli->n_regions;
-	oo.now = sk_cli_now(cli);
-	oo.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL;
+	observe_opts(&oo, cli);
 	return sk_load_observe(out, s->client, set, &oo, stats);
 }
 
@@ -234,17 +241,46 @@ int sk_cli_load_and_observe(struct sk_cli *cli, struct sk_session *s, struct sk_
 	return sk_cli_observe(cli, s, *set, inv, NULL);
 }
 
+/* --now, --region and --allow-mass-delete */
+static void plan_opts(struct sk_plan_opts *po, const struct sk_cli *cli)
+{
+	*po = (struct sk_plan_opts){
+		.now = sk_cli_now(cli),
+		.regions = cli->regions,
+		.n_regions = cli->n_regions,
+		.allow_mass_delete = cli->allow_mass_delete,
+	};
+}
+
 int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, const struct sk_inventory *inv,
 			bool basis, struct sk_plan **out)
 {
-	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
+	struct sk_plan_opts po;
 
-	po.now = sk_cli_now(cli);
-	po.regions = cli->regions;
-	po.n_regions = cli->n_regions;
-	po.allow_mass_delete = cli->allow_mass_delete;
+	plan_opts(&po, cli);
 	po.basis = basis;
 	return sk_cli_plan_guarded(cli, set, inv, NULL, &po, out);
+}
+
+int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			 const struct sk_policyset *set, struct sk_plan **out)
+{
+	struct sk_load_observe_opts oo;
+	struct sk_plan_opts po;
+
+	observe_opts(&oo, cli);
+	plan_opts(&po, cli);
+	if (sk_cli_open_session(cli, s) < 0 || sk_accounts_open(accts, s, set, cli->accounts, cli->n_accounts) < 0 ||
+	    sk_accounts_observe(accts, &oo, set->settings.parallel) < 0)
+		return -1;
+	return sk_cli_plan_guarded(cli, set, NULL, accts, &po, out);
+}
+
+int sk_cli_unobserved(size_t n, size_t n_accounts, const char *account, const char *error, const char *where)
+{
+	sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s%s%s", n, n_accounts, n_accounts == 1 ? "" : "s",
+		     account, error, n > 1 ? "; see the " : "", n > 1 ? where : "", n > 1 ? " for the others" : "");
+	return SK_EXIT_PARTIAL;
 }
 
 int sk_cli_print_json(json_t *j, FILE *f)
@@ -430,40 +466,39 @@ static void show_result(void *ud, const struct sk_plan *todo, const struct sk_ap
 void sk_cli_reconcile_opts(struct sk_cli *cli, struct sk_reconcile_opts *o, struct sk_cli_printer *p,
 			   struct sk_session *s, bool apply, FILE *out)
 {
-	struct sk_reconcile_opts init = SK_RECONCILE_OPTS_INIT;
-
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
 	p->cli = cli;
 	p->out = out;
 	p->apply = apply;
-	*o = init;
-	o->command = cli->command;
-	o->apply = apply;
+	*o = (struct sk_reconcile_opts){
+		.command = cli->command,
+		.apply = apply,
+		.lock_timeout = cli->lock_timeout,
+		.session = s,
+		.regions = cli->regions,
+		.n_regions = cli->n_regions,
+		.accounts = cli->accounts,
+		.n_accounts = cli->n_accounts,
+		.now = cli->now,
+		.allow_mass_delete = cli->allow_mass_delete,
+		.guardrails = cli->guardrails,
+		.allow_destructive = cli->allow_destructive,
+		.concurrency = cli->concurrency,
+		.wait = !cli->no_wait,
+		.cancel = &sk_cli_interrupted,
+		.progress = cli->json ? NULL : stderr,
+		/* a line rewritten in place is no JSON record: with JSON logs, progress comes as records (log.h) */
+		.progress_tty = isatty(STDERR_FILENO) && !sk_log_is_json(),
+		.cb = { .diags = show_diags,
+			.planned = show_plan,
+			.confirm = apply && !cli->auto_approve ? ask : NULL,
+			.applying = applying,
+			.outcome = show_outcome,
+			.applied = show_result,
+			.ud = p },
+	};
 	sk_cli_load_opts(cli, &o->source);
-	o->lock_timeout = cli->lock_timeout;
-	o->session = s;
-	o->regions = cli->regions;
-	o->n_regions = cli->n_regions;
-	o->accounts = cli->accounts;
-	o->n_accounts = cli->n_accounts;
-	o->now = cli->now;
-	o->allow_mass_delete = cli->allow_mass_delete;
-	o->guardrails = cli->guardrails;
-	o->allow_destructive = cli->allow_destructive;
-	o->concurrency = cli->concurrency;
-	o->wait = !cli->no_wait;
-	o->cancel = &sk_cli_interrupted;
-	o->progress = cli->json ? NULL : stderr;
-	/* a line rewritten in place is no JSON record: with JSON logs, progress comes as records (log.h) */
-	o->progress_tty = isatty(STDERR_FILENO) && !sk_log_is_json();
-	o->cb.diags = show_diags;
-	o->cb.planned = show_plan;
-	o->cb.confirm = apply && !cli->auto_approve ? ask : NULL;
-	o->cb.applying = applying;
-	o->cb.outcome = show_outcome;
-	o->cb.applied = show_result;
-	o->cb.ud = p;
 }
 
 void sk_cli_printer_free(struct sk_cli_printer *p)

@@ -136,8 +136,6 @@ static int exit_code(const struct sk_cli *cli, const struct sk_plan *plan)
  */
 static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 {
-	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
-	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
 	struct sk_accounts accts;
 	struct sk_plan *plan = NULL;
 	struct sk_session s;
@@ -150,18 +148,7 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 	if (cli->inventory)
 		return sk_cli_usage(cli, "--inventory: an inventory file is one account's; the policies list several "
 					 "(Settings' accounts)");
-	oo.regions = cli->regions;
-	oo.n_regions = cli->n_regions;
-	oo.now = sk_cli_now(cli);
-	oo.progress = isatty(STDERR_FILENO) && !cli->json && !sk_log_is_json() ? stderr : NULL;
-	po.now = sk_cli_now(cli);
-	po.regions = cli->regions;
-	po.n_regions = cli->n_regions;
-	po.allow_mass_delete = cli->allow_mass_delete;
-	if (sk_cli_open_session(cli, &s) < 0 ||
-	    sk_accounts_open(&accts, &s, set, cli->accounts, cli->n_accounts) < 0 ||
-	    sk_accounts_observe(&accts, &oo, set->settings.parallel) < 0 ||
-	    sk_cli_plan_guarded(cli, set, NULL, &accts, &po, &plan) < 0) {
+	if (sk_cli_plan_accounts(cli, &s, &accts, set, &plan) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}
@@ -169,14 +156,11 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 		rc = sk_cli_fail();
 		goto done;
 	}
-	if (plan->n_unobserved) {
-		sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s", plan->n_unobserved, accts.n,
-			     accts.n == 1 ? "" : "s", plan->unobserved[0].account, plan->unobserved[0].error,
-			     plan->n_unobserved > 1 ? "; see the plan for the others" : "");
-		rc = SK_EXIT_PARTIAL;
-	} else {
+	if (plan->n_unobserved)
+		rc = sk_cli_unobserved(plan->n_unobserved, accts.n, plan->unobserved[0].account, plan->unobserved[0].error,
+				       "plan");
+	else
 		rc = exit_code(cli, plan);
-	}
 done:
 	sk_plan_free(plan);
 	sk_accounts_close(&accts);

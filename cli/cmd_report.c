@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "cli/cli.h"
@@ -118,22 +117,10 @@ static int report_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_a
 			   const struct sk_policyset *set, struct sk_plan **plan, struct sk_report **r,
 			   const struct sk_report_state_opts *ro)
 {
-	struct sk_load_observe_opts oo = SK_LOAD_OBSERVE_OPTS_INIT;
-	struct sk_plan_opts po = SK_PLAN_OPTS_INIT;
-
 	if (cli->inventory)
 		return sk_error_set(SK_ERR_INVALID, "--inventory: an inventory file is one account's; the policies "
 						    "list several (Settings' accounts)");
-	oo.regions = cli->regions;
-	oo.n_regions = cli->n_regions;
-	oo.now = sk_cli_now(cli);
-	oo.progress = isatty(STDERR_FILENO) && !sk_log_is_json() ? stderr : NULL;
-	po.now = sk_cli_now(cli);
-	po.regions = cli->regions;
-	po.n_regions = cli->n_regions;
-	if (sk_cli_open_session(cli, s) < 0 || sk_accounts_open(accts, s, set, cli->accounts, cli->n_accounts) < 0 ||
-	    sk_accounts_observe(accts, &oo, set->settings.parallel) < 0 ||
-	    sk_cli_plan_guarded(cli, set, NULL, accts, &po, plan) < 0)
+	if (sk_cli_plan_accounts(cli, s, accts, set, plan) < 0)
 		return -1;
 	return sk_report_from_state_accounts(r, set, accts, *plan, ro);
 }
@@ -218,14 +205,11 @@ int cmd_report(struct sk_cli *cli)
 		sk_cli_fail();
 		goto done;
 	}
-	if (r->n_unobserved) {
-		sk_cli_error("%zu of %zu account%s not observed: %s (%s)%s", r->n_unobserved, accts.n,
-			     accts.n == 1 ? "" : "s", r->unobserved[0].account, r->unobserved[0].error,
-			     r->n_unobserved > 1 ? "; see the report for the others" : "");
-		rc = SK_EXIT_PARTIAL;
-	} else {
+	if (r->n_unobserved)
+		rc = sk_cli_unobserved(r->n_unobserved, accts.n, r->unobserved[0].account, r->unobserved[0].error,
+				       "report");
+	else
 		rc = r->verdict == SK_REPORT_COMPLIANT ? REPORT_COMPLIANT : REPORT_NOT_COMPLIANT;
-	}
 done:
 	free(path);
 	sk_report_free(r);

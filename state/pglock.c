@@ -160,40 +160,52 @@ static void session_text(struct sk_lock_holder *h, const PGresult *res, int row,
 		 *addr ? " from " : "", addr);
 }
 
+/*
+ * The holder in the first row sql answers (HOLDER_COLS, then the session's
+ * pid and address): 1, with *res to read more of the row (clear it); 0 when
+ * there is none or no schema yet; -1 on error
+ */
+static int query_holder(struct sk_lock_holder *out, PGresult **res, struct sk_pg *pg, const char *sql, int n,
+			const char *const *params)
+{
+	*res = NULL;
+	memset(out, 0, sizeof(*out));
+	if (!sk_pg_has_schema(pg))
+		return 0;
+	if (sk_pg_exec(res, pg, "cannot read who holds a lock", sql, n, params) < 0)
+		return -1;
+	if (PQntuples(*res) == 0)
+		return 0;
+	read_holder(out, *res, 0, 0);
+	session_text(out, *res, 0, 5);
+	return 1;
+}
+
 int sk_pglock_holder(struct sk_lock_holder *out, struct sk_pg *pg, int64_t key)
 {
 	char k[32], hi[16], lo[16];
 	const char *params[3] = { k, hi, lo };
-	PGresult *res = NULL;
+	PGresult *res;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	key_text(k, key);
 	/* pg_locks shows a bigint key as classid (high 32 bits) and objid (low 32 bits), objsubid 1 */
 	snprintf(hi, sizeof(hi), "%" PRIu32, (uint32_t)((uint64_t)key >> 32));
 	snprintf(lo, sizeof(lo), "%" PRIu32, (uint32_t)(uint64_t)key);
-	if (!sk_pg_has_schema(pg))
-		return 0;
-	if (sk_pg_exec(&res, pg, "cannot read who holds a lock",
-		       "SELECT " HOLDER_COLS ", k.pid, coalesce(host(a.client_addr), '') "
-		       "FROM pg_locks k LEFT JOIN pg_stat_activity a ON a.pid = k.pid "
-		       "LEFT JOIN snapkeep_locks l ON l.lock_key = $1::bigint AND l.session_pid = k.pid "
-		       "WHERE k.locktype = 'advisory' AND k.granted AND k.database = "
-		       "(SELECT oid FROM pg_database WHERE datname = current_database()) "
-		       "AND k.classid = $2::oid AND k.objid = $3::oid AND k.objsubid = 1 "
-		       "ORDER BY (k.mode = 'ExclusiveLock') DESC LIMIT 1",
-		       3, params) < 0)
-		return -1;
-	rc = PQntuples(res) > 0;
-	if (rc) {
-		read_holder(out, res, 0, 0);
-		if (!out->known) {
-			/* a session holds it but wrote no row (yet): name the session at least */
-			out->known = true;
-			snprintf(out->command, sizeof(out->command), "a session");
-			snprintf(out->host, sizeof(out->host), "?");
-		}
-		session_text(out, res, 0, 5);
+	rc = query_holder(out, &res, pg,
+			  "SELECT " HOLDER_COLS ", k.pid, coalesce(host(a.client_addr), '') "
+			  "FROM pg_locks k LEFT JOIN pg_stat_activity a ON a.pid = k.pid "
+			  "LEFT JOIN snapkeep_locks l ON l.lock_key = $1::bigint AND l.session_pid = k.pid "
+			  "WHERE k.locktype = 'advisory' AND k.granted AND k.database = "
+			  "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+			  "AND k.classid = $2::oid AND k.objid = $3::oid AND k.objsubid = 1 "
+			  "ORDER BY (k.mode = 'ExclusiveLock') DESC LIMIT 1",
+			  3, params);
+	if (rc > 0 && !out->known) {
+		/* a session holds it but wrote no row (yet): name the session at least */
+		out->known = true;
+		snprintf(out->command, sizeof(out->command), "a session");
+		snprintf(out->host, sizeof(out->host), "?");
 	}
 	PQclear(res);
 	return rc;
@@ -201,25 +213,17 @@ int sk_pglock_holder(struct sk_lock_holder *out, struct sk_pg *pg, int64_t key)
 
 int sk_pglock_any_holder(struct sk_lock_holder *out, struct sk_pg *pg)
 {
-	PGresult *res = NULL;
+	PGresult *res;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (!sk_pg_has_schema(pg))
-		return 0;
-	if (sk_pg_exec(&res, pg, "cannot read who holds a lock",
-		       "SELECT " HOLDER_COLS ", a.pid, coalesce(host(a.client_addr), ''), l.name "
-		       "FROM snapkeep_locks l JOIN pg_stat_activity a ON a.pid = l.session_pid "
-		       "WHERE a.pid <> pg_backend_pid() ORDER BY l.since LIMIT 1",
-		       0, NULL) < 0)
-		return -1;
-	rc = PQntuples(res) > 0;
-	if (rc) {
-		read_holder(out, res, 0, 0);
-		session_text(out, res, 0, 5);
+	rc = query_holder(out, &res, pg,
+			  "SELECT " HOLDER_COLS ", a.pid, coalesce(host(a.client_addr), ''), l.name "
+			  "FROM snapkeep_locks l JOIN pg_stat_activity a ON a.pid = l.session_pid "
+			  "WHERE a.pid <> pg_backend_pid() ORDER BY l.since LIMIT 1",
+			  0, NULL);
+	if (rc > 0)
 		snprintf(out->session + strlen(out->session), sizeof(out->session) - strlen(out->session),
 			 ", lock '%s'", PQgetvalue(res, 0, 7));
-	}
 	PQclear(res);
 	return rc;
 }

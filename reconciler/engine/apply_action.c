@@ -172,13 +172,15 @@ static void exec_action(void *ud, size_t k)
 	}
 	switch (a->kind) {
 	case SK_ACTION_MODIFY: {
-		struct sk_rds_modify m = SK_RDS_MODIFY_INIT;
-		m.instance_id = a->target;
-		m.backup_retention_period = a->retention;
-		m.preferred_backup_window = a->window;
-		m.copy_tags_to_snapshot = a->copy_tags;
-		m.deletion_protection = a->deletion_protection;
-		m.apply_immediately = a->apply_immediately;
+		const struct sk_rds_modify m = {
+			.instance_id = a->target,
+			.backup_retention_period = a->retention,
+			.preferred_backup_window = a->window,
+			.copy_tags_to_snapshot = a->copy_tags,
+			.deletion_protection = a->deletion_protection,
+			.apply_immediately = a->apply_immediately,
+		};
+
 		rc = sk_rds_modify_db(r->o->client, a->region, a->cluster, &m, NULL, NULL, &err);
 		break;
 	}
@@ -210,15 +212,16 @@ static void exec_action(void *ud, size_t k)
 			rc = settle_exists(r, a, &oc, &unknown);
 		break;
 	case SK_ACTION_COPY: {
-		struct sk_rds_copy cp;
-		memset(&cp, 0, sizeof(cp));
-		cp.source_region = a->source_region;
-		cp.source_arn = a->source_arn;
-		cp.target_id = a->target;
-		cp.kms_key_id = a->kms_key_id;
-		cp.copy_tags = false; /* our tags are explicit; aws: tags are never copied */
-		cp.tags = a->tags;
-		cp.n_tags = a->n_tags;
+		const struct sk_rds_copy cp = {
+			.source_region = a->source_region,
+			.source_arn = a->source_arn,
+			.target_id = a->target,
+			.kms_key_id = a->kms_key_id,
+			.copy_tags = false, /* our tags are explicit; aws: tags are never copied */
+			.tags = a->tags,
+			.n_tags = a->n_tags,
+		};
+
 		rc = sk_rds_copy_snapshot(r->o->client, a->region, a->cluster, &cp, NULL, NULL, &err);
 		if (rc < 0 && already_exists(a, &err)) {
 			rc = settle_exists(r, a, &oc, &unknown);

@@ -81,16 +81,6 @@ static const char *at_commit(char out[32], const struct sk_policyset *set)
 	return out;
 }
 
-static const struct sk_policy *policy_named(const struct sk_policyset *set, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < set->n_policies; i++)
-		if (!strcmp(set->policies[i].name, name))
-			return &set->policies[i];
-	return NULL;
-}
-
 /* the action's instance exists in region and policy p selects it at the plan's commit */
 static int check_selected(const struct guard *g, const struct sk_action *a, const struct sk_policy *p, const char *region,
 			  const struct sk_inv_instance **out)
@@ -271,7 +261,7 @@ static int check_action(const struct sk_plan *plan, const struct sk_action *a, c
 	if (!g->inv || !g->set)
 		return refuse(a, "apply was given no live inventory and policies to check it against%s",
 			      a->kind == SK_ACTION_DELETE ? " (nothing is deleted unchecked)" : "");
-	p = policy_named(g->set, a->policy);
+	p = sk_policyset_policy(g->set, a->policy);
 	if (!p)
 		return refuse(a, "policy '%s' is not among the policies%s", str(a->policy), at_commit(at, g->set));
 	/* apply never reaches here with an action the plan marked suspended; a plan that did not mark it is refused */

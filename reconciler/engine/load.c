@@ -16,19 +16,19 @@
 
 int sk_load_source_opts(struct sk_source_opts *o, char **cache_dir, const struct sk_load_opts *lo)
 {
-	struct sk_source_opts init = SK_SOURCE_OPTS_INIT;
 	char *dir = NULL;
 
-	*o = init;
+	*o = (struct sk_source_opts){
+		.repo = lo->repo ? lo->repo : ".",
+		.ref = lo->ref,
+		.path = lo->path,
+		.no_fetch = lo->no_fetch,
+		.allow_insecure = lo->allow_insecure_git,
+		.signing = lo->signing,
+		.on_insecure_fetch = lo->on_insecure_fetch,
+		.ud = lo->ud,
+	};
 	*cache_dir = NULL;
-	o->repo = lo->repo ? lo->repo : ".";
-	o->ref = lo->ref;
-	o->path = lo->path;
-	o->no_fetch = lo->no_fetch;
-	o->allow_insecure = lo->allow_insecure_git;
-	o->signing = lo->signing;
-	o->on_insecure_fetch = lo->on_insecure_fetch;
-	o->ud = lo->ud;
 	/* remote repositories are mirrored under the state directory */
 	if (sk_statedir_resolve(&dir, lo->state_dir) == 0) {
 		struct sk_buf b = SK_BUF_INIT;
@@ -79,16 +79,7 @@ int sk_load_observe(struct sk_inventory **out, struct sk_aws_client *c, const st
 		return sk_error_set(SK_ERR_CONFIG, "no policy names a region to observe%s",
 				    o->n_regions ? " among the --region options" : "");
 	}
-	oo.regions = rl.full;
-	oo.n_regions = rl.n_full;
-	oo.snapshot_regions = rl.snapshots;
-	oo.n_snapshot_regions = rl.n_snapshots;
-	oo.backup_regions = rl.backups;
-	oo.n_backup_regions = rl.n_backups;
-	oo.cluster_regions = rl.clusters;
-	oo.n_cluster_regions = rl.n_clusters;
-	oo.cluster_snapshot_regions = rl.cluster_snapshots;
-	oo.n_cluster_snapshot_regions = rl.n_cluster_snapshots;
+	oo.regions = &rl;
 	oo.now = o->now;
 	oo.max_parallel = o->max_parallel;
 	oo.slots = o->slots;

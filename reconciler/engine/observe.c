@@ -10,8 +10,10 @@
 #include "aws/rds.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/timeutil.h"
 #include "reconciler/engine/parallel.h"
+#include "reconciler/planner/diff.h"
 
 struct shared {
 	struct sk_inventory *inv;
@@ -62,77 +64,77 @@ static int add(struct job *j, enum item item, const void *in)
 static int on_instance(void *ud, const struct sk_rds_instance *d)
 {
 	struct job *j = ud;
-	struct sk_inv_instance in;
+	const struct sk_inv_instance in = {
+		.id = d->id,
+		.region = j->region,
+		.arn = d->arn,
+		.engine = d->engine,
+		.status = d->status,
+		.backup_window = d->preferred_backup_window,
+		.maintenance_window = d->preferred_maintenance_window,
+		.kms_key_id = d->kms_key_id,
+		.aws_backup_arn = d->aws_backup_recovery_point_arn,
+		.retention = d->backup_retention_period,
+		.has_pending_retention = d->has_pending_retention,
+		.pending_retention = d->pending_retention,
+		.copy_tags = d->copy_tags_to_snapshot,
+		.deletion_protection = d->deletion_protection,
+		.encrypted = d->storage_encrypted,
+		.allocated_gib = d->allocated_gib,
+		.latest_restorable = d->latest_restorable_time,
+		.replications = (const char **)d->replication_arns,
+		.n_replications = d->n_replications,
+		.tags = d->tags,
+		.n_tags = d->n_tags,
+		.cluster = d->cluster_id,
+		.is_cluster = d->is_cluster,
+	};
 
-	memset(&in, 0, sizeof(in));
-	in.id = d->id;
-	in.region = j->region;
-	in.arn = d->arn;
-	in.engine = d->engine;
-	in.status = d->status;
-	in.backup_window = d->preferred_backup_window;
-	in.maintenance_window = d->preferred_maintenance_window;
-	in.kms_key_id = d->kms_key_id;
-	in.aws_backup_arn = d->aws_backup_recovery_point_arn;
-	in.retention = d->backup_retention_period;
-	in.has_pending_retention = d->has_pending_retention;
-	in.pending_retention = d->pending_retention;
-	in.copy_tags = d->copy_tags_to_snapshot;
-	in.deletion_protection = d->deletion_protection;
-	in.encrypted = d->storage_encrypted;
-	in.allocated_gib = d->allocated_gib;
-	in.latest_restorable = d->latest_restorable_time;
-	in.replications = (const char **)d->replication_arns;
-	in.n_replications = d->n_replications;
-	in.tags = d->tags;
-	in.n_tags = d->n_tags;
-	in.cluster = d->cluster_id;
-	in.is_cluster = d->is_cluster;
 	return add(j, I_INSTANCE, &in);
 }
 
 static int on_snapshot(void *ud, const struct sk_rds_snapshot *s)
 {
 	struct job *j = ud;
-	struct sk_inv_snapshot in;
+	const struct sk_inv_snapshot in = {
+		.id = s->id,
+		.arn = s->arn,
+		.instance = s->instance_id,
+		.region = j->region,
+		.status_text = s->status,
+		.status = (uint8_t)sk_snap_status_from(s->status),
+		.type = (uint8_t)sk_snap_type_from(s->type),
+		.kms_key_id = s->kms_key_id,
+		.source_region = s->source_region,
+		.source_arn = s->source_snapshot,
+		.created = s->created,
+		.original_created = s->original_created,
+		.allocated_gib = s->allocated_gib > 0 ? (uint32_t)s->allocated_gib : 0,
+		.encrypted = s->encrypted,
+		.tags = s->tags,
+		.n_tags = (uint16_t)(s->n_tags < UINT16_MAX ? s->n_tags : UINT16_MAX),
+		.cluster = s->is_cluster,
+	};
 
-	memset(&in, 0, sizeof(in));
-	in.id = s->id;
-	in.arn = s->arn;
-	in.instance = s->instance_id;
-	in.region = j->region;
-	in.status_text = s->status;
-	in.status = (uint8_t)sk_snap_status_from(s->status);
-	in.type = (uint8_t)sk_snap_type_from(s->type);
-	in.kms_key_id = s->kms_key_id;
-	in.source_region = s->source_region;
-	in.source_arn = s->source_snapshot;
-	in.created = s->created;
-	in.original_created = s->original_created;
-	in.allocated_gib = s->allocated_gib > 0 ? (uint32_t)s->allocated_gib : 0;
-	in.encrypted = s->encrypted;
-	in.tags = s->tags;
-	in.n_tags = (uint16_t)(s->n_tags < UINT16_MAX ? s->n_tags : UINT16_MAX);
-	in.cluster = s->is_cluster;
 	return add(j, I_SNAPSHOT, &in);
 }
 
 static int on_backup(void *ud, const struct sk_rds_automated_backup *b)
 {
 	struct job *j = ud;
-	struct sk_inv_autobackup in;
+	const struct sk_inv_autobackup in = {
+		.arn = b->arn,
+		.region = j->region,
+		.source_region = b->region,
+		.instance = b->instance_id,
+		.instance_arn = b->instance_arn,
+		.status = b->status,
+		.kms_key_id = b->kms_key_id,
+		.retention = b->backup_retention_period,
+		.earliest = b->earliest,
+		.latest = b->latest,
+	};
 
-	memset(&in, 0, sizeof(in));
-	in.arn = b->arn;
-	in.region = j->region;
-	in.source_region = b->region;
-	in.instance = b->instance_id;
-	in.instance_arn = b->instance_arn;
-	in.status = b->status;
-	in.kms_key_id = b->kms_key_id;
-	in.retention = b->backup_retention_period;
-	in.earliest = b->earliest;
-	in.latest = b->latest;
 	return add(j, I_BACKUP, &in);
 }
 
@@ -163,23 +165,20 @@ static void observe_region(void *ud, size_t i)
 		 (long long)(sk_time_mono_ms() - t0));
 }
 
-static bool in_list(const char *const *list, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
-
 int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct sk_observe_opts *o,
 	       struct sk_observe_stats *stats)
 {
 	struct shared sh;
 	struct job *jobs = NULL;
+	const struct sk_plan_region_lists *rl = o->regions;
+	/* every region once, in the order of these lists */
+	const struct {
+		const char *const *v;
+		size_t n;
+	} lists[] = { { rl->full, rl->n_full }, { rl->snapshots, rl->n_snapshots }, { rl->backups, rl->n_backups },
+		      { rl->clusters, rl->n_clusters }, { rl->cluster_snapshots, rl->n_cluster_snapshots } };
 	const char **regions = NULL;
-	size_t n = 0, i;
+	size_t n = 0, total = 0, i, k;
 	int64_t t0 = sk_time_mono_ms();
 	int rc = -1;
 
@@ -191,28 +190,17 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	if (sk_inventory_new(&sh.inv) < 0)
 		goto done;
 	sh.inv->observed_at = o->now ? o->now : sk_time_now();
-	regions = calloc(o->n_regions + o->n_snapshot_regions + o->n_backup_regions + o->n_cluster_regions +
-				 o->n_cluster_snapshot_regions + 1,
-			 sizeof(*regions));
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		total += lists[k].n;
+	regions = calloc(total + 1, sizeof(*regions));
 	if (!regions) {
 		sk_error_set_oom();
 		goto done;
 	}
-	for (i = 0; i < o->n_regions; i++)
-		if (!in_list(regions, n, o->regions[i]))
-			regions[n++] = o->regions[i];
-	for (i = 0; i < o->n_snapshot_regions; i++)
-		if (!in_list(regions, n, o->snapshot_regions[i]))
-			regions[n++] = o->snapshot_regions[i];
-	for (i = 0; i < o->n_backup_regions; i++)
-		if (!in_list(regions, n, o->backup_regions[i]))
-			regions[n++] = o->backup_regions[i];
-	for (i = 0; i < o->n_cluster_regions; i++)
-		if (!in_list(regions, n, o->cluster_regions[i]))
-			regions[n++] = o->cluster_regions[i];
-	for (i = 0; i < o->n_cluster_snapshot_regions; i++)
-		if (!in_list(regions, n, o->cluster_snapshot_regions[i]))
-			regions[n++] = o->cluster_snapshot_regions[i];
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		for (i = 0; i < lists[k].n; i++)
+			if (!sk_strv_has(regions, n, lists[k].v[i]))
+				regions[n++] = lists[k].v[i];
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs) {
 		sk_error_set_oom();
@@ -221,12 +209,12 @@ int sk_observe(struct sk_inventory **out, struct sk_aws_client *c, const struct 
 	for (i = 0; i < n; i++) {
 		jobs[i].sh = &sh;
 		jobs[i].region = regions[i];
-		jobs[i].full = in_list(o->regions, o->n_regions, regions[i]);
-		jobs[i].snapshots = !jobs[i].full && in_list(o->snapshot_regions, o->n_snapshot_regions, regions[i]);
-		jobs[i].backups = in_list(o->backup_regions, o->n_backup_regions, regions[i]);
-		jobs[i].clusters = in_list(o->cluster_regions, o->n_cluster_regions, regions[i]);
+		jobs[i].full = sk_strv_has(rl->full, rl->n_full, regions[i]);
+		jobs[i].snapshots = !jobs[i].full && sk_strv_has(rl->snapshots, rl->n_snapshots, regions[i]);
+		jobs[i].backups = sk_strv_has(rl->backups, rl->n_backups, regions[i]);
+		jobs[i].clusters = sk_strv_has(rl->clusters, rl->n_clusters, regions[i]);
 		jobs[i].cluster_snapshots =
-			!jobs[i].clusters && in_list(o->cluster_snapshot_regions, o->n_cluster_snapshot_regions, regions[i]);
+			!jobs[i].clusters && sk_strv_has(rl->cluster_snapshots, rl->n_cluster_snapshots, regions[i]);
 		/* a region only listed for its automated backups is not an observed inventory region */
 		if (jobs[i].full && sk_inventory_add_region(sh.inv, regions[i]) < 0)
 			goto done;

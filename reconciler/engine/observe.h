@@ -21,18 +21,15 @@
 #include "reconciler/engine/parallel.h"
 #include "reconciler/planner/inventory.h"
 
+struct sk_plan_region_lists;
+
 struct sk_observe_opts {
-	const char *const *regions; /* observed fully */
-	size_t n_regions;
-	const char *const *snapshot_regions; /* only their snapshots (the inventory knows nothing of their instances) */
-	size_t n_snapshot_regions;
-	const char *const *backup_regions; /* also DescribeDBInstanceAutomatedBackups */
-	size_t n_backup_regions;
-	/* Aurora: also DescribeDBClusters + DescribeDBClusterSnapshots; DescribeDBClusterSnapshots alone */
-	const char *const *cluster_regions;
-	size_t n_cluster_regions;
-	const char *const *cluster_snapshot_regions;
-	size_t n_cluster_snapshot_regions;
+	/*
+	 * the regions and what to observe in each: full (instances and
+	 * snapshots), snapshots only, automated backups too, Aurora clusters
+	 * and their snapshots, cluster snapshots only (sk_plan_regions)
+	 */
+	const struct sk_plan_region_lists *regions;
 	bool skip_snapshots; /* instances only */
 	int64_t now;         /* observedAt */
 	int max_parallel;    /* regions observed at once; 0: SK_OBSERVE_PARALLEL */
@@ -41,10 +38,8 @@ struct sk_observe_opts {
 
 #define SK_OBSERVE_PARALLEL 8
 
-#define SK_OBSERVE_OPTS_INIT                                                                          \
-	{ .regions = NULL, .n_regions = 0, .snapshot_regions = NULL, .n_snapshot_regions = 0, .backup_regions = NULL, \
-	  .n_backup_regions = 0, .cluster_regions = NULL, .n_cluster_regions = 0, .cluster_snapshot_regions = NULL,   \
-	  .n_cluster_snapshot_regions = 0, .skip_snapshots = false, .now = 0, .max_parallel = 0, .slots = NULL }
+#define SK_OBSERVE_OPTS_INIT \
+	{ .regions = NULL, .skip_snapshots = false, .now = 0, .max_parallel = 0, .slots = NULL }
 
 struct sk_observe_stats {
 	size_t calls;

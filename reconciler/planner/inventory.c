@@ -61,14 +61,7 @@ bool sk_inventory_has_region(const struct sk_inventory *inv, const char *region)
 
 bool sk_inventory_has_instances(const struct sk_inventory *inv, const char *region)
 {
-	size_t i;
-
-	if (!sk_inventory_has_region(inv, region))
-		return false;
-	for (i = 0; i < inv->n_snapshots_only; i++)
-		if (!strcmp(inv->snapshots_only[i], region))
-			return false;
-	return true;
+	return sk_inventory_has_region(inv, region) && !sk_strv_has(inv->snapshots_only, inv->n_snapshots_only, region);
 }
 
 /* adds region to a sorted list of interned names, once */

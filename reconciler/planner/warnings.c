@@ -73,8 +73,6 @@ static int action_warnings(struct sk_diff *d, const struct sk_action *a)
 	}
 }
 
-static const struct sk_policy *policy_named(const struct sk_policyset *set, const char *name);
-
 static bool same_retain(const struct sk_retain *a, bool has_a, const struct sk_retain *b, bool has_b)
 {
 	return has_a == has_b && a->last == b->last && a->hourly == b->hourly && a->daily == b->daily &&
@@ -103,7 +101,7 @@ static const struct sk_retain *retain_of(const struct sk_policy *p, const char *
 static bool retain_changed(const struct sk_diff *d, const char *policy, const char *copy_region)
 {
 	const struct sk_policyset *prev = d->opts->previous;
-	const struct sk_policy *old = prev ? policy_named(prev, policy) : NULL, *now = policy_named(d->set, policy);
+	const struct sk_policy *old = sk_policyset_policy(prev, policy), *now = sk_policyset_policy(d->set, policy);
 	const struct sk_retain *a, *b;
 	bool ha = false, hb = false;
 
@@ -152,16 +150,6 @@ static int delete_many(struct sk_diff *d)
 	return rc;
 }
 
-static const struct sk_policy *policy_named(const struct sk_policyset *set, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < set->n_policies; i++)
-		if (!strcmp(set->policies[i].name, name))
-			return &set->policies[i];
-	return NULL;
-}
-
 /* owned snapshots of policy (and instance, when given) in the inventory */
 static size_t orphans(const struct sk_inventory *inv, const char *policy, const char *instance)
 {
@@ -196,7 +184,7 @@ static int removals(struct sk_diff *d, const struct sk_policyset *prev)
 	size_t i, k;
 
 	for (i = 0; i < prev->n_policies; i++) {
-		const struct sk_policy *old = &prev->policies[i], *now = policy_named(d->set, old->name);
+		const struct sk_policy *old = &prev->policies[i], *now = sk_policyset_policy(d->set, old->name);
 		if (!now) {
 			size_t n = orphans(inv, old->name, NULL);
 			if (warn(d, SK_WARN_POLICY_REMOVED, old->name, NULL, NULL,
