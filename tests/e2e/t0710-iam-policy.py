@@ -54,19 +54,32 @@ def used_actions():
     for svc_file in ["rds", "sns", "cloudwatch"]:
         with open(os.path.join(t.TOP, "aws", svc_file + ".c")) as f:
             src = f.read()
-        # rds.c's families of calls (instances, Aurora clusters): their action names, by the helper that sends them
-        families = {name: re.findall(r'"(\w+)"', body)
-                    for name, body in re.findall(r"static const struct family (\w+) = \{(.*?)\};", src, re.S)}
-        helper = {"describe_parents": 4, "describe_snapshots": 7, "modify": 8, "create": 9, "copy_snapshot": 10,
-                  "delete_snapshot": 11}
+        # rds.c's families of calls, families[false] for DB instances and families[true] for Aurora clusters:
+        # {"false": {"dbs": "DescribeDBInstances", "modify": "ModifyDBInstance", ...}, "true": {...}}, and its
+        # other listings by name ({"automated_backups": "DescribeDBInstanceAutomatedBackups"})
+        families = {}
+        table = re.search(r"static const struct family families\[2\] = \{(.*?)^\};", src, re.S | re.M)
+        if table:
+            for key, body in re.findall(r"\[(false|true)\] = \{(.*?)\}\s*,\s*(?=\[|$)", table.group(1), re.S):
+                members = dict(re.findall(r'\.(\w+) = \{ "(\w+)"', body))
+                members.update(re.findall(r'\.(\w+) = "(\w+)"', body))
+                families[key] = members
+        listings = dict(re.findall(r'static const struct listing (\w+) = \{ "(\w+)"', src))
         # each top-level function: "int sk_x(...)\n{ ... \n}"
         for name, body in re.findall(r"^int (sk_\w+)\([^)]*\)\n\{(.*?)^\}", src, re.S | re.M):
             if name not in called:
                 continue
             for m in re.finditer(r'(?:call_one|call_built|describe)\(c, \w+, "(\w+)"', body):
                 out.add("rds:" + m.group(1))
-            for m in re.finditer(r"\b(%s)\(c, \w+, &(\w+)" % "|".join(helper), body):
-                out.add("rds:" + families[m.group(2)][helper[m.group(1)]])
+            # a call of the family the caller names: either family's action (cluster is the caller's flag)
+            for m in re.finditer(r"\bcall_built\(c, \w+, fam->(\w+)", body):
+                out |= {"rds:" + f[m.group(1)] for f in families.values()}
+            for m in re.finditer(r"\bdescribe\(c, \w+, &families\[(\w+)\], &(?:families\[\w+\]\.(\w+)|(\w+))", body):
+                keys = [m.group(1)] if m.group(1) in families else list(families)
+                if m.group(2):
+                    out |= {"rds:" + families[k][m.group(2)] for k in keys}
+                else:
+                    out.add("rds:" + listings[m.group(3)])
             for m in re.finditer(r'sk_aws_call\(c, "(\w+)", \w+, "(\w+)"', body):
                 out.add("%s:%s" % (IAM_PREFIX[m.group(1)], m.group(2)))
     return out
