@@ -56,12 +56,6 @@ static int check_owner(void *ud, const struct sk_rds_snapshot *s)
 	return 0;
 }
 
-int sk_apply_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
-				const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud)
-{
-	return sk_rds_describe_snapshots(c, region, cluster, o, cb, ud, NULL);
-}
-
 /*
  * After DBSnapshotAlreadyExists (DBClusterSnapshotAlreadyExistsFault) for
  * our identifier: 1 when the snapshot is ours (an earlier attempt or run
@@ -74,7 +68,7 @@ static int exists_and_ours(struct sk_apply_run *r, const struct sk_action *a)
 	struct owner_check c = { a->policy, a->instance, false, false };
 
 	d.snapshot_id = a->target;
-	if (sk_apply_describe_snapshots(r->o->client, a->region, a->cluster, &d, check_owner, &c) < 0)
+	if (sk_rds_describe_snapshots(r->o->client, a->region, a->cluster, &d, check_owner, &c, NULL) < 0)
 		return -1;
 	return c.seen && c.ours;
 }

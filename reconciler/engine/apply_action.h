@@ -43,8 +43,4 @@ void sk_apply_finish(struct sk_apply_run *r, size_t i, enum sk_outcome oc, const
  */
 int sk_apply_actions(struct sk_apply_run *r);
 
-/* DescribeDBClusterSnapshots for cluster snapshots, DescribeDBSnapshots for the others (err not kept) */
-int sk_apply_describe_snapshots(struct sk_aws_client *c, const char *region, bool cluster,
-				const struct sk_rds_describe_opts *o, sk_rds_snapshot_cb cb, void *ud);
-
 #endif

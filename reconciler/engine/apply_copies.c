@@ -100,7 +100,7 @@ static size_t poll_once(struct sk_apply_run *r, const struct waited *wait, size_
 			struct sk_rds_filter f = { cluster ? "db-cluster-snapshot-id" : "db-snapshot-id", w.ids, w.n };
 			d.filters = &f;
 			d.n_filters = 1;
-			if (sk_apply_describe_snapshots(r->o->client, region, cluster, &d, on_poll, &w) < 0)
+			if (sk_rds_describe_snapshots(r->o->client, region, cluster, &d, on_poll, &w, NULL) < 0)
 				sk_warn("while waiting for snapshots in %s: %s", region, sk_error_message());
 		}
 		i = j;
