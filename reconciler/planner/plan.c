@@ -134,7 +134,7 @@ int sk_plan_absorb(struct sk_plan *into, struct sk_plan *part, const char *accou
 {
 	size_t a0 = into->n_actions, g0 = into->n_groups, i0 = into->n_instances, i;
 	size_t cap_regions = into->n_regions, n_policies = into->n_policies;
-	struct sk_plan_part pp = { NULL, part, a0 };
+	struct sk_plan_part pp = { NULL, part, a0, into->n_decisions };
 	struct sk_plan_policy *policies = NULL;
 
 	if (sk_plan_set_account(part, account) < 0)
@@ -189,6 +189,20 @@ int sk_plan_add_unobserved(struct sk_plan *p, const char *account, const char *e
 	if (!u.account || !u.error)
 		return sk_error_set_oom();
 	return APPEND(p->unobserved, p->n_unobserved, p->cap_unobserved, &u, 1);
+}
+
+const char *sk_plan_decision_account(const struct sk_plan *p, size_t i, size_t *cursor)
+{
+	size_t k = *cursor;
+
+	if (!p->n_parts)
+		return NULL;
+	if (k >= p->n_parts || p->parts[k].first_decision > i)
+		k = 0;
+	while (k + 1 < p->n_parts && p->parts[k + 1].first_decision <= i)
+		k++;
+	*cursor = k;
+	return p->parts[k].account;
 }
 
 const struct sk_plan_part *sk_plan_part_of(const struct sk_plan *p, size_t i)

@@ -244,12 +244,14 @@ struct sk_warning {
  * A plan over several accounts is made of one plan per account
  * (sk_plan_absorb): each part is the account's own plan, which apply makes
  * with the account's credentials; its actions are the whole plan's
- * [first_action, first_action + part->n_actions).
+ * [first_action, first_action + part->n_actions), its snapshot decisions
+ * [first_decision, first_decision + part->n_decisions).
  */
 struct sk_plan_part {
 	const char *account;
 	struct sk_plan *plan;
 	size_t first_action;
+	size_t first_decision;
 };
 
 /* an account the plan could not look at: nothing is planned or applied there */
@@ -387,6 +389,12 @@ int sk_plan_set_account(struct sk_plan *part, const char *account);
 /* on failure part is not taken over: the caller frees it (and into, which may point into it) */
 int sk_plan_absorb(struct sk_plan *into, struct sk_plan *part, const char *account);
 int sk_plan_add_unobserved(struct sk_plan *p, const char *account, const char *error);
+/*
+ * The account of decision i of p: NULL in a plan of one account.  *cursor
+ * (0 at first) remembers the part it was in: walking the decisions in order
+ * costs one step per part, not a search per decision.
+ */
+const char *sk_plan_decision_account(const struct sk_plan *p, size_t i, size_t *cursor);
 /* the part holding action i of p (several accounts), or NULL */
 const struct sk_plan_part *sk_plan_part_of(const struct sk_plan *p, size_t i);
 

@@ -160,6 +160,8 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 	}
 	if (o && o->verbose) {
 		bool header = false;
+		size_t cursor = 0;
+		const char *account;
 		for (i = 0; i < p->n_decisions; i++) {
 			const struct sk_decision *d = &p->decisions[i];
 			struct sk_buf why = SK_BUF_INIT;
@@ -170,7 +172,9 @@ void sk_plan_render_text(const struct sk_plan *p, FILE *f, const struct sk_rende
 				header = true;
 			}
 			sk_keep_reasons_format(&why, d->keep);
-			fprintf(f, "  = %s (%s): %s\n", d->snap->id, d->snap->region, sk_buf_cstr(&why));
+			account = sk_plan_decision_account(p, i, &cursor);
+			fprintf(f, "  = %s (%s%s%s): %s\n", d->snap->id, d->snap->region, account ? ", account " : "",
+				account ? account : "", sk_buf_cstr(&why));
 			sk_buf_free(&why);
 		}
 		if (header)
@@ -347,23 +351,31 @@ json_t *sk_action_to_json(const struct sk_action *a)
 }
 
 /* one owned snapshot's decision, and every rule behind it */
-static json_t *decision_json(const struct sk_decision *d)
+/* decision i of p; "account" only in plans over several accounts (*cursor: sk_plan_decision_account's) */
+static json_t *decision_json(const struct sk_plan *p, size_t i, size_t *cursor)
 {
+	const struct sk_decision *d = &p->decisions[i];
+	const char *account = sk_plan_decision_account(p, i, cursor);
 	json_t *rules = rules_json(d->keep);
 	bool deferred = !d->deleted && !(d->keep & SK_KEEP_RULE_MASK) &&
 			(d->keep & (SK_KEEP_MAX_DELETIONS | SK_KEEP_MASS_DELETE | SK_KEEP_FAILED_SIBLING));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:b}", "id", d->snap->id, "region",
+			      d->snap->region, "instance", d->snap->instance, "policy", opt_str(d->policy), "decision",
+			      d->deleted ? "delete" : "keep", "rules", rules, "created",
+			      sk_json_time(d->snap->original_created), "status", d->snap->status_text, "deferred", deferred);
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:b}", "id", d->snap->id, "region", d->snap->region,
-			 "instance", d->snap->instance, "policy", opt_str(d->policy), "decision",
-			 d->deleted ? "delete" : "keep", "rules", rules, "created", sk_json_time(d->snap->original_created),
-			 "status", d->snap->status_text, "deferred", deferred);
+	if (o && account && json_object_set_new(o, "account", json_string(account)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions)
 {
 	json_t *root = sk_plan_to_json(p, false);
 	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
-	size_t len, i;
+	size_t len, i, cursor = 0;
 
 	json_decref(root);
 	if (!text)
@@ -380,7 +392,7 @@ int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions)
 	fprintf(f, "%.*s,\n  \"snapshots\": [", (int)(len - 1), text);
 	free(text);
 	for (i = 0; i < p->n_decisions; i++) {
-		json_t *d = decision_json(&p->decisions[i]);
+		json_t *d = decision_json(p, i, &cursor);
 		char *one = d ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		json_decref(d);
 		if (!one)
@@ -418,7 +430,7 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 {
 	struct sk_plan_counts c;
 	json_t *root, *actions, *notes, *regions, *snaps;
-	size_t i;
+	size_t i, cursor;
 
 	sk_plan_count(p, &c);
 	root = json_object();
@@ -507,8 +519,8 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions)
 		json_object_set_new(root, "basis", json_string(p->basis));
 	if (with_decisions) {
 		snaps = json_array();
-		for (i = 0; i < p->n_decisions; i++)
-			json_array_append_new(snaps, decision_json(&p->decisions[i]));
+		for (i = 0, cursor = 0; i < p->n_decisions; i++)
+			json_array_append_new(snaps, decision_json(p, i, &cursor));
 		json_object_set_new(root, "snapshots", snaps);
 	}
 	return root;

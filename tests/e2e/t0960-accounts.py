@@ -299,6 +299,13 @@ with Emulator(seed=SEED) as emu:
     t.ok(intents and all(i.get("call", {}).get("account") in ACCOUNTS[:2] for i in intents),
          "every journal intent names its account", intents[:1])
 
+    # ---- the next plan's snapshot decisions: the same name in two accounts is two decisions ----
+    r = sk("plan", "--output", "json")
+    snaps = r.json().get("snapshots", []) if r.out.strip() else []
+    t.ok(snaps and all(d.get("account") in ACCOUNTS[:2] for d in snaps) and
+         {(d.get("account"), d["id"]) for d in snaps} >= {(a, "snapkeep-orders-db-20260302-0430") for a in ACCOUNTS[:2]},
+         "plan JSON: every snapshot decision names its account", snaps[:2])
+
     # ---- the emulator keeps every account across a restart ----
     emu.restart()
     t.is_(sorted(emu.state(snapshots=False)["accounts"]), sorted([BASE] + ACCOUNTS), "accounts survive a restart")

@@ -536,10 +536,32 @@ static void test_plan_over_accounts_keeps_each_accounts_actions_apart(void **sta
 												"notObserved"), 0), "account")),
 			    "333333333333");
 	json_decref(j);
+	/* each snapshot decision names the account it was made in, walked in order or not */
+	assert_true(one->n_decisions > 0);
+	assert_int_equal(all->n_decisions, 2 * one->n_decisions);
+	j = sk_plan_to_json(all, true);
+	assert_non_null(j);
+	for (i = 0; i < all->n_decisions; i++) {
+		json_t *d = json_array_get(json_object_get(j, "snapshots"), i);
+		assert_string_equal(json_string_value(json_object_get(d, "account")),
+				    i < one->n_decisions ? "111111111111" : "222222222222");
+		assert_string_equal(json_string_value(json_object_get(d, "id")),
+				    one->decisions[i % one->n_decisions].snap->id);
+	}
+	json_decref(j);
+	n = 1; /* a cursor left in the second part still finds the first */
+	assert_string_equal(sk_plan_decision_account(all, 0, &n), "111111111111");
+	assert_string_equal(sk_plan_decision_account(all, all->n_decisions - 1, &n), "222222222222");
+	assert_int_equal(n, 1);
+	assert_string_equal(sk_plan_decision_account(all, one->n_decisions - 1, &n), "111111111111");
+	assert_int_equal(n, 0);
 	/* a single account's plan is as it was: no account anywhere */
-	j = sk_plan_to_json(one, false);
+	n = 0;
+	assert_null(sk_plan_decision_account(one, 0, &n));
+	j = sk_plan_to_json(one, true);
 	assert_null(json_object_get(j, "accounts"));
 	assert_null(json_object_get(json_array_get(json_object_get(j, "actions"), 0), "account"));
+	assert_null(json_object_get(json_array_get(json_object_get(j, "snapshots"), 0), "account"));
 	json_decref(j);
 	sk_plan_free(all);
 	sk_plan_free(one);
