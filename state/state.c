@@ -75,14 +75,15 @@ void sk_state_free(struct sk_state *s)
 	free(s);
 }
 
-int sk_state_add_deletion(struct sk_state *s, const char *region, const char *instance, const char *snapshot,
-			  int64_t at)
+int sk_state_add_deletion(struct sk_state *s, const char *account, const char *region, const char *instance,
+			  const char *snapshot, int64_t at)
 {
 	struct sk_state_deletion *d = SK_ARRAY_PUSH(s->deletions, s->n_deletions, s->cap_deletions);
 
 	if (!d)
 		return -1;
 	memset(d, 0, sizeof(*d));
+	sk_strlcpy(d->account, account ? account : "", sizeof(d->account));
 	sk_strlcpy(d->region, region ? region : "", sizeof(d->region));
 	sk_strlcpy(d->instance, instance ? instance : "", sizeof(d->instance));
 	sk_strlcpy(d->snapshot, snapshot ? snapshot : "", sizeof(d->snapshot));
@@ -251,6 +252,7 @@ static const struct member run_members[] = {
 
 /* read only: the writer packs a deletion's strings as they are, "" included */
 static const struct member deletion_members[] = {
+	MSTR(struct sk_state_deletion, account, "account"),
 	MSTR(struct sk_state_deletion, region, "region"),
 	MSTR(struct sk_state_deletion, instance, "instance"),
 	MSTR(struct sk_state_deletion, snapshot, "snapshot"),
@@ -360,10 +362,15 @@ json_t *sk_state_to_json(const struct sk_state *s)
 	put(root, "instances", insts, &ok);
 	if (s->n_deletions) {
 		json_t *dels = json_array();
-		for (i = 0; dels && i < s->n_deletions; i++)
-			json_array_append_new(dels, json_pack("{s:s, s:s, s:s, s:o}", "region", s->deletions[i].region,
-							      "instance", s->deletions[i].instance, "snapshot",
-							      s->deletions[i].snapshot, "at", sk_json_time(s->deletions[i].at)));
+		for (i = 0; dels && i < s->n_deletions; i++) {
+			const struct sk_state_deletion *d = &s->deletions[i];
+			json_t *one = json_pack("{s:s, s:s, s:s, s:o}", "region", d->region, "instance", d->instance,
+						"snapshot", d->snapshot, "at", sk_json_time(d->at));
+			/* only over several accounts: a single account's file is as it was */
+			if (one && d->account[0])
+				json_object_set_new(one, "account", json_string(d->account));
+			json_array_append_new(dels, one);
+		}
 		put(root, "deletions", dels, &ok);
 	}
 done:
@@ -621,7 +628,7 @@ static int read_deletions(const struct rd *r, struct sk_state *s, const json_t *
 			return -1;
 		if (!d.instance[0] || !d.at)
 			return bad(r, path, "expected an instance and a time");
-		if (sk_state_add_deletion(s, d.region, d.instance, d.snapshot, d.at) < 0)
+		if (sk_state_add_deletion(s, d.account, d.region, d.instance, d.snapshot, d.at) < 0)
 			return -1;
 	}
 	return 0;

@@ -90,6 +90,7 @@ struct sk_state_applied {
  * reconciler forgets records older than the longest budget window.
  */
 struct sk_state_deletion {
+	char account[16];    /* the account it was in (Settings' accounts); "": the caller's own */
 	char region[32];     /* where the snapshot was */
 	char instance[64];   /* whose it was */
 	char snapshot[256];
@@ -157,9 +158,9 @@ int sk_state_instance_in(struct sk_state_instance **out, struct sk_state *s, con
 /* drops an instance entry (one no policy manages any more); SK_ENOTFOUND when absent */
 int sk_state_instance_remove(struct sk_state *s, const char *region, const char *id);
 
-/* records a deletion at; and forgets those made before `before` (0: none) */
-int sk_state_add_deletion(struct sk_state *s, const char *region, const char *instance, const char *snapshot,
-			  int64_t at);
+/* records a deletion at (account NULL: the caller's own); and forgets those made before `before` (0: none) */
+int sk_state_add_deletion(struct sk_state *s, const char *account, const char *region, const char *instance,
+			  const char *snapshot, int64_t at);
 void sk_state_forget_deletions(struct sk_state *s, int64_t before);
 
 void sk_state_free(struct sk_state *s);

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "reconciler/engine/budget.h"
 #include "reconciler/engine/iam.h"
 #include "reconciler/engine/parallel.h"
 #include "reconciler/engine/session.h"
@@ -173,6 +174,7 @@ int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct s
 		struct sk_plan_opts each = *po;
 		struct sk_policyset previous;
 		struct sk_policy *prev_policies = NULL;
+		struct sk_plan_deletion *mine = NULL;
 		int rc;
 
 		if (!r->observed) {
@@ -185,8 +187,16 @@ int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct s
 				goto fail;
 			each.previous = &previous;
 		}
+		/* its budgets count its own deletions */
+		if (po->n_deletions && !(mine = calloc(po->n_deletions, sizeof(*mine)))) {
+			free(prev_policies);
+			goto oom;
+		}
+		each.deletions = mine;
+		each.n_deletions = mine ? sk_budget_of_account(mine, po->deletions, po->n_deletions, r->target->id) : 0;
 		rc = sk_plan_compute(&part, &r->set, r->inv, &each);
 		free(prev_policies);
+		free(mine);
 		if (rc < 0) {
 			sk_error_prefix("account %s", r->target->id);
 			goto fail;

@@ -4,6 +4,7 @@
 #include "reconciler/engine/budget.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "specs/guardrails.h"
@@ -24,9 +25,21 @@ int sk_budget_deletions(struct sk_plan_deletion **out, size_t *n_out, const stru
 	for (i = 0; i < st->n_deletions; i++) {
 		(*out)[i].instance = st->deletions[i].instance;
 		(*out)[i].at = st->deletions[i].at;
+		(*out)[i].account = st->deletions[i].account[0] ? st->deletions[i].account : NULL;
 	}
 	*n_out = st->n_deletions;
 	return 0;
+}
+
+size_t sk_budget_of_account(struct sk_plan_deletion *out, const struct sk_plan_deletion *all, size_t n,
+			    const char *account)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (all[i].account && account && !strcmp(all[i].account, account))
+			out[k++] = all[i];
+	return k;
 }
 
 int sk_budget_record(struct sk_state *st, const struct sk_plan *p, const struct sk_apply_result *res, int64_t at,
@@ -38,7 +51,7 @@ int sk_budget_record(struct sk_state *st, const struct sk_plan *p, const struct 
 	for (i = 0; res && res->outcomes && i < p->n_actions && i < res->n; i++) {
 		const struct sk_action *a = &p->actions[i];
 		if (a->kind == SK_ACTION_DELETE && (res->outcomes[i] == SK_OUTCOME_DONE || res->outcomes[i] == SK_OUTCOME_ALREADY) &&
-		    sk_state_add_deletion(st, a->region, a->instance, a->target, at) < 0)
+		    sk_state_add_deletion(st, a->account, a->region, a->instance, a->target, at) < 0)
 			return -1;
 	}
 	sk_state_forget_deletions(st, at - keep);

@@ -305,6 +305,7 @@ struct sk_plan {
 struct sk_plan_deletion {
 	const char *instance;
 	int64_t at;
+	const char *account; /* NULL: the caller's own */
 };
 
 struct sk_guardrails;

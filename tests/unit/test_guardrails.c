@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/budget.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/guardrails.h"
 #include "reconciler/planner/plan.h"
@@ -242,9 +243,9 @@ static void test_guardrails_budget_counts_earlier_deletions_in_its_window(void *
 	struct sk_policyset *set = policy("", 10);
 	struct sk_inventory *inv = inventory(20);
 	struct sk_plan_deletion dels[3] = {
-		{ "db-1", at("2026-01-20T01:00:00Z") },  /* in the window */
-		{ "db-1", at("2026-01-19T11:00:00Z") },  /* 25 h ago: outside */
-		{ "db-2", at("2026-01-20T10:00:00Z") },  /* another instance */
+		{ "db-1", at("2026-01-20T01:00:00Z"), NULL },  /* in the window */
+		{ "db-1", at("2026-01-19T11:00:00Z"), NULL },  /* 25 h ago: outside */
+		{ "db-2", at("2026-01-20T10:00:00Z"), NULL },  /* another instance */
 	};
 	struct sk_plan *p;
 	size_t i, kept = 0;
@@ -275,6 +276,29 @@ static void test_guardrails_budget_counts_earlier_deletions_in_its_window(void *
 	assert_non_null(strstr(p->refused[0].message, "has used its 5 deletions per 1d (20% of 21 owned; 1 in the "
 						      "window before this plan)"));
 	sk_plan_free(p);
+
+	/* over several accounts an account's plan counts its own deletions, not another's db-1 */
+	{
+		struct sk_plan_deletion theirs[4] = {
+			{ "db-1", at("2026-01-20T01:00:00Z"), "111111111111" },
+			{ "db-1", at("2026-01-20T02:00:00Z"), "111111111111" },
+			{ "db-1", at("2026-01-20T03:00:00Z"), "222222222222" },
+			{ "db-1", at("2026-01-20T04:00:00Z"), NULL }, /* the caller's own */
+		}, mine[4];
+		size_t n = sk_budget_of_account(mine, theirs, 4, "222222222222");
+
+		assert_int_equal(n, 1);
+		assert_int_equal(mine[0].at, theirs[2].at);
+		assert_int_equal(sk_budget_of_account(mine, theirs, 4, "111111111111"), 2);
+		assert_int_equal(sk_budget_of_account(mine, theirs, 4, "333333333333"), 0);
+		/* 222222222222's one deletion: 4 left there, as above; with all four counted only 1 would be */
+		p = plan(set, inv, g, mine, sk_budget_of_account(mine, theirs, 4, "222222222222"));
+		assert_int_equal(count(p, SK_ACTION_DELETE), 4);
+		sk_plan_free(p);
+		p = plan(set, inv, g, theirs, 4);
+		assert_int_equal(count(p, SK_ACTION_DELETE), 1);
+		sk_plan_free(p);
+	}
 	sk_inventory_free(inv);
 	sk_policyset_free(set);
 	sk_guardrails_free(g);

@@ -567,6 +567,24 @@ static void test_instances_are_keyed_by_account(void **state)
 	assert_int_equal(x->owned_snapshots, 1);
 	assert_string_equal(x->account, "");
 	sk_state_free(r);
+
+	/* deletions keep their account; the caller's own are written as they always were */
+	assert_int_equal(sk_state_add_deletion(s, NULL, "us-east-1", "orders-db", "own-1", 1000), 0);
+	assert_int_equal(sk_state_add_deletion(s, "222222222222", "us-east-1", "orders-db", "theirs-1", 2000), 0);
+	assert_int_equal(sk_state_save(s, f->dir), 0);
+	text = read_file(f->path);
+	assert_contains(text, "\"account\": \"222222222222\"");
+	/* own-1's record (written first) has no "account": the first one after it is theirs-1's */
+	assert_non_null(strstr(text, "own-1"));
+	assert_true(strstr(strstr(text, "own-1"), "\"account\"") > strstr(text, "theirs-1"));
+	free(text);
+	assert_int_equal(sk_state_load(&r, f->dir), 0);
+	assert_int_equal(r->n_deletions, 2);
+	assert_string_equal(r->deletions[0].account, "");
+	assert_string_equal(r->deletions[0].snapshot, "own-1");
+	assert_string_equal(r->deletions[1].account, "222222222222");
+	assert_string_equal(r->deletions[1].snapshot, "theirs-1");
+	sk_state_free(r);
 	sk_state_free(s);
 
 	/* a key of three parts needs an account of 12 digits first */
