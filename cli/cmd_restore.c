@@ -400,7 +400,6 @@ done:
 	json_decref(pr.json);
 	if (client != s.client)
 		sk_aws_client_free(client);
-	sk_credentials_provider_free(acct_creds);
 	sk_session_close(&s);
 	return code;
 }

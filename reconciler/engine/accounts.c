@@ -83,8 +83,7 @@ void sk_accounts_close(struct sk_accounts *a)
 {
 	for (size_t i = 0; a && i < a->n; i++) {
 		sk_inventory_free(a->v[i].inv);
-		sk_aws_client_free(a->v[i].client);
-		sk_credentials_provider_free(a->v[i].credentials);
+		sk_aws_client_free(a->v[i].client); /* its credentials are the session's */
 		free(a->v[i].policies);
 	}
 	if (a) {

@@ -38,7 +38,7 @@ struct sk_account_run {
 	const struct sk_settings_account *target;
 	struct sk_policyset set;     /* a view of the set with only the policies that cover the account */
 	struct sk_policy *policies;  /* its policies (copies of the set's entries; their strings are the set's) */
-	struct sk_credentials_provider *credentials; /* the role, assumed from the session's credentials */
+	struct sk_credentials_provider *credentials; /* the role's, assumed (the session keeps it) */
 	struct sk_aws_client *client;
 	struct sk_inventory *inv;    /* NULL until observed */
 	bool observed;

@@ -34,6 +34,8 @@ struct sk_session {
 	struct sk_credentials_provider *credentials;
 	struct sk_aws_client *client;
 	struct sk_aws_client_opts client_opts; /* how client was made (credentials aside): for other accounts' */
+	struct sk_session_role *roles;         /* the roles assumed in other accounts (sk_session_account_client) */
+	size_t n_roles, cap_roles;
 };
 
 int sk_session_open(struct sk_session *s, const struct sk_session_opts *o);
@@ -44,8 +46,11 @@ void sk_session_close(struct sk_session *s);
  * session's credentials (with external_id when not NULL; it never reaches
  * a log or a message), refreshed before it expires; its calls go out as
  * the session's (endpoint, timeouts, cancel, on_attempt).  Nothing is
- * called until the first call.  Free both (client first); the session must
- * outlive them.
+ * called until the first call.  *credentials is the session's: one per
+ * (role, external id), kept until sk_session_close, so a loop that asks
+ * again each cycle assumes the role once and then only before its
+ * credentials expire.  Free the client; the session must outlive it.  Not
+ * for two threads at once.
  */
 int sk_session_account_client(struct sk_aws_client **client, struct sk_credentials_provider **credentials,
 			      struct sk_session *s, const char *role_arn, const char *external_id);

@@ -247,6 +247,14 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
              [left] + [procs[r].err()[-3000:] for r in REPLICAS])
         time.sleep(INTERVAL)
         calls1 = check_calls(emu, 0, procs, "converging")
+        # the session keeps each role's credentials: a replica assumes a role once, not once per cycle
+        assumed = {r: len([c for c in emu.calls(action="AssumeRole")["calls"] if c.get("accessKey") == KEYS[r][0]])
+                   for r in REPLICAS}
+        cycles = {r: sum(v for k, v in procs[r].metrics().items() if k[0] == "snapkeep_shard_cycles_total")
+                  for r in REPLICAS}
+        t.ok(all(assumed[r] <= len(ACCOUNTS) for r in REPLICAS) and sum(cycles.values()) > sum(assumed.values()),
+             "each replica assumes an account's role once over its cycles (AssumeRole, shard cycles per replica)",
+             (assumed, cycles))
         took = {r: procs[r].count(r"took shard") for r in REPLICAS}
         t.ok(sum(1 for n in took.values() if n) >= 2, "the shards are shared: %s took shards" % took)
         for r in REPLICAS:
