@@ -350,8 +350,10 @@ json_t *sk_action_to_json(const struct sk_action *a)
 	return o;
 }
 
-/* one owned snapshot's decision, and every rule behind it */
-/* decision i of p; "account" only in plans over several accounts (*cursor: sk_plan_decision_account's) */
+/*
+ * decision i of p, about one owned snapshot, with every rule behind it;
+ * "account" only in plans over several accounts (*cursor: sk_plan_decision_account's)
+ */
 static json_t *decision_json(const struct sk_plan *p, size_t i, size_t *cursor)
 {
 	const struct sk_decision *d = &p->decisions[i];
