@@ -32,7 +32,7 @@ struct sk_arena_block {
 void *sk_arena_alloc(struct sk_arena *a, size_t size)
 {
 	struct sk_arena_block *b = a->head;
-	size_t align = sizeof(max_align_t), need, start;
+	size_t align = _Alignof(max_align_t), need, start; /* what malloc promises, and the blocks start on */
 	void *p;
 
 	if (size > SIZE_MAX - align)

@@ -34,7 +34,7 @@ static void test_arena_alloc_is_aligned_after_strings(void **state)
 
 		assert_non_null(s);
 		assert_non_null(p);
-		assert_int_equal((uintptr_t)p % sizeof(max_align_t), 0);
+		assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
 		assert_string_equal(s, i % 2 ? "odd" : "even!");
 		p[2] = i;
 	}
@@ -419,7 +419,7 @@ static void test_arena_memdup_copies_aligned(void **state)
 	(void)state;
 	assert_non_null(s);
 	assert_non_null(d);
-	assert_int_equal((uintptr_t)d % sizeof(max_align_t), 0);
+	assert_int_equal((uintptr_t)d % _Alignof(max_align_t), 0);
 	assert_memory_equal(d, src, sizeof(src));
 	assert_ptr_not_equal(d, src);
 	sk_arena_free(&a);
