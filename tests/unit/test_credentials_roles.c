@@ -101,27 +101,8 @@ static json_int_t mark(void)
 	return n;
 }
 
-/* how many calls of action the emulator logged since the mark */
-static int logged(const char *action, json_int_t since)
-{
-	char path[64];
-	json_t *calls, *c;
-	size_t i;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "calls?since=%lld", (long long)since);
-	calls = emu_admin(&emu, "GET", path, NULL);
-	json_array_foreach(json_object_get(calls, "calls"), i, c) {
-		const char *a = json_string_value(json_object_get(c, "action"));
-		if (a && !strcmp(a, action))
-			n++;
-	}
-	json_decref(calls);
-	return n;
-}
-
-/* how many calls since the mark failed with code */
-static int failed_with(const char *code, json_int_t since)
+/* how many calls the emulator logged since the mark whose field (a text) is value */
+static int logged_where(const char *field, const char *value, json_int_t since)
 {
 	char path[64];
 	json_t *calls, *c;
@@ -132,12 +113,24 @@ static int failed_with(const char *code, json_int_t since)
 	calls = emu_admin(&emu, "GET", path, NULL);
 	assert_non_null(calls);
 	json_array_foreach(json_object_get(calls, "calls"), i, c) {
-		const char *e = json_string_value(json_object_get(c, "error"));
-		if (e && !strcmp(e, code))
+		const char *v = json_string_value(json_object_get(c, field));
+		if (v && !strcmp(v, value))
 			n++;
 	}
 	json_decref(calls);
 	return n;
+}
+
+/* how many calls of action the emulator logged since the mark */
+static int logged(const char *action, json_int_t since)
+{
+	return logged_where("action", action, since);
+}
+
+/* how many calls since the mark failed with code */
+static int failed_with(const char *code, json_int_t since)
+{
+	return logged_where("error", code, since);
 }
 
 static void test_assume_role_signs_as_the_role_in_its_account(void **state)
