@@ -204,6 +204,9 @@ int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct s
 			goto fail;
 		part = NULL;
 	}
+	/* a saved plan's: the live state of every account, each named */
+	if (po->basis && sk_plan_fingerprint_parts(plan) < 0)
+		goto fail;
 	/* what a plan shows of the commit is the set's, whether or not an account was observed */
 	if (!plan->subject && set->subject && !(plan->subject = strdup(set->subject)))
 		goto oom;

@@ -74,7 +74,8 @@ size_t sk_accounts_unobserved(const struct sk_accounts *a);
  * One plan over every observed account: each account's plan made from its
  * policies and inventory with po (po->previous is narrowed to the account
  * too), absorbed (planner/plan.h sk_plan_absorb); the accounts not observed
- * are the plan's unobserved.
+ * are the plan's unobserved.  With po->basis (a saved plan), the plan's
+ * fingerprint and basis cover every account (sk_plan_fingerprint_parts).
  */
 int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set,
 		     const struct sk_plan_opts *po);

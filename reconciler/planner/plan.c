@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "common/array.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "specs/policy.h"
 
@@ -191,6 +194,80 @@ int sk_plan_add_unobserved(struct sk_plan *p, const char *account, const char *e
 	return APPEND(p->unobserved, p->n_unobserved, p->cap_unobserved, &u, 1);
 }
 
+/* an account of a plan over several accounts, for its fingerprint: its part's, or none when not observed */
+struct account_basis {
+	const char *account;
+	const struct sk_plan *part; /* NULL: not observed */
+};
+
+static int cmp_account_basis(const void *a, const void *b)
+{
+	return strcmp(((const struct account_basis *)a)->account, ((const struct account_basis *)b)->account);
+}
+
+/* "account <id>: <line>" for each of the part's basis lines, or "account <id>: not observed" */
+static int account_basis_lines(struct sk_buf *out, const struct account_basis *e)
+{
+	struct sk_view rest = sk_view_of(e->part && e->part->basis ? e->part->basis : ""), line;
+
+	if (!e->part)
+		return sk_buf_printf(out, "account %s: not observed\n", e->account);
+	while (rest.len) {
+		sk_view_split(&rest, '\n', &line);
+		if (sk_buf_printf(out, "account %s: %.*s\n", e->account, (int)line.len, line.ptr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int sk_plan_fingerprint_parts(struct sk_plan *p)
+{
+	size_t n = p->n_parts + p->n_unobserved, i;
+	struct account_basis *e = calloc(n + 1, sizeof(*e));
+	struct sk_buf lines = SK_BUF_INIT, basis = SK_BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, k;
+	int rc = -1;
+
+	if (!e)
+		return sk_error_set_oom();
+	for (i = 0; i < p->n_parts; i++) {
+		if (!p->parts[i].plan || !p->parts[i].plan->fingerprint[0]) {
+			sk_error_set(SK_ERR_PLAN, "account %s: its plan records no fingerprint of live state",
+				     p->parts[i].account);
+			goto done;
+		}
+		e[i] = (struct account_basis){ p->parts[i].account, p->parts[i].plan };
+	}
+	for (i = 0; i < p->n_unobserved; i++)
+		e[p->n_parts + i] = (struct account_basis){ p->unobserved[i].account, NULL };
+	qsort(e, n, sizeof(*e), cmp_account_basis);
+	for (i = 0; i < n; i++)
+		if (sk_buf_printf(&lines, "account %s %s\n", e[i].account,
+				  e[i].part ? e[i].part->fingerprint : "not-observed") < 0 ||
+		    account_basis_lines(&basis, &e[i]) < 0) {
+			sk_error_set_oom();
+			goto done;
+		}
+	if (!EVP_Digest(lines.ptr ? lines.ptr : "", lines.len, md, &len, EVP_sha256(), NULL)) {
+		sk_error_set(SK_ERR_PLAN, "cannot compute the plan's fingerprint");
+		goto done;
+	}
+	for (k = 0; k < len && k < 32; k++)
+		snprintf(p->fingerprint + 2 * k, 3, "%02x", md[k]);
+	free(p->basis);
+	if (!(p->basis = basis.len ? sk_buf_detach(&basis) : strdup(""))) {
+		sk_error_set_oom();
+		goto done;
+	}
+	rc = 0;
+done:
+	sk_buf_free(&lines);
+	sk_buf_free(&basis);
+	free(e);
+	return rc;
+}
+
 const char *sk_plan_decision_account(const struct sk_plan *p, size_t i, size_t *cursor)
 {
 	size_t k = *cursor;
@@ -208,7 +285,7 @@ const char *sk_plan_decision_account(const struct sk_plan *p, size_t i, size_t *
 const struct sk_plan_part *sk_plan_part_of(const struct sk_plan *p, size_t i)
 {
 	for (size_t k = 0; k < p->n_parts; k++)
-		if (i >= p->parts[k].first_action && i < p->parts[k].first_action + p->parts[k].plan->n_actions)
+		if (p->parts[k].plan && i >= p->parts[k].first_action && i < p->parts[k].first_action + p->parts[k].plan->n_actions)
 			return &p->parts[k];
 	return NULL;
 }

@@ -245,7 +245,9 @@ struct sk_warning {
  * (sk_plan_absorb): each part is the account's own plan, which apply makes
  * with the account's credentials; its actions are the whole plan's
  * [first_action, first_action + part->n_actions), its snapshot decisions
- * [first_decision, first_decision + part->n_decisions).
+ * [first_decision, first_decision + part->n_decisions).  A plan read back
+ * (sk_plan_from_json, a saved plan shown) names its parts' accounts only:
+ * their plan is NULL.
  */
 struct sk_plan_part {
 	const char *account;
@@ -391,12 +393,24 @@ int sk_plan_set_account(struct sk_plan *part, const char *account);
 int sk_plan_absorb(struct sk_plan *into, struct sk_plan *part, const char *account);
 int sk_plan_add_unobserved(struct sk_plan *p, const char *account, const char *error);
 /*
+ * Several accounts, each part planned with opts.basis: p's fingerprint
+ * and basis over every account.  The fingerprint is the SHA-256 of one
+ * line per account, "account <id> <its part's fingerprint>" or "account
+ * <id> not-observed", the basis each part's basis lines prefixed "account
+ * <id>: " (or the line "account <id>: not observed"), the accounts in
+ * the order of their ids: the same live state gives the same fingerprint
+ * whatever order the parts were absorbed in, and a change in one account
+ * changes it and shows in the basis named by its account.
+ * SK_ERR_PLAN when a part records no fingerprint.
+ */
+int sk_plan_fingerprint_parts(struct sk_plan *p);
+/*
  * The account of decision i of p: NULL in a plan of one account.  *cursor
  * (0 at first) remembers the part it was in: walking the decisions in order
  * costs one step per part, not a search per decision.
  */
 const char *sk_plan_decision_account(const struct sk_plan *p, size_t i, size_t *cursor);
-/* the part holding action i of p (several accounts), or NULL */
+/* the part holding action i of p (several accounts), or NULL (a plan read back names its parts' accounts only) */
 const struct sk_plan_part *sk_plan_part_of(const struct sk_plan *p, size_t i);
 
 #endif

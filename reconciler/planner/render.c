@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/str.h"
@@ -574,6 +575,7 @@ static int policies_from_json(struct sk_plan *p, const json_t *a)
 		if (!json_is_string(json_object_get(v, "name")))
 			continue;
 		pp->name = jstr(p, v, "name");
+		pp->account = jstr(p, v, "account");
 		if (json_array_size(regions) &&
 		    !(pp->regions = sk_arena_calloc(&p->arena, json_array_size(regions), sizeof(*pp->regions))))
 			return -1;
@@ -592,6 +594,30 @@ static int policies_from_json(struct sk_plan *p, const json_t *a)
 		}
 		p->n_policies++;
 	}
+	return 0;
+}
+
+/* several accounts: which were observed (parts naming their account only) and which not */
+static int accounts_from_json(struct sk_plan *p, const json_t *a)
+{
+	size_t i;
+	const json_t *v;
+
+	json_array_foreach(json_object_get(a, "observed"), i, v) {
+		struct sk_plan_part *pp;
+		if (!json_is_string(v))
+			continue;
+		if (!(pp = SK_ARRAY_PUSH(p->parts, p->n_parts, p->cap_parts)))
+			return -1;
+		memset(pp, 0, sizeof(*pp));
+		if (!(pp->account = sk_plan_strdup(p, json_string_value(v))))
+			return sk_error_set_oom();
+	}
+	json_array_foreach(json_object_get(a, "notObserved"), i, v)
+		if (json_is_string(json_object_get(v, "account")) &&
+		    sk_plan_add_unobserved(p, json_string_value(json_object_get(v, "account")),
+					   json_string_value(json_object_get(v, "error"))) < 0)
+			return -1;
 	return 0;
 }
 
@@ -644,6 +670,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 			sk_plan_free(p);
 			return -1;
 		}
+		p->notes[p->n_notes - 1].account = jstr(p, v, "account");
 	}
 	if (json_array_size(json_object_get(j, "regions"))) {
 		const json_t *regs = json_object_get(j, "regions");
@@ -658,6 +685,7 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 			if (!json_is_string(json_object_get(v, "region")))
 				continue;
 			r->region = jstr(p, v, "region");
+			r->account = jstr(p, v, "account");
 			r->manual_before = (size_t)jint(m, "before", 0);
 			r->manual_after = (size_t)jint(m, "after", 0);
 			r->quota = jint(m, "quota", 0);
@@ -668,7 +696,8 @@ int sk_plan_from_json(struct sk_plan **out, const json_t *j)
 			p->n_regions++;
 		}
 	}
-	if (policies_from_json(p, json_object_get(j, "policies")) < 0) {
+	if (policies_from_json(p, json_object_get(j, "policies")) < 0 ||
+	    accounts_from_json(p, json_object_get(j, "accounts")) < 0) {
 		sk_plan_free(p);
 		return -1;
 	}

@@ -24,7 +24,11 @@ json_t *sk_plan_to_json(const struct sk_plan *p, bool with_decisions);
 json_t *sk_action_to_json(const struct sk_action *a);
 /* the same, written to f; with_decisions streams them (a million decisions never become one tree) */
 int sk_plan_write_json(const struct sk_plan *p, FILE *f, bool with_decisions);
-/* reads the actions and metadata back (saved plans); decisions are not restored */
+/*
+ * reads the actions and metadata back (saved plans), each with its account
+ * over several accounts; decisions are not restored, and the parts name
+ * their accounts only (no plan of their own)
+ */
 int sk_plan_from_json(struct sk_plan **out, const json_t *j);
 
 #endif

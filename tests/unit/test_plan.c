@@ -569,6 +569,123 @@ static void test_plan_over_accounts_keeps_each_accounts_actions_apart(void **sta
 	sk_policyset_free(set);
 }
 
+/* two accounts' plans of inventories a and b (each planned with its basis) in one, absorbed in the order given */
+static struct sk_plan *two_accounts(struct sk_policyset *set, struct sk_inventory *a, struct sk_inventory *b,
+				    bool swapped, bool basis)
+{
+	struct sk_plan_opts o = SK_PLAN_OPTS_INIT;
+	struct sk_plan *pa = NULL, *pb = NULL, *all = NULL;
+
+	o.now = at("2026-01-12T03:30:00Z");
+	o.allow_mass_delete = true;
+	o.basis = basis;
+	assert_int_equal(sk_plan_compute(&pa, set, a, &o), 0);
+	assert_int_equal(sk_plan_compute(&pb, set, b, &o), 0);
+	assert_int_equal(sk_plan_new(&all), 0);
+	assert_int_equal(sk_plan_absorb(all, swapped ? pb : pa, swapped ? "222222222222" : "111111111111"), 0);
+	assert_int_equal(sk_plan_absorb(all, swapped ? pa : pb, swapped ? "111111111111" : "222222222222"), 0);
+	return all;
+}
+
+/* the lines of text that start with prefix */
+static size_t count_lines(const char *text, const char *prefix)
+{
+	size_t n = 0;
+	const char *p;
+
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		n += !strncmp(p, prefix, strlen(prefix));
+	return n;
+}
+
+/*
+ * A plan over several accounts has one fingerprint of live state over
+ * every account: the same whatever order the parts were absorbed in and
+ * each time it is made; another when one account's live state differs, or
+ * one account was not observed; its basis names each line's account.
+ */
+static void test_plan_fingerprint_over_accounts(void **state)
+{
+	struct sk_policyset *set = policies(50);
+	struct sk_inventory *inv = inventory(0), *other = inventory(0);
+	struct sk_plan *p1, *p2, *p3, *changed, *no_basis, *back = NULL;
+	size_t n_lines;
+	json_t *j;
+
+	(void)state;
+	/* the other account: one snapshot failed since */
+	for (size_t i = 0; i < other->n_snapshots; i++)
+		if (!strcmp(other->snapshots[i].id, "snapkeep-db-0-20260110-0300")) {
+			other->snapshots[i].status = SK_SNAP_FAILED;
+			other->snapshots[i].status_text = "failed";
+		}
+	p1 = two_accounts(set, inv, inv, false, true);
+	p2 = two_accounts(set, inv, inv, true, true);
+	p3 = two_accounts(set, inv, inv, false, true);
+	changed = two_accounts(set, inv, other, false, true);
+	assert_int_equal(sk_plan_fingerprint_parts(p1), 0);
+	assert_int_equal(sk_plan_fingerprint_parts(p2), 0);
+	assert_int_equal(sk_plan_fingerprint_parts(p3), 0);
+	assert_int_equal(sk_plan_fingerprint_parts(changed), 0);
+	assert_int_equal(strlen(p1->fingerprint), 64);
+	/* not one account's: the part's own fingerprint is kept, the whole's is another */
+	assert_string_not_equal(p1->fingerprint, p1->parts[0].plan->fingerprint);
+	assert_string_equal(p1->fingerprint, p3->fingerprint);
+	assert_string_equal(p1->fingerprint, p2->fingerprint);
+	assert_string_equal(p1->basis, p2->basis);
+	assert_string_not_equal(p1->fingerprint, changed->fingerprint);
+	/* each account's lines, named: the changed account's differ, the other's do not */
+	n_lines = count_lines(p1->parts[0].plan->basis, "");
+	assert_true(n_lines > 4);
+	assert_int_equal(count_lines(p1->basis, "account 111111111111: "), n_lines);
+	assert_int_equal(count_lines(p1->basis, "account 222222222222: "), n_lines);
+	assert_int_equal(count_lines(p1->basis, ""), 2 * n_lines);
+	assert_non_null(strstr(changed->basis, "account 222222222222: snapshot us-east-1/snapkeep-db-0-20260110-0300 "
+					       "status=failed "));
+	assert_non_null(strstr(changed->basis, "account 111111111111: snapshot us-east-1/snapkeep-db-0-20260110-0300 "
+					       "status=available "));
+	assert_null(strstr(changed->basis, "account 111111111111: snapshot us-east-1/snapkeep-db-0-20260110-0300 "
+					   "status=failed "));
+	/* an account not observed is part of it too */
+	assert_int_equal(sk_plan_add_unobserved(p3, "333333333333", "sts AssumeRole: AccessDenied"), 0);
+	assert_int_equal(sk_plan_fingerprint_parts(p3), 0);
+	assert_string_not_equal(p1->fingerprint, p3->fingerprint);
+	assert_non_null(strstr(p3->basis, "account 333333333333: not observed\n"));
+	assert_int_equal(count_lines(p3->basis, ""), 2 * n_lines + 1);
+	/* parts planned without their basis have nothing to combine */
+	no_basis = two_accounts(set, inv, inv, false, false);
+	assert_int_equal(sk_plan_fingerprint_parts(no_basis), -1);
+	assert_int_equal(sk_error_last()->klass, SK_ERR_PLAN);
+	assert_non_null(strstr(sk_error_message(), "account 111111111111"));
+	assert_string_equal(no_basis->fingerprint, "");
+	/* read back (a saved plan shown): the fingerprint, the basis and each account named */
+	j = sk_plan_to_json(p1, false);
+	assert_non_null(j);
+	assert_int_equal(sk_plan_from_json(&back, j), 0);
+	assert_string_equal(back->fingerprint, p1->fingerprint);
+	assert_string_equal(back->basis, p1->basis);
+	assert_int_equal(back->n_parts, 2);
+	assert_string_equal(back->parts[1].account, "222222222222");
+	assert_null(back->parts[1].plan);
+	assert_null(sk_plan_part_of(back, 0));
+	assert_int_equal(back->n_regions, p1->n_regions);
+	assert_string_equal(back->regions[back->n_regions - 1].account, "222222222222");
+	assert_int_equal(back->n_notes, p1->n_notes);
+	assert_true(back->n_notes > 0);
+	assert_string_equal(back->notes[0].account, "111111111111");
+	assert_string_equal(back->policies[1].account, "222222222222");
+	sk_plan_free(back);
+	json_decref(j);
+	sk_plan_free(no_basis);
+	sk_plan_free(changed);
+	sk_plan_free(p3);
+	sk_plan_free(p2);
+	sk_plan_free(p1);
+	sk_inventory_free(other);
+	sk_inventory_free(inv);
+	sk_policyset_free(set);
+}
+
 static void test_plan_records_dependencies_and_what_it_leaves(void **state)
 {
 	struct sk_policyset *set = policies(50);
@@ -1312,6 +1429,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_does_not_depend_on_inventory_order),
 		cmocka_unit_test(test_plan_over_accounts_keeps_each_accounts_actions_apart),
+		cmocka_unit_test(test_plan_fingerprint_over_accounts),
 		cmocka_unit_test(test_plan_json_round_trip_keeps_actions),
 		cmocka_unit_test(test_plan_marks_a_suspended_policys_actions_and_leaves_excluded_instances_out),
 		cmocka_unit_test(test_plan_keeps_a_snapshot_until_its_keep_until_and_then_judges_it),
