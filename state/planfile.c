@@ -52,6 +52,7 @@ void sk_planfile_origin_free(struct sk_planfile_origin *o)
 	if (!o)
 		return;
 	sk_strv_free(o->regions, o->n_regions);
+	sk_strv_free(o->accounts, o->n_accounts);
 	for (i = 0; i < SK_FIELDS_N(origin_strings); i++)
 		free(*origin_string(o, i));
 	memset(o, 0, sizeof(*o));
@@ -62,17 +63,25 @@ static json_t *opt_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* a list of names as a JSON array; NULL when one is not UTF-8 (or out of memory) */
+static json_t *names_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 /* the origin as the file records it; NULL when a value is not UTF-8 (or out of memory) */
 static json_t *origin_json(const struct sk_planfile_origin *o)
 {
-	json_t *regions = json_array(), *out;
-	size_t i;
+	json_t *regions = names_json(o->regions, o->n_regions), *accounts = NULL, *out;
 
-	for (i = 0; regions && i < o->n_regions; i++)
-		if (json_array_append_new(regions, json_string(o->regions[i])) < 0) {
-			json_decref(regions);
-			return NULL;
-		}
 	if (!regions)
 		return NULL;
 	out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "repository", opt_str(o->repository), "path",
@@ -84,6 +93,12 @@ static json_t *origin_json(const struct sk_planfile_origin *o)
 	    (json_object_set_new(out, "requireSignedCommits", json_true()) < 0 ||
 	     json_object_set_new(out, "gpgKeyring", opt_str(o->gpg_keyring)) < 0 ||
 	     json_object_set_new(out, "allowedSigners", opt_str(o->allowed_signers)) < 0)) {
+		json_decref(out);
+		return NULL;
+	}
+	/* only over several accounts: a single account's origin is written as it was */
+	if (out && o->n_accounts &&
+	    (!(accounts = names_json(o->accounts, o->n_accounts)) || json_object_set_new(out, "accounts", accounts) < 0)) {
 		json_decref(out);
 		return NULL;
 	}
@@ -158,11 +173,35 @@ static bool is_commit(const char *s)
 	return i == 40;
 }
 
-#define ORIGIN_MAX_REGIONS 64
+#define ORIGIN_MAX_NAMES 64
+
+/* origin.<key>: null, or a list of at most ORIGIN_MAX_NAMES non-empty strings, each what ("a region name") */
+static int parse_names(char ***out, size_t *n_out, const json_t *o, const char *key, const char *what,
+		       const char *name)
+{
+	const json_t *a = json_object_get(o, key), *v;
+	size_t i;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > ORIGIN_MAX_NAMES)
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.%s must be a list of at most %d %s", name, key,
+				    ORIGIN_MAX_NAMES, key);
+	if (json_array_size(a) && !(*out = calloc(json_array_size(a), sizeof(**out))))
+		return sk_error_set_oom();
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v))
+			return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.%s[%zu] is not %s", name, key, i, what);
+		if (!((*out)[*n_out] = strdup(json_string_value(v))))
+			return sk_error_set_oom();
+		(*n_out)++;
+	}
+	return 0;
+}
 
 static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const char *name)
 {
-	const json_t *regions, *v, *mass, *sig;
+	const json_t *mass, *sig;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -188,21 +227,9 @@ static int parse_origin(struct sk_planfile_origin *out, const json_t *o, const c
 	if (out->require_signed && !out->gpg_keyring && !out->allowed_signers)
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.requireSignedCommits names no keys "
 						 "(gpgKeyring, allowedSigners)", name);
-	regions = json_object_get(o, "regions");
-	if (regions && !json_is_null(regions) &&
-	    (!json_is_array(regions) || json_array_size(regions) > ORIGIN_MAX_REGIONS))
-		return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.regions must be a list of at most %d regions",
-				    name, ORIGIN_MAX_REGIONS);
-	if (json_array_size(regions) && !(out->regions = calloc(json_array_size(regions), sizeof(*out->regions))))
-		return sk_error_set_oom();
-	json_array_foreach(regions, i, v) {
-		if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v))
-			return sk_error_set(SK_ERR_PLAN, "saved plan '%s': origin.regions[%zu] is not a region name", name, i);
-		if (!(out->regions[out->n_regions] = strdup(json_string_value(v))))
-			return sk_error_set_oom();
-		out->n_regions++;
-	}
-	return 0;
+	if (parse_names(&out->regions, &out->n_regions, o, "regions", "a region name", name) < 0)
+		return -1;
+	return parse_names(&out->accounts, &out->n_accounts, o, "accounts", "an account id", name);
 }
 
 int sk_planfile_parse(json_t **out, struct sk_planfile_origin *origin, const char *text, size_t len,

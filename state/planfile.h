@@ -31,7 +31,7 @@
  * How a saved plan was made: what `apply FILE` needs to make it again.
  * NULL strings and no regions mean "none" (HEAD, the whole tree, every
  * region the policies name, AWS's own endpoint, no profile named, account
- * unknown).  Never a credential.
+ * unknown); no accounts, a plan of one account.  Never a credential.
  */
 struct sk_planfile_origin {
 	bool present;           /* read: the file records one (snapkeep before origins wrote none) */
@@ -43,6 +43,8 @@ struct sk_planfile_origin {
 	size_t n_regions;
 	bool allow_mass_delete; /* --allow-mass-delete */
 	char *account;          /* the AWS account the observed ARNs named */
+	char **accounts;        /* over several accounts (Settings' accounts): the ones planned, in Settings' order */
+	size_t n_accounts;
 	char *endpoint;         /* the RDS endpoint override (--endpoint, AWS_ENDPOINT_URL...) */
 	char *profile;          /* the AWS profile named (--profile, AWS_PROFILE) */
 	bool require_signed;    /* --require-signed-commits: the commit's signature was verified */

@@ -51,15 +51,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i, n1 = 0, n2 = 0;
 
 	if (sk_planfile_parse(&plan, &origin, (const char *)data, size, "fuzz") < 0) {
-		if (plan || origin.present || origin.repository || origin.regions || !sk_error_message()[0])
+		if (plan || origin.present || origin.repository || origin.regions || origin.accounts ||
+		    !sk_error_message()[0])
 			abort();
 		return 0;
 	}
 	if (!json_is_object(plan))
 		abort();
-	/* what an origin holds is what apply may use: strings that are whole, regions that are named */
+	/* what an origin holds is what apply may use: strings that are whole, regions and accounts that are named */
 	for (i = 0; i < origin.n_regions; i++)
 		if (!origin.regions[i] || !origin.regions[i][0])
+			abort();
+	for (i = 0; i < origin.n_accounts; i++)
+		if (!origin.accounts[i] || !origin.accounts[i][0])
 			abort();
 	if (origin.commit && strlen(origin.commit) != 40)
 		abort();

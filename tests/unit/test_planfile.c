@@ -211,6 +211,7 @@ static void test_saved_plan_origin_round_trips_and_older_files_have_none(void **
 	struct fixture *f = *state;
 	char path[400], *text;
 	char *regions[] = { (char *)"us-east-1", (char *)"eu-west-1" };
+	char *accounts[] = { (char *)"222222222222", (char *)"111111111111" };
 	struct sk_planfile_origin o, back;
 	json_t *plan = sample_plan(), *out = NULL;
 
@@ -232,6 +233,8 @@ static void test_saved_plan_origin_round_trips_and_older_files_have_none(void **
 	/* written only for a verified commit */
 	assert_null(strstr(text, "requireSignedCommits"));
 	assert_null(strstr(text, "gpgKeyring"));
+	/* written only over several accounts: a single account's origin is as it was */
+	assert_null(strstr(text, "\"accounts\""));
 	free(text);
 	assert_int_equal(sk_planfile_read(&out, &back, path), 0);
 	assert_true(json_equal(plan, out));
@@ -250,8 +253,29 @@ static void test_saved_plan_origin_round_trips_and_older_files_have_none(void **
 	assert_null(back.profile);
 	assert_false(back.require_signed);
 	assert_null(back.gpg_keyring);
+	assert_int_equal(back.n_accounts, 0);
+	assert_null(back.accounts);
 	sk_planfile_origin_free(&back);
 	sk_planfile_origin_free(&back); /* twice is harmless */
+
+	/* over several accounts: the accounts it covers, in order */
+	o.account = NULL;
+	o.accounts = accounts;
+	o.n_accounts = 2;
+	assert_int_equal(sk_planfile_write(path, plan, &o), 0);
+	text = read_file(path);
+	assert_contains(text, "\"accounts\": [\n      \"222222222222\",\n      \"111111111111\"\n    ]");
+	free(text);
+	assert_int_equal(sk_planfile_read(&out, &back, path), 0);
+	json_decref(out);
+	assert_null(back.account);
+	assert_int_equal(back.n_accounts, 2);
+	assert_string_equal(back.accounts[0], "222222222222");
+	assert_string_equal(back.accounts[1], "111111111111");
+	sk_planfile_origin_free(&back);
+	assert_int_equal(back.n_accounts, 0);
+	o.accounts = NULL;
+	o.n_accounts = 0;
 
 	/* a plan from a verified commit records the keys it was verified with */
 	o.require_signed = true;
@@ -304,6 +328,8 @@ static void test_saved_plan_malformed_origin_is_refused_naming_the_field(void **
 	assert_origin_refused(f, "{\"commit\": \"HEAD\"}", "origin.commit 'HEAD' is not a commit id");
 	assert_origin_refused(f, "{\"regions\": \"us-east-1\"}", "origin.regions must be a list");
 	assert_origin_refused(f, "{\"regions\": [\"us-east-1\", 3]}", "origin.regions[1] is not a region name");
+	assert_origin_refused(f, "{\"accounts\": \"111111111111\"}", "origin.accounts must be a list of at most 64 accounts");
+	assert_origin_refused(f, "{\"accounts\": [\"111111111111\", \"\"]}", "origin.accounts[1] is not an account id");
 	assert_origin_refused(f, "{\"allowMassDelete\": \"yes\"}", "origin.allowMassDelete must be true or false");
 	assert_origin_refused(f, "{\"account\": false}", "origin.account must be");
 	assert_origin_refused(f, "{\"requireSignedCommits\": 1}", "origin.requireSignedCommits must be true or false");
