@@ -224,7 +224,7 @@ int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, cons
  * sk_cli_compute_plan() plans one.  Close accts and s whatever it returns.
  */
 int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
-			 const struct sk_policyset *set, struct sk_plan **out);
+			 const struct sk_policyset *set, bool basis, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);
 /*
  * "2 of 3 accounts not observed: <first> (<why>); see the <where> for the

@@ -46,6 +46,14 @@ static int take_origin(struct sk_cli *cli, const struct sk_planfile_origin *o, c
 		for (i = 0; i < o->n_regions; i++)
 			cli->regions[cli->n_regions++] = o->regions[i];
 	}
+	/* over several accounts: the accounts it covers, each reached again through its role */
+	if (!cli->n_accounts) {
+		if (o->n_accounts > SK_CLI_MAX_REGIONS)
+			return sk_error_set(SK_ERR_INVALID, "saved plan '%s' names %zu accounts, more than %d", file,
+					    o->n_accounts, SK_CLI_MAX_REGIONS);
+		for (i = 0; i < o->n_accounts; i++)
+			cli->accounts[cli->n_accounts++] = o->accounts[i];
+	}
 	if (!cli->allow_mass_delete)
 		cli->allow_mass_delete = o->allow_mass_delete;
 	/* a plan made from a verified commit is verified again, with the same keys unless told others */
@@ -121,6 +129,8 @@ int cmd_apply(struct sk_cli *cli)
 		how.n_regions = cli->n_regions;
 		how.allow_mass_delete = cli->allow_mass_delete;
 		how.aws = s.config;
+		how.accounts = cli->accounts;
+		how.n_accounts = cli->n_accounts;
 		if (sk_saved_check(&origin, file, &how) < 0) {
 			rc = origin_failed(cli);
 			goto done;

@@ -79,6 +79,8 @@ static int save_plan(struct sk_cli *cli, const struct sk_session *s, const struc
 	how.n_regions = cli->n_regions;
 	how.allow_mass_delete = cli->allow_mass_delete;
 	how.aws = s->config;
+	how.accounts = cli->accounts;
+	how.n_accounts = cli->n_accounts;
 	if (!how.aws) {
 		/* an offline plan (--inventory) records the endpoint and profile apply will use */
 		co.profile = cli->profile;
@@ -88,7 +90,7 @@ static int save_plan(struct sk_cli *cli, const struct sk_session *s, const struc
 			goto done;
 		how.aws = cfg;
 	}
-	if (sk_saved_origin(&origin, &how, set, inv) < 0)
+	if (sk_saved_origin(&origin, &how, set, inv, plan) < 0)
 		goto done;
 	if (!(j = sk_plan_to_json(plan, false))) {
 		sk_error_set_oom();
@@ -132,7 +134,8 @@ static int exit_code(const struct sk_cli *cli, const struct sk_plan *plan)
 /*
  * Several accounts (Settings' accounts): each observed with its role, all
  * in one plan; the accounts not observed are named, and exit 4 says so.
- * A saved plan or an inventory file speaks for one account only.
+ * A saved plan covers every account it plans: with one not observed it is
+ * not written (exit 1).  An inventory file speaks for one account only.
  */
 static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 {
@@ -143,12 +146,21 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 
 	memset(&s, 0, sizeof(s));
 	memset(&accts, 0, sizeof(accts));
-	if (cli->out_file)
-		return sk_cli_usage(cli, "-out: a saved plan over several accounts (Settings' accounts) is not supported");
 	if (cli->inventory)
 		return sk_cli_usage(cli, "--inventory: an inventory file is one account's; the policies list several "
 					 "(Settings' accounts)");
-	if (sk_cli_plan_accounts(cli, &s, &accts, set, &plan) < 0) {
+	if (sk_cli_plan_accounts(cli, &s, &accts, set, cli->out_file != NULL, &plan) < 0) {
+		rc = sk_cli_fail();
+		goto done;
+	}
+	if (cli->out_file && plan->n_unobserved) {
+		sk_cli_error("saved plan '%s' not written: account %s was not observed (%s), and a saved plan covers "
+			     "every account it plans; make it once each account can be observed, or narrow it with "
+			     "--account",
+			     cli->out_file, plan->unobserved[0].account, plan->unobserved[0].error);
+		goto done;
+	}
+	if (cli->out_file && save_plan(cli, &s, set, NULL, plan) < 0) {
 		rc = sk_cli_fail();
 		goto done;
 	}
@@ -156,6 +168,8 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 		rc = sk_cli_fail();
 		goto done;
 	}
+	if (cli->out_file && !cli->json)
+		print_saved(cli->out_file);
 	if (plan->n_unobserved)
 		rc = sk_cli_unobserved(plan->n_unobserved, accts.n, plan->unobserved[0].account, plan->unobserved[0].error,
 				       "plan");

@@ -120,7 +120,7 @@ static int report_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_a
 	if (cli->inventory)
 		return sk_error_set(SK_ERR_INVALID, "--inventory: an inventory file is one account's; the policies "
 						    "list several (Settings' accounts)");
-	if (sk_cli_plan_accounts(cli, s, accts, set, plan) < 0)
+	if (sk_cli_plan_accounts(cli, s, accts, set, false, plan) < 0)
 		return -1;
 	return sk_report_from_state_accounts(r, set, accts, *plan, ro);
 }

@@ -100,6 +100,8 @@ static const struct sk_command commands[] = {
 	  "when it finishes.\n"
 	  "Over several accounts (Settings' accounts), each account is observed with its role; one\n"
 	  "that cannot be (its role refused, a region unreadable) is named and the others planned.\n"
+	  "-out then saves the plan of every account; with one not observed it writes nothing\n"
+	  "(exit 1): narrow the plan with --account.\n"
 	  "Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;\n"
 	  "2 changes present, 3 a guardrail refused an action (--detailed-exitcode only);\n"
 	  "4 partial: some accounts were not observed (the plan names them); 64 bad usage.\n" },
@@ -119,6 +121,8 @@ static const struct sk_command commands[] = {
 	  "policy commit and the live state it was made from are unchanged. The file says where\n"
 	  "its policies are and how it was made: no other option is needed, and one that\n"
 	  "contradicts it is a usage error. It must be yours (or root's) and writable by no one else.\n"
+	  "Over several accounts, PLANFILE is made again and applied in each of its accounts through\n"
+	  "its role, and refused when one of them cannot be observed now.\n"
 	  "Exit codes: 0 applied (or nothing to do); 1 error or refused; 4 partial: some accounts\n"
 	  "were not observed and nothing was applied there (the rest was); 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },

@@ -67,8 +67,9 @@ static void basis_diff(struct sk_buf *out, const char *a, const char *b, char ma
 	}
 }
 
-/* a saved plan applies only to the commit and live state it was made from */
-static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *fresh, const char *file)
+/* a saved plan applies only to the commit, accounts and live state it was made from */
+static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *fresh, const char *file,
+			    const struct sk_planfile_origin *origin)
 {
 	struct sk_buf why = SK_BUF_INIT;
 	size_t shown = 0;
@@ -88,6 +89,8 @@ static int check_saved_plan(const struct sk_plan *saved, const struct sk_plan *f
 						 "now verifies as %s%s; make a new plan", file, was, now,
 				    fresh->signer.format[0] ? "" : " (no --require-signed-commits)");
 	}
+	if (sk_saved_check_accounts(origin, file, saved, fresh) < 0)
+		return -1;
 	if (!saved->fingerprint[0])
 		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' records no fingerprint of live state", file);
 	if (!strcmp(saved->fingerprint, fresh->fingerprint))
@@ -330,7 +333,7 @@ static bool cancelled(const struct sk_reconcile_opts *o)
 	return o->cancel && *o->cancel;
 }
 
-/* several accounts: what a saved plan or a backup cannot do yet, said before anything is observed */
+/* several accounts: what a backup cannot do yet, said before anything is observed */
 static int check_accounts(const struct sk_reconcile_opts *o, const struct sk_policyset *set)
 {
 	if (!set->settings.n_accounts) {
@@ -339,9 +342,6 @@ static int check_accounts(const struct sk_reconcile_opts *o, const struct sk_pol
 							    "caller's own account)", o->accounts[0]);
 		return 0;
 	}
-	if (o->plan_file)
-		return sk_error_set(SK_ERR_INVALID, "saved plan '%s': a saved plan over several accounts is not supported; "
-						    "plan and apply without -out", o->plan_file);
 	if (o->backup)
 		return sk_error_set(SK_ERR_INVALID, "backup: an on-demand backup over several accounts is not supported");
 	return 0;
@@ -470,6 +470,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		how.n_regions = n_regions;
 		how.allow_mass_delete = o->allow_mass_delete;
 		how.aws = o->session ? o->session->config : NULL;
+		how.accounts = accounts;
+		how.n_accounts = n_accounts;
 		if (origin && origin->present && origin->commit && strcmp(origin->commit, saved->commit)) {
 			sk_error_set(SK_ERR_PLAN,
 				     "saved plan '%s' names commit %.12s in its origin but %.12s in its plan: it was "
@@ -569,7 +571,7 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 		goto fail;
 	rep->guardrail_refused = plan->n_refused;
 	rep->destructive = sk_previous_unallowed(plan, o->apply ? o->allow_destructive : 0) != 0;
-	if (saved && (check_saved_plan(saved, plan, o->plan_file) < 0 ||
+	if (saved && (check_saved_plan(saved, plan, o->plan_file, origin) < 0 ||
 		      check_saved_actions(json_object_get(saved_json, "actions"), plan, o->plan_file) < 0)) {
 		rep->refused = true;
 		goto fail;

@@ -15,6 +15,7 @@
 #include "common/str.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/plan.h"
 #include "specs/policy.h"
 #include "specs/source.h"
 
@@ -86,11 +87,43 @@ const char *sk_saved_profile(const struct sk_aws_config *cfg)
 	return cfg && cfg->profile && strcmp(cfg->profile, "default") ? cfg->profile : NULL;
 }
 
+/* dst[0..n) = copies of src[0..n); *n_dst counts the ones made */
+static int dup_names(char ***dst, size_t *n_dst, const char *const *src, size_t n)
+{
+	size_t i;
+
+	if (n && !(*dst = calloc(n, sizeof(**dst))))
+		return sk_error_set_oom();
+	for (i = 0; i < n; i++) {
+		if (!((*dst)[i] = strdup(src[i])))
+			return sk_error_set_oom();
+		(*n_dst)++;
+	}
+	return 0;
+}
+
+/* the accounts a plan over several accounts covers, its parts' in order, into out */
+static int plan_accounts(char ***out, size_t *n_out, const struct sk_plan *plan)
+{
+	const char **v;
+	size_t i;
+	int rc;
+
+	if (!plan || !plan->n_parts)
+		return 0;
+	if (!(v = calloc(plan->n_parts, sizeof(*v))))
+		return sk_error_set_oom();
+	for (i = 0; i < plan->n_parts; i++)
+		v[i] = plan->parts[i].account;
+	rc = dup_names(out, n_out, v, plan->n_parts);
+	free(v);
+	return rc;
+}
+
 int sk_saved_origin(struct sk_planfile_origin *out, const struct sk_saved_how *how, const struct sk_policyset *set,
-		    const struct sk_inventory *inv)
+		    const struct sk_inventory *inv, const struct sk_plan *plan)
 {
 	char account[64], endpoint[1024];
-	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	out->present = true;
@@ -105,17 +138,9 @@ int sk_saved_origin(struct sk_planfile_origin *out, const struct sk_saved_how *h
 	    (dup_path(&out->gpg_keyring, "--gpg-keyring", how->source->signing.gpg_keyring) < 0 ||
 	     dup_path(&out->allowed_signers, "--allowed-signers", how->source->signing.allowed_signers) < 0))
 		goto fail;
-	if (how->n_regions && !(out->regions = calloc(how->n_regions, sizeof(*out->regions)))) {
-		sk_error_set_oom();
+	if (dup_names(&out->regions, &out->n_regions, how->regions, how->n_regions) < 0 ||
+	    plan_accounts(&out->accounts, &out->n_accounts, plan) < 0)
 		goto fail;
-	}
-	for (i = 0; i < how->n_regions; i++) {
-		if (!(out->regions[i] = strdup(how->regions[i]))) {
-			sk_error_set_oom();
-			goto fail;
-		}
-		out->n_regions++;
-	}
 	return 0;
 fail:
 	sk_error_prefix("cannot record how the plan was made");
@@ -141,7 +166,7 @@ static void norm_path(char *out, size_t len, const char *s)
 		out[--n] = '\0';
 }
 
-static bool has_region(char *const *list, size_t n, const char *r)
+static bool has_name(const char *const *list, size_t n, const char *r)
 {
 	size_t i;
 
@@ -151,28 +176,48 @@ static bool has_region(char *const *list, size_t n, const char *r)
 	return false;
 }
 
-/* the same set of regions, whatever the order and repeats */
-static bool same_regions(const struct sk_planfile_origin *o, const struct sk_saved_how *how)
+/* the same set of names, whatever the order and repeats */
+static bool same_names(const char *const *a, size_t n_a, const char *const *b, size_t n_b)
 {
 	size_t i;
 
-	for (i = 0; i < how->n_regions; i++)
-		if (!has_region(o->regions, o->n_regions, how->regions[i]))
+	for (i = 0; i < n_a; i++)
+		if (!has_name(b, n_b, a[i]))
 			return false;
-	for (i = 0; i < o->n_regions; i++)
-		if (!has_region((char *const *)how->regions, how->n_regions, o->regions[i]))
+	for (i = 0; i < n_b; i++)
+		if (!has_name(a, n_a, b[i]))
 			return false;
 	return true;
 }
 
-static void list_regions(struct sk_buf *b, char *const *list, size_t n)
+/* "--region us-east-1, us-west-2" (option "--region"), or none when the list is empty */
+static void list_names(struct sk_buf *b, const char *option, const char *none, const char *const *list, size_t n)
 {
 	size_t i;
 
 	if (!n)
-		sk_buf_adds(b, "every region its policies name");
+		sk_buf_adds(b, none);
 	for (i = 0; i < n; i++)
-		sk_buf_printf(b, "%s%s", i ? ", " : "--region ", list[i]);
+		sk_buf_printf(b, "%s%s%s", i ? "" : option, i ? ", " : " ", list[i]);
+}
+
+/* the list option names contradicts the origin's (none: what an empty one means there) */
+static int contradicts(const char *option, const char *none, const char *const *given, size_t n_given,
+		       char *const *saved, size_t n_saved, const char *file)
+{
+	struct sk_buf a = SK_BUF_INIT, b = SK_BUF_INIT;
+	int rc;
+
+	if (n_given)
+		list_names(&a, option, "", given, n_given);
+	else
+		sk_buf_printf(&a, "no %s", option);
+	list_names(&b, option, none, (const char *const *)saved, n_saved);
+	rc = sk_error_set(SK_ERR_INVALID, "%s contradicts saved plan '%s', made for %s" SUFFIX, sk_buf_cstr(&a), file,
+			  sk_buf_cstr(&b));
+	sk_buf_free(&a);
+	sk_buf_free(&b);
+	return rc;
 }
 
 static int check_endpoint_and_profile(const struct sk_planfile_origin *o, const char *file,
@@ -230,16 +275,13 @@ int sk_saved_check(const struct sk_planfile_origin *o, const char *file, const s
 		return sk_error_set(SK_ERR_INVALID,
 				    "--ref '%s' (or SNAPKEEP_REF) contradicts saved plan '%s', made at --ref '%s'" SUFFIX, ref,
 				    file, oref);
-	if (!same_regions(o, how)) {
-		struct sk_buf given = SK_BUF_INIT, saved = SK_BUF_INIT;
-		list_regions(&given, (char *const *)how->regions, how->n_regions);
-		list_regions(&saved, o->regions, o->n_regions);
-		rc = sk_error_set(SK_ERR_INVALID, "%s contradicts saved plan '%s', made for %s" SUFFIX,
-				  how->n_regions ? sk_buf_cstr(&given) : "no --region", file, sk_buf_cstr(&saved));
-		sk_buf_free(&given);
-		sk_buf_free(&saved);
-		return rc;
-	}
+	if (!same_names(how->regions, how->n_regions, (const char *const *)o->regions, o->n_regions))
+		return contradicts("--region", "every region its policies name", how->regions, how->n_regions, o->regions,
+				   o->n_regions, file);
+	/* no --account is every account the plan covers: checked once they are planned again */
+	if (how->n_accounts && o->n_accounts &&
+	    !same_names(how->accounts, how->n_accounts, (const char *const *)o->accounts, o->n_accounts))
+		return contradicts("--account", "", how->accounts, how->n_accounts, o->accounts, o->n_accounts, file);
 	/* verifying a commit that was not verified when planned is fine; the reverse is not */
 	if (o->require_signed && !src->signing.required)
 		return sk_error_set(SK_ERR_INVALID, "no --require-signed-commits contradicts saved plan '%s', made from a "
@@ -265,4 +307,59 @@ int sk_saved_check_account(const struct sk_planfile_origin *o, const char *file,
 			    "saved plan '%s' was made for AWS account %s, but the credentials in use reach account %s; "
 			    "apply it with that account's credentials, or make a new plan",
 			    file, o->account, now);
+}
+
+/* the accounts of a plan's parts (several accounts), in order; NULL with none, or out of memory */
+static const char **part_accounts(const struct sk_plan *p)
+{
+	const char **v = calloc(p->n_parts + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < p->n_parts; i++)
+		v[i] = p->parts[i].account;
+	return v;
+}
+
+/* the accounts were made over (the saved plan's, or its origin's) are the ones planned now */
+static int same_accounts(const char *file, const char *const *was, size_t n_was, const char *const *now,
+			 size_t n_now)
+{
+	struct sk_buf a = SK_BUF_INIT, b = SK_BUF_INIT;
+	int rc;
+
+	if (same_names(was, n_was, now, n_now))
+		return 0;
+	list_names(&a, "accounts", "no account", was, n_was);
+	list_names(&b, "accounts", "no account", now, n_now);
+	rc = sk_error_set(SK_ERR_PLAN, "saved plan '%s' was made over %s, but this run plans %s; make a new plan", file,
+			  sk_buf_cstr(&a), sk_buf_cstr(&b));
+	sk_buf_free(&a);
+	sk_buf_free(&b);
+	return rc;
+}
+
+int sk_saved_check_accounts(const struct sk_planfile_origin *o, const char *file, const struct sk_plan *saved,
+			    const struct sk_plan *fresh)
+{
+	const char **was = NULL, **now = NULL;
+	int rc = 0;
+
+	if (!saved->n_parts && (!o || !o->n_accounts))
+		return 0;
+	if (fresh->n_unobserved)
+		return sk_error_set(SK_ERR_PLAN, "saved plan '%s' covers account %s, which could not be observed now (%s); "
+						 "nothing was applied: apply it once the account can be observed, or make "
+						 "a new plan",
+				    file, fresh->unobserved[0].account, fresh->unobserved[0].error);
+	if (!(was = part_accounts(saved)) || !(now = part_accounts(fresh))) {
+		rc = sk_error_set_oom();
+		goto done;
+	}
+	if ((saved->n_parts && same_accounts(file, was, saved->n_parts, now, fresh->n_parts) < 0) ||
+	    (o && o->n_accounts &&
+	     same_accounts(file, (const char *const *)o->accounts, o->n_accounts, now, fresh->n_parts) < 0))
+		rc = -1;
+done:
+	free(was);
+	free(now);
+	return rc;
 }
