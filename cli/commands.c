@@ -138,11 +138,14 @@ static const struct sk_command commands[] = {
 	  "  --wait              wait until the snapshot is available\n"
 	  "  --auto-approve      do not ask (required without a terminal)\n"
 	  "  --now TIME          take it as of this RFC 3339 time (default: the clock)\n"
-	  COMMON_SOURCE_SIGNED COMMON_AWS COMMON_STATE COMMON_OUTPUT "\n"
+	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT COMMON_STATE COMMON_OUTPUT "\n"
 	  "Shows the plan and asks, as apply does. Named <prefix>-<instance>-<yyyymmdd-hhmmss>-ondemand\n"
 	  "and tagged as the policy's, so apply and run treat it as theirs; every call is journaled.\n"
 	  "Without --keep-until or --keep-for, the policy's retention rules decide about it at once.\n"
-	  "Exit codes: 0 taken; 1 error or refused; 64 bad usage; 130/143 interrupted.\n" },
+	  "Over several accounts (Settings' accounts), one in each account that holds the instance\n"
+	  "and whose policies take snapshots of it, made there through its role (--account narrows).\n"
+	  "Exit codes: 0 taken; 1 error or refused; 4 partial: some accounts were not observed and\n"
+	  "nothing was taken there (the rest was); 64 bad usage; 130/143 interrupted.\n" },
 	{ "show", cmd_show, "print a saved plan", "[--output json] PLANFILE",
 	  OPT_OUTPUT OPT_COLOR OPT_VERBOSE OPT_LOG_FORMAT "\n" EXIT_CODES_BASIC },
 	{ "inventory", cmd_inventory, "print the observed inventory (for offline plans)", "[options]",

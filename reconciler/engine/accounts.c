@@ -16,6 +16,8 @@
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/diff.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/ondemand.h"
+#include "reconciler/planner/ownership.h"
 
 int sk_accounts_narrow(struct sk_policyset *view, struct sk_policy **policies, const struct sk_policyset *set,
 		       const char *account)
@@ -155,8 +157,12 @@ int sk_accounts_observe(struct sk_accounts *a, const struct sk_load_observe_opts
 	return rc;
 }
 
-int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set,
-		     const struct sk_plan_opts *po)
+/* one account's part of a plan over several: *part, or NULL when the account has nothing to do with it */
+typedef int (*plan_part_fn)(struct sk_plan **part, struct sk_account_run *r, void *ud);
+
+/* one plan of every observed account's part (part() makes it), the accounts not observed named */
+static int plan_parts(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set, int64_t now,
+		      plan_part_fn part_of, void *ud)
 {
 	struct sk_plan *plan = NULL, *part = NULL;
 	size_t i;
@@ -165,62 +171,133 @@ int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct s
 	if (sk_plan_new(&plan) < 0)
 		return -1;
 	memcpy(plan->commit, set->commit, sizeof(plan->commit));
-	plan->now = po->now;
+	plan->now = now;
 	plan->copies_at_once = set->settings.copies_in_flight;
 	plan->price_per_gb_month = set->settings.price_per_gb_month;
 	for (i = 0; i < a->n; i++) {
 		struct sk_account_run *r = &a->v[i];
-		struct sk_plan_opts each = *po;
-		struct sk_policyset previous;
-		struct sk_policy *prev_policies = NULL;
-		struct sk_plan_deletion *mine = NULL;
-		int rc;
 
 		if (!r->observed) {
 			if (sk_plan_add_unobserved(plan, r->target->id, r->error) < 0)
 				goto fail;
 			continue;
 		}
-		if (po->previous) {
-			if (sk_accounts_narrow(&previous, &prev_policies, po->previous, r->target->id) < 0)
-				goto fail;
-			each.previous = &previous;
-		}
-		/* its budgets count its own deletions */
-		if (po->n_deletions && !(mine = calloc(po->n_deletions, sizeof(*mine)))) {
-			free(prev_policies);
-			goto oom;
-		}
-		each.deletions = mine;
-		each.n_deletions = mine ? sk_budget_of_account(mine, po->deletions, po->n_deletions, r->target->id) : 0;
-		rc = sk_plan_compute(&part, &r->set, r->inv, &each);
-		free(prev_policies);
-		free(mine);
-		if (rc < 0) {
+		if (part_of(&part, r, ud) < 0) {
 			sk_error_prefix("account %s", r->target->id);
 			goto fail;
 		}
-		if (sk_plan_absorb(plan, part, r->target->id) < 0)
+		if (part && sk_plan_absorb(plan, part, r->target->id) < 0)
 			goto fail;
 		part = NULL;
 	}
-	/* a saved plan's: the live state of every account, each named */
-	if (po->basis && sk_plan_fingerprint_parts(plan) < 0)
-		goto fail;
 	/* what a plan shows of the commit is the set's, whether or not an account was observed */
-	if (!plan->subject && set->subject && !(plan->subject = strdup(set->subject)))
-		goto oom;
-	if (!plan->ref && set->ref && !(plan->ref = strdup(set->ref)))
-		goto oom;
+	if ((!plan->subject && set->subject && !(plan->subject = strdup(set->subject))) ||
+	    (!plan->ref && set->ref && !(plan->ref = strdup(set->ref)))) {
+		sk_error_set_oom();
+		goto fail;
+	}
 	plan->signer = set->signer;
 	*out = plan;
 	return 0;
-oom:
-	sk_error_set_oom();
 fail:
 	sk_plan_free(part);
 	sk_plan_free(plan);
 	return -1;
+}
+
+/* the account's plan: its policies, its inventory, the previous policies and deletions that are its own */
+static int reconcile_part(struct sk_plan **part, struct sk_account_run *r, void *ud)
+{
+	const struct sk_plan_opts *po = ud;
+	struct sk_plan_opts each = *po;
+	struct sk_policyset previous;
+	struct sk_policy *prev_policies = NULL;
+	struct sk_plan_deletion *mine = NULL;
+	int rc;
+
+	if (po->previous) {
+		if (sk_accounts_narrow(&previous, &prev_policies, po->previous, r->target->id) < 0)
+			return -1;
+		each.previous = &previous;
+	}
+	/* its budgets count its own deletions */
+	if (po->n_deletions && !(mine = calloc(po->n_deletions, sizeof(*mine)))) {
+		free(prev_policies);
+		return sk_error_set_oom();
+	}
+	each.deletions = mine;
+	each.n_deletions = mine ? sk_budget_of_account(mine, po->deletions, po->n_deletions, r->target->id) : 0;
+	rc = sk_plan_compute(part, &r->set, r->inv, &each);
+	free(prev_policies);
+	free(mine);
+	return rc;
+}
+
+int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set,
+		     const struct sk_plan_opts *po)
+{
+	if (plan_parts(out, a, set, po->now, reconcile_part, (void *)po) < 0)
+		return -1;
+	/* a saved plan's: the live state of every account, each named */
+	if (po->basis && sk_plan_fingerprint_parts(*out) < 0) {
+		sk_plan_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct backing_up {
+	const struct sk_backup_request *req;
+	int64_t now;
+	size_t n_parts;
+};
+
+/* does the account hold the instance, and does one of its policies (the one named) take snapshots of it? */
+static bool backs_up(const struct sk_account_run *r, const struct sk_backup_request *req)
+{
+	for (size_t i = 0; i < r->inv->n_instances; i++) {
+		const struct sk_inv_instance *in = &r->inv->instances[i];
+		if (strcmp(in->id, req->instance))
+			continue;
+		for (size_t k = 0; k < r->set.n_policies; k++) {
+			const struct sk_policy *p = &r->set.policies[k];
+			if ((!req->policy || !strcmp(p->name, req->policy)) && p->has_snapshots &&
+			    sk_policy_selects_instance(p, in))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int backup_part(struct sk_plan **part, struct sk_account_run *r, void *ud)
+{
+	struct backing_up *b = ud;
+
+	*part = NULL;
+	if (!backs_up(r, b->req))
+		return 0;
+	b->n_parts++;
+	return sk_plan_backup(part, &r->set, r->inv, b->req, b->now);
+}
+
+int sk_accounts_backup(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set,
+		       const struct sk_backup_request *req, int64_t now)
+{
+	struct backing_up b = { req, now, 0 };
+
+	if (plan_parts(out, a, set, now, backup_part, &b) < 0)
+		return -1;
+	if (b.n_parts || (*out)->n_unobserved)
+		return 0;
+	sk_plan_free(*out);
+	*out = NULL;
+	if (req->policy)
+		return sk_error_set(SK_ERR_POLICY, "instance '%s' is in no account where policy '%s' takes snapshots of it",
+				    req->instance, req->policy);
+	return sk_error_set(SK_ERR_POLICY, "instance '%s' is in no account whose policies take snapshots of it: "
+					   "snapkeep takes on-demand snapshots for a policy",
+			    req->instance);
 }
 
 struct applying {

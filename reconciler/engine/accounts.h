@@ -81,7 +81,20 @@ int sk_accounts_plan(struct sk_plan **out, struct sk_accounts *a, const struct s
 		     const struct sk_plan_opts *po);
 
 /*
- * Applies plan (made by sk_accounts_plan from a): each part with its
+ * An on-demand backup (planner/ondemand.h) over several accounts: in every
+ * observed account that holds req->instance and whose policies (the one
+ * req->policy names) take snapshots of it, that account's sk_plan_backup,
+ * absorbed as sk_accounts_plan does; the accounts not observed are the
+ * plan's unobserved.  SK_ERR_POLICY when no account (and none unobserved)
+ * holds such an instance; an account's own refusal (the instance in two of
+ * its regions, a suspended policy) names the account.
+ */
+struct sk_backup_request;
+int sk_accounts_backup(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set,
+		       const struct sk_backup_request *req, int64_t now);
+
+/*
+ * Applies plan (made by sk_accounts_plan or sk_accounts_backup from a): each part with its
  * account's client, inventory and policies, on base's other options, at
  * most parallel accounts at once; res holds every action's outcome in
  * plan's order.  Accounts not observed have no part: nothing is made there.

@@ -333,17 +333,12 @@ static bool cancelled(const struct sk_reconcile_opts *o)
 	return o->cancel && *o->cancel;
 }
 
-/* several accounts: what a backup cannot do yet, said before anything is observed */
+/* --account names some of Settings' accounts: without them, said before anything is observed */
 static int check_accounts(const struct sk_reconcile_opts *o, const struct sk_policyset *set)
 {
-	if (!set->settings.n_accounts) {
-		if (o->n_accounts)
-			return sk_error_set(SK_ERR_INVALID, "--account '%s': Settings lists no accounts (the run is the "
-							    "caller's own account)", o->accounts[0]);
-		return 0;
-	}
-	if (o->backup)
-		return sk_error_set(SK_ERR_INVALID, "backup: an on-demand backup over several accounts is not supported");
+	if (!set->settings.n_accounts && o->n_accounts)
+		return sk_error_set(SK_ERR_INVALID, "--account '%s': Settings lists no accounts (the run is the caller's "
+						    "own account)", o->accounts[0]);
 	return 0;
 }
 
@@ -565,9 +560,9 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	po.deletions = deletions;
 	sk_previous_load(&previous, &o->source, st->last_applied.commit, set);
 	po.previous = previous;
-	if (multi ? sk_accounts_plan(&plan, &accts, set, &po) < 0
-	    : o->backup ? sk_plan_backup(&plan, set, inv, o->backup, po.now) < 0
-			: sk_plan_compute(&plan, set, inv, &po) < 0)
+	if (o->backup ? (multi ? sk_accounts_backup(&plan, &accts, set, o->backup, po.now)
+			       : sk_plan_backup(&plan, set, inv, o->backup, po.now)) < 0
+	    : (multi ? sk_accounts_plan(&plan, &accts, set, &po) : sk_plan_compute(&plan, set, inv, &po)) < 0)
 		goto fail;
 	rep->guardrail_refused = plan->n_refused;
 	rep->destructive = sk_previous_unallowed(plan, o->apply ? o->allow_destructive : 0) != 0;

@@ -16,7 +16,12 @@ the other); an account that cannot be observed at apply time (its role now
 refuses).  An --account that contradicts the file is a usage error (64).
 An account that cannot be observed at plan time: `plan -out` writes no file
 and exits 1 naming it; narrowed with --account to the reachable account,
-the plan is saved and applies there only."""
+the plan is saved and applies there only.
+
+`backup --instance X` over several accounts takes one on-demand snapshot in
+each account that holds X (its policies taking snapshots of it), through
+that account's role; an account not observed is named (exit 4) and the
+others go on; --account narrows it; an instance in no account is refused."""
 import json
 import os
 import sys
@@ -224,4 +229,41 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 0 and made and all(a == A1 for a, _ in made), "apply FILE (no --account: the file's) acts in %s only"
          % A1, (r, made))
     t.is_(len(owned(emu, A2, "us-east-1")), 1, "nothing new in %s" % A2)
+
+    # ---- backup over several accounts: one snapshot in each account that holds the instance ----
+    def ondemand(account):
+        return [x for x in owned(emu, account, "us-east-1") if x.endswith("-ondemand")]
+
+    since = emu.calls()["last"]
+    r = sk("backup", "--instance", "orders-db", "--auto-approve")
+    t.ok(r.rc == 4 and A2 in r.err and ondemand(A1) and not ondemand(A2),
+         "backup with one account not observed: taken in the other, exit 4 naming it", r)
+    t.git_commit(repo, {"policies/settings.yaml": settings(EXT[A2])}, "fleet: the right external id again")
+    emu.clock(set="2026-03-03T06:00:00Z")
+    NOW = "2026-03-03T06:00:00Z"
+    since = emu.calls()["last"]
+    r = sk("backup", "--instance", "orders-db", "--keep-for", "30d", "--auto-approve")
+    t.is_(r.rc, 0, "backup --instance orders-db over both accounts exits 0") or t.diag(r)
+    t.ok("snapkeep-orders-db-20260303-060000-ondemand (us-east-1, account %s)" % A1 in r.out and
+         "snapkeep-orders-db-20260303-060000-ondemand (us-east-1, account %s)" % A2 in r.out,
+         "the plan it shows names both accounts", r.out)
+    made = [c for c in emu.calls(since=since)["calls"] if c.get("service") == "rds" and c.get("mutating")]
+    issued = {x["accessKey"]: x["arn"] for x in emu.credentials()["issued"]}
+    t.is_(sorted((c["account"], c["action"], c["params"].get("DBSnapshotIdentifier")) for c in made),
+          [(a, "CreateDBSnapshot", "snapkeep-orders-db-20260303-060000-ondemand") for a in ACCOUNTS],
+          "one on-demand snapshot in each account")
+    t.ok(made and all(issued.get(c.get("accessKey"), "").startswith("arn:aws:sts::%s:assumed-role/snapkeep/"
+                                                                     % c["account"]) for c in made),
+         "each made with its account's assumed credentials", made)
+    since = emu.calls()["last"]
+    r = sk("backup", "--instance", "orders-db", "--account", A2, "--now", "2026-03-03T06:30:00Z", "--auto-approve")
+    made = [(c["account"], c["action"]) for c in emu.calls(since=since)["calls"]
+            if c.get("service") == "rds" and c.get("mutating")]
+    t.ok(r.rc == 0 and made == [(A2, "CreateDBSnapshot")], "--account narrows the backup to that account",
+         (r, made))
+    since = emu.calls()["last"]
+    r = sk("backup", "--instance", "nowhere-db", "--auto-approve")
+    t.ok(r.rc == 1 and "instance 'nowhere-db' is in no account whose policies take snapshots of it" in r.err,
+         "an instance in no account is refused, saying so", r)
+    t.is_(emu.mutating(since, service="rds"), [], "and nothing is made")
 t.done()
