@@ -24,6 +24,22 @@ static bool same_url(const char *a, const char *b)
 	return la == lb && !strncmp(a, b, la);
 }
 
+/* --region or --account from the origin's list (what), unless the command line gives some */
+static int take_list(const char **dst, size_t *n_dst, char *const *src, size_t n_src, const char *what,
+		     const char *file)
+{
+	size_t i;
+
+	if (*n_dst)
+		return 0;
+	if (n_src > SK_CLI_MAX_REGIONS)
+		return sk_error_set(SK_ERR_INVALID, "saved plan '%s' names %zu %s, more than %d", file, n_src, what,
+				    SK_CLI_MAX_REGIONS);
+	for (i = 0; i < n_src; i++)
+		dst[(*n_dst)++] = src[i];
+	return 0;
+}
+
 /*
  * A saved plan says how it was made: what the command line leaves out is
  * taken from it.  --endpoint and --profile are compared here, before they
@@ -31,29 +47,16 @@ static bool same_url(const char *a, const char *b)
  */
 static int take_origin(struct sk_cli *cli, const struct sk_planfile_origin *o, const char *file)
 {
-	size_t i;
-
 	if (!cli->repo)
 		cli->repo = o->repository;
 	if (!cli->path)
 		cli->path = o->path;
 	if (!cli->ref)
 		cli->ref = o->ref;
-	if (!cli->n_regions) {
-		if (o->n_regions > SK_CLI_MAX_REGIONS)
-			return sk_error_set(SK_ERR_INVALID, "saved plan '%s' names %zu regions, more than %d", file,
-					    o->n_regions, SK_CLI_MAX_REGIONS);
-		for (i = 0; i < o->n_regions; i++)
-			cli->regions[cli->n_regions++] = o->regions[i];
-	}
 	/* over several accounts: the accounts it covers, each reached again through its role */
-	if (!cli->n_accounts) {
-		if (o->n_accounts > SK_CLI_MAX_REGIONS)
-			return sk_error_set(SK_ERR_INVALID, "saved plan '%s' names %zu accounts, more than %d", file,
-					    o->n_accounts, SK_CLI_MAX_REGIONS);
-		for (i = 0; i < o->n_accounts; i++)
-			cli->accounts[cli->n_accounts++] = o->accounts[i];
-	}
+	if (take_list(cli->regions, &cli->n_regions, o->regions, o->n_regions, "regions", file) < 0 ||
+	    take_list(cli->accounts, &cli->n_accounts, o->accounts, o->n_accounts, "accounts", file) < 0)
+		return -1;
 	if (!cli->allow_mass_delete)
 		cli->allow_mass_delete = o->allow_mass_delete;
 	/* a plan made from a verified commit is verified again, with the same keys unless told others */

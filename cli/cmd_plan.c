@@ -122,6 +122,19 @@ static void print_saved(const char *file)
 		printf("(%s is relative to this directory; from anywhere: snapkeep apply %s)\n", file, abs);
 }
 
+/* -out FILE's saved plan (without -out, none), then the plan and the hint: SK_EXIT_OK, or a failure's exit code */
+static int save_and_print(struct sk_cli *cli, const struct sk_session *s, const struct sk_policyset *set,
+			  const struct sk_inventory *inv, const struct sk_plan *plan)
+{
+	if (cli->out_file && save_plan(cli, s, set, inv, plan) < 0)
+		return sk_cli_fail();
+	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED)
+		return sk_cli_fail();
+	if (cli->out_file && !cli->json)
+		print_saved(cli->out_file);
+	return SK_EXIT_OK;
+}
+
 /* 0, or with --detailed-exitcode 3 when a guardrail refused an action, 2 when there are changes */
 static int exit_code(const struct sk_cli *cli, const struct sk_plan *plan)
 {
@@ -160,16 +173,8 @@ static int plan_accounts(struct sk_cli *cli, const struct sk_policyset *set)
 			     cli->out_file, plan->unobserved[0].account, plan->unobserved[0].error);
 		goto done;
 	}
-	if (cli->out_file && save_plan(cli, &s, set, NULL, plan) < 0) {
-		rc = sk_cli_fail();
+	if ((rc = save_and_print(cli, &s, set, NULL, plan)) != SK_EXIT_OK)
 		goto done;
-	}
-	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
-		rc = sk_cli_fail();
-		goto done;
-	}
-	if (cli->out_file && !cli->json)
-		print_saved(cli->out_file);
 	if (plan->n_unobserved)
 		rc = sk_cli_unobserved(plan->n_unobserved, accts.n, plan->unobserved[0].account, plan->unobserved[0].error,
 				       "plan");
@@ -226,17 +231,8 @@ int cmd_plan(struct sk_cli *cli)
 		 cli->inventory ? "read" : "observed", inv->n_instances, inv->n_snapshots, (double)(t1 - t0) / 1000.0,
 		 rss1 / 1024, (double)(sk_time_mono_ms() - t1) / 1000.0, plan->n_actions, plan->n_decisions,
 		 peak_rss_kib() / 1024);
-	if (cli->out_file && save_plan(cli, &s, set, inv, plan) < 0) {
-		rc = sk_cli_fail();
-		goto done;
-	}
-	if (sk_cli_print_plan(cli, plan, stdout) < 0 && sk_cli_stdout_status() != SK_CLI_STDOUT_CLOSED) {
-		rc = sk_cli_fail();
-		goto done;
-	}
-	if (cli->out_file && !cli->json)
-		print_saved(cli->out_file);
-	rc = exit_code(cli, plan);
+	if ((rc = save_and_print(cli, &s, set, inv, plan)) == SK_EXIT_OK)
+		rc = exit_code(cli, plan);
 done:
 	sk_plan_free(plan);
 	sk_inventory_free(inv);

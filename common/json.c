@@ -16,6 +16,18 @@ json_t *sk_json_time(int64_t t)
 	return json_string(buf);
 }
 
+json_t *sk_json_strings(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 int sk_json_set_time_ms(json_t *o, const char *key, int64_t ms)
 {
 	char t[SK_TIME_RFC3339_MAX];

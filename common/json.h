@@ -8,6 +8,7 @@
 #define SK_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -16,6 +17,9 @@
 
 /* t as "2026-01-01T03:00:00Z", or JSON null when t is 0; NULL when out of memory */
 json_t *sk_json_time(int64_t t);
+
+/* v[0..n) as a JSON array of strings; NULL when one is not UTF-8, or out of memory */
+json_t *sk_json_strings(const char *const *v, size_t n);
 
 /*
  * Sets o's member key to ms as "2026-01-01T03:00:00.123Z" when ms > 0, and

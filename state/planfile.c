@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/fields.h"
+#include "common/json.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "state/fileio.h"
@@ -63,24 +64,10 @@ static json_t *opt_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-/* a list of names as a JSON array; NULL when one is not UTF-8 (or out of memory) */
-static json_t *names_json(char *const *v, size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
 /* the origin as the file records it; NULL when a value is not UTF-8 (or out of memory) */
 static json_t *origin_json(const struct sk_planfile_origin *o)
 {
-	json_t *regions = names_json(o->regions, o->n_regions), *accounts = NULL, *out;
+	json_t *regions = sk_json_strings((const char *const *)o->regions, o->n_regions), *accounts = NULL, *out;
 
 	if (!regions)
 		return NULL;
@@ -98,7 +85,7 @@ static json_t *origin_json(const struct sk_planfile_origin *o)
 	}
 	/* only over several accounts: a single account's origin is written as it was */
 	if (out && o->n_accounts &&
-	    (!(accounts = names_json(o->accounts, o->n_accounts)) || json_object_set_new(out, "accounts", accounts) < 0)) {
+	    (!(accounts = sk_json_strings((const char *const *)o->accounts, o->n_accounts)) || json_object_set_new(out, "accounts", accounts) < 0)) {
 		json_decref(out);
 		return NULL;
 	}

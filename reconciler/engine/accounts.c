@@ -160,7 +160,7 @@ int sk_accounts_observe(struct sk_accounts *a, const struct sk_load_observe_opts
 /* one account's part of a plan over several: *part, or NULL when the account has nothing to do with it */
 typedef int (*plan_part_fn)(struct sk_plan **part, struct sk_account_run *r, void *ud);
 
-/* one plan of every observed account's part (part() makes it), the accounts not observed named */
+/* one plan of every observed account's part (part_of makes each), the accounts not observed named */
 static int plan_parts(struct sk_plan **out, struct sk_accounts *a, const struct sk_policyset *set, int64_t now,
 		      plan_part_fn part_of, void *ud)
 {

@@ -19,6 +19,7 @@
 #include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/str.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
@@ -114,19 +115,6 @@ struct build {
 	bool clusters; /* the statements being built are for the policies that select Aurora clusters */
 };
 
-static json_t *strings_json(const char *const *v, size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
 /*
  * Appends {"Sid", "Effect": "Allow", "Action", "Resource"[, "Condition"]}
  * when there are resources; takes condition.  A statement that should
@@ -143,7 +131,7 @@ static void add_statement_if(struct build *b, const char *sid, const char *const
 		json_decref(condition);
 		return;
 	}
-	acts = strings_json(actions, n_actions);
+	acts = sk_json_strings(actions, n_actions);
 	res = set_json(resources);
 	st = json_object();
 	if (!acts || !res || !st || json_object_set_new(st, "Sid", json_string(sid)) < 0 ||

@@ -333,7 +333,7 @@ static bool cancelled(const struct sk_reconcile_opts *o)
 	return o->cancel && *o->cancel;
 }
 
-/* --account names some of Settings' accounts: without them, said before anything is observed */
+/* --account picks among Settings' accounts: an error when Settings lists none, said before anything is observed */
 static int check_accounts(const struct sk_reconcile_opts *o, const struct sk_policyset *set)
 {
 	if (!set->settings.n_accounts && o->n_accounts)

@@ -102,19 +102,26 @@ static int dup_names(char ***dst, size_t *n_dst, const char *const *src, size_t 
 	return 0;
 }
 
-/* the accounts a plan over several accounts covers, its parts' in order, into out */
+/* the accounts of a plan's parts (several accounts), in order (an empty list for none); NULL: out of memory */
+static const char **part_accounts(const struct sk_plan *p)
+{
+	const char **v = calloc(p->n_parts + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < p->n_parts; i++)
+		v[i] = p->parts[i].account;
+	return v;
+}
+
+/* copies of the accounts a plan over several accounts covers, in order, into out */
 static int plan_accounts(char ***out, size_t *n_out, const struct sk_plan *plan)
 {
 	const char **v;
-	size_t i;
 	int rc;
 
 	if (!plan || !plan->n_parts)
 		return 0;
-	if (!(v = calloc(plan->n_parts, sizeof(*v))))
+	if (!(v = part_accounts(plan)))
 		return sk_error_set_oom();
-	for (i = 0; i < plan->n_parts; i++)
-		v[i] = plan->parts[i].account;
 	rc = dup_names(out, n_out, v, plan->n_parts);
 	free(v);
 	return rc;
@@ -309,17 +316,7 @@ int sk_saved_check_account(const struct sk_planfile_origin *o, const char *file,
 			    file, o->account, now);
 }
 
-/* the accounts of a plan's parts (several accounts), in order; NULL with none, or out of memory */
-static const char **part_accounts(const struct sk_plan *p)
-{
-	const char **v = calloc(p->n_parts + 1, sizeof(*v));
-
-	for (size_t i = 0; v && i < p->n_parts; i++)
-		v[i] = p->parts[i].account;
-	return v;
-}
-
-/* the accounts were made over (the saved plan's, or its origin's) are the ones planned now */
+/* the accounts a saved plan was made over (its own list, or its origin's) are the ones planned now */
 static int same_accounts(const char *file, const char *const *was, size_t n_was, const char *const *now,
 			 size_t n_now)
 {

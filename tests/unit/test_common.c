@@ -409,6 +409,21 @@ static void test_json_built_frees_what_failed_and_says_so(void **state)
 	sk_error_clear();
 }
 
+static void test_json_strings_in_order_none_for_bad_utf8(void **state)
+{
+	const char *const names[] = { "us-east-1", "eu-west-1" }, *const bad[] = { "ok", "\xff" };
+	json_t *a = sk_json_strings(names, 2), *none = sk_json_strings(NULL, 0);
+
+	(void)state;
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(json_string_value(json_array_get(a, 1)), "eu-west-1");
+	assert_true(json_is_array(none));
+	assert_int_equal(json_array_size(none), 0);
+	assert_null(sk_json_strings(bad, 2));
+	json_decref(a);
+	json_decref(none);
+}
+
 static void test_arena_memdup_copies_aligned(void **state)
 {
 	struct sk_arena a = SK_ARENA_INIT;
@@ -531,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_view_trim_by_takes_its_own_blanks),
 		cmocka_unit_test(test_json_times_null_or_left_out_when_unknown),
 		cmocka_unit_test(test_json_built_frees_what_failed_and_says_so),
+		cmocka_unit_test(test_json_strings_in_order_none_for_bad_utf8),
 		cmocka_unit_test(test_arena_memdup_copies_aligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
