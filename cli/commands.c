@@ -203,7 +203,7 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",
 	  "[--policy NAME] [--instance ID] [--output text|json] [options]",
-	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_ACCOUNT OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
 	  "  --policy NAME       only this policy's instances\n"
 	  "  --instance ID       only this instance\n"
 	  "  --inventory FILE    verify a snapkeep-inventory/v1 file instead of AWS\n"
@@ -215,6 +215,9 @@ static const struct sk_command commands[] = {
 	  "for it, and the last restore drill (the state's, within drillMaxAge or the drill schedule).\n"
 	  "Makes the list calls plan makes and no other; changes nothing.\n"
 	  "Prints a summary line and one line per problem (--output json: every result).\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role and\n"
+	  "verified with its own policies and drills; a problem names its account (JSON \"account\"),\n"
+	  "and an account that cannot be observed is one UNKNOWN, named with why.\n"
 	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "report", cmd_report, "compliance, cost and history: for people, tickets and auditors",
