@@ -288,7 +288,7 @@ static const struct sk_command commands[] = {
 	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
 	{ "drill", cmd_drill, "restore backups into throw-away instances, query them, delete them",
 	  "[--instance ID] [--policy NAME] [options]",
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  COMMON_SOURCE COMMON_AWS OPT_ACCOUNT COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
 	  "  --instance ID       drill only this instance (default: every instance a policy with a\n"
 	  "                      drill: block selects)\n"
 	  "  --policy NAME       drill only this policy's instances\n\n"
@@ -300,7 +300,10 @@ static const struct sk_command commands[] = {
 	  "answered) and the RPO (backup time to the newest row a notOlderThanSnapshotBy check reads),\n"
 	  "journals the drill (history shows it), keeps the last result per instance in the state\n"
 	  "and sends one SNS message per failed drill. Drill instances a crash left are deleted first.\n"
-	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 64 bad usage;\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role and its\n"
+	  "drills restore there with that role; results name their account (JSON \"account\").\n"
+	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 4 some accounts were not\n"
+	  "observed (the drills elsewhere passed); 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the drill instance was still deleted).\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"
