@@ -123,8 +123,8 @@ static int unknown(const struct sk_cli *cli)
 }
 
 /* the caller's own account: one inventory, the drills as the state has them */
-static int verify_one(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set, struct sk_verify_opts *vo,
-		      struct sk_verify_report **out, int64_t *observed_at)
+static int verify_one(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
+		      struct sk_verify_opts *vo, struct sk_verify_report **out, int64_t *observed_at)
 {
 	struct sk_inventory *inv = NULL;
 	int64_t t0 = sk_time_mono_ms(), t1;
@@ -172,8 +172,7 @@ static int verify_accounts(struct sk_cli *cli, struct sk_session *s, const struc
 					     "(Settings' accounts)");
 		return -1;
 	}
-	if (sk_cli_observe_accounts(cli, s, &accts, set) < 0 ||
-	    sk_verify_report_new(&all, cli->now) < 0)
+	if (sk_cli_observe_accounts(cli, s, &accts, set) < 0 || sk_verify_report_new(&all, cli->now) < 0)
 		goto done;
 	*observed_at = 0;
 	for (i = 0; i < accts.n; i++) {
@@ -212,8 +211,9 @@ static int verify_accounts(struct sk_cli *cli, struct sk_session *s, const struc
 		*observed_at = all->now;
 	if (!matched && (base->policy || base->instance) && sk_accounts_unobserved(&accts) < accts.n) {
 		if (base->instance)
-			sk_error_set(SK_ERR_INVALID, "no policy%s%s%s selects instance '%s' in any account", base->policy ? " ('" : "",
-				     base->policy ? base->policy : "", base->policy ? "')" : "", base->instance);
+			sk_error_set(SK_ERR_INVALID, "no policy%s%s%s selects instance '%s' in any account",
+				     base->policy ? " ('" : "", base->policy ? base->policy : "", base->policy ? "')" : "",
+				     base->instance);
 		else
 			sk_error_set(SK_ERR_INVALID, "no policy named '%s' covers any account", base->policy);
 		goto done;

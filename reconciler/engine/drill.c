@@ -432,7 +432,8 @@ static void notify(struct drill_ctx *x, const struct sk_policy *p, const struct 
 	sk_buf_printf(&body,
 		      "The restore drill of instance '%s' (%s%s%s, policy '%s') failed: %s\n\n"
 		      "Restored: %s%s%s (%s) into '%s'; RTO %s; the drill instance was %sdeleted.\n",
-		      r->instance, r->region, r->account[0] ? ", account " : "", r->account, r->policy, r->error, r->point_in_time ? "point in time" : "snapshot ",
+		      r->instance, r->region, r->account[0] ? ", account " : "", r->account, r->policy, r->error,
+		      r->point_in_time ? "point in time" : "snapshot ",
 		      r->point_in_time ? "" : r->source, "", r->source_time ? when : "latest", r->drill_instance, rto,
 		      r->deleted ? "" : "NOT ");
 	for (size_t i = 0; i < r->n_checks; i++)

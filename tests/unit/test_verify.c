@@ -513,7 +513,7 @@ static void test_verify_drill(void **state)
 	sk_verify_report_free(r);
 }
 
-/* over several accounts a drill counts only for the account it was made in: the same name elsewhere is another instance */
+/* over several accounts a drill counts only in the account it was made in: the same name elsewhere is another instance */
 static void test_verify_drill_of_its_account(void **state)
 {
 	struct knobs k = fine();
