@@ -220,9 +220,13 @@ int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, cons
 			bool basis, struct sk_plan **out);
 /*
  * Several accounts (Settings' accounts): opens the session s and each
- * account's (engine/accounts.h), observes them and plans them in one, as
- * sk_cli_compute_plan() plans one.  Close accts and s whatever it returns.
+ * account's (engine/accounts.h, --account narrowing them) and observes
+ * them; an account that cannot be observed is marked so, not an error.
+ * Close accts and s whatever it returns.
  */
+int sk_cli_observe_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			    const struct sk_policyset *set);
+/* the same, then plans them in one, as sk_cli_compute_plan() plans one */
 int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
 			 const struct sk_policyset *set, bool basis, struct sk_plan **out);
 int sk_cli_print_plan(struct sk_cli *cli, const struct sk_plan *p, FILE *f);

@@ -262,17 +262,25 @@ int sk_cli_compute_plan(struct sk_cli *cli, const struct sk_policyset *set, cons
 	return sk_cli_plan_guarded(cli, set, inv, NULL, &po, out);
 }
 
+int sk_cli_observe_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
+			    const struct sk_policyset *set)
+{
+	struct sk_load_observe_opts oo;
+
+	observe_opts(&oo, cli);
+	if (sk_cli_open_session(cli, s) < 0 || sk_accounts_open(accts, s, set, cli->accounts, cli->n_accounts) < 0)
+		return -1;
+	return sk_accounts_observe(accts, &oo, set->settings.parallel);
+}
+
 int sk_cli_plan_accounts(struct sk_cli *cli, struct sk_session *s, struct sk_accounts *accts,
 			 const struct sk_policyset *set, bool basis, struct sk_plan **out)
 {
-	struct sk_load_observe_opts oo;
 	struct sk_plan_opts po;
 
-	observe_opts(&oo, cli);
 	plan_opts(&po, cli);
 	po.basis = basis;
-	if (sk_cli_open_session(cli, s) < 0 || sk_accounts_open(accts, s, set, cli->accounts, cli->n_accounts) < 0 ||
-	    sk_accounts_observe(accts, &oo, set->settings.parallel) < 0)
+	if (sk_cli_observe_accounts(cli, s, accts, set) < 0)
 		return -1;
 	return sk_cli_plan_guarded(cli, set, NULL, accts, &po, out);
 }

@@ -55,10 +55,12 @@ static void print_done(const struct sk_drill_result *r)
 	sk_drill_format_seconds(rpo, r->rpo);
 	sk_drill_format_seconds(restore, r->restore_ms >= 0 ? r->restore_ms / 1000 : -1);
 	if (r->passed)
-		printf("PASSED %s (%s): %zu/%zu checks, RTO %s (restore %s), RPO %s, %d GiB restored\n", r->instance,
-		       r->region, r->n_passed, r->n_checks, rto, restore, rpo, r->restored_gib ? r->restored_gib : r->source_gib);
+		printf("PASSED %s (%s%s%s): %zu/%zu checks, RTO %s (restore %s), RPO %s, %d GiB restored\n", r->instance,
+		       r->region, r->account[0] ? ", account " : "", r->account, r->n_passed, r->n_checks, rto, restore,
+		       rpo, r->restored_gib ? r->restored_gib : r->source_gib);
 	else
-		printf("FAILED %s (%s): %s\n", r->instance, r->region, r->error);
+		printf("FAILED %s (%s%s%s): %s\n", r->instance, r->region, r->account[0] ? ", account " : "", r->account,
+		       r->error);
 	fflush(stdout);
 }
 
@@ -79,11 +81,13 @@ static void on_event(void *ud, const struct sk_drill_event *ev)
 		end_waiting(sh);
 		sk_time_format_rfc3339(when, r->source_time);
 		if (r->point_in_time)
-			printf("Drill of %s (%s, policy '%s'): restoring the point in time %s into '%s'\n", r->instance,
-			       r->region, r->policy, r->source_time ? when : "latest restorable", r->drill_instance);
+			printf("Drill of %s (%s%s%s, policy '%s'): restoring the point in time %s into '%s'\n",
+			       r->instance, r->region, r->account[0] ? ", account " : "", r->account, r->policy,
+			       r->source_time ? when : "latest restorable", r->drill_instance);
 		else
-			printf("Drill of %s (%s, policy '%s'): restoring snapshot %s (%s) into '%s'\n", r->instance,
-			       r->region, r->policy, r->source, when, r->drill_instance);
+			printf("Drill of %s (%s%s%s, policy '%s'): restoring snapshot %s (%s) into '%s'\n", r->instance,
+			       r->region, r->account[0] ? ", account " : "", r->account, r->policy, r->source, when,
+			       r->drill_instance);
 		sh->last_status[0] = '\0';
 		sh->checks_shown = false;
 		break;
@@ -162,6 +166,8 @@ int cmd_drill(struct sk_cli *cli)
 		o.n_instances = 1;
 	}
 	o.policy = cli->policy;
+	o.accounts = cli->accounts;
+	o.n_accounts = cli->n_accounts;
 	o.regions = cli->regions;
 	o.n_regions = cli->n_regions;
 	o.lock_timeout = cli->lock_timeout;
@@ -180,14 +186,14 @@ int cmd_drill(struct sk_cli *cli)
 			printf("; %zu drill instance%s left by earlier drills deleted.\n", rep.cleaned,
 			       rep.cleaned == 1 ? "" : "s");
 	}
-	if (rc < 0 && rep.error[0] && !rep.failed && !rep.interrupted) {
+	if (rc < 0 && rep.error[0] && !rep.interrupted && (!rep.failed || rep.unobserved))
 		sk_cli_error("%s", rep.error);
-		rc = SK_EXIT_ERROR;
-	} else if (rep.interrupted) {
+	if (rep.interrupted)
 		rc = sk_cli_interrupted == SIGTERM ? SK_EXIT_SIGTERM : SK_EXIT_SIGINT;
-	} else {
+	else if (rep.unobserved && !rep.failed && rep.n_results)
+		rc = SK_EXIT_PARTIAL; /* drilled where it could: as plan, exit 4 names the accounts it could not */
+	else
 		rc = rc < 0 ? SK_EXIT_ERROR : SK_EXIT_OK;
-	}
 	sk_drill_report_free(&rep);
 	sk_session_close(&s);
 	return rc;

@@ -210,7 +210,7 @@ static const struct sk_command commands[] = {
 	  "Exit codes: 0 stopped by a signal, or --once succeeded; 1 error (--once: the cycle failed); 64 bad usage.\n" },
 	{ "verify", cmd_verify, "check that every backup is there, fresh and sound (a monitoring plugin)",
 	  "[--policy NAME] [--instance ID] [--output text|json] [options]",
-	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  COMMON_SOURCE OPT_REGION_READ COMMON_AWS_ACCESS OPT_ACCOUNT OPT_STATE_DIR OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
 	  "  --policy NAME       only this policy's instances\n"
 	  "  --instance ID       only this instance\n"
 	  "  --inventory FILE    verify a snapkeep-inventory/v1 file instead of AWS\n"
@@ -222,6 +222,9 @@ static const struct sk_command commands[] = {
 	  "for it, and the last restore drill (the state's, within drillMaxAge or the drill schedule).\n"
 	  "Makes the list calls plan makes and no other; changes nothing.\n"
 	  "Prints a summary line and one line per problem (--output json: every result).\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role and\n"
+	  "verified with its own policies and drills; a problem names its account (JSON \"account\"),\n"
+	  "and an account that cannot be observed is one UNKNOWN, named with why.\n"
 	  "Exit codes, as monitoring plugins (Nagios, Icinga): 0 OK; 1 WARNING; 2 CRITICAL;\n"
 	  "3 UNKNOWN, also for bad usage and when the policies or AWS cannot be read.\n" },
 	{ "report", cmd_report, "compliance, cost and history: for people, tickets and auditors",
@@ -292,7 +295,7 @@ static const struct sk_command commands[] = {
 	  "64 bad usage; 130/143 interrupted by SIGINT/SIGTERM.\n" },
 	{ "drill", cmd_drill, "restore backups into throw-away instances, query them, delete them",
 	  "[--instance ID] [--policy NAME] [options]",
-	  COMMON_SOURCE COMMON_AWS COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
+	  COMMON_SOURCE COMMON_AWS OPT_ACCOUNT COMMON_STATE OPT_OUTPUT OPT_DEBUG OPT_LOG_FORMAT
 	  "  --instance ID       drill only this instance (default: every instance a policy with a\n"
 	  "                      drill: block selects)\n"
 	  "  --policy NAME       drill only this policy's instances\n\n"
@@ -304,7 +307,10 @@ static const struct sk_command commands[] = {
 	  "answered) and the RPO (backup time to the newest row a notOlderThanSnapshotBy check reads),\n"
 	  "journals the drill (history shows it), keeps the last result per instance in the state\n"
 	  "and sends one SNS message per failed drill. Drill instances a crash left are deleted first.\n"
-	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 64 bad usage;\n"
+	  "Over several accounts (Settings' accounts), each account is observed with its role and its\n"
+	  "drills restore there with that role; results name their account (JSON \"account\").\n"
+	  "Exit codes: 0 every drill passed; 1 a drill failed, or an error; 4 some accounts were not\n"
+	  "observed (the drills elsewhere passed); 64 bad usage;\n"
 	  "130/143 interrupted by SIGINT/SIGTERM (the drill instance was still deleted).\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity and credential source in use", "[options]",
 	  "  --region R          the region to ask STS in, and to show (default: AWS_REGION, the\n"

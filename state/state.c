@@ -811,10 +811,12 @@ done:
 	return rc;
 }
 
-const struct sk_state_drill *sk_state_last_drill(const struct sk_state *s, const char *region, const char *id)
+const struct sk_state_drill *sk_state_last_drill(const struct sk_state *s, const char *account, const char *region,
+						 const char *id)
 {
 	for (size_t i = 0; s && i < s->n_instances; i++)
-		if (!strcmp(s->instances[i].region, region) && !strcmp(s->instances[i].id, id))
+		if (!strcmp(s->instances[i].region, region) && !strcmp(s->instances[i].id, id) &&
+		    !strcmp(s->instances[i].account, account ? account : ""))
 			return s->instances[i].last_drill.at ? &s->instances[i].last_drill : NULL;
 	return NULL;
 }

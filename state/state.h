@@ -166,10 +166,12 @@ void sk_state_forget_deletions(struct sk_state *s, int64_t before);
 void sk_state_free(struct sk_state *s);
 
 /*
- * The last restore drill of an instance, for readers such as verify: NULL
- * when the state knows no drill of it.
+ * The last restore drill of an instance of account (NULL or "": the
+ * caller's own), for readers such as verify: NULL when the state knows no
+ * drill of it.
  */
-const struct sk_state_drill *sk_state_last_drill(const struct sk_state *s, const char *region, const char *id);
+const struct sk_state_drill *sk_state_last_drill(const struct sk_state *s, const char *account, const char *region,
+						 const char *id);
 
 /* a random RFC 4122 version 4 UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
 int sk_state_new_uuid(char out[37]);

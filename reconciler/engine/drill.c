@@ -20,11 +20,13 @@
 #include "aws/rds.h"
 #include "aws/sns.h"
 #include "common/array.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/instance_wait.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/inventory.h"
@@ -42,7 +44,9 @@
 
 struct drill_ctx {
 	const struct sk_drill_opts *o;
-	struct sk_aws_client *c;
+	struct sk_aws_client *c;     /* the account's: restores, waits, deletes */
+	struct sk_aws_client *sns;   /* the session's own: alerts go where the loop's go */
+	const char *account;         /* one of Settings' accounts; NULL: the caller's own */
 	const struct sk_policyset *set;
 	const struct sk_inventory *inv;
 	struct sk_journal *journal;
@@ -92,16 +96,17 @@ static void copy(char *dst, size_t len, const char *src)
 
 /* ---- leftovers ---- */
 
-static void journal_cleanup(struct sk_journal *j, const struct sk_inv_instance *in, const char *of, const char *result,
-			    const char *detail, const char *run_id)
+static void journal_cleanup(struct sk_journal *j, const char *account, const struct sk_inv_instance *in, const char *of,
+			    const char *result, const char *detail, const char *run_id)
 {
 	json_t *f;
 
 	if (!j)
 		return;
-	f = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?}", "action", "drill-cleanup", "region",
+	f = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?}", "action", "drill-cleanup", "region",
 		      in->region, "target", in->id, "instance", of, "policy",
-		      sk_tag_get(in->tags, in->n_tags, SK_TAG_POLICY), "result", result, "detail", detail, "runId", run_id);
+		      sk_tag_get(in->tags, in->n_tags, SK_TAG_POLICY), "result", result, "detail", detail, "runId", run_id,
+		      "account", account);
 	if (!f || sk_journal_append(NULL, 0, j, "drill-cleanup", f, true) < 0)
 		sk_warn("cannot journal the deletion of drill instance '%s': %s", in->id,
 			f ? sk_error_message() : "out of memory");
@@ -138,12 +143,12 @@ int sk_drill_cleanup(size_t *deleted, struct sk_aws_client *c, const struct sk_i
 		if (sk_rds_delete_db_instance(c, in->region, in->id, true, NULL, true, &err) < 0 && !already_gone(&err)) {
 			sk_warn("cannot delete drill instance '%s' in %s left by an earlier drill: %s", in->id, in->region,
 				sk_error_message());
-			journal_cleanup(j, in, of, "failed", sk_error_message(), run_id);
+			journal_cleanup(j, inv->account, in, of, "failed", sk_error_message(), run_id);
 			rc = -1;
 			continue;
 		}
 		sk_info("deleted drill instance '%s' in %s, left by an interrupted drill of '%s'", in->id, in->region, of);
-		journal_cleanup(j, in, of, "done", "left by an interrupted drill", run_id);
+		journal_cleanup(j, inv->account, in, of, "done", "left by an interrupted drill", run_id);
 		(*deleted)++;
 	}
 	return rc;
@@ -185,7 +190,7 @@ static bool wanted(const struct sk_drill_opts *o, const struct sk_policy *p, con
 /* the loop: has the schedule fired since the last drill?  Never drilled: due. */
 static bool due(const struct drill_ctx *x, const struct sk_policy *p, const struct sk_inv_instance *in)
 {
-	const struct sk_state_drill *d = sk_state_last_drill(x->st, in->region, in->id);
+	const struct sk_state_drill *d = sk_state_last_drill(x->st, x->account, in->region, in->id);
 	int64_t next;
 
 	if (!x->o->only_due || !d)
@@ -368,6 +373,9 @@ json_t *sk_drill_result_json(const struct sk_drill_result *r)
 		      r->restore_ms >= 0 ? json_integer(r->restore_ms / 1000) : json_null(), "rpoSeconds",
 		      r->rpo >= 0 ? json_integer(r->rpo) : json_null(), "sourceGiB", r->source_gib, "restoredGiB",
 		      r->restored_gib, "deleted", r->deleted, "checks", checks ? checks : json_array());
+	/* only over several accounts: one account's records are as they were */
+	if (o && r->account[0])
+		json_object_set_new(o, "account", json_string(r->account));
 	return o;
 }
 
@@ -387,7 +395,7 @@ static void record_state(struct drill_ctx *x, const struct sk_drill_result *r)
 	struct sk_state_instance *si;
 	struct sk_state_drill *d;
 
-	if (!x->st || sk_state_instance(&si, x->st, r->region, r->instance, true) < 0) {
+	if (!x->st || sk_state_instance_in(&si, x->st, x->account, r->region, r->instance, true) < 0) {
 		sk_warn("cannot record the drill of '%s' in the state: %s", r->instance, sk_error_message());
 		return;
 	}
@@ -422,16 +430,17 @@ static void notify(struct drill_ctx *x, const struct sk_policy *p, const struct 
 	sk_time_format_rfc3339(when, r->source_time);
 	sk_drill_format_seconds(rto, r->rto_ms >= 0 ? r->rto_ms / 1000 : -1);
 	sk_buf_printf(&body,
-		      "The restore drill of instance '%s' (%s, policy '%s') failed: %s\n\n"
+		      "The restore drill of instance '%s' (%s%s%s, policy '%s') failed: %s\n\n"
 		      "Restored: %s%s%s (%s) into '%s'; RTO %s; the drill instance was %sdeleted.\n",
-		      r->instance, r->region, r->policy, r->error, r->point_in_time ? "point in time" : "snapshot ",
+		      r->instance, r->region, r->account[0] ? ", account " : "", r->account, r->policy, r->error,
+		      r->point_in_time ? "point in time" : "snapshot ",
 		      r->point_in_time ? "" : r->source, "", r->source_time ? when : "latest", r->drill_instance, rto,
 		      r->deleted ? "" : "NOT ");
 	for (size_t i = 0; i < r->n_checks; i++)
 		sk_buf_printf(&body, "  %s  %s: %s\n", r->checks[i].passed ? "ok    " : "FAILED", r->checks[i].name,
 			      r->checks[i].message ? r->checks[i].message : "");
 	memset(&err, 0, sizeof(err));
-	if (sk_sns_publish(x->c, topic, subject, sk_buf_cstr(&body), NULL, 0, &err) < 0)
+	if (sk_sns_publish(x->sns, topic, subject, sk_buf_cstr(&body), NULL, 0, &err) < 0)
 		sk_warn("cannot send the drill alert to %s: %s", topic, sk_error_message());
 	sk_buf_free(&body);
 }
@@ -449,6 +458,7 @@ static void run_one(struct drill_ctx *x, const struct sk_policy *p, const struct
 	memset(&w, 0, sizeof(w));
 	w.x = x;
 	w.r = r;
+	copy(r->account, sizeof(r->account), x->account);
 	copy(r->policy, sizeof(r->policy), p->name);
 	copy(r->region, sizeof(r->region), in->region);
 	copy(r->instance, sizeof(r->instance), in->id);
@@ -545,17 +555,17 @@ record:
 
 /* ---- the run ---- */
 
-static int drill_all(struct sk_drill_report *rep, struct drill_ctx *x)
+/* the drills of x's account (its policies, its inventory); *any_drill: some policy there has one */
+static int drill_all(struct sk_drill_report *rep, struct drill_ctx *x, bool *any_drill)
 {
 	const struct sk_policyset *set = x->set;
-	bool any_drill = false;
 
 	for (size_t pi = 0; pi < set->n_policies; pi++) {
 		const struct sk_policy *p = &set->policies[pi];
 
 		if (!p->has_drill || (x->o->policy && strcmp(x->o->policy, p->name)))
 			continue;
-		any_drill = true;
+		*any_drill = true;
 		for (size_t i = 0; i < x->inv->n_instances; i++) {
 			const struct sk_inv_instance *in = &x->inv->instances[i];
 			struct sk_drill_result *r;
@@ -583,17 +593,76 @@ static int drill_all(struct sk_drill_report *rep, struct drill_ctx *x)
 			}
 		}
 	}
-	if (x->o->policy && !any_drill)
-		return sk_error_set(SK_ERR_INVALID, "policy '%s' has no drill (or does not exist)", x->o->policy);
-	if (!x->o->only_due && rep->selected == 0) {
-		if (x->o->n_instances)
+	return 0;
+}
+
+/* after every account: --policy, --instance or the policies chose nothing, said */
+static int chose_nothing(const struct sk_drill_report *rep, const struct sk_drill_opts *o, bool any_drill)
+{
+	if (o->policy && !any_drill)
+		return sk_error_set(SK_ERR_INVALID, "policy '%s' has no drill (or does not exist)", o->policy);
+	if (!o->only_due && rep->selected == 0) {
+		if (o->n_instances)
 			return sk_error_set(SK_ERR_INVALID, "instance '%s' is not selected by a policy with a drill%s",
-					    x->o->instances[0], x->o->n_regions ? " in the regions asked for" : "");
+					    o->instances[0], o->n_regions ? " in the regions asked for" : "");
 		if (!any_drill)
 			return sk_error_set(SK_ERR_INVALID, "no policy has a drill (add a 'drill:' block, see specs/README.md)");
 		return sk_error_set(SK_ERR_INVALID, "the policies with a drill select no instance that was observed");
 	}
 	return 0;
+}
+
+/*
+ * Several accounts (Settings' accounts): each observed with its role, its
+ * leftovers cleaned and its drills run with its own client, policies and
+ * inventory; one that cannot be observed is counted and named in
+ * rep->error, and the others go on.
+ */
+static int drill_accounts(struct sk_drill_report *rep, struct drill_ctx *x, const struct sk_load_observe_opts *oo,
+			  bool *any_drill)
+{
+	const struct sk_drill_opts *o = x->o;
+	const struct sk_policyset *set = x->set;
+	struct sk_accounts accts;
+	struct sk_buf why = SK_BUF_INIT;
+	int rc = -1;
+
+	memset(&accts, 0, sizeof(accts));
+	if (sk_accounts_open(&accts, o->session, set, o->accounts, o->n_accounts) < 0 ||
+	    sk_accounts_observe(&accts, oo, set->settings.parallel) < 0)
+		goto done;
+	for (size_t i = 0; i < accts.n; i++) {
+		struct sk_account_run *run = &accts.v[i];
+		size_t cleaned = 0;
+
+		if (!run->observed) {
+			sk_buf_printf(&why, "%s%s (%s)", rep->unobserved++ ? "; " : "", run->target->id, run->error);
+			continue;
+		}
+		x->c = run->client;
+		x->set = &run->set;
+		x->inv = run->inv;
+		x->account = run->target->id;
+		if (sk_drill_cleanup(&cleaned, x->c, x->inv, x->journal, x->run_id, o->on_event, o->ud) < 0)
+			sk_warn("account %s: some drill instances left by earlier drills could not be deleted; the next run "
+				"tries again", run->target->id);
+		rep->cleaned += cleaned;
+		if (drill_all(rep, x, any_drill) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	if (rep->unobserved)
+		snprintf(rep->error, sizeof(rep->error), "%zu account%s not observed, nothing drilled there: %s",
+			 rep->unobserved, rep->unobserved == 1 ? "" : "s", sk_buf_cstr(&why));
+	/* the runs' clients, policies and inventories go with them */
+	x->c = NULL;
+	x->set = set;
+	x->inv = NULL;
+	x->account = NULL;
+	sk_accounts_close(&accts);
+	sk_buf_free(&why);
+	return rc;
 }
 
 int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
@@ -607,6 +676,7 @@ int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
 	struct sk_inventory *inv = NULL;
 	struct drill_ctx x;
 	char run_id[SK_JOURNAL_ID_MAX] = "";
+	bool any_drill = false;
 	int rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -626,7 +696,7 @@ int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
 	if (sk_backend_lock(&lock, backend, &lo) < 0)
 		goto done;
 	x.o = o;
-	x.c = o->session->client;
+	x.c = x.sns = o->session->client;
 	x.backend = backend;
 	x.run_id = run_id;
 	x.now = o->now ? o->now : sk_time_now();
@@ -634,22 +704,30 @@ int sk_drill(struct sk_drill_report *rep, const struct sk_drill_opts *o)
 		goto done;
 	if (sk_load_policies(&set, &o->source) < 0)
 		goto done;
-	if (set->settings.n_accounts) {
-		sk_error_set(SK_ERR_INVALID, "drills over several accounts (Settings' accounts) are not supported: a drill "
-					     "works in the caller's own account");
-		goto done;
-	}
 	x.set = set;
 	oo.regions = o->regions;
 	oo.n_regions = o->n_regions;
 	oo.now = x.now;
-	if (sk_load_observe(&inv, x.c, set, &oo, NULL) < 0)
-		goto done;
-	x.inv = inv;
-	if (sk_drill_cleanup(&rep->cleaned, x.c, inv, x.journal, run_id, o->on_event, o->ud) < 0)
-		sk_warn("some drill instances left by earlier drills could not be deleted; the next run tries again");
-	rc = drill_all(rep, &x);
-	if (rc == 0 && rep->failed)
+	if (set->settings.n_accounts) {
+		if (drill_accounts(rep, &x, &oo, &any_drill) < 0)
+			goto done;
+	} else {
+		if (o->n_accounts) {
+			sk_error_set(SK_ERR_INVALID, "--account '%s': Settings lists no accounts (drills are in the "
+						     "caller's own account)", o->accounts[0]);
+			goto done;
+		}
+		if (sk_load_observe(&inv, x.c, set, &oo, NULL) < 0)
+			goto done;
+		x.inv = inv;
+		if (sk_drill_cleanup(&rep->cleaned, x.c, inv, x.journal, run_id, o->on_event, o->ud) < 0)
+			sk_warn("some drill instances left by earlier drills could not be deleted; the next run tries again");
+		if (drill_all(rep, &x, &any_drill) < 0)
+			goto done;
+	}
+	/* nothing chosen where every account that could have had it was not observed: that is the error */
+	rc = rep->unobserved && !rep->selected ? -1 : chose_nothing(rep, o, any_drill);
+	if (rc == 0 && (rep->failed || rep->unobserved))
 		rc = -1;
 done:
 	if (rc < 0 && !rep->failed && !rep->error[0])

@@ -39,6 +39,7 @@ struct sk_journal;
 struct sk_session;
 
 struct sk_drill_result {
+	char account[16];        /* the Settings' account it was made in; "": the caller's own */
 	char policy[128];
 	char region[32];
 	char instance[64];       /* the instance whose backup is restored */
@@ -87,6 +88,9 @@ struct sk_drill_opts {
 	const char *const *instances; /* only these instances (--instance); none: every one */
 	size_t n_instances;
 	const char *policy;          /* only this policy (--policy); NULL: every policy with a drill */
+	/* with Settings' accounts: only these of them (--account); none: every account a policy covers */
+	const char *const *accounts;
+	size_t n_accounts;
 	const char *const *regions;  /* only these regions; none: the policies' */
 	size_t n_regions;
 	int lock_timeout;
@@ -101,7 +105,8 @@ struct sk_drill_opts {
 
 #define SK_DRILL_OPTS_INIT                                                                                 \
 	{ .command = "drill", .source = SK_LOAD_OPTS_INIT, .session = NULL, .instances = NULL, .n_instances = 0, \
-	  .policy = NULL, .regions = NULL, .n_regions = 0, .lock_timeout = 0, .now = 0, .only_due = false,     \
+	  .policy = NULL, .accounts = NULL, .n_accounts = 0, .regions = NULL, .n_regions = 0,                \
+	  .lock_timeout = 0, .now = 0, .only_due = false,                                                     \
 	  .notify = true, .poll_ms = 0, .cancel = NULL, .on_event = NULL, .ud = NULL }
 
 struct sk_drill_report {
@@ -110,6 +115,7 @@ struct sk_drill_report {
 	size_t passed, failed;
 	size_t cleaned;       /* leftover drill instances deleted */
 	size_t selected;      /* instances with a drill the filters chose (drilled or not due) */
+	size_t unobserved;    /* Settings' accounts that could not be observed: nothing drilled there (error says) */
 	bool interrupted;
 	char error[1024];     /* what stopped the run before or between drills ("" when none) */
 };

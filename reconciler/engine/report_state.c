@@ -53,6 +53,7 @@ static int build_accounts(struct sk_report **out, struct sk_accounts *a, const s
 		pin.set = &run->set;
 		pin.inv = run->inv;
 		pin.plan = pp;
+		pin.account = run->target->id;
 		pin.journal = NULL; /* the history is the joined report's, once */
 		if (sk_report_build(&parts[n], &pin) < 0)
 			goto done;

@@ -39,6 +39,7 @@ int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir, const c
 		if (!in->last_drill.at)
 			continue;
 		d = &out->v[out->n++];
+		d->account = in->account;
 		d->region = in->region;
 		d->instance = in->id;
 		d->at = in->last_drill.at;

@@ -339,16 +339,6 @@ static void instance_cost(struct sk_report_ctx *c, struct sk_report_instance *ri
 
 /* ---- per instance ---- */
 
-static const struct sk_verify_drill *drill_of(const struct sk_report_input *in, const char *region, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < in->n_drills; i++)
-		if (!strcmp(in->drills[i].instance, id) && !strcmp(in->drills[i].region, region))
-			return &in->drills[i];
-	return NULL;
-}
-
 /* the instance of verify's results v[0 .. n): every check, its snapshots and costs */
 static void build_instance(struct sk_report_ctx *c, const struct sk_verify_result *v, size_t n)
 {
@@ -378,7 +368,7 @@ static void build_instance(struct sk_report_ctx *c, const struct sk_verify_resul
 		ri->encrypted = in->encrypted;
 		ri->allocated_gib = in->allocated_gib;
 	}
-	if ((dr = drill_of(c->in, ri->region, ri->instance))) {
+	if ((dr = sk_verify_drill_find(c->in->drills, c->in->n_drills, c->in->account, ri->region, ri->instance))) {
 		ri->drill_at = dr->at;
 		ri->drill_passed = dr->passed;
 		ri->drill_rto_seconds = dr->rto_seconds;
@@ -542,6 +532,7 @@ int sk_report_build(struct sk_report **out, const struct sk_report_input *in)
 	c.plan = in->plan;
 	c.settings = &in->set->settings;
 	vo.now = in->now;
+	vo.account = in->account;
 	vo.drills = in->drills;
 	vo.n_drills = in->n_drills;
 	vo.drills_known = in->drills_known;

@@ -305,6 +305,7 @@ struct sk_report_input {
 	const struct sk_policyset *set;
 	const struct sk_inventory *inv;
 	const struct sk_plan *plan;                /* made from set and inv at now */
+	const char *account;                       /* the account inv is of (Settings' accounts); NULL: the caller's own */
 	/* the last drill per instance (engine/verify_state.h reads them from the state); known false: none read */
 	const struct sk_verify_drill *drills;
 	size_t n_drills;
@@ -318,8 +319,8 @@ struct sk_report_input {
 };
 
 #define SK_REPORT_INPUT_INIT                                                                               \
-	{ .set = NULL, .inv = NULL, .plan = NULL, .drills = NULL, .n_drills = 0, .drills_known = false,    \
-	  .journal = NULL, .regions = NULL, .n_regions = 0, .now = 0, .since = 0, .until = 0 }
+	{ .set = NULL, .inv = NULL, .plan = NULL, .account = NULL, .drills = NULL, .n_drills = 0,          \
+	  .drills_known = false, .journal = NULL, .regions = NULL, .n_regions = 0, .now = 0, .since = 0, .until = 0 }
 
 /*
  * Builds the report: 0 with *out set, or SK_ERROR (out of memory, or an

@@ -131,6 +131,18 @@ struct ctx {
 	bool failed;
 };
 
+/* n more results of status st */
+static void count(struct sk_verify_report *r, enum sk_verify_status st, size_t n)
+{
+	r->counts[st] += n;
+	if (!n)
+		return;
+	/* UNKNOWN ranks below CRITICAL, above WARNING, as check_by_ssh and sanoid order them */
+	if (st == SK_VERIFY_CRITICAL || (st == SK_VERIFY_UNKNOWN && r->worst != SK_VERIFY_CRITICAL) ||
+	    (st == SK_VERIFY_WARNING && r->worst == SK_VERIFY_OK))
+		r->worst = st;
+}
+
 static void add(struct ctx *c, const char *region, enum sk_verify_check check, enum sk_verify_status st,
 		const char *snapshot, int64_t value, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
@@ -154,6 +166,7 @@ static void add(struct ctx *c, const char *region, enum sk_verify_check check, e
 		c->failed = true;
 		return;
 	}
+	res->account = NULL; /* sk_verify_report_absorb names it */
 	res->policy = sk_arena_intern(&r->arena, c->p->name);
 	res->instance = sk_arena_intern(&r->arena, c->instance);
 	res->region = sk_arena_intern(&r->arena, region);
@@ -167,11 +180,7 @@ static void add(struct ctx *c, const char *region, enum sk_verify_check check, e
 		c->failed = true;
 		return;
 	}
-	r->counts[st]++;
-	/* UNKNOWN ranks below CRITICAL, above WARNING, as check_by_ssh and sanoid order them */
-	if (st == SK_VERIFY_CRITICAL || (st == SK_VERIFY_UNKNOWN && r->worst != SK_VERIFY_CRITICAL) ||
-	    (st == SK_VERIFY_WARNING && r->worst == SK_VERIFY_OK))
-		r->worst = st;
+	count(r, st, 1);
 }
 
 /* ---- which snapshots ---- */
@@ -512,20 +521,35 @@ static void check_replication(struct ctx *c, const char *region)
 	add(c, region, SK_CHECK_REPLICATION, SK_VERIFY_OK, NULL, -1, "replicated (%s)", c->in->replications[0]);
 }
 
+/* an account as the state names it: "" is the caller's own */
+static const char *or_own(const char *account)
+{
+	return account ? account : "";
+}
+
+const struct sk_verify_drill *sk_verify_drill_find(const struct sk_verify_drill *v, size_t n, const char *account,
+						  const char *region, const char *instance)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].instance, instance) && !strcmp(v[i].region, region) &&
+		    !strcmp(or_own(v[i].account), or_own(account)))
+			return &v[i];
+	return NULL;
+}
+
 static void check_drill(struct ctx *c, const char *region)
 {
-	const struct sk_verify_drill *d = NULL;
+	const struct sk_verify_drill *d;
 	char age[48], lim[48];
-	size_t i;
 
 	if (!c->o->drills_known) {
 		add(c, region, SK_CHECK_DRILL, SK_VERIFY_UNKNOWN, NULL, -1,
 		    "the state holds no drill results (no state file, or one without drills)");
 		return;
 	}
-	for (i = 0; i < c->o->n_drills && !d; i++)
-		if (!strcmp(c->o->drills[i].instance, c->instance) && !strcmp(c->o->drills[i].region, region))
-			d = &c->o->drills[i];
+	d = sk_verify_drill_find(c->o->drills, c->o->n_drills, c->o->account, region, c->instance);
 	if (!d) {
 		add(c, region, SK_CHECK_DRILL, SK_VERIFY_CRITICAL, NULL, -1, "no restore drill recorded");
 		return;
@@ -659,11 +683,69 @@ int sk_verify_run(struct sk_verify_report **out, const struct sk_policyset *set,
 	return 0;
 }
 
+int sk_verify_report_new(struct sk_verify_report **out, int64_t now)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return sk_error_set_oom();
+	(*out)->now = now;
+	return 0;
+}
+
+int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account)
+{
+	const char *a = sk_arena_intern(&into->arena, account);
+	const char **slot;
+	size_t i, k;
+
+	if (!a || SK_ARRAY_GROW(into->results, into->cap, into->n + part->n) < 0 ||
+	    !(slot = SK_ARRAY_PUSH(into->accounts, into->n_accounts, into->cap_accounts)))
+		return sk_error_set_oom();
+	*slot = a;
+	for (i = 0; i < part->n; i++) {
+		const struct sk_verify_result *from = &part->results[i];
+		struct sk_verify_result *to = &into->results[into->n];
+
+		*to = *from;
+		to->account = a;
+		to->policy = sk_arena_intern(&into->arena, from->policy);
+		to->instance = sk_arena_intern(&into->arena, from->instance);
+		to->region = sk_arena_intern(&into->arena, from->region);
+		to->home = sk_arena_intern(&into->arena, from->home);
+		to->snapshot = from->snapshot ? sk_arena_strdup(&into->arena, from->snapshot) : NULL;
+		to->message = sk_arena_strdup(&into->arena, from->message);
+		if (!to->policy || !to->instance || !to->region || !to->home || !to->message ||
+		    (from->snapshot && !to->snapshot))
+			return sk_error_set_oom();
+		into->n++;
+	}
+	for (k = 0; k < 4; k++)
+		count(into, (enum sk_verify_status)k, part->counts[k]);
+	into->n_instances += part->n_instances;
+	return 0;
+}
+
+int sk_verify_report_unobserved(struct sk_verify_report *r, const char *account, const char *error)
+{
+	struct sk_verify_unobserved *u = SK_ARRAY_PUSH(r->unobserved, r->n_unobserved, r->cap_unobserved);
+
+	if (!u)
+		return -1;
+	u->account = sk_arena_intern(&r->arena, account);
+	u->error = sk_arena_strdup(&r->arena, error);
+	if (!u->account || !u->error)
+		return sk_error_set_oom();
+	count(r, SK_VERIFY_UNKNOWN, 1);
+	return 0;
+}
+
 void sk_verify_report_free(struct sk_verify_report *r)
 {
 	if (!r)
 		return;
 	free(r->results);
+	free(r->accounts);
+	free(r->unobserved);
 	sk_arena_free(&r->arena);
 	free(r);
 }

@@ -89,12 +89,18 @@ struct sk_verify_drill {
 	bool passed;
 	const char *detail;  /* what failed, or NULL */
 	uint64_t rto_seconds; /* restore request to checks answered (the report shows it) */
+	const char *account;  /* one of Settings' accounts; NULL or "": the caller's own */
 };
+
+/* the drill of instance in region of account (NULL or "": the caller's own) among v[0 .. n), or NULL */
+const struct sk_verify_drill *sk_verify_drill_find(const struct sk_verify_drill *v, size_t n, const char *account,
+						  const char *region, const char *instance);
 
 struct sk_verify_opts {
 	int64_t now;          /* the time the checks are made at (the inventory's observedAt, usually) */
 	const char *policy;   /* only this policy; NULL: every one */
 	const char *instance; /* only this instance; NULL: every one */
+	const char *account;  /* the account the inventory is of (Settings' accounts); NULL: the caller's own */
 	/* only these regions were observed (--region): the others are left out, not UNKNOWN; none: every region */
 	const char *const *regions;
 	size_t n_regions;
@@ -105,10 +111,11 @@ struct sk_verify_opts {
 };
 
 #define SK_VERIFY_OPTS_INIT                                                                                 \
-	{ .now = 0, .policy = NULL, .instance = NULL, .regions = NULL, .n_regions = 0, .drills = NULL,      \
-	  .n_drills = 0, .drills_known = false }
+	{ .now = 0, .policy = NULL, .instance = NULL, .account = NULL, .regions = NULL, .n_regions = 0,     \
+	  .drills = NULL, .n_drills = 0, .drills_known = false }
 
 struct sk_verify_result {
+	const char *account;  /* over several accounts (sk_verify_report_absorb): its account; else NULL */
 	const char *policy;
 	const char *instance;
 	const char *region;   /* where the check looked (a copy region for copy checks) */
@@ -120,12 +127,22 @@ struct sk_verify_result {
 	const char *message;  /* one line: "instance 'db' in us-east-1: ..." */
 };
 
+struct sk_verify_unobserved {
+	const char *account;
+	const char *error; /* why it was not observed */
+};
+
 struct sk_verify_report {
 	struct sk_verify_result *results; /* by policy, instance, region, check */
 	size_t n, cap;
 	size_t counts[4];                 /* results per status */
 	enum sk_verify_status worst;      /* OK with no result */
 	size_t n_instances;               /* (policy, instance) pairs checked */
+	/* over several accounts: the accounts observed, and those not (each an UNKNOWN in counts) */
+	const char **accounts;
+	size_t n_accounts, cap_accounts;
+	struct sk_verify_unobserved *unobserved;
+	size_t n_unobserved, cap_unobserved;
 	int64_t now;
 	struct sk_arena arena;            /* every string above */
 };
@@ -153,6 +170,18 @@ void sk_verify_limits(struct sk_verify_limits *out, const struct sk_policy *p, i
 int sk_verify_run(struct sk_verify_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
 		  const struct sk_verify_opts *o);
 void sk_verify_report_free(struct sk_verify_report *r);
+
+/*
+ * Several accounts (Settings' accounts): a report over all of them, made
+ * of each account's (sk_verify_run with o->account).  sk_verify_report_new
+ * makes the empty one (now: the checks' time); _absorb copies part's
+ * results into it, each naming account, and adds its counts (part stays
+ * the caller's); _unobserved records an account that could not be looked
+ * at: one UNKNOWN, never OK.  0, or -1 out of memory.
+ */
+int sk_verify_report_new(struct sk_verify_report **out, int64_t now);
+int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account);
+int sk_verify_report_unobserved(struct sk_verify_report *r, const char *account, const char *error);
 
 /* "2d3h", "26h", "15m", "45s" (two units at most) */
 void sk_verify_format_duration(char out[48], int64_t seconds);

@@ -474,7 +474,7 @@ static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 	assert_int_equal(sk_state_instance(&in, s, "us-east-1", "never", true), 0);
 	assert_int_equal(ssave(s, f), 0);
 	assert_int_equal(sload(&r, f), 0);
-	assert_non_null(d = sk_state_last_drill(r, "us-east-1", "orders-db"));
+	assert_non_null(d = sk_state_last_drill(r, NULL, "us-east-1", "orders-db"));
 	assert_int_equal(d->at, 1767236400);
 	assert_string_equal(d->outcome, "failed");
 	assert_string_equal(d->policy, "prod");
@@ -485,8 +485,8 @@ static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 	assert_int_equal(d->checks, 3);
 	assert_int_equal(d->checks_passed, 2);
 	assert_string_equal(d->error, "check 'books present': expected at least 1, got 0");
-	assert_null(sk_state_last_drill(r, "us-east-1", "never"));
-	assert_null(sk_state_last_drill(r, "eu-west-1", "orders-db"));
+	assert_null(sk_state_last_drill(r, NULL, "us-east-1", "never"));
+	assert_null(sk_state_last_drill(r, NULL, "eu-west-1", "orders-db"));
 	text = sread(f);
 	assert_contains(text, "\"lastDrill\"");
 	assert_contains(text, "\"rtoSeconds\": 312");
@@ -497,7 +497,7 @@ static void test_last_drill_round_trips_and_is_read_per_instance(void **state)
 	in->last_drill.rpo_seconds = -1;
 	assert_int_equal(ssave(s, f), 0);
 	assert_int_equal(sload(&r, f), 0);
-	assert_int_equal(sk_state_last_drill(r, "us-east-1", "orders-db")->rpo_seconds, -1);
+	assert_int_equal(sk_state_last_drill(r, NULL, "us-east-1", "orders-db")->rpo_seconds, -1);
 	sk_state_free(r);
 	sk_state_free(s);
 }

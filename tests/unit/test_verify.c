@@ -487,7 +487,7 @@ static void test_verify_replication_and_status(void **state)
 static void test_verify_drill(void **state)
 {
 	struct knobs k = fine();
-	struct sk_verify_drill d = { "us-east-1", "db-1", NOW - 10 * D, true, NULL, 0 };
+	struct sk_verify_drill d = { .region = "us-east-1", .instance = "db-1", .at = NOW - 10 * D, .passed = true };
 	struct sk_verify_opts o = SK_VERIFY_OPTS_INIT;
 	struct sk_verify_report *r;
 
@@ -511,6 +511,87 @@ static void test_verify_drill(void **state)
 	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
 	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "no restore drill recorded");
 	sk_verify_report_free(r);
+}
+
+/* over several accounts a drill counts only in the account it was made in: the same name elsewhere is another instance */
+static void test_verify_drill_of_its_account(void **state)
+{
+	struct knobs k = fine();
+	struct sk_verify_drill d = { .region = "us-east-1", .instance = "db-1", .at = NOW - 10 * D, .passed = true,
+				     .account = "111111111111" };
+	struct sk_verify_opts o = SK_VERIFY_OPTS_INIT;
+	struct sk_verify_report *r;
+
+	(void)state;
+	o.drills = &d;
+	o.n_drills = 1;
+	o.drills_known = true;
+	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
+	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "no restore drill recorded");
+	sk_verify_report_free(r);
+	o.account = "222222222222";
+	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
+	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "no restore drill recorded");
+	sk_verify_report_free(r);
+	o.account = "111111111111";
+	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
+	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_OK, "the last drill passed 10d ago");
+	sk_verify_report_free(r);
+	/* "" and NULL both say the caller's own account */
+	d.account = "";
+	o.account = NULL;
+	assert_non_null(sk_verify_drill_find(&d, 1, NULL, "us-east-1", "db-1"));
+	assert_non_null(sk_verify_drill_find(&d, 1, "", "us-east-1", "db-1"));
+	assert_null(sk_verify_drill_find(&d, 1, "111111111111", "us-east-1", "db-1"));
+	assert_null(sk_verify_drill_find(&d, 1, NULL, "us-west-2", "db-1"));
+}
+
+/* one report of several accounts' reports: each result names its account, counts add, the worst wins */
+static void test_verify_report_absorb(void **state)
+{
+	struct knobs ok = fine(), stale = fine();
+	struct sk_verify_report *a, *b, *all = NULL;
+	size_t i, n_b;
+
+	(void)state;
+	stale.newest_age = 30 * H;
+	a = run(&ok, "");
+	b = run(&stale, "");
+	assert_int_equal(a->worst, SK_VERIFY_OK);
+	assert_int_equal(b->worst, SK_VERIFY_WARNING);
+	assert_int_equal(sk_verify_report_new(&all, NOW), 0);
+	assert_int_equal(all->worst, SK_VERIFY_OK);
+	assert_int_equal(sk_verify_report_absorb(all, a, "111111111111"), 0);
+	assert_int_equal(all->worst, SK_VERIFY_OK);
+	assert_int_equal(sk_verify_report_absorb(all, b, "222222222222"), 0);
+	assert_int_equal(all->n, a->n + b->n);
+	assert_int_equal(all->n_instances, a->n_instances + b->n_instances);
+	assert_int_equal(all->counts[SK_VERIFY_OK], a->counts[SK_VERIFY_OK] + b->counts[SK_VERIFY_OK]);
+	assert_int_equal(all->counts[SK_VERIFY_WARNING], b->counts[SK_VERIFY_WARNING]);
+	assert_int_equal(all->worst, SK_VERIFY_WARNING);
+	assert_int_equal(all->n_accounts, 2);
+	assert_string_equal(all->accounts[1], "222222222222");
+	for (i = 0; i < a->n; i++) {
+		assert_null(a->results[i].account); /* one account's own results name none */
+		assert_string_equal(all->results[i].account, "111111111111");
+		assert_string_equal(all->results[i].message, a->results[i].message);
+	}
+	n_b = b->n;
+	for (i = 0; i < n_b; i++)
+		assert_string_equal(all->results[a->n + i].account, "222222222222");
+	/* the parts may go: the joined report keeps its own copies */
+	sk_verify_report_free(a);
+	sk_verify_report_free(b);
+	assert_string_equal(all->results[0].policy, "prod");
+	/* an account not observed is an UNKNOWN, ranked above WARNING and below CRITICAL */
+	n_b = all->n;
+	assert_int_equal(sk_verify_report_unobserved(all, "333333333333", "AccessDenied: no"), 0);
+	assert_int_equal(all->worst, SK_VERIFY_UNKNOWN);
+	assert_int_equal(all->counts[SK_VERIFY_UNKNOWN], 1);
+	assert_int_equal(all->n_unobserved, 1);
+	assert_string_equal(all->unobserved[0].error, "AccessDenied: no");
+	assert_int_equal(all->n, n_b); /* no result of its own: the accounts list names it */
+	sk_verify_report_free(all);
 }
 
 static void test_verify_filters_and_unknown_instance(void **state)
@@ -657,6 +738,8 @@ int main(void)
 		cmocka_unit_test(test_verify_pitr_latest_and_retention),
 		cmocka_unit_test(test_verify_replication_and_status),
 		cmocka_unit_test(test_verify_drill),
+		cmocka_unit_test(test_verify_drill_of_its_account),
+		cmocka_unit_test(test_verify_report_absorb),
 		cmocka_unit_test(test_verify_filters_and_unknown_instance),
 		cmocka_unit_test(test_verify_limits_derived_from_schedule),
 		cmocka_unit_test(test_verify_drill_max_age_from_drill_schedule),
