@@ -152,6 +152,15 @@ with Emulator(seed=SEED) as emu:
          any(x.startswith("account %s: instance us-east-1/orders-db " % a) for a in ACCOUNTS for x in basis),
          "every basis line names its account; orders-db of each account is in it", basis[:4])
 
+    r = t.snapkeep("show", planfile, env=env)
+    t.ok(r.rc == 0 and "db-instance orders-db (us-east-1, account %s)" % A2 in r.out and
+         "Snapshots in us-west-2 (account %s)" % A1 in r.out, "show FILE names each account, as plan does", r)
+    r = t.snapkeep("show", planfile, "--output", "json", env=env)
+    shown = r.json() if r.rc == 0 else {}
+    t.ok(shown.get("accounts", {}).get("observed") == ACCOUNTS and
+         {a.get("account") for a in shown.get("actions", [])} == set(ACCOUNTS),
+         "show FILE --output json: the accounts observed, and each action's", shown.get("accounts"))
+
     # ---- tampered: refused, nothing made ----
     def swap_account(e):
         a = e["plan"]["actions"][0]
