@@ -4,7 +4,9 @@ role and verified on its own; every problem names its account, an account
 that cannot be observed is UNKNOWN (a monitor never reads "could not look"
 as OK), --account narrows, --instance and --policy need only match in some
 account, and one account's converged backups do not hide another's missing
-ones (the same instance name in both)."""
+ones (the same instance name in both).  The run loop checks each account
+too: its gauges name <account>/<instance>, and each account's CRITICAL
+check of the same instance name is an alert of its own."""
 import json
 import os
 import sys
@@ -12,6 +14,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
 from emulator_ctl import Emulator
+from runproc import RunProc, metric
 
 BASE = "123456789012"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
@@ -27,7 +30,7 @@ def instance(iid):
 
 SEED = {
     "account": BASE,
-    "regions": {"us-east-1": {"instances": []}},
+    "regions": {"us-east-1": {"instances": [], "topics": ["backup-alerts"]}},
     "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
     "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])]},
                                  "us-west-2": {"instances": []}}} for a in ACCOUNTS},
@@ -56,7 +59,8 @@ spec:
       - {region: us-west-2}
   verify:
     rpo: {warn: 26h, crit: 50h}
-"""
+  alerts: {snsTopicArn: "arn:aws:sns:us-east-1:%s:backup-alerts"}
+""" % BASE
 
 
 def results(r):
@@ -150,5 +154,29 @@ with Emulator(seed=SEED) as emu:
     r = sk("verify", "--inventory", os.path.join(work, "none.json"), now=LATER)
     t.ok(r.rc == 3 and "an inventory file is one account's" in r.out,
          "--inventory over several accounts: UNKNOWN (exit 3), said", r)
+
+    # ---- the run loop (drift only): every account checked, each account's instance its own series and alert ----
+    # the loop's clock is the wall clock, months past the emulator's frozen one: every newest snapshot is CRITICAL
+    p = RunProc(["--repo", repo, "--path", "policies", "--interval", "1s", "--metrics-addr", "127.0.0.1:0"],
+                env=env, workdir=work, name="loop")
+    try:
+        t.ok(p.wait_for(r"verify CRITICAL: 6 instances", timeout=60), "the loop verifies the six instances", p.err())
+        ms = p.metrics()
+        for a in ACCOUNTS:
+            t.is_(metric(ms, "snapkeep_verify_status", instance="%s/orders-db" % a, region="us-east-1",
+                         check="snapshot-age"), 2.0,
+                  "/metrics: snapkeep_verify_status{%s/orders-db, us-east-1, snapshot-age} is 2 (CRITICAL)" % a)
+        t.ok(p.wait_for(r"alert verify:333333333333/us-east-1/orders-db:snapshot-age firing", timeout=20),
+             "each account's check is its own alert condition", p.err())
+        subjects = sorted(m["Subject"] for m in emu.sns_messages()
+                          if m["Subject"].startswith("snapkeep: verify CRITICAL: snapshot-age of ")
+                          and "orders-db" in m["Subject"])
+        t.is_(subjects, ["snapkeep: verify CRITICAL: snapshot-age of %s/orders-db in us-east-1" % a for a in ACCOUNTS],
+              "one SNS message per account for orders-db's stale snapshot, each naming its account")
+        msg = [m["Message"] for m in emu.sns_messages() if "of 222222222222/orders-db" in m["Subject"]]
+        t.ok(msg and "(policy 'fleet', account 222222222222)" in msg[0], "the message names the account", msg[:1])
+        t.is_(p.stop(), 0, "the loop stops on SIGTERM")
+    finally:
+        p.kill()
 
 t.done()
