@@ -66,6 +66,7 @@ struct sk_service {
 	char replica[128];
 	/* several accounts: verify's report of every account, made before planned() publishes it */
 	struct sk_verify_report *verified;
+	const struct sk_accounts *accounts; /* the cycle's accounts, while planned() runs; else NULL */
 };
 
 struct known_newest {
@@ -189,6 +190,7 @@ static void planned_accounts(void *ud, const struct sk_accounts *a)
 	sk_verify_report_free(c->verified);
 	c->verified = NULL;
 	verify(c, NULL, NULL, a);
+	c->accounts = a;
 }
 
 /*
@@ -464,8 +466,9 @@ save:
  * to the fleet's alerts topic, then the page, which marks the month done
  * (a summary no topic took is tried again next cycle)
  */
+/* inv's, or over several accounts (a) each observed account's, joined */
 static void monthly_report(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv,
-			   const struct sk_plan *plan)
+			   const struct sk_accounts *a, const struct sk_plan *plan)
 {
 	struct sk_report_state_opts ro = SK_REPORT_STATE_OPTS_INIT;
 	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
@@ -485,7 +488,8 @@ static void monthly_report(struct sk_service *c, const struct sk_policyset *set,
 			sk_warn("--report-at: %s", sk_error_message());
 		return;
 	}
-	if (sk_report_month_range(&ro.since, &ro.until, month) < 0 || sk_report_from_state(&r, set, inv, plan, &ro) < 0 ||
+	if (sk_report_month_range(&ro.since, &ro.until, month) < 0 ||
+	    (a ? sk_report_from_state_accounts(&r, set, a, plan, &ro) : sk_report_from_state(&r, set, inv, plan, &ro)) < 0 ||
 	    sk_alert_route(&topics, &n, &c->routes, NULL, 0) < 0 || sk_report_summary(&subject, &body, r, month) < 0) {
 		sk_warn("--report-at: cannot make the report of %s: %s", month, sk_error_message());
 		goto done;
@@ -565,8 +569,9 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 		sk_verify_report_free(c->verified);
 		c->verified = NULL;
 	}
-	if (inv && c->o.report && c->state_dir)
-		monthly_report(c, set, inv, plan);
+	if ((inv || c->accounts) && c->o.report && c->state_dir)
+		monthly_report(c, set, inv, inv ? NULL : c->accounts, plan);
+	c->accounts = NULL; /* they go when planned returns */
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }

@@ -179,4 +179,16 @@ with Emulator(seed=SEED) as emu:
     finally:
         p.kill()
 
+    # ---- run --report-at: the month's report covers every account ----
+    emu.admin("DELETE", "sns")
+    r = t.snapkeep("run", "--once", "--repo", repo, "--path", "policies", "--report-at", "* * * * *", env=env)
+    msgs = [m for m in emu.sns_messages() if m["Subject"].startswith("snapkeep report ")]
+    t.ok(r.rc == 0 and len(msgs) == 1, "run --once --report-at over the accounts publishes the month's summary",
+         (r, [m["Subject"] for m in emu.sns_messages()]))
+    reports = os.path.join(work, "state", "reports")
+    pages = sorted(os.listdir(reports)) if os.path.isdir(reports) else []
+    page = open(os.path.join(reports, pages[-1])).read() if pages else ""
+    t.ok(pages and all("%s/orders-db" % a in page for a in ACCOUNTS),
+         "and writes the month's page with each account's orders-db", pages)
+
 t.done()
