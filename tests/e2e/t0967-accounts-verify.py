@@ -191,4 +191,28 @@ with Emulator(seed=SEED) as emu:
     t.ok(pages and all("%s/orders-db" % a in page for a in ACCOUNTS),
          "and writes the month's page with each account's orders-db", pages)
 
+    # ---- validate --observe: what each policy selects in each account ----
+    def validate(*more):
+        return t.snapkeep("validate", "--observe", "--repo", repo, "--path", "policies", *more, env=env)
+
+    GHOST = POLICY.replace("name: fleet", "name: ghost").replace("backup: daily", "backup: never")
+    t.git_commit(repo, {"policies/ghost.yaml": GHOST}, "ghost: selects nothing anywhere")
+    r = validate()
+    t.ok(r.rc == 0 and "What each policy selects (live state, 2 policies, 3 accounts):" in r.out and
+         "fleet: 6 instances: " in r.out and "orders-db (us-east-1, account 222222222222)" in r.out,
+         "validate --observe: fleet's six instances, each with its account", r)
+    t.ok("Warning: policy 'ghost' selects no instance in us-east-1" in r.out and
+         "(in none of the 3 accounts it covers)" in r.out, "a policy that selects nothing in any account is warned of",
+         r)
+    r = validate("--output", "json")
+    doc = r.json() if r.rc == 0 else {}
+    fleet = [p for p in doc.get("policies", []) if p["name"] == "fleet"]
+    t.is_(sorted((i.get("account"), i["id"]) for i in (fleet[0]["instances"] if fleet else [])),
+          sorted((a, n) for a in ACCOUNTS for n in ("orders-db", "acct-%s-db" % a[:3])),
+          "validate --observe JSON: every selected instance names its account")
+    t.git_commit(repo, {"policies/settings.yaml": settings("wrong-id")}, "the third account's id broken again")
+    r = validate()
+    t.ok(r.rc == 1 and "1 of 3 accounts not observed: 333333333333" in r.err,
+         "validate --observe fails when an account cannot be observed, naming it", r)
+
 t.done()
