@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "cli/cli.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/session.h"
 #include "reconciler/planner/inventory.h"
@@ -33,17 +34,57 @@ static void on_source(void *ud, const struct sk_source *src)
 						     sk_source_change_name(src->uncommitted[i].change)));
 }
 
-/* with --observe: the regions a policy looked in and the instances it selects */
-static void add_selection(json_t *o, const struct sk_plan_policy *pp)
-{
-	json_t *regions = json_array(), *insts = json_array();
-	size_t k;
+/*
+ * What policy i of set selected, per account: over several accounts each
+ * account's part of the plan that has it (account named), else the plan's
+ * own entry (account NULL).  out has room for plan->n_parts + 1; how many.
+ */
+struct selection {
+	const struct sk_plan_policy *pp;
+	const char *account;
+};
 
-	for (k = 0; k < pp->n_regions; k++)
-		json_array_append_new(regions, json_string(pp->regions[k]));
-	for (k = 0; k < pp->n_instances; k++)
-		json_array_append_new(insts, json_pack("{s:s, s:s}", "region", pp->instances[k].region, "id",
-						       pp->instances[k].instance));
+static size_t selections(struct selection *out, const struct sk_plan *plan, const struct sk_policyset *set, size_t i)
+{
+	size_t k, j, n = 0;
+
+	if (!plan->n_parts) {
+		if (i < plan->n_policies)
+			out[n++] = (struct selection){ &plan->policies[i], NULL };
+		return n;
+	}
+	for (k = 0; k < plan->n_parts; k++) {
+		const struct sk_plan *part = plan->parts[k].plan;
+
+		for (j = 0; j < part->n_policies; j++)
+			if (!strcmp(part->policies[j].name, set->policies[i].name)) {
+				out[n++] = (struct selection){ &part->policies[j], plan->parts[k].account };
+				break;
+			}
+	}
+	return n;
+}
+
+/* with --observe: the regions a policy looked in and the instances it selects (in each account) */
+static void add_selection(json_t *o, const struct selection *sel, size_t n)
+{
+	json_t *regions, *insts;
+	size_t k, s;
+
+	if (!n)
+		return;
+	regions = json_array();
+	insts = json_array();
+	for (k = 0; k < sel[0].pp->n_regions; k++)
+		json_array_append_new(regions, json_string(sel[0].pp->regions[k]));
+	for (s = 0; s < n; s++)
+		for (k = 0; k < sel[s].pp->n_instances; k++) {
+			json_t *one = json_pack("{s:s, s:s}", "region", sel[s].pp->instances[k].region, "id",
+						sel[s].pp->instances[k].instance);
+			if (one && sel[s].account)
+				json_object_set_new(one, "account", json_string(sel[s].account));
+			json_array_append_new(insts, one);
+		}
 	json_object_set_new(o, "regions", regions);
 	json_object_set_new(o, "instances", insts);
 }
@@ -52,6 +93,7 @@ static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool
 			       json_t *warnings)
 {
 	json_t *root = json_object(), *pols = json_array(), *errs = json_array();
+	struct selection *sel = plan ? calloc(plan->n_parts + 1, sizeof(*sel)) : NULL;
 	size_t i;
 
 	json_object_set_new(root, "valid", json_boolean(valid));
@@ -66,8 +108,8 @@ static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool
 		const struct sk_policy *p = &set->policies[i];
 		json_t *o = pos_json(&p->pos);
 		json_object_set_new(o, "name", json_string(p->name));
-		if (plan && i < plan->n_policies)
-			add_selection(o, &plan->policies[i]);
+		if (sel)
+			add_selection(o, sel, selections(sel, plan, set, i));
 		json_array_append_new(pols, o);
 	}
 	for (i = 0; set && i < set->n_diags; i++) {
@@ -84,62 +126,104 @@ static json_t *validation_json(const struct sk_policyset *set, json_t *unc, bool
 	if (warnings)
 		json_object_set(root, "warnings", warnings);
 	json_object_set_new(root, "errors", errs);
+	free(sel);
 	return root;
 }
 
 /*
  * --observe: the plan's selection, made exactly as `plan` makes it (the
  * same regions, the same rules), and a warning per policy that selects
- * nothing.  Errors only the live state reveals fail it.
+ * nothing (over several accounts: in any account).  Errors only the live
+ * state reveals fail it, as does an account that cannot be observed.
  */
 static int observe(struct sk_cli *cli, const struct sk_policyset *set, struct sk_plan **plan, json_t *warnings)
 {
 	struct sk_session s;
+	struct sk_accounts accts;
 	struct sk_inventory *inv = NULL;
+	struct selection *sel = NULL;
 	struct sk_buf w = SK_BUF_INIT;
-	size_t i;
+	size_t i, k, n;
 	int rc = -1;
 
 	memset(&s, 0, sizeof(s));
-	if ((!cli->inventory && sk_cli_open_session(cli, &s) < 0) || sk_cli_observe(cli, &s, set, &inv, NULL) < 0 ||
-	    sk_cli_compute_plan(cli, set, inv, false, plan) < 0)
+	memset(&accts, 0, sizeof(accts));
+	if (set->settings.n_accounts) {
+		if (cli->inventory) {
+			sk_error_set(SK_ERR_INVALID, "--inventory: an inventory file is one account's; the policies list "
+						     "several (Settings' accounts)");
+			goto done;
+		}
+		if (sk_cli_plan_accounts(cli, &s, &accts, set, plan) < 0)
+			goto done;
+		if ((*plan)->n_unobserved) {
+			sk_error_set(SK_ERR_INVALID, "%zu of %zu accounts not observed: %s (%s)", (*plan)->n_unobserved,
+				     accts.n, (*plan)->unobserved[0].account, (*plan)->unobserved[0].error);
+			goto done;
+		}
+	} else if ((!cli->inventory && sk_cli_open_session(cli, &s) < 0) || sk_cli_observe(cli, &s, set, &inv, NULL) < 0 ||
+		   sk_cli_compute_plan(cli, set, inv, false, plan) < 0) {
 		goto done;
-	for (i = 0; i < (*plan)->n_policies; i++) {
-		if (!sk_plan_policy_selects_nothing(&(*plan)->policies[i]))
+	}
+	if (!(sel = calloc((*plan)->n_parts + 1, sizeof(*sel)))) {
+		sk_error_set_oom();
+		goto done;
+	}
+	for (i = 0; i < set->n_policies; i++) {
+		n = selections(sel, *plan, set, i);
+		for (k = 0; k < n && sk_plan_policy_selects_nothing(sel[k].pp); k++)
+			;
+		if (!n || k < n)
 			continue;
 		sk_buf_reset(&w);
-		if (sk_plan_describe_empty_policy(&w, &(*plan)->policies[i], &set->policies[i]) < 0)
+		if (sk_plan_describe_empty_policy(&w, sel[0].pp, &set->policies[i]) < 0 ||
+		    ((*plan)->n_parts && sk_buf_printf(&w, " (in none of the %zu accounts it covers)", n) < 0))
 			goto done;
 		json_array_append_new(warnings, json_string(sk_buf_cstr(&w)));
 	}
 	rc = 0;
 done:
+	free(sel);
 	sk_buf_free(&w);
 	sk_inventory_free(inv);
+	sk_accounts_close(&accts);
 	sk_session_close(&s);
 	return rc;
 }
 
-static void print_selection(const struct sk_plan *plan, const json_t *warnings)
+static void print_selection(const struct sk_plan *plan, const struct sk_policyset *set, const json_t *warnings)
 {
-	size_t i, k;
+	struct selection *sel = calloc(plan->n_parts + 1, sizeof(*sel));
+	size_t i, k, s, n, total, shown;
 	const json_t *w;
 
-	printf("\nWhat each policy selects (live state, %zu polic%s):\n", plan->n_policies,
-	       plan->n_policies == 1 ? "y" : "ies");
-	for (i = 0; i < plan->n_policies; i++) {
-		const struct sk_plan_policy *pp = &plan->policies[i];
-		if (!pp->n_regions) {
-			printf("  %s: not looked at (none of its regions is among --region)\n", pp->name);
+	if (!sel)
+		return;
+	printf("\nWhat each policy selects (live state, %zu polic%s%s", set->n_policies,
+	       set->n_policies == 1 ? "y" : "ies", plan->n_parts ? "" : "):\n");
+	if (plan->n_parts)
+		printf(", %zu account%s):\n", plan->n_parts, plan->n_parts == 1 ? "" : "s");
+	for (i = 0; i < set->n_policies; i++) {
+		n = selections(sel, plan, set, i);
+		if (!n)
+			continue;
+		if (!sel[0].pp->n_regions) {
+			printf("  %s: not looked at (none of its regions is among --region)\n", set->policies[i].name);
 			continue;
 		}
-		printf("  %s: %zu instance%s", pp->name, pp->n_instances, pp->n_instances == 1 ? "" : "s");
-		for (k = 0; k < pp->n_instances && k < 20; k++)
-			printf("%s%s (%s)", k ? ", " : ": ", pp->instances[k].instance, pp->instances[k].region);
-		printf("%s\n", pp->n_instances > 20 ? ", ..." : "");
+		for (s = total = 0; s < n; s++)
+			total += sel[s].pp->n_instances;
+		printf("  %s: %zu instance%s", set->policies[i].name, total, total == 1 ? "" : "s");
+		for (s = shown = 0; s < n; s++)
+			for (k = 0; k < sel[s].pp->n_instances && shown < 20; k++, shown++)
+				printf("%s%s (%s%s%s)", shown ? ", " : ": ", sel[s].pp->instances[k].instance,
+				       sel[s].pp->instances[k].region, sel[s].account ? ", account " : "",
+				       sel[s].account ? sel[s].account : "");
+		printf("%s\n", total > 20 ? ", ..." : "");
 	}
 	json_array_foreach(warnings, i, w)
 		printf("\nWarning: %s.\n", json_string_value(w));
+	free(sel);
 }
 
 int cmd_validate(struct sk_cli *cli)
@@ -182,7 +266,7 @@ int cmd_validate(struct sk_cli *cli)
 	}
 	printf(".\n");
 	if (plan)
-		print_selection(plan, warnings);
+		print_selection(plan, set, warnings);
 	rc = SK_EXIT_OK;
 done:
 	sk_plan_free(plan);

@@ -74,7 +74,7 @@
 static const struct sk_command commands[] = {
 	{ "validate", cmd_validate, "check the policies in a repository (with --observe, what they select)",
 	  "[options]",
-	  COMMON_SOURCE_SIGNED OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT
+	  COMMON_SOURCE_SIGNED OPT_STATE_DIR OPT_OUTPUT OPT_LOG_FORMAT OPT_ACCOUNT
 	  "  --observe           also observe the regions the policies name (read-only AWS calls) and\n"
 	  "                      report the instances each policy selects\n" COMMON_AWS OPT_DEBUG
 	  "  --inventory FILE    with --observe: read a snapkeep-inventory/v1 file instead of AWS\n\n"
@@ -83,6 +83,8 @@ static const struct sk_command commands[] = {
 	  "warning (\"Warning: policy 'x' selects no instance ...\"), not an error: the exit code stays 0.\n"
 	  "What only the live state reveals (a named instance that does not exist, two policies in\n"
 	  "conflict on one instance) and a failed observation are errors.\n"
+	  "Over several accounts (Settings' accounts), --observe observes each with its role and names\n"
+	  "each selected instance's account; an account that cannot be observed is an error.\n"
 	  "Exit codes: 0 valid; 1 invalid, unreadable, or (--observe) not observable; 64 bad usage.\n" },
 	{ "plan", cmd_plan, "show what apply would change", "[options]",
 	  COMMON_SOURCE_SIGNED COMMON_AWS OPT_ACCOUNT OPT_STATE_DIR COMMON_OUTPUT

@@ -577,6 +577,8 @@ int sk_reconcile(struct sk_reconcile_report *rep, const struct sk_reconcile_opts
 	sk_plan_count(todo, &rep->planned);
 	rep->changes = sk_plan_has_changes(todo);
 	rep->pending = todo->n_actions;
+	if (multi && cb->planned_accounts)
+		cb->planned_accounts(cb->ud, &accts);
 	if (cb->planned)
 		cb->planned(cb->ud, set, inv, plan, shown);
 	if (o->apply && rep->destructive) {

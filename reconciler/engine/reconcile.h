@@ -27,6 +27,7 @@
 #include "reconciler/engine/load.h"
 #include "reconciler/planner/plan.h"
 
+struct sk_accounts;
 struct sk_guardrails;
 struct sk_planfile_origin;
 struct sk_session;
@@ -47,6 +48,12 @@ struct sk_reconcile_callbacks {
 	 */
 	void (*planned)(void *ud, const struct sk_policyset *set, const struct sk_inventory *inv,
 			const struct sk_plan *plan, const struct sk_plan *todo);
+	/*
+	 * Over several accounts, just before planned: every account, each
+	 * observed one with its policies and inventory (engine/accounts.h),
+	 * alive until planned returns.
+	 */
+	void (*planned_accounts)(void *ud, const struct sk_accounts *accts);
 	/* before applying a fresh plan with changes: 1 go ahead, 0 cancelled, negative: an error (set it) */
 	int (*confirm)(void *ud, const struct sk_plan *todo);
 	/* approved; the calls start */

@@ -30,7 +30,7 @@ static const struct sk_plan *part_of(const struct sk_plan *plan, const char *acc
 }
 
 /* each observed account's report, joined; in: the drills, journal and times */
-static int build_accounts(struct sk_report **out, struct sk_accounts *a, const struct sk_plan *plan,
+static int build_accounts(struct sk_report **out, const struct sk_accounts *a, const struct sk_plan *plan,
 			  const struct sk_report_input *in)
 {
 	struct sk_report **parts = calloc(a->n ? a->n : 1, sizeof(*parts));
@@ -44,7 +44,7 @@ static int build_accounts(struct sk_report **out, struct sk_accounts *a, const s
 		goto done;
 	}
 	for (i = 0; i < a->n; i++) {
-		struct sk_account_run *run = &a->v[i];
+		const struct sk_account_run *run = &a->v[i];
 		struct sk_report_input pin = *in;
 		const struct sk_plan *pp;
 
@@ -75,7 +75,7 @@ done:
 }
 
 static int from_state(struct sk_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
-		      struct sk_accounts *accts, const struct sk_plan *plan, const struct sk_report_state_opts *o)
+		      const struct sk_accounts *accts, const struct sk_plan *plan, const struct sk_report_state_opts *o)
 {
 	struct sk_report_input in = SK_REPORT_INPUT_INIT;
 	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
@@ -132,7 +132,7 @@ int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set,
 	return from_state(out, set, inv, NULL, plan, o);
 }
 
-int sk_report_from_state_accounts(struct sk_report **out, const struct sk_policyset *set, struct sk_accounts *a,
+int sk_report_from_state_accounts(struct sk_report **out, const struct sk_policyset *set, const struct sk_accounts *a,
 				  const struct sk_plan *plan, const struct sk_report_state_opts *o)
 {
 	return from_state(out, set, NULL, a, plan, o);

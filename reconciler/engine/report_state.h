@@ -38,7 +38,7 @@ int sk_report_from_state(struct sk_report **out, const struct sk_policyset *set,
  * the plan's unobserved accounts are the report's.
  */
 struct sk_accounts;
-int sk_report_from_state_accounts(struct sk_report **out, const struct sk_policyset *set, struct sk_accounts *a,
+int sk_report_from_state_accounts(struct sk_report **out, const struct sk_policyset *set, const struct sk_accounts *a,
 				  const struct sk_plan *plan, const struct sk_report_state_opts *o);
 
 #endif

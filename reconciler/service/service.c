@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timeutil.h"
+#include "reconciler/engine/accounts.h"
 #include "reconciler/service/alerts.h"
 #include "reconciler/service/alertset.h"
 #include "reconciler/service/loop.h"
@@ -24,7 +25,6 @@
 #include "reconciler/service/shards.h"
 #include "reconciler/service/report_at.h"
 #include "reconciler/service/verify_watch.h"
-#include "reconciler/engine/verify_state.h"
 #include "reconciler/engine/report_state.h"
 #include "reconciler/planner/report_render.h"
 #include "specs/policy.h"
@@ -64,6 +64,9 @@ struct sk_service {
 	bool sharded;
 	struct sk_shard_cycle shards;
 	char replica[128];
+	/* several accounts: verify's report of every account, made before planned() publishes it */
+	struct sk_verify_report *verified;
+	const struct sk_accounts *accounts; /* the cycle's accounts, while planned() runs; else NULL */
 };
 
 struct known_newest {
@@ -144,34 +147,50 @@ static void selection_metrics(struct sk_service *c, const struct sk_plan *plan)
  * spec.verify that becomes CRITICAL alerts its topic, and again when it
  * recovers.
  */
-static void verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv)
+static void publish_verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_verify_report *r)
 {
-	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
-	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
+	if (sk_verify_watch_metrics(c->metrics, r) < 0)
+		sk_warn("cannot publish verify's metrics: %s", sk_error_message());
+	if (sk_verify_watch_conds(&c->found, r, set) < 0)
+		sk_warn("cannot look for alerts in verify's results: %s", sk_error_message());
+	else
+		c->looked |= SK_ALERT_BIT(SK_ALERT_VERIFY);
+	sk_log(r->worst == SK_VERIFY_OK ? SK_LOG_INFO : SK_LOG_WARN,
+	       "verify %s: %zu instances, %zu critical, %zu warning, %zu unknown", sk_verify_status_name(r->worst),
+	       r->n_instances, r->counts[SK_VERIFY_CRITICAL], r->counts[SK_VERIFY_WARNING],
+	       r->counts[SK_VERIFY_UNKNOWN]);
+}
+
+/*
+ * inv's checks, published; or (a: several accounts) each observed
+ * account's, kept for planned() to publish with the whole set
+ */
+static void verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv,
+		   const struct sk_accounts *a)
+{
+	struct sk_verify_watch_opts o = { .state_dir = c->o.cycle.source.state_dir, .state_backend = c->o.state_backend,
+					  .regions = c->o.cycle.regions, .n_regions = c->o.cycle.n_regions };
 	struct sk_verify_report *r = NULL;
 
-	if (sk_verify_drills_load(&drills, c->o.cycle.source.state_dir, c->o.state_backend) < 0)
-		sk_warn("verify: the drill check is UNKNOWN: %s", sk_error_message());
-	sk_verify_drills_opts(&drills, &vo);
-	vo.now = inv->observed_at;
-	vo.regions = c->o.cycle.regions;
-	vo.n_regions = c->o.cycle.n_regions;
-	if (sk_verify_run(&r, set, inv, &vo) < 0) {
+	if ((a ? sk_verify_watch_run_accounts(&r, a, &o) : sk_verify_watch_run(&r, set, inv, &o)) < 0)
 		sk_warn("cannot verify the backups: %s", sk_error_message());
-	} else {
-		if (sk_verify_watch_metrics(c->metrics, r) < 0)
-			sk_warn("cannot publish verify's metrics: %s", sk_error_message());
-		if (sk_verify_watch_conds(&c->found, r, set) < 0)
-			sk_warn("cannot look for alerts in verify's results: %s", sk_error_message());
-		else
-			c->looked |= SK_ALERT_BIT(SK_ALERT_VERIFY);
-		sk_log(r->worst == SK_VERIFY_OK ? SK_LOG_INFO : SK_LOG_WARN,
-		       "verify %s: %zu instances, %zu critical, %zu warning, %zu unknown", sk_verify_status_name(r->worst),
-		       r->n_instances, r->counts[SK_VERIFY_CRITICAL], r->counts[SK_VERIFY_WARNING],
-		       r->counts[SK_VERIFY_UNKNOWN]);
-	}
-	sk_verify_report_free(r);
-	sk_verify_drills_free(&drills);
+	else if (!a)
+		publish_verify(c, set, r);
+	if (a)
+		c->verified = r;
+	else
+		sk_verify_report_free(r);
+}
+
+/* several accounts, before planned(): each observed account checked with its own policies, inventory and drills */
+static void planned_accounts(void *ud, const struct sk_accounts *a)
+{
+	struct sk_service *c = ud;
+
+	sk_verify_report_free(c->verified);
+	c->verified = NULL;
+	verify(c, NULL, NULL, a);
+	c->accounts = a;
 }
 
 /*
@@ -447,8 +466,9 @@ save:
  * to the fleet's alerts topic, then the page, which marks the month done
  * (a summary no topic took is tried again next cycle)
  */
+/* inv's, or over several accounts (a) each observed account's, joined */
 static void monthly_report(struct sk_service *c, const struct sk_policyset *set, const struct sk_inventory *inv,
-			   const struct sk_plan *plan)
+			   const struct sk_accounts *a, const struct sk_plan *plan)
 {
 	struct sk_report_state_opts ro = SK_REPORT_STATE_OPTS_INIT;
 	struct sk_buf subject = SK_BUF_INIT, body = SK_BUF_INIT;
@@ -468,7 +488,8 @@ static void monthly_report(struct sk_service *c, const struct sk_policyset *set,
 			sk_warn("--report-at: %s", sk_error_message());
 		return;
 	}
-	if (sk_report_month_range(&ro.since, &ro.until, month) < 0 || sk_report_from_state(&r, set, inv, plan, &ro) < 0 ||
+	if (sk_report_month_range(&ro.since, &ro.until, month) < 0 ||
+	    (a ? sk_report_from_state_accounts(&r, set, a, plan, &ro) : sk_report_from_state(&r, set, inv, plan, &ro)) < 0 ||
 	    sk_alert_route(&topics, &n, &c->routes, NULL, 0) < 0 || sk_report_summary(&subject, &body, r, month) < 0) {
 		sk_warn("--report-at: cannot make the report of %s: %s", month, sk_error_message());
 		goto done;
@@ -541,10 +562,16 @@ static void planned(void *ud, const struct sk_policyset *set, const struct sk_in
 	for (size_t i = 0; i < set->n_policies; i++)
 		c->any_drill = c->any_drill || set->policies[i].has_drill;
 	after_plan(c, set, plan, todo);
-	if (inv) /* several accounts: no one inventory (verify per account is not done in `run`) */
-		verify(c, set, inv);
-	if (inv && c->o.report && c->state_dir)
-		monthly_report(c, set, inv, plan);
+	if (inv) {
+		verify(c, set, inv, NULL);
+	} else if (c->verified) { /* several accounts: planned_accounts() checked each */
+		publish_verify(c, set, c->verified);
+		sk_verify_report_free(c->verified);
+		c->verified = NULL;
+	}
+	if ((inv || c->accounts) && c->o.report && c->state_dir)
+		monthly_report(c, set, inv, inv ? NULL : c->accounts, plan);
+	c->accounts = NULL; /* they go when planned returns */
 	if (c->user.planned)
 		c->user.planned(c->user.ud, set, inv, plan, todo);
 }
@@ -618,6 +645,7 @@ static int cycle(void *ud)
 	o.cb = (struct sk_reconcile_callbacks){
 		.diags = diags,
 		.planned = planned,
+		.planned_accounts = planned_accounts,
 		.confirm = NULL, /* nobody to ask */
 		.applying = applying,
 		.outcome = outcome,
@@ -832,6 +860,7 @@ void sk_service_free(struct sk_service *c)
 	sk_alert_routes_free(&c->routes);
 	sk_alertset_free(&c->alerts);
 	sk_alert_conds_free(&c->found);
+	sk_verify_report_free(c->verified);
 	free(c->state_dir);
 	sk_metrics_free(c->metrics);
 	free(c);

@@ -4,16 +4,85 @@
 #include "reconciler/service/verify_watch.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
+#include "reconciler/engine/accounts.h"
+#include "reconciler/engine/verify_state.h"
 #include "reconciler/service/metrics.h"
 #include "specs/policy.h"
 
 static const char *const status_labels[] = { "instance", "region", "check" };
 static const char *const place_labels[] = { "instance", "region" };
+
+/* the drills and regions of o in vo, the drills kept in d */
+static void watch_opts(struct sk_verify_drills *d, struct sk_verify_opts *vo, const struct sk_verify_watch_opts *o)
+{
+	if (sk_verify_drills_load(d, o->state_dir, o->state_backend) < 0) {
+		sk_warn("verify: the drill check is UNKNOWN: %s", sk_error_message());
+		sk_error_clear();
+	}
+	sk_verify_drills_opts(d, vo);
+	vo->regions = o->regions;
+	vo->n_regions = o->n_regions;
+}
+
+int sk_verify_watch_run(struct sk_verify_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
+			const struct sk_verify_watch_opts *o)
+{
+	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
+	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
+	int rc;
+
+	watch_opts(&drills, &vo, o);
+	vo.now = inv->observed_at;
+	rc = sk_verify_run(out, set, inv, &vo);
+	sk_verify_drills_free(&drills);
+	return rc < 0 ? -1 : 0;
+}
+
+int sk_verify_watch_run_accounts(struct sk_verify_report **out, const struct sk_accounts *a,
+				 const struct sk_verify_watch_opts *o)
+{
+	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
+	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
+	struct sk_verify_report *all = NULL;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	watch_opts(&drills, &vo, o);
+	if (sk_verify_report_new(&all, 0) < 0)
+		goto done;
+	for (i = 0; i < a->n; i++) {
+		const struct sk_account_run *run = &a->v[i];
+		struct sk_verify_report *part = NULL;
+
+		if (!run->observed) /* the cycle's partial error names it */
+			continue;
+		vo.account = run->target->id;
+		vo.now = run->inv->observed_at;
+		if (sk_verify_run(&part, &run->set, run->inv, &vo) < 0 ||
+		    sk_verify_report_absorb(all, part, run->target->id) < 0) {
+			sk_verify_report_free(part);
+			goto done;
+		}
+		if (part->now > all->now)
+			all->now = part->now;
+		sk_verify_report_free(part);
+	}
+	*out = all;
+	all = NULL;
+	rc = 0;
+done:
+	sk_verify_report_free(all);
+	sk_verify_drills_free(&drills);
+	return rc;
+}
 
 int sk_verify_watch_define(struct sk_metrics *m)
 {
@@ -52,6 +121,21 @@ static int set_max(struct sk_metrics *m, const char *name, const char *const *va
 	return sk_metrics_set(m, name, values, v);
 }
 
+/* the instance label: over several accounts "<account>/<instance>", as report and history name it */
+static const char *instance_label(char out[96], const struct sk_verify_result *v)
+{
+	if (!v->account)
+		return v->instance;
+	snprintf(out, 96, "%s/%s", v->account, v->instance);
+	return out;
+}
+
+/* results without an account (one account's) sort and compare as "" */
+static int cmp_account(const struct sk_verify_result *a, const struct sk_verify_result *b)
+{
+	return strcmp(a->account ? a->account : "", b->account ? b->account : "");
+}
+
 int sk_verify_watch_metrics(struct sk_metrics *m, const struct sk_verify_report *r)
 {
 	static const char *const families[] = { SK_METRIC_VERIFY_STATUS, SK_METRIC_VERIFY_AGE,
@@ -63,7 +147,8 @@ int sk_verify_watch_metrics(struct sk_metrics *m, const struct sk_verify_report 
 			return -1;
 	for (i = 0; i < r->n; i++) {
 		const struct sk_verify_result *v = &r->results[i];
-		const char *labels[3] = { v->instance, v->region, sk_verify_check_name(v->check) };
+		char instance[96];
+		const char *labels[3] = { instance_label(instance, v), v->region, sk_verify_check_name(v->check) };
 		const char *gauge = v->check == SK_CHECK_SNAPSHOT_AGE ? SK_METRIC_VERIFY_AGE
 				    : v->check == SK_CHECK_COPY        ? SK_METRIC_VERIFY_COPY_WAIT
 				    : v->check == SK_CHECK_PITR_LATEST ? SK_METRIC_VERIFY_PITR_LAG
@@ -81,8 +166,10 @@ static int cmp_place(const void *pa, const void *pb)
 {
 	const struct sk_verify_result *a = *(const struct sk_verify_result *const *)pa;
 	const struct sk_verify_result *b = *(const struct sk_verify_result *const *)pb;
-	int c = strcmp(a->region, b->region);
+	int c = cmp_account(a, b);
 
+	if (!c)
+		c = strcmp(a->region, b->region);
 	if (!c)
 		c = strcmp(a->instance, b->instance);
 	if (!c)
@@ -92,7 +179,8 @@ static int cmp_place(const void *pa, const void *pb)
 
 static bool same_place(const struct sk_verify_result *a, const struct sk_verify_result *b)
 {
-	return !strcmp(a->region, b->region) && !strcmp(a->instance, b->instance) && a->check == b->check;
+	return !cmp_account(a, b) && !strcmp(a->region, b->region) && !strcmp(a->instance, b->instance) &&
+	       a->check == b->check;
 }
 
 /* the condition of results g[0..n), one (instance, region, check) checked by one or more policies */
@@ -101,6 +189,7 @@ static int add_cond(struct sk_alert_conds *c, const struct sk_verify_result *con
 {
 	struct sk_alert_cond cond = { .kind = SK_ALERT_VERIFY, .found = SK_FOUND_OK };
 	const struct sk_verify_result *first = g[0];
+	char instance[96];
 	size_t i, np = 0;
 	int rc;
 
@@ -116,14 +205,17 @@ static int add_cond(struct sk_alert_conds *c, const struct sk_verify_result *con
 		for (i = 0; i < n; i++)
 			if (g[i]->status == SK_VERIFY_UNKNOWN)
 				cond.found = SK_FOUND_UNKNOWN;
-	rc = sk_buf_printf(key, "verify:%s/%s:%s", first->region, first->instance, sk_verify_check_name(first->check));
+	/* over several accounts the key and the summary name the account: "verify:<account>/<region>/<instance>:<check>" */
+	rc = sk_buf_printf(key, "verify:%s%s%s/%s:%s", first->account ? first->account : "", first->account ? "/" : "",
+			   first->region, first->instance, sk_verify_check_name(first->check));
 	if (rc == 0 && np)
 		rc = sk_buf_printf(summary, "verify CRITICAL: %s of %s in %s", sk_verify_check_name(first->check),
-				   first->instance, first->region);
+				   instance_label(instance, first), first->region);
 	for (i = 0; rc == 0 && i < n; i++)
 		if (g[i]->status == SK_VERIFY_CRITICAL)
-			rc = sk_buf_printf(detail, "CRITICAL %s: %s (policy '%s')\n", sk_verify_check_name(g[i]->check),
-					   g[i]->message, g[i]->policy);
+			rc = sk_buf_printf(detail, "CRITICAL %s: %s (policy '%s'%s%s)\n", sk_verify_check_name(g[i]->check),
+					   g[i]->message, g[i]->policy, g[i]->account ? ", account " : "",
+					   g[i]->account ? g[i]->account : "");
 	if (rc == 0 && np)
 		rc = sk_buf_adds(detail, "`snapkeep verify` shows every check; the alert resolves when this one is OK or "
 					 "WARNING again.\n");

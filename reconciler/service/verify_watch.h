@@ -11,12 +11,14 @@
  *   snapkeep_verify_copy_wait_seconds{instance,region}       a copy region's oldest source waiting for its copy
  *   snapkeep_verify_pitr_lag_seconds{instance,region}        now - LatestRestorableTime
  *
+ * (over several accounts the instance label is <account>/<instance>)
  * are replaced as a whole each time (an instance no longer checked
  * disappears); where two policies check one instance, the worse value
  * counts.  Every policy's results alert unless it opts out with
  * spec.verify.alerts: false (say, a fleet known to have unencrypted
  * snapshots it does not mean to be paged about).  Each (instance, region,
- * check) is one alert condition, verify:<region>/<instance>:<check>,
+ * check) is one alert condition, verify:<region>/<instance>:<check>
+ * (verify:<account>/<region>/<instance>:<check> over several accounts),
  * firing while CRITICAL, resolved when OK or WARNING, left as it is when
  * UNKNOWN (alertset.h), to the topics of the policies that found it
  * CRITICAL: one SNS message when it becomes CRITICAL and one when it
@@ -28,6 +30,8 @@
 #include "reconciler/planner/verify.h"
 #include "reconciler/service/alertset.h"
 
+struct sk_accounts;
+struct sk_inventory;
 struct sk_metrics;
 struct sk_policyset;
 
@@ -35,6 +39,26 @@ struct sk_policyset;
 #define SK_METRIC_VERIFY_AGE "snapkeep_verify_newest_snapshot_age_seconds"
 #define SK_METRIC_VERIFY_COPY_WAIT "snapkeep_verify_copy_wait_seconds"
 #define SK_METRIC_VERIFY_PITR_LAG "snapkeep_verify_pitr_lag_seconds"
+
+/* where the loop's checks read the last drills (engine/verify_state.h), and the cycle's regions */
+struct sk_verify_watch_opts {
+	const char *state_dir;
+	const char *state_backend;
+	const char *const *regions;
+	size_t n_regions;
+};
+
+/*
+ * The checks of inv as of its observation, with the state's drills (one
+ * the state cannot give is UNKNOWN, with a warning); _accounts: of each
+ * observed account of a (engine/accounts.h), with its policies, inventory
+ * and drills, joined (sk_verify_report_absorb: each result names its
+ * account).  0, or -1 with the error set.
+ */
+int sk_verify_watch_run(struct sk_verify_report **out, const struct sk_policyset *set, const struct sk_inventory *inv,
+			const struct sk_verify_watch_opts *o);
+int sk_verify_watch_run_accounts(struct sk_verify_report **out, const struct sk_accounts *a,
+				 const struct sk_verify_watch_opts *o);
 
 /* defines the families above in m */
 int sk_verify_watch_define(struct sk_metrics *m);

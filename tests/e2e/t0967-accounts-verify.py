@@ -4,7 +4,9 @@ role and verified on its own; every problem names its account, an account
 that cannot be observed is UNKNOWN (a monitor never reads "could not look"
 as OK), --account narrows, --instance and --policy need only match in some
 account, and one account's converged backups do not hide another's missing
-ones (the same instance name in both)."""
+ones (the same instance name in both).  The run loop checks each account
+too: its gauges name <account>/<instance>, and each account's CRITICAL
+check of the same instance name is an alert of its own."""
 import json
 import os
 import sys
@@ -12,6 +14,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
 from emulator_ctl import Emulator
+from runproc import RunProc, metric
 
 BASE = "123456789012"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
@@ -27,7 +30,7 @@ def instance(iid):
 
 SEED = {
     "account": BASE,
-    "regions": {"us-east-1": {"instances": []}},
+    "regions": {"us-east-1": {"instances": [], "topics": ["backup-alerts"]}},
     "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
     "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])]},
                                  "us-west-2": {"instances": []}}} for a in ACCOUNTS},
@@ -56,7 +59,8 @@ spec:
       - {region: us-west-2}
   verify:
     rpo: {warn: 26h, crit: 50h}
-"""
+  alerts: {snsTopicArn: "arn:aws:sns:us-east-1:%s:backup-alerts"}
+""" % BASE
 
 
 def results(r):
@@ -150,5 +154,65 @@ with Emulator(seed=SEED) as emu:
     r = sk("verify", "--inventory", os.path.join(work, "none.json"), now=LATER)
     t.ok(r.rc == 3 and "an inventory file is one account's" in r.out,
          "--inventory over several accounts: UNKNOWN (exit 3), said", r)
+
+    # ---- the run loop (drift only): every account checked, each account's instance its own series and alert ----
+    # the loop's clock is the wall clock, months past the emulator's frozen one: every newest snapshot is CRITICAL
+    p = RunProc(["--repo", repo, "--path", "policies", "--interval", "1s", "--metrics-addr", "127.0.0.1:0"],
+                env=env, workdir=work, name="loop")
+    try:
+        t.ok(p.wait_for(r"verify CRITICAL: 6 instances", timeout=60), "the loop verifies the six instances", p.err())
+        ms = p.metrics()
+        for a in ACCOUNTS:
+            t.is_(metric(ms, "snapkeep_verify_status", instance="%s/orders-db" % a, region="us-east-1",
+                         check="snapshot-age"), 2.0,
+                  "/metrics: snapkeep_verify_status{%s/orders-db, us-east-1, snapshot-age} is 2 (CRITICAL)" % a)
+        t.ok(p.wait_for(r"alert verify:333333333333/us-east-1/orders-db:snapshot-age firing", timeout=20),
+             "each account's check is its own alert condition", p.err())
+        subjects = sorted(m["Subject"] for m in emu.sns_messages()
+                          if m["Subject"].startswith("snapkeep: verify CRITICAL: snapshot-age of ")
+                          and "orders-db" in m["Subject"])
+        t.is_(subjects, ["snapkeep: verify CRITICAL: snapshot-age of %s/orders-db in us-east-1" % a for a in ACCOUNTS],
+              "one SNS message per account for orders-db's stale snapshot, each naming its account")
+        msg = [m["Message"] for m in emu.sns_messages() if "of 222222222222/orders-db" in m["Subject"]]
+        t.ok(msg and "(policy 'fleet', account 222222222222)" in msg[0], "the message names the account", msg[:1])
+        t.is_(p.stop(), 0, "the loop stops on SIGTERM")
+    finally:
+        p.kill()
+
+    # ---- run --report-at: the month's report covers every account ----
+    emu.admin("DELETE", "sns")
+    r = t.snapkeep("run", "--once", "--repo", repo, "--path", "policies", "--report-at", "* * * * *", env=env)
+    msgs = [m for m in emu.sns_messages() if m["Subject"].startswith("snapkeep report ")]
+    t.ok(r.rc == 0 and len(msgs) == 1, "run --once --report-at over the accounts publishes the month's summary",
+         (r, [m["Subject"] for m in emu.sns_messages()]))
+    reports = os.path.join(work, "state", "reports")
+    pages = sorted(os.listdir(reports)) if os.path.isdir(reports) else []
+    page = open(os.path.join(reports, pages[-1])).read() if pages else ""
+    t.ok(pages and all("%s/orders-db" % a in page for a in ACCOUNTS),
+         "and writes the month's page with each account's orders-db", pages)
+
+    # ---- validate --observe: what each policy selects in each account ----
+    def validate(*more):
+        return t.snapkeep("validate", "--observe", "--repo", repo, "--path", "policies", *more, env=env)
+
+    GHOST = POLICY.replace("name: fleet", "name: ghost").replace("backup: daily", "backup: never")
+    t.git_commit(repo, {"policies/ghost.yaml": GHOST}, "ghost: selects nothing anywhere")
+    r = validate()
+    t.ok(r.rc == 0 and "What each policy selects (live state, 2 policies, 3 accounts):" in r.out and
+         "fleet: 6 instances: " in r.out and "orders-db (us-east-1, account 222222222222)" in r.out,
+         "validate --observe: fleet's six instances, each with its account", r)
+    t.ok("Warning: policy 'ghost' selects no instance in us-east-1" in r.out and
+         "(in none of the 3 accounts it covers)" in r.out, "a policy that selects nothing in any account is warned of",
+         r)
+    r = validate("--output", "json")
+    doc = r.json() if r.rc == 0 else {}
+    fleet = [p for p in doc.get("policies", []) if p["name"] == "fleet"]
+    t.is_(sorted((i.get("account"), i["id"]) for i in (fleet[0]["instances"] if fleet else [])),
+          sorted((a, n) for a in ACCOUNTS for n in ("orders-db", "acct-%s-db" % a[:3])),
+          "validate --observe JSON: every selected instance names its account")
+    t.git_commit(repo, {"policies/settings.yaml": settings("wrong-id")}, "the third account's id broken again")
+    r = validate()
+    t.ok(r.rc == 1 and "1 of 3 accounts not observed: 333333333333" in r.err,
+         "validate --observe fails when an account cannot be observed, naming it", r)
 
 t.done()
