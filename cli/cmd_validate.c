@@ -154,7 +154,7 @@ static int observe(struct sk_cli *cli, const struct sk_policyset *set, struct sk
 						     "several (Settings' accounts)");
 			goto done;
 		}
-		if (sk_cli_plan_accounts(cli, &s, &accts, set, plan) < 0)
+		if (sk_cli_plan_accounts(cli, &s, &accts, set, false, plan) < 0)
 			goto done;
 		if ((*plan)->n_unobserved) {
 			sk_error_set(SK_ERR_INVALID, "%zu of %zu accounts not observed: %s (%s)", (*plan)->n_unobserved,
