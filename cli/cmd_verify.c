@@ -158,12 +158,10 @@ done:
  * --policy and --instance need only match in some account.
  */
 static int verify_accounts(struct sk_cli *cli, struct sk_session *s, const struct sk_policyset *set,
-			   const struct sk_verify_opts *base, struct sk_verify_report **out, int64_t *observed_at)
+			   struct sk_verify_opts *base, struct sk_verify_report **out, int64_t *observed_at)
 {
 	struct sk_accounts accts;
-	struct sk_verify_report *all = NULL;
 	bool matched = false;
-	size_t i;
 	int rc = -1;
 
 	memset(&accts, 0, sizeof(accts));
@@ -172,43 +170,12 @@ static int verify_accounts(struct sk_cli *cli, struct sk_session *s, const struc
 					     "(Settings' accounts)");
 		return -1;
 	}
-	if (sk_cli_observe_accounts(cli, s, &accts, set) < 0 || sk_verify_report_new(&all, cli->now) < 0)
+	base->now = cli->now;
+	if (sk_cli_observe_accounts(cli, s, &accts, set) < 0 ||
+	    sk_verify_accounts(out, &accts, base, &matched, observed_at) < 0)
 		goto done;
-	*observed_at = 0;
-	for (i = 0; i < accts.n; i++) {
-		struct sk_account_run *run = &accts.v[i];
-		struct sk_verify_opts vo = *base;
-		struct sk_verify_report *part = NULL;
-		int e;
-
-		if (!run->observed) {
-			if (sk_verify_report_unobserved(all, run->target->id, run->error) < 0)
-				goto done;
-			continue;
-		}
-		/* the earliest observation: what the report as a whole may claim to have seen */
-		if (!*observed_at || run->inv->observed_at < *observed_at)
-			*observed_at = run->inv->observed_at;
-		vo.account = run->target->id;
-		vo.now = cli->now ? cli->now : run->inv->observed_at ? run->inv->observed_at : sk_time_now();
-		e = sk_verify_run(&part, &run->set, run->inv, &vo);
-		if (e == SK_ENOTFOUND) { /* that policy or instance is another account's */
-			sk_error_clear();
-			continue;
-		}
-		matched = true;
-		if (e < 0 || sk_verify_report_absorb(all, part, run->target->id) < 0) {
-			sk_verify_report_free(part);
-			goto done;
-		}
-		if (part->now > all->now) /* checked as of the latest observation */
-			all->now = part->now;
-		sk_verify_report_free(part);
-	}
-	if (!all->now)
-		all->now = sk_time_now();
 	if (!*observed_at)
-		*observed_at = all->now;
+		*observed_at = (*out)->now;
 	if (!matched && (base->policy || base->instance) && sk_accounts_unobserved(&accts) < accts.n) {
 		if (base->instance)
 			sk_error_set(SK_ERR_INVALID, "no policy%s%s%s selects instance '%s' in any account",
@@ -216,13 +183,12 @@ static int verify_accounts(struct sk_cli *cli, struct sk_session *s, const struc
 				     base->instance);
 		else
 			sk_error_set(SK_ERR_INVALID, "no policy named '%s' covers any account", base->policy);
+		sk_verify_report_free(*out);
+		*out = NULL;
 		goto done;
 	}
-	*out = all;
-	all = NULL;
 	rc = 0;
 done:
-	sk_verify_report_free(all);
 	sk_accounts_close(&accts);
 	return rc;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/timeutil.h"
+#include "reconciler/engine/accounts.h"
 #include "state/backend.h"
 #include "state/state.h"
 
@@ -66,4 +68,57 @@ void sk_verify_drills_free(struct sk_verify_drills *d)
 	free(d->v);
 	sk_state_free(d->st);
 	memset(d, 0, sizeof(*d));
+}
+
+int sk_verify_accounts(struct sk_verify_report **out, const struct sk_accounts *a, const struct sk_verify_opts *base,
+		       bool *matched, int64_t *observed_at)
+{
+	struct sk_verify_report *all = NULL;
+	bool any = false;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	*observed_at = 0;
+	if (sk_verify_report_new(&all, base->now) < 0)
+		goto done;
+	for (i = 0; i < a->n; i++) {
+		const struct sk_account_run *run = &a->v[i];
+		struct sk_verify_opts vo = *base;
+		struct sk_verify_report *part = NULL;
+		int e;
+
+		if (!run->observed) {
+			if (sk_verify_report_unobserved(all, run->target->id, run->error) < 0)
+				goto done;
+			continue;
+		}
+		if (!*observed_at || run->inv->observed_at < *observed_at)
+			*observed_at = run->inv->observed_at;
+		vo.account = run->target->id;
+		vo.now = base->now ? base->now : run->inv->observed_at ? run->inv->observed_at : sk_time_now();
+		e = sk_verify_run(&part, &run->set, run->inv, &vo);
+		if (e == SK_ENOTFOUND) { /* that policy or instance is another account's */
+			sk_error_clear();
+			continue;
+		}
+		any = true;
+		if (e < 0 || sk_verify_report_absorb(all, part, run->target->id) < 0) {
+			sk_verify_report_free(part);
+			goto done;
+		}
+		if (part->now > all->now) /* checked as of the latest observation */
+			all->now = part->now;
+		sk_verify_report_free(part);
+	}
+	if (!all->now)
+		all->now = sk_time_now();
+	if (matched)
+		*matched = any;
+	*out = all;
+	all = NULL;
+	rc = 0;
+done:
+	sk_verify_report_free(all);
+	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "reconciler/planner/verify.h"
 
+struct sk_accounts;
 struct sk_state;
 
 struct sk_verify_drills {
@@ -35,5 +36,17 @@ int sk_verify_drills_load(struct sk_verify_drills *out, const char *dir, const c
 /* hands the drills to the checks */
 void sk_verify_drills_opts(const struct sk_verify_drills *d, struct sk_verify_opts *o);
 void sk_verify_drills_free(struct sk_verify_drills *d);
+
+/*
+ * Several accounts (engine/accounts.h): each observed account's checks,
+ * with its policies and inventory and base's options (account set; now 0:
+ * the account's observation time), joined (sk_verify_report_absorb); an
+ * account not observed is the report's UNKNOWN (sk_verify_report_unobserved).
+ * An account where base's policy or instance names nothing is left out;
+ * *matched (may be NULL) says whether some account had them.
+ * *observed_at: the earliest observation (0: none).  0, or -1 (set).
+ */
+int sk_verify_accounts(struct sk_verify_report **out, const struct sk_accounts *a, const struct sk_verify_opts *base,
+		       bool *matched, int64_t *observed_at);
 
 #endif

@@ -11,8 +11,8 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "reconciler/engine/accounts.h"
 #include "reconciler/engine/verify_state.h"
+#include "reconciler/planner/inventory.h"
 #include "reconciler/service/metrics.h"
 #include "specs/policy.h"
 
@@ -50,36 +50,11 @@ int sk_verify_watch_run_accounts(struct sk_verify_report **out, const struct sk_
 {
 	struct sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
 	struct sk_verify_drills drills = SK_VERIFY_DRILLS_INIT;
-	struct sk_verify_report *all = NULL;
-	size_t i;
-	int rc = -1;
+	int64_t observed_at;
+	int rc;
 
-	*out = NULL;
 	watch_opts(&drills, &vo, o);
-	if (sk_verify_report_new(&all, 0) < 0)
-		goto done;
-	for (i = 0; i < a->n; i++) {
-		const struct sk_account_run *run = &a->v[i];
-		struct sk_verify_report *part = NULL;
-
-		if (!run->observed) /* the cycle's partial error names it */
-			continue;
-		vo.account = run->target->id;
-		vo.now = run->inv->observed_at;
-		if (sk_verify_run(&part, &run->set, run->inv, &vo) < 0 ||
-		    sk_verify_report_absorb(all, part, run->target->id) < 0) {
-			sk_verify_report_free(part);
-			goto done;
-		}
-		if (part->now > all->now)
-			all->now = part->now;
-		sk_verify_report_free(part);
-	}
-	*out = all;
-	all = NULL;
-	rc = 0;
-done:
-	sk_verify_report_free(all);
+	rc = sk_verify_accounts(out, a, &vo, NULL, &observed_at);
 	sk_verify_drills_free(&drills);
 	return rc;
 }
