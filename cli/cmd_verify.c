@@ -43,7 +43,8 @@ static void print_text(const struct sk_verify_report *r, bool accounts, FILE *f)
 	fprintf(f, "SNAPKEEP VERIFY %s - %zu instance%s", sk_verify_status_name(r->worst), r->n_instances,
 		r->n_instances == 1 ? "" : "s");
 	if (accounts)
-		fprintf(f, " in %zu account%s", r->n_accounts, r->n_accounts == 1 ? "" : "s");
+		fprintf(f, " in %zu account%s", r->n_accounts - r->n_unobserved,
+			r->n_accounts - r->n_unobserved == 1 ? "" : "s");
 	if (accounts && r->n_unobserved)
 		fprintf(f, ", %zu not observed", r->n_unobserved);
 	fprintf(f, ": %zu critical, %zu warning, %zu unknown, %zu ok\n", r->counts[SK_VERIFY_CRITICAL],
@@ -55,9 +56,10 @@ static void print_text(const struct sk_verify_report *r, bool accounts, FILE *f)
 					sk_verify_check_name(r->results[i].check), r->results[i].message,
 					r->results[i].policy, r->results[i].account ? ", account " : "",
 					r->results[i].account ? r->results[i].account : "");
-		for (i = 0; k == rank(SK_VERIFY_UNKNOWN) && i < r->n_unobserved; i++)
-			fprintf(f, "UNKNOWN account: account %s was not observed, nothing in it verified: %s\n",
-				r->unobserved[i].account, r->unobserved[i].error);
+		for (i = 0; k == rank(SK_VERIFY_UNKNOWN) && i < r->n_accounts; i++)
+			if (r->accounts[i].error)
+				fprintf(f, "UNKNOWN account: account %s was not observed, nothing in it verified: %s\n",
+					r->accounts[i].id, r->accounts[i].error);
 	}
 }
 
@@ -67,11 +69,11 @@ static json_t *accounts_json(const struct sk_verify_report *r)
 	json_t *seen = json_array(), *unseen = json_array();
 	size_t i;
 
-	for (i = 0; seen && i < r->n_accounts; i++)
-		json_array_append_new(seen, json_string(r->accounts[i]));
-	for (i = 0; unseen && i < r->n_unobserved; i++)
-		json_array_append_new(unseen, json_pack("{s:s, s:s}", "account", r->unobserved[i].account, "error",
-							r->unobserved[i].error));
+	for (i = 0; seen && unseen && i < r->n_accounts; i++)
+		json_array_append_new(r->accounts[i].error ? unseen : seen,
+				      r->accounts[i].error ? json_pack("{s:s, s:s}", "account", r->accounts[i].id, "error",
+								       r->accounts[i].error)
+							   : json_string(r->accounts[i].id));
 	return json_pack("{s:o, s:o}", "observed", seen, "notObserved", unseen);
 }
 

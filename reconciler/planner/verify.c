@@ -692,16 +692,29 @@ int sk_verify_report_new(struct sk_verify_report **out, int64_t now)
 	return 0;
 }
 
+/* one more account, observed (error NULL) or not; its id, or NULL (out of memory, set) */
+static const char *add_account(struct sk_verify_report *r, const char *id, const char *error)
+{
+	struct sk_verify_account *a = SK_ARRAY_PUSH(r->accounts, r->n_accounts, r->cap_accounts);
+
+	if (!a)
+		return NULL;
+	a->id = sk_arena_intern(&r->arena, id);
+	a->error = error ? sk_arena_strdup(&r->arena, error) : NULL;
+	if (!a->id || (error && !a->error)) {
+		sk_error_set_oom();
+		return NULL;
+	}
+	return a->id;
+}
+
 int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account)
 {
-	const char *a = sk_arena_intern(&into->arena, account);
-	const char **slot;
+	const char *a = add_account(into, account, NULL);
 	size_t i, k;
 
-	if (!a || SK_ARRAY_GROW(into->results, into->cap, into->n + part->n) < 0 ||
-	    !(slot = SK_ARRAY_PUSH(into->accounts, into->n_accounts, into->cap_accounts)))
-		return sk_error_set_oom();
-	*slot = a;
+	if (!a || SK_ARRAY_GROW(into->results, into->cap, into->n + part->n) < 0)
+		return -1;
 	for (i = 0; i < part->n; i++) {
 		const struct sk_verify_result *from = &part->results[i];
 		struct sk_verify_result *to = &into->results[into->n];
@@ -727,14 +740,9 @@ int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verif
 
 int sk_verify_report_unobserved(struct sk_verify_report *r, const char *account, const char *error)
 {
-	struct sk_verify_unobserved *u = SK_ARRAY_PUSH(r->unobserved, r->n_unobserved, r->cap_unobserved);
-
-	if (!u)
+	if (!add_account(r, account, error ? error : "not observed"))
 		return -1;
-	u->account = sk_arena_intern(&r->arena, account);
-	u->error = sk_arena_strdup(&r->arena, error);
-	if (!u->account || !u->error)
-		return sk_error_set_oom();
+	r->n_unobserved++;
 	count(r, SK_VERIFY_UNKNOWN, 1);
 	return 0;
 }
@@ -745,7 +753,6 @@ void sk_verify_report_free(struct sk_verify_report *r)
 		return;
 	free(r->results);
 	free(r->accounts);
-	free(r->unobserved);
 	sk_arena_free(&r->arena);
 	free(r);
 }

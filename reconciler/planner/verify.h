@@ -127,9 +127,10 @@ struct sk_verify_result {
 	const char *message;  /* one line: "instance 'db' in us-east-1: ..." */
 };
 
-struct sk_verify_unobserved {
-	const char *account;
-	const char *error; /* why it was not observed */
+/* an account of a report over several accounts */
+struct sk_verify_account {
+	const char *id;
+	const char *error; /* why it was not observed (an UNKNOWN in counts); NULL: it was */
 };
 
 struct sk_verify_report {
@@ -138,11 +139,9 @@ struct sk_verify_report {
 	size_t counts[4];                 /* results per status */
 	enum sk_verify_status worst;      /* OK with no result */
 	size_t n_instances;               /* (policy, instance) pairs checked */
-	/* over several accounts: the accounts observed, and those not (each an UNKNOWN in counts) */
-	const char **accounts;
-	size_t n_accounts, cap_accounts;
-	struct sk_verify_unobserved *unobserved;
-	size_t n_unobserved, cap_unobserved;
+	/* over several accounts: each account, in the order they were added; n_unobserved of them not observed */
+	struct sk_verify_account *accounts;
+	size_t n_accounts, cap_accounts, n_unobserved;
 	int64_t now;
 	struct sk_arena arena;            /* every string above */
 };

@@ -570,7 +570,8 @@ static void test_verify_report_absorb(void **state)
 	assert_int_equal(all->counts[SK_VERIFY_WARNING], b->counts[SK_VERIFY_WARNING]);
 	assert_int_equal(all->worst, SK_VERIFY_WARNING);
 	assert_int_equal(all->n_accounts, 2);
-	assert_string_equal(all->accounts[1], "222222222222");
+	assert_string_equal(all->accounts[1].id, "222222222222");
+	assert_null(all->accounts[1].error);
 	for (i = 0; i < a->n; i++) {
 		assert_null(a->results[i].account); /* one account's own results name none */
 		assert_string_equal(all->results[i].account, "111111111111");
@@ -589,7 +590,9 @@ static void test_verify_report_absorb(void **state)
 	assert_int_equal(all->worst, SK_VERIFY_UNKNOWN);
 	assert_int_equal(all->counts[SK_VERIFY_UNKNOWN], 1);
 	assert_int_equal(all->n_unobserved, 1);
-	assert_string_equal(all->unobserved[0].error, "AccessDenied: no");
+	assert_int_equal(all->n_accounts, 3);
+	assert_string_equal(all->accounts[2].id, "333333333333");
+	assert_string_equal(all->accounts[2].error, "AccessDenied: no");
 	assert_int_equal(all->n, n_b); /* no result of its own: the accounts list names it */
 	sk_verify_report_free(all);
 }
