@@ -178,6 +178,15 @@ struct sk_reconcile_report;
  * commit is read, not them).
  */
 void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o);
+/*
+ * How a saved plan is made, or made again, from this command line
+ * (engine/saved.h): its policies' source (filled in *lo, which *how points
+ * to), --region, --account, --allow-mass-delete and aws (NULL: not known).
+ */
+struct sk_saved_how;
+struct sk_aws_config;
+void sk_cli_saved_how(const struct sk_cli *cli, struct sk_saved_how *how, struct sk_load_opts *lo,
+		      const struct sk_aws_config *aws);
 /* the uncommitted-files warning, as sk_load_opts.on_source */
 struct sk_source;
 void sk_cli_warn_uncommitted(void *ud, const struct sk_source *src);

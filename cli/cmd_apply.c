@@ -126,14 +126,7 @@ int cmd_apply(struct sk_cli *cli)
 		goto done;
 	}
 	if (origin.present) {
-		sk_cli_load_opts(cli, &lo);
-		how.source = &lo;
-		how.regions = cli->regions;
-		how.n_regions = cli->n_regions;
-		how.allow_mass_delete = cli->allow_mass_delete;
-		how.aws = s.config;
-		how.accounts = cli->accounts;
-		how.n_accounts = cli->n_accounts;
+		sk_cli_saved_how(cli, &how, &lo, s.config);
 		if (sk_saved_check(&origin, file, &how) < 0) {
 			rc = origin_failed(cli);
 			goto done;

@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "state/backend.h"
 #include "reconciler/engine/accounts.h"
+#include "reconciler/engine/saved.h"
 #include "reconciler/engine/load.h"
 #include "reconciler/engine/observe.h"
 #include "reconciler/planner/plan.h"
@@ -136,6 +137,21 @@ void sk_cli_load_opts(const struct sk_cli *cli, struct sk_load_opts *o)
 			     .allowed_signers = cli->allowed_signers },
 		.on_insecure_fetch = warn_insecure_fetch,
 		.on_source = sk_cli_warn_uncommitted,
+	};
+}
+
+void sk_cli_saved_how(const struct sk_cli *cli, struct sk_saved_how *how, struct sk_load_opts *lo,
+		      const struct sk_aws_config *aws)
+{
+	sk_cli_load_opts(cli, lo);
+	*how = (struct sk_saved_how){
+		.source = lo,
+		.regions = cli->regions,
+		.n_regions = cli->n_regions,
+		.allow_mass_delete = cli->allow_mass_delete,
+		.aws = aws,
+		.accounts = cli->accounts,
+		.n_accounts = cli->n_accounts,
 	};
 }
 

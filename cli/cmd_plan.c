@@ -73,14 +73,7 @@ static int save_plan(struct sk_cli *cli, const struct sk_session *s, const struc
 	int rc = -1;
 
 	memset(&origin, 0, sizeof(origin));
-	sk_cli_load_opts(cli, &lo);
-	how.source = &lo;
-	how.regions = cli->regions;
-	how.n_regions = cli->n_regions;
-	how.allow_mass_delete = cli->allow_mass_delete;
-	how.aws = s->config;
-	how.accounts = cli->accounts;
-	how.n_accounts = cli->n_accounts;
+	sk_cli_saved_how(cli, &how, &lo, s->config);
 	if (!how.aws) {
 		/* an offline plan (--inventory) records the endpoint and profile apply will use */
 		co.profile = cli->profile;
