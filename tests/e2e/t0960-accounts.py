@@ -26,6 +26,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
 from emulator_ctl import Emulator
+import fleet
 
 try:
     import jsonschema
@@ -33,20 +34,13 @@ except ImportError:  # scripts/deps.sh installs python3-jsonschema
     t.bail("python3-jsonschema is missing: run `make deps`")
 REPORT_SCHEMA = json.load(open(os.path.join(t.TOP, "specs", "report.schema.json")))
 
-BASE = "123456789012"
-ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
-EXT = {a: "ext-" + a[:3] for a in ACCOUNTS}
-
-
-def instance(iid):
-    return {"id": iid, "engine": "postgres", "backupRetentionPeriod": 7, "preferredBackupWindow": "03:00-04:00",
-            "preferredMaintenanceWindow": "sun:05:00-sun:06:00", "tags": {"backup": "daily"}}
+from fleet import ACCOUNTS, BASE, instance  # noqa: E402
 
 
 SEED = {
     "account": BASE,
     "regions": {"us-east-1": {"instances": [instance("orders-db")]}},  # the base account's: no policy covers it
-    "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
+    "roles": fleet.roles(ACCOUNTS),
     "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])],
                                                "clusters": [{"id": "ledger", "members": ["ledger-1"],
                                                              "backupRetentionPeriod": 1}]},
@@ -55,12 +49,11 @@ SEED = {
 
 
 def settings(ext3):
-    lines = ["apiVersion: snapkeep/v1", "kind: Settings", "metadata: {name: fleet}", "spec:", "  parallel: 4",
-             "  accounts:"]
-    for a in ACCOUNTS:
-        lines.append('    - {id: "%s", roleArn: "arn:aws:iam::%s:role/snapkeep", externalId: "%s"}'
-                     % (a, a, ext3 if a == ACCOUNTS[2] else EXT[a]))
-    return "\n".join(lines) + "\n"
+    """Settings' three accounts (parallel 4), the third's role asked with external id ext3"""
+    return fleet.settings(ACCOUNTS, {ACCOUNTS[2]: ext3}, parallel=4)
+
+
+FIXED = settings(fleet.external_id(ACCOUNTS[2]))  # the third account's role asked right
 
 
 POLICY = """apiVersion: snapkeep/v1
@@ -145,7 +138,7 @@ with Emulator(seed=SEED) as emu:
     t.ok(arns and all(x.split(":")[4] == ACCOUNTS[0] for x in arns), "a role's policy names its own account only")
     trust = doc.get("accounts", [{}])[0].get("trustPolicy", {}).get("Statement", [{}])[0]
     t.ok(trust.get("Principal") == {"AWS": "arn:aws:iam::%s:root" % BASE} and
-         trust.get("Condition") == {"StringEquals": {"sts:ExternalId": EXT[ACCOUNTS[0]]}},
+         trust.get("Condition") == {"StringEquals": {"sts:ExternalId": fleet.external_id(ACCOUNTS[0])}},
          "the trust policy trusts the base identity with the ExternalId", trust)
 
     # ---- plan: two accounts planned, the third named ----
@@ -314,7 +307,7 @@ with Emulator(seed=SEED) as emu:
           "and their clusters and cluster snapshots")
 
     # ---- the id fixed: the third converges, the others have nothing to do ----
-    t.git_commit(repo, {"policies/settings.yaml": settings(EXT[ACCOUNTS[2]])}, "fleet: the right external id")
+    t.git_commit(repo, {"policies/settings.yaml": FIXED}, "fleet: the right external id")
     since = emu.calls()["last"]
     r = sk("apply", "--auto-approve")
     t.is_(r.rc, 0, "apply exits 0 once every account is reachable")

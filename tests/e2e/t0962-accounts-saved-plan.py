@@ -30,36 +30,26 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t  # noqa: E402
 from emulator_ctl import Emulator, xml_text  # noqa: E402
 
-BASE = "123456789012"
-A1, A2 = "111111111111", "222222222222"
+from fleet import BASE, external_id, instance, role, role_arn  # noqa: E402
+import fleet  # noqa: E402
+
+A1, A2 = fleet.ACCOUNTS[:2]
 ACCOUNTS = [A1, A2]
-EXT = {A1: "ext-111", A2: "ext-222"}
-ROLE = {a: "arn:aws:iam::%s:role/snapkeep" % a for a in ACCOUNTS}
 NOW = "2026-03-02T05:00:00Z"
-
-
-def instance(iid):
-    return {"id": iid, "engine": "postgres", "backupRetentionPeriod": 7, "preferredBackupWindow": "03:00-04:00",
-            "preferredMaintenanceWindow": "sun:05:00-sun:06:00", "tags": {"backup": "daily"}}
-
-
-def role(a, ext):
-    return {"arn": ROLE[a], "trust": [BASE], "externalId": ext}
 
 
 SEED = {
     "account": BASE,
     "regions": {"us-east-1": {"instances": []}},
-    "roles": [role(a, EXT[a]) for a in ACCOUNTS],
+    "roles": fleet.roles(ACCOUNTS),
     "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db")]},
                                  "us-west-2": {"instances": []}}} for a in ACCOUNTS},
 }
 
 
 def settings(ext2):
-    return ("apiVersion: snapkeep/v1\nkind: Settings\nmetadata: {name: fleet}\nspec:\n  accounts:\n"
-            '    - {id: "%s", roleArn: "%s", externalId: "%s"}\n'
-            '    - {id: "%s", roleArn: "%s", externalId: "%s"}\n' % (A1, ROLE[A1], EXT[A1], A2, ROLE[A2], ext2))
+    """Settings' two accounts, the second's role asked with external id ext2"""
+    return fleet.settings(ACCOUNTS, {A2: ext2})
 
 
 POLICY = """apiVersion: snapkeep/v1
@@ -89,8 +79,8 @@ def owned(emu, account, region):
 
 def as_account(emu, account, action, params):
     """A call someone else makes in account, through its role (live state changed behind snapkeep's back)."""
-    st, body, _ = emu.call("sts", "AssumeRole", {"RoleArn": ROLE[account], "RoleSessionName": "someone",
-                                                 "ExternalId": EXT[account]})
+    st, body, _ = emu.call("sts", "AssumeRole", {"RoleArn": role_arn(account), "RoleSessionName": "someone",
+                                                 "ExternalId": external_id(account)})
     if st != 200:
         t.bail("cannot assume %s's role: %s" % (account, body))
     key, secret, token = (xml_text(body, k)[0] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
@@ -105,7 +95,7 @@ with Emulator(seed=SEED) as emu:
     env["NO_COLOR"] = "1"
     emu.config(createSeconds=0, copySeconds=0)
     emu.clock(set=NOW)
-    commit = t.git_repo(repo, {"policies/settings.yaml": settings(EXT[A2]), "policies/fleet.yaml": POLICY},
+    commit = t.git_repo(repo, {"policies/settings.yaml": settings(external_id(A2)), "policies/fleet.yaml": POLICY},
                         "fleet: two accounts")
 
     def sk(*args):
@@ -190,7 +180,7 @@ with Emulator(seed=SEED) as emu:
     emu.add_seed({"roles": [role(A2, "rotated")]})
     refused("an account not observed at apply time", planfile,
             "saved plan '%s' covers account %s, which could not be observed now" % (planfile, A2))
-    emu.add_seed({"roles": [role(A2, EXT[A2])]})
+    emu.add_seed({"roles": [role(A2, external_id(A2))]})
 
     # ---- apply FILE: both accounts, each with its role ----
     since = emu.calls()["last"]
@@ -247,7 +237,7 @@ with Emulator(seed=SEED) as emu:
     r = sk("backup", "--instance", "orders-db", "--auto-approve")
     t.ok(r.rc == 4 and A2 in r.err and ondemand(A1) and not ondemand(A2),
          "backup with one account not observed: taken in the other, exit 4 naming it", r)
-    t.git_commit(repo, {"policies/settings.yaml": settings(EXT[A2])}, "fleet: the right external id again")
+    t.git_commit(repo, {"policies/settings.yaml": settings(external_id(A2))}, "fleet: the right external id again")
     emu.clock(set="2026-03-03T06:00:00Z")
     NOW = "2026-03-03T06:00:00Z"
     since = emu.calls()["last"]

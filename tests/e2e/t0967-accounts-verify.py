@@ -14,35 +14,29 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
 from emulator_ctl import Emulator
+import fleet
 from runproc import RunProc, metric
 
-BASE = "123456789012"
-ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
-EXT = {a: "ext-" + a[:3] for a in ACCOUNTS}
+from fleet import ACCOUNTS, BASE, instance
 NOW = "2026-03-02T05:00:00Z"
 LATER = "2026-03-02T06:00:00Z"
-
-
-def instance(iid):
-    return {"id": iid, "engine": "postgres", "backupRetentionPeriod": 7, "preferredBackupWindow": "03:00-04:00",
-            "preferredMaintenanceWindow": "sun:05:00-sun:06:00", "tags": {"backup": "daily"}}
 
 
 SEED = {
     "account": BASE,
     "regions": {"us-east-1": {"instances": [], "topics": ["backup-alerts"]}},
-    "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
+    "roles": fleet.roles(ACCOUNTS),
     "accounts": {a: {"regions": {"us-east-1": {"instances": [instance("orders-db"), instance("acct-%s-db" % a[:3])]},
                                  "us-west-2": {"instances": []}}} for a in ACCOUNTS},
 }
 
 
 def settings(ext3):
-    lines = ["apiVersion: snapkeep/v1", "kind: Settings", "metadata: {name: fleet}", "spec:", "  accounts:"]
-    for a in ACCOUNTS:
-        lines.append('    - {id: "%s", roleArn: "arn:aws:iam::%s:role/snapkeep", externalId: "%s"}'
-                     % (a, a, ext3 if a == ACCOUNTS[2] else EXT[a]))
-    return "\n".join(lines) + "\n"
+    """Settings' three accounts, the third's role asked with external id ext3"""
+    return fleet.settings(ACCOUNTS, {ACCOUNTS[2]: ext3})
+
+
+FIXED = settings(fleet.external_id(ACCOUNTS[2]))  # the third account's role asked right
 
 
 POLICY = """apiVersion: snapkeep/v1
@@ -119,7 +113,7 @@ with Emulator(seed=SEED) as emu:
     t.is_(r.rc, 4, "apply: two accounts converged, one not observed (exit 4)")
 
     # the third becomes reachable: its backups are still missing, the others' are there
-    t.git_repo(repo, {"policies/settings.yaml": settings(EXT[ACCOUNTS[2]])}, "fleet: the third account's id fixed")
+    t.git_repo(repo, {"policies/settings.yaml": FIXED}, "fleet: the third account's id fixed")
     r = sk("verify", "--output", "json", now=LATER)
     res = results(r)
     t.is_(r.rc, 2, "the third account's missing snapshots are CRITICAL")
@@ -206,8 +200,8 @@ with Emulator(seed=SEED) as emu:
          r)
     r = validate("--output", "json")
     doc = r.json() if r.rc == 0 else {}
-    fleet = [p for p in doc.get("policies", []) if p["name"] == "fleet"]
-    t.is_(sorted((i.get("account"), i["id"]) for i in (fleet[0]["instances"] if fleet else [])),
+    chosen = [p for p in doc.get("policies", []) if p["name"] == "fleet"]
+    t.is_(sorted((i.get("account"), i["id"]) for i in (chosen[0]["instances"] if chosen else [])),
           sorted((a, n) for a in ACCOUNTS for n in ("orders-db", "acct-%s-db" % a[:3])),
           "validate --observe JSON: every selected instance names its account")
     t.git_commit(repo, {"policies/settings.yaml": settings("wrong-id")}, "the third account's id broken again")

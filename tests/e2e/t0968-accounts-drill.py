@@ -16,10 +16,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t
 from emulator_ctl import Emulator
+import fleet
 
-BASE = "123456789012"
-ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
-EXT = {a: "ext-" + a[:3] for a in ACCOUNTS}
+from fleet import ACCOUNTS, BASE
 CREATED = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
 
 
@@ -33,17 +32,17 @@ def region(a):
 SEED = {
     "account": BASE,
     "regions": {"us-east-1": {"instances": [{"id": "books-db", "engine": "postgres", "backupRetentionPeriod": 1}]}},
-    "roles": [{"arn": "arn:aws:iam::%s:role/snapkeep" % a, "trust": [BASE], "externalId": EXT[a]} for a in ACCOUNTS],
+    "roles": fleet.roles(ACCOUNTS),
     "accounts": {a: {"regions": {"us-east-1": region(a)}} for a in ACCOUNTS},
 }
 
 
 def settings(ext3):
-    lines = ["apiVersion: snapkeep/v1", "kind: Settings", "metadata: {name: fleet}", "spec:", "  accounts:"]
-    for a in ACCOUNTS:
-        lines.append('    - {id: "%s", roleArn: "arn:aws:iam::%s:role/snapkeep", externalId: "%s"}'
-                     % (a, a, ext3 if a == ACCOUNTS[2] else EXT[a]))
-    return "\n".join(lines) + "\n"
+    """Settings' three accounts, the third's role asked with external id ext3"""
+    return fleet.settings(ACCOUNTS, {ACCOUNTS[2]: ext3})
+
+
+FIXED = settings(fleet.external_id(ACCOUNTS[2]))  # the third account's role asked right
 
 
 POLICY = """apiVersion: snapkeep/v1
@@ -119,7 +118,7 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
           "verify: each account's drill check reads that account's failed drill")
 
     # --account narrows; with the third fixed, only it is drilled when asked
-    t.git_commit(repo, {"policies/settings.yaml": settings(EXT[ACCOUNTS[2]])}, "books: the third account's id fixed")
+    t.git_commit(repo, {"policies/settings.yaml": FIXED}, "books: the third account's id fixed")
     since = emu.calls()["last"]
     r = sk("drill", "--output", "json", "--account", ACCOUNTS[2])
     drills = r.json().get("drills", []) if r.out.strip().startswith("{") else []
