@@ -130,7 +130,7 @@ static const struct sk_command commands[] = {
 	  "130/143 interrupted by SIGINT/SIGTERM (the call in flight was finished and recorded).\n" },
 	{ "backup", cmd_backup, "take an owned snapshot of one instance now (on-demand)",
 	  "--instance ID [--keep-until T | --keep-for D] [--copy] [options]",
-	  "  --instance ID       the DB instance to snapshot (required)\n"
+	  "  --instance ID       the DB instance, or Aurora cluster, to snapshot (required)\n"
 	  "  --policy NAME       the policy it belongs to (default: the one with snapshots that\n"
 	  "                      selects the instance)\n"
 	  "  --keep-until T      retention keeps it until T (RFC 3339, or a date: its 00:00 UTC),\n"

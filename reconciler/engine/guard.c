@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/arn.h"
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/guardrails.h"
 #include "reconciler/planner/inventory.h"
+#include "reconciler/planner/naming.h"
 #include "reconciler/planner/ownership.h"
 #include "specs/policy.h"
 
@@ -190,22 +190,6 @@ static int check_delete(const struct guard *g, const struct sk_action *a)
 	return 0;
 }
 
-/*
- * The ARN of snapshot id of instance in, as RDS names it (the instance's
- * ARN, resource snapshot:ID; a cluster's, cluster-snapshot:ID); NULL when unknown
- */
-static const char *snapshot_arn_of(char *out, size_t len, const struct sk_inv_instance *in, const char *id)
-{
-	struct sk_arn a;
-
-	if (!in->arn || sk_arn_parse(&a, in->arn) < 0 || !sk_arn_part_is(a.resource_type, in->is_cluster ? "cluster" : "db"))
-		return NULL;
-	a.resource_type = sk_arn_str(in->is_cluster ? "cluster-snapshot" : "snapshot");
-	a.sep = ':';
-	a.resource_id = sk_arn_str(id);
-	return sk_arn_format(out, len, &a) == 0 ? out : NULL;
-}
-
 static int check_copy(const struct guard *g, const struct sk_action *a, const struct sk_inv_instance *in)
 {
 	char buf[SK_ARN_MAX], why[512];
@@ -220,7 +204,7 @@ static int check_copy(const struct guard *g, const struct sk_action *a, const st
 		    !same(c->region, a->source_region) || !same(c->policy, a->policy) || !same(c->instance, a->instance))
 			return refuse(a, "its source is not a snapshot this plan creates for policy '%s' and instance '%s'",
 				      a->policy, a->instance);
-		arn = snapshot_arn_of(buf, sizeof(buf), in, a->source_snapshot);
+		arn = sk_naming_snapshot_arn(buf, sizeof(buf), in, a->source_snapshot);
 	} else {
 		const struct sk_inv_snapshot *s =
 			find_snapshot(g->inv, a->source_region, a->instance, a->source_snapshot, a->cluster);

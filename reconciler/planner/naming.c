@@ -10,8 +10,10 @@
 
 #include <openssl/evp.h>
 
+#include "aws/arn.h"
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "reconciler/planner/inventory.h"
 
 /* 8 hex digits of s's SHA-256 */
 static int short_hash(char hex[9], const char *s)
@@ -130,4 +132,16 @@ int sk_naming_drill_instance(char out[SK_INSTANCE_ID_MAX + 1], const char *insta
 	for (char *c = out; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	return 0;
+}
+
+const char *sk_naming_snapshot_arn(char *out, size_t len, const struct sk_inv_instance *in, const char *id)
+{
+	struct sk_arn a;
+
+	if (!in->arn || sk_arn_parse(&a, in->arn) < 0 || !sk_arn_part_is(a.resource_type, in->is_cluster ? "cluster" : "db"))
+		return NULL;
+	a.resource_type = sk_arn_str(in->is_cluster ? "cluster-snapshot" : "snapshot");
+	a.sep = ':';
+	a.resource_id = sk_arn_str(id);
+	return sk_arn_format(out, len, &a) == 0 ? out : NULL;
 }

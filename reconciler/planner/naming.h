@@ -17,6 +17,7 @@
 #ifndef SK_NAMING_H
 #define SK_NAMING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SK_SNAPSHOT_ID_MAX 255
@@ -31,6 +32,14 @@ int sk_naming_snapshot(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, con
 int sk_naming_ondemand(char out[SK_SNAPSHOT_ID_MAX + 1], const char *prefix, const char *instance, int64_t at);
 /* 0, or SK_ERROR when the source region leaves no room */
 int sk_naming_copy(char out[SK_SNAPSHOT_ID_MAX + 1], const char *source_id, const char *source_region);
+
+/*
+ * The ARN RDS gives snapshot id of in: the instance's ARN with resource
+ * snapshot:ID, a cluster's with cluster-snapshot:ID (a copy's source names
+ * it).  out (len bytes), or NULL when in has no usable ARN.
+ */
+struct sk_inv_instance;
+const char *sk_naming_snapshot_arn(char *out, size_t len, const struct sk_inv_instance *in, const char *id);
 
 /* RDS DB instance identifiers: 1..63 letters, digits and hyphens */
 #define SK_INSTANCE_ID_MAX 63

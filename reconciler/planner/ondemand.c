@@ -15,18 +15,45 @@
 #include "reconciler/planner/retention.h"
 #include "specs/policy.h"
 
-/* the one instance with that identifier in the observed regions */
-static int find_instance(const struct sk_inv_instance **out, const struct sk_inventory *inv, const char *id)
+/* does a policy of set that takes snapshots select in? */
+static bool snapshotted(const struct sk_policyset *set, const struct sk_inv_instance *in)
+{
+	for (size_t i = 0; i < set->n_policies; i++)
+		if (set->policies[i].has_snapshots && sk_policy_selects_instance(&set->policies[i], in))
+			return true;
+	return false;
+}
+
+/*
+ * The one DB instance or Aurora cluster with that identifier in the
+ * observed regions.  RDS names instances and clusters apart, so one id
+ * may be both: then the kind the named policy selects, else the one some
+ * policy takes snapshots of.
+ */
+static int find_instance(const struct sk_inv_instance **out, const struct sk_inventory *inv, const char *id,
+			 const struct sk_policyset *set, const struct sk_policy *named)
 {
 	const struct sk_inv_instance *found = NULL;
 
 	for (size_t i = 0; i < inv->n_instances; i++) {
-		if (strcmp(inv->instances[i].id, id))
+		const struct sk_inv_instance *in = &inv->instances[i];
+
+		if (strcmp(in->id, id) || (named && in->is_cluster != named->clusters))
 			continue;
+		if (found && found->is_cluster != in->is_cluster) {
+			bool a = snapshotted(set, found), b = snapshotted(set, in);
+			if (a != b) {
+				found = a ? found : in;
+				continue;
+			}
+			return sk_error_set(SK_ERR_POLICY, "'%s' is both a DB instance and an Aurora cluster: name the "
+							   "policy that takes its snapshots with --policy",
+					    id);
+		}
 		if (found)
 			return sk_error_set(SK_ERR_POLICY, "instance '%s' is in %s and %s: name one with --region", id,
-					    found->region, inv->instances[i].region);
-		found = &inv->instances[i];
+					    found->region, in->region);
+		found = in;
 	}
 	if (!found)
 		return sk_error_set(SK_ERR_POLICY, "instance '%s' is in no region the policies name", id);
@@ -89,26 +116,15 @@ static const struct sk_aws_tag *backup_tags(struct sk_plan *pl, const struct sk_
 	return t;
 }
 
-/* the snapshot's ARN as RDS will name it: the instance's, resource snapshot:ID */
-static const char *snapshot_arn(struct sk_plan *pl, const struct sk_inv_instance *in, const char *id)
-{
-	struct sk_arn a;
-	char buf[512];
-
-	if (!in->arn || sk_arn_parse(&a, in->arn) < 0 || !sk_arn_part_is(a.resource_type, "db"))
-		return NULL;
-	a.resource_type = sk_arn_str("snapshot");
-	a.sep = ':';
-	a.resource_id = sk_arn_str(id);
-	return sk_arn_format(buf, sizeof(buf), &a) == 0 ? sk_plan_strdup(pl, buf) : NULL;
-}
-
 static int add_copies(struct sk_plan *pl, const struct sk_policy *p, const struct sk_inv_instance *in,
 		      const struct sk_action *create, const char *taken, const char *until)
 {
-	const char *arn = snapshot_arn(pl, in, create->target);
+	char buf[SK_ARN_MAX];
+	const char *arn = sk_naming_snapshot_arn(buf, sizeof(buf), in, create->target);
 	char id[SK_SNAPSHOT_ID_MAX + 1];
 
+	if (arn && !(arn = sk_plan_strdup(pl, arn)))
+		return sk_error_set_oom();
 	if (p->n_copies && !arn)
 		return sk_error_set(SK_ERR_POLICY, "instance '%s' has no ARN in the observed state: its snapshot's "
 						   "copies cannot name their source",
@@ -121,6 +137,7 @@ static int add_copies(struct sk_plan *pl, const struct sk_policy *p, const struc
 			return -1;
 		memset(&a, 0, sizeof(a));
 		a.kind = SK_ACTION_COPY;
+		a.cluster = create->cluster;
 		a.retention = a.copy_tags = a.deletion_protection = -1;
 		a.region = sk_plan_strdup(pl, c->region);
 		a.instance = create->instance;
@@ -159,7 +176,8 @@ int sk_plan_backup(struct sk_plan **out, const struct sk_policyset *set, const s
 		sk_time_format_rfc3339(until, req->keep_until);
 		return sk_error_set(SK_ERR_POLICY, "keep-until %s is not in the future", until);
 	}
-	if (find_instance(&in, inv, req->instance) < 0 || find_policy(&p, set, in, req->policy) < 0)
+	if (find_instance(&in, inv, req->instance, set, req->policy ? sk_policyset_policy(set, req->policy) : NULL) < 0 ||
+	    find_policy(&p, set, in, req->policy) < 0)
 		return -1;
 	if (sk_naming_ondemand(id, p->prefix ? p->prefix : "snapkeep", in->id, now) < 0 || sk_plan_new(&pl) < 0)
 		return -1;
@@ -177,6 +195,7 @@ int sk_plan_backup(struct sk_plan **out, const struct sk_policyset *set, const s
 
 	memset(&a, 0, sizeof(a));
 	a.kind = SK_ACTION_CREATE;
+	a.cluster = in->is_cluster;
 	a.retention = a.copy_tags = a.deletion_protection = -1;
 	a.region = sk_plan_strdup(pl, in->region);
 	a.instance = sk_plan_strdup(pl, in->id);

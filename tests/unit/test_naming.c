@@ -12,6 +12,7 @@
 
 #include "aws/rds.h"
 #include "common/error.h"
+#include "reconciler/planner/inventory.h"
 #include "reconciler/planner/naming.h"
 
 static void test_snapshot_identifiers(void **state)
@@ -117,6 +118,27 @@ static void test_drill_instance_identifiers(void **state)
 	assert_int_equal(sk_naming_drill_instance(id, ""), SK_ERROR);
 }
 
+/* a snapshot's ARN from its instance's or cluster's, in its partition; none without a usable ARN */
+static void test_snapshot_arns(void **state)
+{
+	struct sk_inv_instance in = { .id = "db-1", .region = "us-east-1",
+				      .arn = "arn:aws:rds:us-east-1:123456789012:db:db-1" };
+	char buf[512];
+
+	(void)state;
+	assert_string_equal(sk_naming_snapshot_arn(buf, sizeof(buf), &in, "snap-1"),
+			    "arn:aws:rds:us-east-1:123456789012:snapshot:snap-1");
+	in.is_cluster = true;
+	assert_null(sk_naming_snapshot_arn(buf, sizeof(buf), &in, "snap-1")); /* a cluster with an instance's ARN */
+	in.arn = "arn:aws-us-gov:rds:us-gov-west-1:123456789012:cluster:ledger";
+	assert_string_equal(sk_naming_snapshot_arn(buf, sizeof(buf), &in, "snap-1"),
+			    "arn:aws-us-gov:rds:us-gov-west-1:123456789012:cluster-snapshot:snap-1");
+	in.arn = NULL;
+	assert_null(sk_naming_snapshot_arn(buf, sizeof(buf), &in, "snap-1"));
+	in.arn = "not an arn";
+	assert_null(sk_naming_snapshot_arn(buf, sizeof(buf), &in, "snap-1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_ondemand_identifiers),
 		cmocka_unit_test(test_copy_identifiers),
 		cmocka_unit_test(test_drill_instance_identifiers),
+		cmocka_unit_test(test_snapshot_arns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
