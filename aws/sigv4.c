@@ -26,6 +26,7 @@
 #include "aws/credentials.h"
 #include "aws/query.h"
 #include "common/array.h"
+#include "common/digest.h"
 #include "common/error.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -57,37 +58,6 @@ static EVP_MAC *hmac_impl;
 static void fetch_mac(void)
 {
 	hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
-static void to_hex(char *out, const unsigned char *in, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int sha256(unsigned char out[32], const void *data, size_t len)
-{
-	unsigned int n = 0;
-
-	if (EVP_Digest(data ? data : "", len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		return sk_error_set(SK_ERR_INVALID, "SHA-256 failed in OpenSSL");
-	return 0;
-}
-
-int sk_sha256_hex(char out[65], const void *data, size_t len)
-{
-	unsigned char md[32];
-
-	if (sha256(md, data, len) < 0)
-		return -1;
-	to_hex(out, md, sizeof(md));
-	return 0;
 }
 
 static int hmac_sha256(unsigned char out[32], const void *key, size_t key_len, const void *data, size_t len)
@@ -544,7 +514,7 @@ static int compute_signature(char out[65], const char *secret, const char *date,
 	    hmac_sha256(k1, k2, sizeof(k2), service, strlen(service)) < 0 ||
 	    hmac_sha256(k2, k1, sizeof(k1), "aws4_request", 12) < 0 || hmac_sha256(sig, k2, sizeof(k2), sts->ptr, sts->len) < 0)
 		goto done;
-	to_hex(out, sig, sizeof(sig));
+	sk_hex(out, sig, sizeof(sig));
 	rc = 0;
 done:
 	OPENSSL_cleanse(k1, sizeof(k1));

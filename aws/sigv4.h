@@ -77,8 +77,6 @@ int sk_sigv4_sign_headers(struct sk_sigv4_result *out, const struct sk_sigv4_req
 int sk_sigv4_presign_query(struct sk_sigv4_result *out, const struct sk_sigv4_request *req,
 			   const struct sk_sigv4_params *params);
 
-/* lowercase hex SHA-256 of data (65 bytes with the NUL) */
-int sk_sha256_hex(char out[65], const void *data, size_t len);
 
 /*
  * The canonical pieces, exposed for tests.  out is reset first (except for

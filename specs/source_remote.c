@@ -20,9 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "common/buf.h"
+#include "common/digest.h"
 #include "common/error.h"
 #include "specs/source_git.h"
 
@@ -310,14 +309,10 @@ done:
 
 static int cache_path(char *out, size_t n, const char *cache_dir, const char *url)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
 	char hex[65];
 
-	if (!EVP_Digest(url, strlen(url), md, &len, EVP_sha256(), NULL) || len != 32)
+	if (sk_sha256_hex(hex, url, strlen(url)) < 0)
 		return sk_error_set(SK_ERR_GIT, "cannot hash a repository URL");
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if ((size_t)snprintf(out, n, "%s/%s.git", cache_dir, hex) >= n)
 		return sk_error_set(SK_ERR_GIT, "cache folder '%.200s' is too long a path", cache_dir);
 	return 0;

@@ -13,10 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "aws/arn.h"
 #include "common/array.h"
+#include "common/digest.h"
 #include "common/error.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -602,8 +601,6 @@ static void unmanaged_instances(struct sk_diff *d)
 
 static void finish_fingerprint(struct sk_diff *d)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0, i;
 	char **lines = NULL;
 	size_t n = 0, k;
 	char *p, *text;
@@ -632,12 +629,10 @@ static void finish_fingerprint(struct sk_diff *d)
 		if (sk_buf_printf(&sorted, "%s\n", lines[k]) < 0)
 			d->failed = true;
 	free(lines);
-	if (!EVP_Digest(sorted.ptr ? sorted.ptr : "", sorted.len, md, &len, EVP_sha256(), NULL)) {
+	if (sk_sha256_hex(d->plan->fingerprint, sorted.ptr, sorted.len) < 0) {
 		d->failed = true;
 		sk_error_set(SK_ERR_PLAN, "cannot compute the plan's fingerprint");
 	}
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(d->plan->fingerprint + 2 * i, 3, "%02x", md[i]);
 	d->plan->basis = sk_buf_detach(&sorted);
 	if (!d->plan->basis)
 		d->plan->basis = strdup("");

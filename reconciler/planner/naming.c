@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "aws/arn.h"
+#include "common/digest.h"
 #include "common/error.h"
 #include "common/timeutil.h"
 #include "reconciler/planner/inventory.h"
@@ -18,12 +17,11 @@
 /* 8 hex digits of s's SHA-256 */
 static int short_hash(char hex[9], const char *s)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	unsigned char md[32];
 
-	if (!EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL))
+	if (sk_sha256(md, s, strlen(s)) < 0)
 		return sk_error_set(SK_ERR_INVALID, "cannot hash '%.40s'", s);
-	snprintf(hex, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+	sk_hex(hex, md, 4);
 	return 0;
 }
 

@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/array.h"
 #include "common/buf.h"
+#include "common/digest.h"
 #include "common/error.h"
 #include "specs/policy.h"
 
@@ -225,8 +224,6 @@ int sk_plan_fingerprint_parts(struct sk_plan *p)
 	size_t n = p->n_parts + p->n_unobserved, i;
 	struct account_basis *e = calloc(n + 1, sizeof(*e));
 	struct sk_buf lines = SK_BUF_INIT, basis = SK_BUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0, k;
 	int rc = -1;
 
 	if (!e)
@@ -249,12 +246,10 @@ int sk_plan_fingerprint_parts(struct sk_plan *p)
 			sk_error_set_oom();
 			goto done;
 		}
-	if (!EVP_Digest(lines.ptr ? lines.ptr : "", lines.len, md, &len, EVP_sha256(), NULL)) {
+	if (sk_sha256_hex(p->fingerprint, lines.ptr, lines.len) < 0) {
 		sk_error_set(SK_ERR_PLAN, "cannot compute the plan's fingerprint");
 		goto done;
 	}
-	for (k = 0; k < len && k < 32; k++)
-		snprintf(p->fingerprint + 2 * k, 3, "%02x", md[k]);
 	free(p->basis);
 	if (!(p->basis = basis.len ? sk_buf_detach(&basis) : strdup(""))) {
 		sk_error_set_oom();

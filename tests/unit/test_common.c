@@ -16,6 +16,7 @@
 #include "common/arena.h"
 #include "common/array.h"
 #include "common/buf.h"
+#include "common/digest.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/str.h"
@@ -519,6 +520,21 @@ static void test_civil_days_round_trip_over_centuries(void **state)
 	assert_int_equal(sk_time_days_from_civil(2000, 3, 1), 11017);
 }
 
+/* FIPS 180-2's "abc" and the empty string; hex of any bytes */
+static void test_sha256_hex(void **state)
+{
+	static const unsigned char bytes[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char hex[65];
+
+	(void)state;
+	assert_int_equal(sk_sha256_hex(hex, "abc", 3), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(sk_sha256_hex(hex, NULL, 0), 0);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sk_hex(hex, bytes, sizeof(bytes));
+	assert_string_equal(hex, "000fa5ff");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_json_built_frees_what_failed_and_says_so),
 		cmocka_unit_test(test_json_strings_in_order_none_for_bad_utf8),
 		cmocka_unit_test(test_arena_memdup_copies_aligned),
+		cmocka_unit_test(test_sha256_hex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include "aws/query.h"
 #include "aws/rds.h"
 #include "aws/sigv4.h"
+#include "common/digest.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/timeutil.h"
