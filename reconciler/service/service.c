@@ -611,12 +611,15 @@ static void run_drills(void *ud, const struct sk_reconcile_opts *o)
 	sk_drill(&rep, &d);
 	for (size_t i = 0; i < rep.n_results; i++) {
 		const struct sk_drill_result *r = &rep.results[i];
-		const char *labels[] = { r->policy, r->region, r->instance };
+		char instance[96];
+		const char *labels[] = { r->policy, r->region, instance };
 
+		/* over several accounts "<account>/<instance>", as verify's gauges say it */
+		snprintf(instance, sizeof(instance), "%s%s%s", r->account, r->account[0] ? "/" : "", r->instance);
 		sk_metrics_set(c->metrics, SK_METRIC_DRILL_SUCCESS, labels, r->passed ? 1 : 0);
 		if (r->rto_ms >= 0)
 			sk_metrics_set(c->metrics, SK_METRIC_DRILL_RTO, labels, (double)r->rto_ms / 1000.0);
-		sk_log(r->passed ? SK_LOG_INFO : SK_LOG_ERROR, "drill of %s (%s) %s: %s", r->instance, r->region,
+		sk_log(r->passed ? SK_LOG_INFO : SK_LOG_ERROR, "drill of %s (%s) %s: %s", instance, r->region,
 		       r->passed ? "passed" : "failed", r->passed ? "every check passed" : r->error);
 	}
 	if (rep.error[0] && !rep.failed && !rep.interrupted)

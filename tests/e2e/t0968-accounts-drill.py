@@ -131,4 +131,18 @@ with Emulator(seed=SEED, args=["--quiet"]) as emu:
     t.ok(r.rc == 1 and "account '444444444444' is not one of Settings' accounts" in r.err,
          "an --account Settings does not list is refused", r)
 
+    # the loop runs the drills that are due in every account, and names the account in what it logs
+    st = json.load(open(os.path.join(state_dir, "state.json")))
+    for k in list(st["instances"]):
+        st["instances"][k].pop("lastDrill", None)
+    with open(os.path.join(state_dir, "state.json"), "w") as f:
+        json.dump(st, f)
+    since = emu.calls()["last"]
+    r = t.snapkeep("run", "--once", "--auto-apply", "--repo", repo, "--path", "policies", env=env, timeout=300)
+    restored = sorted(c["account"] for c in emu.calls(since=since)["calls"]
+                      if c["action"] == "RestoreDBInstanceFromDBSnapshot")
+    t.is_(restored, ACCOUNTS, "run --once: a due drill restored in each of the three accounts")
+    t.ok(all("drill of %s/books-db (us-east-1) failed" % a in r.err for a in ACCOUNTS),
+         "run logs each drill as <account>/<instance>", r.err[-3000:])
+
 t.done()
