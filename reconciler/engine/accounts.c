@@ -253,13 +253,18 @@ struct backing_up {
 	size_t n_parts;
 };
 
-/* does the account hold the instance, and does one of its policies (the one named) take snapshots of it? */
-static bool backs_up(const struct sk_account_run *r, const struct sk_backup_request *req)
+/*
+ * Does the account hold the instance (*held), and does one of its policies
+ * (the one named) take snapshots of it?
+ */
+static bool backs_up(const struct sk_account_run *r, const struct sk_backup_request *req, bool *held)
 {
+	*held = false;
 	for (size_t i = 0; i < r->inv->n_instances; i++) {
 		const struct sk_inv_instance *in = &r->inv->instances[i];
 		if (strcmp(in->id, req->instance))
 			continue;
+		*held = true;
 		for (size_t k = 0; k < r->set.n_policies; k++) {
 			const struct sk_policy *p = &r->set.policies[k];
 			if ((!req->policy || !strcmp(p->name, req->policy)) && p->has_snapshots &&
@@ -273,10 +278,17 @@ static bool backs_up(const struct sk_account_run *r, const struct sk_backup_requ
 static int backup_part(struct sk_plan **part, struct sk_account_run *r, void *ud)
 {
 	struct backing_up *b = ud;
+	bool held;
 
 	*part = NULL;
-	if (!backs_up(r, b->req))
+	if (!backs_up(r, b->req, &held)) {
+		/* said, not silently left out: the people asking may expect one there too */
+		if (held)
+			sk_warn("account %s holds '%s', but no policy there%s%s%s takes snapshots of it: no on-demand "
+				"snapshot in that account", r->target->id, b->req->instance, b->req->policy ? " ('" : "",
+				b->req->policy ? b->req->policy : "", b->req->policy ? "')" : "");
 		return 0;
+	}
 	b->n_parts++;
 	return sk_plan_backup(part, &r->set, r->inv, b->req, b->now);
 }

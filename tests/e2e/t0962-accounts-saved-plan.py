@@ -265,4 +265,19 @@ with Emulator(seed=SEED) as emu:
     t.ok(r.rc == 1 and "instance 'nowhere-db' is in no account whose policies take snapshots of it" in r.err,
          "an instance in no account is refused, saying so", r)
     t.is_(emu.mutating(since, service="rds"), [], "and nothing is made")
+
+    # fleet narrowed to the first account, another policy in the second that selects none of its instances:
+    # the second holds orders-db but takes no snapshot of it, and is told so
+    OTHER = (POLICY.replace("name: fleet", "name: weekly").replace("backup: daily", "backup: weekly")
+             .replace("spec:\n", 'spec:\n  accounts: ["%s"]\n' % A2, 1))
+    t.git_commit(repo, {"policies/fleet.yaml": POLICY.replace("spec:\n", 'spec:\n  accounts: ["%s"]\n' % A1, 1),
+                        "policies/weekly.yaml": OTHER}, "fleet: the first account only; weekly in the second")
+    since = emu.calls()["last"]
+    r = sk("backup", "--instance", "orders-db", "--now", "2026-03-03T07:00:00Z", "--auto-approve")
+    made = [(c["account"], c["action"]) for c in emu.calls(since=since)["calls"]
+            if c.get("service") == "rds" and c.get("mutating")]
+    t.ok(r.rc == 0 and made == [(A1, "CreateDBSnapshot")] and
+         "account %s holds 'orders-db', but no policy there takes snapshots of it" % A2 in r.err,
+         "an account that holds the instance but snapshots it with no policy is named, not left out silently",
+         (r, made))
 t.done()
