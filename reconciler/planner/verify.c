@@ -708,19 +708,19 @@ static const char *add_account(struct sk_verify_report *r, const char *id, const
 	return a->id;
 }
 
-int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account)
+/* part's results copied into into, each naming account (NULL: the account it names), counts added */
+static int copy_results(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account)
 {
-	const char *a = add_account(into, account, NULL);
 	size_t i, k;
 
-	if (!a || SK_ARRAY_GROW(into->results, into->cap, into->n + part->n) < 0)
+	if (SK_ARRAY_GROW(into->results, into->cap, into->n + part->n) < 0)
 		return -1;
 	for (i = 0; i < part->n; i++) {
 		const struct sk_verify_result *from = &part->results[i];
 		struct sk_verify_result *to = &into->results[into->n];
 
 		*to = *from;
-		to->account = a;
+		to->account = account ? account : sk_arena_intern(&into->arena, from->account);
 		to->policy = sk_arena_intern(&into->arena, from->policy);
 		to->instance = sk_arena_intern(&into->arena, from->instance);
 		to->region = sk_arena_intern(&into->arena, from->region);
@@ -728,7 +728,7 @@ int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verif
 		to->snapshot = from->snapshot ? sk_arena_strdup(&into->arena, from->snapshot) : NULL;
 		to->message = sk_arena_strdup(&into->arena, from->message);
 		if (!to->policy || !to->instance || !to->region || !to->home || !to->message ||
-		    (from->snapshot && !to->snapshot))
+		    (from->snapshot && !to->snapshot) || (from->account && !to->account))
 			return sk_error_set_oom();
 		into->n++;
 	}
@@ -736,6 +736,18 @@ int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verif
 		count(into, (enum sk_verify_status)k, part->counts[k]);
 	into->n_instances += part->n_instances;
 	return 0;
+}
+
+int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account)
+{
+	const char *a = add_account(into, account, NULL);
+
+	return a ? copy_results(into, part, a) : -1;
+}
+
+int sk_verify_report_join(struct sk_verify_report *into, const struct sk_verify_report *part)
+{
+	return copy_results(into, part, NULL);
 }
 
 int sk_verify_report_unobserved(struct sk_verify_report *r, const char *account, const char *error)

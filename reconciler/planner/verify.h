@@ -181,6 +181,8 @@ void sk_verify_report_free(struct sk_verify_report *r);
 int sk_verify_report_new(struct sk_verify_report **out, int64_t now);
 int sk_verify_report_absorb(struct sk_verify_report *into, const struct sk_verify_report *part, const char *account);
 int sk_verify_report_unobserved(struct sk_verify_report *r, const char *account, const char *error);
+/* part's results added to into as they are (their accounts kept): the loop's shards of one cycle.  0 or -1 */
+int sk_verify_report_join(struct sk_verify_report *into, const struct sk_verify_report *part);
 
 /* "2d3h", "26h", "15m", "45s" (two units at most) */
 void sk_verify_format_duration(char out[48], int64_t seconds);

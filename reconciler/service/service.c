@@ -67,6 +67,8 @@ struct sk_service {
 	/* several accounts: verify's report of every account, made before planned() publishes it */
 	struct sk_verify_report *verified;
 	const struct sk_accounts *accounts; /* the cycle's accounts, while planned() runs; else NULL */
+	/* shards: every shard's verify results of the cycle, for the gauges at its end (each would replace the last) */
+	struct sk_verify_report *cycle_verified;
 };
 
 struct known_newest {
@@ -149,8 +151,13 @@ static void selection_metrics(struct sk_service *c, const struct sk_plan *plan)
  */
 static void publish_verify(struct sk_service *c, const struct sk_policyset *set, const struct sk_verify_report *r)
 {
-	if (sk_verify_watch_metrics(c->metrics, r) < 0)
+	if (c->sharded) {
+		if ((!c->cycle_verified && sk_verify_report_new(&c->cycle_verified, r->now) < 0) ||
+		    sk_verify_report_join(c->cycle_verified, r) < 0)
+			sk_warn("cannot keep verify's results for the metrics: %s", sk_error_message());
+	} else if (sk_verify_watch_metrics(c->metrics, r) < 0) {
 		sk_warn("cannot publish verify's metrics: %s", sk_error_message());
+	}
 	if (sk_verify_watch_conds(&c->found, r, set) < 0)
 		sk_warn("cannot look for alerts in verify's results: %s", sk_error_message());
 	else
@@ -656,6 +663,12 @@ static int cycle(void *ud)
 		.ud = c,
 	};
 	rc = c->sharded ? sk_shard_cycle_run(&rep, &c->shards, &o) : sk_reconcile(&rep, &o);
+	if (c->cycle_verified) { /* every shard this replica reconciled in the cycle, as one set of series */
+		if (sk_verify_watch_metrics(c->metrics, c->cycle_verified) < 0)
+			sk_warn("cannot publish verify's metrics: %s", sk_error_message());
+		sk_verify_report_free(c->cycle_verified);
+		c->cycle_verified = NULL;
+	}
 
 	r = (struct sk_cycle_report){
 		.commit = rep.commit,
@@ -864,6 +877,7 @@ void sk_service_free(struct sk_service *c)
 	sk_alertset_free(&c->alerts);
 	sk_alert_conds_free(&c->found);
 	sk_verify_report_free(c->verified);
+	sk_verify_report_free(c->cycle_verified);
 	free(c->state_dir);
 	sk_metrics_free(c->metrics);
 	free(c);

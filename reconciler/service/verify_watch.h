@@ -12,7 +12,8 @@
  *   snapkeep_verify_pitr_lag_seconds{instance,region}        now - LatestRestorableTime
  *
  * (over several accounts the instance label is <account>/<instance>)
- * are replaced as a whole each time (an instance no longer checked
+ * are replaced as a whole each time (the sharded loop: once a cycle, with
+ * every shard the replica reconciled in it; an instance no longer checked
  * disappears); where two policies check one instance, the worse value
  * counts.  Every policy's results alert unless it opts out with
  * spec.verify.alerts: false (say, a fleet known to have unencrypted

@@ -264,6 +264,12 @@ with pgserver.PgServer() as pg, Emulator(seed=SEED, args=["--keys", keys]) as em
                 t.ok(held and metric(ms, "snapkeep_state_backend_up") == 1,
                      "%s: /metrics counts its shards by {account, region, outcome}, the backend up" % r, held)
                 break
+        # each replica's verify gauges hold every shard it reconciled in its last cycle, not just the last shard
+        places = {(dict(k[1]).get("instance", "").split("/")[0], dict(k[1]).get("region"))
+                  for r in REPLICAS for k in procs[r].metrics()
+                  if k[0] == "snapkeep_verify_status" and dict(k[1]).get("check") == "snapshot-age"}
+        t.ok(len(places) > len(REPLICAS), "/metrics: verify's series cover more (account, region) shards than "
+             "there are replicas (%d)" % len(places), sorted(places))
         status, body, _ = procs[REPLICAS[0]].http("/healthz")
         t.is_((status, body), (200, "ok\n"), "/healthz is ok while PostgreSQL answers")
         rc = t.snapkeep("plan", "--repo", repo, "--path", "policies", "--detailed-exitcode",

@@ -594,6 +594,22 @@ static void test_verify_report_absorb(void **state)
 	assert_string_equal(all->accounts[2].id, "333333333333");
 	assert_string_equal(all->accounts[2].error, "AccessDenied: no");
 	assert_int_equal(all->n, n_b); /* no result of its own: the accounts list names it */
+
+	/* joined as they are: the loop's shards of one cycle keep their own accounts (or none) */
+	{
+		struct sk_verify_report *cycle = NULL, *own = run(&ok, "");
+
+		assert_int_equal(sk_verify_report_new(&cycle, NOW), 0);
+		assert_int_equal(sk_verify_report_join(cycle, all), 0);
+		assert_int_equal(sk_verify_report_join(cycle, own), 0);
+		assert_int_equal(cycle->n, all->n + own->n);
+		assert_string_equal(cycle->results[0].account, "111111111111");
+		assert_null(cycle->results[all->n].account);
+		assert_int_equal(cycle->n_accounts, 0); /* results only */
+		assert_int_equal(cycle->worst, SK_VERIFY_UNKNOWN); /* all's counts came with it */
+		sk_verify_report_free(own);
+		sk_verify_report_free(cycle);
+	}
 	sk_verify_report_free(all);
 }
 
