@@ -34,7 +34,7 @@ except ImportError:  # scripts/deps.sh installs python3-jsonschema
     t.bail("python3-jsonschema is missing: run `make deps`")
 REPORT_SCHEMA = json.load(open(os.path.join(t.TOP, "specs", "report.schema.json")))
 
-from fleet import ACCOUNTS, BASE, instance  # noqa: E402
+from fleet import ACCOUNTS, BASE, POLICY, instance, retention  # noqa: E402
 
 
 SEED = {
@@ -56,19 +56,6 @@ def settings(ext3):
 FIXED = settings(fleet.external_id(ACCOUNTS[2]))  # the third account's role asked right
 
 
-POLICY = """apiVersion: snapkeep/v1
-kind: BackupPolicy
-metadata: {name: fleet}
-spec:
-  regions: [us-east-1]
-  selector: {tags: {backup: daily}}
-  automated: {retentionDays: 14}
-  snapshots:
-    schedule: "30 4 * * *"
-    retain: {last: 2}
-    copies:
-      - {region: us-west-2}
-"""
 CLUSTERS = """apiVersion: snapkeep/v1
 kind: BackupPolicy
 metadata: {name: ledgers}
@@ -100,11 +87,6 @@ def cluster_owned(emu, account, region):
 def cluster_retention(emu, account):
     st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
     return {c["id"]: c["backupRetentionPeriod"] for c in st.get("clusters", [])}
-
-
-def retention(emu, account):
-    st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
-    return {d["id"]: d["backupRetentionPeriod"] for d in st["instances"] if not d.get("cluster")}
 
 
 work = t.tmpdir()

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import sktest as t  # noqa: E402
 from emulator_ctl import Emulator, xml_text  # noqa: E402
 
-from fleet import BASE, external_id, instance, role, role_arn  # noqa: E402
+from fleet import BASE, POLICY, external_id, instance, retention, role, role_arn  # noqa: E402
 import fleet  # noqa: E402
 
 A1, A2 = fleet.ACCOUNTS[:2]
@@ -52,24 +52,6 @@ def settings(ext2):
     return fleet.settings(ACCOUNTS, {A2: ext2})
 
 
-POLICY = """apiVersion: snapkeep/v1
-kind: BackupPolicy
-metadata: {name: fleet}
-spec:
-  regions: [us-east-1]
-  selector: {tags: {backup: daily}}
-  automated: {retentionDays: 14}
-  snapshots:
-    schedule: "30 4 * * *"
-    retain: {last: 2}
-    copies:
-      - {region: us-west-2}
-"""
-
-
-def retention(emu, account):
-    st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
-    return {d["id"]: d["backupRetentionPeriod"] for d in st["instances"]}
 
 
 def owned(emu, account, region):

@@ -39,19 +39,8 @@ def settings(ext3):
 FIXED = settings(fleet.external_id(ACCOUNTS[2]))  # the third account's role asked right
 
 
-POLICY = """apiVersion: snapkeep/v1
-kind: BackupPolicy
-metadata: {name: fleet}
-spec:
-  regions: [us-east-1]
-  selector: {tags: {backup: daily}}
-  automated: {retentionDays: 14}
-  snapshots:
-    schedule: "30 4 * * *"
-    retain: {last: 2}
-    copies:
-      - {region: us-west-2}
-  verify:
+# the fleet's policy, checked against an RPO and alerting the base account's topic
+POLICY = fleet.POLICY + """  verify:
     rpo: {warn: 26h, crit: 50h}
   alerts: {snsTopicArn: "arn:aws:sns:us-east-1:%s:backup-alerts"}
 """ % BASE

@@ -484,33 +484,33 @@ static void test_verify_replication_and_status(void **state)
 	sk_verify_report_free(r);
 }
 
+/* the drill check of db-1 in us-east-1 with drillMaxAge 35d and o's drills: status st, its message holding text */
+static void expect_drill(const struct knobs *k, struct sk_verify_opts *o, enum sk_verify_status st, const char *text)
+{
+	struct sk_verify_report *r = run_opts(k, "  verify: {drillMaxAge: 35d}\n", NULL, o);
+
+	expect(r, "us-east-1", SK_CHECK_DRILL, st, text);
+	sk_verify_report_free(r);
+}
+
 static void test_verify_drill(void **state)
 {
 	struct knobs k = fine();
 	struct sk_verify_drill d = { .region = "us-east-1", .instance = "db-1", .at = NOW - 10 * D, .passed = true };
 	struct sk_verify_opts o = SK_VERIFY_OPTS_INIT;
-	struct sk_verify_report *r;
 
 	(void)state;
 	o.drills = &d;
 	o.n_drills = 1;
 	o.drills_known = true;
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_OK, "the last drill passed 10d ago");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_OK, "the last drill passed 10d ago");
 	d.at = NOW - 36 * D;
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_WARNING, "36d ago");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_WARNING, "36d ago");
 	d.passed = false;
 	d.detail = "check 'books present' failed";
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "failed: check 'books present' failed");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_CRITICAL, "failed: check 'books present' failed");
 	o.n_drills = 0;
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "no restore drill recorded");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_CRITICAL, "no restore drill recorded");
 }
 
 /* over several accounts a drill counts only in the account it was made in: the same name elsewhere is another instance */
@@ -520,23 +520,16 @@ static void test_verify_drill_of_its_account(void **state)
 	struct sk_verify_drill d = { .region = "us-east-1", .instance = "db-1", .at = NOW - 10 * D, .passed = true,
 				     .account = "111111111111" };
 	struct sk_verify_opts o = SK_VERIFY_OPTS_INIT;
-	struct sk_verify_report *r;
 
 	(void)state;
 	o.drills = &d;
 	o.n_drills = 1;
 	o.drills_known = true;
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "no restore drill recorded");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_CRITICAL, "no restore drill recorded");
 	o.account = "222222222222";
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_CRITICAL, "no restore drill recorded");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_CRITICAL, "no restore drill recorded");
 	o.account = "111111111111";
-	r = run_opts(&k, "  verify: {drillMaxAge: 35d}\n", NULL, &o);
-	expect(r, "us-east-1", SK_CHECK_DRILL, SK_VERIFY_OK, "the last drill passed 10d ago");
-	sk_verify_report_free(r);
+	expect_drill(&k, &o, SK_VERIFY_OK, "the last drill passed 10d ago");
 	/* "" and NULL both say the caller's own account */
 	d.account = "";
 	o.account = NULL;

@@ -45,3 +45,25 @@ def instance(iid):
     """a PostgreSQL instance tagged backup=daily, 7 days of automated backups, windows set"""
     return {"id": iid, "engine": "postgres", "backupRetentionPeriod": 7, "preferredBackupWindow": "03:00-04:00",
             "preferredMaintenanceWindow": "sun:05:00-sun:06:00", "tags": {"backup": "daily"}}
+
+
+# the policy the accounts tests apply: every account's backup=daily instances, two snapshots, copies to us-west-2
+POLICY = """apiVersion: snapkeep/v1
+kind: BackupPolicy
+metadata: {name: fleet}
+spec:
+  regions: [us-east-1]
+  selector: {tags: {backup: daily}}
+  automated: {retentionDays: 14}
+  snapshots:
+    schedule: "30 4 * * *"
+    retain: {last: 2}
+    copies:
+      - {region: us-west-2}
+"""
+
+
+def retention(emu, account):
+    """BackupRetentionPeriod of each of account's us-east-1 instances (cluster members left out)"""
+    st = emu.state(region="us-east-1", account=account, snapshots=False)["regions"]["us-east-1"]
+    return {d["id"]: d["backupRetentionPeriod"] for d in st["instances"] if not d.get("cluster")}
